@@ -1,0 +1,33 @@
+// dlpctl: the operator's and security team's command (see DESIGN.md).
+#include <CLI/CLI.hpp>
+
+#include "dlpd/common/version.h"
+#include "dlpd/ctl/rules_command.h"
+#include "dlpd/ctl/scan_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dlpctl: scan data, check rules, query dlpd incidents"};
+  app.set_version_flag("--version", std::string("dlpctl ") + dlp::kVersion);
+  app.require_subcommand(1);
+
+  dlp::ScanOptions scan;
+  auto* scan_cmd = app.add_subcommand("scan", "mask sensitive values in stdin or files");
+  scan_cmd->add_option("--rules", scan.rules_path, "rule file or directory (default: built in)");
+  scan_cmd->add_flag("--json", scan.json, "print findings as JSON lines instead of masked data");
+  scan_cmd->add_option("files", scan.files, "input files ('-' for stdin)");
+
+  std::string rules_path;
+  auto* rules_cmd = app.add_subcommand("rules", "work with rule files");
+  rules_cmd->require_subcommand(1);
+  auto* check_cmd = rules_cmd->add_subcommand("check", "compile rules and run their examples");
+  check_cmd->add_option("path", rules_path, "rule file or directory (default: built in)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (*scan_cmd) return dlp::RunScanCommand(scan);
+  if (*check_cmd) return dlp::RunRulesCheck(rules_path);
+  return 2;
+}

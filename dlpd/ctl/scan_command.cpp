@@ -1,0 +1,122 @@
+#include "dlpd/ctl/scan_command.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "dlpd/inspect/stream_redactor.h"
+#include "rules/compiled_ruleset.h"
+#include "rules/rule_error.h"
+
+namespace dlp {
+namespace {
+
+constexpr size_t kChunk = 64 * 1024;
+
+bool WriteAll(const std::string& bytes) {
+  return bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size();
+}
+
+void PrintFindings(const CompiledRuleset& rules, const std::string& name, const Findings& found) {
+  for (const Finding& f : found) {
+    const Rule& r = rules.rule(f.rule_index);
+    nlohmann::json j = {
+        {"file", name},
+        {"rule", r.id},
+        {"name", r.name},
+        {"severity", ToString(r.severity)},
+        {"offset", f.start},
+        {"length", f.end - f.start},
+        {"display", std::string(f.display_form())},
+        {"ruleset", rules.rule_set().version},
+    };
+    if (f.detail[0] != '\0') j["detail"] = f.detail;
+    std::cout << j.dump() << '\n';
+  }
+}
+
+// Scans one input; returns false (after printing why) on an I/O error.
+bool ScanOne(ScanContext& ctx, const std::string& name, std::FILE* in, bool json) {
+  auto red = StreamRedactor::Open(ctx);
+  if (!red) {
+    std::cerr << "dlpctl scan: " << red.error().message << '\n';
+    return false;
+  }
+  std::vector<uint8_t> buf(kChunk);
+  std::string ready;
+  Findings found;
+  for (;;) {
+    size_t n = std::fread(buf.data(), 1, buf.size(), in);
+    if (n > 0) {
+      ready.clear();
+      if (Status st = red->Feed(ctx, buf.data(), n, &ready, &found); !st) {
+        std::cerr << "dlpctl scan: " << name << ": " << st.error().message << '\n';
+        return false;
+      }
+      if (!json && !WriteAll(ready)) return false;
+    }
+    if (n < buf.size()) {
+      if (std::ferror(in)) {
+        std::cerr << "dlpctl scan: " << name << ": read error: " << std::strerror(errno) << '\n';
+        return false;
+      }
+      break;
+    }
+  }
+  ready.clear();
+  if (Status st = red->Finish(ctx, &ready, &found); !st) {
+    std::cerr << "dlpctl scan: " << name << ": " << st.error().message << '\n';
+    return false;
+  }
+  if (json) {
+    PrintFindings(ctx.rules(), name, found);
+  } else if (!WriteAll(ready)) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int RunScanCommand(const ScanOptions& opts) {
+  std::shared_ptr<const CompiledRuleset> rules;
+  try {
+    rules = LoadCompiledRules(opts.rules_path);
+  } catch (const RuleError& e) {
+    std::cerr << "dlpctl scan: " << e.what() << '\n';
+    return 2;
+  }
+  auto ctx = ScanContext::Create(rules);
+  if (!ctx) {
+    std::cerr << "dlpctl scan: " << ctx.error().message << '\n';
+    return 2;
+  }
+  std::vector<std::string> files = opts.files;
+  if (files.empty()) files.emplace_back("-");
+  int rc = 0;
+  for (const auto& f : files) {
+    bool ok;
+    if (f == "-") {
+      ok = ScanOne(**ctx, "-", stdin, opts.json);
+    } else {
+      std::FILE* in = std::fopen(f.c_str(), "rb");
+      if (in == nullptr) {
+        std::cerr << "dlpctl scan: " << f << ": " << std::strerror(errno) << '\n';
+        rc = 2;
+        continue;
+      }
+      ok = ScanOne(**ctx, f, in, opts.json);
+      std::fclose(in);
+    }
+    if (!ok) rc = 2;
+  }
+  if (std::fflush(stdout) != 0) {
+    std::cerr << "dlpctl scan: write error: " << std::strerror(errno) << '\n';
+    rc = 2;
+  }
+  return rc;
+}
+
+}  // namespace dlp

@@ -1,0 +1,20 @@
+// `dlpctl scan [--rules PATH] [--json] [FILE...]`: masks stdin or files to
+// stdout with exactly the daemon's engine, same length; with --json prints
+// one JSON object per finding instead (display form only, never the value).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dlp {
+
+struct ScanOptions {
+  std::string rules_path;  // empty: embedded defaults
+  bool json = false;
+  std::vector<std::string> files;  // empty or "-": stdin
+};
+
+// Returns the process exit code: 0 done, 2 on an error (message on stderr).
+int RunScanCommand(const ScanOptions& opts);
+
+}  // namespace dlp

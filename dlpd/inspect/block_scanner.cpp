@@ -1,0 +1,20 @@
+#include "dlpd/inspect/block_scanner.h"
+
+#include <string>
+
+namespace dlp {
+
+Status ScanBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* out) {
+  auto& cands = ctx.candidates();
+  cands.clear();
+  // Hyperscan takes an unsigned length; inputs above 4 GiB are scanned by
+  // the stream scanner instead.
+  if (len > UINT32_MAX) return Error{"block too large for one scan"};
+  hs_error_t rc = hs_scan(ctx.rules().block_db(), reinterpret_cast<const char*>(data),
+                          static_cast<unsigned>(len), 0, ctx.scratch(), CollectCandidate, &cands);
+  if (rc != HS_SUCCESS) return Error{"hs_scan failed: " + std::to_string(rc)};
+  ConfirmCandidates(ctx.rules(), cands, data, len, 0, out);
+  return {};
+}
+
+}  // namespace dlp

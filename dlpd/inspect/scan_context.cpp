@@ -1,0 +1,74 @@
+#include "dlpd/inspect/scan_context.h"
+
+#include <algorithm>
+#include <array>
+
+#include "dlpd/inspect/finding.h"
+#include "dlpd/mask/mask.h"
+
+namespace dlp {
+namespace {
+// Capture groups a pattern may have up to and including (?P<value>...).
+constexpr size_t kMaxGroups = 16;
+}  // namespace
+
+Result<std::unique_ptr<ScanContext>> ScanContext::Create(
+    std::shared_ptr<const CompiledRuleset> rules) {
+  std::unique_ptr<ScanContext> ctx(new ScanContext());
+  if (hs_alloc_scratch(rules->block_db(), &ctx->scratch_) != HS_SUCCESS ||
+      hs_alloc_scratch(rules->stream_db(), &ctx->scratch_) != HS_SUCCESS) {
+    return Error{"cannot allocate Hyperscan scratch space"};
+  }
+  ctx->rules_ = std::move(rules);
+  ctx->candidates_.reserve(64);
+  return ctx;
+}
+
+ScanContext::~ScanContext() { hs_free_scratch(scratch_); }
+
+int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to,
+                     unsigned /*flags*/, void* ctx) {
+  static_cast<std::vector<Candidate>*>(ctx)->push_back({id, from, to});
+  return 0;  // keep scanning
+}
+
+void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate>& candidates,
+                       const uint8_t* window, size_t window_size, uint64_t window_base,
+                       Findings* out) {
+  const size_t first_new = out->size();
+  // The whole window is RE2's text, so '^' only matches where the window
+  // starts; callers make sure that is the start of the stream or lies
+  // before any candidate.
+  const re2::StringPiece text(reinterpret_cast<const char*>(window), window_size);
+  std::array<re2::StringPiece, kMaxGroups> groups;
+  for (const Candidate& c : candidates) {
+    if (c.from < window_base || c.to > window_base + window_size || c.from >= c.to) continue;
+    const CompiledPattern& p = rules.patterns()[c.pattern];
+    if (p.value_group >= static_cast<int>(kMaxGroups)) continue;
+    const int ngroups = p.value_group + 1;
+    const size_t to = c.to - window_base;
+    // Hyperscan reports, for each end, only the leftmost start. A shorter
+    // match with the same end may be the valid one ("1234 4111 1111 1111
+    // 1111" hides a card behind an invalid 20-digit span), so every start in
+    // the span is tried.
+    for (size_t from = c.from - window_base; from < to; ++from) {
+      if (!p.confirm->Match(text, from, to, RE2::ANCHOR_BOTH, groups.data(), ngroups)) continue;
+      const re2::StringPiece& value = groups[static_cast<size_t>(p.value_group)];
+      if (value.data() == nullptr || value.empty()) continue;
+      Validation v = rules.validator(p.rule_index)({value.data(), value.size()});
+      if (!v.valid) continue;
+      Finding f;
+      f.rule_index = p.rule_index;
+      f.start = window_base + static_cast<uint64_t>(value.data() - text.data());
+      f.end = f.start + value.size();
+      f.detail = v.detail;
+      SetDisplayForm({value.data(), value.size()}, &f);
+      out->push_back(f);
+    }
+  }
+  // Several patterns, starts or trailing contexts may confirm the same value.
+  std::sort(out->begin() + static_cast<long>(first_new), out->end());
+  out->erase(std::unique(out->begin() + static_cast<long>(first_new), out->end()), out->end());
+}
+
+}  // namespace dlp

@@ -1,0 +1,41 @@
+// Masks a byte stream on the fly: bytes go in in pieces of any size, and
+// come out masked, in order, with the same total length, as soon as no
+// value that is not yet complete could still include them. That is all but
+// the last max_width() bytes, which are held until more data or the end.
+//
+// `dlpctl scan` uses it on stdin/files; it is the byte-stream form of what
+// the packet path does per flow.
+#pragma once
+
+#include <string>
+
+#include "dlpd/common/result.h"
+#include "dlpd/inspect/stream_scanner.h"
+
+namespace dlp {
+
+class StreamRedactor {
+ public:
+  static Result<StreamRedactor> Open(ScanContext& ctx);
+
+  // Appends to `ready` the bytes that are now final, and to `found` the
+  // findings confirmed by this piece.
+  Status Feed(ScanContext& ctx, const uint8_t* data, size_t len, std::string* ready,
+              Findings* found);
+  // Flushes everything that is left.
+  Status Finish(ScanContext& ctx, std::string* ready, Findings* found);
+
+  // Stream offset of the first byte still held.
+  uint64_t held_from() const { return pending_base_; }
+
+ private:
+  explicit StreamRedactor(StreamScanner s) : scanner_(std::move(s)) {}
+  void MaskAndRelease(ScanContext& ctx, size_t first_new, Findings* found, uint64_t keep,
+                      std::string* ready);
+
+  StreamScanner scanner_;
+  std::string pending_;  // bytes [pending_base_, scanner offset) not yet released
+  uint64_t pending_base_ = 0;
+};
+
+}  // namespace dlp

@@ -1,0 +1,74 @@
+#include "dlpd/mask/mask.h"
+
+#include <algorithm>
+
+#include "rules/compiled_ruleset.h"
+
+namespace dlp {
+namespace {
+bool IsDigit(uint8_t c) { return c >= '0' && c <= '9'; }
+}  // namespace
+
+void MaskValue(MaskStyle style, uint8_t* p, size_t len) {
+  switch (style) {
+    case MaskStyle::kAll:
+      std::fill(p, p + len, static_cast<uint8_t>(kMaskChar));
+      return;
+    case MaskStyle::kDigits:
+      for (size_t i = 0; i < len; ++i) {
+        if (IsDigit(p[i])) p[i] = kMaskChar;
+      }
+      return;
+    case MaskStyle::kKeepLast4: {
+      size_t keep = 4;
+      for (size_t i = len; i-- > 0;) {
+        if (!IsDigit(p[i])) continue;
+        if (keep > 0) {
+          --keep;
+        } else {
+          p[i] = kMaskChar;
+        }
+      }
+      return;
+    }
+  }
+}
+
+size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_t count,
+                    uint8_t* buf, size_t len, uint64_t base) {
+  size_t touched = 0;
+  for (const Finding* fp = findings; fp != findings + count; ++fp) {
+    const Finding& f = *fp;
+    if (f.end <= base || f.start >= base + len) continue;
+    // A value cut by the buffer's edge: keep-last-4 needs the whole value to
+    // know which digits are the last four, so the part here is fully masked.
+    MaskStyle style = rules.rule(f.rule_index).mask;
+    const bool whole = f.start >= base && f.end <= base + len;
+    if (!whole && style == MaskStyle::kKeepLast4) style = MaskStyle::kDigits;
+    uint64_t s = std::max(f.start, base);
+    uint64_t e = std::min(f.end, base + len);
+    MaskValue(style, buf + (s - base), e - s);
+    ++touched;
+  }
+  return touched;
+}
+
+std::string DisplayForm(std::string_view value) {
+  std::string out(value);
+  MaskValue(MaskStyle::kKeepLast4, reinterpret_cast<uint8_t*>(out.data()), out.size());
+  return out;
+}
+
+void SetDisplayForm(std::string_view value, Finding* f) {
+  std::string d = DisplayForm(value);
+  const size_t cap = f->display.size();
+  size_t n = 0;
+  if (d.size() > cap) {
+    for (char c : std::string_view("...")) f->display[n++] = c;
+    d.erase(0, d.size() - (cap - n));
+  }
+  for (char c : d) f->display[n++] = c;
+  f->display_len = static_cast<uint8_t>(n);
+}
+
+}  // namespace dlp

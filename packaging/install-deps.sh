@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every build, test and demo dependency of dlpd on Debian 12 (bookworm).
+# Idempotent: packages already present are skipped, and apt-get update runs only
+# when something is missing. Used by the README quick start, .ci/run and the demo.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang clang-format clang-tidy
+  # required libraries
+  libhyperscan-dev libre2-dev libsqlite3-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev
+  # chosen libraries
+  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev
+  libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libpcap-dev libbenchmark-dev
+  # test, demo and end-to-end tooling
+  sqlite3 iproute2 iptables curl python3 python3-scapy tcpdump kmod procps
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

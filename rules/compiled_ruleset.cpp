@@ -1,0 +1,126 @@
+#include "rules/compiled_ruleset.h"
+
+#include <climits>
+
+#include "rules/boundary.h"
+#include "rules/rule_error.h"
+#include "rules/rule_loader.h"
+
+namespace dlp {
+namespace {
+
+// DOTALL so that '.' means any byte, as it does for RE2 with dot_nl below;
+// no UTF8 flag: flows are bytes, not text.
+constexpr unsigned kHsFlags = HS_FLAG_SOM_LEFTMOST | HS_FLAG_DOTALL;
+
+RE2::Options ConfirmOptions() {
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingLatin1);  // byte semantics, like Hyperscan
+  o.set_dot_nl(true);
+  o.set_log_errors(false);
+  o.set_max_mem(8 << 20);
+  return o;
+}
+
+}  // namespace
+
+std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
+  std::shared_ptr<CompiledRuleset> out(new CompiledRuleset());
+  std::vector<std::string> exprs;
+  std::vector<const PatternSpec*> specs;
+
+  for (uint32_t ri = 0; ri < rules.rules.size(); ++ri) {
+    const Rule& rule = rules.rules[ri];
+    out->validators_.push_back(FindValidator(rule.validator));
+    if (out->validators_.back() == nullptr) {
+      throw RuleError(rule.file, rule.line, rule.id, "unknown validator '" + rule.validator + "'");
+    }
+    for (const auto& spec : rule.patterns) {
+      CompiledPattern cp;
+      cp.rule_index = ri;
+      cp.expression = WrapPattern(spec);
+
+      // Per-pattern checks first, so an error names the exact pattern line.
+      hs_expr_info_t* info = nullptr;
+      hs_compile_error_t* err = nullptr;
+      if (hs_expression_info(cp.expression.c_str(), kHsFlags, &info, &err) != HS_SUCCESS) {
+        std::string msg = err != nullptr ? err->message : "unknown error";
+        hs_free_compile_error(err);
+        throw RuleError(rule.file, spec.line, rule.id, "Hyperscan rejects pattern: " + msg);
+      }
+      unsigned max_width = info->max_width;
+      unsigned min_width = info->min_width;
+      free(info);  // NOLINT: allocated by Hyperscan with the default malloc
+      if (max_width == UINT_MAX || max_width > kMaxPatternWidth) {
+        throw RuleError(rule.file, spec.line, rule.id,
+                        "pattern may match more than " + std::to_string(kMaxPatternWidth) +
+                            " bytes; stream inspection keeps a bounded history, so use bounded "
+                            "repeats like {1,64} instead of * or +");
+      }
+      if (min_width == 0) {
+        throw RuleError(rule.file, spec.line, rule.id, "pattern can match the empty string");
+      }
+      out->max_width_ = std::max(out->max_width_, max_width);
+
+      cp.confirm = std::make_unique<RE2>(cp.expression, ConfirmOptions());
+      if (!cp.confirm->ok()) {
+        throw RuleError(rule.file, spec.line, rule.id,
+                        "RE2 rejects pattern (use the syntax Hyperscan and RE2 share): " +
+                            cp.confirm->error());
+      }
+      auto groups = cp.confirm->NamedCapturingGroups();
+      auto it = groups.find("value");
+      if (it == groups.end()) {
+        throw RuleError(rule.file, spec.line, rule.id, "pattern has no (?P<value>...) group");
+      }
+      cp.value_group = it->second;
+      exprs.push_back(cp.expression);
+      specs.push_back(&spec);
+      out->patterns_.push_back(std::move(cp));
+    }
+  }
+
+  std::vector<const char*> cexprs;
+  std::vector<unsigned> flags(exprs.size(), kHsFlags);
+  std::vector<unsigned> ids;
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    cexprs.push_back(exprs[i].c_str());
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  auto compile = [&](unsigned mode, hs_database_t** db) {
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(cexprs.size()), mode, nullptr, db,
+                         &err) != HS_SUCCESS) {
+      std::string msg = err != nullptr ? err->message : "unknown error";
+      int idx = err != nullptr ? err->expression : -1;
+      hs_free_compile_error(err);
+      if (idx >= 0 && static_cast<size_t>(idx) < specs.size()) {
+        const Rule& r = rules.rules[out->patterns_[idx].rule_index];
+        throw RuleError(r.file, specs[idx]->line, r.id, "Hyperscan rejects pattern: " + msg);
+      }
+      throw RuleError("", 0, "", "Hyperscan cannot compile the rule set: " + msg);
+    }
+  };
+  compile(HS_MODE_BLOCK, &out->block_db_);
+  compile(HS_MODE_STREAM | HS_MODE_SOM_HORIZON_SMALL, &out->stream_db_);
+  out->rules_ = std::move(rules);
+  return out;
+}
+
+CompiledRuleset::~CompiledRuleset() {
+  hs_free_database(block_db_);
+  hs_free_database(stream_db_);
+}
+
+std::shared_ptr<const CompiledRuleset> LoadCompiledRules(const std::string& path) {
+  return CompiledRuleset::Compile(path.empty() ? LoadDefaultRuleSet() : LoadRuleSet(path));
+}
+
+size_t CompiledRuleset::stream_state_size() const {
+  size_t n = 0;
+  hs_stream_size(stream_db_, &n);
+  return n;
+}
+
+}  // namespace dlp

@@ -1,0 +1,74 @@
+// A RuleSet compiled for scanning: one Hyperscan database per mode (block
+// for whole buffers, stream for flows) holding every pattern of every rule,
+// plus, per pattern, an RE2 program that re-matches a candidate span to
+// extract its value group.
+//
+// Why two engines: Hyperscan finds every candidate in one pass over the bytes
+// (and across packet boundaries in stream mode) but reports only the span of
+// a match, never its groups; RE2 gives groups with linear-time guarantees and
+// only ever runs over a candidate span (at most max_width() bytes).
+//
+// Immutable once built and shared between workers; each worker owns its
+// scratch (see inspect/scan_context.h).
+#pragma once
+
+#include <hs/hs.h>
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rules/rule.h"
+#include "rules/validators.h"
+
+namespace dlp {
+
+// The longest match (value plus boundary context) a pattern may have. Stream
+// inspection keeps this much history per flow, so it must be bounded.
+constexpr unsigned kMaxPatternWidth = 1024;
+
+struct CompiledPattern {
+  uint32_t rule_index = 0;
+  std::string expression;  // as compiled (boundary applied)
+  std::unique_ptr<RE2> confirm;
+  int value_group = 0;  // RE2 group index of (?P<value>...)
+};
+
+class CompiledRuleset {
+ public:
+  // Throws RuleError (file:line, rule id, the engine's message) when a pattern
+  // does not compile in either engine or has an unbounded width.
+  static std::shared_ptr<const CompiledRuleset> Compile(RuleSet rules);
+
+  ~CompiledRuleset();
+  CompiledRuleset(const CompiledRuleset&) = delete;
+  CompiledRuleset& operator=(const CompiledRuleset&) = delete;
+
+  const RuleSet& rule_set() const { return rules_; }
+  const Rule& rule(uint32_t index) const { return rules_.rules[index]; }
+  const std::vector<CompiledPattern>& patterns() const { return patterns_; }
+  ValidatorFn validator(uint32_t rule_index) const { return validators_[rule_index]; }
+  unsigned max_width() const { return max_width_; }
+  const hs_database_t* block_db() const { return block_db_; }
+  const hs_database_t* stream_db() const { return stream_db_; }
+  // Bytes of Hyperscan stream state each open stream needs.
+  size_t stream_state_size() const;
+
+ private:
+  CompiledRuleset() = default;
+
+  RuleSet rules_;
+  std::vector<CompiledPattern> patterns_;
+  std::vector<ValidatorFn> validators_;
+  unsigned max_width_ = 0;
+  hs_database_t* block_db_ = nullptr;
+  hs_database_t* stream_db_ = nullptr;
+};
+
+// Loads (rule_loader.h) and compiles the rules at `path`, or the embedded
+// default rules when `path` is empty. Throws RuleError.
+std::shared_ptr<const CompiledRuleset> LoadCompiledRules(const std::string& path);
+
+}  // namespace dlp

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# dlpctl as a user runs it: the real binary, real files, exit codes and messages.
+# Usage: cli_test.sh PATH/TO/dlpctl PATH/TO/tests
+set -u
+DLPCTL=$1
+TESTS=$2
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+pass=0
+fail=0
+
+check() {  # check NAME CONDITION-COMMAND...
+  local name=$1
+  shift
+  if "$@"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL: $name" >&2
+  fi
+}
+
+# The issue's own example, from stdin, with the embedded default rules.
+out=$(echo 'ssn=536-22-1457&card=4111 1111 1111 1111' | "$DLPCTL" scan)
+check "masks the example" [ "$out" = 'ssn=XXX-XX-XXXX&card=XXXX XXXX XXXX XXXX' ]
+
+# Same length, byte for byte, on a large binary-ish file; clean bytes untouched.
+python3 - "$WORK/big.bin" <<'PY'
+import random, sys
+random.seed(1)
+chunks = []
+for i in range(20000):
+    chunks.append(bytes(random.randrange(256) for _ in range(random.randrange(1, 40))))
+    if i % 50 == 0:
+        chunks.append(b" card=4111-1111-1111-1111 ssn=536-22-1457 ")
+open(sys.argv[1], "wb").write(b"".join(chunks))
+PY
+"$DLPCTL" scan "$WORK/big.bin" > "$WORK/big.out"
+check "same length" [ "$(stat -c %s "$WORK/big.bin")" = "$(stat -c %s "$WORK/big.out")" ]
+check "no card left" bash -c "! grep -aq '4111-1111-1111-1111' '$WORK/big.out'"
+check "no ssn left" bash -c "! grep -aq '536-22-1457' '$WORK/big.out'"
+check "masked present" [ "$(grep -ao 'card=XXXX-XXXX-XXXX-XXXX ssn=XXX-XX-XXXX' "$WORK/big.out" | wc -l)" = 400 ]
+check "only masked bytes differ" python3 - "$WORK/big.bin" "$WORK/big.out" <<'PY'
+import sys
+a = open(sys.argv[1], "rb").read(); b = open(sys.argv[2], "rb").read()
+diff = [i for i in range(len(a)) if a[i] != b[i]]
+assert all(b[i] == ord("X") and chr(a[i]).isdigit() for i in diff), "non-digit byte changed"
+assert len(diff) == 400 * (16 + 9), len(diff)
+PY
+
+# Several files and stdin in one call.
+printf 'a 4111111111111111\n' > "$WORK/a.txt"
+out=$(printf 'ssn 536-22-1457\n' | "$DLPCTL" scan "$WORK/a.txt" -)
+check "files then stdin" [ "$out" = "$(printf 'a XXXXXXXXXXXXXXXX\nssn XXX-XX-XXXX')" ]
+
+# --json: findings, display form only, never the value.
+json=$(echo 'ssn=536-22-1457&card=4111 1111 1111 1111' | "$DLPCTL" scan --json)
+check "json two findings" [ "$(echo "$json" | wc -l)" = 2 ]
+check "json fields" python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.argv[1].splitlines()]
+assert rows[0]["rule"] == "us-ssn" and rows[0]["offset"] == 4 and rows[0]["length"] == 11, rows[0]
+assert rows[0]["display"] == "XXX-XX-1457", rows[0]
+assert rows[1]["rule"] == "pan" and rows[1]["detail"] == "visa" and rows[1]["severity"] == "critical"
+assert rows[1]["display"] == "XXXX XXXX XXXX 1111"
+' "$json"
+check "json has no full value" bash -c "! echo '$json' | grep -Eq '536-22-1457|4111 1111 1111 1111'"
+
+# rules check on the defaults and on the shipped files.
+check "rules check default" "$DLPCTL" rules check
+check "rules check shipped dir" "$DLPCTL" rules check "$TESTS/../rules/default"
+
+# A broken rule file: file:line, rule id, the engine's message, exit 1, no crash.
+expect_error() {  # expect_error NAME FILE-CONTENT PATTERN [SCAN-EXIT]
+  printf '%s' "$2" > "$WORK/bad.yaml"
+  "$DLPCTL" rules check "$WORK/bad.yaml" 2> "$WORK/err"
+  local rc=$?
+  check "$1 exit 1" [ $rc = 1 ]
+  check "$1 message" grep -q -- "$3" "$WORK/err"
+  "$DLPCTL" scan --rules "$WORK/bad.yaml" < /dev/null 2> "$WORK/err2"
+  local scan_rc=$?
+  # scan compiles but does not run examples: a failing example alone does not stop it.
+  check "$1 scan exit ${4:-2}" [ $scan_rc = "${4:-2}" ]
+}
+expect_error syntax $'rules:\n  - id: x\n    patterns: [unclosed\n' "bad.yaml:[0-9]*: YAML syntax error"
+expect_error validator $'rules:\n  - id: v1\n    validator: crc\n    patterns: [\'a{2}\']\n' \
+  "bad.yaml:3: rule 'v1': unknown validator 'crc'"
+expect_error hyperscan $'rules:\n  - id: h1\n    patterns:\n      - \'(a)\\1\'\n' \
+  "bad.yaml:4: rule 'h1': Hyperscan rejects pattern"
+expect_error example $'rules:\n  - id: e1\n    patterns: [\'a{2}\']\n    examples:\n      match: [\'bbb\']\n' \
+  "bad.yaml:5: rule 'e1': match example did not match" 0
+"$DLPCTL" rules check "$WORK/missing.yaml" 2> "$WORK/err"
+check "missing file exit 1" [ $? = 1 ]
+check "missing file message" grep -q "no such rule file" "$WORK/err"
+
+"$DLPCTL" scan "$WORK/nope.txt" 2> "$WORK/err"
+check "unreadable input exit 2" [ $? = 2 ]
+"$DLPCTL" bogus 2> /dev/null
+check "unknown command exit 2" [ $? = 2 ]
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]

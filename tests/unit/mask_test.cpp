@@ -1,0 +1,82 @@
+#include "dlpd/mask/mask.h"
+
+#include <gtest/gtest.h>
+
+#include "dlpd/inspect/block_scanner.h"
+#include "rules/rule_loader.h"
+#include "tests/unit/test_support.h"
+
+namespace dlp {
+namespace {
+
+std::string Apply(MaskStyle style, std::string s) {
+  MaskValue(style, reinterpret_cast<uint8_t*>(s.data()), s.size());
+  return s;
+}
+
+TEST(Mask, Styles) {
+  EXPECT_EQ(Apply(MaskStyle::kDigits, "536-22-1457"), "XXX-XX-XXXX");
+  EXPECT_EQ(Apply(MaskStyle::kAll, "536-22-1457"), "XXXXXXXXXXX");
+  EXPECT_EQ(Apply(MaskStyle::kKeepLast4, "536-22-1457"), "XXX-XX-1457");
+  EXPECT_EQ(Apply(MaskStyle::kKeepLast4, "4111 1111 1111 1234"), "XXXX XXXX XXXX 1234");
+  EXPECT_EQ(Apply(MaskStyle::kKeepLast4, "12"), "12");
+}
+
+TEST(Mask, DefaultRulesKeepLengthAndEveryOtherByte) {
+  const std::string in = "ssn=536-22-1457&card=4111 1111 1111 1111";
+  const std::string out = test::Mask(in);
+  EXPECT_EQ(out, "ssn=XXX-XX-XXXX&card=XXXX XXXX XXXX XXXX");
+  EXPECT_EQ(out.size(), in.size());
+}
+
+TEST(Mask, RuleChoosesStyle) {
+  auto rules = CompiledRuleset::Compile(BuildRuleSet({{"t.yaml", R"(rules:
+  - id: all
+    mask: all
+    validator: us-ssn
+    boundary: token
+    patterns: ['\d{3}-\d{2}-\d{4}']
+  - id: last4
+    mask: keep-last-4
+    validator: pan
+    boundary: number
+    patterns: ['\d{4}(?: \d{4}){3}']
+)"}}));
+  auto ctx = ScanContext::Create(rules);
+  ASSERT_TRUE(ctx);
+  std::string s = "a 536-22-1457 b 4111 1111 1111 1111 c";
+  Findings f;
+  ASSERT_TRUE(ScanBlock(**ctx, reinterpret_cast<const uint8_t*>(s.data()), s.size(), &f));
+  MaskFindings(*rules, f.data(), f.size(), reinterpret_cast<uint8_t*>(s.data()), s.size(), 0);
+  EXPECT_EQ(s, "a XXXXXXXXXXX b XXXX XXXX XXXX 1111 c");
+}
+
+TEST(Mask, PartialBufferMasksOnlyItsPart) {
+  auto f = test::Scan("card=4111111111111111;");
+  ASSERT_EQ(f.size(), 1u);
+  // The buffer holds stream bytes [10, 16): "111111" of the card.
+  std::string piece = "111111";
+  EXPECT_EQ(MaskFindings(*test::DefaultRules(), f.data(), f.size(),
+                         reinterpret_cast<uint8_t*>(piece.data()), piece.size(), 10),
+            1u);
+  EXPECT_EQ(piece, "XXXXXX");
+  std::string after = ";abc";
+  EXPECT_EQ(MaskFindings(*test::DefaultRules(), f.data(), f.size(),
+                         reinterpret_cast<uint8_t*>(after.data()), after.size(), 21),
+            0u);
+  EXPECT_EQ(after, ";abc");
+}
+
+TEST(DisplayForm, NeverHoldsTheWholeValue) {
+  EXPECT_EQ(DisplayForm("536221457"), "XXXXX1457");
+  EXPECT_EQ(DisplayForm("4111-1111-1111-1111"), "XXXX-XXXX-XXXX-1111");
+  Finding f;
+  std::string longv(100, '7');
+  SetDisplayForm(longv, &f);
+  EXPECT_EQ(f.display_len, f.display.size());
+  EXPECT_EQ(f.display_form().substr(0, 3), "...");
+  EXPECT_EQ(f.display_form().substr(f.display_len - 5), "X7777");
+}
+
+}  // namespace
+}  // namespace dlp

@@ -1,0 +1,194 @@
+#include "rules/rule_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "rules/compiled_ruleset.h"
+#include "rules/rule_check.h"
+#include "rules/rule_error.h"
+
+namespace dlp {
+namespace {
+
+RuleError LoadError(const std::string& yaml, bool compile = false) {
+  try {
+    RuleSet set = BuildRuleSet({{"t.yaml", yaml}});
+    if (compile) CompiledRuleset::Compile(std::move(set));
+  } catch (const RuleError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no error for:\n" << yaml;
+  return RuleError("", 0, "", "");
+}
+
+const char* kGood = R"(rules:
+  - id: t
+    severity: low
+    validator: luhn
+    mask: keep-last-4
+    boundary: number
+    patterns:
+      - '\d{8}'
+    examples:
+      match:
+        - text: 'x 12345674 y'
+        - text: 'n=12345674 '
+          masked: 'n=XXXX5674 '
+      no_match: ['12345678']
+)";
+
+TEST(RuleLoader, ParsesEveryField) {
+  RuleSet set = BuildRuleSet({{"t.yaml", kGood}});
+  ASSERT_EQ(set.rules.size(), 1u);
+  const Rule& r = set.rules[0];
+  EXPECT_EQ(r.id, "t");
+  EXPECT_EQ(r.name, "t");
+  EXPECT_EQ(r.severity, Severity::kLow);
+  EXPECT_EQ(r.validator, "luhn");
+  EXPECT_EQ(r.mask, MaskStyle::kKeepLast4);
+  ASSERT_EQ(r.patterns.size(), 1u);
+  EXPECT_EQ(r.patterns[0].boundary, Boundary::kNumber);
+  EXPECT_EQ(r.patterns[0].line, 8);
+  ASSERT_EQ(r.match_examples.size(), 2u);
+  EXPECT_EQ(r.match_examples[1].masked.value(), "n=XXXX5674 ");
+  EXPECT_EQ(r.no_match_examples.size(), 1u);
+  EXPECT_EQ(set.version.size(), 12u);
+}
+
+TEST(RuleLoader, VersionFollowsContent) {
+  RuleSet a = BuildRuleSet({{"a.yaml", kGood}});
+  RuleSet b = BuildRuleSet({{"elsewhere.yaml", kGood}});
+  RuleSet c = BuildRuleSet({{"a.yaml", std::string(kGood) + "\n"}});
+  EXPECT_EQ(a.version, b.version);
+  EXPECT_NE(a.version, c.version);
+}
+
+TEST(RuleLoader, GoodFileRunsItsExamples) {
+  auto rules = CompiledRuleset::Compile(BuildRuleSet({{"t.yaml", kGood}}));
+  ExampleReport report = RunRuleExamples(rules);
+  EXPECT_EQ(report.examples_run, 3u);
+  EXPECT_TRUE(report.failures.empty()) << report.failures[0];
+}
+
+TEST(RuleLoader, SyntaxErrorHasLine) {
+  RuleError e = LoadError("rules:\n  - id: x\n    patterns: [unclosed\n");
+  EXPECT_EQ(e.file(), "t.yaml");
+  EXPECT_GT(e.line(), 0);
+  EXPECT_NE(std::string(e.what()).find("YAML syntax error"), std::string::npos) << e.what();
+}
+
+TEST(RuleLoader, UnknownValidatorNamesRuleAndLine) {
+  RuleError e = LoadError("rules:\n  - id: bad\n    validator: crc32\n    patterns: ['\\d{4}']\n");
+  EXPECT_EQ(e.rule_id(), "bad");
+  EXPECT_EQ(e.line(), 3);
+  EXPECT_NE(std::string(e.what()).find("t.yaml:3: rule 'bad': unknown validator 'crc32'"),
+            std::string::npos)
+      << e.what();
+}
+
+TEST(RuleLoader, UnknownKeyIsATypo) {
+  RuleError e = LoadError("rules:\n  - id: x\n    patern: ['\\d']\n");
+  EXPECT_NE(std::string(e.what()).find("unknown key 'patern'"), std::string::npos) << e.what();
+  EXPECT_EQ(e.line(), 3);
+}
+
+TEST(RuleLoader, StructuralErrors) {
+  EXPECT_NE(std::string(LoadError("- 1\n- 2\n").what()).find("'rules:'"), std::string::npos);
+  EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n").what()).find("'patterns'"),
+            std::string::npos);
+  EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n    patterns: []\n").what()).find("non-empty"),
+            std::string::npos);
+  EXPECT_NE(std::string(LoadError("rules:\n  - id: X Y\n    patterns: ['a']\n").what()).find("id"),
+            std::string::npos);
+  EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n    severity: huge\n    patterns: ['a']\n")
+                            .what())
+                .find("severity"),
+            std::string::npos);
+  EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n    mask: blur\n    patterns: ['a']\n").what())
+                .find("mask"),
+            std::string::npos);
+  EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n    patterns: ['a']\n  - id: x\n    "
+                                  "patterns: ['b']\n")
+                            .what())
+                .find("duplicate rule id"),
+            std::string::npos);
+  EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n    patterns: ['a']\n    examples:\n      "
+                                  "match:\n        - text: abc\n          masked: ab\n")
+                            .what())
+                .find("same length"),
+            std::string::npos);
+}
+
+TEST(RuleCompiler, PatternHyperscanRejectsNamesTheLine) {
+  // Back-references are beyond Hyperscan.
+  RuleError e = LoadError("rules:\n  - id: br\n    patterns:\n      - '\\d{3}'\n      - '(\\d)\\1'\n",
+                          true);
+  EXPECT_EQ(e.line(), 5);
+  EXPECT_EQ(e.rule_id(), "br");
+  EXPECT_NE(std::string(e.what()).find("Hyperscan rejects pattern"), std::string::npos)
+      << e.what();
+}
+
+TEST(RuleCompiler, UnboundedPatternIsRejected) {
+  RuleError e = LoadError("rules:\n  - id: ub\n    patterns: ['\\d+']\n", true);
+  EXPECT_NE(std::string(e.what()).find("bounded"), std::string::npos) << e.what();
+}
+
+TEST(RuleCompiler, EmptyMatchIsRejected) {
+  RuleError e = LoadError("rules:\n  - id: em\n    patterns: ['\\d{0,3}']\n", true);
+  EXPECT_NE(std::string(e.what()).find("empty"), std::string::npos) << e.what();
+}
+
+TEST(RuleCompiler, BrokenSyntaxIsRejected) {
+  RuleError e = LoadError("rules:\n  - id: br\n    patterns: ['(\\d{3}']\n", true);
+  EXPECT_EQ(e.rule_id(), "br");
+  EXPECT_EQ(e.line(), 3);
+}
+
+TEST(RuleCheck, FailingExampleIsReportedWithoutTheValue) {
+  auto rules = CompiledRuleset::Compile(BuildRuleSet({{"t.yaml", R"(rules:
+  - id: t
+    validator: luhn
+    boundary: number
+    patterns: ['\d{8}']
+    examples:
+      match: ['12345678']
+      no_match: ['n=12345674']
+)"}}));
+  ExampleReport report = RunRuleExamples(rules);
+  ASSERT_EQ(report.failures.size(), 2u);
+  EXPECT_NE(report.failures[0].find("t.yaml:7: rule 't': match example did not match"),
+            std::string::npos)
+      << report.failures[0];
+  EXPECT_NE(report.failures[1].find("t.yaml:8"), std::string::npos) << report.failures[1];
+  EXPECT_NE(report.failures[1].find("XXXX5674"), std::string::npos) << report.failures[1];
+  EXPECT_EQ(report.failures[1].find("12345674"), std::string::npos) << report.failures[1];
+}
+
+TEST(RuleLoader, DirectoryLoadsYamlFilesInOrder) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("dlp_rules_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "b.yaml") << "rules:\n  - id: b\n    patterns: ['b{2}']\n";
+  std::ofstream(dir / "a.yml") << "rules:\n  - id: a\n    patterns: ['a{2}']\n";
+  std::ofstream(dir / "notes.txt") << "not a rule file";
+  RuleSet set = LoadRuleSet(dir.string());
+  ASSERT_EQ(set.rules.size(), 2u);
+  EXPECT_EQ(set.rules[0].id, "a");
+  EXPECT_EQ(set.rules[1].id, "b");
+  fs::remove_all(dir);
+  EXPECT_THROW(LoadRuleSet(dir.string()), RuleError);
+}
+
+TEST(DefaultRules, CompileAndPassTheirExamples) {
+  auto rules = LoadCompiledRules("");
+  ASSERT_EQ(rules->rule_set().rules.size(), 2u);
+  ExampleReport report = RunRuleExamples(rules);
+  EXPECT_GT(report.examples_run, 40u);
+  for (const auto& f : report.failures) ADD_FAILURE() << f;
+}
+
+}  // namespace
+}  // namespace dlp

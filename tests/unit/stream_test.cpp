@@ -1,0 +1,97 @@
+// The stream scanner must find exactly what the block scanner finds, however
+// the input is cut: a value split across packets is the leak this project
+// exists to close.
+#include <gtest/gtest.h>
+
+#include "dlpd/inspect/stream_redactor.h"
+#include "tests/unit/corpus.h"
+#include "tests/unit/test_support.h"
+
+namespace dlp {
+namespace {
+
+using test::DefaultContext;
+using test::Scan;
+using test::StreamScan;
+
+TEST(StreamScan, EveryTwoWayCut) {
+  const std::string text =
+      "a=1&ssn=536-22-1457&card=4111 1111 1111 1111&b=2&ssn=536221457 x 5555555555554444";
+  const Findings block = Scan(text);
+  ASSERT_EQ(block.size(), 4u);
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    EXPECT_EQ(StreamScan(DefaultContext(), text, {cut}), block) << "cut at " << cut;
+  }
+}
+
+TEST(StreamScan, EveryThreeWayCut) {
+  const std::string text = "x=536-22-1457&c=378282246310005;";
+  const Findings block = Scan(text);
+  ASSERT_EQ(block.size(), 2u);
+  for (size_t a = 0; a <= text.size(); ++a) {
+    for (size_t b = 0; a + b <= text.size(); ++b) {
+      ASSERT_EQ(StreamScan(DefaultContext(), text, {a, b}), block) << a << "," << b;
+    }
+  }
+}
+
+TEST(StreamScan, OneByteAtATime) {
+  test::CorpusGenerator gen(7);
+  const std::string text = gen.Text(8000);
+  const Findings block = Scan(text);
+  ASSERT_GT(block.size(), 10u);
+  std::vector<size_t> ones(text.size(), 1);
+  EXPECT_EQ(StreamScan(DefaultContext(), text, ones), block);
+}
+
+TEST(StreamScan, RandomCutsOnGeneratedText) {
+  test::CorpusGenerator gen(11);
+  std::mt19937 rng(3);
+  for (int round = 0; round < 40; ++round) {
+    const std::string text = round % 2 ? gen.Text(6000) : gen.Dense(3000);
+    const Findings block = Scan(text);
+    std::vector<size_t> cuts;
+    for (size_t used = 0; used < text.size();) {
+      size_t n = std::uniform_int_distribution<size_t>(0, 1500)(rng);
+      cuts.push_back(n);
+      used += n;
+    }
+    ASSERT_EQ(StreamScan(DefaultContext(), text, cuts), block) << "round " << round;
+  }
+}
+
+TEST(StreamRedactor, SameBytesAsBlockMaskingForAnyChunking) {
+  test::CorpusGenerator gen(5);
+  std::mt19937 rng(9);
+  for (int round = 0; round < 30; ++round) {
+    const std::string text = gen.Text(20000);
+    const std::string expected = test::Mask(text);
+    ASSERT_NE(expected, text);
+    auto red = StreamRedactor::Open(DefaultContext());
+    ASSERT_TRUE(red);
+    std::string out;
+    Findings found;
+    for (size_t pos = 0; pos < text.size();) {
+      size_t n = std::min(text.size() - pos, std::uniform_int_distribution<size_t>(1, 3000)(rng));
+      ASSERT_TRUE(red->Feed(DefaultContext(), reinterpret_cast<const uint8_t*>(text.data()) + pos,
+                            n, &out, &found));
+      pos += n;
+      // Everything but the held tail has been released.
+      EXPECT_GE(out.size() + DefaultContext().rules().max_width(), pos);
+    }
+    ASSERT_TRUE(red->Finish(DefaultContext(), &out, &found));
+    ASSERT_EQ(out.size(), text.size());
+    EXPECT_EQ(out, expected) << "round " << round;
+    EXPECT_EQ(found.size(), Scan(text).size());
+  }
+}
+
+TEST(StreamScan, MemoryPerStreamIsSmall) {
+  auto s = StreamScanner::Open(DefaultContext());
+  ASSERT_TRUE(s);
+  EXPECT_LT(DefaultContext().rules().stream_state_size(), 4096u);
+  EXPECT_LE(DefaultContext().rules().max_width(), kMaxPatternWidth);
+}
+
+}  // namespace
+}  // namespace dlp

@@ -1,0 +1,32 @@
+// Helpers shared by the unit tests: the default rules compiled once, and
+// short ways to scan and mask text through the real engine.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dlpd/inspect/finding.h"
+#include "dlpd/inspect/scan_context.h"
+#include "rules/compiled_ruleset.h"
+
+namespace dlp::test {
+
+std::shared_ptr<const CompiledRuleset> DefaultRules();
+ScanContext& DefaultContext();
+
+// Block scan with the default rules.
+Findings Scan(const std::string& text);
+// Rule ids of the findings, in order.
+std::vector<std::string> RuleIds(const std::string& text);
+// The values found (their raw bytes), in order.
+std::vector<std::string> Values(const std::string& text);
+// Block scan + mask.
+std::string Mask(const std::string& text);
+// Stream scan of `text` cut into the given piece sizes (the rest in one piece).
+Findings StreamScan(ScanContext& ctx, const std::string& text, const std::vector<size_t>& cuts);
+
+// Appends a Luhn check digit to `body`.
+std::string WithLuhnDigit(const std::string& body);
+
+}  // namespace dlp::test

@@ -1,0 +1,120 @@
+#include "rules/validators.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/test_support.h"
+
+namespace dlp {
+namespace {
+
+TEST(Luhn, KnownNumbers) {
+  EXPECT_TRUE(LuhnValid("4111111111111111"));
+  EXPECT_TRUE(LuhnValid("79927398713"));
+  EXPECT_FALSE(LuhnValid("4111111111111112"));
+  EXPECT_FALSE(LuhnValid("79927398710"));
+  EXPECT_FALSE(LuhnValid(""));
+  EXPECT_FALSE(LuhnValid("41x1"));
+}
+
+TEST(Luhn, EverySingleDigitErrorIsCaught) {
+  const std::string good = "4539578763621486";
+  ASSERT_TRUE(LuhnValid(good));
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (char d = '0'; d <= '9'; ++d) {
+      if (d == good[i]) continue;
+      std::string bad = good;
+      bad[i] = d;
+      EXPECT_FALSE(LuhnValid(bad)) << "position " << i;
+    }
+  }
+}
+
+struct BrandCase {
+  const char* prefix;
+  size_t length;
+  const char* brand;  // nullptr: no brand
+};
+
+class CardBrandTest : public ::testing::TestWithParam<BrandCase> {};
+
+TEST_P(CardBrandTest, PrefixAndLength) {
+  const BrandCase& c = GetParam();
+  std::string body = c.prefix;
+  while (body.size() < c.length - 1) body += '0';
+  std::string number = test::WithLuhnDigit(body);
+  ASSERT_EQ(number.size(), c.length);
+  const char* brand = CardBrand(number);
+  if (c.brand == nullptr) {
+    EXPECT_EQ(brand, nullptr) << number;
+    EXPECT_FALSE(ValidatePan(number).valid) << number;
+  } else {
+    ASSERT_NE(brand, nullptr) << number;
+    EXPECT_STREQ(brand, c.brand) << number;
+    EXPECT_TRUE(ValidatePan(number).valid) << number;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Brands, CardBrandTest,
+    ::testing::Values(
+        BrandCase{"4", 13, "visa"}, BrandCase{"4", 16, "visa"}, BrandCase{"4", 19, "visa"},
+        BrandCase{"4", 15, nullptr}, BrandCase{"51", 16, "mastercard"},
+        BrandCase{"55", 16, "mastercard"}, BrandCase{"56", 16, nullptr},
+        BrandCase{"50", 16, nullptr}, BrandCase{"2221", 16, "mastercard"},
+        BrandCase{"2720", 16, "mastercard"}, BrandCase{"2220", 16, nullptr},
+        BrandCase{"2721", 16, nullptr}, BrandCase{"55", 19, nullptr},
+        BrandCase{"34", 15, "amex"}, BrandCase{"37", 15, "amex"}, BrandCase{"34", 16, nullptr},
+        BrandCase{"35", 15, nullptr}, BrandCase{"6011", 16, "discover"},
+        BrandCase{"6011", 19, "discover"}, BrandCase{"644", 16, "discover"},
+        BrandCase{"649", 16, "discover"}, BrandCase{"65", 16, "discover"},
+        BrandCase{"622126", 16, "discover"}, BrandCase{"622925", 16, "discover"},
+        BrandCase{"3528", 16, "jcb"}, BrandCase{"3589", 19, "jcb"}, BrandCase{"3527", 16, nullptr},
+        BrandCase{"300", 14, "diners"}, BrandCase{"305", 14, "diners"},
+        BrandCase{"36", 14, "diners"}, BrandCase{"38", 16, "diners"},
+        BrandCase{"3095", 14, "diners"}, BrandCase{"306", 14, nullptr},
+        BrandCase{"62", 16, "unionpay"}, BrandCase{"6212", 19, "unionpay"},
+        BrandCase{"1", 16, nullptr}, BrandCase{"9", 16, nullptr}, BrandCase{"7", 16, nullptr}),
+    [](const ::testing::TestParamInfo<BrandCase>& info) {
+      return std::string(info.param.brand ? info.param.brand : "none") + "_" + info.param.prefix +
+             "_" + std::to_string(info.param.length) + "_" + std::to_string(info.index);
+    });
+
+TEST(PanValidator, SeparatorsMustBeOneKind) {
+  EXPECT_TRUE(ValidatePan("4111 1111 1111 1111").valid);
+  EXPECT_TRUE(ValidatePan("4111-1111-1111-1111").valid);
+  EXPECT_FALSE(ValidatePan("4111 1111-1111 1111").valid);
+  EXPECT_STREQ(ValidatePan("4111-1111-1111-1111").detail, "visa");
+}
+
+TEST(PanValidator, LengthBounds) {
+  EXPECT_FALSE(ValidatePan(test::WithLuhnDigit("41111111111")).valid);          // 12 digits
+  EXPECT_FALSE(ValidatePan(test::WithLuhnDigit("4111111111111111111")).valid);  // 20 digits
+}
+
+TEST(SsnValidator, Ranges) {
+  EXPECT_TRUE(ValidateUsSsn("536-22-1457").valid);
+  EXPECT_TRUE(ValidateUsSsn("001-01-0001").valid);
+  EXPECT_TRUE(ValidateUsSsn("899-99-9999").valid);
+  EXPECT_TRUE(ValidateUsSsn("665 99 9999").valid);
+  EXPECT_TRUE(ValidateUsSsn("667221457").valid);
+  EXPECT_FALSE(ValidateUsSsn("000-22-1457").valid);
+  EXPECT_FALSE(ValidateUsSsn("666-22-1457").valid);
+  for (int area = 900; area <= 999; area += 11) {
+    EXPECT_FALSE(ValidateUsSsn(std::to_string(area) + "-22-1457").valid) << area;
+  }
+  EXPECT_FALSE(ValidateUsSsn("536-00-1457").valid);
+  EXPECT_FALSE(ValidateUsSsn("536-22-0000").valid);
+  EXPECT_FALSE(ValidateUsSsn("536-22 1457").valid);
+  EXPECT_FALSE(ValidateUsSsn("53622145").valid);
+}
+
+TEST(ValidatorRegistry, KnowsItsNames) {
+  EXPECT_NE(FindValidator("pan"), nullptr);
+  EXPECT_NE(FindValidator("us-ssn"), nullptr);
+  EXPECT_NE(FindValidator("luhn"), nullptr);
+  EXPECT_NE(FindValidator("none"), nullptr);
+  EXPECT_EQ(FindValidator("crc32"), nullptr);
+}
+
+}  // namespace
+}  // namespace dlp
