@@ -64,9 +64,9 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
 
       cp.confirm = std::make_unique<RE2>(cp.expression, ConfirmOptions());
       if (!cp.confirm->ok()) {
-        throw RuleError(rule.file, spec.line, rule.id,
-                        "RE2 rejects pattern (use the syntax Hyperscan and RE2 share): " +
-                            cp.confirm->error());
+        throw RuleError(
+            rule.file, spec.line, rule.id,
+            "RE2 rejects pattern (use the syntax Hyperscan and RE2 share): " + cp.confirm->error());
       }
       auto groups = cp.confirm->NamedCapturingGroups();
       auto it = groups.find("value");

@@ -4,28 +4,38 @@ namespace dlp {
 
 const char* ToString(Severity s) {
   switch (s) {
-    case Severity::kLow: return "low";
-    case Severity::kMedium: return "medium";
-    case Severity::kHigh: return "high";
-    case Severity::kCritical: return "critical";
+    case Severity::kLow:
+      return "low";
+    case Severity::kMedium:
+      return "medium";
+    case Severity::kHigh:
+      return "high";
+    case Severity::kCritical:
+      return "critical";
   }
   return "?";
 }
 
 const char* ToString(MaskStyle m) {
   switch (m) {
-    case MaskStyle::kDigits: return "digits";
-    case MaskStyle::kAll: return "all";
-    case MaskStyle::kKeepLast4: return "keep-last-4";
+    case MaskStyle::kDigits:
+      return "digits";
+    case MaskStyle::kAll:
+      return "all";
+    case MaskStyle::kKeepLast4:
+      return "keep-last-4";
   }
   return "?";
 }
 
 const char* ToString(Boundary b) {
   switch (b) {
-    case Boundary::kNone: return "none";
-    case Boundary::kToken: return "token";
-    case Boundary::kNumber: return "number";
+    case Boundary::kNone:
+      return "none";
+    case Boundary::kToken:
+      return "token";
+    case Boundary::kNumber:
+      return "number";
   }
   return "?";
 }

@@ -10,9 +10,13 @@
 namespace dlp {
 namespace {
 
-std::string Where(const Rule& r, int line) { return RuleError(r.file, line, r.id, "").what(); }
+std::string Where(const Rule& r, int line) {
+  return RuleError(r.file, line, r.id, "").what();
+}
 
-const uint8_t* Bytes(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+const uint8_t* Bytes(const std::string& s) {
+  return reinterpret_cast<const uint8_t*>(s.data());
+}
 
 bool HasRule(const Findings& f, uint32_t rule) {
   return std::any_of(f.begin(), f.end(), [&](const Finding& x) { return x.rule_index == rule; });
@@ -73,15 +77,13 @@ ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rule
         if (out != *ex.masked) {
           // Both strings are already masked where masking works; show the
           // display form so that a failing check never prints a full value.
-          report.failures.push_back(Where(rule, ex.line) + "masked as '" +
-                                    DisplayForm(out) + "', expected '" +
-                                    DisplayForm(*ex.masked) + "'");
+          report.failures.push_back(Where(rule, ex.line) + "masked as '" + DisplayForm(out) +
+                                    "', expected '" + DisplayForm(*ex.masked) + "'");
         }
       }
       if (long cut = FirstStreamDisagreement(ctx, ex.text, found); cut >= 0) {
-        report.failures.push_back(Where(rule, ex.line) +
-                                  "stream scan cut at byte " + std::to_string(cut) +
-                                  " disagrees with block scan");
+        report.failures.push_back(Where(rule, ex.line) + "stream scan cut at byte " +
+                                  std::to_string(cut) + " disagrees with block scan");
       }
     };
     for (const auto& ex : rule.match_examples) run(ex, true);

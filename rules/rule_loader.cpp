@@ -19,7 +19,9 @@ std::vector<RuleSource> EmbeddedRuleSources();
 
 namespace {
 
-int LineOf(const YAML::Node& n) { return n.Mark().line >= 0 ? n.Mark().line + 1 : 0; }
+int LineOf(const YAML::Node& n) {
+  return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
+}
 
 class RuleParser {
  public:
@@ -53,8 +55,8 @@ class RuleParser {
                  const std::string& id) {
     for (const auto& kv : map) {
       auto key = kv.first.as<std::string>();
-      bool known = std::any_of(allowed.begin(), allowed.end(),
-                               [&](const char* k) { return key == k; });
+      bool known =
+          std::any_of(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; });
       if (!known) {
         std::string list;
         for (const char* k : allowed) list += std::string(list.empty() ? "" : ", ") + k;
@@ -63,8 +65,7 @@ class RuleParser {
     }
   }
 
-  std::string Scalar(const YAML::Node& map, const char* key, const std::string& id,
-                     bool required) {
+  std::string Scalar(const YAML::Node& map, const char* key, const std::string& id, bool required) {
     const YAML::Node n = map[key];
     if (!n) {
       if (required) Fail(map, id, std::string("missing required key '") + key + "'");
@@ -80,13 +81,13 @@ class RuleParser {
     r.file = src_.name;
     r.line = LineOf(node);
     r.id = Scalar(node, "id", "", true);
-    if (r.id.empty() || r.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") !=
-                            std::string::npos) {
+    if (r.id.empty() ||
+        r.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos) {
       Fail(node["id"], r.id, "id must be non-empty lowercase letters, digits, '-', '_' or '.'");
     }
     CheckKeys(node,
-              {"id", "name", "description", "severity", "validator", "mask", "boundary",
-               "patterns", "examples"},
+              {"id", "name", "description", "severity", "validator", "mask", "boundary", "patterns",
+               "examples"},
               r.id);
     r.name = Scalar(node, "name", r.id, false);
     if (r.name.empty()) r.name = r.id;
@@ -171,8 +172,9 @@ class RuleParser {
           }
         }
       } else {
-        Fail(e, id, allow_masked ? "an example is a string or a map with 'text' and 'masked'"
-                                 : "a no_match example is a string");
+        Fail(e, id,
+             allow_masked ? "an example is a string or a map with 'text' and 'masked'"
+                          : "a no_match example is a string");
       }
       out.push_back(std::move(ex));
     }
@@ -215,7 +217,9 @@ std::string ShortSha256(const std::vector<RuleSource>& sources) {
 
 }  // namespace
 
-std::vector<Rule> ParseRuleFile(const RuleSource& source) { return RuleParser(source).Parse(); }
+std::vector<Rule> ParseRuleFile(const RuleSource& source) {
+  return RuleParser(source).Parse();
+}
 
 RuleSet BuildRuleSet(const std::vector<RuleSource>& sources) {
   RuleSet set;
@@ -260,6 +264,8 @@ const std::vector<RuleSource>& DefaultRuleSources() {
   return sources;
 }
 
-RuleSet LoadDefaultRuleSet() { return BuildRuleSet(DefaultRuleSources()); }
+RuleSet LoadDefaultRuleSet() {
+  return BuildRuleSet(DefaultRuleSources());
+}
 
 }  // namespace dlp

@@ -60,7 +60,9 @@ Validation ValidateLuhnOnly(std::string_view value) {
   return {LuhnValid(std::string_view(d.data(), n)), ""};
 }
 
-Validation ValidateNone(std::string_view) { return {true, ""}; }
+Validation ValidateNone(std::string_view) {
+  return {true, ""};
+}
 
 }  // namespace
 

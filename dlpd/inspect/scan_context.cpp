@@ -24,7 +24,9 @@ Result<std::unique_ptr<ScanContext>> ScanContext::Create(
   return ctx;
 }
 
-ScanContext::~ScanContext() { hs_free_scratch(scratch_); }
+ScanContext::~ScanContext() {
+  hs_free_scratch(scratch_);
+}
 
 int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to,
                      unsigned /*flags*/, void* ctx) {

@@ -40,8 +40,8 @@ class ScanContext {
 };
 
 // Hyperscan match callback that appends to a std::vector<Candidate>.
-int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to,
-                     unsigned flags, void* ctx);
+int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                     void* ctx);
 
 // Re-matches each candidate with RE2 inside `window` (the bytes at stream
 // offsets [window_base, window_base + window.size())), runs the rule's

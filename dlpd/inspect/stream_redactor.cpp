@@ -22,8 +22,8 @@ void StreamRedactor::MaskAndRelease(ScanContext& ctx, size_t first_new, Findings
   }
 }
 
-Status StreamRedactor::Feed(ScanContext& ctx, const uint8_t* data, size_t len,
-                            std::string* ready, Findings* found) {
+Status StreamRedactor::Feed(ScanContext& ctx, const uint8_t* data, size_t len, std::string* ready,
+                            Findings* found) {
   size_t first_new = found->size();
   pending_.append(reinterpret_cast<const char*>(data), len);
   if (Status st = scanner_.Feed(ctx, data, len, found); !st) return st;

@@ -65,9 +65,9 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
   size_t done = 0;
   while (done < len) {
     size_t part = std::min<size_t>(len - done, 1U << 30);
-    hs_error_t rc = hs_scan_stream(stream_, reinterpret_cast<const char*>(data + done),
-                                   static_cast<unsigned>(part), 0, ctx.scratch(),
-                                   CollectCandidate, &cands);
+    hs_error_t rc =
+        hs_scan_stream(stream_, reinterpret_cast<const char*>(data + done),
+                       static_cast<unsigned>(part), 0, ctx.scratch(), CollectCandidate, &cands);
     if (rc != HS_SUCCESS) return Error{"hs_scan_stream failed: " + std::to_string(rc)};
     done += part;
   }
@@ -103,8 +103,8 @@ Status StreamScanner::Finish(ScanContext& ctx, Findings* out) {
   hs_error_t rc = hs_close_stream(stream_, ctx.scratch(), CollectCandidate, &cands);
   stream_ = nullptr;
   if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
-  ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(),
-                    offset_ - history_.size(), out);
+  ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), offset_ - history_.size(),
+                    out);
   return {};
 }
 

@@ -6,7 +6,9 @@
 
 namespace dlp {
 namespace {
-bool IsDigit(uint8_t c) { return c >= '0' && c <= '9'; }
+bool IsDigit(uint8_t c) {
+  return c >= '0' && c <= '9';
+}
 }  // namespace
 
 void MaskValue(MaskStyle style, uint8_t* p, size_t len) {

@@ -5,14 +5,22 @@
 namespace dlp::test {
 namespace {
 const char* kFiller[] = {
-    "POST /checkout HTTP/1.1\r\nHost: shop.example\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n",
+    "POST /checkout HTTP/1.1\r\nHost: shop.example\r\nContent-Type: "
+    "application/x-www-form-urlencoded\r\n\r\n",
     "name=Jane+Doe&amount=129.99&",
     "{\"order\":{\"id\":1234567,\"items\":[1,2,3],\"total\":99.5},",
     "<tr><td>2026-11-22</td><td>call 555-123-4567</td><td>90210-1234</td></tr>\n",
     "ts=1732262400123&ip=10.1.2.3&uuid=550e8400-e29b-41d4-a716-446655440000&",
     "isbn 978-3-16-148410-0 and 9783161484100; ",
     "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ",
-    "ssn: ", "SSN=", "card=", "\"pan\":\"", "Social Security Number is ", " ", "\n", "-",
+    "ssn: ",
+    "SSN=",
+    "card=",
+    "\"pan\":\"",
+    "Social Security Number is ",
+    " ",
+    "\n",
+    "-",
 };
 }  // namespace
 
@@ -40,8 +48,8 @@ std::string CorpusGenerator::ValidSsn(char sep) {
 }
 
 std::string CorpusGenerator::ValidPan(char sep) {
-  static const char* kPrefixes[] = {"4", "51", "55", "2221", "2720", "34", "37", "6011",
-                                    "65", "3528", "36", "62"};
+  static const char* kPrefixes[] = {"4",  "51",   "55", "2221", "2720", "34",
+                                    "37", "6011", "65", "3528", "36",   "62"};
   static const size_t kLengths[] = {16, 16, 16, 16, 16, 15, 15, 16, 19, 16, 14, 17};
   size_t i = Uniform(0, 11);
   std::string body = kPrefixes[i];
@@ -61,9 +69,15 @@ std::string CorpusGenerator::Text(size_t size) {
   const char seps[] = {0, ' ', '-'};
   while (s.size() < size) {
     switch (Uniform(0, 9)) {
-      case 0: s += ValidSsn(seps[Uniform(1, 2)]); break;
-      case 1: s += ValidPan(seps[Uniform(0, 2)]); break;
-      case 2: s += Digits(Uniform(1, 24)); break;
+      case 0:
+        s += ValidSsn(seps[Uniform(1, 2)]);
+        break;
+      case 1:
+        s += ValidPan(seps[Uniform(0, 2)]);
+        break;
+      case 2:
+        s += Digits(Uniform(1, 24));
+        break;
       case 3: {  // a valid value with one digit changed: mostly invalid
         std::string v = Uniform(0, 1) ? ValidPan(0) : ValidSsn('-');
         size_t at = Uniform(0, v.size() - 1);
@@ -71,7 +85,9 @@ std::string CorpusGenerator::Text(size_t size) {
         s += v;
         break;
       }
-      default: s += kFiller[Uniform(0, sizeof(kFiller) / sizeof(kFiller[0]) - 1)]; break;
+      default:
+        s += kFiller[Uniform(0, sizeof(kFiller) / sizeof(kFiller[0]) - 1)];
+        break;
     }
   }
   return s;

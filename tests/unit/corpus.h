@@ -23,7 +23,9 @@ class CorpusGenerator {
   std::string ValidPan(char sep);
 
  private:
-  size_t Uniform(size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(rng_); }
+  size_t Uniform(size_t lo, size_t hi) {
+    return std::uniform_int_distribution<size_t>(lo, hi)(rng_);
+  }
   std::string Digits(size_t n);
   std::mt19937 rng_;
 };

@@ -21,16 +21,16 @@ TEST(SsnDetection, BothSeparatorsAndTheirBoundaries) {
 }
 
 TEST(SsnDetection, InsideLongerTokensIsNotAnSsn) {
-  for (const char* s : {"1536-22-1457", "536-22-14571", "A536-22-1457", "536-22-1457b",
-                        "-536-22-1457", "536-22-1457-", "536-22 1457", "536 22-1457",
-                        "5362-2-1457", "536--22-1457"}) {
+  for (const char* s :
+       {"1536-22-1457", "536-22-14571", "A536-22-1457", "536-22-1457b", "-536-22-1457",
+        "536-22-1457-", "536-22 1457", "536 22-1457", "5362-2-1457", "536--22-1457"}) {
     EXPECT_TRUE(Values(s).empty()) << s;
   }
 }
 
 TEST(SsnDetection, InvalidRanges) {
-  for (const char* s : {"000-22-1457", "666-22-1457", "900-22-1457", "950-22-1457",
-                        "999-22-1457", "536-00-1457", "536-22-0000", "000 22 1457"}) {
+  for (const char* s : {"000-22-1457", "666-22-1457", "900-22-1457", "950-22-1457", "999-22-1457",
+                        "536-00-1457", "536-22-0000", "000 22 1457"}) {
     EXPECT_TRUE(Values(s).empty()) << s;
   }
 }
@@ -44,9 +44,9 @@ TEST(SsnDetection, BareNineDigitsNeedAKeyword) {
   EXPECT_EQ(Values("Social Security Number: 536221457"), V{"536221457"});
   EXPECT_EQ(Values("social_security_no=536221457"), V{"536221457"});
   EXPECT_EQ(Values("SS# 536221457"), V{"536221457"});
-  EXPECT_TRUE(Values("ssn=666221457").empty());      // still validated
-  EXPECT_TRUE(Values("ssn=5362214570").empty());     // ten digits
-  EXPECT_TRUE(Values("lessn=536221457").empty());    // keyword inside a word
+  EXPECT_TRUE(Values("ssn=666221457").empty());    // still validated
+  EXPECT_TRUE(Values("ssn=5362214570").empty());   // ten digits
+  EXPECT_TRUE(Values("lessn=536221457").empty());  // keyword inside a word
 }
 
 TEST(PanDetection, ContiguousAndGrouped) {
@@ -59,11 +59,11 @@ TEST(PanDetection, ContiguousAndGrouped) {
 }
 
 TEST(PanDetection, EveryBrandIsFound) {
-  for (const char* s : {"4222222222222", "4111111111111111", "4111111111111111110",
-                        "5105105105105100", "2223000048400011", "2720990000000007",
-                        "378282246310005", "341111111111111", "6011000990139424",
-                        "6445644564456445", "6221260000000000", "3566002020360505",
-                        "30569309025904", "36227206271667", "6200000000000005"}) {
+  for (const char* s :
+       {"4222222222222", "4111111111111111", "4111111111111111110", "5105105105105100",
+        "2223000048400011", "2720990000000007", "378282246310005", "341111111111111",
+        "6011000990139424", "6445644564456445", "6221260000000000", "3566002020360505",
+        "30569309025904", "36227206271667", "6200000000000005"}) {
     std::string text = std::string("pay ") + s + ".";
     std::string digits = s;
     if (test::WithLuhnDigit(digits.substr(0, digits.size() - 1)) != digits) {
@@ -76,26 +76,26 @@ TEST(PanDetection, EveryBrandIsFound) {
 
 TEST(PanDetection, LookAlikesAreLeftAlone) {
   for (const char* s : {
-           "call 555-123-4567",             // phone 3-3-4
-           "call (555) 123-4567",           //
-           "zip 90210-1234",                // ZIP+4
-           "on 2026-11-22T10:00:00Z",       // ISO date
-           "from 192.168.100.200",          // IPv4
+           "call 555-123-4567",                        // phone 3-3-4
+           "call (555) 123-4567",                      //
+           "zip 90210-1234",                           // ZIP+4
+           "on 2026-11-22T10:00:00Z",                  // ISO date
+           "from 192.168.100.200",                     // IPv4
            "id 550e8400-e29b-41d4-a716-446655440000",  // UUID
            "id 12345678-1234-5678-1234-567812345678",  // all-digit UUID
-           "ts=1700000000000",              // epoch milliseconds
-           "ts=1732262400123",              //
-           "isbn 9783161484100",            // ISBN-13
-           "isbn 978-3-16-148410-0",        //
-           "n=41111111111111111111",        // 20 digits: longer than any card
-           "n=411111111111111100000000",    //
-           "n=4111111111111112",            // Luhn-invalid
-           "n=1234567812345670",            // Luhn-valid, no brand
-           "n=9111111111111115",            //
-           "n=4111111111111113",            //
-           "n=4111 1111-1111 1111",         // two kinds of separator
-           "h=a4111111111111111",           // inside a hex token
-           "h=4111111111111111f",           //
+           "ts=1700000000000",                         // epoch milliseconds
+           "ts=1732262400123",                         //
+           "isbn 9783161484100",                       // ISBN-13
+           "isbn 978-3-16-148410-0",                   //
+           "n=41111111111111111111",                   // 20 digits: longer than any card
+           "n=411111111111111100000000",               //
+           "n=4111111111111112",                       // Luhn-invalid
+           "n=1234567812345670",                       // Luhn-valid, no brand
+           "n=9111111111111115",                       //
+           "n=4111111111111113",                       //
+           "n=4111 1111-1111 1111",                    // two kinds of separator
+           "h=a4111111111111111",                      // inside a hex token
+           "h=4111111111111111f",                      //
        }) {
     EXPECT_TRUE(Values(s).empty()) << s;
   }

@@ -98,17 +98,19 @@ TEST(RuleLoader, StructuralErrors) {
   EXPECT_NE(std::string(LoadError("- 1\n- 2\n").what()).find("'rules:'"), std::string::npos);
   EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n").what()).find("'patterns'"),
             std::string::npos);
-  EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n    patterns: []\n").what()).find("non-empty"),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(LoadError("rules:\n  - id: x\n    patterns: []\n").what()).find("non-empty"),
+      std::string::npos);
   EXPECT_NE(std::string(LoadError("rules:\n  - id: X Y\n    patterns: ['a']\n").what()).find("id"),
             std::string::npos);
-  EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n    severity: huge\n    patterns: ['a']\n")
-                            .what())
-                .find("severity"),
-            std::string::npos);
-  EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n    mask: blur\n    patterns: ['a']\n").what())
-                .find("mask"),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(LoadError("rules:\n  - id: x\n    severity: huge\n    patterns: ['a']\n").what())
+          .find("severity"),
+      std::string::npos);
+  EXPECT_NE(
+      std::string(LoadError("rules:\n  - id: x\n    mask: blur\n    patterns: ['a']\n").what())
+          .find("mask"),
+      std::string::npos);
   EXPECT_NE(std::string(LoadError("rules:\n  - id: x\n    patterns: ['a']\n  - id: x\n    "
                                   "patterns: ['b']\n")
                             .what())
@@ -123,12 +125,11 @@ TEST(RuleLoader, StructuralErrors) {
 
 TEST(RuleCompiler, PatternHyperscanRejectsNamesTheLine) {
   // Back-references are beyond Hyperscan.
-  RuleError e = LoadError("rules:\n  - id: br\n    patterns:\n      - '\\d{3}'\n      - '(\\d)\\1'\n",
-                          true);
+  RuleError e =
+      LoadError("rules:\n  - id: br\n    patterns:\n      - '\\d{3}'\n      - '(\\d)\\1'\n", true);
   EXPECT_EQ(e.line(), 5);
   EXPECT_EQ(e.rule_id(), "br");
-  EXPECT_NE(std::string(e.what()).find("Hyperscan rejects pattern"), std::string::npos)
-      << e.what();
+  EXPECT_NE(std::string(e.what()).find("Hyperscan rejects pattern"), std::string::npos) << e.what();
 }
 
 TEST(RuleCompiler, UnboundedPatternIsRejected) {

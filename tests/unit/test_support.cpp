@@ -25,8 +25,8 @@ ScanContext& DefaultContext() {
 
 Findings Scan(const std::string& text) {
   Findings out;
-  Status st = ScanBlock(DefaultContext(), reinterpret_cast<const uint8_t*>(text.data()),
-                        text.size(), &out);
+  Status st =
+      ScanBlock(DefaultContext(), reinterpret_cast<const uint8_t*>(text.data()), text.size(), &out);
   if (!st) throw std::runtime_error(st.error().message);
   return out;
 }

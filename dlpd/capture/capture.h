@@ -1,0 +1,32 @@
+// A capture back end delivers packets (starting at the IP header) to one
+// PacketPipeline and carries out its verdicts: NFQUEUE on Linux, divert
+// sockets on FreeBSD/OpenBSD, pcap files anywhere. Each runs until `stop`
+// is set or its input ends; a transient receive/send error is counted and
+// survived, never fatal.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "dlpd/common/result.h"
+#include "dlpd/pipeline/packet_pipeline.h"
+
+namespace dlp {
+
+struct CaptureCounters {
+  std::atomic<uint64_t> recv_errors{0}, send_errors{0}, verdicts{0};
+};
+
+class CaptureBackend {
+ public:
+  virtual ~CaptureBackend() = default;
+  // Runs the capture loop. Returns an error only for failures that make
+  // going on impossible (the socket could not be opened, the file is unreadable).
+  virtual Status Run(const std::atomic<bool>& stop) = 0;
+  const CaptureCounters& capture_counters() const { return counters_; }
+
+ protected:
+  CaptureCounters counters_;
+};
+
+}  // namespace dlp

@@ -1,0 +1,35 @@
+// FreeBSD (ipfw `divert`, pf `divert-to`) and OpenBSD (pf `divert-packet`)
+// back end. Compiled only where the platform has divert sockets; it is kept
+// thin on purpose: all inspection lives in the shared pipeline.
+//
+// A diverted packet is read with recvfrom(); the sockaddr that came with it
+// tells the kernel where the packet re-enters the firewall rules, so the
+// packet is written back with sendto() to that same address.
+#pragma once
+
+#include "dlpd/capture/capture.h"
+
+#if defined(IPPROTO_DIVERT) || defined(__FreeBSD__) || defined(__OpenBSD__)
+#define DLP_HAVE_DIVERT 1
+#endif
+
+namespace dlp {
+
+class DivertCapture : public CaptureBackend {
+ public:
+  DivertCapture(uint16_t port, PacketPipeline* pipeline);
+  ~DivertCapture() override;
+  Status Open();
+  Status Run(const std::atomic<bool>& stop) override;
+
+ private:
+  uint16_t port_;
+  PacketPipeline* pipeline_;
+  int fd_ = -1;
+  int fd6_ = -1;
+};
+
+// True when this build can use divert sockets.
+bool DivertSupported();
+
+}  // namespace dlp

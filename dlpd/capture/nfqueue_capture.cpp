@@ -1,0 +1,125 @@
+#include "dlpd/capture/nfqueue_capture.h"
+
+#include <arpa/inet.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace dlp {
+
+NfqueueCapture::NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len)
+    : queue_num_(queue_num), pipeline_(pipeline), max_queue_len_(max_queue_len) {}
+
+NfqueueCapture::~NfqueueCapture() {
+  if (qh_ != nullptr) nfq_destroy_queue(qh_);
+  if (h_ != nullptr) nfq_close(h_);
+}
+
+Status NfqueueCapture::Open() {
+  h_ = nfq_open();
+  if (h_ == nullptr) return Error{std::string("nfq_open: ") + std::strerror(errno)};
+  qh_ = nfq_create_queue(h_, queue_num_, &NfqueueCapture::OnPacket, this);
+  if (qh_ == nullptr) {
+    return Error{"cannot bind NFQUEUE " + std::to_string(queue_num_) + ": " + std::strerror(errno) +
+                 " (is another process bound to it? are you root?)"};
+  }
+  if (nfq_set_mode(qh_, NFQNL_COPY_PACKET, 0xffff) < 0) {
+    return Error{std::string("nfq_set_mode: ") + std::strerror(errno)};
+  }
+  nfq_set_queue_maxlen(qh_, max_queue_len_);
+  if (pipeline_->fail_mode() == FailMode::kOpen) {
+    if (nfq_set_queue_flags(qh_, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN) < 0) {
+      spdlog::warn("nfqueue {}: kernel does not support fail-open", queue_num_);
+    }
+  }
+  // A larger socket buffer absorbs bursts; the kernel caps it at rmem_max
+  // unless we are privileged (SO_RCVBUFFORCE).
+  int fd = nfq_fd(h_);
+  int size = 8 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+  // ENOBUFS is reported, not fatal: we count it and go on.
+  struct timeval tv = {0, 200 * 1000};  // wake up to notice a stop request
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return {};
+}
+
+int NfqueueCapture::OnPacket(nfq_q_handle* /*qh*/, nfgenmsg* /*msg*/, nfq_data* nfa, void* self) {
+  return static_cast<NfqueueCapture*>(self)->Handle(nfa);
+}
+
+void NfqueueCapture::FlushAccepts() {
+  if (!have_pending_) return;
+  if (nfq_set_verdict_batch(qh_, pending_accept_id_, NF_ACCEPT) < 0) {
+    counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
+  }
+  counters_.verdicts.fetch_add(1, std::memory_order_relaxed);
+  have_pending_ = false;
+}
+
+int NfqueueCapture::Handle(nfq_data* nfa) {
+  nfqnl_msg_packet_hdr* ph = nfq_get_msg_packet_hdr(nfa);
+  if (ph == nullptr) return 0;
+  const uint32_t id = ntohl(ph->packet_id);
+  unsigned char* data = nullptr;
+  int len = nfq_get_payload(nfa, &data);
+  PacketResult r;
+  if (len < 0 || data == nullptr) {
+    // No payload copied: nothing to inspect.
+    r = pipeline_->Process(nullptr, 0);
+  } else {
+    // The payload points into the receive buffer; we may change it in place.
+    r = pipeline_->Process(data, static_cast<size_t>(len));
+  }
+  if (r.verdict == Verdict::kAccept && !r.modified) {
+    // Batch verdicts cover every id up to this one, so they are only correct
+    // while ids arrive in order (they do, per queue).
+    pending_accept_id_ = id;
+    have_pending_ = true;
+    return 0;
+  }
+  FlushAccepts();
+  int rc;
+  if (r.verdict == Verdict::kDrop) {
+    rc = nfq_set_verdict(qh_, id, NF_DROP, 0, nullptr);
+  } else {
+    rc = nfq_set_verdict(qh_, id, NF_ACCEPT, static_cast<uint32_t>(len), data);
+  }
+  if (rc < 0) counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
+  counters_.verdicts.fetch_add(1, std::memory_order_relaxed);
+  return 0;
+}
+
+Status NfqueueCapture::Run(const std::atomic<bool>& stop) {
+  if (h_ == nullptr) {
+    if (Status st = Open(); !st) return st;
+  }
+  const int fd = nfq_fd(h_);
+  std::vector<char> buf(256 * 1024);
+  while (!stop.load(std::memory_order_relaxed)) {
+    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        FlushAccepts();
+        continue;
+      }
+      // ENOBUFS: the kernel dropped messages because we were slow. Counted;
+      // with fail-open it accepted them, with fail-closed they were dropped.
+      counters_.recv_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("nfqueue {}: recv: {}", queue_num_, std::strerror(errno));
+      continue;
+    }
+    nfq_handle_packet(h_, buf.data(), static_cast<int>(n));
+    FlushAccepts();
+  }
+  FlushAccepts();
+  return {};
+}
+
+}  // namespace dlp

@@ -1,0 +1,43 @@
+// Linux netfilter NFQUEUE back end (libnetfilter_queue). One instance per
+// queue number, each on its own thread with its own pipeline.
+//
+// Verdicts: runs of unmodified accepts are answered with one batch verdict;
+// a modified packet gets its own verdict carrying the new bytes (copy-back
+// only when something changed). With fail mode `open` the queue is created
+// with NFQA_CFG_F_FAIL_OPEN so the kernel accepts packets when the queue is
+// full, instead of dropping them.
+#pragma once
+
+#include "dlpd/capture/capture.h"
+
+struct nfq_handle;
+struct nfq_q_handle;
+struct nfq_data;
+struct nfgenmsg;
+
+namespace dlp {
+
+class NfqueueCapture : public CaptureBackend {
+ public:
+  NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len = 4096);
+  ~NfqueueCapture() override;
+  // Binds the queue. Separate from Run so that the daemon can open every
+  // socket as root before it drops privileges.
+  Status Open();
+  Status Run(const std::atomic<bool>& stop) override;
+
+ private:
+  static int OnPacket(nfq_q_handle* qh, nfgenmsg* msg, nfq_data* nfa, void* self);
+  int Handle(nfq_data* nfa);
+  void FlushAccepts();
+
+  uint16_t queue_num_;
+  PacketPipeline* pipeline_;
+  uint32_t max_queue_len_;
+  nfq_handle* h_ = nullptr;
+  nfq_q_handle* qh_ = nullptr;
+  uint32_t pending_accept_id_ = 0;  // highest id of unmodified accepts not yet answered
+  bool have_pending_ = false;
+};
+
+}  // namespace dlp

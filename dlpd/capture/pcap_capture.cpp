@@ -1,0 +1,87 @@
+#include "dlpd/capture/pcap_capture.h"
+
+#include <pcap/pcap.h>
+
+#include <memory>
+#include <vector>
+
+namespace dlp {
+namespace {
+
+// Bytes before the IP header for a link type, or -1 when the packet is not
+// IP (or the link type is not one we read).
+long IpOffset(int linktype, const uint8_t* p, size_t caplen) {
+  switch (linktype) {
+    case DLT_RAW:
+#ifdef DLT_IPV4
+    case DLT_IPV4:
+    case DLT_IPV6:
+#endif
+      return 0;
+    case DLT_NULL:
+    case DLT_LOOP:
+      return caplen >= 4 ? 4 : -1;
+    case DLT_LINUX_SLL: {
+      if (caplen < 16) return -1;
+      uint16_t proto = static_cast<uint16_t>(p[14] << 8 | p[15]);
+      return (proto == 0x0800 || proto == 0x86dd) ? 16 : -1;
+    }
+    case DLT_EN10MB: {
+      size_t off = 12;
+      for (int tags = 0; tags < 2; ++tags) {  // up to two VLAN tags (QinQ)
+        if (caplen < off + 2) return -1;
+        uint16_t type = static_cast<uint16_t>(p[off] << 8 | p[off + 1]);
+        if (type == 0x8100 || type == 0x88a8) {
+          off += 4;
+          continue;
+        }
+        return (type == 0x0800 || type == 0x86dd) ? static_cast<long>(off + 2) : -1;
+      }
+      return -1;
+    }
+    default:
+      return -1;
+  }
+}
+
+}  // namespace
+
+PcapCapture::PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline)
+    : in_path_(std::move(in_path)), out_path_(std::move(out_path)), pipeline_(pipeline) {}
+
+Status PcapCapture::Run(const std::atomic<bool>& stop) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  std::unique_ptr<pcap_t, decltype(&pcap_close)> in(pcap_open_offline(in_path_.c_str(), err),
+                                                    &pcap_close);
+  if (!in) return Error{"cannot read pcap " + in_path_ + ": " + err};
+  const int linktype = pcap_datalink(in.get());
+  std::unique_ptr<pcap_dumper_t, decltype(&pcap_dump_close)> out(
+      pcap_dump_open(in.get(), out_path_.c_str()), &pcap_dump_close);
+  if (!out) return Error{"cannot write pcap " + out_path_ + ": " + pcap_geterr(in.get())};
+
+  std::vector<uint8_t> buf;
+  pcap_pkthdr* hdr = nullptr;
+  const u_char* data = nullptr;
+  int rc;
+  while (!stop.load(std::memory_order_relaxed) && (rc = pcap_next_ex(in.get(), &hdr, &data)) == 1) {
+    ++read_;
+    buf.assign(data, data + hdr->caplen);
+    long off = IpOffset(linktype, buf.data(), buf.size());
+    if (off >= 0) {
+      // A packet cut short by the capture's snaplen is seen as truncated by
+      // the decoder and handled per the fail mode.
+      PacketResult r = pipeline_->Process(buf.data() + off, buf.size() - static_cast<size_t>(off));
+      if (r.verdict == Verdict::kDrop) continue;
+    }
+    pcap_dump(reinterpret_cast<u_char*>(out.get()), hdr, buf.data());
+    ++written_;
+  }
+  if (rc == -1) {
+    return Error{"error reading pcap " + in_path_ + " after " + std::to_string(read_) +
+                 " packets: " + pcap_geterr(in.get())};
+  }
+  if (pcap_dump_flush(out.get()) != 0) return Error{"cannot write pcap " + out_path_};
+  return {};
+}
+
+}  // namespace dlp

@@ -1,0 +1,62 @@
+#include "dlpd/pipeline/http_request.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace dlp {
+namespace {
+constexpr size_t kMaxHead = 8192;
+constexpr size_t kMaxField = 1024;  // longer paths/hosts are cut for the record
+constexpr std::array<std::string_view, 9> kMethods = {
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE"};
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string Printable(std::string_view s) {
+  std::string out(s.substr(0, kMaxField));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  }
+  return out;
+}
+}  // namespace
+
+bool ParseHttpRequestHead(std::string_view payload, HttpRequestInfo* out) {
+  std::string_view head = payload.substr(0, kMaxHead);
+  size_t eol = head.find("\r\n");
+  if (eol == std::string_view::npos) return false;
+  std::string_view line = head.substr(0, eol);
+  size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) return false;
+  std::string_view method = line.substr(0, sp1);
+  if (std::find(kMethods.begin(), kMethods.end(), method) == kMethods.end()) return false;
+  size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.substr(sp2 + 1, 7) != "HTTP/1.") return false;
+  out->method = std::string(method);
+  out->path = Printable(line.substr(sp1 + 1, sp2 - sp1 - 1));
+  out->host.clear();
+  size_t pos = eol + 2;
+  while (pos < head.size()) {
+    size_t e = head.find("\r\n", pos);
+    if (e == std::string_view::npos || e == pos) break;
+    std::string_view h = head.substr(pos, e - pos);
+    size_t colon = h.find(':');
+    if (colon != std::string_view::npos && IEquals(h.substr(0, colon), "host")) {
+      std::string_view v = h.substr(colon + 1);
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      out->host = Printable(v);
+      break;
+    }
+    pos = e + 2;
+  }
+  return true;
+}
+
+}  // namespace dlp

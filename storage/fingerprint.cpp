@@ -1,0 +1,76 @@
+#include "storage/fingerprint.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace dlp {
+namespace {
+constexpr size_t kKeyLen = 32;
+
+std::runtime_error KeyError(const std::string& path, const std::string& what) {
+  return std::runtime_error("fingerprint key " + path + ": " + what);
+}
+}  // namespace
+
+Fingerprinter Fingerprinter::FromKeyFile(const std::string& path) {
+  std::vector<unsigned char> key(kKeyLen);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+      throw KeyError(path, "no randomness for a new key");
+    }
+    // O_EXCL: if two processes race, one creates and the other reads.
+    int wfd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (wfd >= 0) {
+      bool ok = ::write(wfd, key.data(), key.size()) == static_cast<ssize_t>(key.size());
+      ok = ::fsync(wfd) == 0 && ok;
+      ::close(wfd);
+      if (!ok) throw KeyError(path, "cannot write new key");
+      return Fingerprinter(std::move(key));
+    }
+    if (errno != EEXIST) throw KeyError(path, std::strerror(errno));
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  if (fd < 0) throw KeyError(path, std::strerror(errno));
+  struct stat st {};
+  ssize_t n = ::fstat(fd, &st) == 0 ? ::read(fd, key.data(), key.size()) : -1;
+  unsigned char extra;
+  bool longer = n == static_cast<ssize_t>(kKeyLen) && ::read(fd, &extra, 1) == 1;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(kKeyLen) || longer) {
+    throw KeyError(path,
+                   "not a 32-byte key (remove it to create a new one; old fingerprints "
+                   "will no longer correlate)");
+  }
+  if ((st.st_mode & 077) != 0) throw KeyError(path, "readable by group or others; chmod 600 it");
+  return Fingerprinter(std::move(key));
+}
+
+std::string Fingerprinter::Of(std::string_view value) const {
+  std::string digits;
+  for (char c : value) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  if (digits.empty()) digits = value;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+       reinterpret_cast<const unsigned char*>(digits.data()), digits.size(), md, &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < 16 && i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace dlp

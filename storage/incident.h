@@ -1,0 +1,26 @@
+// One incident as the packet path records it. Holds no full value: the
+// sample is the last-4 display form and the fingerprint a keyed HMAC.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace dlp {
+
+struct Incident {
+  int64_t time_us = 0;  // UTC, microseconds since the epoch
+  std::string rule_id;
+  std::string severity;
+  std::string action;  // mask | alert | block | pass
+  uint8_t ip_version = 4;
+  std::string src_ip, dst_ip;
+  uint16_t src_port = 0, dst_port = 0;
+  std::string flow_id;
+  std::string http_method, http_host, http_path;  // masked; empty when not parsable
+  uint32_t match_count = 0;
+  std::string masked_sample;
+  std::string fingerprint;  // hex HMAC-SHA256 of the value's digits
+  std::string ruleset_version;
+};
+
+}  // namespace dlp

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""A real HTTP/1.1 server for the end-to-end tests: stores each request body
+as OUTDIR/<X-Test-Id>.body and the client's address/port in <X-Test-Id>.peer,
+answers 200 with the body length. Keep-alive is on (HTTP/1.1)."""
+import http.server
+import os
+import socket
+import sys
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = b""
+        while len(body) < n:
+            chunk = self.rfile.read(n - len(body))
+            if not chunk:
+                break
+            body += chunk
+        name = os.path.basename(self.headers.get("X-Test-Id", "unnamed"))
+        with open(os.path.join(OUTDIR, name + ".body"), "wb") as f:
+            f.write(body)
+        with open(os.path.join(OUTDIR, name + ".peer"), "w") as f:
+            f.write("%s %d\n" % (self.client_address[0], self.client_address[1]))
+        reply = ("received %d\n" % len(body)).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args):
+        pass
+
+
+class DualStackServer(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+if __name__ == "__main__":
+    OUTDIR = sys.argv[1]
+    DualStackServer(("::", int(sys.argv[2]) if len(sys.argv) > 2 else 80), Handler).serve_forever()

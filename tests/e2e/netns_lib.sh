@@ -1,0 +1,77 @@
+# Shared by the end-to-end tests: a client, a gateway and a server, each in
+# its own network namespace, joined by veth pairs, IPv4 and IPv6:
+#
+#   client 10.99.1.2 / fd99:1::2  --  10.99.1.1 / fd99:1::1  gateway
+#   gateway 10.99.2.1 / fd99:2::1 --  10.99.2.2 / fd99:2::2  server
+#
+# The gateway forwards and sends outbound TCP/80 to NFQUEUE 0.
+# Source it; call netns_require, netns_setup, and netns_cleanup on exit.
+
+NS_ID=${NS_ID:-$$}
+NS_C=dlpc$NS_ID
+NS_G=dlpg$NS_ID
+NS_S=dlps$NS_ID
+
+netns_require() {
+  # Namespace tests skip (exit 77) where they cannot run, unless CI demands them.
+  local why=""
+  if [ "$(id -u)" != 0 ]; then
+    why="needs root"
+  elif ! ip netns add "dlpprobe$NS_ID" 2>/dev/null; then
+    why="cannot create network namespaces"
+  else
+    ip netns del "dlpprobe$NS_ID"
+  fi
+  if [ -z "$why" ] && ! command -v iptables-legacy >/dev/null && ! command -v iptables >/dev/null; then
+    why="no iptables"
+  fi
+  if [ -n "$why" ]; then
+    if [ "${DLP_REQUIRE_NETNS:-0}" = 1 ]; then
+      echo "FAIL: namespace test cannot run ($why) and DLP_REQUIRE_NETNS=1" >&2
+      exit 1
+    fi
+    echo "SKIP: namespace test ($why)" >&2
+    exit 77
+  fi
+}
+
+ipt() { if command -v iptables-legacy >/dev/null; then iptables-legacy "$@"; else iptables "$@"; fi; }
+ip6t() { if command -v ip6tables-legacy >/dev/null; then ip6tables-legacy "$@"; else ip6tables "$@"; fi; }
+
+netns_setup() {
+  ip netns add "$NS_C"
+  ip netns add "$NS_G"
+  ip netns add "$NS_S"
+  ip link add "c$NS_ID" netns "$NS_C" type veth peer name "gc$NS_ID" netns "$NS_G"
+  ip link add "s$NS_ID" netns "$NS_S" type veth peer name "gs$NS_ID" netns "$NS_G"
+  for ns in "$NS_C" "$NS_G" "$NS_S"; do ip -n "$ns" link set lo up; done
+  ip -n "$NS_C" link set "c$NS_ID" up
+  ip -n "$NS_S" link set "s$NS_ID" up
+  ip -n "$NS_G" link set "gc$NS_ID" up
+  ip -n "$NS_G" link set "gs$NS_ID" up
+  ip -n "$NS_C" addr add 10.99.1.2/24 dev "c$NS_ID"
+  ip -n "$NS_G" addr add 10.99.1.1/24 dev "gc$NS_ID"
+  ip -n "$NS_G" addr add 10.99.2.1/24 dev "gs$NS_ID"
+  ip -n "$NS_S" addr add 10.99.2.2/24 dev "s$NS_ID"
+  ip -n "$NS_C" addr add fd99:1::2/64 dev "c$NS_ID" nodad
+  ip -n "$NS_G" addr add fd99:1::1/64 dev "gc$NS_ID" nodad
+  ip -n "$NS_G" addr add fd99:2::1/64 dev "gs$NS_ID" nodad
+  ip -n "$NS_S" addr add fd99:2::2/64 dev "s$NS_ID" nodad
+  ip -n "$NS_C" route add default via 10.99.1.1
+  ip -n "$NS_S" route add default via 10.99.2.1
+  ip -n "$NS_C" -6 route add default via fd99:1::1
+  ip -n "$NS_S" -6 route add default via fd99:2::1
+  ip netns exec "$NS_G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  ip netns exec "$NS_G" bash -c "$(declare -f ipt ip6t); \
+    ipt -A FORWARD -p tcp --dport 80 -j NFQUEUE --queue-num 0 && \
+    ip6t -A FORWARD -p tcp --dport 80 -j NFQUEUE --queue-num 0"
+}
+
+netns_cleanup() {
+  for ns in "$NS_C" "$NS_G" "$NS_S"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+  done
+  sleep 0.2
+  for ns in "$NS_C" "$NS_G" "$NS_S"; do ip netns del "$ns" 2>/dev/null; done
+  return 0
+}

@@ -1,0 +1,237 @@
+// Decoder, checksum and one-packet pipeline tests. Golden packets were made
+// with scapy (an independent checksum implementation): each masked packet
+// below is what scapy builds for the masked payload.
+#include "dlpd/decode/packet.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "dlpd/decode/checksum.h"
+#include "dlpd/pipeline/packet_pipeline.h"
+#include "tests/unit/test_support.h"
+
+namespace dlp {
+namespace {
+
+const char* kV4 =
+    "4500006200010000400666930a0000010a0000029c400050000003e80000000080182000235500000101080a000000"
+    "01"
+    "00000002504f5354202f7820485454502f312e310d0a486f73743a20610d0a0d0a73736e3d3533362d32322d313435"
+    "37"
+    "267a";
+const char* kV4Masked =
+    "4500006200010000400666930a0000010a0000029c400050000003e800000000801820008da400000101080a000000"
+    "01"
+    "00000002504f5354202f7820485454502f312e310d0a486f73743a20610d0a0d0a73736e3d5858582d58582d585858"
+    "58"
+    "267a";
+// IPv6 with hop-by-hop and destination-options extension headers.
+const char* kV6 =
+    "60000000003a0040fd000000000000000000000000000001fd0000000000000000000000000000023c000104000000"
+    "00"
+    "06000104000000009c4100500000000500000000501820005c8e0000636172643d3431313131313131313131313131"
+    "31313b";
+const char* kV6Masked =
+    "60000000003a0040fd000000000000000000000000000001fd0000000000000000000000000000023c000104000000"
+    "00"
+    "06000104000000009c41005000000005000000005018200023580000636172643d5858585858585858585858585858"
+    "58583b";
+
+std::vector<uint8_t> Hex(const char* s) {
+  std::vector<uint8_t> out;
+  for (size_t i = 0; s[i] != '\0' && s[i + 1] != '\0'; i += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(s + i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+PacketPipeline MakePipeline(FailMode mode) {
+  auto ctx = ScanContext::Create(test::DefaultRules());
+  return PacketPipeline(std::move(ctx).value(), mode, nullptr, nullptr);
+}
+
+TEST(Decode, Ipv4Tcp) {
+  auto p = Hex(kV4);
+  PacketView v;
+  ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+  EXPECT_EQ(v.ip_version, 4);
+  EXPECT_EQ(AddressToString(4, v.src), "10.0.0.1");
+  EXPECT_EQ(AddressToString(4, v.dst), "10.0.0.2");
+  EXPECT_EQ(v.src_port, 40000);
+  EXPECT_EQ(v.dst_port, 80);
+  EXPECT_EQ(v.seq, 1000u);
+  EXPECT_EQ(v.tcp_header_len, 32u);  // with timestamp option
+  EXPECT_EQ(v.payload_offset, 52u);
+  EXPECT_EQ(v.payload_len, p.size() - 52);
+  EXPECT_TRUE(TcpChecksumValid(p.data(), v));
+}
+
+TEST(Decode, Ipv6WalksExtensionHeaders) {
+  auto p = Hex(kV6);
+  PacketView v;
+  ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+  EXPECT_EQ(v.ip_version, 6);
+  EXPECT_EQ(AddressToString(6, v.dst), "fd00::2");
+  EXPECT_EQ(v.tcp_offset, 56u);
+  EXPECT_EQ(v.dst_port, 80);
+  EXPECT_EQ(v.payload_len, 22u);
+  EXPECT_TRUE(TcpChecksumValid(p.data(), v));
+}
+
+TEST(Decode, EveryTruncationIsRejectedNotRead) {
+  for (const char* hex : {kV4, kV6}) {
+    auto p = Hex(hex);
+    PacketView v;
+    ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+    const size_t payload_offset = v.payload_offset;
+    for (size_t n = 0; n < p.size(); ++n) {
+      // An exact-size copy, so ASan catches any read past it.
+      std::vector<uint8_t> cut(p.begin(), p.begin() + static_cast<long>(n));
+      DecodeStatus st = DecodePacket(cut.data(), cut.size(), &v);
+      if (n < payload_offset) {
+        EXPECT_NE(st, DecodeStatus::kOk) << "length " << n;
+      } else {
+        // The IP length field now exceeds the buffer.
+        EXPECT_EQ(st, DecodeStatus::kBadTotalLength) << "length " << n;
+      }
+    }
+  }
+}
+
+TEST(Decode, MalformedHeaders) {
+  PacketView v;
+  auto p = Hex(kV4);
+  auto bad = p;
+  bad[0] = 0x44;  // IHL 4
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kBadHeaderLength);
+  bad = p;
+  bad[0] = 0x4f;  // IHL 15: 40 bytes of "options" eat into TCP; what is left is read as TCP
+  if (DecodePacket(bad.data(), bad.size(), &v) == DecodeStatus::kOk) {
+    EXPECT_EQ(v.tcp_offset, 60u);
+    EXPECT_EQ(v.payload_offset + v.payload_len, bad.size());
+  }
+  bad = p;
+  bad[0] = 0x55;
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kBadVersion);
+  bad = p;
+  bad[2] = 0xff;  // total length past the buffer
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kBadTotalLength);
+  bad = p;
+  bad[3] = 10;  // total length shorter than the header
+  bad[2] = 0;
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kBadTotalLength);
+  bad = p;
+  bad[20 + 12] = 0x40;  // TCP data offset 4
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kBadHeaderLength);
+  bad = p;
+  bad[20 + 12] = 0xf0;  // data offset 60: past the segment
+  bad[2] = 0;
+  bad[3] = 20 + 40;
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kTruncated);
+  bad = p;
+  bad[6] = 0x20;  // more fragments
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kFragment);
+  bad = p;
+  bad[7] = 0x10;  // fragment offset
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kFragment);
+  bad = p;
+  bad[9] = 17;  // UDP
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kNotTcp);
+  EXPECT_EQ(DecodePacket(nullptr, 0, &v), DecodeStatus::kTruncated);
+
+  auto p6 = Hex(kV6);
+  bad = p6;
+  bad[41] = 200;  // hop-by-hop header claims 1608 bytes
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kTruncated);
+  bad = p6;
+  bad[6] = 44;  // fragment header
+  EXPECT_EQ(DecodePacket(bad.data(), bad.size(), &v), DecodeStatus::kFragment);
+}
+
+TEST(Decode, LongExtensionHeaderChainIsRefused) {
+  std::vector<uint8_t> p(40 + 8 * 12 + 20, 0);
+  p[0] = 0x60;
+  const size_t plen = p.size() - 40;
+  p[4] = static_cast<uint8_t>(plen >> 8);
+  p[5] = static_cast<uint8_t>(plen);
+  p[6] = 60;
+  for (size_t i = 0; i < 12; ++i) p[40 + 8 * i] = i == 11 ? 6 : 60;
+  p[40 + 96 + 12] = 0x50;
+  PacketView v;
+  EXPECT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kTooManyExtHeaders);
+}
+
+TEST(Pipeline, MasksAndFixesChecksumExactlyAsScapyWould) {
+  auto pipeline = MakePipeline(FailMode::kClosed);
+  for (auto [in, want] : {std::pair{kV4, kV4Masked}, std::pair{kV6, kV6Masked}}) {
+    auto p = Hex(in);
+    PacketResult r = pipeline.Process(p.data(), p.size());
+    EXPECT_EQ(r.verdict, Verdict::kAccept);
+    EXPECT_TRUE(r.modified);
+    EXPECT_EQ(p, Hex(want));
+  }
+  EXPECT_EQ(pipeline.counters().masked_packets.load(), 2u);
+  EXPECT_EQ(pipeline.counters().findings.load(), 2u);
+}
+
+TEST(Pipeline, CleanPacketIsUntouched) {
+  auto pipeline = MakePipeline(FailMode::kClosed);
+  auto p = Hex(kV4Masked);
+  auto copy = p;
+  PacketResult r = pipeline.Process(p.data(), p.size());
+  EXPECT_EQ(r.verdict, Verdict::kAccept);
+  EXPECT_FALSE(r.modified);
+  EXPECT_EQ(p, copy);
+}
+
+TEST(Pipeline, ChecksumIsRecomputedEvenIfItWasNeverFilledIn) {
+  // With checksum offload the kernel may queue a packet whose checksum
+  // field holds only the pseudo-header sum; the masked packet must still
+  // leave with a correct checksum.
+  auto pipeline = MakePipeline(FailMode::kClosed);
+  auto p = Hex(kV4);
+  p[20 + 16] = 0x12;
+  p[20 + 17] = 0x34;
+  ASSERT_TRUE(pipeline.Process(p.data(), p.size()).modified);
+  EXPECT_EQ(p, Hex(kV4Masked));
+}
+
+TEST(Pipeline, FailModeDecidesForUninspectablePackets) {
+  auto closed = MakePipeline(FailMode::kClosed);
+  auto open = MakePipeline(FailMode::kOpen);
+  auto p = Hex(kV4);
+  p[6] = 0x20;  // a fragment: no whole TCP segment to inspect
+  auto copy = p;
+  EXPECT_EQ(closed.Process(p.data(), p.size()).verdict, Verdict::kDrop);
+  EXPECT_EQ(open.Process(p.data(), p.size()).verdict, Verdict::kAccept);
+  EXPECT_EQ(p, copy);
+  EXPECT_EQ(closed.counters().dropped_uninspected.load(), 1u);
+  EXPECT_EQ(open.counters().passed_uninspected.load(), 1u);
+  EXPECT_EQ(closed.counters().decode_errors.load(), 1u);
+  EXPECT_EQ(closed.Process(nullptr, 0).verdict, Verdict::kDrop);
+}
+
+TEST(Pipeline, RandomBytesNeverCrashAndAreCounted) {
+  auto pipeline = MakePipeline(FailMode::kOpen);
+  std::mt19937 rng(1);
+  auto base = Hex(kV4);
+  uint64_t handled = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<uint8_t> p = base;
+    p.resize(std::uniform_int_distribution<size_t>(0, base.size())(rng));
+    for (int k = 0; k < 4 && !p.empty(); ++k) {
+      p[std::uniform_int_distribution<size_t>(0, p.size() - 1)(rng)] = static_cast<uint8_t>(rng());
+    }
+    PacketResult r = pipeline.Process(p.data(), p.size());
+    EXPECT_EQ(r.verdict, Verdict::kAccept);
+    ++handled;
+  }
+  const auto& c = pipeline.counters();
+  EXPECT_EQ(c.packets.load(), handled);
+  EXPECT_GT(c.passed_uninspected.load(), 0u);
+  EXPECT_GT(c.inspected.load(), 0u);
+}
+
+}  // namespace
+}  // namespace dlp
