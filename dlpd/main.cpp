@@ -37,6 +37,8 @@ struct Options {
   std::string fail_mode = "closed";
   std::string log_level = "info";
   size_t incident_queue = 65536;
+  double hold_ms = 20;
+  size_t max_flows = 65536;
   bool check = false;
 };
 
@@ -62,11 +64,14 @@ bool ParseQueueRange(const std::string& s, uint16_t* lo, uint16_t* hi) {
 
 void LogCounters(const dlp::PipelineCounters& c, const std::string& who) {
   spdlog::info(
-      "{}: packets={} bytes={} inspected={} masked_packets={} findings={} "
+      "{}: packets={} bytes={} inspected={} masked_packets={} findings={} held={} "
+      "hold_timeouts={} partial={} retransmissions={} out_of_order={} flows_evicted={} "
       "passed_uninspected={} dropped_uninspected={} decode_errors={} incidents_dropped={}",
       who, c.packets.load(), c.bytes.load(), c.inspected.load(), c.masked_packets.load(),
-      c.findings.load(), c.passed_uninspected.load(), c.dropped_uninspected.load(),
-      c.decode_errors.load(), c.incidents_dropped.load());
+      c.findings.load(), c.held.load(), c.hold_timeouts.load(), c.partial.load(),
+      c.retransmissions.load(), c.out_of_order.load(), c.flows_evicted.load(),
+      c.passed_uninspected.load(), c.dropped_uninspected.load(), c.decode_errors.load(),
+      c.incidents_dropped.load());
 }
 
 int Check(const std::shared_ptr<const dlp::CompiledRuleset>& rules) {
@@ -99,6 +104,11 @@ int main(int argc, char** argv) {
   app.add_option("--key-file", o.key_path, "fingerprint key (default: DB path + .key)");
   app.add_option("--fail-mode", o.fail_mode, "closed (default) or open")
       ->check(CLI::IsMember({"closed", "open"}));
+  app.add_option("--hold-ms", o.hold_ms,
+                 "longest hold of a segment that may end inside a value (default 20)")
+      ->check(CLI::Range(0.0, 10000.0));
+  app.add_option("--max-flows", o.max_flows, "flow table size per worker (default 65536)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 26));
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   try {
@@ -136,8 +146,10 @@ int main(int argc, char** argv) {
     std::cerr << "dlpd: " << e.what() << '\n';
     return 1;
   }
-  const dlp::FailMode fail_mode =
-      o.fail_mode == "open" ? dlp::FailMode::kOpen : dlp::FailMode::kClosed;
+  dlp::PipelineConfig pipeline_config;
+  pipeline_config.fail_mode = o.fail_mode == "open" ? dlp::FailMode::kOpen : dlp::FailMode::kClosed;
+  pipeline_config.hold_timeout_us = static_cast<int64_t>(o.hold_ms * 1000);
+  pipeline_config.max_flows = o.max_flows;
 
   struct Worker {
     std::string name;
@@ -151,8 +163,8 @@ int main(int argc, char** argv) {
       spdlog::critical("{}", ctx.error().message);
       return nullptr;
     }
-    return std::make_unique<dlp::PacketPipeline>(std::move(ctx).value(), fail_mode, writer.get(),
-                                                 fingerprinter.get());
+    return std::make_unique<dlp::PacketPipeline>(std::move(ctx).value(), pipeline_config,
+                                                 writer.get(), fingerprinter.get());
   };
 
   if (!o.nfqueue.empty()) {

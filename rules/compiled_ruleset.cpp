@@ -35,6 +35,18 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
     if (out->validators_.back() == nullptr) {
       throw RuleError(rule.file, rule.line, rule.id, "unknown validator '" + rule.validator + "'");
     }
+    // value_chars: one character class, turned into a byte table once.
+    RE2 chars(rule.value_chars, ConfirmOptions());
+    if (!chars.ok() || rule.value_chars.size() < 3 || rule.value_chars.front() != '[' ||
+        rule.value_chars.back() != ']') {
+      throw RuleError(rule.file, rule.value_chars_line, rule.id,
+                      "value_chars must be one character class like '[0-9 -]'" +
+                          (chars.ok() ? std::string() : ": " + chars.error()));
+    }
+    for (int b = 0; b < 256; ++b) {
+      const char c = static_cast<char>(b);
+      if (RE2::FullMatch(re2::StringPiece(&c, 1), chars)) out->value_bytes_[b] = true;
+    }
     for (const auto& spec : rule.patterns) {
       CompiledPattern cp;
       cp.rule_index = ri;

@@ -15,6 +15,7 @@
 #include <hs/hs.h>
 #include <re2/re2.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,6 +52,8 @@ class CompiledRuleset {
   const std::vector<CompiledPattern>& patterns() const { return patterns_; }
   ValidatorFn validator(uint32_t rule_index) const { return validators_[rule_index]; }
   unsigned max_width() const { return max_width_; }
+  // True for a byte that some rule's value may contain (union of value_chars).
+  bool is_value_byte(uint8_t b) const { return value_bytes_[b]; }
   const hs_database_t* block_db() const { return block_db_; }
   const hs_database_t* stream_db() const { return stream_db_; }
   // Bytes of Hyperscan stream state each open stream needs.
@@ -63,6 +66,7 @@ class CompiledRuleset {
   std::vector<CompiledPattern> patterns_;
   std::vector<ValidatorFn> validators_;
   unsigned max_width_ = 0;
+  std::array<bool, 256> value_bytes_{};
   hs_database_t* block_db_ = nullptr;
   hs_database_t* stream_db_ = nullptr;
 };

@@ -47,6 +47,11 @@ struct Rule {
   std::string validator = "none";
   MaskStyle mask = MaskStyle::kDigits;
   std::vector<PatternSpec> patterns;
+  // The bytes a value can be made of, as a character class. The packet path
+  // holds a segment back only while it ends in such bytes (a value may go on
+  // in the next segment), so it must cover every byte of every value.
+  std::string value_chars = "[0-9 -]";
+  int value_chars_line = 0;
   std::vector<RuleExample> match_examples;
   std::vector<RuleExample> no_match_examples;
   std::string file;  // the rule file it came from ("<default>/pan.yaml" for embedded rules)

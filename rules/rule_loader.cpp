@@ -86,8 +86,8 @@ class RuleParser {
       Fail(node["id"], r.id, "id must be non-empty lowercase letters, digits, '-', '_' or '.'");
     }
     CheckKeys(node,
-              {"id", "name", "description", "severity", "validator", "mask", "boundary", "patterns",
-               "examples"},
+              {"id", "name", "description", "severity", "validator", "mask", "boundary",
+               "value_chars", "patterns", "examples"},
               r.id);
     r.name = Scalar(node, "name", r.id, false);
     if (r.name.empty()) r.name = r.id;
@@ -111,6 +111,10 @@ class RuleParser {
       auto m = ParseMaskStyle(Scalar(node, "mask", r.id, true));
       if (!m) Fail(node["mask"], r.id, "mask must be digits, all or keep-last-4");
       r.mask = *m;
+    }
+    if (node["value_chars"]) {
+      r.value_chars = Scalar(node, "value_chars", r.id, true);
+      r.value_chars_line = LineOf(node["value_chars"]);
     }
     Boundary default_boundary = Boundary::kNone;
     if (node["boundary"]) default_boundary = ParseBoundaryAt(node["boundary"], r.id);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -14,8 +15,28 @@
 
 namespace dlp {
 
+struct DivertCapture::Origin {
+  int fd;
+  sockaddr_storage from;
+  socklen_t fromlen;
+};
+
 DivertCapture::DivertCapture(uint16_t port, PacketPipeline* pipeline)
     : port_(port), pipeline_(pipeline) {}
+
+void DivertCapture::Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
+                         bool /*modified*/) {
+  auto it = origins_.find(handle);
+  if (it == origins_.end()) return;
+  // Not written back = dropped.
+  if (verdict == Verdict::kAccept &&
+      ::sendto(it->second->fd, data, len, 0, reinterpret_cast<sockaddr*>(&it->second->from),
+               it->second->fromlen) < 0) {
+    counters_.send_errors.fetch_add(1);
+  }
+  counters_.verdicts.fetch_add(1);
+  origins_.erase(it);
+}
 
 DivertCapture::~DivertCapture() {
   if (fd_ >= 0) ::close(fd_);
@@ -68,27 +89,26 @@ Status DivertCapture::Run(const std::atomic<bool>& stop) {
   pollfd fds[2] = {{fd_, POLLIN, 0}, {fd6_, POLLIN, 0}};
   const int nfds = fd6_ >= 0 ? 2 : 1;
   while (!stop.load(std::memory_order_relaxed)) {
-    int ready = ::poll(fds, nfds, 200);
+    int ready = ::poll(fds, nfds, pipeline_->held_packets() > 0 ? 5 : 200);
+    pipeline_->Tick(NowMicros(), *this);
     if (ready <= 0) continue;
     for (int i = 0; i < nfds; ++i) {
       if ((fds[i].revents & POLLIN) == 0) continue;
-      sockaddr_storage from{};
-      socklen_t fromlen = sizeof from;
+      auto origin = std::make_unique<Origin>();
+      origin->fd = fds[i].fd;
+      origin->fromlen = sizeof origin->from;
       ssize_t n = ::recvfrom(fds[i].fd, buf.data(), buf.size(), 0,
-                             reinterpret_cast<sockaddr*>(&from), &fromlen);
+                             reinterpret_cast<sockaddr*>(&origin->from), &origin->fromlen);
       if (n < 0) {
         if (errno != EINTR && errno != EAGAIN) counters_.recv_errors.fetch_add(1);
         continue;
       }
-      PacketResult r = pipeline_->Process(buf.data(), static_cast<size_t>(n));
-      if (r.verdict == Verdict::kDrop) continue;  // not re-injected = dropped
-      if (::sendto(fds[i].fd, buf.data(), static_cast<size_t>(n), 0,
-                   reinterpret_cast<sockaddr*>(&from), fromlen) < 0) {
-        counters_.send_errors.fetch_add(1);
-      }
-      counters_.verdicts.fetch_add(1);
+      const uint64_t handle = next_handle_++;
+      origins_[handle] = std::move(origin);
+      pipeline_->Process(handle, buf.data(), static_cast<size_t>(n), NowMicros(), *this);
     }
   }
+  pipeline_->Flush(*this);
   return {};
 }
 

@@ -7,7 +7,11 @@
 // packet is written back with sendto() to that same address.
 #pragma once
 
+#include <map>
+#include <memory>
+
 #include "dlpd/capture/capture.h"
+#include "dlpd/pipeline/verdict_sink.h"
 
 #if defined(IPPROTO_DIVERT) || defined(__FreeBSD__) || defined(__OpenBSD__)
 #define DLP_HAVE_DIVERT 1
@@ -15,7 +19,7 @@
 
 namespace dlp {
 
-class DivertCapture : public CaptureBackend {
+class DivertCapture : public CaptureBackend, private VerdictSink {
  public:
   DivertCapture(uint16_t port, PacketPipeline* pipeline);
   ~DivertCapture() override;
@@ -23,6 +27,13 @@ class DivertCapture : public CaptureBackend {
   Status Run(const std::atomic<bool>& stop) override;
 
  private:
+  void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
+            bool modified) override;
+
+  // The address each packet came with, to write it back to; by handle.
+  struct Origin;
+  std::map<uint64_t, std::unique_ptr<Origin>> origins_;
+  uint64_t next_handle_ = 0;
   uint16_t port_;
   PacketPipeline* pipeline_;
   int fd_ = -1;

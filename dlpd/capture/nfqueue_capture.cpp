@@ -3,14 +3,25 @@
 #include <arpa/inet.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <climits>
 #include <cstring>
 #include <vector>
 
 namespace dlp {
+namespace {
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 
 NfqueueCapture::NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len)
     : queue_num_(queue_num), pipeline_(pipeline), max_queue_len_(max_queue_len) {}
@@ -44,9 +55,6 @@ Status NfqueueCapture::Open() {
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   }
-  // ENOBUFS is reported, not fatal: we count it and go on.
-  struct timeval tv = {0, 200 * 1000};  // wake up to notice a stop request
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   return {};
 }
 
@@ -69,31 +77,34 @@ int NfqueueCapture::Handle(nfq_data* nfa) {
   const uint32_t id = ntohl(ph->packet_id);
   unsigned char* data = nullptr;
   int len = nfq_get_payload(nfa, &data);
-  PacketResult r;
-  if (len < 0 || data == nullptr) {
-    // No payload copied: nothing to inspect.
-    r = pipeline_->Process(nullptr, 0);
-  } else {
-    // The payload points into the receive buffer; we may change it in place.
-    r = pipeline_->Process(data, static_cast<size_t>(len));
-  }
-  if (r.verdict == Verdict::kAccept && !r.modified) {
-    // Batch verdicts cover every id up to this one, so they are only correct
-    // while ids arrive in order (they do, per queue).
+  // The payload points into the receive buffer; the pipeline may change it
+  // in place, or copy it if it holds the packet.
+  pipeline_->Process(id, len > 0 ? data : nullptr, len > 0 ? static_cast<size_t>(len) : 0,
+                     NowMicros(), *this);
+  return 0;
+}
+
+void NfqueueCapture::Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
+                          bool modified) {
+  const uint32_t id = static_cast<uint32_t>(handle);
+  if (verdict == Verdict::kAccept && !modified && pipeline_->held_packets() == 0) {
+    // A batch verdict covers every id up to this one, so it may only be used
+    // while no earlier packet is held.
     pending_accept_id_ = id;
     have_pending_ = true;
-    return 0;
+    return;
   }
   FlushAccepts();
   int rc;
-  if (r.verdict == Verdict::kDrop) {
+  if (verdict == Verdict::kDrop) {
     rc = nfq_set_verdict(qh_, id, NF_DROP, 0, nullptr);
-  } else {
+  } else if (modified) {
     rc = nfq_set_verdict(qh_, id, NF_ACCEPT, static_cast<uint32_t>(len), data);
+  } else {
+    rc = nfq_set_verdict(qh_, id, NF_ACCEPT, 0, nullptr);
   }
   if (rc < 0) counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
   counters_.verdicts.fetch_add(1, std::memory_order_relaxed);
-  return 0;
 }
 
 Status NfqueueCapture::Run(const std::atomic<bool>& stop) {
@@ -103,7 +114,18 @@ Status NfqueueCapture::Run(const std::atomic<bool>& stop) {
   const int fd = nfq_fd(h_);
   std::vector<char> buf(256 * 1024);
   while (!stop.load(std::memory_order_relaxed)) {
-    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    // Wake up for the next hold deadline, or every 200 ms to notice a stop.
+    int64_t wait_us = 200 * 1000;
+    const int64_t deadline = pipeline_->next_deadline();
+    if (deadline != INT64_MAX) wait_us = std::clamp<int64_t>(deadline - NowMicros(), 0, wait_us);
+    pollfd pfd{fd, POLLIN, 0};
+    int ready = poll(&pfd, 1, static_cast<int>((wait_us + 999) / 1000));
+    pipeline_->Tick(NowMicros(), *this);
+    if (ready <= 0) {
+      FlushAccepts();
+      continue;
+    }
+    ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
         FlushAccepts();
@@ -118,6 +140,8 @@ Status NfqueueCapture::Run(const std::atomic<bool>& stop) {
     nfq_handle_packet(h_, buf.data(), static_cast<int>(n));
     FlushAccepts();
   }
+  // Finish in-flight packets: whatever is held is masked and released.
+  pipeline_->Flush(*this);
   FlushAccepts();
   return {};
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "dlpd/capture/capture.h"
+#include "dlpd/pipeline/verdict_sink.h"
 
 struct nfq_handle;
 struct nfq_q_handle;
@@ -17,7 +18,7 @@ struct nfgenmsg;
 
 namespace dlp {
 
-class NfqueueCapture : public CaptureBackend {
+class NfqueueCapture : public CaptureBackend, private VerdictSink {
  public:
   NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len = 4096);
   ~NfqueueCapture() override;
@@ -29,6 +30,8 @@ class NfqueueCapture : public CaptureBackend {
  private:
   static int OnPacket(nfq_q_handle* qh, nfgenmsg* msg, nfq_data* nfa, void* self);
   int Handle(nfq_data* nfa);
+  void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
+            bool modified) override;
   void FlushAccepts();
 
   uint16_t queue_num_;

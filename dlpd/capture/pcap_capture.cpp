@@ -2,6 +2,7 @@
 
 #include <pcap/pcap.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -49,6 +50,23 @@ long IpOffset(int linktype, const uint8_t* p, size_t caplen) {
 PcapCapture::PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline)
     : in_path_(std::move(in_path)), out_path_(std::move(out_path)), pipeline_(pipeline) {}
 
+void PcapCapture::Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
+                       bool /*modified*/) {
+  auto it = pending_.find(handle);
+  if (it == pending_.end()) return;
+  if (verdict == Verdict::kAccept) {
+    frame_.assign(it->second.link.begin(), it->second.link.end());
+    frame_.insert(frame_.end(), data, data + len);
+    pcap_pkthdr hdr{};
+    hdr.ts.tv_sec = it->second.ts_sec;
+    hdr.ts.tv_usec = it->second.ts_usec;
+    hdr.caplen = hdr.len = static_cast<bpf_u_int32>(frame_.size());
+    pcap_dump(static_cast<u_char*>(dumper_), &hdr, frame_.data());
+    ++written_;
+  }
+  pending_.erase(it);
+}
+
 Status PcapCapture::Run(const std::atomic<bool>& stop) {
   char err[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<pcap_t, decltype(&pcap_close)> in(pcap_open_offline(in_path_.c_str(), err),
@@ -58,24 +76,33 @@ Status PcapCapture::Run(const std::atomic<bool>& stop) {
   std::unique_ptr<pcap_dumper_t, decltype(&pcap_dump_close)> out(
       pcap_dump_open(in.get(), out_path_.c_str()), &pcap_dump_close);
   if (!out) return Error{"cannot write pcap " + out_path_ + ": " + pcap_geterr(in.get())};
+  dumper_ = out.get();
 
   std::vector<uint8_t> buf;
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   int rc;
   while (!stop.load(std::memory_order_relaxed) && (rc = pcap_next_ex(in.get(), &hdr, &data)) == 1) {
-    ++read_;
+    const uint64_t handle = read_++;
+    // The capture's own clock drives hold timeouts, so a replay behaves the
+    // same however fast it runs.
+    const int64_t now_us = static_cast<int64_t>(hdr->ts.tv_sec) * 1000000 + hdr->ts.tv_usec;
+    pipeline_->Tick(now_us, *this);
     buf.assign(data, data + hdr->caplen);
     long off = IpOffset(linktype, buf.data(), buf.size());
-    if (off >= 0) {
-      // A packet cut short by the capture's snaplen is seen as truncated by
-      // the decoder and handled per the fail mode.
-      PacketResult r = pipeline_->Process(buf.data() + off, buf.size() - static_cast<size_t>(off));
-      if (r.verdict == Verdict::kDrop) continue;
+    pending_[handle] = Pending{hdr->ts.tv_sec, hdr->ts.tv_usec,
+                               std::vector<uint8_t>(buf.begin(), buf.begin() + std::max(off, 0L))};
+    if (off < 0) {
+      Emit(handle, Verdict::kAccept, buf.data(), buf.size(), false);  // not IP: copied through
+      continue;
     }
-    pcap_dump(reinterpret_cast<u_char*>(out.get()), hdr, buf.data());
-    ++written_;
+    // A packet cut short by the capture's snaplen is seen as truncated by
+    // the decoder and handled per the fail mode.
+    pipeline_->Process(handle, buf.data() + off, buf.size() - static_cast<size_t>(off), now_us,
+                       *this);
   }
+  pipeline_->Flush(*this);
+  dumper_ = nullptr;
   if (rc == -1) {
     return Error{"error reading pcap " + in_path_ + " after " + std::to_string(read_) +
                  " packets: " + pcap_geterr(in.get())};

@@ -6,13 +6,16 @@
 // are not IP are copied through unchanged.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "dlpd/capture/capture.h"
+#include "dlpd/pipeline/verdict_sink.h"
 
 namespace dlp {
 
-class PcapCapture : public CaptureBackend {
+class PcapCapture : public CaptureBackend, private VerdictSink {
  public:
   PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline);
   Status Run(const std::atomic<bool>& stop) override;
@@ -21,6 +24,18 @@ class PcapCapture : public CaptureBackend {
   uint64_t packets_written() const { return written_; }
 
  private:
+  // What a packet needs to be written once the pipeline lets it go: its
+  // record header and the link-layer bytes in front of the IP packet.
+  struct Pending {
+    int64_t ts_sec, ts_usec;
+    std::vector<uint8_t> link;
+  };
+  void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
+            bool modified) override;
+
+  void* dumper_ = nullptr;  // pcap_dumper_t*
+  std::map<uint64_t, Pending> pending_;
+  std::vector<uint8_t> frame_;
   std::string in_path_, out_path_;
   PacketPipeline* pipeline_;
   uint64_t read_ = 0, written_ = 0;

@@ -96,6 +96,26 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
   return {};
 }
 
+Status StreamScanner::ProbeEnd(ScanContext& ctx, Findings* out) const {
+  if (stream_ == nullptr) return Error{"stream already finished"};
+  hs_stream_t* copy = nullptr;
+  if (hs_copy_stream(&copy, stream_) != HS_SUCCESS) return Error{"hs_copy_stream failed"};
+  auto& cands = ctx.candidates();
+  cands.clear();
+  hs_error_t rc = hs_close_stream(copy, ctx.scratch(), CollectCandidate, &cands);
+  if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
+  ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), offset_ - history_.size(),
+                    out);
+  return {};
+}
+
+bool StreamScanner::CopyRecent(uint64_t start, uint64_t end, std::string* out) const {
+  const uint64_t base = offset_ - history_.size();
+  if (start < base || end > offset_ || start > end) return false;
+  out->assign(reinterpret_cast<const char*>(history_.data()) + (start - base), end - start);
+  return true;
+}
+
 Status StreamScanner::Finish(ScanContext& ctx, Findings* out) {
   if (stream_ == nullptr) return Error{"stream already finished"};
   auto& cands = ctx.candidates();

@@ -10,6 +10,7 @@
 #include <hs/hs.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dlpd/common/result.h"
@@ -32,6 +33,14 @@ class StreamScanner {
   // Ends the stream: appends values that end at the very end (a value's
   // trailing context may be "end of stream"). Feed may not follow.
   Status Finish(ScanContext& ctx, Findings* out);
+
+  // The values that would be confirmed if the stream ended now (a value
+  // whose trailing context is "end of stream"), without ending it: the
+  // Hyperscan stream is copied and the copy closed.
+  Status ProbeEnd(ScanContext& ctx, Findings* out) const;
+  // Copies stream bytes [start, end) if they are still in the history (the
+  // last max_width + 1 bytes); false otherwise.
+  bool CopyRecent(uint64_t start, uint64_t end, std::string* out) const;
 
   uint64_t offset() const { return offset_; }
   // Bytes of memory this stream holds (Hyperscan state + history).

@@ -1,124 +1,399 @@
 #include "dlpd/pipeline/packet_pipeline.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <chrono>
-#include <cstring>
+#include <climits>
+#include <deque>
 #include <map>
+#include <vector>
 
 #include "dlpd/decode/checksum.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/mask/mask.h"
-#include "dlpd/pipeline/http_request.h"
 
 namespace dlp {
 namespace {
 
-std::string FlowId(const PacketView& v) {
-  // FNV-1a over the directed 5-tuple: stable across runs and machines, so
-  // the same flow has the same id in every incident.
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&](const uint8_t* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ULL;
-  };
-  const size_t alen = v.ip_version == 6 ? 16 : 4;
-  mix(v.src.data(), alen);
-  mix(v.dst.data(), alen);
-  uint8_t ports[4] = {static_cast<uint8_t>(v.src_port >> 8), static_cast<uint8_t>(v.src_port),
-                      static_cast<uint8_t>(v.dst_port >> 8), static_cast<uint8_t>(v.dst_port)};
-  mix(ports, 4);
+// Findings remembered per flow direction, to mask retransmitted bytes the
+// way they were masked the first time.
+constexpr size_t kRememberedFindings = 256;
+constexpr size_t kHeldPadding = 4;
+
+std::string FlowIdOf(const FlowKey& k) {
   char buf[17];
-  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(FlowKeyHash{}(k)));
   return buf;
 }
 
 }  // namespace
 
-PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, FailMode fail_mode,
-                               IncidentWriter* writer, const Fingerprinter* fingerprinter)
-    : ctx_(std::move(ctx)), fail_mode_(fail_mode), writer_(writer), fingerprinter_(fingerprinter) {}
+struct PacketPipeline::Held {
+  uint64_t handle;
+  // The packet, then zero padding: back ends may read a buffer rounded up
+  // to 4 bytes (libnetfilter_queue sends the payload NLA-aligned).
+  std::vector<uint8_t> bytes;
+  size_t len;
+  PacketView view;
+  uint64_t off;  // stream offset of the payload's first byte
+  int64_t deadline;
+};
 
-PacketResult PacketPipeline::Uninspectable() {
-  if (fail_mode_ == FailMode::kOpen) {
-    counters_.passed_uninspected.fetch_add(1, std::memory_order_relaxed);
-    return {Verdict::kAccept, false};
+struct PacketPipeline::Flow {
+  FlowKey key;
+  std::string id;
+  std::list<Flow*>::iterator lru;
+  int64_t last_seen = 0;
+  bool started = false;
+  uint32_t base_seq = 0;      // sequence number of stream offset 0
+  uint64_t next_off = 0;      // next in-order stream offset
+  uint64_t run_start = 0;     // where the trailing run of value bytes begins
+  uint64_t released_off = 0;  // stream bytes before this have left unheld
+  std::unique_ptr<StreamScanner> scanner;
+  std::deque<Held> held;
+  Findings recent;  // sorted by start; bounded
+  HttpRequestInfo http;
+  bool has_http = false;
+};
+
+PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig config,
+                               IncidentWriter* writer, const Fingerprinter* fingerprinter)
+    : ctx_(std::move(ctx)), config_(config), writer_(writer), fingerprinter_(fingerprinter) {}
+
+PacketPipeline::~PacketPipeline() = default;
+
+int64_t PacketPipeline::next_deadline() const {
+  int64_t d = INT64_MAX;
+  if (held_packets_ == 0) return d;
+  for (const auto& [k, f] : flows_) {
+    if (!f->held.empty()) d = std::min(d, f->held.front().deadline);
   }
-  counters_.dropped_uninspected.fetch_add(1, std::memory_order_relaxed);
-  return {Verdict::kDrop, false};
+  return d;
 }
 
-PacketResult PacketPipeline::Process(uint8_t* packet, size_t len) {
+void PacketPipeline::EmitUninspectable(uint64_t handle, uint8_t* data, size_t len,
+                                       VerdictSink& sink) {
+  if (config_.fail_mode == FailMode::kOpen) {
+    counters_.passed_uninspected.fetch_add(1, std::memory_order_relaxed);
+    sink.Emit(handle, Verdict::kAccept, data, len, false);
+  } else {
+    counters_.dropped_uninspected.fetch_add(1, std::memory_order_relaxed);
+    sink.Emit(handle, Verdict::kDrop, data, len, false);
+  }
+}
+
+void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us,
+                             VerdictSink& sink) {
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
   counters_.bytes.fetch_add(len, std::memory_order_relaxed);
-  PacketView view;
-  DecodeStatus ds = DecodePacket(packet, len, &view);
+  PacketView v;
+  DecodeStatus ds = DecodePacket(data, len, &v);
   if (ds == DecodeStatus::kNotTcp) {
     // Only TCP is diverted to us; anything else carries no HTTP to inspect.
     counters_.not_tcp.fetch_add(1, std::memory_order_relaxed);
-    return {Verdict::kAccept, false};
+    sink.Emit(handle, Verdict::kAccept, data, len, false);
+    return;
   }
   if (ds != DecodeStatus::kOk) {
     counters_.decode_errors.fetch_add(1, std::memory_order_relaxed);
-    return Uninspectable();
+    EmitUninspectable(handle, data, len, sink);
+    return;
   }
-  if (view.payload_len == 0) return {Verdict::kAccept, false};
+  const FlowKey key = FlowKey::Of(v);
+  auto it = flows_.find(key);
+  Flow* f = it == flows_.end() ? nullptr : it->second.get();
 
-  uint8_t* payload = packet + view.payload_offset;
-  findings_.clear();
-  if (!ScanBlock(*ctx_, payload, view.payload_len, &findings_)) return Uninspectable();
-  counters_.inspected.fetch_add(1, std::memory_order_relaxed);
-  if (findings_.empty()) return {Verdict::kAccept, false};
-
-  original_.assign(reinterpret_cast<const char*>(payload), view.payload_len);
-  MaskFindings(ctx_->rules(), findings_.data(), findings_.size(), payload, view.payload_len, 0);
-  UpdateTcpChecksum(packet, view);
-  counters_.masked_packets.fetch_add(1, std::memory_order_relaxed);
-  counters_.findings.fetch_add(findings_.size(), std::memory_order_relaxed);
-  Record(packet, view, findings_, reinterpret_cast<const uint8_t*>(original_.data()));
-  return {Verdict::kAccept, true};
+  if ((v.tcp_flags & TcpFlags::kSyn) != 0) {
+    // A new connection on this tuple: whatever the old one held goes first.
+    if (f != nullptr) Erase(f, sink);
+    f = FindOrCreate(v, now_us, sink);
+    if (f == nullptr) {
+      EmitUninspectable(handle, data, len, sink);
+      return;
+    }
+    f->started = true;
+    f->base_seq = v.seq + 1;
+    sink.Emit(handle, Verdict::kAccept, data, len, false);
+    return;
+  }
+  if (v.payload_len == 0 && (v.tcp_flags & (TcpFlags::kFin | TcpFlags::kRst)) == 0) {
+    sink.Emit(handle, Verdict::kAccept, data, len, false);  // a bare ACK
+    return;
+  }
+  if (f == nullptr) {
+    if (v.payload_len == 0) {  // FIN/RST of a flow we do not track
+      sink.Emit(handle, Verdict::kAccept, data, len, false);
+      return;
+    }
+    f = FindOrCreate(v, now_us, sink);
+    if (f == nullptr) {
+      EmitUninspectable(handle, data, len, sink);
+      return;
+    }
+  }
+  if (v.payload_len == 0) {
+    // FIN or RST with no data: the stream ends before it, so what is held
+    // goes first, then the FIN/RST.
+    Erase(f, sink);
+    sink.Emit(handle, Verdict::kAccept, data, len, false);
+    return;
+  }
+  f->last_seen = now_us;
+  lru_.splice(lru_.begin(), lru_, f->lru);
+  if (!f->started) {  // picked up mid-stream (dlpd started after the handshake)
+    f->started = true;
+    f->base_seq = v.seq;
+  }
+  Stream(*f, handle, data, len, v, now_us, sink);
+  if ((v.tcp_flags & (TcpFlags::kFin | TcpFlags::kRst)) != 0) Erase(f, sink);
 }
 
-void PacketPipeline::Record(const uint8_t* packet, const PacketView& view, const Findings& findings,
-                            const uint8_t* original_payload) {
-  if (writer_ == nullptr) return;
-  // One incident per rule per packet, with the match count; the sample and
-  // fingerprint are the first value's.
-  std::map<uint32_t, std::pair<const Finding*, uint32_t>> by_rule;
-  for (const Finding& f : findings) {
-    auto& e = by_rule[f.rule_index];
-    if (e.first == nullptr) e.first = &f;
-    ++e.second;
+PacketPipeline::Flow* PacketPipeline::FindOrCreate(const PacketView& v, int64_t now_us,
+                                                   VerdictSink& sink) {
+  const FlowKey key = FlowKey::Of(v);
+  auto it = flows_.find(key);
+  if (it != flows_.end()) return it->second.get();
+  if (flows_.size() >= config_.max_flows && !lru_.empty()) {
+    counters_.flows_evicted.fetch_add(1, std::memory_order_relaxed);
+    Erase(lru_.back(), sink);
   }
+  auto scanner = StreamScanner::Open(*ctx_);
+  if (!scanner) {
+    spdlog::warn("flow table: {}", scanner.error().message);
+    return nullptr;
+  }
+  auto f = std::make_unique<Flow>();
+  f->key = key;
+  f->id = FlowIdOf(key);
+  f->last_seen = now_us;
+  f->scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
+  lru_.push_front(f.get());
+  f->lru = lru_.begin();
+  Flow* raw = f.get();
+  flows_.emplace(key, std::move(f));
+  counters_.flows.store(flows_.size(), std::memory_order_relaxed);
+  return raw;
+}
+
+void PacketPipeline::Erase(Flow* f, VerdictSink& sink) {
+  // The stream ends here: values whose trailing context is "end of stream"
+  // are confirmed before the held segments go.
+  Findings last;
+  if (f->scanner->Finish(*ctx_, &last)) AddFindings(*f, last);
+  ReleaseAll(*f, sink, false);
+  lru_.erase(f->lru);
+  flows_.erase(f->key);
+  counters_.flows.store(flows_.size(), std::memory_order_relaxed);
+}
+
+void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
+                            const PacketView& v, int64_t now_us, VerdictSink& sink) {
+  // 64-bit stream offset from the 32-bit sequence number, relative to where
+  // we are: valid while the segment is within 2 GiB of it.
+  const uint32_t next_seq = f.base_seq + static_cast<uint32_t>(f.next_off);
+  const int64_t delta = static_cast<int32_t>(v.seq - next_seq);
+  if (delta < 0 && static_cast<uint64_t>(-delta) > f.next_off) {
+    ScanAlone(f, handle, data, len, v, 0, sink);  // before the start we know
+    return;
+  }
+  const uint64_t off = f.next_off + delta;
+  const uint64_t end = off + v.payload_len;
+  if (off > f.next_off) {
+    counters_.out_of_order.fetch_add(1, std::memory_order_relaxed);
+    ScanAlone(f, handle, data, len, v, off, sink);
+    return;
+  }
+  if (end <= f.next_off) {
+    counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
+    ScanAlone(f, handle, data, len, v, off, sink);
+    return;
+  }
+  if (off < f.next_off) counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
+
+  if (off == f.next_off) NoteHttpRequest(f, data + v.payload_offset, v.payload_len);
+
+  // In order (possibly overlapping what we have): scan the new bytes.
+  const uint8_t* fresh = data + v.payload_offset + (f.next_off - off);
+  const size_t fresh_len = static_cast<size_t>(end - f.next_off);
+  scratch_findings_.clear();
+  if (!f.scanner->Feed(*ctx_, fresh, fresh_len, &scratch_findings_)) {
+    EmitUninspectable(handle, data, len, sink);
+    return;
+  }
+  counters_.inspected.fetch_add(1, std::memory_order_relaxed);
+  AddFindings(f, scratch_findings_);
+  // Track the run of value bytes at the end of the stream.
+  size_t trail = 0;
+  while (trail < fresh_len && ctx_->rules().is_value_byte(fresh[fresh_len - 1 - trail])) ++trail;
+  if (trail < fresh_len) f.run_start = end - trail;
+  f.next_off = end;
+  // Bytes before the trailing run, or further back than the widest match,
+  // cannot belong to a value still to be confirmed.
+  const uint64_t width = ctx_->rules().max_width();
+  const uint64_t final_before = std::max(f.run_start, end > width ? end - width : 0);
+  ReleaseUpTo(f, final_before, sink);
+  if (f.held.empty() && end <= final_before) {
+    MaskAndEmit(f, handle, data, len, v, off, sink);
+    f.released_off = end;
+    return;
+  }
+  counters_.held.fetch_add(1, std::memory_order_relaxed);
+  std::vector<uint8_t> copy(len + kHeldPadding, 0);
+  std::copy(data, data + len, copy.begin());
+  f.held.push_back(Held{handle, std::move(copy), len, v, off, now_us + config_.hold_timeout_us});
+  ++held_packets_;
+}
+
+void PacketPipeline::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len) {
   HttpRequestInfo http;
-  // Parsed from the masked payload: a URI or Host that held a value is stored masked.
-  const bool has_http = ParseHttpRequestHead(
-      {reinterpret_cast<const char*>(packet + view.payload_offset), view.payload_len}, &http);
+  if (!ParseHttpRequestHead({reinterpret_cast<const char*>(payload), len}, &http)) return;
+  // A URI or Host that holds a value is stored masked.
+  for (std::string* s : {&http.path, &http.host}) {
+    Findings found;
+    if (ScanBlock(*ctx_, reinterpret_cast<const uint8_t*>(s->data()), s->size(), &found)) {
+      MaskFindings(ctx_->rules(), found.data(), found.size(), reinterpret_cast<uint8_t*>(s->data()),
+                   s->size(), 0);
+    }
+  }
+  f.http = std::move(http);
+  f.has_http = true;
+}
+
+void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t len,
+                               const PacketView& v, uint64_t off, VerdictSink& sink) {
+  // Not in stream order: mask what the stream already found in this range,
+  // and whatever the segment holds on its own.
+  uint8_t* payload = data + v.payload_offset;
+  Findings alone;
+  if (!ScanBlock(*ctx_, payload, v.payload_len, &alone)) {
+    EmitUninspectable(handle, data, len, sink);
+    return;
+  }
+  counters_.inspected.fetch_add(1, std::memory_order_relaxed);
+  bool changed = false;
+  if (!alone.empty()) {
+    changed =
+        MaskFindings(ctx_->rules(), alone.data(), alone.size(), payload, v.payload_len, 0) > 0;
+    counters_.findings.fetch_add(alone.size(), std::memory_order_relaxed);
+    Record(f, alone, payload);
+    for (auto& a : alone) {  // as stream offsets, for the retransmission memory
+      a.start += off;
+      a.end += off;
+    }
+  }
+  MaskAndEmit(f, handle, data, len, v, off, sink, changed);
+}
+
+void PacketPipeline::MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len,
+                                 const PacketView& v, uint64_t off, VerdictSink& sink,
+                                 bool force_modified) {
+  size_t touched = MaskFindings(ctx_->rules(), f.recent.data(), f.recent.size(),
+                                data + v.payload_offset, v.payload_len, off);
+  const bool modified = force_modified || touched > 0;
+  if (modified) {
+    UpdateTcpChecksum(data, v);
+    counters_.masked_packets.fetch_add(1, std::memory_order_relaxed);
+  }
+  sink.Emit(handle, Verdict::kAccept, data, len, modified);
+}
+
+void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink) {
+  while (!f.held.empty() && f.held.front().off + f.held.front().view.payload_len <= final_before) {
+    Held h = std::move(f.held.front());
+    f.held.pop_front();
+    --held_packets_;
+    MaskAndEmit(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink);
+    f.released_off = std::max(f.released_off, h.off + h.view.payload_len);
+  }
+}
+
+void PacketPipeline::ReleaseAll(Flow& f, VerdictSink& sink, bool probe_end) {
+  if (f.held.empty()) return;
+  if (probe_end) {
+    Findings probe;
+    if (f.scanner->ProbeEnd(*ctx_, &probe)) AddFindings(f, probe);
+  }
+  ReleaseUpTo(f, UINT64_MAX, sink);
+}
+
+void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
+  std::vector<Flow*> expired, idle;
+  for (const auto& [k, f] : flows_) {
+    if (!f->held.empty() && f->held.front().deadline <= now_us) expired.push_back(f.get());
+    if (f->held.empty() && now_us - f->last_seen > config_.flow_idle_timeout_us) {
+      idle.push_back(f.get());
+    }
+  }
+  for (Flow* f : expired) {
+    counters_.hold_timeouts.fetch_add(1, std::memory_order_relaxed);
+    ReleaseAll(*f, sink, true);
+  }
+  for (Flow* f : idle) Erase(f, sink);
+}
+
+void PacketPipeline::Flush(VerdictSink& sink) {
+  while (!lru_.empty()) Erase(lru_.back(), sink);
+}
+
+void PacketPipeline::AddFindings(Flow& f, Findings& fresh) {
+  if (fresh.empty()) return;
+  Findings added;
+  for (const Finding& x : fresh) {
+    if (std::find(f.recent.begin(), f.recent.end(), x) != f.recent.end()) continue;
+    added.push_back(x);
+    f.recent.push_back(x);
+  }
+  if (added.empty()) return;
+  if (f.recent.size() > kRememberedFindings) {
+    f.recent.erase(f.recent.begin(),
+                   f.recent.begin() + static_cast<long>(f.recent.size() - kRememberedFindings));
+  }
+  counters_.findings.fetch_add(added.size(), std::memory_order_relaxed);
+  Record(f, added);
+}
+
+void PacketPipeline::Record(const Flow& f, const Findings& fresh, const uint8_t* bytes) {
+  // One incident per rule per batch of findings, with the match count; the
+  // sample and fingerprint are the first value's.
+  std::map<uint32_t, std::vector<const Finding*>> by_rule;
+  for (const Finding& x : fresh) by_rule[x.rule_index].push_back(&x);
   const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  for (const auto& [rule_index, entry] : by_rule) {
+  for (const auto& [rule_index, list] : by_rule) {
+    const Finding& first = *list.front();
+    const bool partial = bytes == nullptr &&
+                         std::any_of(list.begin(), list.end(),
+                                     [&](const Finding* x) { return x->start < f.released_off; });
+    if (partial) counters_.partial.fetch_add(1, std::memory_order_relaxed);
+    if (writer_ == nullptr) continue;
     const Rule& rule = ctx_->rules().rule(rule_index);
-    const Finding& f = *entry.first;
     Incident in;
     in.time_us = now_us;
     in.rule_id = rule.id;
     in.severity = ToString(rule.severity);
-    in.action = "mask";
-    in.ip_version = view.ip_version;
-    in.src_ip = AddressToString(view.ip_version, view.src);
-    in.dst_ip = AddressToString(view.ip_version, view.dst);
-    in.src_port = view.src_port;
-    in.dst_port = view.dst_port;
-    in.flow_id = FlowId(view);
-    if (has_http) {
-      in.http_method = http.method;
-      in.http_host = http.host;
-      in.http_path = http.path;
+    in.action = partial ? "mask-partial" : "mask";
+    in.ip_version = f.key.ip_version;
+    in.src_ip = AddressToString(f.key.ip_version, f.key.src);
+    in.dst_ip = AddressToString(f.key.ip_version, f.key.dst);
+    in.src_port = f.key.src_port;
+    in.dst_port = f.key.dst_port;
+    in.flow_id = f.id;
+    if (f.has_http) {
+      in.http_method = f.http.method;
+      in.http_host = f.http.host;
+      in.http_path = f.http.path;
     }
-    in.match_count = entry.second;
-    in.masked_sample = std::string(f.display_form());
-    if (fingerprinter_ != nullptr) {
-      in.fingerprint = fingerprinter_->Of(
-          {reinterpret_cast<const char*>(original_payload) + f.start, f.end - f.start});
+    in.match_count = static_cast<uint32_t>(list.size());
+    in.masked_sample = std::string(first.display_form());
+    std::string value;
+    if (bytes != nullptr) {
+      value.assign(reinterpret_cast<const char*>(bytes) + first.start, first.end - first.start);
+    } else {
+      f.scanner->CopyRecent(first.start, first.end, &value);
     }
+    if (fingerprinter_ != nullptr && !value.empty()) in.fingerprint = fingerprinter_->Of(value);
     in.ruleset_version = ctx_->rules().rule_set().version;
     if (!writer_->Submit(std::move(in))) {
       counters_.incidents_dropped.fetch_add(1, std::memory_order_relaxed);

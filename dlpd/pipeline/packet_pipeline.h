@@ -1,15 +1,37 @@
-// One worker's packet path: decode -> inspect -> mask -> checksum -> verdict,
-// with findings handed to the incident writer. Every capture back end
-// (NFQUEUE, divert, pcap) drives the same pipeline, one per worker; nothing
-// here blocks or touches the disk.
+// One worker's packet path: decode -> flow -> inspect (Hyperscan stream per
+// flow direction) -> mask -> checksum -> verdict, with findings handed to
+// the incident writer. Every capture back end (NFQUEUE, divert, pcap) drives
+// the same pipeline, one per worker; nothing here blocks or touches the disk.
+//
+// Values split across segments. Each direction of a connection has its own
+// stream scanner, so a value is found however TCP cuts it. A segment whose
+// payload ends in bytes that could belong to a value not yet confirmed (the
+// rules' value_chars, e.g. "card=4111 1111") is held back - only that one,
+// most segments pass at once - until the next in-order segment confirms or
+// clears it; then every held segment is masked and released in order. A
+// hold lasts at most hold_timeout: then the tail is judged as if the stream
+// ended there (a value complete at that point is masked), the segments are
+// released, and a value that turns out to go on is masked in what follows
+// and recorded with action "mask-partial".
+//
+// Retransmissions are masked from the findings remembered for their byte
+// range (the same bytes come out masked the same way) and are also scanned
+// on their own. A segment beyond a gap (loss, reordering) cannot be scanned
+// in stream order; it is scanned on its own and counted (out_of_order).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <list>
 #include <memory>
+#include <unordered_map>
 
 #include "dlpd/decode/packet.h"
+#include "dlpd/flow/flow_key.h"
 #include "dlpd/inspect/scan_context.h"
+#include "dlpd/inspect/stream_scanner.h"
+#include "dlpd/pipeline/http_request.h"
+#include "dlpd/pipeline/verdict_sink.h"
 #include "storage/fingerprint.h"
 #include "storage/incident_writer.h"
 
@@ -20,44 +42,75 @@ enum class FailMode {
   kOpen,    // it passes, and is counted
 };
 
-enum class Verdict { kAccept, kDrop };
-
-struct PacketResult {
-  Verdict verdict = Verdict::kAccept;
-  bool modified = false;  // the buffer was changed (masked + checksum)
+struct PipelineConfig {
+  FailMode fail_mode = FailMode::kClosed;
+  int64_t hold_timeout_us = 20000;
+  size_t max_flows = 65536;
+  int64_t flow_idle_timeout_us = 300LL * 1000 * 1000;
 };
 
 struct PipelineCounters {
   std::atomic<uint64_t> packets{0}, bytes{0}, inspected{0}, masked_packets{0}, findings{0},
       passed_uninspected{0}, dropped_uninspected{0}, decode_errors{0}, not_tcp{0},
-      incidents_dropped{0};
+      incidents_dropped{0}, held{0}, hold_timeouts{0}, partial{0}, retransmissions{0},
+      out_of_order{0}, flows{0}, flows_evicted{0};
 };
 
 class PacketPipeline {
  public:
   // `writer` and `fingerprinter` may be null (no incident recording).
-  PacketPipeline(std::unique_ptr<ScanContext> ctx, FailMode fail_mode, IncidentWriter* writer,
+  PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig config, IncidentWriter* writer,
                  const Fingerprinter* fingerprinter);
+  ~PacketPipeline();
 
-  // Inspects and, if needed, masks the IP packet in place. `len` is the
-  // buffer's length; the packet never grows or shrinks.
-  PacketResult Process(uint8_t* packet, size_t len);
+  // Inspects the IP packet [data, data+len) and emits it to `sink` now, or
+  // copies and holds it. `now_us` is the capture's clock (wall clock live,
+  // packet timestamps offline). Never grows or shrinks a packet.
+  void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us, VerdictSink& sink);
+  // Releases what has been held for hold_timeout and drops idle flows.
+  void Tick(int64_t now_us, VerdictSink& sink);
+  // Releases everything held (shutdown, end of a capture file).
+  void Flush(VerdictSink& sink);
+
+  size_t held_packets() const { return held_packets_; }
+  // Earliest hold deadline, or INT64_MAX when nothing is held.
+  int64_t next_deadline() const;
 
   const PipelineCounters& counters() const { return counters_; }
-  FailMode fail_mode() const { return fail_mode_; }
+  FailMode fail_mode() const { return config_.fail_mode; }
 
  private:
-  PacketResult Uninspectable();
-  void Record(const uint8_t* packet, const PacketView& view, const Findings& findings,
-              const uint8_t* original_payload);
+  struct Held;
+  struct Flow;
+
+  void EmitUninspectable(uint64_t handle, uint8_t* data, size_t len, VerdictSink& sink);
+  Flow* FindOrCreate(const PacketView& v, int64_t now_us, VerdictSink& sink);
+  void Erase(Flow* f, VerdictSink& sink);
+  void Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
+              int64_t now_us, VerdictSink& sink);
+  void ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
+                 uint64_t off, VerdictSink& sink);
+  // Masks [data,len) (payload at stream offset `off`) with the flow's
+  // findings, fixes the checksum if anything changed, emits.
+  void MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
+                   uint64_t off, VerdictSink& sink, bool force_modified = false);
+  void ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink);
+  void ReleaseAll(Flow& f, VerdictSink& sink, bool probe_end);
+  void AddFindings(Flow& f, Findings& fresh);
+  // `bytes`: the buffer the findings' offsets refer to, when the values are
+  // not in the stream scanner's history (a segment scanned on its own).
+  void Record(const Flow& f, const Findings& fresh, const uint8_t* bytes = nullptr);
+  void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len);
 
   std::unique_ptr<ScanContext> ctx_;
-  FailMode fail_mode_;
+  PipelineConfig config_;
   IncidentWriter* writer_;
   const Fingerprinter* fingerprinter_;
   PipelineCounters counters_;
-  Findings findings_;     // reused
-  std::string original_;  // payload before masking, for fingerprints; reused
+  std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
+  std::list<Flow*> lru_;  // most recently used first
+  size_t held_packets_ = 0;
+  Findings scratch_findings_;
 };
 
 }  // namespace dlp

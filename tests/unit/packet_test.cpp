@@ -46,9 +46,56 @@ std::vector<uint8_t> Hex(const char* s) {
   return out;
 }
 
-PacketPipeline MakePipeline(FailMode mode) {
+std::unique_ptr<PacketPipeline> MakePipelinePtr(FailMode mode, int64_t hold_us = 20000) {
   auto ctx = ScanContext::Create(test::DefaultRules());
-  return PacketPipeline(std::move(ctx).value(), mode, nullptr, nullptr);
+  PipelineConfig config;
+  config.fail_mode = mode;
+  config.hold_timeout_us = hold_us;
+  return std::make_unique<PacketPipeline>(std::move(ctx).value(), config, nullptr, nullptr);
+}
+
+struct Emitted {
+  uint64_t handle;
+  Verdict verdict;
+  std::vector<uint8_t> bytes;
+  bool modified;
+};
+
+struct RecordingSink : VerdictSink {
+  std::vector<Emitted> out;
+  void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
+            bool modified) override {
+    out.push_back({handle, verdict, std::vector<uint8_t>(data, data + len), modified});
+  }
+};
+
+// Runs one packet that the pipeline decides at once; returns what it emitted.
+struct PacketResult {
+  Verdict verdict;
+  bool modified;
+};
+class OnePacket {
+ public:
+  explicit OnePacket(FailMode mode) : p_(MakePipelinePtr(mode)) {}
+  PacketResult Process(uint8_t* data, size_t len) {
+    sink_.out.clear();
+    p_->Process(++handle_, data, len, 0, sink_);
+    EXPECT_EQ(sink_.out.size(), 1u);
+    if (sink_.out.empty()) return {Verdict::kDrop, false};
+    const Emitted& e = sink_.out.back();
+    if (data != nullptr) std::copy(e.bytes.begin(), e.bytes.end(), data);
+    return {e.verdict, e.modified};
+  }
+  const PipelineCounters& counters() const { return p_->counters(); }
+
+ private:
+  std::unique_ptr<PacketPipeline> p_;
+  RecordingSink sink_;
+  uint64_t handle_ = 0;
+};
+
+OnePacket MakePipeline(FailMode mode) {
+  return OnePacket(mode);
 }
 
 TEST(Decode, Ipv4Tcp) {
@@ -213,7 +260,8 @@ TEST(Pipeline, FailModeDecidesForUninspectablePackets) {
 }
 
 TEST(Pipeline, RandomBytesNeverCrashAndAreCounted) {
-  auto pipeline = MakePipeline(FailMode::kOpen);
+  auto pipeline = MakePipelinePtr(FailMode::kOpen);
+  RecordingSink sink;
   std::mt19937 rng(1);
   auto base = Hex(kV4);
   uint64_t handled = 0;
@@ -223,11 +271,20 @@ TEST(Pipeline, RandomBytesNeverCrashAndAreCounted) {
     for (int k = 0; k < 4 && !p.empty(); ++k) {
       p[std::uniform_int_distribution<size_t>(0, p.size() - 1)(rng)] = static_cast<uint8_t>(rng());
     }
-    PacketResult r = pipeline.Process(p.data(), p.size());
-    EXPECT_EQ(r.verdict, Verdict::kAccept);
-    ++handled;
+    pipeline->Process(handled++, p.data(), p.size(), i * 1000, sink);
+    pipeline->Tick(i * 1000, sink);
   }
-  const auto& c = pipeline.counters();
+  pipeline->Flush(sink);
+  // Every packet comes out exactly once, accepted (fail open).
+  ASSERT_EQ(sink.out.size(), handled);
+  std::vector<bool> seen(handled);
+  for (const auto& e : sink.out) {
+    EXPECT_EQ(e.verdict, Verdict::kAccept);
+    ASSERT_LT(e.handle, handled);
+    EXPECT_FALSE(seen[e.handle]);
+    seen[e.handle] = true;
+  }
+  const auto& c = pipeline->counters();
   EXPECT_EQ(c.packets.load(), handled);
   EXPECT_GT(c.passed_uninspected.load(), 0u);
   EXPECT_GT(c.inspected.load(), 0u);

@@ -1,0 +1,208 @@
+// Stream inspection on the packet path: values cut across TCP segments are
+// masked in every segment that carries part of them, in order, and only
+// segments that may end inside a value are held.
+#include <gtest/gtest.h>
+
+#include "dlpd/decode/checksum.h"
+#include "dlpd/pipeline/packet_pipeline.h"
+#include "tests/unit/test_support.h"
+
+namespace dlp {
+namespace {
+
+std::vector<uint8_t> Tcp4(uint32_t seq, const std::string& payload, uint8_t flags = 0x18,
+                          uint16_t sport = 40000) {
+  std::vector<uint8_t> p(40 + payload.size(), 0);
+  p[0] = 0x45;
+  p[2] = static_cast<uint8_t>(p.size() >> 8);
+  p[3] = static_cast<uint8_t>(p.size());
+  p[8] = 64;
+  p[9] = 6;
+  const uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2};
+  std::copy(src, src + 4, p.begin() + 12);
+  std::copy(dst, dst + 4, p.begin() + 16);
+  p[20] = static_cast<uint8_t>(sport >> 8);
+  p[21] = static_cast<uint8_t>(sport);
+  p[23] = 80;
+  for (int i = 0; i < 4; ++i) p[24 + i] = static_cast<uint8_t>(seq >> (24 - 8 * i));
+  p[32] = 0x50;
+  p[33] = flags;
+  std::copy(payload.begin(), payload.end(), p.begin() + 40);
+  PacketView v;
+  EXPECT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+  UpdateTcpChecksum(p.data(), v);
+  return p;
+}
+
+struct Out {
+  uint64_t handle;
+  std::string payload;
+  bool checksum_ok;
+};
+
+class Gateway : public VerdictSink {
+ public:
+  explicit Gateway(int64_t hold_us = 20000, size_t max_flows = 65536) {
+    PipelineConfig c;
+    c.hold_timeout_us = hold_us;
+    c.max_flows = max_flows;
+    pipeline_ = std::make_unique<PacketPipeline>(
+        std::move(ScanContext::Create(test::DefaultRules())).value(), c, nullptr, nullptr);
+  }
+  void Send(std::vector<uint8_t> p, int64_t now_us = 0) {
+    pipeline_->Process(next_++, p.data(), p.size(), now_us, *this);
+  }
+  void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len, bool) override {
+    ASSERT_EQ(verdict, Verdict::kAccept);
+    PacketView v;
+    ASSERT_EQ(DecodePacket(data, len, &v), DecodeStatus::kOk);
+    out.push_back(
+        {handle, std::string(reinterpret_cast<const char*>(data) + v.payload_offset, v.payload_len),
+         TcpChecksumValid(data, v)});
+  }
+  std::string Delivered() const {
+    std::string s;
+    for (const auto& o : out) s += o.payload;
+    return s;
+  }
+  PacketPipeline& pipeline() { return *pipeline_; }
+  std::vector<Out> out;
+
+ private:
+  std::unique_ptr<PacketPipeline> pipeline_;
+  uint64_t next_ = 0;
+};
+
+const std::string kBody =
+    "name=a&ssn=536-22-1457&card=4111 1111 1111 1111&pan=5555555555554444&end";
+
+TEST(FlowInspection, ValueSplitAtEveryByteIsMaskedInBothSegments) {
+  const std::string want = test::Mask(kBody);
+  ASSERT_NE(want, kBody);
+  for (size_t cut = 1; cut < kBody.size(); ++cut) {
+    Gateway gw;
+    gw.Send(Tcp4(999, "", 0x02));  // SYN
+    gw.Send(Tcp4(1000, kBody.substr(0, cut)));
+    gw.Send(Tcp4(1000 + static_cast<uint32_t>(cut), kBody.substr(cut)));
+    gw.pipeline().Flush(gw);
+    ASSERT_EQ(gw.out.size(), 3u) << cut;
+    EXPECT_EQ(gw.Delivered(), want) << "cut at " << cut;
+    for (size_t i = 0; i < gw.out.size(); ++i) {
+      EXPECT_EQ(gw.out[i].handle, i) << "order, cut at " << cut;
+      EXPECT_TRUE(gw.out[i].checksum_ok) << cut;
+    }
+  }
+}
+
+TEST(FlowInspection, ThreeWaySplits) {
+  const std::string body = "x=1&c=378282246310005;s=078-05-1120.";
+  const std::string want = test::Mask(body);
+  for (size_t a = 1; a < body.size(); ++a) {
+    for (size_t b = a + 1; b < body.size(); ++b) {
+      Gateway gw;
+      gw.Send(Tcp4(1, body.substr(0, a)));
+      gw.Send(Tcp4(1 + static_cast<uint32_t>(a), body.substr(a, b - a)));
+      gw.Send(Tcp4(1 + static_cast<uint32_t>(b), body.substr(b)));
+      gw.pipeline().Flush(gw);
+      ASSERT_EQ(gw.Delivered(), want) << a << "," << b;
+    }
+  }
+}
+
+TEST(FlowInspection, OneByteSegments) {
+  Gateway gw;
+  for (size_t i = 0; i < kBody.size(); ++i)
+    gw.Send(Tcp4(1 + static_cast<uint32_t>(i), kBody.substr(i, 1)));
+  gw.pipeline().Flush(gw);
+  EXPECT_EQ(gw.Delivered(), test::Mask(kBody));
+}
+
+TEST(FlowInspection, OnlySegmentsEndingInValueBytesAreHeld) {
+  Gateway gw;
+  gw.Send(Tcp4(1, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  gw.Send(Tcp4(28, "hello world, nothing here\n"));
+  EXPECT_EQ(gw.out.size(), 2u);  // passed at once
+  gw.Send(Tcp4(54, "card=4111 1111"));
+  EXPECT_EQ(gw.out.size(), 2u);  // may go on: held
+  EXPECT_EQ(gw.pipeline().held_packets(), 1u);
+  gw.Send(Tcp4(68, " 1111 1111&x=y"));
+  ASSERT_EQ(gw.out.size(), 4u);
+  EXPECT_EQ(gw.out[2].payload, "card=XXXX XXXX");
+  EXPECT_EQ(gw.out[3].payload, " XXXX XXXX&x=y");
+  EXPECT_EQ(gw.pipeline().counters().held.load(), 1u);
+}
+
+TEST(FlowInspection, RetransmissionIsMaskedTheSameWay) {
+  Gateway gw;
+  gw.Send(Tcp4(1, "ssn=536-22-"));
+  gw.Send(Tcp4(12, "1457&a=b"));
+  gw.Send(Tcp4(1, "ssn=536-22-"));  // both retransmitted
+  gw.Send(Tcp4(12, "1457&a=b"));
+  gw.Send(Tcp4(5, "536-22-1457&a=b"));  // re-segmented copy
+  ASSERT_EQ(gw.out.size(), 5u);
+  EXPECT_EQ(gw.out[0].payload, "ssn=XXX-XX-");
+  EXPECT_EQ(gw.out[1].payload, "XXXX&a=b");
+  EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-");
+  EXPECT_EQ(gw.out[3].payload, "XXXX&a=b");
+  EXPECT_EQ(gw.out[4].payload, "XXX-XX-XXXX&a=b");
+  EXPECT_EQ(gw.pipeline().counters().retransmissions.load(), 3u);
+}
+
+TEST(FlowInspection, HoldTimeoutJudgesTheTailAsEndOfStream) {
+  Gateway gw(/*hold_us=*/1000);
+  gw.Send(Tcp4(1, "card=4111111111111111"), 0);
+  EXPECT_TRUE(gw.out.empty());
+  EXPECT_EQ(gw.pipeline().next_deadline(), 1000);
+  gw.pipeline().Tick(999, gw);
+  EXPECT_TRUE(gw.out.empty());
+  gw.pipeline().Tick(1000, gw);
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, "card=XXXXXXXXXXXXXXXX");
+  EXPECT_TRUE(gw.out[0].checksum_ok);
+  EXPECT_EQ(gw.pipeline().counters().hold_timeouts.load(), 1u);
+}
+
+TEST(FlowInspection, ValueGoingOnAfterATimeoutIsMaskedAndCountedPartial) {
+  Gateway gw(1000);
+  gw.Send(Tcp4(1, "card=4111 1111"), 0);
+  gw.pipeline().Tick(5000, gw);  // released: a prefix alone is no value
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, "card=4111 1111");
+  gw.Send(Tcp4(15, " 1111 1111;"), 6000);
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, " XXXX XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 1u);
+}
+
+TEST(FlowInspection, FinReleasesHeldSegments) {
+  Gateway gw;
+  gw.Send(Tcp4(1, "ssn=536-22-1457"));
+  EXPECT_TRUE(gw.out.empty());
+  gw.Send(Tcp4(16, "", 0x11));  // FIN
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[0].payload, "ssn=XXX-XX-XXXX");
+  EXPECT_EQ(gw.pipeline().held_packets(), 0u);
+}
+
+TEST(FlowInspection, OutOfOrderSegmentIsScannedOnItsOwn) {
+  Gateway gw;
+  gw.Send(Tcp4(1, "a=b&"));
+  gw.Send(Tcp4(100, "ssn=536-22-1457;"));  // a gap before it
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "ssn=XXX-XX-XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().out_of_order.load(), 1u);
+}
+
+TEST(FlowInspection, FullTableEvictsTheLeastRecentlyUsedFlow) {
+  Gateway gw(20000, /*max_flows=*/2);
+  gw.Send(Tcp4(1, "ssn=536-22-1457", 0x18, 1));  // held
+  gw.Send(Tcp4(1, "x;", 0x18, 2));
+  gw.Send(Tcp4(1, "y;", 0x18, 3));  // evicts flow 1, which releases its segment
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[1].payload, "ssn=XXX-XX-XXXX");
+  EXPECT_EQ(gw.pipeline().counters().flows_evicted.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().flows.load(), 2u);
+}
+
+}  // namespace
+}  // namespace dlp
