@@ -29,13 +29,15 @@ std::string Printable(std::string_view s) {
 
 bool ParseHttpRequestHead(std::string_view payload, HttpRequestInfo* out) {
   std::string_view head = payload.substr(0, kMaxHead);
+  // The method first: most segments are not the start of a request, and
+  // this rejects them without reading further.
+  size_t sp1 = head.substr(0, 8).find(' ');
+  if (sp1 == std::string_view::npos) return false;
+  std::string_view method = head.substr(0, sp1);
+  if (std::find(kMethods.begin(), kMethods.end(), method) == kMethods.end()) return false;
   size_t eol = head.find("\r\n");
   if (eol == std::string_view::npos) return false;
   std::string_view line = head.substr(0, eol);
-  size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return false;
-  std::string_view method = line.substr(0, sp1);
-  if (std::find(kMethods.begin(), kMethods.end(), method) == kMethods.end()) return false;
   size_t sp2 = line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos || line.substr(sp2 + 1, 7) != "HTTP/1.") return false;
   out->method = std::string(method);

@@ -20,6 +20,14 @@ namespace {
 // way they were masked the first time.
 constexpr size_t kRememberedFindings = 256;
 constexpr size_t kHeldPadding = 4;
+// Out-of-order segments buffered per flow direction while a gap is open.
+constexpr size_t kMaxOutOfOrderSegments = 128;
+
+std::vector<uint8_t> PaddedCopy(const uint8_t* data, size_t len) {
+  std::vector<uint8_t> copy(len + kHeldPadding, 0);
+  std::copy(data, data + len, copy.begin());
+  return copy;
+}
 
 std::string FlowIdOf(const FlowKey& k) {
   char buf[17];
@@ -52,7 +60,9 @@ struct PacketPipeline::Flow {
   uint64_t released_off = 0;  // stream bytes before this have left unheld
   std::unique_ptr<StreamScanner> scanner;
   std::deque<Held> held;
-  Findings recent;  // sorted by start; bounded
+  std::map<uint64_t, Held> out_of_order;  // beyond a gap, by stream offset
+  int64_t gap_deadline = 0;
+  Findings recent;  // bounded
   HttpRequestInfo http;
   bool has_http = false;
 };
@@ -64,12 +74,10 @@ PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig 
 PacketPipeline::~PacketPipeline() = default;
 
 int64_t PacketPipeline::next_deadline() const {
-  int64_t d = INT64_MAX;
-  if (held_packets_ == 0) return d;
-  for (const auto& [k, f] : flows_) {
-    if (!f->held.empty()) d = std::min(d, f->held.front().deadline);
-  }
-  return d;
+  // The front entry may be stale (its flow released early): waking up early
+  // for it costs one empty Tick.
+  if (held_packets_ == 0 || hold_queue_.empty()) return INT64_MAX;
+  return hold_queue_.front().first;
 }
 
 void PacketPipeline::EmitUninspectable(uint64_t handle, uint8_t* data, size_t len,
@@ -177,6 +185,12 @@ PacketPipeline::Flow* PacketPipeline::FindOrCreate(const PacketView& v, int64_t 
 }
 
 void PacketPipeline::Erase(Flow* f, VerdictSink& sink) {
+  // Segments beyond a gap that never filled: scanned on their own.
+  for (auto& [o, h] : f->out_of_order) {
+    --held_packets_;
+    ScanAlone(*f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink);
+  }
+  f->out_of_order.clear();
   // The stream ends here: values whose trailing context is "end of stream"
   // are confirmed before the held segments go.
   Findings last;
@@ -194,14 +208,24 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
   const uint32_t next_seq = f.base_seq + static_cast<uint32_t>(f.next_off);
   const int64_t delta = static_cast<int32_t>(v.seq - next_seq);
   if (delta < 0 && static_cast<uint64_t>(-delta) > f.next_off) {
-    ScanAlone(f, handle, data, len, v, 0, sink);  // before the start we know
+    // Before the start we know: no stream offset, so no remembered findings.
+    ScanAlone(f, handle, data, len, v, 0, sink, /*remembered=*/false);
     return;
   }
   const uint64_t off = f.next_off + delta;
   const uint64_t end = off + v.payload_len;
   if (off > f.next_off) {
     counters_.out_of_order.fetch_add(1, std::memory_order_relaxed);
-    ScanAlone(f, handle, data, len, v, off, sink);
+    if (f.out_of_order.size() >= kMaxOutOfOrderSegments || f.out_of_order.count(off) != 0) {
+      ScanAlone(f, handle, data, len, v, off, sink);
+      return;
+    }
+    if (f.out_of_order.empty()) {
+      f.gap_deadline = now_us + config_.hold_timeout_us;
+      NoteHold(f, now_us);
+    }
+    f.out_of_order.emplace(off, Held{handle, PaddedCopy(data, len), len, v, off, f.gap_deadline});
+    ++held_packets_;
     return;
   }
   if (end <= f.next_off) {
@@ -210,10 +234,21 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
     return;
   }
   if (off < f.next_off) counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
+  FeedInOrder(f, handle, data, len, v, off, now_us, sink, nullptr);
+  DrainOutOfOrder(f, now_us, sink);
+}
 
+void PacketPipeline::NoteHold(Flow& f, int64_t now_us) {
+  hold_queue_.emplace_back(now_us + config_.hold_timeout_us, f.key);
+}
+
+void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t len,
+                                 const PacketView& v, uint64_t off, int64_t now_us,
+                                 VerdictSink& sink, std::vector<uint8_t>* owned) {
+  const uint64_t end = off + v.payload_len;
   if (off == f.next_off) NoteHttpRequest(f, data + v.payload_offset, v.payload_len);
 
-  // In order (possibly overlapping what we have): scan the new bytes.
+  // Scan the bytes the stream has not seen (the segment may overlap).
   const uint8_t* fresh = data + v.payload_offset + (f.next_off - off);
   const size_t fresh_len = static_cast<size_t>(end - f.next_off);
   scratch_findings_.clear();
@@ -239,10 +274,48 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
     return;
   }
   counters_.held.fetch_add(1, std::memory_order_relaxed);
-  std::vector<uint8_t> copy(len + kHeldPadding, 0);
-  std::copy(data, data + len, copy.begin());
+  if (f.held.empty()) NoteHold(f, now_us);
+  std::vector<uint8_t> copy = owned != nullptr ? std::move(*owned) : PaddedCopy(data, len);
   f.held.push_back(Held{handle, std::move(copy), len, v, off, now_us + config_.hold_timeout_us});
   ++held_packets_;
+}
+
+void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink) {
+  while (!f.out_of_order.empty() && f.out_of_order.begin()->first <= f.next_off) {
+    Held h = std::move(f.out_of_order.begin()->second);
+    f.out_of_order.erase(f.out_of_order.begin());
+    --held_packets_;
+    if (h.off + h.view.payload_len <= f.next_off) {
+      ScanAlone(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink);  // a duplicate
+    } else {
+      FeedInOrder(f, h.handle, h.bytes.data(), h.len, h.view, h.off, now_us, sink, &h.bytes);
+    }
+  }
+  if (!f.out_of_order.empty() && f.gap_deadline <= now_us) SkipGap(f, now_us, sink);
+}
+
+void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
+  counters_.gaps_skipped.fetch_add(1, std::memory_order_relaxed);
+  ReleaseAll(f, sink, true);
+  // No value can be seen across missing bytes: a fresh stream starts at the
+  // first buffered segment.
+  auto scanner = StreamScanner::Open(*ctx_);
+  if (scanner) f.scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
+  const uint64_t resume = f.out_of_order.begin()->first;
+  f.base_seq += static_cast<uint32_t>(resume);
+  std::map<uint64_t, Held> rebased;
+  for (auto& [o, h] : f.out_of_order) {
+    h.off = o - resume;
+    rebased.emplace(h.off, std::move(h));
+  }
+  f.out_of_order = std::move(rebased);
+  // Remembered findings are offsets of the old stream.
+  f.recent.clear();
+  f.next_off = 0;
+  f.run_start = 0;
+  f.released_off = 0;
+  f.gap_deadline = now_us + config_.hold_timeout_us;
+  DrainOutOfOrder(f, now_us, sink);
 }
 
 void PacketPipeline::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len) {
@@ -261,7 +334,8 @@ void PacketPipeline::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len
 }
 
 void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t len,
-                               const PacketView& v, uint64_t off, VerdictSink& sink) {
+                               const PacketView& v, uint64_t off, VerdictSink& sink,
+                               bool remembered) {
   // Not in stream order: mask what the stream already found in this range,
   // and whatever the segment holds on its own.
   uint8_t* payload = data + v.payload_offset;
@@ -281,6 +355,14 @@ void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t l
       a.start += off;
       a.end += off;
     }
+  }
+  if (!remembered) {
+    if (changed) {
+      UpdateTcpChecksum(data, v);
+      counters_.masked_packets.fetch_add(1, std::memory_order_relaxed);
+    }
+    sink.Emit(handle, Verdict::kAccept, data, len, changed);
+    return;
   }
   MaskAndEmit(f, handle, data, len, v, off, sink, changed);
 }
@@ -318,18 +400,35 @@ void PacketPipeline::ReleaseAll(Flow& f, VerdictSink& sink, bool probe_end) {
 }
 
 void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
-  std::vector<Flow*> expired, idle;
-  for (const auto& [k, f] : flows_) {
-    if (!f->held.empty() && f->held.front().deadline <= now_us) expired.push_back(f.get());
-    if (f->held.empty() && now_us - f->last_seen > config_.flow_idle_timeout_us) {
-      idle.push_back(f.get());
+  while (!hold_queue_.empty() && hold_queue_.front().first <= now_us) {
+    const FlowKey key = hold_queue_.front().second;
+    hold_queue_.pop_front();
+    auto it = flows_.find(key);
+    if (it == flows_.end()) continue;
+    Flow& f = *it->second;
+    if (!f.out_of_order.empty() && f.gap_deadline <= now_us) {
+      SkipGap(f, now_us, sink);
+      continue;
     }
-  }
-  for (Flow* f : expired) {
+    if (f.held.empty()) continue;
+    if (f.held.front().deadline > now_us) {
+      // Released and held again since: that hold has its own entry.
+      continue;
+    }
     counters_.hold_timeouts.fetch_add(1, std::memory_order_relaxed);
-    ReleaseAll(*f, sink, true);
+    ReleaseAll(f, sink, true);
   }
-  for (Flow* f : idle) Erase(f, sink);
+  // Idle flows: checked once a second, from the least recently used end.
+  if (now_us - last_idle_scan_us_ < 1000000) return;
+  last_idle_scan_us_ = now_us;
+  while (!lru_.empty()) {
+    Flow* oldest = lru_.back();
+    if (!oldest->held.empty() || !oldest->out_of_order.empty() ||
+        now_us - oldest->last_seen <= config_.flow_idle_timeout_us) {
+      break;
+    }
+    Erase(oldest, sink);
+  }
 }
 
 void PacketPipeline::Flush(VerdictSink& sink) {

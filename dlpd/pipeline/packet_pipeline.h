@@ -16,12 +16,17 @@
 //
 // Retransmissions are masked from the findings remembered for their byte
 // range (the same bytes come out masked the same way) and are also scanned
-// on their own. A segment beyond a gap (loss, reordering) cannot be scanned
-// in stream order; it is scanned on its own and counted (out_of_order).
+// on their own. A segment beyond a gap (loss, reordering) is buffered, not
+// forwarded, until the gap fills; then it is scanned in stream order. If the
+// gap has not filled within hold_timeout, the stream goes on from after it
+// (counted: gaps_skipped) and the late segment is scanned on its own when it
+// comes. The buffer is bounded; a segment that does not fit is scanned on
+// its own.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <memory>
 #include <unordered_map>
@@ -53,7 +58,7 @@ struct PipelineCounters {
   std::atomic<uint64_t> packets{0}, bytes{0}, inspected{0}, masked_packets{0}, findings{0},
       passed_uninspected{0}, dropped_uninspected{0}, decode_errors{0}, not_tcp{0},
       incidents_dropped{0}, held{0}, hold_timeouts{0}, partial{0}, retransmissions{0},
-      out_of_order{0}, flows{0}, flows_evicted{0};
+      out_of_order{0}, gaps_skipped{0}, flows{0}, flows_evicted{0};
 };
 
 class PacketPipeline {
@@ -88,8 +93,19 @@ class PacketPipeline {
   void Erase(Flow* f, VerdictSink& sink);
   void Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
               int64_t now_us, VerdictSink& sink);
+  // Scans a segment that starts at or before next_off and ends after it;
+  // emits or holds it. `owned` (may be null) is a copy the hold can keep.
+  void FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
+                   uint64_t off, int64_t now_us, VerdictSink& sink, std::vector<uint8_t>* owned);
+  // Feeds buffered out-of-order segments that the stream has reached.
+  void DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink);
+  // The gap before the first buffered segment did not fill in time: the
+  // stream goes on from that segment.
+  void SkipGap(Flow& f, int64_t now_us, VerdictSink& sink);
+  void NoteHold(Flow& f, int64_t now_us);
+  // `remembered`: also mask with the flow's findings for [off, off+payload).
   void ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
-                 uint64_t off, VerdictSink& sink);
+                 uint64_t off, VerdictSink& sink, bool remembered = true);
   // Masks [data,len) (payload at stream offset `off`) with the flow's
   // findings, fixes the checksum if anything changed, emits.
   void MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
@@ -110,6 +126,11 @@ class PacketPipeline {
   std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
   std::list<Flow*> lru_;  // most recently used first
   size_t held_packets_ = 0;
+  // Flows that started holding, by deadline. The hold timeout is the same
+  // for all, so deadlines arrive in order and a FIFO is enough; an entry
+  // whose flow has since released (or gone) is skipped when it comes up.
+  std::deque<std::pair<int64_t, FlowKey>> hold_queue_;
+  int64_t last_idle_scan_us_ = 0;
   Findings scratch_findings_;
 };
 

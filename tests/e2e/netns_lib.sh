@@ -4,7 +4,8 @@
 #   client 10.99.1.2 / fd99:1::2  --  10.99.1.1 / fd99:1::1  gateway
 #   gateway 10.99.2.1 / fd99:2::1 --  10.99.2.2 / fd99:2::2  server
 #
-# The gateway forwards and sends outbound TCP/80 to NFQUEUE 0.
+# The gateway forwards and sends outbound TCP/80 to NFQUEUE 0 (or to what
+# NFQ_TARGET says, e.g. "--queue-balance 0:1").
 # Source it; call netns_require, netns_setup, and netns_cleanup on exit.
 
 NS_ID=${NS_ID:-$$}
@@ -63,8 +64,8 @@ netns_setup() {
   ip -n "$NS_S" -6 route add default via fd99:2::1
   ip netns exec "$NS_G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
   ip netns exec "$NS_G" bash -c "$(declare -f ipt ip6t); \
-    ipt -A FORWARD -p tcp --dport 80 -j NFQUEUE --queue-num 0 && \
-    ip6t -A FORWARD -p tcp --dport 80 -j NFQUEUE --queue-num 0"
+    ipt -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
+    ip6t -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0}"
 }
 
 netns_cleanup() {

@@ -184,13 +184,63 @@ TEST(FlowInspection, FinReleasesHeldSegments) {
   EXPECT_EQ(gw.pipeline().held_packets(), 0u);
 }
 
-TEST(FlowInspection, OutOfOrderSegmentIsScannedOnItsOwn) {
+TEST(FlowInspection, ReorderedSegmentsWaitForTheGapAndAreScannedInOrder) {
+  // "x=1&" | "card=4111 1111" | " 1111 1111;" | "ssn=536-22-1457." sent as A, D, B, C.
   Gateway gw;
-  gw.Send(Tcp4(1, "a=b&"));
-  gw.Send(Tcp4(100, "ssn=536-22-1457;"));  // a gap before it
-  ASSERT_EQ(gw.out.size(), 2u);
-  EXPECT_EQ(gw.out[1].payload, "ssn=XXX-XX-XXXX;");
+  gw.Send(Tcp4(0, "", 0x02));             // SYN
+  gw.Send(Tcp4(1, "x=1&"));               // A: offsets 0-3
+  gw.Send(Tcp4(30, "ssn=536-22-1457."));  // D: beyond a gap, not forwarded yet
+  EXPECT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.pipeline().held_packets(), 1u);
+  gw.Send(Tcp4(5, "card=4111 1111"));  // B: ends in value bytes, held
+  gw.Send(Tcp4(19, " 1111 1111;"));    // C: fills the gap
+  ASSERT_EQ(gw.out.size(), 5u);
+  EXPECT_EQ(gw.Delivered(), "x=1&card=XXXX XXXX XXXX XXXX;ssn=XXX-XX-XXXX.");
+  EXPECT_EQ(gw.pipeline().held_packets(), 0u);
+  gw.pipeline().Flush(gw);
+  std::string all = gw.Delivered();
+  EXPECT_EQ(all.find("4111"), std::string::npos) << all;
+  EXPECT_EQ(all.find("536-22"), std::string::npos) << all;
   EXPECT_EQ(gw.pipeline().counters().out_of_order.load(), 1u);
+}
+
+TEST(FlowInspection, ValueSplitAcrossReorderedSegmentsIsMasked) {
+  const std::string body = "a=1&card=4111 1111 1111 1111&b=2";
+  const std::string want = test::Mask(body);
+  for (size_t cut = 5; cut + 5 < body.size(); ++cut) {
+    Gateway gw;
+    gw.Send(Tcp4(0, "", 0x02));                                       // SYN
+    gw.Send(Tcp4(1 + static_cast<uint32_t>(cut), body.substr(cut)));  // second half first
+    EXPECT_EQ(gw.out.size(), 1u);                                     // only the SYN
+    gw.Send(Tcp4(1, body.substr(0, cut)));
+    gw.pipeline().Flush(gw);
+    ASSERT_EQ(gw.out.size(), 3u);
+    // Delivered in stream order, whatever order they came in.
+    EXPECT_EQ(gw.Delivered(), want) << "cut " << cut;
+  }
+}
+
+TEST(FlowInspection, LostSegmentNeverComing) {
+  Gateway gw(/*hold_us=*/1000);
+  gw.Send(Tcp4(1, "a=b&"), 0);
+  gw.Send(Tcp4(100, "card=4111 1111"), 10);  // beyond a gap of 95 bytes
+  gw.Send(Tcp4(114, " 1111 1111;"), 20);
+  EXPECT_EQ(gw.out.size(), 1u);  // both wait for the gap
+  gw.pipeline().Tick(2000, gw);  // the gap did not fill: the stream goes on
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[1].payload, "card=XXXX XXXX");
+  EXPECT_EQ(gw.out[2].payload, " XXXX XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().gaps_skipped.load(), 1u);
+  // The stream goes on in order after the skipped gap.
+  gw.Send(Tcp4(125, "ssn=536-22-"), 3000);
+  gw.Send(Tcp4(136, "1457;"), 3001);
+  ASSERT_EQ(gw.out.size(), 5u);
+  EXPECT_EQ(gw.out[3].payload, "ssn=XXX-XX-");
+  EXPECT_EQ(gw.out[4].payload, "XXXX;");
+  // The lost segment comes at last: scanned on its own.
+  gw.Send(Tcp4(5, std::string(90, 'z') + "ssn=078-05-1120;"), 4000);
+  ASSERT_EQ(gw.out.size(), 6u);
+  EXPECT_EQ(gw.out[5].payload.substr(90), "ssn=XXX-XX-XXXX;");
 }
 
 TEST(FlowInspection, FullTableEvictsTheLeastRecentlyUsedFlow) {

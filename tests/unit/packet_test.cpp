@@ -8,6 +8,7 @@
 #include <random>
 
 #include "dlpd/decode/checksum.h"
+#include "dlpd/pipeline/http_request.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "tests/unit/test_support.h"
 
@@ -288,6 +289,29 @@ TEST(Pipeline, RandomBytesNeverCrashAndAreCounted) {
   EXPECT_EQ(c.packets.load(), handled);
   EXPECT_GT(c.passed_uninspected.load(), 0u);
   EXPECT_GT(c.inspected.load(), 0u);
+}
+
+}  // namespace
+}  // namespace dlp
+
+namespace dlp {
+namespace {
+
+TEST(HttpRequestHead, MethodHostPath) {
+  HttpRequestInfo h;
+  ASSERT_TRUE(ParseHttpRequestHead(
+      "POST /pay?x=1 HTTP/1.1\r\nAccept: */*\r\nhOsT:  shop.example \r\n\r\n", &h));
+  EXPECT_EQ(h.method, "POST");
+  EXPECT_EQ(h.path, "/pay?x=1");
+  EXPECT_EQ(h.host, "shop.example");
+  EXPECT_FALSE(ParseHttpRequestHead("HTTP/1.1 200 OK\r\n\r\n", &h));
+  EXPECT_FALSE(ParseHttpRequestHead("POST /x", &h));                // no line end
+  EXPECT_FALSE(ParseHttpRequestHead("FETCH /x HTTP/1.1\r\n", &h));  // unknown method
+  EXPECT_FALSE(ParseHttpRequestHead("GET /x SMTP/1.0\r\n", &h));
+  EXPECT_FALSE(ParseHttpRequestHead("", &h));
+  ASSERT_TRUE(ParseHttpRequestHead(std::string("GET /\x01\xff HTTP/1.0\r\n\r\n", 20), &h));
+  EXPECT_EQ(h.path, "/??");  // control and non-ASCII bytes are not stored as-is
+  EXPECT_EQ(h.host, "");
 }
 
 }  // namespace
