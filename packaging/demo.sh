@@ -47,14 +47,7 @@ fi
 ip netns del "dlpprobe$NS_ID"
 trap netns_cleanup EXIT
 netns_setup
-mkdir -p "$OUT/recv"
-ip netns exec "$NS_S" python3 tests/e2e/http_sink.py "$OUT/recv" 80 &
-ip netns exec "$NS_G" ./build/dlpd --nfqueue 0 --db "$OUT/incidents.db" 2> "$OUT/dlpd.log" &
-DLPD=$!
-for _ in $(seq 50); do
-  grep -q started "$OUT/dlpd.log" 2>/dev/null && ip netns exec "$NS_S" ss -ltn | grep -q ':80 ' && break
-  sleep 0.1
-done
+netns_start "$OUT" ./build/dlpd --nfqueue 0 --db "$OUT/incidents.db"
 
 cat <<EOT
 == topology

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "dlpd/common/hex.h"
 #include "rules/rule_error.h"
 #include "rules/validators.h"
 
@@ -210,13 +211,7 @@ std::string ShortSha256(const std::vector<RuleSource>& sources) {
   unsigned int md_len = 0;
   EVP_DigestFinal_ex(ctx, md, &md_len);
   EVP_MD_CTX_free(ctx);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < 6 && i < md_len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return ToHex(md, std::min(6U, md_len));
 }
 
 }  // namespace

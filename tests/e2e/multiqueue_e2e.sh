@@ -14,16 +14,8 @@ netns_require
 WORK=$(mktemp -d)
 trap 'netns_cleanup; rm -rf "$WORK"' EXIT
 NFQ_TARGET="--queue-balance 0:1" netns_setup
-mkdir -p "$WORK/recv"
 for a in $(seq 10 25); do ip -n "$NS_C" addr add "10.99.1.$a/24" dev "c$NS_ID"; done
-ip netns exec "$NS_S" python3 "$SRC/tests/e2e/http_sink.py" "$WORK/recv" 80 &
-ip netns exec "$NS_G" "$BUILD/dlpd" --nfqueue 0-1 2> "$WORK/dlpd.log" &
-DLPD=$!
-for _ in $(seq 50); do
-  grep -q started "$WORK/dlpd.log" 2>/dev/null && ip netns exec "$NS_S" ss -ltn | grep -q ':80 ' && break
-  sleep 0.1
-done
-kill -0 $DLPD || { cat "$WORK/dlpd.log" >&2; exit 1; }
+netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0-1
 
 pass=0
 fail=0

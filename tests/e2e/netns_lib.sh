@@ -68,6 +68,28 @@ netns_setup() {
     ip6t -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0}"
 }
 
+# netns_start DIR DLPD_BINARY DLPD_ARGS...: starts the HTTP sink on the
+# server (bodies into DIR/recv) and dlpd on the gateway (log in DIR/dlpd.log),
+# waits until both are up, and sets DLPD to dlpd's pid. Exits 1 if dlpd dies.
+netns_start() {
+  local dir=$1 bin=$2 lib_dir
+  shift 2
+  lib_dir=$(dirname "${BASH_SOURCE[0]}")
+  mkdir -p "$dir/recv"
+  ip netns exec "$NS_S" python3 "$lib_dir/http_sink.py" "$dir/recv" 80 &
+  ip netns exec "$NS_G" "$bin" "$@" 2> "$dir/dlpd.log" &
+  DLPD=$!
+  for _ in $(seq 50); do
+    grep -q started "$dir/dlpd.log" 2>/dev/null && ip netns exec "$NS_S" ss -ltn | grep -q ':80 ' && break
+    sleep 0.1
+  done
+  if ! kill -0 "$DLPD" 2>/dev/null; then
+    echo "FAIL: dlpd did not start:" >&2
+    cat "$dir/dlpd.log" >&2
+    exit 1
+  fi
+}
+
 netns_cleanup() {
   for ns in "$NS_C" "$NS_G" "$NS_S"; do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null

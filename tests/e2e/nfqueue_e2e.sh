@@ -20,21 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 netns_setup
-mkdir -p "$WORK/recv"
 
-ip netns exec "$NS_S" python3 "$SRC/tests/e2e/http_sink.py" "$WORK/recv" 80 &
-ip netns exec "$NS_G" "$BUILD/dlpd" --nfqueue 0 --db "$WORK/incidents.db" 2> "$WORK/dlpd.log" &
-DLPD=$!
-for _ in $(seq 50); do
-  grep -q started "$WORK/dlpd.log" 2>/dev/null && ip netns exec "$NS_S" ss -ltn | grep -q ':80 ' && break
-  sleep 0.1
-done
-
-if ! kill -0 $DLPD 2>/dev/null; then
-  echo "FAIL: dlpd did not start:" >&2
-  cat "$WORK/dlpd.log" >&2
-  exit 1
-fi
+netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0 --db "$WORK/incidents.db"
 python3 "$SRC/tests/e2e/make_bodies.py" "$WORK/send"
 for f in "$WORK"/send/*.body; do
   "$BUILD/dlpctl" scan < "$f" > "${f%.body}.expected"
