@@ -51,6 +51,7 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       CompiledPattern cp;
       cp.rule_index = ri;
       cp.expression = WrapPattern(spec);
+      cp.boundary = spec.boundary;
 
       // Per-pattern checks first, so an error names the exact pattern line.
       hs_expr_info_t* info = nullptr;

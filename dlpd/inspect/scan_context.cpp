@@ -10,6 +10,10 @@ namespace dlp {
 namespace {
 // Capture groups a pattern may have up to and including (?P<value>...).
 constexpr size_t kMaxGroups = 16;
+
+bool IsAlnum(uint8_t c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 }  // namespace
 
 Result<std::unique_ptr<ScanContext>> ScanContext::Create(
@@ -54,6 +58,12 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
     // 1111" hides a card behind an invalid 20-digit span), so every start in
     // the span is tried.
     for (size_t from = c.from - window_base; from < to; ++from) {
+      // With a boundary, a match begins with its lead byte (never a letter
+      // or digit) or at the very start of the stream: other starts cannot
+      // match, and skipping them keeps digit runs cheap.
+      if (p.boundary != Boundary::kNone && (window_base + from) != 0 && IsAlnum(window[from])) {
+        continue;
+      }
       if (!p.confirm->Match(text, from, to, RE2::ANCHOR_BOTH, groups.data(), ngroups)) continue;
       const re2::StringPiece& value = groups[static_cast<size_t>(p.value_group)];
       if (value.data() == nullptr || value.empty()) continue;

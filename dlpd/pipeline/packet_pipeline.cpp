@@ -54,10 +54,11 @@ struct PacketPipeline::Flow {
   std::list<Flow*>::iterator lru;
   int64_t last_seen = 0;
   bool started = false;
-  uint32_t base_seq = 0;      // sequence number of stream offset 0
-  uint64_t next_off = 0;      // next in-order stream offset
-  uint64_t run_start = 0;     // where the trailing run of value bytes begins
-  uint64_t released_off = 0;  // stream bytes before this have left unheld
+  uint32_t base_seq = 0;       // sequence number of stream offset 0
+  uint64_t next_off = 0;       // next in-order stream offset
+  uint64_t run_start = 0;      // where the trailing run of value bytes begins
+  bool run_has_alnum = false;  // the trailing run holds a letter or digit
+  uint64_t released_off = 0;   // stream bytes before this have left unheld
   std::unique_ptr<StreamScanner> scanner;
   std::deque<Held> held;
   std::map<uint64_t, Held> out_of_order;  // beyond a gap, by stream offset
@@ -258,15 +259,28 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
   }
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
   AddFindings(f, scratch_findings_);
-  // Track the run of value bytes at the end of the stream.
+  // Track the run of value bytes at the end of the stream, and whether it
+  // holds a letter or digit: a value has at least one, so a run of only
+  // separators ("lorem ipsum ") cannot be the start of one.
   size_t trail = 0;
-  while (trail < fresh_len && ctx_->rules().is_value_byte(fresh[fresh_len - 1 - trail])) ++trail;
-  if (trail < fresh_len) f.run_start = end - trail;
+  bool alnum_in_fresh_run = false;
+  while (trail < fresh_len && ctx_->rules().is_value_byte(fresh[fresh_len - 1 - trail])) {
+    const uint8_t c = fresh[fresh_len - 1 - trail];
+    alnum_in_fresh_run |= (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    ++trail;
+  }
+  if (trail < fresh_len) {
+    f.run_start = end - trail;
+    f.run_has_alnum = alnum_in_fresh_run;
+  } else {
+    f.run_has_alnum = f.run_has_alnum || alnum_in_fresh_run;
+  }
   f.next_off = end;
   // Bytes before the trailing run, or further back than the widest match,
   // cannot belong to a value still to be confirmed.
   const uint64_t width = ctx_->rules().max_width();
-  const uint64_t final_before = std::max(f.run_start, end > width ? end - width : 0);
+  const uint64_t run_start = f.run_has_alnum ? f.run_start : end;
+  const uint64_t final_before = std::max(run_start, end > width ? end - width : 0);
   ReleaseUpTo(f, final_before, sink);
   if (f.held.empty() && end <= final_before) {
     MaskAndEmit(f, handle, data, len, v, off, sink);
@@ -313,6 +327,7 @@ void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
   f.recent.clear();
   f.next_off = 0;
   f.run_start = 0;
+  f.run_has_alnum = false;
   f.released_off = 0;
   f.gap_deadline = now_us + config_.hold_timeout_us;
   DrainOutOfOrder(f, now_us, sink);

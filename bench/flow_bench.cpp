@@ -1,0 +1,221 @@
+// Packet-path benchmark for stream inspection (issue #4). Prints figures, and
+// ratios measured in the same run, since the machine is noisy:
+//   - per-packet time of the full pipeline for packets that are not held,
+//     p50/p99, against a null forwarder (decode + emit) on the same packets;
+//   - the fraction of packets held on ordinary traffic, and hold timeouts;
+//   - memory per tracked flow (RSS growth) with 100k and 1M flows.
+// Usage: flow_bench [--flows-memory N,N,...] [--traffic-flows N] [--bytes-per-flow N]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dlpd/decode/checksum.h"
+#include "dlpd/decode/packet.h"
+#include "dlpd/pipeline/packet_pipeline.h"
+#include "rules/compiled_ruleset.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<uint8_t> Tcp4(uint32_t src, uint16_t sport, uint32_t seq, const std::string& payload,
+                          uint8_t flags = 0x18) {
+  std::vector<uint8_t> p(40 + payload.size(), 0);
+  p[0] = 0x45;
+  p[2] = static_cast<uint8_t>(p.size() >> 8);
+  p[3] = static_cast<uint8_t>(p.size());
+  p[8] = 64;
+  p[9] = 6;
+  for (int i = 0; i < 4; ++i) p[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
+  p[16] = 198, p[17] = 51, p[18] = 100, p[19] = 20;
+  p[20] = static_cast<uint8_t>(sport >> 8);
+  p[21] = static_cast<uint8_t>(sport);
+  p[23] = 80;
+  for (int i = 0; i < 4; ++i) p[24 + i] = static_cast<uint8_t>(seq >> (24 - 8 * i));
+  p[32] = 0x50;
+  p[33] = flags;
+  std::memcpy(p.data() + 40, payload.data(), payload.size());
+  dlp::PacketView v;
+  dlp::DecodePacket(p.data(), p.size(), &v);
+  dlp::UpdateTcpChecksum(p.data(), v);
+  return p;
+}
+
+// Ordinary outbound HTTP: form posts, JSON and HTML-ish text, with about one
+// sensitive value per 64 KiB.
+std::string Body(std::mt19937& rng, size_t size) {
+  static const char* kParts[] = {
+      "name=Jane+Doe&city=Springfield&amount=129.99&currency=USD&",
+      "{\"order\":{\"id\":1234567,\"items\":[{\"sku\":\"A-12\",\"qty\":2}],\"note\":\"leave at "
+      "door\"}}",
+      "<div class=\"row\"><span>Order placed on 2026-11-22</span><a "
+      "href=\"/o/99\">view</a></div>\n",
+      "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. ",
+      "csrf=ab12cd34ef56&session=QmFzZTY0U2Vzc2lvbg&ts=1732262400123&",
+  };
+  std::string s;
+  while (s.size() < size) {
+    if (std::uniform_int_distribution<int>(0, 700)(rng) == 0) s += "card=4111 1111 1111 1111&";
+    s += kParts[std::uniform_int_distribution<int>(0, 4)(rng)];
+  }
+  s.resize(size);
+  return s;
+}
+
+struct NullSink : dlp::VerdictSink {
+  uint64_t emitted = 0;
+  void Emit(uint64_t, dlp::Verdict, const uint8_t*, size_t, bool) override { ++emitted; }
+};
+
+long RssKiB() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  long pages = 0, resident = 0;
+  if (f != nullptr) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * 4;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = static_cast<size_t>(p * (v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+std::unique_ptr<dlp::PacketPipeline> MakePipeline(
+    const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t max_flows) {
+  dlp::PipelineConfig c;
+  c.max_flows = max_flows;
+  return std::make_unique<dlp::PacketPipeline>(std::move(dlp::ScanContext::Create(rules)).value(),
+                                               c, nullptr, nullptr);
+}
+
+void Traffic(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flows,
+             size_t bytes_per_flow) {
+  constexpr size_t kMss = 1448;
+  std::mt19937 rng(42);
+  // Packets of `flows` connections, interleaved as on a busy gateway.
+  std::vector<std::vector<uint8_t>> packets;
+  std::vector<std::string> bodies;
+  for (size_t f = 0; f < flows; ++f) bodies.push_back(Body(rng, bytes_per_flow));
+  for (size_t f = 0; f < flows; ++f) {
+    packets.push_back(Tcp4(0x0a000000 + static_cast<uint32_t>(f), 40000, 999, "", 0x02));
+  }
+  for (size_t off = 0; off < bytes_per_flow; off += kMss) {
+    for (size_t f = 0; f < flows; ++f) {
+      packets.push_back(Tcp4(0x0a000000 + static_cast<uint32_t>(f), 40000,
+                             1000 + static_cast<uint32_t>(off), bodies[f].substr(off, kMss)));
+    }
+  }
+  size_t total_bytes = 0;
+  for (const auto& p : packets) total_bytes += p.size();
+
+  // Null forwarder: decode and emit, nothing else (what any inline tool pays).
+  std::vector<double> null_ns;
+  {
+    NullSink sink;
+    auto copy = packets;
+    auto t0 = Clock::now();
+    for (size_t i = 0; i < copy.size(); ++i) {
+      auto a = Clock::now();
+      dlp::PacketView v;
+      dlp::DecodePacket(copy[i].data(), copy[i].size(), &v);
+      sink.Emit(i, dlp::Verdict::kAccept, copy[i].data(), copy[i].size(), false);
+      null_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count());
+    }
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("null forwarder     : %8.0f Mbit/s\n", total_bytes * 8 / secs / 1e6);
+  }
+  // The pipeline: per-packet time for packets emitted during their own Process call.
+  std::vector<double> dlp_ns;
+  auto pipeline = MakePipeline(rules, flows * 2);
+  struct TimingSink : dlp::VerdictSink {
+    uint64_t current = UINT64_MAX;
+    bool emitted_current = false;
+    void Emit(uint64_t h, dlp::Verdict, const uint8_t*, size_t, bool) override {
+      if (h == current) emitted_current = true;
+    }
+  } sink;
+  auto copy = packets;
+  auto t0 = Clock::now();
+  for (size_t i = 0; i < copy.size(); ++i) {
+    sink.current = i;
+    sink.emitted_current = false;
+    auto a = Clock::now();
+    pipeline->Process(i, copy[i].data(), copy[i].size(), 0, sink);
+    double ns = std::chrono::duration<double, std::nano>(Clock::now() - a).count();
+    if (sink.emitted_current) dlp_ns.push_back(ns);
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  pipeline->Flush(sink);
+  const auto& c = pipeline->counters();
+  std::printf("dlpd pipeline      : %8.0f Mbit/s  (%zu flows, %zu packets, %.1f MB)\n",
+              total_bytes * 8 / secs / 1e6, flows, packets.size(), total_bytes / 1e6);
+  double np50 = Percentile(null_ns, 0.5), np99 = Percentile(null_ns, 0.99);
+  double dp50 = Percentile(dlp_ns, 0.5), dp99 = Percentile(dlp_ns, 0.99);
+  std::printf(
+      "per packet, not held: p50 %6.0f ns  p99 %6.0f ns   (null forwarder p50 %4.0f ns, "
+      "p99 %4.0f ns; added p50 %.0f ns, p99 %.0f ns)\n",
+      dp50, dp99, np50, np99, dp50 - np50, dp99 - np99);
+  std::printf("held on ordinary traffic: %llu of %llu packets (%.2f%%); findings %llu\n",
+              static_cast<unsigned long long>(c.held.load()),
+              static_cast<unsigned long long>(c.packets.load()),
+              100.0 * static_cast<double>(c.held.load()) / static_cast<double>(c.packets.load()),
+              static_cast<unsigned long long>(c.findings.load()));
+}
+
+void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flows) {
+  auto pipeline = MakePipeline(rules, flows);
+  NullSink sink;
+  const std::string payload = "GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n";
+  std::vector<uint8_t> p = Tcp4(0, 40000, 1000, payload);
+  long before = RssKiB();
+  for (size_t f = 0; f < flows; ++f) {
+    const uint32_t src = 0x0a000000 + static_cast<uint32_t>(f / 60000);
+    const uint16_t port = static_cast<uint16_t>(1024 + f % 60000);
+    for (int i = 0; i < 4; ++i) p[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
+    p[20] = static_cast<uint8_t>(port >> 8);
+    p[21] = static_cast<uint8_t>(port);
+    pipeline->Process(f, p.data(), p.size(), 0, sink);
+  }
+  long after = RssKiB();
+  const auto& c = pipeline->counters();
+  std::printf(
+      "memory: %8zu flows tracked: RSS +%ld MiB, %.0f bytes per flow "
+      "(Hyperscan stream state %zu B, history %u B); evicted %llu\n",
+      static_cast<size_t>(c.flows.load()), (after - before) / 1024,
+      1024.0 * static_cast<double>(after - before) / static_cast<double>(flows),
+      rules->stream_state_size(), rules->max_width() + 1,
+      static_cast<unsigned long long>(c.flows_evicted.load()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t traffic_flows = 200, bytes_per_flow = 256 * 1024;
+  std::vector<size_t> memory_flows = {100000, 1000000};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--traffic-flows") traffic_flows = std::stoul(argv[i + 1]);
+    if (a == "--bytes-per-flow") bytes_per_flow = std::stoul(argv[i + 1]);
+    if (a == "--flows-memory") {
+      memory_flows.clear();
+      std::string list = argv[i + 1];
+      for (size_t pos = 0; pos < list.size();) {
+        size_t comma = list.find(',', pos);
+        memory_flows.push_back(std::stoul(list.substr(pos, comma - pos)));
+        pos = comma == std::string::npos ? list.size() : comma + 1;
+      }
+    }
+  }
+  auto rules = dlp::LoadCompiledRules("");
+  Traffic(rules, traffic_flows, bytes_per_flow);
+  for (size_t n : memory_flows) Memory(rules, n);
+  return 0;
+}
