@@ -39,6 +39,7 @@ struct Options {
   size_t incident_queue = 65536;
   double hold_ms = 20;
   size_t max_flows = 65536;
+  size_t max_held_mb = 64;
   bool check = false;
 };
 
@@ -65,13 +66,14 @@ bool ParseQueueRange(const std::string& s, uint16_t* lo, uint16_t* hi) {
 void LogCounters(const dlp::PipelineCounters& c, const std::string& who) {
   spdlog::info(
       "{}: packets={} bytes={} inspected={} masked_packets={} findings={} held={} "
-      "hold_timeouts={} partial={} retransmissions={} out_of_order={} flows_evicted={} "
+      "hold_timeouts={} hold_overflows={} partial={} retransmissions={} out_of_order={} "
+      "gaps_skipped={} flows_evicted={} "
       "passed_uninspected={} dropped_uninspected={} decode_errors={} incidents_dropped={}",
       who, c.packets.load(), c.bytes.load(), c.inspected.load(), c.masked_packets.load(),
-      c.findings.load(), c.held.load(), c.hold_timeouts.load(), c.partial.load(),
-      c.retransmissions.load(), c.out_of_order.load(), c.flows_evicted.load(),
-      c.passed_uninspected.load(), c.dropped_uninspected.load(), c.decode_errors.load(),
-      c.incidents_dropped.load());
+      c.findings.load(), c.held.load(), c.hold_timeouts.load(), c.hold_overflows.load(),
+      c.partial.load(), c.retransmissions.load(), c.out_of_order.load(), c.gaps_skipped.load(),
+      c.flows_evicted.load(), c.passed_uninspected.load(), c.dropped_uninspected.load(),
+      c.decode_errors.load(), c.incidents_dropped.load());
 }
 
 int Check(const std::shared_ptr<const dlp::CompiledRuleset>& rules) {
@@ -109,6 +111,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 10000.0));
   app.add_option("--max-flows", o.max_flows, "flow table size per worker (default 65536)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 26));
+  app.add_option("--max-held-mb", o.max_held_mb,
+                 "memory for held and reordered segments per worker, MiB (default 64)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   try {
@@ -150,6 +155,7 @@ int main(int argc, char** argv) {
   pipeline_config.fail_mode = o.fail_mode == "open" ? dlp::FailMode::kOpen : dlp::FailMode::kClosed;
   pipeline_config.hold_timeout_us = static_cast<int64_t>(o.hold_ms * 1000);
   pipeline_config.max_flows = o.max_flows;
+  pipeline_config.max_held_bytes = o.max_held_mb << 20;
 
   struct Worker {
     std::string name;

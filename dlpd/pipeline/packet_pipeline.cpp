@@ -189,6 +189,7 @@ void PacketPipeline::Erase(Flow* f, VerdictSink& sink) {
   // Segments beyond a gap that never filled: scanned on their own.
   for (auto& [o, h] : f->out_of_order) {
     --held_packets_;
+    held_bytes_ -= h.len;
     ScanAlone(*f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink);
   }
   f->out_of_order.clear();
@@ -217,7 +218,11 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
   const uint64_t end = off + v.payload_len;
   if (off > f.next_off) {
     counters_.out_of_order.fetch_add(1, std::memory_order_relaxed);
-    if (f.out_of_order.size() >= kMaxOutOfOrderSegments || f.out_of_order.count(off) != 0) {
+    if (f.out_of_order.size() >= kMaxOutOfOrderSegments || f.out_of_order.count(off) != 0 ||
+        held_bytes_ + len > config_.max_held_bytes) {
+      if (held_bytes_ + len > config_.max_held_bytes) {
+        counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
+      }
       ScanAlone(f, handle, data, len, v, off, sink);
       return;
     }
@@ -227,6 +232,7 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
     }
     f.out_of_order.emplace(off, Held{handle, PaddedCopy(data, len), len, v, off, f.gap_deadline});
     ++held_packets_;
+    held_bytes_ += len;
     return;
   }
   if (end <= f.next_off) {
@@ -287,11 +293,22 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
     f.released_off = end;
     return;
   }
+  if (held_bytes_ + len > config_.max_held_bytes) {
+    // No room to hold: what is held goes now, judged as at a timeout.
+    counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
+    ReleaseAll(f, sink, true);
+    Findings probe;
+    if (f.scanner->ProbeEnd(*ctx_, &probe)) AddFindings(f, probe);
+    MaskAndEmit(f, handle, data, len, v, off, sink);
+    f.released_off = end;
+    return;
+  }
   counters_.held.fetch_add(1, std::memory_order_relaxed);
   if (f.held.empty()) NoteHold(f, now_us);
   std::vector<uint8_t> copy = owned != nullptr ? std::move(*owned) : PaddedCopy(data, len);
   f.held.push_back(Held{handle, std::move(copy), len, v, off, now_us + config_.hold_timeout_us});
   ++held_packets_;
+  held_bytes_ += len;
 }
 
 void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink) {
@@ -299,6 +316,7 @@ void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink)
     Held h = std::move(f.out_of_order.begin()->second);
     f.out_of_order.erase(f.out_of_order.begin());
     --held_packets_;
+    held_bytes_ -= h.len;
     if (h.off + h.view.payload_len <= f.next_off) {
       ScanAlone(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink);  // a duplicate
     } else {
@@ -400,6 +418,7 @@ void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& si
     Held h = std::move(f.held.front());
     f.held.pop_front();
     --held_packets_;
+    held_bytes_ -= h.len;
     MaskAndEmit(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink);
     f.released_off = std::max(f.released_off, h.off + h.view.payload_len);
   }

@@ -51,6 +51,9 @@ struct PipelineConfig {
   FailMode fail_mode = FailMode::kClosed;
   int64_t hold_timeout_us = 20000;
   size_t max_flows = 65536;
+  // Bytes of held and buffered packets per worker. A hold that would go past
+  // it is not made: the flow is judged as at a hold timeout (counted).
+  size_t max_held_bytes = 64U << 20;
   int64_t flow_idle_timeout_us = 300LL * 1000 * 1000;
 };
 
@@ -58,7 +61,7 @@ struct PipelineCounters {
   std::atomic<uint64_t> packets{0}, bytes{0}, inspected{0}, masked_packets{0}, findings{0},
       passed_uninspected{0}, dropped_uninspected{0}, decode_errors{0}, not_tcp{0},
       incidents_dropped{0}, held{0}, hold_timeouts{0}, partial{0}, retransmissions{0},
-      out_of_order{0}, gaps_skipped{0}, flows{0}, flows_evicted{0};
+      out_of_order{0}, gaps_skipped{0}, hold_overflows{0}, flows{0}, flows_evicted{0};
 };
 
 class PacketPipeline {
@@ -78,6 +81,7 @@ class PacketPipeline {
   void Flush(VerdictSink& sink);
 
   size_t held_packets() const { return held_packets_; }
+  size_t held_bytes() const { return held_bytes_; }
   // Earliest hold deadline, or INT64_MAX when nothing is held.
   int64_t next_deadline() const;
 
@@ -126,6 +130,7 @@ class PacketPipeline {
   std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
   std::list<Flow*> lru_;  // most recently used first
   size_t held_packets_ = 0;
+  size_t held_bytes_ = 0;
   // Flows that started holding, by deadline. The hold timeout is the same
   // for all, so deadlines arrive in order and a FIFO is enough; an entry
   // whose flow has since released (or gone) is skipped when it comes up.

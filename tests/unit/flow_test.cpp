@@ -42,10 +42,12 @@ struct Out {
 
 class Gateway : public VerdictSink {
  public:
-  explicit Gateway(int64_t hold_us = 20000, size_t max_flows = 65536) {
+  explicit Gateway(int64_t hold_us = 20000, size_t max_flows = 65536,
+                   size_t max_held_bytes = 64U << 20) {
     PipelineConfig c;
     c.hold_timeout_us = hold_us;
     c.max_flows = max_flows;
+    c.max_held_bytes = max_held_bytes;
     pipeline_ = std::make_unique<PacketPipeline>(
         std::move(ScanContext::Create(test::DefaultRules())).value(), c, nullptr, nullptr);
   }
@@ -87,6 +89,7 @@ TEST(FlowInspection, ValueSplitAtEveryByteIsMaskedInBothSegments) {
     gw.pipeline().Flush(gw);
     ASSERT_EQ(gw.out.size(), 3u) << cut;
     EXPECT_EQ(gw.Delivered(), want) << "cut at " << cut;
+    EXPECT_EQ(gw.pipeline().held_bytes(), 0u);
     for (size_t i = 0; i < gw.out.size(); ++i) {
       EXPECT_EQ(gw.out[i].handle, i) << "order, cut at " << cut;
       EXPECT_TRUE(gw.out[i].checksum_ok) << cut;
@@ -241,6 +244,27 @@ TEST(FlowInspection, LostSegmentNeverComing) {
   gw.Send(Tcp4(5, std::string(90, 'z') + "ssn=078-05-1120;"), 4000);
   ASSERT_EQ(gw.out.size(), 6u);
   EXPECT_EQ(gw.out[5].payload.substr(90), "ssn=XXX-XX-XXXX;");
+}
+
+TEST(FlowInspection, HeldBytesAreCapped) {
+  Gateway gw(20000, 65536, /*max_held_bytes=*/90);
+  gw.Send(Tcp4(1, "card=4111"));  // 49 bytes: held
+  EXPECT_EQ(gw.pipeline().held_bytes(), 49u);
+  gw.Send(Tcp4(10, " 1111"));  // 45 more would pass the cap: both go now
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.pipeline().held_bytes(), 0u);
+  EXPECT_EQ(gw.out[0].payload, "card=4111");  // a prefix alone is no value
+  EXPECT_EQ(gw.out[1].payload, " 1111");
+  EXPECT_EQ(gw.pipeline().counters().hold_overflows.load(), 1u);
+  gw.Send(Tcp4(15, " 1111 1111;"));
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, " XXXX XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 1u);
+  // Out-of-order segments count too: past the cap they are scanned alone.
+  gw.Send(Tcp4(500, std::string(40, 'a') + "ssn=078-05-1120;"));
+  ASSERT_EQ(gw.out.size(), 4u);
+  EXPECT_EQ(gw.out[3].payload.substr(40), "ssn=XXX-XX-XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().hold_overflows.load(), 2u);
 }
 
 TEST(FlowInspection, FullTableEvictsTheLeastRecentlyUsedFlow) {
