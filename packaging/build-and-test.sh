@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs the whole test suite twice: a
-# normal build and an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# normal build and an AddressSanitizer + UndefinedBehaviorSanitizer build;
+# then runs each libFuzzer target (clang, ASan+UBSan) for a bounded time.
 # This is the README's test command and what CI runs.
 #
-#   DLP_SKIP_SANITIZE=1   skip the sanitizer pass (quicker local loop)
+#   DLP_SKIP_SANITIZE=1   skip the sanitizer and fuzzing passes (quicker local loop)
+#   DLP_FUZZ_SECONDS=N    seconds per fuzz target (default 20)
 #   DLP_REQUIRE_NETNS=1   namespace/NFQUEUE tests fail instead of skipping
 #                         when they cannot run (CI sets it)
 set -euo pipefail
@@ -27,5 +29,10 @@ if [ "${DLP_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== build and test (ASan + UBSan)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DDLP_SANITIZE=ON
+
+  echo "== fuzz targets (libFuzzer, ${DLP_FUZZ_SECONDS:-20}s each)"
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDLP_FUZZ=ON
+  cmake --build build-fuzz -j "$jobs"
+  bash tests/fuzz/run_fuzzers.sh build-fuzz "${DLP_FUZZ_SECONDS:-20}"
 fi
 echo "== all tests passed"

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git clang clang-format clang-tidy
+  build-essential cmake ninja-build pkg-config git clang clang-format clang-tidy libfuzzer-14-dev
   # required libraries
   libhyperscan-dev libre2-dev libsqlite3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
