@@ -55,6 +55,7 @@ class RuleParser {
   void CheckKeys(const YAML::Node& map, std::initializer_list<const char*> allowed,
                  const std::string& id) {
     for (const auto& kv : map) {
+      if (!kv.first.IsScalar()) Fail(kv.first, id, "a key must be a plain word");
       auto key = kv.first.as<std::string>();
       bool known =
           std::any_of(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; });
@@ -217,7 +218,12 @@ std::string ShortSha256(const std::vector<RuleSource>& sources) {
 }  // namespace
 
 std::vector<Rule> ParseRuleFile(const RuleSource& source) {
-  return RuleParser(source).Parse();
+  try {
+    return RuleParser(source).Parse();
+  } catch (const YAML::Exception& e) {
+    // Anything the checks above did not foresee still ends as a clear error.
+    throw RuleError(source.name, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg);
+  }
 }
 
 RuleSet BuildRuleSet(const std::vector<RuleSource>& sources) {

@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dlp::PipelineConfig config;
   config.hold_timeout_us = 1000;
   config.max_held_bytes = 4096;
-  dlp::PacketPipeline pipeline(std::move(dlp::ScanContext::Create(rules)).value(), config,
-                               nullptr, nullptr);
+  dlp::PacketPipeline pipeline(std::move(dlp::ScanContext::Create(rules)).value(), config, nullptr,
+                               nullptr);
   CountingSink sink;
   uint64_t handle = 0;
   int64_t now = 0;

@@ -193,3 +193,18 @@ TEST(DefaultRules, CompileAndPassTheirExamples) {
 
 }  // namespace
 }  // namespace dlp
+
+namespace dlp {
+namespace {
+// Found by fuzz_rules: a key that is a list used to escape as a yaml-cpp exception.
+TEST(RuleLoader, NonScalarKeyIsAClearError) {
+  try {
+    BuildRuleSet(
+        {{"t.yaml", "rules:\n  - id: x\n    ? [a, b]\n    : c\n    patterns: ['a{2}']\n"}});
+    ADD_FAILURE() << "accepted";
+  } catch (const RuleError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.yaml:3"), std::string::npos) << e.what();
+  }
+}
+}  // namespace
+}  // namespace dlp
