@@ -217,7 +217,6 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
   const uint64_t off = f.next_off + delta;
   const uint64_t end = off + v.payload_len;
   if (off > f.next_off) {
-    counters_.out_of_order.fetch_add(1, std::memory_order_relaxed);
     if (f.out_of_order.count(off) != 0) {
       // A copy of a segment still waiting for its gap: the first copy will
       // go, so this one must not go ahead of it (it may hold part of a value).
@@ -225,6 +224,7 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
       sink.Emit(handle, Verdict::kDrop, data, len, false);
       return;
     }
+    counters_.out_of_order.fetch_add(1, std::memory_order_relaxed);
     if (f.out_of_order.size() >= kMaxOutOfOrderSegments ||
         held_bytes_ + len > config_.max_held_bytes) {
       if (held_bytes_ + len > config_.max_held_bytes) {
@@ -244,15 +244,17 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
   }
   if (end <= f.next_off) {
     counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
-    if (!f.held.empty() && end > f.held.front().off &&
-        held_bytes_ + len <= config_.max_held_bytes) {
-      // It repeats bytes still held (the sender's timer fired while we
-      // waited): it waits behind them and is masked the same way, or its
-      // piece of a value would go out first.
-      f.held.push_back(Held{handle, PaddedCopy(data, len), len, v, off, f.held.front().deadline});
-      ++held_packets_;
-      held_bytes_ += len;
-      return;
+    if (!f.held.empty() && end > f.held.front().off) {
+      if (held_bytes_ + len <= config_.max_held_bytes) {
+        // It repeats bytes still held (the sender's timer fired while we
+        // waited): it waits behind them and is masked the same way, or its
+        // piece of a value would go out first.
+        f.held.push_back(Held{handle, PaddedCopy(data, len), len, v, off, f.held.front().deadline});
+        ++held_packets_;
+        held_bytes_ += len;
+        return;
+      }
+      counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
     }
     ScanAlone(f, handle, data, len, v, off, sink);
     return;
