@@ -17,6 +17,7 @@
 #include "dlpd/decode/packet.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "rules/compiled_ruleset.h"
+#include "tests/support/tcp_packet.h"
 
 namespace {
 
@@ -24,25 +25,13 @@ using Clock = std::chrono::steady_clock;
 
 std::vector<uint8_t> Tcp4(uint32_t src, uint16_t sport, uint32_t seq, const std::string& payload,
                           uint8_t flags = 0x18) {
-  std::vector<uint8_t> p(40 + payload.size(), 0);
-  p[0] = 0x45;
-  p[2] = static_cast<uint8_t>(p.size() >> 8);
-  p[3] = static_cast<uint8_t>(p.size());
-  p[8] = 64;
-  p[9] = 6;
-  for (int i = 0; i < 4; ++i) p[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
-  p[16] = 198, p[17] = 51, p[18] = 100, p[19] = 20;
-  p[20] = static_cast<uint8_t>(sport >> 8);
-  p[21] = static_cast<uint8_t>(sport);
-  p[23] = 80;
-  for (int i = 0; i < 4; ++i) p[24 + i] = static_cast<uint8_t>(seq >> (24 - 8 * i));
-  p[32] = 0x50;
-  p[33] = flags;
-  std::memcpy(p.data() + 40, payload.data(), payload.size());
-  dlp::PacketView v;
-  dlp::DecodePacket(p.data(), p.size(), &v);
-  dlp::UpdateTcpChecksum(p.data(), v);
-  return p;
+  dlp::test::Tcp4Spec spec;
+  spec.src = src;
+  spec.dst = 0xc6336414;  // 198.51.100.20
+  spec.sport = sport;
+  spec.seq = seq;
+  spec.flags = flags;
+  return dlp::test::BuildTcp4(spec, payload.data(), payload.size());
 }
 
 // Ordinary outbound HTTP: form posts, JSON and HTML-ish text, with about one

@@ -315,9 +315,9 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
   if (held_bytes_ + len > config_.max_held_bytes) {
     // No room to hold: what is held goes now, judged as at a timeout.
     counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
-    ReleaseAll(f, sink, true);
     Findings probe;
     if (f.scanner->ProbeEnd(*ctx_, &probe)) AddFindings(f, probe);
+    ReleaseUpTo(f, UINT64_MAX, sink);
     MaskAndEmit(f, handle, data, len, v, off, sink);
     f.released_off = end;
     return;

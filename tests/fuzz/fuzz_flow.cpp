@@ -11,6 +11,7 @@
 #include "dlpd/decode/checksum.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "rules/compiled_ruleset.h"
+#include "tests/support/tcp_packet.h"
 
 namespace {
 struct CountingSink : dlp::VerdictSink {
@@ -21,18 +22,10 @@ struct CountingSink : dlp::VerdictSink {
 };
 
 std::vector<uint8_t> Segment(uint32_t seq, uint8_t flags, const uint8_t* payload, size_t n) {
-  std::vector<uint8_t> p(40 + n, 0);
-  p[0] = 0x45;
-  p[2] = static_cast<uint8_t>(p.size() >> 8);
-  p[3] = static_cast<uint8_t>(p.size());
-  p[9] = 6;
-  p[12] = 10, p[15] = 1, p[16] = 10, p[19] = 2;
-  p[20] = 0x9c, p[21] = 0x40, p[23] = 80;
-  for (int i = 0; i < 4; ++i) p[24 + i] = static_cast<uint8_t>(seq >> (24 - 8 * i));
-  p[32] = 0x50;
-  p[33] = flags;
-  if (n != 0) std::memcpy(p.data() + 40, payload, n);
-  return p;
+  dlp::test::Tcp4Spec spec;
+  spec.seq = seq;
+  spec.flags = flags;
+  return dlp::test::BuildTcp4(spec, payload, n);
 }
 }  // namespace
 

@@ -5,6 +5,7 @@
 
 #include "dlpd/decode/checksum.h"
 #include "dlpd/pipeline/packet_pipeline.h"
+#include "tests/support/tcp_packet.h"
 #include "tests/unit/test_support.h"
 
 namespace dlp {
@@ -12,26 +13,11 @@ namespace {
 
 std::vector<uint8_t> Tcp4(uint32_t seq, const std::string& payload, uint8_t flags = 0x18,
                           uint16_t sport = 40000) {
-  std::vector<uint8_t> p(40 + payload.size(), 0);
-  p[0] = 0x45;
-  p[2] = static_cast<uint8_t>(p.size() >> 8);
-  p[3] = static_cast<uint8_t>(p.size());
-  p[8] = 64;
-  p[9] = 6;
-  const uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2};
-  std::copy(src, src + 4, p.begin() + 12);
-  std::copy(dst, dst + 4, p.begin() + 16);
-  p[20] = static_cast<uint8_t>(sport >> 8);
-  p[21] = static_cast<uint8_t>(sport);
-  p[23] = 80;
-  for (int i = 0; i < 4; ++i) p[24 + i] = static_cast<uint8_t>(seq >> (24 - 8 * i));
-  p[32] = 0x50;
-  p[33] = flags;
-  std::copy(payload.begin(), payload.end(), p.begin() + 40);
-  PacketView v;
-  EXPECT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
-  UpdateTcpChecksum(p.data(), v);
-  return p;
+  test::Tcp4Spec spec;
+  spec.seq = seq;
+  spec.flags = flags;
+  spec.sport = sport;
+  return test::BuildTcp4(spec, payload.data(), payload.size());
 }
 
 struct Out {
