@@ -40,6 +40,7 @@ struct Options {
   double hold_ms = 20;
   size_t max_flows = 65536;
   size_t max_held_mb = 64;
+  size_t window_kb = 64;
   bool check = false;
 };
 
@@ -67,12 +68,14 @@ void LogCounters(const dlp::PipelineCounters& c, const std::string& who) {
   spdlog::info(
       "{}: packets={} bytes={} inspected={} masked_packets={} findings={} held={} "
       "hold_timeouts={} hold_overflows={} partial={} retransmissions={} out_of_order={} "
-      "gaps_skipped={} flows_evicted={} "
+      "gaps_skipped={} flows_evicted={} overlaps_normalized={} overlaps_unchecked={} "
+      "windows_freed={} "
       "passed_uninspected={} dropped_uninspected={} decode_errors={} incidents_dropped={}",
       who, c.packets.load(), c.bytes.load(), c.inspected.load(), c.masked_packets.load(),
       c.findings.load(), c.held.load(), c.hold_timeouts.load(), c.hold_overflows.load(),
       c.partial.load(), c.retransmissions.load(), c.out_of_order.load(), c.gaps_skipped.load(),
-      c.flows_evicted.load(), c.passed_uninspected.load(), c.dropped_uninspected.load(),
+      c.flows_evicted.load(), c.overlaps_normalized.load(), c.overlaps_unchecked.load(),
+      c.windows_freed.load(), c.passed_uninspected.load(), c.dropped_uninspected.load(),
       c.decode_errors.load(), c.incidents_dropped.load());
 }
 
@@ -114,6 +117,10 @@ int main(int argc, char** argv) {
   app.add_option("--max-held-mb", o.max_held_mb,
                  "memory for held and reordered segments per worker, MiB (default 64)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--window-kb", o.window_kb,
+                 "bytes per flow direction kept to normalize retransmitted and overlapping "
+                 "copies to the first copy, KiB (default 64; 0: off)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 14));
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   try {
@@ -156,6 +163,7 @@ int main(int argc, char** argv) {
   pipeline_config.hold_timeout_us = static_cast<int64_t>(o.hold_ms * 1000);
   pipeline_config.max_flows = o.max_flows;
   pipeline_config.max_held_bytes = o.max_held_mb << 20;
+  pipeline_config.window_bytes = o.window_kb << 10;
 
   struct Worker {
     std::string name;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dlpd/decode/checksum.h"
+#include "dlpd/flow/stream_window.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/mask/mask.h"
 
@@ -46,6 +47,7 @@ struct PacketPipeline::Held {
   PacketView view;
   uint64_t off;  // stream offset of the payload's first byte
   int64_t deadline;
+  bool modified = false;  // normalized to the first copy: checksum to fix
 };
 
 struct PacketPipeline::Flow {
@@ -64,6 +66,9 @@ struct PacketPipeline::Flow {
   std::map<uint64_t, Held> out_of_order;  // beyond a gap, by stream offset
   int64_t gap_deadline = 0;
   Findings recent;  // bounded
+  StreamWindow window;
+  std::list<Flow*>::iterator window_lru;
+  bool in_window_lru = false;
   HttpRequestInfo http;
   bool has_http = false;
 };
@@ -177,6 +182,7 @@ PacketPipeline::Flow* PacketPipeline::FindOrCreate(const PacketView& v, int64_t 
   f->id = FlowIdOf(key);
   f->last_seen = now_us;
   f->scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
+  f->window = StreamWindow(config_.window_bytes);
   lru_.push_front(f.get());
   f->lru = lru_.begin();
   Flow* raw = f.get();
@@ -198,6 +204,10 @@ void PacketPipeline::Erase(Flow* f, VerdictSink& sink) {
   Findings last;
   if (f->scanner->Finish(*ctx_, &last)) AddFindings(*f, last);
   ReleaseAll(*f, sink, false);
+  if (f->in_window_lru) {
+    window_total_ -= f->window.footprint();
+    window_lru_.erase(f->window_lru);
+  }
   lru_.erase(f->lru);
   flows_.erase(f->key);
   counters_.flows.store(flows_.size(), std::memory_order_relaxed);
@@ -216,6 +226,8 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
   }
   const uint64_t off = f.next_off + delta;
   const uint64_t end = off + v.payload_len;
+  const bool normalized =
+      off < f.next_off && Normalize(f, data + v.payload_offset, v.payload_len, off);
   if (off > f.next_off) {
     if (f.out_of_order.count(off) != 0) {
       // A copy of a segment still waiting for its gap: the first copy will
@@ -249,18 +261,19 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
         // It repeats bytes still held (the sender's timer fired while we
         // waited): it waits behind them and is masked the same way, or its
         // piece of a value would go out first.
-        f.held.push_back(Held{handle, PaddedCopy(data, len), len, v, off, f.held.front().deadline});
+        f.held.push_back(
+            Held{handle, PaddedCopy(data, len), len, v, off, f.held.front().deadline, normalized});
         ++held_packets_;
         held_bytes_ += len;
         return;
       }
       counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
     }
-    ScanAlone(f, handle, data, len, v, off, sink);
+    ScanAlone(f, handle, data, len, v, off, sink, /*remembered=*/true, normalized);
     return;
   }
   if (off < f.next_off) counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
-  FeedInOrder(f, handle, data, len, v, off, now_us, sink, nullptr);
+  FeedInOrder(f, handle, data, len, v, off, now_us, sink, nullptr, normalized);
   DrainOutOfOrder(f, now_us, sink);
 }
 
@@ -270,7 +283,7 @@ void PacketPipeline::NoteHold(Flow& f, int64_t now_us) {
 
 void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t len,
                                  const PacketView& v, uint64_t off, int64_t now_us,
-                                 VerdictSink& sink, std::vector<uint8_t>* owned) {
+                                 VerdictSink& sink, std::vector<uint8_t>* owned, bool modified) {
   const uint64_t end = off + v.payload_len;
   if (off == f.next_off) NoteHttpRequest(f, data + v.payload_offset, v.payload_len);
 
@@ -283,6 +296,7 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
     return;
   }
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
+  Retain(f, f.next_off, fresh, fresh_len);
   AddFindings(f, scratch_findings_);
   // Track the run of value bytes at the end of the stream, and whether it
   // holds a letter or digit: a value has at least one, so a run of only
@@ -308,7 +322,7 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
   const uint64_t final_before = std::max(run_start, end > width ? end - width : 0);
   ReleaseUpTo(f, final_before, sink);
   if (f.held.empty() && end <= final_before) {
-    MaskAndEmit(f, handle, data, len, v, off, sink);
+    MaskAndEmit(f, handle, data, len, v, off, sink, modified);
     f.released_off = end;
     return;
   }
@@ -318,14 +332,15 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
     Findings probe;
     if (f.scanner->ProbeEnd(*ctx_, &probe)) AddFindings(f, probe);
     ReleaseUpTo(f, UINT64_MAX, sink);
-    MaskAndEmit(f, handle, data, len, v, off, sink);
+    MaskAndEmit(f, handle, data, len, v, off, sink, modified);
     f.released_off = end;
     return;
   }
   counters_.held.fetch_add(1, std::memory_order_relaxed);
   if (f.held.empty()) NoteHold(f, now_us);
   std::vector<uint8_t> copy = owned != nullptr ? std::move(*owned) : PaddedCopy(data, len);
-  f.held.push_back(Held{handle, std::move(copy), len, v, off, now_us + config_.hold_timeout_us});
+  f.held.push_back(
+      Held{handle, std::move(copy), len, v, off, now_us + config_.hold_timeout_us, modified});
   ++held_packets_;
   held_bytes_ += len;
 }
@@ -336,10 +351,16 @@ void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink)
     f.out_of_order.erase(f.out_of_order.begin());
     --held_packets_;
     held_bytes_ -= h.len;
-    if (h.off + h.view.payload_len <= f.next_off) {
-      ScanAlone(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink);  // a duplicate
+    if (h.off + h.view.payload_len <= f.next_off) {  // a duplicate
+      const bool normalized =
+          Normalize(f, h.bytes.data() + h.view.payload_offset, h.view.payload_len, h.off);
+      ScanAlone(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink, true, normalized);
     } else {
-      FeedInOrder(f, h.handle, h.bytes.data(), h.len, h.view, h.off, now_us, sink, &h.bytes);
+      const bool normalized =
+          h.off < f.next_off &&
+          Normalize(f, h.bytes.data() + h.view.payload_offset, h.view.payload_len, h.off);
+      FeedInOrder(f, h.handle, h.bytes.data(), h.len, h.view, h.off, now_us, sink, &h.bytes,
+                  normalized);
     }
   }
   if (!f.out_of_order.empty() && f.gap_deadline <= now_us) SkipGap(f, now_us, sink);
@@ -360,8 +381,14 @@ void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
     rebased.emplace(h.off, std::move(h));
   }
   f.out_of_order = std::move(rebased);
-  // Remembered findings are offsets of the old stream.
+  // Remembered findings and the window are offsets of the old stream.
   f.recent.clear();
+  if (f.in_window_lru) {
+    window_total_ -= f.window.footprint();
+    window_lru_.erase(f.window_lru);
+    f.in_window_lru = false;
+  }
+  f.window.Clear();
   f.next_off = 0;
   f.run_start = 0;
   f.run_has_alnum = false;
@@ -387,7 +414,7 @@ void PacketPipeline::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len
 
 void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t len,
                                const PacketView& v, uint64_t off, VerdictSink& sink,
-                               bool remembered) {
+                               bool remembered, bool modified) {
   // Not in stream order: mask what the stream already found in this range,
   // and whatever the segment holds on its own.
   uint8_t* payload = data + v.payload_offset;
@@ -397,15 +424,19 @@ void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t l
     return;
   }
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
-  bool changed = false;
+  bool changed = modified;
   if (!alone.empty()) {
-    changed =
+    changed |=
         MaskFindings(ctx_->rules(), alone.data(), alone.size(), payload, v.payload_len, 0) > 0;
-    counters_.findings.fetch_add(alone.size(), std::memory_order_relaxed);
-    Record(f, alone, payload);
-    for (auto& a : alone) {  // as stream offsets, for the retransmission memory
+    for (auto& a : alone) {  // as stream offsets
       a.start += off;
       a.end += off;
+    }
+    if (remembered) {
+      AddFindings(f, alone, payload, off);  // a value the stream has seen is not counted again
+    } else {
+      counters_.findings.fetch_add(alone.size(), std::memory_order_relaxed);
+      Record(f, alone, payload, off);
     }
   }
   if (!remembered) {
@@ -419,6 +450,37 @@ void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t l
   MaskAndEmit(f, handle, data, len, v, off, sink, changed);
 }
 
+bool PacketPipeline::Normalize(Flow& f, uint8_t* payload, size_t payload_len, uint64_t off) {
+  const StreamWindow::NormalizeResult r = f.window.Normalize(off, payload, payload_len);
+  if (r.unchecked) counters_.overlaps_unchecked.fetch_add(1, std::memory_order_relaxed);
+  if (r.rewritten == 0) return false;
+  counters_.overlaps_normalized.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void PacketPipeline::Retain(Flow& f, uint64_t off, const uint8_t* data, size_t len) {
+  const size_t before = f.window.footprint();
+  f.window.Append(off, data, len);
+  window_total_ = window_total_ - before + f.window.footprint();
+  if (f.in_window_lru) {
+    window_lru_.splice(window_lru_.begin(), window_lru_, f.window_lru);
+  } else if (!f.window.empty()) {
+    window_lru_.push_front(&f);
+    f.window_lru = window_lru_.begin();
+    f.in_window_lru = true;
+  }
+  // Over the total: the windows of the flows fed least recently go first;
+  // a copy of their bytes is then only masked from remembered findings.
+  while (window_total_ > config_.max_window_total && !window_lru_.empty()) {
+    Flow* victim = window_lru_.back();
+    window_lru_.pop_back();
+    window_total_ -= victim->window.footprint();
+    victim->window.Clear();
+    victim->in_window_lru = false;
+    counters_.windows_freed.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void PacketPipeline::MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len,
                                  const PacketView& v, uint64_t off, VerdictSink& sink,
                                  bool force_modified) {
@@ -429,6 +491,7 @@ void PacketPipeline::MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t
     UpdateTcpChecksum(data, v);
     counters_.masked_packets.fetch_add(1, std::memory_order_relaxed);
   }
+  if (touched > 0) f.window.StoreForwarded(off, data + v.payload_offset, v.payload_len);
   sink.Emit(handle, Verdict::kAccept, data, len, modified);
 }
 
@@ -438,7 +501,7 @@ void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& si
     f.held.pop_front();
     --held_packets_;
     held_bytes_ -= h.len;
-    MaskAndEmit(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink);
+    MaskAndEmit(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink, h.modified);
     f.released_off = std::max(f.released_off, h.off + h.view.payload_len);
   }
 }
@@ -488,7 +551,8 @@ void PacketPipeline::Flush(VerdictSink& sink) {
   while (!lru_.empty()) Erase(lru_.back(), sink);
 }
 
-void PacketPipeline::AddFindings(Flow& f, Findings& fresh) {
+void PacketPipeline::AddFindings(Flow& f, Findings& fresh, const uint8_t* bytes,
+                                 uint64_t bytes_off) {
   if (fresh.empty()) return;
   Findings added;
   for (const Finding& x : fresh) {
@@ -502,10 +566,11 @@ void PacketPipeline::AddFindings(Flow& f, Findings& fresh) {
                    f.recent.begin() + static_cast<long>(f.recent.size() - kRememberedFindings));
   }
   counters_.findings.fetch_add(added.size(), std::memory_order_relaxed);
-  Record(f, added);
+  Record(f, added, bytes, bytes_off);
 }
 
-void PacketPipeline::Record(const Flow& f, const Findings& fresh, const uint8_t* bytes) {
+void PacketPipeline::Record(const Flow& f, const Findings& fresh, const uint8_t* bytes,
+                            uint64_t bytes_off) {
   // One incident per rule per batch of findings, with the match count; the
   // sample and fingerprint are the first value's.
   std::map<uint32_t, std::vector<const Finding*>> by_rule;
@@ -541,7 +606,8 @@ void PacketPipeline::Record(const Flow& f, const Findings& fresh, const uint8_t*
     in.masked_sample = std::string(first.display_form());
     std::string value;
     if (bytes != nullptr) {
-      value.assign(reinterpret_cast<const char*>(bytes) + first.start, first.end - first.start);
+      value.assign(reinterpret_cast<const char*>(bytes) + (first.start - bytes_off),
+                   first.end - first.start);
     } else {
       f.scanner->CopyRecent(first.start, first.end, &value);
     }

@@ -14,9 +14,13 @@
 // released, and a value that turns out to go on is masked in what follows
 // and recorded with action "mask-partial".
 //
-// Retransmissions are masked from the findings remembered for their byte
-// range (the same bytes come out masked the same way) and are also scanned
-// on their own. A segment beyond a gap (loss, reordering) is buffered, not
+// Overlaps: the first copy of each byte wins. Every later copy of bytes the
+// stream has seen (retransmission, re-segmented or overlapping segment) is
+// rewritten to the first copy as it was forwarded (StreamWindow, the last
+// window_bytes of each direction), so whichever copy a receiver keeps, it
+// holds inspected, masked bytes. Copies of older bytes are masked from the
+// findings remembered for their range and scanned on their own
+// (overlaps_unchecked). A segment beyond a gap (loss, reordering) is buffered, not
 // forwarded, until the gap fills; then it is scanned in stream order. If the
 // gap has not filled within hold_timeout, the stream goes on from after it
 // (counted: gaps_skipped) and the late segment is scanned on its own when it
@@ -55,13 +59,19 @@ struct PipelineConfig {
   // it is not made: the flow is judged as at a hold timeout (counted).
   size_t max_held_bytes = 64U << 20;
   int64_t flow_idle_timeout_us = 300LL * 1000 * 1000;
+  // Bytes per flow direction kept to normalize later copies (StreamWindow),
+  // and for all flows of a worker; past the total, the windows of the flows
+  // that sent least recently are freed (counted: windows_freed).
+  size_t window_bytes = 64U << 10;
+  size_t max_window_total = 256U << 20;
 };
 
 struct PipelineCounters {
   std::atomic<uint64_t> packets{0}, bytes{0}, inspected{0}, masked_packets{0}, findings{0},
       passed_uninspected{0}, dropped_uninspected{0}, decode_errors{0}, not_tcp{0},
       incidents_dropped{0}, held{0}, hold_timeouts{0}, partial{0}, retransmissions{0},
-      out_of_order{0}, gaps_skipped{0}, hold_overflows{0}, flows{0}, flows_evicted{0};
+      out_of_order{0}, gaps_skipped{0}, hold_overflows{0}, flows{0}, flows_evicted{0},
+      overlaps_normalized{0}, overlaps_unchecked{0}, windows_freed{0};
 };
 
 class PacketPipeline {
@@ -100,7 +110,8 @@ class PacketPipeline {
   // Scans a segment that starts at or before next_off and ends after it;
   // emits or holds it. `owned` (may be null) is a copy the hold can keep.
   void FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
-                   uint64_t off, int64_t now_us, VerdictSink& sink, std::vector<uint8_t>* owned);
+                   uint64_t off, int64_t now_us, VerdictSink& sink, std::vector<uint8_t>* owned,
+                   bool modified);
   // Feeds buffered out-of-order segments that the stream has reached.
   void DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink);
   // The gap before the first buffered segment did not fill in time: the
@@ -109,17 +120,27 @@ class PacketPipeline {
   void NoteHold(Flow& f, int64_t now_us);
   // `remembered`: also mask with the flow's findings for [off, off+payload).
   void ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
-                 uint64_t off, VerdictSink& sink, bool remembered = true);
+                 uint64_t off, VerdictSink& sink, bool remembered = true, bool modified = false);
+  // Rewrites the part of a later copy that the flow's window keeps to the
+  // first copy; true if any byte changed.
+  bool Normalize(Flow& f, uint8_t* payload, size_t payload_len, uint64_t off);
+  // Keeps the fresh bytes [off, off+len) of the stream in the flow's window.
+  void Retain(Flow& f, uint64_t off, const uint8_t* data, size_t len);
   // Masks [data,len) (payload at stream offset `off`) with the flow's
   // findings, fixes the checksum if anything changed, emits.
   void MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
                    uint64_t off, VerdictSink& sink, bool force_modified = false);
   void ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink);
   void ReleaseAll(Flow& f, VerdictSink& sink, bool probe_end);
-  void AddFindings(Flow& f, Findings& fresh);
+  // Remembers and records the findings the flow has not seen yet. `bytes`
+  // as for Record.
+  void AddFindings(Flow& f, Findings& fresh, const uint8_t* bytes = nullptr,
+                   uint64_t bytes_off = 0);
   // `bytes`: the buffer the findings' offsets refer to, when the values are
   // not in the stream scanner's history (a segment scanned on its own).
-  void Record(const Flow& f, const Findings& fresh, const uint8_t* bytes = nullptr);
+  // `bytes_off`: the stream offset of bytes[0].
+  void Record(const Flow& f, const Findings& fresh, const uint8_t* bytes = nullptr,
+              uint64_t bytes_off = 0);
   void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len);
 
   std::unique_ptr<ScanContext> ctx_;
@@ -128,7 +149,9 @@ class PacketPipeline {
   const Fingerprinter* fingerprinter_;
   PipelineCounters counters_;
   std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
-  std::list<Flow*> lru_;  // most recently used first
+  std::list<Flow*> lru_;         // most recently used first
+  std::list<Flow*> window_lru_;  // flows with a window, most recently fed first
+  size_t window_total_ = 0;      // sum of the windows' footprints
   size_t held_packets_ = 0;
   size_t held_bytes_ = 0;
   // Flows that started holding, by deadline. The hold timeout is the same

@@ -42,15 +42,26 @@ case("retransmission",
      [(0, b"ssn=536-22-", 1), (11, b"1457&a=b;", 2), (0, b"ssn=536-22-", 3), (4, b"536-22-1457&", 4)],
      [b"ssn=XXX-XX-", b"XXXX&a=b;", b"ssn=XXX-XX-", b"XXX-XX-XXXX&"])
 
-# Overlap with different bytes. First copy wins at the receiver (Linux, BSD);
-# whatever any copy carries, a value in it is masked, and a range that held a
-# value is masked in every copy.
+# Overlap with different bytes. The first copy of each byte wins: every later
+# copy is rewritten to it as it was forwarded, so a receiver that keeps the
+# last copy gets the same bytes as one that keeps the first.
 case("overlap-new-value",
      [(0, b"card=4111 1111 0000 0000;", 1), (0, b"card=4111 1111 1111 1111;", 2)],
-     [b"card=4111 1111 0000 0000;", b"card=XXXX XXXX XXXX XXXX;"])
+     [b"card=4111 1111 0000 0000;", b"card=4111 1111 0000 0000;"])
 case("overlap-changed-value",
      [(0, b"card=4111 1111 1111 1111;", 1), (0, b"card=4111 1111 1111 1112;", 2)],
      [b"card=XXXX XXXX XXXX XXXX;", b"card=XXXX XXXX XXXX XXXX;"])
+# A value assembled only from pieces of two later copies, neither of which
+# holds a whole value (an insertion attack on a last-copy-wins receiver).
+case("overlap-assembled",
+     [(0, b"card=aaaa aaaa aaaa aaaa;", 1), (0, b"card=4111 1111", 2),
+      (14, b" 1111 1111;", 3)],
+     [b"card=aaaa aaaa aaaa aaaa;", b"card=aaaa aaaa", b" aaaa aaaa;"])
+# A copy that overlaps the end of the stream and carries new bytes past it:
+# the old part is the first copy's, the new part is scanned in the stream.
+case("overlap-extends",
+     [(0, b"ssn=536-22-", 1), (4, b"000-00-1457&a=b;", 2)],
+     [b"ssn=XXX-XX-", b"XXX-XX-XXXX&a=b;"])
 
 # Reordered: the second half of a value arrives first; nothing leaves before
 # the gap fills, then both leave in stream order, masked.

@@ -29,11 +29,15 @@ struct Out {
 class Gateway : public VerdictSink {
  public:
   explicit Gateway(int64_t hold_us = 20000, size_t max_flows = 65536,
-                   size_t max_held_bytes = 64U << 20) {
-    PipelineConfig c;
-    c.hold_timeout_us = hold_us;
-    c.max_flows = max_flows;
-    c.max_held_bytes = max_held_bytes;
+                   size_t max_held_bytes = 64U << 20)
+      : Gateway([&] {
+          PipelineConfig c;
+          c.hold_timeout_us = hold_us;
+          c.max_flows = max_flows;
+          c.max_held_bytes = max_held_bytes;
+          return c;
+        }()) {}
+  explicit Gateway(const PipelineConfig& c) {
     pipeline_ = std::make_unique<PacketPipeline>(
         std::move(ScanContext::Create(test::DefaultRules())).value(), c, nullptr, nullptr);
   }
@@ -284,6 +288,75 @@ TEST(FlowInspection, HeldBytesAreCapped) {
   ASSERT_EQ(gw.out.size(), 4u);
   EXPECT_EQ(gw.out[3].payload.substr(40), "ssn=XXX-XX-XXXX;");
   EXPECT_EQ(gw.pipeline().counters().hold_overflows.load(), 2u);
+}
+
+TEST(FlowInspection, LaterCopiesCarryTheFirstCopysBytes) {
+  // An insertion attack on a receiver that keeps the last copy: the first
+  // copy is harmless (and may never reach the receiver), later copies carry
+  // pieces of a card number, none a whole one.
+  Gateway gw;
+  gw.Send(Tcp4(1, "card=aaaa aaaa aaaa aaaa;"));
+  gw.Send(Tcp4(1, "card=4111 1111"));
+  gw.Send(Tcp4(15, " 1111 1111;"));
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[1].payload, "card=aaaa aaaa");
+  EXPECT_EQ(gw.out[2].payload, " aaaa aaaa;");
+  EXPECT_TRUE(gw.out[1].checksum_ok);
+  EXPECT_TRUE(gw.out[2].checksum_ok);
+  EXPECT_EQ(gw.pipeline().counters().overlaps_normalized.load(), 2u);
+}
+
+TEST(FlowInspection, CopyOfMaskedBytesCarriesTheMask) {
+  Gateway gw;
+  gw.Send(Tcp4(1, "x=1&card=4111 1111 1111 1111;"));
+  gw.Send(Tcp4(1, "x=1&card=4111 1111 1111 1112;"));  // changed last digit
+  gw.Send(Tcp4(10, "4111 1111 1111 1111;zz"));        // re-segmented, new bytes after
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[0].payload, "x=1&card=XXXX XXXX XXXX XXXX;");
+  EXPECT_EQ(gw.out[1].payload, "x=1&card=XXXX XXXX XXXX XXXX;");
+  EXPECT_EQ(gw.out[2].payload, "XXXX XXXX XXXX XXXX;zz");
+  for (const auto& o : gw.out) EXPECT_TRUE(o.checksum_ok);
+  EXPECT_EQ(gw.pipeline().counters().findings.load(), 1u);  // one value, found once
+}
+
+TEST(FlowInspection, OverlapIntoHeldBytesIsNormalizedAndWaits) {
+  Gateway gw;
+  gw.Send(Tcp4(1, "ssn=536-22-"));       // held
+  gw.Send(Tcp4(5, "000-00-1457&a=b;"));  // overlaps the held bytes, goes on
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[0].payload, "ssn=XXX-XX-");
+  EXPECT_EQ(gw.out[1].payload, "XXX-XX-XXXX&a=b;");
+  EXPECT_TRUE(gw.out[1].checksum_ok);
+}
+
+TEST(FlowInspection, CopiesOlderThanTheWindowAreMaskedFromMemory) {
+  PipelineConfig c;
+  c.window_bytes = 64;
+  Gateway gw(c);
+  gw.Send(Tcp4(1, "ssn=536-22-1457;"));
+  gw.Send(Tcp4(17, std::string(200, 'z')));
+  gw.Send(Tcp4(1, "ssn=536-22-1457;"));  // before the window: masked from memory
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().overlaps_unchecked.load(), 1u);
+}
+
+TEST(FlowInspection, WindowsAreFreedOverTheTotal) {
+  PipelineConfig c;
+  c.window_bytes = 4096;
+  c.max_window_total = 5000;  // room for about one flow's window
+  Gateway gw(c);
+  gw.Send(Tcp4(1, std::string(3000, 'a') + ";", 0x18, 1));
+  gw.Send(Tcp4(1, std::string(3000, 'b') + ";", 0x18, 2));  // frees flow 1's window
+  EXPECT_GE(gw.pipeline().counters().windows_freed.load(), 1u);
+  // Flow 1's copy can no longer be normalized, and is still inspected.
+  gw.Send(Tcp4(1, "ssn=536-22-1457;", 0x18, 1));
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().overlaps_unchecked.load(), 1u);
+  // Flow 2's copy still can.
+  gw.Send(Tcp4(1, "ssn=536-22-1457;", 0x18, 2));
+  EXPECT_EQ(gw.out[3].payload, std::string(16, 'b'));
 }
 
 TEST(FlowInspection, FullTableEvictsTheLeastRecentlyUsedFlow) {

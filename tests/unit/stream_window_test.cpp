@@ -1,0 +1,83 @@
+// StreamWindow: the first copy of recent stream bytes, used to normalize
+// later copies.
+#include "dlpd/flow/stream_window.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace dlp {
+namespace {
+
+const uint8_t* U(const std::string& s) {
+  return reinterpret_cast<const uint8_t*>(s.data());
+}
+
+std::string Normalized(const StreamWindow& w, uint64_t off, std::string copy, size_t* rewritten,
+                       bool* unchecked = nullptr) {
+  auto r = w.Normalize(off, reinterpret_cast<uint8_t*>(copy.data()), copy.size());
+  *rewritten = r.rewritten;
+  if (unchecked != nullptr) *unchecked = r.unchecked;
+  return copy;
+}
+
+TEST(StreamWindow, FirstCopyWins) {
+  StreamWindow w(1024);
+  w.Append(0, U("hello "), 6);
+  w.Append(3, U("XXXworld"), 8);  // overlaps: only "world" is new
+  EXPECT_EQ(w.begin(), 0u);
+  EXPECT_EQ(w.end(), 11u);
+  size_t n = 0;
+  EXPECT_EQ(Normalized(w, 0, "HELLO WORLD", &n), "hello world");
+  EXPECT_EQ(n, 10u);
+  EXPECT_EQ(Normalized(w, 9, "LD and more", &n), "ld and more");  // past end(): left alone
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(Normalized(w, 11, "new", &n), "new");
+  EXPECT_EQ(n, 0u);
+}
+
+TEST(StreamWindow, KeepsOnlyTheLimitAndReportsOlderBytes) {
+  StreamWindow w(100);
+  std::string data(1000, 'a');
+  for (size_t i = 0; i < 1000; i += 10) w.Append(i, U(data) + i, 10);
+  EXPECT_EQ(w.end(), 1000u);
+  EXPECT_LE(w.end() - w.begin(), 150u);
+  EXPECT_GE(w.end() - w.begin(), 100u);
+  size_t n = 0;
+  bool unchecked = false;
+  EXPECT_EQ(Normalized(w, 0, std::string(1000, 'b'), &n, &unchecked).substr(w.begin()),
+            std::string(1000 - w.begin(), 'a'));
+  EXPECT_TRUE(unchecked);
+  EXPECT_EQ(n, 1000 - w.begin());
+}
+
+TEST(StreamWindow, JumpRestartsAndStoreForwardedOverwritesOnlyKeptBytes) {
+  StreamWindow w(1024);
+  w.Append(0, U("abc"), 3);
+  w.Append(10, U("ssn=536"), 7);  // a gap: restart at 10
+  EXPECT_EQ(w.begin(), 10u);
+  w.StoreForwarded(8, U("..ssn=XXX!!"), 11);  // [8,19): only [10,17) is kept
+  size_t n = 0;
+  EXPECT_EQ(Normalized(w, 10, "ssn=536", &n), "ssn=XXX");
+  EXPECT_EQ(w.end(), 17u);
+}
+
+TEST(StreamWindow, DisabledAndClearedKeepNothing) {
+  StreamWindow off(0);
+  off.Append(0, U("abc"), 3);
+  EXPECT_TRUE(off.empty());
+  StreamWindow w(64);
+  w.Append(0, U("abc"), 3);
+  w.Clear();
+  EXPECT_TRUE(w.empty());
+  EXPECT_EQ(w.footprint(), 0u);
+  size_t n = 0;
+  bool unchecked = false;
+  EXPECT_EQ(Normalized(w, 0, "xyz", &n, &unchecked), "xyz");
+  EXPECT_TRUE(unchecked);
+  w.Append(3, U("def"), 3);  // restarts where the stream is
+  EXPECT_EQ(w.begin(), 3u);
+}
+
+}  // namespace
+}  // namespace dlp
