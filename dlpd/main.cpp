@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -23,8 +24,15 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void OnSignal(int) {
-  g_stop.store(true);
+// SIGHUP, SIGTERM and SIGINT are blocked in every thread and taken by the
+// main thread with sigtimedwait, so no handler runs inside the packet path.
+sigset_t ControlSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
 }
 
 struct Options {
@@ -37,6 +45,9 @@ struct Options {
   std::string fail_mode = "closed";
   std::string log_level = "info";
   size_t incident_queue = 65536;
+  int retain_days = 90;
+  size_t max_db_mb = 1024;
+  std::string eve_log;
   double hold_ms = 20;
   size_t max_flows = 65536;
   size_t max_held_mb = 64;
@@ -92,6 +103,10 @@ int Check(const std::shared_ptr<const dlp::CompiledRuleset>& rules) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread starts, so that all of them inherit the mask.
+  const sigset_t control_signals = ControlSignals();
+  pthread_sigmask(SIG_BLOCK, &control_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
   Options o;
   CLI::App app{"dlpd: inline data leakage prevention for outbound HTTP"};
   app.set_version_flag("--version", std::string("dlpd ") + dlp::kVersion);
@@ -105,7 +120,17 @@ int main(int argc, char** argv) {
   nfq->excludes(div)->excludes(pin);
   div->excludes(pin);
   app.add_option("--rules", o.rules_path, "rule file or directory (default: built in)");
-  app.add_option("--db", o.db_path, "incident database (SQLite); none: incidents only counted");
+  auto* db =
+      app.add_option("--db", o.db_path, "incident database (SQLite); none: incidents only counted");
+  app.add_option("--retain-days", o.retain_days,
+                 "delete incidents last seen longer ago than this (default 90; 0: keep)")
+      ->check(CLI::Range(0, 36500));
+  app.add_option("--max-db-mb", o.max_db_mb,
+                 "size guard: past it the oldest incidents go (default 1024; 0: none)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 24));
+  app.add_option("--eve-log", o.eve_log,
+                 "also append each stored incident to this EVE JSON-lines file (for a SIEM)")
+      ->needs(db);
   app.add_option("--key-file", o.key_path, "fingerprint key (default: DB path + .key)");
   app.add_option("--fail-mode", o.fail_mode, "closed (default) or open")
       ->check(CLI::IsMember({"closed", "open"}));
@@ -149,8 +174,19 @@ int main(int argc, char** argv) {
   std::unique_ptr<dlp::Fingerprinter> fingerprinter;
   try {
     if (!o.db_path.empty()) {
+      dlp::WriterOptions wo;
+      wo.capacity = o.incident_queue;
+      wo.wait_when_full = !o.pcap_in.empty();
+      wo.retention.retain_days = o.retain_days;
+      wo.retention.max_bytes = static_cast<uint64_t>(o.max_db_mb) << 20;
+      std::unique_ptr<dlp::EveLog> eve;
+      if (!o.eve_log.empty()) {
+        auto opened = dlp::EveLog::Open(o.eve_log);
+        if (!opened) throw std::runtime_error(opened.error().message);
+        eve = std::move(opened).value();
+      }
       writer = std::make_unique<dlp::IncidentWriter>(
-          std::make_unique<dlp::IncidentStore>(o.db_path), o.incident_queue);
+          std::make_unique<dlp::IncidentStore>(o.db_path), wo, std::move(eve));
       fingerprinter = std::make_unique<dlp::Fingerprinter>(
           dlp::Fingerprinter::FromKeyFile(o.key_path.empty() ? o.db_path + ".key" : o.key_path));
     }
@@ -220,26 +256,39 @@ int main(int argc, char** argv) {
     workers.push_back(std::move(w));
   }
 
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   spdlog::info("dlpd {} started: {} worker(s), ruleset {} ({} rules), fail mode {}, db {}",
                dlp::kVersion, workers.size(), rules->rule_set().version,
                rules->rule_set().rules.size(), o.fail_mode, o.db_path.empty() ? "none" : o.db_path);
   std::atomic<int> failed{0};
+  std::atomic<size_t> running{workers.size()};
   std::vector<std::thread> threads;
   for (auto& w : workers) {
-    threads.emplace_back([&w, &failed] {
+    threads.emplace_back([&w, &failed, &running] {
       dlp::Status st = w.capture->Run(g_stop);
       if (!st) {
         spdlog::critical("{}: {}", w.name, st.error().message);
         failed.fetch_add(1);
       }
+      running.fetch_sub(1);
     });
+  }
+  // The main thread takes the signals until every worker has ended (a
+  // capture file at its end, or a stop).
+  while (running.load() > 0) {
+    const struct timespec tick { 0, 100 * 1000 * 1000 };
+    const int sig = sigtimedwait(&control_signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("{}: finishing in-flight packets, flushing incidents", strsignal(sig));
+      g_stop.store(true);
+    } else if (sig == SIGHUP) {
+      if (writer) {
+        if (dlp::Status st = writer->ReopenEve(); !st) {
+          spdlog::error("SIGHUP: {}", st.error().message);
+        } else if (!o.eve_log.empty()) {
+          spdlog::info("SIGHUP: EVE log {} reopened", o.eve_log);
+        }
+      }
+    }
   }
   for (auto& t : threads) t.join();
   if (writer) writer->Stop();
@@ -250,7 +299,9 @@ int main(int argc, char** argv) {
                  cc.send_errors.load());
   }
   if (writer) {
-    spdlog::info("incidents: written={} dropped={}", writer->written(), writer->dropped());
+    spdlog::info("incidents: written={} coalesced={} dropped={} pruned={} write_errors={}",
+                 writer->written(), writer->coalesced(), writer->dropped(), writer->pruned(),
+                 writer->write_errors());
   }
   return failed.load() == 0 ? 0 : 1;
 }

@@ -18,11 +18,11 @@ BODY='name=Jane+Doe&ssn=536-22-1457&card=4111 1111 1111 1111&amount=129.99'
 
 show_incidents() {
   echo
-  echo "== incidents recorded by dlpd ($1)"
-  sqlite3 -header -column "$1" \
-    "select id, time_utc, rule_id, severity, action, src_ip, dst_ip, dst_port, http_method,
-            http_host, http_path, match_count, masked_sample, substr(fingerprint,1,12) as fp
-     from incidents order by id"
+  echo "== incidents recorded by dlpd: dlpctl incidents list --db $1"
+  ./build/dlpctl incidents list --db "$1"
+  echo
+  echo "== dlpctl incidents stats --db $1"
+  ./build/dlpctl incidents stats --db "$1"
 }
 
 pcap_demo() {

@@ -8,10 +8,11 @@
 namespace dlp {
 
 struct Incident {
-  int64_t time_us = 0;  // UTC, microseconds since the epoch
+  int64_t time_us = 0;       // first match: UTC, microseconds since the epoch
+  int64_t last_time_us = 0;  // last match (0: same as time_us)
   std::string rule_id;
   std::string severity;
-  std::string action;  // mask | alert | block | pass
+  std::string action;  // mask | mask-partial | alert | block | pass
   uint8_t ip_version = 4;
   std::string src_ip, dst_ip;
   uint16_t src_port = 0, dst_port = 0;
@@ -22,5 +23,12 @@ struct Incident {
   std::string fingerprint;  // hex HMAC-SHA256 of the value's digits
   std::string ruleset_version;
 };
+
+// How strong an action is: an incident keeps the strongest its flow saw.
+int ActionRank(const std::string& action);
+
+// Folds `later` (same flow and rule) into `into`: counts add up, the time
+// span widens, the strongest action stays, the first sample stays.
+void MergeIncident(Incident& into, const Incident& later);
 
 }  // namespace dlp

@@ -8,11 +8,25 @@
 namespace dlp {
 
 namespace {
-constexpr size_t kMaxBatch = 512;
+constexpr size_t kMaxBatch = 2048;
+
+std::string KeyOf(const Incident& in) {
+  return in.flow_id + '\0' + in.rule_id;
 }
 
-IncidentWriter::IncidentWriter(std::unique_ptr<IncidentStore> store, size_t capacity)
-    : store_(std::move(store)), capacity_(capacity), thread_([this] { Run(); }) {}
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+IncidentWriter::IncidentWriter(std::unique_ptr<IncidentStore> store, WriterOptions options,
+                               std::unique_ptr<EveLog> eve)
+    : store_(std::move(store)),
+      options_(options),
+      eve_(std::move(eve)),
+      thread_([this] { Run(); }) {}
 
 IncidentWriter::~IncidentWriter() {
   Stop();
@@ -20,12 +34,26 @@ IncidentWriter::~IncidentWriter() {
 
 bool IncidentWriter::Submit(Incident incident) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || queue_.size() >= capacity_) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (options_.wait_when_full) {
+      room_.wait(lock, [&] { return stopping_ || queue_.size() < options_.capacity; });
+    }
+    if (stopping_) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    auto it = waiting_.find(KeyOf(incident));
+    if (it != waiting_.end()) {
+      MergeIncident(*it->second, incident);
+      coalesced_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+    if (queue_.size() >= options_.capacity) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
     queue_.push_back(std::move(incident));
+    waiting_.emplace(KeyOf(queue_.back()), &queue_.back());
   }
   cv_.notify_one();
   return true;
@@ -36,6 +64,10 @@ size_t IncidentWriter::backlog() {
   return queue_.size();
 }
 
+Status IncidentWriter::ReopenEve() {
+  return eve_ ? eve_->Reopen() : Status{};
+}
+
 void IncidentWriter::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -43,26 +75,55 @@ void IncidentWriter::Stop() {
     stopping_ = true;
   }
   cv_.notify_one();
+  room_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
+void IncidentWriter::MaybePrune(bool force) {
+  const int64_t now = NowUs();
+  if (!force && now - last_prune_us_ < options_.prune_interval_us) return;
+  last_prune_us_ = now;
+  auto report = store_->Prune(options_.retention, now);
+  if (!report) {
+    spdlog::warn("incident store: {}", report.error().message);
+    return;
+  }
+  if (report->expired > 0) {
+    spdlog::info("incident store: {} incidents older than {} days deleted", report->expired,
+                 options_.retention.retain_days);
+  }
+  if (report->trimmed > 0) {
+    spdlog::warn("incident store: over {} MiB: {} oldest incidents deleted",
+                 options_.retention.max_bytes >> 20, report->trimmed);
+  }
+  pruned_.fetch_add(report->expired + report->trimmed, std::memory_order_relaxed);
+}
+
 void IncidentWriter::Run() {
+  MaybePrune(true);
   std::vector<Incident> batch;
   for (;;) {
     bool stop;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      cv_.wait_for(lock, std::chrono::microseconds(options_.prune_interval_us),
+                   [&] { return stopping_ || !queue_.empty(); });
       while (!queue_.empty() && batch.size() < kMaxBatch) {
+        waiting_.erase(KeyOf(queue_.front()));
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       stop = stopping_ && queue_.empty();
     }
+    room_.notify_all();
     for (int attempt = 0; !batch.empty(); ++attempt) {
       Status st = store_->InsertBatch(batch);
       if (st) {
         written_.fetch_add(batch.size(), std::memory_order_relaxed);
+        // After the commit: a line in the EVE log is an incident on disk.
+        if (eve_) {
+          if (Status e = eve_->Write(batch); !e) spdlog::warn("{}", e.error().message);
+        }
         batch.clear();
         break;
       }
@@ -78,6 +139,7 @@ void IncidentWriter::Run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
     if (stop) return;
+    MaybePrune(false);
   }
 }
 

@@ -1,7 +1,11 @@
 // Moves incidents off the packet path: a bounded queue that never blocks the
 // producer, and one writer thread that stores them in batched transactions.
-// When the queue is full an incident is counted as dropped (never silently);
-// when a write fails the batch is kept and retried, and a failure is logged.
+// An incident for a flow and rule already waiting in the queue is folded
+// into it (counted: coalesced), so a flood of values costs no queue space;
+// when the queue is full, a new incident is counted as dropped, never
+// silently. A failed write is retried and logged. The writer also applies
+// the retention policy (at start, then every prune interval) and appends
+// each stored batch to the EVE log when there is one.
 #pragma once
 
 #include <atomic>
@@ -9,37 +13,63 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <unordered_map>
 
+#include "storage/eve_json.h"
 #include "storage/incident_store.h"
 
 namespace dlp {
 
+struct WriterOptions {
+  size_t capacity = 65536;  // incidents waiting
+  RetentionPolicy retention;
+  int64_t prune_interval_us = 60LL * 1000 * 1000;
+  // Offline (a capture file): a full queue makes Submit wait for room
+  // instead of dropping, since no live traffic waits behind it.
+  bool wait_when_full = false;
+};
+
 class IncidentWriter {
  public:
-  IncidentWriter(std::unique_ptr<IncidentStore> store, size_t capacity);
+  // `eve` may be null.
+  IncidentWriter(std::unique_ptr<IncidentStore> store, WriterOptions options,
+                 std::unique_ptr<EveLog> eve = nullptr);
   ~IncidentWriter();  // stops and flushes
 
-  // Never blocks; false (and a dropped count) when the queue is full.
+  // Never blocks (unless wait_when_full); false (and a dropped count) when
+  // the queue is full.
   bool Submit(Incident incident);
   // Writes everything queued so far and stops the thread.
   void Stop();
+  // Reopens the EVE log (after rotation); a no-op without one.
+  Status ReopenEve();
 
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  uint64_t coalesced() const { return coalesced_.load(std::memory_order_relaxed); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t write_errors() const { return write_errors_.load(std::memory_order_relaxed); }
+  uint64_t pruned() const { return pruned_.load(std::memory_order_relaxed); }
   size_t backlog();
 
  private:
   void Run();
+  void MaybePrune(bool force);
 
   std::unique_ptr<IncidentStore> store_;
-  const size_t capacity_;
+  const WriterOptions options_;
+  std::unique_ptr<EveLog> eve_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable room_;  // the writer took incidents off the queue
   std::deque<Incident> queue_;
+  // flow id + rule id -> its incident in queue_ (deque elements do not move
+  // on push_back/pop_front).
+  std::unordered_map<std::string, Incident*> waiting_;
   bool stopping_ = false;
-  std::atomic<uint64_t> written_{0}, dropped_{0}, write_errors_{0};
+  int64_t last_prune_us_ = 0;
+  std::atomic<uint64_t> written_{0}, coalesced_{0}, dropped_{0}, write_errors_{0}, pruned_{0};
   std::thread thread_;
 };
 

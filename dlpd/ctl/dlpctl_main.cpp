@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "dlpd/common/version.h"
+#include "dlpd/ctl/incidents_command.h"
 #include "dlpd/ctl/rules_command.h"
 #include "dlpd/ctl/scan_command.h"
 
@@ -22,6 +23,9 @@ int main(int argc, char** argv) {
   auto* check_cmd = rules_cmd->add_subcommand("check", "compile rules and run their examples");
   check_cmd->add_option("path", rules_path, "rule file or directory (default: built in)");
 
+  dlp::IncidentsOptions incidents;
+  const dlp::IncidentsCommands incidents_cmds = dlp::AddIncidentsCommands(app, &incidents);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -29,5 +33,9 @@ int main(int argc, char** argv) {
   }
   if (*scan_cmd) return dlp::RunScanCommand(scan);
   if (*check_cmd) return dlp::RunRulesCheck(rules_path);
+  for (CLI::App* c :
+       {incidents_cmds.list, incidents_cmds.show, incidents_cmds.stats, incidents_cmds.exporter}) {
+    if (*c) return dlp::RunIncidentsCommand(incidents_cmds, incidents);
+  }
   return 2;
 }

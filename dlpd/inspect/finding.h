@@ -17,8 +17,16 @@ struct Finding {
   // ("XXX-XX-1457"); the only trace of the value a Finding keeps.
   std::array<char, 48> display{};
   uint8_t display_len = 0;
+  // Keyed HMAC-SHA256 of the value's digits (hex, 128 bits), taken when the
+  // value was confirmed, while its bytes were at hand; empty without a key.
+  std::array<char, 32> fingerprint{};
+  bool has_fingerprint = false;
 
   std::string_view display_form() const { return {display.data(), display_len}; }
+  std::string_view fingerprint_hex() const {
+    return has_fingerprint ? std::string_view(fingerprint.data(), fingerprint.size())
+                           : std::string_view();
+  }
 
   bool operator==(const Finding& o) const {
     return rule_index == o.rule_index && start == o.start && end == o.end;

@@ -40,7 +40,7 @@ int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to
 
 void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate>& candidates,
                        const uint8_t* window, size_t window_size, uint64_t window_base,
-                       Findings* out) {
+                       Findings* out, const Fingerprinter* fingerprinter) {
   const size_t first_new = out->size();
   // The whole window is RE2's text, so '^' only matches where the window
   // starts; callers make sure that is the start of the stream or lies
@@ -75,6 +75,13 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       f.end = f.start + value.size();
       f.detail = v.detail;
       SetDisplayForm({value.data(), value.size()}, &f);
+      if (fingerprinter != nullptr) {
+        const std::string hex = fingerprinter->Of({value.data(), value.size()});
+        if (hex.size() == f.fingerprint.size()) {
+          std::copy(hex.begin(), hex.end(), f.fingerprint.begin());
+          f.has_fingerprint = true;
+        }
+      }
       out->push_back(f);
     }
   }

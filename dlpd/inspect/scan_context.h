@@ -10,6 +10,7 @@
 
 #include "dlpd/common/result.h"
 #include "dlpd/inspect/finding.h"
+#include "dlpd/mask/fingerprint.h"
 #include "rules/compiled_ruleset.h"
 
 namespace dlp {
@@ -31,12 +32,16 @@ class ScanContext {
   const std::shared_ptr<const CompiledRuleset>& rules_ptr() const { return rules_; }
   hs_scratch_t* scratch() { return scratch_; }
   std::vector<Candidate>& candidates() { return candidates_; }
+  // With a key, every finding carries its value's fingerprint (incidents).
+  void set_fingerprinter(const Fingerprinter* f) { fingerprinter_ = f; }
+  const Fingerprinter* fingerprinter() const { return fingerprinter_; }
 
  private:
   ScanContext() = default;
   std::shared_ptr<const CompiledRuleset> rules_;
   hs_scratch_t* scratch_ = nullptr;
   std::vector<Candidate> candidates_;
+  const Fingerprinter* fingerprinter_ = nullptr;
 };
 
 // Hyperscan match callback that appends to a std::vector<Candidate>.
@@ -49,6 +54,6 @@ int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to
 // in order. Candidates must lie inside the window.
 void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate>& candidates,
                        const uint8_t* window, size_t window_size, uint64_t window_base,
-                       Findings* out);
+                       Findings* out, const Fingerprinter* fingerprinter = nullptr);
 
 }  // namespace dlp

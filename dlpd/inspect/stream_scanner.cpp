@@ -81,14 +81,14 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
       return c.from > offset_ || offset_ == 0;
     });
     if (inside_piece) {
-      ConfirmCandidates(ctx.rules(), cands, data, len, offset_, out);
+      ConfirmCandidates(ctx.rules(), cands, data, len, offset_, out, ctx.fingerprinter());
     } else {
       // Only when a candidate reaches back into earlier pieces is the
       // history copied in front of this one.
       window_.assign(history_.begin(), history_.end());
       window_.insert(window_.end(), data, data + len);
       ConfirmCandidates(ctx.rules(), cands, window_.data(), window_.size(),
-                        offset_ - history_.size(), out);
+                        offset_ - history_.size(), out, ctx.fingerprinter());
     }
   }
   Remember(data, len, width);
@@ -105,15 +105,8 @@ Status StreamScanner::ProbeEnd(ScanContext& ctx, Findings* out) const {
   hs_error_t rc = hs_close_stream(copy, ctx.scratch(), CollectCandidate, &cands);
   if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
   ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), offset_ - history_.size(),
-                    out);
+                    out, ctx.fingerprinter());
   return {};
-}
-
-bool StreamScanner::CopyRecent(uint64_t start, uint64_t end, std::string* out) const {
-  const uint64_t base = offset_ - history_.size();
-  if (start < base || end > offset_ || start > end) return false;
-  out->assign(reinterpret_cast<const char*>(history_.data()) + (start - base), end - start);
-  return true;
 }
 
 Status StreamScanner::Finish(ScanContext& ctx, Findings* out) {
@@ -124,7 +117,7 @@ Status StreamScanner::Finish(ScanContext& ctx, Findings* out) {
   stream_ = nullptr;
   if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
   ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), offset_ - history_.size(),
-                    out);
+                    out, ctx.fingerprinter());
   return {};
 }
 

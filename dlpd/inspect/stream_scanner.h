@@ -38,9 +38,6 @@ class StreamScanner {
   // whose trailing context is "end of stream"), without ending it: the
   // Hyperscan stream is copied and the copy closed.
   Status ProbeEnd(ScanContext& ctx, Findings* out) const;
-  // Copies stream bytes [start, end) if they are still in the history (the
-  // last max_width + 1 bytes); false otherwise.
-  bool CopyRecent(uint64_t start, uint64_t end, std::string* out) const;
 
   uint64_t offset() const { return offset_; }
   // Bytes of memory this stream holds (Hyperscan state + history).

@@ -7,6 +7,7 @@
 #include <climits>
 #include <deque>
 #include <map>
+#include <random>
 #include <vector>
 
 #include "dlpd/decode/checksum.h"
@@ -30,9 +31,15 @@ std::vector<uint8_t> PaddedCopy(const uint8_t* data, size_t len) {
   return copy;
 }
 
-std::string FlowIdOf(const FlowKey& k) {
+// One connection direction: its tuple, when it was first seen and a salt
+// drawn at start, so that a later connection on the same ports, or the same
+// capture replayed, is an incident of its own.
+std::string FlowIdOf(const FlowKey& k, int64_t first_seen_us, uint64_t salt) {
+  uint64_t h =
+      FlowKeyHash{}(k) ^ ((static_cast<uint64_t>(first_seen_us) + salt) * 0x9e3779b97f4a7c15ULL);
+  h ^= h >> 31;
   char buf[17];
-  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(FlowKeyHash{}(k)));
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
 }
 
@@ -75,7 +82,13 @@ struct PacketPipeline::Flow {
 
 PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig config,
                                IncidentWriter* writer, const Fingerprinter* fingerprinter)
-    : ctx_(std::move(ctx)), config_(config), writer_(writer), fingerprinter_(fingerprinter) {}
+    : ctx_(std::move(ctx)),
+      config_(config),
+      writer_(writer),
+      fingerprinter_(fingerprinter),
+      flow_salt_((static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()) {
+  ctx_->set_fingerprinter(fingerprinter_);
+}
 
 PacketPipeline::~PacketPipeline() = default;
 
@@ -179,7 +192,7 @@ PacketPipeline::Flow* PacketPipeline::FindOrCreate(const PacketView& v, int64_t 
   }
   auto f = std::make_unique<Flow>();
   f->key = key;
-  f->id = FlowIdOf(key);
+  f->id = FlowIdOf(key, now_us, flow_salt_);
   f->last_seen = now_us;
   f->scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
   f->window = StreamWindow(config_.window_bytes);
@@ -433,10 +446,10 @@ void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t l
       a.end += off;
     }
     if (remembered) {
-      AddFindings(f, alone, payload, off);  // a value the stream has seen is not counted again
+      AddFindings(f, alone, /*in_stream=*/false);  // a value seen before is not counted again
     } else {
       counters_.findings.fetch_add(alone.size(), std::memory_order_relaxed);
-      Record(f, alone, payload, off);
+      Record(f, alone, /*in_stream=*/false);
     }
   }
   if (!remembered) {
@@ -551,8 +564,7 @@ void PacketPipeline::Flush(VerdictSink& sink) {
   while (!lru_.empty()) Erase(lru_.back(), sink);
 }
 
-void PacketPipeline::AddFindings(Flow& f, Findings& fresh, const uint8_t* bytes,
-                                 uint64_t bytes_off) {
+void PacketPipeline::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
   if (fresh.empty()) return;
   Findings added;
   for (const Finding& x : fresh) {
@@ -566,11 +578,10 @@ void PacketPipeline::AddFindings(Flow& f, Findings& fresh, const uint8_t* bytes,
                    f.recent.begin() + static_cast<long>(f.recent.size() - kRememberedFindings));
   }
   counters_.findings.fetch_add(added.size(), std::memory_order_relaxed);
-  Record(f, added, bytes, bytes_off);
+  Record(f, added, in_stream);
 }
 
-void PacketPipeline::Record(const Flow& f, const Findings& fresh, const uint8_t* bytes,
-                            uint64_t bytes_off) {
+void PacketPipeline::Record(const Flow& f, const Findings& fresh, bool in_stream) {
   // One incident per rule per batch of findings, with the match count; the
   // sample and fingerprint are the first value's.
   std::map<uint32_t, std::vector<const Finding*>> by_rule;
@@ -580,14 +591,15 @@ void PacketPipeline::Record(const Flow& f, const Findings& fresh, const uint8_t*
                              .count();
   for (const auto& [rule_index, list] : by_rule) {
     const Finding& first = *list.front();
-    const bool partial = bytes == nullptr &&
-                         std::any_of(list.begin(), list.end(),
-                                     [&](const Finding* x) { return x->start < f.released_off; });
+    const bool partial = in_stream && std::any_of(list.begin(), list.end(), [&](const Finding* x) {
+                           return x->start < f.released_off;
+                         });
     if (partial) counters_.partial.fetch_add(1, std::memory_order_relaxed);
     if (writer_ == nullptr) continue;
     const Rule& rule = ctx_->rules().rule(rule_index);
     Incident in;
     in.time_us = now_us;
+    in.last_time_us = now_us;
     in.rule_id = rule.id;
     in.severity = ToString(rule.severity);
     in.action = partial ? "mask-partial" : "mask";
@@ -604,14 +616,7 @@ void PacketPipeline::Record(const Flow& f, const Findings& fresh, const uint8_t*
     }
     in.match_count = static_cast<uint32_t>(list.size());
     in.masked_sample = std::string(first.display_form());
-    std::string value;
-    if (bytes != nullptr) {
-      value.assign(reinterpret_cast<const char*>(bytes) + (first.start - bytes_off),
-                   first.end - first.start);
-    } else {
-      f.scanner->CopyRecent(first.start, first.end, &value);
-    }
-    if (fingerprinter_ != nullptr && !value.empty()) in.fingerprint = fingerprinter_->Of(value);
+    in.fingerprint = std::string(first.fingerprint_hex());
     in.ruleset_version = ctx_->rules().rule_set().version;
     if (!writer_->Submit(std::move(in))) {
       counters_.incidents_dropped.fetch_add(1, std::memory_order_relaxed);

@@ -39,9 +39,9 @@
 #include "dlpd/flow/flow_key.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/inspect/stream_scanner.h"
+#include "dlpd/mask/fingerprint.h"
 #include "dlpd/pipeline/http_request.h"
 #include "dlpd/pipeline/verdict_sink.h"
-#include "storage/fingerprint.h"
 #include "storage/incident_writer.h"
 
 namespace dlp {
@@ -132,21 +132,19 @@ class PacketPipeline {
                    uint64_t off, VerdictSink& sink, bool force_modified = false);
   void ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink);
   void ReleaseAll(Flow& f, VerdictSink& sink, bool probe_end);
-  // Remembers and records the findings the flow has not seen yet. `bytes`
-  // as for Record.
-  void AddFindings(Flow& f, Findings& fresh, const uint8_t* bytes = nullptr,
-                   uint64_t bytes_off = 0);
-  // `bytes`: the buffer the findings' offsets refer to, when the values are
-  // not in the stream scanner's history (a segment scanned on its own).
-  // `bytes_off`: the stream offset of bytes[0].
-  void Record(const Flow& f, const Findings& fresh, const uint8_t* bytes = nullptr,
-              uint64_t bytes_off = 0);
+  // Remembers and records the findings the flow has not seen yet.
+  // `in_stream`: found by the flow's stream (not in a segment scanned alone).
+  void AddFindings(Flow& f, Findings& fresh, bool in_stream = true);
+  // One incident per rule; a value found in the stream after part of it
+  // was released (hold timeout) is recorded as "mask-partial".
+  void Record(const Flow& f, const Findings& fresh, bool in_stream);
   void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len);
 
   std::unique_ptr<ScanContext> ctx_;
   PipelineConfig config_;
   IncidentWriter* writer_;
   const Fingerprinter* fingerprinter_;
+  const uint64_t flow_salt_;
   PipelineCounters counters_;
   std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
   std::list<Flow*> lru_;         // most recently used first

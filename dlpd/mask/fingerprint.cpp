@@ -1,4 +1,4 @@
-#include "storage/fingerprint.h"
+#include "dlpd/mask/fingerprint.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>

@@ -1,0 +1,23 @@
+// Where things live by default, by platform convention (set by CMake for
+// the install layout: /var/lib/dlpd on Linux, /var/db/dlpd on the BSDs).
+#pragma once
+
+#include <cstdlib>
+#include <string>
+
+#ifndef DLP_STATE_DIR
+#define DLP_STATE_DIR "/var/lib/dlpd"
+#endif
+
+namespace dlp {
+
+inline constexpr const char* kStateDir = DLP_STATE_DIR;
+
+// $DLPD_DB, or the state directory's incidents.db.
+inline std::string DefaultDbPath() {
+  const char* env = std::getenv("DLPD_DB");
+  if (env != nullptr && *env != '\0') return env;
+  return std::string(kStateDir) + "/incidents.db";
+}
+
+}  // namespace dlp

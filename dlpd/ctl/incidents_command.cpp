@@ -1,0 +1,315 @@
+#include "dlpd/ctl/incidents_command.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "dlpd/common/paths.h"
+#include "dlpd/ctl/text_table.h"
+#include "storage/cidr.h"
+#include "storage/eve_json.h"
+#include "storage/incident_query.h"
+#include "storage/incident_store.h"
+#include "storage/time_spec.h"
+
+namespace dlp {
+namespace {
+
+constexpr int64_t kDefaultListLimit = 50;
+
+// "2026-11-22T21:30:00.123456Z" -> "2026-11-22 21:30:00" for tables.
+std::string ShortTime(int64_t us) {
+  std::string t = IsoTimeUtc(us);
+  return t.substr(0, 10) + " " + t.substr(11, 8);
+}
+
+std::string Endpoint(uint8_t ip_version, const std::string& ip, uint16_t port) {
+  return (ip_version == 6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+}
+
+nlohmann::json JsonOf(const StoredIncident& r) {
+  const Incident& in = r.incident;
+  auto opt = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
+  return {{"id", r.id},
+          {"time", IsoTimeUtc(in.time_us)},
+          {"last_seen", IsoTimeUtc(in.last_time_us)},
+          {"rule", in.rule_id},
+          {"severity", in.severity},
+          {"action", in.action},
+          {"count", in.match_count},
+          {"ip_version", in.ip_version},
+          {"src_ip", in.src_ip},
+          {"src_port", in.src_port},
+          {"dst_ip", in.dst_ip},
+          {"dst_port", in.dst_port},
+          {"proto", "TCP"},
+          {"flow_id", in.flow_id},
+          {"http_method", opt(in.http_method)},
+          {"http_host", opt(in.http_host)},
+          {"http_path", opt(in.http_path)},
+          {"sample", in.masked_sample},
+          {"fingerprint", in.fingerprint},
+          {"ruleset_version", in.ruleset_version}};
+}
+
+const std::vector<std::string> kCsvColumns = {
+    "id",          "time",      "last_seen", "rule",   "severity",    "action",
+    "count",       "src_ip",    "src_port",  "dst_ip", "dst_port",    "flow_id",
+    "http_method", "http_host", "http_path", "sample", "fingerprint", "ruleset_version"};
+
+std::vector<std::string> CsvRow(const StoredIncident& r) {
+  const Incident& in = r.incident;
+  return {std::to_string(r.id),
+          IsoTimeUtc(in.time_us),
+          IsoTimeUtc(in.last_time_us),
+          in.rule_id,
+          in.severity,
+          in.action,
+          std::to_string(in.match_count),
+          in.src_ip,
+          std::to_string(in.src_port),
+          in.dst_ip,
+          std::to_string(in.dst_port),
+          in.flow_id,
+          in.http_method,
+          in.http_host,
+          in.http_path,
+          in.masked_sample,
+          in.fingerprint,
+          in.ruleset_version};
+}
+
+void PrintCsvLine(const std::vector<std::string>& cells) {
+  for (size_t i = 0; i < cells.size(); ++i) std::cout << (i ? "," : "") << Csv(cells[i]);
+  std::cout << "\r\n";
+}
+
+void PrintList(const std::vector<StoredIncident>& rows, const std::string& format) {
+  if (format == "json") {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : rows) arr.push_back(JsonOf(r));
+    std::cout << arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    return;
+  }
+  if (format == "csv") {
+    PrintCsvLine(kCsvColumns);
+    for (const auto& r : rows) PrintCsvLine(CsvRow(r));
+    return;
+  }
+  if (rows.empty()) {
+    std::cout << "no incidents\n";
+    return;
+  }
+  TextTable t({"ID", "FIRST SEEN (UTC)", "RULE", "SEVERITY", "ACTION", "COUNT", "SOURCE",
+               "DESTINATION", "REQUEST", "SAMPLE"});
+  for (const auto& r : rows) {
+    const Incident& in = r.incident;
+    std::string request = in.http_method;
+    if (!in.http_host.empty() || !in.http_path.empty()) {
+      request += (request.empty() ? "" : " ") + in.http_host + in.http_path;
+    }
+    t.Add({std::to_string(r.id), ShortTime(in.time_us), Terminal(in.rule_id), in.severity,
+           in.action, std::to_string(in.match_count),
+           Endpoint(in.ip_version, in.src_ip, in.src_port),
+           Endpoint(in.ip_version, in.dst_ip, in.dst_port), Terminal(request, 48),
+           Terminal(in.masked_sample)});
+  }
+  t.Print(std::cout);
+}
+
+void PrintShow(const StoredIncident& r, const std::string& format) {
+  if (format == "json") {
+    std::cout << JsonOf(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    return;
+  }
+  if (format == "csv") {
+    PrintCsvLine(kCsvColumns);
+    PrintCsvLine(CsvRow(r));
+    return;
+  }
+  const std::vector<std::string> cells = CsvRow(r);
+  size_t w = 0;
+  for (const auto& c : kCsvColumns) w = std::max(w, c.size());
+  for (size_t i = 0; i < cells.size(); ++i) {
+    std::cout << kCsvColumns[i] << ':' << std::string(w + 1 - kCsvColumns[i].size(), ' ')
+              << Terminal(cells[i].empty() ? "-" : cells[i]) << '\n';
+  }
+}
+
+void PrintStats(const IncidentStats& s, const std::string& format) {
+  const std::vector<std::pair<const char*, const std::vector<CountRow>*>> parts = {
+      {"rule", &s.by_rule},
+      {"action", &s.by_action},
+      {"destination", &s.by_destination},
+      {"hour", &s.by_hour}};
+  if (format == "json") {
+    nlohmann::json j = {{"incidents", s.incidents}, {"matches", s.matches}};
+    for (const auto& [name, rows] : parts) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& r : *rows) {
+        arr.push_back({{name, r.key}, {"incidents", r.incidents}, {"matches", r.matches}});
+      }
+      j[std::string("by_") + name] = std::move(arr);
+    }
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    return;
+  }
+  if (format == "csv") {
+    PrintCsvLine({"breakdown", "key", "incidents", "matches"});
+    PrintCsvLine({"total", "", std::to_string(s.incidents), std::to_string(s.matches)});
+    for (const auto& [name, rows] : parts) {
+      for (const auto& r : *rows) {
+        PrintCsvLine({name, r.key, std::to_string(r.incidents), std::to_string(r.matches)});
+      }
+    }
+    return;
+  }
+  std::cout << s.incidents << " incidents, " << s.matches << " values\n";
+  const char* titles[] = {"RULE", "ACTION", "DESTINATION", "HOUR (UTC)"};
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].second->empty()) continue;
+    std::cout << '\n';
+    TextTable t({titles[i], "INCIDENTS", "VALUES"});
+    for (const auto& r : *parts[i].second) {
+      t.Add({Terminal(r.key, 64), std::to_string(r.incidents), std::to_string(r.matches)});
+    }
+    t.Print(std::cout);
+  }
+}
+
+// Splits "a,b" entries so that --rule a,b and --rule a --rule b agree.
+std::vector<std::string> SplitCommas(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& s : in) {
+    size_t start = 0;
+    for (size_t comma; (comma = s.find(',', start)) != std::string::npos; start = comma + 1) {
+      if (comma > start) out.push_back(s.substr(start, comma - start));
+    }
+    if (start < s.size()) out.push_back(s.substr(start));
+  }
+  return out;
+}
+
+}  // namespace
+
+IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
+  auto* inc = app.add_subcommand("incidents", "query the incident database");
+  inc->require_subcommand(1);
+  IncidentsCommands c;
+  c.list = inc->add_subcommand("list", "incidents, newest first");
+  c.show = inc->add_subcommand("show", "one incident, every field");
+  c.stats = inc->add_subcommand("stats", "counts by rule, action, destination and hour");
+  c.exporter = inc->add_subcommand("export", "EVE JSON lines (Suricata alerts) for a SIEM");
+  c.show->add_option("id", o->id, "incident id")->required();
+  c.exporter->add_option("-o,--output", o->output, "append to this file instead of stdout");
+  for (CLI::App* sub : {c.list, c.show, c.stats, c.exporter}) {
+    sub->add_option(
+        "--db", o->db,
+        "incident database (default: $DLPD_DB or " + std::string(kStateDir) + "/incidents.db)");
+    if (sub == c.show) {
+      sub->add_option("--format", o->format, "table (default), json or csv")
+          ->check(CLI::IsMember({"table", "json", "csv"}));
+      continue;
+    }
+    sub->add_option("--since", o->since, "from: a duration back (24h, 7d) or a UTC time");
+    sub->add_option("--until", o->until, "to: a duration back or a UTC time");
+    sub->add_option("--rule", o->rules, "only these rule ids (repeat, or comma-separated)");
+    sub->add_option("--action", o->actions, "only these actions (mask, mask-partial, alert, ...)");
+    sub->add_option("--src", o->src, "only sources in this CIDR range");
+    sub->add_option("--dst", o->dst, "only destinations in this CIDR range");
+    sub->add_option("--limit", o->limit, "at most N incidents (list default 50; 0: all)")
+        ->check(CLI::NonNegativeNumber);
+    if (sub != c.exporter) {
+      sub->add_option("--format", o->format, "table (default), json or csv")
+          ->check(CLI::IsMember({"table", "json", "csv"}));
+    }
+  }
+  return c;
+}
+
+int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  IncidentFilter filter;
+  for (const auto& [spec, out] :
+       {std::pair{&o.since, &filter.since_us}, std::pair{&o.until, &filter.until_us}}) {
+    if (spec->empty()) continue;
+    auto t = ParseTimeSpec(*spec, now);
+    if (!t) {
+      std::cerr << "dlpctl: " << t.error().message << '\n';
+      return 2;
+    }
+    *out = t.value();
+  }
+  for (const auto& [text, out] :
+       {std::pair{&o.src, &filter.src_cidr}, std::pair{&o.dst, &filter.dst_cidr}}) {
+    if (text->empty()) continue;
+    if (auto c = Cidr::Parse(*text); !c) {
+      std::cerr << "dlpctl: " << c.error().message << '\n';
+      return 2;
+    }
+    *out = *text;
+  }
+  filter.rules = SplitCommas(o.rules);
+  filter.actions = SplitCommas(o.actions);
+  filter.limit = o.limit >= 0 ? o.limit : (*cmds.list ? kDefaultListLimit : 0);
+
+  const std::string path = o.db.empty() ? DefaultDbPath() : o.db;
+  auto reader = IncidentReader::Open(path);
+  if (!reader) {
+    std::cerr << "dlpctl: " << reader.error().message << '\n';
+    return 2;
+  }
+  IncidentReader& db = *reader.value();
+  if (*cmds.show) {
+    auto r = db.Get(o.id);
+    if (!r) {
+      std::cerr << "dlpctl: " << r.error().message << '\n';
+      return 2;
+    }
+    if (!r->has_value()) {
+      std::cerr << "dlpctl: no incident " << o.id << " in " << path << '\n';
+      return 1;
+    }
+    PrintShow(**r, o.format);
+    return 0;
+  }
+  if (*cmds.stats) {
+    auto s = db.Stats(filter);
+    if (!s) {
+      std::cerr << "dlpctl: " << s.error().message << '\n';
+      return 2;
+    }
+    PrintStats(*s, o.format);
+    return 0;
+  }
+  auto rows = *cmds.exporter ? db.ListOldestFirst(filter) : db.List(filter);
+  if (!rows) {
+    std::cerr << "dlpctl: " << rows.error().message << '\n';
+    return 2;
+  }
+  if (*cmds.exporter) {
+    std::ofstream file;
+    if (!o.output.empty()) {
+      file.open(o.output, std::ios::app);
+      if (!file) {
+        std::cerr << "dlpctl: cannot write " << o.output << '\n';
+        return 2;
+      }
+    }
+    std::ostream& out = o.output.empty() ? std::cout : file;
+    for (const auto& r : *rows) out << EveLine(r.incident, r.id) << '\n';
+    out.flush();
+    if (!out) {
+      std::cerr << "dlpctl: write failed\n";
+      return 2;
+    }
+    return 0;
+  }
+  PrintList(*rows, o.format);
+  return 0;
+}
+
+}  // namespace dlp

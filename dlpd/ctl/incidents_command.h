@@ -1,0 +1,38 @@
+// `dlpctl incidents list|show ID|stats|export`: the security team's view of
+// the incident database (read-only; the daemon keeps writing meanwhile).
+//   --since/--until  24h, 7d, 2026-11-22, 2026-11-22T10:00Z, ...
+//   --rule, --action (repeatable or comma-separated), --src/--dst CIDR,
+//   --limit N (list: 50 by default; 0: all), --format table|json|csv.
+// export writes EVE JSON lines (Suricata's alert form) for a SIEM, oldest
+// first, to stdout or --output FILE.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+namespace dlp {
+
+struct IncidentsOptions {
+  std::string db;  // empty: $DLPD_DB or the state directory's incidents.db
+  std::string since, until;
+  std::vector<std::string> rules, actions;
+  std::string src, dst;
+  std::string format = "table";
+  int64_t limit = -1;  // -1: the command's default
+  int64_t id = 0;      // show
+  std::string output;  // export
+};
+
+struct IncidentsCommands {
+  CLI::App* list = nullptr;
+  CLI::App* show = nullptr;
+  CLI::App* stats = nullptr;
+  CLI::App* exporter = nullptr;
+};
+
+IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* opts);
+// Exit code: 0 done, 1 nothing found (show), 2 a usage or database error.
+int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& opts);
+
+}  // namespace dlp

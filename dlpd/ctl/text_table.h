@@ -1,0 +1,36 @@
+// Aligned text tables and CSV for dlpctl's output. Cells may hold bytes an
+// attacker put on the wire (an HTTP Host or path): Terminal() makes them
+// safe to print, Csv() safe to open in a spreadsheet. Hand-written: no
+// Debian-packaged library does these few lines.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace dlp {
+
+// Control bytes and non-ASCII become \xNN, so that no escape sequence from
+// the wire reaches the terminal; longer than `max` is cut with "...".
+std::string Terminal(const std::string& s, size_t max = 0);
+
+// One RFC 4180 field: quoted when needed; a leading = + - @ is prefixed
+// with ' so that a spreadsheet does not run it as a formula.
+std::string Csv(const std::string& s);
+
+class TextTable {
+ public:
+  explicit TextTable(std::vector<std::string> header) : header_(std::move(header)) {}
+  // Cells are printed as given: pass them through Terminal() first.
+  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  bool empty() const { return rows_.empty(); }
+  // Columns padded to their widest cell, two spaces apart; numbers (cells of
+  // digits) right-aligned.
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace dlp

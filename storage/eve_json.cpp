@@ -1,0 +1,124 @@
+#include "storage/eve_json.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace dlp {
+namespace {
+
+// Suricata's alert severities: 1 is the most severe.
+int EveSeverity(const std::string& severity) {
+  if (severity == "critical" || severity == "high") return 1;
+  if (severity == "medium") return 2;
+  return 3;
+}
+
+// A stable signature id per rule id (FNV-1a), in a range of its own so that
+// it cannot be taken for one of Suricata's rules (which use below 9,000,000).
+uint32_t SignatureId(const std::string& rule_id) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : rule_id) h = (h ^ c) * 16777619u;
+  return 9000000 + h % 1000000;
+}
+
+}  // namespace
+
+std::string EveTimestamp(int64_t us) {
+  int64_t secs = us / 1000000;
+  int64_t frac = us % 1000000;
+  if (frac < 0) {
+    frac += 1000000;
+    --secs;
+  }
+  const time_t t = static_cast<time_t>(secs);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, sizeof buf - n, ".%06lld+0000", static_cast<long long>(frac));
+  return buf;
+}
+
+std::string EveLine(const Incident& in, int64_t id) {
+  nlohmann::json j;
+  j["timestamp"] = EveTimestamp(std::max(in.time_us, in.last_time_us));
+  j["event_type"] = "alert";
+  j["src_ip"] = in.src_ip;
+  j["src_port"] = in.src_port;
+  j["dest_ip"] = in.dst_ip;
+  j["dest_port"] = in.dst_port;
+  j["proto"] = "TCP";
+  const bool stopped = in.action == "mask" || in.action == "mask-partial" || in.action == "block";
+  j["alert"] = {{"action", stopped ? "blocked" : "allowed"},
+                {"gid", 1},
+                {"signature_id", SignatureId(in.rule_id)},
+                {"rev", 1},
+                {"signature", "DLP " + in.rule_id + " " + in.action},
+                {"category", "Data Leakage"},
+                {"severity", EveSeverity(in.severity)}};
+  nlohmann::json dlp = {{"rule", in.rule_id},
+                        {"severity", in.severity},
+                        {"action", in.action},
+                        {"count", in.match_count},
+                        {"sample", in.masked_sample},
+                        {"fingerprint", in.fingerprint},
+                        {"flow_id", in.flow_id},
+                        {"first_seen", EveTimestamp(in.time_us)},
+                        {"ruleset_version", in.ruleset_version}};
+  if (id > 0) dlp["incident_id"] = id;
+  j["dlp"] = std::move(dlp);
+  if (!in.http_method.empty() || !in.http_host.empty()) {
+    j["app_proto"] = "http";
+    nlohmann::json http;
+    if (!in.http_host.empty()) http["hostname"] = in.http_host;
+    if (!in.http_path.empty()) http["url"] = in.http_path;
+    if (!in.http_method.empty()) http["http_method"] = in.http_method;
+    j["http"] = std::move(http);
+  }
+  // Bytes from the wire (Host, path) need not be UTF-8: replace, never throw.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<std::unique_ptr<EveLog>> EveLog::Open(const std::string& path) {
+  std::unique_ptr<EveLog> log(new EveLog(path));
+  if (Status st = log->Reopen(); !st) return st.error();
+  return log;
+}
+
+EveLog::~EveLog() {
+  if (file_ != nullptr) fclose(file_);
+}
+
+Status EveLog::Reopen() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
+  FILE* f = fdopen(fd, "a");
+  if (f == nullptr) {
+    ::close(fd);
+    return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
+  }
+  if (file_ != nullptr) fclose(file_);
+  file_ = f;
+  return {};
+}
+
+Status EveLog::Write(const std::vector<Incident>& batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Incident& in : batch) {
+    const std::string line = EveLine(in) + "\n";
+    if (fwrite(line.data(), 1, line.size(), file_) != line.size()) {
+      return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
+    }
+  }
+  if (fflush(file_) != 0) return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
+  return {};
+}
+
+}  // namespace dlp

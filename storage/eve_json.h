@@ -1,0 +1,42 @@
+// Incidents as EVE JSON lines, the format Suricata writes and Filebeat,
+// Vector, Logstash and Splunk already ingest: top-level timestamp,
+// event_type "alert", the 5-tuple, an `alert` object (signature, severity
+// 1-3, action allowed/blocked) and a `dlp` object with what dlpd knows
+// (rule, action, count, masked sample, fingerprint). Never a full value.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dlpd/common/result.h"
+#include "storage/incident.h"
+
+namespace dlp {
+
+// One line, no newline. `id`: the database row, 0 when not known yet.
+std::string EveLine(const Incident& incident, int64_t id = 0);
+
+// Suricata's timestamp form: 2026-11-22T21:30:00.123456+0000.
+std::string EveTimestamp(int64_t us);
+
+// The daemon's live EVE file: appended to (created 0640), one line per
+// stored incident update, flushed per batch; Reopen() after log rotation.
+class EveLog {
+ public:
+  static Result<std::unique_ptr<EveLog>> Open(const std::string& path);
+  ~EveLog();
+  Status Write(const std::vector<Incident>& batch);
+  Status Reopen();
+
+ private:
+  explicit EveLog(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+  std::mutex mu_;
+  FILE* file_ = nullptr;
+};
+
+}  // namespace dlp

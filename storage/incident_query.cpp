@@ -1,0 +1,206 @@
+#include "storage/incident_query.h"
+
+#include <sys/stat.h>
+
+#include <functional>
+
+#include "storage/cidr.h"
+#include "storage/incident_store.h"
+#include "storage/time_spec.h"
+
+namespace dlp {
+namespace {
+
+constexpr const char* kColumns =
+    "id, time_utc, last_seen_utc, rule_id, severity, action, ip_version, src_ip, src_port, "
+    "dst_ip, dst_port, flow_id, http_method, http_host, http_path, match_count, masked_sample, "
+    "fingerprint, ruleset_version";
+
+std::string Text(sqlite3_stmt* st, int col) {
+  const unsigned char* p = sqlite3_column_text(st, col);
+  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
+}
+
+StoredIncident RowOf(sqlite3_stmt* st) {
+  StoredIncident r;
+  r.id = sqlite3_column_int64(st, 0);
+  Incident& in = r.incident;
+  auto t = ParseIsoTime(Text(st, 1));
+  in.time_us = t ? t.value() : 0;
+  auto l = ParseIsoTime(Text(st, 2));
+  in.last_time_us = l ? l.value() : in.time_us;
+  in.rule_id = Text(st, 3);
+  in.severity = Text(st, 4);
+  in.action = Text(st, 5);
+  in.ip_version = static_cast<uint8_t>(sqlite3_column_int(st, 6));
+  in.src_ip = Text(st, 7);
+  in.src_port = static_cast<uint16_t>(sqlite3_column_int(st, 8));
+  in.dst_ip = Text(st, 9);
+  in.dst_port = static_cast<uint16_t>(sqlite3_column_int(st, 10));
+  in.flow_id = Text(st, 11);
+  in.http_method = Text(st, 12);
+  in.http_host = Text(st, 13);
+  in.http_path = Text(st, 14);
+  in.match_count = static_cast<uint32_t>(sqlite3_column_int64(st, 15));
+  in.masked_sample = Text(st, 16);
+  in.fingerprint = Text(st, 17);
+  in.ruleset_version = Text(st, 18);
+  return r;
+}
+
+// WHERE clause and its bound values, in order.
+struct Where {
+  std::string sql;
+  std::vector<std::string> args;
+};
+
+Where WhereOf(const IncidentFilter& f) {
+  Where w;
+  std::vector<std::string> terms;
+  auto in_list = [&](const char* column, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    std::string t = std::string(column) + " IN (";
+    for (size_t i = 0; i < values.size(); ++i) {
+      t += i == 0 ? "?" : ",?";
+      w.args.push_back(values[i]);
+    }
+    terms.push_back(t + ")");
+  };
+  if (f.since_us) {
+    terms.push_back("last_seen_utc >= ?");
+    w.args.push_back(IsoTimeUtc(*f.since_us));
+  }
+  if (f.until_us) {
+    terms.push_back("time_utc < ?");
+    w.args.push_back(IsoTimeUtc(*f.until_us));
+  }
+  in_list("rule_id", f.rules);
+  in_list("action", f.actions);
+  if (!f.src_cidr.empty()) {
+    terms.push_back("cidr_match(src_ip, ?)");
+    w.args.push_back(f.src_cidr);
+  }
+  if (!f.dst_cidr.empty()) {
+    terms.push_back("cidr_match(dst_ip, ?)");
+    w.args.push_back(f.dst_cidr);
+  }
+  for (size_t i = 0; i < terms.size(); ++i) w.sql += (i == 0 ? " WHERE " : " AND ") + terms[i];
+  return w;
+}
+
+// Prepares `sql`, binds `args`, calls `row` for each result row.
+Status Run(sqlite3* db, const std::string& sql, const std::vector<std::string>& args,
+           const std::function<void(sqlite3_stmt*)>& row) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    return Error{std::string("query: ") + sqlite3_errmsg(db)};
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    sqlite3_bind_text(st, static_cast<int>(i + 1), args[i].data(), static_cast<int>(args[i].size()),
+                      SQLITE_TRANSIENT);
+  }
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return Error{std::string("query: ") + sqlite3_errmsg(db)};
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IncidentReader>> IncidentReader::Open(const std::string& path) {
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) {
+    return Error{"no incident database at " + path + " (dlpd --db " + path +
+                 " creates it; --db or DLPD_DB chooses another)"};
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Error{"incident database " + path + ": " + msg};
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<IncidentReader> reader(new IncidentReader(db));
+  int64_t version = -1;
+  Status st = Run(db, "PRAGMA user_version", {},
+                  [&](sqlite3_stmt* s) { version = sqlite3_column_int64(s, 0); });
+  if (!st) return Error{"incident database " + path + ": " + st.error().message};
+  if (version != CurrentSchemaVersion()) {
+    return Error{"incident database " + path + " has schema version " + std::to_string(version) +
+                 "; this dlpctl reads version " + std::to_string(CurrentSchemaVersion()) +
+                 (version < CurrentSchemaVersion() ? " (start dlpd on it once to migrate it)"
+                                                   : " (use a newer dlpctl)")};
+  }
+  if (Status c = RegisterCidrFunction(db); !c) return c.error();
+  return reader;
+}
+
+IncidentReader::~IncidentReader() {
+  sqlite3_close(db_);
+}
+
+Result<std::vector<StoredIncident>> IncidentReader::Select(const IncidentFilter& filter,
+                                                           const char* order) {
+  Where w = WhereOf(filter);
+  std::string sql =
+      std::string("SELECT ") + kColumns + " FROM incidents" + w.sql + " ORDER BY " + order;
+  if (filter.limit > 0) sql += " LIMIT " + std::to_string(filter.limit);
+  std::vector<StoredIncident> rows;
+  Status st = Run(db_, sql, w.args, [&](sqlite3_stmt* s) { rows.push_back(RowOf(s)); });
+  if (!st) return st.error();
+  return rows;
+}
+
+Result<std::vector<StoredIncident>> IncidentReader::List(const IncidentFilter& filter) {
+  return Select(filter, "time_utc DESC, id DESC");
+}
+
+Result<std::vector<StoredIncident>> IncidentReader::ListOldestFirst(const IncidentFilter& filter) {
+  return Select(filter, "time_utc, id");
+}
+
+Result<std::optional<StoredIncident>> IncidentReader::Get(int64_t id) {
+  std::optional<StoredIncident> found;
+  Status st = Run(db_, std::string("SELECT ") + kColumns + " FROM incidents WHERE id = ?",
+                  {std::to_string(id)}, [&](sqlite3_stmt* s) { found = RowOf(s); });
+  if (!st) return st.error();
+  return found;
+}
+
+Result<IncidentStats> IncidentReader::Stats(const IncidentFilter& filter, size_t top) {
+  IncidentStats stats;
+  IncidentFilter unlimited = filter;
+  unlimited.limit = 0;
+  const Where w = WhereOf(unlimited);
+  Status st = Run(db_, "SELECT count(*), coalesce(sum(match_count), 0) FROM incidents" + w.sql,
+                  w.args, [&](sqlite3_stmt* s) {
+                    stats.incidents = sqlite3_column_int64(s, 0);
+                    stats.matches = sqlite3_column_int64(s, 1);
+                  });
+  if (!st) return st.error();
+  auto breakdown = [&](const std::string& key, const char* order, size_t rows,
+                       std::vector<CountRow>* out) -> Status {
+    std::string sql = "SELECT " + key + " AS k, count(*), sum(match_count) FROM incidents" + w.sql +
+                      " GROUP BY k ORDER BY " + order;
+    if (rows > 0) sql += " LIMIT " + std::to_string(rows);
+    return Run(db_, sql, w.args, [&](sqlite3_stmt* s) {
+      out->push_back({Text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)});
+    });
+  };
+  const char* busiest = "count(*) DESC, k";
+  if (st = breakdown("rule_id", busiest, top, &stats.by_rule); !st) return st.error();
+  if (st = breakdown("action", busiest, top, &stats.by_action); !st) return st.error();
+  // A destination is its address and port, and the HTTP Host when known.
+  const std::string dest =
+      "CASE WHEN ip_version = 6 THEN '[' || dst_ip || ']' ELSE dst_ip END || ':' || dst_port || "
+      "coalesce(' (' || http_host || ')', '')";
+  if (st = breakdown(dest, busiest, top, &stats.by_destination); !st) return st.error();
+  if (st = breakdown("substr(time_utc, 1, 13) || ':00Z'", "k", 0, &stats.by_hour); !st) {
+    return st.error();
+  }
+  return stats;
+}
+
+}  // namespace dlp

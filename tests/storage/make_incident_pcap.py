@@ -1,0 +1,39 @@
+#!/usr/bin/python3
+"""Writes incidents.pcap for the incident query test (Debian's python3-scapy):
+  A  192.0.2.10:40000 -> 198.51.100.20:80   POST, a card number in the URI,
+     two more in the body and an SSN (pan x3, us-ssn x1), Host shop.example
+  B  [2001:db8::10]:40001 -> [2001:db8:1::20]:80   JSON: one card, one SSN
+  C  192.0.2.11:40002 -> 203.0.113.7:80   an SSN cut across two segments
+  D  192.0.2.12:40003 -> 198.51.100.20:80   clean
+  E  192.0.2.13:40004 -> 198.51.100.20:80   a Host with a terminal escape, one SSN
+Usage: make_incident_pcap.py OUT.pcap"""
+import sys
+
+from scapy.all import IP, TCP, Ether, IPv6, Raw, wrpcap
+
+E = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+pkts = []
+
+
+def flow(ip, sport, segments):
+    pkts.append(E / ip / TCP(sport=sport, dport=80, seq=999, flags="S"))
+    seq = 1000
+    for data in segments:
+        pkts.append(E / ip / TCP(sport=sport, dport=80, seq=seq, flags="PA") / Raw(data))
+        seq += len(data)
+    pkts.append(E / ip / TCP(sport=sport, dport=80, seq=seq, flags="FA"))
+
+
+body = b"card=4111 1111 1111 1111&card2=5555555555554444&ssn=536-22-1457&x=1"
+flow(IP(src="192.0.2.10", dst="198.51.100.20"), 40000,
+     [b"POST /pay?card=4111111111111111 HTTP/1.1\r\nHost: shop.example\r\nContent-Length: "
+      + str(len(body)).encode() + b"\r\n\r\n", body])
+flow(IPv6(src="2001:db8::10", dst="2001:db8:1::20"), 40001,
+     [b"POST /api HTTP/1.1\r\nHost: api.example\r\n\r\n{\"pan\": \"378282246310005\", \"ssn\": \"078-05-1120\"}"])
+flow(IP(src="192.0.2.11", dst="203.0.113.7"), 40002,
+     [b"GET /form?ssn=219-09-", b"9999 HTTP/1.1\r\nHost: forms.example\r\n\r\n"])
+flow(IP(src="192.0.2.12", dst="198.51.100.20"), 40003,
+     [b"GET /clean?q=2026-11-22 HTTP/1.1\r\nHost: shop.example\r\n\r\n"])
+flow(IP(src="192.0.2.13", dst="198.51.100.20"), 40004,
+     [b"POST /x HTTP/1.1\r\nHost: evil\x1b[31m.example\r\n\r\nssn=536-22-1457;"])
+wrpcap(sys.argv[1], pkts)

@@ -1,0 +1,436 @@
+// The incident store: migrations, one incident per flow and rule, retention
+// and the size guard, WAL readers, the writer's queue, and the queries and
+// EVE lines the security team reads.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "storage/cidr.h"
+#include "storage/eve_json.h"
+#include "storage/incident_query.h"
+#include "storage/incident_store.h"
+#include "storage/incident_writer.h"
+#include "storage/migrations.h"
+#include "storage/time_spec.h"
+
+namespace dlp {
+namespace {
+
+constexpr int64_t kT0 = 1795000000LL * 1000000;  // 2026-11-18T...Z
+
+class TempDb {
+ public:
+  TempDb() {
+    char tmpl[] = "/tmp/dlp-store-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path = dir_ + "/incidents.db";
+  }
+  ~TempDb() { std::system(("rm -rf " + dir_).c_str()); }
+  std::string path;
+
+ private:
+  std::string dir_;
+};
+
+Incident Make(const std::string& flow, const std::string& rule, int64_t t, uint32_t count = 1,
+              const std::string& action = "mask", const std::string& dst = "198.51.100.20") {
+  Incident in;
+  in.time_us = in.last_time_us = t;
+  in.rule_id = rule;
+  in.severity = rule == "pan" ? "critical" : "high";
+  in.action = action;
+  in.ip_version = dst.find(':') != std::string::npos ? 6 : 4;
+  in.src_ip = in.ip_version == 6 ? "2001:db8::10" : "192.0.2.10";
+  in.src_port = 40000;
+  in.dst_ip = dst;
+  in.dst_port = 80;
+  in.flow_id = flow;
+  in.http_method = "POST";
+  in.http_host = "shop.example";
+  in.http_path = "/pay?card=XXXX";
+  in.match_count = count;
+  in.masked_sample = rule == "pan" ? "XXXX XXXX XXXX 1111" : "XXX-XX-1457";
+  in.fingerprint = "00112233445566778899aabbccddeeff";
+  in.ruleset_version = "test";
+  return in;
+}
+
+int64_t Count(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+  int64_t v = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+void Exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+}
+
+std::unique_ptr<IncidentReader> Reader(const std::string& path) {
+  auto r = IncidentReader::Open(path);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return std::move(r).value();
+}
+
+TEST(IncidentStore, FreshDatabaseIsCurrentWalAndOwnerOnly) {
+  TempDb t;
+  IncidentStore store(t.path);
+  struct stat sb {};
+  ASSERT_EQ(stat(t.path.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  EXPECT_EQ(Count(store.handle(), "PRAGMA user_version"), CurrentSchemaVersion());
+  EXPECT_GE(CurrentSchemaVersion(), 2);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(store.handle(), "PRAGMA journal_mode", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+  sqlite3_finalize(st);
+  for (const char* view : {"incidents_by_rule", "incidents_by_destination", "incidents_by_hour",
+                           "incidents_last_24h"}) {
+    EXPECT_EQ(Count(store.handle(), std::string("SELECT count(*) FROM ") + view), 0) << view;
+  }
+}
+
+TEST(IncidentStore, MigrationFromVersion1KeepsRows) {
+  TempDb t;
+  {
+    // A database as dlpd 0.1 wrote it: migration 1 only, one row per batch.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(t.path.c_str(), &db), SQLITE_OK);
+    Exec(db, SchemaMigrations().at(0).sql);
+    Exec(db, "PRAGMA user_version=1");
+    const char* row =
+        "INSERT INTO incidents (time_utc, rule_id, severity, action, ip_version, src_ip, "
+        "src_port, dst_ip, dst_port, flow_id, match_count, masked_sample, fingerprint, "
+        "ruleset_version) VALUES ('%s', '%s', 'high', 'mask', 4, '192.0.2.10', 40000, "
+        "'198.51.100.20', 80, '%s', %d, 'XXX-XX-1457', 'ff', 'v1')";
+    char sql[1024];
+    snprintf(sql, sizeof sql, row, "2026-11-01T10:00:00.000000Z", "us-ssn", "f1", 2);
+    Exec(db, sql);
+    snprintf(sql, sizeof sql, row, "2026-11-01T10:05:00.000000Z", "us-ssn", "f1", 3);
+    Exec(db, sql);
+    snprintf(sql, sizeof sql, row, "2026-11-01T11:00:00.000000Z", "pan", "f1", 1);
+    Exec(db, sql);
+    snprintf(sql, sizeof sql, row, "2026-11-02T09:00:00.000000Z", "us-ssn", "f2", 4);
+    Exec(db, sql);
+    sqlite3_close(db);
+  }
+  // dlpctl refuses to read it until the daemon has migrated it.
+  auto old = IncidentReader::Open(t.path);
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.error().message.find("start dlpd on it once"), std::string::npos);
+
+  IncidentStore store(t.path);
+  EXPECT_EQ(Count(store.handle(), "PRAGMA user_version"), CurrentSchemaVersion());
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents"), 3);
+  EXPECT_EQ(Count(store.handle(), "SELECT sum(match_count) FROM incidents"), 10);
+  auto rows = Reader(t.path)->ListOldestFirst({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+  const Incident& first = rows->at(0).incident;
+  EXPECT_EQ(first.rule_id, "us-ssn");
+  EXPECT_EQ(first.match_count, 5u);
+  EXPECT_EQ(IsoTimeUtc(first.time_us), "2026-11-01T10:00:00.000000Z");
+  EXPECT_EQ(IsoTimeUtc(first.last_time_us), "2026-11-01T10:05:00.000000Z");
+  // The migrated table takes the new upsert.
+  ASSERT_TRUE(store.InsertBatch({Make("f2", "us-ssn", kT0, 6)}).ok());
+  EXPECT_EQ(Count(store.handle(), "SELECT match_count FROM incidents WHERE flow_id='f2'"), 10);
+}
+
+TEST(IncidentStore, NewerSchemaAndNonDatabaseAreClearErrors) {
+  TempDb t;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(t.path.c_str(), &db), SQLITE_OK);
+    Exec(db, "PRAGMA user_version=99");
+    sqlite3_close(db);
+  }
+  try {
+    IncidentStore store(t.path);
+    FAIL() << "opened a newer schema";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 99 is newer"), std::string::npos)
+        << e.what();
+  }
+  TempDb junk;
+  std::ofstream(junk.path) << std::string(4096, 'z');
+  EXPECT_THROW(IncidentStore store(junk.path), std::runtime_error);
+  EXPECT_FALSE(IncidentReader::Open(junk.path).ok());
+}
+
+TEST(IncidentStore, OneIncidentPerFlowAndRuleWithTheStrongestAction) {
+  TempDb t;
+  IncidentStore store(t.path);
+  ASSERT_TRUE(
+      store.InsertBatch({Make("f1", "pan", kT0, 2, "alert"), Make("f1", "us-ssn", kT0)}).ok());
+  ASSERT_TRUE(store.InsertBatch({Make("f1", "pan", kT0 + 5000000, 3, "mask")}).ok());
+  ASSERT_TRUE(store.InsertBatch({Make("f1", "pan", kT0 + 9000000, 1, "alert")}).ok());
+  ASSERT_TRUE(store.InsertBatch({Make("f2", "pan", kT0 + 1, 1)}).ok());
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents"), 3);
+  auto got = Reader(t.path)->List({});
+  ASSERT_TRUE(got.ok());
+  const Incident* pan1 = nullptr;
+  for (const auto& r : *got) {
+    if (r.incident.flow_id == "f1" && r.incident.rule_id == "pan") pan1 = &r.incident;
+  }
+  ASSERT_NE(pan1, nullptr);
+  EXPECT_EQ(pan1->match_count, 6u);
+  EXPECT_EQ(pan1->action, "mask");  // mask outranks alert, whatever the order
+  EXPECT_EQ(pan1->time_us, kT0);
+  EXPECT_EQ(pan1->last_time_us, kT0 + 9000000);
+}
+
+TEST(IncidentStore, RetentionAndSizeGuard) {
+  TempDb t;
+  IncidentStore store(t.path);
+  const int64_t day = 86400LL * 1000000;
+  std::vector<Incident> batch;
+  for (int i = 0; i < 100; ++i) {
+    batch.push_back(Make("old" + std::to_string(i), "pan", kT0 - 40 * day));
+  }
+  for (int i = 0; i < 100; ++i) batch.push_back(Make("new" + std::to_string(i), "pan", kT0));
+  ASSERT_TRUE(store.InsertBatch(batch).ok());
+  RetentionPolicy keep30;
+  keep30.retain_days = 30;
+  keep30.max_bytes = 0;
+  auto r = store.Prune(keep30, kT0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->expired, 100u);
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents WHERE flow_id LIKE 'old%'"), 0);
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents"), 100);
+
+  // A flood: 20,000 incidents, then a 1 MiB guard. The oldest go.
+  batch.clear();
+  for (int i = 0; i < 20000; ++i) {
+    batch.push_back(Make("flood" + std::to_string(i), "pan", kT0 + i));
+  }
+  ASSERT_TRUE(store.InsertBatch(batch).ok());
+  const uint64_t before = store.UsedBytes();
+  RetentionPolicy guard;
+  guard.retain_days = 0;
+  guard.max_bytes = 1 << 20;
+  ASSERT_GT(before, guard.max_bytes);
+  r = store.Prune(guard, kT0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_GT(r->trimmed, 0u);
+  EXPECT_LE(store.UsedBytes(), guard.max_bytes);
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents WHERE flow_id = 'flood19999'"),
+            1);
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents WHERE flow_id = 'new0'"), 0);
+  // The file does not grow again for the same amount of data: pages are reused.
+  struct stat s1 {};
+  stat(t.path.c_str(), &s1);
+  Exec(store.handle(), "PRAGMA wal_checkpoint(TRUNCATE)");
+  batch.clear();
+  for (int i = 0; i < 2000; ++i) batch.push_back(Make("again" + std::to_string(i), "pan", kT0));
+  ASSERT_TRUE(store.InsertBatch(batch).ok());
+  Exec(store.handle(), "PRAGMA wal_checkpoint(TRUNCATE)");
+  struct stat s2 {};
+  stat(t.path.c_str(), &s2);
+  EXPECT_LE(s2.st_size, s1.st_size);
+}
+
+TEST(IncidentStore, ReaderHoldingTheDatabaseDoesNotStallTheWriter) {
+  TempDb t;
+  IncidentStore store(t.path);
+  ASSERT_TRUE(store.InsertBatch({Make("f0", "pan", kT0)}).ok());
+  // The writer may not wait at all: any lock conflict fails at once.
+  sqlite3_busy_timeout(store.handle(), 0);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(t.path.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  Exec(reader, "BEGIN");
+  EXPECT_EQ(Count(reader, "SELECT count(*) FROM incidents"), 1);  // a read snapshot, held
+  for (int i = 1; i <= 50; ++i) {
+    ASSERT_TRUE(store.InsertBatch({Make("f" + std::to_string(i), "pan", kT0)}).ok()) << i;
+  }
+  EXPECT_EQ(Count(reader, "SELECT count(*) FROM incidents"), 1);  // still its snapshot
+  Exec(reader, "COMMIT");
+  EXPECT_EQ(Count(reader, "SELECT count(*) FROM incidents"), 51);
+  sqlite3_close(reader);
+}
+
+TEST(IncidentWriter, FoldsWaitingIncidentsAndCountsDrops) {
+  TempDb t;
+  auto store = std::make_unique<IncidentStore>(t.path);
+  // Another writer holds the lock: the writer thread stalls on its first batch.
+  sqlite3* blocker = nullptr;
+  ASSERT_EQ(sqlite3_open(t.path.c_str(), &blocker), SQLITE_OK);
+  Exec(blocker, "BEGIN IMMEDIATE");
+  WriterOptions o;
+  o.capacity = 2;
+  o.retention = {0, 0};  // no pruning: it would wait on the lock before the batch
+  IncidentWriter w(std::move(store), o);
+  ASSERT_TRUE(w.Submit(Make("a", "pan", kT0)));
+  for (int i = 0; i < 1000 && w.backlog() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (w.backlog() != 0) Exec(blocker, "COMMIT");  // let it finish before failing
+  ASSERT_EQ(w.backlog(), 0u);                     // "a" is in the stalled batch
+  EXPECT_TRUE(w.Submit(Make("b", "pan", kT0, 2)));
+  EXPECT_TRUE(w.Submit(Make("b", "pan", kT0 + 10, 3)));  // folded into the waiting "b"
+  EXPECT_TRUE(w.Submit(Make("c", "pan", kT0)));
+  EXPECT_FALSE(w.Submit(Make("d", "pan", kT0)));  // full
+  EXPECT_EQ(w.coalesced(), 1u);
+  EXPECT_EQ(w.dropped(), 1u);
+  Exec(blocker, "COMMIT");
+  sqlite3_close(blocker);
+  w.Stop();
+  EXPECT_EQ(w.written(), 3u);
+  auto rows = Reader(t.path)->ListOldestFirst({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+  int64_t b_count = 0;
+  for (const auto& r : *rows) {
+    if (r.incident.flow_id == "b") b_count = r.incident.match_count;
+  }
+  EXPECT_EQ(b_count, 5);
+}
+
+TEST(IncidentWriter, EveLinesFollowCommits) {
+  TempDb t;
+  const std::string eve_path = t.path + ".eve.json";
+  auto eve = EveLog::Open(eve_path);
+  ASSERT_TRUE(eve.ok());
+  {
+    IncidentWriter w(std::make_unique<IncidentStore>(t.path), WriterOptions{},
+                     std::move(eve).value());
+    w.Submit(Make("f1", "pan", kT0, 4));
+    w.Submit(Make("f2", "us-ssn", kT0, 1, "mask-partial", "2001:db8:1::20"));
+  }
+  std::ifstream in(eve_path);
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 2u);
+  const auto& a = lines[0];
+  EXPECT_EQ(a["event_type"], "alert");
+  EXPECT_EQ(a["src_ip"], "192.0.2.10");
+  EXPECT_EQ(a["dest_ip"], "198.51.100.20");
+  EXPECT_EQ(a["dest_port"], 80);
+  EXPECT_EQ(a["proto"], "TCP");
+  EXPECT_EQ(a["timestamp"], EveTimestamp(kT0));
+  EXPECT_EQ(a["alert"]["severity"], 1);
+  EXPECT_EQ(a["alert"]["action"], "blocked");
+  EXPECT_EQ(a["dlp"]["rule"], "pan");
+  EXPECT_EQ(a["dlp"]["count"], 4);
+  EXPECT_EQ(a["dlp"]["sample"], "XXXX XXXX XXXX 1111");
+  EXPECT_EQ(a["http"]["hostname"], "shop.example");
+  EXPECT_EQ(lines[1]["dlp"]["action"], "mask-partial");
+  EXPECT_EQ(lines[1]["dest_ip"], "2001:db8:1::20");
+  // A stable signature id per rule, apart from Suricata's own range.
+  EXPECT_EQ(a["alert"]["signature_id"],
+            nlohmann::json::parse(EveLine(Make("x", "pan", 0)))["alert"]["signature_id"]);
+  EXPECT_GE(a["alert"]["signature_id"].get<int64_t>(), 9000000);
+}
+
+TEST(IncidentQuery, FiltersLimitAndStats) {
+  TempDb t;
+  {
+    IncidentStore store(t.path);
+    const int64_t h = 3600LL * 1000000;
+    ASSERT_TRUE(store
+                    .InsertBatch({Make("f1", "pan", kT0, 2), Make("f1", "us-ssn", kT0 + 1),
+                                  Make("f2", "pan", kT0 + h, 1, "alert", "203.0.113.7"),
+                                  Make("f3", "pan", kT0 + 2 * h, 5, "mask", "2001:db8:1::20"),
+                                  Make("f4", "us-ssn", kT0 + 3 * h, 1, "mask-partial")})
+                    .ok());
+  }
+  auto db = Reader(t.path);
+  auto ids = [&](IncidentFilter f) {
+    std::vector<std::string> out;
+    auto rows = db->List(f);
+    EXPECT_TRUE(rows.ok());
+    for (const auto& r : *rows) out.push_back(r.incident.flow_id + "/" + r.incident.rule_id);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids({}), (V{"f4/us-ssn", "f3/pan", "f2/pan", "f1/us-ssn", "f1/pan"}));
+  IncidentFilter f;
+  f.rules = {"pan"};
+  EXPECT_EQ(ids(f), (V{"f3/pan", "f2/pan", "f1/pan"}));
+  f = {};
+  f.actions = {"alert", "mask-partial"};
+  EXPECT_EQ(ids(f), (V{"f4/us-ssn", "f2/pan"}));
+  f = {};
+  f.dst_cidr = "203.0.113.0/24";
+  EXPECT_EQ(ids(f), (V{"f2/pan"}));
+  f.dst_cidr = "2001:db8::/32";
+  EXPECT_EQ(ids(f), (V{"f3/pan"}));
+  f = {};
+  f.src_cidr = "192.0.2.0/28";
+  EXPECT_EQ(ids(f).size(), 4u);
+  f = {};
+  f.since_us = kT0 + 3600LL * 1000000;
+  f.until_us = kT0 + 3 * 3600LL * 1000000;
+  EXPECT_EQ(ids(f), (V{"f3/pan", "f2/pan"}));
+  f = {};
+  f.limit = 2;
+  EXPECT_EQ(ids(f), (V{"f4/us-ssn", "f3/pan"}));
+
+  auto s = db->Stats({});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->incidents, 5);
+  EXPECT_EQ(s->matches, 10);
+  ASSERT_EQ(s->by_rule.size(), 2u);
+  EXPECT_EQ(s->by_rule[0].key, "pan");
+  EXPECT_EQ(s->by_rule[0].incidents, 3);
+  EXPECT_EQ(s->by_rule[0].matches, 8);
+  EXPECT_EQ(s->by_hour.size(), 4u);
+  EXPECT_EQ(s->by_destination[0].key, "198.51.100.20:80 (shop.example)");
+  auto none = db->Get(999);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST(TimeSpec, DurationsAndUtcTimes) {
+  const int64_t now = kT0;
+  EXPECT_EQ(ParseTimeSpec("24h", now).value(), now - 24 * 3600LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("7d", now).value(), now - 7 * 86400LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("90s", now).value(), now - 90LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("2w", now).value(), now - 14 * 86400LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("now", now).value(), now);
+  EXPECT_EQ(ParseTimeSpec("@1700000000", now).value(), 1700000000LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("2023-11-14T22:13:20Z", now).value(), 1700000000LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("2023-11-14 22:13:20", now).value(), 1700000000LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("2023-11-14T23:13:20+01:00", now).value(), 1700000000LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("2023-11-14T22:13", now).value(), 1699999980LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("2023-11-14", now).value(), 1699920000LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("2023-11-14T22:13:20.25Z", now).value(), 1700000000250000LL);
+  EXPECT_EQ(ParseIsoTime(IsoTimeUtc(1700000000123456LL)).value(), 1700000000123456LL);
+  for (const char* bad : {"", "yesterday", "24x", "h", "2023-13-01", "2023-11-14T25:00",
+                          "2023-11-14T22:13:20Q", "2023-11-1", "-5h", "@"}) {
+    EXPECT_FALSE(ParseTimeSpec(bad, now).ok()) << bad;
+  }
+}
+
+TEST(Cidr, ParsesAndMatchesBothFamilies) {
+  auto v4 = Cidr::Parse("10.1.0.0/16");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_TRUE(v4->Contains("10.1.200.3"));
+  EXPECT_FALSE(v4->Contains("10.2.0.1"));
+  EXPECT_FALSE(v4->Contains("2001:db8::1"));
+  auto odd = Cidr::Parse("192.0.2.128/25");
+  EXPECT_TRUE(odd->Contains("192.0.2.200"));
+  EXPECT_FALSE(odd->Contains("192.0.2.127"));
+  auto v6 = Cidr::Parse("2001:db8::/32");
+  EXPECT_TRUE(v6->Contains("2001:db8:1::20"));
+  EXPECT_FALSE(v6->Contains("2001:db9::1"));
+  auto host = Cidr::Parse("192.0.2.10");
+  EXPECT_TRUE(host->Contains("192.0.2.10"));
+  EXPECT_FALSE(host->Contains("192.0.2.11"));
+  EXPECT_TRUE(Cidr::Parse("0.0.0.0/0")->Contains("8.8.8.8"));
+  for (const char* bad :
+       {"", "10.0.0.0/33", "10.0.0/8", "2001:db8::/129", "10.0.0.0/", "x/8", "10.0.0.0/8a"}) {
+    EXPECT_FALSE(Cidr::Parse(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace dlp
