@@ -19,6 +19,8 @@
 #include "rules/compiled_ruleset.h"
 #include "rules/rule_check.h"
 #include "rules/rule_error.h"
+#include "storage/eve_json.h"
+#include "storage/syslog_sink.h"
 
 namespace {
 
@@ -48,6 +50,7 @@ struct Options {
   int retain_days = 90;
   size_t max_db_mb = 1024;
   std::string eve_log;
+  std::string syslog;
   double hold_ms = 20;
   size_t max_flows = 65536;
   size_t max_held_mb = 64;
@@ -131,6 +134,9 @@ int main(int argc, char** argv) {
   app.add_option("--eve-log", o.eve_log,
                  "also append each stored incident to this EVE JSON-lines file (for a SIEM)")
       ->needs(db);
+  app.add_option("--syslog", o.syslog,
+                 "also send each stored incident as RFC 5424 syslog: HOST:PORT (UDP) or unix:PATH")
+      ->needs(db);
   app.add_option("--key-file", o.key_path, "fingerprint key (default: DB path + .key)");
   app.add_option("--fail-mode", o.fail_mode, "closed (default) or open")
       ->check(CLI::IsMember({"closed", "open"}));
@@ -179,14 +185,19 @@ int main(int argc, char** argv) {
       wo.wait_when_full = !o.pcap_in.empty();
       wo.retention.retain_days = o.retain_days;
       wo.retention.max_bytes = static_cast<uint64_t>(o.max_db_mb) << 20;
-      std::unique_ptr<dlp::EveLog> eve;
+      std::vector<std::unique_ptr<dlp::IncidentSink>> sinks;
       if (!o.eve_log.empty()) {
         auto opened = dlp::EveLog::Open(o.eve_log);
         if (!opened) throw std::runtime_error(opened.error().message);
-        eve = std::move(opened).value();
+        sinks.push_back(std::move(opened).value());
+      }
+      if (!o.syslog.empty()) {
+        auto opened = dlp::SyslogSink::Open(o.syslog);
+        if (!opened) throw std::runtime_error(opened.error().message);
+        sinks.push_back(std::move(opened).value());
       }
       writer = std::make_unique<dlp::IncidentWriter>(
-          std::make_unique<dlp::IncidentStore>(o.db_path), wo, std::move(eve));
+          std::make_unique<dlp::IncidentStore>(o.db_path), wo, std::move(sinks));
       fingerprinter = std::make_unique<dlp::Fingerprinter>(
           dlp::Fingerprinter::FromKeyFile(o.key_path.empty() ? o.db_path + ".key" : o.key_path));
     }
@@ -282,7 +293,7 @@ int main(int argc, char** argv) {
       g_stop.store(true);
     } else if (sig == SIGHUP) {
       if (writer) {
-        if (dlp::Status st = writer->ReopenEve(); !st) {
+        if (dlp::Status st = writer->ReopenSinks(); !st) {
           spdlog::error("SIGHUP: {}", st.error().message);
         } else if (!o.eve_log.empty()) {
           spdlog::info("SIGHUP: EVE log {} reopened", o.eve_log);

@@ -14,6 +14,7 @@
 
 #include "dlpd/common/result.h"
 #include "storage/incident.h"
+#include "storage/incident_sink.h"
 
 namespace dlp {
 
@@ -25,12 +26,12 @@ std::string EveTimestamp(int64_t us);
 
 // The daemon's live EVE file: appended to (created 0640), one line per
 // stored incident update, flushed per batch; Reopen() after log rotation.
-class EveLog {
+class EveLog : public IncidentSink {
  public:
   static Result<std::unique_ptr<EveLog>> Open(const std::string& path);
-  ~EveLog();
-  Status Write(const std::vector<Incident>& batch);
-  Status Reopen();
+  ~EveLog() override;
+  Status Write(const std::vector<Incident>& batch) override;
+  Status Reopen() override;
 
  private:
   explicit EveLog(std::string path) : path_(std::move(path)) {}

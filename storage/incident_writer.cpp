@@ -22,10 +22,10 @@ int64_t NowUs() {
 }  // namespace
 
 IncidentWriter::IncidentWriter(std::unique_ptr<IncidentStore> store, WriterOptions options,
-                               std::unique_ptr<EveLog> eve)
+                               std::vector<std::unique_ptr<IncidentSink>> sinks)
     : store_(std::move(store)),
       options_(options),
-      eve_(std::move(eve)),
+      sinks_(std::move(sinks)),
       thread_([this] { Run(); }) {}
 
 IncidentWriter::~IncidentWriter() {
@@ -64,8 +64,11 @@ size_t IncidentWriter::backlog() {
   return queue_.size();
 }
 
-Status IncidentWriter::ReopenEve() {
-  return eve_ ? eve_->Reopen() : Status{};
+Status IncidentWriter::ReopenSinks() {
+  for (auto& s : sinks_) {
+    if (Status st = s->Reopen(); !st) return st;
+  }
+  return {};
 }
 
 void IncidentWriter::Stop() {
@@ -121,8 +124,8 @@ void IncidentWriter::Run() {
       if (st) {
         written_.fetch_add(batch.size(), std::memory_order_relaxed);
         // After the commit: a line in the EVE log is an incident on disk.
-        if (eve_) {
-          if (Status e = eve_->Write(batch); !e) spdlog::warn("{}", e.error().message);
+        for (auto& sink : sinks_) {
+          if (Status e = sink->Write(batch); !e) spdlog::warn("{}", e.error().message);
         }
         batch.clear();
         break;

@@ -4,8 +4,8 @@
 // into it (counted: coalesced), so a flood of values costs no queue space;
 // when the queue is full, a new incident is counted as dropped, never
 // silently. A failed write is retried and logged. The writer also applies
-// the retention policy (at start, then every prune interval) and appends
-// each stored batch to the EVE log when there is one.
+// the retention policy (at start, then every prune interval) and hands each
+// committed batch to the sinks (EVE log, syslog).
 #pragma once
 
 #include <atomic>
@@ -17,7 +17,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "storage/eve_json.h"
+#include "storage/incident_sink.h"
 #include "storage/incident_store.h"
 
 namespace dlp {
@@ -33,9 +33,8 @@ struct WriterOptions {
 
 class IncidentWriter {
  public:
-  // `eve` may be null.
   IncidentWriter(std::unique_ptr<IncidentStore> store, WriterOptions options,
-                 std::unique_ptr<EveLog> eve = nullptr);
+                 std::vector<std::unique_ptr<IncidentSink>> sinks = {});
   ~IncidentWriter();  // stops and flushes
 
   // Never blocks (unless wait_when_full); false (and a dropped count) when
@@ -43,8 +42,8 @@ class IncidentWriter {
   bool Submit(Incident incident);
   // Writes everything queued so far and stops the thread.
   void Stop();
-  // Reopens the EVE log (after rotation); a no-op without one.
-  Status ReopenEve();
+  // Reopens the sinks' files (after rotation).
+  Status ReopenSinks();
 
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   uint64_t coalesced() const { return coalesced_.load(std::memory_order_relaxed); }
@@ -59,7 +58,7 @@ class IncidentWriter {
 
   std::unique_ptr<IncidentStore> store_;
   const WriterOptions options_;
-  std::unique_ptr<EveLog> eve_;
+  std::vector<std::unique_ptr<IncidentSink>> sinks_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable room_;  // the writer took incidents off the queue

@@ -2,6 +2,8 @@
 // and the size guard, WAL readers, the writer's queue, and the queries and
 // EVE lines the security team reads.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include "storage/incident_store.h"
 #include "storage/incident_writer.h"
 #include "storage/migrations.h"
+#include "storage/syslog_sink.h"
 #include "storage/time_spec.h"
 
 namespace dlp {
@@ -300,8 +303,9 @@ TEST(IncidentWriter, EveLinesFollowCommits) {
   auto eve = EveLog::Open(eve_path);
   ASSERT_TRUE(eve.ok());
   {
-    IncidentWriter w(std::make_unique<IncidentStore>(t.path), WriterOptions{},
-                     std::move(eve).value());
+    std::vector<std::unique_ptr<IncidentSink>> sinks;
+    sinks.push_back(std::move(eve).value());
+    IncidentWriter w(std::make_unique<IncidentStore>(t.path), WriterOptions{}, std::move(sinks));
     w.Submit(Make("f1", "pan", kT0, 4));
     w.Submit(Make("f2", "us-ssn", kT0, 1, "mask-partial", "2001:db8:1::20"));
   }
@@ -328,6 +332,43 @@ TEST(IncidentWriter, EveLinesFollowCommits) {
   EXPECT_EQ(a["alert"]["signature_id"],
             nlohmann::json::parse(EveLine(Make("x", "pan", 0)))["alert"]["signature_id"]);
   EXPECT_GE(a["alert"]["signature_id"].get<int64_t>(), 9000000);
+}
+
+TEST(SyslogSink, SendsRfc5424OverUdp) {
+  // A collector on an ephemeral loopback port.
+  const int rx = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(rx, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(rx, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  getsockname(rx, reinterpret_cast<sockaddr*>(&sa), &len);
+  timeval tv{2, 0};
+  setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+  auto sink = SyslogSink::Open("127.0.0.1:" + std::to_string(ntohs(sa.sin_port)));
+  ASSERT_TRUE(sink.ok()) << sink.error().message;
+  Incident in = Make("f1", "pan", 1700000000123456LL, 3);
+  in.http_host = "evil\"]host";
+  ASSERT_TRUE(sink.value()->Write({in}).ok());
+  char buf[2048];
+  const ssize_t n = recv(rx, buf, sizeof buf, 0);
+  close(rx);
+  ASSERT_GT(n, 0);
+  const std::string m(buf, static_cast<size_t>(n));
+  // <local0 * 8 + crit(2)>1 TIMESTAMP HOST dlpd PID incident [SD] MSG
+  EXPECT_EQ(m.rfind("<130>1 2023-11-14T22:13:20.123456Z ", 0), 0u) << m;
+  EXPECT_NE(m.find(" dlpd " + std::to_string(getpid()) + " incident [dlp@32473 rule=\"pan\""),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("count=\"3\""), std::string::npos) << m;
+  EXPECT_NE(m.find("sample=\"XXXX XXXX XXXX 1111\""), std::string::npos) << m;
+  EXPECT_NE(m.find("host=\"evil\\\"\\]host\"]"), std::string::npos) << m;  // escaped
+  EXPECT_NE(m.find("] pan mask 192.0.2.10:40000 -> 198.51.100.20:80 count=3"), std::string::npos)
+      << m;
+  EXPECT_FALSE(SyslogSink::Open("nohost").ok());
+  EXPECT_FALSE(SyslogSink::Open("unix:/nonexistent/socket").ok());
 }
 
 TEST(IncidentQuery, FiltersLimitAndStats) {
