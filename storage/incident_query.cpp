@@ -4,7 +4,7 @@
 
 #include <functional>
 
-#include "storage/cidr.h"
+#include "dlpd/common/cidr.h"
 #include "storage/incident_store.h"
 #include "storage/time_spec.h"
 

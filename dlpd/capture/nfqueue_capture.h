@@ -33,6 +33,8 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
             bool modified) override;
   void FlushAccepts();
+  // Through a raw socket (opened by Open, as root).
+  bool Inject(const uint8_t* packet, size_t len) override;
 
   uint16_t queue_num_;
   PacketPipeline* pipeline_;
@@ -41,6 +43,7 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   nfq_q_handle* qh_ = nullptr;
   uint32_t pending_accept_id_ = 0;  // highest id of unmodified accepts not yet answered
   bool have_pending_ = false;
+  int raw4_ = -1, raw6_ = -1;
 };
 
 }  // namespace dlp

@@ -67,12 +67,31 @@ void PcapCapture::Emit(uint64_t handle, Verdict verdict, const uint8_t* data, si
   pending_.erase(it);
 }
 
+bool PcapCapture::Inject(const uint8_t* data, size_t len) {
+  if (dumper_ == nullptr || len == 0) return false;
+  frame_.assign(current_.link.begin(), current_.link.end());
+  if (linktype_ == DLT_EN10MB && frame_.size() >= 14) {
+    const bool v6 = (data[0] >> 4) == 6;  // the EtherType must say what follows
+    frame_[frame_.size() - 2] = v6 ? 0x86 : 0x08;
+    frame_[frame_.size() - 1] = v6 ? 0xdd : 0x00;
+  }
+  frame_.insert(frame_.end(), data, data + len);
+  pcap_pkthdr hdr{};
+  hdr.ts.tv_sec = current_.ts_sec;
+  hdr.ts.tv_usec = current_.ts_usec;
+  hdr.caplen = hdr.len = static_cast<bpf_u_int32>(frame_.size());
+  pcap_dump(static_cast<u_char*>(dumper_), &hdr, frame_.data());
+  ++written_;
+  return true;
+}
+
 Status PcapCapture::Run(const std::atomic<bool>& stop) {
   char err[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<pcap_t, decltype(&pcap_close)> in(pcap_open_offline(in_path_.c_str(), err),
                                                     &pcap_close);
   if (!in) return Error{"cannot read pcap " + in_path_ + ": " + err};
   const int linktype = pcap_datalink(in.get());
+  linktype_ = linktype;
   std::unique_ptr<pcap_dumper_t, decltype(&pcap_dump_close)> out(
       pcap_dump_open(in.get(), out_path_.c_str()), &pcap_dump_close);
   if (!out) return Error{"cannot write pcap " + out_path_ + ": " + pcap_geterr(in.get())};
@@ -92,6 +111,7 @@ Status PcapCapture::Run(const std::atomic<bool>& stop) {
     long off = IpOffset(linktype, buf.data(), buf.size());
     pending_[handle] = Pending{hdr->ts.tv_sec, hdr->ts.tv_usec,
                                std::vector<uint8_t>(buf.begin(), buf.begin() + std::max(off, 0L))};
+    current_ = pending_[handle];
     if (off < 0) {
       Emit(handle, Verdict::kAccept, buf.data(), buf.size(), false);  // not IP: copied through
       continue;

@@ -32,6 +32,8 @@ class PcapCapture : public CaptureBackend, private VerdictSink {
   };
   void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
             bool modified) override;
+  // Written after the packet being processed, with its link header.
+  bool Inject(const uint8_t* packet, size_t len) override;
 
   void* dumper_ = nullptr;  // pcap_dumper_t*
   std::map<uint64_t, Pending> pending_;
@@ -39,6 +41,8 @@ class PcapCapture : public CaptureBackend, private VerdictSink {
   std::string in_path_, out_path_;
   PacketPipeline* pipeline_;
   uint64_t read_ = 0, written_ = 0;
+  int linktype_ = 0;
+  Pending current_{};  // of the packet being processed
 };
 
 }  // namespace dlp

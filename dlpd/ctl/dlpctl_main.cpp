@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   rules_cmd->require_subcommand(1);
   auto* check_cmd = rules_cmd->add_subcommand("check", "compile rules and run their examples");
   check_cmd->add_option("path", rules_path, "rule file or directory (default: built in)");
+  std::string policy_path;
+  check_cmd->add_option("--policy", policy_path, "policy file to check with them (default: built in)");
 
   dlp::IncidentsOptions incidents;
   const dlp::IncidentsCommands incidents_cmds = dlp::AddIncidentsCommands(app, &incidents);
@@ -32,7 +34,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (*scan_cmd) return dlp::RunScanCommand(scan);
-  if (*check_cmd) return dlp::RunRulesCheck(rules_path);
+  if (*check_cmd) return dlp::RunRulesCheck(rules_path, policy_path);
   for (CLI::App* c :
        {incidents_cmds.list, incidents_cmds.show, incidents_cmds.stats, incidents_cmds.exporter}) {
     if (*c) return dlp::RunIncidentsCommand(incidents_cmds, incidents);

@@ -7,7 +7,7 @@
 
 #include "dlpd/common/paths.h"
 #include "dlpd/ctl/text_table.h"
-#include "storage/cidr.h"
+#include "dlpd/common/cidr.h"
 #include "storage/eve_json.h"
 #include "storage/incident_query.h"
 #include "storage/incident_store.h"

@@ -2,30 +2,31 @@
 
 #include <iostream>
 
-#include "rules/compiled_ruleset.h"
-#include "rules/rule_check.h"
+#include "dlpd/config/engine.h"
+#include "policy/policy_error.h"
 #include "rules/rule_error.h"
 
 namespace dlp {
 
-int RunRulesCheck(const std::string& path) {
+int RunRulesCheck(const std::string& path, const std::string& policy_path) {
   const std::string shown = path.empty() ? "default rules" : path;
-  std::shared_ptr<const CompiledRuleset> rules;
+  Engine engine;
   try {
-    rules = LoadCompiledRules(path);
+    engine = LoadEngine(path, policy_path);
   } catch (const RuleError& e) {
     std::cerr << e.what() << '\n';
     return 1;
-  }
-  ExampleReport report = RunRuleExamples(rules);
-  for (const auto& f : report.failures) std::cerr << f << '\n';
-  if (!report.failures.empty()) {
-    std::cerr << shown << ": " << report.failures.size() << " example(s) failed\n";
+  } catch (const PolicyError& e) {
+    std::cerr << e.what() << '\n';
     return 1;
   }
-  std::cout << shown << ": " << rules->rule_set().rules.size() << " rules, "
-            << rules->patterns().size() << " patterns, " << report.examples_run
-            << " examples ok (ruleset " << rules->rule_set().version << ")\n";
+  const EngineCheck check = CheckEngine(engine);
+  for (const auto& f : check.failures) std::cerr << f << '\n';
+  if (!check.failures.empty()) {
+    std::cerr << shown << ": " << check.failures.size() << " example(s) failed\n";
+    return 1;
+  }
+  std::cout << shown << ": " << DescribeEngine(engine, check) << '\n';
   return 0;
 }
 

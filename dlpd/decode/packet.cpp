@@ -27,6 +27,7 @@ DecodeStatus DecodeTcp(const uint8_t* data, PacketView* v) {
   v->src_port = Be16(t);
   v->dst_port = Be16(t + 2);
   v->seq = Be32(t + 4);
+  v->ack = Be32(t + 8);
   v->tcp_flags = t[13];
   v->tcp_header_len = doff;
   v->payload_offset = v->tcp_offset + doff;

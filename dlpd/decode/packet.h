@@ -38,6 +38,7 @@ struct PacketView {
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
   uint32_t seq = 0;
+  uint32_t ack = 0;  // meaningful when tcp_flags has ACK
   uint8_t tcp_flags = 0;
   size_t ip_len = 0;      // bytes of the packet per its IP header (<= buffer)
   size_t tcp_offset = 0;  // start of the TCP header

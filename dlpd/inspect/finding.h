@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/action.h"
+
 namespace dlp {
 
 struct Finding {
@@ -21,6 +23,8 @@ struct Finding {
   // value was confirmed, while its bytes were at hand; empty without a key.
   std::array<char, 32> fingerprint{};
   bool has_fingerprint = false;
+  // What the policy decided for it; only kMask findings are masked.
+  PolicyAction action = PolicyAction::kMask;
 
   std::string_view display_form() const { return {display.data(), display_len}; }
   std::string_view fingerprint_hex() const {

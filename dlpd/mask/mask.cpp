@@ -41,6 +41,7 @@ size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_
   size_t touched = 0;
   for (const Finding* fp = findings; fp != findings + count; ++fp) {
     const Finding& f = *fp;
+    if (f.action != PolicyAction::kMask) continue;  // alert, pass: unchanged
     if (f.end <= base || f.start >= base + len) continue;
     // A value cut by the buffer's edge: keep-last-4 needs the whole value to
     // know which digits are the last four, so the part here is fully masked.

@@ -17,7 +17,8 @@ constexpr char kMaskChar = 'X';
 // Overwrites the value in [p, p+len) in place.
 void MaskValue(MaskStyle style, uint8_t* p, size_t len);
 
-// Masks every finding that lies (at least partly) in the buffer holding stream
+// Masks every finding the policy masks (action kMask) that lies (at least
+// partly) in the buffer holding stream
 // offsets [base, base + len), each with its rule's style. Returns how many
 // findings touched the buffer.
 class CompiledRuleset;

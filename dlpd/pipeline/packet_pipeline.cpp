@@ -1,6 +1,7 @@
 #include "dlpd/pipeline/packet_pipeline.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "dlpd/flow/stream_window.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/mask/mask.h"
+#include "dlpd/pipeline/tcp_reset.h"
 
 namespace dlp {
 namespace {
@@ -72,7 +74,14 @@ struct PacketPipeline::Flow {
   std::deque<Held> held;
   std::map<uint64_t, Held> out_of_order;  // beyond a gap, by stream offset
   int64_t gap_deadline = 0;
-  Findings recent;  // bounded
+  std::shared_ptr<ScanContext> ctx;  // the rules the flow started with
+  Findings recent;                   // bounded
+  // Values per policy statement (-1: the default) in this flow, for
+  // thresholds; reset when the policy is reloaded.
+  std::vector<std::pair<int, uint32_t>> statement_counts;
+  uint64_t policy_generation = 0;
+  bool blocked = false;  // a `block` decision: nothing more passes
+  bool resets_sent = false;
   StreamWindow window;
   std::list<Flow*>::iterator window_lru;
   bool in_window_lru = false;
@@ -82,7 +91,7 @@ struct PacketPipeline::Flow {
 
 PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig config,
                                IncidentWriter* writer, const Fingerprinter* fingerprinter)
-    : ctx_(std::move(ctx)),
+    : ctx_(std::shared_ptr<ScanContext>(std::move(ctx))),
       config_(config),
       writer_(writer),
       fingerprinter_(fingerprinter),
@@ -112,6 +121,7 @@ void PacketPipeline::EmitUninspectable(uint64_t handle, uint8_t* data, size_t le
 
 void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us,
                              VerdictSink& sink) {
+  if (has_pending_.load(std::memory_order_acquire)) ApplyPending();
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
   counters_.bytes.fetch_add(len, std::memory_order_relaxed);
   PacketView v;
@@ -146,6 +156,12 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
   }
   if (v.payload_len == 0 && (v.tcp_flags & (TcpFlags::kFin | TcpFlags::kRst)) == 0) {
     sink.Emit(handle, Verdict::kAccept, data, len, false);  // a bare ACK
+    return;
+  }
+  if (f != nullptr && f->blocked) {
+    // Torn down by a `block`: nothing more of it passes, not even its FIN.
+    counters_.blocked_packets.fetch_add(1, std::memory_order_relaxed);
+    sink.Emit(handle, Verdict::kDrop, data, len, false);
     return;
   }
   if (f == nullptr) {
@@ -191,6 +207,7 @@ PacketPipeline::Flow* PacketPipeline::FindOrCreate(const PacketView& v, int64_t 
     return nullptr;
   }
   auto f = std::make_unique<Flow>();
+  f->ctx = ctx_;
   f->key = key;
   f->id = FlowIdOf(key, now_us, flow_salt_);
   f->last_seen = now_us;
@@ -215,7 +232,7 @@ void PacketPipeline::Erase(Flow* f, VerdictSink& sink) {
   // The stream ends here: values whose trailing context is "end of stream"
   // are confirmed before the held segments go.
   Findings last;
-  if (f->scanner->Finish(*ctx_, &last)) AddFindings(*f, last);
+  if (f->scanner->Finish(*f->ctx, &last)) AddFindings(*f, last);
   ReleaseAll(*f, sink, false);
   if (f->in_window_lru) {
     window_total_ -= f->window.footprint();
@@ -304,19 +321,26 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
   const uint8_t* fresh = data + v.payload_offset + (f.next_off - off);
   const size_t fresh_len = static_cast<size_t>(end - f.next_off);
   scratch_findings_.clear();
-  if (!f.scanner->Feed(*ctx_, fresh, fresh_len, &scratch_findings_)) {
+  if (!f.scanner->Feed(*f.ctx, fresh, fresh_len, &scratch_findings_)) {
     EmitUninspectable(handle, data, len, sink);
     return;
   }
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
   Retain(f, f.next_off, fresh, fresh_len);
   AddFindings(f, scratch_findings_);
+  if (f.blocked) {
+    // What is held goes nowhere, nor does this segment: both ends are reset.
+    f.next_off = end;
+    ReleaseUpTo(f, UINT64_MAX, sink);
+    MaskAndEmit(f, handle, data, len, v, off, sink);
+    return;
+  }
   // Track the run of value bytes at the end of the stream, and whether it
   // holds a letter or digit: a value has at least one, so a run of only
   // separators ("lorem ipsum ") cannot be the start of one.
   size_t trail = 0;
   bool alnum_in_fresh_run = false;
-  while (trail < fresh_len && ctx_->rules().is_value_byte(fresh[fresh_len - 1 - trail])) {
+  while (trail < fresh_len && f.ctx->rules().is_value_byte(fresh[fresh_len - 1 - trail])) {
     const uint8_t c = fresh[fresh_len - 1 - trail];
     alnum_in_fresh_run |= (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
     ++trail;
@@ -330,7 +354,7 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
   f.next_off = end;
   // Bytes before the trailing run, or further back than the widest match,
   // cannot belong to a value still to be confirmed.
-  const uint64_t width = ctx_->rules().max_width();
+  const uint64_t width = f.ctx->rules().max_width();
   const uint64_t run_start = f.run_has_alnum ? f.run_start : end;
   const uint64_t final_before = std::max(run_start, end > width ? end - width : 0);
   ReleaseUpTo(f, final_before, sink);
@@ -343,7 +367,7 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
     // No room to hold: what is held goes now, judged as at a timeout.
     counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
     Findings probe;
-    if (f.scanner->ProbeEnd(*ctx_, &probe)) AddFindings(f, probe);
+    if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
     ReleaseUpTo(f, UINT64_MAX, sink);
     MaskAndEmit(f, handle, data, len, v, off, sink, modified);
     f.released_off = end;
@@ -384,7 +408,7 @@ void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
   ReleaseAll(f, sink, true);
   // No value can be seen across missing bytes: a fresh stream starts at the
   // first buffered segment.
-  auto scanner = StreamScanner::Open(*ctx_);
+  auto scanner = StreamScanner::Open(*f.ctx);
   if (scanner) f.scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
   const uint64_t resume = f.out_of_order.begin()->first;
   f.base_seq += static_cast<uint32_t>(resume);
@@ -416,9 +440,9 @@ void PacketPipeline::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len
   // A URI or Host that holds a value is stored masked.
   for (std::string* s : {&http.path, &http.host}) {
     Findings found;
-    if (ScanBlock(*ctx_, reinterpret_cast<const uint8_t*>(s->data()), s->size(), &found)) {
-      MaskFindings(ctx_->rules(), found.data(), found.size(), reinterpret_cast<uint8_t*>(s->data()),
-                   s->size(), 0);
+    if (ScanBlock(*f.ctx, reinterpret_cast<const uint8_t*>(s->data()), s->size(), &found)) {
+      MaskFindings(f.ctx->rules(), found.data(), found.size(),
+                   reinterpret_cast<uint8_t*>(s->data()), s->size(), 0);
     }
   }
   f.http = std::move(http);
@@ -432,15 +456,13 @@ void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t l
   // and whatever the segment holds on its own.
   uint8_t* payload = data + v.payload_offset;
   Findings alone;
-  if (!ScanBlock(*ctx_, payload, v.payload_len, &alone)) {
+  if (!ScanBlock(*f.ctx, payload, v.payload_len, &alone)) {
     EmitUninspectable(handle, data, len, sink);
     return;
   }
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
   bool changed = modified;
   if (!alone.empty()) {
-    changed |=
-        MaskFindings(ctx_->rules(), alone.data(), alone.size(), payload, v.payload_len, 0) > 0;
     for (auto& a : alone) {  // as stream offsets
       a.start += off;
       a.end += off;
@@ -448,11 +470,18 @@ void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t l
     if (remembered) {
       AddFindings(f, alone, /*in_stream=*/false);  // a value seen before is not counted again
     } else {
+      for (auto& a : alone) Decide(f, a);
       counters_.findings.fetch_add(alone.size(), std::memory_order_relaxed);
       Record(f, alone, /*in_stream=*/false);
     }
+    changed |=
+        MaskFindings(f.ctx->rules(), alone.data(), alone.size(), payload, v.payload_len, off) > 0;
   }
   if (!remembered) {
+    if (f.blocked) {
+      DropBlocked(f, handle, data, len, v, sink);
+      return;
+    }
     if (changed) {
       UpdateTcpChecksum(data, v);
       counters_.masked_packets.fetch_add(1, std::memory_order_relaxed);
@@ -497,7 +526,11 @@ void PacketPipeline::Retain(Flow& f, uint64_t off, const uint8_t* data, size_t l
 void PacketPipeline::MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len,
                                  const PacketView& v, uint64_t off, VerdictSink& sink,
                                  bool force_modified) {
-  size_t touched = MaskFindings(ctx_->rules(), f.recent.data(), f.recent.size(),
+  if (f.blocked) {
+    DropBlocked(f, handle, data, len, v, sink);
+    return;
+  }
+  size_t touched = MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(),
                                 data + v.payload_offset, v.payload_len, off);
   const bool modified = force_modified || touched > 0;
   if (modified) {
@@ -523,12 +556,13 @@ void PacketPipeline::ReleaseAll(Flow& f, VerdictSink& sink, bool probe_end) {
   if (f.held.empty()) return;
   if (probe_end) {
     Findings probe;
-    if (f.scanner->ProbeEnd(*ctx_, &probe)) AddFindings(f, probe);
+    if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
   }
   ReleaseUpTo(f, UINT64_MAX, sink);
 }
 
 void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
+  if (has_pending_.load(std::memory_order_acquire)) ApplyPending();
   while (!hold_queue_.empty() && hold_queue_.front().first <= now_us) {
     const FlowKey key = hold_queue_.front().second;
     hold_queue_.pop_front();
@@ -567,8 +601,13 @@ void PacketPipeline::Flush(VerdictSink& sink) {
 void PacketPipeline::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
   if (fresh.empty()) return;
   Findings added;
-  for (const Finding& x : fresh) {
-    if (std::find(f.recent.begin(), f.recent.end(), x) != f.recent.end()) continue;
+  for (Finding& x : fresh) {
+    auto seen = std::find(f.recent.begin(), f.recent.end(), x);
+    if (seen != f.recent.end()) {
+      x.action = seen->action;  // decided when first found
+      continue;
+    }
+    Decide(f, x);
     added.push_back(x);
     f.recent.push_back(x);
   }
@@ -582,27 +621,42 @@ void PacketPipeline::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
 }
 
 void PacketPipeline::Record(const Flow& f, const Findings& fresh, bool in_stream) {
-  // One incident per rule per batch of findings, with the match count; the
-  // sample and fingerprint are the first value's.
-  std::map<uint32_t, std::vector<const Finding*>> by_rule;
-  for (const Finding& x : fresh) by_rule[x.rule_index].push_back(&x);
+  // One incident per rule and action per batch of findings, with the match
+  // count; the sample and fingerprint are the first value's. The store
+  // keeps one row per flow and rule, with the strongest action.
+  std::map<std::pair<uint32_t, PolicyAction>, std::vector<const Finding*>> by_rule;
+  for (const Finding& x : fresh) by_rule[{x.rule_index, x.action}].push_back(&x);
+  {
+    std::lock_guard<std::mutex> lock(by_rule_mu_);
+    for (const auto& [key, list] : by_rule) {
+      findings_by_rule_[f.ctx->rules().rule(key.first).id] += list.size();
+    }
+  }
   const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  for (const auto& [rule_index, list] : by_rule) {
+  for (const auto& [key, list] : by_rule) {
+    const auto [rule_index, action] = key;
     const Finding& first = *list.front();
-    const bool partial = in_stream && std::any_of(list.begin(), list.end(), [&](const Finding* x) {
-                           return x->start < f.released_off;
-                         });
+    if (action == PolicyAction::kPass) {  // an exemption: counted, not recorded
+      counters_.findings_passed.fetch_add(list.size(), std::memory_order_relaxed);
+      continue;
+    }
+    if (action == PolicyAction::kAlert) {
+      counters_.findings_alerted.fetch_add(list.size(), std::memory_order_relaxed);
+    }
+    const bool partial = action == PolicyAction::kMask && in_stream &&
+                         std::any_of(list.begin(), list.end(),
+                                     [&](const Finding* x) { return x->start < f.released_off; });
     if (partial) counters_.partial.fetch_add(1, std::memory_order_relaxed);
     if (writer_ == nullptr) continue;
-    const Rule& rule = ctx_->rules().rule(rule_index);
+    const Rule& rule = f.ctx->rules().rule(rule_index);
     Incident in;
     in.time_us = now_us;
     in.last_time_us = now_us;
     in.rule_id = rule.id;
     in.severity = ToString(rule.severity);
-    in.action = partial ? "mask-partial" : "mask";
+    in.action = partial ? "mask-partial" : ToString(action);
     in.ip_version = f.key.ip_version;
     in.src_ip = AddressToString(f.key.ip_version, f.key.src);
     in.dst_ip = AddressToString(f.key.ip_version, f.key.dst);
@@ -617,11 +671,111 @@ void PacketPipeline::Record(const Flow& f, const Findings& fresh, bool in_stream
     in.match_count = static_cast<uint32_t>(list.size());
     in.masked_sample = std::string(first.display_form());
     in.fingerprint = std::string(first.fingerprint_hex());
-    in.ruleset_version = ctx_->rules().rule_set().version;
+    in.ruleset_version = f.ctx->rules().rule_set().version;
     if (!writer_->Submit(std::move(in))) {
       counters_.incidents_dropped.fetch_add(1, std::memory_order_relaxed);
     }
   }
+}
+
+void PacketPipeline::Decide(Flow& f, Finding& x) {
+  if (policy_ == nullptr) {
+    x.action = PolicyAction::kMask;
+    return;
+  }
+  const Rule& rule = f.ctx->rules().rule(x.rule_index);
+  FindingScope scope;
+  scope.rule_id = rule.id;
+  scope.severity = rule.severity;
+  scope.family = f.key.ip_version == 6 ? AF_INET6 : AF_INET;
+  scope.dst = f.key.dst.data();
+  scope.dst_port = f.key.dst_port;
+  if (f.has_http) scope.host = f.http.host;
+  const int statement = policy_->Match(scope);
+  if (f.policy_generation != policy_generation_) {
+    f.statement_counts.clear();
+    f.policy_generation = policy_generation_;
+  }
+  auto it = std::find_if(f.statement_counts.begin(), f.statement_counts.end(),
+                         [&](const auto& p) { return p.first == statement; });
+  if (it == f.statement_counts.end()) {
+    f.statement_counts.emplace_back(statement, 0);
+    it = std::prev(f.statement_counts.end());
+  }
+  x.action = policy_->Decide(statement, ++it->second);
+  if (x.action == PolicyAction::kBlock && !f.blocked) {
+    f.blocked = true;
+    counters_.flows_blocked.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void PacketPipeline::DropBlocked(Flow& f, uint64_t handle, const uint8_t* data, size_t len,
+                                 const PacketView& v, VerdictSink& sink) {
+  if (!f.resets_sent) {
+    f.resets_sent = true;
+    // To the server: from the client, at the first byte it has not been
+    // given (everything before the dropped bytes went through).
+    ResetSpec to_server;
+    to_server.ip_version = f.key.ip_version;
+    to_server.src = f.key.src;
+    to_server.dst = f.key.dst;
+    to_server.src_port = f.key.src_port;
+    to_server.dst_port = f.key.dst_port;
+    to_server.seq = f.base_seq + static_cast<uint32_t>(f.released_off);
+    // To the client: from the server, at what the client acknowledges next.
+    ResetSpec to_client;
+    to_client.ip_version = f.key.ip_version;
+    to_client.src = f.key.dst;
+    to_client.dst = f.key.src;
+    to_client.src_port = f.key.dst_port;
+    to_client.dst_port = f.key.src_port;
+    to_client.seq = v.ack;
+    for (const ResetSpec* r : {&to_server, &to_client}) {
+      if ((v.tcp_flags & TcpFlags::kAck) == 0 && r == &to_client) break;  // no ack to aim at
+      const std::vector<uint8_t> rst = BuildTcpReset(*r);
+      if (sink.Inject(rst.data(), rst.size())) {
+        counters_.resets_sent.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        counters_.reset_errors.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  counters_.blocked_packets.fetch_add(1, std::memory_order_relaxed);
+  sink.Emit(handle, Verdict::kDrop, data, len, false);
+}
+
+void PacketPipeline::Reload(std::unique_ptr<ScanContext> ctx,
+                            std::shared_ptr<const Policy> policy) {
+  auto next = std::make_unique<PendingEngine>();
+  next->ctx = std::move(ctx);
+  next->policy = std::move(policy);
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  pending_ = std::move(next);
+  has_pending_.store(true, std::memory_order_release);
+}
+
+void PacketPipeline::ApplyPending() {
+  std::unique_ptr<PendingEngine> next;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    next = std::move(pending_);
+    has_pending_.store(false, std::memory_order_release);
+  }
+  if (next == nullptr) return;
+  // New flows take the new rules; a flow under way keeps the rules (and the
+  // Hyperscan stream) it started with. The policy applies at once.
+  if (next->ctx != nullptr) {
+    ctx_ = std::shared_ptr<ScanContext>(std::move(next->ctx));
+    ctx_->set_fingerprinter(fingerprinter_);
+  }
+  policy_ = std::move(next->policy);
+  ++policy_generation_;
+  counters_.reloads.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::map<std::string, uint64_t> PacketPipeline::findings_by_rule() const {
+  std::lock_guard<std::mutex> lock(by_rule_mu_);
+  return findings_by_rule_;
 }
 
 }  // namespace dlp

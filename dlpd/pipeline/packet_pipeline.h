@@ -32,7 +32,10 @@
 #include <cstdint>
 #include <deque>
 #include <list>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "dlpd/decode/packet.h"
@@ -42,6 +45,7 @@
 #include "dlpd/mask/fingerprint.h"
 #include "dlpd/pipeline/http_request.h"
 #include "dlpd/pipeline/verdict_sink.h"
+#include "policy/policy.h"
 #include "storage/incident_writer.h"
 
 namespace dlp {
@@ -71,7 +75,9 @@ struct PipelineCounters {
       passed_uninspected{0}, dropped_uninspected{0}, decode_errors{0}, not_tcp{0},
       incidents_dropped{0}, held{0}, hold_timeouts{0}, partial{0}, retransmissions{0},
       out_of_order{0}, gaps_skipped{0}, hold_overflows{0}, flows{0}, flows_evicted{0},
-      overlaps_normalized{0}, overlaps_unchecked{0}, windows_freed{0};
+      overlaps_normalized{0}, overlaps_unchecked{0}, windows_freed{0}, findings_alerted{0},
+      findings_passed{0}, flows_blocked{0}, blocked_packets{0}, resets_sent{0}, reset_errors{0},
+      reloads{0};
 };
 
 class PacketPipeline {
@@ -89,6 +95,13 @@ class PacketPipeline {
   void Tick(int64_t now_us, VerdictSink& sink);
   // Releases everything held (shutdown, end of a capture file).
   void Flush(VerdictSink& sink);
+
+  // Any thread: new rules (a context made off the packet path; null keeps
+  // the current rules) and policy (null: mask everything), taken by the
+  // worker before its next packet. Flows under way keep their rules.
+  void Reload(std::unique_ptr<ScanContext> ctx, std::shared_ptr<const Policy> policy);
+  // Findings so far by rule id (any thread).
+  std::map<std::string, uint64_t> findings_by_rule() const;
 
   size_t held_packets() const { return held_packets_; }
   size_t held_bytes() const { return held_bytes_; }
@@ -139,8 +152,26 @@ class PacketPipeline {
   // was released (hold timeout) is recorded as "mask-partial".
   void Record(const Flow& f, const Findings& fresh, bool in_stream);
   void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len);
+  // Sets x.action from the policy, counting toward thresholds; a block
+  // marks the flow blocked.
+  void Decide(Flow& f, Finding& x);
+  // Drops a packet of a blocked flow; the first time, resets both ends.
+  void DropBlocked(Flow& f, uint64_t handle, const uint8_t* data, size_t len, const PacketView& v,
+                   VerdictSink& sink);
+  void ApplyPending();
 
-  std::unique_ptr<ScanContext> ctx_;
+  std::shared_ptr<ScanContext> ctx_;  // for new flows
+  std::shared_ptr<const Policy> policy_;
+  uint64_t policy_generation_ = 1;
+  struct PendingEngine {
+    std::unique_ptr<ScanContext> ctx;
+    std::shared_ptr<const Policy> policy;
+  };
+  std::mutex pending_mu_;
+  std::unique_ptr<PendingEngine> pending_;
+  std::atomic<bool> has_pending_{false};
+  mutable std::mutex by_rule_mu_;
+  std::map<std::string, uint64_t> findings_by_rule_;
   PipelineConfig config_;
   IncidentWriter* writer_;
   const Fingerprinter* fingerprinter_;

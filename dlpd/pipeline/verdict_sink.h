@@ -19,6 +19,14 @@ class VerdictSink {
   // rounded up to a multiple of 4 bytes.
   virtual void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
                     bool modified) = 0;
+  // Sends a packet the gateway makes itself (a TCP reset for `block`), a
+  // complete IPv4/IPv6 packet, toward its destination. False if the back
+  // end cannot (the caller counts it).
+  virtual bool Inject(const uint8_t* packet, size_t len) {
+    (void)packet;
+    (void)len;
+    return false;
+  }
 };
 
 }  // namespace dlp

@@ -17,6 +17,7 @@ struct Tcp4Spec {
   uint16_t sport = 40000;
   uint16_t dport = 80;
   uint32_t seq = 0;
+  uint32_t ack = 0;
   uint8_t flags = 0x18;  // PSH|ACK
 };
 
@@ -34,6 +35,7 @@ inline std::vector<uint8_t> BuildTcp4(const Tcp4Spec& s, const void* payload, si
   be(20, s.sport, 2);
   be(22, s.dport, 2);
   be(24, s.seq, 4);
+  be(28, s.ack, 4);
   p[32] = 0x50;
   p[33] = s.flags;
   if (n != 0) std::memcpy(p.data() + 40, payload, n);

@@ -5,69 +5,14 @@
 
 #include "dlpd/decode/checksum.h"
 #include "dlpd/pipeline/packet_pipeline.h"
-#include "tests/support/tcp_packet.h"
+#include "tests/unit/gateway.h"
 #include "tests/unit/test_support.h"
 
 namespace dlp {
 namespace {
 
-std::vector<uint8_t> Tcp4(uint32_t seq, const std::string& payload, uint8_t flags = 0x18,
-                          uint16_t sport = 40000) {
-  test::Tcp4Spec spec;
-  spec.seq = seq;
-  spec.flags = flags;
-  spec.sport = sport;
-  return test::BuildTcp4(spec, payload.data(), payload.size());
-}
-
-struct Out {
-  uint64_t handle;
-  std::string payload;
-  bool checksum_ok;
-};
-
-class Gateway : public VerdictSink {
- public:
-  explicit Gateway(int64_t hold_us = 20000, size_t max_flows = 65536,
-                   size_t max_held_bytes = 64U << 20)
-      : Gateway([&] {
-          PipelineConfig c;
-          c.hold_timeout_us = hold_us;
-          c.max_flows = max_flows;
-          c.max_held_bytes = max_held_bytes;
-          return c;
-        }()) {}
-  explicit Gateway(const PipelineConfig& c) {
-    pipeline_ = std::make_unique<PacketPipeline>(
-        std::move(ScanContext::Create(test::DefaultRules())).value(), c, nullptr, nullptr);
-  }
-  void Send(std::vector<uint8_t> p, int64_t now_us = 0) {
-    pipeline_->Process(next_++, p.data(), p.size(), now_us, *this);
-  }
-  void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len, bool) override {
-    if (verdict == Verdict::kDrop) {
-      ++dropped;
-      return;
-    }
-    PacketView v;
-    ASSERT_EQ(DecodePacket(data, len, &v), DecodeStatus::kOk);
-    out.push_back(
-        {handle, std::string(reinterpret_cast<const char*>(data) + v.payload_offset, v.payload_len),
-         TcpChecksumValid(data, v)});
-  }
-  std::string Delivered() const {
-    std::string s;
-    for (const auto& o : out) s += o.payload;
-    return s;
-  }
-  PacketPipeline& pipeline() { return *pipeline_; }
-  std::vector<Out> out;
-  size_t dropped = 0;
-
- private:
-  std::unique_ptr<PacketPipeline> pipeline_;
-  uint64_t next_ = 0;
-};
+using test::Gateway;
+using test::Tcp4;
 
 const std::string kBody =
     "name=a&ssn=536-22-1457&card=4111 1111 1111 1111&pan=5555555555554444&end";

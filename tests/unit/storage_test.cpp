@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "storage/cidr.h"
+#include "dlpd/common/cidr.h"
 #include "storage/eve_json.h"
 #include "storage/incident_query.h"
 #include "storage/incident_store.h"

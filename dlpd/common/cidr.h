@@ -1,4 +1,4 @@
-// Address ranges for `--src/--dst` filters: 10.0.0.0/8, 2001:db8::/32, or a
+// Address ranges for `--src/--dst` filters and policy scopes: 10.0.0.0/8, 2001:db8::/32, or a
 // single address. Also registered as the SQL function cidr_match(ip, cidr)
 // on a query connection, so that filters run in SQLite with their LIMIT.
 #pragma once
@@ -21,6 +21,8 @@ struct Cidr {
   static Result<Cidr> Parse(const std::string& text);
   // True if `ip` (textual, as stored) is inside; false for an unparsable ip.
   bool Contains(const std::string& ip) const;
+  // `addr`: 4 bytes (IPv4) or 16 (IPv6), network order.
+  bool Contains(int family, const uint8_t* addr) const;
 };
 
 // Adds cidr_match(ip TEXT, cidr TEXT) -> 0/1 (NULL for a bad range).

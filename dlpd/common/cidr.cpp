@@ -1,4 +1,4 @@
-#include "storage/cidr.h"
+#include "dlpd/common/cidr.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -33,6 +33,11 @@ Result<Cidr> Cidr::Parse(const std::string& text) {
 bool Cidr::Contains(const std::string& ip) const {
   std::array<uint8_t, 16> a{};
   if (inet_pton(family, ip.c_str(), a.data()) != 1) return false;
+  return Contains(family, a.data());
+}
+
+bool Cidr::Contains(int addr_family, const uint8_t* a) const {
+  if (addr_family != family) return false;
   int bits = prefix;
   for (size_t i = 0; bits > 0; ++i, bits -= 8) {
     const uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));

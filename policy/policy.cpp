@@ -1,0 +1,76 @@
+#include "policy/policy.h"
+
+#include <algorithm>
+
+#include "policy/action.h"
+
+namespace dlp {
+
+const char* ToString(PolicyAction a) {
+  switch (a) {
+    case PolicyAction::kMask:
+      return "mask";
+    case PolicyAction::kAlert:
+      return "alert";
+    case PolicyAction::kBlock:
+      return "block";
+    case PolicyAction::kPass:
+      return "pass";
+  }
+  return "mask";
+}
+
+std::optional<PolicyAction> ParsePolicyAction(const std::string& s) {
+  if (s == "mask") return PolicyAction::kMask;
+  if (s == "alert") return PolicyAction::kAlert;
+  if (s == "block") return PolicyAction::kBlock;
+  if (s == "pass") return PolicyAction::kPass;
+  return std::nullopt;
+}
+
+bool PolicyStatement::Matches(const FindingScope& s) const {
+  if (!rules.empty() && std::find(rules.begin(), rules.end(), s.rule_id) == rules.end()) {
+    return false;
+  }
+  if (!severities.empty() &&
+      std::find(severities.begin(), severities.end(), s.severity) == severities.end()) {
+    return false;
+  }
+  if (!dst.empty()) {
+    if (s.dst == nullptr) return false;
+    if (std::none_of(dst.begin(), dst.end(),
+                     [&](const Cidr& c) { return c.Contains(s.family, s.dst); })) {
+      return false;
+    }
+  }
+  if (!ports.empty() && std::find(ports.begin(), ports.end(), s.dst_port) == ports.end()) {
+    return false;
+  }
+  if (host != nullptr) {
+    if (s.host.empty()) return false;
+    if (!RE2::PartialMatch(re2::StringPiece(s.host.data(), s.host.size()), *host)) return false;
+  }
+  return true;
+}
+
+PolicyAction PolicyStatement::ActionFor(uint32_t count) const {
+  PolicyAction a = action;
+  for (const Threshold& t : thresholds) {
+    if (count >= t.from) a = t.action;
+  }
+  return a;
+}
+
+int Policy::Match(const FindingScope& s) const {
+  for (size_t i = 0; i < statements.size(); ++i) {
+    if (statements[i].Matches(s)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+PolicyAction Policy::Decide(int statement, uint32_t count) const {
+  if (statement < 0 || static_cast<size_t>(statement) >= statements.size()) return default_action;
+  return statements[static_cast<size_t>(statement)].ActionFor(count);
+}
+
+}  // namespace dlp

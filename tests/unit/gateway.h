@@ -1,0 +1,83 @@
+// A gateway in a unit test: a real pipeline whose verdicts and injected
+// packets are collected, and a short way to build its input packets.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dlpd/decode/checksum.h"
+#include "dlpd/pipeline/packet_pipeline.h"
+#include "tests/support/tcp_packet.h"
+#include "tests/unit/test_support.h"
+
+namespace dlp::test {
+
+inline std::vector<uint8_t> Tcp4(uint32_t seq, const std::string& payload, uint8_t flags = 0x18,
+                                 uint16_t sport = 40000, uint32_t ack = 0) {
+  Tcp4Spec spec;
+  spec.seq = seq;
+  spec.ack = ack;
+  spec.flags = flags;
+  spec.sport = sport;
+  return BuildTcp4(spec, payload.data(), payload.size());
+}
+
+struct Out {
+  uint64_t handle;
+  std::string payload;
+  bool checksum_ok;
+};
+
+class Gateway : public VerdictSink {
+ public:
+  explicit Gateway(int64_t hold_us = 20000, size_t max_flows = 65536,
+                   size_t max_held_bytes = 64U << 20)
+      : Gateway([&] {
+          PipelineConfig c;
+          c.hold_timeout_us = hold_us;
+          c.max_flows = max_flows;
+          c.max_held_bytes = max_held_bytes;
+          return c;
+        }()) {}
+  explicit Gateway(const PipelineConfig& c, IncidentWriter* writer = nullptr,
+                   const Fingerprinter* fingerprinter = nullptr) {
+    pipeline_ = std::make_unique<PacketPipeline>(
+        std::move(ScanContext::Create(DefaultRules())).value(), c, writer, fingerprinter);
+  }
+  void Send(std::vector<uint8_t> p, int64_t now_us = 0) {
+    pipeline_->Process(next_++, p.data(), p.size(), now_us, *this);
+  }
+  bool Inject(const uint8_t* data, size_t len) override {
+    injected.emplace_back(data, data + len);
+    return true;
+  }
+  void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len, bool) override {
+    if (verdict == Verdict::kDrop) {
+      ++dropped;
+      return;
+    }
+    PacketView v;
+    ASSERT_EQ(DecodePacket(data, len, &v), DecodeStatus::kOk);
+    out.push_back(
+        {handle, std::string(reinterpret_cast<const char*>(data) + v.payload_offset, v.payload_len),
+         TcpChecksumValid(data, v)});
+  }
+  std::string Delivered() const {
+    std::string s;
+    for (const auto& o : out) s += o.payload;
+    return s;
+  }
+  PacketPipeline& pipeline() { return *pipeline_; }
+  std::vector<Out> out;
+  size_t dropped = 0;
+  std::vector<std::vector<uint8_t>> injected;  // resets the gateway sent
+
+ private:
+  std::unique_ptr<PacketPipeline> pipeline_;
+  uint64_t next_ = 0;
+};
+
+}  // namespace dlp::test

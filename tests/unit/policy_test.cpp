@@ -1,0 +1,266 @@
+// Policy: the file format and its errors, scopes and thresholds, and what
+// each action does to packets on the real pipeline (alert and pass leave
+// the bytes alone, block drops and resets both ends), and reloads.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include "dlpd/config/engine.h"
+#include "policy/policy_error.h"
+#include "policy/policy_loader.h"
+#include "rules/rule_loader.h"
+#include "tests/unit/gateway.h"
+
+namespace dlp {
+namespace {
+
+using test::Gateway;
+using test::Tcp4;
+
+const std::vector<std::string> kRules = {"us-ssn", "pan"};
+
+Policy Parse(const std::string& text) {
+  return ParsePolicy({"p.yaml", text}, kRules);
+}
+
+std::string ErrorOf(const std::string& text) {
+  try {
+    Parse(text);
+  } catch (const PolicyError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+FindingScope Scope(const char* rule, const char* dst = nullptr, uint16_t port = 80,
+                   const char* host = "", Severity sev = Severity::kHigh) {
+  static std::array<uint8_t, 16> addr;
+  FindingScope s;
+  s.rule_id = rule;
+  s.severity = sev;
+  if (dst != nullptr) {
+    s.family = std::string(dst).find(':') != std::string::npos ? AF_INET6 : AF_INET;
+    inet_pton(s.family, dst, addr.data());
+    s.dst = addr.data();
+  }
+  s.dst_port = port;
+  s.host = host;
+  return s;
+}
+
+PolicyAction ActionOf(const Policy& p, const FindingScope& s, uint32_t count = 1) {
+  return p.Decide(p.Match(s), count);
+}
+
+const char* kPolicy = R"(
+default: mask
+statements:
+  - name: processor
+    when: {rule: pan, dst: [203.0.113.0/24, '2001:db8:5::/48'], port: [80, 443], host: '(^|\.)pay\.example$'}
+    action: pass
+  - name: low-severity
+    when: {severity: [low, medium]}
+    action: alert
+  - name: bulk
+    when: {rule: pan}
+    action: alert
+    thresholds:
+      - {from: 3, action: mask}
+      - {from: 5, action: block}
+examples:
+  - {rule: pan, dst: 203.0.113.9, port: 443, host: api.pay.example, expect: pass}
+  - {rule: pan, dst: 203.0.113.9, port: 443, host: evil.example, expect: alert}
+  - {rule: pan, count: 5, expect: block}
+  - {rule: us-ssn, expect: mask}
+)";
+
+TEST(Policy, ScopesDecideFirstMatchWins) {
+  const Policy p = Parse(kPolicy);
+  ASSERT_EQ(p.statements.size(), 3u);
+  EXPECT_EQ(ActionOf(p, Scope("pan", "203.0.113.9", 443, "API.Pay.Example")), PolicyAction::kPass);
+  EXPECT_EQ(ActionOf(p, Scope("pan", "2001:db8:5::1", 80, "pay.example")), PolicyAction::kPass);
+  // Any part of the scope missing: the next statement decides.
+  EXPECT_EQ(ActionOf(p, Scope("pan", "203.0.114.9", 443, "pay.example")), PolicyAction::kAlert);
+  EXPECT_EQ(ActionOf(p, Scope("pan", "203.0.113.9", 8080, "pay.example")), PolicyAction::kAlert);
+  EXPECT_EQ(ActionOf(p, Scope("pan", "203.0.113.9", 443, "pay.example.evil")),
+            PolicyAction::kAlert);
+  EXPECT_EQ(ActionOf(p, Scope("pan", "203.0.113.9", 443, "")), PolicyAction::kAlert);  // no Host
+  EXPECT_EQ(ActionOf(p, Scope("pan")), PolicyAction::kAlert);  // no address (dlpctl scan)
+  EXPECT_EQ(ActionOf(p, Scope("us-ssn", nullptr, 80, "", Severity::kMedium)), PolicyAction::kAlert);
+  EXPECT_EQ(ActionOf(p, Scope("us-ssn")), PolicyAction::kMask);  // the default
+}
+
+TEST(Policy, ThresholdsCountValuesOfTheStatement) {
+  const Policy p = Parse(kPolicy);
+  const int bulk = p.Match(Scope("pan"));
+  EXPECT_EQ(p.Decide(bulk, 1), PolicyAction::kAlert);
+  EXPECT_EQ(p.Decide(bulk, 2), PolicyAction::kAlert);
+  EXPECT_EQ(p.Decide(bulk, 3), PolicyAction::kMask);
+  EXPECT_EQ(p.Decide(bulk, 4), PolicyAction::kMask);
+  EXPECT_EQ(p.Decide(bulk, 5), PolicyAction::kBlock);
+  EXPECT_EQ(p.Decide(bulk, 500), PolicyAction::kBlock);
+}
+
+TEST(Policy, ExamplesRunAndAFailingOneSaysWhere) {
+  EXPECT_TRUE(RunPolicyExamples(Parse(kPolicy)).empty());
+  const Policy p = Parse(
+      "statements:\n  - {name: x, when: {rule: pan}, action: alert}\n"
+      "examples:\n  - {rule: pan, dst: 198.51.100.7, port: 80, expect: mask}\n");
+  const auto failures = RunPolicyExamples(p);
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_EQ(failures[0],
+            "p.yaml:4: example: rule pan to 198.51.100.7:80 gave alert, expected mask");
+}
+
+TEST(Policy, EmptyAndDefaultPoliciesMaskEverything) {
+  EXPECT_EQ(ActionOf(Parse(""), Scope("pan")), PolicyAction::kMask);
+  const Policy builtin = LoadPolicy("", {"anything"});
+  EXPECT_TRUE(builtin.statements.empty());
+  EXPECT_EQ(builtin.default_action, PolicyAction::kMask);
+  EXPECT_EQ(builtin.source, "<default>/policy.yaml");
+}
+
+TEST(Policy, ErrorsNameFileLineAndStatement) {
+  EXPECT_EQ(ErrorOf("default: erase\n"),
+            "p.yaml:1: unknown action 'erase' (expected mask, alert, block or pass)");
+  EXPECT_EQ(ErrorOf("statements:\n  - name: a\n    action: mask\n    wen: {rule: pan}\n"),
+            "p.yaml:4: statement 'a': unknown key 'wen' (expected one of: name, when, action, "
+            "thresholds)");
+  EXPECT_EQ(ErrorOf("statements:\n  - {name: a, when: {rule: pann}, action: pass}\n"),
+            "p.yaml:2: statement 'a': no rule 'pann' in the rule set (rules: us-ssn, pan)");
+  EXPECT_EQ(ErrorOf("statements:\n  - {name: a, when: {dst: 10.0.0.0/33}, action: pass}\n"),
+            "p.yaml:2: statement 'a': '10.0.0.0/33': the prefix length must be 0-32");
+  EXPECT_EQ(ErrorOf("statements:\n  - {name: a, when: {port: 70000}, action: pass}\n"),
+            "p.yaml:2: statement 'a': a port must be a number from 1 to 65535, not '70000'");
+  EXPECT_NE(ErrorOf("statements:\n  - {name: a, when: {host: 'pay(\\.'}, action: pass}\n")
+                .find("p.yaml:2: statement 'a': host pattern: missing )"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("statements:\n  - {name: a, when: {severity: urgent}, action: pass}\n"),
+            "p.yaml:2: statement 'a': unknown severity 'urgent' (expected low, medium, high, "
+            "critical)");
+  EXPECT_EQ(ErrorOf("statements:\n  - name: a\n    action: mask\n    thresholds:\n"
+                    "      - {from: 5, action: block}\n      - {from: 3, action: alert}\n"),
+            "p.yaml:6: statement 'a': thresholds must be in increasing order of 'from'");
+  EXPECT_EQ(ErrorOf("statements:\n  - {name: a, action: mask}\n  - {name: a, action: pass}\n"),
+            "p.yaml:3: statement 'a': duplicate statement name");
+  EXPECT_EQ(ErrorOf("statements:\n  - {name: a}\n"),
+            "p.yaml:2: statement 'a': missing required key 'action'");
+  EXPECT_NE(ErrorOf("statements: [unclosed\n").find("p.yaml:2: YAML syntax error"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf("- just a list\n"),
+            "p.yaml:1: a policy file is a map (default, statements, examples)");
+  EXPECT_EQ(ErrorOf("statements:\n  - {name: a, when: {rule: [[pan]]}, action: pass}\n"),
+            "p.yaml:2: statement 'a': each rule must be a string");
+}
+
+// The pipeline with a policy: what leaves the gateway.
+class PolicyGateway : public Gateway {
+ public:
+  explicit PolicyGateway(const std::string& policy_text) : Gateway(PipelineConfig{}) {
+    pipeline().Reload(nullptr, std::make_shared<const Policy>(Parse(policy_text)));
+  }
+};
+
+TEST(PolicyOnThePath, AlertAndPassLeaveTheBytesAlone) {
+  PolicyGateway gw(
+      "statements:\n"
+      "  - {name: ssn-alert, when: {rule: us-ssn}, action: alert}\n"
+      "  - {name: cards-to-10.0.0.2, when: {rule: pan, dst: 10.0.0.2}, action: pass}\n");
+  gw.Send(Tcp4(1, "ssn=536-22-1457&card=4111 1111 1111 1111&x;"));
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, "ssn=536-22-1457&card=4111 1111 1111 1111&x;");
+  EXPECT_TRUE(gw.out[0].checksum_ok);
+  const auto& c = gw.pipeline().counters();
+  EXPECT_EQ(c.findings.load(), 2u);
+  EXPECT_EQ(c.findings_alerted.load(), 1u);
+  EXPECT_EQ(c.findings_passed.load(), 1u);
+  EXPECT_EQ(c.masked_packets.load(), 0u);
+}
+
+TEST(PolicyOnThePath, ExemptionIsPerDestinationAndValue) {
+  // Cards may go to 10.0.0.2 (the test's destination); the SSN is still masked.
+  PolicyGateway gw(
+      "statements:\n  - {name: processor, when: {rule: pan, dst: 10.0.0.0/24}, action: pass}\n");
+  gw.Send(Tcp4(1, "ssn=536-22-1457&card=4111 1111 1111 1111&x;"));
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, "ssn=XXX-XX-XXXX&card=4111 1111 1111 1111&x;");
+}
+
+TEST(PolicyOnThePath, BlockDropsTheValueAndResetsBothEnds) {
+  PolicyGateway gw("statements:\n  - {name: no-ssn, when: {rule: us-ssn}, action: block}\n");
+  gw.Send(Tcp4(0, "", 0x02));                                    // SYN, client ISN 0
+  gw.Send(Tcp4(1, "GET / HTTP/1.1\r\n\r\n", 0x18, 40000, 777));  // 18 bytes, passes
+  gw.Send(Tcp4(19, "ssn=536-22-", 0x18, 40000, 777));            // held: may be a value
+  gw.Send(Tcp4(30, "1457&more", 0x18, 40000, 777));              // confirms it: block
+  gw.Send(Tcp4(39, "after", 0x18, 40000, 777));                  // nothing more passes
+  gw.Send(Tcp4(44, "", 0x11, 40000, 777));                       // not even the FIN
+  ASSERT_EQ(gw.out.size(), 2u);                                  // the SYN and the request line
+  EXPECT_EQ(gw.out[1].payload, "GET / HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(gw.dropped, 4u);
+  const auto& c = gw.pipeline().counters();
+  EXPECT_EQ(c.flows_blocked.load(), 1u);
+  EXPECT_EQ(c.blocked_packets.load(), 4u);
+  ASSERT_EQ(gw.injected.size(), 2u);
+  // To the server: from the client, at the first byte it has not had (seq 19).
+  PacketView a;
+  ASSERT_EQ(DecodePacket(gw.injected[0].data(), gw.injected[0].size(), &a), DecodeStatus::kOk);
+  EXPECT_EQ(a.tcp_flags, TcpFlags::kRst);
+  EXPECT_EQ(a.seq, 19u);
+  EXPECT_EQ(a.src_port, 40000);
+  EXPECT_EQ(a.dst_port, 80);
+  EXPECT_EQ(a.payload_len, 0u);
+  EXPECT_TRUE(TcpChecksumValid(gw.injected[0].data(), a));
+  // To the client: from the server, at what the client acknowledges next.
+  PacketView b;
+  ASSERT_EQ(DecodePacket(gw.injected[1].data(), gw.injected[1].size(), &b), DecodeStatus::kOk);
+  EXPECT_EQ(b.tcp_flags, TcpFlags::kRst);
+  EXPECT_EQ(b.seq, 777u);
+  EXPECT_EQ(b.src_port, 80);
+  EXPECT_EQ(b.dst_port, 40000);
+  EXPECT_EQ(b.src, a.dst);
+  EXPECT_TRUE(TcpChecksumValid(gw.injected[1].data(), b));
+}
+
+TEST(PolicyOnThePath, ThresholdSwitchesFromAlertToBlock) {
+  PolicyGateway gw(
+      "statements:\n  - name: bulk\n    when: {rule: pan}\n    action: alert\n"
+      "    thresholds: [{from: 3, action: block}]\n");
+  gw.Send(Tcp4(1, "c=4111111111111111;", 0x18, 40000, 5));
+  gw.Send(Tcp4(20, "c=5555555555554444;", 0x18, 40000, 5));
+  ASSERT_EQ(gw.out.size(), 2u);  // two values: alert, both pass unchanged
+  EXPECT_EQ(gw.out[1].payload, "c=5555555555554444;");
+  gw.Send(Tcp4(39, "c=378282246310005;", 0x18, 40000, 5));  // the third: block
+  EXPECT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.dropped, 1u);
+  EXPECT_EQ(gw.injected.size(), 2u);
+  // Another flow starts its own count.
+  gw.Send(Tcp4(1, "c=4111111111111111;", 0x18, 40001, 5));
+  EXPECT_EQ(gw.out.size(), 3u);
+}
+
+TEST(PolicyOnThePath, ReloadAppliesPolicyAtOnceAndRulesToNewFlows) {
+  Gateway gw(PipelineConfig{});
+  gw.Send(Tcp4(1, "ssn=536-22-1457;", 0x18, 40000));
+  EXPECT_EQ(gw.out.back().payload, "ssn=XXX-XX-XXXX;");
+  // New rules (an employee id rule) and a policy that alerts on SSNs.
+  RuleSource extra{"emp.yaml",
+                   "rules:\n  - id: employee-id\n    severity: medium\n    value_chars: '[0-9]'\n"
+                   "    patterns: ['EMP\\d{6}']\n"};
+  std::vector<RuleSource> sources = DefaultRuleSources();
+  sources.push_back(extra);
+  auto rules = CompiledRuleset::Compile(BuildRuleSet(sources));
+  auto ctx = ScanContext::Create(rules);
+  ASSERT_TRUE(ctx.ok());
+  gw.pipeline().Reload(
+      std::move(ctx).value(),
+      std::make_shared<const Policy>(ParsePolicy(
+          {"p.yaml", "statements:\n  - {name: a, when: {rule: us-ssn}, action: alert}\n"},
+          {"us-ssn", "pan", "employee-id"})));
+  gw.Send(Tcp4(17, "ssn=536-22-1457;EMP123456;", 0x18, 40000));  // old flow: old rules, new policy
+  EXPECT_EQ(gw.out.back().payload, "ssn=536-22-1457;EMP123456;");
+  gw.Send(Tcp4(1, "ssn=536-22-1457;EMP123456;", 0x18, 40001));  // new flow: new rules too
+  EXPECT_EQ(gw.out.back().payload, "ssn=536-22-1457;EMPXXXXXX;");
+  EXPECT_EQ(gw.pipeline().counters().reloads.load(), 1u);
+}
+
+}  // namespace
+}  // namespace dlp
