@@ -8,10 +8,21 @@
 #ifndef DLP_STATE_DIR
 #define DLP_STATE_DIR "/var/lib/dlpd"
 #endif
+#ifndef DLP_RUN_DIR
+#define DLP_RUN_DIR "/run/dlpd"
+#endif
 
 namespace dlp {
 
 inline constexpr const char* kStateDir = DLP_STATE_DIR;
+inline constexpr const char* kRunDir = DLP_RUN_DIR;
+
+// $DLPD_SOCKET, or the run directory's dlpd.sock.
+inline std::string DefaultControlSocket() {
+  const char* env = std::getenv("DLPD_SOCKET");
+  if (env != nullptr && *env != '\0') return env;
+  return std::string(kRunDir) + "/dlpd.sock";
+}
 
 // $DLPD_DB, or the state directory's incidents.db.
 inline std::string DefaultDbPath() {

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "dlpd/common/version.h"
+#include "dlpd/ctl/control_command.h"
 #include "dlpd/ctl/incidents_command.h"
 #include "dlpd/ctl/rules_command.h"
 #include "dlpd/ctl/scan_command.h"
@@ -23,10 +24,23 @@ int main(int argc, char** argv) {
   auto* check_cmd = rules_cmd->add_subcommand("check", "compile rules and run their examples");
   check_cmd->add_option("path", rules_path, "rule file or directory (default: built in)");
   std::string policy_path;
-  check_cmd->add_option("--policy", policy_path, "policy file to check with them (default: built in)");
+  check_cmd->add_option("--policy", policy_path,
+                        "policy file to check with them (default: built in)");
 
   dlp::IncidentsOptions incidents;
   const dlp::IncidentsCommands incidents_cmds = dlp::AddIncidentsCommands(app, &incidents);
+
+  std::string socket;
+  bool status_json = false;
+  auto* status_cmd =
+      app.add_subcommand("status", "ask the running dlpd for its state and counters");
+  status_cmd->add_option("--socket", socket,
+                         "control socket (default: $DLPD_SOCKET or /run/dlpd/dlpd.sock)");
+  status_cmd->add_flag("--json", status_json, "print the raw JSON answer");
+  auto* reload_cmd =
+      app.add_subcommand("reload", "make the running dlpd reload its rules and policy");
+  reload_cmd->add_option("--socket", socket,
+                         "control socket (default: $DLPD_SOCKET or /run/dlpd/dlpd.sock)");
 
   try {
     app.parse(argc, argv);
@@ -35,6 +49,8 @@ int main(int argc, char** argv) {
   }
   if (*scan_cmd) return dlp::RunScanCommand(scan);
   if (*check_cmd) return dlp::RunRulesCheck(rules_path, policy_path);
+  if (*status_cmd) return dlp::RunStatusCommand(socket, status_json);
+  if (*reload_cmd) return dlp::RunReloadCommand(socket);
   for (CLI::App* c :
        {incidents_cmds.list, incidents_cmds.show, incidents_cmds.stats, incidents_cmds.exporter}) {
     if (*c) return dlp::RunIncidentsCommand(incidents_cmds, incidents);

@@ -5,9 +5,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "dlpd/common/cidr.h"
 #include "dlpd/common/paths.h"
 #include "dlpd/ctl/text_table.h"
-#include "dlpd/common/cidr.h"
 #include "storage/eve_json.h"
 #include "storage/incident_query.h"
 #include "storage/incident_store.h"

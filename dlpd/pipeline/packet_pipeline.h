@@ -103,8 +103,8 @@ class PacketPipeline {
   // Findings so far by rule id (any thread).
   std::map<std::string, uint64_t> findings_by_rule() const;
 
-  size_t held_packets() const { return held_packets_; }
-  size_t held_bytes() const { return held_bytes_; }
+  size_t held_packets() const { return held_packets_.load(std::memory_order_relaxed); }
+  size_t held_bytes() const { return held_bytes_.load(std::memory_order_relaxed); }
   // Earliest hold deadline, or INT64_MAX when nothing is held.
   int64_t next_deadline() const;
 
@@ -181,8 +181,9 @@ class PacketPipeline {
   std::list<Flow*> lru_;         // most recently used first
   std::list<Flow*> window_lru_;  // flows with a window, most recently fed first
   size_t window_total_ = 0;      // sum of the windows' footprints
-  size_t held_packets_ = 0;
-  size_t held_bytes_ = 0;
+  // Written by the worker, read by status requests.
+  std::atomic<size_t> held_packets_{0};
+  std::atomic<size_t> held_bytes_{0};
   // Flows that started holding, by deadline. The hold timeout is the same
   // for all, so deadlines arrive in order and a FIFO is enough; an entry
   // whose flow has since released (or gone) is skipped when it comes up.

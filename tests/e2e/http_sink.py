@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A real HTTP/1.1 server for the end-to-end tests: stores each request body
 as OUTDIR/<X-Test-Id>.body and the client's address/port in <X-Test-Id>.peer,
-answers 200 with the body length. Keep-alive is on (HTTP/1.1)."""
+answers 200 with the body length. Keep-alive is on (HTTP/1.1). A request
+whose body does not arrive whole leaves what did arrive in <X-Test-Id>.partial,
+and <X-Test-Id>.reset if the connection was reset."""
 import http.server
 import os
 import socket
@@ -11,15 +13,32 @@ import sys
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def handle(self):
+        try:
+            super().handle()
+        except ConnectionResetError:  # a reset before or between requests
+            with open(os.path.join(OUTDIR, "resets.log"), "a") as f:
+                f.write("%s %d\n" % (self.client_address[0], self.client_address[1]))
+
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
-        body = b""
-        while len(body) < n:
-            chunk = self.rfile.read(n - len(body))
-            if not chunk:
-                break
-            body += chunk
         name = os.path.basename(self.headers.get("X-Test-Id", "unnamed"))
+        body = b""
+        try:
+            while len(body) < n:
+                chunk = self.rfile.read1(n - len(body))
+                if not chunk:
+                    break
+                body += chunk
+        except ConnectionResetError:
+            open(os.path.join(OUTDIR, name + ".reset"), "w").close()
+            with open(os.path.join(OUTDIR, "resets.log"), "a") as f:
+                f.write("%s %d\n" % (self.client_address[0], self.client_address[1]))
+        if len(body) < n:
+            with open(os.path.join(OUTDIR, name + ".partial"), "wb") as f:
+                f.write(body)
+            self.close_connection = True
+            return
         with open(os.path.join(OUTDIR, name + ".body"), "wb") as f:
             f.write(body)
         with open(os.path.join(OUTDIR, name + ".peer"), "w") as f:

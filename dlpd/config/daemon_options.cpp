@@ -1,0 +1,88 @@
+#include "dlpd/config/daemon_options.h"
+
+#include "dlpd/common/paths.h"
+#include "dlpd/config/yaml_config.h"
+
+namespace dlp {
+
+void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
+  app.add_flag("-t,--check", o->check,
+               "load config, rules and policy, run their examples, exit 0 or 1");
+  auto* nfq = app.add_option("--nfqueue", o->nfqueue, "NFQUEUE number N, or N-M (one worker each)");
+  auto* div = app.add_option("--divert", o->divert_port, "divert socket port (FreeBSD/OpenBSD)");
+  auto* pin = app.add_option("--pcap-in", o->pcap_in, "read packets from this capture file");
+  auto* pout = app.add_option("--pcap-out", o->pcap_out, "write forwarded packets here");
+  pin->needs(pout);
+  pout->needs(pin);
+  nfq->excludes(div)->excludes(pin);
+  div->excludes(pin);
+  app.add_option("--rules", o->rules_path, "rule file or directory (default: built in)");
+  app.add_option("--policy", o->policy_path, "policy file (default: built in, mask everything)");
+  auto* db = app.add_option("--db", o->db_path,
+                            "incident database (SQLite); none: incidents only counted");
+  app.add_option("--key-file", o->key_path, "fingerprint key (default: DB path + .key)");
+  app.add_option("--retain-days", o->retain_days,
+                 "delete incidents last seen longer ago than this (default 90; 0: keep)")
+      ->check(CLI::Range(0, 36500));
+  app.add_option("--max-db-mb", o->max_db_mb,
+                 "size guard: past it the oldest incidents go (default 1024; 0: none)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 24));
+  app.add_option("--eve-log", o->eve_log,
+                 "also append each stored incident to this EVE JSON-lines file (for a SIEM)")
+      ->needs(db);
+  app.add_option("--syslog", o->syslog,
+                 "also send each stored incident as RFC 5424 syslog: HOST:PORT (UDP) or unix:PATH")
+      ->needs(db);
+  app.add_option("--fail-mode", o->fail_mode, "closed (default) or open")
+      ->check(CLI::IsMember({"closed", "open"}));
+  app.add_option("--hold-ms", o->hold_ms,
+                 "longest hold of a segment that may end inside a value (default 20)")
+      ->check(CLI::Range(0.0, 10000.0));
+  app.add_option("--max-flows", o->max_flows, "flow table size per worker (default 65536)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 26));
+  app.add_option("--max-held-mb", o->max_held_mb,
+                 "memory for held and reordered segments per worker, MiB (default 64)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  app.add_option("--window-kb", o->window_kb,
+                 "bytes per flow direction kept to normalize retransmitted and overlapping "
+                 "copies to the first copy, KiB (default 64; 0: off)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 14));
+  app.add_option("--control-socket", o->control_socket,
+                 std::string("unix socket for dlpctl status/reload (default ") + kRunDir +
+                     "/dlpd.sock; live capture only)");
+  app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  // Every option but the ones that only make sense on a command line.
+  std::vector<std::string> settable;
+  for (const CLI::Option* opt : app.get_options()) {
+    const std::string name = opt->get_single_name();
+    if (name.empty() || name == "help" || name == "version" || name == "check") continue;
+    settable.push_back(name);
+  }
+  app.config_formatter(std::make_shared<YamlConfig>(settable));
+  app.set_config("-c,--config", "", "settings file (YAML: fail_mode: open, ...)");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+}
+
+bool ParseQueueRange(const std::string& s, uint16_t* lo, uint16_t* hi) {
+  try {
+    const size_t dash = s.find('-');
+    size_t used = 0;
+    const unsigned long a = std::stoul(s.substr(0, dash), &used);
+    if (used != (dash == std::string::npos ? s.size() : dash)) return false;
+    unsigned long b = a;
+    if (dash != std::string::npos) {
+      b = std::stoul(s.substr(dash + 1), &used);
+      if (used != s.size() - dash - 1) return false;
+    }
+    if (a > 65535 || b > 65535 || b < a) return false;
+    *lo = static_cast<uint16_t>(a);
+    *hi = static_cast<uint16_t>(b);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace dlp

@@ -1,0 +1,43 @@
+// dlpd's settings: the command line (DESIGN.md) and, with -c FILE, the same
+// settings from a YAML file (dlpd/config/yaml_config.h). The command line
+// wins over the file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <string>
+
+namespace dlp {
+
+struct DaemonOptions {
+  std::string config_path;
+  bool check = false;
+  // capture
+  std::string nfqueue;  // "N" or "N-M"
+  uint16_t divert_port = 0;
+  std::string pcap_in, pcap_out;
+  // what decides
+  std::string rules_path, policy_path;  // empty: built in
+  // incidents
+  std::string db_path, key_path, eve_log, syslog;
+  int retain_days = 90;
+  size_t max_db_mb = 1024;
+  size_t incident_queue = 65536;
+  // packet path
+  std::string fail_mode = "closed";
+  double hold_ms = 20;
+  size_t max_flows = 65536;
+  size_t max_held_mb = 64;
+  size_t window_kb = 64;
+  // operation
+  std::string control_socket;  // empty: the default path (live capture only)
+  std::string log_level = "info";
+};
+
+// Adds every option (and -c/--config) to `app`, bound to `o`.
+void AddDaemonOptions(CLI::App& app, DaemonOptions* o);
+
+// "N" or "N-M" (0-65535, N <= M).
+bool ParseQueueRange(const std::string& s, uint16_t* lo, uint16_t* hi);
+
+}  // namespace dlp

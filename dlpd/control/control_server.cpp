@@ -1,0 +1,144 @@
+#include "dlpd/control/control_server.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace dlp {
+namespace {
+
+constexpr size_t kMaxCommand = 256;
+
+bool FillAddress(const std::string& path, sockaddr_un* sa) {
+  if (path.empty() || path.size() >= sizeof sa->sun_path) return false;
+  sa->sun_family = AF_UNIX;
+  std::memcpy(sa->sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+bool WriteAll(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    const ssize_t n = send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ControlServer>> ControlServer::Start(const std::string& path,
+                                                            Handler handler) {
+  sockaddr_un sa{};
+  if (!FillAddress(path, &sa)) return Error{"control socket path too long: " + path};
+  std::error_code ec;
+  const auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  // A file already there: a running dlpd answers on it; a dead one's is stale.
+  if (std::filesystem::exists(path, ec)) {
+    const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool live =
+        probe >= 0 && connect(probe, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    if (probe >= 0) close(probe);
+    if (live) return Error{"control socket " + path + " is in use by another dlpd"};
+    unlink(path.c_str());
+  }
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error{std::string("control socket: ") + std::strerror(errno)};
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd, 8) != 0) {
+    const std::string err = std::strerror(errno);
+    close(fd);
+    return Error{"control socket " + path + ": " + err};
+  }
+  chmod(path.c_str(), 0660);
+  return std::unique_ptr<ControlServer>(new ControlServer(path, fd, std::move(handler)));
+}
+
+ControlServer::ControlServer(std::string path, int fd, Handler handler)
+    : path_(std::move(path)), fd_(fd), handler_(std::move(handler)), thread_([this] { Serve(); }) {}
+
+ControlServer::~ControlServer() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  close(fd_);
+  unlink(path_.c_str());
+}
+
+void ControlServer::Serve() {
+  while (!stop_.load()) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    const int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) continue;
+    Answer(client);
+    close(client);
+  }
+}
+
+void ControlServer::Answer(int client) {
+  // One line, at most kMaxCommand bytes, within 2 seconds.
+  const timeval tv{2, 0};
+  setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::string line;
+  char buf[kMaxCommand];
+  while (line.size() < kMaxCommand && line.find('\n') == std::string::npos) {
+    const ssize_t n = recv(client, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  const size_t nl = line.find('\n');
+  if (nl == std::string::npos) {
+    WriteAll(client, "{\"ok\":false,\"error\":\"send one command line\"}\n");
+    return;
+  }
+  line.resize(nl);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  WriteAll(client, handler_(line) + "\n");
+}
+
+Result<std::string> ControlRequest(const std::string& path, const std::string& command,
+                                   int timeout_ms) {
+  sockaddr_un sa{};
+  if (!FillAddress(path, &sa)) return Error{"control socket path too long: " + path};
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error{std::string("socket: ") + std::strerror(errno)};
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    const std::string err = std::strerror(errno);
+    close(fd);
+    return Error{"cannot reach dlpd at " + path + ": " + err +
+                 " (is it running? --socket or DLPD_SOCKET picks another socket)"};
+  }
+  const timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string answer;
+  if (!WriteAll(fd, command + "\n")) {
+    close(fd);
+    return Error{"cannot send to dlpd at " + path};
+  }
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      close(fd);
+      return Error{"no answer from dlpd at " + path + ": " + std::strerror(errno)};
+    }
+    if (n == 0) break;
+    answer.append(buf, static_cast<size_t>(n));
+    if (answer.size() > (16U << 20)) break;
+  }
+  close(fd);
+  return answer;
+}
+
+}  // namespace dlp

@@ -1,0 +1,326 @@
+#include "dlpd/daemon/daemon.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "dlpd/capture/divert_capture.h"
+#ifdef __linux__
+#include "dlpd/capture/nfqueue_capture.h"
+#endif
+#include "dlpd/capture/pcap_capture.h"
+#include "dlpd/common/paths.h"
+#include "dlpd/common/version.h"
+#include "policy/policy_error.h"
+#include "rules/rule_error.h"
+#include "storage/eve_json.h"
+#include "storage/syslog_sink.h"
+
+namespace dlp {
+namespace {
+
+sigset_t ControlSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+std::string EngineLine(const Engine& e) {
+  return "ruleset " + e.rules->rule_set().version + " (" +
+         std::to_string(e.rules->rule_set().rules.size()) + " rules), policy " + e.policy->version +
+         " (" + std::to_string(e.policy->statements.size()) + " statements)";
+}
+
+}  // namespace
+
+Daemon::Daemon(const DaemonOptions& o) : options_(o) {
+  engine_ = LoadEngine(o.rules_path, o.policy_path);  // throws RuleError/PolicyError
+  pipeline_config_.fail_mode = o.fail_mode == "open" ? FailMode::kOpen : FailMode::kClosed;
+  pipeline_config_.hold_timeout_us = static_cast<int64_t>(o.hold_ms * 1000);
+  pipeline_config_.max_flows = o.max_flows;
+  pipeline_config_.max_held_bytes = o.max_held_mb << 20;
+  pipeline_config_.window_bytes = o.window_kb << 10;
+  if (!o.db_path.empty()) {
+    WriterOptions wo;
+    wo.capacity = o.incident_queue;
+    wo.wait_when_full = !o.pcap_in.empty();
+    wo.retention.retain_days = o.retain_days;
+    wo.retention.max_bytes = static_cast<uint64_t>(o.max_db_mb) << 20;
+    std::vector<std::unique_ptr<IncidentSink>> sinks;
+    if (!o.eve_log.empty()) {
+      auto opened = EveLog::Open(o.eve_log);
+      if (!opened) throw std::runtime_error(opened.error().message);
+      sinks.push_back(std::move(opened).value());
+    }
+    if (!o.syslog.empty()) {
+      auto opened = SyslogSink::Open(o.syslog);
+      if (!opened) throw std::runtime_error(opened.error().message);
+      sinks.push_back(std::move(opened).value());
+    }
+    auto store = std::make_unique<IncidentStore>(o.db_path);
+    fingerprinter_ = std::make_unique<Fingerprinter>(
+        Fingerprinter::FromKeyFile(o.key_path.empty() ? o.db_path + ".key" : o.key_path));
+    writer_ = std::make_unique<IncidentWriter>(std::move(store), wo, std::move(sinks));
+  }
+  OpenWorkers();
+  // The control socket, for live captures: replaying a file needs none.
+  if (o.pcap_in.empty()) {
+    const std::string path = o.control_socket.empty() ? DefaultControlSocket() : o.control_socket;
+    auto server =
+        ControlServer::Start(path, [this](const std::string& c) { return HandleControl(c); });
+    if (server) {
+      control_ = std::move(server).value();
+    } else if (o.control_socket.empty()) {
+      spdlog::warn("{}; dlpctl status/reload unavailable (SIGHUP still reloads)",
+                   server.error().message);
+    } else {
+      throw std::runtime_error(server.error().message);
+    }
+  }
+}
+
+Daemon::~Daemon() = default;
+
+void Daemon::OpenWorkers() {
+  auto make_pipeline = [&]() {
+    auto ctx = ScanContext::Create(engine_.rules);
+    if (!ctx) throw std::runtime_error(ctx.error().message);
+    auto p = std::make_unique<PacketPipeline>(std::move(ctx).value(), pipeline_config_,
+                                              writer_.get(), fingerprinter_.get());
+    p->Reload(nullptr, engine_.policy);
+    return p;
+  };
+  if (!options_.nfqueue.empty()) {
+#ifndef __linux__
+    throw std::runtime_error("NFQUEUE exists only on Linux; use --divert PORT");
+#else
+    uint16_t lo, hi;
+    if (!ParseQueueRange(options_.nfqueue, &lo, &hi)) {
+      throw std::runtime_error("--nfqueue takes N or N-M (0-65535), not '" + options_.nfqueue +
+                               "'");
+    }
+    for (uint32_t q = lo; q <= hi; ++q) {
+      Worker w{"nfqueue " + std::to_string(q), make_pipeline(), nullptr};
+      auto cap = std::make_unique<NfqueueCapture>(static_cast<uint16_t>(q), w.pipeline.get());
+      if (Status st = cap->Open(); !st) throw std::runtime_error(st.error().message);
+      w.capture = std::move(cap);
+      workers_.push_back(std::move(w));
+    }
+#endif
+  } else if (options_.divert_port != 0) {
+    Worker w{"divert " + std::to_string(options_.divert_port), make_pipeline(), nullptr};
+    auto cap = std::make_unique<DivertCapture>(options_.divert_port, w.pipeline.get());
+    if (Status st = cap->Open(); !st) throw std::runtime_error(st.error().message);
+    w.capture = std::move(cap);
+    workers_.push_back(std::move(w));
+  } else if (!options_.pcap_in.empty()) {
+    Worker w{"pcap " + options_.pcap_in, make_pipeline(), nullptr};
+    w.capture =
+        std::make_unique<PcapCapture>(options_.pcap_in, options_.pcap_out, w.pipeline.get());
+    workers_.push_back(std::move(w));
+  } else {
+    throw std::runtime_error(
+        "choose a capture: --nfqueue N, --divert PORT or --pcap-in/--pcap-out");
+  }
+}
+
+Result<std::string> Daemon::Reload() {
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  Engine next;
+  try {
+    next = LoadEngine(options_.rules_path, options_.policy_path);
+  } catch (const RuleError& e) {
+    ++reload_failures_;
+    last_reload_ = std::string("rejected: ") + e.what();
+    return Error{std::string(e.what()) + "; still running " + EngineLine(engine_)};
+  } catch (const PolicyError& e) {
+    ++reload_failures_;
+    last_reload_ = std::string("rejected: ") + e.what();
+    return Error{std::string(e.what()) + "; still running " + EngineLine(engine_)};
+  }
+  const EngineCheck check = CheckEngine(next);
+  if (!check.failures.empty()) {
+    ++reload_failures_;
+    last_reload_ = "rejected: " + check.failures.front();
+    return Error{check.failures.front() + " (" + std::to_string(check.failures.size()) +
+                 " example(s) failed); still running " + EngineLine(engine_)};
+  }
+  // Scratch space for each worker is allocated here, not on the packet path.
+  std::vector<std::unique_ptr<ScanContext>> contexts;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    auto ctx = ScanContext::Create(next.rules);
+    if (!ctx) {
+      ++reload_failures_;
+      return Error{ctx.error().message + "; still running " + EngineLine(engine_)};
+    }
+    contexts.push_back(std::move(ctx).value());
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i].pipeline->Reload(std::move(contexts[i]), next.policy);
+  }
+  engine_ = next;
+  ++reloads_;
+  last_reload_ = "ok: " + EngineLine(engine_);
+  return "reloaded: " + EngineLine(engine_);
+}
+
+std::string Daemon::HandleControl(const std::string& command) {
+  if (command == "status") return StatusJson();
+  if (command == "reload") {
+    auto r = Reload();
+    if (r) spdlog::info("reload (dlpctl): {}", r.value());
+    if (!r) spdlog::error("reload (dlpctl) rejected: {}", r.error().message);
+    nlohmann::json j = {{"ok", r.ok()},
+                        {r.ok() ? "message" : "error", r.ok() ? r.value() : r.error().message}};
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return nlohmann::json({{"ok", false}, {"error", "unknown command (status, reload)"}}).dump();
+}
+
+std::string Daemon::StatusJson() const {
+  nlohmann::json j;
+  j["ok"] = true;
+  j["version"] = kVersion;
+  j["pid"] = static_cast<int64_t>(getpid());
+  j["uptime_s"] =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count();
+  {
+    std::lock_guard<std::mutex> lock(engine_mu_);
+    j["ruleset"] = engine_.rules->rule_set().version;
+    j["rules"] = engine_.rules->rule_set().rules.size();
+    j["policy"] = engine_.policy->version;
+    j["policy_source"] = engine_.policy->source;
+    j["policy_statements"] = engine_.policy->statements.size();
+    j["reloads"] = reloads_;
+    j["reload_failures"] = reload_failures_;
+    j["last_reload"] = last_reload_;
+  }
+  j["fail_mode"] = options_.fail_mode;
+  nlohmann::json totals = nlohmann::json::object();
+  std::map<std::string, uint64_t> by_rule;
+  nlohmann::json workers = nlohmann::json::array();
+  auto add = [&](const char* k, uint64_t v) { totals[k] = totals.value(k, uint64_t{0}) + v; };
+  for (const auto& w : workers_) {
+    const PipelineCounters& c = w.pipeline->counters();
+    workers.push_back({{"name", w.name}, {"packets", c.packets.load()}, {"flows", c.flows.load()}});
+    add("packets", c.packets.load());
+    add("bytes", c.bytes.load());
+    add("inspected", c.inspected.load());
+    add("findings", c.findings.load());
+    add("masked_packets", c.masked_packets.load());
+    add("findings_alerted", c.findings_alerted.load());
+    add("findings_passed", c.findings_passed.load());
+    add("flows_blocked", c.flows_blocked.load());
+    add("blocked_packets", c.blocked_packets.load());
+    add("resets_sent", c.resets_sent.load());
+    add("passed_uninspected", c.passed_uninspected.load());
+    add("dropped_uninspected", c.dropped_uninspected.load());
+    add("decode_errors", c.decode_errors.load());
+    add("held_packets", w.pipeline->held_packets());
+    add("held_bytes", w.pipeline->held_bytes());
+    add("held_total", c.held.load());
+    add("hold_timeouts", c.hold_timeouts.load());
+    add("partial", c.partial.load());
+    add("flows", c.flows.load());
+    add("flows_evicted", c.flows_evicted.load());
+    add("retransmissions", c.retransmissions.load());
+    add("overlaps_normalized", c.overlaps_normalized.load());
+    add("incidents_dropped", c.incidents_dropped.load());
+    const CaptureCounters& cc = w.capture->capture_counters();
+    add("recv_errors", cc.recv_errors.load());
+    add("send_errors", cc.send_errors.load());
+    for (const auto& [rule, n] : w.pipeline->findings_by_rule()) by_rule[rule] += n;
+  }
+  j["workers"] = workers;
+  j["counters"] = totals;
+  j["findings_by_rule"] = by_rule;
+  if (writer_) {
+    j["incidents"] = {{"written", writer_->written()}, {"coalesced", writer_->coalesced()},
+                      {"dropped", writer_->dropped()}, {"backlog", writer_->backlog()},
+                      {"pruned", writer_->pruned()},   {"write_errors", writer_->write_errors()}};
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+int Daemon::Run() {
+  spdlog::info("dlpd {} started: {} worker(s), {}, fail mode {}, db {}{}", kVersion,
+               workers_.size(), EngineLine(engine_), options_.fail_mode,
+               options_.db_path.empty() ? "none" : options_.db_path,
+               control_ ? ", control " + control_->path() : "");
+  std::atomic<int> failed{0};
+  std::atomic<size_t> running{workers_.size()};
+  std::vector<std::thread> threads;
+  for (auto& w : workers_) {
+    threads.emplace_back([this, &w, &failed, &running] {
+      Status st = w.capture->Run(stop_);
+      if (!st) {
+        spdlog::critical("{}: {}", w.name, st.error().message);
+        failed.fetch_add(1);
+      }
+      running.fetch_sub(1);
+    });
+  }
+  // The signals are blocked in every thread (main blocks them before any
+  // thread starts) and taken here, so no handler runs in the packet path.
+  const sigset_t signals = ControlSignals();
+  while (running.load() > 0) {
+    const struct timespec tick { 0, 100 * 1000 * 1000 };
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("{}: finishing in-flight packets, flushing incidents", strsignal(sig));
+      stop_.store(true);
+    } else if (sig == SIGHUP) {
+      auto r = Reload();
+      if (r) spdlog::info("SIGHUP: {}", r.value());
+      if (!r) spdlog::error("SIGHUP: reload rejected: {}", r.error().message);
+      if (writer_) {
+        if (Status st = writer_->ReopenSinks(); !st)
+          spdlog::error("SIGHUP: {}", st.error().message);
+      }
+    }
+  }
+  for (auto& t : threads) t.join();
+  control_.reset();
+  if (writer_) writer_->Stop();
+  LogTotals();
+  return failed.load() == 0 ? 0 : 1;
+}
+
+void Daemon::LogTotals() const {
+  for (const auto& w : workers_) {
+    const PipelineCounters& c = w.pipeline->counters();
+    spdlog::info(
+        "{}: packets={} bytes={} inspected={} masked_packets={} findings={} alerted={} "
+        "passed={} flows_blocked={} blocked_packets={} resets_sent={} reset_errors={} held={} "
+        "hold_timeouts={} hold_overflows={} partial={} retransmissions={} out_of_order={} "
+        "gaps_skipped={} flows_evicted={} overlaps_normalized={} overlaps_unchecked={} "
+        "windows_freed={} reloads={} passed_uninspected={} dropped_uninspected={} "
+        "decode_errors={} incidents_dropped={}",
+        w.name, c.packets.load(), c.bytes.load(), c.inspected.load(), c.masked_packets.load(),
+        c.findings.load(), c.findings_alerted.load(), c.findings_passed.load(),
+        c.flows_blocked.load(), c.blocked_packets.load(), c.resets_sent.load(),
+        c.reset_errors.load(), c.held.load(), c.hold_timeouts.load(), c.hold_overflows.load(),
+        c.partial.load(), c.retransmissions.load(), c.out_of_order.load(), c.gaps_skipped.load(),
+        c.flows_evicted.load(), c.overlaps_normalized.load(), c.overlaps_unchecked.load(),
+        c.windows_freed.load(), c.reloads.load(), c.passed_uninspected.load(),
+        c.dropped_uninspected.load(), c.decode_errors.load(), c.incidents_dropped.load());
+    const CaptureCounters& cc = w.capture->capture_counters();
+    spdlog::info("{}: recv_errors={} send_errors={}", w.name, cc.recv_errors.load(),
+                 cc.send_errors.load());
+  }
+  if (writer_) {
+    spdlog::info("incidents: written={} coalesced={} dropped={} pruned={} write_errors={}",
+                 writer_->written(), writer_->coalesced(), writer_->dropped(), writer_->pruned(),
+                 writer_->write_errors());
+  }
+}
+
+}  // namespace dlp

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# dlpd -c FILE and --check: the shipped sample passes; a bad settings file,
+# rule file or policy gets a clear message (file, line, what) and exit 1.
+# Usage: dlpd_config_test.sh BUILD_DIR SOURCE_DIR
+set -uo pipefail
+BUILD=$(cd "$1" && pwd)
+SRC=$(cd "$2" && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+pass=0
+fail=0
+# expect NAME EXIT PATTERN -- ARGS...: runs dlpd ARGS, checks the exit code and stderr+stdout.
+expect() {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local rc=0
+  "$BUILD/dlpd" "$@" > "$WORK/out" 2>&1 || rc=$?
+  if [ "$rc" = "$want" ] && grep -q -- "$pattern" "$WORK/out"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL: $name: exit $rc (want $want): $(cat "$WORK/out")" >&2
+  fi
+}
+
+expect sample 0 'configuration ok (.*dlpd.conf.sample)' -- -c "$SRC/packaging/dlpd.conf.sample" --check
+printf 'fail_mode: open\nmax_flow: 10\n' > "$WORK/a.conf"
+expect unknown-key 1 "config line 2: unknown setting 'max_flow'" -- -c "$WORK/a.conf" --check
+printf 'fail_mode: [open\n' > "$WORK/b.conf"
+expect bad-yaml 1 'config line [0-9]*: YAML syntax error' -- -c "$WORK/b.conf" --check
+printf 'fail_mode:\n  nested: 1\n' > "$WORK/c.conf"
+expect nested 1 "config line 1: 'fail_mode' takes one value" -- -c "$WORK/c.conf" --check
+printf 'fail_mode: sometimes\n' > "$WORK/d.conf"
+expect bad-value 1 'fail-mode: sometimes not in {closed,open}' -- -c "$WORK/d.conf" --check
+expect missing 1 'was not readable' -- -c "$WORK/none.conf" --check
+printf 'nfqueue: "5-2"\n' > "$WORK/e.conf"
+expect bad-queue 1 "takes N or N-M" -- -c "$WORK/e.conf" --check
+
+printf 'statements:\n  - {name: x, when: {rule: pan, dst: 10.0.0.0/8}, action: pass}\n' > "$WORK/ok.yaml"
+expect policy-ok 0 '1 policy statements' -- --check --policy "$WORK/ok.yaml"
+printf 'statements:\n  - {name: x, when: {rule: card}, action: pass}\n' > "$WORK/p1.yaml"
+expect policy-rule 1 "p1.yaml:2: statement 'x': no rule 'card' in the rule set" -- --check --policy "$WORK/p1.yaml"
+printf 'statements:\n  - {name: x, when: {rule: pan}, action: alert}\nexamples:\n  - {rule: pan, expect: mask}\n' > "$WORK/p2.yaml"
+expect policy-example 1 "p2.yaml:4: example: rule pan gave alert, expected mask" -- --check --policy "$WORK/p2.yaml"
+printf 'rules:\n  - id: r\n    patterns: ["(x"]\n' > "$WORK/r.yaml"
+expect rules-bad 1 "r.yaml:3: rule 'r'" -- --check --rules "$WORK/r.yaml"
+# The policy is checked against the rules it runs with.
+printf 'rules:\n  - id: emp\n    patterns: ["EMP[0-9]{6}"]\n' > "$WORK/emp.yaml"
+expect policy-vs-rules 1 "no rule 'pan' in the rule set (rules: emp)" -- --check --rules "$WORK/emp.yaml" --policy "$WORK/ok.yaml"
+# Not checking: a capture is required, and a bad config is a usage error (2).
+expect no-capture 1 'choose a capture' --
+expect usage 2 'unknown setting' -- -c "$WORK/a.conf"
+
+echo "dlpd config: $pass passed, $fail failed"
+[ "$fail" = 0 ]
