@@ -12,9 +12,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # chosen libraries
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev
-  libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libpcap-dev libbenchmark-dev
+  libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libpcap-dev libbenchmark-dev libcap-dev
   # test, demo and end-to-end tooling
-  sqlite3 iproute2 iptables curl python3 python3-scapy tcpdump kmod procps
+  sqlite3 iproute2 iptables curl python3 python3-scapy tcpdump kmod procps systemd dpkg-dev adduser
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -114,19 +114,37 @@ Result<std::unique_ptr<IncidentReader>> IncidentReader::Open(const std::string& 
     return Error{"no incident database at " + path + " (dlpd --db " + path +
                  " creates it; --db or DLPD_DB chooses another)"};
   }
+  // Read-only. A WAL database needs its -shm file; a reader that may read
+  // the database but not create files beside it (the security team's
+  // group) finds it missing once every connection has closed. Then nothing
+  // is writing, and the file is read as immutable.
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) !=
-      SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Error{"incident database " + path + ": " + msg};
-  }
-  sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<IncidentReader> reader(new IncidentReader(db));
   int64_t version = -1;
-  Status st = Run(db, "PRAGMA user_version", {},
-                  [&](sqlite3_stmt* s) { version = sqlite3_column_int64(s, 0); });
-  if (!st) return Error{"incident database " + path + ": " + st.error().message};
+  std::string error;
+  for (const bool immutable : {false, true}) {
+    const std::string name = immutable ? "file:" + path + "?mode=ro&immutable=1" : path;
+    if (sqlite3_open_v2(name.c_str(), &db,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI,
+                        nullptr) != SQLITE_OK) {
+      error = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      db = nullptr;
+      continue;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    int persist = 1;  // and leave the -wal/-shm files for the next reader
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    Status st = Run(db, "PRAGMA user_version", {},
+                    [&](sqlite3_stmt* s) { version = sqlite3_column_int64(s, 0); });
+    if (st) break;
+    error = st.error().message;
+    const int code = sqlite3_extended_errcode(db);
+    sqlite3_close(db);
+    db = nullptr;
+    if ((code & 0xff) != SQLITE_READONLY && (code & 0xff) != SQLITE_CANTOPEN) break;
+  }
+  if (db == nullptr) return Error{"incident database " + path + ": " + error};
+  std::unique_ptr<IncidentReader> reader(new IncidentReader(db));
   if (version != CurrentSchemaVersion()) {
     return Error{"incident database " + path + " has schema version " + std::to_string(version) +
                  "; this dlpctl reads version " + std::to_string(CurrentSchemaVersion()) +

@@ -1,6 +1,8 @@
 #include "storage/incident_store.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -93,10 +95,26 @@ int CurrentSchemaVersion() {
   return static_cast<int>(SchemaMigrations().size());
 }
 
-IncidentStore::IncidentStore(const std::string& path) {
-  // Owner-only from the first byte: create the file ourselves, not via SQLite's umask.
+IncidentStore::IncidentStore(const std::string& path, const std::string& group) {
+  // Owner-only from the first byte: create the file ourselves, not via
+  // SQLite's umask. SQLite gives its -wal and -shm files the same owner and
+  // mode, so a group that may read the database can read those too.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("incident database " + path + ": cannot open or create");
+  if (!group.empty()) {
+    struct group gr {};
+    struct group* found = nullptr;
+    std::vector<char> buf(16384);
+    if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+      ::close(fd);
+      throw std::runtime_error("incident database " + path + ": no group '" + group + "'");
+    }
+    if (fchown(fd, static_cast<uid_t>(-1), gr.gr_gid) != 0 || fchmod(fd, 0640) != 0) {
+      ::close(fd);
+      throw std::runtime_error("incident database " + path + ": cannot give it to group '" + group +
+                               "'");
+    }
+  }
   ::close(fd);
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK) {
@@ -110,6 +128,11 @@ IncidentStore::IncidentStore(const std::string& path) {
     sqlite3_free(err);
     Fail(db_, path, msg);
   }
+  // Keep the -wal and -shm files when dlpd closes the database: a reader
+  // with read access only (the security team's group) cannot create them.
+  // (Set once the file is open: SQLite opens it lazily.)
+  int persist = 1;
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   Migrate(path);
   if (sqlite3_prepare_v2(db_, kUpsert, -1, &upsert_, nullptr) != SQLITE_OK) {
     Fail(db_, path, sqlite3_errmsg(db_));

@@ -32,7 +32,9 @@ struct PruneReport {
 
 class IncidentStore {
  public:
-  explicit IncidentStore(const std::string& path);
+  // `group`: when set, the file is created group-readable (0640) for that
+  // group, e.g. the security team's; otherwise owner-only (0600).
+  explicit IncidentStore(const std::string& path, const std::string& group = "");
   ~IncidentStore();
   IncidentStore(const IncidentStore&) = delete;
   IncidentStore& operator=(const IncidentStore&) = delete;

@@ -50,6 +50,11 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_option("--control-socket", o->control_socket,
                  std::string("unix socket for dlpctl status/reload (default ") + kRunDir +
                      "/dlpd.sock; live capture only)");
+  app.add_option("--user", o->user,
+                 "after opening the capture, run as this user (keeping only CAP_NET_ADMIN)");
+  app.add_option("--db-group", o->db_group,
+                 "create the incident database readable by this group (mode 0640)")
+      ->needs(db);
   app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 

@@ -31,6 +31,8 @@ struct DaemonOptions {
   size_t window_kb = 64;
   // operation
   std::string control_socket;  // empty: the default path (live capture only)
+  std::string user;            // become this user after opening the capture
+  std::string db_group;        // the database readable by this group
   std::string log_level = "info";
 };
 

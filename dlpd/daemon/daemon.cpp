@@ -2,8 +2,10 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
@@ -15,6 +17,7 @@
 #include "dlpd/capture/pcap_capture.h"
 #include "dlpd/common/paths.h"
 #include "dlpd/common/version.h"
+#include "dlpd/daemon/privileges.h"
 #include "policy/policy_error.h"
 #include "rules/rule_error.h"
 #include "storage/eve_json.h"
@@ -47,6 +50,25 @@ Daemon::Daemon(const DaemonOptions& o) : options_(o) {
   pipeline_config_.max_flows = o.max_flows;
   pipeline_config_.max_held_bytes = o.max_held_mb << 20;
   pipeline_config_.window_bytes = o.window_kb << 10;
+  // Root is needed for the capture sockets only: open them, then drop.
+  OpenWorkers();
+  const std::string socket_path =
+      o.control_socket.empty() ? DefaultControlSocket() : o.control_socket;
+  if (!o.user.empty()) {
+    auto ids = LookUpUser(o.user);
+    if (!ids) throw std::runtime_error(ids.error().message);
+    for (const std::string& file : {o.db_path, o.pcap_in.empty() ? socket_path : std::string()}) {
+      if (file.empty()) continue;
+      const std::string dir = std::filesystem::path(file).parent_path().string();
+      if (Status st = PrepareDirectory(dir, ids.value(), 0750); !st) {
+        throw std::runtime_error(st.error().message);
+      }
+    }
+    if (Status st = DropPrivileges(ids.value()); !st) throw std::runtime_error(st.error().message);
+    spdlog::info("running as {} (uid {}), keeping CAP_NET_ADMIN only", ids->name, ids->uid);
+  } else if (geteuid() != 0 && o.pcap_in.empty()) {
+    if (Status st = TrimCapabilities(); !st) spdlog::warn("{}", st.error().message);
+  }
   if (!o.db_path.empty()) {
     WriterOptions wo;
     wo.capacity = o.incident_queue;
@@ -64,17 +86,16 @@ Daemon::Daemon(const DaemonOptions& o) : options_(o) {
       if (!opened) throw std::runtime_error(opened.error().message);
       sinks.push_back(std::move(opened).value());
     }
-    auto store = std::make_unique<IncidentStore>(o.db_path);
+    auto store = std::make_unique<IncidentStore>(o.db_path, o.db_group);
     fingerprinter_ = std::make_unique<Fingerprinter>(
         Fingerprinter::FromKeyFile(o.key_path.empty() ? o.db_path + ".key" : o.key_path));
     writer_ = std::make_unique<IncidentWriter>(std::move(store), wo, std::move(sinks));
   }
-  OpenWorkers();
+  for (auto& w : workers_) w.pipeline->SetIncidentOutput(writer_.get(), fingerprinter_.get());
   // The control socket, for live captures: replaying a file needs none.
   if (o.pcap_in.empty()) {
-    const std::string path = o.control_socket.empty() ? DefaultControlSocket() : o.control_socket;
-    auto server =
-        ControlServer::Start(path, [this](const std::string& c) { return HandleControl(c); });
+    auto server = ControlServer::Start(socket_path,
+                                       [this](const std::string& c) { return HandleControl(c); });
     if (server) {
       control_ = std::move(server).value();
     } else if (o.control_socket.empty()) {
@@ -84,6 +105,14 @@ Daemon::Daemon(const DaemonOptions& o) : options_(o) {
       throw std::runtime_error(server.error().message);
     }
   }
+  // OpenBSD: from here on, only these paths exist for dlpd.
+  std::vector<std::string> write_dirs;
+  for (const std::string& f : {o.db_path, o.eve_log, socket_path}) {
+    if (!f.empty()) write_dirs.push_back(std::filesystem::path(f).parent_path().string());
+  }
+  if (Status st = RestrictFilesystem({o.rules_path, o.policy_path}, write_dirs); !st) {
+    throw std::runtime_error(st.error().message);
+  }
 }
 
 Daemon::~Daemon() = default;
@@ -92,8 +121,8 @@ void Daemon::OpenWorkers() {
   auto make_pipeline = [&]() {
     auto ctx = ScanContext::Create(engine_.rules);
     if (!ctx) throw std::runtime_error(ctx.error().message);
-    auto p = std::make_unique<PacketPipeline>(std::move(ctx).value(), pipeline_config_,
-                                              writer_.get(), fingerprinter_.get());
+    auto p = std::make_unique<PacketPipeline>(std::move(ctx).value(), pipeline_config_, nullptr,
+                                              nullptr);
     p->Reload(nullptr, engine_.policy);
     return p;
   };

@@ -773,6 +773,12 @@ void PacketPipeline::ApplyPending() {
   counters_.reloads.fetch_add(1, std::memory_order_relaxed);
 }
 
+void PacketPipeline::SetIncidentOutput(IncidentWriter* writer, const Fingerprinter* fingerprinter) {
+  writer_ = writer;
+  fingerprinter_ = fingerprinter;
+  ctx_->set_fingerprinter(fingerprinter_);
+}
+
 std::map<std::string, uint64_t> PacketPipeline::findings_by_rule() const {
   std::lock_guard<std::mutex> lock(by_rule_mu_);
   return findings_by_rule_;

@@ -100,6 +100,8 @@ class PacketPipeline {
   // the current rules) and policy (null: mask everything), taken by the
   // worker before its next packet. Flows under way keep their rules.
   void Reload(std::unique_ptr<ScanContext> ctx, std::shared_ptr<const Policy> policy);
+  // Where incidents go (both may be null); before the first packet only.
+  void SetIncidentOutput(IncidentWriter* writer, const Fingerprinter* fingerprinter);
   // Findings so far by rule id (any thread).
   std::map<std::string, uint64_t> findings_by_rule() const;
 

@@ -23,7 +23,10 @@ expect() {
   fi
 }
 
-expect sample 0 'configuration ok (.*dlpd.conf.sample)' -- -c "$SRC/packaging/dlpd.conf.sample" --check
+# The settings file the packages install, pointed at this tree's rules and policy.
+sed -e "s|^rules: .*|rules: $SRC/rules/default|" -e "s|^policy: .*|policy: $SRC/policy/default/policy.yaml|" \
+  "$BUILD/dlpd.conf" > "$WORK/dlpd.conf"
+expect installed-conf 0 'configuration ok (.*dlpd.conf): 2 rules' -- -c "$WORK/dlpd.conf" --check
 printf 'fail_mode: open\nmax_flow: 10\n' > "$WORK/a.conf"
 expect unknown-key 1 "config line 2: unknown setting 'max_flow'" -- -c "$WORK/a.conf" --check
 printf 'fail_mode: [open\n' > "$WORK/b.conf"
