@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdint>
 
+#include "rules/value_text.h"
+
 namespace dlp {
 namespace {
 
@@ -13,12 +15,28 @@ constexpr size_t kMaxPanDigits = 19;
 template <size_t N>
 size_t CollectDigits(std::string_view value, std::array<char, N>& out) {
   size_t n = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') continue;
-    if (n == N) return SIZE_MAX;
-    out[n++] = c;
-  }
+  ForEachValueToken(value, [&](std::string_view t, bool digit) {
+    if (!digit) return;
+    if (n == N || n == SIZE_MAX) {
+      n = SIZE_MAX;
+      return;
+    }
+    out[n++] = t[0];
+  });
   return n;
+}
+
+// True if every separator in `value` is the same ("4111 1111-1111 1111" is
+// not a card); an escape like %20 counts as one separator.
+bool OneKindOfSeparator(std::string_view value) {
+  std::string_view sep;
+  bool ok = true;
+  ForEachValueToken(value, [&](std::string_view t, bool digit) {
+    if (digit) return;
+    if (sep.empty()) sep = t;
+    if (t != sep) ok = false;
+  });
+  return ok;
 }
 
 uint32_t PrefixValue(std::string_view digits, size_t len) {
@@ -99,13 +117,7 @@ Validation ValidatePan(std::string_view value) {
   size_t n = CollectDigits(value, d);
   if (n == SIZE_MAX || n < 13) return {};
   std::string_view digits(d.data(), n);
-  // A separator may only be one kind: "4111 1111-1111 1111" is not a card.
-  char sep = 0;
-  for (char c : value) {
-    if (c >= '0' && c <= '9') continue;
-    if (sep == 0) sep = c;
-    if (c != sep) return {};
-  }
+  if (!OneKindOfSeparator(value)) return {};
   const char* brand = CardBrand(digits);
   if (brand == nullptr || !LuhnValid(digits)) return {};
   return {true, brand};
@@ -115,12 +127,7 @@ Validation ValidateUsSsn(std::string_view value) {
   std::array<char, 9> d{};
   size_t n = CollectDigits(value, d);
   if (n != 9) return {};
-  char sep = 0;
-  for (char c : value) {
-    if (c >= '0' && c <= '9') continue;
-    if (sep == 0) sep = c;
-    if (c != sep) return {};
-  }
+  if (!OneKindOfSeparator(value)) return {};
   std::string_view digits(d.data(), n);
   uint32_t area = PrefixValue(digits, 3);
   uint32_t group = PrefixValue(digits.substr(3), 2);

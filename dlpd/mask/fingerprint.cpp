@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "dlpd/common/hex.h"
+#include "rules/value_text.h"
 
 namespace dlp {
 namespace {
@@ -59,9 +60,9 @@ Fingerprinter Fingerprinter::FromKeyFile(const std::string& path) {
 
 std::string Fingerprinter::Of(std::string_view value) const {
   std::string digits;
-  for (char c : value) {
-    if (c >= '0' && c <= '9') digits += c;
-  }
+  ForEachValueToken(value, [&](std::string_view t, bool digit) {
+    if (digit) digits += t[0];
+  });
   if (digits.empty()) digits = value;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "rules/compiled_ruleset.h"
+#include "rules/value_text.h"
 
 namespace dlp {
 namespace {
@@ -17,19 +18,26 @@ void MaskValue(MaskStyle style, uint8_t* p, size_t len) {
       std::fill(p, p + len, static_cast<uint8_t>(kMaskChar));
       return;
     case MaskStyle::kDigits:
-      for (size_t i = 0; i < len; ++i) {
-        if (IsDigit(p[i])) p[i] = kMaskChar;
+      // The value's digits; a URL escape (%20) stays, so the URL stays valid.
+      for (size_t i = 0; i < len;) {
+        const size_t n = ValueTokenLength({reinterpret_cast<const char*>(p), len}, i);
+        if (n == 1 && IsDigit(p[i])) p[i] = kMaskChar;
+        i += n;
       }
       return;
     case MaskStyle::kKeepLast4: {
-      size_t keep = 4;
-      for (size_t i = len; i-- > 0;) {
-        if (!IsDigit(p[i])) continue;
-        if (keep > 0) {
-          --keep;
-        } else {
-          p[i] = kMaskChar;
+      // Which digits are the value's, front to back; then all but the last four go.
+      size_t total = 0;
+      ForEachValueToken({reinterpret_cast<const char*>(p), len},
+                        [&](std::string_view, bool digit) { total += digit ? 1 : 0; });
+      size_t seen = 0;
+      for (size_t i = 0; i < len;) {
+        const size_t n = ValueTokenLength({reinterpret_cast<const char*>(p), len}, i);
+        if (n == 1 && IsDigit(p[i])) {
+          if (seen + 4 < total) p[i] = kMaskChar;
+          ++seen;
         }
+        i += n;
       }
       return;
     }

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "dlpd/inspect/block_scanner.h"
+#include "dlpd/mask/fingerprint.h"
 #include "rules/rule_loader.h"
+#include "rules/validators.h"
 #include "tests/unit/test_support.h"
 
 namespace dlp {
@@ -76,6 +78,40 @@ TEST(DisplayForm, NeverHoldsTheWholeValue) {
   EXPECT_EQ(f.display_len, f.display.size());
   EXPECT_EQ(f.display_form().substr(0, 3), "...");
   EXPECT_EQ(f.display_form().substr(f.display_len - 5), "X7777");
+}
+
+// Form and URL encodings of a space: "+" and "%20" are separators, and the
+// escape's hex digits are not the value's.
+TEST(EncodedSeparators, ValidatorsReadTheValuesDigits) {
+  EXPECT_TRUE(ValidatePan("4111+1111+1111+1111").valid);
+  EXPECT_TRUE(ValidatePan("4111%201111%201111%201111").valid);
+  EXPECT_FALSE(ValidatePan("4111%201111+1111%201111").valid);  // two kinds
+  EXPECT_TRUE(ValidateUsSsn("536%2022%201457").valid);
+  EXPECT_FALSE(ValidateUsSsn("536%2022 1457").valid);
+  // "%2" without its second hex digit is no escape: its 2 is a digit.
+  EXPECT_FALSE(ValidateUsSsn("536%22%1457").valid);
+}
+
+TEST(EncodedSeparators, MaskingKeepsTheEscapes) {
+  std::string v = "4111%201111%201111%201111";
+  MaskValue(MaskStyle::kDigits, reinterpret_cast<uint8_t*>(v.data()), v.size());
+  EXPECT_EQ(v, "XXXX%20XXXX%20XXXX%20XXXX");
+  v = "4111%201111%201111%201111";
+  MaskValue(MaskStyle::kKeepLast4, reinterpret_cast<uint8_t*>(v.data()), v.size());
+  EXPECT_EQ(v, "XXXX%20XXXX%20XXXX%201111");
+  EXPECT_EQ(DisplayForm("536%2022%201457"), "XXX%20XX%201457");
+  EXPECT_EQ(test::Mask("q=536+22+1457&c=5555%205555%205555%204444;"),
+            "q=XXX+XX+XXXX&c=XXXX%20XXXX%20XXXX%20XXXX;");
+}
+
+TEST(EncodedSeparators, OneValueOneFingerprintHoweverWritten) {
+  const Fingerprinter fp(std::vector<unsigned char>(32, 7));
+  const std::string plain = fp.Of("4111111111111111");
+  for (const char* form : {"4111 1111 1111 1111", "4111-1111-1111-1111", "4111+1111+1111+1111",
+                           "4111%201111%201111%201111"}) {
+    EXPECT_EQ(fp.Of(form), plain) << form;
+  }
+  EXPECT_NE(fp.Of("4111111111111112"), plain);
 }
 
 }  // namespace
