@@ -262,6 +262,7 @@ std::string Daemon::StatusJson() const {
     add("flows_evicted", c.flows_evicted.load());
     add("retransmissions", c.retransmissions.load());
     add("overlaps_normalized", c.overlaps_normalized.load());
+    add("urgent_cleared", c.urgent_cleared.load());
     add("incidents_dropped", c.incidents_dropped.load());
     const CaptureCounters& cc = w.capture->capture_counters();
     add("recv_errors", cc.recv_errors.load());
@@ -331,7 +332,8 @@ void Daemon::LogTotals() const {
         "passed={} flows_blocked={} blocked_packets={} resets_sent={} reset_errors={} held={} "
         "hold_timeouts={} hold_overflows={} partial={} retransmissions={} out_of_order={} "
         "gaps_skipped={} flows_evicted={} overlaps_normalized={} overlaps_unchecked={} "
-        "windows_freed={} reloads={} passed_uninspected={} dropped_uninspected={} "
+        "windows_freed={} urgent_cleared={} reloads={} passed_uninspected={} "
+        "dropped_uninspected={} "
         "decode_errors={} incidents_dropped={}",
         w.name, c.packets.load(), c.bytes.load(), c.inspected.load(), c.masked_packets.load(),
         c.findings.load(), c.findings_alerted.load(), c.findings_passed.load(),
@@ -339,8 +341,9 @@ void Daemon::LogTotals() const {
         c.reset_errors.load(), c.held.load(), c.hold_timeouts.load(), c.hold_overflows.load(),
         c.partial.load(), c.retransmissions.load(), c.out_of_order.load(), c.gaps_skipped.load(),
         c.flows_evicted.load(), c.overlaps_normalized.load(), c.overlaps_unchecked.load(),
-        c.windows_freed.load(), c.reloads.load(), c.passed_uninspected.load(),
-        c.dropped_uninspected.load(), c.decode_errors.load(), c.incidents_dropped.load());
+        c.windows_freed.load(), c.urgent_cleared.load(), c.reloads.load(),
+        c.passed_uninspected.load(), c.dropped_uninspected.load(), c.decode_errors.load(),
+        c.incidents_dropped.load());
     const CaptureCounters& cc = w.capture->capture_counters();
     spdlog::info("{}: recv_errors={} send_errors={}", w.name, cc.recv_errors.load(),
                  cc.send_errors.load());

@@ -74,6 +74,10 @@ struct PacketPipeline::Flow {
   std::deque<Held> held;
   std::map<uint64_t, Held> out_of_order;  // beyond a gap, by stream offset
   int64_t gap_deadline = 0;
+  // When the held segments go if nothing new comes: each in-order segment
+  // that extends a possible value moves it hold_timeout on, so a value
+  // dripped in slowly, byte by byte, is still held whole.
+  int64_t hold_deadline = 0;
   std::shared_ptr<ScanContext> ctx;  // the rules the flow started with
   Findings recent;                   // bounded
   // Values per policy statement (-1: the default) in this flow, for
@@ -137,6 +141,19 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
     EmitUninspectable(handle, data, len, sink);
     return;
   }
+  // Urgent data: a receiver takes the urgent byte out of the stream (unless
+  // SO_OOBINLINE), so "536-22" URG"Z" "-1457" reaches the application as an
+  // SSN that never was one on the wire. The gateway clears URG and the
+  // urgent pointer: every receiver then reads exactly the inspected bytes.
+  const bool urgent = (v.tcp_flags & TcpFlags::kUrg) != 0;
+  if (urgent) {
+    data[v.tcp_offset + 13] &= static_cast<uint8_t>(~TcpFlags::kUrg);
+    data[v.tcp_offset + 18] = 0;
+    data[v.tcp_offset + 19] = 0;
+    v.tcp_flags &= static_cast<uint8_t>(~TcpFlags::kUrg);
+    UpdateTcpChecksum(data, v);
+    counters_.urgent_cleared.fetch_add(1, std::memory_order_relaxed);
+  }
   const FlowKey key = FlowKey::Of(v);
   auto it = flows_.find(key);
   Flow* f = it == flows_.end() ? nullptr : it->second.get();
@@ -151,11 +168,19 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
     }
     f->started = true;
     f->base_seq = v.seq + 1;
-    sink.Emit(handle, Verdict::kAccept, data, len, false);
+    if (v.payload_len > 0) {
+      // Data on a SYN (TCP Fast Open, or a crafted packet): the stream starts
+      // with it. Its first byte is at seq + 1, the SYN taking one number.
+      PacketView data_view = v;
+      data_view.seq = v.seq + 1;
+      Stream(*f, handle, data, len, data_view, now_us, sink, urgent);
+      return;
+    }
+    sink.Emit(handle, Verdict::kAccept, data, len, urgent);
     return;
   }
   if (v.payload_len == 0 && (v.tcp_flags & (TcpFlags::kFin | TcpFlags::kRst)) == 0) {
-    sink.Emit(handle, Verdict::kAccept, data, len, false);  // a bare ACK
+    sink.Emit(handle, Verdict::kAccept, data, len, urgent);  // a bare ACK
     return;
   }
   if (f != nullptr && f->blocked) {
@@ -166,7 +191,7 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
   }
   if (f == nullptr) {
     if (v.payload_len == 0) {  // FIN/RST of a flow we do not track
-      sink.Emit(handle, Verdict::kAccept, data, len, false);
+      sink.Emit(handle, Verdict::kAccept, data, len, urgent);
       return;
     }
     f = FindOrCreate(v, now_us, sink);
@@ -179,7 +204,7 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
     // FIN or RST with no data: the stream ends before it, so what is held
     // goes first, then the FIN/RST.
     Erase(f, sink);
-    sink.Emit(handle, Verdict::kAccept, data, len, false);
+    sink.Emit(handle, Verdict::kAccept, data, len, urgent);
     return;
   }
   f->last_seen = now_us;
@@ -188,7 +213,7 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
     f->started = true;
     f->base_seq = v.seq;
   }
-  Stream(*f, handle, data, len, v, now_us, sink);
+  Stream(*f, handle, data, len, v, now_us, sink, urgent);
   if ((v.tcp_flags & (TcpFlags::kFin | TcpFlags::kRst)) != 0) Erase(f, sink);
 }
 
@@ -244,20 +269,20 @@ void PacketPipeline::Erase(Flow* f, VerdictSink& sink) {
 }
 
 void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
-                            const PacketView& v, int64_t now_us, VerdictSink& sink) {
+                            const PacketView& v, int64_t now_us, VerdictSink& sink, bool modified) {
   // 64-bit stream offset from the 32-bit sequence number, relative to where
   // we are: valid while the segment is within 2 GiB of it.
   const uint32_t next_seq = f.base_seq + static_cast<uint32_t>(f.next_off);
   const int64_t delta = static_cast<int32_t>(v.seq - next_seq);
   if (delta < 0 && static_cast<uint64_t>(-delta) > f.next_off) {
     // Before the start we know: no stream offset, so no remembered findings.
-    ScanAlone(f, handle, data, len, v, 0, sink, /*remembered=*/false);
+    ScanAlone(f, handle, data, len, v, 0, sink, /*remembered=*/false, modified);
     return;
   }
   const uint64_t off = f.next_off + delta;
   const uint64_t end = off + v.payload_len;
   const bool normalized =
-      off < f.next_off && Normalize(f, data + v.payload_offset, v.payload_len, off);
+      (off < f.next_off && Normalize(f, data + v.payload_offset, v.payload_len, off)) || modified;
   if (off > f.next_off) {
     if (f.out_of_order.count(off) != 0) {
       // A copy of a segment still waiting for its gap: the first copy will
@@ -279,7 +304,8 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
       f.gap_deadline = now_us + config_.hold_timeout_us;
       NoteHold(f, now_us);
     }
-    f.out_of_order.emplace(off, Held{handle, PaddedCopy(data, len), len, v, off, f.gap_deadline});
+    f.out_of_order.emplace(
+        off, Held{handle, PaddedCopy(data, len), len, v, off, f.gap_deadline, modified});
     ++held_packets_;
     held_bytes_ += len;
     return;
@@ -374,7 +400,8 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
     return;
   }
   counters_.held.fetch_add(1, std::memory_order_relaxed);
-  if (f.held.empty()) NoteHold(f, now_us);
+  f.hold_deadline = now_us + config_.hold_timeout_us;
+  NoteHold(f, now_us);
   std::vector<uint8_t> copy = owned != nullptr ? std::move(*owned) : PaddedCopy(data, len);
   f.held.push_back(
       Held{handle, std::move(copy), len, v, off, now_us + config_.hold_timeout_us, modified});
@@ -390,12 +417,14 @@ void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink)
     held_bytes_ -= h.len;
     if (h.off + h.view.payload_len <= f.next_off) {  // a duplicate
       const bool normalized =
-          Normalize(f, h.bytes.data() + h.view.payload_offset, h.view.payload_len, h.off);
+          Normalize(f, h.bytes.data() + h.view.payload_offset, h.view.payload_len, h.off) ||
+          h.modified;
       ScanAlone(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink, true, normalized);
     } else {
       const bool normalized =
-          h.off < f.next_off &&
-          Normalize(f, h.bytes.data() + h.view.payload_offset, h.view.payload_len, h.off);
+          (h.off < f.next_off &&
+           Normalize(f, h.bytes.data() + h.view.payload_offset, h.view.payload_len, h.off)) ||
+          h.modified;
       FeedInOrder(f, h.handle, h.bytes.data(), h.len, h.view, h.off, now_us, sink, &h.bytes,
                   normalized);
     }
@@ -574,8 +603,8 @@ void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
       continue;
     }
     if (f.held.empty()) continue;
-    if (f.held.front().deadline > now_us) {
-      // Released and held again since: that hold has its own entry.
+    if (f.hold_deadline > now_us) {
+      // Extended (or released and held again) since: a later entry covers it.
       continue;
     }
     counters_.hold_timeouts.fetch_add(1, std::memory_order_relaxed);

@@ -9,9 +9,12 @@
 // rules' value_chars, e.g. "card=4111 1111") is held back - only that one,
 // most segments pass at once - until the next in-order segment confirms or
 // clears it; then every held segment is masked and released in order. A
-// hold lasts at most hold_timeout: then the tail is judged as if the stream
-// ended there (a value complete at that point is masked), the segments are
-// released, and a value that turns out to go on is masked in what follows
+// hold ends hold_timeout after the last segment that extended the possible
+// value (so a value dripped in byte by byte is still held whole; the bytes
+// held are bounded by the widest match): then the tail is judged as if the
+// stream ended there (a value complete at that point is masked), the
+// segments are released, and a value that turns out to go on is masked in
+// what follows
 // and recorded with action "mask-partial".
 //
 // Overlaps: the first copy of each byte wins. Every later copy of bytes the
@@ -77,7 +80,7 @@ struct PipelineCounters {
       out_of_order{0}, gaps_skipped{0}, hold_overflows{0}, flows{0}, flows_evicted{0},
       overlaps_normalized{0}, overlaps_unchecked{0}, windows_freed{0}, findings_alerted{0},
       findings_passed{0}, flows_blocked{0}, blocked_packets{0}, resets_sent{0}, reset_errors{0},
-      reloads{0};
+      reloads{0}, urgent_cleared{0};
 };
 
 class PacketPipeline {
@@ -120,8 +123,9 @@ class PacketPipeline {
   void EmitUninspectable(uint64_t handle, uint8_t* data, size_t len, VerdictSink& sink);
   Flow* FindOrCreate(const PacketView& v, int64_t now_us, VerdictSink& sink);
   void Erase(Flow* f, VerdictSink& sink);
+  // `modified`: the packet was changed already (urgent data cleared).
   void Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
-              int64_t now_us, VerdictSink& sink);
+              int64_t now_us, VerdictSink& sink, bool modified);
   // Scans a segment that starts at or before next_off and ends after it;
   // emits or holds it. `owned` (may be null) is a copy the hold can keep.
   void FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,

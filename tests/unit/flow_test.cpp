@@ -304,6 +304,67 @@ TEST(FlowInspection, WindowsAreFreedOverTheTotal) {
   EXPECT_EQ(gw.out[3].payload, std::string(16, 'b'));
 }
 
+TEST(FlowInspection, UrgentDataIsMadeInline) {
+  // The urgent byte "Z" would be taken out of the stream by the receiver,
+  // which would then read an SSN; the gateway clears URG so it stays in.
+  Gateway gw;
+  auto urg = Tcp4(1, "ssn=536-22Z-1457;");
+  urg[33] |= TcpFlags::kUrg;
+  urg[38] = 0;
+  urg[39] = 11;  // the urgent pointer: just past the "Z"
+  PacketView v;
+  ASSERT_EQ(DecodePacket(urg.data(), urg.size(), &v), DecodeStatus::kOk);
+  UpdateTcpChecksum(urg.data(), v);
+  std::vector<uint8_t> sent = urg;
+  gw.pipeline().Process(0, sent.data(), sent.size(), 0, gw);
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, "ssn=536-22Z-1457;");  // no value on the wire: unchanged
+  EXPECT_TRUE(gw.out[0].checksum_ok);
+  EXPECT_EQ(sent[33] & TcpFlags::kUrg, 0);
+  EXPECT_EQ(sent[38], 0);
+  EXPECT_EQ(sent[39], 0);
+  EXPECT_EQ(gw.pipeline().counters().urgent_cleared.load(), 1u);
+  // Urgent or not, a value on the wire is masked.
+  auto urg2 = Tcp4(18, "card=4111111111111111;");
+  urg2[33] |= TcpFlags::kUrg;
+  urg2[39] = 3;
+  gw.Send(urg2);
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "card=XXXXXXXXXXXXXXXX;");
+  EXPECT_TRUE(gw.out[1].checksum_ok);
+}
+
+TEST(FlowInspection, DataOnTheSynIsPartOfTheStream) {
+  // TCP Fast Open carries data on the SYN; a value may start there.
+  Gateway gw;
+  gw.Send(Tcp4(1000, "ssn=536-22-", 0x02));  // SYN + data: seq 1000, data from 1001
+  EXPECT_TRUE(gw.out.empty());               // ends inside a possible value: held
+  gw.Send(Tcp4(1012, "1457;"));
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[0].payload, "ssn=XXX-XX-");
+  EXPECT_EQ(gw.out[1].payload, "XXXX;");
+  EXPECT_TRUE(gw.out[0].checksum_ok);
+}
+
+TEST(FlowInspection, ValueDrippedSlowerThanTheHoldTimeIsHeldWhole) {
+  // One byte every 15 ms against a 20 ms hold: each byte extends the hold.
+  Gateway gw(/*hold_us=*/20000);
+  const std::string body = "c=4111 1111 1111 1111;";
+  int64_t t = 0;
+  for (size_t i = 0; i < body.size(); ++i, t += 15000) {
+    gw.pipeline().Tick(t, gw);
+    gw.Send(Tcp4(1 + static_cast<uint32_t>(i), body.substr(i, 1)), t);
+  }
+  gw.pipeline().Tick(t + 100000, gw);
+  EXPECT_EQ(gw.Delivered(), "c=XXXX XXXX XXXX XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
+  // Silence past the hold time still ends a hold.
+  gw.Send(Tcp4(1 + static_cast<uint32_t>(body.size()), "ssn=536-22"), t + 200000);
+  gw.pipeline().Tick(t + 200000 + 20001, gw);
+  EXPECT_EQ(gw.out.back().payload, "ssn=536-22");
+  EXPECT_EQ(gw.pipeline().counters().hold_timeouts.load(), 1u);
+}
+
 TEST(FlowInspection, FullTableEvictsTheLeastRecentlyUsedFlow) {
   Gateway gw(20000, /*max_flows=*/2);
   gw.Send(Tcp4(1, "ssn=536-22-1457", 0x18, 1));  // held
