@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "dlpd/common/result.h"
 #include "dlpd/pipeline/packet_pipeline.h"
@@ -24,6 +26,9 @@ class CaptureBackend {
   // going on impossible (the socket could not be opened, the file is unreadable).
   virtual Status Run(const std::atomic<bool>& stop) = 0;
   const CaptureCounters& capture_counters() const { return counters_; }
+  // What the kernel counts for this capture (NFQUEUE: packets it dropped
+  // because the queue was full, or could not hand over); any thread.
+  virtual std::map<std::string, uint64_t> KernelCounters() const { return {}; }
 
  protected:
   CaptureCounters counters_;

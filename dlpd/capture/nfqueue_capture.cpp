@@ -76,6 +76,25 @@ Status NfqueueCapture::Open() {
   return {};
 }
 
+std::map<std::string, uint64_t> NfqueueCapture::KernelCounters() const {
+  // One line per bound queue: queue_num peer_portid queue_total copy_mode
+  // copy_range queue_dropped user_dropped id_sequence 1
+  std::map<std::string, uint64_t> out;
+  FILE* f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+  if (f == nullptr) return out;
+  unsigned q = 0, total = 0, mode = 0, range = 0, qdrop = 0, udrop = 0, seq = 0, one = 0;
+  unsigned long portid = 0;
+  while (fscanf(f, "%u %lu %u %u %u %u %u %u %u", &q, &portid, &total, &mode, &range, &qdrop,
+                &udrop, &seq, &one) == 9) {
+    if (q != queue_num_) continue;
+    out["kernel_queue_total"] = total;
+    out["kernel_queue_dropped"] = qdrop;
+    out["kernel_user_dropped"] = udrop;
+  }
+  fclose(f);
+  return out;
+}
+
 bool NfqueueCapture::Inject(const uint8_t* p, size_t len) {
   if (len < 40) return false;
   if ((p[0] >> 4) == 6) {

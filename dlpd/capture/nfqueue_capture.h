@@ -26,6 +26,9 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   // socket as root before it drops privileges.
   Status Open();
   Status Run(const std::atomic<bool>& stop) override;
+  // queue_dropped (queue full, fail closed) and user_dropped (the netlink
+  // socket overran) from /proc/net/netfilter/nfnetlink_queue.
+  std::map<std::string, uint64_t> KernelCounters() const override;
 
  private:
   static int OnPacket(nfq_q_handle* qh, nfgenmsg* msg, nfq_data* nfa, void* self);

@@ -38,6 +38,10 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_option("--hold-ms", o->hold_ms,
                  "longest hold of a segment that may end inside a value (default 20)")
       ->check(CLI::Range(0.0, 10000.0));
+  app.add_option("--gap-ms", o->gap_ms,
+                 "how long segments after a lost one wait for it (default 10000: past "
+                 "the sender's retransmission timer)")
+      ->check(CLI::Range(1.0, 600000.0));
   app.add_option("--max-flows", o->max_flows, "flow table size per worker (default 65536)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 26));
   app.add_option("--max-held-mb", o->max_held_mb,
@@ -47,6 +51,10 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
                  "bytes per flow direction kept to normalize retransmitted and overlapping "
                  "copies to the first copy, KiB (default 64; 0: off)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 14));
+  app.add_option("--queue-maxlen", o->queue_maxlen,
+                 "NFQUEUE: packets the kernel keeps waiting per queue; past it, fail closed "
+                 "drops (counted by the kernel), fail open lets them by (default 4096)")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 20));
   app.add_option("--control-socket", o->control_socket,
                  std::string("unix socket for dlpctl status/reload (default ") + kRunDir +
                      "/dlpd.sock; live capture only)");

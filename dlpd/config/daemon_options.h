@@ -26,9 +26,11 @@ struct DaemonOptions {
   // packet path
   std::string fail_mode = "closed";
   double hold_ms = 20;
+  double gap_ms = 10000;
   size_t max_flows = 65536;
   size_t max_held_mb = 64;
   size_t window_kb = 64;
+  uint32_t queue_maxlen = 4096;  // NFQUEUE: packets the kernel queues for a worker
   // operation
   std::string control_socket;  // empty: the default path (live capture only)
   std::string user;            // become this user after opening the capture

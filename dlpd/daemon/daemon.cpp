@@ -47,9 +47,15 @@ Daemon::Daemon(const DaemonOptions& o) : options_(o) {
   engine_ = LoadEngine(o.rules_path, o.policy_path);  // throws RuleError/PolicyError
   pipeline_config_.fail_mode = o.fail_mode == "open" ? FailMode::kOpen : FailMode::kClosed;
   pipeline_config_.hold_timeout_us = static_cast<int64_t>(o.hold_ms * 1000);
+  pipeline_config_.gap_timeout_us = static_cast<int64_t>(o.gap_ms * 1000);
   pipeline_config_.max_flows = o.max_flows;
   pipeline_config_.max_held_bytes = o.max_held_mb << 20;
   pipeline_config_.window_bytes = o.window_kb << 10;
+  if (!o.nfqueue.empty()) {
+    // Held packets stay in the kernel queue until their verdict: keep half
+    // of it free for what arrives meanwhile (retransmissions among them).
+    pipeline_config_.max_held_packets = std::max<size_t>(1, o.queue_maxlen / 2);
+  }
   // Root is needed for the capture sockets only: open them, then drop.
   OpenWorkers();
   const std::string socket_path =
@@ -137,7 +143,8 @@ void Daemon::OpenWorkers() {
     }
     for (uint32_t q = lo; q <= hi; ++q) {
       Worker w{"nfqueue " + std::to_string(q), make_pipeline(), nullptr};
-      auto cap = std::make_unique<NfqueueCapture>(static_cast<uint16_t>(q), w.pipeline.get());
+      auto cap = std::make_unique<NfqueueCapture>(static_cast<uint16_t>(q), w.pipeline.get(),
+                                                  options_.queue_maxlen);
       if (Status st = cap->Open(); !st) throw std::runtime_error(st.error().message);
       w.capture = std::move(cap);
       workers_.push_back(std::move(w));
@@ -265,6 +272,7 @@ std::string Daemon::StatusJson() const {
     add("urgent_cleared", c.urgent_cleared.load());
     add("incidents_dropped", c.incidents_dropped.load());
     const CaptureCounters& cc = w.capture->capture_counters();
+    for (const auto& [k, v] : w.capture->KernelCounters()) add(k.c_str(), v);
     add("recv_errors", cc.recv_errors.load());
     add("send_errors", cc.send_errors.load());
     for (const auto& [rule, n] : w.pipeline->findings_by_rule()) by_rule[rule] += n;

@@ -25,7 +25,7 @@ namespace {
 constexpr size_t kRememberedFindings = 256;
 constexpr size_t kHeldPadding = 4;
 // Out-of-order segments buffered per flow direction while a gap is open.
-constexpr size_t kMaxOutOfOrderSegments = 128;
+constexpr size_t kMaxOutOfOrderSegments = 1024;
 
 std::vector<uint8_t> PaddedCopy(const uint8_t* data, size_t len) {
   std::vector<uint8_t> copy(len + kHeldPadding, 0);
@@ -108,8 +108,11 @@ PacketPipeline::~PacketPipeline() = default;
 int64_t PacketPipeline::next_deadline() const {
   // The front entry may be stale (its flow released early): waking up early
   // for it costs one empty Tick.
-  if (held_packets_ == 0 || hold_queue_.empty()) return INT64_MAX;
-  return hold_queue_.front().first;
+  if (held_packets_ == 0) return INT64_MAX;
+  int64_t next = INT64_MAX;
+  if (!hold_queue_.empty()) next = hold_queue_.front().first;
+  if (!gap_queue_.empty()) next = std::min(next, gap_queue_.front().first);
+  return next;
 }
 
 void PacketPipeline::EmitUninspectable(uint64_t handle, uint8_t* data, size_t len,
@@ -247,13 +250,9 @@ PacketPipeline::Flow* PacketPipeline::FindOrCreate(const PacketView& v, int64_t 
 }
 
 void PacketPipeline::Erase(Flow* f, VerdictSink& sink) {
-  // Segments beyond a gap that never filled: scanned on their own.
-  for (auto& [o, h] : f->out_of_order) {
-    --held_packets_;
-    held_bytes_ -= h.len;
-    ScanAlone(*f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink);
-  }
-  f->out_of_order.clear();
+  // Segments beyond a gap that never filled: the stream goes on from each
+  // gap in turn, so they are still scanned as a stream, not one by one.
+  while (!f->out_of_order.empty()) SkipGap(*f, f->last_seen, sink);
   // The stream ends here: values whose trailing context is "end of stream"
   // are confirmed before the held segments go.
   Findings last;
@@ -292,17 +291,16 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
       return;
     }
     counters_.out_of_order.fetch_add(1, std::memory_order_relaxed);
-    if (f.out_of_order.size() >= kMaxOutOfOrderSegments ||
-        held_bytes_ + len > config_.max_held_bytes) {
-      if (held_bytes_ + len > config_.max_held_bytes) {
+    if (f.out_of_order.size() >= kMaxOutOfOrderSegments || !RoomToHold(len)) {
+      if (!RoomToHold(len)) {
         counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
       }
       ScanAlone(f, handle, data, len, v, off, sink);
       return;
     }
     if (f.out_of_order.empty()) {
-      f.gap_deadline = now_us + config_.hold_timeout_us;
-      NoteHold(f, now_us);
+      f.gap_deadline = now_us + config_.gap_timeout_us;
+      gap_queue_.emplace_back(f.gap_deadline, f.key);
     }
     f.out_of_order.emplace(
         off, Held{handle, PaddedCopy(data, len), len, v, off, f.gap_deadline, modified});
@@ -313,7 +311,7 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
   if (end <= f.next_off) {
     counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
     if (!f.held.empty() && end > f.held.front().off) {
-      if (held_bytes_ + len <= config_.max_held_bytes) {
+      if (RoomToHold(len)) {
         // It repeats bytes still held (the sender's timer fired while we
         // waited): it waits behind them and is masked the same way, or its
         // piece of a value would go out first.
@@ -331,6 +329,10 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
   if (off < f.next_off) counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
   FeedInOrder(f, handle, data, len, v, off, now_us, sink, nullptr, normalized);
   DrainOutOfOrder(f, now_us, sink);
+}
+
+bool PacketPipeline::RoomToHold(size_t len) const {
+  return held_bytes_ + len <= config_.max_held_bytes && held_packets_ < config_.max_held_packets;
 }
 
 void PacketPipeline::NoteHold(Flow& f, int64_t now_us) {
@@ -389,7 +391,7 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
     f.released_off = end;
     return;
   }
-  if (held_bytes_ + len > config_.max_held_bytes) {
+  if (!RoomToHold(len)) {
     // No room to hold: what is held goes now, judged as at a timeout.
     counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
     Findings probe;
@@ -459,7 +461,8 @@ void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
   f.run_start = 0;
   f.run_has_alnum = false;
   f.released_off = 0;
-  f.gap_deadline = now_us + config_.hold_timeout_us;
+  f.gap_deadline = now_us + config_.gap_timeout_us;
+  gap_queue_.emplace_back(f.gap_deadline, f.key);
   DrainOutOfOrder(f, now_us, sink);
 }
 
@@ -592,16 +595,20 @@ void PacketPipeline::ReleaseAll(Flow& f, VerdictSink& sink, bool probe_end) {
 
 void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
   if (has_pending_.load(std::memory_order_acquire)) ApplyPending();
+  while (!gap_queue_.empty() && gap_queue_.front().first <= now_us) {
+    const FlowKey key = gap_queue_.front().second;
+    gap_queue_.pop_front();
+    auto it = flows_.find(key);
+    if (it == flows_.end()) continue;
+    Flow& f = *it->second;
+    if (!f.out_of_order.empty() && f.gap_deadline <= now_us) SkipGap(f, now_us, sink);
+  }
   while (!hold_queue_.empty() && hold_queue_.front().first <= now_us) {
     const FlowKey key = hold_queue_.front().second;
     hold_queue_.pop_front();
     auto it = flows_.find(key);
     if (it == flows_.end()) continue;
     Flow& f = *it->second;
-    if (!f.out_of_order.empty() && f.gap_deadline <= now_us) {
-      SkipGap(f, now_us, sink);
-      continue;
-    }
     if (f.held.empty()) continue;
     if (f.hold_deadline > now_us) {
       // Extended (or released and held again) since: a later entry covers it.

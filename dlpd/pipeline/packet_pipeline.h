@@ -25,13 +25,14 @@
 // findings remembered for their range and scanned on their own
 // (overlaps_unchecked). A segment beyond a gap (loss, reordering) is buffered, not
 // forwarded, until the gap fills; then it is scanned in stream order. If the
-// gap has not filled within hold_timeout, the stream goes on from after it
+// gap has not filled within gap_timeout, the stream goes on from after it
 // (counted: gaps_skipped) and the late segment is scanned on its own when it
 // comes. The buffer is bounded; a segment that does not fit is scanned on
 // its own.
 #pragma once
 
 #include <atomic>
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <list>
@@ -61,10 +62,22 @@ enum class FailMode {
 struct PipelineConfig {
   FailMode fail_mode = FailMode::kClosed;
   int64_t hold_timeout_us = 20000;
+  // How long segments beyond a gap wait for it to fill. The receiver cannot
+  // use them before it fills either, so waiting costs the application
+  // nothing; the sender's retransmission timer (200 ms and up, doubling)
+  // decides how long a loss takes to repair. Skipping a gap sooner would
+  // scan the late segment on its own, and a value cut at its edge would
+  // pass in two halves.
+  int64_t gap_timeout_us = 10000000;
   size_t max_flows = 65536;
   // Bytes of held and buffered packets per worker. A hold that would go past
   // it is not made: the flow is judged as at a hold timeout (counted).
   size_t max_held_bytes = 64U << 20;
+  // Packets held at once. NFQUEUE keeps a held packet in the kernel's queue
+  // until its verdict, so this must stay below the queue's length, or the
+  // queue fills with held packets and drops the very retransmission that
+  // would release them.
+  size_t max_held_packets = SIZE_MAX;
   int64_t flow_idle_timeout_us = 300LL * 1000 * 1000;
   // Bytes per flow direction kept to normalize later copies (StreamWindow),
   // and for all flows of a worker; past the total, the windows of the flows
@@ -137,6 +150,8 @@ class PacketPipeline {
   // stream goes on from that segment.
   void SkipGap(Flow& f, int64_t now_us, VerdictSink& sink);
   void NoteHold(Flow& f, int64_t now_us);
+  // Whether one more packet of `len` bytes may be held (both caps).
+  bool RoomToHold(size_t len) const;
   // `remembered`: also mask with the flow's findings for [off, off+payload).
   void ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
                  uint64_t off, VerdictSink& sink, bool remembered = true, bool modified = false);
@@ -194,6 +209,8 @@ class PacketPipeline {
   // for all, so deadlines arrive in order and a FIFO is enough; an entry
   // whose flow has since released (or gone) is skipped when it comes up.
   std::deque<std::pair<int64_t, FlowKey>> hold_queue_;
+  // The same for gaps (gap_timeout): flows whose out-of-order segments wait.
+  std::deque<std::pair<int64_t, FlowKey>> gap_queue_;
   int64_t last_idle_scan_us_ = 0;
   Findings scratch_findings_;
 };

@@ -63,9 +63,14 @@ netns_setup() {
   ip -n "$NS_C" -6 route add default via fd99:1::1
   ip -n "$NS_S" -6 route add default via fd99:2::1
   ip netns exec "$NS_G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  # Non-first fragments carry no ports: queue them too, or they would pass
+  # by the --dport rule uninspected (dlpd refuses fragments: dropped when
+  # fail closed, passed and counted when open).
   ip netns exec "$NS_G" bash -c "$(declare -f ipt ip6t); \
     ipt -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
-    ip6t -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0}"
+    ipt -A FORWARD -p tcp -f -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
+    ip6t -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
+    ip6t -A FORWARD -m frag -j NFQUEUE ${NFQ_TARGET:---queue-num 0}"
 }
 
 # netns_start DIR DLPD_BINARY DLPD_ARGS...: starts the HTTP sink on the

@@ -192,12 +192,17 @@ TEST(FlowInspection, ValueSplitAcrossReorderedSegmentsIsMasked) {
 }
 
 TEST(FlowInspection, LostSegmentNeverComing) {
-  Gateway gw(/*hold_us=*/1000);
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.gap_timeout_us = 2000;
+  Gateway gw(c);
   gw.Send(Tcp4(1, "a=b&"), 0);
   gw.Send(Tcp4(100, "card=4111 1111"), 10);  // beyond a gap of 95 bytes
   gw.Send(Tcp4(114, " 1111 1111;"), 20);
   EXPECT_EQ(gw.out.size(), 1u);  // both wait for the gap
-  gw.pipeline().Tick(2000, gw);  // the gap did not fill: the stream goes on
+  gw.pipeline().Tick(1999, gw);
+  EXPECT_EQ(gw.out.size(), 1u);
+  gw.pipeline().Tick(2010, gw);  // the gap did not fill: the stream goes on
   ASSERT_EQ(gw.out.size(), 3u);
   EXPECT_EQ(gw.out[1].payload, "card=XXXX XXXX");
   EXPECT_EQ(gw.out[2].payload, " XXXX XXXX;");
