@@ -1,5 +1,7 @@
 #include "dlpd/capture/pcap_capture.h"
 
+#include <spdlog/spdlog.h>
+
 #include <pcap/pcap.h>
 
 #include <algorithm>
@@ -128,6 +130,7 @@ Status PcapCapture::Run(const std::atomic<bool>& stop) {
                  " packets: " + pcap_geterr(in.get())};
   }
   if (pcap_dump_flush(out.get()) != 0) return Error{"cannot write pcap " + out_path_};
+  spdlog::info("pcap {}: {} packets read, {} written to {}", in_path_, read_, written_, out_path_);
   return {};
 }
 
