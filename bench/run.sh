@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# Builds and runs the benchmarks, printing their figures. Not part of CI's
-# pass/fail: speed and memory are measured here, not asserted in tests.
+# Builds and runs every benchmark, printing their figures and ratios taken
+# in the same run. Not part of CI's pass/fail: speed and memory are measured
+# here, not asserted in tests. The NFQUEUE part needs root (namespaces).
+#   bash bench/run.sh            all of them
+#   bash bench/run.sh scan|flow|nfqueue
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash packaging/install-deps.sh >/dev/null
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target flow_bench >/dev/null
+bash packaging/install-deps.sh > /dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+cmake --build build -j "$(nproc)" --target flow_bench scan_bench nfq_null dlpd > /dev/null
+what=${1:-all}
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "== stream inspection on the packet path (bench/flow_bench.cpp)"
-./build/flow_bench "$@"
+if [ "$what" = all ] || [ "$what" = scan ]; then
+  echo "== scan engine, one core, 4 MiB bodies (bench/scan_bench.cpp)"
+  ./build/scan_bench
+fi
+if [ "$what" = all ] || [ "$what" = flow ]; then
+  echo "== stream inspection on the packet path, memory per flow (bench/flow_bench.cpp)"
+  ./build/flow_bench
+fi
+if [ "$what" = all ] || [ "$what" = nfqueue ]; then
+  echo "== through the kernel: NFQUEUE, dlpd against a null forwarder (bench/nfqueue_bench.sh)"
+  bash bench/nfqueue_bench.sh build 4
+fi

@@ -15,6 +15,8 @@ PACKAGES=(
   libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libpcap-dev libbenchmark-dev libcap-dev
   # test, demo and end-to-end tooling
   sqlite3 iproute2 iptables curl python3 python3-scapy tcpdump kmod procps systemd dpkg-dev adduser
+  # benchmarks
+  iperf3
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -11,7 +11,10 @@ namespace {
 
 // DOTALL so that '.' means any byte, as it does for RE2 with dot_nl below;
 // no UTF8 flag: flows are bytes, not text.
-constexpr unsigned kHsFlags = HS_FLAG_SOM_LEFTMOST | HS_FLAG_DOTALL;
+// No start-of-match tracking: it made Hyperscan several times slower on
+// digit-heavy text, and a match's start is found from its end instead (a
+// pattern is at most max_width bytes long; see ConfirmCandidates).
+constexpr unsigned kHsFlags = HS_FLAG_DOTALL;
 
 RE2::Options ConfirmOptions() {
   RE2::Options o;
@@ -74,6 +77,7 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
         throw RuleError(rule.file, spec.line, rule.id, "pattern can match the empty string");
       }
       out->max_width_ = std::max(out->max_width_, max_width);
+      cp.max_width = max_width;
 
       cp.confirm = std::make_unique<RE2>(cp.expression, ConfirmOptions());
       if (!cp.confirm->ok()) {
@@ -116,7 +120,7 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
     }
   };
   compile(HS_MODE_BLOCK, &out->block_db_);
-  compile(HS_MODE_STREAM | HS_MODE_SOM_HORIZON_SMALL, &out->stream_db_);
+  compile(HS_MODE_STREAM, &out->stream_db_);
   out->rules_ = std::move(rules);
   return out;
 }

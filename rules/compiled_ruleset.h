@@ -35,6 +35,7 @@ struct CompiledPattern {
   std::string expression;  // as compiled (boundary applied)
   std::unique_ptr<RE2> confirm;
   int value_group = 0;  // RE2 group index of (?P<value>...)
+  unsigned max_width = 0;  // the longest match, in bytes
   Boundary boundary = Boundary::kNone;
 };
 

@@ -11,7 +11,8 @@ Status ScanBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* ou
   // the stream scanner instead.
   if (len > UINT32_MAX) return Error{"block too large for one scan"};
   hs_error_t rc = hs_scan(ctx.rules().block_db(), reinterpret_cast<const char*>(data),
-                          static_cast<unsigned>(len), 0, ctx.scratch(), CollectCandidate, &cands);
+                          static_cast<unsigned>(len), 0, ctx.scratch(), CollectCandidate,
+                          ctx.candidate_sink());
   if (rc != HS_SUCCESS) return Error{"hs_scan failed: " + std::to_string(rc)};
   ConfirmCandidates(ctx.rules(), cands, data, len, 0, out, ctx.fingerprinter());
   return {};

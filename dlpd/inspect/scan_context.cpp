@@ -24,6 +24,7 @@ Result<std::unique_ptr<ScanContext>> ScanContext::Create(
     return Error{"cannot allocate Hyperscan scratch space"};
   }
   ctx->rules_ = std::move(rules);
+  ctx->sink_.rules = ctx->rules_.get();
   ctx->candidates_.reserve(64);
   return ctx;
 }
@@ -32,9 +33,11 @@ ScanContext::~ScanContext() {
   hs_free_scratch(scratch_);
 }
 
-int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to,
+int CollectCandidate(unsigned id, unsigned long long /*from: no SOM*/, unsigned long long to,
                      unsigned /*flags*/, void* ctx) {
-  static_cast<std::vector<Candidate>*>(ctx)->push_back({id, from, to});
+  auto* sink = static_cast<CandidateSink*>(ctx);
+  const unsigned width = sink->rules->patterns()[id].max_width;
+  sink->out->push_back({id, to > width ? to - width : 0, to});
   return 0;  // keep scanning
 }
 
@@ -48,7 +51,7 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
   const re2::StringPiece text(reinterpret_cast<const char*>(window), window_size);
   std::array<re2::StringPiece, kMaxGroups> groups;
   for (const Candidate& c : candidates) {
-    if (c.from < window_base || c.to > window_base + window_size || c.from >= c.to) continue;
+    if (c.to > window_base + window_size || c.to <= window_base || c.from >= c.to) continue;
     const CompiledPattern& p = rules.patterns()[c.pattern];
     if (p.value_group >= static_cast<int>(kMaxGroups)) continue;
     const int ngroups = p.value_group + 1;
@@ -57,7 +60,7 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
     // match with the same end may be the valid one ("1234 4111 1111 1111
     // 1111" hides a card behind an invalid 20-digit span), so every start in
     // the span is tried.
-    for (size_t from = c.from - window_base; from < to; ++from) {
+    for (size_t from = c.from > window_base ? c.from - window_base : 0; from < to; ++from) {
       // With a boundary, a match begins with its lead byte (never a letter
       // or digit) or at the very start of the stream: other starts cannot
       // match, and skipping them keeps digit runs cheap.

@@ -15,10 +15,18 @@
 
 namespace dlp {
 
+// A Hyperscan match: where it ends, and the earliest it can start (its end
+// less the pattern's widest match).
 struct Candidate {
   unsigned pattern = 0;
   uint64_t from = 0;
   uint64_t to = 0;
+};
+
+// What CollectCandidate appends to.
+struct CandidateSink {
+  std::vector<Candidate>* out;
+  const CompiledRuleset* rules;
 };
 
 class ScanContext {
@@ -32,6 +40,8 @@ class ScanContext {
   const std::shared_ptr<const CompiledRuleset>& rules_ptr() const { return rules_; }
   hs_scratch_t* scratch() { return scratch_; }
   std::vector<Candidate>& candidates() { return candidates_; }
+  // CollectCandidate's context, appending to candidates().
+  CandidateSink* candidate_sink() { return &sink_; }
   // With a key, every finding carries its value's fingerprint (incidents).
   void set_fingerprinter(const Fingerprinter* f) { fingerprinter_ = f; }
   const Fingerprinter* fingerprinter() const { return fingerprinter_; }
@@ -41,10 +51,11 @@ class ScanContext {
   std::shared_ptr<const CompiledRuleset> rules_;
   hs_scratch_t* scratch_ = nullptr;
   std::vector<Candidate> candidates_;
+  CandidateSink sink_{&candidates_, nullptr};
   const Fingerprinter* fingerprinter_ = nullptr;
 };
 
-// Hyperscan match callback that appends to a std::vector<Candidate>.
+// Hyperscan match callback; `ctx` is a CandidateSink.
 int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                      void* ctx);
 

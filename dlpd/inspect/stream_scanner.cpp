@@ -67,7 +67,8 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     size_t part = std::min<size_t>(len - done, 1U << 30);
     hs_error_t rc =
         hs_scan_stream(stream_, reinterpret_cast<const char*>(data + done),
-                       static_cast<unsigned>(part), 0, ctx.scratch(), CollectCandidate, &cands);
+                       static_cast<unsigned>(part), 0, ctx.scratch(), CollectCandidate,
+                          ctx.candidate_sink());
     if (rc != HS_SUCCESS) return Error{"hs_scan_stream failed: " + std::to_string(rc)};
     done += part;
   }
@@ -102,7 +103,8 @@ Status StreamScanner::ProbeEnd(ScanContext& ctx, Findings* out) const {
   if (hs_copy_stream(&copy, stream_) != HS_SUCCESS) return Error{"hs_copy_stream failed"};
   auto& cands = ctx.candidates();
   cands.clear();
-  hs_error_t rc = hs_close_stream(copy, ctx.scratch(), CollectCandidate, &cands);
+  hs_error_t rc = hs_close_stream(copy, ctx.scratch(), CollectCandidate,
+                          ctx.candidate_sink());
   if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
   ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), offset_ - history_.size(),
                     out, ctx.fingerprinter());
@@ -113,7 +115,8 @@ Status StreamScanner::Finish(ScanContext& ctx, Findings* out) {
   if (stream_ == nullptr) return Error{"stream already finished"};
   auto& cands = ctx.candidates();
   cands.clear();
-  hs_error_t rc = hs_close_stream(stream_, ctx.scratch(), CollectCandidate, &cands);
+  hs_error_t rc = hs_close_stream(stream_, ctx.scratch(), CollectCandidate,
+                          ctx.candidate_sink());
   stream_ = nullptr;
   if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
   ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), offset_ - history_.size(),

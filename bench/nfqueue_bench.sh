@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Inline throughput through the kernel's NFQUEUE (issue #8): a client, a
+# gateway and a server in network namespaces; iperf3 sends TCP to port 80
+# through the gateway for a few seconds, from two client addresses (the
+# kernel's --queue-balance spreads by address). In the same run, the
+# gateway's queue is served by
+#   - nfq_null: accepts every packet unread, same batching (the ceiling);
+#   - dlpd (full inspection of clean traffic);
+# each with one queue and with two (--queue-balance 0:1, one worker each).
+# Prints Mbit/s, packets/s and the ratios. Root; Debian's iperf3.
+# Usage: nfqueue_bench.sh BUILD_DIR [SECONDS]
+set -euo pipefail
+BUILD=$(cd "$1" && pwd)
+SECS=${2:-4}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+source "$SRC/tests/e2e/netns_lib.sh"
+netns_require
+WORK=$(mktemp -d)
+trap 'netns_cleanup; rm -rf "$WORK"' EXIT
+
+run() {  # run QUEUES PROGRAM...: prints "Mbit/s packets/s"
+  local queues=$1
+  shift
+  NS_ID=$((NS_ID + 1))
+  NS_C=dlpc$NS_ID NS_G=dlpg$NS_ID NS_S=dlps$NS_ID
+  if [ "$queues" = 2 ]; then NFQ_TARGET="--queue-balance 0:1" netns_setup; else netns_setup; fi
+  ip -n "$NS_C" addr add 10.99.1.3/24 dev "c$NS_ID"
+  # An iperf3 server takes one test at a time, and both must use port 80
+  # (the queue rule): two server addresses.
+  ip -n "$NS_S" addr add 10.99.2.3/24 dev "s$NS_ID"
+  ip netns exec "$NS_S" iperf3 -s -p 80 -B 10.99.2.2 -D > /dev/null
+  ip netns exec "$NS_S" iperf3 -s -p 80 -B 10.99.2.3 -D > /dev/null
+  local pids=()
+  for q in $(seq 0 $((queues - 1))); do
+    if [ "$1" = nfq_null ]; then
+      ip netns exec "$NS_G" "$BUILD/nfq_null" "$q" 2> "$WORK/null$q.log" &
+    else
+      ip netns exec "$NS_G" "$BUILD/dlpd" --nfqueue "$q" --control-socket "$WORK/c$NS_ID$q.sock" \
+        2> "$WORK/dlpd$q.log" &
+    fi
+    pids+=($!)
+  done
+  sleep 1
+  ip netns exec "$NS_G" iptables-legacy -Z FORWARD
+  local clients=()
+  for a in 10.99.1.2 10.99.1.3; do
+    local dst=10.99.2.2
+    [ "$a" = 10.99.1.3 ] && dst=10.99.2.3
+    ip netns exec "$NS_C" iperf3 -c "$dst" -p 80 -B "$a" -t "$SECS" -P 2 -J > "$WORK/iperf.$a.json" &
+    clients+=($!)
+  done
+  wait "${clients[@]}" || true
+  local pkts
+  pkts=$(ip netns exec "$NS_G" iptables-legacy -L FORWARD -v -x -n | awk '/NFQUEUE/ && /dpt:80/ {s += $1} END {print s}')
+  kill "${pids[@]}" 2> /dev/null || true
+  wait "${pids[@]}" 2> /dev/null || true
+  /usr/bin/python3 - "$WORK" "$pkts" "$SECS" <<'PY'
+import glob, json, sys
+bits = 0.0
+for f in glob.glob(sys.argv[1] + "/iperf.*.json"):
+    bits += json.load(open(f))["end"]["sum_received"]["bits_per_second"]
+print("%.0f %.0f" % (bits / 1e6, int(sys.argv[2]) / float(sys.argv[3])))
+PY
+  rm -f "$WORK"/iperf.*.json
+  netns_cleanup
+}
+
+printf '%-28s %12s %12s %9s\n' "queue served by" "Mbit/s" "packets/s" "of null"
+declare -A r
+for q in 1 2; do
+  for prog in nfq_null dlpd; do
+    r[$prog$q]=$(run "$q" "$prog")
+  done
+  null_mbit=$(cut -d' ' -f1 <<< "${r[nfq_null$q]}")
+  for prog in nfq_null dlpd; do
+    read -r mbit pps <<< "${r[$prog$q]}"
+    printf '%-28s %12s %12s %8.0f%%\n' "$prog, $q queue(s)" "$mbit" "$pps" \
+      "$(echo "100 * $mbit / $null_mbit" | bc -l)"
+  done
+done
+d1=$(cut -d' ' -f1 <<< "${r[dlpd1]}")
+d2=$(cut -d' ' -f1 <<< "${r[dlpd2]}")
+printf 'dlpd scaling, 2 queues over 1: %.2fx\n' "$(echo "$d2 / $d1" | bc -l)"
