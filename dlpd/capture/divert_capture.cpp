@@ -2,6 +2,9 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#ifdef __FreeBSD__
+#include <sys/capsicum.h>
+#endif
 #include <unistd.h>
 
 #include <cerrno>
@@ -78,6 +81,15 @@ Status DivertCapture::Open() {
     return Error{std::string("bind divert port ") + std::to_string(port_) + ": " +
                  std::strerror(errno)};
   }
+#ifdef __FreeBSD__
+  // Capsicum: the divert socket can only receive, send and be polled from
+  // here on (not re-bound or connected elsewhere), whatever else happens.
+  cap_rights_t rights;
+  cap_rights_init(&rights, CAP_RECV, CAP_SEND, CAP_EVENT);
+  if (cap_rights_limit(fd_, &rights) < 0 && errno != ENOSYS) {
+    return Error{std::string("cap_rights_limit on the divert socket: ") + std::strerror(errno)};
+  }
+#endif
   return {};
 }
 
