@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   dlp::ScanOptions scan;
   auto* scan_cmd = app.add_subcommand("scan", "mask sensitive values in stdin or files");
   scan_cmd->add_option("--rules", scan.rules_path, "rule file or directory (default: built in)");
+  scan_cmd->add_option("--policy", scan.policy_path,
+                       "policy file: alert/pass findings are left as they are (default: mask all)");
   scan_cmd->add_flag("--json", scan.json, "print findings as JSON lines instead of masked data");
   scan_cmd->add_option("files", scan.files, "input files ('-' for stdin)");
 

@@ -1,12 +1,15 @@
 #include "dlpd/ctl/scan_command.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "dlpd/config/engine.h"
 #include "dlpd/inspect/stream_redactor.h"
+#include "policy/policy_error.h"
 #include "rules/compiled_ruleset.h"
 #include "rules/rule_error.h"
 
@@ -31,6 +34,7 @@ void PrintFindings(const CompiledRuleset& rules, const std::string& name, const 
         {"length", f.end - f.start},
         {"display", std::string(f.display_form())},
         {"ruleset", rules.rule_set().version},
+        {"action", ToString(f.action)},
     };
     if (f.detail[0] != '\0') j["detail"] = f.detail;
     std::cout << j.dump() << '\n';
@@ -38,11 +42,27 @@ void PrintFindings(const CompiledRuleset& rules, const std::string& name, const 
 }
 
 // Scans one input; returns false (after printing why) on an I/O error.
-bool ScanOne(ScanContext& ctx, const std::string& name, std::FILE* in, bool json) {
+bool ScanOne(ScanContext& ctx, const Policy* policy, const std::string& name, std::FILE* in,
+             bool json) {
   auto red = StreamRedactor::Open(ctx);
   if (!red) {
     std::cerr << "dlpctl scan: " << red.error().message << '\n';
     return false;
+  }
+  // The policy as for one flow with no address or Host known: statements
+  // scoped by destination or Host do not match; thresholds count per input.
+  std::vector<std::pair<int, uint32_t>> counts;
+  if (policy != nullptr) {
+    red->set_decider([&](Finding& f) {
+      const Rule& r = ctx.rules().rule(f.rule_index);
+      FindingScope scope;
+      scope.rule_id = r.id;
+      scope.severity = r.severity;
+      const int st = policy->Match(scope);
+      auto it = std::find_if(counts.begin(), counts.end(), [&](auto& p) { return p.first == st; });
+      if (it == counts.end()) it = counts.insert(counts.end(), {st, 0});
+      f.action = policy->Decide(st, ++it->second);
+    });
   }
   std::vector<uint8_t> buf(kChunk);
   std::string ready;
@@ -82,9 +102,19 @@ bool ScanOne(ScanContext& ctx, const std::string& name, std::FILE* in, bool json
 
 int RunScanCommand(const ScanOptions& opts) {
   std::shared_ptr<const CompiledRuleset> rules;
+  std::shared_ptr<const Policy> policy;
   try {
-    rules = LoadCompiledRules(opts.rules_path);
+    if (opts.policy_path.empty()) {
+      rules = LoadCompiledRules(opts.rules_path);
+    } else {
+      Engine engine = LoadEngine(opts.rules_path, opts.policy_path);
+      rules = engine.rules;
+      policy = engine.policy;
+    }
   } catch (const RuleError& e) {
+    std::cerr << "dlpctl scan: " << e.what() << '\n';
+    return 2;
+  } catch (const PolicyError& e) {
     std::cerr << "dlpctl scan: " << e.what() << '\n';
     return 2;
   }
@@ -99,7 +129,7 @@ int RunScanCommand(const ScanOptions& opts) {
   for (const auto& f : files) {
     bool ok;
     if (f == "-") {
-      ok = ScanOne(**ctx, "-", stdin, opts.json);
+      ok = ScanOne(**ctx, policy.get(), "-", stdin, opts.json);
     } else {
       std::FILE* in = std::fopen(f.c_str(), "rb");
       if (in == nullptr) {
@@ -107,7 +137,7 @@ int RunScanCommand(const ScanOptions& opts) {
         rc = 2;
         continue;
       }
-      ok = ScanOne(**ctx, f, in, opts.json);
+      ok = ScanOne(**ctx, policy.get(), f, in, opts.json);
       std::fclose(in);
     }
     if (!ok) rc = 2;

@@ -9,7 +9,8 @@
 namespace dlp {
 
 struct ScanOptions {
-  std::string rules_path;  // empty: embedded defaults
+  std::string rules_path;   // empty: embedded defaults
+  std::string policy_path;  // empty: mask every finding
   bool json = false;
   std::vector<std::string> files;  // empty or "-": stdin
 };

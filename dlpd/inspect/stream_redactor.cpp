@@ -12,6 +12,9 @@ Result<StreamRedactor> StreamRedactor::Open(ScanContext& ctx) {
 
 void StreamRedactor::MaskAndRelease(ScanContext& ctx, size_t first_new, Findings* found,
                                     uint64_t keep, std::string* ready) {
+  if (decide_) {
+    for (size_t i = first_new; i < found->size(); ++i) decide_((*found)[i]);
+  }
   MaskFindings(ctx.rules(), found->data() + first_new, found->size() - first_new,
                reinterpret_cast<uint8_t*>(pending_.data()), pending_.size(), pending_base_);
   if (pending_.size() > keep) {

@@ -7,6 +7,7 @@
 // the packet path does per flow.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "dlpd/common/result.h"
@@ -27,6 +28,9 @@ class StreamRedactor {
 
   // Stream offset of the first byte still held.
   uint64_t held_from() const { return pending_base_; }
+  // Called on each new finding before it is masked, to set its action (the
+  // policy); without one, every finding is masked.
+  void set_decider(std::function<void(Finding&)> decide) { decide_ = std::move(decide); }
 
  private:
   explicit StreamRedactor(StreamScanner s) : scanner_(std::move(s)) {}
@@ -36,6 +40,7 @@ class StreamRedactor {
   StreamScanner scanner_;
   std::string pending_;  // bytes [pending_base_, scanner offset) not yet released
   uint64_t pending_base_ = 0;
+  std::function<void(Finding&)> decide_;
 };
 
 }  // namespace dlp

@@ -98,5 +98,16 @@ check "unreadable input exit 2" [ $? = 2 ]
 "$DLPCTL" bogus 2> /dev/null
 check "unknown command exit 2" [ $? = 2 ]
 
+# scan --policy: findings the policy alerts on or passes are left as they are.
+printf 'statements:\n  - {name: cards-alert, when: {rule: pan}, action: alert}\n' > "$WORK/policy.yaml"
+out=$(echo 'ssn=536-22-1457&card=4111 1111 1111 1111' | "$DLPCTL" scan --policy "$WORK/policy.yaml")
+check "scan --policy alert" [ "$out" = 'ssn=XXX-XX-XXXX&card=4111 1111 1111 1111' ]
+out=$(echo 'card=4111 1111 1111 1111' | "$DLPCTL" scan --policy "$WORK/policy.yaml" --json)
+check "scan --policy json action" bash -c "echo '$out' | grep -q '\"action\":\"alert\"'"
+printf 'statements:\n  - {name: x, when: {rule: card}, action: pass}\n' > "$WORK/badpolicy.yaml"
+echo x | "$DLPCTL" scan --policy "$WORK/badpolicy.yaml" > /dev/null 2> "$WORK/err"
+check "scan bad policy exit 2" [ $? = 2 ]
+check "scan bad policy message" grep -q "badpolicy.yaml:2: statement 'x': no rule 'card'" "$WORK/err"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
