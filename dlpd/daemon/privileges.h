@@ -2,7 +2,7 @@
 // NFQUEUE netlink socket and raw sockets, or divert sockets), then becomes
 // an unprivileged user before it opens anything else: the database, the
 // key, the EVE log and the control socket are created by that user.
-//   Linux:   setgroups/setgid/setuid, keeping CAP_NET_ADMIN alone (every
+//   Linux:   initgroups/setgid/setuid, keeping CAP_NET_ADMIN alone (every
 //            NFQUEUE verdict is a netlink message the kernel checks for it);
 //            no new privileges after that.
 //   OpenBSD: pledge(2) and unveil(2): the files it needs, nothing else.

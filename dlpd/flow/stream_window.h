@@ -1,9 +1,10 @@
 // The first copy of a flow direction's most recent stream bytes: as they
-// were scanned, then as they were forwarded (masked) once they have left. Later copies of those
-// bytes (retransmissions, overlaps, re-segmented segments) are rewritten to them before they are
-// masked, so every copy that leaves the gateway carries the bytes that were inspected: a receiver
-// that keeps the last copy sees what one that keeps the first copy sees, and a value cannot be
-// assembled from pieces of later copies.
+// were scanned, then as they were forwarded (masked) once they have left.
+// Later copies of those bytes (retransmissions, overlaps, re-segmented
+// segments) are rewritten to them before they are masked, so every copy that
+// leaves the gateway carries the bytes that were inspected: a receiver that
+// keeps the last copy sees what one that keeps the first copy sees, and a
+// value cannot be assembled from pieces of later copies.
 //
 // Bounded: at most `limit` bytes back from the stream's end are kept (older
 // bytes cannot be normalized; see Normalize). The buffer may hold up to 1.5x
