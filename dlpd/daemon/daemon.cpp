@@ -264,6 +264,9 @@ std::string Daemon::StatusJson() const {
     add("held_bytes", w.pipeline->held_bytes());
     add("held_total", c.held.load());
     add("hold_timeouts", c.hold_timeouts.load());
+    add("hold_overflows", c.hold_overflows.load());
+    add("tails_withheld", c.tails_withheld.load());
+    add("tails_masked", c.tails_masked.load());
     add("partial", c.partial.load());
     add("flows", c.flows.load());
     add("flows_evicted", c.flows_evicted.load());
@@ -338,7 +341,8 @@ void Daemon::LogTotals() const {
     spdlog::info(
         "{}: packets={} bytes={} inspected={} masked_packets={} findings={} alerted={} "
         "passed={} flows_blocked={} blocked_packets={} resets_sent={} reset_errors={} held={} "
-        "hold_timeouts={} hold_overflows={} partial={} retransmissions={} out_of_order={} "
+        "hold_timeouts={} hold_overflows={} tails_withheld={} tails_masked={} partial={} "
+        "retransmissions={} out_of_order={} "
         "gaps_skipped={} flows_evicted={} overlaps_normalized={} overlaps_unchecked={} "
         "windows_freed={} urgent_cleared={} reloads={} passed_uninspected={} "
         "dropped_uninspected={} "
@@ -347,11 +351,11 @@ void Daemon::LogTotals() const {
         c.findings.load(), c.findings_alerted.load(), c.findings_passed.load(),
         c.flows_blocked.load(), c.blocked_packets.load(), c.resets_sent.load(),
         c.reset_errors.load(), c.held.load(), c.hold_timeouts.load(), c.hold_overflows.load(),
-        c.partial.load(), c.retransmissions.load(), c.out_of_order.load(), c.gaps_skipped.load(),
-        c.flows_evicted.load(), c.overlaps_normalized.load(), c.overlaps_unchecked.load(),
-        c.windows_freed.load(), c.urgent_cleared.load(), c.reloads.load(),
-        c.passed_uninspected.load(), c.dropped_uninspected.load(), c.decode_errors.load(),
-        c.incidents_dropped.load());
+        c.tails_withheld.load(), c.tails_masked.load(), c.partial.load(), c.retransmissions.load(),
+        c.out_of_order.load(), c.gaps_skipped.load(), c.flows_evicted.load(),
+        c.overlaps_normalized.load(), c.overlaps_unchecked.load(), c.windows_freed.load(),
+        c.urgent_cleared.load(), c.reloads.load(), c.passed_uninspected.load(),
+        c.dropped_uninspected.load(), c.decode_errors.load(), c.incidents_dropped.load());
     const CaptureCounters& cc = w.capture->capture_counters();
     spdlog::info("{}: recv_errors={} send_errors={}", w.name, cc.recv_errors.load(),
                  cc.send_errors.load());

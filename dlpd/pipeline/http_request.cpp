@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 
 namespace dlp {
 namespace {
@@ -16,6 +17,12 @@ bool IEquals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
+}
+
+std::string_view Trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
 }
 
 std::string Printable(std::string_view s) {
@@ -43,21 +50,42 @@ bool ParseHttpRequestHead(std::string_view payload, HttpRequestInfo* out) {
   out->method = std::string(method);
   out->path = Printable(line.substr(sp1 + 1, sp2 - sp1 - 1));
   out->host.clear();
+  out->head_len = 0;
+  out->body_length.reset();
+  bool has_host = false, has_length = false, chunked = false, bad_length = false;
+  uint64_t length = 0;
   size_t pos = eol + 2;
   while (pos < head.size()) {
     size_t e = head.find("\r\n", pos);
-    if (e == std::string_view::npos || e == pos) break;
-    std::string_view h = head.substr(pos, e - pos);
-    size_t colon = h.find(':');
-    if (colon != std::string_view::npos && IEquals(h.substr(0, colon), "host")) {
-      std::string_view v = h.substr(colon + 1);
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-      out->host = Printable(v);
+    if (e == std::string_view::npos) break;
+    if (e == pos) {
+      out->head_len = e + 2;
       break;
     }
+    std::string_view h = head.substr(pos, e - pos);
     pos = e + 2;
+    size_t colon = h.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view name = h.substr(0, colon);
+    std::string_view v = Trim(h.substr(colon + 1));
+    if (!has_host && IEquals(name, "host")) {
+      out->host = Printable(v);
+      has_host = true;
+    } else if (IEquals(name, "content-length")) {
+      // Digits only (RFC 9110); repeated, it must say the same.
+      uint64_t n = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc() || end != v.data() + v.size() ||
+          (has_length && n != length)) {
+        bad_length = true;
+      }
+      length = n;
+      has_length = true;
+    } else if (IEquals(name, "transfer-encoding")) {
+      chunked = true;  // it frames the body, whatever Content-Length says (RFC 9112 6.3)
+    }
   }
+  if (out->head_len != 0 && !chunked && !bad_length) out->body_length = has_length ? length : 0;
   return true;
 }
 

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <climits>
 #include <deque>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "dlpd/decode/checksum.h"
+#include "dlpd/decode/truncate_payload.h"
 #include "dlpd/flow/stream_window.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/mask/mask.h"
@@ -60,16 +62,15 @@ struct PacketPipeline::Held {
 };
 
 struct PacketPipeline::Flow {
+  // Members in falling order of alignment, the flags last: the table holds
+  // up to --max-flows of these.
   FlowKey key;
   std::string id;
   std::list<Flow*>::iterator lru;
   int64_t last_seen = 0;
-  bool started = false;
-  uint32_t base_seq = 0;       // sequence number of stream offset 0
-  uint64_t next_off = 0;       // next in-order stream offset
-  uint64_t run_start = 0;      // where the trailing run of value bytes begins
-  bool run_has_alnum = false;  // the trailing run holds a letter or digit
-  uint64_t released_off = 0;   // stream bytes before this have left unheld
+  uint64_t next_off = 0;      // next in-order stream offset
+  uint64_t run_start = 0;     // where the trailing run of value bytes begins
+  uint64_t released_off = 0;  // stream bytes before this have left unheld
   std::unique_ptr<StreamScanner> scanner;
   std::deque<Held> held;
   std::map<uint64_t, Held> out_of_order;  // beyond a gap, by stream offset
@@ -84,13 +85,24 @@ struct PacketPipeline::Flow {
   // thresholds; reset when the policy is reloaded.
   std::vector<std::pair<int, uint32_t>> statement_counts;
   uint64_t policy_generation = 0;
-  bool blocked = false;  // a `block` decision: nothing more passes
-  bool resets_sent = false;
   StreamWindow window;
   std::list<Flow*>::iterator window_lru;
-  bool in_window_lru = false;
   HttpRequestInfo http;
+  // Stream offset where the current request's body ends, when its head
+  // said (Content-Length); UINT64_MAX when unknown.
+  uint64_t body_end = UINT64_MAX;
+  // Bytes cut from segments at a hold's end and not delivered yet
+  // ([withheld_from, withheld_to)), and whether a copy of them went masked.
+  uint64_t withheld_from = 0;
+  uint64_t withheld_to = 0;
+  uint32_t base_seq = 0;  // sequence number of stream offset 0
+  bool started = false;
+  bool run_has_alnum = false;  // the trailing run holds a letter or digit
+  bool blocked = false;        // a `block` decision: nothing more passes
+  bool resets_sent = false;
+  bool in_window_lru = false;
   bool has_http = false;
+  bool withheld_masked = false;
 };
 
 PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig config,
@@ -257,7 +269,7 @@ void PacketPipeline::Erase(Flow* f, VerdictSink& sink) {
   // are confirmed before the held segments go.
   Findings last;
   if (f->scanner->Finish(*f->ctx, &last)) AddFindings(*f, last);
-  ReleaseAll(*f, sink, false);
+  ReleaseUpTo(*f, UINT64_MAX, sink);
   if (f->in_window_lru) {
     window_total_ -= f->window.footprint();
     window_lru_.erase(f->window_lru);
@@ -310,11 +322,12 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
   }
   if (end <= f.next_off) {
     counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
-    if (!f.held.empty() && end > f.held.front().off) {
+    if (!f.held.empty() && end > f.released_off) {
       if (RoomToHold(len)) {
-        // It repeats bytes still held (the sender's timer fired while we
-        // waited): it waits behind them and is masked the same way, or its
-        // piece of a value would go out first.
+        // It repeats bytes the receiver has not been given (held, or
+        // withheld at a cut) while a possible value is held: it waits behind
+        // the held segments and is masked the same way, or its piece of a
+        // value would go out first.
         f.held.push_back(
             Held{handle, PaddedCopy(data, len), len, v, off, f.held.front().deadline, normalized});
         ++held_packets_;
@@ -323,7 +336,10 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
       }
       counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
     }
-    ScanAlone(f, handle, data, len, v, off, sink, /*remembered=*/true, normalized);
+    const bool masked = MaskWithheldCopy(f, data + v.payload_offset, v.payload_len, off);
+    ScanAlone(f, handle, data, len, v, off, sink, /*remembered=*/true, normalized || masked);
+    // A withheld tail sent again has now left.
+    if (!f.blocked) f.released_off = std::max(f.released_off, end);
     return;
   }
   if (off < f.next_off) counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
@@ -343,7 +359,7 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
                                  const PacketView& v, uint64_t off, int64_t now_us,
                                  VerdictSink& sink, std::vector<uint8_t>* owned, bool modified) {
   const uint64_t end = off + v.payload_len;
-  if (off == f.next_off) NoteHttpRequest(f, data + v.payload_offset, v.payload_len);
+  if (off == f.next_off) NoteHttpRequest(f, data + v.payload_offset, v.payload_len, off);
 
   // Scan the bytes the stream has not seen (the segment may overlap).
   const uint8_t* fresh = data + v.payload_offset + (f.next_off - off);
@@ -384,7 +400,15 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
   // cannot belong to a value still to be confirmed.
   const uint64_t width = f.ctx->rules().max_width();
   const uint64_t run_start = f.run_has_alnum ? f.run_start : end;
-  const uint64_t final_before = std::max(run_start, end > width ? end - width : 0);
+  uint64_t final_before = std::max(run_start, end > width ? end - width : 0);
+  if (end == f.body_end && final_before < end) {
+    // The request's body ends here, and what may follow is the next
+    // request's method, never a value byte: the tail is judged now, not
+    // held (a form that ends in digits is not delayed).
+    Findings probe;
+    if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
+    final_before = end;
+  }
   ReleaseUpTo(f, final_before, sink);
   if (f.held.empty() && end <= final_before) {
     MaskAndEmit(f, handle, data, len, v, off, sink, modified);
@@ -394,11 +418,9 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
   if (!RoomToHold(len)) {
     // No room to hold: what is held goes now, judged as at a timeout.
     counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
-    Findings probe;
-    if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
-    ReleaseUpTo(f, UINT64_MAX, sink);
-    MaskAndEmit(f, handle, data, len, v, off, sink, modified);
-    f.released_off = end;
+    const uint64_t cut = ProbeAndCut(f);
+    EmitHeldBefore(f, cut, sink);
+    EmitBefore(f, handle, data, len, v, off, cut, sink, modified);
     return;
   }
   counters_.held.fetch_add(1, std::memory_order_relaxed);
@@ -436,7 +458,7 @@ void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink)
 
 void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
   counters_.gaps_skipped.fetch_add(1, std::memory_order_relaxed);
-  ReleaseAll(f, sink, true);
+  if (!f.held.empty()) EmitHeldBefore(f, ProbeAndCut(f), sink);
   // No value can be seen across missing bytes: a fresh stream starts at the
   // first buffered segment.
   auto scanner = StreamScanner::Open(*f.ctx);
@@ -466,9 +488,13 @@ void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
   DrainOutOfOrder(f, now_us, sink);
 }
 
-void PacketPipeline::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len) {
+void PacketPipeline::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off) {
   HttpRequestInfo http;
   if (!ParseHttpRequestHead({reinterpret_cast<const char*>(payload), len}, &http)) return;
+  f.body_end = UINT64_MAX;
+  if (http.body_length && *http.body_length <= UINT64_MAX - off - http.head_len) {
+    f.body_end = off + http.head_len + *http.body_length;
+  }
   // A URI or Host that holds a value is stored masked.
   for (std::string* s : {&http.path, &http.host}) {
     Findings found;
@@ -584,13 +610,80 @@ void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& si
   }
 }
 
-void PacketPipeline::ReleaseAll(Flow& f, VerdictSink& sink, bool probe_end) {
-  if (f.held.empty()) return;
-  if (probe_end) {
-    Findings probe;
-    if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
+uint64_t PacketPipeline::ProbeAndCut(Flow& f) {
+  Findings probe;
+  if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
+  // What may still begin a value: the trailing run of value bytes (when it
+  // holds a letter or digit), no further back than the widest match, and
+  // after every value judged in it (those are masked, or let through by
+  // the policy, as they are).
+  const uint64_t width = f.ctx->rules().max_width();
+  uint64_t cut = f.run_has_alnum ? f.run_start : f.next_off;
+  cut = std::max({cut, f.released_off, f.next_off > width ? f.next_off - width : 0});
+  for (const Finding& x : f.recent) {
+    if (x.end > cut && x.end <= f.next_off) cut = x.end;
   }
-  ReleaseUpTo(f, UINT64_MAX, sink);
+  return cut;
+}
+
+bool PacketPipeline::MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uint64_t off) {
+  const uint64_t from = std::max(off, f.withheld_from);
+  const uint64_t to = std::min(off + len, f.withheld_to);
+  // Only while the request's length says more of its body is to come: then
+  // the sender pauses inside what may be a value (or its next segment was
+  // lost and it resends this alone). Where the body may end here, the copy
+  // goes as it is, so a form that ends in digits is never changed.
+  if (from >= to || f.body_end == UINT64_MAX || f.next_off >= f.body_end) return false;
+  bool changed = false;
+  for (uint64_t o = from; o < to; ++o) {
+    const bool judged = std::any_of(f.recent.begin(), f.recent.end(),
+                                    [o](const Finding& x) { return x.start <= o && o < x.end; });
+    uint8_t& c = payload[o - off];
+    if (judged || !std::isalnum(c)) continue;
+    c = static_cast<uint8_t>(kMaskChar);
+    changed = true;
+  }
+  if (!changed) return false;
+  counters_.tails_masked.fetch_add(1, std::memory_order_relaxed);
+  f.withheld_masked = true;
+  f.window.StoreForwarded(off, payload, len);
+  return true;
+}
+
+void PacketPipeline::EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink) {
+  while (!f.held.empty()) {
+    Held h = std::move(f.held.front());
+    f.held.pop_front();
+    --held_packets_;
+    held_bytes_ -= h.len;
+    EmitBefore(f, h.handle, h.bytes.data(), h.len, h.view, h.off, cut, sink, h.modified);
+  }
+}
+
+void PacketPipeline::EmitBefore(Flow& f, uint64_t handle, uint8_t* data, size_t len, PacketView v,
+                                uint64_t off, uint64_t cut, VerdictSink& sink, bool modified) {
+  const uint64_t end = off + v.payload_len;
+  // A FIN ends the stream where it is; a blocked flow's packets are dropped.
+  if (end <= cut || (v.tcp_flags & TcpFlags::kFin) != 0 || f.blocked) {
+    MaskAndEmit(f, handle, data, len, v, off, sink, modified);
+    f.released_off = std::max(f.released_off, end);
+    return;
+  }
+  counters_.tails_withheld.fetch_add(1, std::memory_order_relaxed);
+  f.released_off = std::max(f.released_off, cut);
+  if (f.withheld_to <= cut) {
+    f.withheld_from = cut;
+    f.withheld_masked = false;
+  }
+  f.withheld_to = std::max(f.withheld_to, end);
+  if (off >= cut) {
+    // All of it may begin a value: not sent. The receiver does not
+    // acknowledge it, so the sender sends it again.
+    sink.Emit(handle, Verdict::kDrop, data, len, false);
+    return;
+  }
+  len = TruncateTcpPayload(data, &v, static_cast<size_t>(cut - off));
+  MaskAndEmit(f, handle, data, len, v, off, sink, /*force_modified=*/true);
 }
 
 void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
@@ -615,7 +708,7 @@ void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
       continue;
     }
     counters_.hold_timeouts.fetch_add(1, std::memory_order_relaxed);
-    ReleaseAll(f, sink, true);
+    EmitHeldBefore(f, ProbeAndCut(f), sink);
   }
   // Idle flows: checked once a second, from the least recently used end.
   if (now_us - last_idle_scan_us_ < 1000000) return;
@@ -681,9 +774,14 @@ void PacketPipeline::Record(const Flow& f, const Findings& fresh, bool in_stream
     if (action == PolicyAction::kAlert) {
       counters_.findings_alerted.fetch_add(list.size(), std::memory_order_relaxed);
     }
-    const bool partial = action == PolicyAction::kMask && in_stream &&
-                         std::any_of(list.begin(), list.end(),
-                                     [&](const Finding* x) { return x->start < f.released_off; });
+    // Part of the value left in clear before it was found: it began before
+    // what was released, and not where a withheld tail went out masked.
+    const bool partial =
+        action == PolicyAction::kMask && in_stream &&
+        std::any_of(list.begin(), list.end(), [&](const Finding* x) {
+          return x->start < f.released_off &&
+                 !(f.withheld_masked && x->start >= f.withheld_from && x->start < f.withheld_to);
+        });
     if (partial) counters_.partial.fetch_add(1, std::memory_order_relaxed);
     if (writer_ == nullptr) continue;
     const Rule& rule = f.ctx->rules().rule(rule_index);

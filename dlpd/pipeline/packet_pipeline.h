@@ -12,10 +12,20 @@
 // hold ends hold_timeout after the last segment that extended the possible
 // value (so a value dripped in byte by byte is still held whole; the bytes
 // held are bounded by the widest match): then the tail is judged as if the
-// stream ended there (a value complete at that point is masked), the
-// segments are released, and a value that turns out to go on is masked in
-// what follows
-// and recorded with action "mask-partial".
+// stream ended there (a value complete at that point is masked), and the
+// held segments go *cut before the bytes that may still begin a value*
+// (tails_withheld): those bytes are not delivered, the receiver does not
+// acknowledge them, and the sender sends them again, usually with what
+// follows them. A hold times out when what follows was lost (the sender
+// retransmits only after 200 ms or more) or is sent slowly on purpose;
+// releasing the tail then would let the first digits of a value through.
+// The copy the sender sends again is masked from what the stream found
+// since. If nothing follows it yet, it goes masked when the request's
+// Content-Length says the body goes on (tails_masked), and as it is
+// otherwise (so a body that ends in digits is delayed by one
+// retransmission, never stalled). A tail that ends where Content-Length
+// says the body ends is judged at once, not held. A value that still
+// turns out to have gone out in part is recorded as "mask-partial".
 //
 // Overlaps: the first copy of each byte wins. Every later copy of bytes the
 // stream has seen (retransmission, re-segmented or overlapping segment) is
@@ -93,7 +103,7 @@ struct PipelineCounters {
       out_of_order{0}, gaps_skipped{0}, hold_overflows{0}, flows{0}, flows_evicted{0},
       overlaps_normalized{0}, overlaps_unchecked{0}, windows_freed{0}, findings_alerted{0},
       findings_passed{0}, flows_blocked{0}, blocked_packets{0}, resets_sent{0}, reset_errors{0},
-      reloads{0}, urgent_cleared{0};
+      reloads{0}, urgent_cleared{0}, tails_withheld{0}, tails_masked{0};
 };
 
 class PacketPipeline {
@@ -105,7 +115,8 @@ class PacketPipeline {
 
   // Inspects the IP packet [data, data+len) and emits it to `sink` now, or
   // copies and holds it. `now_us` is the capture's clock (wall clock live,
-  // packet timestamps offline). Never grows or shrinks a packet.
+  // packet timestamps offline). Never grows a packet; shortens one only to
+  // withhold a tail that may begin a value (see above).
   void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us, VerdictSink& sink);
   // Releases what has been held for hold_timeout and drops idle flows.
   void Tick(int64_t now_us, VerdictSink& sink);
@@ -165,14 +176,30 @@ class PacketPipeline {
   void MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
                    uint64_t off, VerdictSink& sink, bool force_modified = false);
   void ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink);
-  void ReleaseAll(Flow& f, VerdictSink& sink, bool probe_end);
+  // The held tail cannot be judged by what follows (timeout, no room, a gap
+  // skipped): judges it as if the stream ended here, then returns the
+  // offset from which bytes may still begin a value.
+  uint64_t ProbeAndCut(Flow& f);
+  // A copy of withheld bytes that comes back with nothing after it, while
+  // the request's body is known to go on: its letters and digits not in a
+  // judged value are masked (the sender paused inside what may be a value
+  // for longer than its retransmission timer). True if a byte changed.
+  bool MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uint64_t off);
+  // Emits every held segment, each cut before `cut` (EmitBefore).
+  void EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink);
+  // Emits a segment masked, without its bytes at or after `cut`: shortened,
+  // or dropped when nothing comes before the cut.
+  void EmitBefore(Flow& f, uint64_t handle, uint8_t* data, size_t len, PacketView v, uint64_t off,
+                  uint64_t cut, VerdictSink& sink, bool modified);
   // Remembers and records the findings the flow has not seen yet.
   // `in_stream`: found by the flow's stream (not in a segment scanned alone).
   void AddFindings(Flow& f, Findings& fresh, bool in_stream = true);
   // One incident per rule; a value found in the stream after part of it
   // was released (hold timeout) is recorded as "mask-partial".
   void Record(const Flow& f, const Findings& fresh, bool in_stream);
-  void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len);
+  // A segment at stream offset `off` that starts a request: its method,
+  // Host and path for incidents, and where its body ends.
+  void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off);
   // Sets x.action from the policy, counting toward thresholds; a block
   // marks the flow blocked.
   void Decide(Flow& f, Finding& x);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The evasion suite end to end (namespaces, kernel NFQUEUE, a real server):
 # values in 2..8 pieces, 1-byte segments, an urgent byte inside a value, a
-# value as the last bytes before the client's FIN, over IPv4 and IPv6. The
+# value as the last bytes before the client's FIN, a pause inside a value
+# longer than the hold, a body ending in digits, over IPv4 and IPv6. The
 # server must receive every value masked (the urgent byte inline), the same
 # length, and every exchange must complete.
 # Usage: evasion_e2e.sh BUILD_DIR SOURCE_DIR
@@ -38,9 +39,17 @@ for host in 10.99.2.2 fd99:2::2; do
     || bad "$host urgent: '$(cat "$WORK/recv/urgent.body" 2>/dev/null)'"
   [ "$(cat "$WORK/recv/at-end.body" 2>/dev/null)" = 'x=1&card=XXXX XXXX XXXX XXXX' ] && ok \
     || bad "$host at-end: '$(cat "$WORK/recv/at-end.body" 2>/dev/null)'"
+  # Paused inside a value past the hold: the first pieces are withheld, not
+  # released, and everything arrives masked.
+  [ "$(cat "$WORK/recv/pause.body" 2>/dev/null)" = "$masked" ] && ok \
+    || bad "$host pause: '$(cat "$WORK/recv/pause.body" 2>/dev/null)'"
+  [ "$(cat "$WORK/recv/digits-end.body" 2>/dev/null)" = 'x=1&amount=100' ] && ok \
+    || bad "$host digits-end: '$(cat "$WORK/recv/digits-end.body" 2>/dev/null)'"
 done
 kill -TERM "$DLPD"
 wait "$DLPD" || true
 grep -q 'urgent_cleared=[1-9]' "$WORK/dlpd.log" && ok || bad "urgent data not counted"
+grep -q 'tails_withheld=[1-9]' "$WORK/dlpd.log" && ok || bad "withheld tails not counted"
+grep -q 'partial=0 ' "$WORK/dlpd.log" && ok || bad "a value went out in part: $(grep -o 'partial=[0-9]*' "$WORK/dlpd.log")"
 echo "evasion e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -66,14 +66,15 @@ big=$!
 sleep 2
 kill -CONT "$DLPD"
 wait "$big" && ok || bad "closed: the stalled upload did not complete: $(cat "$WORK/c-big.curl")"
-cmp -s <(sed 's/536-22-1457/XXX-XX-XXXX/g' "$WORK/big.body") "$WORK/recv/c-big.body" && ok \
-  || bad "closed: the stalled upload did not arrive masked"
 st=$(status closed)
+cmp -s <(sed 's/536-22-1457/XXX-XX-XXXX/g' "$WORK/big.body") "$WORK/recv/c-big.body" && ok \
+  || bad "closed: the stalled upload did not arrive masked: $(cmp <(sed 's/536-22-1457/XXX-XX-XXXX/g' "$WORK/big.body") "$WORK/recv/c-big.body"); $st"
 # What the kernel dropped is shown (how much depends on how the stall and
 # GRO-merged packets meet the queue length: often some, sometimes none).
 drops=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])["counters"]["kernel_queue_dropped"])' "$st" 2>/dev/null || echo missing)
 [ "$drops" != missing ] && ok || bad "closed: kernel queue drops not shown: $st"
-echo "closed: kernel queue dropped $drops packets during the stall"
+echo "closed: kernel queue dropped $drops packets during the stall;" \
+  "tails withheld $(counter "$st" tails_withheld), masked $(counter "$st" tails_masked)"
 # dlpd stopped: nothing passes.
 kill -TERM "$DLPD"
 wait "$DLPD" || true

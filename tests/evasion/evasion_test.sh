@@ -47,7 +47,7 @@ for spec_path in sorted(glob.glob(os.path.join(d, "*.json"))):
     note = []
     c = result["closed"][1]
     for k in ("held", "out_of_order", "overlaps_normalized", "retransmissions", "urgent_cleared",
-              "dropped_uninspected"):
+              "tails_withheld", "tails_masked", "dropped_uninspected"):
         if int(c.get(k, 0)):
             note.append("%s %s" % (k, c[k]))
     o = result["open"][1]

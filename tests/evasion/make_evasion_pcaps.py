@@ -28,9 +28,10 @@ def syn(ip=V4):
     return E / ip / TCP(sport=40000, dport=80, seq=999, flags="S")
 
 
-def case(name, about, pkts, closed, open_=None):
+def case(name, about, pkts, closed, open_=None, ms=None):
+    """ms: each packet's time in milliseconds (default: 1 ms apart)."""
     for i, p in enumerate(pkts):
-        p.time = 1000.0 + i / 1000.0
+        p.time = 1000.0 + (ms[i] if ms else i) / 1000.0
     wrpcap(os.path.join(OUT, name + ".pcap"), pkts)
     dec = lambda xs: [x if isinstance(x, str) else x.decode("latin-1") for x in xs]
     with open(os.path.join(OUT, name + ".json"), "w") as f:
@@ -82,6 +83,20 @@ case("value-at-end", "the value is the flow's last bytes, then FIN",
 case("syn-data", "data on the SYN (TCP Fast Open), a value split after it",
      [E / V4 / TCP(sport=40000, dport=80, seq=999, flags="S") / Raw(b"ssn=536-22-"), seg(11, b"1457;")],
      ["ssn=XXX-XX-", "XXXX;"])
+
+# A pause inside a value, longer than the hold (20 ms): the piece that may
+# begin a value is withheld (cut from its segment), and when the sender
+# sends it again it is masked from what the stream has found by then.
+case("pause-in-value", "a pause inside a value longer than the hold; the withheld piece sent again",
+     [syn(), seg(0, b"x=1&ssn=536"), seg(11, b"-22-1457;"), seg(8, b"536")],
+     ["", "x=1&ssn=", "-XX-XXXX;", "XXX"], ms=[0, 1, 150, 300])
+# Longer than the sender's retransmission timer: the withheld piece comes
+# back alone, before the rest. The request's Content-Length says the body
+# goes on, so it leaves masked.
+HEAD = b"POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n"
+case("pause-past-retransmission", "a pause inside a value longer than the sender's retransmission timer",
+     [syn(), seg(0, HEAD + b"x=1&ssn=536"), seg(len(HEAD) + 8, b"536"), seg(len(HEAD) + 11, b"-22-1457;")],
+     ["", HEAD + b"x=1&ssn=", "XXX", "-XX-XXXX;"], ms=[0, 1, 250, 600])
 
 V6 = IPv6(src="2001:db8::10", dst="2001:db8:1::20")
 V6X = V6 / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt()

@@ -74,6 +74,33 @@ TEST(FlowInspection, OnlySegmentsEndingInValueBytesAreHeld) {
   EXPECT_EQ(gw.pipeline().counters().held.load(), 1u);
 }
 
+TEST(FlowInspection, BodyEndingInValueBytesIsNotHeldWhenItsLengthSaysItEnds) {
+  auto head = [](int n) {
+    return "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(n) + "\r\n\r\n";
+  };
+  Gateway gw;
+  uint32_t seq = 1;
+  auto send = [&](const std::string& p) {
+    gw.Send(Tcp4(seq, p));
+    seq += static_cast<uint32_t>(p.size());
+  };
+  send(head(14) + "x=1&amount=100");
+  EXPECT_EQ(gw.out.size(), 1u);  // ends in digits, but so does the body
+  EXPECT_EQ(gw.pipeline().counters().held.load(), 0u);
+  send(head(29) + "x=1&amount=100");  // ends in digits, and the body goes on
+  EXPECT_EQ(gw.out.size(), 1u);
+  send("ssn=536-22-1457");  // the body's last bytes: judged now, not held
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-XXXX");
+  EXPECT_EQ(gw.pipeline().held_packets(), 0u);
+  // Without a length (chunked), a tail in value bytes is held as ever.
+  send("POST /f HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n18\r\ncard=4111 1111");
+  EXPECT_EQ(gw.out.size(), 3u);
+  send(" 1111 1111\r\n0\r\n\r\n");
+  ASSERT_EQ(gw.out.size(), 5u);
+  EXPECT_EQ(gw.out[4].payload, " XXXX XXXX\r\n0\r\n\r\n");
+}
+
 TEST(FlowInspection, RetransmissionIsMaskedTheSameWay) {
   Gateway gw;
   gw.Send(Tcp4(1, "ssn=536-22-"));
@@ -133,15 +160,104 @@ TEST(FlowInspection, HoldTimeoutJudgesTheTailAsEndOfStream) {
   EXPECT_EQ(gw.pipeline().counters().hold_timeouts.load(), 1u);
 }
 
-TEST(FlowInspection, ValueGoingOnAfterATimeoutIsMaskedAndCountedPartial) {
+TEST(FlowInspection, TailThatMayBeginAValueIsWithheldAtATimeout) {
+  // What follows "ssn=5" was lost: the sender sends it again only after its
+  // retransmission timer, long after the hold ended. The "5" must not go.
+  Gateway gw(1000);
+  gw.Send(Tcp4(1, "x=1&ssn=5"), 0);
+  gw.pipeline().Tick(5000, gw);
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, "x=1&ssn=");  // cut before the possible value
+  EXPECT_TRUE(gw.out[0].checksum_ok);
+  EXPECT_EQ(gw.pipeline().counters().tails_withheld.load(), 1u);
+  EXPECT_EQ(gw.pipeline().held_packets(), 0u);
+  // The sender's retransmission starts at the first byte not acknowledged,
+  // with what follows it.
+  gw.Send(Tcp4(9, "536-22-1457&y"), 300000);
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "XXX-XX-XXXX&y");
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
+}
+
+TEST(FlowInspection, WithheldTailSentAgainAloneGoes) {
+  // A body that ends in digits, and nothing follows: the copy sent again
+  // goes at once, so the request is delayed by one retransmission, not stalled.
+  Gateway gw(1000);
+  gw.Send(Tcp4(1, "qty=1&amount=100"), 0);
+  gw.pipeline().Tick(1000, gw);
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, "qty=1&amount=");
+  gw.Send(Tcp4(14, "100"), 200000);
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "100");
+  EXPECT_EQ(gw.pipeline().held_packets(), 0u);
+}
+
+TEST(FlowInspection, WholeSegmentThatMayBeginAValueIsDroppedAtATimeout) {
+  Gateway gw(1000);
+  gw.Send(Tcp4(1, "card="), 0);
+  gw.Send(Tcp4(6, "4111 1111"), 10);
+  gw.pipeline().Tick(2000, gw);
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, "card=");
+  EXPECT_EQ(gw.dropped, 1u);
+  // Sent again with the rest: masked whole.
+  gw.Send(Tcp4(6, "4111 1111 1111 1111;"), 300000);
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "XXXX XXXX XXXX XXXX;");
+}
+
+TEST(FlowInspection, ValuePausedPastTheHoldTimeNeverLeavesInClear) {
+  // A sender that pauses on purpose inside a value: the first piece is
+  // withheld, the rest comes, and the piece sent again waits behind it.
+  Gateway gw(1000);
+  gw.Send(Tcp4(1, "ssn=5"), 0);
+  gw.pipeline().Tick(1000, gw);
+  EXPECT_EQ(gw.out.back().payload, "ssn=");
+  gw.Send(Tcp4(6, "36-22-14"), 50000);  // held: may go on
+  gw.Send(Tcp4(5, "5"), 200000);        // the withheld byte, sent again
+  EXPECT_EQ(gw.out.size(), 1u);
+  gw.Send(Tcp4(14, "57;"), 200010);
+  ASSERT_EQ(gw.out.size(), 4u);
+  for (const auto& o : gw.out)
+    EXPECT_EQ(o.payload.find_first_of("1234567"), std::string::npos) << o.payload;
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
+}
+
+TEST(FlowInspection, WithheldTailSentAgainAloneIsMaskedWhileTheBodyGoesOn) {
+  // The sender pauses inside a value for longer than its retransmission
+  // timer: the withheld piece comes back alone. The request's length says
+  // more is coming, so it goes masked, and the value never leaves in clear.
+  const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n";
+  const uint32_t body = 1 + static_cast<uint32_t>(head.size());
+  Gateway gw(1000);
+  gw.Send(Tcp4(1, head + "x=1&ssn=5"), 0);
+  gw.pipeline().Tick(1000, gw);
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, head + "x=1&ssn=");
+  gw.Send(Tcp4(body + 8, "5"), 200000);  // sent again alone
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "X");
+  EXPECT_TRUE(gw.out[1].checksum_ok);
+  EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 1u);
+  gw.Send(Tcp4(body + 9, "36-22-1457;"), 400000);
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, "XX-XX-XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
+  // A later copy of the masked piece carries the mask.
+  gw.Send(Tcp4(body + 4, "ssn=5"), 500000);
+  EXPECT_EQ(gw.out.back().payload, "ssn=X");
+}
+
+TEST(FlowInspection, ValueGoingOnAfterAWithheldTailWasSentAgainIsCountedPartial) {
   Gateway gw(1000);
   gw.Send(Tcp4(1, "card=4111 1111"), 0);
-  gw.pipeline().Tick(5000, gw);  // released: a prefix alone is no value
-  ASSERT_EQ(gw.out.size(), 1u);
-  EXPECT_EQ(gw.out[0].payload, "card=4111 1111");
-  gw.Send(Tcp4(15, " 1111 1111;"), 6000);
-  ASSERT_EQ(gw.out.size(), 2u);
-  EXPECT_EQ(gw.out[1].payload, " XXXX XXXX;");
+  gw.pipeline().Tick(5000, gw);
+  EXPECT_EQ(gw.out.back().payload, "card=");
+  gw.Send(Tcp4(6, "4111 1111"), 200000);  // sent again alone: goes
+  EXPECT_EQ(gw.out.back().payload, "4111 1111");
+  gw.Send(Tcp4(15, " 1111 1111;"), 400000);
+  EXPECT_EQ(gw.out.back().payload, " XXXX XXXX;");
   EXPECT_EQ(gw.pipeline().counters().partial.load(), 1u);
 }
 
@@ -223,20 +339,21 @@ TEST(FlowInspection, HeldBytesAreCapped) {
   Gateway gw(20000, 65536, /*max_held_bytes=*/90);
   gw.Send(Tcp4(1, "card=4111"));  // 49 bytes: held
   EXPECT_EQ(gw.pipeline().held_bytes(), 49u);
-  gw.Send(Tcp4(10, " 1111"));  // 45 more would pass the cap: both go now
-  ASSERT_EQ(gw.out.size(), 2u);
+  gw.Send(Tcp4(10, " 1111"));  // 45 more would pass the cap: judged now
+  ASSERT_EQ(gw.out.size(), 1u);
   EXPECT_EQ(gw.pipeline().held_bytes(), 0u);
-  EXPECT_EQ(gw.out[0].payload, "card=4111");  // a prefix alone is no value
-  EXPECT_EQ(gw.out[1].payload, " 1111");
+  EXPECT_EQ(gw.out[0].payload, "card=");  // the possible value is withheld
+  EXPECT_EQ(gw.dropped, 1u);              // " 1111": all of it
   EXPECT_EQ(gw.pipeline().counters().hold_overflows.load(), 1u);
-  gw.Send(Tcp4(15, " 1111 1111;"));
-  ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[2].payload, " XXXX XXXX;");
-  EXPECT_EQ(gw.pipeline().counters().partial.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().tails_withheld.load(), 2u);
+  gw.Send(Tcp4(6, "4111 1111 1111 1111;"));  // sent again, with the rest
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "XXXX XXXX XXXX XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
   // Out-of-order segments count too: past the cap they are scanned alone.
   gw.Send(Tcp4(500, std::string(40, 'a') + "ssn=078-05-1120;"));
-  ASSERT_EQ(gw.out.size(), 4u);
-  EXPECT_EQ(gw.out[3].payload.substr(40), "ssn=XXX-XX-XXXX;");
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload.substr(40), "ssn=XXX-XX-XXXX;");
   EXPECT_EQ(gw.pipeline().counters().hold_overflows.load(), 2u);
 }
 
@@ -366,7 +483,7 @@ TEST(FlowInspection, ValueDrippedSlowerThanTheHoldTimeIsHeldWhole) {
   // Silence past the hold time still ends a hold.
   gw.Send(Tcp4(1 + static_cast<uint32_t>(body.size()), "ssn=536-22"), t + 200000);
   gw.pipeline().Tick(t + 200000 + 20001, gw);
-  EXPECT_EQ(gw.out.back().payload, "ssn=536-22");
+  EXPECT_EQ(gw.out.back().payload, "ssn=");  // the possible value is withheld
   EXPECT_EQ(gw.pipeline().counters().hold_timeouts.load(), 1u);
 }
 

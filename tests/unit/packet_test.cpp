@@ -8,6 +8,7 @@
 #include <random>
 
 #include "dlpd/decode/checksum.h"
+#include "dlpd/decode/truncate_payload.h"
 #include "dlpd/pipeline/http_request.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "tests/unit/test_support.h"
@@ -125,6 +126,44 @@ TEST(Decode, Ipv6WalksExtensionHeaders) {
   EXPECT_EQ(v.dst_port, 80);
   EXPECT_EQ(v.payload_len, 22u);
   EXPECT_TRUE(TcpChecksumValid(p.data(), v));
+}
+
+bool Ipv4HeaderChecksumValid(const std::vector<uint8_t>& p) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i < 20; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return sum == 0xffff;
+}
+
+TEST(Truncate, Ipv4KeepsTheHeadAndFixesBothChecksums) {
+  auto p = Hex(kV4);
+  PacketView v;
+  ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+  ASSERT_TRUE(Ipv4HeaderChecksumValid(p));
+  const std::string head(reinterpret_cast<const char*>(p.data()) + v.payload_offset, 30);
+  const size_t n = TruncateTcpPayload(p.data(), &v, 30);
+  EXPECT_EQ(n, v.payload_offset + 30);
+  p.resize(n);
+  PacketView again;
+  ASSERT_EQ(DecodePacket(p.data(), p.size(), &again), DecodeStatus::kOk);
+  EXPECT_EQ(again.payload_len, 30u);
+  EXPECT_EQ(again.seq, v.seq);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(p.data()) + again.payload_offset, 30), head);
+  EXPECT_TRUE(TcpChecksumValid(p.data(), again));
+  EXPECT_TRUE(Ipv4HeaderChecksumValid(p));
+}
+
+TEST(Truncate, Ipv6WithExtensionHeadersToNoPayload) {
+  auto p = Hex(kV6);
+  PacketView v;
+  ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+  const size_t n = TruncateTcpPayload(p.data(), &v, 0);
+  p.resize(n);
+  PacketView again;
+  ASSERT_EQ(DecodePacket(p.data(), p.size(), &again), DecodeStatus::kOk);
+  EXPECT_EQ(again.tcp_offset, 56u);  // the extension headers are still there
+  EXPECT_EQ(again.payload_len, 0u);
+  EXPECT_TRUE(TcpChecksumValid(p.data(), again));
 }
 
 TEST(Decode, EveryTruncationIsRejectedNotRead) {
@@ -312,6 +351,31 @@ TEST(HttpRequestHead, MethodHostPath) {
   ASSERT_TRUE(ParseHttpRequestHead(std::string("GET /\x01\xff HTTP/1.0\r\n\r\n", 20), &h));
   EXPECT_EQ(h.path, "/??");  // control and non-ASCII bytes are not stored as-is
   EXPECT_EQ(h.host, "");
+}
+
+TEST(HttpRequestHead, BodyFraming) {
+  HttpRequestInfo h;
+  const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length:  14 \r\n\r\n";
+  ASSERT_TRUE(ParseHttpRequestHead(head + "x=1&amount=100", &h));
+  EXPECT_EQ(h.head_len, head.size());
+  ASSERT_TRUE(h.body_length.has_value());
+  EXPECT_EQ(*h.body_length, 14u);
+  ASSERT_TRUE(ParseHttpRequestHead("GET / HTTP/1.1\r\nHost: a\r\n\r\n", &h));
+  EXPECT_EQ(h.body_length.value_or(99), 0u);  // neither header: no body
+  // The head does not end in this segment: where the body ends is unknown.
+  ASSERT_TRUE(ParseHttpRequestHead("POST / HTTP/1.1\r\nContent-Length: 5\r\n", &h));
+  EXPECT_EQ(h.head_len, 0u);
+  EXPECT_FALSE(h.body_length.has_value());
+  for (const char* bad :
+       {"Content-Length: 5\r\nContent-Length: 6", "Content-Length: -5", "Content-Length: 5x",
+        "Content-Length: +5", "Content-Length:", "Content-Length: 99999999999999999999999",
+        "Transfer-Encoding: chunked\r\nContent-Length: 5"}) {
+    ASSERT_TRUE(ParseHttpRequestHead(std::string("POST / HTTP/1.1\r\n") + bad + "\r\n\r\n", &h));
+    EXPECT_FALSE(h.body_length.has_value()) << bad;
+  }
+  ASSERT_TRUE(ParseHttpRequestHead(
+      "POST / HTTP/1.1\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n", &h));
+  EXPECT_EQ(h.body_length.value_or(0), 7u);  // repeated, the same: fine
 }
 
 }  // namespace
