@@ -483,6 +483,9 @@ void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
   f.run_start = 0;
   f.run_has_alnum = false;
   f.released_off = 0;
+  f.body_end = UINT64_MAX;
+  f.withheld_from = f.withheld_to = 0;
+  f.withheld_masked = false;
   f.gap_deadline = now_us + config_.gap_timeout_us;
   gap_queue_.emplace_back(f.gap_deadline, f.key);
   DrainOutOfOrder(f, now_us, sink);

@@ -249,6 +249,28 @@ TEST(FlowInspection, WithheldTailSentAgainAloneIsMaskedWhileTheBodyGoesOn) {
   EXPECT_EQ(gw.out.back().payload, "ssn=X");
 }
 
+TEST(FlowInspection, WithheldBytesAreForgottenWhenTheStreamSkipsAGap) {
+  // After a skipped gap the stream's offsets start again: what was withheld
+  // (and the request's length) were offsets of the old stream, and must
+  // not mask a copy of the new one.
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.gap_timeout_us = 2000;
+  Gateway gw(c);
+  const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 300\r\n\r\n";
+  const uint32_t body = 1 + static_cast<uint32_t>(head.size());
+  gw.Send(Tcp4(1, head + "x=1&ssn=5"), 0);
+  gw.pipeline().Tick(1000, gw);  // "5" withheld
+  const std::string later(120, 'b');
+  gw.Send(Tcp4(body + 20, later), 1100);  // beyond a gap that never fills
+  gw.pipeline().Tick(4000, gw);
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.pipeline().counters().gaps_skipped.load(), 1u);
+  gw.Send(Tcp4(body + 20, later), 5000);  // a copy of it
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, later);
+}
+
 TEST(FlowInspection, ValueGoingOnAfterAWithheldTailWasSentAgainIsCountedPartial) {
   Gateway gw(1000);
   gw.Send(Tcp4(1, "card=4111 1111"), 0);
