@@ -304,10 +304,15 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
     }
     counters_.out_of_order.fetch_add(1, std::memory_order_relaxed);
     if (f.out_of_order.size() >= kMaxOutOfOrderSegments || !RoomToHold(len)) {
-      if (!RoomToHold(len)) {
-        counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
+      counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
+      if (config_.fail_mode == FailMode::kClosed) {
+        // Scanned alone, a value cut at its edge would pass in halves. Not
+        // forwarded, it is lost as far as TCP knows, and sent again after
+        // the gap has filled (segments in order are never refused for room).
+        sink.Emit(handle, Verdict::kDrop, data, len, false);
+        return;
       }
-      ScanAlone(f, handle, data, len, v, off, sink);
+      ScanAlone(f, handle, data, len, v, off, sink);  // open: passes, inspected alone
       return;
     }
     if (f.out_of_order.empty()) {
@@ -334,7 +339,11 @@ void PacketPipeline::Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len,
         held_bytes_ += len;
         return;
       }
+      // No room: a copy is not needed (the held original goes), and
+      // forwarding it would let a piece of an unconfirmed value ahead.
       counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
+      sink.Emit(handle, Verdict::kDrop, data, len, false);
+      return;
     }
     const bool masked = MaskWithheldCopy(f, data + v.payload_offset, v.payload_len, off);
     ScanAlone(f, handle, data, len, v, off, sink, /*remembered=*/true, normalized || masked);
