@@ -9,6 +9,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "storage/incident_store.h"
+
 namespace dlp {
 namespace {
 
@@ -30,19 +32,10 @@ uint32_t SignatureId(const std::string& rule_id) {
 }  // namespace
 
 std::string EveTimestamp(int64_t us) {
-  int64_t secs = us / 1000000;
-  int64_t frac = us % 1000000;
-  if (frac < 0) {
-    frac += 1000000;
-    --secs;
-  }
-  const time_t t = static_cast<time_t>(secs);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof buf - n, ".%06lld+0000", static_cast<long long>(frac));
-  return buf;
+  // The store's form with Suricata's zone suffix instead of 'Z'.
+  std::string t = IsoTimeUtc(us);
+  t.pop_back();
+  return t + "+0000";
 }
 
 std::string EveLine(const Incident& in, int64_t id) {

@@ -414,8 +414,7 @@ void PacketPipeline::FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t
     // The request's body ends here, and what may follow is the next
     // request's method, never a value byte: the tail is judged now, not
     // held (a form that ends in digits is not delayed).
-    Findings probe;
-    if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
+    JudgeAsEnd(f);
     final_before = end;
   }
   ReleaseUpTo(f, final_before, sink);
@@ -611,20 +610,29 @@ void PacketPipeline::MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t
   sink.Emit(handle, Verdict::kAccept, data, len, modified);
 }
 
+PacketPipeline::Held PacketPipeline::TakeHeld(Flow& f) {
+  Held h = std::move(f.held.front());
+  f.held.pop_front();
+  --held_packets_;
+  held_bytes_ -= h.len;
+  return h;
+}
+
 void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink) {
   while (!f.held.empty() && f.held.front().off + f.held.front().view.payload_len <= final_before) {
-    Held h = std::move(f.held.front());
-    f.held.pop_front();
-    --held_packets_;
-    held_bytes_ -= h.len;
+    Held h = TakeHeld(f);
     MaskAndEmit(f, h.handle, h.bytes.data(), h.len, h.view, h.off, sink, h.modified);
     f.released_off = std::max(f.released_off, h.off + h.view.payload_len);
   }
 }
 
-uint64_t PacketPipeline::ProbeAndCut(Flow& f) {
+void PacketPipeline::JudgeAsEnd(Flow& f) {
   Findings probe;
   if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
+}
+
+uint64_t PacketPipeline::ProbeAndCut(Flow& f) {
+  JudgeAsEnd(f);
   // What may still begin a value: the trailing run of value bytes (when it
   // holds a letter or digit), no further back than the widest match, and
   // after every value judged in it (those are masked, or let through by
@@ -664,10 +672,7 @@ bool PacketPipeline::MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uin
 
 void PacketPipeline::EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink) {
   while (!f.held.empty()) {
-    Held h = std::move(f.held.front());
-    f.held.pop_front();
-    --held_packets_;
-    held_bytes_ -= h.len;
+    Held h = TakeHeld(f);
     EmitBefore(f, h.handle, h.bytes.data(), h.len, h.view, h.off, cut, sink, h.modified);
   }
 }

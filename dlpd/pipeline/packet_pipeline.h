@@ -175,7 +175,11 @@ class PacketPipeline {
   // findings, fixes the checksum if anything changed, emits.
   void MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
                    uint64_t off, VerdictSink& sink, bool force_modified = false);
+  // Removes the first held segment from the hold (and its accounting).
+  Held TakeHeld(Flow& f);
   void ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink);
+  // Confirms the values complete if the stream ended here (ProbeEnd).
+  void JudgeAsEnd(Flow& f);
   // The held tail cannot be judged by what follows (timeout, no room, a gap
   // skipped): judges it as if the stream ended here, then returns the
   // offset from which bytes may still begin a value.
