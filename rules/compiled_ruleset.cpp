@@ -78,6 +78,13 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       }
       out->max_width_ = std::max(out->max_width_, max_width);
       cp.max_width = max_width;
+      cp.gated = rule.min_digits > 0;
+      if (cp.gated) {
+        out->gate_width_ = std::max(out->gate_width_, max_width);
+        out->gate_min_digits_ = out->gate_min_digits_ == 0
+                                    ? rule.min_digits
+                                    : std::min(out->gate_min_digits_, rule.min_digits);
+      }
 
       cp.confirm = std::make_unique<RE2>(cp.expression, ConfirmOptions());
       if (!cp.confirm->ok()) {
@@ -97,14 +104,18 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
     }
   }
 
-  std::vector<const char*> cexprs;
-  std::vector<unsigned> flags(exprs.size(), kHsFlags);
-  std::vector<unsigned> ids;
-  for (size_t i = 0; i < exprs.size(); ++i) {
-    cexprs.push_back(exprs[i].c_str());
-    ids.push_back(static_cast<unsigned>(i));
-  }
-  auto compile = [&](unsigned mode, hs_database_t** db) {
+  // Compiles the patterns that are (or are not) gated, keeping their indexes
+  // as Hyperscan ids; leaves *db null when there are none.
+  auto compile = [&](unsigned mode, bool gated, hs_database_t** db) {
+    std::vector<const char*> cexprs;
+    std::vector<unsigned> ids;
+    for (size_t i = 0; i < exprs.size(); ++i) {
+      if (out->patterns_[i].gated != gated) continue;
+      cexprs.push_back(exprs[i].c_str());
+      ids.push_back(static_cast<unsigned>(i));
+    }
+    if (cexprs.empty()) return;
+    std::vector<unsigned> flags(cexprs.size(), kHsFlags);
     hs_compile_error_t* err = nullptr;
     if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(),
                          static_cast<unsigned>(cexprs.size()), mode, nullptr, db,
@@ -112,20 +123,23 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       std::string msg = err != nullptr ? err->message : "unknown error";
       int idx = err != nullptr ? err->expression : -1;
       hs_free_compile_error(err);
-      if (idx >= 0 && static_cast<size_t>(idx) < specs.size()) {
-        const Rule& r = rules.rules[out->patterns_[idx].rule_index];
-        throw RuleError(r.file, specs[idx]->line, r.id, "Hyperscan rejects pattern: " + msg);
+      if (idx >= 0 && static_cast<size_t>(idx) < ids.size()) {
+        const unsigned pi = ids[static_cast<size_t>(idx)];
+        const Rule& r = rules.rules[out->patterns_[pi].rule_index];
+        throw RuleError(r.file, specs[pi]->line, r.id, "Hyperscan rejects pattern: " + msg);
       }
       throw RuleError("", 0, "", "Hyperscan cannot compile the rule set: " + msg);
     }
   };
-  compile(HS_MODE_BLOCK, &out->block_db_);
-  compile(HS_MODE_STREAM, &out->stream_db_);
+  compile(HS_MODE_BLOCK, true, &out->gated_db_);
+  compile(HS_MODE_BLOCK, false, &out->block_db_);
+  compile(HS_MODE_STREAM, false, &out->stream_db_);
   out->rules_ = std::move(rules);
   return out;
 }
 
 CompiledRuleset::~CompiledRuleset() {
+  hs_free_database(gated_db_);
   hs_free_database(block_db_);
   hs_free_database(stream_db_);
 }
@@ -136,7 +150,7 @@ std::shared_ptr<const CompiledRuleset> LoadCompiledRules(const std::string& path
 
 size_t CompiledRuleset::stream_state_size() const {
   size_t n = 0;
-  hs_stream_size(stream_db_, &n);
+  if (stream_db_ != nullptr) hs_stream_size(stream_db_, &n);
   return n;
 }
 

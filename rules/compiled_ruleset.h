@@ -1,7 +1,13 @@
-// A RuleSet compiled for scanning: one Hyperscan database per mode (block
-// for whole buffers, stream for flows) holding every pattern of every rule,
-// plus, per pattern, an RE2 program that re-matches a candidate span to
-// extract its value group.
+// A RuleSet compiled for scanning: Hyperscan databases that find candidate
+// matches, plus, per pattern, an RE2 program that re-matches a candidate
+// span to extract its value group.
+//
+// Patterns of rules with `min_digits` ("gated") go into one block-mode
+// database that runs only on the regions the digit gate finds
+// (inspect/digit_gate.h), whether the text is a whole buffer or the next
+// piece of a flow plus its history. The other patterns go into a block and
+// a stream database that see every byte. Each database is null when it has
+// no pattern; the default rules are all gated.
 //
 // Why two engines: Hyperscan finds every candidate in one pass over the bytes
 // (and across packet boundaries in stream mode) but reports only the span of
@@ -34,9 +40,10 @@ struct CompiledPattern {
   uint32_t rule_index = 0;
   std::string expression;  // as compiled (boundary applied)
   std::unique_ptr<RE2> confirm;
-  int value_group = 0;  // RE2 group index of (?P<value>...)
+  int value_group = 0;     // RE2 group index of (?P<value>...)
   unsigned max_width = 0;  // the longest match, in bytes
   Boundary boundary = Boundary::kNone;
+  bool gated = false;  // its rule has min_digits
 };
 
 class CompiledRuleset {
@@ -56,9 +63,17 @@ class CompiledRuleset {
   unsigned max_width() const { return max_width_; }
   // True for a byte that some rule's value may contain (union of value_chars).
   bool is_value_byte(uint8_t b) const { return value_bytes_[b]; }
+  // Gated patterns, block mode, for the gate's regions; null if none.
+  const hs_database_t* gated_db() const { return gated_db_; }
+  // The gate's parameters: the fewest digits any gated rule promises and the
+  // widest gated match.
+  unsigned gate_min_digits() const { return gate_min_digits_; }
+  unsigned gate_width() const { return gate_width_; }
+  // The other patterns, block and stream mode; null if none.
   const hs_database_t* block_db() const { return block_db_; }
   const hs_database_t* stream_db() const { return stream_db_; }
-  // Bytes of Hyperscan stream state each open stream needs.
+  // Bytes of Hyperscan stream state each open stream needs (0 without a
+  // stream database).
   size_t stream_state_size() const;
 
  private:
@@ -69,6 +84,9 @@ class CompiledRuleset {
   std::vector<ValidatorFn> validators_;
   unsigned max_width_ = 0;
   std::array<bool, 256> value_bytes_{};
+  unsigned gate_min_digits_ = 0;
+  unsigned gate_width_ = 0;
+  hs_database_t* gated_db_ = nullptr;
   hs_database_t* block_db_ = nullptr;
   hs_database_t* stream_db_ = nullptr;
 };

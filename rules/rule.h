@@ -52,6 +52,11 @@ struct Rule {
   // in the next segment), so it must cover every byte of every value.
   std::string value_chars = "[0-9 -]";
   int value_chars_line = 0;
+  // When > 0, a promise that every match of every pattern holds at least
+  // this many ASCII digits: the scanner then runs the rule's patterns only
+  // near such clusters of digits (inspect/digit_gate.h). 0: scanned everywhere.
+  unsigned min_digits = 0;
+  int min_digits_line = 0;
   std::vector<RuleExample> match_examples;
   std::vector<RuleExample> no_match_examples;
   std::string file;  // the rule file it came from ("<default>/pan.yaml" for embedded rules)

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dlpd/inspect/block_scanner.h"
+#include "dlpd/inspect/reference_scanner.h"
 #include "dlpd/inspect/stream_scanner.h"
 #include "dlpd/mask/mask.h"
 #include "rules/rule_error.h"
@@ -68,6 +69,18 @@ ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rule
               Where(rule, ex.line) + "no_match example matched at offset " +
               std::to_string(f.start) + " (" +
               DisplayForm(std::string_view(ex.text).substr(f.start, f.end - f.start)) + ")");
+        }
+      }
+      if (rule.min_digits > 0) {
+        // The gate skips text without min_digits digits close together; a
+        // promise the patterns do not keep loses matches. The RE2-only
+        // reference scanner has no gate.
+        for (const Finding& f : ReferenceScan(*rules, ex.text)) {
+          if (f.rule_index != ri || std::binary_search(found.begin(), found.end(), f)) continue;
+          report.failures.push_back(
+              Where(rule, ex.line) + "a match with fewer than min_digits (" +
+              std::to_string(rule.min_digits) + ") digits is skipped: " +
+              DisplayForm(std::string_view(ex.text).substr(f.start, f.end - f.start)));
         }
       }
       if (ex.masked) {

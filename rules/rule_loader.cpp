@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -89,7 +90,7 @@ class RuleParser {
     }
     CheckKeys(node,
               {"id", "name", "description", "severity", "validator", "mask", "boundary",
-               "value_chars", "patterns", "examples"},
+               "value_chars", "min_digits", "patterns", "examples"},
               r.id);
     r.name = Scalar(node, "name", r.id, false);
     if (r.name.empty()) r.name = r.id;
@@ -117,6 +118,17 @@ class RuleParser {
     if (node["value_chars"]) {
       r.value_chars = Scalar(node, "value_chars", r.id, true);
       r.value_chars_line = LineOf(node["value_chars"]);
+    }
+    if (node["min_digits"]) {
+      const std::string v = Scalar(node, "min_digits", r.id, true);
+      r.min_digits_line = LineOf(node["min_digits"]);
+      char* end = nullptr;
+      const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || v.find_first_not_of("0123456789") != std::string::npos ||
+          n < 1 || n > 64) {
+        Fail(node["min_digits"], r.id, "min_digits must be a whole number from 1 to 64");
+      }
+      r.min_digits = static_cast<unsigned>(n);
     }
     Boundary default_boundary = Boundary::kNone;
     if (node["boundary"]) default_boundary = ParseBoundaryAt(node["boundary"], r.id);

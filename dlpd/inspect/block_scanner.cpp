@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "dlpd/inspect/gated_scan.h"
+
 namespace dlp {
 
 Status ScanBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* out) {
@@ -10,10 +12,18 @@ Status ScanBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* ou
   // Hyperscan takes an unsigned length; inputs above 4 GiB are scanned by
   // the stream scanner instead.
   if (len > UINT32_MAX) return Error{"block too large for one scan"};
-  hs_error_t rc = hs_scan(ctx.rules().block_db(), reinterpret_cast<const char*>(data),
-                          static_cast<unsigned>(len), 0, ctx.scratch(), CollectCandidate,
-                          ctx.candidate_sink());
-  if (rc != HS_SUCCESS) return Error{"hs_scan failed: " + std::to_string(rc)};
+  if (ctx.rules().block_db() != nullptr) {
+    hs_error_t rc = hs_scan(ctx.rules().block_db(), reinterpret_cast<const char*>(data),
+                            static_cast<unsigned>(len), 0, ctx.scratch(), CollectCandidate,
+                            ctx.candidate_sink());
+    if (rc != HS_SUCCESS) return Error{"hs_scan failed: " + std::to_string(rc)};
+  }
+  if (ctx.rules().gated_db() != nullptr) {
+    DigitGate& gate = ctx.gate();
+    gate.Reset();
+    gate.Feed(data, len, 0);
+    if (Status st = CollectGatedCandidates(ctx, gate.regions(), data, len, 0); !st) return st;
+  }
   ConfirmCandidates(ctx.rules(), cands, data, len, 0, out, ctx.fingerprinter());
   return {};
 }

@@ -19,10 +19,12 @@ bool IsAlnum(uint8_t c) {
 Result<std::unique_ptr<ScanContext>> ScanContext::Create(
     std::shared_ptr<const CompiledRuleset> rules) {
   std::unique_ptr<ScanContext> ctx(new ScanContext());
-  if (hs_alloc_scratch(rules->block_db(), &ctx->scratch_) != HS_SUCCESS ||
-      hs_alloc_scratch(rules->stream_db(), &ctx->scratch_) != HS_SUCCESS) {
-    return Error{"cannot allocate Hyperscan scratch space"};
+  for (const hs_database_t* db : {rules->gated_db(), rules->block_db(), rules->stream_db()}) {
+    if (db != nullptr && hs_alloc_scratch(db, &ctx->scratch_) != HS_SUCCESS) {
+      return Error{"cannot allocate Hyperscan scratch space"};
+    }
   }
+  ctx->gate_ = DigitGate(rules->gate_min_digits(), rules->gate_width());
   ctx->rules_ = std::move(rules);
   ctx->sink_.rules = ctx->rules_.get();
   ctx->candidates_.reserve(64);
@@ -37,7 +39,8 @@ int CollectCandidate(unsigned id, unsigned long long /*from: no SOM*/, unsigned 
                      unsigned /*flags*/, void* ctx) {
   auto* sink = static_cast<CandidateSink*>(ctx);
   const unsigned width = sink->rules->patterns()[id].max_width;
-  sink->out->push_back({id, to > width ? to - width : 0, to});
+  const uint64_t end = sink->base + to;
+  sink->out->push_back({id, end > width ? end - width : 0, end});
   return 0;  // keep scanning
 }
 

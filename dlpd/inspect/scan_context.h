@@ -1,6 +1,6 @@
 // Per-worker scanning state for one CompiledRuleset: Hyperscan scratch space
-// (one per thread, never shared) and the candidate buffer reused across scans
-// so that the scan path does not allocate in the steady state.
+// (one per thread, never shared), the candidate buffer and digit gate reused
+// across scans so that the scan path does not allocate in the steady state.
 #pragma once
 
 #include <hs/hs.h>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dlpd/common/result.h"
+#include "dlpd/inspect/digit_gate.h"
 #include "dlpd/inspect/finding.h"
 #include "dlpd/mask/fingerprint.h"
 #include "rules/compiled_ruleset.h"
@@ -23,10 +24,12 @@ struct Candidate {
   uint64_t to = 0;
 };
 
-// What CollectCandidate appends to.
+// What CollectCandidate appends to; `base` is added to Hyperscan's offsets
+// (block scans of a region report offsets within the region).
 struct CandidateSink {
   std::vector<Candidate>* out;
   const CompiledRuleset* rules;
+  uint64_t base = 0;
 };
 
 class ScanContext {
@@ -40,8 +43,19 @@ class ScanContext {
   const std::shared_ptr<const CompiledRuleset>& rules_ptr() const { return rules_; }
   hs_scratch_t* scratch() { return scratch_; }
   std::vector<Candidate>& candidates() { return candidates_; }
-  // CollectCandidate's context, appending to candidates().
-  CandidateSink* candidate_sink() { return &sink_; }
+  // CollectCandidate's context, appending to candidates(), base 0.
+  CandidateSink* candidate_sink() {
+    sink_.base = 0;
+    return &sink_;
+  }
+  // The same, for a scan of bytes that start at stream offset `base`.
+  CandidateSink* candidate_sink(uint64_t base) {
+    sink_.base = base;
+    return &sink_;
+  }
+  // Reused by the gated scan: the digit gate, and bytes for copies.
+  DigitGate& gate() { return gate_; }
+  std::vector<uint8_t>& spare() { return spare_; }
   // With a key, every finding carries its value's fingerprint (incidents).
   void set_fingerprinter(const Fingerprinter* f) { fingerprinter_ = f; }
   const Fingerprinter* fingerprinter() const { return fingerprinter_; }
@@ -52,6 +66,8 @@ class ScanContext {
   hs_scratch_t* scratch_ = nullptr;
   std::vector<Candidate> candidates_;
   CandidateSink sink_{&candidates_, nullptr};
+  DigitGate gate_{1, 1};
+  std::vector<uint8_t> spare_;
   const Fingerprinter* fingerprinter_ = nullptr;
 };
 

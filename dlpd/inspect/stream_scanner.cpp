@@ -4,11 +4,14 @@
 #include <cstring>
 #include <string>
 
+#include "dlpd/inspect/gated_scan.h"
+
 namespace dlp {
 
 Result<StreamScanner> StreamScanner::Open(ScanContext& ctx) {
   StreamScanner s;
-  if (hs_open_stream(ctx.rules().stream_db(), 0, &s.stream_) != HS_SUCCESS) {
+  if (ctx.rules().stream_db() != nullptr &&
+      hs_open_stream(ctx.rules().stream_db(), 0, &s.stream_) != HS_SUCCESS) {
     return Error{"cannot open a Hyperscan stream"};
   }
   s.state_size_ = ctx.rules().stream_state_size();
@@ -18,18 +21,22 @@ Result<StreamScanner> StreamScanner::Open(ScanContext& ctx) {
 
 StreamScanner::StreamScanner(StreamScanner&& o) noexcept
     : stream_(o.stream_),
+      finished_(o.finished_),
       history_(std::move(o.history_)),
       window_(std::move(o.window_)),
       offset_(o.offset_),
       state_size_(o.state_size_) {
   o.stream_ = nullptr;
+  o.finished_ = true;
 }
 
 StreamScanner& StreamScanner::operator=(StreamScanner&& o) noexcept {
   if (this != &o) {
     if (stream_ != nullptr) hs_close_stream(stream_, nullptr, nullptr, nullptr);
     stream_ = o.stream_;
+    finished_ = o.finished_;
     o.stream_ = nullptr;
+    o.finished_ = true;
     history_ = std::move(o.history_);
     window_ = std::move(o.window_);
     offset_ = o.offset_;
@@ -58,69 +65,180 @@ void StreamScanner::Remember(const uint8_t* data, size_t len, unsigned width) {
 }
 
 Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Findings* out) {
-  if (stream_ == nullptr) return Error{"stream already finished"};
+  if (finished_) return Error{"stream already finished"};
+  if (len == 0) return {};
   auto& cands = ctx.candidates();
   cands.clear();
   // Hyperscan takes an unsigned length; feed larger pieces in parts.
-  size_t done = 0;
-  while (done < len) {
+  for (size_t done = 0; stream_ != nullptr && done < len;) {
     size_t part = std::min<size_t>(len - done, 1U << 30);
-    hs_error_t rc =
-        hs_scan_stream(stream_, reinterpret_cast<const char*>(data + done),
-                       static_cast<unsigned>(part), 0, ctx.scratch(), CollectCandidate,
-                          ctx.candidate_sink());
+    hs_error_t rc = hs_scan_stream(stream_, reinterpret_cast<const char*>(data + done),
+                                   static_cast<unsigned>(part), 0, ctx.scratch(), CollectCandidate,
+                                   ctx.candidate_sink());
     if (rc != HS_SUCCESS) return Error{"hs_scan_stream failed: " + std::to_string(rc)};
     done += part;
   }
-  // One byte more than the widest match, so that a window always holds a
-  // byte before any candidate and '^' cannot match inside the stream.
-  const unsigned width = ctx.rules().max_width() + 1;
-  if (!cands.empty()) {
+  const size_t ungated = cands.size();
+  const uint64_t prev_end = offset_;
+  const uint64_t end = offset_ + len;
+  const uint64_t history_base = offset_ - history_.size();
+
+  // History and piece as one text, copied only when some candidate or
+  // region reaches back into the history.
+  bool joined = false;
+  auto join = [&] {
+    if (!joined) {
+      window_.assign(history_.begin(), history_.end());
+      window_.insert(window_.end(), data, data + len);
+      joined = true;
+    }
+  };
+
+  if (ctx.rules().gated_db() != nullptr) {
+    DigitGate& gate = ctx.gate();
+    gate.Reset();
+    gate.Feed(history_.data(), history_.size(), history_base);
+    gate.Feed(data, len, offset_);
+    const bool reaches_back =
+        !history_.empty() &&
+        std::any_of(gate.regions().begin(), gate.regions().end(),
+                    [&](const Region& r) { return r.from < offset_ && r.to > prev_end; });
+    Status st;
+    if (reaches_back) {
+      join();
+      st = CollectGatedCandidates(ctx, gate.regions(), window_.data(), window_.size(), history_base,
+                                  prev_end);
+    } else {
+      st = CollectGatedCandidates(ctx, gate.regions(), data, len, offset_, prev_end);
+    }
+    if (!st) return st;
+  }
+
+  // Ungated candidates, and gated ones that end inside the piece, are
+  // judged on the bytes at hand. A gated candidate that ends at the piece's
+  // last byte waits for the next byte unless no next byte can change it;
+  // one that ended at the previous piece's last byte and waited is judged
+  // now.
+  std::vector<Candidate> now(cands.begin(), cands.begin() + static_cast<long>(ungated));
+  std::vector<Candidate> at_end;
+  std::vector<Candidate> waited;
+  for (size_t i = ungated; i < cands.size(); ++i) {
+    const Candidate& c = cands[i];
+    if (c.to < prev_end) continue;  // judged by an earlier Feed
+    if (c.to == prev_end) {
+      if (prev_end > 0) waited.push_back(c);
+    } else if (c.to == end) {
+      at_end.push_back(c);
+    } else {
+      now.push_back(c);
+    }
+  }
+  Findings found;
+  if (!now.empty() || !waited.empty()) {
+    now.insert(now.end(), waited.begin(), waited.end());
     // The piece alone is RE2's text only if '^' cannot be misread at its
     // first byte: at the stream start, or with every candidate after it.
-    bool inside_piece = std::all_of(cands.begin(), cands.end(), [&](const Candidate& c) {
+    const bool inside_piece = std::all_of(now.begin(), now.end(), [&](const Candidate& c) {
       return c.from > offset_ || offset_ == 0;
     });
     if (inside_piece) {
-      ConfirmCandidates(ctx.rules(), cands, data, len, offset_, out, ctx.fingerprinter());
+      ConfirmCandidates(ctx.rules(), now, data, len, offset_, &found, ctx.fingerprinter());
     } else {
-      // Only when a candidate reaches back into earlier pieces is the
-      // history copied in front of this one.
-      window_.assign(history_.begin(), history_.end());
-      window_.insert(window_.end(), data, data + len);
-      ConfirmCandidates(ctx.rules(), cands, window_.data(), window_.size(),
-                        offset_ - history_.size(), out, ctx.fingerprinter());
+      join();
+      ConfirmCandidates(ctx.rules(), now, window_.data(), window_.size(), history_base, &found,
+                        ctx.fingerprinter());
+    }
+    if (!waited.empty()) {
+      // Those that held whatever came next were reported last time.
+      found =
+          Without(found, DecidedAtEnd(ctx, waited, history_.data(), history_.size(), history_base));
     }
   }
-  Remember(data, len, width);
+  if (!at_end.empty()) {
+    const unsigned need = ctx.rules().max_width() + 1;
+    Findings decided;
+    if (len >= need || offset_ == 0) {
+      decided = DecidedAtEnd(ctx, at_end, data, len, offset_);
+    } else {
+      join();
+      decided = DecidedAtEnd(ctx, at_end, window_.data(), window_.size(), history_base);
+    }
+    found.insert(found.end(), decided.begin(), decided.end());
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  out->insert(out->end(), found.begin(), found.end());
+  // One byte more than the widest match, so that a window always holds a
+  // byte before any candidate and '^' cannot match inside the stream.
+  Remember(data, len, ctx.rules().max_width() + 1);
   offset_ += len;
   return {};
 }
 
-Status StreamScanner::ProbeEnd(ScanContext& ctx, Findings* out) const {
-  if (stream_ == nullptr) return Error{"stream already finished"};
-  hs_stream_t* copy = nullptr;
-  if (hs_copy_stream(&copy, stream_) != HS_SUCCESS) return Error{"hs_copy_stream failed"};
+Status StreamScanner::GatedAtEnd(ScanContext& ctx, Findings* found) const {
+  if (ctx.rules().gated_db() == nullptr || offset_ == 0) return {};
+  const uint64_t history_base = offset_ - history_.size();
+  DigitGate& gate = ctx.gate();
+  gate.Reset();
+  gate.Feed(history_.data(), history_.size(), history_base);
   auto& cands = ctx.candidates();
   cands.clear();
-  hs_error_t rc = hs_close_stream(copy, ctx.scratch(), CollectCandidate,
-                          ctx.candidate_sink());
-  if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
-  ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), offset_ - history_.size(),
-                    out, ctx.fingerprinter());
+  if (Status st = CollectGatedCandidates(ctx, gate.regions(), history_.data(), history_.size(),
+                                         history_base, offset_ - 1);
+      !st) {
+    return st;
+  }
+  cands.erase(std::remove_if(cands.begin(), cands.end(),
+                             [&](const Candidate& c) { return c.to != offset_; }),
+              cands.end());
+  if (cands.empty()) return {};
+  Findings at_end;
+  ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), history_base, &at_end,
+                    ctx.fingerprinter());
+  // Those that held whatever came next were reported by the last Feed.
+  at_end =
+      Without(at_end, DecidedAtEnd(ctx, cands, history_.data(), history_.size(), history_base));
+  found->insert(found->end(), at_end.begin(), at_end.end());
+  return {};
+}
+
+Status StreamScanner::ProbeEnd(ScanContext& ctx, Findings* out) const {
+  if (finished_) return Error{"stream already finished"};
+  Findings found;
+  if (stream_ != nullptr) {
+    hs_stream_t* copy = nullptr;
+    if (hs_copy_stream(&copy, stream_) != HS_SUCCESS) return Error{"hs_copy_stream failed"};
+    auto& cands = ctx.candidates();
+    cands.clear();
+    hs_error_t rc = hs_close_stream(copy, ctx.scratch(), CollectCandidate, ctx.candidate_sink());
+    if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
+    ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(),
+                      offset_ - history_.size(), &found, ctx.fingerprinter());
+  }
+  if (Status st = GatedAtEnd(ctx, &found); !st) return st;
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  out->insert(out->end(), found.begin(), found.end());
   return {};
 }
 
 Status StreamScanner::Finish(ScanContext& ctx, Findings* out) {
-  if (stream_ == nullptr) return Error{"stream already finished"};
-  auto& cands = ctx.candidates();
-  cands.clear();
-  hs_error_t rc = hs_close_stream(stream_, ctx.scratch(), CollectCandidate,
-                          ctx.candidate_sink());
-  stream_ = nullptr;
-  if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
-  ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), offset_ - history_.size(),
-                    out, ctx.fingerprinter());
+  if (finished_) return Error{"stream already finished"};
+  finished_ = true;
+  Findings found;
+  if (stream_ != nullptr) {
+    auto& cands = ctx.candidates();
+    cands.clear();
+    hs_error_t rc = hs_close_stream(stream_, ctx.scratch(), CollectCandidate, ctx.candidate_sink());
+    stream_ = nullptr;
+    if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
+    ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(),
+                      offset_ - history_.size(), &found, ctx.fingerprinter());
+  }
+  if (Status st = GatedAtEnd(ctx, &found); !st) return st;
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  out->insert(out->end(), found.begin(), found.end());
   return {};
 }
 

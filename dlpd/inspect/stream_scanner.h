@@ -2,9 +2,15 @@
 // the same findings as a block scan of the whole (tests cut inputs at every
 // byte to hold it to that).
 //
-// Hyperscan stream mode carries pattern state across pieces; the scanner
-// also keeps the last max_width() bytes so that a candidate reaching back
-// into earlier pieces can be re-matched and validated.
+// The last max_width() + 1 bytes are kept: gated patterns (the default
+// rules) are found by the digit gate and a block scan over that history and
+// the new piece, and a candidate reaching back into earlier pieces is
+// re-matched and validated there. Patterns of rules without min_digits run
+// in Hyperscan stream mode, which carries their state across pieces.
+//
+// A value is reported by the Feed that brings the byte that decides it:
+// its trailing context, or, for a value at the very end of the bytes so
+// far, the next byte (or Finish, where the end of the stream decides).
 #pragma once
 
 #include <hs/hs.h>
@@ -46,8 +52,12 @@ class StreamScanner {
  private:
   StreamScanner() = default;
   void Remember(const uint8_t* data, size_t len, unsigned width);
+  // The gated candidates ending at the last byte so far, judged as the
+  // end of the stream, less those already reported as decided.
+  Status GatedAtEnd(ScanContext& ctx, Findings* found) const;
 
-  hs_stream_t* stream_ = nullptr;
+  hs_stream_t* stream_ = nullptr;  // null without ungated patterns
+  bool finished_ = false;
   std::vector<uint8_t> history_;  // the last max_width + 1 bytes before offset_
   std::vector<uint8_t> window_;   // scratch for history + piece, reused
   uint64_t offset_ = 0;

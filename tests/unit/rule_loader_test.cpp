@@ -168,6 +168,40 @@ TEST(RuleCheck, FailingExampleIsReportedWithoutTheValue) {
   EXPECT_EQ(report.failures[1].find("12345674"), std::string::npos) << report.failures[1];
 }
 
+TEST(RuleLoader, MinDigitsMustBeASmallCount) {
+  for (const char* bad : {"0", "65", "nine", "-3", "9x", "''"}) {
+    RuleError e = LoadError(std::string("rules:\n  - id: x\n    min_digits: ") + bad +
+                            "\n    patterns: ['\\d{9}']\n");
+    EXPECT_NE(std::string(e.what()).find("min_digits"), std::string::npos)
+        << bad << ": " << e.what();
+    EXPECT_EQ(e.line(), 3) << bad;
+  }
+  RuleSet ok = BuildRuleSet({{"t.yaml",
+                              "rules:\n  - id: x\n    min_digits: 9\n    patterns: "
+                              "['\\d{9}']\n"}});
+  EXPECT_EQ(ok.rules[0].min_digits, 9u);
+}
+
+TEST(RuleCheck, MinDigitsAboveWhatThePatternHoldsIsCaught) {
+  // '\d{8}' holds 8 digits: the gate, told 9, skips the example's match.
+  auto rules = CompiledRuleset::Compile(BuildRuleSet({{"t.yaml", R"(rules:
+  - id: t
+    validator: luhn
+    boundary: number
+    min_digits: 9
+    patterns: ['\d{8}']
+    examples:
+      match: ['n=12345674']
+)"}}));
+  ExampleReport report = RunRuleExamples(rules);
+  bool named = false;
+  for (const auto& f : report.failures) {
+    named = named || f.find("fewer than min_digits (9)") != std::string::npos;
+    EXPECT_EQ(f.find("12345674"), std::string::npos) << f;  // never the value itself
+  }
+  EXPECT_TRUE(named) << (report.failures.empty() ? "no failure" : report.failures[0]);
+}
+
 TEST(RuleLoader, DirectoryLoadsYamlFilesInOrder) {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("dlp_rules_" + std::to_string(::getpid()));

@@ -1,0 +1,80 @@
+#include "dlpd/inspect/gated_scan.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+
+namespace dlp {
+namespace {
+
+// Hyperscan takes an unsigned length. Longer regions are scanned in parts
+// that overlap by more than any match, so each match lies whole in one.
+constexpr uint64_t kMaxScanPart = 1ULL << 30;
+
+}  // namespace
+
+Status CollectGatedCandidates(ScanContext& ctx, const std::vector<Region>& regions,
+                              const uint8_t* text, size_t size, uint64_t base,
+                              uint64_t skip_before) {
+  const hs_database_t* db = ctx.rules().gated_db();
+  if (db == nullptr) return {};
+  const uint64_t end = base + size;
+  const uint64_t overlap = ctx.rules().gate_width() + 2ULL;
+  // Where regions cover most of the text (digit-dense bodies), one call
+  // over all of it costs less than a call per region.
+  uint64_t covered = 0;
+  for (const Region& r : regions) {
+    const uint64_t from = std::max(r.from, base);
+    const uint64_t to = std::min(r.to, end);
+    if (to > from && to > skip_before) covered += to - from;
+  }
+  const Region whole{base, end};
+  const bool scan_whole = covered * 2 >= size;
+  for (const Region& r : scan_whole ? std::vector<Region>{whole} : regions) {
+    const uint64_t from = std::max(r.from, base);
+    const uint64_t to = std::min(r.to, end);
+    if (to <= from || to <= skip_before) continue;
+    for (uint64_t at = from; at < to;) {
+      const uint64_t part = std::min(to - at, kMaxScanPart);
+      hs_error_t rc = hs_scan(db, reinterpret_cast<const char*>(text + (at - base)),
+                              static_cast<unsigned>(part), 0, ctx.scratch(), CollectCandidate,
+                              ctx.candidate_sink(at));
+      if (rc != HS_SUCCESS) return Error{"hs_scan failed: " + std::to_string(rc)};
+      if (at + part >= to) break;
+      at += part - overlap;
+    }
+  }
+  return {};
+}
+
+Findings DecidedAtEnd(ScanContext& ctx, const std::vector<Candidate>& candidates,
+                      const uint8_t* text, size_t size, uint64_t base) {
+  Findings decided;
+  if (candidates.empty()) return decided;
+  // The last max_width + 1 bytes: a byte before any start a candidate may
+  // have, so that '^' cannot match where the copy begins.
+  const size_t keep = std::min<size_t>(size, ctx.rules().max_width() + 1ULL);
+  const uint64_t copy_base = base + (size - keep);
+  std::vector<uint8_t>& copy = ctx.spare();
+  // One sentinel is a word byte, the other is not; a match that holds
+  // with both holds with any next byte (and at the end of the stream).
+  Findings with_word;
+  Findings with_space;
+  for (const uint8_t sentinel : {uint8_t{'A'}, uint8_t{' '}}) {
+    copy.assign(text + (size - keep), text + size);
+    copy.push_back(sentinel);
+    ConfirmCandidates(ctx.rules(), candidates, copy.data(), copy.size(), copy_base,
+                      sentinel == 'A' ? &with_word : &with_space, ctx.fingerprinter());
+  }
+  std::set_intersection(with_word.begin(), with_word.end(), with_space.begin(), with_space.end(),
+                        std::back_inserter(decided));
+  return decided;
+}
+
+Findings Without(const Findings& a, const Findings& b) {
+  Findings out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+}  // namespace dlp

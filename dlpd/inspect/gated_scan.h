@@ -1,0 +1,36 @@
+// The gated patterns' half of a scan (see rules/compiled_ruleset.h): run
+// Hyperscan on the digit gate's regions only, and decide the candidates
+// that end exactly where the bytes at hand end.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "dlpd/common/result.h"
+#include "dlpd/inspect/digit_gate.h"
+#include "dlpd/inspect/finding.h"
+#include "dlpd/inspect/scan_context.h"
+
+namespace dlp {
+
+// Scans each region, clipped to `text` (the bytes at stream offsets
+// [base, base + size)), with the gated database, and appends the candidates
+// to ctx.candidates(). Regions that end at or before `skip_before` are left
+// out (their candidates were judged by an earlier call).
+Status CollectGatedCandidates(ScanContext& ctx, const std::vector<Region>& regions,
+                              const uint8_t* text, size_t size, uint64_t base,
+                              uint64_t skip_before = 0);
+
+// Of `candidates`, which all end where `text` ends, the findings that hold
+// whatever follows, or nothing: a trailing context byte is there, and no
+// '$' or '\b' at the end depends on the next byte. Sorted and de-duplicated.
+// Such a finding can be reported before the next byte arrives; the others
+// wait for it (or for the end of the stream).
+Findings DecidedAtEnd(ScanContext& ctx, const std::vector<Candidate>& candidates,
+                      const uint8_t* text, size_t size, uint64_t base);
+
+// a minus b, both sorted.
+Findings Without(const Findings& a, const Findings& b);
+
+}  // namespace dlp

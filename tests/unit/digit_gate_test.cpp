@@ -1,0 +1,163 @@
+// The digit gate must never leave out a span a gated match could occupy:
+// checked against its definition on random text, whole and cut into pieces.
+#include "dlpd/inspect/digit_gate.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "dlpd/inspect/block_scanner.h"
+#include "dlpd/inspect/stream_scanner.h"
+#include "rules/rule_loader.h"
+#include "tests/unit/corpus.h"
+#include "tests/unit/test_support.h"
+
+namespace dlp {
+namespace {
+
+// True when some region holds [s, e) with a byte to spare on each side that
+// the text has.
+bool Covered(const std::vector<Region>& regions, size_t s, size_t e, size_t len) {
+  for (const Region& r : regions) {
+    if ((r.from < s || s == 0) && (r.to > e || e == len)) return true;
+  }
+  return false;
+}
+
+void CheckEverySpan(const std::string& text, unsigned n, unsigned w, const std::vector<Region>& got,
+                    const std::string& what) {
+  for (size_t s = 0; s < text.size(); ++s) {
+    unsigned digits = 0;
+    for (size_t e = s + 1; e <= text.size() && e - s <= w; ++e) {
+      digits += (text[e - 1] >= '0' && text[e - 1] <= '9') ? 1 : 0;
+      if (digits >= n) {
+        ASSERT_TRUE(Covered(got, s, e, text.size())) << what << ": span " << s << ".." << e;
+      }
+    }
+  }
+}
+
+TEST(DigitGate, EverySpanWithEnoughDigitsIsInARegion) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 60; ++round) {
+    const unsigned n = 1 + rng() % 16;
+    const unsigned w = n + rng() % 150;
+    // From sparse to dense digits.
+    const unsigned percent = rng() % 60;
+    std::string text(1 + rng() % 700, 'a');
+    for (char& c : text) {
+      if (rng() % 100 < percent) c = static_cast<char>('0' + rng() % 10);
+    }
+    DigitGate whole(n, w);
+    whole.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
+    CheckEverySpan(text, n, w, whole.regions(), "whole, round " + std::to_string(round));
+    // The same text in random pieces.
+    DigitGate pieces(n, w);
+    for (size_t at = 0; at < text.size();) {
+      const size_t len = std::min<size_t>(text.size() - at, rng() % 90);
+      pieces.Feed(reinterpret_cast<const uint8_t*>(text.data()) + at, len, at);
+      at += len;
+    }
+    CheckEverySpan(text, n, w, pieces.regions(), "pieces, round " + std::to_string(round));
+  }
+}
+
+TEST(DigitGate, TextWithoutDigitClustersHasNoRegion) {
+  // Digits, but never 9 within reach of each other (the gate counts per 64
+  // bytes, so "reach" is the width plus up to two chunks).
+  std::string text;
+  for (const char* few : {"2", "12", "4471", "11-22", "$1,299"}) {
+    text += std::string(
+                "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
+                "eiusmod tempor incididunt ut labore et dolore magna aliqua.</p> ") +
+            few;
+  }
+  DigitGate gate(9, 49);
+  gate.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
+  EXPECT_TRUE(gate.regions().empty());
+  DigitGate dense(9, 49);
+  const std::string value = "x ssn=536-22-1457&";
+  dense.Feed(reinterpret_cast<const uint8_t*>(value.data()), value.size(), 1000);
+  ASSERT_EQ(dense.regions().size(), 1u);
+  EXPECT_LE(dense.regions()[0].from, 1000u);
+  EXPECT_GE(dense.regions()[0].to, 1000u + value.size());
+}
+
+// The default rules without their min_digits: every pattern then runs on
+// every byte, as before the gate. Gated and ungated must find the same.
+std::shared_ptr<const CompiledRuleset> UngatedDefaults() {
+  RuleSet set = LoadDefaultRuleSet();
+  for (Rule& r : set.rules) r.min_digits = 0;
+  return CompiledRuleset::Compile(std::move(set));
+}
+
+TEST(DigitGate, GatedRulesFindWhatUngatedRulesFind) {
+  auto ungated = UngatedDefaults();
+  ASSERT_EQ(ungated->gated_db(), nullptr);
+  ASSERT_NE(test::DefaultRules()->gated_db(), nullptr);
+  auto ctx = std::move(ScanContext::Create(ungated)).value();
+  test::CorpusGenerator gen(23);
+  std::mt19937 rng(9);
+  for (int round = 0; round < 30; ++round) {
+    const std::string text = round % 2 ? gen.Text(5000) : gen.Dense(2500);
+    Findings plain;
+    ASSERT_TRUE(
+        ScanBlock(*ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size(), &plain));
+    const Findings gated = test::Scan(text);
+    ASSERT_EQ(gated, plain) << "round " << round;
+    std::vector<size_t> cuts;
+    for (size_t used = 0; used < text.size(); used += cuts.back()) cuts.push_back(rng() % 700);
+    ASSERT_EQ(test::StreamScan(test::DefaultContext(), text, cuts), plain) << "round " << round;
+  }
+}
+
+// A value is reported by the Feed that brings the byte deciding it, never
+// later: the packet path forwards a segment once its Feed returns.
+TEST(DigitGate, ValueIsReportedByTheFeedThatDecidesIt) {
+  ScanContext& ctx = test::DefaultContext();
+  auto feed = [&](StreamScanner& s, const std::string& piece) {
+    Findings f;
+    EXPECT_TRUE(s.Feed(ctx, reinterpret_cast<const uint8_t*>(piece.data()), piece.size(), &f));
+    return f.size();
+  };
+  {
+    // Its trailing context is the piece's last byte: decided at once.
+    auto s = std::move(StreamScanner::Open(ctx)).value();
+    EXPECT_EQ(feed(s, "a=1&ssn=536-22-1457&"), 1u);
+    EXPECT_EQ(feed(s, "b=2"), 0u);
+  }
+  {
+    // The piece ends with the value: the next byte decides.
+    auto s = std::move(StreamScanner::Open(ctx)).value();
+    EXPECT_EQ(feed(s, "a=1&ssn=536-22-1457"), 0u);
+    EXPECT_EQ(feed(s, "&b=2"), 1u);
+  }
+  {
+    auto s = std::move(StreamScanner::Open(ctx)).value();
+    EXPECT_EQ(feed(s, "a=1&ssn=536-22-1457"), 0u);
+    EXPECT_EQ(feed(s, "9&b=2"), 0u);  // 536-22-14579 is no SSN
+  }
+  {
+    // Or the end of the stream, probed or final.
+    auto s = std::move(StreamScanner::Open(ctx)).value();
+    EXPECT_EQ(feed(s, "card=4111111111111111"), 0u);
+    Findings probe;
+    ASSERT_TRUE(s.ProbeEnd(ctx, &probe));
+    EXPECT_EQ(probe.size(), 1u);
+    Findings fin;
+    ASSERT_TRUE(s.Finish(ctx, &fin));
+    EXPECT_EQ(fin.size(), 1u);
+  }
+  {
+    // Decided in one Feed, not reported again by the end.
+    auto s = std::move(StreamScanner::Open(ctx)).value();
+    EXPECT_EQ(feed(s, "card=4111111111111111 "), 1u);
+    Findings fin;
+    ASSERT_TRUE(s.Finish(ctx, &fin));
+    EXPECT_EQ(fin.size(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace dlp
