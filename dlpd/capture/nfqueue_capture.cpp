@@ -18,6 +18,11 @@
 
 namespace dlp {
 namespace {
+// Messages handled per wake-up before verdicts go out and timers run: small
+// enough that the first packet of a burst is not kept long (64 clean
+// segments take tens of microseconds).
+constexpr int kMaxBurst = 64;
+
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -97,6 +102,10 @@ std::map<std::string, uint64_t> NfqueueCapture::KernelCounters() const {
 
 bool NfqueueCapture::Inject(const uint8_t* p, size_t len) {
   if (len < 40) return false;
+  // Packets accepted before this one must be on their way first: a reset
+  // for the server carries the next sequence number it expects once they
+  // have arrived, and would be out of window before.
+  FlushAccepts();
   if ((p[0] >> 4) == 6) {
     if (raw6_ < 0) return false;
     sockaddr_in6 to{};
@@ -180,19 +189,22 @@ Status NfqueueCapture::Run(const std::atomic<bool>& stop) {
       FlushAccepts();
       continue;
     }
-    ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        FlushAccepts();
-        continue;
+    // Drain what the kernel has queued (up to a burst) before answering:
+    // one batch verdict then covers the burst, instead of a poll, a recv
+    // and a verdict message per packet (which cost more than inspecting a
+    // clean segment, and capped throughput at a quarter of a null forwarder).
+    for (int burst = 0; burst < kMaxBurst; ++burst) {
+      ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+        // ENOBUFS: the kernel dropped messages because we were slow. Counted;
+        // with fail-open it accepted them, with fail-closed they were dropped.
+        counters_.recv_errors.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("nfqueue {}: recv: {}", queue_num_, std::strerror(errno));
+        break;
       }
-      // ENOBUFS: the kernel dropped messages because we were slow. Counted;
-      // with fail-open it accepted them, with fail-closed they were dropped.
-      counters_.recv_errors.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("nfqueue {}: recv: {}", queue_num_, std::strerror(errno));
-      continue;
+      nfq_handle_packet(h_, buf.data(), static_cast<int>(n));
     }
-    nfq_handle_packet(h_, buf.data(), static_cast<int>(n));
     FlushAccepts();
   }
   // Finish in-flight packets: whatever is held is masked and released.
