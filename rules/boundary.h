@@ -14,8 +14,22 @@
 
 namespace dlp {
 
-// The full expression for `spec`. If the pattern has no (?P<value>...) group,
-// the whole pattern is the value.
+// The full expression for `spec`: its regex WithEscapedDigits, then the
+// context. If the pattern has no (?P<value>...) group, the whole pattern is
+// the value.
 std::string WrapPattern(const PatternSpec& spec);
+
+// `expression` as it can match text that holds no '%' byte: every '%'
+// outside a character class becomes a class that matches nothing, so the
+// escape alternatives (encoded digits, %20, the contexts' escapes) fall
+// away and Hyperscan computes the narrower width of what is left. On text
+// without '%' both match exactly the same spans.
+std::string PercentFree(const std::string& expression);
+
+// `regex` with every \d outside a character class also matching a
+// percent-encoded digit, %30-%39 (a server decodes "%34%31..." to "41...",
+// so a value written that way is a value). Inside a class ([\d ]) a \d
+// stays one byte.
+std::string WithEscapedDigits(const std::string& regex);
 
 }  // namespace dlp

@@ -21,7 +21,7 @@ size_t CollectDigits(std::string_view value, std::array<char, N>& out) {
       n = SIZE_MAX;
       return;
     }
-    out[n++] = t[0];
+    out[n++] = TokenDigit(t);
   });
   return n;
 }

@@ -22,7 +22,7 @@ Status ScanBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* ou
     DigitGate& gate = ctx.gate();
     gate.Reset();
     gate.Feed(data, len, 0);
-    if (Status st = CollectGatedCandidates(ctx, gate.regions(), data, len, 0); !st) return st;
+    if (Status st = CollectGatedCandidates(ctx, gate, data, len, 0); !st) return st;
   }
   ConfirmCandidates(ctx.rules(), cands, data, len, 0, out, ctx.fingerprinter());
   return {};

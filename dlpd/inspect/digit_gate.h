@@ -34,14 +34,19 @@ struct Region {
 
 class DigitGate {
  public:
-  // min_digits >= 1; width in [1, 1024] (rules/compiled_ruleset.h bounds it).
-  DigitGate(unsigned min_digits, unsigned width);
+  // min_digits >= 1; width and percent_reach in [1, 1024]
+  // (rules/compiled_ruleset.h bounds them).
+  DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach = 1);
 
   // Feeds the next `len` bytes, which start at stream offset `base` (pieces
   // in order, without gaps). Regions found are appended to regions(), in
   // order and merged; a region may reach past the bytes fed so far.
   void Feed(const uint8_t* data, size_t len, uint64_t base);
   const std::vector<Region>& regions() const { return regions_; }
+  // The bytes within percent_reach of a '%', with a byte to spare on each
+  // side, found in the same pass (whole 64-byte chunks, merged like
+  // regions()): where a match may hold a '%' (rules/compiled_ruleset.h).
+  const std::vector<Region>& percent_regions() const { return percent_regions_; }
   void Reset();
 
  private:
@@ -50,9 +55,11 @@ class DigitGate {
     unsigned digits = 0;
   };
   void OnChunk(uint64_t start, uint64_t end, unsigned digits);
+  void OnPercent(uint64_t start, uint64_t end);
 
   unsigned min_digits_;
   unsigned width_;
+  unsigned percent_reach_;
   // The chunks a window of width bytes ending in the current chunk can
   // reach, a ring, and their digit total.
   static constexpr unsigned kRing = 64;
@@ -61,6 +68,7 @@ class DigitGate {
   unsigned count_ = 0;
   unsigned total_ = 0;
   std::vector<Region> regions_;
+  std::vector<Region> percent_regions_;
 };
 
 }  // namespace dlp

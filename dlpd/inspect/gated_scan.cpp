@@ -13,34 +13,63 @@ constexpr uint64_t kMaxScanPart = 1ULL << 30;
 
 }  // namespace
 
-Status CollectGatedCandidates(ScanContext& ctx, const std::vector<Region>& regions,
-                              const uint8_t* text, size_t size, uint64_t base,
-                              uint64_t skip_before) {
-  const hs_database_t* db = ctx.rules().gated_db();
-  if (db == nullptr) return {};
+Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
+                              size_t size, uint64_t base, uint64_t skip_before) {
+  const CompiledRuleset& rules = ctx.rules();
+  if (rules.gated_db() == nullptr) return {};
   const uint64_t end = base + size;
-  const uint64_t overlap = ctx.rules().gate_width() + 2ULL;
-  // Where regions cover most of the text (digit-dense bodies), one call
-  // over all of it costs less than a call per region.
-  uint64_t covered = 0;
-  for (const Region& r : regions) {
-    const uint64_t from = std::max(r.from, base);
-    const uint64_t to = std::min(r.to, end);
-    if (to > from && to > skip_before) covered += to - from;
+  const uint64_t reach = rules.percent_reach();
+  std::vector<ScanSpan>& spans = ctx.spans();
+  spans.clear();
+  if (rules.gated_percent_free_db() != nullptr) {
+    for (const Region& r : gate.regions()) {
+      const uint64_t from = std::max(r.from, base);
+      const uint64_t to = std::min(r.to, end);
+      if (to > from && to > skip_before) spans.push_back({from, to, false});
+    }
   }
-  const Region whole{base, end};
-  const bool scan_whole = covered * 2 >= size;
-  for (const Region& r : scan_whole ? std::vector<Region>{whole} : regions) {
+  const size_t first_plain = spans.size();
+  for (const Region& r : gate.percent_regions()) {
     const uint64_t from = std::max(r.from, base);
     const uint64_t to = std::min(r.to, end);
-    if (to <= from || to <= skip_before) continue;
-    for (uint64_t at = from; at < to;) {
-      const uint64_t part = std::min(to - at, kMaxScanPart);
+    if (to > from && to > skip_before) spans.push_back({from, to, true});
+  }
+  if (spans.size() > first_plain && first_plain > 0) {
+    // Merge overlapping spans: one near a '%' makes the merged one need
+    // gated_db.
+    std::inplace_merge(spans.begin(), spans.begin() + static_cast<long>(first_plain), spans.end(),
+                       [](const ScanSpan& a, const ScanSpan& b) { return a.from < b.from; });
+    size_t kept = 1;
+    for (size_t i = 1; i < spans.size(); ++i) {
+      ScanSpan& last = spans[kept - 1];
+      if (spans[i].from <= last.to) {
+        last.to = std::max(last.to, spans[i].to);
+        last.near_percent = last.near_percent || spans[i].near_percent;
+      } else {
+        spans[kept++] = spans[i];
+      }
+    }
+    spans.resize(kept);
+  }
+  // Where spans cover most of the text (digit-dense bodies), one call over
+  // all of it costs less than a call per span.
+  uint64_t covered = 0;
+  bool near_percent = false;
+  for (const ScanSpan& s : spans) {
+    covered += s.to - s.from;
+    near_percent = near_percent || s.near_percent;
+  }
+  if (covered * 2 >= size && spans.size() > 1) spans.assign(1, {base, end, near_percent});
+  const uint64_t overlap = reach + 2ULL;
+  for (const ScanSpan& s : spans) {
+    const hs_database_t* db = s.near_percent ? rules.gated_db() : rules.gated_percent_free_db();
+    for (uint64_t at = s.from; at < s.to;) {
+      const uint64_t part = std::min(s.to - at, kMaxScanPart);
       hs_error_t rc = hs_scan(db, reinterpret_cast<const char*>(text + (at - base)),
                               static_cast<unsigned>(part), 0, ctx.scratch(), CollectCandidate,
-                              ctx.candidate_sink(at));
+                              ctx.candidate_sink(at, /*percent_free=*/!s.near_percent));
       if (rc != HS_SUCCESS) return Error{"hs_scan failed: " + std::to_string(rc)};
-      if (at + part >= to) break;
+      if (at + part >= s.to) break;
       at += part - overlap;
     }
   }

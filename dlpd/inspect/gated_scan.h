@@ -1,5 +1,5 @@
 // The gated patterns' half of a scan (see rules/compiled_ruleset.h): run
-// Hyperscan on the digit gate's regions only, and decide the candidates
+// Hyperscan on the digit gate's regions and near '%' only, and decide the candidates
 // that end exactly where the bytes at hand end.
 #pragma once
 
@@ -14,13 +14,14 @@
 
 namespace dlp {
 
-// Scans each region, clipped to `text` (the bytes at stream offsets
-// [base, base + size)), with the gated database, and appends the candidates
-// to ctx.candidates(). Regions that end at or before `skip_before` are left
-// out (their candidates were judged by an earlier call).
-Status CollectGatedCandidates(ScanContext& ctx, const std::vector<Region>& regions,
-                              const uint8_t* text, size_t size, uint64_t base,
-                              uint64_t skip_before = 0);
+// Scans the gate's regions, clipped to `text` (the bytes at stream offsets
+// [base, base + size)), with the percent-free twin, and its percent regions
+// (with the regions they touch) with the gated database; appends the
+// candidates to ctx.candidates(). Regions that end at or before
+// `skip_before` are left out (their candidates were judged by an earlier
+// call). The gate must have been fed at least `text`.
+Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
+                              size_t size, uint64_t base, uint64_t skip_before = 0);
 
 // Of `candidates`, which all end where `text` ends, the findings that hold
 // whatever follows, or nothing: a trailing context byte is there, and no

@@ -19,12 +19,13 @@ bool IsAlnum(uint8_t c) {
 Result<std::unique_ptr<ScanContext>> ScanContext::Create(
     std::shared_ptr<const CompiledRuleset> rules) {
   std::unique_ptr<ScanContext> ctx(new ScanContext());
-  for (const hs_database_t* db : {rules->gated_db(), rules->block_db(), rules->stream_db()}) {
+  for (const hs_database_t* db :
+       {rules->gated_db(), rules->gated_percent_free_db(), rules->block_db(), rules->stream_db()}) {
     if (db != nullptr && hs_alloc_scratch(db, &ctx->scratch_) != HS_SUCCESS) {
       return Error{"cannot allocate Hyperscan scratch space"};
     }
   }
-  ctx->gate_ = DigitGate(rules->gate_min_digits(), rules->gate_width());
+  ctx->gate_ = DigitGate(rules->gate_min_digits(), rules->gate_width(), rules->percent_reach());
   ctx->rules_ = std::move(rules);
   ctx->sink_.rules = ctx->rules_.get();
   ctx->candidates_.reserve(64);
@@ -38,7 +39,8 @@ ScanContext::~ScanContext() {
 int CollectCandidate(unsigned id, unsigned long long /*from: no SOM*/, unsigned long long to,
                      unsigned /*flags*/, void* ctx) {
   auto* sink = static_cast<CandidateSink*>(ctx);
-  const unsigned width = sink->rules->patterns()[id].max_width;
+  const CompiledPattern& p = sink->rules->patterns()[id];
+  const unsigned width = sink->percent_free ? p.percent_free_width : p.max_width;
   const uint64_t end = sink->base + to;
   sink->out->push_back({id, end > width ? end - width : 0, end});
   return 0;  // keep scanning

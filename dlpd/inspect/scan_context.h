@@ -24,12 +24,21 @@ struct Candidate {
   uint64_t to = 0;
 };
 
+// Bytes [from, to) of a gated scan, and whether a '%' is within reach (they
+// need gated_db) or not (the percent-free twin finds the same there).
+struct ScanSpan {
+  uint64_t from = 0;
+  uint64_t to = 0;
+  bool near_percent = false;
+};
+
 // What CollectCandidate appends to; `base` is added to Hyperscan's offsets
 // (block scans of a region report offsets within the region).
 struct CandidateSink {
   std::vector<Candidate>* out;
   const CompiledRuleset* rules;
   uint64_t base = 0;
+  bool percent_free = false;  // from gated_percent_free_db: percent_free_width
 };
 
 class ScanContext {
@@ -46,16 +55,20 @@ class ScanContext {
   // CollectCandidate's context, appending to candidates(), base 0.
   CandidateSink* candidate_sink() {
     sink_.base = 0;
+    sink_.percent_free = false;
     return &sink_;
   }
-  // The same, for a scan of bytes that start at stream offset `base`.
-  CandidateSink* candidate_sink(uint64_t base) {
+  // The same, for a scan of bytes that start at stream offset `base`, by
+  // gated_percent_free_db when `percent_free`.
+  CandidateSink* candidate_sink(uint64_t base, bool percent_free = false) {
     sink_.base = base;
+    sink_.percent_free = percent_free;
     return &sink_;
   }
   // Reused by the gated scan: the digit gate, and bytes for copies.
   DigitGate& gate() { return gate_; }
   std::vector<uint8_t>& spare() { return spare_; }
+  std::vector<ScanSpan>& spans() { return spans_; }
   // With a key, every finding carries its value's fingerprint (incidents).
   void set_fingerprinter(const Fingerprinter* f) { fingerprinter_ = f; }
   const Fingerprinter* fingerprinter() const { return fingerprinter_; }
@@ -68,6 +81,7 @@ class ScanContext {
   CandidateSink sink_{&candidates_, nullptr};
   DigitGate gate_{1, 1};
   std::vector<uint8_t> spare_;
+  std::vector<ScanSpan> spans_;
   const Fingerprinter* fingerprinter_ = nullptr;
 };
 

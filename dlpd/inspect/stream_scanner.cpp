@@ -99,17 +99,18 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     gate.Reset();
     gate.Feed(history_.data(), history_.size(), history_base);
     gate.Feed(data, len, offset_);
+    auto spans_join = [&](const Region& r) { return r.from < offset_ && r.to > prev_end; };
     const bool reaches_back =
         !history_.empty() &&
-        std::any_of(gate.regions().begin(), gate.regions().end(),
-                    [&](const Region& r) { return r.from < offset_ && r.to > prev_end; });
+        (std::any_of(gate.regions().begin(), gate.regions().end(), spans_join) ||
+         std::any_of(gate.percent_regions().begin(), gate.percent_regions().end(), spans_join));
     Status st;
     if (reaches_back) {
       join();
-      st = CollectGatedCandidates(ctx, gate.regions(), window_.data(), window_.size(), history_base,
-                                  prev_end);
+      st =
+          CollectGatedCandidates(ctx, gate, window_.data(), window_.size(), history_base, prev_end);
     } else {
-      st = CollectGatedCandidates(ctx, gate.regions(), data, len, offset_, prev_end);
+      st = CollectGatedCandidates(ctx, gate, data, len, offset_, prev_end);
     }
     if (!st) return st;
   }
@@ -183,8 +184,8 @@ Status StreamScanner::GatedAtEnd(ScanContext& ctx, Findings* found) const {
   gate.Feed(history_.data(), history_.size(), history_base);
   auto& cands = ctx.candidates();
   cands.clear();
-  if (Status st = CollectGatedCandidates(ctx, gate.regions(), history_.data(), history_.size(),
-                                         history_base, offset_ - 1);
+  if (Status st = CollectGatedCandidates(ctx, gate, history_.data(), history_.size(), history_base,
+                                         offset_ - 1);
       !st) {
     return st;
   }

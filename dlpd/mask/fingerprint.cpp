@@ -61,7 +61,7 @@ Fingerprinter Fingerprinter::FromKeyFile(const std::string& path) {
 std::string Fingerprinter::Of(std::string_view value) const {
   std::string digits;
   ForEachValueToken(value, [&](std::string_view t, bool digit) {
-    if (digit) digits += t[0];
+    if (digit) digits += TokenDigit(t);
   });
   if (digits.empty()) digits = value;
   unsigned char md[EVP_MAX_MD_SIZE];

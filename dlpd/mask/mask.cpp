@@ -7,8 +7,16 @@
 
 namespace dlp {
 namespace {
-bool IsDigit(uint8_t c) {
-  return c >= '0' && c <= '9';
+// Masks the digit token at p[i] (ValueTokenLength n): a plain digit becomes
+// 'X', an escaped one "%58" (an escaped 'X'), so the length stays and the
+// URL stays valid.
+void MaskDigitToken(uint8_t* p, size_t i, size_t n) {
+  if (n == 1) {
+    p[i] = kMaskChar;
+  } else {
+    p[i + 1] = '5';
+    p[i + 2] = '8';
+  }
 }
 }  // namespace
 
@@ -17,24 +25,27 @@ void MaskValue(MaskStyle style, uint8_t* p, size_t len) {
     case MaskStyle::kAll:
       std::fill(p, p + len, static_cast<uint8_t>(kMaskChar));
       return;
-    case MaskStyle::kDigits:
+    case MaskStyle::kDigits: {
       // The value's digits; a URL escape (%20) stays, so the URL stays valid.
+      const std::string_view v(reinterpret_cast<const char*>(p), len);
       for (size_t i = 0; i < len;) {
-        const size_t n = ValueTokenLength({reinterpret_cast<const char*>(p), len}, i);
-        if (n == 1 && IsDigit(p[i])) p[i] = kMaskChar;
+        const size_t n = ValueTokenLength(v, i);
+        if (IsDigitToken(v, i, n)) MaskDigitToken(p, i, n);
         i += n;
       }
       return;
+    }
     case MaskStyle::kKeepLast4: {
       // Which digits are the value's, front to back; then all but the last four go.
       size_t total = 0;
       ForEachValueToken({reinterpret_cast<const char*>(p), len},
                         [&](std::string_view, bool digit) { total += digit ? 1 : 0; });
       size_t seen = 0;
+      const std::string_view v(reinterpret_cast<const char*>(p), len);
       for (size_t i = 0; i < len;) {
-        const size_t n = ValueTokenLength({reinterpret_cast<const char*>(p), len}, i);
-        if (n == 1 && IsDigit(p[i])) {
-          if (seen + 4 < total) p[i] = kMaskChar;
+        const size_t n = ValueTokenLength(v, i);
+        if (IsDigitToken(v, i, n)) {
+          if (seen + 4 < total) MaskDigitToken(p, i, n);
           ++seen;
         }
         i += n;

@@ -10,6 +10,7 @@ stores what it received. Exits non-zero if an exchange does not complete.
   at-end      the value is the last bytes, then the client shuts down its side
   pause       the body stops inside a value for longer than the gateway's
               hold (300 ms, then 500 ms inside the next one)
+  percent     digits percent-encoded (%35 is 5 to the server), in 3 pieces
   digits-end  a body that ends in digits, and the client waits for the reply
               (nothing follows: the exchange must complete, not stall)"""
 import socket
@@ -56,6 +57,8 @@ exchange("urgent", [b"ssn=536-22", b"-1457&x=1;"], oob_after=0)
 exchange("at-end", [b"x=1&card=4111 1111 1111 1111"], shut=True)
 exchange("pause", [b"ssn=536-2", b"2-1457&card=4111 11", b"11 1111 1111&x=1;"],
          pauses=[0.004, 0.3, 0.5])
+ENC = b"ssn=%35%33%36-22-1457&card=%34111+1111+1111+1111&x=1;"
+exchange("percent", [ENC[0:7], ENC[7:33], ENC[33:]])
 started = time.monotonic()
 exchange("digits-end", [b"x=1&amount=100"])
 print("digits-end: %.0f ms" % ((time.monotonic() - started) * 1000))

@@ -2,7 +2,7 @@
 # The evasion suite end to end (namespaces, kernel NFQUEUE, a real server):
 # values in 2..8 pieces, 1-byte segments, an urgent byte inside a value, a
 # value as the last bytes before the client's FIN, a pause inside a value
-# longer than the hold, a body ending in digits, over IPv4 and IPv6. The
+# longer than the hold, percent-encoded digits, a body ending in digits, over IPv4 and IPv6. The
 # server must receive every value masked (the urgent byte inline), the same
 # length, and every exchange must complete.
 # Usage: evasion_e2e.sh BUILD_DIR SOURCE_DIR
@@ -43,6 +43,8 @@ for host in 10.99.2.2 fd99:2::2; do
   # released, and everything arrives masked.
   [ "$(cat "$WORK/recv/pause.body" 2>/dev/null)" = "$masked" ] && ok \
     || bad "$host pause: '$(cat "$WORK/recv/pause.body" 2>/dev/null)'"
+  [ "$(cat "$WORK/recv/percent.body" 2>/dev/null)" = 'ssn=%58%58%58-XX-XXXX&card=%58XXX+XXXX+XXXX+XXXX&x=1;' ] && ok \
+    || bad "$host percent: '$(cat "$WORK/recv/percent.body" 2>/dev/null)'"
   [ "$(cat "$WORK/recv/digits-end.body" 2>/dev/null)" = 'x=1&amount=100' ] && ok \
     || bad "$host digits-end: '$(cat "$WORK/recv/digits-end.body" 2>/dev/null)'"
 done

@@ -21,7 +21,29 @@ const char* kFiller[] = {
     " ",
     "\n",
     "-",
+    "q=red%20shoes&ref=%2Fhome%3Fa%3D1&",
+    "ssn%3D",
+    "card%22%3A%20%22",
+    "100%",
 };
+
+// `v` as a form or URL may write it: some digits percent-encoded (%34 for
+// '4'), and spaces as %20 or '+'.
+std::string PercentEncoded(const std::string& v, std::mt19937& rng) {
+  std::string out;
+  for (const char c : v) {
+    const unsigned roll = rng() % 4;
+    if (c >= '0' && c <= '9' && roll == 0) {
+      out += "%3";
+      out += c;
+    } else if (c == ' ') {
+      out += roll < 2 ? "%20" : "+";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 }  // namespace
 
 std::string CorpusGenerator::Digits(size_t n) {
@@ -68,7 +90,7 @@ std::string CorpusGenerator::Text(size_t size) {
   std::string s;
   const char seps[] = {0, ' ', '-'};
   while (s.size() < size) {
-    switch (Uniform(0, 9)) {
+    switch (Uniform(0, 10)) {
       case 0:
         s += ValidSsn(seps[Uniform(1, 2)]);
         break;
@@ -85,6 +107,10 @@ std::string CorpusGenerator::Text(size_t size) {
         s += v;
         break;
       }
+      case 4:
+        s += PercentEncoded(
+            Uniform(0, 1) ? ValidPan(seps[Uniform(0, 1)]) : ValidSsn(seps[Uniform(0, 2)]), rng_);
+        break;
       default:
         s += kFiller[Uniform(0, sizeof(kFiller) / sizeof(kFiller[0]) - 1)];
         break;
@@ -94,7 +120,7 @@ std::string CorpusGenerator::Text(size_t size) {
 }
 
 std::string CorpusGenerator::Dense(size_t size) {
-  static const char kAlphabet[] = "0123456789012345678901234567890123456789 - -x";
+  static const char kAlphabet[] = "0123456789012345678901234567890123456789 - -x%";
   std::string s;
   while (s.size() < size) {
     if (Uniform(0, 20) == 0) {

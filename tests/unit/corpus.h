@@ -1,5 +1,5 @@
 // Generated text for the stream and differential tests: HTTP-ish filler with
-// valid and invalid SSNs and card numbers, look-alikes, and dense runs of
+// valid and invalid SSNs and card numbers (some percent-encoded), look-alikes, and dense runs of
 // digits and separators, from a seeded generator so every run is the same.
 #pragma once
 
@@ -15,7 +15,7 @@ class CorpusGenerator {
 
   // About `size` bytes of mixed text.
   std::string Text(size_t size);
-  // Bytes drawn only from digits, ' ', '-', and a few letters: every boundary
+  // Bytes drawn only from digits, ' ', '-', '%' and a few letters: every boundary
   // case the patterns have, at high density.
   std::string Dense(size_t size);
 

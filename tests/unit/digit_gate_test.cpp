@@ -9,6 +9,7 @@
 
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/stream_scanner.h"
+#include "rules/boundary.h"
 #include "rules/rule_loader.h"
 #include "tests/unit/corpus.h"
 #include "tests/unit/test_support.h"
@@ -63,6 +64,34 @@ TEST(DigitGate, EverySpanWithEnoughDigitsIsInARegion) {
   }
 }
 
+TEST(DigitGate, EveryPercentIsInAPercentRegion) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 40; ++round) {
+    const unsigned reach = 1 + rng() % 120;
+    std::string text(1 + rng() % 900, 'a');
+    for (char& c : text) {
+      if (rng() % 100 < 3) c = '%';
+    }
+    DigitGate gate(9, 40, reach);
+    for (size_t at = 0; at < text.size();) {
+      const size_t len = std::min<size_t>(text.size() - at, rng() % 150);
+      gate.Feed(reinterpret_cast<const uint8_t*>(text.data()) + at, len, at);
+      at += len;
+    }
+    for (size_t p = 0; p < text.size(); ++p) {
+      if (text[p] != '%') continue;
+      // Any span of at most `reach` bytes that holds p.
+      const size_t s = p + 1 >= reach ? p + 1 - reach : 0;
+      const size_t e = std::min(text.size(), p + reach);
+      ASSERT_TRUE(Covered(gate.percent_regions(), s, e, text.size()))
+          << "round " << round << ", '%' at " << p;
+    }
+    if (text.find('%') == std::string::npos) {
+      EXPECT_TRUE(gate.percent_regions().empty());
+    }
+  }
+}
+
 TEST(DigitGate, TextWithoutDigitClustersHasNoRegion) {
   // Digits, but never 9 within reach of each other (the gate counts per 64
   // bytes, so "reach" is the width plus up to two chunks).
@@ -90,6 +119,21 @@ std::shared_ptr<const CompiledRuleset> UngatedDefaults() {
   RuleSet set = LoadDefaultRuleSet();
   for (Rule& r : set.rules) r.min_digits = 0;
   return CompiledRuleset::Compile(std::move(set));
+}
+
+// The percent-free twin drops every escape alternative: narrower, and a
+// pattern that cannot match without a '%' is not in it.
+TEST(DigitGate, PercentFreeTwinIsNarrower) {
+  const CompiledRuleset& rules = *test::DefaultRules();
+  ASSERT_NE(rules.gated_percent_free_db(), nullptr);
+  EXPECT_LT(rules.gate_width(), rules.percent_reach());
+  bool some_need_percent = false;
+  for (const CompiledPattern& p : rules.patterns()) {
+    EXPECT_LE(p.percent_free_width, p.max_width) << p.expression;
+    some_need_percent = some_need_percent || p.percent_free_width == 0;  // '%20' separators
+  }
+  EXPECT_TRUE(some_need_percent);
+  EXPECT_EQ(PercentFree("a%20[%b]\\%c\\d"), "a[^\\x00-\\xff]20[%b][^\\x00-\\xff]c\\d");
 }
 
 TEST(DigitGate, GatedRulesFindWhatUngatedRulesFind) {

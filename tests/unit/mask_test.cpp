@@ -4,6 +4,7 @@
 
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/mask/fingerprint.h"
+#include "rules/boundary.h"
 #include "rules/rule_loader.h"
 #include "rules/validators.h"
 #include "tests/unit/test_support.h"
@@ -108,10 +109,29 @@ TEST(EncodedSeparators, OneValueOneFingerprintHoweverWritten) {
   const Fingerprinter fp(std::vector<unsigned char>(32, 7));
   const std::string plain = fp.Of("4111111111111111");
   for (const char* form : {"4111 1111 1111 1111", "4111-1111-1111-1111", "4111+1111+1111+1111",
-                           "4111%201111%201111%201111"}) {
+                           "4111%201111%201111%201111", "%34111%2D1111-1111-1111",
+                           "%34%31%31%31%31%31%31%31%31%31%31%31%31%31%31%31"}) {
     EXPECT_EQ(fp.Of(form), plain) << form;
   }
   EXPECT_NE(fp.Of("4111111111111112"), plain);
+}
+
+TEST(EncodedDigits, AreDigitsToTheValidatorMaskAndDisplay) {
+  EXPECT_EQ(DisplayForm("%35%33%36-22-1457"), "%58%58%58-XX-1457");
+  EXPECT_EQ(test::Mask("a=%35%33%36-22-1457&b=%34111111111111111;"),
+            "a=%58%58%58-XX-XXXX&b=%58XXXXXXXXXXXXXXX;");
+  // Hex digits of other escapes are not digits; a digit escape in a longer
+  // number makes it no value.
+  EXPECT_EQ(test::Mask("x=%2041111111111111111%20"), "x=%2041111111111111111%20");
+  EXPECT_EQ(test::Mask("x=4111111111111111%31;"), "x=4111111111111111%31;");
+}
+
+TEST(EncodedDigits, PatternRewrite) {
+  EXPECT_EQ(WithEscapedDigits("\\d{3}-\\d"), "(?:\\d|%3\\d){3}-(?:\\d|%3\\d)");
+  EXPECT_EQ(WithEscapedDigits("[\\d ]\\d"), "[\\d ](?:\\d|%3\\d)");  // not in a class
+  EXPECT_EQ(WithEscapedDigits("[]\\d]x"), "[]\\d]x");                // ']' first is literal
+  EXPECT_EQ(WithEscapedDigits("\\\\d"), "\\\\d");  // an escaped backslash, then 'd'
+  EXPECT_EQ(WithEscapedDigits("\\D\\[\\d"), "\\D\\[(?:\\d|%3\\d)");
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // exists to close.
 #include <gtest/gtest.h>
 
+#include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/stream_redactor.h"
+#include "rules/rule_loader.h"
 #include "tests/unit/corpus.h"
 #include "tests/unit/test_support.h"
 
@@ -32,6 +34,49 @@ TEST(StreamScan, EveryThreeWayCut) {
     for (size_t b = 0; a + b <= text.size(); ++b) {
       ASSERT_EQ(StreamScan(DefaultContext(), text, {a, b}), block) << a << "," << b;
     }
+  }
+}
+
+// Percent-encoded values are wider than any plain one (up to three bytes a
+// digit): found whole however they are cut, even where the bytes before a
+// cut hold too few digits for the digit gate alone to look back.
+TEST(StreamScan, EveryTwoWayCutOfEncodedValues) {
+  const std::string text =
+      "q=%27%27%27%27%27%27%27%27card%3A%20%34%31%31%31%20%31%31%31%31%20%31%31%31%31%20"
+      "%31%31%31%31%20ok&ssn%3D%35%33%36-%32%32-%31%34%35%37&x=%2D%2D%2D%2D%2D%2D";
+  const Findings block = Scan(text);
+  ASSERT_EQ(block.size(), 2u);
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    EXPECT_EQ(StreamScan(DefaultContext(), text, {cut}), block) << "cut at " << cut;
+  }
+  for (size_t a = 0; a <= text.size(); a += 7) {
+    for (size_t b = 0; a + b <= text.size(); b += 5) {
+      ASSERT_EQ(StreamScan(DefaultContext(), text, {a, b}), block) << a << "," << b;
+    }
+  }
+}
+
+// A gated rule whose match is mostly escapes and only then digits: the
+// digit gate alone would not look back past the cut, the '%' in the
+// history makes the scanner join it to the piece.
+TEST(StreamScan, MatchWideWithEscapesBeforeItsDigits) {
+  auto rules = CompiledRuleset::Compile(BuildRuleSet({{"t.yaml", R"(rules:
+  - id: tagged
+    validator: none
+    boundary: none
+    min_digits: 2
+    patterns: ['(?:%AA){30}(?P<value>\d\d)']
+    value_chars: '[0-9]'
+)"}}));
+  auto ctx = std::move(ScanContext::Create(rules)).value();
+  std::string text = "z";
+  for (int i = 0; i < 30; ++i) text += "%AA";
+  text += "12;";
+  Findings block;
+  ASSERT_TRUE(ScanBlock(*ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size(), &block));
+  ASSERT_EQ(block.size(), 1u);
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    EXPECT_EQ(StreamScan(*ctx, text, {cut}), block) << "cut at " << cut;
   }
 }
 
