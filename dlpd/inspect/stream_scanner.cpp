@@ -203,15 +203,12 @@ Status StreamScanner::GatedAtEnd(ScanContext& ctx, Findings* found) const {
   return {};
 }
 
-Status StreamScanner::ProbeEnd(ScanContext& ctx, Findings* out) const {
-  if (finished_) return Error{"stream already finished"};
+Status StreamScanner::JudgeEnd(ScanContext& ctx, hs_stream_t* closing, Findings* out) const {
   Findings found;
-  if (stream_ != nullptr) {
-    hs_stream_t* copy = nullptr;
-    if (hs_copy_stream(&copy, stream_) != HS_SUCCESS) return Error{"hs_copy_stream failed"};
+  if (closing != nullptr) {
     auto& cands = ctx.candidates();
     cands.clear();
-    hs_error_t rc = hs_close_stream(copy, ctx.scratch(), CollectCandidate, ctx.candidate_sink());
+    hs_error_t rc = hs_close_stream(closing, ctx.scratch(), CollectCandidate, ctx.candidate_sink());
     if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
     ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(),
                       offset_ - history_.size(), &found, ctx.fingerprinter());
@@ -223,24 +220,21 @@ Status StreamScanner::ProbeEnd(ScanContext& ctx, Findings* out) const {
   return {};
 }
 
+Status StreamScanner::ProbeEnd(ScanContext& ctx, Findings* out) const {
+  if (finished_) return Error{"stream already finished"};
+  hs_stream_t* copy = nullptr;
+  if (stream_ != nullptr && hs_copy_stream(&copy, stream_) != HS_SUCCESS) {
+    return Error{"hs_copy_stream failed"};
+  }
+  return JudgeEnd(ctx, copy, out);
+}
+
 Status StreamScanner::Finish(ScanContext& ctx, Findings* out) {
   if (finished_) return Error{"stream already finished"};
   finished_ = true;
-  Findings found;
-  if (stream_ != nullptr) {
-    auto& cands = ctx.candidates();
-    cands.clear();
-    hs_error_t rc = hs_close_stream(stream_, ctx.scratch(), CollectCandidate, ctx.candidate_sink());
-    stream_ = nullptr;
-    if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
-    ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(),
-                      offset_ - history_.size(), &found, ctx.fingerprinter());
-  }
-  if (Status st = GatedAtEnd(ctx, &found); !st) return st;
-  std::sort(found.begin(), found.end());
-  found.erase(std::unique(found.begin(), found.end()), found.end());
-  out->insert(out->end(), found.begin(), found.end());
-  return {};
+  hs_stream_t* closing = stream_;
+  stream_ = nullptr;
+  return JudgeEnd(ctx, closing, out);
 }
 
 }  // namespace dlp

@@ -55,6 +55,10 @@ class StreamScanner {
   // The gated candidates ending at the last byte so far, judged as the
   // end of the stream, less those already reported as decided.
   Status GatedAtEnd(ScanContext& ctx, Findings* found) const;
+  // Closes `closing` (this stream's Hyperscan stream or a copy of it; null
+  // without ungated patterns) and appends every value the stream's end
+  // confirms: ProbeEnd and Finish differ only in what they close.
+  Status JudgeEnd(ScanContext& ctx, hs_stream_t* closing, Findings* out) const;
 
   hs_stream_t* stream_ = nullptr;  // null without ungated patterns
   bool finished_ = false;
