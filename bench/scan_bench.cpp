@@ -11,6 +11,9 @@
 // Every figure is the best of several timed rounds within one run; the
 // ratios compare figures of the same run. The findings of dlpd and of the
 // RE2 engine are counted, and must agree.
+//   scan_bench [body...]                          the table, for the bodies named
+//   scan_bench --profile block|stream|nogate BODY none|1/64KiB|1/1KiB
+//                                                 one engine, one body, 5 s
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -183,6 +186,33 @@ int main(int argc, char** argv) {
   Re2SetEngine re2set(*rules);
   const size_t size = 4 << 20;
   std::vector<uint8_t> sink(size);
+  if (argc == 5 && std::strcmp(argv[1], "--profile") == 0) {
+    // One engine on one body for about five seconds, nothing else: what a
+    // profiler (perf record, valgrind --tool=callgrind) should look at.
+    const std::string engine = argv[2], kind = argv[3], density = argv[4];
+    const size_t every = density == "none" ? 0 : density == "1/1KiB" ? 1024 : size_t{64} << 10;
+    const std::string text = Corpus(kind, size, every, 7);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+    dlp::Findings found;
+    const auto t0 = Clock::now();
+    size_t scanned = 0;
+    while (Clock::now() - t0 < std::chrono::seconds(5)) {
+      found.clear();
+      if (engine == "stream") {
+        auto s = std::move(dlp::StreamScanner::Open(*ctx)).value();
+        for (size_t off = 0; off < size; off += 1448)
+          (void)s.Feed(*ctx, bytes + off, std::min<size_t>(1448, size - off), &found);
+        (void)s.Finish(*ctx, &found);
+      } else {
+        (void)dlp::ScanBlock(engine == "nogate" ? *plain_ctx : *ctx, bytes, size, &found);
+      }
+      scanned += size;
+    }
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("%s %s %s: %.0f MB/s, %zu findings per pass\n", engine.c_str(), kind.c_str(),
+                density.c_str(), static_cast<double>(scanned) / secs / 1e6, found.size());
+    return 0;
+  }
   std::printf("%-8s %-8s %11s %10s %8s %11s %8s %8s %6s %8s %8s %9s\n", "body", "values",
               "memcpy MB/s", "dlpd block", "%memcpy", "dlpd stream", "%memcpy", "no gate", "gain",
               "RE2::Set", "dlpd/RE2", "findings");

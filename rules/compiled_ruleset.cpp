@@ -92,9 +92,14 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       if (cp.gated) {
         out->gate_width_ = std::max(out->gate_width_, cp.percent_free_width);
         out->percent_reach_ = std::max(out->percent_reach_, max_width);
-        out->gate_min_digits_ = out->gate_min_digits_ == 0
-                                    ? rule.min_digits
-                                    : std::min(out->gate_min_digits_, rule.min_digits);
+        const bool first_gated = out->gate_min_digits_ == 0;
+        out->gate_min_digits_ =
+            first_gated ? rule.min_digits : std::min(out->gate_min_digits_, rule.min_digits);
+        if (first_gated || out->gate_digit_gap_) {
+          out->gate_digit_gap_ = rule.digit_gap && out->gate_digit_gap_
+                                     ? std::max(*rule.digit_gap, *out->gate_digit_gap_)
+                                     : rule.digit_gap;
+        }
       }
 
       cp.confirm = std::make_unique<RE2>(cp.expression, ConfirmOptions());

@@ -29,6 +29,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,9 @@ class CompiledRuleset {
   // widest gated match on text without '%'.
   unsigned gate_min_digits() const { return gate_min_digits_; }
   unsigned gate_width() const { return gate_width_; }
+  // The widest digit_gap of the gated rules, or none when one of them
+  // promises none (the gate then counts digits by windows).
+  std::optional<unsigned> gate_digit_gap() const { return gate_digit_gap_; }
   // The widest gated match: how far from a '%' its bytes may lie.
   unsigned percent_reach() const { return percent_reach_; }
   // The other patterns, block and stream mode; null if none.
@@ -99,6 +103,7 @@ class CompiledRuleset {
   std::array<bool, 256> value_bytes_{};
   unsigned gate_min_digits_ = 0;
   unsigned gate_width_ = 0;
+  std::optional<unsigned> gate_digit_gap_;
   unsigned percent_reach_ = 0;
   hs_database_t* gated_db_ = nullptr;
   hs_database_t* gated_percent_free_db_ = nullptr;

@@ -72,14 +72,18 @@ ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rule
         }
       }
       if (rule.min_digits > 0) {
-        // The gate skips text without min_digits digits close together; a
-        // promise the patterns do not keep loses matches. The RE2-only
-        // reference scanner has no gate.
+        // The gate skips text without min_digits digits close together (at
+        // most digit_gap bytes apart, when given); a promise the patterns do
+        // not keep loses matches. The RE2-only reference scanner has no gate.
         for (const Finding& f : ReferenceScan(*rules, ex.text)) {
           if (f.rule_index != ri || std::binary_search(found.begin(), found.end(), f)) continue;
           report.failures.push_back(
               Where(rule, ex.line) + "a match with fewer than min_digits (" +
-              std::to_string(rule.min_digits) + ") digits is skipped: " +
+              std::to_string(rule.min_digits) + ") digits" +
+              (rule.digit_gap
+                   ? " at most digit_gap (" + std::to_string(*rule.digit_gap) + ") bytes apart"
+                   : std::string()) +
+              " is skipped: " +
               DisplayForm(std::string_view(ex.text).substr(f.start, f.end - f.start)));
         }
       }

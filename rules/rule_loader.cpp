@@ -90,7 +90,7 @@ class RuleParser {
     }
     CheckKeys(node,
               {"id", "name", "description", "severity", "validator", "mask", "boundary",
-               "value_chars", "min_digits", "patterns", "examples"},
+               "value_chars", "min_digits", "digit_gap", "patterns", "examples"},
               r.id);
     r.name = Scalar(node, "name", r.id, false);
     if (r.name.empty()) r.name = r.id;
@@ -129,6 +129,15 @@ class RuleParser {
         Fail(node["min_digits"], r.id, "min_digits must be a whole number from 1 to 64");
       }
       r.min_digits = static_cast<unsigned>(n);
+    }
+    if (node["digit_gap"]) {
+      const std::string v = Scalar(node, "digit_gap", r.id, true);
+      r.digit_gap_line = LineOf(node["digit_gap"]);
+      if (r.min_digits == 0) Fail(node["digit_gap"], r.id, "digit_gap needs min_digits");
+      if (v.empty() || v.size() > 1 || v[0] < '0' || v[0] > '8') {
+        Fail(node["digit_gap"], r.id, "digit_gap must be a whole number from 0 to 8");
+      }
+      r.digit_gap = static_cast<unsigned>(v[0] - '0');
     }
     Boundary default_boundary = Boundary::kNone;
     if (node["boundary"]) default_boundary = ParseBoundaryAt(node["boundary"], r.id);

@@ -1,9 +1,11 @@
 #include "dlpd/inspect/digit_gate.h"
 
 #include <algorithm>
+#include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__x86_64__) || defined(__i386__)
+#define DLP_GATE_X86 1
+#include <immintrin.h>
 #endif
 
 namespace dlp {
@@ -14,45 +16,98 @@ namespace {
 constexpr uint64_t kMergeGap = 256;
 constexpr unsigned kMaxWidth = 1024;
 
-struct ChunkCount {
-  unsigned digits = 0;
-  bool percent = false;
+// Bit i: byte i is an ASCII digit / a '%'. No initializers: a batch of
+// them is filled by a kernel, and zeroing it first costs more than a
+// short piece's whole scan.
+struct ChunkMasks {
+  uint64_t digits;
+  uint64_t percent;
 };
 
-ChunkCount CountTail(const uint8_t* data, size_t len) {
-  ChunkCount c;
-  for (size_t i = 0; i < len; ++i) {
-    c.digits += static_cast<unsigned>(data[i] - '0') < 10U ? 1 : 0;
-    c.percent = c.percent || data[i] == '%';
+void ChunksPortable(const uint8_t* data, size_t chunks, ChunkMasks* out) {
+  for (size_t c = 0; c < chunks; ++c) {
+    ChunkMasks m{0, 0};
+    for (unsigned i = 0; i < 64; ++i) {
+      const uint8_t b = data[64 * c + i];
+      m.digits |= uint64_t{static_cast<unsigned>(b - '0') < 10U} << i;
+      m.percent |= uint64_t{b == '%'} << i;
+    }
+    out[c] = m;
   }
-  return c;
 }
 
-// How many of the 64 bytes at `data` are ASCII digits, and whether one is
-// a '%'.
-ChunkCount Count64(const uint8_t* data) {
-#if defined(__SSE2__)
+#if defined(DLP_GATE_X86)
+// Signed compares: bytes >= 0x80 are negative, hence never digits.
+__attribute__((target("sse2"))) void ChunksSse2(const uint8_t* data, size_t chunks,
+                                                ChunkMasks* out) {
   const __m128i below = _mm_set1_epi8('0' - 1);
   const __m128i above = _mm_set1_epi8('9' + 1);
   const __m128i percent = _mm_set1_epi8('%');
-  __m128i per_byte = _mm_setzero_si128();  // 0..4 digits per byte lane
-  __m128i any_percent = _mm_setzero_si128();
-  for (int i = 0; i < 4; ++i) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * i));
-    // Signed compares: bytes >= 0x80 are negative, hence never digits. A
-    // digit compares to -1, so subtracting counts it.
-    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
-    per_byte = _mm_sub_epi8(per_byte, digit);
-    any_percent = _mm_or_si128(any_percent, _mm_cmpeq_epi8(v, percent));
+  for (size_t c = 0; c < chunks; ++c) {
+    ChunkMasks m{0, 0};
+    for (int i = 0; i < 4; ++i) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 64 * c + 16 * i));
+      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
+      m.digits |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(digit))} << (16 * i);
+      m.percent |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, percent)))}
+                   << (16 * i);
+    }
+    out[c] = m;
   }
-  // Sum of absolute differences against zero adds the lanes up (SSE2 has
-  // no popcount, and a libgcc call per chunk costs more than this).
-  const __m128i sums = _mm_sad_epu8(per_byte, _mm_setzero_si128());
-  return {static_cast<unsigned>(_mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4)),
-          _mm_movemask_epi8(any_percent) != 0};
-#else
-  return CountTail(data, 64);
+}
+
+__attribute__((target("avx2"))) void ChunksAvx2(const uint8_t* data, size_t chunks,
+                                                ChunkMasks* out) {
+  const __m256i below = _mm256_set1_epi8('0' - 1);
+  const __m256i above = _mm256_set1_epi8('9' + 1);
+  const __m256i percent = _mm256_set1_epi8('%');
+  for (size_t c = 0; c < chunks; ++c) {
+    ChunkMasks m{0, 0};
+    for (int i = 0; i < 2; ++i) {
+      const __m256i v =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 64 * c + 32 * i));
+      const __m256i digit =
+          _mm256_and_si256(_mm256_cmpgt_epi8(v, below), _mm256_cmpgt_epi8(above, v));
+      m.digits |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(digit))} << (32 * i);
+      m.percent |=
+          uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, percent)))}
+          << (32 * i);
+    }
+    out[c] = m;
+  }
+}
 #endif
+
+bool Supported(DigitGate::Kernel k) {
+  switch (k) {
+    case DigitGate::Kernel::kPortable:
+      return true;
+#if defined(DLP_GATE_X86)
+    case DigitGate::Kernel::kSse2:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("sse2");
+    case DigitGate::Kernel::kAvx2:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx2");
+#endif
+    default:
+      return false;
+  }
+}
+
+DigitGate::Kernel Best() {
+  static const DigitGate::Kernel best =
+      Supported(DigitGate::Kernel::kAvx2)   ? DigitGate::Kernel::kAvx2
+      : Supported(DigitGate::Kernel::kSse2) ? DigitGate::Kernel::kSse2
+                                            : DigitGate::Kernel::kPortable;
+  return best;
+}
+
+unsigned Popcount(uint64_t v) {
+  return static_cast<unsigned>(__builtin_popcountll(v));
+}
+unsigned Ctz(uint64_t v) {
+  return static_cast<unsigned>(__builtin_ctzll(v));
 }
 
 // Appends [from, to) to `regions`, merged with the last if they are close.
@@ -66,17 +121,143 @@ void AddRegion(std::vector<Region>& regions, Region r) {
 
 }  // namespace
 
-DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach)
+DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach, unsigned max_gap)
     : min_digits_(std::max(min_digits, 1U)),
       width_(std::clamp(width, 1U, kMaxWidth)),
-      percent_reach_(std::min(percent_reach, kMaxWidth)) {}
+      percent_reach_(std::min(percent_reach, kMaxWidth)),
+      max_gap_(max_gap == kAnyGap ? kAnyGap : std::min(max_gap, kMaxGap)),
+      kernel_(Best()) {
+  // Doubling: after a step of `got`, a bit says `2 * got` bytes from it are
+  // set; the last step tops up to exactly min_digits. Past 64 no run
+  // inside a chunk is long enough, and 65 says so with shifts below 64.
+  const unsigned need = std::min(min_digits_, 65U);
+  for (unsigned got = 1; got < need;) {
+    const unsigned step = std::min(got, need - got);
+    whole_step_[whole_steps_++] = step;
+    got += step;
+  }
+}
+
+bool DigitGate::UseKernel(Kernel k) {
+  if (!Supported(k)) return false;
+  kernel_ = k;
+  return true;
+}
 
 void DigitGate::Reset() {
+  recent_ = 0;
+  run_open_ = false;
+  run_start_ = 0;
+  run_digits_ = 0;
   head_ = 0;
   count_ = 0;
   total_ = 0;
   regions_.clear();
   percent_regions_.clear();
+}
+
+// Inlined: it runs for every chunk that holds a digit, most of them in text.
+__attribute__((always_inline)) inline void DigitGate::Consume(uint64_t base, unsigned len,
+                                                              uint64_t digits, uint64_t percent) {
+  if (percent != 0) OnPercent(base, base + len);
+  if (max_gap_ == kAnyGap) {
+    if (digits != 0) OnChunk(base, base + len, Popcount(digits));
+    return;
+  }
+  // A non-digit byte joins the run when a digit lies within max_gap bytes
+  // on each side. Every gap of at most max_gap bytes between two digits is
+  // then filled, so the digits a match promises lie in one run of set bits
+  // (a few more bytes than the exact runs may join it, never fewer). Bytes
+  // after the chunk are not known yet and may be digits.
+  const uint64_t valid = len == 64 ? ~0ULL : (1ULL << len) - 1;
+  uint64_t left = 0;
+  uint64_t right = 0;
+  for (unsigned k = 1; k <= max_gap_; ++k) {
+    left |= (digits << k) | (recent_ >> (64 - k));
+    right |= (digits >> k) | (k >= len ? ~0ULL : ~0ULL << (len - k));
+  }
+  const uint64_t run_bits = (digits | (left & right)) & valid;
+  recent_ = len == 64 ? digits : (recent_ >> len) | (digits << (64 - len));
+  // Most chunks with digits hold only short runs, none of them at an edge
+  // of the chunk: nothing to do. `whole` marks where a run of min_digits
+  // bytes begins inside the chunk.
+  uint64_t whole = run_bits;
+  for (unsigned i = 0; i < whole_steps_; ++i) whole &= whole >> whole_step_[i];
+  const bool continuing = run_open_ && (run_bits & 1) != 0;
+  const bool open = ((run_bits >> (len - 1)) & 1) != 0;
+  run_open_ = false;
+  if (whole != 0 || continuing || open) OnRuns(base, len, digits, run_bits, continuing);
+}
+
+void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits,
+                       bool continuing) {
+  for (uint64_t m = run_bits; m != 0;) {
+    const unsigned s = Ctz(m);
+    const uint64_t after = ~(m >> s);  // its first bit set: the run's end
+    const unsigned e = after == 0 ? 64 : s + Ctz(after);
+    const uint64_t run = (e == 64 ? ~0ULL : (1ULL << e) - 1) & (~0ULL << s);
+    m &= ~run;
+    const bool joins = s == 0 && continuing;
+    const bool open = e == len;  // may go on in the next bytes
+    // A run shorter than min_digits bytes holds fewer digits.
+    if (!joins && !open && e - s < min_digits_) continue;
+    unsigned n = Popcount(digits & run);
+    uint64_t start = base + s;
+    if (joins) {
+      n += run_digits_;
+      start = run_start_;
+    }
+    // The match's digits lie in [start, base + e); it reaches at most
+    // width bytes beyond them, and the region keeps one byte more.
+    if (n >= min_digits_) {
+      AddRegion(regions_, {start >= width_ ? start - width_ : 0, base + e + width_});
+    }
+    if (open) {
+      run_open_ = true;
+      run_start_ = start;
+      run_digits_ = std::min(n, min_digits_);
+    }
+  }
+}
+
+void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
+  // Masks for a batch of chunks at a time, so that the vector loop runs
+  // without a branch per chunk; the chunks without digits or '%' (most of
+  // a text) are then passed over.
+  constexpr size_t kBatch = 16;
+  ChunkMasks masks[kBatch];
+  auto read = [&](const uint8_t* from, size_t n) {
+    switch (kernel_) {
+#if defined(DLP_GATE_X86)
+      case Kernel::kAvx2:
+        ChunksAvx2(from, n, masks);
+        break;
+      case Kernel::kSse2:
+        ChunksSse2(from, n, masks);
+        break;
+#endif
+      default:
+        ChunksPortable(from, n, masks);
+    }
+  };
+  size_t i = 0;
+  while (len - i >= 64) {
+    const size_t n = std::min(kBatch, (len - i) / 64);
+    read(data + i, n);
+    for (size_t c = 0; c < n; ++c, i += 64) {
+      const ChunkMasks& m = masks[c];
+      // An open run has a digit among the last bytes: recent_ is not 0.
+      if ((m.digits | m.percent | recent_) == 0) continue;
+      Consume(base + i, 64, m.digits, m.percent);
+    }
+  }
+  if (i < len) {
+    // The tail, padded with NULs (neither digits nor '%') to a chunk.
+    uint8_t tail[64] = {};
+    std::memcpy(tail, data + i, len - i);
+    read(tail, 1);
+    Consume(base + i, static_cast<unsigned>(len - i), masks[0].digits, masks[0].percent);
+  }
 }
 
 void DigitGate::OnChunk(uint64_t start, uint64_t end, unsigned digits) {
@@ -112,20 +293,6 @@ void DigitGate::OnChunk(uint64_t start, uint64_t end, unsigned digits) {
 void DigitGate::OnPercent(uint64_t start, uint64_t end) {
   const uint64_t reach = percent_reach_ + 1ULL;
   AddRegion(percent_regions_, {start >= reach ? start - reach : 0, end + reach});
-}
-
-void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
-  size_t i = 0;
-  for (; i + 64 <= len; i += 64) {
-    const ChunkCount c = Count64(data + i);
-    if (c.digits != 0) OnChunk(base + i, base + i + 64, c.digits);
-    if (c.percent) OnPercent(base + i, base + i + 64);
-  }
-  if (i < len) {
-    const ChunkCount c = CountTail(data + i, len - i);
-    if (c.digits != 0) OnChunk(base + i, base + len, c.digits);
-    if (c.percent) OnPercent(base + i, base + len);
-  }
 }
 
 }  // namespace dlp

@@ -25,7 +25,8 @@ Result<std::unique_ptr<ScanContext>> ScanContext::Create(
       return Error{"cannot allocate Hyperscan scratch space"};
     }
   }
-  ctx->gate_ = DigitGate(rules->gate_min_digits(), rules->gate_width(), rules->percent_reach());
+  ctx->gate_ = DigitGate(rules->gate_min_digits(), rules->gate_width(), rules->percent_reach(),
+                         rules->gate_digit_gap().value_or(DigitGate::kAnyGap));
   ctx->rules_ = std::move(rules);
   ctx->sink_.rules = ctx->rules_.get();
   ctx->candidates_.reserve(64);

@@ -64,6 +64,93 @@ TEST(DigitGate, EverySpanWithEnoughDigitsIsInARegion) {
   }
 }
 
+// Every span of at most w bytes that holds n digits, each at most `gap`
+// bytes from the next, must be covered.
+void CheckEveryRun(const std::string& text, unsigned n, unsigned w, unsigned gap,
+                   const std::vector<Region>& got, const std::string& what) {
+  auto digit = [&](size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+  for (size_t s = 0; s < text.size(); ++s) {
+    unsigned chain = 0;
+    size_t last = 0;
+    for (size_t e = s + 1; e <= text.size() && e - s <= w; ++e) {
+      if (!digit(e - 1)) continue;
+      chain = chain > 0 && e - 1 - last - 1 <= gap ? chain + 1 : 1;
+      last = e - 1;
+      if (chain >= n) {
+        ASSERT_TRUE(Covered(got, s, e, text.size())) << what << ": span " << s << ".." << e;
+      }
+    }
+  }
+}
+
+// Digits alone, in groups with one-byte separators, or scattered.
+std::string DigitText(std::mt19937& rng, size_t len) {
+  std::string text(len, 'a');
+  const unsigned percent = rng() % 70;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (rng() % 100 < percent) text[i] = static_cast<char>('0' + rng() % 10);
+    if (rng() % 100 < 3) text[i] = "-+ .,%"[rng() % 6];
+  }
+  return text;
+}
+
+void FeedInPieces(DigitGate& gate, const std::string& text, std::mt19937& rng) {
+  for (size_t at = 0; at < text.size();) {
+    const size_t len = std::min<size_t>(text.size() - at, rng() % 150);
+    gate.Feed(reinterpret_cast<const uint8_t*>(text.data()) + at, len, at);
+    at += len;
+  }
+}
+
+TEST(DigitGate, EveryRunWithEnoughDigitsIsInARegion) {
+  std::mt19937 rng(17);
+  for (int round = 0; round < 80; ++round) {
+    const unsigned n = 1 + rng() % 20;
+    const unsigned w = n + rng() % 120;
+    const unsigned gap = rng() % (DigitGate::kMaxGap + 1);
+    const std::string text = DigitText(rng, 1 + rng() % 600);
+    const std::string what = "round " + std::to_string(round) + " gap " + std::to_string(gap);
+    DigitGate whole(n, w, 1, gap);
+    whole.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
+    CheckEveryRun(text, n, w, gap, whole.regions(), "whole, " + what);
+    DigitGate pieces(n, w, 1, gap);
+    FeedInPieces(pieces, text, rng);
+    CheckEveryRun(text, n, w, gap, pieces.regions(), "pieces, " + what);
+  }
+}
+
+// Every way of reading the masks finds the same regions.
+TEST(DigitGate, KernelsAgree) {
+  std::mt19937 rng(29);
+  std::vector<DigitGate::Kernel> kernels;
+  for (auto k :
+       {DigitGate::Kernel::kPortable, DigitGate::Kernel::kSse2, DigitGate::Kernel::kAvx2}) {
+    DigitGate probe(1, 1);
+    if (probe.UseKernel(k)) kernels.push_back(k);
+  }
+  ASSERT_GE(kernels.size(), 1u);
+  for (int round = 0; round < 60; ++round) {
+    const unsigned gap = round % 3 == 0 ? DigitGate::kAnyGap : rng() % 3;
+    const std::string text = DigitText(rng, 1 + rng() % 3000);
+    std::vector<std::pair<std::vector<Region>, std::vector<Region>>> seen;
+    for (DigitGate::Kernel k : kernels) {
+      DigitGate gate(9, 49, 114, gap);
+      ASSERT_TRUE(gate.UseKernel(k));
+      std::mt19937 cuts(round);
+      FeedInPieces(gate, text, cuts);
+      seen.emplace_back(gate.regions(), gate.percent_regions());
+    }
+    for (size_t i = 1; i < seen.size(); ++i) {
+      ASSERT_EQ(seen[i].first.size(), seen[0].first.size()) << "round " << round;
+      for (size_t r = 0; r < seen[0].first.size(); ++r) {
+        EXPECT_EQ(seen[i].first[r].from, seen[0].first[r].from);
+        EXPECT_EQ(seen[i].first[r].to, seen[0].first[r].to);
+      }
+      ASSERT_EQ(seen[i].second.size(), seen[0].second.size()) << "round " << round;
+    }
+  }
+}
+
 TEST(DigitGate, EveryPercentIsInAPercentRegion) {
   std::mt19937 rng(11);
   for (int round = 0; round < 40; ++round) {
@@ -105,7 +192,16 @@ TEST(DigitGate, TextWithoutDigitClustersHasNoRegion) {
   DigitGate gate(9, 49);
   gate.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
   EXPECT_TRUE(gate.regions().empty());
-  DigitGate dense(9, 49);
+  // Two numbers close together, neither with 9 digits: windows of 49
+  // bytes count 14, runs of digits one byte apart at most 8.
+  const std::string row = "<td>2026-11-22</td><td>$1,299.00</td>";
+  DigitGate windows(9, 49);
+  windows.Feed(reinterpret_cast<const uint8_t*>(row.data()), row.size(), 0);
+  EXPECT_FALSE(windows.regions().empty());
+  DigitGate runs(9, 49, 1, 1);
+  runs.Feed(reinterpret_cast<const uint8_t*>(row.data()), row.size(), 0);
+  EXPECT_TRUE(runs.regions().empty());
+  DigitGate dense(9, 49, 1, 1);
   const std::string value = "x ssn=536-22-1457&";
   dense.Feed(reinterpret_cast<const uint8_t*>(value.data()), value.size(), 1000);
   ASSERT_EQ(dense.regions().size(), 1u);

@@ -202,6 +202,56 @@ TEST(RuleCheck, MinDigitsAboveWhatThePatternHoldsIsCaught) {
   EXPECT_TRUE(named) << (report.failures.empty() ? "no failure" : report.failures[0]);
 }
 
+TEST(RuleLoader, DigitGapIsASmallCountAndNeedsMinDigits) {
+  for (const char* bad : {"9", "-1", "one", "1.5", "''", "01"}) {
+    RuleError e = LoadError(std::string("rules:\n  - id: x\n    min_digits: 9\n    digit_gap: ") +
+                            bad + "\n    patterns: ['\\d{9}']\n");
+    EXPECT_NE(std::string(e.what()).find("digit_gap"), std::string::npos)
+        << bad << ": " << e.what();
+    EXPECT_EQ(e.line(), 4) << bad;
+  }
+  RuleError alone = LoadError("rules:\n  - id: x\n    digit_gap: 1\n    patterns: ['\\d{9}']\n");
+  EXPECT_NE(std::string(alone.what()).find("digit_gap needs min_digits"), std::string::npos)
+      << alone.what();
+  RuleSet ok = BuildRuleSet({{"t.yaml",
+                              "rules:\n  - id: x\n    min_digits: 9\n    digit_gap: 0\n"
+                              "    patterns: ['\\d{9}']\n"}});
+  ASSERT_TRUE(ok.rules[0].digit_gap.has_value());
+  EXPECT_EQ(*ok.rules[0].digit_gap, 0u);
+  // The gate bridges the widest gap of its rules, and counts by windows
+  // when one of them promises none.
+  auto set = [](const char* second) {
+    return CompiledRuleset::Compile(BuildRuleSet(
+        {{"t.yaml", std::string("rules:\n  - id: x\n    min_digits: 9\n    digit_gap: 0\n"
+                                "    patterns: ['\\d{9}']\n  - id: y\n    min_digits: 9\n") +
+                        second + "    patterns: ['\\d{3}-\\d{6}']\n"}}));
+  };
+  EXPECT_EQ(set("    digit_gap: 1\n")->gate_digit_gap(), std::optional<unsigned>(1));
+  EXPECT_EQ(set("")->gate_digit_gap(), std::nullopt);
+}
+
+TEST(RuleCheck, DigitGapBelowWhatThePatternHoldsIsCaught) {
+  // The groups are two bytes apart (", "): the gate, told 1, skips them.
+  auto rules = CompiledRuleset::Compile(BuildRuleSet({{"t.yaml", R"(rules:
+  - id: t
+    validator: luhn
+    boundary: number
+    min_digits: 8
+    digit_gap: 1
+    patterns: ['\d{4}, \d{4}']
+    examples:
+      match: ['n=1234, 5674']
+)"}}));
+  EXPECT_EQ(rules->gate_digit_gap(), std::optional<unsigned>(1));
+  ExampleReport report = RunRuleExamples(rules);
+  bool named = false;
+  for (const auto& f : report.failures) {
+    named = named || f.find("at most digit_gap (1) bytes apart") != std::string::npos;
+    EXPECT_EQ(f.find("1234, 5674"), std::string::npos) << f;  // never the value itself
+  }
+  EXPECT_TRUE(named) << (report.failures.empty() ? "no failure" : report.failures[0]);
+}
+
 TEST(RuleLoader, DirectoryLoadsYamlFilesInOrder) {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("dlp_rules_" + std::to_string(::getpid()));
