@@ -26,6 +26,20 @@ std::string WrapPattern(const PatternSpec& spec);
 // without '%' both match exactly the same spans.
 std::string PercentFree(const std::string& expression);
 
+// The percent-free twin of WrapPattern(spec): PercentFree of its lead
+// context and body, with its trailing context as it is (a '%' after a
+// value, "100%", is no escape and ends it in both). It matches what the
+// full expression matches on text where no '%' begins an escape (two hex
+// digits after it), if `escapes_only` says so; else on text without '%'.
+struct PercentFreeTwin {
+  std::string expression;
+  // Every '%' the lead context and body can match must be followed by two
+  // hex digits (%20, %3\d, %(?:[0-24-9A-Fa-f][0-9A-Fa-f]|...)): checked on
+  // the regex text, conservatively (a construct it cannot read says no).
+  bool escapes_only = false;
+};
+PercentFreeTwin TwinOf(const PatternSpec& spec);
+
 // `regex` with every \d outside a character class also matching a
 // percent-encoded digit, %30-%39 (a server decodes "%34%31..." to "41...",
 // so a value written that way is a value). Inside a class ([\d ]) a \d

@@ -80,7 +80,8 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       out->max_width_ = std::max(out->max_width_, max_width);
       cp.max_width = max_width;
       // The percent-free twin; a pattern that needs a '%' has none.
-      std::string percent_free = PercentFree(cp.expression);
+      PercentFreeTwin twin = TwinOf(spec);
+      std::string percent_free = std::move(twin.expression);
       if (hs_expression_info(percent_free.c_str(), kHsFlags, &info, &err) == HS_SUCCESS) {
         cp.percent_free_width = std::min(info->max_width, max_width);
         free(info);  // NOLINT: allocated by Hyperscan with the default malloc
@@ -92,6 +93,7 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       if (cp.gated) {
         out->gate_width_ = std::max(out->gate_width_, cp.percent_free_width);
         out->percent_reach_ = std::max(out->percent_reach_, max_width);
+        out->percent_escapes_only_ = out->percent_escapes_only_ && twin.escapes_only;
         const bool first_gated = out->gate_min_digits_ == 0;
         out->gate_min_digits_ =
             first_gated ? rule.min_digits : std::min(out->gate_min_digits_, rule.min_digits);

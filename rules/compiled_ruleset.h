@@ -5,10 +5,12 @@
 // Patterns of rules with `min_digits` ("gated") go into block-mode
 // databases that run only where a match can be (inspect/gated_scan.h),
 // whether the text is a whole buffer or the next piece of a flow plus its
-// history. Near a '%' byte (an escape: %20, an encoded digit %35) runs
-// gated_db, the patterns as written. Everywhere else runs a percent-free
-// twin: the same patterns with every escape alternative removed, which
-// match the same spans on text without '%' but are narrower, so the digit
+// history. Near an escape (%20, an encoded digit %35) runs gated_db, the
+// patterns as written. Everywhere else runs a percent-free twin: the same
+// patterns with every escape alternative removed, which match the same
+// spans on text without escapes (no '%' followed by two hex digits: "100%"
+// is no escape; without percent_escapes_only(), no '%' at all) but are
+// narrower, so the digit
 // gate's regions are smaller and each candidate's confirm span shorter
 // (3x faster on real JSON than gated_db everywhere). The other patterns go
 // into a block and a stream database that see every byte. Each database is
@@ -72,10 +74,10 @@ class CompiledRuleset {
   unsigned max_width() const { return max_width_; }
   // True for a byte that some rule's value may contain (union of value_chars).
   bool is_value_byte(uint8_t b) const { return value_bytes_[b]; }
-  // Gated patterns, block mode, for bytes near a '%'; null if none.
+  // Gated patterns, block mode, for bytes near an escape; null if none.
   const hs_database_t* gated_db() const { return gated_db_; }
-  // Their percent-free twin (boundary.h PercentFree), for the digit gate's
-  // regions away from any '%'; null if no gated pattern can match there.
+  // Their percent-free twin (boundary.h TwinOf), for the digit gate's
+  // regions away from any escape; null if no gated pattern can match there.
   const hs_database_t* gated_percent_free_db() const { return gated_percent_free_db_; }
   // The gate's parameters: the fewest digits any gated rule promises and the
   // widest gated match on text without '%'.
@@ -86,6 +88,10 @@ class CompiledRuleset {
   std::optional<unsigned> gate_digit_gap() const { return gate_digit_gap_; }
   // The widest gated match: how far from a '%' its bytes may lie.
   unsigned percent_reach() const { return percent_reach_; }
+  // True when the twin matches what gated_db matches wherever no '%'
+  // begins an escape (boundary.h TwinOf): a bare '%' ("100%") then needs
+  // no gated_db around it.
+  bool percent_escapes_only() const { return percent_escapes_only_; }
   // The other patterns, block and stream mode; null if none.
   const hs_database_t* block_db() const { return block_db_; }
   const hs_database_t* stream_db() const { return stream_db_; }
@@ -105,6 +111,7 @@ class CompiledRuleset {
   unsigned gate_width_ = 0;
   std::optional<unsigned> gate_digit_gap_;
   unsigned percent_reach_ = 0;
+  bool percent_escapes_only_ = true;
   hs_database_t* gated_db_ = nullptr;
   hs_database_t* gated_percent_free_db_ = nullptr;
   hs_database_t* block_db_ = nullptr;

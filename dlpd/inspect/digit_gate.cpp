@@ -110,6 +110,20 @@ unsigned Ctz(uint64_t v) {
   return static_cast<unsigned>(__builtin_ctzll(v));
 }
 
+bool IsHex(uint8_t c) {
+  return static_cast<unsigned>(c - '0') < 10U || static_cast<unsigned>((c | 0x20) - 'a') < 6U;
+}
+
+// Whether one of the '%' bits of `percent` begins an escape: two hex digits
+// follow, or bytes not fed yet might. '%' is rare in text: a scalar look.
+bool AnEscape(uint64_t percent, const uint8_t* bytes, size_t avail) {
+  for (; percent != 0; percent &= percent - 1) {
+    const size_t at = Ctz(percent);
+    if (at + 2 >= avail || (IsHex(bytes[at + 1]) && IsHex(bytes[at + 2]))) return true;
+  }
+  return false;
+}
+
 // Appends [from, to) to `regions`, merged with the last if they are close.
 void AddRegion(std::vector<Region>& regions, Region r) {
   if (!regions.empty() && r.from <= regions.back().to + kMergeGap) {
@@ -121,11 +135,13 @@ void AddRegion(std::vector<Region>& regions, Region r) {
 
 }  // namespace
 
-DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach, unsigned max_gap)
+DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach, unsigned max_gap,
+                     PercentTrigger trigger)
     : min_digits_(std::max(min_digits, 1U)),
       width_(std::clamp(width, 1U, kMaxWidth)),
       percent_reach_(std::min(percent_reach, kMaxWidth)),
       max_gap_(max_gap == kAnyGap ? kAnyGap : std::min(max_gap, kMaxGap)),
+      trigger_(trigger),
       kernel_(Best()) {
   // Doubling: after a step of `got`, a bit says `2 * got` bytes from it are
   // set; the last step tops up to exactly min_digits. Past 64 no run
@@ -158,8 +174,12 @@ void DigitGate::Reset() {
 
 // Inlined: it runs for every chunk that holds a digit, most of them in text.
 __attribute__((always_inline)) inline void DigitGate::Consume(uint64_t base, unsigned len,
-                                                              uint64_t digits, uint64_t percent) {
-  if (percent != 0) OnPercent(base, base + len);
+                                                              uint64_t digits, uint64_t percent,
+                                                              const uint8_t* bytes, size_t avail) {
+  if (percent != 0 &&
+      (trigger_ == PercentTrigger::kAnyPercent || AnEscape(percent, bytes, avail))) {
+    OnPercent(base, base + len);
+  }
   if (max_gap_ == kAnyGap) {
     if (digits != 0) OnChunk(base, base + len, Popcount(digits));
     return;
@@ -248,7 +268,7 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
       const ChunkMasks& m = masks[c];
       // An open run has a digit among the last bytes: recent_ is not 0.
       if ((m.digits | m.percent | recent_) == 0) continue;
-      Consume(base + i, 64, m.digits, m.percent);
+      Consume(base + i, 64, m.digits, m.percent, data + i, len - i);
     }
   }
   if (i < len) {
@@ -256,7 +276,8 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
     uint8_t tail[64] = {};
     std::memcpy(tail, data + i, len - i);
     read(tail, 1);
-    Consume(base + i, static_cast<unsigned>(len - i), masks[0].digits, masks[0].percent);
+    Consume(base + i, static_cast<unsigned>(len - i), masks[0].digits, masks[0].percent, data + i,
+            len - i);
   }
 }
 

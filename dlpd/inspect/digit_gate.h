@@ -47,6 +47,10 @@ class DigitGate {
   // The widest gap the runs can bridge.
   static constexpr unsigned kMaxGap = 8;
 
+  // Which '%' makes a percent region: any, or only one that begins an
+  // escape (two hex digits after it, or bytes not fed yet).
+  enum class PercentTrigger { kAnyPercent, kEscape };
+
   // How the 64-byte masks are read: the best the CPU has is chosen at
   // construction; tests hold the others to the same regions.
   enum class Kernel { kPortable, kSse2, kAvx2 };
@@ -54,16 +58,17 @@ class DigitGate {
   // min_digits >= 1; width and percent_reach in [1, 1024]
   // (rules/compiled_ruleset.h bounds them); max_gap <= kMaxGap or kAnyGap.
   DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach = 1,
-            unsigned max_gap = kAnyGap);
+            unsigned max_gap = kAnyGap, PercentTrigger trigger = PercentTrigger::kAnyPercent);
 
   // Feeds the next `len` bytes, which start at stream offset `base` (pieces
   // in order, without gaps). Regions found are appended to regions(), in
   // order and merged; a region may reach past the bytes fed so far.
   void Feed(const uint8_t* data, size_t len, uint64_t base);
   const std::vector<Region>& regions() const { return regions_; }
-  // The bytes within percent_reach of a '%', with a byte to spare on each
-  // side, found in the same pass (whole 64-byte chunks, merged like
-  // regions()): where a match may hold a '%' (rules/compiled_ruleset.h).
+  // The bytes within percent_reach of a '%' (of an escape, with
+  // PercentTrigger::kEscape), with a byte to spare on each side, found in
+  // the same pass (whole 64-byte chunks, merged like regions()): where a
+  // match may hold an escape (rules/compiled_ruleset.h).
   const std::vector<Region>& percent_regions() const { return percent_regions_; }
   void Reset();
 
@@ -76,8 +81,10 @@ class DigitGate {
     uint64_t end = 0;  // stream offset after its last byte
     unsigned digits = 0;
   };
-  // The masks of `len` (<= 64) bytes at `base`: bit i is byte base + i.
-  void Consume(uint64_t base, unsigned len, uint64_t digits, uint64_t percent);
+  // The masks of `len` (<= 64) bytes at `base`: bit i is byte base + i,
+  // which is bytes[i]; `avail` bytes from `bytes` on have been fed.
+  void Consume(uint64_t base, unsigned len, uint64_t digits, uint64_t percent, const uint8_t* bytes,
+               size_t avail);
   // The runs of `run_bits` that are long enough or go on past an edge.
   void OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits, bool continuing);
   void OnChunk(uint64_t start, uint64_t end, unsigned digits);
@@ -87,6 +94,7 @@ class DigitGate {
   unsigned width_;
   unsigned percent_reach_;
   unsigned max_gap_;
+  PercentTrigger trigger_;
   Kernel kernel_;
   // Runs: the digit mask of the last 64 bytes fed (bit 63 the last byte),
   // and the run still open at the last byte fed, if any.

@@ -26,7 +26,9 @@ Result<std::unique_ptr<ScanContext>> ScanContext::Create(
     }
   }
   ctx->gate_ = DigitGate(rules->gate_min_digits(), rules->gate_width(), rules->percent_reach(),
-                         rules->gate_digit_gap().value_or(DigitGate::kAnyGap));
+                         rules->gate_digit_gap().value_or(DigitGate::kAnyGap),
+                         rules->percent_escapes_only() ? DigitGate::PercentTrigger::kEscape
+                                                       : DigitGate::PercentTrigger::kAnyPercent);
   ctx->rules_ = std::move(rules);
   ctx->sink_.rules = ctx->rules_.get();
   ctx->candidates_.reserve(64);

@@ -232,6 +232,54 @@ TEST(DigitGate, PercentFreeTwinIsNarrower) {
   EXPECT_EQ(PercentFree("a%20[%b]\\%c\\d"), "a[^\\x00-\\xff]20[%b][^\\x00-\\xff]c\\d");
 }
 
+// A '%' that begins no escape ("100%") is a plain byte: no percent region,
+// and the twin alone must find what the full patterns find around it,
+// whole and cut anywhere.
+TEST(DigitGate, BarePercentIsNoEscape) {
+  ASSERT_TRUE(test::DefaultRules()->percent_escapes_only());
+  const std::string text =
+      "width: 100%; card=4111111111111111% ssn 536-22-1457%; 4111 1111 1111 1111%x "
+      "{\"pan\":\"5555555555554444%\"} 12%% off, ssn=078-05-1120%z, 4111111111111112% "
+      "536-22-1457%%; q%;536 22 1457.";
+  ScanContext& ctx = test::DefaultContext();
+  DigitGate& gate = ctx.gate();
+  gate.Reset();
+  gate.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
+  EXPECT_TRUE(gate.percent_regions().empty());
+  auto ungated = std::move(ScanContext::Create(UngatedDefaults())).value();
+  Findings plain;
+  ASSERT_TRUE(
+      ScanBlock(*ungated, reinterpret_cast<const uint8_t*>(text.data()), text.size(), &plain));
+  EXPECT_EQ(plain.size(), 7u);
+  ASSERT_EQ(test::Scan(text), plain);
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    ASSERT_EQ(test::StreamScan(ctx, text, {cut}), plain) << "cut at " << cut;
+  }
+}
+
+// Which '%' a rule's patterns read only as the start of an escape.
+TEST(DigitGate, TwinKnowsWhenEveryPercentIsAnEscape) {
+  auto escapes_only = [](const char* regex) {
+    PatternSpec spec;
+    spec.regex = regex;
+    spec.boundary = Boundary::kNumber;
+    return TwinOf(spec).escapes_only;
+  };
+  for (const char* yes :
+       {"\\d{9}", "\\d{4}(?:%20\\d{2,7}){2,4}", "a%3[a-fA-F]\\d", "x%(?:2[0B]|3[A-Fa-f])y",
+        "(?P<value>\\d{9})%2C", "[%a]\\d{9}", "\\%41\\d{9}"}) {
+    EXPECT_TRUE(escapes_only(yes)) << yes;
+  }
+  for (const char* no : {"\\d{9}%", "%.\\d{9}", "%[0-9A-Z]\\d{9}", "%2?0\\d{9}", "%(?:2|30)\\d{9}",
+                         "%[^x]\\d{9}", "%20?\\d{9}", "%(?i:2a)\\d{9}", "\\d{9}(?:%|x)"}) {
+    EXPECT_FALSE(escapes_only(no)) << no;
+  }
+  // The shipped rules' own patterns and contexts all read as escapes.
+  for (const Rule& r : LoadDefaultRuleSet().rules) {
+    for (const PatternSpec& spec : r.patterns) EXPECT_TRUE(TwinOf(spec).escapes_only) << spec.regex;
+  }
+}
+
 TEST(DigitGate, GatedRulesFindWhatUngatedRulesFind) {
   auto ungated = UngatedDefaults();
   ASSERT_EQ(ungated->gated_db(), nullptr);

@@ -56,6 +56,20 @@ TEST(StreamScan, EveryTwoWayCutOfEncodedValues) {
   }
 }
 
+// One escape in a value, cut anywhere: cut right after its '%', the gate
+// sees the '%' at the end of the history and must take it for an escape
+// before the piece shows its hex digits.
+TEST(StreamScan, EveryCutOfAValueWithOneEscape) {
+  for (const char* value : {" ssn %3536-22-1457 ", " 4111 1111 1111 %31111 "}) {
+    const std::string text = std::string(300, 'a') + value + std::string(300, 'b');
+    const Findings block = Scan(text);
+    ASSERT_EQ(block.size(), 1u) << value;
+    for (size_t cut = 0; cut <= text.size(); ++cut) {
+      EXPECT_EQ(StreamScan(DefaultContext(), text, {cut}), block) << value << " cut at " << cut;
+    }
+  }
+}
+
 // A gated rule whose match is mostly escapes and only then digits: the
 // digit gate alone would not look back past the cut, the '%' in the
 // history makes the scanner join it to the piece.
