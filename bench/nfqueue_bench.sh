@@ -52,6 +52,13 @@ run() {  # run QUEUES PROGRAM...: prints "Mbit/s packets/s"
   wait "${clients[@]}" || true
   local pkts
   pkts=$(ip netns exec "$NS_G" iptables-legacy -L FORWARD -v -x -n | awk '/NFQUEUE/ && /dpt:80/ {s += $1} END {print s}')
+  if [ "$1" != nfq_null ]; then
+    # What dlpd did with them: how many it held for the next segment (a
+    # segment that ends in digits may end in the first digits of a value).
+    for q in $(seq 0 $((queues - 1))); do
+      "$BUILD/dlpctl" status --json --socket "$WORK/c$NS_ID$q.sock" > "$WORK/status$q.json" || true
+    done
+  fi
   kill "${pids[@]}" 2> /dev/null || true
   wait "${pids[@]}" 2> /dev/null || true
   /usr/bin/python3 - "$WORK" "$pkts" "$SECS" <<'PY'
@@ -59,13 +66,22 @@ import glob, json, sys
 bits = 0.0
 for f in glob.glob(sys.argv[1] + "/iperf.*.json"):
     bits += json.load(open(f))["end"]["sum_received"]["bits_per_second"]
-print("%.0f %.0f" % (bits / 1e6, int(sys.argv[2]) / float(sys.argv[3])))
+held = inspected = 0
+for f in glob.glob(sys.argv[1] + "/status*.json"):
+    try:
+        c = json.load(open(f)).get("counters", {})
+    except ValueError:
+        continue
+    held += c.get("held_total", 0)
+    inspected += c.get("inspected", 0)
+print("%.0f %.0f %s" % (bits / 1e6, int(sys.argv[2]) / float(sys.argv[3]),
+                        "%d/%d" % (held, inspected) if inspected else "-"))
 PY
-  rm -f "$WORK"/iperf.*.json
+  rm -f "$WORK"/iperf.*.json "$WORK"/status*.json
   netns_cleanup
 }
 
-printf '%-28s %12s %12s %9s\n' "queue served by" "Mbit/s" "packets/s" "of null"
+printf '%-28s %12s %12s %9s %16s\n' "queue served by" "Mbit/s" "packets/s" "of null" "held/inspected"
 declare -A r
 for q in 1 2; do
   for prog in nfq_null dlpd; do
@@ -73,9 +89,9 @@ for q in 1 2; do
   done
   null_mbit=$(cut -d' ' -f1 <<< "${r[nfq_null$q]}")
   for prog in nfq_null dlpd; do
-    read -r mbit pps <<< "${r[$prog$q]}"
-    printf '%-28s %12s %12s %8.0f%%\n' "$prog, $q queue(s)" "$mbit" "$pps" \
-      "$(echo "100 * $mbit / $null_mbit" | bc -l)"
+    read -r mbit pps held <<< "${r[$prog$q]}"
+    printf '%-28s %12s %12s %8.0f%% %16s\n' "$prog, $q queue(s)" "$mbit" "$pps" \
+      "$(echo "100 * $mbit / $null_mbit" | bc -l)" "$held"
   done
 done
 d1=$(cut -d' ' -f1 <<< "${r[dlpd1]}")
