@@ -65,7 +65,11 @@ run() {  # run QUEUES PROGRAM...: prints "Mbit/s packets/s"
 import glob, json, sys
 bits = 0.0
 for f in glob.glob(sys.argv[1] + "/iperf.*.json"):
-    bits += json.load(open(f))["end"]["sum_received"]["bits_per_second"]
+    try:
+        bits += json.load(open(f))["end"]["sum_received"]["bits_per_second"]
+    except (ValueError, KeyError) as e:  # a client that could not run: say so
+        sys.stderr.write("iperf3 client failed (%s): %s\n" % (f, e))
+        bits = float("nan")
 held = inspected = 0
 for f in glob.glob(sys.argv[1] + "/status*.json"):
     try:
@@ -90,10 +94,15 @@ for q in 1 2; do
   null_mbit=$(cut -d' ' -f1 <<< "${r[nfq_null$q]}")
   for prog in nfq_null dlpd; do
     read -r mbit pps held <<< "${r[$prog$q]}"
-    printf '%-28s %12s %12s %8.0f%% %16s\n' "$prog, $q queue(s)" "$mbit" "$pps" \
-      "$(echo "100 * $mbit / $null_mbit" | bc -l)" "$held"
+    pct=failed
+    if [[ $mbit =~ ^[0-9]+$ && $null_mbit =~ ^[1-9][0-9]*$ ]]; then
+      pct=$(printf '%.0f%%' "$(echo "100 * $mbit / $null_mbit" | bc -l)")
+    fi
+    printf '%-28s %12s %12s %9s %16s\n' "$prog, $q queue(s)" "$mbit" "$pps" "$pct" "$held"
   done
 done
 d1=$(cut -d' ' -f1 <<< "${r[dlpd1]}")
 d2=$(cut -d' ' -f1 <<< "${r[dlpd2]}")
-printf 'dlpd scaling, 2 queues over 1: %.2fx\n' "$(echo "$d2 / $d1" | bc -l)"
+if [[ $d1 =~ ^[1-9][0-9]*$ && $d2 =~ ^[0-9]+$ ]]; then
+  printf 'dlpd scaling, 2 queues over 1: %.2fx\n' "$(echo "$d2 / $d1" | bc -l)"
+fi
