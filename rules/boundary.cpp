@@ -152,6 +152,7 @@ bool BeginsWithHex(std::string_view re, size_t at, unsigned need) {
       } else if (re[from] == '?') {
         return false;  // flags or other group kinds: not read
       }
+      if (from >= next - 1) return false;  // an empty group supplies nothing
       for (size_t alt = from; alt < next - 1;) {
         size_t end = alt;
         while (end < next - 1 && re[end] != '|') {

@@ -270,8 +270,9 @@ TEST(DigitGate, TwinKnowsWhenEveryPercentIsAnEscape) {
         "(?P<value>\\d{9})%2C", "[%a]\\d{9}", "\\%41\\d{9}"}) {
     EXPECT_TRUE(escapes_only(yes)) << yes;
   }
-  for (const char* no : {"\\d{9}%", "%.\\d{9}", "%[0-9A-Z]\\d{9}", "%2?0\\d{9}", "%(?:2|30)\\d{9}",
-                         "%[^x]\\d{9}", "%20?\\d{9}", "%(?i:2a)\\d{9}", "\\d{9}(?:%|x)"}) {
+  for (const char* no :
+       {"\\d{9}%", "%.\\d{9}", "%[0-9A-Z]\\d{9}", "%2?0\\d{9}", "%(?:2|30)\\d{9}", "%[^x]\\d{9}",
+        "%20?\\d{9}", "%(?i:2a)\\d{9}", "\\d{9}(?:%|x)", "%(?:)x\\d{9}", "%[]]0\\d{9}"}) {
     EXPECT_FALSE(escapes_only(no)) << no;
   }
   // The shipped rules' own patterns and contexts all read as escapes.
