@@ -1,7 +1,6 @@
 #include "rules/boundary.h"
 
 #include <string_view>
-#include <utility>
 
 namespace dlp {
 namespace {
@@ -210,25 +209,32 @@ std::string PercentFree(const std::string& expression) {
 
 namespace {
 
-// The lead context and body of WrapPattern(spec), and its trail.
-std::pair<std::string, std::string> Wrapped(const PatternSpec& spec) {
+struct Parts {
+  std::string lead;
+  std::string body;
+  std::string trail;
+};
+
+// WrapPattern(spec) in its three parts.
+Parts Wrapped(const PatternSpec& spec) {
   const std::string regex = WithEscapedDigits(spec.regex);
   const bool has_value_group = regex.find("(?P<value>") != std::string::npos;
   std::string body = has_value_group ? "(?:" + regex + ")" : "(?P<value>" + regex + ")";
   Context c = ContextFor(spec.boundary);
-  return {std::string(c.lead) + body, c.trail};
+  return {c.lead, std::move(body), c.trail};
 }
 
 }  // namespace
 
 std::string WrapPattern(const PatternSpec& spec) {
-  auto [lead_and_body, trail] = Wrapped(spec);
-  return lead_and_body + trail;
+  Parts p = Wrapped(spec);
+  return p.lead + p.body + p.trail;
 }
 
 PercentFreeTwin TwinOf(const PatternSpec& spec) {
-  auto [lead_and_body, trail] = Wrapped(spec);
-  return {PercentFree(lead_and_body) + trail, PercentOnlyInEscapes(lead_and_body)};
+  Parts p = Wrapped(spec);
+  return {PercentFree(p.lead + p.body) + p.trail, PercentOnlyInEscapes(p.lead + p.body),
+          PercentFree(p.body)};
 }
 
 }  // namespace dlp

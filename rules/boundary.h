@@ -37,6 +37,9 @@ struct PercentFreeTwin {
   // hex digits (%20, %3\d, %(?:[0-24-9A-Fa-f][0-9A-Fa-f]|...)): checked on
   // the regex text, conservatively (a construct it cannot read says no).
   bool escapes_only = false;
+  // The twin's body alone, without its contexts: what follows the lead
+  // context, which in the twin is one byte or none ('^').
+  std::string body;
 };
 PercentFreeTwin TwinOf(const PatternSpec& spec);
 

@@ -116,6 +116,15 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
         throw RuleError(rule.file, spec.line, rule.id, "pattern has no (?P<value>...) group");
       }
       cp.value_group = it->second;
+      if (!percent_free.empty()) {
+        RE2 body("^" + twin.body, ConfirmOptions());
+        std::string min;
+        std::string max;
+        if (body.ok() && body.PossibleMatchRange(&min, &max, 4)) {
+          if (!min.empty()) cp.first_lo = static_cast<uint8_t>(min[0]);
+          if (!max.empty()) cp.first_hi = static_cast<uint8_t>(max[0]);
+        }
+      }
       exprs.push_back(cp.expression);
       percent_free_exprs.push_back(std::move(percent_free));
       specs.push_back(&spec);

@@ -55,6 +55,12 @@ struct CompiledPattern {
   unsigned percent_free_width = 0;
   Boundary boundary = Boundary::kNone;
   bool gated = false;  // its rule has min_digits
+  // The bytes the twin's body can begin with lie in [first_lo, first_hi]
+  // (RE2's PossibleMatchRange; 0-255 when it cannot say): a twin candidate
+  // is confirmed only from starts whose body can begin there, which spares
+  // most RE2 calls on digit-dense text.
+  uint8_t first_lo = 0;
+  uint8_t first_hi = 255;
 };
 
 class CompiledRuleset {

@@ -45,7 +45,7 @@ int CollectCandidate(unsigned id, unsigned long long /*from: no SOM*/, unsigned 
   const CompiledPattern& p = sink->rules->patterns()[id];
   const unsigned width = sink->percent_free ? p.percent_free_width : p.max_width;
   const uint64_t end = sink->base + to;
-  sink->out->push_back({id, end > width ? end - width : 0, end});
+  sink->out->push_back({id, end > width ? end - width : 0, end, sink->percent_free});
   return 0;  // keep scanning
 }
 
@@ -64,6 +64,12 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
     if (p.value_group >= static_cast<int>(kMaxGroups)) continue;
     const int ngroups = p.value_group + 1;
     const size_t to = c.to - window_base;
+    // Away from escapes the lead context is one byte, or none at the
+    // stream's start: the body begins at from + 1 (or from).
+    const size_t lead = p.boundary == Boundary::kNone ? 0 : 1;
+    auto can_begin = [&](size_t at) {
+      return at < to && window[at] >= p.first_lo && window[at] <= p.first_hi;
+    };
     // Hyperscan reports, for each end, only the leftmost start. A shorter
     // match with the same end may be the valid one ("1234 4111 1111 1111
     // 1111" hides a card behind an invalid 20-digit span), so every start in
@@ -73,6 +79,10 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       // or digit) or at the very start of the stream: other starts cannot
       // match, and skipping them keeps digit runs cheap.
       if (p.boundary != Boundary::kNone && (window_base + from) != 0 && IsAlnum(window[from])) {
+        continue;
+      }
+      if (c.percent_free && !can_begin(from + lead) &&
+          !(lead == 1 && window_base + from == 0 && can_begin(from))) {
         continue;
       }
       if (!p.confirm->Match(text, from, to, RE2::ANCHOR_BOTH, groups.data(), ngroups)) continue;

@@ -22,6 +22,7 @@ struct Candidate {
   unsigned pattern = 0;
   uint64_t from = 0;
   uint64_t to = 0;
+  bool percent_free = false;  // found by the twin: no escape within reach
 };
 
 // Bytes [from, to) of a gated scan, and whether a '%' is within reach (they

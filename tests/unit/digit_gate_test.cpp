@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dlpd/inspect/block_scanner.h"
+#include "dlpd/inspect/reference_scanner.h"
 #include "dlpd/inspect/stream_scanner.h"
 #include "rules/boundary.h"
 #include "rules/rule_loader.h"
@@ -278,6 +279,47 @@ TEST(DigitGate, TwinKnowsWhenEveryPercentIsAnEscape) {
   // The shipped rules' own patterns and contexts all read as escapes.
   for (const Rule& r : LoadDefaultRuleSet().rules) {
     for (const PatternSpec& spec : r.patterns) EXPECT_TRUE(TwinOf(spec).escapes_only) << spec.regex;
+  }
+}
+
+// What a twin's body can begin with: a digit for the numeric patterns, a
+// letter of "ssn"/"social" (either case) for the keyword one. Starts whose
+// next byte is outside that are not handed to RE2.
+TEST(DigitGate, TwinBodiesSayWhatTheyBeginWith) {
+  for (const CompiledPattern& p : test::DefaultRules()->patterns()) {
+    if (p.percent_free_width == 0) continue;  // no twin: not filtered
+    if (p.expression.find("ssn") != std::string::npos) {
+      EXPECT_EQ(p.first_lo, 'S') << p.expression;
+      EXPECT_EQ(p.first_hi, 's') << p.expression;
+    } else {
+      EXPECT_EQ(p.first_lo, '0') << p.expression;
+      EXPECT_LE(p.first_hi, ':') << p.expression;  // '9', or its successor
+    }
+  }
+}
+
+// A body that begins with a letter, at the stream's start and after a lead
+// byte: the starts tried must be the right ones, whole and cut anywhere.
+TEST(DigitGate, StartsAreFilteredByWhatTheBodyBeginsWith) {
+  auto rules = CompiledRuleset::Compile(BuildRuleSet({{"t.yaml", R"(rules:
+  - id: tagged
+    validator: none
+    boundary: number
+    min_digits: 9
+    digit_gap: 0
+    patterns: ['X\d{9}']
+    value_chars: '[0-9X]'
+)"}}));
+  ASSERT_EQ(rules->patterns()[0].first_lo, 'X');
+  ASSERT_EQ(rules->patterns()[0].first_hi, 'X');
+  auto ctx = std::move(ScanContext::Create(rules)).value();
+  const std::string text = "X123456789 and a X987654321.";
+  EXPECT_EQ(ReferenceScan(*rules, text).size(), 2u);
+  Findings block;
+  ASSERT_TRUE(ScanBlock(*ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size(), &block));
+  EXPECT_EQ(block, ReferenceScan(*rules, text));
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    ASSERT_EQ(test::StreamScan(*ctx, text, {cut}), block) << "cut at " << cut;
   }
 }
 
