@@ -104,7 +104,16 @@ DigitGate::Kernel Best() {
 }
 
 unsigned Popcount(uint64_t v) {
+#if defined(__POPCNT__) || !(defined(__x86_64__) || defined(__i386__))
   return static_cast<unsigned>(__builtin_popcountll(v));
+#else
+  // Baseline x86-64 has no popcnt instruction, and the builtin becomes a
+  // libgcc call (2% of a scan of digit-dense text): add bits in place.
+  v -= (v >> 1) & 0x5555555555555555ULL;
+  v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+  v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return static_cast<unsigned>((v * 0x0101010101010101ULL) >> 56);
+#endif
 }
 unsigned Ctz(uint64_t v) {
   return static_cast<unsigned>(__builtin_ctzll(v));
