@@ -8,6 +8,7 @@
 // reported only once the byte after it is seen, or at end of stream.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "rules/rule.h"
@@ -18,6 +19,10 @@ namespace dlp {
 // context. If the pattern has no (?P<value>...) group, the whole pattern is
 // the value.
 std::string WrapPattern(const PatternSpec& spec);
+
+// The most bytes a trailing context can take: a '%', then "3" and a
+// non-digit (an escape that is no encoded digit).
+constexpr size_t kMaxTrailBytes = 3;
 
 // `expression` as it can match text that holds no '%' byte: every '%'
 // outside a character class becomes a class that matches nothing, so the

@@ -61,6 +61,8 @@ struct CompiledPattern {
   // most RE2 calls on digit-dense text.
   uint8_t first_lo = 0;
   uint8_t first_hi = 255;
+  // The pattern has no (?P<value>...) group: its whole body is the value.
+  bool value_is_body = false;
 };
 
 class CompiledRuleset {

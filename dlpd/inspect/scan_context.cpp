@@ -5,6 +5,7 @@
 
 #include "dlpd/inspect/finding.h"
 #include "dlpd/mask/mask.h"
+#include "rules/boundary.h"
 
 namespace dlp {
 namespace {
@@ -67,8 +68,25 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
     // Away from escapes the lead context is one byte, or none at the
     // stream's start: the body begins at from + 1 (or from).
     const size_t lead = p.boundary == Boundary::kNone ? 0 : 1;
+    const ValidatorFn validate = rules.validator(p.rule_index);
+    // Whether a value of this pattern may begin at `at`: its first byte can
+    // begin the body and, when the body is the value, one of the few spans
+    // it can be (up to the end, less a trailing context of 0 to 3 bytes)
+    // passes the validator. RE2 would find one of those spans as the
+    // value, so a start none of them passes is not worth its call (on
+    // digit-dense text most candidates are numbers that fail the check).
+    const size_t max_trail = p.boundary == Boundary::kNone ? 0 : kMaxTrailBytes;
     auto can_begin = [&](size_t at) {
-      return at < to && window[at] >= p.first_lo && window[at] <= p.first_hi;
+      if (at >= to || window[at] < p.first_lo || window[at] > p.first_hi) return false;
+      if (!p.value_is_body) return true;
+      // A one-byte context first: it is the common one.
+      for (size_t i = 0; i <= max_trail; ++i) {
+        const size_t trail = i == 0 ? std::min<size_t>(1, max_trail) : i == 1 ? 0 : i;
+        if (at + trail >= to) continue;
+        const char* v = reinterpret_cast<const char*>(window + at);
+        if (validate({v, to - trail - at}).valid) return true;
+      }
+      return false;
     };
     // Hyperscan reports, for each end, only the leftmost start. A shorter
     // match with the same end may be the valid one ("1234 4111 1111 1111
