@@ -80,10 +80,10 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       if (at >= to || window[at] < p.first_lo || window[at] > p.first_hi) return false;
       if (!p.value_is_body) return true;
       // A one-byte context first: it is the common one.
-      for (size_t i = 0; i <= max_trail; ++i) {
-        const size_t trail = i == 0 ? std::min<size_t>(1, max_trail) : i == 1 ? 0 : i;
-        if (at + trail >= to) continue;
-        const char* v = reinterpret_cast<const char*>(window + at);
+      static_assert(kMaxTrailBytes == 3, "try every trailing context length");
+      const char* v = reinterpret_cast<const char*>(window + at);
+      for (const size_t trail : {size_t{1}, size_t{0}, size_t{2}, size_t{3}}) {
+        if (trail > max_trail || at + trail >= to) continue;
         if (validate({v, to - trail - at}).valid) return true;
       }
       return false;

@@ -23,6 +23,19 @@ RuleError LoadError(const std::string& yaml, bool compile = false) {
   return RuleError("", 0, "", "");
 }
 
+// The examples' check of `rules` names `phrase` in some failure, and no
+// failure shows `value` (the full value an example holds).
+void ExpectCheckNamesWithoutValue(const std::shared_ptr<const CompiledRuleset>& rules,
+                                  const std::string& phrase, const std::string& value) {
+  ExampleReport report = RunRuleExamples(rules);
+  bool named = false;
+  for (const auto& f : report.failures) {
+    named = named || f.find(phrase) != std::string::npos;
+    EXPECT_EQ(f.find(value), std::string::npos) << f;  // never the value itself
+  }
+  EXPECT_TRUE(named) << (report.failures.empty() ? "no failure" : report.failures[0]);
+}
+
 const char* kGood = R"(rules:
   - id: t
     severity: low
@@ -193,13 +206,7 @@ TEST(RuleCheck, MinDigitsAboveWhatThePatternHoldsIsCaught) {
     examples:
       match: ['n=12345674']
 )"}}));
-  ExampleReport report = RunRuleExamples(rules);
-  bool named = false;
-  for (const auto& f : report.failures) {
-    named = named || f.find("fewer than min_digits (9)") != std::string::npos;
-    EXPECT_EQ(f.find("12345674"), std::string::npos) << f;  // never the value itself
-  }
-  EXPECT_TRUE(named) << (report.failures.empty() ? "no failure" : report.failures[0]);
+  ExpectCheckNamesWithoutValue(rules, "fewer than min_digits (9)", "12345674");
 }
 
 TEST(RuleLoader, DigitGapIsASmallCountAndNeedsMinDigits) {
@@ -243,13 +250,7 @@ TEST(RuleCheck, DigitGapBelowWhatThePatternHoldsIsCaught) {
       match: ['n=1234, 5674']
 )"}}));
   EXPECT_EQ(rules->gate_digit_gap(), std::optional<unsigned>(1));
-  ExampleReport report = RunRuleExamples(rules);
-  bool named = false;
-  for (const auto& f : report.failures) {
-    named = named || f.find("at most digit_gap (1) bytes apart") != std::string::npos;
-    EXPECT_EQ(f.find("1234, 5674"), std::string::npos) << f;  // never the value itself
-  }
-  EXPECT_TRUE(named) << (report.failures.empty() ? "no failure" : report.failures[0]);
+  ExpectCheckNamesWithoutValue(rules, "at most digit_gap (1) bytes apart", "1234, 5674");
 }
 
 TEST(RuleLoader, DirectoryLoadsYamlFilesInOrder) {
