@@ -35,6 +35,10 @@ size_t TruncateTcpPayload(uint8_t* packet, PacketView* view, size_t keep) {
   } else {
     Put16(packet + 4, view->ip_len - 40);  // extension headers count as payload
   }
+  // A FIN ends the stream after the segment's last byte; the bytes cut
+  // are still to come, so the segment no longer ends it.
+  packet[view->tcp_offset + 13] &= static_cast<uint8_t>(~TcpFlags::kFin);
+  view->tcp_flags &= static_cast<uint8_t>(~TcpFlags::kFin);
   UpdateTcpChecksum(packet, *view);
   return view->ip_len;
 }

@@ -15,8 +15,8 @@ namespace dlp {
 
 // Keeps the first `keep` payload bytes of the decoded segment `*view` in
 // `packet` (keep < view->payload_len): rewrites the IPv4 total length and
-// header checksum, or the IPv6 payload length, then the TCP checksum, and
-// updates `*view`. Returns the packet's new length (view->ip_len).
+// header checksum, or the IPv6 payload length, clears FIN, then fixes the
+// TCP checksum, and updates `*view`. Returns the packet's new length.
 size_t TruncateTcpPayload(uint8_t* packet, PacketView* view, size_t keep);
 
 }  // namespace dlp

@@ -28,6 +28,8 @@ constexpr size_t kRememberedFindings = 256;
 constexpr size_t kHeldPadding = 4;
 // Out-of-order segments buffered per flow direction while a gap is open.
 constexpr size_t kMaxOutOfOrderSegments = 1024;
+// The offset of a segment from before the stream's start.
+constexpr uint64_t kNoStreamOffset = UINT64_MAX;
 
 std::vector<uint8_t> PaddedCopy(const uint8_t* data, size_t len) {
   std::vector<uint8_t> copy(len + kHeldPadding, 0);
@@ -71,6 +73,10 @@ struct PacketPipeline::Flow {
   uint64_t next_off = 0;      // next in-order stream offset
   uint64_t run_start = 0;     // where the trailing run of value bytes begins
   uint64_t released_off = 0;  // stream bytes before this have left unheld
+  // Once blocked: the stream offset of the value that blocked the flow.
+  // The bytes before it may still go, none from it on (0: none at all, the
+  // value was found outside the stream's order).
+  uint64_t blocked_from = 0;
   std::unique_ptr<StreamScanner> scanner;
   std::deque<Held> held;
   std::map<uint64_t, Held> out_of_order;  // beyond a gap, by stream offset
@@ -539,7 +545,7 @@ void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t l
     if (remembered) {
       AddFindings(f, alone, /*in_stream=*/false);  // a value seen before is not counted again
     } else {
-      for (auto& a : alone) Decide(f, a);
+      for (auto& a : alone) Decide(f, a, /*stream_offsets=*/false);
       counters_.findings.fetch_add(alone.size(), std::memory_order_relaxed);
       Record(f, alone, /*in_stream=*/false);
     }
@@ -548,7 +554,7 @@ void PacketPipeline::ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t l
   }
   if (!remembered) {
     if (f.blocked) {
-      DropBlocked(f, handle, data, len, v, sink);
+      DropBlocked(f, handle, data, len, v, kNoStreamOffset, sink);
       return;
     }
     if (changed) {
@@ -595,8 +601,8 @@ void PacketPipeline::Retain(Flow& f, uint64_t off, const uint8_t* data, size_t l
 void PacketPipeline::MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len,
                                  const PacketView& v, uint64_t off, VerdictSink& sink,
                                  bool force_modified) {
-  if (f.blocked) {
-    DropBlocked(f, handle, data, len, v, sink);
+  if (f.blocked && (f.resets_sent || off + v.payload_len > f.blocked_from)) {
+    DropBlocked(f, handle, data, len, v, off, sink);
     return;
   }
   size_t touched = MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(),
@@ -759,8 +765,22 @@ void PacketPipeline::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
   }
   if (added.empty()) return;
   if (f.recent.size() > kRememberedFindings) {
-    f.recent.erase(f.recent.begin(),
-                   f.recent.begin() + static_cast<long>(f.recent.size() - kRememberedFindings));
+    // The oldest go first, but never one with bytes that have not left yet:
+    // the held packets and the packet at hand are masked from this list
+    // when they go, and one coalesced packet alone may hold more values
+    // than the bound. So the list is bounded by the values in unreleased
+    // bytes: the hold budget and one packet.
+    size_t excess = f.recent.size() - kRememberedFindings;
+    auto kept = f.recent.begin();
+    for (auto it = f.recent.begin(); it != f.recent.end(); ++it) {
+      if (excess > 0 && it->end <= f.released_off) {
+        --excess;
+        continue;
+      }
+      if (kept != it) *kept = *it;
+      ++kept;
+    }
+    f.recent.erase(kept, f.recent.end());
   }
   counters_.findings.fetch_add(added.size(), std::memory_order_relaxed);
   Record(f, added, in_stream);
@@ -829,7 +849,7 @@ void PacketPipeline::Record(const Flow& f, const Findings& fresh, bool in_stream
   }
 }
 
-void PacketPipeline::Decide(Flow& f, Finding& x) {
+void PacketPipeline::Decide(Flow& f, Finding& x, bool stream_offsets) {
   if (policy_ == nullptr) {
     x.action = PolicyAction::kMask;
     return;
@@ -856,12 +876,29 @@ void PacketPipeline::Decide(Flow& f, Finding& x) {
   x.action = policy_->Decide(statement, ++it->second);
   if (x.action == PolicyAction::kBlock && !f.blocked) {
     f.blocked = true;
+    f.blocked_from = stream_offsets ? x.start : 0;
     counters_.flows_blocked.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
-void PacketPipeline::DropBlocked(Flow& f, uint64_t handle, const uint8_t* data, size_t len,
-                                 const PacketView& v, VerdictSink& sink) {
+void PacketPipeline::DropBlocked(Flow& f, uint64_t handle, uint8_t* data, size_t len,
+                                 const PacketView& v, uint64_t off, VerdictSink& sink) {
+  counters_.blocked_packets.fetch_add(1, std::memory_order_relaxed);
+  bool dropped = true;
+  if (!f.resets_sent && off < f.blocked_from && off <= f.released_off) {
+    // The packet begins before the value, and all before it has gone: its
+    // bytes up to the value go too, as they would have in a segment of
+    // their own. A coalesced packet (GSO) carries up to 64 KiB sent before
+    // the value, and a server that gets the start of a request logs it.
+    PacketView kept = v;
+    len = TruncateTcpPayload(data, &kept, static_cast<size_t>(f.blocked_from - off));
+    MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), data + kept.payload_offset,
+                 kept.payload_len, off);
+    UpdateTcpChecksum(data, kept);
+    sink.Emit(handle, Verdict::kAccept, data, len, true);
+    f.released_off = std::max(f.released_off, f.blocked_from);
+    dropped = false;
+  }
   if (!f.resets_sent) {
     f.resets_sent = true;
     // To the server: from the client, at the first byte it has not been
@@ -891,8 +928,7 @@ void PacketPipeline::DropBlocked(Flow& f, uint64_t handle, const uint8_t* data, 
       }
     }
   }
-  counters_.blocked_packets.fetch_add(1, std::memory_order_relaxed);
-  sink.Emit(handle, Verdict::kDrop, data, len, false);
+  if (dropped) sink.Emit(handle, Verdict::kDrop, data, len, false);
 }
 
 void PacketPipeline::Reload(std::unique_ptr<ScanContext> ctx,

@@ -205,11 +205,13 @@ class PacketPipeline {
   // Host and path for incidents, and where its body ends.
   void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off);
   // Sets x.action from the policy, counting toward thresholds; a block
-  // marks the flow blocked.
-  void Decide(Flow& f, Finding& x);
-  // Drops a packet of a blocked flow; the first time, resets both ends.
-  void DropBlocked(Flow& f, uint64_t handle, const uint8_t* data, size_t len, const PacketView& v,
-                   VerdictSink& sink);
+  // marks the flow blocked (from x.start, when `stream_offsets`).
+  void Decide(Flow& f, Finding& x, bool stream_offsets = true);
+  // A packet of a blocked flow, at stream offset `off`: what it holds before
+  // the blocking value goes (truncated), when all before it has gone; the
+  // rest is dropped. The first time, resets both ends.
+  void DropBlocked(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
+                   uint64_t off, VerdictSink& sink);
   void ApplyPending();
 
   std::shared_ptr<ScanContext> ctx_;  // for new flows

@@ -433,6 +433,39 @@ TEST(FlowInspection, OverlapIntoHeldBytesIsNormalizedAndWaits) {
   EXPECT_TRUE(gw.out[1].checksum_ok);
 }
 
+std::string Repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+TEST(FlowInspection, CoalescedPacketWithMoreValuesThanRememberedIsMaskedWhole) {
+  // A GSO packet as NFQUEUE hands it over: 60 KB, 3,750 values.
+  Gateway gw;
+  gw.Send(Tcp4(1, Repeat("ssn=536-22-1457&", 3750)));
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, Repeat("ssn=XXX-XX-XXXX&", 3750));
+  EXPECT_TRUE(gw.out[0].checksum_ok);
+}
+
+TEST(FlowInspection, HeldPacketKeepsItsValuesWhileTheNextBringsMore) {
+  // The first packet is held (it ends in what may begin a value); the next
+  // one's 400 values must not push the first one's out of memory before
+  // it goes.
+  Gateway gw;
+  const std::string first = Repeat("ssn=536-22-1457&", 200) + "x=536-22-";
+  gw.Send(Tcp4(1, first));
+  EXPECT_TRUE(gw.out.empty());
+  gw.Send(Tcp4(1 + static_cast<uint32_t>(first.size()), "1457&" + Repeat("ssn=536-22-1457&", 400)));
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[0].payload, Repeat("ssn=XXX-XX-XXXX&", 200) + "x=XXX-XX-");
+  EXPECT_EQ(gw.out[1].payload, "XXXX&" + Repeat("ssn=XXX-XX-XXXX&", 400));
+  // Copies of old bytes are still masked from memory, now bounded again.
+  gw.Send(Tcp4(1 + static_cast<uint32_t>(first.size()) + 5 + 399 * 16, "ssn=536-22-1457&"));
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-XXXX&");
+}
+
 TEST(FlowInspection, CopiesOlderThanTheWindowAreMaskedFromMemory) {
   PipelineConfig c;
   c.window_bytes = 64;

@@ -29,6 +29,7 @@ struct Out {
   uint64_t handle;
   std::string payload;
   bool checksum_ok;
+  uint8_t tcp_flags;
 };
 
 class Gateway : public VerdictSink {
@@ -63,7 +64,7 @@ class Gateway : public VerdictSink {
     ASSERT_EQ(DecodePacket(data, len, &v), DecodeStatus::kOk);
     out.push_back(
         {handle, std::string(reinterpret_cast<const char*>(data) + v.payload_offset, v.payload_len),
-         TcpChecksumValid(data, v)});
+         TcpChecksumValid(data, v), v.tcp_flags});
   }
   std::string Delivered() const {
     std::string s;

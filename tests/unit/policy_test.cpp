@@ -193,18 +193,22 @@ TEST(PolicyOnThePath, BlockDropsTheValueAndResetsBothEnds) {
   gw.Send(Tcp4(30, "1457&more", 0x18, 40000, 777));              // confirms it: block
   gw.Send(Tcp4(39, "after", 0x18, 40000, 777));                  // nothing more passes
   gw.Send(Tcp4(44, "", 0x11, 40000, 777));                       // not even the FIN
-  ASSERT_EQ(gw.out.size(), 2u);                                  // the SYN and the request line
+  // The SYN, the request line, and the held segment up to the value.
+  ASSERT_EQ(gw.out.size(), 3u);
   EXPECT_EQ(gw.out[1].payload, "GET / HTTP/1.1\r\n\r\n");
-  EXPECT_EQ(gw.dropped, 4u);
+  EXPECT_EQ(gw.out[2].payload, "ssn=");
+  EXPECT_TRUE(gw.out[2].checksum_ok);
+  EXPECT_EQ(gw.dropped, 3u);
   const auto& c = gw.pipeline().counters();
   EXPECT_EQ(c.flows_blocked.load(), 1u);
   EXPECT_EQ(c.blocked_packets.load(), 4u);
   ASSERT_EQ(gw.injected.size(), 2u);
-  // To the server: from the client, at the first byte it has not had (seq 19).
+  // To the server: from the client, at the first byte it has not had: the
+  // value's (seq 23).
   PacketView a;
   ASSERT_EQ(DecodePacket(gw.injected[0].data(), gw.injected[0].size(), &a), DecodeStatus::kOk);
   EXPECT_EQ(a.tcp_flags, TcpFlags::kRst);
-  EXPECT_EQ(a.seq, 19u);
+  EXPECT_EQ(a.seq, 23u);
   EXPECT_EQ(a.src_port, 40000);
   EXPECT_EQ(a.dst_port, 80);
   EXPECT_EQ(a.payload_len, 0u);
@@ -220,6 +224,27 @@ TEST(PolicyOnThePath, BlockDropsTheValueAndResetsBothEnds) {
   EXPECT_TRUE(TcpChecksumValid(gw.injected[1].data(), b));
 }
 
+TEST(PolicyOnThePath, BlockInACoalescedPacketLetsWhatCameBeforeTheValueGo) {
+  // One packet as the kernel hands over a GSO/GRO packet: the request, a
+  // masked card, then the blocked SSN and more.
+  PolicyGateway gw("statements:\n  - {name: no-ssn, when: {rule: us-ssn}, action: block}\n");
+  gw.Send(Tcp4(0, "", 0x02));
+  const std::string head = "POST / HTTP/1.1\r\n\r\ncard=4111 1111 1111 1111&ssn=";
+  gw.Send(Tcp4(1, head + "536-22-1457&after=" + std::string(3000, 'a'), 0x18, 40000, 777));
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "POST / HTTP/1.1\r\n\r\ncard=XXXX XXXX XXXX XXXX&ssn=");
+  EXPECT_TRUE(gw.out[1].checksum_ok);
+  ASSERT_EQ(gw.injected.size(), 2u);
+  PacketView a;
+  ASSERT_EQ(DecodePacket(gw.injected[0].data(), gw.injected[0].size(), &a), DecodeStatus::kOk);
+  EXPECT_EQ(a.seq, 1 + head.size());
+  // The client sends it all again: nothing of it passes now.
+  gw.Send(Tcp4(1, head + "536-22-1457&after=", 0x18, 40000, 777));
+  EXPECT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.dropped, 1u);
+  EXPECT_EQ(gw.pipeline().counters().blocked_packets.load(), 2u);
+}
+
 TEST(PolicyOnThePath, ThresholdSwitchesFromAlertToBlock) {
   PolicyGateway gw(
       "statements:\n  - name: bulk\n    when: {rule: pan}\n    action: alert\n"
@@ -229,12 +254,15 @@ TEST(PolicyOnThePath, ThresholdSwitchesFromAlertToBlock) {
   ASSERT_EQ(gw.out.size(), 2u);  // two values: alert, both pass unchanged
   EXPECT_EQ(gw.out[1].payload, "c=5555555555554444;");
   gw.Send(Tcp4(39, "c=378282246310005;", 0x18, 40000, 5));  // the third: block
-  EXPECT_EQ(gw.out.size(), 2u);
+  ASSERT_EQ(gw.out.size(), 3u);                             // what came before it goes
+  EXPECT_EQ(gw.out[2].payload, "c=");
+  gw.Send(Tcp4(57, "more", 0x18, 40000, 5));
+  EXPECT_EQ(gw.out.size(), 3u);
   EXPECT_EQ(gw.dropped, 1u);
   EXPECT_EQ(gw.injected.size(), 2u);
   // Another flow starts its own count.
   gw.Send(Tcp4(1, "c=4111111111111111;", 0x18, 40001, 5));
-  EXPECT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out.size(), 4u);
 }
 
 TEST(PolicyOnThePath, ReloadAppliesPolicyAtOnceAndRulesToNewFlows) {
