@@ -1,11 +1,13 @@
 // The null forwarder for the NFQUEUE benchmark: binds a queue like dlpd and
 // accepts every packet unread, batching verdicts the way dlpd does when
-// nothing is held (one NF_ACCEPT batch verdict per receive burst). What the
-// kernel round trip costs by itself; dlpd's figure is compared to it.
+// nothing is held (one NF_ACCEPT batch verdict per receive burst), and
+// taking coalesced (GSO) packets whole as dlpd does. What the kernel round
+// trip costs by itself; dlpd's figure is compared to it.
 // Usage: nfq_null QUEUE (runs until SIGTERM/SIGINT)
 #include <arpa/inet.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -34,12 +36,16 @@ int main(int argc, char** argv) {
   signal(SIGTERM, [](int) { g_stop = 1; });
   signal(SIGINT, [](int) { g_stop = 1; });
   nfq_handle* h = nfq_open();
-  nfq_q_handle* qh = h ? nfq_create_queue(h, static_cast<uint16_t>(q), &OnPacket, nullptr) : nullptr;
+  nfq_q_handle* qh =
+      h ? nfq_create_queue(h, static_cast<uint16_t>(q), &OnPacket, nullptr) : nullptr;
   if (qh == nullptr || nfq_set_mode(qh, NFQNL_COPY_PACKET, 0xffff) < 0) {
     std::perror("nfq_null: cannot bind the queue");
     return 1;
   }
   nfq_set_queue_maxlen(qh, 4096);
+  if (nfq_set_queue_flags(qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO) < 0) {
+    std::fprintf(stderr, "nfq_null: the kernel segments coalesced packets (no NFQA_CFG_F_GSO)\n");
+  }
   const int fd = nfq_fd(h);
   int size = 8 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);

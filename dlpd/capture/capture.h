@@ -17,6 +17,9 @@ namespace dlp {
 
 struct CaptureCounters {
   std::atomic<uint64_t> recv_errors{0}, send_errors{0}, verdicts{0};
+  // NFQUEUE: packets handed over coalesced (GSO/GRO, up to 64 KiB), and
+  // those of them the kernel copied only in part, dropped.
+  std::atomic<uint64_t> coalesced{0}, cut_short{0};
 };
 
 class CaptureBackend {

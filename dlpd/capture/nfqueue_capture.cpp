@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -15,6 +16,8 @@
 #include <climits>
 #include <cstring>
 #include <vector>
+
+#include "dlpd/decode/packet.h"
 
 namespace dlp {
 namespace {
@@ -52,6 +55,10 @@ Status NfqueueCapture::Open() {
     return Error{std::string("nfq_set_mode: ") + std::strerror(errno)};
   }
   nfq_set_queue_maxlen(qh_, max_queue_len_);
+  if (nfq_set_queue_flags(qh_, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO) < 0) {
+    spdlog::info("nfqueue {}: kernel does not hand over coalesced packets: it segments them",
+                 queue_num_);
+  }
   if (pipeline_->fail_mode() == FailMode::kOpen) {
     if (nfq_set_queue_flags(qh_, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN) < 0) {
       spdlog::warn("nfqueue {}: kernel does not support fail-open", queue_num_);
@@ -141,6 +148,22 @@ int NfqueueCapture::Handle(nfq_data* nfa) {
   const uint32_t id = ntohl(ph->packet_id);
   unsigned char* data = nullptr;
   int len = nfq_get_payload(nfa, &data);
+  if ((nfq_get_skbinfo(nfa) & NFQA_SKB_GSO) != 0) {
+    counters_.coalesced.fetch_add(1, std::memory_order_relaxed);
+    if (len > 0 && CaptureCutShort(data, static_cast<size_t>(len))) {
+      // Dropped whatever the fail mode: the bytes past the copy cannot be
+      // inspected, and passing them would give a sender that shapes its
+      // segments a way past dlpd. The sender's TCP sends them again.
+      if (counters_.cut_short.fetch_add(1, std::memory_order_relaxed) == 0) {
+        spdlog::warn(
+            "nfqueue {}: a coalesced packet longer than NFQUEUE copies was dropped "
+            "(counted: cut_short)",
+            queue_num_);
+      }
+      Emit(id, Verdict::kDrop, nullptr, 0, false);
+      return 0;
+    }
+  }
   // The payload points into the receive buffer; the pipeline may change it
   // in place, or copy it if it holds the packet.
   pipeline_->Process(id, len > 0 ? data : nullptr, len > 0 ? static_cast<size_t>(len) : 0,

@@ -6,6 +6,19 @@
 // only when something changed). With fail mode `open` the queue is created
 // with NFQA_CFG_F_FAIL_OPEN so the kernel accepts packets when the queue is
 // full, instead of dropping them.
+//
+// Coalesced packets: the queue is bound with NFQA_CFG_F_GSO, so a GSO/GRO
+// packet (many segments of one flow, up to 64 KiB) comes over whole, in one
+// netlink message, instead of being cut into MTU-sized segments in software
+// first (5x the inline throughput, bench/RESULTS.md). Its TCP checksum may
+// be left for the NIC (NFQA_SKB_CSUMNOTREADY): dlpd never checks it, and
+// recomputes it in full when it changes a packet. That is what the kernel
+// expects of a changed packet: it marks the checksum complete, and
+// re-segments a changed GSO packet in software, filling in each segment's
+// checksum. NFQUEUE copies at most 65531 bytes; a coalesced packet a few
+// bytes longer (or a BIG TCP one) arrives cut short and is dropped, in
+// either fail mode (counted: cut_short): its bytes cannot be inspected,
+// and the sender's TCP sends them again, in other packets.
 #pragma once
 
 #include "dlpd/capture/capture.h"

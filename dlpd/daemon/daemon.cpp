@@ -278,6 +278,8 @@ std::string Daemon::StatusJson() const {
     for (const auto& [k, v] : w.capture->KernelCounters()) add(k.c_str(), v);
     add("recv_errors", cc.recv_errors.load());
     add("send_errors", cc.send_errors.load());
+    add("coalesced", cc.coalesced.load());
+    add("cut_short", cc.cut_short.load());
     for (const auto& [rule, n] : w.pipeline->findings_by_rule()) by_rule[rule] += n;
   }
   j["workers"] = workers;
@@ -357,8 +359,9 @@ void Daemon::LogTotals() const {
         c.urgent_cleared.load(), c.reloads.load(), c.passed_uninspected.load(),
         c.dropped_uninspected.load(), c.decode_errors.load(), c.incidents_dropped.load());
     const CaptureCounters& cc = w.capture->capture_counters();
-    spdlog::info("{}: recv_errors={} send_errors={}", w.name, cc.recv_errors.load(),
-                 cc.send_errors.load());
+    spdlog::info("{}: recv_errors={} send_errors={} coalesced={} cut_short={}", w.name,
+                 cc.recv_errors.load(), cc.send_errors.load(), cc.coalesced.load(),
+                 cc.cut_short.load());
   }
   if (writer_) {
     spdlog::info("incidents: written={} coalesced={} dropped={} pruned={} write_errors={}",

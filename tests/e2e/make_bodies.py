@@ -40,6 +40,12 @@ def big():
     return "".join(parts).encode()
 
 
+def dense():
+    # Values back to back: a coalesced (GSO) packet of 64 KB holds thousands,
+    # far more than dlpd remembers per flow once bytes have left.
+    return b"".join(("v=%s&" % (SSNS + PANS)[i % 10]).encode() for i in range(8000))
+
+
 def clean():
     rnd = random.Random(7)
     return bytes(rnd.choice(b"abcdefghij klmnop\n-=&") for _ in range(50000))
@@ -58,7 +64,7 @@ if "--values" in sys.argv:
 
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
-bodies = {"form": form(), "json": js(), "big": big(), "clean": clean(),
+bodies = {"form": form(), "json": js(), "big": big(), "dense": dense(), "clean": clean(),
           "ka1": ka(1), "ka2": ka(2), "ka3": ka(3)}
 for name, data in bodies.items():
     with open(os.path.join(out, name + ".body"), "wb") as f:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end through a real gateway: curl in a client namespace POSTs form,
-# JSON and 200 KB bodies over IPv4 and IPv6 through dlpd (NFQUEUE 0 on the
-# gateway's FORWARD chain) to a real HTTP server. The server must receive
+# JSON, 200 KB and value-dense bodies over IPv4 and IPv6 through dlpd
+# (NFQUEUE 0 on the gateway's FORWARD chain) to a real HTTP server. The server must receive
 # every value masked, every other byte unchanged, the same length; clean
 # bodies arrive byte-identical; several requests share one keep-alive
 # connection; values cut across TCP segments at every byte arrive masked;
@@ -47,7 +47,7 @@ post() {  # post NAME URL... : one curl, one connection, one request per URL/bod
 
 for v in 4 6; do
   if [ $v = 4 ]; then host=10.99.2.2; else host='[fd99:2::2]'; fi
-  for body in form json big clean; do
+  for body in form json big dense clean; do
     if post "$body-v$v@http://$host/upload"; then ok; else bad "curl $body over IPv$v"; fi
   done
   # Keep-alive: three requests on one connection.
@@ -56,7 +56,7 @@ for v in 4 6; do
 done
 
 for v in 4 6; do
-  for body in form json big clean ka1 ka2 ka3; do
+  for body in form json big dense clean ka1 ka2 ka3; do
     name=$body-v$v
     got="$WORK/recv/$name.body"
     want="$WORK/send/$body.expected"
@@ -122,6 +122,11 @@ grep -q "dropped_uninspected=0" "$WORK/dlpd.log" && ok || bad "packets dropped u
 held=$(grep -o ' held=[0-9]*' "$WORK/dlpd.log" | head -1 | cut -d= -f2)
 [ "${held:-0}" -gt 0 ] && ok || bad "no segment was ever held"
 grep -o 'packets=.*' "$WORK/dlpd.log" | head -1
+# The kernel handed over coalesced (GSO) packets whole, and they were
+# inspected: the big and dense bodies above arrived masked through them.
+coalesced=$(grep -o ' coalesced=[0-9]*' "$WORK/dlpd.log" | head -1 | cut -d= -f2)
+[ "${coalesced:-0}" -gt 0 ] && ok || bad "no coalesced packet came through the queue"
+echo "coalesced packets: ${coalesced:-none}"
 
 echo "nfqueue e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

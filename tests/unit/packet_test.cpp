@@ -153,6 +153,21 @@ TEST(Truncate, Ipv4KeepsTheHeadAndFixesBothChecksums) {
   EXPECT_TRUE(Ipv4HeaderChecksumValid(p));
 }
 
+TEST(Truncate, TheFinStaysWithTheBytesCut) {
+  auto p = Hex(kV4);
+  PacketView v;
+  ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+  p[v.tcp_offset + 13] |= TcpFlags::kFin;
+  ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+  const uint8_t others = v.tcp_flags & ~TcpFlags::kFin;
+  p.resize(TruncateTcpPayload(p.data(), &v, 10));
+  PacketView again;
+  ASSERT_EQ(DecodePacket(p.data(), p.size(), &again), DecodeStatus::kOk);
+  EXPECT_EQ(again.tcp_flags, others);
+  EXPECT_EQ(v.tcp_flags, others);
+  EXPECT_TRUE(TcpChecksumValid(p.data(), again));
+}
+
 TEST(Truncate, Ipv6WithExtensionHeadersToNoPayload) {
   auto p = Hex(kV6);
   PacketView v;
@@ -164,6 +179,27 @@ TEST(Truncate, Ipv6WithExtensionHeadersToNoPayload) {
   EXPECT_EQ(again.tcp_offset, 56u);  // the extension headers are still there
   EXPECT_EQ(again.payload_len, 0u);
   EXPECT_TRUE(TcpChecksumValid(p.data(), again));
+}
+
+TEST(Decode, ACaptureIsCutShortWhenTheIpLengthSaysMore) {
+  for (const char* hex : {kV4, kV6}) {
+    const auto p = Hex(hex);
+    EXPECT_FALSE(CaptureCutShort(p.data(), p.size())) << hex;
+    EXPECT_TRUE(CaptureCutShort(p.data(), p.size() - 1)) << hex;
+    // Ethernet padding after the packet is not a cut.
+    auto padded = p;
+    padded.resize(p.size() + 6);
+    EXPECT_FALSE(CaptureCutShort(padded.data(), padded.size())) << hex;
+    // BIG TCP: the length field 0, the length the skb's.
+    auto big = p;
+    const size_t field = (big[0] >> 4) == 4 ? 2 : 4;
+    big[field] = big[field + 1] = 0;
+    EXPECT_TRUE(CaptureCutShort(big.data(), big.size())) << hex;
+  }
+  // Too short to hold the length field: left to the decoder.
+  const uint8_t v4[] = {0x45, 0x00, 0xff, 0xff};
+  EXPECT_FALSE(CaptureCutShort(v4, sizeof v4));
+  EXPECT_FALSE(CaptureCutShort(nullptr, 0));
 }
 
 TEST(Decode, EveryTruncationIsRejectedNotRead) {
