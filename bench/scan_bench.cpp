@@ -84,6 +84,22 @@ std::string Corpus(const std::string& kind, size_t size, size_t value_every, uin
   if (kind == "doc-html") return Documents("/usr/share/doc", ".html", size, value_every, seed);
   if (kind == "doc-json") return Documents("/usr/share", ".json", size, value_every, seed);
   std::mt19937 rng(seed);
+  if (kind == "binary") {
+    // Compressed or encrypted uploads (images, archives, TLS-wrapped
+    // payloads) look like this; so does what iperf3 sends in the NFQUEUE
+    // bench.
+    std::string s;
+    size_t next_value = value_every;
+    while (s.size() < size) {
+      if (value_every != 0 && s.size() >= next_value) {
+        s += kValues[std::uniform_int_distribution<int>(0, 3)(rng)];
+        next_value += value_every;
+      }
+      s += static_cast<char>(rng());
+    }
+    s.resize(size);
+    return s;
+  }
   auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
   static const char* kForm[] = {"name=Jane+Doe&",      "city=Springfield&",  "amount=129.99&",
                                 "currency=USD&",       "csrf=ab12cd34ef56&", "ts=1732262400123&",
@@ -216,7 +232,7 @@ int main(int argc, char** argv) {
   std::printf("%-8s %-8s %11s %10s %8s %11s %8s %8s %6s %8s %8s %9s\n", "body", "values",
               "memcpy MB/s", "dlpd block", "%memcpy", "dlpd stream", "%memcpy", "no gate", "gain",
               "RE2::Set", "dlpd/RE2", "findings");
-  std::vector<std::string> kinds = {"form", "json", "html", "doc-html", "doc-json"};
+  std::vector<std::string> kinds = {"form", "json", "html", "doc-html", "doc-json", "binary"};
   if (argc > 1) kinds.assign(argv + 1, argv + argc);  // only the bodies named
   for (const std::string& kind : kinds) {
     for (size_t every : {size_t{0}, size_t{64} << 10, size_t{1} << 10}) {
