@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include <random>
 #include <string>
 
@@ -179,6 +181,66 @@ TEST(DigitGate, EveryPercentIsInAPercentRegion) {
     if (text.find('%') == std::string::npos) {
       EXPECT_TRUE(gate.percent_regions().empty());
     }
+  }
+}
+
+TEST(DigitGate, EveryKernelFindsTheSameEscapesAndOnlyEscapes) {
+  // '%' among hex digits of both cases, near-misses ('g', ' ') and bytes
+  // above 0x7f that a signed compare must not fold into 'a'-'f' (0xe1 |
+  // 0x20 is 0xe1, 0xc6 | 0x20 is 0xe6).
+  std::mt19937 rng(23);
+  std::vector<DigitGate::Kernel> kernels;
+  for (auto k :
+       {DigitGate::Kernel::kPortable, DigitGate::Kernel::kSse2, DigitGate::Kernel::kAvx2}) {
+    DigitGate probe(1, 1);
+    if (probe.UseKernel(k)) kernels.push_back(k);
+  }
+  const char alphabet[] = "%%%0a9fFAgG z\xe1\xc6\xb0";
+  for (int round = 0; round < 60; ++round) {
+    std::string text(1 + rng() % 2000, 'x');
+    for (char& c : text) {
+      if (rng() % 100 < 30) c = alphabet[rng() % (sizeof alphabet - 1)];
+    }
+    const unsigned reach = 1 + rng() % 40;
+    std::vector<std::vector<Region>> seen;
+    for (DigitGate::Kernel k : kernels) {
+      DigitGate gate(9, 49, reach, 1, DigitGate::PercentTrigger::kEscape);
+      ASSERT_TRUE(gate.UseKernel(k));
+      std::mt19937 cuts(round);
+      FeedInPieces(gate, text, cuts);
+      for (size_t p = 0; p + 2 < text.size(); ++p) {
+        if (text[p] != '%' || !std::isxdigit(static_cast<unsigned char>(text[p + 1])) ||
+            !std::isxdigit(static_cast<unsigned char>(text[p + 2]))) {
+          continue;
+        }
+        const size_t s = p + 1 >= reach ? p + 1 - reach : 0;
+        ASSERT_TRUE(Covered(gate.percent_regions(), s, std::min(text.size(), p + reach),
+                            text.size()))
+            << "round " << round << ", escape at " << p;
+      }
+      seen.push_back(gate.percent_regions());
+    }
+    for (size_t i = 1; i < seen.size(); ++i) {
+      ASSERT_EQ(seen[i].size(), seen[0].size()) << "round " << round;
+      for (size_t r = 0; r < seen[0].size(); ++r) {
+        EXPECT_EQ(seen[i][r].from, seen[0][r].from) << "round " << round;
+        EXPECT_EQ(seen[i][r].to, seen[0][r].to) << "round " << round;
+      }
+    }
+  }
+  // No escape: no percent region, whatever the kernel, in one piece or
+  // cut just after a '%' (the bytes after it are then still to come).
+  const std::string bare = std::string(100, 'x') + "100% g%zz %\xe1\xc6 %4g" + std::string(100, 'x');
+  for (DigitGate::Kernel k : kernels) {
+    DigitGate whole(9, 49, 10, 1, DigitGate::PercentTrigger::kEscape);
+    ASSERT_TRUE(whole.UseKernel(k));
+    whole.Feed(reinterpret_cast<const uint8_t*>(bare.data()), bare.size(), 0);
+    EXPECT_TRUE(whole.percent_regions().empty());
+    DigitGate cut(9, 49, 10, 1, DigitGate::PercentTrigger::kEscape);
+    ASSERT_TRUE(cut.UseKernel(k));
+    const size_t at = bare.find('%') + 1;
+    cut.Feed(reinterpret_cast<const uint8_t*>(bare.data()), at, 0);
+    EXPECT_FALSE(cut.percent_regions().empty());
   }
 }
 
