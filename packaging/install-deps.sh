@@ -11,7 +11,7 @@ PACKAGES=(
   libhyperscan-dev libre2-dev libsqlite3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
   # chosen libraries
-  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev
+  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev libsodium-dev
   libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libpcap-dev libbenchmark-dev libcap-dev
   # test, demo and end-to-end tooling
   sqlite3 iproute2 iptables curl python3 python3-scapy tcpdump kmod procps systemd dpkg-dev adduser

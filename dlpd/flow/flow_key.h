@@ -3,8 +3,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
-#include <functional>
 
 #include "dlpd/decode/packet.h"
 
@@ -30,22 +28,18 @@ struct FlowKey {
   }
 };
 
-struct FlowKeyHash {
-  size_t operator()(const FlowKey& k) const {
-    // FNV-1a: flows are chosen by remote peers, but the table is bounded and
-    // evicts, so a skewed bucket costs time, never memory.
-    uint64_t h = 1469598103934665603ULL;
-    auto mix = [&](const uint8_t* p, size_t n) {
-      for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ULL;
-    };
-    mix(k.src.data(), 16);
-    mix(k.dst.data(), 16);
-    uint8_t rest[5] = {static_cast<uint8_t>(k.src_port >> 8), static_cast<uint8_t>(k.src_port),
-                       static_cast<uint8_t>(k.dst_port >> 8), static_cast<uint8_t>(k.dst_port),
-                       k.ip_version};
-    mix(rest, 5);
-    return static_cast<size_t>(h);
-  }
+// Keyed SipHash-2-4 of the tuple (libsodium's crypto_shorthash), with a key
+// drawn for each hasher. The peers choose the tuples: with an unkeyed hash
+// (FNV-1a before) an insider could put every flow in one bucket, and make
+// each packet's lookup walk all of them until dlpd fell behind its queue
+// (and, fail open, let traffic by uninspected).
+class FlowKeyHash {
+ public:
+  FlowKeyHash();  // a random key
+  size_t operator()(const FlowKey& k) const;
+
+ private:
+  std::array<uint8_t, 16> key_{};
 };
 
 }  // namespace dlp

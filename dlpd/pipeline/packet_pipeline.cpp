@@ -40,9 +40,9 @@ std::vector<uint8_t> PaddedCopy(const uint8_t* data, size_t len) {
 // One connection direction: its tuple, when it was first seen and a salt
 // drawn at start, so that a later connection on the same ports, or the same
 // capture replayed, is an incident of its own.
-std::string FlowIdOf(const FlowKey& k, int64_t first_seen_us, uint64_t salt) {
-  uint64_t h =
-      FlowKeyHash{}(k) ^ ((static_cast<uint64_t>(first_seen_us) + salt) * 0x9e3779b97f4a7c15ULL);
+std::string FlowIdOf(const FlowKey& k, const FlowKeyHash& hash, int64_t first_seen_us,
+                     uint64_t salt) {
+  uint64_t h = hash(k) ^ ((static_cast<uint64_t>(first_seen_us) + salt) * 0x9e3779b97f4a7c15ULL);
   h ^= h >> 31;
   char buf[17];
   snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
@@ -255,7 +255,7 @@ PacketPipeline::Flow* PacketPipeline::FindOrCreate(const PacketView& v, int64_t 
   auto f = std::make_unique<Flow>();
   f->ctx = ctx_;
   f->key = key;
-  f->id = FlowIdOf(key, now_us, flow_salt_);
+  f->id = FlowIdOf(key, flows_.hash_function(), now_us, flow_salt_);
   f->last_seen = now_us;
   f->scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
   f->window = StreamWindow(config_.window_bytes);

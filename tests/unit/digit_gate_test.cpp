@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
-
 #include <random>
 #include <string>
 
@@ -214,8 +213,8 @@ TEST(DigitGate, EveryKernelFindsTheSameEscapesAndOnlyEscapes) {
           continue;
         }
         const size_t s = p + 1 >= reach ? p + 1 - reach : 0;
-        ASSERT_TRUE(Covered(gate.percent_regions(), s, std::min(text.size(), p + reach),
-                            text.size()))
+        ASSERT_TRUE(
+            Covered(gate.percent_regions(), s, std::min(text.size(), p + reach), text.size()))
             << "round " << round << ", escape at " << p;
       }
       seen.push_back(gate.percent_regions());
@@ -230,7 +229,8 @@ TEST(DigitGate, EveryKernelFindsTheSameEscapesAndOnlyEscapes) {
   }
   // No escape: no percent region, whatever the kernel, in one piece or
   // cut just after a '%' (the bytes after it are then still to come).
-  const std::string bare = std::string(100, 'x') + "100% g%zz %\xe1\xc6 %4g" + std::string(100, 'x');
+  const std::string bare =
+      std::string(100, 'x') + "100% g%zz %\xe1\xc6 %4g" + std::string(100, 'x');
   for (DigitGate::Kernel k : kernels) {
     DigitGate whole(9, 49, 10, 1, DigitGate::PercentTrigger::kEscape);
     ASSERT_TRUE(whole.UseKernel(k));

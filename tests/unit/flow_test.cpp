@@ -3,7 +3,10 @@
 // segments that may end inside a value are held.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "dlpd/decode/checksum.h"
+#include "dlpd/flow/flow_key.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "tests/unit/gateway.h"
 #include "tests/unit/test_support.h"
@@ -431,6 +434,33 @@ TEST(FlowInspection, OverlapIntoHeldBytesIsNormalizedAndWaits) {
   EXPECT_EQ(gw.out[0].payload, "ssn=XXX-XX-");
   EXPECT_EQ(gw.out[1].payload, "XXX-XX-XXXX&a=b;");
   EXPECT_TRUE(gw.out[1].checksum_ok);
+}
+
+FlowKey KeyOf(uint16_t src_port, uint8_t last_octet) {
+  FlowKey k;
+  k.ip_version = 4;
+  k.src = {10, 0, 0, last_octet};
+  k.dst = {192, 0, 2, 7};
+  k.src_port = src_port;
+  k.dst_port = 80;
+  return k;
+}
+
+TEST(FlowKeyHash, KeyedPerTableAndSpreadsChosenTuples) {
+  const FlowKeyHash a, b;
+  EXPECT_EQ(a(KeyOf(40000, 1)), a(KeyOf(40000, 1)));
+  // Another table draws another key: the same tuples land elsewhere, so
+  // tuples chosen to collide in one table do not in the next.
+  int same = 0;
+  for (uint16_t p = 0; p < 64; ++p) same += a(KeyOf(p, 1)) == b(KeyOf(p, 1));
+  EXPECT_EQ(same, 0);
+  // Tuples an insider controls (ports and addresses in a row) spread over
+  // the buckets: 16,384 flows in 1,024 buckets, 16 expected per bucket.
+  std::vector<int> load(1024);
+  for (uint16_t p = 0; p < 4096; ++p) {
+    for (uint8_t o = 0; o < 4; ++o) ++load[a(KeyOf(p, o)) % load.size()];
+  }
+  EXPECT_LT(*std::max_element(load.begin(), load.end()), 48);
 }
 
 std::string Repeat(const std::string& s, int n) {
