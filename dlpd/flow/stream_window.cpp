@@ -13,12 +13,21 @@ void StreamWindow::Append(uint64_t off, const uint8_t* data, size_t len) {
   }
   if (off + len <= end()) return;
   const size_t from = static_cast<size_t>(end() - off);  // off <= end() here
-  bytes_.insert(bytes_.end(), data + from, data + len);
-  if (bytes_.size() > limit_ + limit_ / 2) {
-    const size_t drop = bytes_.size() - limit_;
+  const size_t add = len - from;
+  if (add >= limit_) {
+    // A coalesced packet can fill the window alone: keep its last bytes,
+    // instead of appending all of it and then moving it down.
+    base_ = off + len - limit_;
+    bytes_.assign(data + len - limit_, data + len);
+    return;
+  }
+  if (bytes_.size() + add > limit_ + limit_ / 2) {
+    // Trim before appending: what is moved down is then only what stays.
+    const size_t drop = bytes_.size() + add - limit_;
     bytes_.erase(bytes_.begin(), bytes_.begin() + static_cast<std::ptrdiff_t>(drop));
     base_ += drop;
   }
+  bytes_.insert(bytes_.end(), data + from, data + len);
 }
 
 StreamWindow::NormalizeResult StreamWindow::Normalize(uint64_t off, uint8_t* data,

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace dlp {
@@ -49,6 +50,34 @@ TEST(StreamWindow, KeepsOnlyTheLimitAndReportsOlderBytes) {
             std::string(1000 - w.begin(), 'a'));
   EXPECT_TRUE(unchecked);
   EXPECT_EQ(n, 1000 - w.begin());
+}
+
+TEST(StreamWindow, PiecesOfAnySizeKeepTheLastLimitBytes) {
+  // Pieces from 1 byte to three windows (coalesced packets), overlapping
+  // at times: the window always holds at least the last `limit` bytes, as
+  // first sent, and never more than half as many again.
+  std::mt19937 rng(5);
+  std::string stream(200000, 0);
+  for (char& c : stream) c = static_cast<char>('a' + rng() % 26);
+  StreamWindow w(1000);
+  size_t end = 0;
+  while (end < stream.size() - 3000) {
+    const size_t back = rng() % 4 == 0 ? rng() % std::min<size_t>(end + 1, 500) : 0;
+    const size_t len = back + 1 + rng() % (rng() % 2 ? 100 : 3000);
+    std::string piece = stream.substr(end - back, len);
+    for (size_t i = 0; i < back; ++i) piece[i] = '#';  // a changed copy: not kept
+    w.Append(end - back, U(piece), piece.size());
+    end += len - back;
+    ASSERT_EQ(w.end(), end);
+    ASSERT_GE(end - w.begin(), std::min<size_t>(end, 1000));
+    ASSERT_LE(end - w.begin(), 1500u);
+    size_t n = 0;
+    bool unchecked = true;
+    const std::string copy(std::min<size_t>(end, 1000), '#');
+    ASSERT_EQ(Normalized(w, end - copy.size(), copy, &n, &unchecked),
+              stream.substr(end - copy.size(), copy.size()));
+    ASSERT_FALSE(unchecked);
+  }
 }
 
 TEST(StreamWindow, JumpRestartsAndStoreForwardedOverwritesOnlyKeptBytes) {
