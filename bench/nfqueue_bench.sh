@@ -40,7 +40,15 @@ run() {  # run QUEUES PROGRAM...: prints "Mbit/s packets/s"
     fi
     pids+=($!)
   done
-  sleep 1
+  # Clients start once every queue is bound and both servers listen: dlpd
+  # compiles its rules first, and a client that started before could lose
+  # its first packets to an unbound queue.
+  for _ in $(seq 100); do
+    bound=$(ip netns exec "$NS_G" cat /proc/net/netfilter/nfnetlink_queue 2> /dev/null | wc -l)
+    listening=$(ip netns exec "$NS_S" ss -ltn | grep -c ':80 ' || true)
+    [ "$bound" -ge "$queues" ] && [ "$listening" -ge 2 ] && break
+    sleep 0.1
+  done
   ip netns exec "$NS_G" iptables-legacy -Z FORWARD
   local clients=()
   for a in 10.99.1.2 10.99.1.3; do
