@@ -890,12 +890,11 @@ void PacketPipeline::DropBlocked(Flow& f, uint64_t handle, uint8_t* data, size_t
     // bytes up to the value go too, as they would have in a segment of
     // their own. A coalesced packet (GSO) carries up to 64 KiB sent before
     // the value, and a server that gets the start of a request logs it.
+    // Cut as a withheld tail is (EmitBefore): it ends at the value, so
+    // MaskAndEmit masks and sends it like any packet before the value.
     PacketView kept = v;
     len = TruncateTcpPayload(data, &kept, static_cast<size_t>(f.blocked_from - off));
-    MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), data + kept.payload_offset,
-                 kept.payload_len, off);
-    UpdateTcpChecksum(data, kept);
-    sink.Emit(handle, Verdict::kAccept, data, len, true);
+    MaskAndEmit(f, handle, data, len, kept, off, sink, /*force_modified=*/true);
     f.released_off = std::max(f.released_off, f.blocked_from);
     dropped = false;
   }
