@@ -218,13 +218,16 @@ struct Parts {
 // WrapPattern(spec) in its three parts.
 Parts Wrapped(const PatternSpec& spec) {
   const std::string regex = WithEscapedDigits(spec.regex);
-  const bool has_value_group = regex.find("(?P<value>") != std::string::npos;
-  std::string body = has_value_group ? "(?:" + regex + ")" : "(?P<value>" + regex + ")";
+  std::string body = NamesItsValue(spec) ? "(?:" + regex + ")" : "(?P<value>" + regex + ")";
   Context c = ContextFor(spec.boundary);
   return {c.lead, std::move(body), c.trail};
 }
 
 }  // namespace
+
+bool NamesItsValue(const PatternSpec& spec) {
+  return spec.regex.find("(?P<value>") != std::string::npos;
+}
 
 std::string WrapPattern(const PatternSpec& spec) {
   Parts p = Wrapped(spec);

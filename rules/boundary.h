@@ -20,6 +20,10 @@ namespace dlp {
 // the value.
 std::string WrapPattern(const PatternSpec& spec);
 
+// Whether `spec` names its value with a (?P<value>...) group; if not, the
+// whole body is the value (WrapPattern wraps it in one).
+bool NamesItsValue(const PatternSpec& spec);
+
 // The most bytes a trailing context can take: a '%', then "3" and a
 // non-digit (an escape that is no encoded digit).
 constexpr size_t kMaxTrailBytes = 3;

@@ -116,7 +116,7 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
         throw RuleError(rule.file, spec.line, rule.id, "pattern has no (?P<value>...) group");
       }
       cp.value_group = it->second;
-      cp.value_is_body = spec.regex.find("(?P<value>") == std::string::npos;
+      cp.value_is_body = !NamesItsValue(spec);
       if (!percent_free.empty()) {
         RE2 body("^" + twin.body, ConfirmOptions());
         std::string min;
