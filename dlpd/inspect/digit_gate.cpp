@@ -16,13 +16,7 @@ namespace {
 constexpr uint64_t kMergeGap = 256;
 constexpr unsigned kMaxWidth = 1024;
 
-// Bit i: byte i is an ASCII digit / a '%'. No initializers: a batch of
-// them is filled by a kernel, and zeroing it first costs more than a
-// short piece's whole scan.
-struct ChunkMasks {
-  uint64_t digits;
-  uint64_t percent;
-};
+using ChunkMasks = DigitGate::ChunkMasks;
 
 void ChunksPortable(const uint8_t* data, size_t chunks, ChunkMasks* out) {
   for (size_t c = 0; c < chunks; ++c) {
@@ -142,6 +136,40 @@ void AddRegion(std::vector<Region>& regions, Region r) {
   }
 }
 
+// The bytes of runs in a chunk of `len` bytes: its digits and the gaps of
+// at most `gap` bytes between them (`before`: the digit mask of the 64
+// bytes before the chunk).
+__attribute__((always_inline)) inline uint64_t RunBits(uint64_t digits, uint64_t before,
+                                                       unsigned len, unsigned gap) {
+  // A non-digit byte joins the run when a digit lies within `gap` bytes on
+  // each side. Every gap of at most that many bytes between two digits is
+  // then filled, so the digits a match promises lie in one run of set bits
+  // (a few more bytes than the exact runs may join it, never fewer). Bytes
+  // after the chunk are not known yet and may be digits.
+  uint64_t left = 0;
+  uint64_t right = 0;
+  for (unsigned k = 1; k <= gap; ++k) {
+    left |= (digits << k) | (before >> (64 - k));
+    right |= (digits >> k) | (k >= len ? ~0ULL : ~0ULL << (len - k));
+  }
+  const uint64_t valid = len == 64 ? ~0ULL : (1ULL << len) - 1;
+  return (digits | (left & right)) & valid;
+}
+
+// Where a run of set bits at least as long as the doubling `steps` make
+// begins (runs within the word). After a step of `got`, a bit says `2 * got`
+// bits from it are set. Padded with 0 (x >> 0 changes nothing), so that the
+// steps are not a loop whose length is known only at run time.
+__attribute__((always_inline)) inline uint64_t RunStarts(uint64_t x, const unsigned* steps) {
+  x &= x >> steps[0];
+  x &= x >> steps[1];
+  x &= x >> steps[2];
+  x &= x >> steps[3];
+  x &= x >> steps[4];
+  x &= x >> steps[5];
+  return x & (x >> steps[6]);
+}
+
 }  // namespace
 
 DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach, unsigned max_gap,
@@ -156,11 +184,13 @@ DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach
   // set; the last step tops up to exactly min_digits. Past 64 no run
   // inside a chunk is long enough, and 65 says so with shifts below 64.
   const unsigned need = std::min(min_digits_, 65U);
+  unsigned steps = 0;
   for (unsigned got = 1; got < need;) {
     const unsigned step = std::min(got, need - got);
-    whole_step_[whole_steps_++] = step;
+    run_step_[steps++] = step;
     got += step;
   }
+  quiet_ok_ = max_gap_ != kAnyGap && min_digits_ <= kMaxQuietDigits;
 }
 
 bool DigitGate::UseKernel(Kernel k) {
@@ -174,6 +204,8 @@ void DigitGate::Reset() {
   run_open_ = false;
   run_start_ = 0;
   run_digits_ = 0;
+  run_tail_digits_ = 0;
+  try_quiet_ = false;
   head_ = 0;
   count_ = 0;
   total_ = 0;
@@ -181,41 +213,175 @@ void DigitGate::Reset() {
   percent_regions_.clear();
 }
 
-// Inlined: it runs for every chunk that holds a digit, most of them in text.
-__attribute__((always_inline)) inline void DigitGate::Consume(uint64_t base, unsigned len,
-                                                              uint64_t digits, uint64_t percent,
-                                                              const uint8_t* bytes, size_t avail) {
-  if (percent != 0 &&
-      (trigger_ == PercentTrigger::kAnyPercent || AnEscape(percent, bytes, avail))) {
-    OnPercent(base, base + len);
-  }
-  if (max_gap_ == kAnyGap) {
-    if (digits != 0) OnChunk(base, base + len, Popcount(digits));
-    return;
-  }
-  // A non-digit byte joins the run when a digit lies within max_gap bytes
-  // on each side. Every gap of at most max_gap bytes between two digits is
-  // then filled, so the digits a match promises lie in one run of set bits
-  // (a few more bytes than the exact runs may join it, never fewer). Bytes
-  // after the chunk are not known yet and may be digits.
+__attribute__((always_inline)) inline void DigitGate::KeepLastRun(uint64_t base, unsigned len,
+                                                                  uint64_t digits,
+                                                                  uint64_t run_bits) {
+  // On binary data one chunk in eight ends in a run: a branch on that would
+  // be mispredicted, so the run is kept without one, and its digits are
+  // counted only if a later chunk joins it.
   const uint64_t valid = len == 64 ? ~0ULL : (1ULL << len) - 1;
-  uint64_t left = 0;
-  uint64_t right = 0;
-  for (unsigned k = 1; k <= max_gap_; ++k) {
-    left |= (digits << k) | (recent_ >> (64 - k));
-    right |= (digits >> k) | (k >= len ? ~0ULL : ~0ULL << (len - k));
-  }
-  const uint64_t run_bits = (digits | (left & right)) & valid;
+  const uint64_t gaps = ~run_bits & valid;
+  const unsigned start = gaps == 0 ? 0 : 64 - static_cast<unsigned>(__builtin_clzll(gaps));
+  run_open_ = ((run_bits >> (len - 1)) & 1) != 0;
+  run_start_ = base + start;
+  run_digits_ = 0;
+  run_tail_digits_ = start == 64 ? 0 : digits >> start;
+}
+
+// Inlined: it runs for every chunk that holds a digit, most of them in text.
+__attribute__((always_inline)) inline void DigitGate::RunsIn(uint64_t base, unsigned len,
+                                                             uint64_t digits) {
+  const uint64_t run_bits = RunBits(digits, recent_, len, max_gap_);
   recent_ = len == 64 ? digits : (recent_ >> len) | (digits << (64 - len));
   // Most chunks with digits hold only short runs, none of them at an edge
-  // of the chunk: nothing to do. `whole` marks where a run of min_digits
-  // bytes begins inside the chunk.
-  uint64_t whole = run_bits;
-  for (unsigned i = 0; i < whole_steps_; ++i) whole &= whole >> whole_step_[i];
+  // of the chunk: nothing to do.
   const bool continuing = run_open_ && (run_bits & 1) != 0;
   const bool open = ((run_bits >> (len - 1)) & 1) != 0;
   run_open_ = false;
-  if (whole != 0 || continuing || open) OnRuns(base, len, digits, run_bits, continuing);
+  if (RunStarts(run_bits, run_step_) != 0 || continuing || open) {
+    OnRuns(base, len, digits, run_bits, continuing);
+  }
+}
+
+namespace {
+
+// See DigitGate::QuietBatch: the OR of every start, the first and last
+// chunk's run bits.
+struct BatchRuns {
+  uint64_t starts = 0;        // every start found, ORed
+  uint64_t first_run = 0;     // the run bits of the first chunk
+  uint64_t last_run = 0;      // and of the last
+  uint32_t with_percent = 0;  // bit c: chunk c holds a '%'
+  unsigned with_digits = 0;   // chunks that hold a digit
+};
+
+BatchRuns BatchStarts(const DigitGate::ChunkMasks* masks, size_t n, uint64_t before,
+                      const unsigned* steps, unsigned gap) {
+  BatchRuns b;
+  uint64_t previous_run = RunBits(masks[0].digits, before, 64, gap);
+  b.starts = RunStarts(previous_run, steps);
+  b.first_run = previous_run;
+  b.with_percent = uint32_t{masks[0].percent != 0};
+  b.with_digits = masks[0].digits != 0;
+  for (size_t c = 1; c < n; ++c) {
+    const uint64_t run_bits = RunBits(masks[c].digits, masks[c - 1].digits, 64, gap);
+    b.starts |=
+        RunStarts(run_bits, steps) | RunStarts((previous_run >> 32) | (run_bits << 32), steps);
+    b.with_percent |= uint32_t{masks[c].percent != 0} << c;
+    b.with_digits += masks[c].digits != 0;
+    previous_run = run_bits;
+  }
+  b.last_run = previous_run;
+  return b;
+}
+
+#if defined(DLP_GATE_X86)
+#define DLP_AVX2 __attribute__((target("avx2"), always_inline)) inline
+
+// RunStarts of four words; min_digits <= 33 takes at most six steps.
+DLP_AVX2 __m256i StartsAvx2(__m256i x, const __m128i* shifts) {
+  x = _mm256_and_si256(x, _mm256_srl_epi64(x, shifts[0]));
+  x = _mm256_and_si256(x, _mm256_srl_epi64(x, shifts[1]));
+  x = _mm256_and_si256(x, _mm256_srl_epi64(x, shifts[2]));
+  x = _mm256_and_si256(x, _mm256_srl_epi64(x, shifts[3]));
+  x = _mm256_and_si256(x, _mm256_srl_epi64(x, shifts[4]));
+  return _mm256_and_si256(x, _mm256_srl_epi64(x, shifts[5]));
+}
+
+// Lanes [last lane of `carry`, x0, x1, x2]: each chunk's neighbour before it.
+DLP_AVX2 __m256i BeforeEachAvx2(__m256i x, __m256i carry) {
+  return _mm256_blend_epi32(_mm256_permute4x64_epi64(x, 0x90),
+                            _mm256_permute4x64_epi64(carry, 0xff), 0x03);
+}
+
+// Bit i: lane i is 0.
+DLP_AVX2 unsigned ZeroLanesAvx2(__m256i x) {
+  return static_cast<unsigned>(
+      _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(x, _mm256_setzero_si256()))));
+}
+
+// BatchStarts four chunks at a time, for any gap. `masks` holds n chunks
+// and zeros up to a multiple of four (a chunk without digits has no run).
+__attribute__((target("avx2"))) BatchRuns BatchStartsAvx2(const DigitGate::ChunkMasks* masks,
+                                                          size_t n, uint64_t before,
+                                                          const unsigned* steps, unsigned gap) {
+  __m128i shifts[6];
+  for (int s = 0; s < 6; ++s) shifts[s] = _mm_cvtsi32_si128(static_cast<int>(steps[s]));
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i carry_digits = _mm256_set1_epi64x(static_cast<long long>(before));
+  __m256i carry_run = zero;  // no word across the edge before the batch
+  __m256i starts = zero;
+  alignas(32) uint64_t runs[16];
+  BatchRuns b;
+  for (size_t c = 0; c < n; c += 4) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(masks + c));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(masks + c + 2));
+    const __m256i digits = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(lo, hi), 0xd8);
+    const __m256i percent = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(lo, hi), 0xd8);
+    const __m256i previous = BeforeEachAvx2(digits, carry_digits);
+    __m256i left = zero;
+    __m256i right = zero;
+    for (unsigned k = 1; k <= gap; ++k) {
+      const __m128i in = _mm_cvtsi32_si128(static_cast<int>(k));
+      const __m128i out = _mm_cvtsi32_si128(static_cast<int>(64 - k));
+      left = _mm256_or_si256(
+          left, _mm256_or_si256(_mm256_sll_epi64(digits, in), _mm256_srl_epi64(previous, out)));
+      right =
+          _mm256_or_si256(right, _mm256_or_si256(_mm256_srl_epi64(digits, in),
+                                                 _mm256_sll_epi64(_mm256_set1_epi64x(-1), out)));
+    }
+    const __m256i run = _mm256_or_si256(digits, _mm256_and_si256(left, right));
+    const __m256i across = _mm256_or_si256(_mm256_srli_epi64(BeforeEachAvx2(run, carry_run), 32),
+                                           _mm256_slli_epi64(run, 32));
+    starts = _mm256_or_si256(starts,
+                             _mm256_or_si256(StartsAvx2(run, shifts), StartsAvx2(across, shifts)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(runs + c), run);
+    b.with_percent |= (~ZeroLanesAvx2(percent) & 0xfU) << c;
+    // Four lanes minus the empty ones, from a table of 4-bit counts (the
+    // popcnt instruction is not part of baseline x86-64).
+    b.with_digits +=
+        4 - static_cast<unsigned>((0x4332322132212110ULL >> (4 * ZeroLanesAvx2(digits))) & 0xf);
+    carry_digits = digits;
+    carry_run = run;
+  }
+  b.starts = _mm256_testz_si256(starts, starts) ? 0 : 1;
+  b.first_run = runs[0];
+  b.last_run = runs[n - 1];
+  return b;
+}
+#undef DLP_AVX2
+#endif
+
+}  // namespace
+
+bool DigitGate::QuietBatch(ChunkMasks* masks, size_t n, uint64_t base, const uint8_t* bytes,
+                           size_t avail) {
+  // A region needs a run of min_digits bytes. One inside a chunk has a
+  // start in RunStarts. One across the edge of two chunks has at least
+  // min(its length, 33) bytes in the 64 bytes around that edge (32 on each
+  // side), so with min_digits <= 33 it has a start in the RunStarts of the
+  // word made of the chunks' halves. The run open before the batch is left
+  // to the chunk by chunk path.
+  BatchRuns b;
+#if defined(DLP_GATE_X86)
+  if (kernel_ == Kernel::kAvx2) {
+    for (size_t c = n; c % 4 != 0; ++c) masks[c] = {0, 0};
+    b = BatchStartsAvx2(masks, n, recent_, run_step_, max_gap_);
+  } else {
+    b = BatchStarts(masks, n, recent_, run_step_, max_gap_);
+  }
+#else
+  b = BatchStarts(masks, n, recent_, run_step_, max_gap_);
+#endif
+  if (b.starts != 0 || (run_open_ && (b.first_run & 1) != 0)) return false;
+  for (uint32_t with = b.with_percent; with != 0; with &= with - 1) {
+    const size_t c = Ctz(with);
+    PercentsIn(base + 64 * c, 64, masks[c].percent, bytes + 64 * c, avail - 64 * c);
+  }
+  recent_ = masks[n - 1].digits;
+  KeepLastRun(base + 64 * (n - 1), 64, recent_, b.last_run);
+  try_quiet_ = 2 * b.with_digits >= n;
+  return true;
 }
 
 void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits,
@@ -233,7 +399,7 @@ void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t ru
     unsigned n = Popcount(digits & run);
     uint64_t start = base + s;
     if (joins) {
-      n += run_digits_;
+      n += run_digits_ + Popcount(run_tail_digits_);
       start = run_start_;
     }
     // The match's digits lie in [start, base + e); it reaches at most
@@ -245,6 +411,7 @@ void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t ru
       run_open_ = true;
       run_start_ = start;
       run_digits_ = std::min(n, min_digits_);
+      run_tail_digits_ = 0;
     }
   }
 }
@@ -273,20 +440,44 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
   while (len - i >= 64) {
     const size_t n = std::min(kBatch, (len - i) / 64);
     read(data + i, n);
+    if (try_quiet_ && QuietBatch(masks, n, base + i, data + i, len - i)) {
+      i += 64 * n;
+      continue;
+    }
+    unsigned with_digits = 0;
     for (size_t c = 0; c < n; ++c, i += 64) {
       const ChunkMasks& m = masks[c];
+      with_digits += m.digits != 0;
       // An open run has a digit among the last bytes: recent_ is not 0.
       if ((m.digits | m.percent | recent_) == 0) continue;
-      Consume(base + i, 64, m.digits, m.percent, data + i, len - i);
+      if (m.percent != 0) PercentsIn(base + i, 64, m.percent, data + i, len - i);
+      if (max_gap_ == kAnyGap) {
+        if (m.digits != 0) OnChunk(base + i, base + i + 64, Popcount(m.digits));
+      } else {
+        RunsIn(base + i, 64, m.digits);
+      }
     }
+    try_quiet_ = quiet_ok_ && 2 * with_digits >= n;
   }
   if (i < len) {
     // The tail, padded with NULs (neither digits nor '%') to a chunk.
+    const auto tail_len = static_cast<unsigned>(len - i);
     uint8_t tail[64] = {};
-    std::memcpy(tail, data + i, len - i);
+    std::memcpy(tail, data + i, tail_len);
     read(tail, 1);
-    Consume(base + i, static_cast<unsigned>(len - i), masks[0].digits, masks[0].percent, data + i,
-            len - i);
+    if (masks[0].percent != 0) PercentsIn(base + i, tail_len, masks[0].percent, data + i, tail_len);
+    if (max_gap_ == kAnyGap) {
+      if (masks[0].digits != 0) OnChunk(base + i, base + len, Popcount(masks[0].digits));
+    } else {
+      RunsIn(base + i, tail_len, masks[0].digits);
+    }
+  }
+}
+
+void DigitGate::PercentsIn(uint64_t base, unsigned len, uint64_t percent, const uint8_t* bytes,
+                           size_t avail) {
+  if (trigger_ == PercentTrigger::kAnyPercent || AnEscape(percent, bytes, avail)) {
+    OnPercent(base, base + len);
   }
 }
 

@@ -134,6 +134,72 @@ std::vector<DigitGate::Kernel> KernelsOfThisCpu() {
   return kernels;
 }
 
+// Binary data (random bytes: nearly every 64-byte chunk holds a digit)
+// takes the gate's batch path, with runs planted at random: of exactly
+// min_digits digits or longer, across chunk and batch edges, and gaps of
+// the most the rule allows; with every kernel, since the batch path has
+// its own for AVX2. Half the rounds have min_digits past the 33 the batch
+// path takes, so that its hand-over to the chunk by chunk path is held too.
+TEST(DigitGate, EveryRunInBinaryDataIsInARegion) {
+  std::mt19937 rng(41);
+  for (int round = 0; round < 80; ++round) {
+    const unsigned n = round % 2 == 0 ? 1 + rng() % 33 : 34 + rng() % 31;
+    const unsigned w = n * (DigitGate::kMaxGap + 1) + rng() % 40;
+    const unsigned gap = rng() % (DigitGate::kMaxGap + 1);
+    std::string text(1 + rng() % 4000, '\0');
+    for (char& c : text) c = static_cast<char>(rng());
+    for (unsigned runs = rng() % 6; runs > 0; --runs) {
+      size_t at = rng() % text.size();
+      const unsigned digits = n - 1 + rng() % 3;  // one short, exact or longer
+      for (unsigned d = 0; d < digits && at < text.size(); ++d) {
+        text[at] = static_cast<char>('0' + rng() % 10);
+        at += 1 + (rng() % 2 == 0 ? gap : rng() % (gap + 1));
+      }
+    }
+    const std::string what = "round " + std::to_string(round) + " n " + std::to_string(n) +
+                             " gap " + std::to_string(gap);
+    for (DigitGate::Kernel k : KernelsOfThisCpu()) {
+      const std::string with = what + " kernel " + std::to_string(static_cast<int>(k));
+      DigitGate whole(n, w, 1, gap);
+      ASSERT_TRUE(whole.UseKernel(k));
+      whole.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
+      CheckEveryRun(text, n, w, gap, whole.regions(), "whole, " + with);
+      DigitGate pieces(n, w, 1, gap);
+      ASSERT_TRUE(pieces.UseKernel(k));
+      std::mt19937 cuts(round);
+      for (size_t at = 0; at < text.size();) {
+        const size_t len = std::min<size_t>(text.size() - at, cuts() % 2500);
+        pieces.Feed(reinterpret_cast<const uint8_t*>(text.data()) + at, len, at);
+        at += len;
+      }
+      CheckEveryRun(text, n, w, gap, pieces.regions(), "pieces, " + with);
+    }
+  }
+}
+
+// A run cut by the end of a piece of binary data goes on in the next: for
+// every length of the piece's last batch of 16 chunks (the first batch of a
+// gate is taken chunk by chunk, the next ones of binary data in one go).
+TEST(DigitGate, RunCutByThePieceEndOfBinaryDataIsInARegion) {
+  std::mt19937 rng(43);
+  for (size_t chunks = 1; chunks <= 36; ++chunks) {
+    std::string text(chunks * 64 + 200, '\0');
+    for (char& c : text) c = static_cast<char>(rng());
+    // No digit near the cut but the run's: "12345678" | "9012".
+    const size_t cut = chunks * 64;
+    for (size_t i = cut - 20; i < cut + 20; ++i) text[i] = 'x';
+    text.replace(cut - 8, 12, "123456789012");
+    for (DigitGate::Kernel k : KernelsOfThisCpu()) {
+      DigitGate gate(9, 12, 1, 1);
+      ASSERT_TRUE(gate.UseKernel(k));
+      gate.Feed(reinterpret_cast<const uint8_t*>(text.data()), cut, 0);
+      gate.Feed(reinterpret_cast<const uint8_t*>(text.data()) + cut, text.size() - cut, cut);
+      EXPECT_TRUE(Covered(gate.regions(), cut - 8, cut + 4, text.size()))
+          << chunks << " chunks, kernel " << static_cast<int>(k);
+    }
+  }
+}
+
 // Every way of reading the masks finds the same regions.
 TEST(DigitGate, KernelsAgree) {
   std::mt19937 rng(29);
