@@ -54,7 +54,12 @@ run() {  # run QUEUES PROGRAM...: prints "Mbit/s packets/s"
   for a in 10.99.1.2 10.99.1.3; do
     local dst=10.99.2.2
     [ "$a" = 10.99.1.3 ] && dst=10.99.2.3
-    ip netns exec "$NS_C" iperf3 -c "$dst" -p 80 -B "$a" -t "$SECS" -P 2 -J > "$WORK/iperf.$a.json" &
+    (
+      rc=0
+      ip netns exec "$NS_C" iperf3 -c "$dst" -p 80 -B "$a" -t "$SECS" -P 2 -J \
+        > "$WORK/iperf.$a.json" 2> "$WORK/iperf.$a.err" || rc=$?
+      echo "$rc" > "$WORK/iperf.$a.rc"
+    ) &
     clients+=($!)
   done
   wait "${clients[@]}" || true
@@ -70,13 +75,16 @@ run() {  # run QUEUES PROGRAM...: prints "Mbit/s packets/s"
   kill "${pids[@]}" 2> /dev/null || true
   wait "${pids[@]}" 2> /dev/null || true
   /usr/bin/python3 - "$WORK" "$pkts" "$SECS" <<'PY'
-import glob, json, sys
+import glob, json, os, sys
 bits = 0.0
 for f in glob.glob(sys.argv[1] + "/iperf.*.json"):
     try:
         bits += json.load(open(f))["end"]["sum_received"]["bits_per_second"]
     except (ValueError, KeyError) as e:  # a client that could not run: say so
-        sys.stderr.write("iperf3 client failed (%s): %s\n" % (f, e))
+        base = f[:-len(".json")]
+        rc = open(base + ".rc").read().strip() if os.path.exists(base + ".rc") else "?"
+        err = open(base + ".err").read().strip() if os.path.exists(base + ".err") else ""
+        sys.stderr.write("iperf3 client failed (%s, exit %s): %s %s\n" % (f, rc, e, err))
         bits = float("nan")
 held = inspected = 0
 for f in glob.glob(sys.argv[1] + "/status*.json"):
@@ -89,7 +97,7 @@ for f in glob.glob(sys.argv[1] + "/status*.json"):
 print("%.0f %.0f %s" % (bits / 1e6, int(sys.argv[2]) / float(sys.argv[3]),
                         "%d/%d" % (held, inspected) if inspected else "-"))
 PY
-  rm -f "$WORK"/iperf.*.json "$WORK"/status*.json
+  rm -f "$WORK"/iperf.* "$WORK"/status*.json
   netns_cleanup
 }
 
