@@ -229,6 +229,11 @@ bool NamesItsValue(const PatternSpec& spec) {
   return spec.regex.find("(?P<value>") != std::string::npos;
 }
 
+bool FractionOfDecimal(Boundary boundary, const char* text, const char* value) {
+  return boundary == Boundary::kNumber && value - text >= 2 && value[-1] == '.' &&
+         value[-2] >= '0' && value[-2] <= '9';
+}
+
 std::string WrapPattern(const PatternSpec& spec) {
   Parts p = Wrapped(spec);
   return p.lead + p.body + p.trail;

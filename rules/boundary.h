@@ -24,6 +24,15 @@ std::string WrapPattern(const PatternSpec& spec);
 // whole body is the value (WrapPattern wraps it in one).
 bool NamesItsValue(const PatternSpec& spec);
 
+// Whether a value that begins at `value` (with the bytes from `text` on
+// before it) is the fraction of a decimal number, which Boundary::kNumber
+// excludes: a digit and '.' right before it ("12.4111111111111111"). A
+// double in JSON prints up to 17 digits after the point; masking them (one
+// random double in 200 passes Luhn and a brand's prefix) corrupts the
+// number. Checked after a match, not in the lead context, because that is
+// one byte (scan_context.cpp tries starts on that promise).
+bool FractionOfDecimal(Boundary boundary, const char* text, const char* value);
+
 // The most bytes a trailing context can take: a '%', then "3" and a
 // non-digit (an escape that is no encoded digit).
 constexpr size_t kMaxTrailBytes = 3;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dlpd/mask/mask.h"
+#include "rules/boundary.h"
 
 namespace dlp {
 
@@ -26,6 +27,7 @@ Findings ReferenceScan(const CompiledRuleset& rules, std::string_view text) {
         }
         const re2::StringPiece& value = groups[static_cast<size_t>(p.value_group)];
         if (value.data() == nullptr || value.empty()) continue;
+        if (FractionOfDecimal(p.boundary, text.data(), value.data())) continue;
         Validation v = rules.validator(p.rule_index)({value.data(), value.size()});
         if (!v.valid) continue;
         Finding f;

@@ -106,6 +106,7 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       if (!p.confirm->Match(text, from, to, RE2::ANCHOR_BOTH, groups.data(), ngroups)) continue;
       const re2::StringPiece& value = groups[static_cast<size_t>(p.value_group)];
       if (value.data() == nullptr || value.empty()) continue;
+      if (FractionOfDecimal(p.boundary, text.data(), value.data())) continue;
       Validation v = rules.validator(p.rule_index)({value.data(), value.size()});
       if (!v.valid) continue;
       Finding f;
