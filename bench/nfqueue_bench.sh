@@ -86,7 +86,7 @@ for f in glob.glob(sys.argv[1] + "/iperf.*.json"):
         err = open(base + ".err").read().strip() if os.path.exists(base + ".err") else ""
         sys.stderr.write("iperf3 client failed (%s, exit %s): %s %s\n" % (f, rc, e, err))
         bits = float("nan")
-held = inspected = 0
+held = inspected = findings = 0
 for f in glob.glob(sys.argv[1] + "/status*.json"):
     try:
         c = json.load(open(f)).get("counters", {})
@@ -94,14 +94,16 @@ for f in glob.glob(sys.argv[1] + "/status*.json"):
         continue
     held += c.get("held_total", 0)
     inspected += c.get("inspected", 0)
-print("%.0f %.0f %s" % (bits / 1e6, int(sys.argv[2]) / float(sys.argv[3]),
-                        "%d/%d" % (held, inspected) if inspected else "-"))
+    findings += c.get("findings", 0)
+print("%.0f %.0f %s %s" % (bits / 1e6, int(sys.argv[2]) / float(sys.argv[3]),
+                           "%d/%d" % (held, inspected) if inspected else "-",
+                           findings if inspected else "-"))
 PY
   rm -f "$WORK"/iperf.* "$WORK"/status*.json
   netns_cleanup
 }
 
-printf '%-28s %12s %12s %9s %16s\n' "queue served by" "Mbit/s" "packets/s" "of null" "held/inspected"
+printf '%-28s %12s %12s %9s %16s %9s\n' "queue served by" "Mbit/s" "packets/s" "of null" "held/inspected" "findings"
 declare -A r
 for q in 1 2; do
   for prog in nfq_null dlpd; do
@@ -109,12 +111,12 @@ for q in 1 2; do
   done
   null_mbit=$(cut -d' ' -f1 <<< "${r[nfq_null$q]}")
   for prog in nfq_null dlpd; do
-    read -r mbit pps held <<< "${r[$prog$q]}"
+    read -r mbit pps held findings <<< "${r[$prog$q]}"
     pct=failed
     if [[ $mbit =~ ^[0-9]+$ && $null_mbit =~ ^[1-9][0-9]*$ ]]; then
       pct=$(printf '%.0f%%' "$(echo "100 * $mbit / $null_mbit" | bc -l)")
     fi
-    printf '%-28s %12s %12s %9s %16s\n' "$prog, $q queue(s)" "$mbit" "$pps" "$pct" "$held"
+    printf '%-28s %12s %12s %9s %16s %9s\n' "$prog, $q queue(s)" "$mbit" "$pps" "$pct" "$held" "$findings"
   done
 done
 d1=$(cut -d' ' -f1 <<< "${r[dlpd1]}")
