@@ -216,9 +216,8 @@ void DigitGate::Reset() {
 __attribute__((always_inline)) inline void DigitGate::KeepLastRun(uint64_t base, unsigned len,
                                                                   uint64_t digits,
                                                                   uint64_t run_bits) {
-  // On binary data one chunk in eight ends in a run: a branch on that would
-  // be mispredicted, so the run is kept without one, and its digits are
-  // counted only if a later chunk joins it.
+  // Without a branch on whether the chunk ends in a run (one in eight does
+  // on binary data); its digits are counted only if a later chunk joins it.
   const uint64_t valid = len == 64 ? ~0ULL : (1ULL << len) - 1;
   const uint64_t gaps = ~run_bits & valid;
   const unsigned start = gaps == 0 ? 0 : 64 - static_cast<unsigned>(__builtin_clzll(gaps));
