@@ -4,6 +4,7 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -133,13 +134,36 @@ int NfqueueCapture::OnPacket(nfq_q_handle* /*qh*/, nfgenmsg* /*msg*/, nfq_data* 
   return static_cast<NfqueueCapture*>(self)->Handle(nfa);
 }
 
-void NfqueueCapture::FlushAccepts() {
-  if (!have_pending_) return;
-  if (nfq_set_verdict_batch(qh_, pending_accept_id_, NF_ACCEPT) < 0) {
-    counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
-  }
+void NfqueueCapture::QueueVerdict(uint16_t type, uint32_t id, uint32_t verdict) {
+  if (sizeof verdict_buf_ - verdict_used_ < kMaxVerdictMessage) SendVerdicts();
+  nlmsghdr* nlh =
+      nfq_nlmsg_put(reinterpret_cast<char*>(verdict_buf_) + verdict_used_, type, queue_num_);
+  nfq_nlmsg_verdict_put(nlh, static_cast<int>(id), static_cast<int>(verdict));
+  verdict_used_ += NLMSG_ALIGN(nlh->nlmsg_len);
+  ++verdicts_queued_;
   counters_.verdicts.fetch_add(1, std::memory_order_relaxed);
+}
+
+void NfqueueCapture::SendVerdicts() {
+  if (verdict_used_ == 0) return;
+  // The kernel takes the messages one after the other, as if each had come
+  // alone: one system call instead of one per packet while a packet is held.
+  if (send(nfq_fd(h_), verdict_buf_, verdict_used_, 0) < 0) {
+    counters_.send_errors.fetch_add(verdicts_queued_, std::memory_order_relaxed);
+  }
+  verdict_used_ = 0;
+  verdicts_queued_ = 0;
+}
+
+void NfqueueCapture::QueuePendingAccepts() {
+  if (!have_pending_) return;
+  QueueVerdict(NFQNL_MSG_VERDICT_BATCH, pending_accept_id_, NF_ACCEPT);
   have_pending_ = false;
+}
+
+void NfqueueCapture::FlushAccepts() {
+  QueuePendingAccepts();
+  SendVerdicts();
 }
 
 int NfqueueCapture::Handle(nfq_data* nfa) {
@@ -181,16 +205,18 @@ void NfqueueCapture::Emit(uint64_t handle, Verdict verdict, const uint8_t* data,
     have_pending_ = true;
     return;
   }
-  FlushAccepts();
-  int rc;
-  if (verdict == Verdict::kDrop) {
-    rc = nfq_set_verdict(qh_, id, NF_DROP, 0, nullptr);
-  } else if (modified) {
-    rc = nfq_set_verdict(qh_, id, NF_ACCEPT, static_cast<uint32_t>(len), data);
-  } else {
-    rc = nfq_set_verdict(qh_, id, NF_ACCEPT, 0, nullptr);
+  // In order after the accepts before it: a batch verdict must not reach
+  // past a packet given its own.
+  QueuePendingAccepts();
+  if (!modified) {
+    // Sent with the burst's other verdicts (FlushAccepts).
+    QueueVerdict(NFQNL_MSG_VERDICT, id, verdict == Verdict::kDrop ? NF_DROP : NF_ACCEPT);
+    return;
   }
-  if (rc < 0) counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
+  SendVerdicts();
+  if (nfq_set_verdict(qh_, id, NF_ACCEPT, static_cast<uint32_t>(len), data) < 0) {
+    counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
+  }
   counters_.verdicts.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -3,7 +3,9 @@
 //
 // Verdicts: runs of unmodified accepts are answered with one batch verdict;
 // a modified packet gets its own verdict carrying the new bytes (copy-back
-// only when something changed). With fail mode `open` the queue is created
+// only when something changed). While a packet is held a batch verdict
+// would release it too, so the others get a verdict each: those messages go
+// out together, one send per burst. With fail mode `open` the queue is created
 // with NFQA_CFG_F_FAIL_OPEN so the kernel accepts packets when the queue is
 // full, instead of dropping them.
 //
@@ -48,7 +50,14 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   int Handle(nfq_data* nfa);
   void Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
             bool modified) override;
+  // Sends the pending batch accept and every queued verdict.
   void FlushAccepts();
+  // Queues the batch accept of the unmodified accepts not yet answered.
+  void QueuePendingAccepts();
+  // Appends a verdict message (NFQNL_MSG_VERDICT or _BATCH, no payload) to
+  // those sent together by SendVerdicts.
+  void QueueVerdict(uint16_t type, uint32_t id, uint32_t verdict);
+  void SendVerdicts();
   // Through a raw socket (opened by Open, as root).
   bool Inject(const uint8_t* packet, size_t len) override;
 
@@ -59,6 +68,11 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   nfq_q_handle* qh_ = nullptr;
   uint32_t pending_accept_id_ = 0;  // highest id of unmodified accepts not yet answered
   bool have_pending_ = false;
+  // Verdict messages (32 bytes each) waiting to go out in one send.
+  static constexpr size_t kMaxVerdictMessage = 64;
+  alignas(8) char verdict_buf_[16 * 1024];
+  size_t verdict_used_ = 0;
+  uint64_t verdicts_queued_ = 0;
   int raw4_ = -1, raw6_ = -1;
 };
 
