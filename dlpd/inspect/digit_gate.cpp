@@ -415,6 +415,18 @@ void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t ru
   }
 }
 
+// Inlined: it runs for every chunk that holds a digit, most of them in text.
+__attribute__((always_inline)) inline void DigitGate::Consume(uint64_t base, unsigned len,
+                                                              const ChunkMasks& m,
+                                                              const uint8_t* bytes, size_t avail) {
+  if (m.percent != 0) PercentsIn(base, len, m.percent, bytes, avail);
+  if (max_gap_ == kAnyGap) {
+    if (m.digits != 0) OnChunk(base, base + len, Popcount(m.digits));
+  } else {
+    RunsIn(base, len, m.digits);
+  }
+}
+
 void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
   // Masks for a batch of chunks at a time, so that the vector loop runs
   // without a branch per chunk; the chunks without digits or '%' (most of
@@ -449,12 +461,7 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
       with_digits += m.digits != 0;
       // An open run has a digit among the last bytes: recent_ is not 0.
       if ((m.digits | m.percent | recent_) == 0) continue;
-      if (m.percent != 0) PercentsIn(base + i, 64, m.percent, data + i, len - i);
-      if (max_gap_ == kAnyGap) {
-        if (m.digits != 0) OnChunk(base + i, base + i + 64, Popcount(m.digits));
-      } else {
-        RunsIn(base + i, 64, m.digits);
-      }
+      Consume(base + i, 64, m, data + i, len - i);
     }
     try_quiet_ = quiet_ok_ && 2 * with_digits >= n;
   }
@@ -464,12 +471,7 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
     uint8_t tail[64] = {};
     std::memcpy(tail, data + i, tail_len);
     read(tail, 1);
-    if (masks[0].percent != 0) PercentsIn(base + i, tail_len, masks[0].percent, data + i, tail_len);
-    if (max_gap_ == kAnyGap) {
-      if (masks[0].digits != 0) OnChunk(base + i, base + len, Popcount(masks[0].digits));
-    } else {
-      RunsIn(base + i, tail_len, masks[0].digits);
-    }
+    Consume(base + i, tail_len, masks[0], data + i, tail_len);
   }
 }
 

@@ -95,6 +95,9 @@ class DigitGate {
   };
   // A chunk of `len` (<= 64) bytes at `base`: bit i of a mask is byte
   // base + i, which is bytes[i]; `avail` bytes from `bytes` on have been fed.
+  // Consume takes its '%' (PercentsIn) and its digits (windows or RunsIn).
+  void Consume(uint64_t base, unsigned len, const ChunkMasks& m, const uint8_t* bytes,
+               size_t avail);
   void PercentsIn(uint64_t base, unsigned len, uint64_t percent, const uint8_t* bytes,
                   size_t avail);
   void RunsIn(uint64_t base, unsigned len, uint64_t digits);
