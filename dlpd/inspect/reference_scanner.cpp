@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include "dlpd/mask/mask.h"
-#include "rules/boundary.h"
+#include "dlpd/inspect/scan_context.h"
 
 namespace dlp {
 
@@ -26,17 +25,8 @@ Findings ReferenceScan(const CompiledRuleset& rules, std::string_view text) {
           continue;
         }
         const re2::StringPiece& value = groups[static_cast<size_t>(p.value_group)];
-        if (value.data() == nullptr || value.empty()) continue;
-        if (FractionOfDecimal(p.boundary, text.data(), value.data())) continue;
-        Validation v = rules.validator(p.rule_index)({value.data(), value.size()});
-        if (!v.valid) continue;
         Finding f;
-        f.rule_index = p.rule_index;
-        f.start = static_cast<uint64_t>(value.data() - text.data());
-        f.end = f.start + value.size();
-        f.detail = v.detail;
-        SetDisplayForm({value.data(), value.size()}, &f);
-        out.push_back(f);
+        if (FindingOf(rules, p, text, {value.data(), value.size()}, 0, &f)) out.push_back(f);
       }
       pos = start + 1;
     }

@@ -50,6 +50,20 @@ int CollectCandidate(unsigned id, unsigned long long /*from: no SOM*/, unsigned 
   return 0;  // keep scanning
 }
 
+bool FindingOf(const CompiledRuleset& rules, const CompiledPattern& p, std::string_view text,
+               std::string_view value, uint64_t text_base, Finding* f) {
+  if (value.data() == nullptr || value.empty()) return false;
+  if (FractionOfDecimal(p.boundary, text.data(), value.data())) return false;
+  const Validation v = rules.validator(p.rule_index)(value);
+  if (!v.valid) return false;
+  f->rule_index = p.rule_index;
+  f->start = text_base + static_cast<uint64_t>(value.data() - text.data());
+  f->end = f->start + value.size();
+  f->detail = v.detail;
+  SetDisplayForm(value, f);
+  return true;
+}
+
 void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate>& candidates,
                        const uint8_t* window, size_t window_size, uint64_t window_base,
                        Findings* out, const Fingerprinter* fingerprinter) {
@@ -105,16 +119,11 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       }
       if (!p.confirm->Match(text, from, to, RE2::ANCHOR_BOTH, groups.data(), ngroups)) continue;
       const re2::StringPiece& value = groups[static_cast<size_t>(p.value_group)];
-      if (value.data() == nullptr || value.empty()) continue;
-      if (FractionOfDecimal(p.boundary, text.data(), value.data())) continue;
-      Validation v = rules.validator(p.rule_index)({value.data(), value.size()});
-      if (!v.valid) continue;
       Finding f;
-      f.rule_index = p.rule_index;
-      f.start = window_base + static_cast<uint64_t>(value.data() - text.data());
-      f.end = f.start + value.size();
-      f.detail = v.detail;
-      SetDisplayForm({value.data(), value.size()}, &f);
+      if (!FindingOf(rules, p, {text.data(), text.size()}, {value.data(), value.size()},
+                     window_base, &f)) {
+        continue;
+      }
       if (fingerprinter != nullptr) {
         const std::string hex = fingerprinter->Of({value.data(), value.size()});
         if (hex.size() == f.fingerprint.size()) {

@@ -6,6 +6,7 @@
 #include <hs/hs.h>
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "dlpd/common/result.h"
@@ -89,6 +90,14 @@ class ScanContext {
 // Hyperscan match callback; `ctx` is a CandidateSink.
 int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                      void* ctx);
+
+// Whether the value group that RE2 matched for pattern `p` at `value` (inside
+// `text`, whose first byte is at stream offset `text_base`) is a finding: not
+// empty, not the fraction of a decimal number (FractionOfDecimal), and valid
+// for the rule's validator. If so, fills `f` (rule, offsets, validator detail,
+// display form). The engine and the reference scanner both decide with it.
+bool FindingOf(const CompiledRuleset& rules, const CompiledPattern& p, std::string_view text,
+               std::string_view value, uint64_t text_base, Finding* f);
 
 // Re-matches each candidate with RE2 inside `window` (the bytes at stream
 // offsets [window_base, window_base + window.size())), runs the rule's
