@@ -15,6 +15,7 @@
 
 #include "dlpd/decode/checksum.h"
 #include "dlpd/decode/packet.h"
+#include "dlpd/inspect/scan_context.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "rules/compiled_ruleset.h"
 #include "tests/support/tcp_packet.h"
@@ -153,9 +154,9 @@ void Traffic(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t fl
       "p99 %4.0f ns; added p50 %.0f ns, p99 %.0f ns)\n",
       dp50, dp99, np50, np99, dp50 - np50, dp99 - np99);
   std::printf("held on ordinary traffic: %llu of %llu packets (%.2f%%); findings %llu\n",
-              static_cast<unsigned long long>(c.held.load()),
+              static_cast<unsigned long long>(c.held_total.load()),
               static_cast<unsigned long long>(c.packets.load()),
-              100.0 * static_cast<double>(c.held.load()) / static_cast<double>(c.packets.load()),
+              100.0 * static_cast<double>(c.held_total.load()) / static_cast<double>(c.packets.load()),
               static_cast<unsigned long long>(c.findings.load()));
 }
 

@@ -10,17 +10,24 @@
 #include <map>
 #include <string>
 
+#include "dlpd/common/counters.h"
 #include "dlpd/common/result.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 
 namespace dlp {
 
-struct CaptureCounters {
-  std::atomic<uint64_t> recv_errors{0}, send_errors{0}, verdicts{0};
-  // NFQUEUE: packets handed over coalesced (GSO/GRO, up to 64 KiB), and
-  // those of them the kernel copied only in part, dropped.
-  std::atomic<uint64_t> coalesced{0}, cut_short{0};
-};
+// What a back end counts, declared once (see common/counters.h). NFQUEUE
+// hands over coalesced packets (GSO/GRO, up to 64 KiB); those the kernel
+// copied only in part are dropped.
+// clang-format off
+#define DLP_CAPTURE_COUNTERS(X)                                                 \
+  X(recv_errors, "receive errors on the capture socket, survived")            \
+  X(send_errors, "verdicts or packets the capture socket did not take")       \
+  X(verdicts, "verdicts given back to the kernel")                            \
+  X(coalesced, "packets handed over coalesced (GSO/GRO)")                     \
+  X(cut_short, "coalesced packets the kernel copied only in part, dropped")
+// clang-format on
+DLP_DECLARE_COUNTERS(CaptureCounters, DLP_CAPTURE_COUNTERS)
 
 class CaptureBackend {
  public:

@@ -24,8 +24,8 @@ struct DivertCapture::Origin {
   socklen_t fromlen;
 };
 
-DivertCapture::DivertCapture(uint16_t port, PacketPipeline* pipeline)
-    : port_(port), pipeline_(pipeline) {}
+DivertCapture::DivertCapture(uint16_t port, PacketPipeline* pipeline, const Clock& clock)
+    : port_(port), pipeline_(pipeline), clock_(clock) {}
 
 void DivertCapture::Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
                          bool /*modified*/) {
@@ -102,7 +102,7 @@ Status DivertCapture::Run(const std::atomic<bool>& stop) {
   const int nfds = fd6_ >= 0 ? 2 : 1;
   while (!stop.load(std::memory_order_relaxed)) {
     int ready = ::poll(fds, nfds, pipeline_->held_packets() > 0 ? 5 : 200);
-    pipeline_->Tick(NowMicros(), *this);
+    pipeline_->Tick(clock_.NowMicros(), *this);
     if (ready <= 0) continue;
     for (int i = 0; i < nfds; ++i) {
       if ((fds[i].revents & POLLIN) == 0) continue;
@@ -117,7 +117,7 @@ Status DivertCapture::Run(const std::atomic<bool>& stop) {
       }
       const uint64_t handle = next_handle_++;
       origins_[handle] = std::move(origin);
-      pipeline_->Process(handle, buf.data(), static_cast<size_t>(n), NowMicros(), *this);
+      pipeline_->Process(handle, buf.data(), static_cast<size_t>(n), clock_.NowMicros(), *this);
     }
   }
   pipeline_->Flush(*this);

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "dlpd/capture/capture.h"
+#include "dlpd/common/clock.h"
 #include "dlpd/pipeline/verdict_sink.h"
 
 #if defined(IPPROTO_DIVERT) || defined(__FreeBSD__) || defined(__OpenBSD__)
@@ -21,7 +22,9 @@ namespace dlp {
 
 class DivertCapture : public CaptureBackend, private VerdictSink {
  public:
-  DivertCapture(uint16_t port, PacketPipeline* pipeline);
+  // REQUIRES: `clock` outlives the capture.
+  DivertCapture(uint16_t port, PacketPipeline* pipeline,
+                const Clock& clock = SystemClock::Instance());
   ~DivertCapture() override;
   Status Open();
   Status Run(const std::atomic<bool>& stop) override;
@@ -36,6 +39,7 @@ class DivertCapture : public CaptureBackend, private VerdictSink {
   uint64_t next_handle_ = 0;
   uint16_t port_;
   PacketPipeline* pipeline_;
+  const Clock& clock_;
   int fd_ = -1;
   int fd6_ = -1;
 };

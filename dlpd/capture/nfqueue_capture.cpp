@@ -26,16 +26,11 @@ namespace {
 // enough that the first packet of a burst is not kept long (64 clean
 // segments take tens of microseconds).
 constexpr int kMaxBurst = 64;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 }  // namespace
 
-NfqueueCapture::NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len)
-    : queue_num_(queue_num), pipeline_(pipeline), max_queue_len_(max_queue_len) {}
+NfqueueCapture::NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len,
+                               const Clock& clock)
+    : queue_num_(queue_num), pipeline_(pipeline), max_queue_len_(max_queue_len), clock_(clock) {}
 
 NfqueueCapture::~NfqueueCapture() {
   if (qh_ != nullptr) nfq_destroy_queue(qh_);
@@ -191,7 +186,7 @@ int NfqueueCapture::Handle(nfq_data* nfa) {
   // The payload points into the receive buffer; the pipeline may change it
   // in place, or copy it if it holds the packet.
   pipeline_->Process(id, len > 0 ? data : nullptr, len > 0 ? static_cast<size_t>(len) : 0,
-                     NowMicros(), *this);
+                     clock_.NowMicros(), *this);
   return 0;
 }
 
@@ -230,10 +225,10 @@ Status NfqueueCapture::Run(const std::atomic<bool>& stop) {
     // Wake up for the next hold deadline, or every 200 ms to notice a stop.
     int64_t wait_us = 200 * 1000;
     const int64_t deadline = pipeline_->next_deadline();
-    if (deadline != INT64_MAX) wait_us = std::clamp<int64_t>(deadline - NowMicros(), 0, wait_us);
+    if (deadline != INT64_MAX) wait_us = std::clamp<int64_t>(deadline - clock_.NowMicros(), 0, wait_us);
     pollfd pfd{fd, POLLIN, 0};
     int ready = poll(&pfd, 1, static_cast<int>((wait_us + 999) / 1000));
-    pipeline_->Tick(NowMicros(), *this);
+    pipeline_->Tick(clock_.NowMicros(), *this);
     if (ready <= 0) {
       FlushAccepts();
       continue;

@@ -24,6 +24,7 @@
 #pragma once
 
 #include "dlpd/capture/capture.h"
+#include "dlpd/common/clock.h"
 #include "dlpd/pipeline/verdict_sink.h"
 
 struct nfq_handle;
@@ -35,7 +36,10 @@ namespace dlp {
 
 class NfqueueCapture : public CaptureBackend, private VerdictSink {
  public:
-  NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len = 4096);
+  // REQUIRES: `clock` (the time every timer of the pipeline runs on)
+  // outlives the capture.
+  NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len = 4096,
+                 const Clock& clock = SystemClock::Instance());
   ~NfqueueCapture() override;
   // Binds the queue. Separate from Run so that the daemon can open every
   // socket as root before it drops privileges.
@@ -64,6 +68,7 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   uint16_t queue_num_;
   PacketPipeline* pipeline_;
   uint32_t max_queue_len_;
+  const Clock& clock_;
   nfq_handle* h_ = nullptr;
   nfq_q_handle* qh_ = nullptr;
   uint32_t pending_accept_id_ = 0;  // highest id of unmodified accepts not yet answered

@@ -49,8 +49,10 @@ long IpOffset(int linktype, const uint8_t* p, size_t caplen) {
 
 }  // namespace
 
-PcapCapture::PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline)
-    : in_path_(std::move(in_path)), out_path_(std::move(out_path)), pipeline_(pipeline) {}
+PcapCapture::PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline,
+                         ManualClock& clock)
+    : in_path_(std::move(in_path)), out_path_(std::move(out_path)), pipeline_(pipeline),
+      clock_(clock) {}
 
 void PcapCapture::Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,
                        bool /*modified*/) {
@@ -106,8 +108,9 @@ Status PcapCapture::Run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed) && (rc = pcap_next_ex(in.get(), &hdr, &data)) == 1) {
     const uint64_t handle = read_++;
     // The capture's own clock drives hold timeouts, so a replay behaves the
-    // same however fast it runs.
-    const int64_t now_us = static_cast<int64_t>(hdr->ts.tv_sec) * 1000000 + hdr->ts.tv_usec;
+    // same however fast it runs, and stamps incidents with the capture's time.
+    clock_.Set(static_cast<int64_t>(hdr->ts.tv_sec) * 1000000 + hdr->ts.tv_usec);
+    const int64_t now_us = clock_.NowMicros();
     pipeline_->Tick(now_us, *this);
     buf.assign(data, data + hdr->caplen);
     long off = IpOffset(linktype, buf.data(), buf.size());

@@ -9,6 +9,7 @@
 
 #include "dlpd/config/engine.h"
 #include "dlpd/inspect/stream_redactor.h"
+#include "policy/flow_thresholds.h"
 #include "policy/policy_error.h"
 #include "rules/compiled_ruleset.h"
 #include "rules/rule_error.h"
@@ -51,17 +52,14 @@ bool ScanOne(ScanContext& ctx, const Policy* policy, const std::string& name, st
   }
   // The policy as for one flow with no address or Host known: statements
   // scoped by destination or Host do not match; thresholds count per input.
-  std::vector<std::pair<int, uint32_t>> counts;
+  FlowThresholds thresholds;
   if (policy != nullptr) {
     red->set_decider([&](Finding& f) {
       const Rule& r = ctx.rules().rule(f.rule_index);
       FindingScope scope;
       scope.rule_id = r.id;
       scope.severity = r.severity;
-      const int st = policy->Match(scope);
-      auto it = std::find_if(counts.begin(), counts.end(), [&](auto& p) { return p.first == st; });
-      if (it == counts.end()) it = counts.insert(counts.end(), {st, 0});
-      f.action = policy->Decide(st, ++it->second);
+      f.action = thresholds.Decide(*policy, scope);
     });
   }
   std::vector<uint8_t> buf(kChunk);

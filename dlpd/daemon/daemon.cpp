@@ -18,6 +18,8 @@
 #include "dlpd/common/paths.h"
 #include "dlpd/common/version.h"
 #include "dlpd/daemon/privileges.h"
+#include "dlpd/inspect/scan_context.h"
+#include "policy/policy.h"
 #include "policy/policy_error.h"
 #include "rules/rule_error.h"
 #include "storage/eve_json.h"
@@ -41,9 +43,41 @@ std::string EngineLine(const Engine& e) {
          " (" + std::to_string(e.policy->statements.size()) + " statements)";
 }
 
+// The incident writer's counters, for status and the exit log.
+struct WriterCounter {
+  const char* name;
+  uint64_t (*get)(IncidentWriter& w);
+};
+constexpr WriterCounter kWriterCounters[] = {
+    {"written", [](IncidentWriter& w) { return w.written(); }},
+    {"coalesced", [](IncidentWriter& w) { return w.coalesced(); }},
+    {"dropped", [](IncidentWriter& w) { return w.dropped(); }},
+    {"backlog", [](IncidentWriter& w) { return static_cast<uint64_t>(w.backlog()); }},
+    {"pruned", [](IncidentWriter& w) { return w.pruned(); }},
+    {"write_errors", [](IncidentWriter& w) { return w.write_errors(); }},
+};
+
+// Calls fn(name, help, value) for every counter of a worker: its pipeline's
+// and its back end's declared lists, and what the kernel counts for it.
+template <class Worker, class Fn>
+void ForEachCounter(const Worker& w, Fn&& fn) {
+  const auto pipeline = w.pipeline->counters().Values();
+  for (size_t i = 0; i < PipelineCounters::kCount; ++i) {
+    fn(PipelineCounters::kInfo[i].name, PipelineCounters::kInfo[i].help, pipeline[i]);
+  }
+  const auto capture = w.capture->capture_counters().Values();
+  for (size_t i = 0; i < CaptureCounters::kCount; ++i) {
+    fn(CaptureCounters::kInfo[i].name, CaptureCounters::kInfo[i].help, capture[i]);
+  }
+  for (const auto& [k, v] : w.capture->KernelCounters()) fn(k, std::string_view(), v);
+}
+
 }  // namespace
 
-Daemon::Daemon(const DaemonOptions& o) : options_(o) {
+Daemon::Daemon(const DaemonOptions& o)
+    : options_(o),
+      clock_(o.pcap_in.empty() ? static_cast<const Clock&>(SystemClock::Instance())
+                               : replay_clock_) {
   engine_ = LoadEngine(o.rules_path, o.policy_path);  // throws RuleError/PolicyError
   pipeline_config_.fail_mode = o.fail_mode == "open" ? FailMode::kOpen : FailMode::kClosed;
   pipeline_config_.hold_timeout_us = static_cast<int64_t>(o.hold_ms * 1000);
@@ -128,7 +162,7 @@ void Daemon::OpenWorkers() {
     auto ctx = ScanContext::Create(engine_.rules);
     if (!ctx) throw std::runtime_error(ctx.error().message);
     auto p = std::make_unique<PacketPipeline>(std::move(ctx).value(), pipeline_config_, nullptr,
-                                              nullptr);
+                                              nullptr, clock_);
     p->Reload(nullptr, engine_.policy);
     return p;
   };
@@ -144,7 +178,7 @@ void Daemon::OpenWorkers() {
     for (uint32_t q = lo; q <= hi; ++q) {
       Worker w{"nfqueue " + std::to_string(q), make_pipeline(), nullptr};
       auto cap = std::make_unique<NfqueueCapture>(static_cast<uint16_t>(q), w.pipeline.get(),
-                                                  options_.queue_maxlen);
+                                                  options_.queue_maxlen, clock_);
       if (Status st = cap->Open(); !st) throw std::runtime_error(st.error().message);
       w.capture = std::move(cap);
       workers_.push_back(std::move(w));
@@ -152,14 +186,14 @@ void Daemon::OpenWorkers() {
 #endif
   } else if (options_.divert_port != 0) {
     Worker w{"divert " + std::to_string(options_.divert_port), make_pipeline(), nullptr};
-    auto cap = std::make_unique<DivertCapture>(options_.divert_port, w.pipeline.get());
+    auto cap = std::make_unique<DivertCapture>(options_.divert_port, w.pipeline.get(), clock_);
     if (Status st = cap->Open(); !st) throw std::runtime_error(st.error().message);
     w.capture = std::move(cap);
     workers_.push_back(std::move(w));
   } else if (!options_.pcap_in.empty()) {
     Worker w{"pcap " + options_.pcap_in, make_pipeline(), nullptr};
-    w.capture =
-        std::make_unique<PcapCapture>(options_.pcap_in, options_.pcap_out, w.pipeline.get());
+    w.capture = std::make_unique<PcapCapture>(options_.pcap_in, options_.pcap_out,
+                                              w.pipeline.get(), replay_clock_);
     workers_.push_back(std::move(w));
   } else {
     throw std::runtime_error(
@@ -241,54 +275,26 @@ std::string Daemon::StatusJson() const {
   }
   j["fail_mode"] = options_.fail_mode;
   nlohmann::json totals = nlohmann::json::object();
+  nlohmann::json help = nlohmann::json::object();
   std::map<std::string, uint64_t> by_rule;
   nlohmann::json workers = nlohmann::json::array();
-  auto add = [&](const char* k, uint64_t v) { totals[k] = totals.value(k, uint64_t{0}) + v; };
   for (const auto& w : workers_) {
     const PipelineCounters& c = w.pipeline->counters();
     workers.push_back({{"name", w.name}, {"packets", c.packets.load()}, {"flows", c.flows.load()}});
-    add("packets", c.packets.load());
-    add("bytes", c.bytes.load());
-    add("inspected", c.inspected.load());
-    add("findings", c.findings.load());
-    add("masked_packets", c.masked_packets.load());
-    add("findings_alerted", c.findings_alerted.load());
-    add("findings_passed", c.findings_passed.load());
-    add("flows_blocked", c.flows_blocked.load());
-    add("blocked_packets", c.blocked_packets.load());
-    add("resets_sent", c.resets_sent.load());
-    add("passed_uninspected", c.passed_uninspected.load());
-    add("dropped_uninspected", c.dropped_uninspected.load());
-    add("decode_errors", c.decode_errors.load());
-    add("held_packets", w.pipeline->held_packets());
-    add("held_bytes", w.pipeline->held_bytes());
-    add("held_total", c.held.load());
-    add("hold_timeouts", c.hold_timeouts.load());
-    add("hold_overflows", c.hold_overflows.load());
-    add("tails_withheld", c.tails_withheld.load());
-    add("tails_masked", c.tails_masked.load());
-    add("partial", c.partial.load());
-    add("flows", c.flows.load());
-    add("flows_evicted", c.flows_evicted.load());
-    add("retransmissions", c.retransmissions.load());
-    add("overlaps_normalized", c.overlaps_normalized.load());
-    add("urgent_cleared", c.urgent_cleared.load());
-    add("incidents_dropped", c.incidents_dropped.load());
-    const CaptureCounters& cc = w.capture->capture_counters();
-    for (const auto& [k, v] : w.capture->KernelCounters()) add(k.c_str(), v);
-    add("recv_errors", cc.recv_errors.load());
-    add("send_errors", cc.send_errors.load());
-    add("coalesced", cc.coalesced.load());
-    add("cut_short", cc.cut_short.load());
+    ForEachCounter(w, [&](std::string_view name, std::string_view what, uint64_t v) {
+      const std::string key(name);
+      totals[key] = totals.value(key, uint64_t{0}) + v;
+      if (!what.empty()) help[key] = std::string(what);
+    });
     for (const auto& [rule, n] : w.pipeline->findings_by_rule()) by_rule[rule] += n;
   }
   j["workers"] = workers;
   j["counters"] = totals;
+  j["counter_help"] = help;
   j["findings_by_rule"] = by_rule;
   if (writer_) {
-    j["incidents"] = {{"written", writer_->written()}, {"coalesced", writer_->coalesced()},
-                      {"dropped", writer_->dropped()}, {"backlog", writer_->backlog()},
-                      {"pruned", writer_->pruned()},   {"write_errors", writer_->write_errors()}};
+    j["incidents"] = nlohmann::json::object();
+    for (const WriterCounter& c : kWriterCounters) j["incidents"][c.name] = c.get(*writer_);
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -339,34 +345,18 @@ int Daemon::Run() {
 
 void Daemon::LogTotals() const {
   for (const auto& w : workers_) {
-    const PipelineCounters& c = w.pipeline->counters();
-    spdlog::info(
-        "{}: packets={} bytes={} inspected={} masked_packets={} findings={} alerted={} "
-        "passed={} flows_blocked={} blocked_packets={} resets_sent={} reset_errors={} held={} "
-        "hold_timeouts={} hold_overflows={} tails_withheld={} tails_masked={} partial={} "
-        "retransmissions={} out_of_order={} "
-        "gaps_skipped={} flows_evicted={} overlaps_normalized={} overlaps_unchecked={} "
-        "windows_freed={} urgent_cleared={} reloads={} passed_uninspected={} "
-        "dropped_uninspected={} "
-        "decode_errors={} incidents_dropped={}",
-        w.name, c.packets.load(), c.bytes.load(), c.inspected.load(), c.masked_packets.load(),
-        c.findings.load(), c.findings_alerted.load(), c.findings_passed.load(),
-        c.flows_blocked.load(), c.blocked_packets.load(), c.resets_sent.load(),
-        c.reset_errors.load(), c.held.load(), c.hold_timeouts.load(), c.hold_overflows.load(),
-        c.tails_withheld.load(), c.tails_masked.load(), c.partial.load(), c.retransmissions.load(),
-        c.out_of_order.load(), c.gaps_skipped.load(), c.flows_evicted.load(),
-        c.overlaps_normalized.load(), c.overlaps_unchecked.load(), c.windows_freed.load(),
-        c.urgent_cleared.load(), c.reloads.load(), c.passed_uninspected.load(),
-        c.dropped_uninspected.load(), c.decode_errors.load(), c.incidents_dropped.load());
-    const CaptureCounters& cc = w.capture->capture_counters();
-    spdlog::info("{}: recv_errors={} send_errors={} coalesced={} cut_short={}", w.name,
-                 cc.recv_errors.load(), cc.send_errors.load(), cc.coalesced.load(),
-                 cc.cut_short.load());
+    std::string line;
+    ForEachCounter(w, [&](std::string_view name, std::string_view, uint64_t v) {
+      line += fmt::format(" {}={}", name, v);
+    });
+    spdlog::info("{}:{}", w.name, line);
   }
   if (writer_) {
-    spdlog::info("incidents: written={} coalesced={} dropped={} pruned={} write_errors={}",
-                 writer_->written(), writer_->coalesced(), writer_->dropped(), writer_->pruned(),
-                 writer_->write_errors());
+    std::string line;
+    for (const WriterCounter& c : kWriterCounters) {
+      line += fmt::format(" {}={}", c.name, c.get(*writer_));
+    }
+    spdlog::info("incidents:{}", line);
   }
 }
 

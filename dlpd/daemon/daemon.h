@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dlpd/capture/capture.h"
+#include "dlpd/common/clock.h"
 #include "dlpd/config/daemon_options.h"
 #include "dlpd/config/engine.h"
 #include "dlpd/control/control_server.h"
@@ -52,6 +53,10 @@ class Daemon {
   void LogTotals() const;
 
   DaemonOptions options_;
+  // The time every back end and pipeline reads: the system's, or a capture
+  // file's packet timestamps when one is replayed.
+  ManualClock replay_clock_;
+  const Clock& clock_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   mutable std::mutex engine_mu_;  // engine_, reloads_, last_reload_
   Engine engine_;

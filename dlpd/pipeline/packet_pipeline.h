@@ -1,7 +1,12 @@
-// One worker's packet path: decode -> flow -> inspect (Hyperscan stream per
-// flow direction) -> mask -> checksum -> verdict, with findings handed to
-// the incident writer. Every capture back end (NFQUEUE, divert, pcap) drives
-// the same pipeline, one per worker; nothing here blocks or touches the disk.
+// One worker's packet path, the conductor: decode -> flow -> inspect
+// (Hyperscan stream per flow direction) -> mask -> checksum -> verdict, with
+// findings handed to the incident writer. Every capture back end (NFQUEUE,
+// divert, pcap) drives the same pipeline, one per worker; nothing here
+// blocks or touches the disk. The stream mechanisms are rooms of flow/ (the
+// flow table, the reorder buffer, the hold queue, the first-copy window
+// pool) and the per-flow inspection is FlowInspection; they answer with
+// decisions, and this class alone acts on them: it is the only caller of
+// the VerdictSink.
 //
 // Values split across segments. Each direction of a connection has its own
 // stream scanner, so a value is found however TCP cuts it. A segment whose
@@ -44,25 +49,31 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
-#include <deque>
-#include <list>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
-#include "dlpd/decode/packet.h"
-#include "dlpd/flow/flow_key.h"
-#include "dlpd/inspect/scan_context.h"
-#include "dlpd/inspect/stream_scanner.h"
-#include "dlpd/mask/fingerprint.h"
-#include "dlpd/pipeline/http_request.h"
+#include "dlpd/common/clock.h"
+#include "dlpd/flow/deadline_queue.h"
+#include "dlpd/flow/decision.h"
+#include "dlpd/flow/flow_table.h"
+#include "dlpd/flow/hold_budget.h"
+#include "dlpd/flow/segment.h"
+#include "dlpd/flow/window_pool.h"
+#include "dlpd/pipeline/engine_handoff.h"
+#include "dlpd/pipeline/flow_inspection.h"
+#include "dlpd/pipeline/incident_recorder.h"
+#include "dlpd/pipeline/pipeline_counters.h"
 #include "dlpd/pipeline/verdict_sink.h"
-#include "policy/policy.h"
-#include "storage/incident_writer.h"
 
 namespace dlp {
+
+class Fingerprinter;
+class IncidentWriter;
+class ScanContext;
+struct Flow;
+struct Policy;
 
 enum class FailMode {
   kClosed,  // what cannot be inspected does not pass (default)
@@ -96,27 +107,24 @@ struct PipelineConfig {
   size_t max_window_total = 256U << 20;
 };
 
-struct PipelineCounters {
-  std::atomic<uint64_t> packets{0}, bytes{0}, inspected{0}, masked_packets{0}, findings{0},
-      passed_uninspected{0}, dropped_uninspected{0}, decode_errors{0}, not_tcp{0},
-      incidents_dropped{0}, held{0}, hold_timeouts{0}, partial{0}, retransmissions{0},
-      out_of_order{0}, gaps_skipped{0}, hold_overflows{0}, flows{0}, flows_evicted{0},
-      overlaps_normalized{0}, overlaps_unchecked{0}, windows_freed{0}, findings_alerted{0},
-      findings_passed{0}, flows_blocked{0}, blocked_packets{0}, resets_sent{0}, reset_errors{0},
-      reloads{0}, urgent_cleared{0}, tails_withheld{0}, tails_masked{0};
-};
-
+// Thread-safety: Process, Tick and Flush are called by the worker's thread
+// only. Reload, findings_by_rule, held_packets, held_bytes and counters may
+// be called from any thread.
 class PacketPipeline {
  public:
   // `writer` and `fingerprinter` may be null (no incident recording).
+  // Incidents are stamped with `clock`'s wall time (REQUIRES: it outlives
+  // the pipeline); timers run on the `now_us` the back end passes, read
+  // from the same clock.
   PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig config, IncidentWriter* writer,
-                 const Fingerprinter* fingerprinter);
+                 const Fingerprinter* fingerprinter,
+                 const Clock& clock = SystemClock::Instance());
   ~PacketPipeline();
 
   // Inspects the IP packet [data, data+len) and emits it to `sink` now, or
-  // copies and holds it. `now_us` is the capture's clock (wall clock live,
-  // packet timestamps offline). Never grows a packet; shortens one only to
-  // withhold a tail that may begin a value (see above).
+  // copies and holds it. `now_us` is the capture's clock (NowMicros).
+  // Never grows a packet; shortens one only to withhold a tail that may
+  // begin a value (see above).
   void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us, VerdictSink& sink);
   // Releases what has been held for hold_timeout and drops idle flows.
   void Tick(int64_t now_us, VerdictSink& sink);
@@ -130,122 +138,79 @@ class PacketPipeline {
   // Where incidents go (both may be null); before the first packet only.
   void SetIncidentOutput(IncidentWriter* writer, const Fingerprinter* fingerprinter);
   // Findings so far by rule id (any thread).
-  std::map<std::string, uint64_t> findings_by_rule() const;
+  std::map<std::string, uint64_t> findings_by_rule() const { return recorder_.findings_by_rule(); }
 
-  size_t held_packets() const { return held_packets_.load(std::memory_order_relaxed); }
-  size_t held_bytes() const { return held_bytes_.load(std::memory_order_relaxed); }
-  // Earliest hold deadline, or INT64_MAX when nothing is held.
+  size_t held_packets() const { return budget_.packets(); }
+  size_t held_bytes() const { return budget_.bytes(); }
+  // Earliest hold or gap deadline, or INT64_MAX when nothing is held.
   int64_t next_deadline() const;
 
   const PipelineCounters& counters() const { return counters_; }
   FailMode fail_mode() const { return config_.fail_mode; }
 
  private:
-  struct Held;
-  struct Flow;
-
-  void EmitUninspectable(uint64_t handle, uint8_t* data, size_t len, VerdictSink& sink);
-  Flow* FindOrCreate(const PacketView& v, int64_t now_us, VerdictSink& sink);
-  void Erase(Flow* f, VerdictSink& sink);
-  // `modified`: the packet was changed already (urgent data cleared).
-  void Stream(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
-              int64_t now_us, VerdictSink& sink, bool modified);
+  // Acts on a decision for segment `s` of flow `f`: the one switch that
+  // sends a flow's packets to the sink.
+  void Act(Flow& f, const SegmentRef& s, Decision d, VerdictSink& sink);
+  // A packet that cannot be inspected: passed or dropped by the fail mode.
+  void EmitUninspectable(const SegmentRef& s, VerdictSink& sink);
+  Flow* Create(const FlowKey& key, int64_t now_us, VerdictSink& sink);
+  // Ends a flow: its gaps are given up, the stream finished, what is held
+  // goes, and the table forgets it.
+  void End(Flow* f, VerdictSink& sink);
+  void Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& sink);
+  // A segment beyond a gap: buffered, or by the fail mode when no room.
+  void Reorder(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink);
+  // A copy of bytes the stream has passed.
+  void Repeat(Flow& f, const SegmentRef& s, VerdictSink& sink);
   // Scans a segment that starts at or before next_off and ends after it;
   // emits or holds it. `owned` (may be null) is a copy the hold can keep.
-  void FeedInOrder(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
-                   uint64_t off, int64_t now_us, VerdictSink& sink, std::vector<uint8_t>* owned,
-                   bool modified);
+  void FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink,
+                   std::vector<uint8_t>* owned);
   // Feeds buffered out-of-order segments that the stream has reached.
   void DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink);
   // The gap before the first buffered segment did not fill in time: the
   // stream goes on from that segment.
   void SkipGap(Flow& f, int64_t now_us, VerdictSink& sink);
-  void NoteHold(Flow& f, int64_t now_us);
-  // Whether one more packet of `len` bytes may be held (both caps).
-  bool RoomToHold(size_t len) const;
-  // `remembered`: also mask with the flow's findings for [off, off+payload).
-  void ScanAlone(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
-                 uint64_t off, VerdictSink& sink, bool remembered = true, bool modified = false);
-  // Rewrites the part of a later copy that the flow's window keeps to the
-  // first copy; true if any byte changed.
-  bool Normalize(Flow& f, uint8_t* payload, size_t payload_len, uint64_t off);
-  // Keeps the fresh bytes [off, off+len) of the stream in the flow's window.
-  void Retain(Flow& f, uint64_t off, const uint8_t* data, size_t len);
-  // Masks [data,len) (payload at stream offset `off`) with the flow's
-  // findings, fixes the checksum if anything changed, emits.
-  void MaskAndEmit(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
-                   uint64_t off, VerdictSink& sink, bool force_modified = false);
-  // Removes the first held segment from the hold (and its accounting).
-  Held TakeHeld(Flow& f);
+  // A segment not in stream order, scanned on its own. `remembered`: at a
+  // known stream offset, masked with the flow's findings too.
+  void ScanAlone(Flow& f, SegmentRef s, VerdictSink& sink, bool remembered = true);
+  // Masks the segment with the flow's findings, fixes the checksum if
+  // anything changed, emits.
+  void MaskAndEmit(Flow& f, const SegmentRef& s, VerdictSink& sink);
   void ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink);
-  // Confirms the values complete if the stream ended here (ProbeEnd).
-  void JudgeAsEnd(Flow& f);
-  // The held tail cannot be judged by what follows (timeout, no room, a gap
-  // skipped): judges it as if the stream ended here, then returns the
-  // offset from which bytes may still begin a value.
-  uint64_t ProbeAndCut(Flow& f);
-  // A copy of withheld bytes that comes back with nothing after it, while
-  // the request's body is known to go on: its letters and digits not in a
-  // judged value are masked (the sender paused inside what may be a value
-  // for longer than its retransmission timer). True if a byte changed.
-  bool MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uint64_t off);
   // Emits every held segment, each cut before `cut` (EmitBefore).
   void EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink);
-  // Emits a segment masked, without its bytes at or after `cut`: shortened,
-  // or dropped when nothing comes before the cut.
-  void EmitBefore(Flow& f, uint64_t handle, uint8_t* data, size_t len, PacketView v, uint64_t off,
-                  uint64_t cut, VerdictSink& sink, bool modified);
-  // Remembers and records the findings the flow has not seen yet.
-  // `in_stream`: found by the flow's stream (not in a segment scanned alone).
-  void AddFindings(Flow& f, Findings& fresh, bool in_stream = true);
-  // One incident per rule; a value found in the stream after part of it
-  // was released (hold timeout) is recorded as "mask-partial".
-  void Record(const Flow& f, const Findings& fresh, bool in_stream);
-  // A segment at stream offset `off` that starts a request: its method,
-  // Host and path for incidents, and where its body ends.
-  void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off);
-  // Sets x.action from the policy, counting toward thresholds; a block
-  // marks the flow blocked (from x.start, when `stream_offsets`).
-  void Decide(Flow& f, Finding& x, bool stream_offsets = true);
-  // A packet of a blocked flow, at stream offset `off`: what it holds before
-  // the blocking value goes (truncated), when all before it has gone; the
-  // rest is dropped. The first time, resets both ends.
-  void DropBlocked(Flow& f, uint64_t handle, uint8_t* data, size_t len, const PacketView& v,
-                   uint64_t off, VerdictSink& sink);
+  // Emits a segment masked, without its bytes at or after `cut`.
+  void EmitBefore(Flow& f, const SegmentRef& s, uint64_t cut, VerdictSink& sink);
+  // A packet of a blocked flow: what it holds before the blocking value
+  // goes (cut), when all before it has gone; the rest is dropped. The first
+  // time, resets both ends.
+  void DropBlocked(Flow& f, const SegmentRef& s, bool in_stream, VerdictSink& sink);
+  // Sends `s` as it is now (`changed`: its bytes were changed here: the
+  // checksum is fixed and it counts as masked).
+  void Forward(const SegmentRef& s, bool changed, VerdictSink& sink);
+  // Rewrites the part of a later copy that the flow's window keeps to the
+  // first copy; true if any byte changed.
+  bool Normalize(Flow& f, const SegmentRef& s);
   void ApplyPending();
 
-  std::shared_ptr<ScanContext> ctx_;  // for new flows
-  std::shared_ptr<const Policy> policy_;
-  uint64_t policy_generation_ = 1;
-  struct PendingEngine {
-    std::unique_ptr<ScanContext> ctx;
-    std::shared_ptr<const Policy> policy;
-  };
-  std::mutex pending_mu_;
-  std::unique_ptr<PendingEngine> pending_;
-  std::atomic<bool> has_pending_{false};
-  mutable std::mutex by_rule_mu_;
-  std::map<std::string, uint64_t> findings_by_rule_;
-  PipelineConfig config_;
-  IncidentWriter* writer_;
-  const Fingerprinter* fingerprinter_;
-  const uint64_t flow_salt_;
+  // Constant after construction.
+  const PipelineConfig config_;
+  const Clock& clock_;
+
+  // Written by the worker; counters_ readable from any thread.
   PipelineCounters counters_;
-  std::unordered_map<FlowKey, std::unique_ptr<Flow>, FlowKeyHash> flows_;
-  std::list<Flow*> lru_;         // most recently used first
-  std::list<Flow*> window_lru_;  // flows with a window, most recently fed first
-  size_t window_total_ = 0;      // sum of the windows' footprints
-  // Written by the worker, read by status requests.
-  std::atomic<size_t> held_packets_{0};
-  std::atomic<size_t> held_bytes_{0};
-  // Flows that started holding, by deadline. The hold timeout is the same
-  // for all, so deadlines arrive in order and a FIFO is enough; an entry
-  // whose flow has since released (or gone) is skipped when it comes up.
-  std::deque<std::pair<int64_t, FlowKey>> hold_queue_;
-  // The same for gaps (gap_timeout): flows whose out-of-order segments wait.
-  std::deque<std::pair<int64_t, FlowKey>> gap_queue_;
-  int64_t last_idle_scan_us_ = 0;
-  Findings scratch_findings_;
+  IncidentRecorder recorder_;
+  FlowInspection inspection_;
+  std::shared_ptr<ScanContext> ctx_;  // for new flows
+  const Fingerprinter* fingerprinter_;
+  HoldBudget budget_;
+  FlowTable<Flow> flows_;
+  WindowPool windows_;
+  DeadlineQueue hold_timers_;  // flows that started holding
+  DeadlineQueue gap_timers_;   // flows whose out-of-order segments wait
+  EngineHandoff reload_;  // any thread offers, the worker takes
 };
 
 }  // namespace dlp

@@ -3,6 +3,8 @@
 #include "dlpd/decode/checksum.h"
 #include "dlpd/decode/packet.h"
 
+#include <utility>
+
 namespace dlp {
 namespace {
 
@@ -55,6 +57,26 @@ std::vector<uint8_t> BuildTcpReset(const ResetSpec& s) {
   PacketView v;
   if (DecodePacket(p.data(), p.size(), &v) == DecodeStatus::kOk) UpdateTcpChecksum(p.data(), v);
   return p;
+}
+
+std::vector<ResetSpec> ResetsForFlow(const FlowKey& key, uint32_t to_server_seq,
+                                     std::optional<uint32_t> to_client_seq) {
+  std::vector<ResetSpec> out(1);
+  ResetSpec& to_server = out[0];
+  to_server.ip_version = key.ip_version;
+  to_server.src = key.src;
+  to_server.dst = key.dst;
+  to_server.src_port = key.src_port;
+  to_server.dst_port = key.dst_port;
+  to_server.seq = to_server_seq;
+  if (to_client_seq) {
+    ResetSpec to_client = to_server;
+    std::swap(to_client.src, to_client.dst);
+    std::swap(to_client.src_port, to_client.dst_port);
+    to_client.seq = *to_client_seq;
+    out.push_back(to_client);
+  }
+  return out;
 }
 
 }  // namespace dlp

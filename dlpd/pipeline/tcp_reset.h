@@ -6,7 +6,10 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
+
+#include "dlpd/flow/flow_key.h"
 
 namespace dlp {
 
@@ -19,5 +22,11 @@ struct ResetSpec {
 
 // A complete IPv4 or IPv6 packet: TCP RST with no payload, checksums set.
 std::vector<uint8_t> BuildTcpReset(const ResetSpec& spec);
+
+// The resets that tear down the connection of flow `key` (the client's
+// direction): to the server, from the client, at `to_server_seq`; and to the
+// client, from the server, at `to_client_seq` when it is known.
+std::vector<ResetSpec> ResetsForFlow(const FlowKey& key, uint32_t to_server_seq,
+                                     std::optional<uint32_t> to_client_seq);
 
 }  // namespace dlp

@@ -119,7 +119,7 @@ perm=$(stat -c %a "$WORK/incidents.db.key")
 if [ "$perm" = 600 ]; then ok; else bad "key file mode $perm"; fi
 grep -q "dropped_uninspected=0" "$WORK/dlpd.log" && ok || bad "packets dropped uninspected"
 # The splits really crossed segments: dlpd had to hold some.
-held=$(grep -o ' held=[0-9]*' "$WORK/dlpd.log" | head -1 | cut -d= -f2)
+held=$(grep -o ' held_total=[0-9]*' "$WORK/dlpd.log" | head -1 | cut -d= -f2)
 [ "${held:-0}" -gt 0 ] && ok || bad "no segment was ever held"
 grep -o 'packets=.*' "$WORK/dlpd.log" | head -1
 # The kernel handed over coalesced (GSO) packets whole, and they were

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "dlpd/pipeline/http_request.h"
+#include "dlpd/http/http_request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dlp::HttpRequestInfo info;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "dlpd/inspect/scan_context.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "rules/compiled_ruleset.h"
 

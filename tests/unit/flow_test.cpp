@@ -7,6 +7,7 @@
 
 #include "dlpd/decode/checksum.h"
 #include "dlpd/flow/flow_key.h"
+#include "dlpd/inspect/scan_context.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "tests/unit/gateway.h"
 #include "tests/unit/test_support.h"
@@ -74,7 +75,7 @@ TEST(FlowInspection, OnlySegmentsEndingInValueBytesAreHeld) {
   ASSERT_EQ(gw.out.size(), 4u);
   EXPECT_EQ(gw.out[2].payload, "card=XXXX XXXX");
   EXPECT_EQ(gw.out[3].payload, " XXXX XXXX&x=y");
-  EXPECT_EQ(gw.pipeline().counters().held.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().held_total.load(), 1u);
 }
 
 TEST(FlowInspection, BodyEndingInValueBytesIsNotHeldWhenItsLengthSaysItEnds) {
@@ -89,7 +90,7 @@ TEST(FlowInspection, BodyEndingInValueBytesIsNotHeldWhenItsLengthSaysItEnds) {
   };
   send(head(14) + "x=1&amount=100");
   EXPECT_EQ(gw.out.size(), 1u);  // ends in digits, but so does the body
-  EXPECT_EQ(gw.pipeline().counters().held.load(), 0u);
+  EXPECT_EQ(gw.pipeline().counters().held_total.load(), 0u);
   send(head(29) + "x=1&amount=100");  // ends in digits, and the body goes on
   EXPECT_EQ(gw.out.size(), 1u);
   send("ssn=536-22-1457");  // the body's last bytes: judged now, not held

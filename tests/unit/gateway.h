@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dlpd/decode/checksum.h"
+#include "dlpd/inspect/scan_context.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "tests/support/tcp_packet.h"
 #include "tests/unit/test_support.h"

@@ -9,7 +9,8 @@
 
 #include "dlpd/decode/checksum.h"
 #include "dlpd/decode/truncate_payload.h"
-#include "dlpd/pipeline/http_request.h"
+#include "dlpd/http/http_request.h"
+#include "dlpd/inspect/scan_context.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "tests/unit/test_support.h"
 

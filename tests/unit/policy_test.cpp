@@ -287,7 +287,7 @@ TEST(PolicyOnThePath, ReloadAppliesPolicyAtOnceAndRulesToNewFlows) {
   EXPECT_EQ(gw.out.back().payload, "ssn=536-22-1457;EMP123456;");
   gw.Send(Tcp4(1, "ssn=536-22-1457;EMP123456;", 0x18, 40001));  // new flow: new rules too
   EXPECT_EQ(gw.out.back().payload, "ssn=536-22-1457;EMPXXXXXX;");
-  EXPECT_EQ(gw.pipeline().counters().reloads.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().reloads_applied.load(), 1u);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "dlpd/pipeline/http_request.h"
+#include "dlpd/http/http_request.h"
 
 #include <algorithm>
 #include <array>

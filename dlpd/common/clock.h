@@ -1,0 +1,60 @@
+// The one source of time for every capture back end and the pipeline
+// (LevelDB's Env::NowMicros). Timers (holds, gaps, idle flows) run on
+// NowMicros, which never steps back; incidents are stamped with WallMicros.
+// Live back ends use SystemClock; a capture file is replayed on a
+// ManualClock set to each packet's timestamp, so timers fire as they did on
+// the wire and incidents carry the capture's time; tests move a
+// ManualClock by hand.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace dlp {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Microseconds on a clock that never steps back (an arbitrary epoch).
+  virtual int64_t NowMicros() const = 0;
+  // Microseconds since the Unix epoch, UTC.
+  virtual int64_t WallMicros() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  int64_t NowMicros() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  int64_t WallMicros() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  // The process's one system clock.
+  static const SystemClock& Instance() {
+    static const SystemClock clock;
+    return clock;
+  }
+};
+
+// Time set from outside: both readings are the time last set (a capture's
+// packet timestamps are wall-clock times).
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t now_us = 0) : now_us_(now_us) {}
+  int64_t NowMicros() const override { return now_us_.load(std::memory_order_relaxed); }
+  int64_t WallMicros() const override { return now_us_.load(std::memory_order_relaxed); }
+  void Set(int64_t now_us) { now_us_.store(now_us, std::memory_order_relaxed); }
+  void Advance(int64_t us) { now_us_.fetch_add(us, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> now_us_;
+};
+
+}  // namespace dlp

@@ -1,0 +1,106 @@
+// The segments of one flow direction held back because their payload ends
+// in bytes that may begin a value not yet confirmed, and what the hold
+// knows about where the stream's bytes stand:
+//   released()        stream bytes before it have left the gateway;
+//   the trailing run  the bytes at the stream's end that may still belong
+//                     to a value (the rules' value bytes), and whether the
+//                     run holds a letter or digit (a value has one);
+//   the withheld tail bytes cut from segments at a hold's end and not
+//                     delivered yet, which the sender will send again.
+// It answers where a hold may be released (FinalBefore), where its tail is
+// cut when it cannot wait any longer (CutPoint), and how a segment is cut
+// there (Cut); the pipeline emits. Nothing here reads the bytes' meaning:
+// the caller says how long the trailing run is.
+//
+// Thread-safety: none; owned by the flow, used by the flow's worker.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+
+#include "dlpd/flow/decision.h"
+#include "dlpd/flow/hold_budget.h"
+#include "dlpd/flow/segment.h"
+
+namespace dlp {
+
+class HoldQueue {
+ public:
+  bool empty() const { return held_.empty(); }
+  const HeldSegment& front() const { return held_.front(); }
+
+  // Keeps a segment (copied, or `owned` bytes adopted) at the back.
+  void Hold(HeldSegment h, HoldBudget& budget) {
+    budget.Take(h.len);
+    held_.push_back(std::move(h));
+  }
+  // REQUIRES: !empty().
+  HeldSegment TakeFront(HoldBudget& budget);
+  // The front segment's bytes all come before `final_before`: it may go.
+  bool FrontEndsBy(uint64_t final_before) const {
+    return !held_.empty() && held_.front().end() <= final_before;
+  }
+
+  // When the held segments go if nothing new comes: each in-order segment
+  // that extends a possible value moves it on, so a value dripped in
+  // slowly, byte by byte, is still held whole.
+  int64_t deadline() const { return deadline_; }
+  void set_deadline(int64_t us) { deadline_ = us; }
+
+  // Fresh stream bytes up to `end` were scanned; the last `trail` of the
+  // `fresh_len` are value bytes, `alnum` if one of those is a letter or digit.
+  void NoteTrailingRun(uint64_t end, size_t trail, size_t fresh_len, bool alnum);
+  // Bytes before this cannot belong to a value still to be confirmed: those
+  // before the trailing run (when it may begin one), or further back than
+  // the widest match.
+  uint64_t FinalBefore(uint64_t end, uint64_t max_width) const;
+  // Where held bytes are cut when the hold cannot wait (timeout, no room, a
+  // gap given up): what may still begin a value is the trailing run (when
+  // it holds a letter or digit), no further back than the widest match, and
+  // never before what has been released. The caller moves the cut past the
+  // values it has judged in that run.
+  uint64_t CutPoint(uint64_t next_off, uint64_t max_width) const;
+
+  uint64_t released() const { return released_; }
+  void MarkReleased(uint64_t up_to) {
+    if (up_to > released_) released_ = up_to;
+  }
+
+  // A segment [off, end) goes while the bytes from `cut` on must not: it is
+  // cut there, or dropped when all of it is at or after the cut. REQUIRES:
+  // end > cut. Records the withheld tail: its bytes are not delivered, the
+  // receiver does not acknowledge them, and the sender sends them again,
+  // usually with what follows them.
+  Decision Withhold(uint64_t off, uint64_t end, uint64_t cut);
+
+  // The part of [off, off+len) that was withheld and not delivered since
+  // (empty when from >= to).
+  struct Range {
+    uint64_t from, to;
+  };
+  Range WithheldPart(uint64_t off, size_t len) const;
+  // A copy of the withheld tail went out masked.
+  void MarkWithheldMasked() { withheld_masked_ = true; }
+  // `start` lies in a withheld tail whose copy went out masked: a value
+  // that begins there did not leave in clear.
+  bool LeftMasked(uint64_t start) const {
+    return withheld_masked_ && start >= withheld_from_ && start < withheld_to_;
+  }
+
+  // The stream restarts at offset 0 (a gap given up): positions are reset.
+  // REQUIRES: empty().
+  void Restart();
+
+ private:
+  std::deque<HeldSegment> held_;
+  int64_t deadline_ = 0;
+  uint64_t run_start_ = 0;
+  uint64_t released_ = 0;
+  uint64_t withheld_from_ = 0;
+  uint64_t withheld_to_ = 0;
+  bool run_has_alnum_ = false;
+  bool withheld_masked_ = false;
+};
+
+}  // namespace dlp

@@ -1,0 +1,57 @@
+// Segments of one flow direction that arrived beyond a gap (loss,
+// reordering), kept until the stream reaches them. The receiver cannot use
+// them before the gap fills either, so they wait rather than go: scanned on
+// their own, a value cut at the gap's edge would pass in two halves. The
+// caller decides what happens when one does not fit and when a gap is given
+// up (SkipGap); this class only keeps, orders and rebases.
+//
+// Thread-safety: none; owned by the flow, used by the flow's worker.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "dlpd/flow/hold_budget.h"
+#include "dlpd/flow/segment.h"
+
+namespace dlp {
+
+class ReorderBuffer {
+ public:
+  // Segments kept per flow direction while a gap is open.
+  static constexpr size_t kMaxSegments = 1024;
+
+  enum class Put {
+    kBuffered,   // kept; the first one opened a gap (see opened_gap)
+    kDuplicate,  // a copy of a segment already waiting: the first copy goes
+    kNoRoom,     // this flow's limit or the worker's budget is reached
+  };
+  // Keeps `s` (copied) unless it repeats a waiting segment or there is no
+  // room. `*opened_gap` is set when the buffer was empty: the caller starts
+  // the gap's timer.
+  Put Add(const SegmentRef& s, HoldBudget& budget, bool* opened_gap);
+
+  bool empty() const { return segments_.empty(); }
+  // Stream offset of the first waiting segment (REQUIRES: !empty()).
+  uint64_t first_offset() const { return segments_.begin()->first; }
+  // The first waiting segment if the stream has reached it (it starts at or
+  // before `next_off`), taken out of the buffer.
+  std::optional<HeldSegment> PopReady(uint64_t next_off, HoldBudget& budget);
+
+  // The gap before the first segment is given up: offsets are rebased so
+  // that the first segment is at 0. Returns the old offset of that first
+  // segment (REQUIRES: !empty()).
+  uint64_t RebaseToFirst();
+
+  // When the open gap is given up.
+  int64_t deadline() const { return deadline_; }
+  void set_deadline(int64_t us) { deadline_ = us; }
+
+ private:
+  std::map<uint64_t, HeldSegment> segments_;  // by stream offset
+  int64_t deadline_ = 0;
+};
+
+}  // namespace dlp

@@ -1,0 +1,37 @@
+#include "dlpd/flow/window_pool.h"
+
+namespace dlp {
+
+size_t WindowPool::Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len) {
+  const size_t before = w.window.footprint();
+  w.window.Append(off, data, len);
+  total_ = total_ - before + w.window.footprint();
+  if (w.in_pool) {
+    lru_.splice(lru_.begin(), lru_, w.lru);
+  } else if (!w.window.empty()) {
+    lru_.push_front(&w);
+    w.lru = lru_.begin();
+    w.in_pool = true;
+  }
+  size_t freed = 0;
+  while (total_ > max_total_ && !lru_.empty()) {
+    PooledWindow* victim = lru_.back();
+    lru_.pop_back();
+    total_ -= victim->window.footprint();
+    victim->window.Clear();
+    victim->in_pool = false;
+    ++freed;
+  }
+  return freed;
+}
+
+void WindowPool::Release(PooledWindow& w) {
+  if (w.in_pool) {
+    total_ -= w.window.footprint();
+    lru_.erase(w.lru);
+    w.in_pool = false;
+  }
+  w.window.Clear();
+}
+
+}  // namespace dlp

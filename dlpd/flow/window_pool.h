@@ -1,0 +1,45 @@
+// The first-copy windows (StreamWindow) of one worker's flows, under one
+// byte budget: past `max_total`, the windows of the flows that sent least
+// recently are freed. A later copy of such a flow's bytes can then only be
+// masked from the findings remembered for its range (overlaps_unchecked).
+//
+// Thread-safety: none; one pool per worker, and each PooledWindow belongs to
+// one flow of that worker.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+
+#include "dlpd/flow/stream_window.h"
+
+namespace dlp {
+
+// A flow direction's window and its place in the pool's order.
+struct PooledWindow {
+  StreamWindow window;
+  std::list<PooledWindow*>::iterator lru;
+  bool in_pool = false;
+};
+
+class WindowPool {
+ public:
+  explicit WindowPool(size_t max_total) : max_total_(max_total) {}
+
+  // Keeps the fresh bytes [off, off+len) in `w`, which becomes the most
+  // recently fed; frees other windows past the budget. Returns how many
+  // windows were freed.
+  size_t Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len);
+  // Takes `w` out of the pool and frees its bytes (its flow ends, or its
+  // stream restarts).
+  void Release(PooledWindow& w);
+
+  size_t total() const { return total_; }
+
+ private:
+  const size_t max_total_;
+  std::list<PooledWindow*> lru_;  // most recently fed first
+  size_t total_ = 0;              // sum of the windows' footprints
+};
+
+}  // namespace dlp

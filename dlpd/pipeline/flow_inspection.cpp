@@ -1,0 +1,226 @@
+#include "dlpd/pipeline/flow_inspection.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "dlpd/inspect/block_scanner.h"
+#include "dlpd/inspect/scan_context.h"
+#include "dlpd/inspect/stream_scanner.h"
+#include "dlpd/mask/mask.h"
+#include "dlpd/pipeline/flow_state.h"
+#include "dlpd/pipeline/incident_recorder.h"
+#include "policy/policy.h"
+
+namespace dlp {
+namespace {
+
+// Findings remembered per flow direction, to mask retransmitted bytes the
+// way they were masked the first time.
+constexpr size_t kRememberedFindings = 256;
+
+}  // namespace
+
+std::unique_ptr<Flow> FlowInspection::Open(const std::shared_ptr<ScanContext>& ctx,
+                                           size_t window_bytes) {
+  auto scanner = StreamScanner::Open(*ctx);
+  if (!scanner) {
+    spdlog::warn("flow table: {}", scanner.error().message);
+    return nullptr;
+  }
+  auto f = std::make_unique<Flow>();
+  f->ctx = ctx;
+  f->scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
+  f->window.window = StreamWindow(window_bytes);
+  return f;
+}
+
+void FlowInspection::Restart(Flow& f) {
+  auto scanner = StreamScanner::Open(*f.ctx);
+  if (scanner) f.scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
+  f.pos.next_off = 0;
+  f.recent.clear();
+  f.hold.Restart();
+  f.http.body_end = UINT64_MAX;
+}
+
+void FlowInspection::SetPolicy(std::shared_ptr<const Policy> policy) {
+  policy_ = std::move(policy);
+  ++policy_generation_;
+}
+
+bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
+  scratch_.clear();
+  if (!f.scanner->Feed(*f.ctx, fresh, len, &scratch_)) return false;
+  counters_.inspected.fetch_add(1, std::memory_order_relaxed);
+  AddFindings(f, scratch_);
+  return true;
+}
+
+void FlowInspection::Advance(Flow& f, const uint8_t* fresh, size_t len) const {
+  // The run of value bytes at the end of the stream, and whether it holds a
+  // letter or digit: a value has at least one, so a run of only separators
+  // ("lorem ipsum ") cannot be the start of one.
+  size_t trail = 0;
+  bool alnum = false;
+  while (trail < len && f.ctx->rules().is_value_byte(fresh[len - 1 - trail])) {
+    const uint8_t c = fresh[len - 1 - trail];
+    alnum |= (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    ++trail;
+  }
+  f.pos.next_off += len;
+  f.hold.NoteTrailingRun(f.pos.next_off, trail, len, alnum);
+}
+
+void FlowInspection::Finish(Flow& f) {
+  Findings last;
+  if (f.scanner->Finish(*f.ctx, &last)) AddFindings(f, last);
+}
+
+void FlowInspection::JudgeAsEnd(Flow& f) {
+  Findings probe;
+  if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
+}
+
+uint64_t FlowInspection::ProbeAndCut(Flow& f) {
+  JudgeAsEnd(f);
+  // After every value judged in the trailing run: those are masked, or let
+  // through by the policy, as they are.
+  uint64_t cut = f.hold.CutPoint(f.pos.next_off, f.ctx->rules().max_width());
+  for (const Finding& x : f.recent) {
+    if (x.end > cut && x.end <= f.pos.next_off) cut = x.end;
+  }
+  return cut;
+}
+
+bool FlowInspection::ScanAlone(Flow& f, uint8_t* payload, size_t len, uint64_t off,
+                               bool remembered, bool* changed) {
+  Findings alone;
+  if (!ScanBlock(*f.ctx, payload, len, &alone)) return false;
+  counters_.inspected.fetch_add(1, std::memory_order_relaxed);
+  if (alone.empty()) return true;
+  for (auto& a : alone) {  // as stream offsets
+    a.start += off;
+    a.end += off;
+  }
+  if (remembered) {
+    AddFindings(f, alone, /*in_stream=*/false);  // a value seen before is not counted again
+  } else {
+    for (auto& a : alone) Decide(f, a, /*stream_offsets=*/false);
+    counters_.findings.fetch_add(alone.size(), std::memory_order_relaxed);
+    recorder_.Record(f, alone, /*in_stream=*/false);
+  }
+  *changed |= MaskFindings(f.ctx->rules(), alone.data(), alone.size(), payload, len, off) > 0;
+  return true;
+}
+
+size_t FlowInspection::MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const {
+  return MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), payload, len, off);
+}
+
+bool FlowInspection::MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uint64_t off) {
+  const HoldQueue::Range r = f.hold.WithheldPart(off, len);
+  // Only while the request's length says more of its body is to come: then
+  // the sender pauses inside what may be a value (or its next segment was
+  // lost and it resends this alone). Where the body may end here, the copy
+  // goes as it is, so a form that ends in digits is never changed.
+  if (r.from >= r.to || f.http.body_end == UINT64_MAX || f.pos.next_off >= f.http.body_end) {
+    return false;
+  }
+  bool changed = false;
+  for (uint64_t o = r.from; o < r.to; ++o) {
+    const bool judged = std::any_of(f.recent.begin(), f.recent.end(),
+                                    [o](const Finding& x) { return x.start <= o && o < x.end; });
+    uint8_t& c = payload[o - off];
+    if (judged || !std::isalnum(c)) continue;
+    c = static_cast<uint8_t>(kMaskChar);
+    changed = true;
+  }
+  if (!changed) return false;
+  counters_.tails_masked.fetch_add(1, std::memory_order_relaxed);
+  f.hold.MarkWithheldMasked();
+  f.window.window.StoreForwarded(off, payload, len);
+  return true;
+}
+
+void FlowInspection::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off) {
+  HttpRequestInfo http;
+  if (!ParseHttpRequestHead({reinterpret_cast<const char*>(payload), len}, &http)) return;
+  f.http.body_end = UINT64_MAX;
+  if (http.body_length && *http.body_length <= UINT64_MAX - off - http.head_len) {
+    f.http.body_end = off + http.head_len + *http.body_length;
+  }
+  // A URI or Host that holds a value is stored masked.
+  for (std::string* s : {&http.path, &http.host}) {
+    Findings found;
+    if (ScanBlock(*f.ctx, reinterpret_cast<const uint8_t*>(s->data()), s->size(), &found)) {
+      MaskFindings(f.ctx->rules(), found.data(), found.size(),
+                   reinterpret_cast<uint8_t*>(s->data()), s->size(), 0);
+    }
+  }
+  f.http.request = std::move(http);
+  f.http.seen = true;
+}
+
+void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
+  if (fresh.empty()) return;
+  Findings added;
+  for (Finding& x : fresh) {
+    auto seen = std::find(f.recent.begin(), f.recent.end(), x);
+    if (seen != f.recent.end()) {
+      x.action = seen->action;  // decided when first found
+      continue;
+    }
+    Decide(f, x);
+    added.push_back(x);
+    f.recent.push_back(x);
+  }
+  if (added.empty()) return;
+  if (f.recent.size() > kRememberedFindings) {
+    // The oldest go first, but never one with bytes that have not left yet:
+    // the held packets and the packet at hand are masked from this list
+    // when they go, and one coalesced packet alone may hold more values
+    // than the bound. So the list is bounded by the values in unreleased
+    // bytes: the hold budget and one packet.
+    size_t excess = f.recent.size() - kRememberedFindings;
+    auto kept = f.recent.begin();
+    for (auto it = f.recent.begin(); it != f.recent.end(); ++it) {
+      if (excess > 0 && it->end <= f.hold.released()) {
+        --excess;
+        continue;
+      }
+      if (kept != it) *kept = *it;
+      ++kept;
+    }
+    f.recent.erase(kept, f.recent.end());
+  }
+  counters_.findings.fetch_add(added.size(), std::memory_order_relaxed);
+  recorder_.Record(f, added, in_stream);
+}
+
+void FlowInspection::Decide(Flow& f, Finding& x, bool stream_offsets) {
+  if (policy_ == nullptr) {
+    x.action = PolicyAction::kMask;
+    return;
+  }
+  const Rule& rule = f.ctx->rules().rule(x.rule_index);
+  const FlowKey& k = f.slot.key;
+  FindingScope scope;
+  scope.rule_id = rule.id;
+  scope.severity = rule.severity;
+  scope.family = k.ip_version == 6 ? AF_INET6 : AF_INET;
+  scope.dst = k.dst.data();
+  scope.dst_port = k.dst_port;
+  if (f.http.seen) scope.host = f.http.request.host;
+  x.action = f.thresholds.Decide(*policy_, scope, policy_generation_);
+  if (x.action == PolicyAction::kBlock && !f.block.blocked) {
+    f.block.blocked = true;
+    f.block.from = stream_offsets ? x.start : 0;
+    counters_.flows_blocked.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace dlp

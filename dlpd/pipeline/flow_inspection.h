@@ -1,0 +1,95 @@
+// The inspection of one flow direction's bytes, as the pipeline drives it:
+// scanning in stream order or a segment on its own, remembering and
+// deciding findings (policy, thresholds, block), judging a held tail as if
+// the stream ended, masking a withheld tail's copy, and reading request
+// heads. It changes bytes it is given and the flow's state; it never emits
+// a packet (the pipeline does, from what this returns).
+//
+// Thread-safety: none; one per worker, used by the worker's thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "dlpd/inspect/finding.h"
+#include "dlpd/pipeline/pipeline_counters.h"
+
+namespace dlp {
+
+class IncidentRecorder;
+class ScanContext;
+struct Flow;
+struct Policy;
+
+class FlowInspection {
+ public:
+  // REQUIRES: `counters` and `recorder` outlive this.
+  FlowInspection(PipelineCounters& counters, IncidentRecorder& recorder)
+      : counters_(counters), recorder_(recorder) {}
+
+  // A new flow on the rules `ctx` (with a first-copy window of
+  // `window_bytes`), or null when its scanner cannot be opened (logged).
+  static std::unique_ptr<Flow> Open(const std::shared_ptr<ScanContext>& ctx, size_t window_bytes);
+  // The flow's stream restarts at offset 0 after a gap given up: no value
+  // can be seen across missing bytes, so a fresh scanner starts, and what
+  // the flow kept by offsets of the old stream is forgotten (remembered
+  // findings, hold positions, the request's end). REQUIRES: nothing held.
+  static void Restart(Flow& f);
+
+  // The policy for every flow from now on (null: mask everything);
+  // threshold counts restart.
+  void SetPolicy(std::shared_ptr<const Policy> policy);
+
+  // Scans the bytes the stream has not seen, [fresh, fresh+len) at
+  // f.pos.next_off, and takes in what they confirm. False when the scanner
+  // failed.
+  bool ScanInOrder(Flow& f, const uint8_t* fresh, size_t len);
+  // The stream has taken [fresh, fresh+len): next_off moves past them, and
+  // the hold learns the run of value bytes at the stream's end.
+  void Advance(Flow& f, const uint8_t* fresh, size_t len) const;
+  // The stream ends here: values whose trailing context is "end of stream"
+  // are confirmed.
+  void Finish(Flow& f);
+  // Confirms the values complete if the stream ended here, without ending it.
+  void JudgeAsEnd(Flow& f);
+  // The held tail cannot be judged by what follows (timeout, no room, a gap
+  // given up): judges it as if the stream ended here, then returns the
+  // offset from which bytes may still begin a value.
+  uint64_t ProbeAndCut(Flow& f);
+
+  // Scans a segment's payload on its own (not in stream order) at stream
+  // offset `off`, and masks what it finds. `remembered`: its findings join
+  // the flow's (a value seen before is not counted again); otherwise they
+  // are decided and recorded alone. False if the scanner failed.
+  bool ScanAlone(Flow& f, uint8_t* payload, size_t len, uint64_t off, bool remembered,
+                 bool* changed);
+  // Masks [payload, payload+len) at stream offset `off` with the flow's
+  // remembered findings; returns the bytes changed.
+  size_t MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const;
+
+  // A copy of withheld bytes that comes back with nothing after it, while
+  // the request's body is known to go on: its letters and digits not in a
+  // judged value are masked (the sender paused inside what may be a value
+  // for longer than its retransmission timer). True if a byte changed.
+  bool MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uint64_t off);
+
+  // A segment at stream offset `off` that may start a request: its method,
+  // Host and path for incidents (stored masked), and where its body ends.
+  void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off);
+
+ private:
+  // Remembers and records the findings the flow has not seen yet.
+  void AddFindings(Flow& f, Findings& fresh, bool in_stream = true);
+  // Sets x.action from the policy, counting toward thresholds; a block
+  // marks the flow blocked (from x.start, when `stream_offsets`).
+  void Decide(Flow& f, Finding& x, bool stream_offsets = true);
+
+  PipelineCounters& counters_;
+  IncidentRecorder& recorder_;
+  std::shared_ptr<const Policy> policy_;
+  uint64_t policy_generation_ = 1;
+  Findings scratch_;
+};
+
+}  // namespace dlp

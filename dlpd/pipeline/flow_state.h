@@ -1,0 +1,69 @@
+// What the pipeline keeps per flow direction. Each part is owned by the
+// class that keeps its invariants: the table's slot (flow/flow_table.h),
+// the stream position (flow/stream_position.h), the reorder buffer, the
+// hold and the first-copy window (flow/), the policy's thresholds
+// (policy/flow_thresholds.h); the rest is the inspection's: the rules the
+// flow started with, its stream scanner, the values it remembers, the
+// request it is in and whether a `block` stopped it.
+//
+// Thread-safety: none; a flow belongs to one worker.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "dlpd/flow/flow_table.h"
+#include "dlpd/flow/hold_queue.h"
+#include "dlpd/flow/reorder_buffer.h"
+#include "dlpd/flow/stream_position.h"
+#include "dlpd/flow/window_pool.h"
+#include "dlpd/http/http_request.h"
+#include "dlpd/inspect/finding.h"
+#include "policy/flow_thresholds.h"
+
+namespace dlp {
+
+class ScanContext;
+class StreamScanner;
+
+// The HTTP request the flow is in, for incidents and framing.
+struct HttpState {
+  HttpRequestInfo request;  // Host and path stored masked
+  // Stream offset where the current request's body ends, when its head
+  // said (Content-Length); UINT64_MAX when unknown.
+  uint64_t body_end = UINT64_MAX;
+  bool seen = false;  // a request head was parsed
+};
+
+// A `block` decision: nothing more of the flow passes.
+struct BlockState {
+  // The stream offset of the value that blocked the flow: the bytes before
+  // it may still go, none from it on (0: none at all, the value was found
+  // outside the stream's order).
+  uint64_t from = 0;
+  bool blocked = false;
+  bool resets_sent = false;
+};
+
+struct Flow {
+  FlowSlot<Flow> slot;
+  StreamPosition pos;
+  std::shared_ptr<ScanContext> ctx;  // the rules the flow started with
+  std::unique_ptr<StreamScanner> scanner;
+  // Values found, to mask later copies of their bytes the way they were
+  // masked the first time; bounded (FlowInspection::Remember).
+  Findings recent;
+  FlowThresholds thresholds;
+  ReorderBuffer reorder;
+  HoldQueue hold;
+  PooledWindow window;
+  HttpState http;
+  BlockState block;
+
+  // Keeps packets that have not left: held, or waiting beyond a gap.
+  bool busy() const { return !hold.empty() || !reorder.empty(); }
+
+  ~Flow();  // out of line: StreamScanner is only declared here
+};
+
+}  // namespace dlp

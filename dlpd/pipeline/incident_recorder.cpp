@@ -1,0 +1,76 @@
+#include "dlpd/pipeline/incident_recorder.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "dlpd/common/clock.h"
+#include "dlpd/inspect/scan_context.h"
+#include "dlpd/pipeline/flow_state.h"
+#include "storage/incident_writer.h"
+
+namespace dlp {
+
+void IncidentRecorder::Record(const Flow& f, const Findings& fresh, bool in_stream) {
+  std::map<std::pair<uint32_t, PolicyAction>, std::vector<const Finding*>> by_rule;
+  for (const Finding& x : fresh) by_rule[{x.rule_index, x.action}].push_back(&x);
+  {
+    std::lock_guard<std::mutex> lock(by_rule_mu_);
+    for (const auto& [key, list] : by_rule) {
+      findings_by_rule_[f.ctx->rules().rule(key.first).id] += list.size();
+    }
+  }
+  const int64_t now_us = clock_.WallMicros();
+  for (const auto& [key, list] : by_rule) {
+    const auto [rule_index, action] = key;
+    const Finding& first = *list.front();
+    if (action == PolicyAction::kPass) {  // an exemption: counted, not recorded
+      counters_.findings_passed.fetch_add(list.size(), std::memory_order_relaxed);
+      continue;
+    }
+    if (action == PolicyAction::kAlert) {
+      counters_.findings_alerted.fetch_add(list.size(), std::memory_order_relaxed);
+    }
+    // Part of the value left in clear before it was found: it began before
+    // what was released, and not where a withheld tail went out masked.
+    const bool partial = action == PolicyAction::kMask && in_stream &&
+                         std::any_of(list.begin(), list.end(), [&](const Finding* x) {
+                           return x->start < f.hold.released() && !f.hold.LeftMasked(x->start);
+                         });
+    if (partial) counters_.partial.fetch_add(1, std::memory_order_relaxed);
+    if (writer_ == nullptr) continue;
+    const Rule& rule = f.ctx->rules().rule(rule_index);
+    const FlowKey& k = f.slot.key;
+    Incident in;
+    in.time_us = now_us;
+    in.last_time_us = now_us;
+    in.rule_id = rule.id;
+    in.severity = ToString(rule.severity);
+    in.action = partial ? "mask-partial" : ToString(action);
+    in.ip_version = k.ip_version;
+    in.src_ip = AddressToString(k.ip_version, k.src);
+    in.dst_ip = AddressToString(k.ip_version, k.dst);
+    in.src_port = k.src_port;
+    in.dst_port = k.dst_port;
+    in.flow_id = IdText(f.slot.id);
+    if (f.http.seen) {
+      in.http_method = f.http.request.method;
+      in.http_host = f.http.request.host;
+      in.http_path = f.http.request.path;
+    }
+    in.match_count = static_cast<uint32_t>(list.size());
+    in.masked_sample = std::string(first.display_form());
+    in.fingerprint = std::string(first.fingerprint_hex());
+    in.ruleset_version = f.ctx->rules().rule_set().version;
+    if (!writer_->Submit(std::move(in))) {
+      counters_.incidents_dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+std::map<std::string, uint64_t> IncidentRecorder::findings_by_rule() const {
+  std::lock_guard<std::mutex> lock(by_rule_mu_);
+  return findings_by_rule_;
+}
+
+}  // namespace dlp

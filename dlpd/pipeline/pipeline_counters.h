@@ -1,0 +1,49 @@
+// What one worker's pipeline counts, declared once (see common/counters.h):
+// `dlpctl status`, its JSON and the exit log are generated from this list.
+#pragma once
+
+#include "dlpd/common/counters.h"
+
+namespace dlp {
+
+// clang-format off
+#define DLP_PIPELINE_COUNTERS(X)                                                                   \
+  X(packets, "packets handed to the pipeline")                                                   \
+  X(bytes, "bytes of those packets")                                                             \
+  X(inspected, "packets whose payload was scanned")                                              \
+  X(masked_packets, "packets that left with bytes changed")                                      \
+  X(findings, "values confirmed")                                                                \
+  X(findings_alerted, "values left in clear by an alert decision")                               \
+  X(findings_passed, "values exempted by a pass decision")                                       \
+  X(partial, "incidents whose value had partly left before it was found (mask-partial)")        \
+  X(flows_blocked, "flows torn down by a block decision")                                        \
+  X(blocked_packets, "packets of blocked flows dropped or cut")                                  \
+  X(resets_sent, "TCP resets sent for block")                                                    \
+  X(reset_errors, "TCP resets the back end could not send")                                      \
+  X(passed_uninspected, "packets passed without inspection (fail open)")                         \
+  X(dropped_uninspected, "packets dropped because they could not be inspected (fail closed)")   \
+  X(decode_errors, "packets that did not decode as IPv4/IPv6 TCP")                               \
+  X(not_tcp, "packets that were not TCP, passed")                                                \
+  X(held_packets, "packets held or buffered now")                                                \
+  X(held_bytes, "bytes held or buffered now")                                                    \
+  X(held_total, "segments held because they may end in part of a value")                         \
+  X(hold_timeouts, "holds ended by the hold timeout")                                            \
+  X(hold_overflows, "holds or buffered segments refused for lack of room")                       \
+  X(tails_withheld, "held segments cut before bytes that may begin a value")                     \
+  X(tails_masked, "copies of a withheld tail sent masked")                                       \
+  X(flows, "flows in the table now")                                                             \
+  X(flows_evicted, "flows ended to make room in the table")                                      \
+  X(retransmissions, "segments repeating bytes already seen")                                    \
+  X(out_of_order, "segments that arrived beyond a gap")                                          \
+  X(gaps_skipped, "gaps given up after the gap timeout")                                         \
+  X(overlaps_normalized, "later copies rewritten to the first copy")                             \
+  X(overlaps_unchecked, "later copies older than the first-copy window")                         \
+  X(windows_freed, "first-copy windows freed for the memory budget")                             \
+  X(urgent_cleared, "packets whose urgent flag and pointer were cleared")                        \
+  X(reloads_applied, "rule or policy reloads taken by this worker")                              \
+  X(incidents_dropped, "incidents the writer's queue refused")
+// clang-format on
+
+DLP_DECLARE_COUNTERS(PipelineCounters, DLP_PIPELINE_COUNTERS)
+
+}  // namespace dlp
