@@ -50,7 +50,7 @@ long IpOffset(int linktype, const uint8_t* p, size_t caplen) {
 }  // namespace
 
 PcapCapture::PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline,
-                         ManualClock& clock)
+                         ReplayClock& clock)
     : in_path_(std::move(in_path)), out_path_(std::move(out_path)), pipeline_(pipeline),
       clock_(clock) {}
 
@@ -108,7 +108,7 @@ Status PcapCapture::Run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed) && (rc = pcap_next_ex(in.get(), &hdr, &data)) == 1) {
     const uint64_t handle = read_++;
     // The capture's own clock drives hold timeouts, so a replay behaves the
-    // same however fast it runs, and stamps incidents with the capture's time.
+    // same however fast it runs.
     clock_.Set(static_cast<int64_t>(hdr->ts.tv_sec) * 1000000 + hdr->ts.tv_usec);
     const int64_t now_us = clock_.NowMicros();
     pipeline_->Tick(now_us, *this);

@@ -21,7 +21,7 @@ class PcapCapture : public CaptureBackend, private VerdictSink {
   // `clock` is set to each packet's timestamp before the pipeline sees it:
   // the pipeline should read time from it too (REQUIRES: it outlives this).
   PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline,
-              ManualClock& clock);
+              ReplayClock& clock);
   Status Run(const std::atomic<bool>& stop) override;
 
   uint64_t packets_read() const { return read_; }
@@ -44,7 +44,7 @@ class PcapCapture : public CaptureBackend, private VerdictSink {
   std::vector<uint8_t> frame_;
   std::string in_path_, out_path_;
   PacketPipeline* pipeline_;
-  ManualClock& clock_;
+  ReplayClock& clock_;
   uint64_t read_ = 0, written_ = 0;
   int linktype_ = 0;
   Pending current_{};  // of the packet being processed

@@ -2,9 +2,8 @@
 // (LevelDB's Env::NowMicros). Timers (holds, gaps, idle flows) run on
 // NowMicros, which never steps back; incidents are stamped with WallMicros.
 // Live back ends use SystemClock; a capture file is replayed on a
-// ManualClock set to each packet's timestamp, so timers fire as they did on
-// the wire and incidents carry the capture's time; tests move a
-// ManualClock by hand.
+// ReplayClock set to each packet's timestamp, so timers fire as they did on
+// the wire however fast the replay runs; tests move a ManualClock by hand.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -43,9 +42,8 @@ class SystemClock final : public Clock {
   }
 };
 
-// Time set from outside: both readings are the time last set (a capture's
-// packet timestamps are wall-clock times).
-class ManualClock final : public Clock {
+// Time set from outside: both readings are the time last set.
+class ManualClock : public Clock {
  public:
   explicit ManualClock(int64_t now_us = 0) : now_us_(now_us) {}
   int64_t NowMicros() const override { return now_us_.load(std::memory_order_relaxed); }
@@ -55,6 +53,16 @@ class ManualClock final : public Clock {
 
  private:
   std::atomic<int64_t> now_us_;
+};
+
+// A capture file's replay: timers follow the packets' timestamps (set per
+// packet), while incidents are stamped when they are recorded, as live.
+// Stamping them with the capture's time instead is one override away, but
+// the store's retention prunes by incident time, so a replay of an old
+// capture would be pruned as it is written: that needs its own decision.
+class ReplayClock final : public ManualClock {
+ public:
+  int64_t WallMicros() const override { return SystemClock::Instance().WallMicros(); }
 };
 
 }  // namespace dlp

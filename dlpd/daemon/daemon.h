@@ -55,7 +55,7 @@ class Daemon {
   DaemonOptions options_;
   // The time every back end and pipeline reads: the system's, or a capture
   // file's packet timestamps when one is replayed.
-  ManualClock replay_clock_;
+  ReplayClock replay_clock_;
   const Clock& clock_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   mutable std::mutex engine_mu_;  // engine_, reloads_, last_reload_
