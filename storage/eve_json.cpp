@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "storage/incident_columns.h"
 #include "storage/incident_store.h"
 
 namespace dlp {
@@ -40,13 +41,32 @@ std::string EveTimestamp(int64_t us) {
 
 std::string EveLine(const Incident& in, int64_t id) {
   nlohmann::json j;
-  j["timestamp"] = EveTimestamp(std::max(in.time_us, in.last_time_us));
   j["event_type"] = "alert";
-  j["src_ip"] = in.src_ip;
-  j["src_port"] = in.src_port;
-  j["dest_ip"] = in.dst_ip;
-  j["dest_port"] = in.dst_port;
-  j["proto"] = "TCP";
+  for (const IncidentColumn& c : kIncidentColumns) {
+    if (c.eve.empty()) continue;
+    const ColumnValue v = c.access.get(in, id);
+    nlohmann::json value;
+    switch (c.type) {
+      case ColumnType::kRowId:
+        if (v.number <= 0) continue;  // not stored yet
+        value = v.number;
+        break;
+      case ColumnType::kInteger:
+        value = v.number;
+        break;
+      case ColumnType::kText:
+        value = std::string(v.text);
+        break;
+      case ColumnType::kOptionalText:
+        if (v.text.empty()) continue;
+        value = std::string(v.text);
+        break;
+      case ColumnType::kTime:
+        value = EveTimestamp(v.number);
+        break;
+    }
+    j[nlohmann::json::json_pointer(std::string(c.eve))] = std::move(value);
+  }
   const bool stopped = in.action == "mask" || in.action == "mask-partial" || in.action == "block";
   j["alert"] = {{"action", stopped ? "blocked" : "allowed"},
                 {"gid", 1},
@@ -55,24 +75,11 @@ std::string EveLine(const Incident& in, int64_t id) {
                 {"signature", "DLP " + in.rule_id + " " + in.action},
                 {"category", "Data Leakage"},
                 {"severity", EveSeverity(in.severity)}};
-  nlohmann::json dlp = {{"rule", in.rule_id},
-                        {"severity", in.severity},
-                        {"action", in.action},
-                        {"count", in.match_count},
-                        {"sample", in.masked_sample},
-                        {"fingerprint", in.fingerprint},
-                        {"flow_id", in.flow_id},
-                        {"first_seen", EveTimestamp(in.time_us)},
-                        {"ruleset_version", in.ruleset_version}};
-  if (id > 0) dlp["incident_id"] = id;
-  j["dlp"] = std::move(dlp);
-  if (!in.http_method.empty() || !in.http_host.empty()) {
+  // An http object, and app_proto, when the request's method or Host is known.
+  if (in.http_method.empty() && in.http_host.empty()) {
+    j.erase("http");
+  } else {
     j["app_proto"] = "http";
-    nlohmann::json http;
-    if (!in.http_host.empty()) http["hostname"] = in.http_host;
-    if (!in.http_path.empty()) http["url"] = in.http_path;
-    if (!in.http_method.empty()) http["http_method"] = in.http_method;
-    j["http"] = std::move(http);
   }
   // Bytes from the wire (Host, path) need not be UTF-8: replace, never throw.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

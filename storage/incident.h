@@ -24,11 +24,9 @@ struct Incident {
   std::string ruleset_version;
 };
 
-// How strong an action is: an incident keeps the strongest its flow saw.
-int ActionRank(const std::string& action);
-
 // Folds `later` (same flow and rule) into `into`: counts add up, the time
-// span widens, the strongest action stays, the first sample stays.
+// span widens, the strongest action stays (ActionRank, storage/action_rank.h),
+// the first sample stays.
 void MergeIncident(Incident& into, const Incident& later);
 
 }  // namespace dlp

@@ -5,46 +5,57 @@
 #include <functional>
 
 #include "dlpd/common/cidr.h"
+#include "storage/incident_columns.h"
 #include "storage/incident_store.h"
 #include "storage/time_spec.h"
 
 namespace dlp {
 namespace {
 
-constexpr const char* kColumns =
-    "id, time_utc, last_seen_utc, rule_id, severity, action, ip_version, src_ip, src_port, "
-    "dst_ip, dst_port, flow_id, http_method, http_host, http_path, match_count, masked_sample, "
-    "fingerprint, ruleset_version";
+// Every column of the table, in its order: "id, time_utc, ...".
+std::string SelectList() {
+  std::string list;
+  for (const IncidentColumn& c : kIncidentColumns) {
+    list += (list.empty() ? "" : ", ") + std::string(c.sql);
+  }
+  return list;
+}
 
 std::string Text(sqlite3_stmt* st, int col) {
   const unsigned char* p = sqlite3_column_text(st, col);
   return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
 }
 
+// A row selected with SelectList().
 StoredIncident RowOf(sqlite3_stmt* st) {
   StoredIncident r;
-  r.id = sqlite3_column_int64(st, 0);
-  Incident& in = r.incident;
-  auto t = ParseIsoTime(Text(st, 1));
-  in.time_us = t ? t.value() : 0;
-  auto l = ParseIsoTime(Text(st, 2));
-  in.last_time_us = l ? l.value() : in.time_us;
-  in.rule_id = Text(st, 3);
-  in.severity = Text(st, 4);
-  in.action = Text(st, 5);
-  in.ip_version = static_cast<uint8_t>(sqlite3_column_int(st, 6));
-  in.src_ip = Text(st, 7);
-  in.src_port = static_cast<uint16_t>(sqlite3_column_int(st, 8));
-  in.dst_ip = Text(st, 9);
-  in.dst_port = static_cast<uint16_t>(sqlite3_column_int(st, 10));
-  in.flow_id = Text(st, 11);
-  in.http_method = Text(st, 12);
-  in.http_host = Text(st, 13);
-  in.http_path = Text(st, 14);
-  in.match_count = static_cast<uint32_t>(sqlite3_column_int64(st, 15));
-  in.masked_sample = Text(st, 16);
-  in.fingerprint = Text(st, 17);
-  in.ruleset_version = Text(st, 18);
+  for (size_t i = 0; i < kIncidentColumns.size(); ++i) {
+    const IncidentColumn& c = kIncidentColumns[i];
+    if (c.access.set == nullptr) continue;
+    const int col = static_cast<int>(i);
+    ColumnValue v;
+    std::string text;
+    switch (c.type) {
+      case ColumnType::kRowId:
+      case ColumnType::kInteger:
+        v.number = sqlite3_column_int64(st, col);
+        break;
+      case ColumnType::kText:
+      case ColumnType::kOptionalText:
+        v.null = sqlite3_column_type(st, col) == SQLITE_NULL;
+        text = Text(st, col);
+        v.text = text;
+        break;
+      case ColumnType::kTime:
+        if (auto t = ParseIsoTime(Text(st, col))) {
+          v.number = t.value();
+        } else {
+          v.null = true;
+        }
+        break;
+    }
+    c.access.set(r.incident, r.id, v);
+  }
   return r;
 }
 
@@ -162,8 +173,7 @@ IncidentReader::~IncidentReader() {
 Result<std::vector<StoredIncident>> IncidentReader::Select(const IncidentFilter& filter,
                                                            const char* order) {
   Where w = WhereOf(filter);
-  std::string sql =
-      std::string("SELECT ") + kColumns + " FROM incidents" + w.sql + " ORDER BY " + order;
+  std::string sql = "SELECT " + SelectList() + " FROM incidents" + w.sql + " ORDER BY " + order;
   if (filter.limit > 0) sql += " LIMIT " + std::to_string(filter.limit);
   std::vector<StoredIncident> rows;
   Status st = Run(db_, sql, w.args, [&](sqlite3_stmt* s) { rows.push_back(RowOf(s)); });
@@ -181,7 +191,7 @@ Result<std::vector<StoredIncident>> IncidentReader::ListOldestFirst(const Incide
 
 Result<std::optional<StoredIncident>> IncidentReader::Get(int64_t id) {
   std::optional<StoredIncident> found;
-  Status st = Run(db_, std::string("SELECT ") + kColumns + " FROM incidents WHERE id = ?",
+  Status st = Run(db_, "SELECT " + SelectList() + " FROM incidents WHERE id = ?",
                   {std::to_string(id)}, [&](sqlite3_stmt* s) { found = RowOf(s); });
   if (!st) return st.error();
   return found;

@@ -8,33 +8,59 @@
 #include <algorithm>
 #include <ctime>
 #include <stdexcept>
+#include <string_view>
 
+#include "storage/action_rank.h"
+#include "storage/incident_columns.h"
 #include "storage/migrations.h"
 
 namespace dlp {
 namespace {
 
-// The incident's row, or its flow's and rule's row updated: the counts add
-// up, the time span widens, the strongest action stays (ActionRank), and
-// the first request's HTTP fields stay.
-constexpr const char* kUpsert = R"SQL(
-INSERT INTO incidents (time_utc, last_seen_utc, rule_id, severity, action, ip_version, src_ip,
-  src_port, dst_ip, dst_port, flow_id, http_method, http_host, http_path, match_count,
-  masked_sample, fingerprint, ruleset_version)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-ON CONFLICT (flow_id, rule_id) DO UPDATE SET
-  match_count = match_count + excluded.match_count,
-  last_seen_utc = max(last_seen_utc, excluded.last_seen_utc),
-  action = CASE WHEN
-    (CASE excluded.action WHEN 'block' THEN 4 WHEN 'mask-partial' THEN 3 WHEN 'mask' THEN 2
-                          WHEN 'alert' THEN 1 ELSE 0 END) >
-    (CASE action WHEN 'block' THEN 4 WHEN 'mask-partial' THEN 3 WHEN 'mask' THEN 2
-                 WHEN 'alert' THEN 1 ELSE 0 END)
-    THEN excluded.action ELSE action END,
-  http_method = coalesce(http_method, excluded.http_method),
-  http_host = coalesce(http_host, excluded.http_host),
-  http_path = coalesce(http_path, excluded.http_path)
-)SQL";
+// The incident's row, or its flow's and rule's row updated, each column
+// as its Upsert says: the counts add up, the time span widens, the
+// strongest action stays (dlp_action_rank), and the first request's HTTP
+// fields stay. Conflicts on migration 2's UNIQUE (flow_id, rule_id).
+std::string UpsertSql() {
+  std::string names, params, updates;
+  for (const IncidentColumn& c : kIncidentColumns) {
+    if (c.upsert == Upsert::kNone) continue;
+    const std::string col(c.sql);
+    names += (names.empty() ? "" : ", ") + col;
+    params += params.empty() ? "?" : ",?";
+    std::string update;
+    switch (c.upsert) {
+      case Upsert::kNone:
+      case Upsert::kFirst:
+        continue;
+      case Upsert::kSum:
+        update = col + " + excluded." + col;
+        break;
+      case Upsert::kLatest:
+        update = "max(" + col + ", excluded." + col + ")";
+        break;
+      case Upsert::kStrongest:
+        update = "CASE WHEN dlp_action_rank(excluded." + col + ") > dlp_action_rank(" + col +
+                 ") THEN excluded." + col + " ELSE " + col + " END";
+        break;
+      case Upsert::kFirstKnown:
+        update = "coalesce(" + col + ", excluded." + col + ")";
+        break;
+    }
+    updates += (updates.empty() ? "\n  " : ",\n  ") + col + " = " + update;
+  }
+  return "INSERT INTO incidents (" + names + ")\nVALUES (" + params +
+         ")\nON CONFLICT (flow_id, rule_id) DO UPDATE SET" + updates;
+}
+
+void RankAction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+  const unsigned char* text = sqlite3_value_text(argv[0]);  // NULL: ranks as pass
+  const std::string_view action =
+      text == nullptr ? std::string_view()
+                      : std::string_view(reinterpret_cast<const char*>(text),
+                                         static_cast<size_t>(sqlite3_value_bytes(argv[0])));
+  sqlite3_result_int(ctx, ActionRank(action));
+}
 
 [[noreturn]] void Fail(sqlite3*& db, const std::string& path, const std::string& msg) {
   sqlite3_close(db);
@@ -55,12 +81,12 @@ int64_t QueryInt(sqlite3* db, const char* sql) {
 
 }  // namespace
 
-int ActionRank(const std::string& action) {
-  if (action == "block") return 4;
-  if (action == "mask-partial") return 3;
-  if (action == "mask") return 2;
-  if (action == "alert") return 1;
-  return 0;
+Status RegisterActionRankFunction(sqlite3* db) {
+  if (sqlite3_create_function(db, "dlp_action_rank", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                              RankAction, nullptr, nullptr) != SQLITE_OK) {
+    return Error{std::string("dlp_action_rank: ") + sqlite3_errmsg(db)};
+  }
+  return {};
 }
 
 void MergeIncident(Incident& into, const Incident& later) {
@@ -133,8 +159,13 @@ IncidentStore::IncidentStore(const std::string& path, const std::string& group) 
   // (Set once the file is open: SQLite opens it lazily.)
   int persist = 1;
   sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  // Before the migrations, so that a future one may rank actions in its
+  // statements (never in the schema: see action_rank.h). The shipped ones
+  // (0001, 0002) rank nothing and stay as they are: a database that has
+  // applied a migration must find the same file meaning the same thing.
+  if (Status st = RegisterActionRankFunction(db_); !st) Fail(db_, path, st.error().message);
   Migrate(path);
-  if (sqlite3_prepare_v2(db_, kUpsert, -1, &upsert_, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, UpsertSql().c_str(), -1, &upsert_, nullptr) != SQLITE_OK) {
     Fail(db_, path, sqlite3_errmsg(db_));
   }
 }
@@ -171,33 +202,36 @@ Status IncidentStore::InsertBatch(const std::vector<Incident>& batch) {
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return Error{std::string("begin: ") + sqlite3_errmsg(db_)};
   }
-  auto text = [&](int i, const std::string& s, bool null_if_empty = false) {
-    if (null_if_empty && s.empty()) {
-      sqlite3_bind_null(upsert_, i);
-    } else {
-      sqlite3_bind_text(upsert_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    }
+  auto text = [&](int i, std::string_view s) {
+    sqlite3_bind_text(upsert_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
   };
   for (const Incident& in : batch) {
     sqlite3_reset(upsert_);
-    text(1, IsoTimeUtc(in.time_us));
-    text(2, IsoTimeUtc(std::max(in.time_us, in.last_time_us)));
-    text(3, in.rule_id);
-    text(4, in.severity);
-    text(5, in.action);
-    sqlite3_bind_int(upsert_, 6, in.ip_version);
-    text(7, in.src_ip);
-    sqlite3_bind_int(upsert_, 8, in.src_port);
-    text(9, in.dst_ip);
-    sqlite3_bind_int(upsert_, 10, in.dst_port);
-    text(11, in.flow_id);
-    text(12, in.http_method, true);
-    text(13, in.http_host, true);
-    text(14, in.http_path, true);
-    sqlite3_bind_int64(upsert_, 15, in.match_count);
-    text(16, in.masked_sample);
-    text(17, in.fingerprint);
-    text(18, in.ruleset_version);
+    int i = 0;  // the statement's parameters: the written columns, in order
+    for (const IncidentColumn& c : kIncidentColumns) {
+      if (c.upsert == Upsert::kNone) continue;
+      ++i;
+      const ColumnValue v = c.access.get(in, 0);
+      switch (c.type) {
+        case ColumnType::kRowId:
+        case ColumnType::kInteger:
+          sqlite3_bind_int64(upsert_, i, v.number);
+          break;
+        case ColumnType::kText:
+          text(i, v.text);
+          break;
+        case ColumnType::kOptionalText:
+          if (v.text.empty()) {
+            sqlite3_bind_null(upsert_, i);
+          } else {
+            text(i, v.text);
+          }
+          break;
+        case ColumnType::kTime:
+          text(i, IsoTimeUtc(v.number));
+          break;
+      }
+    }
     if (sqlite3_step(upsert_) != SQLITE_DONE) {
       std::string msg = sqlite3_errmsg(db_);
       sqlite3_reset(upsert_);

@@ -9,6 +9,7 @@
 #include "dlpd/common/paths.h"
 #include "dlpd/ctl/text_table.h"
 #include "storage/eve_json.h"
+#include "storage/incident_columns.h"
 #include "storage/incident_query.h"
 #include "storage/incident_store.h"
 #include "storage/time_spec.h"
@@ -28,58 +29,6 @@ std::string Endpoint(uint8_t ip_version, const std::string& ip, uint16_t port) {
   return (ip_version == 6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
 }
 
-nlohmann::json JsonOf(const StoredIncident& r) {
-  const Incident& in = r.incident;
-  auto opt = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
-  return {{"id", r.id},
-          {"time", IsoTimeUtc(in.time_us)},
-          {"last_seen", IsoTimeUtc(in.last_time_us)},
-          {"rule", in.rule_id},
-          {"severity", in.severity},
-          {"action", in.action},
-          {"count", in.match_count},
-          {"ip_version", in.ip_version},
-          {"src_ip", in.src_ip},
-          {"src_port", in.src_port},
-          {"dst_ip", in.dst_ip},
-          {"dst_port", in.dst_port},
-          {"proto", "TCP"},
-          {"flow_id", in.flow_id},
-          {"http_method", opt(in.http_method)},
-          {"http_host", opt(in.http_host)},
-          {"http_path", opt(in.http_path)},
-          {"sample", in.masked_sample},
-          {"fingerprint", in.fingerprint},
-          {"ruleset_version", in.ruleset_version}};
-}
-
-const std::vector<std::string> kCsvColumns = {
-    "id",          "time",      "last_seen", "rule",   "severity",    "action",
-    "count",       "src_ip",    "src_port",  "dst_ip", "dst_port",    "flow_id",
-    "http_method", "http_host", "http_path", "sample", "fingerprint", "ruleset_version"};
-
-std::vector<std::string> CsvRow(const StoredIncident& r) {
-  const Incident& in = r.incident;
-  return {std::to_string(r.id),
-          IsoTimeUtc(in.time_us),
-          IsoTimeUtc(in.last_time_us),
-          in.rule_id,
-          in.severity,
-          in.action,
-          std::to_string(in.match_count),
-          in.src_ip,
-          std::to_string(in.src_port),
-          in.dst_ip,
-          std::to_string(in.dst_port),
-          in.flow_id,
-          in.http_method,
-          in.http_host,
-          in.http_path,
-          in.masked_sample,
-          in.fingerprint,
-          in.ruleset_version};
-}
-
 void PrintCsvLine(const std::vector<std::string>& cells) {
   for (size_t i = 0; i < cells.size(); ++i) std::cout << (i ? "," : "") << Csv(cells[i]);
   std::cout << "\r\n";
@@ -88,13 +37,13 @@ void PrintCsvLine(const std::vector<std::string>& cells) {
 void PrintList(const std::vector<StoredIncident>& rows, const std::string& format) {
   if (format == "json") {
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& r : rows) arr.push_back(JsonOf(r));
+    for (const auto& r : rows) arr.push_back(IncidentJson(r));
     std::cout << arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     return;
   }
   if (format == "csv") {
-    PrintCsvLine(kCsvColumns);
-    for (const auto& r : rows) PrintCsvLine(CsvRow(r));
+    PrintCsvLine(IncidentCsvHeader());
+    for (const auto& r : rows) PrintCsvLine(IncidentCsvRow(r));
     return;
   }
   if (rows.empty()) {
@@ -120,19 +69,21 @@ void PrintList(const std::vector<StoredIncident>& rows, const std::string& forma
 
 void PrintShow(const StoredIncident& r, const std::string& format) {
   if (format == "json") {
-    std::cout << JsonOf(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    std::cout << IncidentJson(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << '\n';
     return;
   }
+  const std::vector<std::string> names = IncidentCsvHeader();
+  const std::vector<std::string> cells = IncidentCsvRow(r);
   if (format == "csv") {
-    PrintCsvLine(kCsvColumns);
-    PrintCsvLine(CsvRow(r));
+    PrintCsvLine(names);
+    PrintCsvLine(cells);
     return;
   }
-  const std::vector<std::string> cells = CsvRow(r);
   size_t w = 0;
-  for (const auto& c : kCsvColumns) w = std::max(w, c.size());
+  for (const auto& n : names) w = std::max(w, n.size());
   for (size_t i = 0; i < cells.size(); ++i) {
-    std::cout << kCsvColumns[i] << ':' << std::string(w + 1 - kCsvColumns[i].size(), ' ')
+    std::cout << names[i] << ':' << std::string(w + 1 - names[i].size(), ' ')
               << Terminal(cells[i].empty() ? "-" : cells[i]) << '\n';
   }
 }
@@ -192,6 +143,60 @@ std::vector<std::string> SplitCommas(const std::vector<std::string>& in) {
 }
 
 }  // namespace
+
+nlohmann::json IncidentJson(const StoredIncident& r) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const IncidentColumn& c : kIncidentColumns) {
+    const ColumnValue v = c.access.get(r.incident, r.id);
+    nlohmann::json& field = j[std::string(c.key)];
+    switch (c.type) {
+      case ColumnType::kRowId:
+      case ColumnType::kInteger:
+        field = v.number;
+        break;
+      case ColumnType::kText:
+        field = std::string(v.text);
+        break;
+      case ColumnType::kOptionalText:
+        if (!v.text.empty()) field = std::string(v.text);  // else null
+        break;
+      case ColumnType::kTime:
+        field = IsoTimeUtc(v.number);
+        break;
+    }
+  }
+  return j;
+}
+
+std::vector<std::string> IncidentCsvHeader() {
+  std::vector<std::string> header;
+  for (const IncidentColumn& c : kIncidentColumns) {
+    if (c.listed == Listed::kJsonAndCsv) header.emplace_back(c.key);
+  }
+  return header;
+}
+
+std::vector<std::string> IncidentCsvRow(const StoredIncident& r) {
+  std::vector<std::string> cells;
+  for (const IncidentColumn& c : kIncidentColumns) {
+    if (c.listed != Listed::kJsonAndCsv) continue;
+    const ColumnValue v = c.access.get(r.incident, r.id);
+    switch (c.type) {
+      case ColumnType::kRowId:
+      case ColumnType::kInteger:
+        cells.push_back(std::to_string(v.number));
+        break;
+      case ColumnType::kText:
+      case ColumnType::kOptionalText:
+        cells.emplace_back(v.text);
+        break;
+      case ColumnType::kTime:
+        cells.push_back(IsoTimeUtc(v.number));
+        break;
+    }
+  }
+  return cells;
+}
 
 IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
   auto* inc = app.add_subcommand("incidents", "query the incident database");

@@ -8,10 +8,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 namespace dlp {
+
+struct StoredIncident;  // storage/incident_query.h
 
 struct IncidentsOptions {
   std::string db;  // empty: $DLPD_DB or the state directory's incidents.db
@@ -34,5 +37,12 @@ struct IncidentsCommands {
 IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* opts);
 // Exit code: 0 done, 1 nothing found (show), 2 a usage or database error.
 int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& opts);
+
+// One incident as `list` and `show` print it, every column of
+// storage/incident_columns.h: a JSON object (keys sorted), and CSV cells
+// under their header (`show` lists them one per line).
+nlohmann::json IncidentJson(const StoredIncident& r);
+std::vector<std::string> IncidentCsvHeader();
+std::vector<std::string> IncidentCsvRow(const StoredIncident& r);
 
 }  // namespace dlp

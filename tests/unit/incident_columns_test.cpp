@@ -1,0 +1,274 @@
+// The lists declared once: the incident's columns (storage/incident_columns.h)
+// drive the database, dlpctl's JSON and CSV, and EVE lines, and the action
+// ranks (storage/action_rank.h) drive both MergeIncident and the upsert.
+#include "storage/incident_columns.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dlpd/ctl/incidents_command.h"
+#include "storage/action_rank.h"
+#include "storage/eve_json.h"
+#include "storage/incident_query.h"
+#include "storage/incident_store.h"
+
+namespace dlp {
+namespace {
+
+class TempDb {
+ public:
+  TempDb() {
+    char tmpl[] = "/tmp/dlp-columns-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path = dir_ + "/incidents.db";
+  }
+  ~TempDb() { std::system(("rm -rf " + dir_).c_str()); }
+  std::string path;
+
+ private:
+  std::string dir_;
+};
+
+// Every field set, each to a value of its own.
+Incident Full() {
+  Incident in;
+  in.time_us = 1795000000123456LL;
+  in.last_time_us = 1795000060000001LL;
+  in.rule_id = "pan";
+  in.severity = "critical";
+  in.action = "mask-partial";
+  in.ip_version = 6;
+  in.src_ip = "2001:db8::10";
+  in.src_port = 40000;
+  in.dst_ip = "2001:db8:1::20";
+  in.dst_port = 443;
+  in.flow_id = "0123456789abcdef";
+  in.http_method = "POST";
+  in.http_host = "shop.example";
+  in.http_path = "/pay?card=XXXX";
+  in.match_count = 7;
+  in.masked_sample = "XXXX XXXX XXXX 1111";
+  in.fingerprint = "00112233445566778899aabbccddeeff";
+  in.ruleset_version = "r42";
+  return in;
+}
+
+std::vector<std::string> Keys(const nlohmann::json& object) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : object.items()) keys.push_back(k);
+  return keys;
+}
+
+TEST(IncidentColumns, EveryColumnOfTheDatabaseIsDeclaredOnce) {
+  TempDb t;
+  IncidentStore store(t.path);
+  std::vector<std::string> schema;
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(store.handle(), "SELECT name FROM pragma_table_info('incidents')",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    schema.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  }
+  sqlite3_finalize(st);
+  std::vector<std::string> declared;
+  std::set<std::string> keys, eve;
+  for (const IncidentColumn& c : kIncidentColumns) {
+    declared.emplace_back(c.sql);
+    EXPECT_TRUE(keys.emplace(c.key).second) << "key twice: " << c.key;
+    if (!c.eve.empty()) {
+      EXPECT_TRUE(eve.emplace(c.eve).second) << "EVE place twice: " << c.eve;
+    }
+  }
+  std::sort(schema.begin(), schema.end());
+  std::sort(declared.begin(), declared.end());
+  EXPECT_EQ(declared, schema);
+}
+
+TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
+  const std::vector<std::string> header = IncidentCsvHeader();
+  EXPECT_EQ(header, (std::vector<std::string>{
+                        "id", "time", "last_seen", "rule", "severity", "action", "count", "src_ip",
+                        "src_port", "dst_ip", "dst_port", "flow_id", "http_method", "http_host",
+                        "http_path", "sample", "fingerprint", "ruleset_version"}));
+  for (const IncidentColumn& c : kIncidentColumns) {
+    const bool listed = std::find(header.begin(), header.end(), c.key) != header.end();
+    EXPECT_EQ(listed, c.listed == Listed::kJsonAndCsv) << c.key;
+  }
+  StoredIncident r{12, Full()};
+  EXPECT_EQ(IncidentCsvRow(r),
+            (std::vector<std::string>{
+                "12", "2026-11-18T11:06:40.123456Z", "2026-11-18T11:07:40.000001Z", "pan",
+                "critical", "mask-partial", "7", "2001:db8::10", "40000", "2001:db8:1::20", "443",
+                "0123456789abcdef", "POST", "shop.example", "/pay?card=XXXX", "XXXX XXXX XXXX 1111",
+                "00112233445566778899aabbccddeeff", "r42"}));
+}
+
+TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
+  StoredIncident r{12, Full()};
+  const nlohmann::json j = IncidentJson(r);
+  std::vector<std::string> declared;
+  for (const IncidentColumn& c : kIncidentColumns) declared.emplace_back(c.key);
+  std::sort(declared.begin(), declared.end());
+  EXPECT_EQ(Keys(j), declared);
+  EXPECT_EQ(j.dump(),
+            R"({"action":"mask-partial","count":7,"dst_ip":"2001:db8:1::20","dst_port":443,)"
+            R"("fingerprint":"00112233445566778899aabbccddeeff","flow_id":"0123456789abcdef",)"
+            R"("http_host":"shop.example","http_method":"POST","http_path":"/pay?card=XXXX",)"
+            R"("id":12,"ip_version":6,"last_seen":"2026-11-18T11:07:40.000001Z","proto":"TCP",)"
+            R"("rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
+            R"("severity":"critical","src_ip":"2001:db8::10","src_port":40000,)"
+            R"("time":"2026-11-18T11:06:40.123456Z"})");
+  r.incident.http_method.clear();
+  r.incident.http_host.clear();
+  r.incident.http_path.clear();
+  const nlohmann::json no_request = IncidentJson(r);
+  for (const char* key : {"http_method", "http_host", "http_path"}) {
+    EXPECT_TRUE(no_request.at(key).is_null()) << key;
+  }
+}
+
+TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
+  const nlohmann::json j = nlohmann::json::parse(EveLine(Full(), 12));
+  for (const IncidentColumn& c : kIncidentColumns) {
+    if (c.eve.empty()) continue;
+    EXPECT_TRUE(j.contains(nlohmann::json::json_pointer(std::string(c.eve)))) << c.eve;
+  }
+  // Byte for byte as dlpd 0.1 wrote them: with and without a row id; an
+  // http object only for a request with a method or a Host.
+  const char* alert =
+      R"({"alert":{"action":"blocked","category":"Data Leakage","gid":1,"rev":1,"severity":1,)"
+      R"("signature":"DLP pan mask-partial","signature_id":9031788},)";
+  const char* dlp =
+      R"("dlp":{"action":"mask-partial","count":7,"fingerprint":"00112233445566778899aabbccddeeff",)"
+      R"("first_seen":"2026-11-18T11:06:40.123456+0000","flow_id":"0123456789abcdef",)";
+  const char* dlp_end = R"("rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
+                        R"("severity":"critical"},"event_type":"alert",)";
+  const char* tuple = R"("proto":"TCP","src_ip":"2001:db8::10","src_port":40000,"timestamp":)";
+  const std::string dest = R"("dest_ip":"2001:db8:1::20","dest_port":443,)";
+  const std::string http =
+      R"("http":{"hostname":"shop.example","http_method":"POST","url":"/pay?card=XXXX"},)";
+  EXPECT_EQ(EveLine(Full(), 12), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
+                                     R"("incident_id":12,)" + dlp_end + http + tuple +
+                                     R"("2026-11-18T11:07:40.000001+0000"})");
+  EXPECT_EQ(EveLine(Full()), alert + std::string(R"("app_proto":"http",)") + dest + dlp + dlp_end +
+                                 http + tuple + R"("2026-11-18T11:07:40.000001+0000"})");
+  Incident path_only = Full();
+  path_only.http_method.clear();
+  path_only.http_host.clear();
+  EXPECT_EQ(EveLine(path_only, 3), alert + dest + dlp + R"("incident_id":3,)" + dlp_end + tuple +
+                                       R"("2026-11-18T11:07:40.000001+0000"})");
+  Incident host_only = Full();
+  host_only.http_method.clear();
+  host_only.http_path.clear();
+  host_only.last_time_us = 0;
+  EXPECT_EQ(EveLine(host_only, 3), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
+                                       R"("incident_id":3,)" + dlp_end +
+                                       R"("http":{"hostname":"shop.example"},)" + tuple +
+                                       R"("2026-11-18T11:06:40.123456+0000"})");
+}
+
+TEST(IncidentColumns, EveryColumnGoesInAndComesBackOut) {
+  TempDb t;
+  const Incident in = Full();
+  {
+    IncidentStore store(t.path);
+    ASSERT_TRUE(store.InsertBatch({in}).ok());
+  }
+  auto reader = IncidentReader::Open(t.path);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  auto got = reader.value()->Get(1);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  const StoredIncident& r = **got;
+  EXPECT_EQ(r.id, 1);
+  for (const IncidentColumn& c : kIncidentColumns) {
+    if (c.type == ColumnType::kRowId) continue;
+    const ColumnValue want = c.access.get(in, 0);
+    const ColumnValue back = c.access.get(r.incident, r.id);
+    EXPECT_EQ(back.number, want.number) << c.key;
+    EXPECT_EQ(back.text, want.text) << c.key;
+  }
+}
+
+TEST(ActionRank, WeakestToStrongest) {
+  const std::vector<std::string_view> order = {"pass", "alert", "mask", "mask-partial", "block"};
+  ASSERT_EQ(kActionRanks.size(), order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    EXPECT_EQ(kActionRanks[i].action, order[i]);
+    EXPECT_EQ(ActionRank(order[i]), static_cast<int>(i)) << order[i];
+  }
+  // A name not listed ranks as pass.
+  for (const char* other : {"", "Block", "drop", "mask-partial "}) {
+    EXPECT_EQ(ActionRank(other), ActionRank("pass")) << other;
+  }
+}
+
+TEST(ActionRank, TheSqlFunctionAgreesWithTheTable) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+  ASSERT_TRUE(RegisterActionRankFunction(db).ok());
+  auto sql_rank = [&](const char* action) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT dlp_action_rank(?)", -1, &st, nullptr), SQLITE_OK);
+    if (action != nullptr) sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
+    int rank = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) rank = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rank;
+  };
+  for (const ActionRankEntry& e : kActionRanks) {
+    EXPECT_EQ(sql_rank(std::string(e.action).c_str()), e.rank) << e.action;
+  }
+  EXPECT_EQ(sql_rank("drop"), ActionRank("drop"));
+  EXPECT_EQ(sql_rank(nullptr), ActionRank("pass"));  // NULL
+  // Deterministic: SQLite takes it in an index expression.
+  char* err = nullptr;
+  EXPECT_EQ(
+      sqlite3_exec(db, "CREATE TABLE t (a TEXT); CREATE INDEX t_rank ON t(dlp_action_rank(a))",
+                   nullptr, nullptr, &err),
+      SQLITE_OK)
+      << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+TEST(ActionRank, TheUpsertKeepsWhatMergeIncidentKeeps) {
+  TempDb t;
+  IncidentStore store(t.path);
+  std::vector<std::string> actions;
+  for (const ActionRankEntry& e : kActionRanks) actions.emplace_back(e.action);
+  actions.push_back("drop");  // not listed
+  std::vector<Incident> merged;
+  for (const std::string& first : actions) {
+    for (const std::string& later : actions) {
+      Incident a = Full();
+      a.flow_id = first + ">" + later;
+      a.action = first;
+      Incident b = a;
+      b.action = later;
+      ASSERT_TRUE(store.InsertBatch({a}).ok());
+      ASSERT_TRUE(store.InsertBatch({b}).ok());
+      MergeIncident(a, b);
+      merged.push_back(a);
+    }
+  }
+  auto reader = IncidentReader::Open(t.path);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  auto rows = reader.value()->ListOldestFirst({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), merged.size());
+  for (size_t i = 0; i < merged.size(); ++i) {
+    EXPECT_EQ(rows->at(i).incident.action, merged[i].action) << merged[i].flow_id;
+  }
+}
+
+}  // namespace
+}  // namespace dlp
