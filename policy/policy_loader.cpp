@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
+#include <re2/re2.h>
 #include <sys/socket.h>
 #include <yaml-cpp/yaml.h>
 

@@ -11,9 +11,10 @@
 #include <string>
 
 #include "dlpd/common/result.h"
-#include "dlpd/pipeline/packet_pipeline.h"
 
 namespace dlp {
+
+class PacketPipeline;  // dlpd/pipeline/packet_pipeline.h, included by each back end's .cpp
 
 struct CaptureCounters {
   std::atomic<uint64_t> recv_errors{0}, send_errors{0}, verdicts{0};

@@ -16,6 +16,8 @@
 #include <poll.h>
 #endif
 
+#include "dlpd/pipeline/packet_pipeline.h"
+
 namespace dlp {
 
 struct DivertCapture::Origin {

@@ -54,9 +54,9 @@
 
 #include "dlpd/decode/packet.h"
 #include "dlpd/flow/flow_key.h"
+#include "dlpd/inspect/fingerprint.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/inspect/stream_scanner.h"
-#include "dlpd/mask/fingerprint.h"
 #include "dlpd/pipeline/http_request.h"
 #include "dlpd/pipeline/verdict_sink.h"
 #include "policy/policy.h"
