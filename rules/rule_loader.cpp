@@ -86,7 +86,6 @@ class RuleParser {
     }
     if (node["min_digits"]) {
       const std::string v = in_.Scalar(node, "min_digits", r.id, true);
-      r.min_digits_line = LineOf(node["min_digits"]);
       char* end = nullptr;
       const unsigned long n = std::strtoul(v.c_str(), &end, 10);
       if (v.empty() || *end != '\0' || v.find_first_not_of("0123456789") != std::string::npos ||
@@ -97,7 +96,6 @@ class RuleParser {
     }
     if (node["digit_gap"]) {
       const std::string v = in_.Scalar(node, "digit_gap", r.id, true);
-      r.digit_gap_line = LineOf(node["digit_gap"]);
       if (r.min_digits == 0) in_.Fail(node["digit_gap"], r.id, "digit_gap needs min_digits");
       if (v.empty() || v.size() > 1 || v[0] < '0' || v[0] > '8') {
         in_.Fail(node["digit_gap"], r.id, "digit_gap must be a whole number from 0 to 8");

@@ -50,10 +50,6 @@ DivertCapture::~DivertCapture() {
 
 #if defined(__FreeBSD__) || defined(__OpenBSD__)
 
-bool DivertSupported() {
-  return true;
-}
-
 Status DivertCapture::Open() {
 #if defined(__OpenBSD__)
   // OpenBSD: one divert socket per address family (pf divert-packet).
@@ -127,10 +123,6 @@ Status DivertCapture::Run(const std::atomic<bool>& stop) {
 }
 
 #else  // no divert sockets on this platform
-
-bool DivertSupported() {
-  return false;
-}
 
 Status DivertCapture::Open() {
   return Error{"divert sockets exist only on FreeBSD and OpenBSD; on Linux use --nfqueue"};

@@ -20,9 +20,6 @@ class PcapCapture : public CaptureBackend, private VerdictSink {
   PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline);
   Status Run(const std::atomic<bool>& stop) override;
 
-  uint64_t packets_read() const { return read_; }
-  uint64_t packets_written() const { return written_; }
-
  private:
   // What a packet needs to be written once the pipeline lets it go: its
   // record header and the link-layer bytes in front of the IP packet.
