@@ -1,4 +1,4 @@
-// dlpd: the inline DLP daemon (see DESIGN.md). Runs in the foreground and
+// dlpd: the inline DLP daemon (see README.md). Runs in the foreground and
 // logs to stderr; rc.d/systemd supervise it.
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>

@@ -1,32 +1,10 @@
 #include "policy/policy.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 
-#include "policy/action.h"
-
 namespace dlp {
-
-const char* ToString(PolicyAction a) {
-  switch (a) {
-    case PolicyAction::kMask:
-      return "mask";
-    case PolicyAction::kAlert:
-      return "alert";
-    case PolicyAction::kBlock:
-      return "block";
-    case PolicyAction::kPass:
-      return "pass";
-  }
-  return "mask";
-}
-
-std::optional<PolicyAction> ParsePolicyAction(const std::string& s) {
-  if (s == "mask") return PolicyAction::kMask;
-  if (s == "alert") return PolicyAction::kAlert;
-  if (s == "block") return PolicyAction::kBlock;
-  if (s == "pass") return PolicyAction::kPass;
-  return std::nullopt;
-}
 
 bool PolicyStatement::Matches(const FindingScope& s) const {
   if (!rules.empty() && std::find(rules.begin(), rules.end(), s.rule_id) == rules.end()) {

@@ -10,8 +10,6 @@
 // passes), pass (an exemption: unchanged, not recorded, counted).
 #pragma once
 
-#include <re2/re2.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,9 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include "dlpd/common/action.h"
 #include "dlpd/common/cidr.h"
-#include "policy/action.h"
 #include "rules/rule.h"
+
+namespace re2 {
+class RE2;  // the Host pattern; policy.cpp and policy_loader.cpp include <re2/re2.h>
+}  // namespace re2
 
 namespace dlp {
 
@@ -48,7 +50,7 @@ struct PolicyStatement {
   std::vector<Severity> severities;
   std::vector<Cidr> dst;
   std::vector<uint16_t> ports;
-  std::shared_ptr<const RE2> host;  // searched (not anchored) in the Host
+  std::shared_ptr<const re2::RE2> host;  // searched (not anchored) in the Host
   PolicyAction action = PolicyAction::kMask;
   std::vector<Threshold> thresholds;  // ascending `from`
 

@@ -2,23 +2,19 @@
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
+#include <re2/re2.h>
 #include <sys/socket.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "dlpd/common/hex.h"
+#include "dlpd/common/yaml_reader.h"
 #include "policy/policy_error.h"
 
 namespace dlp {
 namespace {
-
-int LineOf(const YAML::Node& n) {
-  return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
-}
 
 std::string VersionOf(const std::string& text) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -30,145 +26,105 @@ std::string VersionOf(const std::string& text) {
 class PolicyParser {
  public:
   PolicyParser(const PolicySource& src, const std::vector<std::string>& known_rules)
-      : src_(src), known_(known_rules) {}
+      : src_(src), known_(known_rules), in_(YamlReader::Throwing<PolicyError>(src.name)) {}
 
   Policy Parse() {
-    YAML::Node root;
-    try {
-      root = YAML::Load(src_.text);
-    } catch (const YAML::ParserException& e) {
-      throw PolicyError(src_.name, e.mark.line + 1, "", "YAML syntax error: " + e.msg);
-    }
+    return in_.Guard([&] { return ReadPolicy(); });
+  }
+
+ private:
+  Policy ReadPolicy() {
+    const YAML::Node root = in_.Parse(src_.text);
     Policy p;
     p.source = src_.name;
     p.version = VersionOf(src_.text);
     if (!root || root.IsNull()) return p;  // an empty file: mask everything
-    if (!root.IsMap()) Fail(root, "", "a policy file is a map (default, statements, examples)");
-    CheckKeys(root, {"default", "statements", "examples"}, "");
+    if (!root.IsMap()) in_.Fail(root, "", "a policy file is a map (default, statements, examples)");
+    in_.CheckKeys(root, {"default", "statements", "examples"}, "");
     if (root["default"]) p.default_action = Action(root["default"], "");
     std::set<std::string> names;
     if (const YAML::Node list = root["statements"]) {
-      if (!list.IsSequence()) Fail(list, "", "'statements' must be a list");
+      if (!list.IsSequence()) in_.Fail(list, "", "'statements' must be a list");
       for (const auto& node : list) {
         PolicyStatement st = ParseStatement(node);
-        if (!names.insert(st.name).second) Fail(node, st.name, "duplicate statement name");
+        if (!names.insert(st.name).second) in_.Fail(node, st.name, "duplicate statement name");
         p.statements.push_back(std::move(st));
       }
     }
     if (const YAML::Node list = root["examples"]) {
-      if (!list.IsSequence()) Fail(list, "", "'examples' must be a list");
+      if (!list.IsSequence()) in_.Fail(list, "", "'examples' must be a list");
       for (const auto& node : list) p.examples.push_back(ParseExample(node));
     }
     return p;
   }
 
- private:
-  [[noreturn]] void Fail(const YAML::Node& at, const std::string& name, const std::string& msg) {
-    throw PolicyError(src_.name, LineOf(at), name, msg);
-  }
-
-  void CheckKeys(const YAML::Node& map, std::initializer_list<const char*> allowed,
-                 const std::string& name) {
-    for (const auto& kv : map) {
-      if (!kv.first.IsScalar()) Fail(kv.first, name, "a key must be a plain word");
-      const auto key = kv.first.as<std::string>();
-      if (std::none_of(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; })) {
-        std::string list;
-        for (const char* k : allowed) list += std::string(list.empty() ? "" : ", ") + k;
-        Fail(kv.first, name, "unknown key '" + key + "' (expected one of: " + list + ")");
-      }
-    }
-  }
-
-  std::string Text(const YAML::Node& n, const std::string& name, const char* what) {
-    if (!n.IsScalar()) Fail(n, name, std::string(what) + " must be a string");
-    return n.as<std::string>();
-  }
-
-  // A scalar or a list of scalars.
-  std::vector<YAML::Node> Items(const YAML::Node& n, const std::string& name, const char* what) {
-    std::vector<YAML::Node> out;
-    if (n.IsScalar()) {
-      out.push_back(n);
-    } else if (n.IsSequence()) {
-      for (const auto& item : n) {
-        if (!item.IsScalar()) Fail(item, name, std::string("each ") + what + " must be a string");
-        out.push_back(item);
-      }
-    } else {
-      Fail(n, name, std::string(what) + " must be a value or a list");
-    }
-    return out;
-  }
-
   PolicyAction Action(const YAML::Node& n, const std::string& name) {
-    const std::string s = Text(n, name, "an action");
+    const std::string s = in_.Text(n, name, "an action");
     auto a = ParsePolicyAction(s);
-    if (!a) Fail(n, name, "unknown action '" + s + "' (expected mask, alert, block or pass)");
+    if (!a) in_.Fail(n, name, "unknown action '" + s + "' (expected mask, alert, block or pass)");
     return *a;
   }
 
   Severity SeverityOf(const YAML::Node& n, const std::string& name) {
-    const std::string s = Text(n, name, "a severity");
+    const std::string s = in_.Text(n, name, "a severity");
     auto v = ParseSeverity(s);
-    if (!v) Fail(n, name, "unknown severity '" + s + "' (expected low, medium, high, critical)");
+    if (!v)
+      in_.Fail(n, name, "unknown severity '" + s + "' (expected low, medium, high, critical)");
     return *v;
   }
 
   uint32_t Count(const YAML::Node& n, const std::string& name, const char* what, uint32_t min,
                  uint32_t max) {
-    const std::string s = Text(n, name, what);
+    const std::string s = in_.Text(n, name, what);
     if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos ||
         std::stoull(s) < min || std::stoull(s) > max) {
-      Fail(n, name,
-           std::string(what) + " must be a number from " + std::to_string(min) + " to " +
-               std::to_string(max) + ", not '" + s + "'");
+      in_.Fail(n, name,
+               std::string(what) + " must be a number from " + std::to_string(min) + " to " +
+                   std::to_string(max) + ", not '" + s + "'");
     }
     return static_cast<uint32_t>(std::stoul(s));
   }
 
   std::string RuleId(const YAML::Node& n, const std::string& name) {
-    const std::string id = Text(n, name, "a rule id");
+    const std::string id = in_.Text(n, name, "a rule id");
     if (std::find(known_.begin(), known_.end(), id) == known_.end()) {
       std::string list;
       for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
-      Fail(n, name, "no rule '" + id + "' in the rule set (rules: " + list + ")");
+      in_.Fail(n, name, "no rule '" + id + "' in the rule set (rules: " + list + ")");
     }
     return id;
   }
 
   PolicyStatement ParseStatement(const YAML::Node& node) {
-    if (!node.IsMap()) Fail(node, "", "a statement is a map (name, when, action, thresholds)");
+    if (!node.IsMap()) in_.Fail(node, "", "a statement is a map (name, when, action, thresholds)");
     PolicyStatement st;
     st.line = LineOf(node);
-    if (!node["name"]) Fail(node, "", "missing required key 'name'");
-    st.name = Text(node["name"], "", "'name'");
-    if (st.name.empty()) Fail(node["name"], "", "'name' must not be empty");
-    CheckKeys(node, {"name", "when", "action", "thresholds"}, st.name);
-    if (!node["action"]) Fail(node, st.name, "missing required key 'action'");
-    st.action = Action(node["action"], st.name);
+    st.name = in_.Scalar(node, "name", "", true);
+    if (st.name.empty()) in_.Fail(node["name"], "", "'name' must not be empty");
+    in_.CheckKeys(node, {"name", "when", "action", "thresholds"}, st.name);
+    st.action = Action(in_.Required(node, "action", st.name), st.name);
     if (const YAML::Node when = node["when"]) {
       if (!when.IsMap())
-        Fail(when, st.name, "'when' must be a map (rule, severity, dst, port, host)");
-      CheckKeys(when, {"rule", "severity", "dst", "port", "host"}, st.name);
+        in_.Fail(when, st.name, "'when' must be a map (rule, severity, dst, port, host)");
+      in_.CheckKeys(when, {"rule", "severity", "dst", "port", "host"}, st.name);
       if (when["rule"]) {
-        for (const auto& n : Items(when["rule"], st.name, "rule"))
+        for (const auto& n : in_.Items(when["rule"], st.name, "rule"))
           st.rules.push_back(RuleId(n, st.name));
       }
       if (when["severity"]) {
-        for (const auto& n : Items(when["severity"], st.name, "severity")) {
+        for (const auto& n : in_.Items(when["severity"], st.name, "severity")) {
           st.severities.push_back(SeverityOf(n, st.name));
         }
       }
       if (when["dst"]) {
-        for (const auto& n : Items(when["dst"], st.name, "dst")) {
-          auto c = Cidr::Parse(Text(n, st.name, "dst"));
-          if (!c) Fail(n, st.name, c.error().message);
+        for (const auto& n : in_.Items(when["dst"], st.name, "dst")) {
+          auto c = Cidr::Parse(in_.Text(n, st.name, "dst"));
+          if (!c) in_.Fail(n, st.name, c.error().message);
           st.dst.push_back(c.value());
         }
       }
       if (when["port"]) {
-        for (const auto& n : Items(when["port"], st.name, "port")) {
+        for (const auto& n : in_.Items(when["port"], st.name, "port")) {
           st.ports.push_back(static_cast<uint16_t>(Count(n, st.name, "a port", 1, 65535)));
         }
       }
@@ -177,21 +133,23 @@ class PolicyParser {
         RE2::Options o;
         o.set_log_errors(false);
         o.set_case_sensitive(false);  // host names are case-insensitive
-        auto re = std::make_shared<RE2>(Text(h, st.name, "host"), o);
-        if (!re->ok()) Fail(h, st.name, "host pattern: " + re->error());
+        auto re = std::make_shared<RE2>(in_.Text(h, st.name, "host"), o);
+        if (!re->ok()) in_.Fail(h, st.name, "host pattern: " + re->error());
         st.host = std::move(re);
       }
     }
     if (const YAML::Node list = node["thresholds"]) {
-      if (!list.IsSequence()) Fail(list, st.name, "'thresholds' must be a list of {from, action}");
+      if (!list.IsSequence())
+        in_.Fail(list, st.name, "'thresholds' must be a list of {from, action}");
       for (const auto& t : list) {
-        if (!t.IsMap()) Fail(t, st.name, "a threshold is a map {from: N, action: A}");
-        CheckKeys(t, {"from", "action"}, st.name);
-        if (!t["from"] || !t["action"]) Fail(t, st.name, "a threshold needs 'from' and 'action'");
+        if (!t.IsMap()) in_.Fail(t, st.name, "a threshold is a map {from: N, action: A}");
+        in_.CheckKeys(t, {"from", "action"}, st.name);
+        if (!t["from"] || !t["action"])
+          in_.Fail(t, st.name, "a threshold needs 'from' and 'action'");
         Threshold th{Count(t["from"], st.name, "'from'", 2, 1000000000),
                      Action(t["action"], st.name)};
         if (!st.thresholds.empty() && th.from <= st.thresholds.back().from) {
-          Fail(t, st.name, "thresholds must be in increasing order of 'from'");
+          in_.Fail(t, st.name, "thresholds must be in increasing order of 'from'");
         }
         st.thresholds.push_back(th);
       }
@@ -200,22 +158,24 @@ class PolicyParser {
   }
 
   PolicyExample ParseExample(const YAML::Node& node) {
-    if (!node.IsMap()) Fail(node, "", "an example is a map (rule, dst, port, host, count, expect)");
-    CheckKeys(node, {"rule", "severity", "dst", "port", "host", "count", "expect"}, "");
+    if (!node.IsMap())
+      in_.Fail(node, "", "an example is a map (rule, dst, port, host, count, expect)");
+    in_.CheckKeys(node, {"rule", "severity", "dst", "port", "host", "count", "expect"}, "");
     PolicyExample ex;
     ex.line = LineOf(node);
-    if (!node["rule"] || !node["expect"]) Fail(node, "", "an example needs 'rule' and 'expect'");
+    if (!node["rule"] || !node["expect"])
+      in_.Fail(node, "", "an example needs 'rule' and 'expect'");
     ex.rule_id = RuleId(node["rule"], "");
     if (node["severity"]) ex.severity = SeverityOf(node["severity"], "");
     if (node["dst"]) {
-      ex.dst = Text(node["dst"], "", "dst");
+      ex.dst = in_.Text(node["dst"], "", "dst");
       auto c = Cidr::Parse(ex.dst);
       if (!c || ex.dst.find('/') != std::string::npos) {
-        Fail(node["dst"], "", "example dst must be one address, not '" + ex.dst + "'");
+        in_.Fail(node["dst"], "", "example dst must be one address, not '" + ex.dst + "'");
       }
     }
     if (node["port"]) ex.port = static_cast<uint16_t>(Count(node["port"], "", "a port", 1, 65535));
-    if (node["host"]) ex.host = Text(node["host"], "", "host");
+    if (node["host"]) ex.host = in_.Text(node["host"], "", "host");
     if (node["count"]) ex.count = Count(node["count"], "", "'count'", 1, 1000000000);
     ex.want = Action(node["expect"], "");
     return ex;
@@ -223,17 +183,13 @@ class PolicyParser {
 
   const PolicySource& src_;
   const std::vector<std::string>& known_;
+  const YamlReader in_;
 };
 
 }  // namespace
 
 Policy ParsePolicy(const PolicySource& source, const std::vector<std::string>& known_rules) {
-  try {
-    return PolicyParser(source, known_rules).Parse();
-  } catch (const YAML::Exception& e) {
-    // yaml-cpp conversions past the parser (odd nodes): still file:line.
-    throw PolicyError(source.name, e.mark.line + 1, "", e.msg);
-  }
+  return PolicyParser(source, known_rules).Parse();
 }
 
 Policy LoadPolicy(const std::string& path, const std::vector<std::string>& known_rules) {
@@ -241,11 +197,9 @@ Policy LoadPolicy(const std::string& path, const std::vector<std::string>& known
     const auto sources = EmbeddedPolicySources();
     return ParsePolicy(sources.at(0), known_rules);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw PolicyError(path, 0, "", "cannot read the policy file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParsePolicy({path, ss.str()}, known_rules);
+  std::optional<std::string> text = ReadTextFile(path);
+  if (!text) throw PolicyError(path, 0, "", "cannot read the policy file");
+  return ParsePolicy({path, std::move(*text)}, known_rules);
 }
 
 std::vector<std::string> RunPolicyExamples(const Policy& policy) {

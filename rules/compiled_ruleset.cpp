@@ -1,5 +1,7 @@
 #include "rules/compiled_ruleset.h"
 
+#include <re2/re2.h>
+
 #include <climits>
 
 #include "rules/boundary.h"

@@ -26,7 +26,6 @@
 #pragma once
 
 #include <hs/hs.h>
-#include <re2/re2.h>
 
 #include <array>
 #include <cstdint>
@@ -38,6 +37,11 @@
 #include "rules/rule.h"
 #include "rules/validators.h"
 
+// Only pointed to here; the code that runs it includes <re2/re2.h>.
+namespace re2 {
+class RE2;
+}  // namespace re2
+
 namespace dlp {
 
 // The longest match (value plus boundary context) a pattern may have. Stream
@@ -47,7 +51,7 @@ constexpr unsigned kMaxPatternWidth = 1024;
 struct CompiledPattern {
   uint32_t rule_index = 0;
   std::string expression;  // as compiled (boundary applied)
-  std::unique_ptr<RE2> confirm;
+  std::unique_ptr<re2::RE2> confirm;
   int value_group = 0;     // RE2 group index of (?P<value>...)
   unsigned max_width = 0;  // the longest match, in bytes
   // The longest match on text without '%' (its PercentFree form); 0 when it

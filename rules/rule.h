@@ -56,13 +56,11 @@ struct Rule {
   // this many ASCII digits: the scanner then runs the rule's patterns only
   // near such clusters of digits (inspect/digit_gate.h). 0: scanned everywhere.
   unsigned min_digits = 0;
-  int min_digits_line = 0;
   // With min_digits, a further promise: in every match without a '%', those
   // digits follow one another with at most this many other bytes between
   // one and the next (a card's groups: 1). The gate then looks for runs of
   // digits instead of windows, and skips far more text.
   std::optional<unsigned> digit_gap;
-  int digit_gap_line = 0;
   std::vector<RuleExample> match_examples;
   std::vector<RuleExample> no_match_examples;
   std::string file;  // the rule file it came from ("<default>/pan.yaml" for embedded rules)

@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "dlpd/common/hex.h"
+#include "dlpd/common/yaml_reader.h"
 #include "rules/rule_error.h"
 #include "rules/validators.h"
 
@@ -21,121 +20,85 @@ std::vector<RuleSource> EmbeddedRuleSources();
 
 namespace {
 
-int LineOf(const YAML::Node& n) {
-  return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
-}
-
 class RuleParser {
  public:
-  explicit RuleParser(const RuleSource& src) : src_(src) {}
+  explicit RuleParser(const RuleSource& src)
+      : src_(src), in_(YamlReader::Throwing<RuleError>(src.name)) {}
 
   std::vector<Rule> Parse() {
-    YAML::Node root;
-    try {
-      root = YAML::Load(src_.text);
-    } catch (const YAML::ParserException& e) {
-      throw RuleError(src_.name, e.mark.line + 1, "", "YAML syntax error: " + e.msg);
-    }
+    return in_.Guard([&] { return ReadRules(); });
+  }
+
+ private:
+  std::vector<Rule> ReadRules() {
+    const YAML::Node root = in_.Parse(src_.text);
     if (!root.IsMap() || !root["rules"]) {
-      throw RuleError(src_.name, root ? LineOf(root) : 1, "",
-                      "a rule file is a map with a 'rules:' list");
+      in_.Fail(root ? LineOf(root) : 1, "", "a rule file is a map with a 'rules:' list");
     }
-    CheckKeys(root, {"rules"}, "");
+    in_.CheckKeys(root, {"rules"}, "");
     const YAML::Node list = root["rules"];
-    if (!list.IsSequence()) throw RuleError(src_.name, LineOf(list), "", "'rules' must be a list");
+    if (!list.IsSequence()) in_.Fail(list, "", "'rules' must be a list");
     std::vector<Rule> out;
     for (const auto& node : list) out.push_back(ParseRule(node));
     return out;
   }
 
- private:
-  [[noreturn]] void Fail(const YAML::Node& at, const std::string& id, const std::string& msg) {
-    throw RuleError(src_.name, LineOf(at), id, msg);
-  }
-
-  void CheckKeys(const YAML::Node& map, std::initializer_list<const char*> allowed,
-                 const std::string& id) {
-    for (const auto& kv : map) {
-      if (!kv.first.IsScalar()) Fail(kv.first, id, "a key must be a plain word");
-      auto key = kv.first.as<std::string>();
-      bool known =
-          std::any_of(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; });
-      if (!known) {
-        std::string list;
-        for (const char* k : allowed) list += std::string(list.empty() ? "" : ", ") + k;
-        Fail(kv.first, id, "unknown key '" + key + "' (expected one of: " + list + ")");
-      }
-    }
-  }
-
-  std::string Scalar(const YAML::Node& map, const char* key, const std::string& id, bool required) {
-    const YAML::Node n = map[key];
-    if (!n) {
-      if (required) Fail(map, id, std::string("missing required key '") + key + "'");
-      return "";
-    }
-    if (!n.IsScalar()) Fail(n, id, std::string("'") + key + "' must be a string");
-    return n.as<std::string>();
-  }
-
   Rule ParseRule(const YAML::Node& node) {
-    if (!node.IsMap()) Fail(node, "", "each rule is a map (id, name, patterns, ...)");
+    if (!node.IsMap()) in_.Fail(node, "", "each rule is a map (id, name, patterns, ...)");
     Rule r;
     r.file = src_.name;
     r.line = LineOf(node);
-    r.id = Scalar(node, "id", "", true);
+    r.id = in_.Scalar(node, "id", "", true);
     if (r.id.empty() ||
         r.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos) {
-      Fail(node["id"], r.id, "id must be non-empty lowercase letters, digits, '-', '_' or '.'");
+      in_.Fail(node["id"], r.id, "id must be non-empty lowercase letters, digits, '-', '_' or '.'");
     }
-    CheckKeys(node,
-              {"id", "name", "description", "severity", "validator", "mask", "boundary",
-               "value_chars", "min_digits", "digit_gap", "patterns", "examples"},
-              r.id);
-    r.name = Scalar(node, "name", r.id, false);
+    in_.CheckKeys(node,
+                  {"id", "name", "description", "severity", "validator", "mask", "boundary",
+                   "value_chars", "min_digits", "digit_gap", "patterns", "examples"},
+                  r.id);
+    r.name = in_.Scalar(node, "name", r.id, false);
     if (r.name.empty()) r.name = r.id;
-    r.description = Scalar(node, "description", r.id, false);
+    r.description = in_.Scalar(node, "description", r.id, false);
 
     if (node["severity"]) {
-      auto s = ParseSeverity(Scalar(node, "severity", r.id, true));
-      if (!s) Fail(node["severity"], r.id, "severity must be low, medium, high or critical");
+      auto s = ParseSeverity(in_.Scalar(node, "severity", r.id, true));
+      if (!s) in_.Fail(node["severity"], r.id, "severity must be low, medium, high or critical");
       r.severity = *s;
     }
     if (node["validator"]) {
-      r.validator = Scalar(node, "validator", r.id, true);
+      r.validator = in_.Scalar(node, "validator", r.id, true);
       if (FindValidator(r.validator) == nullptr) {
         std::string names;
         for (const auto& n : ValidatorNames()) names += (names.empty() ? "" : ", ") + n;
-        Fail(node["validator"], r.id,
-             "unknown validator '" + r.validator + "' (known: " + names + ")");
+        in_.Fail(node["validator"], r.id,
+                 "unknown validator '" + r.validator + "' (known: " + names + ")");
       }
     }
     if (node["mask"]) {
-      auto m = ParseMaskStyle(Scalar(node, "mask", r.id, true));
-      if (!m) Fail(node["mask"], r.id, "mask must be digits, all or keep-last-4");
+      auto m = ParseMaskStyle(in_.Scalar(node, "mask", r.id, true));
+      if (!m) in_.Fail(node["mask"], r.id, "mask must be digits, all or keep-last-4");
       r.mask = *m;
     }
     if (node["value_chars"]) {
-      r.value_chars = Scalar(node, "value_chars", r.id, true);
+      r.value_chars = in_.Scalar(node, "value_chars", r.id, true);
       r.value_chars_line = LineOf(node["value_chars"]);
     }
     if (node["min_digits"]) {
-      const std::string v = Scalar(node, "min_digits", r.id, true);
-      r.min_digits_line = LineOf(node["min_digits"]);
+      const std::string v = in_.Scalar(node, "min_digits", r.id, true);
       char* end = nullptr;
       const unsigned long n = std::strtoul(v.c_str(), &end, 10);
       if (v.empty() || *end != '\0' || v.find_first_not_of("0123456789") != std::string::npos ||
           n < 1 || n > 64) {
-        Fail(node["min_digits"], r.id, "min_digits must be a whole number from 1 to 64");
+        in_.Fail(node["min_digits"], r.id, "min_digits must be a whole number from 1 to 64");
       }
       r.min_digits = static_cast<unsigned>(n);
     }
     if (node["digit_gap"]) {
-      const std::string v = Scalar(node, "digit_gap", r.id, true);
-      r.digit_gap_line = LineOf(node["digit_gap"]);
-      if (r.min_digits == 0) Fail(node["digit_gap"], r.id, "digit_gap needs min_digits");
+      const std::string v = in_.Scalar(node, "digit_gap", r.id, true);
+      if (r.min_digits == 0) in_.Fail(node["digit_gap"], r.id, "digit_gap needs min_digits");
       if (v.empty() || v.size() > 1 || v[0] < '0' || v[0] > '8') {
-        Fail(node["digit_gap"], r.id, "digit_gap must be a whole number from 0 to 8");
+        in_.Fail(node["digit_gap"], r.id, "digit_gap must be a whole number from 0 to 8");
       }
       r.digit_gap = static_cast<unsigned>(v[0] - '0');
     }
@@ -144,7 +107,7 @@ class RuleParser {
 
     const YAML::Node pats = node["patterns"];
     if (!pats || !pats.IsSequence() || pats.size() == 0) {
-      Fail(pats ? pats : node, r.id, "'patterns' must be a non-empty list");
+      in_.Fail(pats ? pats : node, r.id, "'patterns' must be a non-empty list");
     }
     for (const auto& p : pats) {
       PatternSpec spec;
@@ -153,19 +116,19 @@ class RuleParser {
       if (p.IsScalar()) {
         spec.regex = p.as<std::string>();
       } else if (p.IsMap()) {
-        CheckKeys(p, {"regex", "boundary"}, r.id);
-        spec.regex = Scalar(p, "regex", r.id, true);
+        in_.CheckKeys(p, {"regex", "boundary"}, r.id);
+        spec.regex = in_.Scalar(p, "regex", r.id, true);
         if (p["boundary"]) spec.boundary = ParseBoundaryAt(p["boundary"], r.id);
       } else {
-        Fail(p, r.id, "a pattern is a string or a map with 'regex' and 'boundary'");
+        in_.Fail(p, r.id, "a pattern is a string or a map with 'regex' and 'boundary'");
       }
-      if (spec.regex.empty()) Fail(p, r.id, "empty pattern");
+      if (spec.regex.empty()) in_.Fail(p, r.id, "empty pattern");
       r.patterns.push_back(std::move(spec));
     }
 
     if (const YAML::Node ex = node["examples"]) {
-      if (!ex.IsMap()) Fail(ex, r.id, "'examples' is a map with 'match' and 'no_match' lists");
-      CheckKeys(ex, {"match", "no_match"}, r.id);
+      if (!ex.IsMap()) in_.Fail(ex, r.id, "'examples' is a map with 'match' and 'no_match' lists");
+      in_.CheckKeys(ex, {"match", "no_match"}, r.id);
       r.match_examples = ParseExamples(ex["match"], r.id, true);
       r.no_match_examples = ParseExamples(ex["no_match"], r.id, false);
     }
@@ -173,9 +136,9 @@ class RuleParser {
   }
 
   Boundary ParseBoundaryAt(const YAML::Node& n, const std::string& id) {
-    if (!n.IsScalar()) Fail(n, id, "'boundary' must be a string");
+    if (!n.IsScalar()) in_.Fail(n, id, "'boundary' must be a string");
     auto b = ParseBoundary(n.as<std::string>());
-    if (!b) Fail(n, id, "boundary must be none, token or number");
+    if (!b) in_.Fail(n, id, "boundary must be none, token or number");
     return *b;
   }
 
@@ -183,25 +146,25 @@ class RuleParser {
                                          bool allow_masked) {
     std::vector<RuleExample> out;
     if (!list) return out;
-    if (!list.IsSequence()) Fail(list, id, "examples must be a list");
+    if (!list.IsSequence()) in_.Fail(list, id, "examples must be a list");
     for (const auto& e : list) {
       RuleExample ex;
       ex.line = LineOf(e);
       if (e.IsScalar()) {
         ex.text = e.as<std::string>();
       } else if (e.IsMap() && allow_masked) {
-        CheckKeys(e, {"text", "masked"}, id);
-        ex.text = Scalar(e, "text", id, true);
+        in_.CheckKeys(e, {"text", "masked"}, id);
+        ex.text = in_.Scalar(e, "text", id, true);
         if (e["masked"]) {
-          ex.masked = Scalar(e, "masked", id, true);
+          ex.masked = in_.Scalar(e, "masked", id, true);
           if (ex.masked->size() != ex.text.size()) {
-            Fail(e["masked"], id, "'masked' must have the same length as 'text'");
+            in_.Fail(e["masked"], id, "'masked' must have the same length as 'text'");
           }
         }
       } else {
-        Fail(e, id,
-             allow_masked ? "an example is a string or a map with 'text' and 'masked'"
-                          : "a no_match example is a string");
+        in_.Fail(e, id,
+                 allow_masked ? "an example is a string or a map with 'text' and 'masked'"
+                              : "a no_match example is a string");
       }
       out.push_back(std::move(ex));
     }
@@ -209,14 +172,13 @@ class RuleParser {
   }
 
   const RuleSource& src_;
+  const YamlReader in_;
 };
 
 std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw RuleError(p.string(), 0, "", "cannot read rule file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::optional<std::string> text = ReadTextFile(p.string());
+  if (!text) throw RuleError(p.string(), 0, "", "cannot read rule file");
+  return std::move(*text);
 }
 
 std::string ShortSha256(const std::vector<RuleSource>& sources) {
@@ -239,12 +201,7 @@ std::string ShortSha256(const std::vector<RuleSource>& sources) {
 }  // namespace
 
 std::vector<Rule> ParseRuleFile(const RuleSource& source) {
-  try {
-    return RuleParser(source).Parse();
-  } catch (const YAML::Exception& e) {
-    // Anything the checks above did not foresee still ends as a clear error.
-    throw RuleError(source.name, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg);
-  }
+  return RuleParser(source).Parse();
 }
 
 RuleSet BuildRuleSet(const std::vector<RuleSource>& sources) {

@@ -12,9 +12,10 @@
 
 #include "dlpd/common/counters.h"
 #include "dlpd/common/result.h"
-#include "dlpd/pipeline/packet_pipeline.h"
 
 namespace dlp {
+
+class PacketPipeline;  // dlpd/pipeline/packet_pipeline.h, included by each back end's .cpp
 
 // What a back end counts, declared once (see common/counters.h). NFQUEUE
 // hands over coalesced packets (GSO/GRO, up to 64 KiB); those the kernel

@@ -16,6 +16,8 @@
 #include <poll.h>
 #endif
 
+#include "dlpd/pipeline/packet_pipeline.h"
+
 namespace dlp {
 
 struct DivertCapture::Origin {
@@ -47,10 +49,6 @@ DivertCapture::~DivertCapture() {
 }
 
 #if defined(__FreeBSD__) || defined(__OpenBSD__)
-
-bool DivertSupported() {
-  return true;
-}
 
 Status DivertCapture::Open() {
 #if defined(__OpenBSD__)
@@ -125,10 +123,6 @@ Status DivertCapture::Run(const std::atomic<bool>& stop) {
 }
 
 #else  // no divert sockets on this platform
-
-bool DivertSupported() {
-  return false;
-}
 
 Status DivertCapture::Open() {
   return Error{"divert sockets exist only on FreeBSD and OpenBSD; on Linux use --nfqueue"};

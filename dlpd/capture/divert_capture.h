@@ -14,10 +14,6 @@
 #include "dlpd/common/clock.h"
 #include "dlpd/pipeline/verdict_sink.h"
 
-#if defined(IPPROTO_DIVERT) || defined(__FreeBSD__) || defined(__OpenBSD__)
-#define DLP_HAVE_DIVERT 1
-#endif
-
 namespace dlp {
 
 class DivertCapture : public CaptureBackend, private VerdictSink {
@@ -43,8 +39,5 @@ class DivertCapture : public CaptureBackend, private VerdictSink {
   int fd_ = -1;
   int fd6_ = -1;
 };
-
-// True when this build can use divert sockets.
-bool DivertSupported();
 
 }  // namespace dlp

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dlpd/decode/packet.h"
+#include "dlpd/pipeline/packet_pipeline.h"
 
 namespace dlp {
 namespace {

@@ -8,6 +8,8 @@
 #include <memory>
 #include <vector>
 
+#include "dlpd/pipeline/packet_pipeline.h"
+
 namespace dlp {
 namespace {
 

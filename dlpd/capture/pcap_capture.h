@@ -24,9 +24,6 @@ class PcapCapture : public CaptureBackend, private VerdictSink {
               ReplayClock& clock);
   Status Run(const std::atomic<bool>& stop) override;
 
-  uint64_t packets_read() const { return read_; }
-  uint64_t packets_written() const { return written_; }
-
  private:
   // What a packet needs to be written once the pipeline lets it go: its
   // record header and the link-layer bytes in front of the IP packet.

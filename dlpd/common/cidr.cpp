@@ -1,6 +1,7 @@
 #include "dlpd/common/cidr.h"
 
 #include <arpa/inet.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 
 namespace dlp {

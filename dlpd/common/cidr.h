@@ -3,13 +3,13 @@
 // on a query connection, so that filters run in SQLite with their LIMIT.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <array>
 #include <cstdint>
 #include <string>
 
 #include "dlpd/common/result.h"
+
+struct sqlite3;  // only pointed to: policies use Cidr on the packet path
 
 namespace dlp {
 

@@ -1,4 +1,4 @@
-// dlpd's settings: the command line (DESIGN.md) and, with -c FILE, the same
+// dlpd's settings: the command line (README.md) and, with -c FILE, the same
 // settings from a YAML file (dlpd/config/yaml_config.h). The command line
 // wins over the file.
 #pragma once

@@ -1,7 +1,7 @@
 #include "dlpd/config/engine.h"
 
+#include "dlpd/config/example_check.h"
 #include "policy/policy_loader.h"
-#include "rules/rule_check.h"
 
 namespace dlp {
 

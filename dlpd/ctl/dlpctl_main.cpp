@@ -1,4 +1,4 @@
-// dlpctl: the operator's and security team's command (see DESIGN.md).
+// dlpctl: the operator's and security team's command (see README.md).
 #include <CLI/CLI.hpp>
 
 #include "dlpd/common/version.h"

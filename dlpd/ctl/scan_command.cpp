@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dlpd/config/engine.h"
-#include "dlpd/inspect/stream_redactor.h"
+#include "dlpd/mask/stream_redactor.h"
 #include "policy/flow_thresholds.h"
 #include "policy/policy_error.h"
 #include "rules/compiled_ruleset.h"

@@ -19,7 +19,7 @@
 #include "dlpd/config/daemon_options.h"
 #include "dlpd/config/engine.h"
 #include "dlpd/control/control_server.h"
-#include "dlpd/mask/fingerprint.h"
+#include "dlpd/inspect/fingerprint.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "storage/incident_writer.h"
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "policy/action.h"
+#include "dlpd/common/action.h"
 
 namespace dlp {
 

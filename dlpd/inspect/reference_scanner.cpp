@@ -1,5 +1,7 @@
 #include "dlpd/inspect/reference_scanner.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 
 #include "dlpd/inspect/scan_context.h"

@@ -1,10 +1,13 @@
 #include "dlpd/inspect/scan_context.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <array>
 
+#include "dlpd/inspect/display_form.h"
 #include "dlpd/inspect/finding.h"
-#include "dlpd/mask/mask.h"
+#include "dlpd/inspect/fingerprint.h"
 #include "rules/boundary.h"
 
 namespace dlp {

@@ -12,10 +12,11 @@
 #include "dlpd/common/result.h"
 #include "dlpd/inspect/digit_gate.h"
 #include "dlpd/inspect/finding.h"
-#include "dlpd/mask/fingerprint.h"
 #include "rules/compiled_ruleset.h"
 
 namespace dlp {
+
+class Fingerprinter;  // dlpd/inspect/fingerprint.h
 
 // A Hyperscan match: where it ends, and the earliest it can start (its end
 // less the pattern's widest match).

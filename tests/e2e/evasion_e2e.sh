@@ -6,18 +6,8 @@
 # server must receive every value masked (the urgent byte inline), the same
 # length, and every exchange must complete.
 # Usage: evasion_e2e.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
-BUILD=$(cd "$1" && pwd)
-SRC=$(cd "$2" && pwd)
-source "$SRC/tests/e2e/netns_lib.sh"
-netns_require
-WORK=$(mktemp -d)
-cleanup() {
-  netns_cleanup
-  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-netns_setup
+source "$(dirname "$0")/netns_lib.sh" || exit 1
+netns_prologue "$@"
 netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0
 pass=0
 fail=0

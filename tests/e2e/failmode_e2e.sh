@@ -7,17 +7,8 @@
 #  open (--fail-mode open, iptables --queue-bypass): the fragment passes and
 #    is counted; with dlpd stopped traffic passes (uninspected).
 # Usage: failmode_e2e.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
-BUILD=$(cd "$1" && pwd)
-SRC=$(cd "$2" && pwd)
-source "$SRC/tests/e2e/netns_lib.sh"
-netns_require
-WORK=$(mktemp -d)
-cleanup() {
-  netns_cleanup
-  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/netns_lib.sh" || exit 1
+netns_prologue "$@"
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -49,8 +40,7 @@ printf 'x=1&ssn=536-22-1457&card=4111 1111 1111 1111&z' > "$WORK/small.body"
 import sys
 open(sys.argv[1], "wb").write((b"y" * 200 + b"&ssn=536-22-1457&") * 1200)' "$WORK/big.body"
 
-# --- closed ------------------------------------------------------------------
-netns_setup
+# --- closed (namespaces from netns_prologue) ---------------------------------
 netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0 --control-socket "$WORK/closed.sock" --queue-maxlen 64
 post c-small "$WORK/small.body" --max-time 10 && ok || bad "closed: curl"
 [ "$(cat "$WORK/recv/c-small.body")" = 'x=1&ssn=XXX-XX-XXXX&card=XXXX XXXX XXXX XXXX&z' ] && ok || bad "closed: not masked"

@@ -5,15 +5,8 @@
 # several addresses to be spread). Many connections carry values; every one must arrive masked,
 # and both workers must have seen traffic.
 # Usage: multiqueue_e2e.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
-BUILD=$(cd "$1" && pwd)
-SRC=$(cd "$2" && pwd)
-source "$SRC/tests/e2e/netns_lib.sh"
-netns_require
-
-WORK=$(mktemp -d)
-trap 'netns_cleanup; rm -rf "$WORK"' EXIT
-NFQ_TARGET="--queue-balance 0:1" netns_setup
+source "$(dirname "$0")/netns_lib.sh" || exit 1
+NFQ_TARGET="--queue-balance 0:1" netns_prologue "$@"
 for a in $(seq 10 25); do ip -n "$NS_C" addr add "10.99.1.$a/24" dev "c$NS_ID"; done
 netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0-1
 

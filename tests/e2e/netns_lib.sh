@@ -6,7 +6,12 @@
 #
 # The gateway forwards and sends outbound TCP/80 to NFQUEUE 0 (or to what
 # NFQ_TARGET says, e.g. "--queue-balance 0:1").
-# Source it; call netns_require, netns_setup, and netns_cleanup on exit.
+#
+# An end-to-end script begins with
+#   source "$(dirname "$0")/netns_lib.sh" || exit 1
+#   netns_prologue "$@"
+# and adds its own clean-up, if any, with netns_on_exit. Other users (the
+# demo, the benchmark) call netns_require, netns_setup and netns_cleanup.
 
 NS_ID=${NS_ID:-$$}
 NS_C=dlpc$NS_ID
@@ -34,6 +39,34 @@ netns_require() {
     echo "SKIP: namespace test ($why)" >&2
     exit 77
   fi
+}
+
+# netns_prologue BUILD_DIR SOURCE_DIR: what every end-to-end script does
+# first. Sets -euo pipefail, BUILD and SRC (absolute paths); skips (exit 77)
+# where namespaces cannot run, or fails with DLP_REQUIRE_NETNS=1
+# (netns_require); makes WORK, a fresh directory; on exit runs the
+# script's hooks (netns_on_exit), removes the namespaces and WORK (kept with
+# KEEP=1); then builds the namespaces (netns_setup, with NFQ_TARGET).
+netns_prologue() {
+  set -euo pipefail
+  BUILD=$(cd "$1" && pwd)
+  SRC=$(cd "$2" && pwd)
+  netns_require
+  WORK=$(mktemp -d)
+  trap netns_exit EXIT
+  netns_setup
+}
+
+# netns_on_exit COMMAND: COMMAND (a string, evaluated; its failure ignored)
+# runs on exit before the namespaces are removed; the last added runs first.
+NETNS_EXIT_HOOKS=()
+netns_on_exit() { NETNS_EXIT_HOOKS=("$1" "${NETNS_EXIT_HOOKS[@]}"); }
+
+netns_exit() {
+  local hook
+  for hook in "${NETNS_EXIT_HOOKS[@]}"; do eval "$hook" || true; done
+  netns_cleanup
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
 }
 
 ipt() { if command -v iptables-legacy >/dev/null; then iptables-legacy "$@"; else iptables "$@"; fi; }

@@ -7,20 +7,8 @@
 # connection; values cut across TCP segments at every byte arrive masked;
 # incidents land in SQLite with no full value in them.
 # Usage: nfqueue_e2e.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
-BUILD=$(cd "$1" && pwd)
-SRC=$(cd "$2" && pwd)
-source "$SRC/tests/e2e/netns_lib.sh"
-netns_require
-
-WORK=$(mktemp -d)
-cleanup() {
-  netns_cleanup
-  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-netns_setup
-
+source "$(dirname "$0")/netns_lib.sh" || exit 1
+netns_prologue "$@"
 netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0 --db "$WORK/incidents.db"
 python3 "$SRC/tests/e2e/make_bodies.py" "$WORK/send"
 for f in "$WORK"/send/*.body; do

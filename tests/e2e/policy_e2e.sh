@@ -10,21 +10,10 @@
 #    request failing and no connection broken, a bad set is rejected and the
 #    old rules keep masking; SIGHUP reloads too.
 # Usage: policy_e2e.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
-BUILD=$(cd "$1" && pwd)
-SRC=$(cd "$2" && pwd)
-source "$SRC/tests/e2e/netns_lib.sh"
-netns_require
-
-WORK=$(mktemp -d)
+source "$(dirname "$0")/netns_lib.sh" || exit 1
+netns_prologue "$@"
 loader=""
-cleanup() {
-  [ -n "$loader" ] && kill "$loader" 2>/dev/null
-  netns_cleanup
-  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-netns_setup
+netns_on_exit '[ -z "${loader:-}" ] || kill "$loader" 2>/dev/null'
 
 pass=0
 fail=0

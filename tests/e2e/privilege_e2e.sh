@@ -6,19 +6,9 @@
 # drop), the database and key created by that user (owner-only, the
 # database readable by --db-group), the control socket, a reload.
 # Usage: privilege_e2e.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
-BUILD=$(cd "$1" && pwd)
-SRC=$(cd "$2" && pwd)
-source "$SRC/tests/e2e/netns_lib.sh"
-netns_require
-
-WORK=$(mktemp -d)
+source "$(dirname "$0")/netns_lib.sh" || exit 1
+netns_prologue "$@"
 chmod 755 "$WORK"  # the unprivileged user must reach its directories in here
-cleanup() {
-  netns_cleanup
-  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -31,7 +21,6 @@ audit=$(getent group dlpd-audit | cut -d: -f3)
 uid=$(id -u dlpd-test)
 gid=$(id -g dlpd-test)
 
-netns_setup
 printf 'statements:\n  - {name: exfil, when: {host: "^exfil\\\\.example$"}, action: block}\n' > "$WORK/policy.yaml"
 chmod 644 "$WORK/policy.yaml"
 netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0 --user dlpd-test --policy "$WORK/policy.yaml" \

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "dlpd/config/example_check.h"
 #include "rules/compiled_ruleset.h"
-#include "rules/rule_check.h"
 #include "rules/rule_error.h"
 #include "rules/rule_loader.h"
 

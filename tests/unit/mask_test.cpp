@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dlpd/inspect/block_scanner.h"
-#include "dlpd/mask/fingerprint.h"
+#include "dlpd/inspect/fingerprint.h"
 #include "rules/boundary.h"
 #include "rules/rule_loader.h"
 #include "rules/validators.h"

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dlpd/config/example_check.h"
 #include "rules/compiled_ruleset.h"
-#include "rules/rule_check.h"
 #include "rules/rule_error.h"
 
 namespace dlp {

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "dlpd/inspect/block_scanner.h"
-#include "dlpd/inspect/stream_redactor.h"
+#include "dlpd/mask/stream_redactor.h"
 #include "rules/rule_loader.h"
 #include "tests/unit/corpus.h"
 #include "tests/unit/test_support.h"

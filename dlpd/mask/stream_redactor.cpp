@@ -1,4 +1,4 @@
-#include "dlpd/inspect/stream_redactor.h"
+#include "dlpd/mask/stream_redactor.h"
 
 #include "dlpd/mask/mask.h"
 

@@ -1,6 +1,7 @@
 // The four things a policy can do with a finding (see policy/policy.h).
-// Its own header because findings carry their decided action through the
-// data path (inspect -> policy -> mask).
+// A vocabulary type: findings carry their decided action through the data
+// path (inspect -> policy -> mask), so it lives below all three and a finding
+// need not include the policy.
 #pragma once
 
 #include <cstdint>

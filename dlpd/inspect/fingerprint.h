@@ -2,6 +2,10 @@
 // the same value without anyone storing it: HMAC-SHA256 over the value's
 // digits (so "4111 1111..." and "4111-1111..." correlate), with a 32-byte
 // key kept in its own file, mode 0600, created on first start.
+//
+// In inspect, not mask: a fingerprint is taken when a value is confirmed
+// (ConfirmCandidates), while its bytes are at hand, and inspect comes before
+// mask on the data path, so it must not include anything of mask's.
 #pragma once
 
 #include <string>

@@ -26,8 +26,6 @@ class StreamRedactor {
   // Flushes everything that is left.
   Status Finish(ScanContext& ctx, std::string* ready, Findings* found);
 
-  // Stream offset of the first byte still held.
-  uint64_t held_from() const { return pending_base_; }
   // Called on each new finding before it is masked, to set its action (the
   // policy); without one, every finding is masked.
   void set_decider(std::function<void(Finding&)> decide) { decide_ = std::move(decide); }

@@ -1,4 +1,4 @@
-#include "dlpd/mask/fingerprint.h"
+#include "dlpd/inspect/fingerprint.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>

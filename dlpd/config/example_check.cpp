@@ -1,0 +1,108 @@
+#include "dlpd/config/example_check.h"
+
+#include <algorithm>
+
+#include "dlpd/inspect/block_scanner.h"
+#include "dlpd/inspect/display_form.h"
+#include "dlpd/inspect/reference_scanner.h"
+#include "dlpd/inspect/stream_scanner.h"
+#include "dlpd/mask/mask.h"
+#include "rules/rule_examples.h"
+
+namespace dlp {
+namespace {
+
+const uint8_t* Bytes(const std::string& s) {
+  return reinterpret_cast<const uint8_t*>(s.data());
+}
+
+bool HasRule(const Findings& f, uint32_t rule) {
+  return std::any_of(f.begin(), f.end(), [&](const Finding& x) { return x.rule_index == rule; });
+}
+
+// Feeds `text` in two pieces cut at every position; returns the first cut at
+// which the findings differ from `expected`, or -1.
+long FirstStreamDisagreement(ScanContext& ctx, const std::string& text, const Findings& expected) {
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    auto s = StreamScanner::Open(ctx);
+    if (!s) return static_cast<long>(cut);
+    Findings got;
+    if (!s->Feed(ctx, Bytes(text), cut, &got) ||
+        !s->Feed(ctx, Bytes(text) + cut, text.size() - cut, &got) || !s->Finish(ctx, &got)) {
+      return static_cast<long>(cut);
+    }
+    std::sort(got.begin(), got.end());
+    if (got != expected) return static_cast<long>(cut);
+  }
+  return -1;
+}
+
+}  // namespace
+
+ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rules) {
+  ExampleReport report;
+  auto ctx_or = ScanContext::Create(rules);
+  if (!ctx_or) {
+    report.failures.push_back(ctx_or.error().message);
+    return report;
+  }
+  ScanContext& ctx = **ctx_or;
+  for (const ExampleRef& ref : ExamplesOf(rules->rule_set())) {
+    const uint32_t ri = ref.rule_index;
+    const Rule& rule = *ref.rule;
+    const RuleExample& ex = *ref.example;
+    const bool want_match = ref.want_match;
+    const std::string where = ExampleWhere(ref);
+    ++report.examples_run;
+    Findings found;
+    if (Status st = ScanBlock(ctx, Bytes(ex.text), ex.text.size(), &found); !st) {
+      report.failures.push_back(where + st.error().message);
+      continue;
+    }
+    if (want_match && !HasRule(found, ri)) {
+      report.failures.push_back(where + "match example did not match");
+    }
+    if (!want_match) {
+      for (const Finding& f : found) {
+        if (f.rule_index != ri) continue;
+        report.failures.push_back(
+            where + "no_match example matched at offset " + std::to_string(f.start) + " (" +
+            DisplayForm(std::string_view(ex.text).substr(f.start, f.end - f.start)) + ")");
+      }
+    }
+    if (rule.min_digits > 0) {
+      // The gate skips text without min_digits digits close together (at
+      // most digit_gap bytes apart, when given); a promise the patterns do
+      // not keep loses matches. The RE2-only reference scanner has no gate.
+      for (const Finding& f : ReferenceScan(*rules, ex.text)) {
+        if (f.rule_index != ri || std::binary_search(found.begin(), found.end(), f)) continue;
+        report.failures.push_back(
+            where + "a match with fewer than min_digits (" + std::to_string(rule.min_digits) +
+            ") digits" +
+            (rule.digit_gap
+                 ? " at most digit_gap (" + std::to_string(*rule.digit_gap) + ") bytes apart"
+                 : std::string()) +
+            " is skipped: " +
+            DisplayForm(std::string_view(ex.text).substr(f.start, f.end - f.start)));
+      }
+    }
+    if (ex.masked) {
+      std::string out = ex.text;
+      MaskFindings(*rules, found.data(), found.size(), reinterpret_cast<uint8_t*>(out.data()),
+                   out.size(), 0);
+      if (out != *ex.masked) {
+        // Both strings are already masked where masking works; show the
+        // display form so that a failing check never prints a full value.
+        report.failures.push_back(where + "masked as '" + DisplayForm(out) + "', expected '" +
+                                  DisplayForm(*ex.masked) + "'");
+      }
+    }
+    if (long cut = FirstStreamDisagreement(ctx, ex.text, found); cut >= 0) {
+      report.failures.push_back(where + "stream scan cut at byte " + std::to_string(cut) +
+                                " disagrees with block scan");
+    }
+  }
+  return report;
+}
+
+}  // namespace dlp

@@ -1,0 +1,57 @@
+#include "dlpd/inspect/display_form.h"
+
+#include "rules/value_text.h"
+
+namespace dlp {
+namespace {
+// Masks the digit token at p[i] (ValueTokenLength n): a plain digit becomes
+// 'X', an escaped one "%58" (an escaped 'X'), so the length stays and the
+// URL stays valid.
+void MaskDigitToken(uint8_t* p, size_t i, size_t n) {
+  if (n == 1) {
+    p[i] = kMaskChar;
+  } else {
+    p[i + 1] = '5';
+    p[i + 2] = '8';
+  }
+}
+}  // namespace
+
+void MaskDigits(uint8_t* p, size_t len, size_t keep_last) {
+  const std::string_view v(reinterpret_cast<const char*>(p), len);
+  // Which digits are the value's, front to back; then all but the last
+  // `keep_last` go.
+  size_t total = 0;
+  if (keep_last > 0) {
+    ForEachValueToken(v, [&](std::string_view, bool digit) { total += digit ? 1 : 0; });
+  }
+  size_t seen = 0;
+  for (size_t i = 0; i < len;) {
+    const size_t n = ValueTokenLength(v, i);
+    if (IsDigitToken(v, i, n)) {
+      if (keep_last == 0 || seen + keep_last < total) MaskDigitToken(p, i, n);
+      ++seen;
+    }
+    i += n;
+  }
+}
+
+std::string DisplayForm(std::string_view value) {
+  std::string out(value);
+  MaskDigits(reinterpret_cast<uint8_t*>(out.data()), out.size(), 4);
+  return out;
+}
+
+void SetDisplayForm(std::string_view value, Finding* f) {
+  std::string d = DisplayForm(value);
+  const size_t cap = f->display.size();
+  size_t n = 0;
+  if (d.size() > cap) {
+    for (char c : std::string_view("...")) f->display[n++] = c;
+    d.erase(0, d.size() - (cap - n));
+  }
+  for (char c : d) f->display[n++] = c;
+  f->display_len = static_cast<uint8_t>(n);
+}
+
+}  // namespace dlp
