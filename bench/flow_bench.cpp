@@ -153,11 +153,12 @@ void Traffic(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t fl
       "per packet, not held: p50 %6.0f ns  p99 %6.0f ns   (null forwarder p50 %4.0f ns, "
       "p99 %4.0f ns; added p50 %.0f ns, p99 %.0f ns)\n",
       dp50, dp99, np50, np99, dp50 - np50, dp99 - np99);
-  std::printf("held on ordinary traffic: %llu of %llu packets (%.2f%%); findings %llu\n",
-              static_cast<unsigned long long>(c.held_total.load()),
-              static_cast<unsigned long long>(c.packets.load()),
-              100.0 * static_cast<double>(c.held_total.load()) / static_cast<double>(c.packets.load()),
-              static_cast<unsigned long long>(c.findings.load()));
+  std::printf(
+      "held on ordinary traffic: %llu of %llu packets (%.2f%%); findings %llu\n",
+      static_cast<unsigned long long>(c.held_total.load()),
+      static_cast<unsigned long long>(c.packets.load()),
+      100.0 * static_cast<double>(c.held_total.load()) / static_cast<double>(c.packets.load()),
+      static_cast<unsigned long long>(c.findings.load()));
 }
 
 void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flows) {

@@ -228,7 +228,15 @@ RuleSet LoadRuleSet(const std::string& path) {
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(path, ec)) {
       auto ext = e.path().extension().string();
-      if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(e.path());
+      if (ext != ".yaml" && ext != ".yml") continue;
+      // A rule file that cannot even be looked at (a symlink loop, a
+      // dangling link) is an error with its name, not an exception.
+      std::error_code file_ec;
+      const bool regular = e.is_regular_file(file_ec);
+      if (file_ec) {
+        throw RuleError(e.path().string(), 0, "", "cannot read rule file: " + file_ec.message());
+      }
+      if (regular) files.push_back(e.path());
     }
     if (ec) throw RuleError(path, 0, "", "cannot list rule directory: " + ec.message());
     std::sort(files.begin(), files.end());

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <vector>
 
+#include "dlpd/common/last_catch.h"
+
 namespace dlp {
 
 namespace {
@@ -103,7 +105,7 @@ void IncidentWriter::MaybePrune(bool force) {
 }
 
 void IncidentWriter::Run() {
-  MaybePrune(true);
+  RunGuarded("incident writer", [&] { MaybePrune(true); });
   std::vector<Incident> batch;
   for (;;) {
     bool stop;
@@ -119,30 +121,41 @@ void IncidentWriter::Run() {
       stop = stopping_ && queue_.empty();
     }
     room_.notify_all();
-    for (int attempt = 0; !batch.empty(); ++attempt) {
-      Status st = store_->InsertBatch(batch);
-      if (st) {
-        written_.fetch_add(batch.size(), std::memory_order_relaxed);
-        // After the commit: a line in the EVE log is an incident on disk.
-        for (auto& sink : sinks_) {
-          if (Status e = sink->Write(batch); !e) spdlog::warn("{}", e.error().message);
-        }
-        batch.clear();
-        break;
-      }
-      write_errors_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("incident store: {} ({} incidents waiting, retrying)", st.error().message,
-                   batch.size());
-      if (stop && attempt >= 20) {
-        dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
-        spdlog::error("incident store: giving up on {} incidents at shutdown", batch.size());
-        batch.clear();
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    // The last catch: what escapes the store's write costs that batch,
+    // counted as dropped, never the writer thread.
+    if (!RunGuarded("incident writer", [&] { WriteBatch(batch, stop); })) {
+      dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
+      batch.clear();
     }
     if (stop) return;
-    MaybePrune(false);
+    RunGuarded("incident writer", [&] { MaybePrune(false); });
+  }
+}
+
+void IncidentWriter::WriteBatch(std::vector<Incident>& batch, bool stop) {
+  for (int attempt = 0; !batch.empty(); ++attempt) {
+    Status st = store_->InsertBatch(batch);
+    if (st) {
+      written_.fetch_add(batch.size(), std::memory_order_relaxed);
+      // After the commit: a line in the EVE log is an incident on disk.
+      for (auto& sink : sinks_) {
+        RunGuarded("incident sink", [&] {
+          if (Status e = sink->Write(batch); !e) spdlog::warn("{}", e.error().message);
+        });
+      }
+      batch.clear();
+      break;
+    }
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("incident store: {} ({} incidents waiting, retrying)", st.error().message,
+                 batch.size());
+    if (stop && attempt >= 20) {
+      dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
+      spdlog::error("incident store: giving up on {} incidents at shutdown", batch.size());
+      batch.clear();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
 }
 

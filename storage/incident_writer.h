@@ -55,6 +55,9 @@ class IncidentWriter {
  private:
   void Run();
   void MaybePrune(bool force);
+  // Writes `batch` to the store, then the sinks, retrying a failed write
+  // (bounded at shutdown, `stop`); empties it.
+  void WriteBatch(std::vector<Incident>& batch, bool stop);
 
   std::unique_ptr<IncidentStore> store_;
   const WriterOptions options_;

@@ -1,5 +1,5 @@
 // A capture back end delivers packets (starting at the IP header) to one
-// PacketPipeline and carries out its verdicts: NFQUEUE on Linux, divert
+// PacketHandler (the pipeline) and carries out its verdicts: NFQUEUE on Linux, divert
 // sockets on FreeBSD/OpenBSD, pcap files anywhere. Each runs until `stop`
 // is set or its input ends; a transient receive/send error is counted and
 // survived, never fatal.
@@ -10,12 +10,11 @@
 #include <map>
 #include <string>
 
+#include "dlpd/capture/packet_handler.h"
 #include "dlpd/common/counters.h"
 #include "dlpd/common/result.h"
 
 namespace dlp {
-
-class PacketPipeline;  // dlpd/pipeline/packet_pipeline.h, included by each back end's .cpp
 
 // What a back end counts, declared once (see common/counters.h). NFQUEUE
 // hands over coalesced packets (GSO/GRO, up to 64 KiB); those the kernel

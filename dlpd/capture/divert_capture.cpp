@@ -16,8 +16,6 @@
 #include <poll.h>
 #endif
 
-#include "dlpd/pipeline/packet_pipeline.h"
-
 namespace dlp {
 
 struct DivertCapture::Origin {
@@ -26,7 +24,7 @@ struct DivertCapture::Origin {
   socklen_t fromlen;
 };
 
-DivertCapture::DivertCapture(uint16_t port, PacketPipeline* pipeline, const Clock& clock)
+DivertCapture::DivertCapture(uint16_t port, PacketHandler* pipeline, const Clock& clock)
     : port_(port), pipeline_(pipeline), clock_(clock) {}
 
 void DivertCapture::Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,

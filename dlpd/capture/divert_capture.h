@@ -11,15 +11,15 @@
 #include <memory>
 
 #include "dlpd/capture/capture.h"
+#include "dlpd/capture/verdict_sink.h"
 #include "dlpd/common/clock.h"
-#include "dlpd/pipeline/verdict_sink.h"
 
 namespace dlp {
 
 class DivertCapture : public CaptureBackend, private VerdictSink {
  public:
   // REQUIRES: `clock` outlives the capture.
-  DivertCapture(uint16_t port, PacketPipeline* pipeline,
+  DivertCapture(uint16_t port, PacketHandler* pipeline,
                 const Clock& clock = SystemClock::Instance());
   ~DivertCapture() override;
   Status Open();
@@ -34,7 +34,7 @@ class DivertCapture : public CaptureBackend, private VerdictSink {
   std::map<uint64_t, std::unique_ptr<Origin>> origins_;
   uint64_t next_handle_ = 0;
   uint16_t port_;
-  PacketPipeline* pipeline_;
+  PacketHandler* pipeline_;
   const Clock& clock_;
   int fd_ = -1;
   int fd6_ = -1;

@@ -18,8 +18,7 @@
 #include <cstring>
 #include <vector>
 
-#include "dlpd/decode/packet.h"
-#include "dlpd/pipeline/packet_pipeline.h"
+#include "dlpd/capture/cut_short.h"
 
 namespace dlp {
 namespace {
@@ -29,7 +28,7 @@ namespace {
 constexpr int kMaxBurst = 64;
 }  // namespace
 
-NfqueueCapture::NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len,
+NfqueueCapture::NfqueueCapture(uint16_t queue_num, PacketHandler* pipeline, uint32_t max_queue_len,
                                const Clock& clock)
     : queue_num_(queue_num), pipeline_(pipeline), max_queue_len_(max_queue_len), clock_(clock) {}
 
@@ -226,7 +225,8 @@ Status NfqueueCapture::Run(const std::atomic<bool>& stop) {
     // Wake up for the next hold deadline, or every 200 ms to notice a stop.
     int64_t wait_us = 200 * 1000;
     const int64_t deadline = pipeline_->next_deadline();
-    if (deadline != INT64_MAX) wait_us = std::clamp<int64_t>(deadline - clock_.NowMicros(), 0, wait_us);
+    if (deadline != INT64_MAX)
+      wait_us = std::clamp<int64_t>(deadline - clock_.NowMicros(), 0, wait_us);
     pollfd pfd{fd, POLLIN, 0};
     int ready = poll(&pfd, 1, static_cast<int>((wait_us + 999) / 1000));
     pipeline_->Tick(clock_.NowMicros(), *this);

@@ -24,8 +24,8 @@
 #pragma once
 
 #include "dlpd/capture/capture.h"
+#include "dlpd/capture/verdict_sink.h"
 #include "dlpd/common/clock.h"
-#include "dlpd/pipeline/verdict_sink.h"
 
 struct nfq_handle;
 struct nfq_q_handle;
@@ -38,7 +38,7 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
  public:
   // REQUIRES: `clock` (the time every timer of the pipeline runs on)
   // outlives the capture.
-  NfqueueCapture(uint16_t queue_num, PacketPipeline* pipeline, uint32_t max_queue_len = 4096,
+  NfqueueCapture(uint16_t queue_num, PacketHandler* pipeline, uint32_t max_queue_len = 4096,
                  const Clock& clock = SystemClock::Instance());
   ~NfqueueCapture() override;
   // Binds the queue. Separate from Run so that the daemon can open every
@@ -66,7 +66,7 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   bool Inject(const uint8_t* packet, size_t len) override;
 
   uint16_t queue_num_;
-  PacketPipeline* pipeline_;
+  PacketHandler* pipeline_;
   uint32_t max_queue_len_;
   const Clock& clock_;
   nfq_handle* h_ = nullptr;

@@ -1,14 +1,11 @@
 #include "dlpd/capture/pcap_capture.h"
 
-#include <spdlog/spdlog.h>
-
 #include <pcap/pcap.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <memory>
 #include <vector>
-
-#include "dlpd/pipeline/packet_pipeline.h"
 
 namespace dlp {
 namespace {
@@ -51,9 +48,11 @@ long IpOffset(int linktype, const uint8_t* p, size_t caplen) {
 
 }  // namespace
 
-PcapCapture::PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline,
+PcapCapture::PcapCapture(std::string in_path, std::string out_path, PacketHandler* pipeline,
                          ReplayClock& clock)
-    : in_path_(std::move(in_path)), out_path_(std::move(out_path)), pipeline_(pipeline),
+    : in_path_(std::move(in_path)),
+      out_path_(std::move(out_path)),
+      pipeline_(pipeline),
       clock_(clock) {}
 
 void PcapCapture::Emit(uint64_t handle, Verdict verdict, const uint8_t* data, size_t len,

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "dlpd/capture/capture.h"
+#include "dlpd/capture/verdict_sink.h"
 #include "dlpd/common/clock.h"
-#include "dlpd/pipeline/verdict_sink.h"
 
 namespace dlp {
 
@@ -20,7 +20,7 @@ class PcapCapture : public CaptureBackend, private VerdictSink {
  public:
   // `clock` is set to each packet's timestamp before the pipeline sees it:
   // the pipeline should read time from it too (REQUIRES: it outlives this).
-  PcapCapture(std::string in_path, std::string out_path, PacketPipeline* pipeline,
+  PcapCapture(std::string in_path, std::string out_path, PacketHandler* pipeline,
               ReplayClock& clock);
   Status Run(const std::atomic<bool>& stop) override;
 
@@ -40,7 +40,7 @@ class PcapCapture : public CaptureBackend, private VerdictSink {
   std::map<uint64_t, Pending> pending_;
   std::vector<uint8_t> frame_;
   std::string in_path_, out_path_;
-  PacketPipeline* pipeline_;
+  PacketHandler* pipeline_;
   ReplayClock& clock_;
   uint64_t read_ = 0, written_ = 0;
   int linktype_ = 0;

@@ -30,13 +30,13 @@ struct CounterInfo {
 #define DLP_COUNTER_INFO_(name, help) ::dlp::CounterInfo{#name, help},
 #define DLP_COUNTER_LOAD_(name, help) name.load(std::memory_order_relaxed),
 
-#define DLP_DECLARE_COUNTERS(Type, LIST)                                                  \
-  struct Type {                                                                           \
-    LIST(DLP_COUNTER_MEMBER_)                                                             \
-    static constexpr ::dlp::CounterInfo kInfo[] = {LIST(DLP_COUNTER_INFO_)};              \
-    static constexpr size_t kCount = sizeof(kInfo) / sizeof(kInfo[0]);                    \
-    /* Every value, in the order of kInfo. */                                             \
-    std::array<uint64_t, kCount> Values() const { return {LIST(DLP_COUNTER_LOAD_)}; }     \
+#define DLP_DECLARE_COUNTERS(Type, LIST)                                              \
+  struct Type {                                                                       \
+    LIST(DLP_COUNTER_MEMBER_)                                                         \
+    static constexpr ::dlp::CounterInfo kInfo[] = {LIST(DLP_COUNTER_INFO_)};          \
+    static constexpr size_t kCount = sizeof(kInfo) / sizeof(kInfo[0]);                \
+    /* Every value, in the order of kInfo. */                                         \
+    std::array<uint64_t, kCount> Values() const { return {LIST(DLP_COUNTER_LOAD_)}; } \
   };
 
 }  // namespace dlp

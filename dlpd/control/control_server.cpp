@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "dlpd/common/last_catch.h"
+
 namespace dlp {
 namespace {
 
@@ -78,7 +80,8 @@ void ControlServer::Serve() {
     if (poll(&p, 1, 200) <= 0) continue;
     const int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
-    Answer(client);
+    // A handler that throws loses its client's answer, not the control socket.
+    RunGuarded("control socket", [&] { Answer(client); });
     close(client);
   }
 }

@@ -62,13 +62,16 @@ int RunStatusCommand(const std::string& socket, bool json) {
     std::cout << ' ' << w.value("name", "?");
   }
   std::cout << "\n\n";
-  TextTable t({"COUNTER", "VALUE"});
+  // The daemon sends each counter's one line of help with it (declared once,
+  // beside the counter).
+  const nlohmann::json help = j.value("counter_help", nlohmann::json::object());
+  TextTable t({"COUNTER", "VALUE", "MEANING"});
   for (const auto& [k, v] : counters.items()) {
-    t.Add({k, std::to_string(v.get<uint64_t>())});
+    t.Add({Terminal(k), std::to_string(v.get<uint64_t>()), Terminal(help.value(k, ""))});
   }
   if (j.contains("incidents")) {
     for (const auto& [k, v] : j["incidents"].items()) {
-      t.Add({"incidents_" + k, std::to_string(v.get<uint64_t>())});
+      t.Add({"incidents_" + Terminal(k), std::to_string(v.get<uint64_t>()), "incident writer"});
     }
   }
   t.Print(std::cout);

@@ -15,6 +15,7 @@
 #include "dlpd/capture/nfqueue_capture.h"
 #endif
 #include "dlpd/capture/pcap_capture.h"
+#include "dlpd/common/last_catch.h"
 #include "dlpd/common/paths.h"
 #include "dlpd/common/version.h"
 #include "dlpd/daemon/privileges.h"
@@ -192,8 +193,8 @@ void Daemon::OpenWorkers() {
     workers_.push_back(std::move(w));
   } else if (!options_.pcap_in.empty()) {
     Worker w{"pcap " + options_.pcap_in, make_pipeline(), nullptr};
-    w.capture = std::make_unique<PcapCapture>(options_.pcap_in, options_.pcap_out,
-                                              w.pipeline.get(), replay_clock_);
+    w.capture = std::make_unique<PcapCapture>(options_.pcap_in, options_.pcap_out, w.pipeline.get(),
+                                              replay_clock_);
     workers_.push_back(std::move(w));
   } else {
     throw std::runtime_error(
@@ -211,6 +212,14 @@ Result<std::string> Daemon::Reload() {
     last_reload_ = std::string("rejected: ") + e.what();
     return Error{std::string(e.what()) + "; still running " + EngineLine(engine_)};
   } catch (const PolicyError& e) {
+    ++reload_failures_;
+    last_reload_ = std::string("rejected: ") + e.what();
+    return Error{std::string(e.what()) + "; still running " + EngineLine(engine_)};
+  } catch (const std::exception& e) {
+    // The last catch of a reload (SIGHUP or the control socket): whatever
+    // loading threw (a rule directory that cannot be listed, bad_alloc),
+    // the old engine keeps running.
+    UnexpectedErrors().fetch_add(1, std::memory_order_relaxed);
     ++reload_failures_;
     last_reload_ = std::string("rejected: ") + e.what();
     return Error{std::string(e.what()) + "; still running " + EngineLine(engine_)};
@@ -289,6 +298,8 @@ std::string Daemon::StatusJson() const {
     for (const auto& [rule, n] : w.pipeline->findings_by_rule()) by_rule[rule] += n;
   }
   j["workers"] = workers;
+  totals["unexpected_errors"] = UnexpectedErrors().load(std::memory_order_relaxed);
+  help["unexpected_errors"] = "exceptions caught by a thread's last catch, survived";
   j["counters"] = totals;
   j["counter_help"] = help;
   j["findings_by_rule"] = by_rule;
@@ -309,10 +320,17 @@ int Daemon::Run() {
   std::vector<std::thread> threads;
   for (auto& w : workers_) {
     threads.emplace_back([this, &w, &failed, &running] {
-      Status st = w.capture->Run(stop_);
-      if (!st) {
-        spdlog::critical("{}: {}", w.name, st.error().message);
-        failed.fetch_add(1);
+      // The last catch: an exception out of the capture loop is logged and
+      // counted, and the loop starts again (its socket stays open) until
+      // the daemon stops.
+      for (bool done = false; !done && !stop_.load();) {
+        done = RunGuarded(w.name, [&] {
+          if (Status st = w.capture->Run(stop_); !st) {
+            spdlog::critical("{}: {}", w.name, st.error().message);
+            failed.fetch_add(1);
+          }
+        });
+        if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       running.fetch_sub(1);
     });
@@ -327,13 +345,15 @@ int Daemon::Run() {
       spdlog::info("{}: finishing in-flight packets, flushing incidents", strsignal(sig));
       stop_.store(true);
     } else if (sig == SIGHUP) {
-      auto r = Reload();
-      if (r) spdlog::info("SIGHUP: {}", r.value());
-      if (!r) spdlog::error("SIGHUP: reload rejected: {}", r.error().message);
-      if (writer_) {
-        if (Status st = writer_->ReopenSinks(); !st)
-          spdlog::error("SIGHUP: {}", st.error().message);
-      }
+      RunGuarded("SIGHUP", [&] {
+        auto r = Reload();
+        if (r) spdlog::info("SIGHUP: {}", r.value());
+        if (!r) spdlog::error("SIGHUP: reload rejected: {}", r.error().message);
+        if (writer_) {
+          if (Status st = writer_->ReopenSinks(); !st)
+            spdlog::error("SIGHUP: {}", st.error().message);
+        }
+      });
     }
   }
   for (auto& t : threads) t.join();
@@ -358,6 +378,7 @@ void Daemon::LogTotals() const {
     }
     spdlog::info("incidents:{}", line);
   }
+  spdlog::info("unexpected_errors={}", UnexpectedErrors().load(std::memory_order_relaxed));
 }
 
 }  // namespace dlp

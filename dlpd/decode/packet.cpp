@@ -129,19 +129,6 @@ DecodeStatus DecodePacket(const uint8_t* data, size_t len, PacketView* view) {
   return DecodeStatus::kBadVersion;
 }
 
-bool CaptureCutShort(const uint8_t* data, size_t len) {
-  if (data == nullptr || len < 1) return false;
-  if (data[0] >> 4 == 4 && len >= 20) {
-    const size_t total = Be16(data + 2);
-    return total == 0 || total > len;
-  }
-  if (data[0] >> 4 == 6 && len >= 40) {
-    const size_t payload = Be16(data + 4);
-    return payload == 0 || 40 + payload > len;
-  }
-  return false;
-}
-
 std::string AddressToString(uint8_t ip_version, const std::array<uint8_t, 16>& addr) {
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(ip_version == 6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof buf);

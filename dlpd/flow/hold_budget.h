@@ -19,9 +19,7 @@ class HoldBudget {
       : max_bytes_(max_bytes), max_packets_(max_packets), packets_(packets), bytes_(bytes) {}
 
   // Whether one more packet of `len` bytes may be kept (both caps).
-  bool Fits(size_t len) const {
-    return bytes() + len <= max_bytes_ && packets() < max_packets_;
-  }
+  bool Fits(size_t len) const { return bytes() + len <= max_bytes_ && packets() < max_packets_; }
   void Take(size_t len) {
     packets_.fetch_add(1, std::memory_order_relaxed);
     bytes_.fetch_add(len, std::memory_order_relaxed);

@@ -16,7 +16,7 @@
 namespace dlp {
 
 struct SegmentRef {
-  uint64_t handle = 0;     // what the back end passed to Process
+  uint64_t handle = 0;      // what the back end passed to Process
   uint8_t* data = nullptr;  // the IP packet, writable
   size_t len = 0;
   PacketView view;
@@ -41,7 +41,7 @@ struct HeldSegment {
   bool modified = false;
 
   static HeldSegment CopyOf(const SegmentRef& s) {
-    HeldSegment h{s.handle, std::vector<uint8_t>(s.len + kPadding, 0), s.len, s.view, s.off,
+    HeldSegment h{s.handle,  std::vector<uint8_t>(s.len + kPadding, 0), s.len, s.view, s.off,
                   s.modified};
     std::copy(s.data, s.data + s.len, h.bytes.begin());
     return h;

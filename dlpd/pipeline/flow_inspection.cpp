@@ -16,6 +16,8 @@
 #include "policy/policy.h"
 
 namespace dlp {
+Flow::~Flow() = default;
+
 namespace {
 
 // Findings remembered per flow direction, to mask retransmitted bytes the
@@ -24,15 +26,43 @@ constexpr size_t kRememberedFindings = 256;
 
 }  // namespace
 
-std::unique_ptr<Flow> FlowInspection::Open(const std::shared_ptr<ScanContext>& ctx,
-                                           size_t window_bytes) {
-  auto scanner = StreamScanner::Open(*ctx);
+FlowInspection::FlowInspection(PipelineCounters& counters, IncidentRecorder& recorder,
+                               std::unique_ptr<ScanContext> ctx)
+    : counters_(counters), recorder_(recorder), ctx_(std::move(ctx)) {}
+
+FlowInspection::~FlowInspection() = default;
+
+void FlowInspection::Offer(std::unique_ptr<ScanContext> ctx, std::shared_ptr<const Policy> policy) {
+  reload_.Offer(std::make_unique<EngineHandoff::Engine>(
+      EngineHandoff::Engine{std::move(ctx), std::move(policy)}));
+}
+
+void FlowInspection::ApplyReload() {
+  if (!reload_.pending()) return;
+  std::unique_ptr<EngineHandoff::Engine> next = reload_.Take();
+  if (next == nullptr) return;
+  if (next->ctx != nullptr) {
+    ctx_ = std::shared_ptr<ScanContext>(std::move(next->ctx));
+    ctx_->set_fingerprinter(fingerprinter_);
+  }
+  policy_ = std::move(next->policy);
+  ++policy_generation_;
+  counters_.reloads_applied.fetch_add(1, std::memory_order_relaxed);
+}
+
+void FlowInspection::SetFingerprinter(const Fingerprinter* fingerprinter) {
+  fingerprinter_ = fingerprinter;
+  ctx_->set_fingerprinter(fingerprinter_);
+}
+
+std::unique_ptr<Flow> FlowInspection::Open(size_t window_bytes) const {
+  auto scanner = StreamScanner::Open(*ctx_);
   if (!scanner) {
     spdlog::warn("flow table: {}", scanner.error().message);
     return nullptr;
   }
   auto f = std::make_unique<Flow>();
-  f->ctx = ctx;
+  f->ctx = ctx_;
   f->scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
   f->window.window = StreamWindow(window_bytes);
   return f;
@@ -45,11 +75,6 @@ void FlowInspection::Restart(Flow& f) {
   f.recent.clear();
   f.hold.Restart();
   f.http.body_end = UINT64_MAX;
-}
-
-void FlowInspection::SetPolicy(std::shared_ptr<const Policy> policy) {
-  policy_ = std::move(policy);
-  ++policy_generation_;
 }
 
 bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
@@ -96,8 +121,8 @@ uint64_t FlowInspection::ProbeAndCut(Flow& f) {
   return cut;
 }
 
-bool FlowInspection::ScanAlone(Flow& f, uint8_t* payload, size_t len, uint64_t off,
-                               bool remembered, bool* changed) {
+bool FlowInspection::ScanAlone(Flow& f, uint8_t* payload, size_t len, uint64_t off, bool remembered,
+                               bool* changed) {
   Findings alone;
   if (!ScanBlock(*f.ctx, payload, len, &alone)) return false;
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
@@ -119,6 +144,15 @@ bool FlowInspection::ScanAlone(Flow& f, uint8_t* payload, size_t len, uint64_t o
 
 size_t FlowInspection::MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const {
   return MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), payload, len, off);
+}
+
+bool FlowInspection::NormalizeToFirstCopy(Flow& f, const SegmentRef& s) {
+  const StreamWindow::NormalizeResult r =
+      f.window.window.Normalize(s.off, s.payload(), s.payload_len());
+  if (r.unchecked) counters_.overlaps_unchecked.fetch_add(1, std::memory_order_relaxed);
+  if (r.rewritten == 0) return false;
+  counters_.overlaps_normalized.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 bool FlowInspection::MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uint64_t off) {

@@ -1,22 +1,28 @@
-// The inspection of one flow direction's bytes, as the pipeline drives it:
+// The inspection of a worker's flows, as the pipeline drives it: the rules
+// and policy in force (and a reload handed over by another thread),
 // scanning in stream order or a segment on its own, remembering and
 // deciding findings (policy, thresholds, block), judging a held tail as if
-// the stream ended, masking a withheld tail's copy, and reading request
-// heads. It changes bytes it is given and the flow's state; it never emits
-// a packet (the pipeline does, from what this returns).
+// the stream ended, masking a withheld tail's copy, normalizing a later
+// copy to the first, and reading request heads. It changes bytes it is
+// given and the flow's state; it never emits a packet (the pipeline does,
+// from what this returns).
 //
-// Thread-safety: none; one per worker, used by the worker's thread.
+// Thread-safety: Offer may be called from any thread; everything else by
+// the worker's thread only.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
+#include "dlpd/flow/segment.h"
 #include "dlpd/inspect/finding.h"
+#include "dlpd/pipeline/engine_handoff.h"
 #include "dlpd/pipeline/pipeline_counters.h"
 
 namespace dlp {
 
+class Fingerprinter;
 class IncidentRecorder;
 class ScanContext;
 struct Flow;
@@ -24,22 +30,29 @@ struct Policy;
 
 class FlowInspection {
  public:
-  // REQUIRES: `counters` and `recorder` outlive this.
-  FlowInspection(PipelineCounters& counters, IncidentRecorder& recorder)
-      : counters_(counters), recorder_(recorder) {}
+  // REQUIRES: `counters` and `recorder` outlive this; `ctx` is not null.
+  FlowInspection(PipelineCounters& counters, IncidentRecorder& recorder,
+                 std::unique_ptr<ScanContext> ctx);
+  ~FlowInspection();
 
-  // A new flow on the rules `ctx` (with a first-copy window of
+  // Any thread: new rules (null keeps the current ones) and policy (null:
+  // mask everything), taken by the worker at its next ApplyReload.
+  void Offer(std::unique_ptr<ScanContext> ctx, std::shared_ptr<const Policy> policy);
+  // Takes what was offered, if anything: new flows get the new rules (a
+  // flow under way keeps the rules and scanner it started with); the new
+  // policy applies at once, and threshold counts restart.
+  void ApplyReload();
+  // The key for values' fingerprints (may be null); before the first flow.
+  void SetFingerprinter(const Fingerprinter* fingerprinter);
+
+  // A new flow on the current rules (with a first-copy window of
   // `window_bytes`), or null when its scanner cannot be opened (logged).
-  static std::unique_ptr<Flow> Open(const std::shared_ptr<ScanContext>& ctx, size_t window_bytes);
+  std::unique_ptr<Flow> Open(size_t window_bytes) const;
   // The flow's stream restarts at offset 0 after a gap given up: no value
   // can be seen across missing bytes, so a fresh scanner starts, and what
   // the flow kept by offsets of the old stream is forgotten (remembered
   // findings, hold positions, the request's end). REQUIRES: nothing held.
   static void Restart(Flow& f);
-
-  // The policy for every flow from now on (null: mask everything);
-  // threshold counts restart.
-  void SetPolicy(std::shared_ptr<const Policy> policy);
 
   // Scans the bytes the stream has not seen, [fresh, fresh+len) at
   // f.pos.next_off, and takes in what they confirm. False when the scanner
@@ -68,6 +81,11 @@ class FlowInspection {
   // remembered findings; returns the bytes changed.
   size_t MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const;
 
+  // A later copy of stream bytes: the part the flow's first-copy window
+  // keeps is rewritten to the first copy as it was forwarded. True if any
+  // byte changed.
+  bool NormalizeToFirstCopy(Flow& f, const SegmentRef& s);
+
   // A copy of withheld bytes that comes back with nothing after it, while
   // the request's body is known to go on: its letters and digits not in a
   // judged value are masked (the sender paused inside what may be a value
@@ -87,6 +105,9 @@ class FlowInspection {
 
   PipelineCounters& counters_;
   IncidentRecorder& recorder_;
+  std::shared_ptr<ScanContext> ctx_;  // for new flows
+  const Fingerprinter* fingerprinter_ = nullptr;
+  EngineHandoff reload_;
   std::shared_ptr<const Policy> policy_;
   uint64_t policy_generation_ = 1;
   Findings scratch_;

@@ -15,38 +15,27 @@
 
 namespace dlp {
 
-Flow::~Flow() = default;
-
 PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig config,
                                IncidentWriter* writer, const Fingerprinter* fingerprinter,
                                const Clock& clock)
     : config_(config),
       clock_(clock),
       recorder_(counters_, clock_),
-      inspection_(counters_, recorder_),
-      ctx_(std::move(ctx)),
-      fingerprinter_(fingerprinter),
+      inspection_(counters_, recorder_, std::move(ctx)),
       budget_(config.max_held_bytes, config.max_held_packets, counters_.held_packets,
               counters_.held_bytes),
       flows_(config.max_flows, config.flow_idle_timeout_us,
              (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()),
       windows_(config.max_window_total) {
-  ctx_->set_fingerprinter(fingerprinter_);
+  inspection_.SetFingerprinter(fingerprinter);
   recorder_.set_writer(writer);
 }
 
 PacketPipeline::~PacketPipeline() = default;
 
-int64_t PacketPipeline::next_deadline() const {
-  // The front reminder may be stale (its flow released early): waking up
-  // early for it costs one empty Tick.
-  if (budget_.packets() == 0) return INT64_MAX;
-  return std::min(hold_timers_.next(), gap_timers_.next());
-}
-
 void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us,
                              VerdictSink& sink) {
-  if (reload_.pending()) ApplyPending();
+  inspection_.ApplyReload();
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
   counters_.bytes.fetch_add(len, std::memory_order_relaxed);
   SegmentRef s{handle, data, len, {}, 0, false};
@@ -54,13 +43,11 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
   if (ds == DecodeStatus::kNotTcp) {
     // Only TCP is diverted to us; anything else carries no HTTP to inspect.
     counters_.not_tcp.fetch_add(1, std::memory_order_relaxed);
-    sink.Emit(handle, Verdict::kAccept, data, len, false);
-    return;
+    return Forward(s, false, sink);
   }
   if (ds != DecodeStatus::kOk) {
     counters_.decode_errors.fetch_add(1, std::memory_order_relaxed);
-    EmitUninspectable(s, sink);
-    return;
+    return EmitUninspectable(s, sink);
   }
   const PacketView& v = s.view;
   if (ClearUrgent(data, &s.view)) {  // every receiver reads the inspected bytes
@@ -88,8 +75,7 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
   if (f != nullptr && f->block.blocked) {
     // Torn down by a `block`: nothing more of it passes, not even its FIN.
     counters_.blocked_packets.fetch_add(1, std::memory_order_relaxed);
-    sink.Emit(handle, Verdict::kDrop, data, len, false);
-    return;
+    return Act(*f, s, Decision::Drop(), sink);
   }
   if (f == nullptr) {
     if (v.payload_len == 0) return Forward(s, false, sink);  // FIN/RST of a flow we do not track
@@ -149,7 +135,7 @@ Flow* PacketPipeline::Create(const FlowKey& key, int64_t now_us, VerdictSink& si
     counters_.flows_evicted.fetch_add(1, std::memory_order_relaxed);
     End(flows_.LeastRecent(), sink);
   }
-  std::unique_ptr<Flow> f = FlowInspection::Open(ctx_, config_.window_bytes);
+  std::unique_ptr<Flow> f = inspection_.Open(config_.window_bytes);
   if (f == nullptr) return nullptr;
   Flow* raw = flows_.Insert(key, now_us, std::move(f));
   counters_.flows.store(flows_.size(), std::memory_order_relaxed);
@@ -177,7 +163,7 @@ void PacketPipeline::Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& 
   }
   s.off = *off;
   if (s.off > f.pos.next_off) return Reorder(f, s, now_us, sink);
-  if (s.off < f.pos.next_off) s.modified |= Normalize(f, s);
+  if (s.off < f.pos.next_off) s.modified |= inspection_.NormalizeToFirstCopy(f, s);
   if (s.end() <= f.pos.next_off) return Repeat(f, s, sink);
   if (s.off < f.pos.next_off) counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
   FeedInOrder(f, s, now_us, sink, nullptr);
@@ -255,8 +241,7 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
   ReleaseUpTo(f, final_before, sink);
   if (f.hold.empty() && end <= final_before) {
     MaskAndEmit(f, s, sink);
-    f.hold.MarkReleased(end);
-    return;
+    return f.hold.MarkReleased(end);
   }
   if (!budget_.Fits(s.len)) {
     // No room to hold: what is held goes now, judged as at a timeout.
@@ -275,11 +260,10 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
 void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink) {
   while (std::optional<HeldSegment> h = f.reorder.PopReady(f.pos.next_off, budget_)) {
     SegmentRef s = h->ref();
-    if (s.end() <= f.pos.next_off) {  // a duplicate
-      s.modified |= Normalize(f, s);
-      ScanAlone(f, s, sink);
+    if (s.off < f.pos.next_off) s.modified |= inspection_.NormalizeToFirstCopy(f, s);
+    if (s.end() <= f.pos.next_off) {
+      ScanAlone(f, s, sink);  // a duplicate
     } else {
-      if (s.off < f.pos.next_off) s.modified |= Normalize(f, s);
       FeedInOrder(f, s, now_us, sink, &h->bytes);
     }
   }
@@ -339,15 +323,13 @@ void PacketPipeline::EmitBefore(Flow& f, const SegmentRef& s, uint64_t cut, Verd
   // A FIN ends the stream where it is; a blocked flow's packets are dropped.
   if (s.end() <= cut || (s.view.tcp_flags & TcpFlags::kFin) != 0 || f.block.blocked) {
     MaskAndEmit(f, s, sink);
-    f.hold.MarkReleased(s.end());
-    return;
+    return f.hold.MarkReleased(s.end());
   }
   counters_.tails_withheld.fetch_add(1, std::memory_order_relaxed);
   Act(f, s, f.hold.Withhold(s.off, s.end(), cut), sink);
 }
 
-void PacketPipeline::DropBlocked(Flow& f, const SegmentRef& s, bool in_stream,
-                                 VerdictSink& sink) {
+void PacketPipeline::DropBlocked(Flow& f, const SegmentRef& s, bool in_stream, VerdictSink& sink) {
   counters_.blocked_packets.fetch_add(1, std::memory_order_relaxed);
   bool dropped = true;
   if (!f.block.resets_sent && in_stream && s.off < f.block.from && s.off <= f.hold.released()) {
@@ -367,9 +349,9 @@ void PacketPipeline::DropBlocked(Flow& f, const SegmentRef& s, bool in_stream,
     // before the dropped bytes went through); to the client at what it
     // acknowledges next, when the packet says.
     const bool has_ack = (s.view.tcp_flags & TcpFlags::kAck) != 0;
-    for (const ResetSpec& r : ResetsForFlow(f.slot.key, f.pos.SeqOf(f.hold.released()),
-                                            has_ack ? std::optional<uint32_t>(s.view.ack)
-                                                    : std::nullopt)) {
+    for (const ResetSpec& r :
+         ResetsForFlow(f.slot.key, f.pos.SeqOf(f.hold.released()),
+                       has_ack ? std::optional<uint32_t>(s.view.ack) : std::nullopt)) {
       const std::vector<uint8_t> rst = BuildTcpReset(r);
       (sink.Inject(rst.data(), rst.size()) ? counters_.resets_sent : counters_.reset_errors)
           .fetch_add(1, std::memory_order_relaxed);
@@ -378,17 +360,8 @@ void PacketPipeline::DropBlocked(Flow& f, const SegmentRef& s, bool in_stream,
   if (dropped) Act(f, s, Decision::Drop(), sink);
 }
 
-bool PacketPipeline::Normalize(Flow& f, const SegmentRef& s) {
-  const StreamWindow::NormalizeResult r =
-      f.window.window.Normalize(s.off, s.payload(), s.payload_len());
-  if (r.unchecked) counters_.overlaps_unchecked.fetch_add(1, std::memory_order_relaxed);
-  if (r.rewritten == 0) return false;
-  counters_.overlaps_normalized.fetch_add(1, std::memory_order_relaxed);
-  return true;
-}
-
 void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
-  if (reload_.pending()) ApplyPending();
+  inspection_.ApplyReload();
   while (std::optional<FlowKey> key = gap_timers_.PopDue(now_us)) {
     Flow* f = flows_.Find(*key);
     if (f != nullptr && !f->reorder.empty() && f->reorder.deadline() <= now_us) {
@@ -413,27 +386,12 @@ void PacketPipeline::Flush(VerdictSink& sink) {
 
 void PacketPipeline::Reload(std::unique_ptr<ScanContext> ctx,
                             std::shared_ptr<const Policy> policy) {
-  reload_.Offer(std::make_unique<EngineHandoff::Engine>(
-      EngineHandoff::Engine{std::move(ctx), std::move(policy)}));
-}
-
-void PacketPipeline::ApplyPending() {
-  std::unique_ptr<EngineHandoff::Engine> next = reload_.Take();
-  if (next == nullptr) return;
-  // New flows take the new rules; a flow under way keeps the rules (and the
-  // Hyperscan stream) it started with. The policy applies at once.
-  if (next->ctx != nullptr) {
-    ctx_ = std::shared_ptr<ScanContext>(std::move(next->ctx));
-    ctx_->set_fingerprinter(fingerprinter_);
-  }
-  inspection_.SetPolicy(std::move(next->policy));
-  counters_.reloads_applied.fetch_add(1, std::memory_order_relaxed);
+  inspection_.Offer(std::move(ctx), std::move(policy));
 }
 
 void PacketPipeline::SetIncidentOutput(IncidentWriter* writer, const Fingerprinter* fingerprinter) {
   recorder_.set_writer(writer);
-  fingerprinter_ = fingerprinter;
-  ctx_->set_fingerprinter(fingerprinter_);
+  inspection_.SetFingerprinter(fingerprinter);
 }
 
 }  // namespace dlp

@@ -46,6 +46,7 @@
 // its own.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstdint>
@@ -54,18 +55,18 @@
 #include <string>
 #include <vector>
 
+#include "dlpd/capture/packet_handler.h"
 #include "dlpd/common/clock.h"
+#include "dlpd/common/fail_mode.h"
 #include "dlpd/flow/deadline_queue.h"
 #include "dlpd/flow/decision.h"
 #include "dlpd/flow/flow_table.h"
 #include "dlpd/flow/hold_budget.h"
 #include "dlpd/flow/segment.h"
 #include "dlpd/flow/window_pool.h"
-#include "dlpd/pipeline/engine_handoff.h"
 #include "dlpd/pipeline/flow_inspection.h"
 #include "dlpd/pipeline/incident_recorder.h"
 #include "dlpd/pipeline/pipeline_counters.h"
-#include "dlpd/pipeline/verdict_sink.h"
 
 namespace dlp {
 
@@ -74,11 +75,6 @@ class IncidentWriter;
 class ScanContext;
 struct Flow;
 struct Policy;
-
-enum class FailMode {
-  kClosed,  // what cannot be inspected does not pass (default)
-  kOpen,    // it passes, and is counted
-};
 
 struct PipelineConfig {
   FailMode fail_mode = FailMode::kClosed;
@@ -110,26 +106,26 @@ struct PipelineConfig {
 // Thread-safety: Process, Tick and Flush are called by the worker's thread
 // only. Reload, findings_by_rule, held_packets, held_bytes and counters may
 // be called from any thread.
-class PacketPipeline {
+class PacketPipeline final : public PacketHandler {
  public:
   // `writer` and `fingerprinter` may be null (no incident recording).
   // Incidents are stamped with `clock`'s wall time (REQUIRES: it outlives
   // the pipeline); timers run on the `now_us` the back end passes, read
   // from the same clock.
   PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig config, IncidentWriter* writer,
-                 const Fingerprinter* fingerprinter,
-                 const Clock& clock = SystemClock::Instance());
+                 const Fingerprinter* fingerprinter, const Clock& clock = SystemClock::Instance());
   ~PacketPipeline();
 
   // Inspects the IP packet [data, data+len) and emits it to `sink` now, or
   // copies and holds it. `now_us` is the capture's clock (NowMicros).
   // Never grows a packet; shortens one only to withhold a tail that may
   // begin a value (see above).
-  void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us, VerdictSink& sink);
+  void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us,
+               VerdictSink& sink) override;
   // Releases what has been held for hold_timeout and drops idle flows.
-  void Tick(int64_t now_us, VerdictSink& sink);
+  void Tick(int64_t now_us, VerdictSink& sink) override;
   // Releases everything held (shutdown, end of a capture file).
-  void Flush(VerdictSink& sink);
+  void Flush(VerdictSink& sink) override;
 
   // Any thread: new rules (a context made off the packet path; null keeps
   // the current rules) and policy (null: mask everything), taken by the
@@ -140,13 +136,18 @@ class PacketPipeline {
   // Findings so far by rule id (any thread).
   std::map<std::string, uint64_t> findings_by_rule() const { return recorder_.findings_by_rule(); }
 
-  size_t held_packets() const { return budget_.packets(); }
+  size_t held_packets() const override { return budget_.packets(); }
   size_t held_bytes() const { return budget_.bytes(); }
-  // Earliest hold or gap deadline, or INT64_MAX when nothing is held.
-  int64_t next_deadline() const;
+  // Earliest hold or gap deadline, or INT64_MAX when nothing is held. The
+  // front reminder may be stale (its flow released early): waking up early
+  // for it costs one empty Tick.
+  int64_t next_deadline() const override {
+    if (budget_.packets() == 0) return INT64_MAX;
+    return std::min(hold_timers_.next(), gap_timers_.next());
+  }
 
   const PipelineCounters& counters() const { return counters_; }
-  FailMode fail_mode() const { return config_.fail_mode; }
+  FailMode fail_mode() const override { return config_.fail_mode; }
 
  private:
   // Acts on a decision for segment `s` of flow `f`: the one switch that
@@ -190,10 +191,6 @@ class PacketPipeline {
   // Sends `s` as it is now (`changed`: its bytes were changed here: the
   // checksum is fixed and it counts as masked).
   void Forward(const SegmentRef& s, bool changed, VerdictSink& sink);
-  // Rewrites the part of a later copy that the flow's window keeps to the
-  // first copy; true if any byte changed.
-  bool Normalize(Flow& f, const SegmentRef& s);
-  void ApplyPending();
 
   // Constant after construction.
   const PipelineConfig config_;
@@ -203,14 +200,11 @@ class PacketPipeline {
   PipelineCounters counters_;
   IncidentRecorder recorder_;
   FlowInspection inspection_;
-  std::shared_ptr<ScanContext> ctx_;  // for new flows
-  const Fingerprinter* fingerprinter_;
   HoldBudget budget_;
   FlowTable<Flow> flows_;
   WindowPool windows_;
   DeadlineQueue hold_timers_;  // flows that started holding
   DeadlineQueue gap_timers_;   // flows whose out-of-order segments wait
-  EngineHandoff reload_;  // any thread offers, the worker takes
 };
 
 }  // namespace dlp

@@ -1,9 +1,9 @@
 #include "dlpd/pipeline/tcp_reset.h"
 
+#include <utility>
+
 #include "dlpd/decode/checksum.h"
 #include "dlpd/decode/packet.h"
-
-#include <utility>
 
 namespace dlp {
 namespace {

@@ -92,6 +92,12 @@ expect_error example $'rules:\n  - id: e1\n    patterns: [\'a{2}\']\n    example
 "$DLPCTL" rules check "$WORK/missing.yaml" 2> "$WORK/err"
 check "missing file exit 1" [ $? = 1 ]
 check "missing file message" grep -q "no such rule file" "$WORK/err"
+# A rule directory with a file that cannot be looked at (a symlink loop):
+# a clear error naming it, not an abort.
+mkdir "$WORK/loop" && cp "$TESTS/../rules/default/"*.yaml "$WORK/loop/" && ln -s x.yaml "$WORK/loop/x.yaml"
+"$DLPCTL" rules check "$WORK/loop" 2> "$WORK/err"
+check "unreadable rule file exit 1" [ $? = 1 ]
+check "unreadable rule file message" grep -q "loop/x.yaml: .*cannot read rule file: Too many levels of symbolic links" "$WORK/err"
 
 "$DLPCTL" scan "$WORK/nope.txt" 2> "$WORK/err"
 check "unreadable input exit 2" [ $? = 2 ]

@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "dlpd/capture/cut_short.h"
 #include "dlpd/decode/checksum.h"
 #include "dlpd/decode/truncate_payload.h"
 #include "dlpd/http/http_request.h"

@@ -1,0 +1,35 @@
+// What a capture back end hands its packets to (the pipeline), as the back
+// end sees it: capture/ is the first room of the data path and includes
+// nothing above it, so the pipeline implements this interface.
+//
+// Thread-safety: every method is called by the back end's one thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dlpd/capture/verdict_sink.h"
+#include "dlpd/common/fail_mode.h"
+
+namespace dlp {
+
+class PacketHandler {
+ public:
+  virtual ~PacketHandler() = default;
+  // Takes the IP packet [data, data+len) (writable; the handler may mask
+  // it in place) and decides it through `sink`, now or later. `now_us` is
+  // the back end's clock (Clock::NowMicros).
+  virtual void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us,
+                       VerdictSink& sink) = 0;
+  // Time has passed: decides what waited for it.
+  virtual void Tick(int64_t now_us, VerdictSink& sink) = 0;
+  // Decides everything still waiting (shutdown, end of a capture file).
+  virtual void Flush(VerdictSink& sink) = 0;
+  // When Tick is next needed (INT64_MAX: nothing waits).
+  virtual int64_t next_deadline() const = 0;
+  // Packets decided later (held); 0 lets a back end batch its verdicts.
+  virtual size_t held_packets() const = 0;
+  virtual FailMode fail_mode() const = 0;
+};
+
+}  // namespace dlp
