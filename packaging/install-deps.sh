@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config git clang clang-format clang-tidy libfuzzer-14-dev
+  libc++-14-dev libc++abi-14-dev  # the FreeBSD/OpenBSD compile check (tests/bsd)
   # required libraries
   libhyperscan-dev libre2-dev libsqlite3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev

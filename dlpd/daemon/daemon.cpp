@@ -38,6 +38,26 @@ sigset_t ControlSignals() {
   return set;
 }
 
+// Takes one of `set`'s signals if one is pending, else waits `tick` and
+// returns 0. The signals are blocked in every thread, so a signal sent to
+// the process stays pending until taken here. sigtimedwait would do this in
+// one call, but OpenBSD has none: sigpending + sigwait (which then returns
+// at once) is POSIX on all three systems.
+int TakeSignal(const sigset_t& set, std::chrono::milliseconds tick) {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) == 0) {
+    for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
+      if (sigismember(&pending, sig) == 1 && sigismember(&set, sig) == 1) {
+        int got = 0;
+        if (sigwait(&set, &got) == 0) return got;
+      }
+    }
+  }
+  std::this_thread::sleep_for(tick);
+  return 0;
+}
+
 std::string EngineLine(const Engine& e) {
   return "ruleset " + e.rules->rule_set().version + " (" +
          std::to_string(e.rules->rule_set().rules.size()) + " rules), policy " + e.policy->version +
@@ -339,8 +359,7 @@ int Daemon::Run() {
   // thread starts) and taken here, so no handler runs in the packet path.
   const sigset_t signals = ControlSignals();
   while (running.load() > 0) {
-    const struct timespec tick { 0, 100 * 1000 * 1000 };
-    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    const int sig = TakeSignal(signals, std::chrono::milliseconds(100));
     if (sig == SIGTERM || sig == SIGINT) {
       spdlog::info("{}: finishing in-flight packets, flushing incidents", strsignal(sig));
       stop_.store(true);

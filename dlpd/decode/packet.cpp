@@ -1,6 +1,7 @@
 #include "dlpd/decode/packet.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>  // AF_INET, AF_INET6 (glibc brings it with arpa/inet.h; the BSDs do not)
 
 #include <cstring>
 
