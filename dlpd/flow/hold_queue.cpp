@@ -35,6 +35,7 @@ Decision HoldQueue::Withhold(uint64_t off, uint64_t end, uint64_t cut) {
   if (withheld_to_ <= cut) {
     withheld_from_ = cut;
     withheld_masked_ = false;
+    copy_timeouts_ = 0;
   }
   withheld_to_ = std::max(withheld_to_, end);
   if (off >= cut) return Decision::Drop();
@@ -51,6 +52,7 @@ void HoldQueue::Restart() {
   released_ = 0;
   withheld_from_ = withheld_to_ = 0;
   withheld_masked_ = false;
+  copy_timeouts_ = 0;
 }
 
 }  // namespace dlp

@@ -46,7 +46,9 @@ class HoldQueue {
   // that extends a possible value moves it on, so a value dripped in
   // slowly, byte by byte, is still held whole.
   int64_t deadline() const { return deadline_; }
-  void set_deadline(int64_t us) { deadline_ = us; }
+  // The hold goes on at least until `us`: a hold that starts now ends then;
+  // one under way never ends sooner than it was to (a held copy's end).
+  void ExtendTo(int64_t us) { deadline_ = held_.empty() || us > deadline_ ? us : deadline_; }
 
   // Fresh stream bytes up to `end` were scanned; the last `trail` of the
   // `fresh_len` are value bytes, `alnum` if one of those is a letter or digit.
@@ -80,6 +82,22 @@ class HoldQueue {
     uint64_t from, to;
   };
   Range WithheldPart(uint64_t off, size_t len) const;
+  // The trailing run of value bytes still reaches back to `off`: no byte
+  // the stream has taken since ended it, so what it began may still become
+  // a value.
+  bool RunOpenAt(uint64_t off) const { return run_has_alnum_ && run_start_ <= off; }
+  // A held copy of the withheld tail reached its hold's end with its run
+  // open: true from the third time on for the same tail (twice it is
+  // withheld again: a sender recovering from a loss often sends what
+  // follows before it sends the copy a third time).
+  bool NoteCopyTimeout() { return copy_timeouts_++ >= 2; }
+  // A copy of the withheld tail is among the held segments.
+  bool HoldsWithheldCopy() const {
+    for (const HeldSegment& h : held_) {
+      if (h.withheld_copy) return true;
+    }
+    return false;
+  }
   // A copy of the withheld tail went out masked.
   void MarkWithheldMasked() { withheld_masked_ = true; }
   // `start` lies in a withheld tail whose copy went out masked: a value
@@ -99,6 +117,7 @@ class HoldQueue {
   uint64_t released_ = 0;
   uint64_t withheld_from_ = 0;
   uint64_t withheld_to_ = 0;
+  uint32_t copy_timeouts_ = 0;  // for the current withheld tail
   bool run_has_alnum_ = false;
   bool withheld_masked_ = false;
 };

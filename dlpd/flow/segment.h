@@ -39,6 +39,10 @@ struct HeldSegment {
   PacketView view;
   uint64_t off = 0;
   bool modified = false;
+  // A copy of withheld bytes, held while the run they began is open: at
+  // the hold's end it leaves masked rather than withheld again (the sender
+  // may be unable to send what follows until it is acknowledged).
+  bool withheld_copy = false;
 
   static HeldSegment CopyOf(const SegmentRef& s) {
     HeldSegment h{s.handle,  std::vector<uint8_t>(s.len + kPadding, 0), s.len, s.view, s.off,

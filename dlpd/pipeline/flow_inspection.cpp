@@ -155,13 +155,25 @@ bool FlowInspection::NormalizeToFirstCopy(Flow& f, const SegmentRef& s) {
   return true;
 }
 
+bool FlowInspection::CopyMayBeginValue(const Flow& f, const SegmentRef& s) const {
+  const HoldQueue::Range r = f.hold.WithheldPart(s.off, s.payload_len());
+  return r.from < r.to && f.http.body_end != UINT64_MAX && f.pos.next_off < f.http.body_end &&
+         f.hold.RunOpenAt(r.from);
+}
+
 bool FlowInspection::MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uint64_t off) {
   const HoldQueue::Range r = f.hold.WithheldPart(off, len);
   // Only while the request's length says more of its body is to come: then
   // the sender pauses inside what may be a value (or its next segment was
   // lost and it resends this alone). Where the body may end here, the copy
-  // goes as it is, so a form that ends in digits is never changed.
-  if (r.from >= r.to || f.http.body_end == UINT64_MAX || f.pos.next_off >= f.http.body_end) {
+  // goes as it is, so a form that ends in digits is never changed. And only
+  // while the run the tail began is still open: once the stream has taken a
+  // byte that ends it, the stream has judged the tail (a value in it is in
+  // the findings, which mask the copy as it goes), and masking more would
+  // corrupt a number that was none (a slow link withholds the end of every
+  // segment that ends in digits, and the next segment ends the number).
+  if (r.from >= r.to || f.http.body_end == UINT64_MAX || f.pos.next_off >= f.http.body_end ||
+      !f.hold.RunOpenAt(r.from)) {
     return false;
   }
   bool changed = false;

@@ -86,6 +86,10 @@ class FlowInspection {
   // byte changed.
   bool NormalizeToFirstCopy(Flow& f, const SegmentRef& s);
 
+  // A copy of withheld bytes that comes back with nothing after it may
+  // begin a value not judged yet (its run is open) while the request's body
+  // is known to go on: it waits for what follows, held.
+  bool CopyMayBeginValue(const Flow& f, const SegmentRef& s) const;
   // A copy of withheld bytes that comes back with nothing after it, while
   // the request's body is known to go on: its letters and digits not in a
   // judged value are masked (the sender paused inside what may be a value

@@ -9,8 +9,8 @@
 #include "dlpd/decode/truncate_payload.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/inspect/stream_scanner.h"
+#include "dlpd/pipeline/block_decision.h"
 #include "dlpd/pipeline/flow_state.h"
-#include "dlpd/pipeline/tcp_reset.h"
 #include "policy/policy.h"
 
 namespace dlp {
@@ -136,8 +136,7 @@ Flow* PacketPipeline::Create(const FlowKey& key, int64_t now_us, VerdictSink& si
     End(flows_.LeastRecent(), sink);
   }
   std::unique_ptr<Flow> f = inspection_.Open(config_.window_bytes);
-  if (f == nullptr) return nullptr;
-  Flow* raw = flows_.Insert(key, now_us, std::move(f));
+  Flow* raw = f == nullptr ? nullptr : flows_.Insert(key, now_us, std::move(f));
   counters_.flows.store(flows_.size(), std::memory_order_relaxed);
   return raw;
 }
@@ -164,7 +163,7 @@ void PacketPipeline::Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& 
   s.off = *off;
   if (s.off > f.pos.next_off) return Reorder(f, s, now_us, sink);
   if (s.off < f.pos.next_off) s.modified |= inspection_.NormalizeToFirstCopy(f, s);
-  if (s.end() <= f.pos.next_off) return Repeat(f, s, sink);
+  if (s.end() <= f.pos.next_off) return Repeat(f, s, now_us, sink);
   if (s.off < f.pos.next_off) counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
   FeedInOrder(f, s, now_us, sink, nullptr);
   DrainOutOfOrder(f, now_us, sink);
@@ -195,20 +194,29 @@ void PacketPipeline::Reorder(Flow& f, const SegmentRef& s, int64_t now_us, Verdi
   }
 }
 
-void PacketPipeline::Repeat(Flow& f, const SegmentRef& s, VerdictSink& sink) {
+void PacketPipeline::Repeat(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink) {
   counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
-  if (!f.hold.empty() && s.end() > f.hold.released()) {
-    // It repeats bytes the receiver has not been given (held, or withheld
-    // at a cut) while a possible value is held: it waits behind the held
-    // segments and is masked the same way, or its piece of a value would go
-    // out first. With no room, it is not needed (the held original goes).
-    if (budget_.Fits(s.len)) return f.hold.Hold(HeldSegment::CopyOf(s), budget_);
-    counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
-    return Act(f, s, Decision::Drop(), sink);
+  const bool behind_held = !f.hold.empty() && s.end() > f.hold.released();
+  const bool may_begin_value = inspection_.CopyMayBeginValue(f, s);
+  if (behind_held || may_begin_value) {
+    // It repeats bytes the receiver has not been given while a possible
+    // value is open: it waits (behind the held segments) for what follows
+    // to judge it, or its piece of a value would go out first; a number
+    // that is none leaves unchanged. No room: the original goes, or comes again.
+    if (!budget_.Fits(s.len)) {
+      counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
+      return Act(f, s, Decision::Drop(), sink);
+    }
+    HeldSegment copy = HeldSegment::CopyOf(s);
+    copy.withheld_copy = may_begin_value;
+    if (may_begin_value) {
+      counters_.tails_held.fetch_add(1, std::memory_order_relaxed);
+      f.hold.ExtendTo(now_us + config_.withheld_copy_hold_us);
+      copy_timers_.Add(now_us + config_.withheld_copy_hold_us, f.slot.key);
+    }
+    return f.hold.Hold(std::move(copy), budget_);
   }
-  SegmentRef copy = s;
-  copy.modified |= inspection_.MaskWithheldCopy(f, copy.payload(), copy.payload_len(), copy.off);
-  ScanAlone(f, copy, sink);
+  ScanAlone(f, s, sink);
   // A withheld tail sent again has now left.
   if (!f.block.blocked) f.hold.MarkReleased(s.end());
 }
@@ -251,8 +259,8 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
     return EmitBefore(f, s, cut, sink);
   }
   counters_.held_total.fetch_add(1, std::memory_order_relaxed);
-  f.hold.set_deadline(now_us + config_.hold_timeout_us);
-  hold_timers_.Add(f.hold.deadline(), f.slot.key);
+  f.hold.ExtendTo(now_us + config_.hold_timeout_us);  // never sooner than a held copy's end
+  hold_timers_.Add(now_us + config_.hold_timeout_us, f.slot.key);
   f.hold.Hold(owned != nullptr ? HeldSegment::Adopt(s, std::move(*owned)) : HeldSegment::CopyOf(s),
               budget_);
 }
@@ -313,9 +321,21 @@ void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& si
 }
 
 void PacketPipeline::EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink) {
+  // A copy of withheld bytes whose hold ended with its run open is withheld
+  // again twice, then leaves masked: withheld for ever, it would stall a
+  // sender that sends nothing more until these bytes are acknowledged.
+  const bool mask_copies = f.hold.HoldsWithheldCopy() && f.hold.NoteCopyTimeout();
   while (!f.hold.empty()) {
     HeldSegment h = f.hold.TakeFront(budget_);
-    EmitBefore(f, h.ref(), cut, sink);
+    SegmentRef s = h.ref();
+    if (mask_copies && h.withheld_copy &&
+        inspection_.MaskWithheldCopy(f, s.payload(), s.payload_len(), s.off)) {
+      s.modified = true;
+      MaskAndEmit(f, s, sink);
+      f.hold.MarkReleased(s.end());
+      continue;
+    }
+    EmitBefore(f, s, cut, sink);
   }
 }
 
@@ -331,33 +351,14 @@ void PacketPipeline::EmitBefore(Flow& f, const SegmentRef& s, uint64_t cut, Verd
 
 void PacketPipeline::DropBlocked(Flow& f, const SegmentRef& s, bool in_stream, VerdictSink& sink) {
   counters_.blocked_packets.fetch_add(1, std::memory_order_relaxed);
-  bool dropped = true;
-  if (!f.block.resets_sent && in_stream && s.off < f.block.from && s.off <= f.hold.released()) {
-    // The packet begins before the value, and all before it has gone: its
-    // bytes up to the value go too, as they would have in a segment of
-    // their own. A coalesced packet (GSO) carries up to 64 KiB sent before
-    // the value, and a server that gets the start of a request logs it.
-    // Cut as a withheld tail is: it ends at the value, so MaskAndEmit masks
-    // and sends it like any packet before the value.
-    Act(f, s, Decision::CutAt(static_cast<size_t>(f.block.from - s.off)), sink);
-    f.hold.MarkReleased(f.block.from);
-    dropped = false;
+  const BlockedPacket b = DecideBlocked(f, s, in_stream);
+  if (b.decision.kind == Decision::Kind::kCut) Act(f, s, b.decision, sink);
+  for (const std::vector<uint8_t>& rst : b.resets) {
+    (sink.Inject(rst.data(), rst.size()) ? counters_.resets_sent : counters_.reset_errors)
+        .fetch_add(1, std::memory_order_relaxed);
   }
-  if (!f.block.resets_sent) {
-    f.block.resets_sent = true;
-    // To the server at the first byte it has not been given (everything
-    // before the dropped bytes went through); to the client at what it
-    // acknowledges next, when the packet says.
-    const bool has_ack = (s.view.tcp_flags & TcpFlags::kAck) != 0;
-    for (const ResetSpec& r :
-         ResetsForFlow(f.slot.key, f.pos.SeqOf(f.hold.released()),
-                       has_ack ? std::optional<uint32_t>(s.view.ack) : std::nullopt)) {
-      const std::vector<uint8_t> rst = BuildTcpReset(r);
-      (sink.Inject(rst.data(), rst.size()) ? counters_.resets_sent : counters_.reset_errors)
-          .fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  if (dropped) Act(f, s, Decision::Drop(), sink);
+  f.block.resets_sent = true;
+  if (b.decision.kind == Decision::Kind::kDrop) Act(f, s, b.decision, sink);
 }
 
 void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
@@ -368,7 +369,8 @@ void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
       SkipGap(*f, now_us, sink);
     }
   }
-  while (std::optional<FlowKey> key = hold_timers_.PopDue(now_us)) {
+  for (std::optional<FlowKey> key;
+       (key = hold_timers_.PopDue(now_us)) || (key = copy_timers_.PopDue(now_us));) {
     Flow* f = flows_.Find(*key);
     // Released, or extended since (a later reminder covers it): skipped.
     if (f == nullptr || f->hold.empty() || f->hold.deadline() > now_us) continue;

@@ -25,12 +25,13 @@
 // retransmits only after 200 ms or more) or is sent slowly on purpose;
 // releasing the tail then would let the first digits of a value through.
 // The copy the sender sends again is masked from what the stream found
-// since. If nothing follows it yet, it goes masked when the request's
-// Content-Length says the body goes on (tails_masked), and as it is
-// otherwise (so a body that ends in digits is delayed by one
-// retransmission, never stalled). A tail that ends where Content-Length
-// says the body ends is judged at once, not held. A value that still
-// turns out to have gone out in part is recorded as "mask-partial".
+// since. If nothing follows it yet while the run it began is open and the
+// request's Content-Length says the body goes on, it is held for what
+// follows (tails_held), and leaves masked if that does not come within
+// withheld_copy_hold (tails_masked); otherwise it goes as it is (so a body
+// that ends in digits is delayed by one retransmission, never stalled). A tail that ends where
+// Content-Length says the body ends is judged at once, not held. A value that still turns out to
+// have gone out in part is recorded as "mask-partial".
 //
 // Overlaps: the first copy of each byte wins. Every later copy of bytes the
 // stream has seen (retransmission, re-segmented or overlapping segment) is
@@ -79,6 +80,13 @@ struct Policy;
 struct PipelineConfig {
   FailMode fail_mode = FailMode::kClosed;
   int64_t hold_timeout_us = 20000;
+  // How long a copy of a withheld tail waits for what follows while the
+  // run it began is open (tails_held), before it leaves masked
+  // (tails_masked). A slow link delivers what follows within a segment's
+  // time, and the copy then leaves judged: a number that is none arrives
+  // unchanged. The sender has waited its retransmission timer for it
+  // already. REQUIRES: at least hold_timeout_us.
+  int64_t withheld_copy_hold_us = 1000000;
   // How long segments beyond a gap wait for it to fill. The receiver cannot
   // use them before it fills either, so waiting costs the application
   // nothing; the sender's retransmission timer (200 ms and up, doubling)
@@ -143,7 +151,7 @@ class PacketPipeline final : public PacketHandler {
   // for it costs one empty Tick.
   int64_t next_deadline() const override {
     if (budget_.packets() == 0) return INT64_MAX;
-    return std::min(hold_timers_.next(), gap_timers_.next());
+    return std::min({hold_timers_.next(), copy_timers_.next(), gap_timers_.next()});
   }
 
   const PipelineCounters& counters() const { return counters_; }
@@ -163,7 +171,7 @@ class PacketPipeline final : public PacketHandler {
   // A segment beyond a gap: buffered, or by the fail mode when no room.
   void Reorder(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink);
   // A copy of bytes the stream has passed.
-  void Repeat(Flow& f, const SegmentRef& s, VerdictSink& sink);
+  void Repeat(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink);
   // Scans a segment that starts at or before next_off and ends after it;
   // emits or holds it. `owned` (may be null) is a copy the hold can keep.
   void FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink,
@@ -203,7 +211,9 @@ class PacketPipeline final : public PacketHandler {
   HoldBudget budget_;
   FlowTable<Flow> flows_;
   WindowPool windows_;
-  DeadlineQueue hold_timers_;  // flows that started holding
+  // One queue per timeout length, so that each is in deadline order.
+  DeadlineQueue hold_timers_;  // flows that started or extended a hold
+  DeadlineQueue copy_timers_;  // flows holding a withheld tail's copy
   DeadlineQueue gap_timers_;   // flows whose out-of-order segments wait
 };
 

@@ -30,7 +30,8 @@ namespace dlp {
   X(hold_timeouts, "holds ended by the hold timeout")                                            \
   X(hold_overflows, "holds or buffered segments refused for lack of room")                       \
   X(tails_withheld, "held segments cut before bytes that may begin a value")                     \
-  X(tails_masked, "copies of a withheld tail sent masked")                                       \
+  X(tails_held, "copies of a withheld tail held while the run they began is open")             \
+  X(tails_masked, "copies of a withheld tail sent masked (held past their hold, the run open)")   \
   X(flows, "flows in the table now")                                                             \
   X(flows_evicted, "flows ended to make room in the table")                                      \
   X(retransmissions, "segments repeating bytes already seen")                                    \

@@ -42,11 +42,11 @@ for spec_path in sorted(glob.glob(os.path.join(d, "*.json"))):
         if not ok:
             fails += 1
             print("FAIL %s (%s): got %r\n  want %r" % (name, mode, got, spec[mode]), file=sys.stderr)
-        counters = dict(re.findall(r"(\w+)=(\d+)", log.split("pcap ")[-2] if "pcap " in log else log))
+        counters = dict(re.findall(r"(\w+)=(\d+)", log.split("pcap ")[-1] if "pcap " in log else log))
         result[mode] = (ok, counters)
     note = []
     c = result["closed"][1]
-    for k in ("held", "out_of_order", "overlaps_normalized", "retransmissions", "urgent_cleared",
+    for k in ("held_total", "out_of_order", "overlaps_normalized", "retransmissions", "urgent_cleared",
               "tails_withheld", "tails_masked", "dropped_uninspected"):
         if int(c.get(k, 0)):
             note.append("%s %s" % (k, c[k]))

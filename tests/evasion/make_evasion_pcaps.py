@@ -97,6 +97,13 @@ HEAD = b"POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n"
 case("pause-past-retransmission", "a pause inside a value longer than the sender's retransmission timer",
      [syn(), seg(0, HEAD + b"x=1&ssn=536"), seg(len(HEAD) + 8, b"536"), seg(len(HEAD) + 11, b"-22-1457;")],
      ["", HEAD + b"x=1&ssn=", "XXX", "-XX-XXXX;"], ms=[0, 1, 250, 600])
+# A slow link: each segment takes longer than the hold, so a number at a
+# segment's end is withheld though it is none; the next segment ends it,
+# and the sender's copy of the withheld digits leaves unchanged.
+case("slow-link-number", "a number withheld at a segment's end on a slow link, then judged clean",
+     [syn(), seg(0, HEAD + b"n=1771066239"), seg(len(HEAD) + 12, b"&m=2;"),
+      seg(len(HEAD) + 2, b"1771066239")],
+     ["", HEAD + b"n=", "&m=2;", "1771066239"], ms=[0, 1, 40, 300])
 
 # An escape cut by a segment edge ("%3" | "3") is masked as "%X" | "X": each
 # segment is masked on its own, and it cannot tell whether its first byte

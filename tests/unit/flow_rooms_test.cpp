@@ -174,6 +174,7 @@ TEST(HoldQueue, AWithheldTailIsCutOrDroppedAndRemembered) {
   const HoldQueue::Range r = h.WithheldPart(120, 100);
   EXPECT_EQ(r.from, 130u);
   EXPECT_EQ(r.to, 160u);
+  EXPECT_GE(h.WithheldPart(100, 20).from, h.WithheldPart(100, 20).to);  // before the tail
   EXPECT_FALSE(h.LeftMasked(135));
   h.MarkWithheldMasked();
   EXPECT_TRUE(h.LeftMasked(135));
@@ -182,6 +183,7 @@ TEST(HoldQueue, AWithheldTailIsCutOrDroppedAndRemembered) {
   h.Withhold(200, 220, 210);
   EXPECT_FALSE(h.LeftMasked(135));
   EXPECT_EQ(h.WithheldPart(0, 1000).from, 210u);
+  EXPECT_EQ(h.WithheldPart(0, 1000).to, 220u);
   h.Restart();
   EXPECT_EQ(h.released(), 0u);
   EXPECT_GE(h.WithheldPart(0, 1000).from, h.WithheldPart(0, 1000).to);  // nothing withheld
@@ -201,7 +203,30 @@ TEST(HoldQueue, HoldsInOrderAndCountsInTheBudget) {
   EXPECT_FALSE(h.FrontEndsBy(8));
   EXPECT_EQ(h.TakeFront(budget).off, 5u);
   EXPECT_TRUE(h.empty());
+  // A hold's end moves on, never back, while something is held; a new hold
+  // starts afresh.
+  h.ExtendTo(1000);
+  h.Hold(HeldSegment::CopyOf(Segment(p1, 9, "5")), budget);
+  h.ExtendTo(500);
+  EXPECT_EQ(h.deadline(), 1000);
+  h.ExtendTo(1500);
+  EXPECT_EQ(h.deadline(), 1500);
+  h.TakeFront(budget);
+  h.ExtendTo(600);
+  EXPECT_EQ(h.deadline(), 600);
   EXPECT_EQ(bytes.load(), 0u);
+}
+
+TEST(HoldQueue, TheRunIsOpenUntilAByteEndsIt) {
+  HoldQueue h;
+  h.NoteTrailingRun(100, 10, 100, true);  // "...1771066239"
+  EXPECT_TRUE(h.RunOpenAt(90));
+  EXPECT_TRUE(h.RunOpenAt(95));
+  EXPECT_FALSE(h.RunOpenAt(89));
+  h.NoteTrailingRun(110, 3, 3, true);  // more digits: still the same run
+  EXPECT_TRUE(h.RunOpenAt(95));
+  h.NoteTrailingRun(120, 0, 10, false);  // ",..\n": it ended
+  EXPECT_FALSE(h.RunOpenAt(95));
 }
 
 TEST(HoldBudget, BothCapsCount) {

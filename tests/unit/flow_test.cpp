@@ -228,10 +228,11 @@ TEST(FlowInspection, ValuePausedPastTheHoldTimeNeverLeavesInClear) {
   EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
 }
 
-TEST(FlowInspection, WithheldTailSentAgainAloneIsMaskedWhileTheBodyGoesOn) {
+TEST(FlowInspection, WithheldTailSentAgainAloneWaitsForWhatFollows) {
   // The sender pauses inside a value for longer than its retransmission
-  // timer: the withheld piece comes back alone. The request's length says
-  // more is coming, so it goes masked, and the value never leaves in clear.
+  // timer, or a slow link delays what follows: the withheld piece comes back
+  // alone. The request's length says more is coming, so it waits for it,
+  // held, and leaves judged: masked when it was part of a value.
   const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n";
   const uint32_t body = 1 + static_cast<uint32_t>(head.size());
   Gateway gw(1000);
@@ -239,18 +240,89 @@ TEST(FlowInspection, WithheldTailSentAgainAloneIsMaskedWhileTheBodyGoesOn) {
   gw.pipeline().Tick(1000, gw);
   ASSERT_EQ(gw.out.size(), 1u);
   EXPECT_EQ(gw.out[0].payload, head + "x=1&ssn=");
-  gw.Send(Tcp4(body + 8, "5"), 200000);  // sent again alone
+  gw.Send(Tcp4(body + 8, "5"), 200000);  // sent again alone: held
+  EXPECT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().tails_held.load(), 1u);
+  gw.pipeline().Tick(201000, gw);  // longer than a hold: a copy waits longer
+  EXPECT_EQ(gw.out.size(), 1u);
+  gw.Send(Tcp4(body + 9, "36-22-1457;"), 400000);
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[1].payload, "X");
+  EXPECT_TRUE(gw.out[1].checksum_ok);
+  EXPECT_EQ(gw.out[2].payload, "XX-XX-XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
+  EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 0u);
+  // A later copy of the masked piece carries the mask.
+  gw.Send(Tcp4(body + 4, "ssn=5"), 500000);
+  EXPECT_EQ(gw.out.back().payload, "ssn=X");
+}
+
+TEST(FlowInspection, WithheldTailSentAgainAloneLeavesUnchangedWhenWhatFollowsEndsTheNumber) {
+  const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 30\r\n\r\n";
+  const uint32_t body = 1 + static_cast<uint32_t>(head.size());
+  Gateway gw(1000);
+  gw.Send(Tcp4(1, head + "n=1771"), 0);
+  gw.pipeline().Tick(1000, gw);
+  EXPECT_EQ(gw.out.back().payload, head + "n=");
+  gw.Send(Tcp4(body + 2, "1771"), 200000);  // the copy: held
+  gw.Send(Tcp4(body + 6, "066239&m=2;"), 230000);
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[1].payload, "1771");
+  EXPECT_EQ(gw.out[2].payload, "066239&m=2;");
+}
+
+TEST(FlowInspection, WithheldTailSentAgainAloneLeavesMaskedWhenNothingFollowsInTime) {
+  // The sender cannot send what follows until the copy is acknowledged (its
+  // window, or its retransmission state): at the copy's hold end it leaves
+  // masked, so the request goes on and the value never leaves in clear.
+  const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n";
+  const uint32_t body = 1 + static_cast<uint32_t>(head.size());
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.withheld_copy_hold_us = 500000;
+  Gateway gw(c);
+  gw.Send(Tcp4(1, head + "x=1&ssn=5"), 0);
+  gw.pipeline().Tick(1000, gw);
+  gw.Send(Tcp4(body + 8, "5"), 200000);
+  gw.pipeline().Tick(699999, gw);
+  EXPECT_EQ(gw.out.size(), 1u);
+  gw.pipeline().Tick(700000, gw);  // the first time: withheld again
+  EXPECT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.dropped, 1u);  // the copy, not sent
+  gw.Send(Tcp4(body + 8, "5"), 800000);  // the sender's next copy, alone again
+  gw.pipeline().Tick(1300000, gw);        // the second time: withheld again
+  EXPECT_EQ(gw.out.size(), 1u);
+  gw.Send(Tcp4(body + 8, "5"), 1400000);
+  gw.pipeline().Tick(1900000, gw);  // the third time: it leaves masked
   ASSERT_EQ(gw.out.size(), 2u);
   EXPECT_EQ(gw.out[1].payload, "X");
   EXPECT_TRUE(gw.out[1].checksum_ok);
   EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 1u);
-  gw.Send(Tcp4(body + 9, "36-22-1457;"), 400000);
-  ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[2].payload, "XX-XX-XXXX;");
+  gw.Send(Tcp4(body + 9, "36-22-1457;"), 2000000);
+  EXPECT_EQ(gw.out.back().payload, "XX-XX-XXXX;");
   EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
-  // A later copy of the masked piece carries the mask.
-  gw.Send(Tcp4(body + 4, "ssn=5"), 500000);
-  EXPECT_EQ(gw.out.back().payload, "ssn=X");
+}
+
+TEST(FlowInspection, WithheldTailSentAgainAfterTheStreamJudgedItGoesUnchanged) {
+  // A slow uplink: each segment takes longer than the hold time, so a
+  // segment ending in a number has its tail withheld at the timeout. The
+  // next segment (sent right after it) shows the number ended without a
+  // value; the tail's copy that the sender sends again must then go as it
+  // is, or every number at a segment's end is corrupted in transit.
+  const std::string head = "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 60\r\n\r\n";
+  const uint32_t body = 1 + static_cast<uint32_t>(head.size());
+  Gateway gw(1000);
+  gw.Send(Tcp4(1, head + "id,ts\n7,1771066239"), 0);
+  gw.pipeline().Tick(1000, gw);
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, head + "id,ts\n7,");     // the number's digits withheld
+  gw.Send(Tcp4(body + 18, "\n8,1771066240\n"), 30000);  // the run ended: no value
+  gw.Send(Tcp4(body + 8, "1771066239"), 230000);        // the withheld tail, sent again
+  std::string got(body + 32, '?');  // as the receiver puts it together, by sequence number
+  for (const auto& o : gw.out) got.replace(o.seq - 1, o.payload.size(), o.payload);
+  EXPECT_EQ(got.substr(0, body + 31), head + "id,ts\n7,1771066239\n8,1771066240\n");
+  EXPECT_EQ(got.find('X'), std::string::npos) << got;
+  EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 0u);
 }
 
 TEST(FlowInspection, WithheldBytesAreForgottenWhenTheStreamSkipsAGap) {

@@ -31,6 +31,7 @@ struct Out {
   std::string payload;
   bool checksum_ok;
   uint8_t tcp_flags;
+  uint32_t seq = 0;
 };
 
 class Gateway : public VerdictSink {
@@ -65,7 +66,7 @@ class Gateway : public VerdictSink {
     ASSERT_EQ(DecodePacket(data, len, &v), DecodeStatus::kOk);
     out.push_back(
         {handle, std::string(reinterpret_cast<const char*>(data) + v.payload_offset, v.payload_len),
-         TcpChecksumValid(data, v), v.tcp_flags});
+         TcpChecksumValid(data, v), v.tcp_flags, v.seq});
   }
   std::string Delivered() const {
     std::string s;
