@@ -19,23 +19,12 @@
 #include "storage/eve_json.h"
 #include "storage/incident_query.h"
 #include "storage/incident_store.h"
+#include "tests/unit/test_support.h"
 
 namespace dlp {
 namespace {
 
-class TempDb {
- public:
-  TempDb() {
-    char tmpl[] = "/tmp/dlp-columns-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    path = dir_ + "/incidents.db";
-  }
-  ~TempDb() { std::system(("rm -rf " + dir_).c_str()); }
-  std::string path;
-
- private:
-  std::string dir_;
-};
+using test::TempDb;
 
 // Every field set, each to a value of its own.
 Incident Full() {

@@ -15,6 +15,7 @@
 #include "dlpd/control/control_server.h"
 #include "storage/incident_store.h"
 #include "storage/incident_writer.h"
+#include "tests/unit/test_support.h"
 
 namespace dlp {
 namespace {
@@ -83,13 +84,13 @@ Incident Sample(const std::string& flow) {
 }
 
 TEST(LastCatch, TheIncidentWriterKeepsWritingAfterASinkThrew) {
-  const std::string db = TempPath("dlpd-writer") + ".db";
+  test::TempDb db;
   int writes = 0;
   const uint64_t before = UnexpectedErrors().load();
   {
     std::vector<std::unique_ptr<IncidentSink>> sinks;
     sinks.push_back(std::make_unique<ThrowingSink>(&writes));
-    IncidentWriter w(std::make_unique<IncidentStore>(db), WriterOptions{}, std::move(sinks));
+    IncidentWriter w(std::make_unique<IncidentStore>(db.path), WriterOptions{}, std::move(sinks));
     ASSERT_TRUE(w.Submit(Sample("f1")));
     for (int i = 0; i < 500 && w.written() < 1; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -101,7 +102,6 @@ TEST(LastCatch, TheIncidentWriterKeepsWritingAfterASinkThrew) {
   }
   EXPECT_EQ(writes, 2);
   EXPECT_EQ(UnexpectedErrors().load(), before + 1);
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix);
 }
 
 }  // namespace

@@ -20,25 +20,14 @@
 #include "storage/migrations.h"
 #include "storage/syslog_sink.h"
 #include "storage/time_spec.h"
+#include "tests/unit/test_support.h"
 
 namespace dlp {
 namespace {
 
 constexpr int64_t kT0 = 1795000000LL * 1000000;  // 2026-11-18T...Z
 
-class TempDb {
- public:
-  TempDb() {
-    char tmpl[] = "/tmp/dlp-store-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    path = dir_ + "/incidents.db";
-  }
-  ~TempDb() { std::system(("rm -rf " + dir_).c_str()); }
-  std::string path;
-
- private:
-  std::string dir_;
-};
+using test::TempDb;
 
 Incident Make(const std::string& flow, const std::string& rule, int64_t t, uint32_t count = 1,
               const std::string& action = "mask", const std::string& dst = "198.51.100.20") {

@@ -1,6 +1,9 @@
 #include "tests/unit/test_support.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <stdexcept>
 
 #include "dlpd/inspect/block_scanner.h"
@@ -82,6 +85,16 @@ std::string WithLuhnDigit(const std::string& body) {
     if (sum % 10 == 0) return s;
   }
   return body;
+}
+
+TempDb::TempDb() {
+  char tmpl[] = "/tmp/dlp-test-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  path = dir_ + "/incidents.db";
+}
+
+TempDb::~TempDb() {
+  std::filesystem::remove_all(dir_);
 }
 
 }  // namespace dlp::test

@@ -29,4 +29,18 @@ Findings StreamScan(ScanContext& ctx, const std::string& text, const std::vector
 // Appends a Luhn check digit to `body`.
 std::string WithLuhnDigit(const std::string& body);
 
+// A directory of its own under /tmp for a test's incident database
+// (`path`), removed with everything in it (WAL, SHM, key) at the end.
+class TempDb {
+ public:
+  TempDb();
+  ~TempDb();
+  TempDb(const TempDb&) = delete;
+  TempDb& operator=(const TempDb&) = delete;
+  std::string path;
+
+ private:
+  std::string dir_;
+};
+
 }  // namespace dlp::test
