@@ -157,12 +157,6 @@ bool FlowInspection::NormalizeToFirstCopy(Flow& f, const SegmentRef& s) {
 
 bool FlowInspection::CopyMayBeginValue(const Flow& f, const SegmentRef& s) const {
   const HoldQueue::Range r = f.hold.WithheldPart(s.off, s.payload_len());
-  return r.from < r.to && f.http.body_end != UINT64_MAX && f.pos.next_off < f.http.body_end &&
-         f.hold.RunOpenAt(r.from);
-}
-
-bool FlowInspection::MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uint64_t off) {
-  const HoldQueue::Range r = f.hold.WithheldPart(off, len);
   // Only while the request's length says more of its body is to come: then
   // the sender pauses inside what may be a value (or its next segment was
   // lost and it resends this alone). Where the body may end here, the copy
@@ -172,10 +166,15 @@ bool FlowInspection::MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uin
   // the findings, which mask the copy as it goes), and masking more would
   // corrupt a number that was none (a slow link withholds the end of every
   // segment that ends in digits, and the next segment ends the number).
-  if (r.from >= r.to || f.http.body_end == UINT64_MAX || f.pos.next_off >= f.http.body_end ||
-      !f.hold.RunOpenAt(r.from)) {
-    return false;
-  }
+  return r.from < r.to && f.http.body_end != UINT64_MAX && f.pos.next_off < f.http.body_end &&
+         f.hold.RunOpenAt(r.from);
+}
+
+bool FlowInspection::MaskWithheldCopy(Flow& f, const SegmentRef& s) {
+  if (!CopyMayBeginValue(f, s)) return false;
+  const HoldQueue::Range r = f.hold.WithheldPart(s.off, s.payload_len());
+  uint8_t* payload = s.payload();
+  const uint64_t off = s.off;
   bool changed = false;
   for (uint64_t o = r.from; o < r.to; ++o) {
     const bool judged = std::any_of(f.recent.begin(), f.recent.end(),
@@ -188,7 +187,7 @@ bool FlowInspection::MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uin
   if (!changed) return false;
   counters_.tails_masked.fetch_add(1, std::memory_order_relaxed);
   f.hold.MarkWithheldMasked();
-  f.window.window.StoreForwarded(off, payload, len);
+  f.window.window.StoreForwarded(off, payload, s.payload_len());
   return true;
 }
 

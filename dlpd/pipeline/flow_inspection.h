@@ -94,7 +94,8 @@ class FlowInspection {
   // the request's body is known to go on: its letters and digits not in a
   // judged value are masked (the sender paused inside what may be a value
   // for longer than its retransmission timer). True if a byte changed.
-  bool MaskWithheldCopy(Flow& f, uint8_t* payload, size_t len, uint64_t off);
+  // Changes nothing unless CopyMayBeginValue(f, s).
+  bool MaskWithheldCopy(Flow& f, const SegmentRef& s);
 
   // A segment at stream offset `off` that may start a request: its method,
   // Host and path for incidents (stored masked), and where its body ends.

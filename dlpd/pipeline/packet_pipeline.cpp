@@ -328,8 +328,7 @@ void PacketPipeline::EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink) {
   while (!f.hold.empty()) {
     HeldSegment h = f.hold.TakeFront(budget_);
     SegmentRef s = h.ref();
-    if (mask_copies && h.withheld_copy &&
-        inspection_.MaskWithheldCopy(f, s.payload(), s.payload_len(), s.off)) {
+    if (mask_copies && h.withheld_copy && inspection_.MaskWithheldCopy(f, s)) {
       s.modified = true;
       MaskAndEmit(f, s, sink);
       f.hold.MarkReleased(s.end());
