@@ -113,7 +113,9 @@ Status DivertCapture::Run(const std::atomic<bool>& stop) {
       }
       const uint64_t handle = next_handle_++;
       origins_[handle] = std::move(origin);
-      pipeline_->Process(handle, buf.data(), static_cast<size_t>(n), clock_.NowMicros(), *this);
+      // Both BSDs fill in a delayed checksum before they divert a packet.
+      pipeline_->Process(handle, buf.data(), static_cast<size_t>(n), clock_.NowMicros(), *this,
+                         ChecksumState::kComplete);
     }
   }
   pipeline_->Flush(*this);

@@ -167,7 +167,8 @@ int NfqueueCapture::Handle(nfq_data* nfa) {
   const uint32_t id = ntohl(ph->packet_id);
   unsigned char* data = nullptr;
   int len = nfq_get_payload(nfa, &data);
-  if ((nfq_get_skbinfo(nfa) & NFQA_SKB_GSO) != 0) {
+  const uint32_t skbinfo = static_cast<uint32_t>(nfq_get_skbinfo(nfa));
+  if ((skbinfo & NFQA_SKB_GSO) != 0) {
     counters_.coalesced.fetch_add(1, std::memory_order_relaxed);
     if (len > 0 && CaptureCutShort(data, static_cast<size_t>(len))) {
       // Dropped whatever the fail mode: the bytes past the copy cannot be
@@ -185,8 +186,12 @@ int NfqueueCapture::Handle(nfq_data* nfa) {
   }
   // The payload points into the receive buffer; the pipeline may change it
   // in place, or copy it if it holds the packet.
-  pipeline_->Process(id, len > 0 ? data : nullptr, len > 0 ? static_cast<size_t>(len) : 0,
-                     clock_.NowMicros(), *this);
+  // With NFQA_CFG_F_GSO the kernel leaves a checksum that the sending
+  // host's NIC is to compute as it is (CSUMNOTREADY): not a wrong one.
+  pipeline_->Process(
+      id, len > 0 ? data : nullptr, len > 0 ? static_cast<size_t>(len) : 0, clock_.NowMicros(),
+      *this,
+      (skbinfo & NFQA_SKB_CSUMNOTREADY) != 0 ? ChecksumState::kPending : ChecksumState::kComplete);
   return 0;
 }
 

@@ -13,6 +13,16 @@
 
 namespace dlp {
 
+// Whether a packet's TCP checksum says what its receiver will make of it.
+enum class ChecksumState : uint8_t {
+  // As the receiver will get it: a wrong one makes the receiver drop it.
+  kComplete,
+  // Not filled in yet: the sending host left it for its NIC (NFQUEUE's
+  // NFQA_SKB_CSUMNOTREADY, a packet from a local or virtual interface),
+  // which fills it in on the way out; right by construction.
+  kPending,
+};
+
 class PacketHandler {
  public:
   virtual ~PacketHandler() = default;
@@ -20,7 +30,7 @@ class PacketHandler {
   // it in place) and decides it through `sink`, now or later. `now_us` is
   // the back end's clock (Clock::NowMicros).
   virtual void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us,
-                       VerdictSink& sink) = 0;
+                       VerdictSink& sink, ChecksumState csum) = 0;
   // Time has passed: decides what waited for it.
   virtual void Tick(int64_t now_us, VerdictSink& sink) = 0;
   // Decides everything still waiting (shutdown, end of a capture file).

@@ -125,7 +125,7 @@ Status PcapCapture::Run(const std::atomic<bool>& stop) {
     // A packet cut short by the capture's snaplen is seen as truncated by
     // the decoder and handled per the fail mode.
     pipeline_->Process(handle, buf.data() + off, buf.size() - static_cast<size_t>(off), now_us,
-                       *this);
+                       *this, ChecksumState::kComplete);
   }
   pipeline_->Flush(*this);
   dumper_ = nullptr;

@@ -49,8 +49,17 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   app.add_option("--window-kb", o->window_kb,
                  "bytes per flow direction kept to normalize retransmitted and overlapping "
-                 "copies to the first copy, KiB (default 64; 0: off)")
+                 "copies to the first copy, KiB (default 64; 0: none, later copies are then "
+                 "checked segment by segment against a digest only)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 14));
+  app.add_option("--max-ahead-kb", o->max_ahead_kb,
+                 "how far ahead of a stream a receive window may reach, KiB: bytes further "
+                 "ahead are dropped, as their receiver drops them (default 0: 64 KiB shifted by "
+                 "the largest window scale seen in a SYN, at least 8 MiB)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
+  app.add_flag("--trust-checksums", o->trust_checksums,
+               "do not drop packets whose TCP checksum is wrong (for a capture taken on a "
+               "sending host whose NIC computes checksums; live, the receiver drops them)");
   app.add_option("--queue-maxlen", o->queue_maxlen,
                  "NFQUEUE: packets the kernel keeps waiting per queue; past it, fail closed "
                  "drops (counted by the kernel), fail open lets them by (default 4096)")

@@ -30,6 +30,8 @@ struct DaemonOptions {
   size_t max_flows = 65536;
   size_t max_held_mb = 64;
   size_t window_kb = 64;
+  size_t max_ahead_kb = 0;  // 0: from the window scales seen
+  bool trust_checksums = false;
   uint32_t queue_maxlen = 4096;  // NFQUEUE: packets the kernel queues for a worker
   // operation
   std::string control_socket;  // empty: the default path (live capture only)

@@ -106,6 +106,8 @@ Daemon::Daemon(const DaemonOptions& o)
   pipeline_config_.max_flows = o.max_flows;
   pipeline_config_.max_held_bytes = o.max_held_mb << 20;
   pipeline_config_.window_bytes = o.window_kb << 10;
+  pipeline_config_.max_ahead_bytes = static_cast<uint64_t>(o.max_ahead_kb) << 10;
+  pipeline_config_.verify_checksums = !o.trust_checksums;
   if (!o.nfqueue.empty()) {
     // Held packets stay in the kernel queue until their verdict: keep half
     // of it free for what arrives meanwhile (retransmissions among them).

@@ -38,6 +38,7 @@ Decision HoldQueue::Withhold(uint64_t off, uint64_t end, uint64_t cut) {
     copy_timeouts_ = 0;
   }
   withheld_to_ = std::max(withheld_to_, end);
+  withheld_open_ = true;
   if (off >= cut) return Decision::Drop();
   return Decision::CutAt(static_cast<size_t>(cut - off));
 }
@@ -52,6 +53,7 @@ void HoldQueue::Restart() {
   released_ = 0;
   withheld_from_ = withheld_to_ = 0;
   withheld_masked_ = false;
+  withheld_open_ = false;
   copy_timeouts_ = 0;
 }
 

@@ -98,6 +98,18 @@ class HoldQueue {
     }
     return false;
   }
+  // Where the receiver's bytes in order end once the held segments go: the
+  // start of a withheld tail no copy has delivered since, else `next_off`.
+  uint64_t DeliveredBy(uint64_t next_off) const {
+    return withheld_open_ ? withheld_from_ : next_off;
+  }
+  // Where they end now, with the held segments not sent: what has left, or
+  // the start of a withheld tail.
+  uint64_t ReceiverNext() const { return withheld_open_ ? withheld_from_ : released_; }
+  // A segment [off, end) left: a withheld tail it covers is delivered.
+  void NoteDelivered(uint64_t off, uint64_t end) {
+    if (withheld_open_ && off <= withheld_from_ && end >= withheld_to_) withheld_open_ = false;
+  }
   // A copy of the withheld tail went out masked.
   void MarkWithheldMasked() { withheld_masked_ = true; }
   // `start` lies in a withheld tail whose copy went out masked: a value
@@ -120,6 +132,7 @@ class HoldQueue {
   uint32_t copy_timeouts_ = 0;  // for the current withheld tail
   bool run_has_alnum_ = false;
   bool withheld_masked_ = false;
+  bool withheld_open_ = false;  // withheld bytes no copy has delivered yet
 };
 
 }  // namespace dlp

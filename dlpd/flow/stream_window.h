@@ -6,14 +6,18 @@
 // keeps the last copy sees what one that keeps the first copy sees, and a
 // value cannot be assembled from pieces of later copies.
 //
-// Bounded: at most `limit` bytes back from the stream's end are kept (older
-// bytes cannot be normalized; see Normalize). The buffer may hold up to 1.5x
-// `limit` between trims, so that trimming is amortized O(1) per byte.
+// Bounded: at most `limit` bytes back from the stream's end are kept. The buffer may hold up
+// to 1.5x `limit` between trims, so that trimming is amortized O(1) per byte. What is trimmed goes
+// into the digest (StreamDigest), segment by segment as it was forwarded, so that older copies can
+// still be checked.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <vector>
+
+#include "dlpd/flow/stream_digest.h"
 
 namespace dlp {
 
@@ -26,11 +30,19 @@ class StreamWindow {
   uint64_t end() const { return base_ + bytes_.size(); }
   bool empty() const { return bytes_.empty(); }
   // Memory held, for the caller's global budget.
-  size_t footprint() const { return bytes_.capacity(); }
+  size_t footprint() const {
+    return bytes_.capacity() + starts_.size() * sizeof(uint64_t) + digest_.footprint();
+  }
+  // The segments forwarded before begin() (and possibly past it).
+  const StreamDigest& digest() const { return digest_; }
 
-  // Appends the bytes at stream offset `off`. Bytes already kept are not
-  // replaced (first copy wins); a jump past end() restarts the window.
-  void Append(uint64_t off, const uint8_t* data, size_t len);
+  // Appends the bytes of the segment at stream offset `off`. Bytes already
+  // kept are not replaced (first copy wins); a jump past end() restarts the
+  // window and the digest. `key` keys the digest (the worker's).
+  void Append(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key);
+  // Forgets digest records that end at or before `off` (no copy that old
+  // can reach the receiver: it is behind any receive window).
+  void ForgetBefore(uint64_t off) { digest_.ForgetBefore(off); }
 
   struct NormalizeResult {
     size_t rewritten = 0;    // bytes that differed from the first copy
@@ -46,13 +58,18 @@ class StreamWindow {
   // what was forwarded. Touches no byte outside the window.
   void StoreForwarded(uint64_t off, const uint8_t* data, size_t len);
 
-  // Frees the bytes; the window restarts at the next Append.
+  // Frees the bytes and the digest; the window restarts at the next Append.
   void Clear();
 
  private:
+  // Moves the first `drop` bytes out of the buffer into the digest.
+  void Trim(size_t drop, const DigestKey& key);
+
   size_t limit_;
   uint64_t base_ = 0;
   std::vector<uint8_t> bytes_;
+  std::deque<uint64_t> starts_;  // where each kept segment's fresh bytes begin
+  StreamDigest digest_;
 };
 
 }  // namespace dlp

@@ -1,14 +1,25 @@
 #include "dlpd/flow/window_pool.h"
 
+#include <sodium.h>
+
+#include <stdexcept>
+
 namespace dlp {
 
-size_t WindowPool::Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len) {
+WindowPool::WindowPool(size_t max_total) : max_total_(max_total) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium cannot be initialized");
+  randombytes_buf(key_.data(), key_.size());
+}
+
+size_t WindowPool::Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len,
+                          uint64_t oldest) {
   const size_t before = w.window.footprint();
-  w.window.Append(off, data, len);
+  w.window.Append(off, data, len, key_);
+  w.window.ForgetBefore(oldest);
   total_ = total_ - before + w.window.footprint();
   if (w.in_pool) {
     lru_.splice(lru_.begin(), lru_, w.lru);
-  } else if (!w.window.empty()) {
+  } else if (w.window.footprint() > 0) {
     lru_.push_front(&w);
     w.lru = lru_.begin();
     w.in_pool = true;

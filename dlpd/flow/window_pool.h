@@ -1,7 +1,8 @@
-// The first-copy windows (StreamWindow) of one worker's flows, under one
-// byte budget: past `max_total`, the windows of the flows that sent least
-// recently are freed. A later copy of such a flow's bytes can then only be
-// masked from the findings remembered for its range (overlaps_unchecked).
+// The first-copy windows (StreamWindow, with their digests) of one worker's
+// flows, under one byte budget: past `max_total`, the windows of the flows
+// that sent least recently are freed. A later copy of such a flow's bytes
+// can then not be checked, and is dropped (copies_unchecked). The pool
+// holds the worker's secret key for the digests.
 //
 // Thread-safety: none; one pool per worker, and each PooledWindow belongs to
 // one flow of that worker.
@@ -24,12 +25,13 @@ struct PooledWindow {
 
 class WindowPool {
  public:
-  explicit WindowPool(size_t max_total) : max_total_(max_total) {}
+  explicit WindowPool(size_t max_total);  // draws the key (libsodium initialized)
 
   // Keeps the fresh bytes [off, off+len) in `w`, which becomes the most
-  // recently fed; frees other windows past the budget. Returns how many
-  // windows were freed.
-  size_t Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len);
+  // recently fed, and forgets its digest before `oldest`; frees other
+  // windows past the budget. Returns how many windows were freed.
+  size_t Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len, uint64_t oldest);
+  const DigestKey& key() const { return key_; }
   // Takes `w` out of the pool and frees its bytes (its flow ends, or its
   // stream restarts).
   void Release(PooledWindow& w);
@@ -38,6 +40,7 @@ class WindowPool {
 
  private:
   const size_t max_total_;
+  DigestKey key_{};
   std::list<PooledWindow*> lru_;  // most recently fed first
   size_t total_ = 0;              // sum of the windows' footprints
 };

@@ -146,13 +146,23 @@ size_t FlowInspection::MaskRemembered(Flow& f, uint8_t* payload, size_t len, uin
   return MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), payload, len, off);
 }
 
-bool FlowInspection::NormalizeToFirstCopy(Flow& f, const SegmentRef& s) {
-  const StreamWindow::NormalizeResult r =
-      f.window.window.Normalize(s.off, s.payload(), s.payload_len());
-  if (r.unchecked) counters_.overlaps_unchecked.fetch_add(1, std::memory_order_relaxed);
-  if (r.rewritten == 0) return false;
+FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const SegmentRef& s,
+                                                               const DigestKey& key) {
+  const StreamWindow& w = f.window.window;
+  const uint64_t kept_from = w.empty() ? f.pos.next_off : w.begin();
+  if (s.off < kept_from) {
+    // As the first copy left: then it must hash as the digest says.
+    MaskRemembered(f, s.payload(), s.payload_len(), s.off);
+    const uint64_t upto = std::min(s.end(), kept_from);
+    if (!w.digest().Check(s.off, s.payload(), s.payload_len(), upto, key)) {
+      counters_.copies_unchecked.fetch_add(1, std::memory_order_relaxed);
+      return CopyCheck::kUnchecked;
+    }
+    counters_.copies_checked.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (w.Normalize(s.off, s.payload(), s.payload_len()).rewritten == 0) return CopyCheck::kSame;
   counters_.overlaps_normalized.fetch_add(1, std::memory_order_relaxed);
-  return true;
+  return CopyCheck::kRewritten;
 }
 
 bool FlowInspection::CopyMayBeginValue(const Flow& f, const SegmentRef& s) const {

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "dlpd/flow/segment.h"
+#include "dlpd/flow/stream_digest.h"
 #include "dlpd/inspect/finding.h"
 #include "dlpd/pipeline/engine_handoff.h"
 #include "dlpd/pipeline/pipeline_counters.h"
@@ -81,10 +82,14 @@ class FlowInspection {
   // remembered findings; returns the bytes changed.
   size_t MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const;
 
-  // A later copy of stream bytes: the part the flow's first-copy window
-  // keeps is rewritten to the first copy as it was forwarded. True if any
-  // byte changed.
-  bool NormalizeToFirstCopy(Flow& f, const SegmentRef& s);
+  // A later copy of stream bytes. The part the flow's first-copy window
+  // keeps is rewritten to the first copy as it was forwarded; an older part
+  // must be whole segments that, masked from the remembered findings, are
+  // what the digest recorded (keyed by `key`). kUnchecked: it is not, and
+  // the copy must not go (the receiver may take it in place of a first
+  // copy that it dropped, and it was never scanned in stream order).
+  enum class CopyCheck { kSame, kRewritten, kUnchecked };
+  CopyCheck NormalizeToFirstCopy(Flow& f, const SegmentRef& s, const DigestKey& key);
 
   // A copy of withheld bytes that comes back with nothing after it may
   // begin a value not judged yet (its run is open) while the request's body

@@ -16,6 +16,7 @@
 #include "dlpd/flow/hold_queue.h"
 #include "dlpd/flow/reorder_buffer.h"
 #include "dlpd/flow/stream_position.h"
+#include "dlpd/flow/tcp_state.h"
 #include "dlpd/flow/window_pool.h"
 #include "dlpd/http/http_request.h"
 #include "dlpd/inspect/finding.h"
@@ -48,6 +49,7 @@ struct BlockState {
 struct Flow {
   FlowSlot<Flow> slot;
   StreamPosition pos;
+  TcpState tcp;
   std::shared_ptr<ScanContext> ctx;  // the rules the flow started with
   std::unique_ptr<StreamScanner> scanner;
   // Values found, to mask later copies of their bytes the way they were

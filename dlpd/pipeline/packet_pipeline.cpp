@@ -11,6 +11,7 @@
 #include "dlpd/inspect/stream_scanner.h"
 #include "dlpd/pipeline/block_decision.h"
 #include "dlpd/pipeline/flow_state.h"
+#include "dlpd/pipeline/tcp_reset.h"
 #include "policy/policy.h"
 
 namespace dlp {
@@ -34,7 +35,7 @@ PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig 
 PacketPipeline::~PacketPipeline() = default;
 
 void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us,
-                             VerdictSink& sink) {
+                             VerdictSink& sink, ChecksumState csum) {
   inspection_.ApplyReload();
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
   counters_.bytes.fetch_add(len, std::memory_order_relaxed);
@@ -49,6 +50,13 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
     counters_.decode_errors.fetch_add(1, std::memory_order_relaxed);
     return EmitUninspectable(s, sink);
   }
+  if (config_.verify_checksums && csum == ChecksumState::kComplete &&
+      !TcpChecksumValid(data, s.view)) {
+    // The receiver drops it: so does dlpd, before it can change what the
+    // stream is (an RST, a FIN or bytes the receiver never takes).
+    counters_.bad_checksums.fetch_add(1, std::memory_order_relaxed);
+    return sink.Emit(handle, Verdict::kDrop, data, len, false);
+  }
   const PacketView& v = s.view;
   if (ClearUrgent(data, &s.view)) {  // every receiver reads the inspected bytes
     s.modified = true;
@@ -56,45 +64,123 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
   }
   const FlowKey key = FlowKey::Of(v);
   Flow* f = flows_.Find(key);
-  const bool ends = (v.tcp_flags & (TcpFlags::kFin | TcpFlags::kRst)) != 0;
-
-  if ((v.tcp_flags & TcpFlags::kSyn) != 0) {
-    // A new connection on this tuple: whatever the old one held goes first.
-    if (f != nullptr) End(f, sink);
-    f = Create(key, now_us, sink);
-    if (f == nullptr) return EmitUninspectable(s, sink);
-    f->pos.started = true;
-    f->pos.base_seq = v.seq + 1;
-    if (v.payload_len == 0) return Forward(s, false, sink);
-    // Data on a SYN (TCP Fast Open, or a crafted packet): the stream starts
-    // with it. Its first byte is at seq + 1, the SYN taking one number.
-    s.view.seq = v.seq + 1;
-    return Stream(*f, s, now_us, sink);
-  }
-  if (v.payload_len == 0 && !ends) return Forward(s, false, sink);  // a bare ACK
-  if (f != nullptr && f->block.blocked) {
-    // Torn down by a `block`: nothing more of it passes, not even its FIN.
-    counters_.blocked_packets.fetch_add(1, std::memory_order_relaxed);
-    return Act(*f, s, Decision::Drop(), sink);
-  }
+  if ((v.tcp_flags & TcpFlags::kSyn) != 0) return Syn(f, key, s, now_us, sink);
+  const bool control = (v.tcp_flags & (TcpFlags::kFin | TcpFlags::kRst)) != 0;
+  if (v.payload_len == 0 && !control) return Forward(s, false, sink);  // a bare ACK
   if (f == nullptr) {
-    if (v.payload_len == 0) return Forward(s, false, sink);  // FIN/RST of a flow we do not track
+    // A FIN or RST of a flow we do not track, or a flow picked up mid-stream
+    // (dlpd started after the handshake): its first bytes start the stream.
+    if (v.payload_len == 0 || (v.tcp_flags & TcpFlags::kRst) != 0) return Forward(s, false, sink);
     f = Create(key, now_us, sink);
     if (f == nullptr) return EmitUninspectable(s, sink);
-  }
-  if (v.payload_len == 0) {
-    // FIN or RST with no data: the stream ends before it, so what is held
-    // goes first, then the FIN/RST.
-    End(f, sink);
-    return Forward(s, false, sink);
-  }
-  flows_.Touch(f, now_us);
-  if (!f->pos.started) {  // picked up mid-stream (dlpd started after the handshake)
     f->pos.started = true;
     f->pos.base_seq = v.seq;
   }
+  f->tcp.NoteAck(v);
+  if (f->block.blocked) {
+    // Torn down (a `block`, a gap that did not fill): nothing more of it
+    // passes, not even its FIN.
+    counters_.blocked_packets.fetch_add(1, std::memory_order_relaxed);
+    return Act(*f, s, Decision::Drop(), sink);
+  }
+  Segment(*f, s, now_us, sink);
+}
+
+void PacketPipeline::Syn(Flow* f, const FlowKey& key, SegmentRef s, int64_t now_us,
+                         VerdictSink& sink) {
+  const PacketView& v = s.view;
+  if (std::optional<uint8_t> shift = SynWindowShift(s.data, v)) {
+    window_shift_ = std::max(window_shift_, *shift);
+  }
+  if (f != nullptr) {
+    switch (JudgeSyn(f->tcp, f->pos, v)) {
+      case SynEvent::kRepeat:  // its data (TCP Fast Open) is a copy
+        if (v.payload_len == 0) return Forward(s, false, sink);
+        s.view.seq = v.seq + 1;
+        return Stream(*f, s, now_us, sink);
+      case SynEvent::kIgnored:
+        // Answered with a challenge ACK: the receiver keeps the connection,
+        // and so does dlpd. Its ISN is remembered in case the server had
+        // closed unseen and this is a new connection on a reused port.
+        counters_.syns_ignored.fetch_add(1, std::memory_order_relaxed);
+        f->tcp.syn_pending = true;
+        f->tcp.syn_seq = v.seq;
+        if (v.payload_len == 0) return Forward(s, false, sink);
+        return Act(*f, s, Decision::Drop(), sink);
+      case SynEvent::kNewConnection:  // the old one ended at its FIN
+        End(f, sink);
+        break;
+    }
+  }
+  f = Create(key, now_us, sink);
+  if (f == nullptr) return EmitUninspectable(s, sink);
+  f->pos.started = true;
+  f->pos.base_seq = v.seq + 1;
+  if (v.payload_len == 0) return Forward(s, false, sink);
+  // Data on a SYN (TCP Fast Open, or a crafted packet): the stream starts
+  // with it. Its first byte is at seq + 1, the SYN taking one number.
+  s.view.seq = v.seq + 1;
   Stream(*f, s, now_us, sink);
-  if (ends) End(f, sink);
+}
+
+void PacketPipeline::Segment(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& sink) {
+  const PacketView& v = s.view;
+  switch (JudgeSegment(f.tcp, f.pos, v, MaxAhead(), f.hold.DeliveredBy(f.pos.next_off))) {
+    case TcpEvent::kReset:
+      End(&f, sink);
+      return Forward(s, false, sink);
+    case TcpEvent::kIgnored:
+      ((v.tcp_flags & TcpFlags::kRst) != 0 ? counters_.resets_ignored : counters_.fins_ignored)
+          .fetch_add(1, std::memory_order_relaxed);
+      return Forward(s, false, sink);
+    case TcpEvent::kOutOfWindow:
+      counters_.out_of_window.fetch_add(1, std::memory_order_relaxed);
+      return Act(f, s, Decision::Drop(), sink);
+    case TcpEvent::kBeyondFin:
+      counters_.beyond_fin.fetch_add(1, std::memory_order_relaxed);
+      return Act(f, s, Decision::Drop(), sink);
+    case TcpEvent::kNewConnection: {
+      // The server had closed: the new connection starts at its SYN. The old
+      // stream's tail that may begin a value is withheld, as at a gap.
+      counters_.flows_restarted.fetch_add(1, std::memory_order_relaxed);
+      const FlowKey key = f.slot.key;
+      const uint32_t base = f.tcp.syn_seq + 1;
+      Retire(f, sink);
+      Flow* fresh = Create(key, now_us, sink);
+      if (fresh == nullptr) return EmitUninspectable(s, sink);
+      fresh->pos.started = true;
+      fresh->pos.base_seq = base;
+      return Segment(*fresh, s, now_us, sink);
+    }
+    case TcpEvent::kSegment:
+      break;
+  }
+  flows_.Touch(&f, now_us);
+  if ((v.tcp_flags & TcpFlags::kFin) != 0) {
+    // A position: the stream ends where the FIN is, once it gets there.
+    const std::optional<uint64_t> off = f.pos.OffsetOf(v.seq);
+    if (off && *off + v.payload_len >= f.pos.next_off) {
+      f.tcp.fin_off = std::min(f.tcp.fin_off, *off + v.payload_len);
+    }
+  }
+  if (v.payload_len > 0) {
+    const std::optional<uint64_t> off = f.pos.OffsetOf(v.seq);
+    if (off && *off + v.payload_len > f.tcp.fin_off) {
+      // Bytes past the FIN are never delivered: they are not sent either.
+      s.len = TruncateTcpPayload(s.data, &s.view, static_cast<size_t>(f.tcp.fin_off - *off));
+      s.modified = true;
+    }
+    Stream(f, s, now_us, sink);
+  }
+  if (!f.tcp.finished && f.pos.next_off >= f.tcp.fin_off) {
+    // The stream ends here: values whose trailing context is "end of
+    // stream" are confirmed, and what is held goes. The flow stays, so
+    // that later copies are still checked.
+    f.tcp.finished = true;
+    inspection_.Finish(f);
+    ReleaseUpTo(f, UINT64_MAX, sink);
+  }
+  if (v.payload_len == 0) Forward(s, false, sink);
 }
 
 void PacketPipeline::Act(Flow& f, const SegmentRef& s, Decision d, VerdictSink& sink) {
@@ -142,16 +228,59 @@ Flow* PacketPipeline::Create(const FlowKey& key, int64_t now_us, VerdictSink& si
 }
 
 void PacketPipeline::End(Flow* f, VerdictSink& sink) {
-  // Segments beyond a gap that never filled: the stream goes on from each
-  // gap in turn, so they are still scanned as a stream, not one by one.
-  while (!f->reorder.empty()) SkipGap(*f, f->slot.last_seen, sink);
+  // Segments beyond a gap that never filled can never be delivered in
+  // order: dropped (scanned as a stream of their own, a value cut at the
+  // gap's edge would pass in halves if the gap were filled after all).
+  DropBuffered(*f, sink);
   // The stream ends here: values whose trailing context is "end of stream"
   // are confirmed before the held segments go.
-  inspection_.Finish(*f);
+  if (!f->tcp.finished) inspection_.Finish(*f);
   ReleaseUpTo(*f, UINT64_MAX, sink);
+  Forget(f);
+}
+
+void PacketPipeline::Retire(Flow& f, VerdictSink& sink) {
+  DropBuffered(f, sink);
+  if (!f.hold.empty()) EmitHeldBefore(f, inspection_.ProbeAndCut(f), sink);
+  Forget(&f);
+}
+
+void PacketPipeline::Forget(Flow* f) {
   windows_.Release(f->window);
   flows_.Remove(f);
   counters_.flows.store(flows_.size(), std::memory_order_relaxed);
+}
+
+void PacketPipeline::DropBuffered(Flow& f, VerdictSink& sink) {
+  while (std::optional<HeldSegment> h = f.reorder.PopReady(UINT64_MAX, budget_)) {
+    Act(f, h->ref(), Decision::Drop(), sink);
+  }
+}
+
+void PacketPipeline::StopFlow(Flow& f, VerdictSink& sink) {
+  // Fail closed: the flow cannot go on without scanning bytes out of their
+  // order, so it stops, and both ends learn it at once (a sender left to
+  // time out would see silent loss).
+  counters_.gaps_stopped.fetch_add(1, std::memory_order_relaxed);
+  DropBuffered(f, sink);
+  while (!f.hold.empty()) {
+    HeldSegment h = f.hold.TakeFront(budget_);
+    Act(f, h.ref(), Decision::Drop(), sink);
+  }
+  f.block.blocked = true;
+  f.block.resets_sent = true;
+  for (const ResetSpec& r :
+       ResetsForFlow(f.slot.key, f.pos.SeqOf(f.hold.ReceiverNext()),
+                     f.tcp.has_ack ? std::optional(f.tcp.last_ack) : std::nullopt)) {
+    const std::vector<uint8_t> rst = BuildTcpReset(r);
+    (sink.Inject(rst.data(), rst.size()) ? counters_.resets_sent : counters_.reset_errors)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void PacketPipeline::GapTimedOut(Flow& f, int64_t now_us, VerdictSink& sink) {
+  if (config_.fail_mode == FailMode::kClosed) return StopFlow(f, sink);
+  SkipGap(f, now_us, sink);
 }
 
 void PacketPipeline::Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& sink) {
@@ -162,7 +291,7 @@ void PacketPipeline::Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& 
   }
   s.off = *off;
   if (s.off > f.pos.next_off) return Reorder(f, s, now_us, sink);
-  if (s.off < f.pos.next_off) s.modified |= inspection_.NormalizeToFirstCopy(f, s);
+  if (s.off < f.pos.next_off && !CheckCopy(f, s)) return Act(f, s, Decision::Drop(), sink);
   if (s.end() <= f.pos.next_off) return Repeat(f, s, now_us, sink);
   if (s.off < f.pos.next_off) counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
   FeedInOrder(f, s, now_us, sink, nullptr);
@@ -229,8 +358,10 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
   const uint8_t* fresh = s.payload() + (f.pos.next_off - s.off);
   const size_t fresh_len = static_cast<size_t>(end - f.pos.next_off);
   if (!inspection_.ScanInOrder(f, fresh, fresh_len)) return EmitUninspectable(s, sink);
-  counters_.windows_freed.fetch_add(windows_.Retain(f.window, f.pos.next_off, fresh, fresh_len),
-                                    std::memory_order_relaxed);
+  const uint64_t oldest = end > MaxAhead() ? end - MaxAhead() : 0;
+  counters_.windows_freed.fetch_add(
+      windows_.Retain(f.window, f.pos.next_off, fresh, fresh_len, oldest),
+      std::memory_order_relaxed);
   if (f.block.blocked) {
     // What is held goes nowhere, nor does this segment: both ends are reset.
     f.pos.next_off = end;
@@ -268,14 +399,28 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
 void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink) {
   while (std::optional<HeldSegment> h = f.reorder.PopReady(f.pos.next_off, budget_)) {
     SegmentRef s = h->ref();
-    if (s.off < f.pos.next_off) s.modified |= inspection_.NormalizeToFirstCopy(f, s);
-    if (s.end() <= f.pos.next_off) {
+    if (s.off < f.pos.next_off && !CheckCopy(f, s)) {
+      Act(f, s, Decision::Drop(), sink);
+    } else if (s.end() <= f.pos.next_off) {
       ScanAlone(f, s, sink);  // a duplicate
     } else {
       FeedInOrder(f, s, now_us, sink, &h->bytes);
     }
   }
-  if (!f.reorder.empty() && f.reorder.deadline() <= now_us) SkipGap(f, now_us, sink);
+  if (!f.reorder.empty() && f.reorder.deadline() <= now_us) GapTimedOut(f, now_us, sink);
+}
+
+bool PacketPipeline::CheckCopy(Flow& f, SegmentRef& s) {
+  switch (inspection_.NormalizeToFirstCopy(f, s, windows_.key())) {
+    case FlowInspection::CopyCheck::kSame:
+      return true;
+    case FlowInspection::CopyCheck::kRewritten:
+      s.modified = true;
+      return true;
+    case FlowInspection::CopyCheck::kUnchecked:
+      return false;
+  }
+  return false;
 }
 
 void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
@@ -309,6 +454,7 @@ void PacketPipeline::MaskAndEmit(Flow& f, const SegmentRef& s, VerdictSink& sink
   }
   const size_t touched = inspection_.MaskRemembered(f, s.payload(), s.payload_len(), s.off);
   Forward(s, s.modified || touched > 0, sink);
+  f.hold.NoteDelivered(s.off, s.end());
   if (touched > 0) f.window.window.StoreForwarded(s.off, s.payload(), s.payload_len());
 }
 
@@ -365,7 +511,7 @@ void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
   while (std::optional<FlowKey> key = gap_timers_.PopDue(now_us)) {
     Flow* f = flows_.Find(*key);
     if (f != nullptr && !f->reorder.empty() && f->reorder.deadline() <= now_us) {
-      SkipGap(*f, now_us, sink);
+      GapTimedOut(*f, now_us, sink);
     }
   }
   for (std::optional<FlowKey> key;

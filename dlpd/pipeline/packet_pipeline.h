@@ -104,6 +104,15 @@ struct PipelineConfig {
   // would release them.
   size_t max_held_packets = SIZE_MAX;
   int64_t flow_idle_timeout_us = 300LL * 1000 * 1000;
+  // Drop packets whose TCP checksum is wrong (their receiver drops them):
+  // off only for captures taken on a sending host whose NIC computed the
+  // checksums (they show as wrong in the capture).
+  bool verify_checksums = true;
+  // How far ahead of the stream a receive window may reach: bytes further
+  // ahead are dropped (the receiver drops them) and open no gap, and copies
+  // further back are not checked (no receiver still wants them). 0: 65535
+  // shifted by the largest window scale seen in a SYN, at least 7 (8 MiB).
+  uint64_t max_ahead_bytes = 0;
   // Bytes per flow direction kept to normalize later copies (StreamWindow),
   // and for all flows of a worker; past the total, the windows of the flows
   // that sent least recently are freed (counted: windows_freed).
@@ -128,8 +137,12 @@ class PacketPipeline final : public PacketHandler {
   // copies and holds it. `now_us` is the capture's clock (NowMicros).
   // Never grows a packet; shortens one only to withhold a tail that may
   // begin a value (see above).
-  void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us,
-               VerdictSink& sink) override;
+  void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us, VerdictSink& sink,
+               ChecksumState csum) override;
+  // A packet as it reaches the receiver (captures, tests).
+  void Process(uint64_t handle, uint8_t* data, size_t len, int64_t now_us, VerdictSink& sink) {
+    Process(handle, data, len, now_us, sink, ChecksumState::kComplete);
+  }
   // Releases what has been held for hold_timeout and drops idle flows.
   void Tick(int64_t now_us, VerdictSink& sink) override;
   // Releases everything held (shutdown, end of a capture file).
@@ -164,9 +177,30 @@ class PacketPipeline final : public PacketHandler {
   // A packet that cannot be inspected: passed or dropped by the fail mode.
   void EmitUninspectable(const SegmentRef& s, VerdictSink& sink);
   Flow* Create(const FlowKey& key, int64_t now_us, VerdictSink& sink);
-  // Ends a flow: its gaps are given up, the stream finished, what is held
-  // goes, and the table forgets it.
+  // A SYN: a new flow, its own SYN again, or ignored on a live one.
+  void Syn(Flow* f, const FlowKey& key, SegmentRef s, int64_t now_us, VerdictSink& sink);
+  // A packet of a live flow (not a SYN): acted on as its receiver will.
+  void Segment(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& sink);
+  // Ends a flow: what waits beyond a gap is dropped, the stream finished,
+  // what is held goes, and the table forgets it.
   void End(Flow* f, VerdictSink& sink);
+  // Gives a flow up without ending its stream: held bytes that may begin a
+  // value are withheld (as at a hold timeout), the rest goes.
+  void Retire(Flow& f, VerdictSink& sink);
+  void Forget(Flow* f);
+  // Drops the segments waiting beyond a gap.
+  void DropBuffered(Flow& f, VerdictSink& sink);
+  // A gap did not fill in time: the flow stops (closed) or skips it (open).
+  void GapTimedOut(Flow& f, int64_t now_us, VerdictSink& sink);
+  // Drops what the flow holds, resets both ends, and drops all that comes after.
+  void StopFlow(Flow& f, VerdictSink& sink);
+  // A later copy of stream bytes, normalized to the first; false when it
+  // cannot be checked (dropped).
+  bool CheckCopy(Flow& f, SegmentRef& s);
+  uint64_t MaxAhead() const {
+    return config_.max_ahead_bytes != 0 ? config_.max_ahead_bytes
+                                        : uint64_t{65535} << window_shift_;
+  }
   void Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& sink);
   // A segment beyond a gap: buffered, or by the fail mode when no room.
   void Reorder(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink);
@@ -215,6 +249,7 @@ class PacketPipeline final : public PacketHandler {
   DeadlineQueue hold_timers_;  // flows that started or extended a hold
   DeadlineQueue copy_timers_;  // flows holding a withheld tail's copy
   DeadlineQueue gap_timers_;   // flows whose out-of-order segments wait
+  uint8_t window_shift_ = 7;   // the largest window scale seen in a SYN
 };
 
 }  // namespace dlp

@@ -36,9 +36,18 @@ namespace dlp {
   X(flows_evicted, "flows ended to make room in the table")                                      \
   X(retransmissions, "segments repeating bytes already seen")                                    \
   X(out_of_order, "segments that arrived beyond a gap")                                          \
-  X(gaps_skipped, "gaps given up after the gap timeout")                                         \
+  X(gaps_skipped, "gaps given up after the gap timeout, the stream going on (fail open)")      \
+  X(gaps_stopped, "flows stopped with resets because a gap did not fill (fail closed)")         \
   X(overlaps_normalized, "later copies rewritten to the first copy")                             \
-  X(overlaps_unchecked, "later copies older than the first-copy window")                         \
+  X(copies_checked, "later copies older than the first-copy window checked against the digest")  \
+  X(copies_unchecked, "later copies that could not be checked, dropped")                         \
+  X(bad_checksums, "packets dropped for a wrong checksum (the receiver drops them too)")         \
+  X(resets_ignored, "RSTs not at the next sequence number: forwarded, the flow kept")           \
+  X(fins_ignored, "FINs behind the stream: forwarded, the flow kept")                           \
+  X(syns_ignored, "SYNs on a live flow: forwarded, the flow kept")                              \
+  X(flows_restarted, "connections begun again on a tuple after an ignored SYN")                  \
+  X(out_of_window, "segments beyond any receive window, dropped")                               \
+  X(beyond_fin, "segments after the stream's FIN, dropped")                                      \
   X(windows_freed, "first-copy windows freed for the memory budget")                             \
   X(urgent_cleared, "packets whose urgent flag and pointer were cleared")                        \
   X(reloads_applied, "rule or policy reloads taken by this worker")                              \

@@ -69,9 +69,11 @@ case("reordered",
      [(0, b"a=1&", 1), (18, b" 1111 1111;", 2), (4, b"card=4111 1111", 3)],
      [b"a=1&", b"card=XXXX XXXX", b" XXXX XXXX;"])
 
-# The middle packet is lost and never comes: after the gap time (--gap-ms) or
-# at the end of the capture the stream goes on after the gap; what follows is
-# still scanned as a stream.
+# The middle packet is lost and never comes: what follows the gap can never
+# be delivered in order, so at the end of the capture it is dropped, not
+# scanned as a stream of its own (a value cut at the gap's edge would pass
+# in halves). Past --gap-ms, fail closed stops the flow and fail open skips
+# the gap (the evasion suite's gap-not-filled case).
 case("lost-middle",
      [(0, b"a=1&", 1), (100, b"card=4111 1111", 2), (114, b" 1111 1111;", 3), (125, b"z;", 60)],
-     [b"a=1&", b"card=XXXX XXXX", b" XXXX XXXX;", b"z;"])
+     [b"a=1&"])

@@ -288,9 +288,9 @@ TEST(FlowInspection, WithheldTailSentAgainAloneLeavesMaskedWhenNothingFollowsInT
   EXPECT_EQ(gw.out.size(), 1u);
   gw.pipeline().Tick(700000, gw);  // the first time: withheld again
   EXPECT_EQ(gw.out.size(), 1u);
-  EXPECT_EQ(gw.dropped, 1u);  // the copy, not sent
+  EXPECT_EQ(gw.dropped, 1u);             // the copy, not sent
   gw.Send(Tcp4(body + 8, "5"), 800000);  // the sender's next copy, alone again
-  gw.pipeline().Tick(1300000, gw);        // the second time: withheld again
+  gw.pipeline().Tick(1300000, gw);       // the second time: withheld again
   EXPECT_EQ(gw.out.size(), 1u);
   gw.Send(Tcp4(body + 8, "5"), 1400000);
   gw.pipeline().Tick(1900000, gw);  // the third time: it leaves masked
@@ -332,6 +332,7 @@ TEST(FlowInspection, WithheldBytesAreForgottenWhenTheStreamSkipsAGap) {
   PipelineConfig c;
   c.hold_timeout_us = 1000;
   c.gap_timeout_us = 2000;
+  c.fail_mode = FailMode::kOpen;  // closed, the flow stops instead
   Gateway gw(c);
   const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 300\r\n\r\n";
   const uint32_t body = 1 + static_cast<uint32_t>(head.size());
@@ -405,10 +406,42 @@ TEST(FlowInspection, ValueSplitAcrossReorderedSegmentsIsMasked) {
   }
 }
 
+TEST(FlowInspection, LostSegmentNeverComingStopsTheFlowWhenClosed) {
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.gap_timeout_us = 2000;
+  Gateway gw(c);
+  gw.Send(Tcp4(1, "a=b&card=4111", 0x18, 40000, 777), 0);        // held: may begin a value
+  gw.Send(Tcp4(100, " 1111 1111 1111;", 0x18, 40000, 777), 10);  // beyond a gap
+  gw.pipeline().Tick(1000, gw);                                  // the hold ends: "4111" withheld
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, "a=b&card=");
+  gw.pipeline().Tick(2010, gw);  // the gap did not fill: the flow stops
+  EXPECT_EQ(gw.pipeline().counters().gaps_stopped.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().gaps_skipped.load(), 0u);
+  EXPECT_EQ(gw.out.size(), 1u);  // nothing beyond the gap went
+  EXPECT_EQ(gw.pipeline().held_packets(), 0u);
+  // Both ends reset: the server where it stands (before the withheld
+  // tail), the client at the acknowledgment number it last sent.
+  ASSERT_EQ(gw.injected.size(), 2u);
+  PacketView to_server, to_client;
+  ASSERT_EQ(DecodePacket(gw.injected[0].data(), gw.injected[0].size(), &to_server),
+            DecodeStatus::kOk);
+  ASSERT_EQ(DecodePacket(gw.injected[1].data(), gw.injected[1].size(), &to_client),
+            DecodeStatus::kOk);
+  EXPECT_EQ(to_server.seq, 10u);
+  EXPECT_EQ(to_client.seq, 777u);
+  // What comes after, the gap filled at last included, does not go.
+  gw.Send(Tcp4(10, std::string(90, 'z')), 3000);
+  gw.Send(Tcp4(10, "4111 1111 1111 1111;"), 3001);
+  EXPECT_EQ(gw.out.size(), 1u);
+}
+
 TEST(FlowInspection, LostSegmentNeverComing) {
   PipelineConfig c;
   c.hold_timeout_us = 1000;
   c.gap_timeout_us = 2000;
+  c.fail_mode = FailMode::kOpen;  // closed, the flow stops instead
   Gateway gw(c);
   gw.Send(Tcp4(1, "a=b&"), 0);
   gw.Send(Tcp4(100, "card=4111 1111"), 10);  // beyond a gap of 95 bytes
@@ -569,16 +602,25 @@ TEST(FlowInspection, HeldPacketKeepsItsValuesWhileTheNextBringsMore) {
   EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-XXXX&");
 }
 
-TEST(FlowInspection, CopiesOlderThanTheWindowAreMaskedFromMemory) {
+TEST(FlowInspection, CopiesOlderThanTheWindowAreCheckedAgainstTheDigest) {
   PipelineConfig c;
   c.window_bytes = 64;
   Gateway gw(c);
   gw.Send(Tcp4(1, "ssn=536-22-1457;"));
   gw.Send(Tcp4(17, std::string(200, 'z')));
-  gw.Send(Tcp4(1, "ssn=536-22-1457;"));  // before the window: masked from memory
+  // Whole segments as they were sent: checked, and masked as they were.
+  gw.Send(Tcp4(1, "ssn=536-22-1457;"));
   ASSERT_EQ(gw.out.size(), 3u);
   EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-XXXX;");
-  EXPECT_EQ(gw.pipeline().counters().overlaps_unchecked.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().copies_checked.load(), 1u);
+  // A copy with other bytes, or one cut inside a segment, cannot be
+  // checked: the receiver may take it for a first copy it dropped, so it
+  // does not go.
+  gw.Send(Tcp4(17, std::string(100, 'z') + "4" + std::string(99, 'z')));
+  gw.Send(Tcp4(1, "ssn=536-2"));
+  gw.Send(Tcp4(10, "2-1457;"));
+  EXPECT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 3u);
 }
 
 TEST(FlowInspection, WindowsAreFreedOverTheTotal) {
@@ -589,14 +631,14 @@ TEST(FlowInspection, WindowsAreFreedOverTheTotal) {
   gw.Send(Tcp4(1, std::string(3000, 'a') + ";", 0x18, 1));
   gw.Send(Tcp4(1, std::string(3000, 'b') + ";", 0x18, 2));  // frees flow 1's window
   EXPECT_GE(gw.pipeline().counters().windows_freed.load(), 1u);
-  // Flow 1's copy can no longer be normalized, and is still inspected.
+  // Flow 1's copy can no longer be checked: it does not go.
   gw.Send(Tcp4(1, "ssn=536-22-1457;", 0x18, 1));
-  ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-XXXX;");
-  EXPECT_EQ(gw.pipeline().counters().overlaps_unchecked.load(), 1u);
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 1u);
   // Flow 2's copy still can.
   gw.Send(Tcp4(1, "ssn=536-22-1457;", 0x18, 2));
-  EXPECT_EQ(gw.out[3].payload, std::string(16, 'b'));
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, std::string(16, 'b'));
 }
 
 TEST(FlowInspection, UrgentDataIsMadeInline) {
@@ -623,6 +665,8 @@ TEST(FlowInspection, UrgentDataIsMadeInline) {
   auto urg2 = Tcp4(18, "card=4111111111111111;");
   urg2[33] |= TcpFlags::kUrg;
   urg2[39] = 3;
+  ASSERT_EQ(DecodePacket(urg2.data(), urg2.size(), &v), DecodeStatus::kOk);
+  UpdateTcpChecksum(urg2.data(), v);
   gw.Send(urg2);
   ASSERT_EQ(gw.out.size(), 2u);
   EXPECT_EQ(gw.out[1].payload, "card=XXXXXXXXXXXXXXXX;");

@@ -81,9 +81,9 @@ struct PacketResult {
 class OnePacket {
  public:
   explicit OnePacket(FailMode mode) : p_(MakePipelinePtr(mode)) {}
-  PacketResult Process(uint8_t* data, size_t len) {
+  PacketResult Process(uint8_t* data, size_t len, ChecksumState csum = ChecksumState::kComplete) {
     sink_.out.clear();
-    p_->Process(++handle_, data, len, 0, sink_);
+    p_->Process(++handle_, data, len, 0, sink_, csum);
     EXPECT_EQ(sink_.out.size(), 1u);
     if (sink_.out.empty()) return {Verdict::kDrop, false};
     const Emitted& e = sink_.out.back();
@@ -318,8 +318,15 @@ TEST(Pipeline, ChecksumIsRecomputedEvenIfItWasNeverFilledIn) {
   auto p = Hex(kV4);
   p[20 + 16] = 0x12;
   p[20 + 17] = 0x34;
-  ASSERT_TRUE(pipeline.Process(p.data(), p.size()).modified);
+  ASSERT_TRUE(pipeline.Process(p.data(), p.size(), ChecksumState::kPending).modified);
   EXPECT_EQ(p, Hex(kV4Masked));
+  // The same checksum on a packet as its receiver gets it is wrong: the
+  // receiver drops it, and so does dlpd.
+  p = Hex(kV4);
+  p[20 + 16] = 0x12;
+  p[20 + 17] = 0x34;
+  EXPECT_EQ(pipeline.Process(p.data(), p.size()).verdict, Verdict::kDrop);
+  EXPECT_EQ(pipeline.counters().bad_checksums.load(), 1u);
 }
 
 TEST(Pipeline, FailModeDecidesForUninspectablePackets) {
@@ -349,19 +356,26 @@ TEST(Pipeline, RandomBytesNeverCrashAndAreCounted) {
     for (int k = 0; k < 4 && !p.empty(); ++k) {
       p[std::uniform_int_distribution<size_t>(0, p.size() - 1)(rng)] = static_cast<uint8_t>(rng());
     }
-    pipeline->Process(handled++, p.data(), p.size(), i * 1000, sink);
+    // Checksums not checked, so that the corrupted packets reach the stream.
+    pipeline->Process(handled++, p.data(), p.size(), i * 1000, sink, ChecksumState::kPending);
     pipeline->Tick(i * 1000, sink);
   }
   pipeline->Flush(sink);
-  // Every packet comes out exactly once, accepted (fail open).
+  // Every packet comes out exactly once, accepted (fail open) unless its
+  // receiver would drop it too (counted).
   ASSERT_EQ(sink.out.size(), handled);
   std::vector<bool> seen(handled);
+  const auto& k = pipeline->counters();
+  uint64_t dropped = 0;
   for (const auto& e : sink.out) {
-    EXPECT_EQ(e.verdict, Verdict::kAccept);
+    dropped += e.verdict == Verdict::kDrop ? 1 : 0;
     ASSERT_LT(e.handle, handled);
     EXPECT_FALSE(seen[e.handle]);
     seen[e.handle] = true;
   }
+  EXPECT_LE(dropped, k.out_of_window.load() + k.beyond_fin.load() + k.copies_unchecked.load() +
+                         k.syns_ignored.load() + k.retransmissions.load() +
+                         k.hold_overflows.load());
   const auto& c = pipeline->counters();
   EXPECT_EQ(c.packets.load(), handled);
   EXPECT_GT(c.passed_uninspected.load(), 0u);

@@ -10,6 +10,8 @@
 namespace dlp {
 namespace {
 
+const DigestKey kKey{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
 const uint8_t* U(const std::string& s) {
   return reinterpret_cast<const uint8_t*>(s.data());
 }
@@ -24,8 +26,8 @@ std::string Normalized(const StreamWindow& w, uint64_t off, std::string copy, si
 
 TEST(StreamWindow, FirstCopyWins) {
   StreamWindow w(1024);
-  w.Append(0, U("hello "), 6);
-  w.Append(3, U("XXXworld"), 8);  // overlaps: only "world" is new
+  w.Append(0, U("hello "), 6, kKey);
+  w.Append(3, U("XXXworld"), 8, kKey);  // overlaps: only "world" is new
   EXPECT_EQ(w.begin(), 0u);
   EXPECT_EQ(w.end(), 11u);
   size_t n = 0;
@@ -40,7 +42,7 @@ TEST(StreamWindow, FirstCopyWins) {
 TEST(StreamWindow, KeepsOnlyTheLimitAndReportsOlderBytes) {
   StreamWindow w(100);
   std::string data(1000, 'a');
-  for (size_t i = 0; i < 1000; i += 10) w.Append(i, U(data) + i, 10);
+  for (size_t i = 0; i < 1000; i += 10) w.Append(i, U(data) + i, 10, kKey);
   EXPECT_EQ(w.end(), 1000u);
   EXPECT_LE(w.end() - w.begin(), 150u);
   EXPECT_GE(w.end() - w.begin(), 100u);
@@ -66,7 +68,7 @@ TEST(StreamWindow, PiecesOfAnySizeKeepTheLastLimitBytes) {
     const size_t len = back + 1 + rng() % (rng() % 2 ? 100 : 3000);
     std::string piece = stream.substr(end - back, len);
     for (size_t i = 0; i < back; ++i) piece[i] = '#';  // a changed copy: not kept
-    w.Append(end - back, U(piece), piece.size());
+    w.Append(end - back, U(piece), piece.size(), kKey);
     end += len - back;
     ASSERT_EQ(w.end(), end);
     ASSERT_GE(end - w.begin(), std::min<size_t>(end, 1000));
@@ -82,8 +84,8 @@ TEST(StreamWindow, PiecesOfAnySizeKeepTheLastLimitBytes) {
 
 TEST(StreamWindow, JumpRestartsAndStoreForwardedOverwritesOnlyKeptBytes) {
   StreamWindow w(1024);
-  w.Append(0, U("abc"), 3);
-  w.Append(10, U("ssn=536"), 7);  // a gap: restart at 10
+  w.Append(0, U("abc"), 3, kKey);
+  w.Append(10, U("ssn=536"), 7, kKey);  // a gap: restart at 10
   EXPECT_EQ(w.begin(), 10u);
   w.StoreForwarded(8, U("..ssn=XXX!!"), 11);  // [8,19): only [10,17) is kept
   size_t n = 0;
@@ -93,10 +95,10 @@ TEST(StreamWindow, JumpRestartsAndStoreForwardedOverwritesOnlyKeptBytes) {
 
 TEST(StreamWindow, DisabledAndClearedKeepNothing) {
   StreamWindow off(0);
-  off.Append(0, U("abc"), 3);
+  off.Append(0, U("abc"), 3, kKey);
   EXPECT_TRUE(off.empty());
   StreamWindow w(64);
-  w.Append(0, U("abc"), 3);
+  w.Append(0, U("abc"), 3, kKey);
   w.Clear();
   EXPECT_TRUE(w.empty());
   EXPECT_EQ(w.footprint(), 0u);
@@ -104,7 +106,7 @@ TEST(StreamWindow, DisabledAndClearedKeepNothing) {
   bool unchecked = false;
   EXPECT_EQ(Normalized(w, 0, "xyz", &n, &unchecked), "xyz");
   EXPECT_TRUE(unchecked);
-  w.Append(3, U("def"), 3);  // restarts where the stream is
+  w.Append(3, U("def"), 3, kKey);  // restarts where the stream is
   EXPECT_EQ(w.begin(), 3u);
 }
 

@@ -1,0 +1,57 @@
+#include "dlpd/flow/tcp_state.h"
+
+namespace dlp {
+
+TcpEvent JudgeSegment(const TcpState& tcp, const StreamPosition& pos, const PacketView& v,
+                      uint64_t max_ahead, uint64_t delivered) {
+  const uint32_t next_seq = pos.SeqOf(pos.next_off);
+  // Where the segment starts, from the stream's next byte (serial number
+  // arithmetic: valid within 2 GiB either way).
+  const int64_t delta = static_cast<int32_t>(v.seq - next_seq);
+  const auto window = static_cast<int64_t>(max_ahead);
+  if ((v.tcp_flags & TcpFlags::kRst) != 0) {
+    // After the FIN the next sequence number is one past it (the FIN takes
+    // one). Before a withheld tail it is the tail's start: the sender's RST
+    // comes after the tail, and the receiver answers it with a challenge
+    // ACK, which the sender's stack answers with an RST right there.
+    const uint32_t expected = tcp.finished ? pos.SeqOf(tcp.fin_off) + 1 : pos.SeqOf(delivered);
+    return v.seq == expected ? TcpEvent::kReset : TcpEvent::kIgnored;
+  }
+  if (tcp.syn_pending && v.seq == tcp.syn_seq + 1 && (delta > window || -delta > window)) {
+    return TcpEvent::kNewConnection;
+  }
+  if (delta > window || -delta > window) return TcpEvent::kOutOfWindow;
+  if (tcp.fin_off != UINT64_MAX && v.payload_len > 0) {
+    const std::optional<uint64_t> off = pos.OffsetOf(v.seq);
+    if (off && *off >= tcp.fin_off) return TcpEvent::kBeyondFin;
+  }
+  if ((v.tcp_flags & TcpFlags::kFin) != 0 && v.payload_len == 0 && delta < 0) {
+    return TcpEvent::kIgnored;  // a FIN behind the stream: an old one sent again
+  }
+  return TcpEvent::kSegment;
+}
+
+SynEvent JudgeSyn(const TcpState& tcp, const StreamPosition& pos, const PacketView& v) {
+  if (pos.started && v.seq + 1 == pos.base_seq) return SynEvent::kRepeat;
+  return tcp.finished ? SynEvent::kNewConnection : SynEvent::kIgnored;
+}
+
+std::optional<uint8_t> SynWindowShift(const uint8_t* packet, const PacketView& v) {
+  constexpr uint8_t kEnd = 0, kNop = 1, kWindowScale = 3;
+  const uint8_t* opt = packet + v.tcp_offset + 20;
+  const uint8_t* end = packet + v.tcp_offset + v.tcp_header_len;
+  while (opt < end) {
+    if (*opt == kEnd) break;
+    if (*opt == kNop) {
+      ++opt;
+      continue;
+    }
+    if (end - opt < 2 || opt[1] < 2 || end - opt < opt[1]) break;  // malformed: no more options
+    // RFC 7323 2.3: a shift over 14 is taken as 14.
+    if (*opt == kWindowScale && opt[1] == 3) return opt[2] > 14 ? uint8_t{14} : opt[2];
+    opt += opt[1];
+  }
+  return std::nullopt;
+}
+
+}  // namespace dlp
