@@ -122,3 +122,121 @@ whole = V4 / TCP(sport=40000, dport=80, seq=1000, flags="PA") / Raw(b"x=" + b"y"
 frags = [E / f for f in fragment(whole, fragsize=32)]
 case("ip-fragments", "the value's segment in IP fragments (dlpd does not reassemble)",
      [syn()] + frags, [""], [""] + ["FRAG"] * len(frags))
+
+# Raw packets the server ignores, between the pieces of a value (issue 18).
+# Each case comes twice: over IPv4, and over IPv6 (name-v6). The flow sends
+# "a=1&" (passes at once), "ssn=536-22-" (held: it may begin a value), the
+# attack packet, then "1457;". The stream's next sequence number after the
+# held piece is 1015 (ISN 999, data from 1000). What must leave:
+#   - a packet with a wrong TCP checksum is dropped (bad_checksums);
+#   - an RST not at exactly 1015 is forwarded as it is and changes nothing
+#     (resets_ignored); a FIN behind the stream likewise (fins_ignored); a
+#     SYN on the live flow likewise (syns_ignored);
+#   - a byte far beyond any receive window is dropped and opens no gap
+#     (out_of_window).
+# UNSURE (packet order): a forwarded RST/FIN/SYN is listed where it arrives,
+# before the held "ssn=" piece is released, as bare ACKs pass today while a
+# hold is open. An engine that releases the hold first would list it after
+# "ssn=XXX-XX-"; what matters is that the value leaves masked.
+# "RST" in a list is a TCP reset toward the server, "RST-to-client" one
+# toward the client (evasion_test.sh labels them; other packets are their
+# payloads, "" for none).
+PIECES = [b"a=1&", b"ssn=536-22-", b"1457;"]
+PIECES_MASKED = ["a=1&", "ssn=XXX-XX-", "XXXX;"]
+NEXT = 1015  # the sequence number the stream expects after "ssn=536-22-"
+
+
+def bad_checksum(p):
+    """p with a TCP checksum that is certainly wrong."""
+    p = p.__class__(bytes(p))  # computes the right checksum
+    right = p[TCP].chksum
+    p[TCP].chksum = 0x1234 if right != 0x1234 else 0x4321
+    return p
+
+
+def raw(ip, seq, flags, data=b""):
+    return E / ip / TCP(sport=40000, dport=80, seq=seq, flags=flags) / Raw(data)
+
+
+def twin(name, about, build, closed, open_=None, ms=None):
+    """The case over IPv4 (name) and IPv6 (name-v6); build(ip) -> packets."""
+    case(name, about, build(V4), closed, open_, ms)
+    case(name + "-v6", about + " (IPv6)", build(V6), closed, open_, ms)
+
+
+def around(attack):
+    """The flow with `attack(ip)` (a list of packets) between the pieces."""
+    return lambda ip: ([syn(ip), seg(0, PIECES[0], ip=ip), seg(4, PIECES[1], ip=ip)] + attack(ip) +
+                       [seg(15, PIECES[2], ip=ip)])
+
+
+DROPPED = [""] + PIECES_MASKED                                  # the attack packet does not leave
+PASSED = lambda label: ["", PIECES_MASKED[0], label] + PIECES_MASKED[1:]  # it leaves, state kept
+
+twin("attack-control", "the flow the attack cases use, with no attack packet (must pass today)",
+     around(lambda ip: []), DROPPED)
+twin("rst-bad-checksum", "an RST at the exact next sequence number, wrong TCP checksum, inside a value",
+     around(lambda ip: [bad_checksum(raw(ip, NEXT, "R"))]), DROPPED)
+twin("rst-out-of-window", "an RST far outside the window, inside a value",
+     around(lambda ip: [raw(ip, NEXT + 0x40000000, "R")]), PASSED("RST"))
+twin("rst-in-window-inexact", "an RST in the window but not at the next sequence number, inside a value",
+     around(lambda ip: [raw(ip, NEXT + 100, "R")]), PASSED("RST"))
+twin("fin-bad-checksum", "a FIN at the stream's position, wrong TCP checksum, inside a value",
+     around(lambda ip: [bad_checksum(raw(ip, NEXT, "FA"))]), DROPPED)
+twin("fin-old-seq", "a FIN behind the stream (old sequence number), inside a value",
+     around(lambda ip: [raw(ip, 1001, "FA")]), PASSED(""))
+twin("fin-data-bad-checksum", "a FIN carrying the value's next digit, wrong TCP checksum",
+     around(lambda ip: [bad_checksum(raw(ip, NEXT, "FPA", b"1"))]), DROPPED)
+twin("second-syn", "the SYN sent again (same ISN) inside a value",
+     around(lambda ip: [raw(ip, 999, "S")]), PASSED(""))
+twin("syn-ahead", "a SYN far ahead on the same 4-tuple inside a value; the data goes on at the old numbers",
+     around(lambda ip: [raw(ip, 999 + 0x20000000, "S")]), PASSED(""))
+# A FIN at the stream's position ends the stream: what is held is judged as
+# the end ("536-22-" is no value there, so it leaves as it is, as the server
+# would read it), data at or after the FIN's position is dropped (beyond_fin),
+# and the flow is kept: a changed copy of the held piece is still rewritten
+# to the first copy. UNSURE: that a FIN-ended flow keeps normalizing copies
+# in this form (the target says "the flow state stays").
+twin("fin-then-data", "a FIN at the stream's position inside a value, then the rest, then a changed copy",
+     lambda ip: [syn(ip), seg(0, PIECES[0], ip=ip), seg(4, PIECES[1], ip=ip), raw(ip, NEXT, "FA"),
+                 seg(15, PIECES[2], ip=ip), seg(4, b"ssn=999-99-", ip=ip)],
+     ["", "a=1&", "ssn=536-22-", "", "ssn=536-22-"])
+# 50 MB ahead, beyond the largest window (65535 << 7 = 8 MiB without a
+# window scale on the SYN): dropped (out_of_window), no gap opens. Today it
+# opens a gap; in the -pause twin the body comes after the gap timeout
+# (10 s), when today's engine has given the gap up and scans the body alone.
+FAR = 50 * 1000 * 1000
+far_ahead = lambda ip: [syn(ip), seg(0, PIECES[0], ip=ip), seg(FAR, b"1", ip=ip),
+                        seg(4, PIECES[1], ip=ip), seg(15, PIECES[2], ip=ip)]
+twin("far-ahead-byte", "one byte 50 MB ahead of the stream, then the body", far_ahead, DROPPED)
+twin("far-ahead-byte-pause", "one byte 50 MB ahead, the body 11 s later (past the gap timeout)",
+     far_ahead, DROPPED, ms=[0, 1, 2, 11000, 11001])
+
+# Copies older than the first-copy window (64 KiB): a harmless first copy of
+# more than 1.5 x 64 KiB (junk the server would drop: PAWS-old timestamps,
+# say), then the real bytes as later copies of its start, cut inside values.
+# They cannot be checked against the digest of what was scanned (they differ
+# from it): dropped in both fail modes (copies_unchecked), never scanned on
+# their own; none of them leaves.
+JUNK = [b"j" * 1400] * 75  # 105,000 bytes > 98,304
+REAL = [(0, b"ssn=536-22-"), (11, b"1457&card=4111 11"), (28, b"11 1111 1111;")]
+twin("old-copies", "105 KB of junk first, then the real bytes as later copies older than the window",
+     lambda ip: ([syn(ip)] + [seg(1400 * i, j, ip=ip) for i, j in enumerate(JUNK)] +
+                 [seg(o, d, ip=ip) for o, d in REAL]),
+     [""] + JUNK)
+
+# A gap that never fills: "a=1&", then 16 bytes missing, then a segment
+# with a value's first piece; 11 s later (past --gap-ms 10000) the rest of
+# the value, then the missing bytes. Closed: at the gap timeout the flow is
+# stopped, both ends reset (injected, in --pcap-out), nothing more of it
+# passes (gaps_stopped). Open: the stream goes on after the gap
+# (gaps_skipped), the value masked; the late bytes pass scanned alone.
+# UNSURE: whether the reset toward the client is made (the segments carry
+# the ACK flag with ack 0, so its sequence number is "known" to be 0) and
+# the order of the two resets; in open mode whether the late gap bytes
+# (before the new stream start) pass or are dropped as unchecked copies.
+twin("gap-not-filled", "a segment beyond a gap that never fills, the rest 11 s later",
+     lambda ip: [syn(ip), seg(0, b"a=1&", ip=ip), seg(20, b"b=2&ssn=536-22-", ip=ip),
+                 seg(35, b"1457;", ip=ip), seg(4, b"c=abcdefghijklm&", ip=ip)],
+     ["", "a=1&", "RST", "RST-to-client"],
+     ["", "a=1&", "b=2&ssn=XXX-XX-", "XXXX;", "c=abcdefghijklm&"], ms=[0, 1, 2, 11000, 11001])
