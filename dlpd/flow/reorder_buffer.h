@@ -48,10 +48,14 @@ class ReorderBuffer {
   // When the open gap is given up.
   int64_t deadline() const { return deadline_; }
   void set_deadline(int64_t us) { deadline_ = us; }
+  // The open gap's time was extended once (a new gap starts without).
+  bool extended() const { return extended_; }
+  void set_extended() { extended_ = true; }
 
  private:
   std::map<uint64_t, HeldSegment> segments_;  // by stream offset
   int64_t deadline_ = 0;
+  bool extended_ = false;
 };
 
 }  // namespace dlp

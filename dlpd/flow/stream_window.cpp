@@ -10,7 +10,7 @@ void StreamWindow::Append(uint64_t off, const uint8_t* data, size_t len, const D
   if (limit_ == 0) {  // no bytes kept: every segment goes to the digest
     if (off + len > digest_.end()) {
       const uint64_t from = std::max(off, digest_.end());
-      digest_.Add(from, data + (from - off), static_cast<size_t>(off + len - from), key);
+      Record(from, data + (from - off), static_cast<size_t>(off + len - from), key);
     }
     return;
   }
@@ -28,7 +28,7 @@ void StreamWindow::Append(uint64_t off, const uint8_t* data, size_t len, const D
     // window held, then the packet's head, go to the digest.
     if (!bytes_.empty()) Trim(bytes_.size(), key);
     const size_t head = add - limit_;
-    digest_.Add(off + from, data + from, head, key);
+    Record(off + from, data + from, head, key);
     base_ = off + from + head;
     bytes_.assign(data + len - limit_, data + len);
     starts_.assign(1, base_);
@@ -50,14 +50,27 @@ void StreamWindow::Trim(size_t drop, const DigestKey& key) {
   size_t n = 0;
   for (; n < starts_.size() && starts_[n] < stop; ++n) {
     const uint64_t piece_end = std::min(stop, n + 1 < starts_.size() ? starts_[n + 1] : end());
-    digest_.Add(starts_[n], bytes_.data() + (starts_[n] - base_),
-                static_cast<size_t>(piece_end - starts_[n]), key);
+    Record(starts_[n], bytes_.data() + (starts_[n] - base_),
+           static_cast<size_t>(piece_end - starts_[n]), key);
   }
   const bool cut_inside = n < starts_.size() ? starts_[n] > stop : stop < end();
   starts_.erase(starts_.begin(), starts_.begin() + static_cast<std::ptrdiff_t>(n));
   if (cut_inside) starts_.push_front(stop);
   bytes_.erase(bytes_.begin(), bytes_.begin() + static_cast<std::ptrdiff_t>(drop));
   base_ = stop;
+}
+
+void StreamWindow::Record(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key) {
+  const size_t piece = segment_size_ != 0 ? segment_size_ : len;
+  for (size_t at = 0; at < len; at += piece) {
+    digest_.Add(off + at, data + at, std::min(piece, len - at), key);
+  }
+}
+
+void StreamWindow::SplitAt(uint64_t off) {
+  if (off <= base_ || off >= end()) return;
+  auto it = std::lower_bound(starts_.begin(), starts_.end(), off);
+  if (it == starts_.end() || *it != off) starts_.insert(it, off);
 }
 
 StreamWindow::NormalizeResult StreamWindow::Normalize(uint64_t off, uint8_t* data,

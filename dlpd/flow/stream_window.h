@@ -40,6 +40,14 @@ class StreamWindow {
   // kept are not replaced (first copy wins); a jump past end() restarts the
   // window and the digest. `key` keys the digest (the worker's).
   void Append(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key);
+  // The sender's segment size, when known (from its SYN): longer segments
+  // (coalesced before they reached dlpd) are recorded in pieces of that
+  // size, the way the sender sends a part of one again.
+  void set_segment_size(uint32_t bytes) { segment_size_ = bytes; }
+  // A copy may begin at `off` (bytes before it were delivered and those
+  // after withheld, so the sender resends from there): the digest records
+  // a piece boundary there. Only within [begin(), end()).
+  void SplitAt(uint64_t off);
   // Forgets digest records that end at or before `off` (no copy that old
   // can reach the receiver: it is behind any receive window).
   void ForgetBefore(uint64_t off) { digest_.ForgetBefore(off); }
@@ -64,8 +72,11 @@ class StreamWindow {
  private:
   // Moves the first `drop` bytes out of the buffer into the digest.
   void Trim(size_t drop, const DigestKey& key);
+  // Records [off, off+len) in the digest, in pieces of segment_size_.
+  void Record(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key);
 
   size_t limit_;
+  uint32_t segment_size_ = 0;
   uint64_t base_ = 0;
   std::vector<uint8_t> bytes_;
   std::deque<uint64_t> starts_;  // where each kept segment's fresh bytes begin

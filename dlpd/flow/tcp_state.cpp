@@ -36,8 +36,14 @@ SynEvent JudgeSyn(const TcpState& tcp, const StreamPosition& pos, const PacketVi
   return tcp.finished ? SynEvent::kNewConnection : SynEvent::kIgnored;
 }
 
-std::optional<uint8_t> SynWindowShift(const uint8_t* packet, const PacketView& v) {
-  constexpr uint8_t kEnd = 0, kNop = 1, kWindowScale = 3;
+namespace {
+
+constexpr uint8_t kEnd = 0, kNop = 1, kMss = 2, kWindowScale = 3, kTimestamps = 8;
+
+// Calls `take(kind, value, length)` for each well-formed TCP option; stops
+// at the end option or the first malformed one.
+template <class Take>
+void ForEachOption(const uint8_t* packet, const PacketView& v, Take take) {
   const uint8_t* opt = packet + v.tcp_offset + 20;
   const uint8_t* end = packet + v.tcp_offset + v.tcp_header_len;
   while (opt < end) {
@@ -46,12 +52,32 @@ std::optional<uint8_t> SynWindowShift(const uint8_t* packet, const PacketView& v
       ++opt;
       continue;
     }
-    if (end - opt < 2 || opt[1] < 2 || end - opt < opt[1]) break;  // malformed: no more options
-    // RFC 7323 2.3: a shift over 14 is taken as 14.
-    if (*opt == kWindowScale && opt[1] == 3) return opt[2] > 14 ? uint8_t{14} : opt[2];
+    if (end - opt < 2 || opt[1] < 2 || end - opt < opt[1]) break;
+    take(opt[0], opt + 2, static_cast<size_t>(opt[1] - 2));
     opt += opt[1];
   }
-  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<uint8_t> SynWindowShift(const uint8_t* packet, const PacketView& v) {
+  std::optional<uint8_t> shift;
+  ForEachOption(packet, v, [&](uint8_t kind, const uint8_t* value, size_t len) {
+    // RFC 7323 2.3: a shift over 14 is taken as 14.
+    if (kind == kWindowScale && len == 1) shift = value[0] > 14 ? uint8_t{14} : value[0];
+  });
+  return shift;
+}
+
+uint32_t SynSegmentSize(const uint8_t* packet, const PacketView& v) {
+  uint32_t mss = 0;
+  bool timestamps = false;
+  ForEachOption(packet, v, [&](uint8_t kind, const uint8_t* value, size_t len) {
+    if (kind == kMss && len == 2) mss = static_cast<uint32_t>(value[0] << 8 | value[1]);
+    if (kind == kTimestamps && len == 8) timestamps = true;
+  });
+  if (mss <= 64) return 0;  // none, or not one a sender would use
+  return timestamps ? mss - 12 : mss;
 }
 
 }  // namespace dlp

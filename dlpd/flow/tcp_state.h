@@ -85,5 +85,10 @@ SynEvent JudgeSyn(const TcpState& tcp, const StreamPosition& pos, const PacketVi
 
 // The window scale a SYN offers (RFC 7323), if it carries the option.
 std::optional<uint8_t> SynWindowShift(const uint8_t* packet, const PacketView& v);
+// The payload size of the full segments its sender will send, as the SYN
+// tells: its MSS option, less the timestamp option's 12 bytes if it offers
+// timestamps (the peer's MSS, which sets it, is assumed the same: dlpd sees
+// one direction); 0 when it has no MSS option.
+uint32_t SynSegmentSize(const uint8_t* packet, const PacketView& v);
 
 }  // namespace dlp

@@ -116,6 +116,7 @@ void PacketPipeline::Syn(Flow* f, const FlowKey& key, SegmentRef s, int64_t now_
   if (f == nullptr) return EmitUninspectable(s, sink);
   f->pos.started = true;
   f->pos.base_seq = v.seq + 1;
+  f->window.window.set_segment_size(SynSegmentSize(s.data, v));
   if (v.payload_len == 0) return Forward(s, false, sink);
   // Data on a SYN (TCP Fast Open, or a crafted packet): the stream starts
   // with it. Its first byte is at seq + 1, the SYN taking one number.
@@ -279,6 +280,16 @@ void PacketPipeline::StopFlow(Flow& f, VerdictSink& sink) {
 }
 
 void PacketPipeline::GapTimedOut(Flow& f, int64_t now_us, VerdictSink& sink) {
+  if (f.hold.DeliveredBy(f.pos.next_off) < f.pos.next_off && !f.reorder.extended()) {
+    // The receiver lacks bytes dlpd withheld: a sender recovering from the
+    // loss sends nothing new (the gap's bytes) until those are delivered,
+    // and their copy leaves in time (masked at the third hold, some seconds
+    // in with the sender's backoff). The gap waits on dlpd, not the sender:
+    // it gets one more gap time.
+    f.reorder.set_deadline(now_us + config_.gap_timeout_us);
+    f.reorder.set_extended();
+    return gap_timers_.Add(f.reorder.deadline(), f.slot.key);
+  }
   if (config_.fail_mode == FailMode::kClosed) return StopFlow(f, sink);
   SkipGap(f, now_us, sink);
 }
@@ -491,6 +502,7 @@ void PacketPipeline::EmitBefore(Flow& f, const SegmentRef& s, uint64_t cut, Verd
     return f.hold.MarkReleased(s.end());
   }
   counters_.tails_withheld.fetch_add(1, std::memory_order_relaxed);
+  f.window.window.SplitAt(cut);  // the sender resends from the cut
   Act(f, s, f.hold.Withhold(s.off, s.end(), cut), sink);
 }
 

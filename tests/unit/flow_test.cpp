@@ -340,10 +340,11 @@ TEST(FlowInspection, WithheldBytesAreForgottenWhenTheStreamSkipsAGap) {
   gw.pipeline().Tick(1000, gw);  // "5" withheld
   const std::string later(120, 'b');
   gw.Send(Tcp4(body + 20, later), 1100);  // beyond a gap that never fills
-  gw.pipeline().Tick(4000, gw);
+  gw.pipeline().Tick(4000, gw);           // the gap waits once more: "5" is withheld
+  gw.pipeline().Tick(6000, gw);
   ASSERT_EQ(gw.out.size(), 2u);
   EXPECT_EQ(gw.pipeline().counters().gaps_skipped.load(), 1u);
-  gw.Send(Tcp4(body + 20, later), 5000);  // a copy of it
+  gw.Send(Tcp4(body + 20, later), 7000);  // a copy of it
   ASSERT_EQ(gw.out.size(), 3u);
   EXPECT_EQ(gw.out[2].payload, later);
 }
@@ -416,7 +417,9 @@ TEST(FlowInspection, LostSegmentNeverComingStopsTheFlowWhenClosed) {
   gw.pipeline().Tick(1000, gw);                                  // the hold ends: "4111" withheld
   ASSERT_EQ(gw.out.size(), 1u);
   EXPECT_EQ(gw.out[0].payload, "a=b&card=");
-  gw.pipeline().Tick(2010, gw);  // the gap did not fill: the flow stops
+  gw.pipeline().Tick(2010, gw);  // it waits once more: "4111" is withheld
+  EXPECT_EQ(gw.pipeline().counters().gaps_stopped.load(), 0u);
+  gw.pipeline().Tick(4020, gw);  // the gap did not fill: the flow stops
   EXPECT_EQ(gw.pipeline().counters().gaps_stopped.load(), 1u);
   EXPECT_EQ(gw.pipeline().counters().gaps_skipped.load(), 0u);
   EXPECT_EQ(gw.out.size(), 1u);  // nothing beyond the gap went
@@ -435,6 +438,22 @@ TEST(FlowInspection, LostSegmentNeverComingStopsTheFlowWhenClosed) {
   gw.Send(Tcp4(10, std::string(90, 'z')), 3000);
   gw.Send(Tcp4(10, "4111 1111 1111 1111;"), 3001);
   EXPECT_EQ(gw.out.size(), 1u);
+}
+
+TEST(FlowInspection, AGapWaitsOnceMoreWhileDlpdWithholdsBytesBeforeIt) {
+  // The receiver lacks a withheld tail: the sender, recovering, sends
+  // nothing new until it is delivered, so the gap is not the sender's.
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.gap_timeout_us = 2000;
+  Gateway gw(c);
+  gw.Send(Tcp4(1, "a=b&n=177"), 0);  // held: may begin a value
+  gw.Send(Tcp4(100, "z;"), 10);      // beyond a gap
+  gw.pipeline().Tick(1000, gw);      // "177" withheld
+  gw.pipeline().Tick(2010, gw);
+  EXPECT_EQ(gw.pipeline().counters().gaps_stopped.load(), 0u);
+  gw.pipeline().Tick(4010, gw);  // once only
+  EXPECT_EQ(gw.pipeline().counters().gaps_stopped.load(), 1u);
 }
 
 TEST(FlowInspection, LostSegmentNeverComing) {
@@ -621,6 +640,51 @@ TEST(FlowInspection, CopiesOlderThanTheWindowAreCheckedAgainstTheDigest) {
   gw.Send(Tcp4(10, "2-1457;"));
   EXPECT_EQ(gw.out.size(), 3u);
   EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 3u);
+}
+
+TEST(FlowInspection, ACopyFromAWithheldTailsCutIsChecked) {
+  // The sender resends from where its segment was cut, long after: the
+  // digest has a record boundary there.
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.window_bytes = 64;
+  Gateway gw(c);
+  gw.Send(Tcp4(1, "x=1&n=1771"), 0);
+  gw.pipeline().Tick(1000, gw);  // "1771" withheld
+  ASSERT_EQ(gw.out.size(), 1u);
+  gw.Send(Tcp4(11, "066239;" + std::string(200, 'z')), 2000);
+  gw.Send(Tcp4(7, "1771"), 3000);
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, "1771");
+  EXPECT_EQ(gw.pipeline().counters().copies_checked.load(), 1u);
+}
+
+TEST(FlowInspection, ACopyOfPartOfACoalescedSegmentIsCheckedBySegmentSize) {
+  // The SYN's MSS (100, no timestamps) is the size the sender resends a
+  // part of a coalesced segment in.
+  PipelineConfig c;
+  c.window_bytes = 64;
+  Gateway gw(c);
+  std::vector<uint8_t> syn = Tcp4(0, "", 0x02);
+  const uint8_t mss[] = {2, 4, 0, 100};
+  syn.insert(syn.begin() + 40, std::begin(mss), std::end(mss));
+  syn[3] = static_cast<uint8_t>(syn.size());
+  syn[32] = 0x60;
+  PacketView v;
+  ASSERT_EQ(DecodePacket(syn.data(), syn.size(), &v), DecodeStatus::kOk);
+  UpdateTcpChecksum(syn.data(), v);
+  gw.Send(syn);
+  std::string body;
+  for (int i = 0; i < 40; ++i) body += "row" + std::to_string(1000 + i) + ";";  // 320 bytes
+  gw.Send(Tcp4(1, body));
+  gw.Send(Tcp4(1 + static_cast<uint32_t>(body.size()), std::string(200, 'z')));
+  gw.Send(Tcp4(101, body.substr(100, 100)));  // its second MSS, resent
+  ASSERT_EQ(gw.out.size(), 4u);
+  EXPECT_EQ(gw.out[3].payload, body.substr(100, 100));
+  gw.Send(Tcp4(51, body.substr(50, 100)));  // not where the sender cuts
+  EXPECT_EQ(gw.out.size(), 4u);
+  EXPECT_EQ(gw.pipeline().counters().copies_checked.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 1u);
 }
 
 TEST(FlowInspection, WindowsAreFreedOverTheTotal) {
