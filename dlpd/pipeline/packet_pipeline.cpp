@@ -11,6 +11,7 @@
 #include "dlpd/inspect/stream_scanner.h"
 #include "dlpd/pipeline/block_decision.h"
 #include "dlpd/pipeline/flow_state.h"
+#include "dlpd/pipeline/tcp_reset.h"
 #include "policy/policy.h"
 
 namespace dlp {
@@ -26,6 +27,8 @@ PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig 
               counters_.held_bytes),
       flows_(config.max_flows, config.flow_idle_timeout_us,
              (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()),
+      new_flows_(config.max_new_flows_per_source, 2 * config.max_new_flows_per_source),
+      closed_(config.flow_idle_timeout_us),
       windows_(config.max_window_total) {
   inspection_.SetFingerprinter(fingerprinter);
   recorder_.set_writer(writer);
@@ -61,8 +64,8 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
   if ((v.tcp_flags & TcpFlags::kSyn) != 0) {
     // A new connection on this tuple: whatever the old one held goes first.
     if (f != nullptr) End(f, sink);
-    f = Create(key, now_us, sink);
-    if (f == nullptr) return EmitUninspectable(s, sink);
+    f = Create(key, s, now_us, sink);
+    if (f == nullptr) return;  // refused or uninspectable: the verdict is given
     f->pos.started = true;
     f->pos.base_seq = v.seq + 1;
     if (v.payload_len == 0) return Forward(s, false, sink);
@@ -79,8 +82,8 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
   }
   if (f == nullptr) {
     if (v.payload_len == 0) return Forward(s, false, sink);  // FIN/RST of a flow we do not track
-    f = Create(key, now_us, sink);
-    if (f == nullptr) return EmitUninspectable(s, sink);
+    f = Create(key, s, now_us, sink);
+    if (f == nullptr) return;
   }
   if (v.payload_len == 0) {
     // FIN or RST with no data: the stream ends before it, so what is held
@@ -94,7 +97,8 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
     f->pos.base_seq = v.seq;
   }
   Stream(*f, s, now_us, sink);
-  if (ends) End(f, sink);
+  if (ends) return End(f, sink);
+  flows_.Classify(f);  // it may hold packets, or end mid-value, now
 }
 
 void PacketPipeline::Act(Flow& f, const SegmentRef& s, Decision d, VerdictSink& sink) {
@@ -130,15 +134,69 @@ void PacketPipeline::Forward(const SegmentRef& s, bool changed, VerdictSink& sin
   sink.Emit(s.handle, Verdict::kAccept, s.data, s.len, changed || s.modified);
 }
 
-Flow* PacketPipeline::Create(const FlowKey& key, int64_t now_us, VerdictSink& sink) {
-  if (flows_.full()) {
-    counters_.flows_evicted.fetch_add(1, std::memory_order_relaxed);
-    End(flows_.LeastRecent(), sink);
+Flow* PacketPipeline::Create(const FlowKey& key, const SegmentRef& s, int64_t now_us,
+                             VerdictSink& sink) {
+  if (closed_.Contains(key, now_us)) {
+    // Closed by eviction mid-value: its rest must not be scanned from
+    // scratch. Dropped, and the client is told again (the server may not
+    // have taken our reset; this one is at the client's own position).
+    counters_.closed_flow_drops.fetch_add(1, std::memory_order_relaxed);
+    sink.Emit(s.handle, Verdict::kDrop, s.data, s.len, false);
+    if ((s.view.tcp_flags & TcpFlags::kAck) != 0) SendResets(key, s.view.seq, s.view.ack, sink);
+    return nullptr;
   }
+  if (!new_flows_.Admit(key, now_us)) {
+    // Dropped in both fail modes: the sender chose the rate, and passing
+    // the packet uninspected would let any host past by opening flows fast.
+    counters_.new_flows_limited.fetch_add(1, std::memory_order_relaxed);
+    sink.Emit(s.handle, Verdict::kDrop, s.data, s.len, false);
+    return nullptr;
+  }
+  if (flows_.full()) Evict(now_us, sink);
   std::unique_ptr<Flow> f = inspection_.Open(config_.window_bytes);
   Flow* raw = f == nullptr ? nullptr : flows_.Insert(key, now_us, std::move(f));
   counters_.flows.store(flows_.size(), std::memory_order_relaxed);
+  if (raw == nullptr) EmitUninspectable(s, sink);
   return raw;
+}
+
+void PacketPipeline::Evict(int64_t now_us, VerdictSink& sink) {
+  counters_.flows_evicted.fetch_add(1, std::memory_order_relaxed);
+  Flow* f = flows_.Victim();
+  if (f->eviction_class() != FlowClass::kBusy) return End(f, sink);
+  // Every flow in the table holds packets or is mid-value (the table gives
+  // up the others first): forgotten, its rest would be scanned alone.
+  counters_.busy_evictions.fetch_add(1, std::memory_order_relaxed);
+  Close(*f, now_us, sink);
+}
+
+void PacketPipeline::Close(Flow& f, int64_t now_us, VerdictSink& sink) {
+  while (std::optional<HeldSegment> h = f.reorder.PopReady(UINT64_MAX, budget_)) {
+    Act(f, h->ref(), Decision::Drop(), sink);
+  }
+  // What the client expects next from the server, if a held packet says;
+  // otherwise the client is reset by its next packet (Create).
+  std::optional<uint32_t> to_client;
+  if (!f.hold.empty() && (f.hold.front().view.tcp_flags & TcpFlags::kAck) != 0) {
+    to_client = f.hold.front().view.ack;
+  }
+  if (!f.hold.empty()) EmitHeldBefore(f, inspection_.ProbeAndCut(f), sink);
+  // The server has every byte before released() and none after: the reset
+  // is at the sequence number it expects. A blocked flow was reset already.
+  if (!f.block.resets_sent) SendResets(f.slot.key, f.pos.SeqOf(f.hold.released()), to_client, sink);
+  closed_.Add(f.slot.key, now_us);
+  windows_.Release(f.window);
+  flows_.Remove(&f);
+  counters_.flows.store(flows_.size(), std::memory_order_relaxed);
+}
+
+void PacketPipeline::SendResets(const FlowKey& key, uint32_t to_server_seq,
+                                std::optional<uint32_t> to_client_seq, VerdictSink& sink) {
+  for (const ResetSpec& r : ResetsForFlow(key, to_server_seq, to_client_seq)) {
+    const std::vector<uint8_t> rst = BuildTcpReset(r);
+    (sink.Inject(rst.data(), rst.size()) ? counters_.resets_sent : counters_.reset_errors)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void PacketPipeline::End(Flow* f, VerdictSink& sink) {
@@ -382,7 +440,7 @@ void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
 }
 
 void PacketPipeline::Flush(VerdictSink& sink) {
-  while (!flows_.empty()) End(flows_.LeastRecent(), sink);
+  while (!flows_.empty()) End(flows_.Victim(), sink);
 }
 
 void PacketPipeline::Reload(std::unique_ptr<ScanContext> ctx,
