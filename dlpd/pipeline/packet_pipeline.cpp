@@ -171,16 +171,24 @@ void PacketPipeline::Evict(int64_t now_us, VerdictSink& sink) {
 }
 
 void PacketPipeline::Close(Flow& f, int64_t now_us, VerdictSink& sink) {
+  // What the client expects next from the server: the latest acknowledgment
+  // among the packets still here. None: the client is reset by its next
+  // packet instead (Create). One not the latest gets a challenge ACK, which
+  // the server, its connection reset, answers with a reset at the exact
+  // number.
+  std::optional<uint32_t> to_client;
+  auto note_ack = [&to_client](const PacketView& v) {
+    if ((v.tcp_flags & TcpFlags::kAck) == 0) return;
+    if (!to_client || static_cast<int32_t>(v.ack - *to_client) > 0) to_client = v.ack;
+  };
   while (std::optional<HeldSegment> h = f.reorder.PopReady(UINT64_MAX, budget_)) {
+    note_ack(h->view);
     Act(f, h->ref(), Decision::Drop(), sink);
   }
-  // What the client expects next from the server, if a held packet says;
-  // otherwise the client is reset by its next packet (Create).
-  std::optional<uint32_t> to_client;
-  if (!f.hold.empty() && (f.hold.front().view.tcp_flags & TcpFlags::kAck) != 0) {
-    to_client = f.hold.front().view.ack;
+  if (!f.hold.empty()) {
+    note_ack(f.hold.front().view);
+    EmitHeldBefore(f, inspection_.ProbeAndCut(f), sink);
   }
-  if (!f.hold.empty()) EmitHeldBefore(f, inspection_.ProbeAndCut(f), sink);
   // The server has every byte before released() and none after: the reset
   // is at the sequence number it expects. A blocked flow was reset already.
   if (!f.block.resets_sent) SendResets(f.slot.key, f.pos.SeqOf(f.hold.released()), to_client, sink);

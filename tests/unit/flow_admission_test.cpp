@@ -182,18 +182,24 @@ TEST(FlowAdmission, ASynFloodEvictsOnlyFlowsThatNeverCarriedData) {
 }
 
 TEST(FlowAdmission, AFlowMidValueIsKeptAfterItsHoldTimedOut) {
-  Gateway gw(Config(8));
+  Gateway gw(Config(3));
   gw.Send(From(kClient, 50000, 1000, "ssn=536-22-"));
   gw.pipeline().Tick(30000, gw);  // the hold ends: "536-22-" is withheld
-  ASSERT_EQ(gw.out.size(), 1u);
-  ASSERT_EQ(gw.out[0].payload, "ssn=");
+  ASSERT_EQ(gw.Delivered(), "ssn=");
   ASSERT_EQ(gw.pipeline().held_packets(), 0u);  // it holds nothing, yet is mid-value
-  gw.Send(From(kClient, 50001, 1000, "x=1;"), 30001);
+  // A packet of it (a copy of bytes delivered) files it by what it is now.
+  gw.Send(From(kClient, 50000, 1000, "ssn="), 30001);
+  gw.Send(From(kClient, 50001, 1000, "x=1;"), 30002);
+  gw.Send(From(kClient, 50002, 1000, "y=1;"), 30003);
+  // The flow mid-value is the least recently used, yet a quiet flow goes.
+  gw.Send(From(kClient, 50003, 1000, "z=1;"), 30004);
   SynFlood(gw, 1000, 30010);
-  EXPECT_EQ(gw.pipeline().counters().busy_evictions.load(), 0u);
+  const auto& c = gw.pipeline().counters();
+  EXPECT_EQ(c.flows_evicted.load(), 1001u);
+  EXPECT_EQ(c.busy_evictions.load(), 0u);
   gw.Send(From(kClient, 50000, 1011, "1457;"), 40000);
   gw.Send(From(kClient, 50000, 1004, "536-22-"), 240000);  // the sender sends it again
-  EXPECT_EQ(gw.Delivered(), "ssn=x=1;XXXX;XXX-XX-");
+  EXPECT_EQ(gw.Delivered(), "ssn=ssn=x=1;y=1;z=1;XXXX;XXX-XX-");
 }
 
 TEST(FlowAdmission, AQuietFlowGoesBeforeABusyOneTheLeastRecentFirst) {
@@ -261,6 +267,33 @@ TEST(FlowAdmission, ABusyFlowThatMustGoIsClosedWithResetsAndItsTupleStaysClosed)
   gw.Send(From(kClient, 50000, 555, "", 0x02), 10000005);
   EXPECT_EQ(gw.dropped, 2u);
   EXPECT_EQ(c.closed_flow_drops.load(), 2u);
+}
+
+TEST(FlowAdmission, SegmentsBeyondAGapOfAClosedFlowAreDropped) {
+  Gateway gw(Config(1));
+  gw.Send(From(kClient, 50000, 1000, "a=1;"), 0);
+  gw.Send(From(kClient, 50000, 1010, "b=2;"), 1);  // beyond a gap: waits
+  ASSERT_EQ(gw.pipeline().held_packets(), 1u);
+  gw.Send(From(0x64400001, 1024, 1, "", 0x02), 2);  // no room: closes it
+  EXPECT_EQ(gw.pipeline().counters().busy_evictions.load(), 1u);
+  EXPECT_EQ(gw.dropped, 1u);  // every packet has its verdict, none is kept
+  EXPECT_EQ(gw.pipeline().held_packets(), 0u);
+  EXPECT_EQ(gw.pipeline().held_bytes(), 0u);
+  ASSERT_EQ(gw.injected.size(), 2u);
+  EXPECT_EQ(ResetOf(gw.injected[0]), (Reset{50000, 1004}));
+  EXPECT_EQ(ResetOf(gw.injected[1]), (Reset{80, 7000}));  // the buffered packet's ack
+}
+
+TEST(FlowAdmission, ARequestWhoseBodyEndedInDigitsIsNotMidValue) {
+  Gateway gw(Config(2));
+  // The body ends where Content-Length says, in a digit: judged, not held.
+  gw.Send(From(kClient, 50000, 1000, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\namt=1"), 0);
+  gw.Send(From(kClient, 50001, 1000, "ssn=536-22-"), 1);  // mid-value
+  gw.Send(From(kClient, 50002, 1000, "x;"), 2);           // evicts 50000, quiet
+  EXPECT_EQ(gw.pipeline().counters().flows_evicted.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().busy_evictions.load(), 0u);
+  gw.Send(From(kClient, 50001, 1011, "1457;"), 3);
+  EXPECT_NE(gw.Delivered().find("ssn=XXX-XX-XXXX;"), std::string::npos);
 }
 
 TEST(FlowAdmission, NewFlowsPerSourceAreRateLimited) {
