@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstdint>
 #include <cstdio>
 #include <list>
@@ -91,7 +92,7 @@ class FlowTable {
   bool full() const { return flows_.size() >= max_flows_ && !flows_.empty(); }
   size_t size() const { return flows_.size(); }
   bool empty() const { return flows_.empty(); }
-  // Flows filed in `c` (tests, status).
+  // Flows filed in `c` (tests).
   size_t count(FlowClass c) const { return lists_[Index(c)].size(); }
 
   // The flow to give up first: the least recently used of the cheapest
@@ -99,6 +100,7 @@ class FlowTable {
   // flow whose class changed since it was filed is filed again on the way.
   // REQUIRES: !empty().
   Flow* Victim() {
+    assert(!empty());
     for (size_t i = 0; i < kFlowClasses;) {
       if (lists_[i].empty()) {
         ++i;
@@ -136,6 +138,7 @@ class FlowTable {
   // Adds `flow` for `key` (REQUIRES: not present), most recently used in
   // the list of its class.
   Flow* Insert(const FlowKey& key, int64_t now_us, std::unique_ptr<Flow> flow) {
+    assert(Find(key) == nullptr);
     Flow* raw = flow.get();
     raw->slot.key = key;
     raw->slot.id = IdOf(key, now_us);

@@ -40,7 +40,7 @@ class NewFlowLimiter {
   static constexpr size_t kWays = 4;
 
   // `rate`: new flows a second per source; 0 admits every flow (and keeps
-  // no table). REQUIRES: burst >= 1 when rate > 0.
+  // no table). `burst`: flows a source may open at once (at least 1).
   NewFlowLimiter(uint32_t rate, uint32_t burst);
 
   // A new flow from `key`'s source address at `now_us`: true if admitted

@@ -27,7 +27,9 @@ PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig 
               counters_.held_bytes),
       flows_(config.max_flows, config.flow_idle_timeout_us,
              (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()),
-      new_flows_(config.max_new_flows_per_source, 2 * config.max_new_flows_per_source),
+      new_flows_(config.max_new_flows_per_source,
+                 static_cast<uint32_t>(
+                     std::min<uint64_t>(2ULL * config.max_new_flows_per_source, UINT32_MAX))),
       closed_(config.flow_idle_timeout_us),
       windows_(config.max_window_total) {
   inspection_.SetFingerprinter(fingerprinter);
