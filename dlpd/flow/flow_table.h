@@ -20,8 +20,10 @@
 // release what it holds); the table files a flow by its class when it is
 // inserted, touched or classified, and checks the class of each candidate
 // again before naming it (Victim), so a class that changed since is never
-// acted on. Each flow moves between lists at most once per change of its
-// class: O(1) per packet, amortized.
+// acted on (a flow a timer released stays filed busy until its next packet
+// or until the busy list's turn: kept longer, never evicted sooner). Each
+// flow moves between lists at most once per change of its class: O(1) per
+// packet, amortized.
 //
 // Thread-safety: none; one table per worker. size() is mirrored into an
 // atomic by the caller for status.
