@@ -82,6 +82,9 @@ std::unique_ptr<dlp::PacketPipeline> MakePipeline(
     const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t max_flows) {
   dlp::PipelineConfig c;
   c.max_flows = max_flows;
+  // Memory() opens 60,000 flows per source at one instant, to measure what
+  // a tracked flow costs, not the per-source limit on new flows.
+  c.max_new_flows_per_source = 0;
   return std::make_unique<dlp::PacketPipeline>(std::move(dlp::ScanContext::Create(rules)).value(),
                                                c, nullptr, nullptr);
 }

@@ -44,6 +44,10 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
       ->check(CLI::Range(1.0, 600000.0));
   app.add_option("--max-flows", o->max_flows, "flow table size per worker (default 65536)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 26));
+  app.add_option("--max-new-flows-per-source", o->max_new_flows_per_source,
+                 "new flows a second per source address and worker, burst twice that; "
+                 "more are dropped (default 1000: room for a NAT'd office; 0: no limit)")
+      ->check(CLI::Range(uint32_t{0}, uint32_t{1000000}));
   app.add_option("--max-held-mb", o->max_held_mb,
                  "memory for held and reordered segments per worker, MiB (default 64)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));

@@ -104,6 +104,7 @@ Daemon::Daemon(const DaemonOptions& o)
   pipeline_config_.hold_timeout_us = static_cast<int64_t>(o.hold_ms * 1000);
   pipeline_config_.gap_timeout_us = static_cast<int64_t>(o.gap_ms * 1000);
   pipeline_config_.max_flows = o.max_flows;
+  pipeline_config_.max_new_flows_per_source = o.max_new_flows_per_source;
   pipeline_config_.max_held_bytes = o.max_held_mb << 20;
   pipeline_config_.window_bytes = o.window_kb << 10;
   pipeline_config_.max_ahead_bytes = static_cast<uint64_t>(o.max_ahead_kb) << 10;

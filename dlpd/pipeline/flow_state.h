@@ -64,6 +64,16 @@ struct Flow {
 
   // Keeps packets that have not left: held, or waiting beyond a gap.
   bool busy() const { return !hold.empty() || !reorder.empty(); }
+  // What losing the flow would cost (flow/flow_table.h). Mid-value: the
+  // stream ends in a run of value bytes with a digit or letter that was
+  // not judged as the end of the request's body, so what follows may
+  // complete a value begun here; a hold that timed out has withheld that
+  // run and released its packets, and the flow is still mid-value.
+  FlowClass eviction_class() const {
+    const bool mid_value = hold.RunOpenAt(pos.next_off) && pos.next_off != http.body_end;
+    if (busy() || mid_value) return FlowClass::kBusy;
+    return pos.next_off > 0 ? FlowClass::kQuiet : FlowClass::kNoData;
+  }
 
   ~Flow();  // out of line: StreamScanner is only declared here
 };

@@ -27,6 +27,10 @@ PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig 
               counters_.held_bytes),
       flows_(config.max_flows, config.flow_idle_timeout_us,
              (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()),
+      new_flows_(config.max_new_flows_per_source,
+                 static_cast<uint32_t>(
+                     std::min<uint64_t>(2ULL * config.max_new_flows_per_source, UINT32_MAX))),
+      closed_(config.flow_idle_timeout_us),
       windows_(config.max_window_total) {
   inspection_.SetFingerprinter(fingerprinter);
   recorder_.set_writer(writer);
@@ -71,8 +75,8 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
     // A FIN or RST of a flow we do not track, or a flow picked up mid-stream
     // (dlpd started after the handshake): its first bytes start the stream.
     if (v.payload_len == 0 || (v.tcp_flags & TcpFlags::kRst) != 0) return Forward(s, false, sink);
-    f = Create(key, now_us, sink);
-    if (f == nullptr) return EmitUninspectable(s, sink);
+    f = Create(key, s, now_us, sink);
+    if (f == nullptr) return;  // refused or uninspectable: the verdict is given
     f->pos.started = true;
     f->pos.base_seq = v.seq;
   }
@@ -112,8 +116,8 @@ void PacketPipeline::Syn(Flow* f, const FlowKey& key, SegmentRef s, int64_t now_
         break;
     }
   }
-  f = Create(key, now_us, sink);
-  if (f == nullptr) return EmitUninspectable(s, sink);
+  f = Create(key, s, now_us, sink);
+  if (f == nullptr) return;
   f->pos.started = true;
   f->pos.base_seq = v.seq + 1;
   f->window.window.set_segment_size(SynSegmentSize(s.data, v));
@@ -122,6 +126,7 @@ void PacketPipeline::Syn(Flow* f, const FlowKey& key, SegmentRef s, int64_t now_
   // with it. Its first byte is at seq + 1, the SYN taking one number.
   s.view.seq = v.seq + 1;
   Stream(*f, s, now_us, sink);
+  flows_.Classify(f);
 }
 
 void PacketPipeline::Segment(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& sink) {
@@ -147,8 +152,8 @@ void PacketPipeline::Segment(Flow& f, SegmentRef s, int64_t now_us, VerdictSink&
       const FlowKey key = f.slot.key;
       const uint32_t base = f.tcp.syn_seq + 1;
       Retire(f, sink);
-      Flow* fresh = Create(key, now_us, sink);
-      if (fresh == nullptr) return EmitUninspectable(s, sink);
+      Flow* fresh = Create(key, s, now_us, sink);
+      if (fresh == nullptr) return;
       fresh->pos.started = true;
       fresh->pos.base_seq = base;
       return Segment(*fresh, s, now_us, sink);
@@ -181,6 +186,7 @@ void PacketPipeline::Segment(Flow& f, SegmentRef s, int64_t now_us, VerdictSink&
     inspection_.Finish(f);
     ReleaseUpTo(f, UINT64_MAX, sink);
   }
+  flows_.Classify(&f);  // it may hold packets, or end mid-value, now
   if (v.payload_len == 0) Forward(s, false, sink);
 }
 
@@ -217,15 +223,65 @@ void PacketPipeline::Forward(const SegmentRef& s, bool changed, VerdictSink& sin
   sink.Emit(s.handle, Verdict::kAccept, s.data, s.len, changed || s.modified);
 }
 
-Flow* PacketPipeline::Create(const FlowKey& key, int64_t now_us, VerdictSink& sink) {
-  if (flows_.full()) {
-    counters_.flows_evicted.fetch_add(1, std::memory_order_relaxed);
-    End(flows_.LeastRecent(), sink);
+Flow* PacketPipeline::Create(const FlowKey& key, const SegmentRef& s, int64_t now_us,
+                             VerdictSink& sink) {
+  if (closed_.Contains(key, now_us)) {
+    // Closed by eviction mid-value: its rest must not be scanned from
+    // scratch. Dropped, and the client is told again (the server may not
+    // have taken our reset; this one is at the client's own position).
+    counters_.closed_flow_drops.fetch_add(1, std::memory_order_relaxed);
+    sink.Emit(s.handle, Verdict::kDrop, s.data, s.len, false);
+    if ((s.view.tcp_flags & TcpFlags::kAck) != 0) SendResets(key, s.view.seq, s.view.ack, sink);
+    return nullptr;
   }
+  if (!new_flows_.Admit(key, now_us)) {
+    // Dropped in both fail modes: the sender chose the rate, and passing
+    // the packet uninspected would let any host past by opening flows fast.
+    counters_.new_flows_limited.fetch_add(1, std::memory_order_relaxed);
+    sink.Emit(s.handle, Verdict::kDrop, s.data, s.len, false);
+    return nullptr;
+  }
+  if (flows_.full()) Evict(now_us, sink);
   std::unique_ptr<Flow> f = inspection_.Open(config_.window_bytes);
   Flow* raw = f == nullptr ? nullptr : flows_.Insert(key, now_us, std::move(f));
   counters_.flows.store(flows_.size(), std::memory_order_relaxed);
+  if (raw == nullptr) EmitUninspectable(s, sink);
   return raw;
+}
+
+void PacketPipeline::Evict(int64_t now_us, VerdictSink& sink) {
+  counters_.flows_evicted.fetch_add(1, std::memory_order_relaxed);
+  Flow* f = flows_.Victim();
+  if (f->eviction_class() != FlowClass::kBusy) return End(f, sink);
+  // Every flow in the table holds packets or is mid-value (the table gives
+  // up the others first): forgotten, its rest would be scanned alone.
+  counters_.busy_evictions.fetch_add(1, std::memory_order_relaxed);
+  Close(*f, now_us, sink);
+}
+
+void PacketPipeline::Close(Flow& f, int64_t now_us, VerdictSink& sink) {
+  DropBuffered(f, sink);
+  if (!f.hold.empty()) EmitHeldBefore(f, inspection_.ProbeAndCut(f), sink);
+  if (!f.block.resets_sent) SendResets(f, sink);  // a blocked flow was reset already
+  closed_.Add(f.slot.key, now_us);
+  Forget(&f);
+}
+
+void PacketPipeline::SendResets(const Flow& f, VerdictSink& sink) {
+  // The server has the bytes before ReceiverNext() and none after: the
+  // reset is at the number it expects. The client's is at what it last
+  // acknowledged (none yet: its next packet is answered instead, Create).
+  SendResets(f.slot.key, f.pos.SeqOf(f.hold.ReceiverNext()),
+             f.tcp.has_ack ? std::optional<uint32_t>(f.tcp.last_ack) : std::nullopt, sink);
+}
+
+void PacketPipeline::SendResets(const FlowKey& key, uint32_t to_server_seq,
+                                std::optional<uint32_t> to_client_seq, VerdictSink& sink) {
+  for (const ResetSpec& r : ResetsForFlow(key, to_server_seq, to_client_seq)) {
+    const std::vector<uint8_t> rst = BuildTcpReset(r);
+    (sink.Inject(rst.data(), rst.size()) ? counters_.resets_sent : counters_.reset_errors)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void PacketPipeline::End(Flow* f, VerdictSink& sink) {
@@ -270,13 +326,7 @@ void PacketPipeline::StopFlow(Flow& f, VerdictSink& sink) {
   }
   f.block.blocked = true;
   f.block.resets_sent = true;
-  for (const ResetSpec& r :
-       ResetsForFlow(f.slot.key, f.pos.SeqOf(f.hold.ReceiverNext()),
-                     f.tcp.has_ack ? std::optional(f.tcp.last_ack) : std::nullopt)) {
-    const std::vector<uint8_t> rst = BuildTcpReset(r);
-    (sink.Inject(rst.data(), rst.size()) ? counters_.resets_sent : counters_.reset_errors)
-        .fetch_add(1, std::memory_order_relaxed);
-  }
+  SendResets(f, sink);
 }
 
 void PacketPipeline::GapTimedOut(Flow& f, int64_t now_us, VerdictSink& sink) {
@@ -540,7 +590,7 @@ void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
 }
 
 void PacketPipeline::Flush(VerdictSink& sink) {
-  while (!flows_.empty()) End(flows_.LeastRecent(), sink);
+  while (!flows_.empty()) End(flows_.Victim(), sink);
 }
 
 void PacketPipeline::Reload(std::unique_ptr<ScanContext> ctx,

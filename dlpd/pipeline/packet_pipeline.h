@@ -53,16 +53,19 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dlpd/capture/packet_handler.h"
 #include "dlpd/common/clock.h"
 #include "dlpd/common/fail_mode.h"
+#include "dlpd/flow/closed_flows.h"
 #include "dlpd/flow/deadline_queue.h"
 #include "dlpd/flow/decision.h"
 #include "dlpd/flow/flow_table.h"
 #include "dlpd/flow/hold_budget.h"
+#include "dlpd/flow/new_flow_limiter.h"
 #include "dlpd/flow/segment.h"
 #include "dlpd/flow/window_pool.h"
 #include "dlpd/pipeline/flow_inspection.h"
@@ -95,6 +98,17 @@ struct PipelineConfig {
   // pass in two halves.
   int64_t gap_timeout_us = 10000000;
   size_t max_flows = 65536;
+  // New flows a second one source address may open, per worker, with a
+  // burst of twice that (flow/new_flow_limiter.h); 0: no limit. A flow
+  // over the limit is refused and its packet dropped (the sender tries
+  // again). Why 1000: the sources are the clients behind the gateway, and
+  // some are NATs (an office, a guest network) with hundreds of people
+  // behind one address. A page load opens a handful of connections per
+  // host, and most of today's web is not on port 80, so such an office
+  // opens at most some hundreds of port-80 connections a second, and a
+  // 2-second burst covers everyone starting at once; a SYN flood from one
+  // host is tens of thousands a second.
+  uint32_t max_new_flows_per_source = 1000;
   // Bytes of held and buffered packets per worker. A hold that would go past
   // it is not made: the flow is judged as at a hold timeout (counted).
   size_t max_held_bytes = 64U << 20;
@@ -176,7 +190,24 @@ class PacketPipeline final : public PacketHandler {
   void Act(Flow& f, const SegmentRef& s, Decision d, VerdictSink& sink);
   // A packet that cannot be inspected: passed or dropped by the fail mode.
   void EmitUninspectable(const SegmentRef& s, VerdictSink& sink);
-  Flow* Create(const FlowKey& key, int64_t now_us, VerdictSink& sink);
+  // A new flow for `key`, whose first packet is `s`; or null, when `s` has
+  // had its verdict here: refused (a tuple closed by eviction, a source
+  // over its new-flow limit: dropped) or uninspectable (no scanner). Makes
+  // room first when the table is full (Evict).
+  Flow* Create(const FlowKey& key, const SegmentRef& s, int64_t now_us, VerdictSink& sink);
+  // Gives up the table's Victim(): ended as on a FIN if it is not busy, or
+  // closed (Close) if it is.
+  void Evict(int64_t now_us, VerdictSink& sink);
+  // Ends a busy flow that must go: what is beyond a gap is dropped, what is
+  // held is judged as at a hold's end and goes cut before what may still
+  // begin a value (the connection will not carry the rest), both ends are
+  // reset, and the tuple is remembered as closed (flow/closed_flows.h).
+  void Close(Flow& f, int64_t now_us, VerdictSink& sink);
+  // Injects the resets that tear down `f`'s connection (ResetsForFlow) at
+  // what its receiver has, and what the client last acknowledged; counted.
+  void SendResets(const Flow& f, VerdictSink& sink);
+  void SendResets(const FlowKey& key, uint32_t to_server_seq, std::optional<uint32_t> to_client_seq,
+                  VerdictSink& sink);
   // A SYN: a new flow, its own SYN again, or ignored on a live one.
   void Syn(Flow* f, const FlowKey& key, SegmentRef s, int64_t now_us, VerdictSink& sink);
   // A packet of a live flow (not a SYN): acted on as its receiver will.
@@ -244,6 +275,8 @@ class PacketPipeline final : public PacketHandler {
   FlowInspection inspection_;
   HoldBudget budget_;
   FlowTable<Flow> flows_;
+  NewFlowLimiter new_flows_;
+  ClosedFlows closed_;
   WindowPool windows_;
   // One queue per timeout length, so that each is in deadline order.
   DeadlineQueue hold_timers_;  // flows that started or extended a hold

@@ -18,7 +18,7 @@ namespace dlp {
   X(partial, "incidents whose value had partly left before it was found (mask-partial)")        \
   X(flows_blocked, "flows torn down by a block decision")                                        \
   X(blocked_packets, "packets of blocked flows dropped or cut")                                  \
-  X(resets_sent, "TCP resets sent for block")                                                    \
+  X(resets_sent, "TCP resets sent (block, busy eviction)")                                       \
   X(reset_errors, "TCP resets the back end could not send")                                      \
   X(passed_uninspected, "packets passed without inspection (fail open)")                         \
   X(dropped_uninspected, "packets dropped because they could not be inspected (fail closed)")   \
@@ -34,6 +34,9 @@ namespace dlp {
   X(tails_masked, "copies of a withheld tail sent masked (held past their hold, the run open)")   \
   X(flows, "flows in the table now")                                                             \
   X(flows_evicted, "flows ended to make room in the table")                                      \
+  X(busy_evictions, "evicted flows that held packets or were mid-value, closed with resets")     \
+  X(closed_flow_drops, "packets dropped on the tuple of a flow closed by eviction")              \
+  X(new_flows_limited, "new flows refused: their source was over --max-new-flows-per-source")    \
   X(retransmissions, "segments repeating bytes already seen")                                    \
   X(out_of_order, "segments that arrived beyond a gap")                                          \
   X(gaps_skipped, "gaps given up after the gap timeout, the stream going on (fail open)")      \

@@ -11,7 +11,8 @@
 # queue) is measured, not asserted: when the segment after a withheld number
 # is lost, the sender may send nothing but the withheld copy until it is
 # acknowledged, and after three holds the copy leaves masked (README,
-# Limits); the count of byte-identical runs is printed.
+# Limits); the count of byte-identical runs is printed. Then a form typed
+# one byte per 30 ms (below).
 # Usage: slowlink_e2e.sh BUILD_DIR SOURCE_DIR
 source "$(dirname "$0")/netns_lib.sh" || exit 1
 netns_prologue "$@"
@@ -63,8 +64,13 @@ echo "2 % loss: $identical of 10 uploads byte-identical"
 ip netns exec "$NS_G" bash -c "$(declare -f ipt ip6t); ipt -D FORWARD $loss && ip6t -D FORWARD $loss"
 
 # A form typed slowly: one byte per 30 ms, each its own segment (TCP_NODELAY),
-# so every digit reaches the gateway after the hold has ended. Its numbers
-# must arrive as they were sent and its values masked, every time.
+# so every digit reaches the gateway after the hold has ended. Its values
+# must arrive masked and the exchange complete, every time. Its other
+# numbers are measured, not asserted: the sender's retransmission of a
+# withheld number collapses the digits typed since into one segment, and in
+# loss recovery it sends nothing else until that is acknowledged, so the
+# copy leaves masked at its third hold (README, Limits); the count of runs
+# whose numbers all arrived unchanged is printed.
 FORM='id=1771066239&price=123.45&qty=7&ts=1700000000000&zip=02139&ssn=536-22-1457&card=4111 1111 1111 1111&ref=9876543210;'
 want=$(printf '%s' "$FORM" | "$BUILD/dlpctl" scan)
 drip() {  # drip NAME HOST
@@ -73,7 +79,7 @@ import socket, sys, time
 name, host, body = sys.argv[1], sys.argv[2], sys.argv[3].encode()
 s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-s.settimeout(20)
+s.settimeout(30)
 s.connect((host, 80))
 s.sendall(b"POST /form HTTP/1.1\r\nHost: s\r\nX-Test-Id: %s\r\nContent-Length: %d\r\n"
           b"Connection: close\r\n\r\n" % (name.encode(), len(body)))
@@ -84,11 +90,19 @@ while s.recv(4096):
     pass
 PY
 }
+unchanged=0
 for i in $(seq 10); do
-  drip "drip-$i" "$(host_of "$i")" || true
+  drip "drip-$i" "$(host_of "$i")" || bad "drip run $i did not complete"
   got=$(cat "$WORK/recv/drip-$i.body" 2>/dev/null)
-  [ "$got" = "$want" ] && ok || bad "drip run $i ($(host_of "$i")): '$got'"
+  # The values: masked wherever the rest went.
+  case $got in
+    *'ssn=XXX-XX-XXXX&card=XXXX XXXX XXXX XXXX&'*) ok ;;
+    *) bad "drip run $i ($(host_of "$i")): values not masked: '$got'" ;;
+  esac
+  [ ${#got} = ${#FORM} ] && ok || bad "drip run $i: ${#got} bytes, sent ${#FORM}"
+  [ "$got" = "$want" ] && unchanged=$((unchanged + 1))
 done
+echo "one byte per 30 ms: $unchanged of 10 forms with every other number unchanged"
 
 kill -TERM "$DLPD"
 wait "$DLPD" || bad "dlpd did not exit 0"

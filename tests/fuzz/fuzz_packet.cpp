@@ -21,8 +21,13 @@ struct CheckingSink : dlp::VerdictSink {
 
 dlp::PacketPipeline& Pipeline() {
   static auto rules = dlp::LoadCompiledRules("");
-  static dlp::PacketPipeline p(std::move(dlp::ScanContext::Create(rules)).value(),
-                               dlp::PipelineConfig{}, nullptr, nullptr);
+  // The clock never moves here: a limit on new flows per source would
+  // refuse every new flow of a source after its burst, and the rest of the
+  // run would not reach the flow path.
+  dlp::PipelineConfig config;
+  config.max_new_flows_per_source = 0;
+  static dlp::PacketPipeline p(std::move(dlp::ScanContext::Create(rules)).value(), config, nullptr,
+                               nullptr);
   return p;
 }
 }  // namespace

@@ -29,6 +29,7 @@ struct TestFlow {
   FlowSlot<TestFlow> slot;
   bool busy_ = false;
   bool busy() const { return busy_; }
+  FlowClass eviction_class() const { return FlowClass::kNoData; }
 };
 
 FlowKey KeyOf(uint16_t port) {
@@ -47,13 +48,13 @@ TEST(FlowTable, FindsWhatItHoldsAndOrdersByUse) {
   EXPECT_EQ(t.Find(KeyOf(1)), a);
   EXPECT_EQ(t.Find(KeyOf(2)), b);
   EXPECT_EQ(t.Find(KeyOf(3)), nullptr);
-  EXPECT_EQ(t.LeastRecent(), a);
+  EXPECT_EQ(t.Victim(), a);
   t.Touch(a, 20);
-  EXPECT_EQ(t.LeastRecent(), b);
+  EXPECT_EQ(t.Victim(), b);
   EXPECT_EQ(a->slot.last_seen, 20);
   EXPECT_FALSE(t.full());
   t.Insert(KeyOf(3), 30, std::make_unique<TestFlow>());
-  EXPECT_TRUE(t.full());  // the caller ends LeastRecent() before the next insert
+  EXPECT_TRUE(t.full());  // the caller ends Victim() before the next insert
   t.Remove(b);
   EXPECT_EQ(t.size(), 2u);
   EXPECT_EQ(t.Find(KeyOf(2)), nullptr);

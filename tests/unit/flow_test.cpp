@@ -768,14 +768,18 @@ TEST(FlowInspection, ValueDrippedSlowerThanTheHoldTimeIsHeldWhole) {
   EXPECT_EQ(gw.pipeline().counters().hold_timeouts.load(), 1u);
 }
 
-TEST(FlowInspection, FullTableEvictsTheLeastRecentlyUsedFlow) {
+TEST(FlowInspection, FullTableEvictsAQuietFlowBeforeOneThatHoldsAValue) {
+  // More in flow_admission_test.cpp.
   Gateway gw(20000, /*max_flows=*/2);
   gw.Send(Tcp4(1, "ssn=536-22-1457", 0x18, 1));  // held
   gw.Send(Tcp4(1, "x;", 0x18, 2));
-  gw.Send(Tcp4(1, "y;", 0x18, 3));  // evicts flow 1, which releases its segment
-  ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[1].payload, "ssn=XXX-XX-XXXX");
+  gw.Send(Tcp4(1, "y;", 0x18, 3));  // evicts flow 2, which holds nothing
+  ASSERT_EQ(gw.out.size(), 2u);
+  gw.Send(Tcp4(16, ";", 0x18, 1));
+  ASSERT_EQ(gw.out.size(), 4u);
+  EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-XXXX");
   EXPECT_EQ(gw.pipeline().counters().flows_evicted.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().busy_evictions.load(), 0u);
   EXPECT_EQ(gw.pipeline().counters().flows.load(), 2u);
 }
 
