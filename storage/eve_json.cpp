@@ -85,6 +85,22 @@ std::string EveLine(const Incident& in, int64_t id) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string EveAnomalyLine(const AnomalyEvent& a) {
+  nlohmann::json j;
+  j["timestamp"] = EveTimestamp(a.time_us);
+  j["event_type"] = "anomaly";
+  j["src_ip"] = a.src_ip;
+  j["src_port"] = a.src_port;
+  j["dest_ip"] = a.dst_ip;
+  j["dest_port"] = a.dst_port;
+  j["proto"] = "TCP";
+  j["anomaly"] = {{"type", "stream"}, {"event", "stream." + a.kind}};
+  // Always there, so that lines + the sum of `suppressed` is the count.
+  j["dlp"]["suppressed"] = a.suppressed;
+  if (!a.flow_id.empty()) j["dlp"]["flow_id"] = a.flow_id;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Result<std::unique_ptr<EveLog>> EveLog::Open(const std::string& path) {
   std::unique_ptr<EveLog> log(new EveLog(path));
   if (Status st = log->Reopen(); !st) return st.error();
@@ -110,14 +126,23 @@ Status EveLog::Reopen() {
 }
 
 Status EveLog::Write(const std::vector<Incident>& batch) {
+  std::string lines;
+  for (const Incident& in : batch) lines += EveLine(in) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
-  for (const Incident& in : batch) {
-    const std::string line = EveLine(in) + "\n";
-    if (fwrite(line.data(), 1, line.size(), file_) != line.size()) {
-      return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
-    }
+  return Append(lines);
+}
+
+Status EveLog::WriteAnomalies(const std::vector<AnomalyEvent>& batch) {
+  std::string lines;
+  for (const AnomalyEvent& a : batch) lines += EveAnomalyLine(a) + "\n";
+  std::lock_guard<std::mutex> lock(mu_);
+  return Append(lines);
+}
+
+Status EveLog::Append(const std::string& lines) {
+  if (fwrite(lines.data(), 1, lines.size(), file_) != lines.size() || fflush(file_) != 0) {
+    return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
   }
-  if (fflush(file_) != 0) return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
   return {};
 }
 

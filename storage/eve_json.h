@@ -3,6 +3,11 @@
 // event_type "alert", the 5-tuple, an `alert` object (signature, severity
 // 1-3, action allowed/blocked) and a `dlp` object with what dlpd knows
 // (rule, action, count, masked sample, fingerprint). Never a full value.
+// Anomalies in Suricata's anomaly form: event_type "anomaly", the tuple, an
+// `anomaly` object (type "stream", event "stream.<kind>"; Suricata adds
+// "layer" only to its "applayer" type) and the `dlp` object with the flow
+// id (as in the incidents' lines, so one query finds both) and how many
+// events of that kind the rate limit left out since the last line.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +18,7 @@
 #include <vector>
 
 #include "dlpd/common/result.h"
+#include "storage/anomaly_event.h"
 #include "storage/incident.h"
 #include "storage/incident_sink.h"
 
@@ -21,23 +27,30 @@ namespace dlp {
 // One line, no newline. `id`: the database row, 0 when not known yet.
 std::string EveLine(const Incident& incident, int64_t id = 0);
 
+// One anomaly line, no newline.
+std::string EveAnomalyLine(const AnomalyEvent& anomaly);
+
 // Suricata's timestamp form: 2026-11-22T21:30:00.123456+0000.
 std::string EveTimestamp(int64_t us);
 
 // The daemon's live EVE file: appended to (created 0640), one line per
-// stored incident update, flushed per batch; Reopen() after log rotation.
+// stored incident update and per anomaly, flushed per batch; Reopen() after
+// log rotation.
 class EveLog : public IncidentSink {
  public:
   static Result<std::unique_ptr<EveLog>> Open(const std::string& path);
   ~EveLog() override;
   Status Write(const std::vector<Incident>& batch) override;
+  Status WriteAnomalies(const std::vector<AnomalyEvent>& batch) override;
   Status Reopen() override;
 
  private:
   explicit EveLog(std::string path) : path_(std::move(path)) {}
+  // Appends `lines` (each with its newline) and flushes. REQUIRES: mu_ held.
+  Status Append(const std::string& lines);
   std::string path_;
   std::mutex mu_;
-  FILE* file_ = nullptr;
+  FILE* file_ = nullptr;  // guarded by mu_
 };
 
 }  // namespace dlp

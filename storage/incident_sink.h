@@ -1,11 +1,13 @@
 // Where stored incidents go besides the database: the EVE log, syslog. The
 // writer thread hands each committed batch to every sink, so a sink never
-// reports an incident the database does not have.
+// reports an incident the database does not have; and the anomalies the
+// workers reported, to the sinks that take them (the EVE log).
 #pragma once
 
 #include <vector>
 
 #include "dlpd/common/result.h"
+#include "storage/anomaly_event.h"
 #include "storage/incident.h"
 
 namespace dlp {
@@ -14,6 +16,8 @@ class IncidentSink {
  public:
   virtual ~IncidentSink() = default;
   virtual Status Write(const std::vector<Incident>& batch) = 0;
+  // Anomalies (not stored: storage/anomaly_event.h); ignored by default.
+  virtual Status WriteAnomalies(const std::vector<AnomalyEvent>&) { return {}; }
   // After log rotation (SIGHUP); a no-op where nothing is to reopen.
   virtual Status Reopen() { return {}; }
 };

@@ -61,6 +61,16 @@ bool IncidentWriter::Submit(Incident incident) {
   return true;
 }
 
+bool IncidentWriter::SubmitAnomaly(AnomalyEvent anomaly) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || anomalies_.size() >= options_.anomaly_capacity) return false;
+    anomalies_.push_back(std::move(anomaly));
+  }
+  cv_.notify_one();
+  return true;
+}
+
 size_t IncidentWriter::backlog() {
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();
@@ -107,20 +117,24 @@ void IncidentWriter::MaybePrune(bool force) {
 void IncidentWriter::Run() {
   RunGuarded("incident writer", [&] { MaybePrune(true); });
   std::vector<Incident> batch;
+  std::vector<AnomalyEvent> anomalies;
   for (;;) {
     bool stop;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::microseconds(options_.prune_interval_us),
-                   [&] { return stopping_ || !queue_.empty(); });
+                   [&] { return stopping_ || !queue_.empty() || !anomalies_.empty(); });
       while (!queue_.empty() && batch.size() < kMaxBatch) {
         waiting_.erase(KeyOf(queue_.front()));
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      anomalies.swap(anomalies_);
       stop = stopping_ && queue_.empty();
     }
     room_.notify_all();
+    // First: a batch of incidents may wait on the database, anomalies do not.
+    WriteAnomalies(anomalies);
     // The last catch: what escapes the store's write costs that batch,
     // counted as dropped, never the writer thread.
     if (!RunGuarded("incident writer", [&] { WriteBatch(batch, stop); })) {
@@ -130,6 +144,16 @@ void IncidentWriter::Run() {
     if (stop) return;
     RunGuarded("incident writer", [&] { MaybePrune(false); });
   }
+}
+
+void IncidentWriter::WriteAnomalies(std::vector<AnomalyEvent>& anomalies) {
+  if (anomalies.empty()) return;
+  for (auto& sink : sinks_) {
+    RunGuarded("incident sink", [&] {
+      if (Status e = sink->WriteAnomalies(anomalies); !e) spdlog::warn("{}", e.error().message);
+    });
+  }
+  anomalies.clear();
 }
 
 void IncidentWriter::WriteBatch(std::vector<Incident>& batch, bool stop) {

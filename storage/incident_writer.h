@@ -5,7 +5,12 @@
 // when the queue is full, a new incident is counted as dropped, never
 // silently. A failed write is retried and logged. The writer also applies
 // the retention policy (at start, then every prune interval) and hands each
-// committed batch to the sinks (EVE log, syslog).
+// committed batch to the sinks (EVE log, syslog). Anomalies take a queue of
+// their own (SubmitAnomaly: bounded, never waits, even offline) and go to
+// the sinks only, not to the database (storage/anomaly_event.h says why).
+//
+// Thread-safety: Submit, SubmitAnomaly, backlog and the counters from any
+// thread (the workers); Stop and ReopenSinks from the daemon's main thread.
 #pragma once
 
 #include <atomic>
@@ -16,7 +21,9 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
+#include "storage/anomaly_event.h"
 #include "storage/incident_sink.h"
 #include "storage/incident_store.h"
 
@@ -29,6 +36,8 @@ struct WriterOptions {
   // Offline (a capture file): a full queue makes Submit wait for room
   // instead of dropping, since no live traffic waits behind it.
   bool wait_when_full = false;
+  // Anomalies waiting (already rate-limited by each worker).
+  size_t anomaly_capacity = 4096;
 };
 
 class IncidentWriter {
@@ -40,6 +49,8 @@ class IncidentWriter {
   // Never blocks (unless wait_when_full); false (and a dropped count) when
   // the queue is full.
   bool Submit(Incident incident);
+  // Never blocks; false when the anomaly queue is full (the caller counts).
+  bool SubmitAnomaly(AnomalyEvent anomaly);
   // Writes everything queued so far and stops the thread.
   void Stop();
   // Reopens the sinks' files (after rotation).
@@ -58,6 +69,8 @@ class IncidentWriter {
   // Writes `batch` to the store, then the sinks, retrying a failed write
   // (bounded at shutdown, `stop`); empties it.
   void WriteBatch(std::vector<Incident>& batch, bool stop);
+  // Hands `anomalies` to the sinks; empties it.
+  void WriteAnomalies(std::vector<AnomalyEvent>& anomalies);
 
   std::unique_ptr<IncidentStore> store_;
   const WriterOptions options_;
@@ -66,6 +79,7 @@ class IncidentWriter {
   std::condition_variable cv_;
   std::condition_variable room_;  // the writer took incidents off the queue
   std::deque<Incident> queue_;
+  std::vector<AnomalyEvent> anomalies_;  // guarded by mu_
   // flow id + rule id -> its incident in queue_ (deque elements do not move
   // on push_back/pop_front).
   std::unordered_map<std::string, Incident*> waiting_;

@@ -155,7 +155,7 @@ FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const Se
     MaskRemembered(f, s.payload(), s.payload_len(), s.off);
     const uint64_t upto = std::min(s.end(), kept_from);
     if (!w.digest().Check(s.off, s.payload(), s.payload_len(), upto, key)) {
-      counters_.copies_unchecked.fetch_add(1, std::memory_order_relaxed);
+      recorder_.Anomaly(AnomalyKind::copies_unchecked, f);
       return CopyCheck::kUnchecked;
     }
     counters_.copies_checked.fetch_add(1, std::memory_order_relaxed);

@@ -11,6 +11,42 @@
 
 namespace dlp {
 
+IncidentRecorder::IncidentRecorder(PipelineCounters& counters, const Clock& clock, AnomalyRate rate)
+    : counters_(counters),
+      clock_(clock),
+      anomaly_limits_(kAnomalyKindCount, AnomalyLimit{TokenBucket(rate.per_second, rate.burst)}) {}
+
+void IncidentRecorder::Anomaly(AnomalyKind kind, const Flow& f) {
+  Anomaly(kind, f.slot.key, &f);
+}
+
+void IncidentRecorder::Anomaly(AnomalyKind kind, const FlowKey& key, const Flow* f) {
+  const AnomalyKindInfo& info = InfoOf(kind);
+  (counters_.*info.counter).fetch_add(1, std::memory_order_relaxed);
+  if (writer_ == nullptr) return;
+  AnomalyLimit& limit = anomaly_limits_[static_cast<size_t>(kind)];
+  if (!limit.bucket.Take(clock_.NowMicros())) {
+    ++limit.suppressed;
+    counters_.anomalies_suppressed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  AnomalyEvent a;
+  a.time_us = clock_.WallMicros();
+  a.kind = std::string(info.name);
+  a.ip_version = key.ip_version;
+  a.src_ip = AddressToString(key.ip_version, key.src);
+  a.dst_ip = AddressToString(key.ip_version, key.dst);
+  a.src_port = key.src_port;
+  a.dst_port = key.dst_port;
+  if (f != nullptr) a.flow_id = IdText(f->slot.id);
+  a.suppressed = limit.suppressed;
+  if (writer_->SubmitAnomaly(std::move(a))) {
+    limit.suppressed = 0;
+  } else {
+    counters_.anomalies_dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void IncidentRecorder::Record(const Flow& f, const Findings& fresh, bool in_stream) {
   std::map<std::pair<uint32_t, PolicyAction>, std::vector<const Finding*>> by_rule;
   for (const Finding& x : fresh) by_rule[{x.rule_index, x.action}].push_back(&x);

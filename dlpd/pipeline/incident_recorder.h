@@ -4,7 +4,13 @@
 // rule, with the strongest action). Counts the values each action left in
 // clear, and findings per rule for status.
 //
-// Thread-safety: Record is called by the owning worker only;
+// Also counts and reports anomalies (pipeline/anomaly_kinds.h): each one
+// to the writer as an EVE `anomaly` line with its flow, at most
+// AnomalyRate::per_second a second per kind (`burst` saved up), on the
+// clock's NowMicros; the rest are counted (anomalies_suppressed) and the
+// next line of the kind says how many. Without a writer, only counted.
+//
+// Thread-safety: Record and Anomaly are called by the owning worker only;
 // findings_by_rule() may be called from any thread.
 #pragma once
 
@@ -12,8 +18,11 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "dlpd/common/token_bucket.h"
 #include "dlpd/inspect/finding.h"
+#include "dlpd/pipeline/anomaly_kinds.h"
 #include "dlpd/pipeline/pipeline_counters.h"
 
 namespace dlp {
@@ -21,12 +30,18 @@ namespace dlp {
 class Clock;
 class IncidentWriter;
 struct Flow;
+struct FlowKey;
+
+// Anomaly lines a worker may write, per kind.
+struct AnomalyRate {
+  uint32_t per_second = 10;  // REQUIRES: 1 to 1,000,000
+  uint32_t burst = 20;       // REQUIRES: at least 1
+};
 
 class IncidentRecorder {
  public:
   // REQUIRES: `counters` and `clock` outlive the recorder.
-  IncidentRecorder(PipelineCounters& counters, const Clock& clock)
-      : counters_(counters), clock_(clock) {}
+  IncidentRecorder(PipelineCounters& counters, const Clock& clock, AnomalyRate rate = {});
 
   // Where incidents go (null: counted only); before the first packet.
   void set_writer(IncidentWriter* writer) { writer_ = writer; }
@@ -36,12 +51,23 @@ class IncidentRecorder {
   // (and not in a withheld tail that left masked) is "mask-partial".
   void Record(const Flow& f, const Findings& fresh, bool in_stream);
 
+  // Counts `kind` for a packet of the tuple `key` and reports it (`f`: the
+  // tuple's flow, null when it has none).
+  void Anomaly(AnomalyKind kind, const FlowKey& key, const Flow* f);
+  void Anomaly(AnomalyKind kind, const Flow& f);
+
   std::map<std::string, uint64_t> findings_by_rule() const;
 
  private:
+  struct AnomalyLimit {
+    TokenBucket bucket;
+    uint64_t suppressed = 0;  // since the last line of the kind
+  };
+
   PipelineCounters& counters_;
   const Clock& clock_;
   IncidentWriter* writer_ = nullptr;
+  std::vector<AnomalyLimit> anomaly_limits_;  // by AnomalyKind
   mutable std::mutex by_rule_mu_;
   std::map<std::string, uint64_t> findings_by_rule_;  // guarded by by_rule_mu_
 };

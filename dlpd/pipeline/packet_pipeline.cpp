@@ -21,7 +21,7 @@ PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig 
                                const Clock& clock)
     : config_(config),
       clock_(clock),
-      recorder_(counters_, clock_),
+      recorder_(counters_, clock_, config.anomaly_rate),
       inspection_(counters_, recorder_, std::move(ctx)),
       budget_(config.max_held_bytes, config.max_held_packets, counters_.held_packets,
               counters_.held_bytes),
@@ -58,7 +58,8 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
       !TcpChecksumValid(data, s.view)) {
     // The receiver drops it: so does dlpd, before it can change what the
     // stream is (an RST, a FIN or bytes the receiver never takes).
-    counters_.bad_checksums.fetch_add(1, std::memory_order_relaxed);
+    const FlowKey k = FlowKey::Of(s.view);
+    recorder_.Anomaly(AnomalyKind::bad_checksums, k, flows_.Find(k));
     return sink.Emit(handle, Verdict::kDrop, data, len, false);
   }
   const PacketView& v = s.view;
@@ -106,7 +107,7 @@ void PacketPipeline::Syn(Flow* f, const FlowKey& key, SegmentRef s, int64_t now_
         // Answered with a challenge ACK: the receiver keeps the connection,
         // and so does dlpd. Its ISN is remembered in case the server had
         // closed unseen and this is a new connection on a reused port.
-        counters_.syns_ignored.fetch_add(1, std::memory_order_relaxed);
+        recorder_.Anomaly(AnomalyKind::syns_ignored, *f);
         f->tcp.syn_pending = true;
         f->tcp.syn_seq = v.seq;
         if (v.payload_len == 0) return Forward(s, false, sink);
@@ -136,19 +137,20 @@ void PacketPipeline::Segment(Flow& f, SegmentRef s, int64_t now_us, VerdictSink&
       End(&f, sink);
       return Forward(s, false, sink);
     case TcpEvent::kIgnored:
-      ((v.tcp_flags & TcpFlags::kRst) != 0 ? counters_.resets_ignored : counters_.fins_ignored)
-          .fetch_add(1, std::memory_order_relaxed);
+      recorder_.Anomaly((v.tcp_flags & TcpFlags::kRst) != 0 ? AnomalyKind::resets_ignored
+                                                            : AnomalyKind::fins_ignored,
+                        f);
       return Forward(s, false, sink);
     case TcpEvent::kOutOfWindow:
-      counters_.out_of_window.fetch_add(1, std::memory_order_relaxed);
+      recorder_.Anomaly(AnomalyKind::out_of_window, f);
       return Act(f, s, Decision::Drop(), sink);
     case TcpEvent::kBeyondFin:
-      counters_.beyond_fin.fetch_add(1, std::memory_order_relaxed);
+      recorder_.Anomaly(AnomalyKind::beyond_fin, f);
       return Act(f, s, Decision::Drop(), sink);
     case TcpEvent::kNewConnection: {
       // The server had closed: the new connection starts at its SYN. The old
       // stream's tail that may begin a value is withheld, as at a gap.
-      counters_.flows_restarted.fetch_add(1, std::memory_order_relaxed);
+      recorder_.Anomaly(AnomalyKind::flows_restarted, f);
       const FlowKey key = f.slot.key;
       const uint32_t base = f.tcp.syn_seq + 1;
       Retire(f, sink);
@@ -250,12 +252,12 @@ Flow* PacketPipeline::Create(const FlowKey& key, const SegmentRef& s, int64_t no
 }
 
 void PacketPipeline::Evict(int64_t now_us, VerdictSink& sink) {
-  counters_.flows_evicted.fetch_add(1, std::memory_order_relaxed);
   Flow* f = flows_.Victim();
+  recorder_.Anomaly(AnomalyKind::flows_evicted, *f);
   if (f->eviction_class() != FlowClass::kBusy) return End(f, sink);
   // Every flow in the table holds packets or is mid-value (the table gives
   // up the others first): forgotten, its rest would be scanned alone.
-  counters_.busy_evictions.fetch_add(1, std::memory_order_relaxed);
+  recorder_.Anomaly(AnomalyKind::busy_evictions, *f);
   Close(*f, now_us, sink);
 }
 
@@ -318,7 +320,7 @@ void PacketPipeline::StopFlow(Flow& f, VerdictSink& sink) {
   // Fail closed: the flow cannot go on without scanning bytes out of their
   // order, so it stops, and both ends learn it at once (a sender left to
   // time out would see silent loss).
-  counters_.gaps_stopped.fetch_add(1, std::memory_order_relaxed);
+  recorder_.Anomaly(AnomalyKind::gaps_stopped, f);
   DropBuffered(f, sink);
   while (!f.hold.empty()) {
     HeldSegment h = f.hold.TakeFront(budget_);
@@ -370,7 +372,7 @@ void PacketPipeline::Reorder(Flow& f, const SegmentRef& s, int64_t now_us, Verdi
   }
   counters_.out_of_order.fetch_add(1, std::memory_order_relaxed);
   if (put == ReorderBuffer::Put::kNoRoom) {
-    counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
+    recorder_.Anomaly(AnomalyKind::hold_overflows, f);
     // Closed: scanned alone, a value cut at its edge would pass in halves.
     // Not forwarded, it is lost as far as TCP knows, and sent again after
     // the gap has filled (segments in order are never refused for room).
@@ -394,7 +396,7 @@ void PacketPipeline::Repeat(Flow& f, const SegmentRef& s, int64_t now_us, Verdic
     // to judge it, or its piece of a value would go out first; a number
     // that is none leaves unchanged. No room: the original goes, or comes again.
     if (!budget_.Fits(s.len)) {
-      counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
+      recorder_.Anomaly(AnomalyKind::hold_overflows, f);
       return Act(f, s, Decision::Drop(), sink);
     }
     HeldSegment copy = HeldSegment::CopyOf(s);
@@ -445,7 +447,7 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
   }
   if (!budget_.Fits(s.len)) {
     // No room to hold: what is held goes now, judged as at a timeout.
-    counters_.hold_overflows.fetch_add(1, std::memory_order_relaxed);
+    recorder_.Anomaly(AnomalyKind::hold_overflows, f);
     const uint64_t cut = inspection_.ProbeAndCut(f);
     EmitHeldBefore(f, cut, sink);
     return EmitBefore(f, s, cut, sink);
@@ -485,7 +487,7 @@ bool PacketPipeline::CheckCopy(Flow& f, SegmentRef& s) {
 }
 
 void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
-  counters_.gaps_skipped.fetch_add(1, std::memory_order_relaxed);
+  recorder_.Anomaly(AnomalyKind::gaps_skipped, f);
   if (!f.hold.empty()) EmitHeldBefore(f, inspection_.ProbeAndCut(f), sink);
   // The stream goes on from the first buffered segment, as a fresh stream.
   f.pos.base_seq += static_cast<uint32_t>(f.reorder.RebaseToFirst());

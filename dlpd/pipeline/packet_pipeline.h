@@ -132,6 +132,8 @@ struct PipelineConfig {
   // that sent least recently are freed (counted: windows_freed).
   size_t window_bytes = 64U << 10;
   size_t max_window_total = 256U << 20;
+  // EVE anomaly lines per kind (IncidentRecorder::Anomaly).
+  AnomalyRate anomaly_rate;
 };
 
 // Thread-safety: Process, Tick and Flush are called by the worker's thread

@@ -54,7 +54,9 @@ namespace dlp {
   X(windows_freed, "first-copy windows freed for the memory budget")                             \
   X(urgent_cleared, "packets whose urgent flag and pointer were cleared")                        \
   X(reloads_applied, "rule or policy reloads taken by this worker")                              \
-  X(incidents_dropped, "incidents the writer's queue refused")
+  X(incidents_dropped, "incidents the writer's queue refused")                                    \
+  X(anomalies_suppressed, "anomaly events left out of the EVE log by the rate limit (counted)")    \
+  X(anomalies_dropped, "anomaly events the writer's queue refused")
 // clang-format on
 
 DLP_DECLARE_COUNTERS(PipelineCounters, DLP_PIPELINE_COUNTERS)

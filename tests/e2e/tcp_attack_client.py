@@ -13,6 +13,8 @@ X-Test-Id is TAG.ATTACK.rN: TAG from env TCP_ATTACK_TAG (MODE.FAMILY, e.g.
   NAME OUTCOME   completed | reset | stalled | error:...
 A stalled exchange (no reply in time) is aborted with an RST at exactly the
 server's next expected byte, so that the sink writes what it got (.partial).
+With env TCP_ATTACK_PORTS=FILE, "NAME PORT" (the client's port) is appended
+to FILE per exchange, to tell dlpd's EVE anomaly lines apart.
 
 Attacks (SEQ = the stream's next sequence number after the first piece):
   control                no attack packet
@@ -199,6 +201,9 @@ def exchange(attack, name):
     s.settimeout(stall)
     s.connect((HOST, 80))
     conn = Conn(s)
+    if os.environ.get("TCP_ATTACK_PORTS"):
+        with open(os.environ["TCP_ATTACK_PORTS"], "a") as f:
+            f.write("%s %d\n" % (name, conn.sport))
     body_len = len(PIECE1) + len(REST)
     conn.send(("POST /a HTTP/1.1\r\nHost: attack\r\nX-Test-Id: %s\r\nContent-Length: %d\r\n"
                "Connection: close\r\n\r\n" % (name, body_len)).encode())

@@ -12,6 +12,9 @@
 # other outcomes allowed: the flow stopped (reset) for the gap that never
 # fills in closed mode, and, for the PAWS junk, the body withheld (its copies
 # cannot be checked, so none leaves). Never a digit of a value in clear.
+# dlpd runs with --eve-log: each attack's exchanges (told apart by the
+# client's port) must have the anomaly line its attack is (below, EVENTS),
+# the control none, and no line of the EVE file a full SSN or card number.
 # Usage: tcp_attack_e2e.sh BUILD_DIR SOURCE_DIR
 # Env: TCP_ATTACKS (attack names, default all), TCP_ATTACK_REPS (closed mode, default 3),
 # TCP_ATTACK_MODES (default "closed open").
@@ -45,7 +48,8 @@ for mode in $MODES; do
     netns_setup
   fi
   n=$((n + 1))
-  netns_start "$WORK/$mode" "$BUILD/dlpd" --nfqueue 0 --fail-mode "$mode" --gap-ms "$GAP_MS"
+  netns_start "$WORK/$mode" "$BUILD/dlpd" --nfqueue 0 --fail-mode "$mode" --gap-ms "$GAP_MS" \
+    --db "$WORK/$mode/incidents.db" --eve-log "$WORK/$mode/eve.json"
   reps=$REPS
   attacks=$ATTACKS
   if [ "$mode" = open ]; then
@@ -58,7 +62,7 @@ for mode in $MODES; do
   for host in 10.99.2.2 fd99:2::2; do
     fam=v4; [[ $host == *:* ]] && fam=v6
     # shellcheck disable=SC2086 # one word per attack
-    TCP_ATTACK_TAG="$mode.$fam" ip netns exec "$NS_C" /usr/bin/python3 \
+    TCP_ATTACK_TAG="$mode.$fam" TCP_ATTACK_PORTS="$WORK/ports" ip netns exec "$NS_C" /usr/bin/python3 \
       "$SRC/tests/e2e/tcp_attack_client.py" "$host" "c$NS_ID" "$reps" $attacks \
       >> "$WORK/outcomes" 2> "$WORK/$mode/client.$fam.err" \
       || { echo "FAIL: client ($mode, $host): $(tail -1 "$WORK/$mode/client.$fam.err")" >> "$WORK/outcomes"; }
@@ -68,7 +72,7 @@ for mode in $MODES; do
 done
 
 /usr/bin/python3 - "$WORK" <<'PY'
-import collections, os, re, sys
+import collections, json, os, re, sys
 work = sys.argv[1]
 MASKED = b"a=1&ssn=XXX-XX-XXXX&card=XXXX XXXX XXXX XXXX&x=1;"
 # Outcomes allowed besides the masked body (closed and open as named).
@@ -130,6 +134,69 @@ for mode in sorted(m for m in os.listdir(work) if os.path.exists(os.path.join(wo
             "flows_restarted", "out_of_window", "copies_checked", "copies_unchecked",
             "overlaps_unchecked", "gaps_stopped", "gaps_skipped", "resets_sent", "partial")
     print("dlpd %s: %s" % (mode, " ".join("%s=%s" % (k, counters[k]) for k in keep if k in counters)))
+
+# The EVE anomaly lines: the event each attack is, on its own connection.
+EVENTS = {"rst-bad-checksum": "bad_checksums", "fin-bad-checksum": "bad_checksums",
+          "fin-data-bad-checksum": "bad_checksums", "old-copies-badsum": "bad_checksums",
+          "rst-out-of-window": "resets_ignored", "rst-in-window-inexact": "resets_ignored",
+          "fin-old-seq": "fins_ignored", "syn-ahead": "syns_ignored",
+          "far-ahead-byte": "out_of_window", "gap-not-filled": "gaps_stopped",
+          "old-copies-paws": "copies_unchecked", "control": None}
+SERVERS = {"v4": "10.99.2.2", "v6": "fd99:2::2"}
+names_by_port = collections.defaultdict(list)  # (mode, fam, port) -> exchange names
+for line in open(os.path.join(work, "ports")) if os.path.exists(os.path.join(work, "ports")) else []:
+    name, port = line.split()
+    mode, fam = name.split(".")[:2]
+    names_by_port[(mode, fam, int(port))].append(name)
+events_of = collections.defaultdict(set)  # exchange name -> anomaly events on its connection
+for mode in sorted(m for m in os.listdir(work) if os.path.isdir(os.path.join(work, m))):
+    path = os.path.join(work, mode, "eve.json")
+    if not os.path.exists(path):
+        print("FAIL %s: no EVE file" % mode, file=sys.stderr)
+        fails += 1
+        continue
+    text = open(path, encoding="utf-8", errors="replace").read()
+    for value in ("536-22-1457", "536221457", "4111 1111 1111 1111", "4111111111111111"):
+        if value in text:
+            print("FAIL %s: the EVE log holds the value %s" % (mode, value), file=sys.stderr)
+            fails += 1
+    per_event = collections.Counter()
+    represented = collections.Counter()  # events each kind's lines stand for
+    for line in text.splitlines():
+        j = json.loads(line)
+        if j["event_type"] != "anomaly":
+            continue
+        event = j["anomaly"]["event"]
+        per_event[event] += 1
+        represented[event[len("stream."):]] += 1 + j["dlp"].get("suppressed", 0)
+        fam = "v6" if ":" in j["dest_ip"] else "v4"
+        if (j["anomaly"]["type"] != "stream" or not event.startswith("stream.") or j["proto"] != "TCP"
+                or j["dest_ip"] != SERVERS[fam] or j["dest_port"] != 80 or "suppressed" not in j["dlp"]):
+            print("FAIL %s: malformed anomaly line %s" % (mode, line), file=sys.stderr)
+            fails += 1
+        for name in names_by_port.get((mode, fam, j["src_port"]), []):
+            events_of[name].add(event[len("stream."):])
+    print("dlpd %s EVE anomalies: %s" % (mode, " ".join("%s=%d" % kv for kv in sorted(per_event.items()))))
+    exit_lines = [l for l in open(os.path.join(work, mode, "dlpd.log")) if " packets=" in l]
+    counters = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", exit_lines[-1] if exit_lines else "")}
+    for kind, n in represented.items():  # never more than were counted
+        if n > counters.get(kind, 0):
+            print("FAIL %s: %d %s in EVE, %s counted" % (mode, n, kind, counters.get(kind)), file=sys.stderr)
+            fails += 1
+for names in names_by_port.values():
+    for name in names:
+        attack = name.split(".")[2]
+        want = EVENTS.get(attack, "")
+        if want is None and events_of[name]:
+            print("FAIL %s: anomalies on a clean connection: %s" % (name, sorted(events_of[name])),
+                  file=sys.stderr)
+            fails += 1
+        # The first exchange of each attack: later ones may fall under the rate
+        # limit (old-copies-badsum sends 75 bad checksums each time).
+        if want and name.endswith(".r1") and want not in events_of[name]:
+            print("FAIL %s: no %s anomaly line (got %s)" % (name, want, sorted(events_of[name])),
+                  file=sys.stderr)
+            fails += 1
 print("tcp attack e2e: %d exchanges, %d failed" % (sum(len(r) for f in rows.values() for r in f.values()), fails))
 sys.exit(1 if fails else 0)
 PY

@@ -46,9 +46,10 @@ class Gateway : public VerdictSink {
           return c;
         }()) {}
   explicit Gateway(const PipelineConfig& c, IncidentWriter* writer = nullptr,
-                   const Fingerprinter* fingerprinter = nullptr) {
+                   const Fingerprinter* fingerprinter = nullptr,
+                   const Clock& clock = SystemClock::Instance()) {
     pipeline_ = std::make_unique<PacketPipeline>(
-        std::move(ScanContext::Create(DefaultRules())).value(), c, writer, fingerprinter);
+        std::move(ScanContext::Create(DefaultRules())).value(), c, writer, fingerprinter, clock);
   }
   void Send(std::vector<uint8_t> p, int64_t now_us = 0) {
     pipeline_->Process(next_++, p.data(), p.size(), now_us, *this);
