@@ -37,14 +37,24 @@
 // stream has seen (retransmission, re-segmented or overlapping segment) is
 // rewritten to the first copy as it was forwarded (StreamWindow, the last
 // window_bytes of each direction), so whichever copy a receiver keeps, it
-// holds inspected, masked bytes. Copies of older bytes are masked from the
-// findings remembered for their range and scanned on their own
-// (overlaps_unchecked). A segment beyond a gap (loss, reordering) is buffered, not
-// forwarded, until the gap fills; then it is scanned in stream order. If the
-// gap has not filled within gap_timeout, the stream goes on from after it
-// (counted: gaps_skipped) and the late segment is scanned on its own when it
-// comes. The buffer is bounded; a segment that does not fit is scanned on
-// its own.
+// holds inspected, masked bytes. A copy of older bytes is checked against
+// the window's digest (a keyed hash per segment as forwarded) and goes
+// masked as the first did; one that cannot be checked is dropped
+// (copies_unchecked), never scanned on its own. A segment beyond a gap
+// (loss, reordering) is buffered, not forwarded, until the gap fills; then
+// it is scanned in stream order. If the gap has not filled within
+// gap_timeout, the flow stops with resets when fail closed (gaps_stopped),
+// or goes on after the gap when fail open (gaps_skipped). The buffer is
+// bounded; a segment that does not fit is dropped (closed) or scanned on
+// its own (open).
+//
+// TCP: only what the receiver accepts moves a stream (flow/tcp_state.h):
+// checksums are verified, an RST counts only at the receiver's next
+// sequence number, a FIN is a position, a SYN on a live flow is ignored,
+// and bytes beyond any receive window are dropped. How flows begin and end
+// (SYN/RST/FIN, admission per source, eviction that cannot be aimed,
+// closing with resets) is flow_lifecycle.cpp; the stream path is
+// packet_pipeline.cpp. Both are this class, the one caller of the sink.
 #pragma once
 
 #include <algorithm>
