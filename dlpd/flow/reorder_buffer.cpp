@@ -9,7 +9,6 @@ ReorderBuffer::Put ReorderBuffer::Add(const SegmentRef& s, HoldBudget& budget, b
   if (segments_.count(s.off) != 0) return Put::kDuplicate;
   if (segments_.size() >= kMaxSegments || !budget.Fits(s.len)) return Put::kNoRoom;
   *opened_gap = segments_.empty();
-  if (*opened_gap) extended_ = false;
   segments_.emplace(s.off, HeldSegment::CopyOf(s));
   budget.Take(s.len);
   return Put::kBuffered;

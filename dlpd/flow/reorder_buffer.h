@@ -45,17 +45,21 @@ class ReorderBuffer {
   // segment (REQUIRES: !empty()).
   uint64_t RebaseToFirst();
 
-  // When the open gap is given up.
+  // When the open gap is given up, and when it opened.
   int64_t deadline() const { return deadline_; }
   void set_deadline(int64_t us) { deadline_ = us; }
-  // The open gap's time was extended once (a new gap starts without).
-  bool extended() const { return extended_; }
-  void set_extended() { extended_ = true; }
+  int64_t opened() const { return opened_; }
+  // A gap opens at `now_us` (the first segment beyond it is kept, or the
+  // gap before it filled and another remains), to be given up at `deadline_us`.
+  void Opened(int64_t now_us, int64_t deadline_us) {
+    opened_ = now_us;
+    deadline_ = deadline_us;
+  }
 
  private:
   std::map<uint64_t, HeldSegment> segments_;  // by stream offset
   int64_t deadline_ = 0;
-  bool extended_ = false;
+  int64_t opened_ = 0;
 };
 
 }  // namespace dlp

@@ -15,6 +15,14 @@
 #include "dlpd/pipeline/tcp_reset.h"
 
 namespace dlp {
+namespace {
+
+// How many gap times a gap waits at most while dlpd itself keeps the bytes
+// before it (GapTimedOut): each episode of a withheld copy takes up to
+// about 7 s with the sender's backoff, and a lossy link may have several.
+constexpr int64_t kGapWaitsOnDlpd = 6;
+
+}  // namespace
 
 void PacketPipeline::Syn(Flow* f, const FlowKey& key, SegmentRef s, int64_t now_us,
                          VerdictSink& sink) {
@@ -224,14 +232,16 @@ void PacketPipeline::StopFlow(Flow& f, VerdictSink& sink) {
 }
 
 void PacketPipeline::GapTimedOut(Flow& f, int64_t now_us, VerdictSink& sink) {
-  if (f.hold.DeliveredBy(f.pos.next_off) < f.pos.next_off && !f.reorder.extended()) {
-    // The receiver lacks bytes dlpd withheld: a sender recovering from the
-    // loss sends nothing new (the gap's bytes) until those are delivered,
-    // and their copy leaves in time (masked at the third hold, some seconds
-    // in with the sender's backoff). The gap waits on dlpd, not the sender:
-    // it gets one more gap time.
+  const bool dlpd_keeps = !f.hold.empty() || f.hold.DeliveredBy(f.pos.next_off) < f.pos.next_off;
+  if (dlpd_keeps && now_us - f.slot.last_seen < config_.gap_timeout_us &&
+      now_us - f.reorder.opened() < kGapWaitsOnDlpd * config_.gap_timeout_us) {
+    // The receiver lacks bytes before the gap that dlpd holds or withheld,
+    // and the sender is still heard from: recovering from the loss, it
+    // sends only those again (the segment after them is what is missing)
+    // until they are delivered, and they leave in time (a withheld copy
+    // masked at its third hold, some seconds in with the sender's backoff).
+    // The gap waits on dlpd, not on the sender, so it waits on, a while.
     f.reorder.set_deadline(now_us + config_.gap_timeout_us);
-    f.reorder.set_extended();
     return gap_timers_.Add(f.reorder.deadline(), f.slot.key);
   }
   if (config_.fail_mode == FailMode::kClosed) return StopFlow(f, sink);

@@ -157,10 +157,7 @@ void PacketPipeline::Reorder(Flow& f, const SegmentRef& s, int64_t now_us, Verdi
     if (config_.fail_mode == FailMode::kClosed) return Act(f, s, Decision::Drop(), sink);
     return ScanAlone(f, s, sink);
   }
-  if (opened_gap) {
-    f.reorder.set_deadline(now_us + config_.gap_timeout_us);
-    gap_timers_.Add(f.reorder.deadline(), f.slot.key);
-  }
+  if (opened_gap) OpenGap(f, now_us);
 }
 
 void PacketPipeline::Repeat(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink) {
@@ -237,7 +234,9 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
 }
 
 void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink) {
+  bool filled = false;
   while (std::optional<HeldSegment> h = f.reorder.PopReady(f.pos.next_off, budget_)) {
+    filled = true;
     SegmentRef s = h->ref();
     if (s.off < f.pos.next_off && !CheckCopy(f, s)) {
       Act(f, s, Decision::Drop(), sink);
@@ -247,6 +246,7 @@ void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink)
       FeedInOrder(f, s, now_us, sink, &h->bytes);
     }
   }
+  if (filled && !f.reorder.empty()) OpenGap(f, now_us);  // the next gap has its own time
   if (!f.reorder.empty() && f.reorder.deadline() <= now_us) GapTimedOut(f, now_us, sink);
 }
 
@@ -270,9 +270,13 @@ void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
   f.pos.base_seq += static_cast<uint32_t>(f.reorder.RebaseToFirst());
   FlowInspection::Restart(f);
   windows_.Release(f.window);
-  f.reorder.set_deadline(now_us + config_.gap_timeout_us);
-  gap_timers_.Add(f.reorder.deadline(), f.slot.key);
+  OpenGap(f, now_us);
   DrainOutOfOrder(f, now_us, sink);
+}
+
+void PacketPipeline::OpenGap(Flow& f, int64_t now_us) {
+  f.reorder.Opened(now_us, now_us + config_.gap_timeout_us);
+  gap_timers_.Add(f.reorder.deadline(), f.slot.key);
 }
 
 void PacketPipeline::ScanAlone(Flow& f, SegmentRef s, VerdictSink& sink, bool remembered) {

@@ -258,6 +258,8 @@ class PacketPipeline final : public PacketHandler {
   // The gap before the first buffered segment did not fill in time: the
   // stream goes on from that segment.
   void SkipGap(Flow& f, int64_t now_us, VerdictSink& sink);
+  // A gap opens now: its timer starts.
+  void OpenGap(Flow& f, int64_t now_us);
   // A segment not in stream order, scanned on its own. `remembered`: at a
   // known stream offset, masked with the flow's findings too.
   void ScanAlone(Flow& f, SegmentRef s, VerdictSink& sink, bool remembered = true);
