@@ -176,6 +176,10 @@ void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flo
     for (int i = 0; i < 4; ++i) p[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
     p[20] = static_cast<uint8_t>(port >> 8);
     p[21] = static_cast<uint8_t>(port);
+    dlp::PacketView v;  // the tuple changed: so does the checksum the receiver checks
+    if (dlp::DecodePacket(p.data(), p.size(), &v) == dlp::DecodeStatus::kOk) {
+      dlp::UpdateTcpChecksum(p.data(), v);
+    }
     pipeline->Process(f, p.data(), p.size(), 0, sink);
   }
   long after = RssKiB();

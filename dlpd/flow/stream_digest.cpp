@@ -21,7 +21,10 @@ uint64_t Hash(const uint8_t* data, size_t len, const DigestKey& key) {
 
 void StreamDigest::Add(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key) {
   if (len == 0) return;
-  if (off != end_) records_.clear();
+  if (off != end_) {
+    records_.clear();
+    head_ = 0;
+  }
   records_.push_back(Record{off, Hash(data, len, key)});
   end_ = off + len;
 }
@@ -30,8 +33,8 @@ bool StreamDigest::Check(uint64_t off, const uint8_t* data, size_t len, uint64_t
                          const DigestKey& key) const {
   if (len == 0 || off < begin() || upto > end_) return false;
   // The record that starts at `off`: records are in offset order.
-  auto it = std::lower_bound(records_.begin(), records_.end(), off,
-                             [](const Record& r, uint64_t o) { return r.off < o; });
+  auto it = std::lower_bound(records_.begin() + static_cast<std::ptrdiff_t>(head_), records_.end(),
+                             off, [](const Record& r, uint64_t o) { return r.off < o; });
   if (it == records_.end() || it->off != off) return false;
   const uint64_t stop = off + len;
   for (; it != records_.end() && it->off < upto; ++it) {
@@ -45,13 +48,18 @@ bool StreamDigest::Check(uint64_t off, const uint8_t* data, size_t len, uint64_t
 }
 
 void StreamDigest::ForgetBefore(uint64_t off) {
-  while (records_.size() > 1 && records_[1].off <= off) records_.pop_front();
-  if (records_.size() == 1 && end_ <= off) records_.clear();
+  while (head_ + 1 < records_.size() && records_[head_ + 1].off <= off) ++head_;
+  if (head_ + 1 == records_.size() && end_ <= off) ++head_;
+  if (head_ > records_.size() / 2 && head_ > 64) {  // amortized O(1) per record
+    records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
 }
 
 void StreamDigest::Clear() {
   records_.clear();
   records_.shrink_to_fit();
+  head_ = 0;
   end_ = 0;
 }
 

@@ -17,7 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <vector>
 
 namespace dlp {
 
@@ -26,9 +26,9 @@ using DigestKey = std::array<uint8_t, 16>;
 class StreamDigest {
  public:
   // [begin(), end()): the stream offsets whose segments are recorded.
-  uint64_t begin() const { return records_.empty() ? end_ : records_.front().off; }
+  uint64_t begin() const { return head_ == records_.size() ? end_ : records_[head_].off; }
   uint64_t end() const { return end_; }
-  size_t footprint() const { return records_.size() * sizeof(Record); }
+  size_t footprint() const { return records_.capacity() * sizeof(Record); }
 
   // Records the segment [off, off+len) as it left. A segment that does not
   // follow the last one restarts the digest at `off`.
@@ -46,7 +46,11 @@ class StreamDigest {
     uint64_t off;
     uint64_t hash;
   };
-  std::deque<Record> records_;  // in stream order, each ending where the next begins
+  // In stream order, each ending where the next begins; those before head_
+  // are forgotten (dropped from the front in batches: a vector, not a
+  // deque, which allocates over 500 bytes even empty).
+  std::vector<Record> records_;
+  size_t head_ = 0;
   uint64_t end_ = 0;
 };
 

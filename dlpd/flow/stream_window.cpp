@@ -55,7 +55,7 @@ void StreamWindow::Trim(size_t drop, const DigestKey& key) {
   }
   const bool cut_inside = n < starts_.size() ? starts_[n] > stop : stop < end();
   starts_.erase(starts_.begin(), starts_.begin() + static_cast<std::ptrdiff_t>(n));
-  if (cut_inside) starts_.push_front(stop);
+  if (cut_inside) starts_.insert(starts_.begin(), stop);
   bytes_.erase(bytes_.begin(), bytes_.begin() + static_cast<std::ptrdiff_t>(drop));
   base_ = stop;
 }

@@ -14,7 +14,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 #include "dlpd/flow/stream_digest.h"
@@ -31,7 +30,7 @@ class StreamWindow {
   bool empty() const { return bytes_.empty(); }
   // Memory held, for the caller's global budget.
   size_t footprint() const {
-    return bytes_.capacity() + starts_.size() * sizeof(uint64_t) + digest_.footprint();
+    return bytes_.capacity() + starts_.capacity() * sizeof(uint64_t) + digest_.footprint();
   }
   // The segments forwarded before begin() (and possibly past it).
   const StreamDigest& digest() const { return digest_; }
@@ -79,7 +78,10 @@ class StreamWindow {
   uint32_t segment_size_ = 0;
   uint64_t base_ = 0;
   std::vector<uint8_t> bytes_;
-  std::deque<uint64_t> starts_;  // where each kept segment's fresh bytes begin
+  // Where each kept segment's fresh bytes begin. Vectors here and in the
+  // digest, not deques: libstdc++'s deque allocates over 500 bytes even
+  // empty, and every flow has a window.
+  std::vector<uint64_t> starts_;
   StreamDigest digest_;
 };
 

@@ -112,3 +112,50 @@ TEST(StreamWindow, DisabledAndClearedKeepNothing) {
 
 }  // namespace
 }  // namespace dlp
+
+namespace dlp {
+namespace {
+
+TEST(StreamDigest, ChecksCopiesOfWholeRecordsOnly) {
+  const DigestKey key{9};
+  StreamDigest d;
+  std::string stream;
+  for (int i = 0; i < 300; ++i) {
+    const std::string seg = "segment-" + std::to_string(i) + ";";
+    d.Add(stream.size(), U(seg), seg.size(), key);
+    stream += seg;
+  }
+  EXPECT_EQ(d.end(), stream.size());
+  // Records 10..12 as sent: checked; one byte changed, or cut inside a
+  // record, or a start that is no record's: not.
+  const uint64_t a = stream.find("segment-10;"), b = stream.find("segment-13;");
+  std::string copy = stream.substr(a, b - a);
+  EXPECT_TRUE(d.Check(a, U(copy), copy.size(), b, key));
+  copy[3] ^= 1;
+  EXPECT_FALSE(d.Check(a, U(copy), copy.size(), b, key));
+  copy = stream.substr(a, b - a - 1);
+  EXPECT_FALSE(d.Check(a, U(copy), copy.size(), b, key));
+  copy = stream.substr(a + 1, b - a - 1);
+  EXPECT_FALSE(d.Check(a + 1, U(copy), copy.size(), b, key));
+  // `upto`: only the records before it must be whole in the copy.
+  copy = stream.substr(a, b - a + 4);
+  EXPECT_TRUE(d.Check(a, U(copy), copy.size(), b, key));
+  // Another key: nothing checks.
+  copy = stream.substr(a, b - a);
+  EXPECT_FALSE(d.Check(a, U(copy), copy.size(), b, DigestKey{8}));
+  // Forgotten records (the front dropped in batches) no longer check; the
+  // rest still do.
+  d.ForgetBefore(stream.find("segment-200;"));
+  EXPECT_EQ(d.begin(), stream.find("segment-200;"));  // 199 ends there: forgotten
+  EXPECT_FALSE(d.Check(a, U(copy), copy.size(), b, key));
+  const uint64_t c = stream.find("segment-250;"), e = stream.find("segment-252;");
+  copy = stream.substr(c, e - c);
+  EXPECT_TRUE(d.Check(c, U(copy), copy.size(), e, key));
+  // A segment that does not follow the last restarts the digest.
+  d.Add(stream.size() + 10, U("x"), 1, key);
+  EXPECT_EQ(d.begin(), stream.size() + 10);
+  EXPECT_FALSE(d.Check(c, U(copy), copy.size(), e, key));
+}
+
+}  // namespace
+}  // namespace dlp
