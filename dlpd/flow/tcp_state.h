@@ -42,6 +42,9 @@ struct TcpState {
   uint32_t syn_seq = 0;
   // The stream reached fin_off and was judged as ended.
   bool finished = false;
+  // The stream did not start at a SYN (dlpd saw the flow first mid-way, or
+  // it goes on after a skipped gap): bytes before its start may be real.
+  bool picked_up = false;
 
   // Notes what `v` says of the client that stays true whatever the
   // receiver does with it (its acknowledgment number).

@@ -142,6 +142,35 @@ bool FlowInspection::ScanAlone(Flow& f, uint8_t* payload, size_t len, uint64_t o
   return true;
 }
 
+bool FlowInspection::ScanBeforeStart(Flow& f, uint8_t* payload, size_t len, bool* changed) {
+  const StreamWindow& w = f.window.window;
+  std::vector<uint8_t> joined(payload, payload + len);
+  if (!w.empty() && w.begin() == 0) {
+    const size_t more =
+        static_cast<size_t>(std::min<uint64_t>(f.ctx->rules().max_width(), w.end()));
+    joined.resize(len + more);
+    w.Normalize(0, joined.data() + len, more);  // copies the window's bytes in
+  }
+  Findings found;
+  if (!ScanBlock(*f.ctx, joined.data(), joined.size(), &found)) return false;
+  counters_.inspected.fetch_add(1, std::memory_order_relaxed);
+  // Only values that reach into these bytes are theirs (those wholly in the
+  // stream were found in it); they have no stream offsets.
+  found.erase(std::remove_if(found.begin(), found.end(),
+                             [len](const Finding& x) { return x.start >= len; }),
+              found.end());
+  if (found.empty()) return true;
+  for (auto& x : found) Decide(f, x, /*stream_offsets=*/false);
+  counters_.findings.fetch_add(found.size(), std::memory_order_relaxed);
+  recorder_.Record(f, found, /*in_stream=*/false);
+  if (MaskFindings(f.ctx->rules(), found.data(), found.size(), joined.data(), joined.size(), 0) >
+      0) {
+    std::copy(joined.begin(), joined.begin() + static_cast<std::ptrdiff_t>(len), payload);
+    *changed = true;
+  }
+  return true;
+}
+
 size_t FlowInspection::MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const {
   return MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), payload, len, off);
 }

@@ -78,6 +78,11 @@ class FlowInspection {
   // are decided and recorded alone. False if the scanner failed.
   bool ScanAlone(Flow& f, uint8_t* payload, size_t len, uint64_t off, bool remembered,
                  bool* changed);
+  // Scans bytes that come before the stream's start (a stream picked up
+  // mid-way) followed by the stream's first bytes as the window keeps them,
+  // and masks the values that reach into [payload, payload+len). False if
+  // the scanner failed.
+  bool ScanBeforeStart(Flow& f, uint8_t* payload, size_t len, bool* changed);
   // Masks [payload, payload+len) at stream offset `off` with the flow's
   // remembered findings; returns the bytes changed.
   size_t MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const;

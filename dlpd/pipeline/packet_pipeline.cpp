@@ -79,6 +79,7 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
     if (f == nullptr) return;  // refused or uninspectable: the verdict is given
     f->pos.started = true;
     f->pos.base_seq = v.seq;
+    f->tcp.picked_up = true;
   }
   f->tcp.NoteAck(v);
   if (f->block.blocked) {
@@ -126,8 +127,21 @@ void PacketPipeline::Forward(const SegmentRef& s, bool changed, VerdictSink& sin
 void PacketPipeline::Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& sink) {
   const std::optional<uint64_t> off = f.pos.OffsetOf(s.view.seq);
   if (!off) {
-    // Before the start we know: no stream offset, so no remembered findings.
-    return ScanAlone(f, s, sink, /*remembered=*/false);
+    // Before the start: after a SYN, no receiver takes it (it is before the
+    // connection's first number). A stream picked up mid-way (or going on
+    // after a skipped gap) may have had these bytes before dlpd saw it: they
+    // are scanned followed by the stream's first bytes, so a value that
+    // began there and goes on into the stream is found.
+    if (!f.tcp.picked_up) {
+      recorder_.Anomaly(AnomalyKind::out_of_window, f);
+      return Act(f, s, Decision::Drop(), sink);
+    }
+    bool changed = false;
+    if (!inspection_.ScanBeforeStart(f, s.payload(), s.payload_len(), &changed)) {
+      return EmitUninspectable(s, sink);
+    }
+    if (f.block.blocked) return DropBlocked(f, s, /*in_stream=*/false, sink);
+    return Forward(s, changed, sink);
   }
   s.off = *off;
   if (s.off > f.pos.next_off) return Reorder(f, s, now_us, sink);
@@ -269,6 +283,7 @@ void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
   // The stream goes on from the first buffered segment, as a fresh stream.
   f.pos.base_seq += static_cast<uint32_t>(f.reorder.RebaseToFirst());
   FlowInspection::Restart(f);
+  f.tcp.picked_up = true;  // the late bytes are now before the start
   windows_.Release(f.window);
   OpenGap(f, now_us);
   DrainOutOfOrder(f, now_us, sink);

@@ -233,3 +233,31 @@ TEST(TcpState, SynWindowShiftReadsTheOption) {
 
 }  // namespace
 }  // namespace dlp
+
+namespace dlp {
+namespace {
+
+TEST(TcpState, BytesBeforeAPickedUpStreamAreScannedWithItsFirstBytes) {
+  // dlpd first sees the flow mid-way (it started after the handshake):
+  // "ssn=536-22-" went by before, and the sender sends it again.
+  Gateway gw;
+  gw.Send(Tcp4(1011, "1457&x=1;"));
+  ASSERT_EQ(gw.out.size(), 1u);
+  gw.Send(Tcp4(1000, "ssn=536-22-"));
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "ssn=XXX-XX-");
+  EXPECT_TRUE(gw.out[1].checksum_ok);
+  EXPECT_EQ(gw.pipeline().counters().findings.load(), 1u);
+}
+
+TEST(TcpState, BytesBeforeTheSynsNumberAreDropped) {
+  Gateway gw;
+  gw.Send(Tcp4(999, "", 0x02));
+  gw.Send(Tcp4(1000, "a=1&"));
+  gw.Send(Tcp4(990, "ssn=536-22-"));  // before the connection's first byte
+  EXPECT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.pipeline().counters().out_of_window.load(), 1u);
+}
+
+}  // namespace
+}  // namespace dlp
