@@ -12,6 +12,7 @@
 #include "dlpd/flow/flow_table.h"
 #include "dlpd/flow/new_flow_limiter.h"
 #include "tests/unit/gateway.h"
+#include "tests/unit/test_support.h"
 
 namespace dlp {
 namespace {
@@ -27,14 +28,7 @@ struct ClassedFlow {
   FlowClass eviction_class() const { return cls; }
 };
 
-FlowKey KeyOf(uint16_t port) {
-  FlowKey k;
-  k.ip_version = 4;
-  k.src[0] = 10;
-  k.src_port = port;
-  k.dst_port = 80;
-  return k;
-}
+using test::KeyOf;
 
 ClassedFlow* Add(FlowTable<ClassedFlow>& t, uint16_t port, int64_t now, FlowClass cls) {
   ClassedFlow* f = t.Insert(KeyOf(port), now, std::make_unique<ClassedFlow>());

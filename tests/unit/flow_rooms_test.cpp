@@ -21,6 +21,7 @@
 #include "dlpd/pipeline/pipeline_counters.h"
 #include "policy/flow_thresholds.h"
 #include "tests/support/tcp_packet.h"
+#include "tests/unit/test_support.h"
 
 namespace dlp {
 namespace {
@@ -32,14 +33,7 @@ struct TestFlow {
   FlowClass eviction_class() const { return FlowClass::kNoData; }
 };
 
-FlowKey KeyOf(uint16_t port) {
-  FlowKey k;
-  k.ip_version = 4;
-  k.src[0] = 10;
-  k.src_port = port;
-  k.dst_port = 80;
-  return k;
-}
+using test::KeyOf;
 
 TEST(FlowTable, FindsWhatItHoldsAndOrdersByUse) {
   FlowTable<TestFlow> t(3, 1000000, 42);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dlpd/flow/flow_key.h"
 #include "dlpd/inspect/finding.h"
 #include "dlpd/inspect/scan_context.h"
 #include "rules/compiled_ruleset.h"
@@ -25,6 +26,16 @@ std::vector<std::string> Values(const std::string& text);
 std::string Mask(const std::string& text);
 // Stream scan of `text` cut into the given piece sizes (the rest in one piece).
 Findings StreamScan(ScanContext& ctx, const std::string& text, const std::vector<size_t>& cuts);
+
+// The tuple 10.0.0.0:`port` -> 0.0.0.0:80, for flow-table tests.
+inline FlowKey KeyOf(uint16_t port) {
+  FlowKey k;
+  k.ip_version = 4;
+  k.src[0] = 10;
+  k.src_port = port;
+  k.dst_port = 80;
+  return k;
+}
 
 // Appends a Luhn check digit to `body`.
 std::string WithLuhnDigit(const std::string& body);
