@@ -120,6 +120,7 @@ void PacketPipeline::Segment(Flow& f, SegmentRef s, int64_t now_us, VerdictSink&
     f.tcp.finished = true;
     inspection_.Finish(f);
     ReleaseUpTo(f, UINT64_MAX, sink);
+    DropBuffered(f, sink);  // what waits beyond a gap is past the FIN now
   }
   flows_.Classify(&f);  // it may hold packets, or end mid-value, now
   if (v.payload_len == 0) Forward(s, false, sink);
