@@ -1,5 +1,5 @@
-// How many new flows each source address may open: a token bucket per
-// source (`rate` a second, up to `burst` at once), so that one host cannot
+// How many new flows each source address (an IPv6 source: its /64) may
+// open: a token bucket per source (`rate` a second, up to `burst` at once), so that one host cannot
 // churn the flow table. A host that floods SYNs (70,000 in 1.4 s in issue
 // 18) gets `rate` flows a second and the rest of its SYNs are refused; at
 // 1000/s it needs more than a minute to cycle a 65,536-flow table. Many

@@ -110,6 +110,22 @@ TEST(NewFlowLimiter, AdmitsABurstThenTheRateAndKeepsSourcesApart) {
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(limit.Admit(v6, 0)) << i;
 }
 
+TEST(NewFlowLimiter, AnIpv6SourceIsItsSlash64) {
+  // A host holds a whole /64: a new address for each flow is the same source.
+  NewFlowLimiter limit(/*rate=*/10, /*burst=*/20);
+  FlowKey k = KeyOf(1);
+  k.ip_version = 6;
+  for (int i = 0; i < 20; ++i) {
+    k.src[15] = static_cast<uint8_t>(i);
+    k.src[9] = static_cast<uint8_t>(i * 7);
+    ASSERT_TRUE(limit.Admit(k, 0)) << i;
+  }
+  k.src[12] = 0xee;
+  EXPECT_FALSE(limit.Admit(k, 0));
+  k.src[7] = 1;  // another /64
+  EXPECT_TRUE(limit.Admit(k, 0));
+}
+
 TEST(NewFlowLimiter, AHeavySourceKeepsItsBucketWhileManyOthersComeAndGo) {
   NewFlowLimiter limit(10, 20);
   const FlowKey heavy = KeyOf(1);
