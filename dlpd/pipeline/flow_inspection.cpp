@@ -179,9 +179,10 @@ FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const Se
                                                                const DigestKey& key) {
   const StreamWindow& w = f.window.window;
   const uint64_t kept_from = w.empty() ? f.pos.next_off : w.begin();
+  size_t masked = 0;
   if (s.off < kept_from) {
     // As the first copy left: then it must hash as the digest says.
-    MaskRemembered(f, s.payload(), s.payload_len(), s.off);
+    masked = MaskRemembered(f, s.payload(), s.payload_len(), s.off);
     const uint64_t upto = std::min(s.end(), kept_from);
     if (!w.digest().Check(s.off, s.payload(), s.payload_len(), upto, key)) {
       recorder_.Anomaly(AnomalyKind::copies_unchecked, f);
@@ -189,7 +190,9 @@ FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const Se
     }
     counters_.copies_checked.fetch_add(1, std::memory_order_relaxed);
   }
-  if (w.Normalize(s.off, s.payload(), s.payload_len()).rewritten == 0) return CopyCheck::kSame;
+  if (w.Normalize(s.off, s.payload(), s.payload_len()).rewritten == 0) {
+    return masked > 0 ? CopyCheck::kRewritten : CopyCheck::kSame;  // its checksum to fix
+  }
   counters_.overlaps_normalized.fetch_add(1, std::memory_order_relaxed);
   return CopyCheck::kRewritten;
 }
