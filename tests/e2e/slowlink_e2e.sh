@@ -111,6 +111,6 @@ rows=$(sqlite3 "$WORK/incidents.db" "SELECT count(*) FROM incidents" 2>/dev/null
 [ "$rows" = 20 ] && ok || bad "$rows incidents recorded, want 20 (the drip's two values x 10)"
 partial=$(sqlite3 "$WORK/incidents.db" "SELECT count(*) FROM incidents WHERE action = 'mask-partial'" 2>/dev/null || echo 0)
 [ "$partial" = 0 ] && ok || bad "$partial values recorded as partly sent"
-echo "$(grep -o ' hold_timeouts=[0-9]*\| tails_withheld=[0-9]*\| tails_held=[0-9]*\| tails_masked=[0-9]*\| gaps_stopped=[0-9]*' "$WORK/dlpd.log" | tr '\n' ' ')"
+echo "$(grep -o ' hold_timeouts=[0-9]*\| tails_withheld=[0-9]*\| tails_held=[0-9]*\| tails_masked=[0-9]*\| gaps_stopped=[0-9]*\| copies_unchecked=[0-9]*\| out_of_window=[0-9]*\| beyond_fin=[0-9]*' "$WORK/dlpd.log" | tr '\n' ' ')"
 echo "slow link e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]
