@@ -70,7 +70,9 @@ struct Flow {
   // complete a value begun here; a hold that timed out has withheld that
   // run and released its packets, and the flow is still mid-value.
   FlowClass eviction_class() const {
-    const bool mid_value = hold.RunOpenAt(pos.next_off) && pos.next_off != http.body_end;
+    // After its FIN a stream takes no more bytes: nothing is mid-value.
+    const bool mid_value =
+        !tcp.finished && hold.RunOpenAt(pos.next_off) && pos.next_off != http.body_end;
     if (busy() || mid_value) return FlowClass::kBusy;
     return pos.next_off > 0 ? FlowClass::kQuiet : FlowClass::kNoData;
   }

@@ -278,3 +278,24 @@ TEST(TcpState, WhatWaitsBeyondAGapIsDroppedWhenTheStreamEndsBeforeIt) {
 
 }  // namespace
 }  // namespace dlp
+
+namespace dlp {
+namespace {
+
+TEST(TcpState, AStreamEndedAtItsFinIsNotMidValue) {
+  // A body that ends in digits, then its FIN: nothing more can come, so
+  // the flow is not kept as one mid-value, nor closed with resets to make room.
+  PipelineConfig c;
+  c.max_flows = 2;
+  Gateway gw(c);
+  gw.Send(Tcp4(999, "", 0x02, 1));
+  gw.Send(Tcp4(1000, "x=1&n=100", 0x19, 1));    // data and FIN: ends in digits
+  gw.Send(Tcp4(1000, "ssn=536-22-", 0x18, 2));  // held: mid-value, busy
+  gw.Send(Tcp4(1000, "y=2;", 0x18, 3));         // the table is full: flow 1 goes
+  EXPECT_EQ(gw.pipeline().counters().flows_evicted.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().busy_evictions.load(), 0u);
+  EXPECT_EQ(gw.pipeline().counters().resets_sent.load(), 0u);
+}
+
+}  // namespace
+}  // namespace dlp
