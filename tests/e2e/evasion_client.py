@@ -16,6 +16,7 @@ stores what it received. Exits non-zero if an exchange does not complete.
 import socket
 import sys
 import time
+from http_reply import read_reply, received
 
 host = sys.argv[1]
 family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -38,14 +39,9 @@ def exchange(name, pieces, oob_after=None, shut=False, pauses=None):
             s.send(b"Z", socket.MSG_OOB)
     if shut:
         s.shutdown(socket.SHUT_WR)
-    reply = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        reply += chunk
+    reply = read_reply(s)
     s.close()
-    if b"received %d" % body_len not in reply:
+    if not received(reply, body_len):
         sys.exit("%s: exchange did not complete: %r" % (name, reply[:80]))
 
 

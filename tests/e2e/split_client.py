@@ -7,6 +7,7 @@ import itertools
 import socket
 import sys
 import time
+from http_reply import read_reply, received
 
 host, prefix, body = sys.argv[1], sys.argv[2], sys.argv[3].encode()
 three = "--three" in sys.argv
@@ -24,14 +25,9 @@ def post(name, pieces):
     for p in pieces:
         time.sleep(0.003)
         s.sendall(p)
-    reply = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        reply += chunk
+    reply = read_reply(s)
     s.close()
-    if b"received %d" % len(body) not in reply:
+    if not received(reply, len(body)):
         sys.exit("%s: exchange did not complete: %r" % (name, reply[:80]))
 
 

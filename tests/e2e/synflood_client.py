@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from http_reply import read_reply, received
 
 PIECE1 = b"ssn=536-22-"
 REST = b"1457&x=1;"
@@ -128,14 +129,9 @@ def head(name, n):
             "Connection: close\r\n\r\n" % (name, n)).encode()
 
 
-def read_reply(s, n):
-    reply = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        reply += chunk
-    return "completed" if b"received %d" % n in reply else "error:reply %r" % reply[:40]
+def reply_outcome(s, n):
+    reply = read_reply(s)
+    return "completed" if received(reply, n) else "error:reply %r" % reply[:40]
 
 
 def outcome_of(fn):
@@ -161,7 +157,7 @@ def legit(host, k, results):
         try:
             s.connect((host, 80))
             s.sendall(head(name, len(body)) + body)
-            return read_reply(s, len(body))
+            return reply_outcome(s, len(body))
         finally:
             s.close()
 
@@ -223,7 +219,7 @@ def main():
     for name, s in held:
         def finish(s=s):
             s.sendall(REST)
-            return read_reply(s, len(PIECE1) + len(REST))
+            return reply_outcome(s, len(PIECE1) + len(REST))
         say("exchange %s %s 0" % (name, outcome_of(finish)))
         s.close()
     say("held %.1f" % (time.monotonic() - flood_start + PAUSE_BEFORE))

@@ -52,6 +52,7 @@ import threading
 import time
 
 from scapy.all import IP, TCP, AsyncSniffer, IPv6, Raw
+from http_reply import read_reply, received
 
 HOST, IFACE, REPS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ATTACKS = sys.argv[4:]
@@ -223,13 +224,8 @@ def exchange(attack, name):
             conn.inject(*pkts)
             time.sleep(PAUSE if attack in ("far-ahead-byte", "gap-not-filled") else 0.003)
             conn.send(REST)
-        reply = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-        outcome = "completed" if b"received %d" % body_len in reply else "error:reply %r" % reply[:40]
+        reply = read_reply(s)
+        outcome = "completed" if received(reply, body_len) else "error:reply %r" % reply[:40]
     except ConnectionResetError:
         outcome = "reset"
     except BrokenPipeError:
