@@ -17,10 +17,9 @@ TcpEvent JudgeSegment(const TcpState& tcp, const StreamPosition& pos, const Pack
     const uint32_t expected = tcp.finished ? pos.SeqOf(tcp.fin_off) + 1 : pos.SeqOf(delivered);
     return v.seq == expected ? TcpEvent::kReset : TcpEvent::kIgnored;
   }
-  if (tcp.syn_pending && v.seq == tcp.syn_seq + 1 && (delta > window || -delta > window)) {
-    return TcpEvent::kNewConnection;
-  }
-  if (delta > window || -delta > window) return TcpEvent::kOutOfWindow;
+  const bool far = delta > window || -delta > window;
+  if (far && tcp.syn_pending && v.seq == tcp.syn_seq + 1) return TcpEvent::kNewConnection;
+  if (far) return TcpEvent::kOutOfWindow;
   if (tcp.fin_off != UINT64_MAX && v.payload_len > 0) {
     const std::optional<uint64_t> off = pos.OffsetOf(v.seq);
     if (off && *off >= tcp.fin_off) return TcpEvent::kBeyondFin;
