@@ -14,7 +14,7 @@ struct Context {
 // byte it stands for ("%20" a space, "%3D" an equals sign). For kToken an
 // encoded dash (%2D) continues the token, as a dash does.
 #define DLP_NON_DIGIT_ESCAPE "%(?:[0-24-9A-Fa-f][0-9A-Fa-f]|3[A-Fa-f])"
-#define DLP_NON_TOKEN_ESCAPE "%(?:[0-13-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Ca-cE-Fe-f]|3[A-Fa-f])"
+#define DLP_NON_TOKEN_ESCAPE "%(?:[0-14-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Ca-cE-Fe-f]|3[A-Fa-f])"
 
 Context ContextFor(Boundary b) {
   // A plain '%' may not lead: the value would start inside an escape and
