@@ -10,6 +10,7 @@ PACKAGES=(
   libc++-14-dev libc++abi-14-dev  # the FreeBSD/OpenBSD compile check (tests/bsd)
   # required libraries
   libhyperscan-dev libre2-dev libsqlite3-dev libspdlog-dev libfmt-dev
+  libpcre2-dev  # which digits at a stream's end may begin a value (rules/value_prefix.h)
   libgtest-dev libgmock-dev
   # chosen libraries
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev libsodium-dev

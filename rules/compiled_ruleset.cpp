@@ -128,6 +128,9 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
           if (!max.empty()) cp.first_hi = static_cast<uint8_t>(max[0]);
         }
       }
+      // A pattern PCRE2 cannot read lets any run of value bytes begin one of
+      // its rule's values (as before prefixes were judged): nothing is lost.
+      out->prefixes_.Add(cp.expression, cp.boundary, FindPrefixCheck(rule.validator), nullptr);
       exprs.push_back(cp.expression);
       percent_free_exprs.push_back(std::move(percent_free));
       specs.push_back(&spec);
@@ -167,6 +170,7 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
   compile(HS_MODE_BLOCK, true, percent_free_exprs, &out->gated_percent_free_db_);
   compile(HS_MODE_BLOCK, false, exprs, &out->block_db_);
   compile(HS_MODE_STREAM, false, exprs, &out->stream_db_);
+  out->prefixes_.set_value_bytes(out->value_bytes_);
   out->rules_ = std::move(rules);
   return out;
 }

@@ -36,6 +36,7 @@
 
 #include "rules/rule.h"
 #include "rules/validators.h"
+#include "rules/value_prefix.h"
 
 // Only pointed to here; the code that runs it includes <re2/re2.h>.
 namespace re2 {
@@ -86,6 +87,8 @@ class CompiledRuleset {
   unsigned max_width() const { return max_width_; }
   // True for a byte that some rule's value may contain (union of value_chars).
   bool is_value_byte(uint8_t b) const { return value_bytes_[b]; }
+  // Which runs of value bytes at a stream's end may begin a value.
+  const ValuePrefixes& prefixes() const { return prefixes_; }
   // Gated patterns, block mode, for bytes near an escape; null if none.
   const hs_database_t* gated_db() const { return gated_db_; }
   // Their percent-free twin (boundary.h TwinOf), for the digit gate's
@@ -119,6 +122,7 @@ class CompiledRuleset {
   std::vector<ValidatorFn> validators_;
   unsigned max_width_ = 0;
   std::array<bool, 256> value_bytes_{};
+  ValuePrefixes prefixes_;
   unsigned gate_min_digits_ = 0;
   unsigned gate_width_ = 0;
   std::optional<unsigned> gate_digit_gap_;

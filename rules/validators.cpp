@@ -1,5 +1,6 @@
 #include "rules/validators.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -137,22 +138,70 @@ Validation ValidateUsSsn(std::string_view value) {
   return {true, ""};
 }
 
+bool PanMayBegin(std::string_view value) {
+  std::array<char, kMaxPanDigits> d{};
+  const size_t n = CollectDigits(value, d);
+  if (n == SIZE_MAX || !OneKindOfSeparator(value)) return false;
+  if (n == 0 || d[0] == '4') return true;  // Visa: any length 13-19
+  const std::string_view digits(d.data(), n);
+  for (const auto& b : kBrands) {
+    if (n > b.max_len) continue;
+    // The numbers of prefix_len digits that begin with the digits so far.
+    const size_t known = std::min<size_t>(n, b.prefix_len);
+    uint32_t lo = PrefixValue(digits, known);
+    uint32_t hi = lo;
+    for (size_t i = known; i < b.prefix_len; ++i) {
+      lo = lo * 10;
+      hi = hi * 10 + 9;
+    }
+    if (hi >= b.lo && lo <= b.hi) return true;
+  }
+  return false;
+}
+
+bool UsSsnMayBegin(std::string_view value) {
+  std::array<char, 9> d{};
+  const size_t n = CollectDigits(value, d);
+  if (n == SIZE_MAX || !OneKindOfSeparator(value)) return false;
+  if (n == 0) return true;
+  const std::string_view digits(d.data(), n);
+  if (digits[0] == '9') return false;  // area 900-999
+  if (n >= 3) {
+    const uint32_t area = PrefixValue(digits, 3);
+    if (area == 0 || area == 666) return false;
+  }
+  if (n >= 5 && PrefixValue(digits.substr(3), 2) == 0) return false;
+  return n < 9 || PrefixValue(digits.substr(5), 4) != 0;
+}
+
 namespace {
+bool AnyBeginning(std::string_view) {
+  return true;
+}
+
 struct NamedValidator {
   const char* name;
   ValidatorFn fn;
+  PrefixFn may_begin;
 };
 constexpr std::array<NamedValidator, 4> kValidators{{
-    {"none", ValidateNone},
-    {"luhn", ValidateLuhnOnly},
-    {"pan", ValidatePan},
-    {"us-ssn", ValidateUsSsn},
+    {"none", ValidateNone, AnyBeginning},
+    {"luhn", ValidateLuhnOnly, AnyBeginning},
+    {"pan", ValidatePan, PanMayBegin},
+    {"us-ssn", ValidateUsSsn, UsSsnMayBegin},
 }};
 }  // namespace
 
 ValidatorFn FindValidator(std::string_view name) {
   for (const auto& v : kValidators) {
     if (name == v.name) return v.fn;
+  }
+  return nullptr;
+}
+
+PrefixFn FindPrefixCheck(std::string_view name) {
+  for (const auto& v : kValidators) {
+    if (name == v.name) return v.may_begin;
   }
   return nullptr;
 }

@@ -16,8 +16,17 @@ struct Validation {
 
 using ValidatorFn = Validation (*)(std::string_view value);
 
+// Whether a value that begins with `value` (its bytes so far, separators
+// and escapes included) may still, with more bytes, become one the
+// validator accepts: a card brand's prefix, an SSN area that is not 9xx.
+// Decides what the gateway holds back while it waits for the rest (the
+// more it rules out, the fewer legitimate numbers wait or are cut). Must
+// never say false for the beginning of a valid value.
+using PrefixFn = bool (*)(std::string_view value);
+
 // Returns nullptr for an unknown name.
 ValidatorFn FindValidator(std::string_view name);
+PrefixFn FindPrefixCheck(std::string_view name);
 std::vector<std::string> ValidatorNames();
 
 // Exposed for tests and for rule authors' documentation.
@@ -26,5 +35,7 @@ Validation ValidateUsSsn(std::string_view value);
 Validation ValidatePan(std::string_view value);
 // The brand a 13-19 digit number belongs to by prefix and length, or nullptr.
 const char* CardBrand(std::string_view digits);
+bool PanMayBegin(std::string_view value);
+bool UsSsnMayBegin(std::string_view value);
 
 }  // namespace dlp

@@ -1,5 +1,6 @@
 #include "dlpd/decode/truncate_payload.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "dlpd/decode/checksum.h"
@@ -41,6 +42,30 @@ size_t TruncateTcpPayload(uint8_t* packet, PacketView* view, size_t keep) {
   view->tcp_flags &= static_cast<uint8_t>(~TcpFlags::kFin);
   UpdateTcpChecksum(packet, *view);
   return view->ip_len;
+}
+
+std::vector<uint8_t> SliceTcpSegment(const uint8_t* packet, const PacketView& view, size_t at,
+                                     size_t len) {
+  assert(at + len <= view.payload_len);
+  std::vector<uint8_t> out(view.payload_offset + len);
+  std::copy(packet, packet + view.payload_offset, out.begin());
+  std::copy(packet + view.payload_offset + at, packet + view.payload_offset + at + len,
+            out.begin() + static_cast<std::ptrdiff_t>(view.payload_offset));
+  PacketView v = view;
+  v.payload_len = len;
+  v.ip_len = view.payload_offset + len;
+  v.seq = view.seq + static_cast<uint32_t>(at);
+  uint8_t* tcp = out.data() + v.tcp_offset;
+  for (int i = 0; i < 4; ++i) tcp[4 + i] = static_cast<uint8_t>(v.seq >> (24 - 8 * i));
+  tcp[13] &= static_cast<uint8_t>(~(TcpFlags::kFin | TcpFlags::kPsh));
+  if (v.ip_version == 4) {
+    Put16(out.data() + 2, v.ip_len);
+    UpdateIpv4HeaderChecksum(out.data());
+  } else {
+    Put16(out.data() + 4, v.ip_len - 40);
+  }
+  UpdateTcpChecksum(out.data(), v);
+  return out;
 }
 
 }  // namespace dlp

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "dlpd/decode/packet.h"
 
@@ -18,5 +19,13 @@ namespace dlp {
 // header checksum, or the IPv6 payload length, clears FIN, then fixes the
 // TCP checksum, and updates `*view`. Returns the packet's new length.
 size_t TruncateTcpPayload(uint8_t* packet, PacketView* view, size_t keep);
+
+// A copy of the decoded segment `view` in `packet` that carries only the
+// payload bytes [at, at + len) (at + len <= view.payload_len), at their own
+// sequence number: lengths and checksums set, FIN and PSH cleared (the
+// slice ends nothing). Options are kept, so the receiver's checks (PAWS)
+// take it as they would the whole segment.
+std::vector<uint8_t> SliceTcpSegment(const uint8_t* packet, const PacketView& view, size_t at,
+                                     size_t len);
 
 }  // namespace dlp

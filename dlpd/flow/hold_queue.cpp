@@ -11,15 +11,6 @@ HeldSegment HoldQueue::TakeFront(HoldBudget& budget) {
   return h;
 }
 
-void HoldQueue::NoteTrailingRun(uint64_t end, size_t trail, size_t fresh_len, bool alnum) {
-  if (trail < fresh_len) {
-    run_start_ = end - trail;
-    run_has_alnum_ = alnum;
-  } else {
-    run_has_alnum_ = run_has_alnum_ || alnum;
-  }
-}
-
 uint64_t HoldQueue::FinalBefore(uint64_t end, uint64_t max_width) const {
   const uint64_t run_start = run_has_alnum_ ? run_start_ : end;
   return std::max(run_start, end > max_width ? end - max_width : 0);

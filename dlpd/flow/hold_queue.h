@@ -2,15 +2,14 @@
 // in bytes that may begin a value not yet confirmed, and what the hold
 // knows about where the stream's bytes stand:
 //   released()        stream bytes before it have left the gateway;
-//   the trailing run  the bytes at the stream's end that may still belong
-//                     to a value (the rules' value bytes), and whether the
-//                     run holds a letter or digit (a value has one);
+//   the open run      the bytes at the stream's end that may still begin a
+//                     value the rules would confirm, if there are any;
 //   the withheld tail bytes cut from segments at a hold's end and not
 //                     delivered yet, which the sender will send again.
 // It answers where a hold may be released (FinalBefore), where its tail is
 // cut when it cannot wait any longer (CutPoint), and how a segment is cut
 // there (Cut); the pipeline emits. Nothing here reads the bytes' meaning:
-// the caller says how long the trailing run is.
+// the caller says where the open run starts.
 //
 // Thread-safety: none; owned by the flow, used by the flow's worker.
 #pragma once
@@ -50,9 +49,14 @@ class HoldQueue {
   // one under way never ends sooner than it was to (a held copy's end).
   void ExtendTo(int64_t us) { deadline_ = held_.empty() || us > deadline_ ? us : deadline_; }
 
-  // Fresh stream bytes up to `end` were scanned; the last `trail` of the
-  // `fresh_len` are value bytes, `alnum` if one of those is a letter or digit.
-  void NoteTrailingRun(uint64_t end, size_t trail, size_t fresh_len, bool alnum);
+  // The stream has taken bytes up to some end: from `start` on, they may
+  // begin a value that bytes to come would complete (the rules' judgement,
+  // rules/value_prefix.h). NoteNoOpenRun: none of them can.
+  void NoteOpenRun(uint64_t start) {
+    run_start_ = start;
+    run_has_alnum_ = true;
+  }
+  void NoteNoOpenRun() { run_has_alnum_ = false; }
   // Bytes before this cannot belong to a value still to be confirmed: those
   // before the trailing run (when it may begin one), or further back than
   // the widest match.

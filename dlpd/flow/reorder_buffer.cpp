@@ -1,5 +1,6 @@
 #include "dlpd/flow/reorder_buffer.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace dlp {
@@ -20,6 +21,39 @@ std::optional<HeldSegment> ReorderBuffer::PopReady(uint64_t next_off, HoldBudget
   segments_.erase(segments_.begin());
   budget.Give(h.len);
   return h;
+}
+
+ReorderBuffer::Island ReorderBuffer::BytesAround(uint64_t from, uint64_t to,
+                                                 uint64_t margin) const {
+  Island out;
+  const uint64_t want_lo = from > margin ? from - margin : 0;
+  const uint64_t want_hi = to + margin;
+  // Segments that may reach into [want_lo, want_hi), in offset order; the
+  // covered run must grow without a hole.
+  uint64_t lo = 0;
+  uint64_t hi = 0;
+  bool started = false;
+  for (const auto& [off, h] : segments_) {
+    const uint64_t end = h.end();
+    if (end <= want_lo) continue;
+    if (off >= want_hi) break;
+    if (!started || off > hi) {
+      if (started && hi > from) break;  // a hole after [from, ...): the run so far
+      // A hole before `from` (or the first segment): the run starts again.
+      lo = std::max(off, want_lo);
+      hi = lo;
+      out.bytes.clear();
+      started = true;
+    }
+    const uint64_t take_to = std::min(end, want_hi);
+    if (take_to <= hi) continue;  // wholly a copy of bytes taken
+    const uint8_t* p = h.bytes.data() + h.view.payload_offset;
+    out.bytes.insert(out.bytes.end(), p + (hi - off), p + (take_to - off));
+    hi = take_to;
+  }
+  if (!started || lo > from || hi < to) return Island{};
+  out.lo = lo;
+  return out;
 }
 
 uint64_t ReorderBuffer::RebaseToFirst() {

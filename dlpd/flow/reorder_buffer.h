@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "dlpd/flow/hold_budget.h"
 #include "dlpd/flow/segment.h"
@@ -39,6 +40,17 @@ class ReorderBuffer {
   // The first waiting segment if the stream has reached it (it starts at or
   // before `next_off`), taken out of the buffer.
   std::optional<HeldSegment> PopReady(uint64_t next_off, HoldBudget& budget);
+
+  // The bytes the stream will take from the waiting segments around
+  // [from, to): the widest range [lo, hi) with from - margin <= lo <= from
+  // and to <= hi <= to + margin that they cover without a hole (where they
+  // overlap, the segment at the lower offset, as the stream takes them).
+  // Empty when [from, to) itself is not covered.
+  struct Island {
+    uint64_t lo = 0;
+    std::vector<uint8_t> bytes;
+  };
+  Island BytesAround(uint64_t from, uint64_t to, uint64_t margin) const;
 
   // The gap before the first segment is given up: offsets are rebased so
   // that the first segment is at 0. Returns the old offset of that first

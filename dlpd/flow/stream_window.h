@@ -43,6 +43,7 @@ class StreamWindow {
   // (coalesced before they reached dlpd) are recorded in pieces of that
   // size, the way the sender sends a part of one again.
   void set_segment_size(uint32_t bytes) { segment_size_ = bytes; }
+  uint32_t segment_size() const { return segment_size_; }
   // A copy may begin at `off` (bytes before it were delivered and those
   // after withheld, so the sender resends from there): the digest records
   // a piece boundary there. Only within [begin(), end()).

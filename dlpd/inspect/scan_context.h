@@ -72,6 +72,8 @@ class ScanContext {
   DigitGate& gate() { return gate_; }
   std::vector<uint8_t>& spare() { return spare_; }
   std::vector<ScanSpan>& spans() { return spans_; }
+  // For the rules' ValuePrefixes.
+  ValuePrefixes::Scratch& prefix_scratch() { return prefix_scratch_; }
   // With a key, every finding carries its value's fingerprint (incidents).
   void set_fingerprinter(const Fingerprinter* f) { fingerprinter_ = f; }
   const Fingerprinter* fingerprinter() const { return fingerprinter_; }
@@ -85,6 +87,7 @@ class ScanContext {
   DigitGate gate_{1, 1};
   std::vector<uint8_t> spare_;
   std::vector<ScanSpan> spans_;
+  ValuePrefixes::Scratch prefix_scratch_;
   const Fingerprinter* fingerprinter_ = nullptr;
 };
 

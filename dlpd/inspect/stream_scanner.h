@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dlpd/common/result.h"
@@ -46,6 +47,11 @@ class StreamScanner {
   Status ProbeEnd(ScanContext& ctx, Findings* out) const;
 
   uint64_t offset() const { return offset_; }
+  // The last bytes fed (the rules' widest match and one more, or all of
+  // them), ending at offset().
+  std::string_view history() const {
+    return {reinterpret_cast<const char*>(history_.data()), history_.size()};
+  }
   // Bytes of memory this stream holds (Hyperscan state + history).
   size_t memory_bytes() const;
 

@@ -85,19 +85,19 @@ bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
   return true;
 }
 
-void FlowInspection::Advance(Flow& f, const uint8_t* fresh, size_t len) const {
-  // The run of value bytes at the end of the stream, and whether it holds a
-  // letter or digit: a value has at least one, so a run of only separators
-  // ("lorem ipsum ") cannot be the start of one.
-  size_t trail = 0;
-  bool alnum = false;
-  while (trail < len && f.ctx->rules().is_value_byte(fresh[len - 1 - trail])) {
-    const uint8_t c = fresh[len - 1 - trail];
-    alnum |= (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-    ++trail;
-  }
+void FlowInspection::Advance(Flow& f, const uint8_t* /*fresh*/, size_t len) const {
   f.pos.next_off += len;
-  f.hold.NoteTrailingRun(f.pos.next_off, trail, len, alnum);
+  // Where the bytes at the stream's end may begin a value (held back until
+  // what follows decides it), judged on what the scanner keeps of the
+  // stream: its widest match and more.
+  const std::string_view tail = f.scanner->history();
+  using Start = ValuePrefixes::Start;
+  const Start start = f.scanner->offset() != tail.size() ? Start::kInside
+                      : f.tcp.picked_up                  ? Start::kPickedUp
+                                                         : Start::kStreamStart;
+  const size_t from = f.ctx->rules().prefixes().OpenValueFrom(tail, start, f.ctx->prefix_scratch());
+  if (from == std::string_view::npos) return f.hold.NoteNoOpenRun();
+  f.hold.NoteOpenRun(f.pos.next_off - (tail.size() - from));
 }
 
 void FlowInspection::Finish(Flow& f) {

@@ -7,6 +7,7 @@
 #include "dlpd/decode/checksum.h"
 #include "dlpd/decode/clear_urgent.h"
 #include "dlpd/decode/truncate_payload.h"
+#include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/inspect/stream_scanner.h"
 #include "dlpd/pipeline/block_decision.h"
@@ -162,6 +163,7 @@ void PacketPipeline::Reorder(Flow& f, const SegmentRef& s, int64_t now_us, Verdi
     return Act(f, s, Decision::Drop(), sink);
   }
   counters_.out_of_order.fetch_add(1, std::memory_order_relaxed);
+  if (put != ReorderBuffer::Put::kNoRoom) SackProbe(f, s, sink);
   if (put == ReorderBuffer::Put::kNoRoom) {
     recorder_.Anomaly(AnomalyKind::hold_overflows, f);
     // Closed: scanned alone, a value cut at its edge would pass in halves.
@@ -172,6 +174,43 @@ void PacketPipeline::Reorder(Flow& f, const SegmentRef& s, int64_t now_us, Verdi
     return ScanAlone(f, s, sink);
   }
   if (opened_gap) OpenGap(f, now_us);
+}
+
+void PacketPipeline::SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink) {
+  // The pieces the sender sent it in (its segment size, from its SYN), each
+  // judged with the bytes around it that wait too: a piece with no value in
+  // reach of its edges, or none that reaches into it, holds no part of a
+  // value whatever the gap holds, and leaves now as the stream will forward
+  // it later. A receiver acknowledges only whole pieces selectively (Linux
+  // rounds SACK to its segment size), so a piece goes whole or not at all.
+  const uint64_t reach = f.ctx->rules().max_width() + 2;  // and "1." before a value
+  const ReorderBuffer::Island island = f.reorder.BytesAround(s.off, s.end(), reach);
+  if (island.bytes.empty()) return;
+  Findings found;
+  if (!ScanBlock(*f.ctx, island.bytes.data(), island.bytes.size(), &found)) return;
+  const uint64_t lo = island.lo + reach;
+  const uint64_t hi =
+      island.lo + island.bytes.size() - std::min<uint64_t>(reach, island.bytes.size());
+  const uint32_t seg = f.window.window.segment_size();
+  const size_t piece = seg != 0 ? seg : s.payload_len();
+  for (size_t at = 0; at < s.payload_len(); at += piece) {
+    const uint64_t a = s.off + at;
+    const uint64_t b = std::min<uint64_t>(a + piece, s.end());
+    if (a < lo || b > hi) continue;
+    const bool holds_value = std::any_of(found.begin(), found.end(), [&](const Finding& x) {
+      return island.lo + x.start < b && island.lo + x.end > a;
+    });
+    // The island has the bytes the stream takes: a piece that differs
+    // (an overlap sent twice, differently) is not what will be forwarded.
+    if (holds_value ||
+        !std::equal(s.payload() + at, s.payload() + (b - s.off),
+                    island.bytes.begin() + static_cast<std::ptrdiff_t>(a - island.lo))) {
+      continue;
+    }
+    const std::vector<uint8_t> slice = SliceTcpSegment(s.data, s.view, at, b - a);
+    (sink.Inject(slice.data(), slice.size()) ? counters_.sack_probes : counters_.sack_probe_errors)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void PacketPipeline::Repeat(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink) {

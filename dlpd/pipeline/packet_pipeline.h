@@ -247,6 +247,14 @@ class PacketPipeline final : public PacketHandler {
   void Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& sink);
   // A segment beyond a gap: buffered, or by the fail mode when no room.
   void Reorder(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink);
+  // Sends ahead the pieces of a segment buffered beyond a gap that hold no
+  // part of any value (judged with the waiting bytes around them), so that
+  // the receiver acknowledges them selectively: the sender learns of the
+  // gap and resends what is missing at once, as it would without the
+  // gateway, instead of waiting for its retransmission timer and then
+  // sending one segment at a time, the bytes withheld before the gap first
+  // and nothing after them until they are acknowledged.
+  void SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink);
   // A copy of bytes the stream has passed.
   void Repeat(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink);
   // Scans a segment that starts at or before next_off and ends after it;

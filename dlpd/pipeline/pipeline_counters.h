@@ -39,6 +39,8 @@ namespace dlp {
   X(new_flows_limited, "new flows refused: their source was over --max-new-flows-per-source")    \
   X(retransmissions, "segments repeating bytes already seen")                                    \
   X(out_of_order, "segments that arrived beyond a gap")                                          \
+  X(sack_probes, "pieces of segments beyond a gap sent ahead (no value in reach), so the receiver reports the gap") \
+  X(sack_probe_errors, "such pieces the back end could not send")                                \
   X(gaps_skipped, "gaps given up after the gap timeout, the stream going on (fail open)")      \
   X(gaps_stopped, "flows stopped with resets because a gap did not fill (fail closed)")         \
   X(overlaps_normalized, "later copies rewritten to the first copy")                             \

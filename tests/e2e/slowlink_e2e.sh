@@ -12,7 +12,7 @@
 # is lost, the sender may send nothing but the withheld copy until it is
 # acknowledged, and after three holds the copy leaves masked (README,
 # Limits); the count of byte-identical runs is printed. Then a form typed
-# one byte per 30 ms (below).
+# one byte per 30 ms (below), asserted.
 # Usage: slowlink_e2e.sh BUILD_DIR SOURCE_DIR
 source "$(dirname "$0")/netns_lib.sh" || exit 1
 netns_prologue "$@"
@@ -65,12 +65,11 @@ ip netns exec "$NS_G" bash -c "$(declare -f ipt ip6t); ipt -D FORWARD $loss && i
 
 # A form typed slowly: one byte per 30 ms, each its own segment (TCP_NODELAY),
 # so every digit reaches the gateway after the hold has ended. Its values
-# must arrive masked and the exchange complete, every time. Its other
-# numbers are measured, not asserted: the sender's retransmission of a
-# withheld number collapses the digits typed since into one segment, and in
-# loss recovery it sends nothing else until that is acknowledged, so the
-# copy leaves masked at its third hold (README, Limits); the count of runs
-# whose numbers all arrived unchanged is printed.
+# must arrive masked, its other numbers unchanged, and the exchange
+# complete, every time: a number is held only while it may still begin a
+# value, and each of these is ruled out within its first four digits, before
+# the sender's retransmission timer collapses the digits typed since into a
+# copy it waits on (which, judged, would leave masked at its third hold).
 FORM='id=1771066239&price=123.45&qty=7&ts=1700000000000&zip=02139&ssn=536-22-1457&card=4111 1111 1111 1111&ref=9876543210;'
 want=$(printf '%s' "$FORM" | "$BUILD/dlpctl" scan)
 drip() {  # drip NAME HOST
@@ -90,7 +89,6 @@ while s.recv(4096):
     pass
 PY
 }
-unchanged=0
 for i in $(seq 10); do
   drip "drip-$i" "$(host_of "$i")" || bad "drip run $i did not complete"
   got=$(cat "$WORK/recv/drip-$i.body" 2>/dev/null)
@@ -100,9 +98,8 @@ for i in $(seq 10); do
     *) bad "drip run $i ($(host_of "$i")): values not masked: '$got'" ;;
   esac
   [ ${#got} = ${#FORM} ] && ok || bad "drip run $i: ${#got} bytes, sent ${#FORM}"
-  [ "$got" = "$want" ] && unchanged=$((unchanged + 1))
+  [ "$got" = "$want" ] && ok || bad "drip run $i ($(host_of "$i")): '$got', want '$want'"
 done
-echo "one byte per 30 ms: $unchanged of 10 forms with every other number unchanged"
 
 kill -TERM "$DLPD"
 wait "$DLPD" || bad "dlpd did not exit 0"
@@ -111,6 +108,6 @@ rows=$(sqlite3 "$WORK/incidents.db" "SELECT count(*) FROM incidents" 2>/dev/null
 [ "$rows" = 20 ] && ok || bad "$rows incidents recorded, want 20 (the drip's two values x 10)"
 partial=$(sqlite3 "$WORK/incidents.db" "SELECT count(*) FROM incidents WHERE action = 'mask-partial'" 2>/dev/null || echo 0)
 [ "$partial" = 0 ] && ok || bad "$partial values recorded as partly sent"
-echo "$(grep -o ' hold_timeouts=[0-9]*\| tails_withheld=[0-9]*\| tails_held=[0-9]*\| tails_masked=[0-9]*\| gaps_stopped=[0-9]*\| copies_unchecked=[0-9]*\| out_of_window=[0-9]*\| beyond_fin=[0-9]*' "$WORK/dlpd.log" | tr '\n' ' ')"
+echo "$(grep -o ' hold_timeouts=[0-9]*\| tails_withheld=[0-9]*\| tails_held=[0-9]*\| tails_masked=[0-9]*\| gaps_stopped=[0-9]*\| copies_unchecked=[0-9]*\| sack_probes=[0-9]*\| out_of_window=[0-9]*\| beyond_fin=[0-9]*' "$WORK/dlpd.log" | tr '\n' ' ')"
 echo "slow link e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -139,20 +139,18 @@ TEST(ReorderBuffer, RefusesWhatTheBudgetOrItsOwnLimitCannotTake) {
   EXPECT_EQ(r.Add(s, roomy, &opened), ReorderBuffer::Put::kNoRoom);  // per-flow limit
 }
 
-TEST(HoldQueue, ReleasesBeforeTheTrailingRunAndCutsAtIt) {
+TEST(HoldQueue, ReleasesBeforeTheOpenRunAndCutsAtIt) {
   HoldQueue h;
-  // 100 bytes scanned; the last 8 are value bytes with a digit among them.
-  h.NoteTrailingRun(100, 8, 100, true);
+  // 100 bytes scanned; the last 8 may begin a value.
+  h.NoteOpenRun(92);
   EXPECT_EQ(h.FinalBefore(100, 64), 92u);
   EXPECT_EQ(h.FinalBefore(100, 4), 96u);  // never further back than the widest match
   EXPECT_EQ(h.CutPoint(100, 64), 92u);
-  // A run of separators only cannot begin a value: nothing needs holding.
-  h.NoteTrailingRun(110, 3, 10, false);
+  // Nothing at the end can begin a value: nothing needs holding.
+  h.NoteNoOpenRun();
   EXPECT_EQ(h.FinalBefore(110, 64), 110u);
   EXPECT_EQ(h.CutPoint(110, 64), 110u);
-  // A run that fills the whole fresh piece continues the one before it.
-  h.NoteTrailingRun(120, 2, 10, true);
-  h.NoteTrailingRun(125, 5, 5, false);
+  h.NoteOpenRun(118);
   EXPECT_EQ(h.FinalBefore(125, 64), 118u);
   h.MarkReleased(121);
   EXPECT_EQ(h.CutPoint(125, 64), 121u);  // never before what has left
@@ -214,13 +212,13 @@ TEST(HoldQueue, HoldsInOrderAndCountsInTheBudget) {
 
 TEST(HoldQueue, TheRunIsOpenUntilAByteEndsIt) {
   HoldQueue h;
-  h.NoteTrailingRun(100, 10, 100, true);  // "...1771066239"
+  h.NoteOpenRun(90);  // "...4111 1111 1"
   EXPECT_TRUE(h.RunOpenAt(90));
   EXPECT_TRUE(h.RunOpenAt(95));
   EXPECT_FALSE(h.RunOpenAt(89));
-  h.NoteTrailingRun(110, 3, 3, true);  // more digits: still the same run
+  h.NoteOpenRun(90);  // more digits: still the same run
   EXPECT_TRUE(h.RunOpenAt(95));
-  h.NoteTrailingRun(120, 0, 10, false);  // ",..\n": it ended
+  h.NoteNoOpenRun();  // ",..\n": it ended
   EXPECT_FALSE(h.RunOpenAt(95));
 }
 

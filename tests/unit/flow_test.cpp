@@ -261,14 +261,34 @@ TEST(FlowInspection, WithheldTailSentAgainAloneLeavesUnchangedWhenWhatFollowsEnd
   const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 30\r\n\r\n";
   const uint32_t body = 1 + static_cast<uint32_t>(head.size());
   Gateway gw(1000);
-  gw.Send(Tcp4(1, head + "n=1771"), 0);
+  gw.Send(Tcp4(1, head + "n=4771"), 0);
   gw.pipeline().Tick(1000, gw);
   EXPECT_EQ(gw.out.back().payload, head + "n=");
-  gw.Send(Tcp4(body + 2, "1771"), 200000);  // the copy: held
+  gw.Send(Tcp4(body + 2, "4771"), 200000);  // the copy: held
   gw.Send(Tcp4(body + 6, "066239&m=2;"), 230000);
   ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[1].payload, "1771");
+  EXPECT_EQ(gw.out[1].payload, "4771");
   EXPECT_EQ(gw.out[2].payload, "066239&m=2;");
+}
+
+TEST(FlowInspection, ANumberNoValueCanBeginWithIsNeverHeld) {
+  // "1771": no card brand begins with 1, and an SSN's area is followed by
+  // a separator. It goes at once, whole, however slowly the rest comes.
+  const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 30\r\n\r\n";
+  Gateway gw(1000);
+  gw.Send(Tcp4(1, head + "n=1771"), 0);
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, head + "n=1771");
+  EXPECT_EQ(gw.pipeline().counters().held_total.load(), 0u);
+  // Its first digits could still begin one: held until the rest decides.
+  gw.Send(Tcp4(1 + static_cast<uint32_t>(head.size()) + 6, "&m=17"), 100);
+  EXPECT_EQ(gw.out.size(), 1u);
+  gw.Send(Tcp4(1 + static_cast<uint32_t>(head.size()) + 11, "7"), 200);
+  EXPECT_EQ(gw.out.size(), 1u);  // "177": an SSN's area
+  gw.Send(Tcp4(1 + static_cast<uint32_t>(head.size()) + 12, "1"), 300);
+  ASSERT_EQ(gw.out.size(), 4u);  // "1771": none, all three go
+  EXPECT_EQ(gw.out[1].payload, "&m=17");
+  EXPECT_EQ(gw.out[3].payload, "1");
 }
 
 TEST(FlowInspection, WithheldTailSentAgainAloneLeavesMaskedWhenNothingFollowsInTime) {
@@ -312,15 +332,15 @@ TEST(FlowInspection, WithheldTailSentAgainAfterTheStreamJudgedItGoesUnchanged) {
   const std::string head = "POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: 60\r\n\r\n";
   const uint32_t body = 1 + static_cast<uint32_t>(head.size());
   Gateway gw(1000);
-  gw.Send(Tcp4(1, head + "id,ts\n7,1771066239"), 0);
+  gw.Send(Tcp4(1, head + "id,ts\n7,4771066239"), 0);
   gw.pipeline().Tick(1000, gw);
   ASSERT_EQ(gw.out.size(), 1u);
   EXPECT_EQ(gw.out[0].payload, head + "id,ts\n7,");     // the number's digits withheld
-  gw.Send(Tcp4(body + 18, "\n8,1771066240\n"), 30000);  // the run ended: no value
-  gw.Send(Tcp4(body + 8, "1771066239"), 230000);        // the withheld tail, sent again
+  gw.Send(Tcp4(body + 18, "\n8,4771066240\n"), 30000);  // the run ended: no value
+  gw.Send(Tcp4(body + 8, "4771066239"), 230000);        // the withheld tail, sent again
   std::string got(body + 32, '?');  // as the receiver puts it together, by sequence number
   for (const auto& o : gw.out) got.replace(o.seq - 1, o.payload.size(), o.payload);
-  EXPECT_EQ(got.substr(0, body + 31), head + "id,ts\n7,1771066239\n8,1771066240\n");
+  EXPECT_EQ(got.substr(0, body + 31), head + "id,ts\n7,4771066239\n8,4771066240\n");
   EXPECT_EQ(got.find('X'), std::string::npos) << got;
   EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 0u);
 }
@@ -422,7 +442,9 @@ TEST(FlowInspection, LostSegmentNeverComingStopsTheFlowWhenClosed) {
   EXPECT_EQ(gw.out.size(), 1u);  // nothing beyond the gap went
   EXPECT_EQ(gw.pipeline().held_packets(), 0u);
   // Both ends reset: the server where it stands (before the withheld
-  // tail), the client at the acknowledgment number it last sent.
+  // tail), the client at the acknowledgment number it last sent. (The
+  // segment beyond the gap is too short to judge any of it without the
+  // gap: none of it went ahead.)
   ASSERT_EQ(gw.injected.size(), 2u);
   PacketView to_server, to_client;
   ASSERT_EQ(DecodePacket(gw.injected[0].data(), gw.injected[0].size(), &to_server),
@@ -653,13 +675,13 @@ TEST(FlowInspection, ACopyFromAWithheldTailsCutIsChecked) {
   c.hold_timeout_us = 1000;
   c.window_bytes = 64;
   Gateway gw(c);
-  gw.Send(Tcp4(1, "x=1&n=1771"), 0);
-  gw.pipeline().Tick(1000, gw);  // "1771" withheld
+  gw.Send(Tcp4(1, "x=1&n=4771"), 0);
+  gw.pipeline().Tick(1000, gw);  // "4771" withheld
   ASSERT_EQ(gw.out.size(), 1u);
   gw.Send(Tcp4(11, "066239;" + std::string(200, 'z')), 2000);
-  gw.Send(Tcp4(7, "1771"), 3000);
+  gw.Send(Tcp4(7, "4771"), 3000);
   ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[2].payload, "1771");
+  EXPECT_EQ(gw.out[2].payload, "4771");
   EXPECT_EQ(gw.pipeline().counters().copies_checked.load(), 1u);
 }
 
@@ -689,6 +711,56 @@ TEST(FlowInspection, ACopyOfPartOfACoalescedSegmentIsCheckedBySegmentSize) {
   EXPECT_EQ(gw.out.size(), 4u);
   EXPECT_EQ(gw.pipeline().counters().copies_checked.load(), 1u);
   EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 1u);
+}
+
+// A segment beyond a gap: its pieces (the sender's segment size) that no
+// value reaches go ahead, unchanged, so the receiver acknowledges them
+// selectively and the sender resends the gap at once; a piece a value
+// touches, or too near the island's edges to judge, waits for the gap.
+TEST(FlowInspection, PiecesBeyondAGapThatNoValueReachesGoAhead) {
+  Gateway gw(PipelineConfig{});
+  std::vector<uint8_t> syn = Tcp4(0, "", 0x02);
+  const uint8_t mss[] = {2, 4, 0, 200};
+  syn.insert(syn.begin() + 40, std::begin(mss), std::end(mss));
+  syn[3] = static_cast<uint8_t>(syn.size());
+  syn[32] = 0x60;
+  PacketView v;
+  ASSERT_EQ(DecodePacket(syn.data(), syn.size(), &v), DecodeStatus::kOk);
+  UpdateTcpChecksum(syn.data(), v);
+  gw.Send(syn);
+  gw.Send(Tcp4(1, "a=1;"));
+  std::string island;
+  while (island.size() < 1200) island += "name=abc;";
+  island.resize(1200);
+  island.replace(650, 16, "ssn=536-22-1457;");  // in the fourth piece
+  const uint32_t at = 1 + 4 + 50;               // 50 bytes lost
+  gw.Send(Tcp4(at, island));
+  EXPECT_EQ(gw.out.size(), 2u);  // the SYN, "a=1;": the segment itself waits
+  const uint64_t reach = test::DefaultRules()->max_width() + 2;
+  std::vector<uint32_t> want;
+  for (uint32_t a = 0; a < 1200; a += 200) {
+    if (a >= reach && a + 200 + reach <= 1200 && a != 600) want.push_back(at + a);
+  }
+  ASSERT_FALSE(want.empty()) << "pieces too small for the rules' widest match";
+  std::vector<uint32_t> sent;
+  for (const auto& p : gw.injected) {
+    PacketView pv;
+    ASSERT_EQ(DecodePacket(p.data(), p.size(), &pv), DecodeStatus::kOk);
+    ASSERT_TRUE(TcpChecksumValid(p.data(), pv));
+    const std::string bytes(reinterpret_cast<const char*>(p.data()) + pv.payload_offset,
+                            pv.payload_len);
+    EXPECT_EQ(bytes, island.substr(pv.seq - at, 200));  // as it is
+    sent.push_back(pv.seq);
+  }
+  EXPECT_EQ(sent, want);
+  EXPECT_EQ(gw.pipeline().counters().sack_probes.load(), want.size());
+  // The gap fills: the whole segment goes as the stream forwards it, the
+  // value masked, the pieces sent ahead unchanged in it.
+  gw.Send(Tcp4(5, std::string(50, 'z')));
+  ASSERT_EQ(gw.out.size(), 4u);
+  std::string masked = island;
+  masked.replace(654, 11, "XXX-XX-XXXX");
+  EXPECT_EQ(gw.out[3].payload, masked);
 }
 
 TEST(FlowInspection, WindowsAreFreedOverTheTotal) {

@@ -183,6 +183,32 @@ TEST(Truncate, Ipv6WithExtensionHeadersToNoPayload) {
   EXPECT_TRUE(TcpChecksumValid(p.data(), again));
 }
 
+TEST(Slice, OneByteAtItsOwnSequenceNumberEndingNothing) {
+  for (const char* hex : {kV4, kV6}) {
+    auto p = Hex(hex);
+    PacketView v;
+    ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+    ASSERT_GE(v.payload_len, 8u);
+    p[v.tcp_offset + 13] |= TcpFlags::kFin | TcpFlags::kPsh;
+    ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
+    const std::vector<uint8_t> s = SliceTcpSegment(p.data(), v, 5, 2);
+    PacketView got;
+    ASSERT_EQ(DecodePacket(s.data(), s.size(), &got), DecodeStatus::kOk) << hex;
+    EXPECT_EQ(got.seq, v.seq + 5);
+    EXPECT_EQ(got.payload_len, 2u);
+    EXPECT_EQ(got.tcp_offset, v.tcp_offset);          // IPv6 extension headers kept
+    EXPECT_EQ(got.tcp_header_len, v.tcp_header_len);  // options kept
+    EXPECT_EQ(s[got.payload_offset], p[v.payload_offset + 5]);
+    EXPECT_EQ(s[got.payload_offset + 1], p[v.payload_offset + 6]);
+    EXPECT_EQ(got.tcp_flags, v.tcp_flags & ~(TcpFlags::kFin | TcpFlags::kPsh));
+    EXPECT_TRUE(TcpChecksumValid(s.data(), got));
+    if (got.ip_version == 4) {
+      EXPECT_TRUE(Ipv4HeaderChecksumValid(s));
+    }
+    EXPECT_FALSE(CaptureCutShort(s.data(), s.size()));
+  }
+}
+
 TEST(Decode, ACaptureIsCutShortWhenTheIpLengthSaysMore) {
   for (const char* hex : {kV4, kV6}) {
     const auto p = Hex(hex);
