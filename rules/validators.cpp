@@ -183,12 +183,13 @@ struct NamedValidator {
   const char* name;
   ValidatorFn fn;
   PrefixFn may_begin;
+  unsigned shown_leading_digits;
 };
 constexpr std::array<NamedValidator, 4> kValidators{{
-    {"none", ValidateNone, AnyBeginning},
-    {"luhn", ValidateLuhnOnly, AnyBeginning},
-    {"pan", ValidatePan, PanMayBegin},
-    {"us-ssn", ValidateUsSsn, UsSsnMayBegin},
+    {"none", ValidateNone, AnyBeginning, 0},
+    {"luhn", ValidateLuhnOnly, AnyBeginning, 0},
+    {"pan", ValidatePan, PanMayBegin, 6},
+    {"us-ssn", ValidateUsSsn, UsSsnMayBegin, 3},
 }};
 }  // namespace
 
@@ -197,6 +198,13 @@ ValidatorFn FindValidator(std::string_view name) {
     if (name == v.name) return v.fn;
   }
   return nullptr;
+}
+
+unsigned ShownLeadingDigits(std::string_view name) {
+  for (const auto& v : kValidators) {
+    if (name == v.name) return v.shown_leading_digits;
+  }
+  return 0;
 }
 
 PrefixFn FindPrefixCheck(std::string_view name) {

@@ -27,6 +27,11 @@ using PrefixFn = bool (*)(std::string_view value);
 // Returns nullptr for an unknown name.
 ValidatorFn FindValidator(std::string_view name);
 PrefixFn FindPrefixCheck(std::string_view name);
+// How many digits at the start of a value of this kind a truncated display
+// may show: a card's first six (PCI DSS 3.4, the issuer's BIN), an SSN's
+// three-digit area; 0 for the others. The most of a value's beginning the
+// gateway lets through when a sender stalls on it (see HoldQueue).
+unsigned ShownLeadingDigits(std::string_view name);
 std::vector<std::string> ValidatorNames();
 
 // Exposed for tests and for rule authors' documentation.

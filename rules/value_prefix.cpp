@@ -60,10 +60,11 @@ ValuePrefixes& ValuePrefixes::operator=(ValuePrefixes&& o) noexcept {
 }
 
 bool ValuePrefixes::Add(const std::string& expression, Boundary boundary, PrefixFn may_begin,
-                        std::string* error) {
+                        unsigned shown_digits, std::string* error) {
   Prefix p;
   p.boundary = boundary;
   p.may_begin = may_begin;
+  p.shown_digits = shown_digits;
   int code = 0;
   PCRE2_SIZE at = 0;
   // DOTALL and no UTF, as Hyperscan and RE2 compile it: bytes, '.' any byte.
@@ -96,7 +97,10 @@ size_t ValuePrefixes::FirstValueToken(std::string_view text, size_t from) const 
   return std::string_view::npos;
 }
 
-size_t ValuePrefixes::OpenValueFrom(std::string_view text, Start start, Scratch& scratch) const {
+size_t ValuePrefixes::OpenValueFrom(std::string_view text, Start start, Scratch& scratch,
+                                    unsigned* shown_digits) const {
+  unsigned shown = 0;
+  if (shown_digits != nullptr) *shown_digits = 0;
   size_t run = text.size();
   while (run > 0 && value_bytes_[static_cast<uint8_t>(text[run - 1])]) --run;
   const size_t first = FirstValueToken(text, run);
@@ -104,10 +108,17 @@ size_t ValuePrefixes::OpenValueFrom(std::string_view text, Start start, Scratch&
   if (start == Start::kPickedUp && run == 0) return first;  // it may go on from before
   const bool at_stream_start = start != Start::kInside;
   size_t best = std::string_view::npos;
+  bool any = false;
   for (const Prefix& p : prefixes_) {
-    best = std::min(best, OpenFor(p, text, run, at_stream_start, scratch));
-    if (best == first) break;  // nothing begins earlier
+    const size_t from = OpenFor(p, text, run, at_stream_start, scratch);
+    if (from == std::string_view::npos) continue;
+    // Every kind that may begin counts: the fewest digits any of them shows.
+    shown = any ? std::min(shown, p.shown_digits) : p.shown_digits;
+    any = true;
+    best = std::min(best, from);
+    if (shown == 0 && best == first) break;  // nothing begins earlier, nothing shows less
   }
+  if (shown_digits != nullptr) *shown_digits = shown;
   return best;
 }
 

@@ -56,8 +56,9 @@ class ValuePrefixes {
   // PCRE2 cannot compile (logged by the caller from the returned false)
   // lets every run of value bytes begin a value, as if this class did not
   // exist: never fewer holds than that.
+  // `shown_digits`: ShownLeadingDigits of its rule's validator.
   bool Add(const std::string& expression, Boundary boundary, PrefixFn may_begin,
-           std::string* error);
+           unsigned shown_digits, std::string* error);
 
   // Where `text` begins: somewhere in a stream, at its first byte, or at
   // the first byte dlpd saw of a stream picked up mid-way (whose first
@@ -68,13 +69,17 @@ class ValuePrefixes {
   // bytes of the stream: at least the rules' widest match, or all of it.
   // Only a value in the run of value bytes at the end, holding a letter or
   // digit, counts.
-  size_t OpenValueFrom(std::string_view text, Start start, Scratch& scratch) const;
+  // `shown_digits`, when not null, is set to the fewest leading digits a
+  // truncated display shows among the kinds of value that may begin there.
+  size_t OpenValueFrom(std::string_view text, Start start, Scratch& scratch,
+                       unsigned* shown_digits = nullptr) const;
 
  private:
   struct Prefix {
     void* code = nullptr;  // pcre2_code_8; null when it did not compile
     Boundary boundary = Boundary::kNone;
     PrefixFn may_begin = nullptr;
+    unsigned shown_digits = 0;
   };
   // The first value token (a letter, a digit, an escaped digit) at or
   // after `from`, or npos.

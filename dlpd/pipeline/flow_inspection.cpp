@@ -14,6 +14,7 @@
 #include "dlpd/pipeline/flow_state.h"
 #include "dlpd/pipeline/incident_recorder.h"
 #include "policy/policy.h"
+#include "rules/value_text.h"
 
 namespace dlp {
 Flow::~Flow() = default;
@@ -95,9 +96,11 @@ void FlowInspection::Advance(Flow& f, const uint8_t* /*fresh*/, size_t len) cons
   const Start start = f.scanner->offset() != tail.size() ? Start::kInside
                       : f.tcp.picked_up                  ? Start::kPickedUp
                                                          : Start::kStreamStart;
-  const size_t from = f.ctx->rules().prefixes().OpenValueFrom(tail, start, f.ctx->prefix_scratch());
+  unsigned shown = 0;
+  const size_t from =
+      f.ctx->rules().prefixes().OpenValueFrom(tail, start, f.ctx->prefix_scratch(), &shown);
   if (from == std::string_view::npos) return f.hold.NoteNoOpenRun();
-  f.hold.NoteOpenRun(f.pos.next_off - (tail.size() - from));
+  f.hold.NoteOpenRun(f.pos.next_off - (tail.size() - from), shown);
 }
 
 void FlowInspection::Finish(Flow& f) {
@@ -212,11 +215,22 @@ bool FlowInspection::CopyMayBeginValue(const Flow& f, const SegmentRef& s) const
          f.hold.RunOpenAt(r.from);
 }
 
-bool FlowInspection::MaskWithheldCopy(Flow& f, const SegmentRef& s) {
-  if (!CopyMayBeginValue(f, s)) return false;
+FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const SegmentRef& s) {
+  if (!CopyMayBeginValue(f, s)) return Settled::kNotOpen;
   const HoldQueue::Range r = f.hold.WithheldPart(s.off, s.payload_len());
   uint8_t* payload = s.payload();
   const uint64_t off = s.off;
+  // No more digits than a truncated display of any value they may begin
+  // shows: they leave as they are (a number that turns out to be none is
+  // unchanged; a value that does is recorded mask-partial).
+  const std::string_view part(reinterpret_cast<const char*>(payload + (r.from - off)),
+                              static_cast<size_t>(r.to - r.from));
+  size_t digits = 0;
+  ForEachValueToken(part, [&digits](std::string_view, bool digit) { digits += digit ? 1 : 0; });
+  if (digits <= f.hold.run_shown_digits()) {
+    counters_.tails_released.fetch_add(1, std::memory_order_relaxed);
+    return Settled::kClear;
+  }
   bool changed = false;
   for (uint64_t o = r.from; o < r.to; ++o) {
     const bool judged = std::any_of(f.recent.begin(), f.recent.end(),
@@ -226,11 +240,11 @@ bool FlowInspection::MaskWithheldCopy(Flow& f, const SegmentRef& s) {
     c = static_cast<uint8_t>(kMaskChar);
     changed = true;
   }
-  if (!changed) return false;
+  if (!changed) return Settled::kNotOpen;
   counters_.tails_masked.fetch_add(1, std::memory_order_relaxed);
   f.hold.MarkWithheldMasked();
   f.window.window.StoreForwarded(off, payload, s.payload_len());
-  return true;
+  return Settled::kMasked;
 }
 
 void FlowInspection::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off) {

@@ -101,11 +101,16 @@ class FlowInspection {
   // is known to go on: it waits for what follows, held.
   bool CopyMayBeginValue(const Flow& f, const SegmentRef& s) const;
   // A copy of withheld bytes that comes back with nothing after it, while
-  // the request's body is known to go on: its letters and digits not in a
-  // judged value are masked (the sender paused inside what may be a value
-  // for longer than its retransmission timer). True if a byte changed.
-  // Changes nothing unless CopyMayBeginValue(f, s).
-  bool MaskWithheldCopy(Flow& f, const SegmentRef& s);
+  // the request's body is known to go on, at the end of its last hold (the
+  // sender paused inside what may be a value for longer than its
+  // retransmission timer, or resends nothing else until it is
+  // acknowledged). kClear: it holds no more digits than a truncated display
+  // of the values it may begin shows (a card's first six, an SSN's area),
+  // and leaves as it is. kMasked: its letters and digits not in a judged
+  // value were masked. kNotOpen: neither applies (CopyMayBeginValue false,
+  // or nothing to mask); the copy is not the run's to settle.
+  enum class Settled { kNotOpen, kClear, kMasked };
+  Settled SettleWithheldCopy(Flow& f, const SegmentRef& s);
 
   // A segment at stream offset `off` that may start a request: its method,
   // Host and path for incidents (stored masked), and where its body ends.

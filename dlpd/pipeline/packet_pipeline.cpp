@@ -366,14 +366,18 @@ void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& si
 
 void PacketPipeline::EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink) {
   // A copy of withheld bytes whose hold ended with its run open is withheld
-  // again twice, then leaves masked: withheld for ever, it would stall a
-  // sender that sends nothing more until these bytes are acknowledged.
-  const bool mask_copies = f.hold.HoldsWithheldCopy() && f.hold.NoteCopyTimeout();
+  // again twice, then leaves, in clear if it shows no more than a truncated
+  // display would, else masked: withheld for ever, it would stall a sender
+  // that sends nothing more until these bytes are acknowledged.
+  const bool settle_copies = f.hold.HoldsWithheldCopy() && f.hold.NoteCopyTimeout();
   while (!f.hold.empty()) {
     HeldSegment h = f.hold.TakeFront(budget_);
     SegmentRef s = h.ref();
-    if (mask_copies && h.withheld_copy && inspection_.MaskWithheldCopy(f, s)) {
-      s.modified = true;
+    const FlowInspection::Settled settled = settle_copies && h.withheld_copy
+                                                ? inspection_.SettleWithheldCopy(f, s)
+                                                : FlowInspection::Settled::kNotOpen;
+    if (settled != FlowInspection::Settled::kNotOpen) {
+      s.modified |= settled == FlowInspection::Settled::kMasked;
       MaskAndEmit(f, s, sink);
       f.hold.MarkReleased(s.end());
       continue;

@@ -27,8 +27,10 @@
 // The copy the sender sends again is masked from what the stream found
 // since. If nothing follows it yet while the run it began is open and the
 // request's Content-Length says the body goes on, it is held for what
-// follows (tails_held), and leaves masked if that does not come within
-// withheld_copy_hold (tails_masked); otherwise it goes as it is (so a body
+// follows (tails_held); if that does not come within withheld_copy_hold it
+// is withheld again, and at its third hold it leaves, as it is when it
+// shows no more digits than a truncated display of the values it may begin
+// (tails_released), else masked (tails_masked); otherwise it goes as it is (so a body
 // that ends in digits is delayed by one retransmission, never stalled). A tail that ends where
 // Content-Length says the body ends is judged at once, not held. A value that still turns out to
 // have gone out in part is recorded as "mask-partial".
@@ -94,11 +96,10 @@ struct PipelineConfig {
   FailMode fail_mode = FailMode::kClosed;
   int64_t hold_timeout_us = 20000;
   // How long a copy of a withheld tail waits for what follows while the
-  // run it began is open (tails_held), before it leaves masked
-  // (tails_masked). A slow link delivers what follows within a segment's
-  // time, and the copy then leaves judged: a number that is none arrives
-  // unchanged. The sender has waited its retransmission timer for it
-  // already. REQUIRES: at least hold_timeout_us.
+  // run it began is open (tails_held), before it is withheld again (at the
+  // third time it leaves: tails_released or tails_masked). A slow link delivers what follows within
+  // a segment's time, and the copy then leaves judged: a number that is none arrives unchanged. The
+  // sender has waited its retransmission timer for it already. REQUIRES: at least hold_timeout_us.
   int64_t withheld_copy_hold_us = 1000000;
   // How long segments beyond a gap wait for it to fill. The receiver cannot
   // use them before it fills either, so waiting costs the application

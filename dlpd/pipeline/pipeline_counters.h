@@ -32,6 +32,7 @@ namespace dlp {
   X(tails_withheld, "held segments cut before bytes that may begin a value")                     \
   X(tails_held, "copies of a withheld tail held while the run they began is open")             \
   X(tails_masked, "copies of a withheld tail sent masked (held past their hold, the run open)")   \
+  X(tails_released, "copies of a withheld tail sent as they are past their last hold (digits no more than a truncated display shows)") \
   X(flows, "flows in the table now")                                                             \
   X(flows_evicted, "flows ended to make room in the table")                                      \
   X(busy_evictions, "evicted flows that held packets or were mid-value, closed with resets")     \

@@ -293,8 +293,44 @@ TEST(FlowInspection, ANumberNoValueCanBeginWithIsNeverHeld) {
 
 TEST(FlowInspection, WithheldTailSentAgainAloneLeavesMaskedWhenNothingFollowsInTime) {
   // The sender cannot send what follows until the copy is acknowledged (its
-  // window, or its retransmission state): at the copy's hold end it leaves
-  // masked, so the request goes on and the value never leaves in clear.
+  // window, or its retransmission state): at the copy's third hold end it
+  // leaves masked, so the request goes on and the value never leaves in
+  // clear: "53622" has more digits than a truncated display of an SSN
+  // (three) or a card (six) that it may begin shows.
+  const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 24\r\n\r\n";
+  const uint32_t body = 1 + static_cast<uint32_t>(head.size());
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.withheld_copy_hold_us = 500000;
+  Gateway gw(c);
+  gw.Send(Tcp4(1, head + "x=1&ssn=53622"), 0);
+  gw.pipeline().Tick(1000, gw);
+  gw.Send(Tcp4(body + 8, "53622"), 200000);
+  gw.pipeline().Tick(699999, gw);
+  EXPECT_EQ(gw.out.size(), 1u);
+  gw.pipeline().Tick(700000, gw);  // the first time: withheld again
+  EXPECT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.dropped, 1u);                 // the copy, not sent
+  gw.Send(Tcp4(body + 8, "53622"), 800000);  // the sender's next copy, alone again
+  gw.pipeline().Tick(1300000, gw);           // the second time: withheld again
+  EXPECT_EQ(gw.out.size(), 1u);
+  gw.Send(Tcp4(body + 8, "53622"), 1400000);
+  gw.pipeline().Tick(1900000, gw);  // the third time: it leaves masked
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "XXXXX");
+  EXPECT_TRUE(gw.out[1].checksum_ok);
+  EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().tails_released.load(), 0u);
+  gw.Send(Tcp4(body + 13, "1457;"), 2000000);
+  EXPECT_EQ(gw.out.back().payload, "XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
+}
+
+TEST(FlowInspection, AStalledCopyThatShowsNoMoreThanATruncatedDisplayLeavesAsItIs) {
+  // The same stall on "5": one digit, no more than a truncated display of
+  // an SSN (its area) or a card (its first six) shows. It leaves as it is,
+  // so a number that turns out to be none is unchanged; here the value
+  // completes, is masked from there on, and is recorded as partly sent.
   const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n";
   const uint32_t body = 1 + static_cast<uint32_t>(head.size());
   PipelineConfig c;
@@ -303,24 +339,17 @@ TEST(FlowInspection, WithheldTailSentAgainAloneLeavesMaskedWhenNothingFollowsInT
   Gateway gw(c);
   gw.Send(Tcp4(1, head + "x=1&ssn=5"), 0);
   gw.pipeline().Tick(1000, gw);
-  gw.Send(Tcp4(body + 8, "5"), 200000);
-  gw.pipeline().Tick(699999, gw);
-  EXPECT_EQ(gw.out.size(), 1u);
-  gw.pipeline().Tick(700000, gw);  // the first time: withheld again
-  EXPECT_EQ(gw.out.size(), 1u);
-  EXPECT_EQ(gw.dropped, 1u);             // the copy, not sent
-  gw.Send(Tcp4(body + 8, "5"), 800000);  // the sender's next copy, alone again
-  gw.pipeline().Tick(1300000, gw);       // the second time: withheld again
-  EXPECT_EQ(gw.out.size(), 1u);
-  gw.Send(Tcp4(body + 8, "5"), 1400000);
-  gw.pipeline().Tick(1900000, gw);  // the third time: it leaves masked
+  for (const int64_t t : {200000, 800000, 1400000}) {
+    gw.Send(Tcp4(body + 8, "5"), t);
+    gw.pipeline().Tick(t + 500000, gw);
+  }
   ASSERT_EQ(gw.out.size(), 2u);
-  EXPECT_EQ(gw.out[1].payload, "X");
-  EXPECT_TRUE(gw.out[1].checksum_ok);
-  EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 1u);
+  EXPECT_EQ(gw.out[1].payload, "5");
+  EXPECT_EQ(gw.pipeline().counters().tails_released.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 0u);
   gw.Send(Tcp4(body + 9, "36-22-1457;"), 2000000);
   EXPECT_EQ(gw.out.back().payload, "XX-XX-XXXX;");
-  EXPECT_EQ(gw.pipeline().counters().partial.load(), 0u);
+  EXPECT_EQ(gw.pipeline().counters().partial.load(), 1u);
 }
 
 TEST(FlowInspection, WithheldTailSentAgainAfterTheStreamJudgedItGoesUnchanged) {

@@ -67,6 +67,21 @@ TEST_F(ValuePrefixTest, BeginningsOfValuesAreOpenFromTheirFirstDigit) {
   EXPECT_EQ(From("c=4111%"), 2u);
 }
 
+// What a stalled sender's copy may show (HoldQueue, withheld tails): the
+// fewest leading digits a truncated display of any value it may begin shows.
+TEST_F(ValuePrefixTest, ShownDigitsAreTheFewestOfTheValuesThatMayBegin) {
+  auto shown = [&](std::string_view text) {
+    unsigned n = 99;
+    rules_->prefixes().OpenValueFrom(text, Start::kStreamStart, scratch_, &n);
+    return n;
+  };
+  EXPECT_EQ(shown("card=4111"), 6u);  // a card only (an SSN has a separator after 3)
+  EXPECT_EQ(shown("id=17"), 3u);      // an SSN only (no brand begins with 1)
+  EXPECT_EQ(shown("n=53"), 3u);       // a Mastercard or an SSN: the fewer
+  EXPECT_EQ(shown("ssn=53622"), 3u);
+  EXPECT_EQ(shown("id=1771"), 0u);  // nothing may begin
+}
+
 TEST_F(ValuePrefixTest, WhereTheTextStartsDecidesWhatLiesBeforeIt) {
   EXPECT_EQ(From("4111", Start::kStreamStart), 0u);
   EXPECT_EQ(From("4111", Start::kInside), kNone);  // a byte before it, unseen, may be a digit
