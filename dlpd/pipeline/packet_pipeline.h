@@ -30,10 +30,13 @@
 // follows (tails_held); if that does not come within withheld_copy_hold it
 // is withheld again, and at its third hold it leaves, as it is when it
 // shows no more digits than a truncated display of the values it may begin
-// (tails_released), else masked (tails_masked); otherwise it goes as it is (so a body
-// that ends in digits is delayed by one retransmission, never stalled). A tail that ends where
-// Content-Length says the body ends is judged at once, not held. A value that still turns out to
-// have gone out in part is recorded as "mask-partial".
+// (tails_released), else masked (tails_masked); otherwise it goes as it is
+// (so a body that ends in digits is delayed by one retransmission, never
+// stalled). A tail that ends where Content-Length says the body ends is
+// judged at once, not held. A value that still turns out to have gone out
+// in part is recorded as "mask-partial". Which bytes may begin a value is
+// the rules' judgement (rules/value_prefix.h): a number none can begin with
+// is never held.
 //
 // Overlaps: the first copy of each byte wins. Every later copy of bytes the
 // stream has seen (retransmission, re-segmented or overlapping segment) is
@@ -96,10 +99,12 @@ struct PipelineConfig {
   FailMode fail_mode = FailMode::kClosed;
   int64_t hold_timeout_us = 20000;
   // How long a copy of a withheld tail waits for what follows while the
-  // run it began is open (tails_held), before it is withheld again (at the
-  // third time it leaves: tails_released or tails_masked). A slow link delivers what follows within
-  // a segment's time, and the copy then leaves judged: a number that is none arrives unchanged. The
-  // sender has waited its retransmission timer for it already. REQUIRES: at least hold_timeout_us.
+  // run it began is open (tails_held), before it is withheld again (the
+  // third time it leaves: tails_released or tails_masked). A slow link
+  // delivers what follows within a segment's time, and the copy then leaves
+  // judged: a number that is none arrives unchanged. The sender has waited
+  // its retransmission timer for it already. REQUIRES: at least
+  // hold_timeout_us.
   int64_t withheld_copy_hold_us = 1000000;
   // How long segments beyond a gap wait for it to fill. The receiver cannot
   // use them before it fills either, so waiting costs the application
