@@ -103,6 +103,13 @@ size_t ValuePrefixes::OpenValueFrom(std::string_view text, Start start, Scratch&
   if (shown_digits != nullptr) *shown_digits = 0;
   size_t run = text.size();
   while (run > 0 && value_bytes_[static_cast<uint8_t>(text[run - 1])]) --run;
+  // A letter that is an escape's first hex digit ("%A1") is not a value
+  // byte: the run then starts at the escape's last hex digit, which is no
+  // digit of a value (read as one, "%A14111..." is "14111...", no card).
+  if (run >= 2 && run < text.size() && text[run - 2] == '%' && IsHexDigit(text[run - 1]) &&
+      IsHexDigit(text[run])) {
+    ++run;
+  }
   const size_t first = FirstValueToken(text, run);
   if (first == std::string_view::npos) return first;        // no letter or digit: no value yet
   if (start == Start::kPickedUp && run == 0) return first;  // it may go on from before
