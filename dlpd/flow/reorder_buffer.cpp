@@ -56,6 +56,25 @@ ReorderBuffer::Island ReorderBuffer::BytesAround(uint64_t from, uint64_t to,
   return out;
 }
 
+size_t ReorderBuffer::Normalize(uint64_t off, uint8_t* payload, size_t len) const {
+  const uint64_t end = off + len;
+  size_t changed = 0;
+  for (const auto& [o, h] : segments_) {
+    if (o >= end) break;
+    const uint64_t lo = std::max(o, off);
+    const uint64_t hi = std::min(h.end(), end);
+    if (lo >= hi) continue;
+    const uint8_t* p = h.bytes.data() + h.view.payload_offset;
+    for (uint64_t i = lo; i < hi; ++i) {
+      if (payload[i - off] != p[i - o]) {
+        payload[i - off] = p[i - o];
+        ++changed;
+      }
+    }
+  }
+  return changed;
+}
+
 uint64_t ReorderBuffer::RebaseToFirst() {
   const uint64_t resume = segments_.begin()->first;
   std::map<uint64_t, HeldSegment> rebased;

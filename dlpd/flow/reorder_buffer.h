@@ -52,6 +52,14 @@ class ReorderBuffer {
   };
   Island BytesAround(uint64_t from, uint64_t to, uint64_t margin) const;
 
+  // Rewrites the bytes of [off, off + len) that waiting segments already
+  // hold to theirs (the first copy to arrive wins, as it does for bytes
+  // the stream has passed). Pieces of waiting segments may have gone
+  // ahead (PacketPipeline::SackProbe) and the receiver keeps those: the
+  // stream must take the same bytes there, and around them, that they
+  // were judged with. Returns how many bytes changed.
+  size_t Normalize(uint64_t off, uint8_t* payload, size_t len) const;
+
   // The gap before the first segment is given up: offsets are rebased so
   // that the first segment is at 0. Returns the old offset of that first
   // segment (REQUIRES: !empty()).

@@ -145,6 +145,13 @@ void PacketPipeline::Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& 
     return Forward(s, changed, sink);
   }
   s.off = *off;
+  // Bytes segments waiting beyond a gap hold already are theirs, in order
+  // or not (their pieces may have gone ahead: see SackProbe).
+  if (!f.reorder.empty() && s.end() > f.pos.next_off &&
+      f.reorder.Normalize(s.off, s.payload(), s.payload_len()) > 0) {
+    s.modified = true;
+    counters_.overlaps_normalized.fetch_add(1, std::memory_order_relaxed);
+  }
   if (s.off > f.pos.next_off) return Reorder(f, s, now_us, sink);
   if (s.off < f.pos.next_off && !CheckCopy(f, s)) return Act(f, s, Decision::Drop(), sink);
   if (s.end() <= f.pos.next_off) return Repeat(f, s, now_us, sink);

@@ -209,15 +209,21 @@ TEST(PrefixReview, APieceSentAheadIsReadWithBytesALaterLowerSegmentPutBeforeIt) 
     if (stream.size() < o.seq - 1 + o.payload.size()) stream.resize(o.seq - 1 + o.payload.size());
     stream.replace(o.seq - 1, o.payload.size(), o.payload);
   }
-  ASSERT_NE(stream.find("card=X"), std::string::npos);
   // The receiver: the pieces sent ahead arrived first (when A came), then
   // the stream in order.
   Receiver rx;
   rx.Take(1, gw.out[1].payload);
   for (size_t i = 0; i < injected_after_a; ++i) rx.TakePacket(gw.injected[i]);
   for (size_t i = 2; i < gw.out.size(); ++i) rx.Take(gw.out[i].seq, gw.out[i].payload);
-  EXPECT_EQ(rx.data.find("111 1111 1111 1111"), std::string::npos)
-      << "the receiver reads: ..." << rx.data.substr(590, 40);
+  // It reads what the stream forwarded, and no value in clear (before the
+  // fix: "card=X111 1111 1111 1111", the stream masked a card the piece
+  // had already given away).
+  EXPECT_EQ(rx.data, stream.substr(0, rx.data.size()));
+  size_t unmasked = 0;  // digits the stream masked that the receiver reads in clear
+  for (size_t i = 0; i < rx.data.size() && i < stream.size(); ++i) {
+    unmasked += stream[i] == 'X' && rx.data[i] != 'X';
+  }
+  EXPECT_EQ(unmasked, 0u) << "the receiver reads: ..." << rx.data.substr(590, 40);
   // And the plain statement: a piece sent ahead differs from what the
   // stream forwarded at its sequence numbers.
   for (size_t i = 0; i < injected_after_a; ++i) {
@@ -228,6 +234,40 @@ TEST(PrefixReview, APieceSentAheadIsReadWithBytesALaterLowerSegmentPutBeforeIt) 
                             v.payload_len);
     EXPECT_EQ(bytes, stream.substr(v.seq - 1, v.payload_len)) << "piece at seq " << v.seq;
   }
+}
+
+// The same with the segment that fills the gap (in order) overlapping the
+// one beyond it: G [4, 600) ends with "card=4" inside the piece [500, 700).
+TEST(PrefixReview, APieceSentAheadIsReadAfterAnOverlappingGapFiller) {
+  Gateway gw(PipelineConfig{});
+  gw.Send(SynWithMss(200));
+  gw.Send(Tcp4(1, "a=1;"));
+  std::string a;
+  while (a.size() < 1200) a += "name=abc;";
+  a.resize(1200);
+  a.replace(499, 20, "z111 1111 1111 1111;");
+  gw.Send(Tcp4(101, a));
+  const size_t injected = gw.injected.size();
+  ASSERT_GT(injected, 0u);
+  std::string g(596, 'q');
+  g.replace(g.size() - 7, 7, ";card=4");
+  gw.Send(Tcp4(5, g));
+  std::string stream;
+  for (const auto& o : gw.out) {
+    if (o.seq == 0) continue;
+    if (stream.size() < o.seq - 1 + o.payload.size()) stream.resize(o.seq - 1 + o.payload.size());
+    stream.replace(o.seq - 1, o.payload.size(), o.payload);
+  }
+  Receiver rx;
+  rx.Take(1, gw.out[1].payload);
+  for (size_t i = 0; i < injected; ++i) rx.TakePacket(gw.injected[i]);
+  for (size_t i = 2; i < gw.out.size(); ++i) rx.Take(gw.out[i].seq, gw.out[i].payload);
+  size_t unmasked = 0;
+  for (size_t i = 0; i < rx.data.size() && i < stream.size(); ++i) {
+    unmasked += stream[i] == 'X' && rx.data[i] != 'X';
+  }
+  EXPECT_EQ(unmasked, 0u) << "the receiver reads: ..." << rx.data.substr(590, 40);
+  EXPECT_EQ(rx.data, stream.substr(0, rx.data.size()));
 }
 
 }  // namespace
