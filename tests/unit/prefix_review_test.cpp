@@ -2,6 +2,7 @@
 // sent ahead of a gap (PacketPipeline::SackProbe): inputs that broke them.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
@@ -9,6 +10,7 @@
 #include "dlpd/decode/checksum.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/scan_context.h"
+#include "rules/validators.h"
 #include "rules/value_prefix.h"
 #include "tests/unit/gateway.h"
 #include "tests/unit/test_support.h"
@@ -268,6 +270,163 @@ TEST(PrefixReview, APieceSentAheadIsReadAfterAnOverlappingGapFiller) {
   }
   EXPECT_EQ(unmasked, 0u) << "the receiver reads: ..." << rx.data.substr(590, 40);
   EXPECT_EQ(rx.data, stream.substr(0, rx.data.size()));
+}
+
+// A value the rules accept, in some written form: a card of some brand or
+// an SSN, grouped or not, one kind of separator, some digits %3X-encoded.
+std::string RandomValue(std::mt19937& rng) {
+  static const std::vector<std::string> prefixes = {"4", "51", "55", "2221", "2720", "34", "37",
+                                                    "36", "38", "6011", "65", "644", "3528",
+                                                    "3095", "300", "62", "622126"};
+  static const std::vector<std::string> seps = {" ", "-", "+", "%20"};
+  std::string digits;
+  const bool ssn = rng() % 3 == 0;
+  if (ssn) {
+    do {
+      digits.clear();
+      for (int i = 0; i < 9; ++i) digits += static_cast<char>('0' + rng() % 10);
+    } while (!ValidateUsSsn(digits).valid);
+  } else {
+    do {
+      digits = prefixes[rng() % prefixes.size()];
+      const size_t len = 13 + rng() % 7;
+      while (digits.size() + 1 < len) digits += static_cast<char>('0' + rng() % 10);
+      digits = test::WithLuhnDigit(digits);
+    } while (!ValidatePan(digits).valid);
+  }
+  std::vector<size_t> groups;
+  const std::string sep = seps[rng() % seps.size()];
+  if (ssn) {
+    groups = rng() % 4 == 0 ? std::vector<size_t>{9} : std::vector<size_t>{3, 2, 4};
+  } else if (rng() % 2 == 0) {
+    groups = {digits.size()};
+  } else {
+    size_t left = digits.size() - 4;
+    groups = {4};
+    while (left > 0) {
+      size_t g = std::min<size_t>(left, 2 + rng() % 6);
+      if (left - g == 1) g = left;  // no group of one
+      if (g > 7) g = 7;
+      groups.push_back(g);
+      left -= g;
+    }
+  }
+  std::string out;
+  if (ssn && groups.size() == 1) {
+    static const std::vector<std::string> keys = {"ssn=", "SSN: ", "ss#", "Social-Security-No: ",
+                                                  "social security number is ", "ssn%3D",
+                                                  "SsN%22", "ssn%A1", "ssn - "};
+    out = keys[rng() % keys.size()];
+  }
+  size_t at = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (g > 0) out += sep;
+    for (size_t i = 0; i < groups[g]; ++i, ++at) {
+      if (rng() % 10 == 0) {
+        out += "%3";
+      }
+      out += digits[at];
+    }
+  }
+  return out;
+}
+
+// Property: random token soup (digits, separators, escapes cut short,
+// keywords in any case, decimal points), at every cut, against block scans
+// of the whole text. DLP_REVIEW_ITERS raises the count.
+TEST(PrefixReview, RandomTokenSoupAtEveryCut) {
+  const char* env = std::getenv("DLP_REVIEW_ITERS");
+  const int iters = env != nullptr ? std::atoi(env) : 1500;
+  std::mt19937 rng(11);
+  const std::vector<std::string> tokens = {
+      "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "4111", "1111", "5555", "4444",
+      "536", "22", "1457", "37828", "6011", " ", " ", "+", "-", "%", "%20", "%3", "%2", "%A",
+      "%35", "%34", "%31", "%2D", "%3D", "%A1", "%e9", "A", "z", ".", ";", "=", "&", "\n",
+      "ssn", "SSN", "ss#", "Ss#", "social security", "Social-Security-No", "SOCIAL_SECURITYNUM",
+      " is ", "no", "number", "was", ":", "\"", "1.", "%2E"};
+  const size_t keep = test::DefaultRules()->max_width() + 1;
+  size_t failures = 0;
+  size_t checked = 0;
+  for (int iter = 0; iter < iters && failures < 5; ++iter) {
+    std::string text;
+    static const std::vector<std::string> fill = {"1 ", " ", "%20", "-", "+", "ab;", "9-", "%2"};
+    const std::string& f = fill[rng() % fill.size()];
+    for (size_t i = 0, m = rng() % 2 == 0 ? 0 : rng() % 200; i < m; ++i) text += f;
+    const size_t n = 1 + rng() % 12;
+    for (size_t i = 0; i < n; ++i) text += tokens[rng() % tokens.size()];
+    text += RandomValue(rng);
+    for (size_t i = 0, m = rng() % 4; i < m; ++i) text += tokens[rng() % tokens.size()];
+    const Findings found = test::Scan(text);
+    if (found.empty()) continue;
+    ++checked;
+    for (size_t cut = 1; cut < text.size(); ++cut) {
+      size_t split = kNone;
+      for (const Finding& x : found) {
+        if (x.start < cut && cut < x.end) split = std::min<size_t>(split, x.start);
+      }
+      if (split == kNone) continue;
+      const size_t from_byte = cut > keep ? cut - keep : 0;
+      const size_t open = From(std::string_view(text).substr(from_byte, cut - from_byte),
+                               from_byte == 0 ? Start::kStreamStart : Start::kInside);
+      const size_t open_at = open == kNone ? cut : from_byte + open;
+      if (open_at > split) {
+        ADD_FAILURE() << "'" << text << "' cut at " << cut << " ('" << text.substr(0, cut)
+                      << "') opens at " << open_at << ", value at " << split;
+        ++failures;
+        break;
+      }
+    }
+  }
+  std::printf("texts with a value: %zu\n", checked);
+}
+
+// Finding 3: the stream judges a request body's last bytes as the end
+// (JudgeAsEnd: a card at the body's end is one, whatever request follows),
+// the island is block-scanned with the next request after it ("...1111POST"
+// is no card). The last piece of the body goes ahead with the card in it;
+// a segment ending inside that piece makes the receiver read the rest of
+// the card from the piece.
+TEST(PrefixReview, APieceEndingAtTheBodysEndHoldsACardTheStreamMasks) {
+  Gateway gw(PipelineConfig{});
+  gw.Send(SynWithMss(200));
+  const uint32_t body_len = 860;
+  const std::string head =
+      "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body_len) + "\r\n\r\n";
+  const uint32_t h = static_cast<uint32_t>(head.size());
+  gw.Send(Tcp4(1, head + "x=1;"));  // offsets [0, h + 4)
+  ASSERT_EQ(gw.out.size(), 2u);
+  const uint32_t body_end = h + body_len;
+  // The next request, then the body's last 800 bytes, both beyond a gap.
+  const std::string next = "POST /g HTTP/1.1\r\nHost: a\r\nX-Pad: " + std::string(250, 'p') +
+                           "\r\nContent-Length: 0\r\n\r\n";
+  gw.Send(Tcp4(1 + body_end, next));
+  std::string body_tail(800, 'y');
+  body_tail.replace(body_tail.size() - 22, 22, "&card=4111111111111111");
+  gw.Send(Tcp4(1 + h + 60, body_tail));  // offsets [h + 60, body_end)
+  const size_t injected = gw.injected.size();
+  ASSERT_GT(injected, 0u);
+  // A segment beyond the gap, the same bytes, ending inside the last piece
+  // just before the card ("...&car"), then the gap fills.
+  const std::string s0 = std::string(10, 'y') + body_tail.substr(0, 782);
+  gw.Send(Tcp4(1 + h + 50, s0));
+  gw.Send(Tcp4(1 + h + 4, std::string(46, 'z')));
+  std::string stream;
+  for (const auto& o : gw.out) {
+    if (o.seq == 0) continue;
+    if (stream.size() < o.seq - 1 + o.payload.size()) stream.resize(o.seq - 1 + o.payload.size());
+    stream.replace(o.seq - 1, o.payload.size(), o.payload);
+  }
+  ASSERT_GE(stream.size(), body_end);
+  ASSERT_EQ(stream.substr(body_end - 16, 16), std::string(16, 'X'));  // the stream masks it
+  Receiver rx;
+  rx.Take(1, gw.out[1].payload);
+  for (size_t i = 0; i < injected; ++i) rx.TakePacket(gw.injected[i]);
+  for (size_t i = 2; i < gw.out.size(); ++i) rx.Take(gw.out[i].seq, gw.out[i].payload);
+  size_t unmasked = 0;
+  for (size_t i = 0; i < rx.data.size() && i < stream.size(); ++i) {
+    unmasked += stream[i] == 'X' && rx.data[i] != 'X';
+  }
+  EXPECT_EQ(unmasked, 0u) << "the receiver reads: ..." << rx.data.substr(body_end - 24, 30);
 }
 
 }  // namespace
