@@ -1,6 +1,7 @@
 #include "dlpd/flow/reorder_buffer.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 namespace dlp {
@@ -54,6 +55,33 @@ ReorderBuffer::Island ReorderBuffer::BytesAround(uint64_t from, uint64_t to,
   if (!started || lo > from || hi < to) return Island{};
   out.lo = lo;
   return out;
+}
+
+uint64_t ReorderBuffer::FindBefore(uint64_t before, std::string_view needle) const {
+  std::string carry;  // the bytes since the last hole, less what was searched
+  uint64_t carry_from = 0;
+  uint64_t carry_end = 0;
+  for (const auto& [o, h] : segments_) {
+    if (o >= before) break;
+    const uint64_t end = std::min(h.end(), before);
+    if (end <= carry_end) continue;  // wholly a copy of bytes seen
+    const auto* p = reinterpret_cast<const char*>(h.bytes.data() + h.view.payload_offset);
+    if (o > carry_end) {  // a hole: nothing spans it
+      carry.clear();
+      carry_from = o;
+    }
+    const uint64_t from = std::max(o, carry_end);
+    carry.append(p + (from - o), p + (end - o));
+    carry_end = end;
+    const size_t at = carry.find(needle);
+    if (at != std::string::npos) return carry_from + at;
+    if (carry.size() >= needle.size()) {  // keep what may begin a match
+      const size_t drop = carry.size() - (needle.size() - 1);
+      carry.erase(0, drop);
+      carry_from += drop;
+    }
+  }
+  return UINT64_MAX;
 }
 
 size_t ReorderBuffer::Normalize(uint64_t off, uint8_t* payload, size_t len) const {

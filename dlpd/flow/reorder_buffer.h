@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "dlpd/flow/hold_budget.h"
@@ -51,6 +52,12 @@ class ReorderBuffer {
     std::vector<uint8_t> bytes;
   };
   Island BytesAround(uint64_t from, uint64_t to, uint64_t margin) const;
+
+  // Where the waiting bytes before stream offset `before` first hold
+  // `needle` (also across segments that meet), or UINT64_MAX. Reads them
+  // all: O(waiting bytes).
+  uint64_t FindBefore(uint64_t before, std::string_view needle) const;
+  size_t size() const { return segments_.size(); }
 
   // Rewrites the bytes of [off, off + len) that waiting segments already
   // hold to theirs (the first copy to arrive wins, as it does for bytes

@@ -15,6 +15,12 @@
 #include "policy/policy.h"
 
 namespace dlp {
+namespace {
+
+// Segments waiting beyond a gap up to which SackProbe sends pieces ahead.
+constexpr size_t kMaxWaitingForProbes = 128;
+
+}  // namespace
 
 PacketPipeline::PacketPipeline(std::unique_ptr<ScanContext> ctx, PipelineConfig config,
                                IncidentWriter* writer, const Fingerprinter* fingerprinter,
@@ -190,6 +196,10 @@ void PacketPipeline::SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink) 
   // value whatever the gap holds, and leaves now as the stream will forward
   // it later. A receiver acknowledges only whole pieces selectively (Linux
   // rounds SACK to its segment size), so a piece goes whole or not at all.
+  // Each arrival reads every waiting byte (FindBefore): with this many
+  // waiting, recovery has gone wrong anyway, and the reading would grow with
+  // the square of a flood of segments beyond a gap.
+  if (f.reorder.size() > kMaxWaitingForProbes) return;
   const uint64_t reach = f.ctx->rules().max_width() + 2;  // and "1." before a value
   const ReorderBuffer::Island island = f.reorder.BytesAround(s.off, s.end(), reach);
   if (island.bytes.empty()) return;
@@ -198,12 +208,21 @@ void PacketPipeline::SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink) 
   const uint64_t lo = island.lo + reach;
   const uint64_t hi =
       island.lo + island.bytes.size() - std::min<uint64_t>(reach, island.bytes.size());
+  // The stream judges a request body's end as the end of the stream (a
+  // value that ends there is masked whatever follows: the next request's
+  // method), a block scan of the waiting bytes does not: no piece goes
+  // within reach of a body's end, the current request's or one whose head
+  // waits too (nothing after a request line there goes).
+  const uint64_t body_end = f.http.body_end;
+  const uint64_t next_head = f.reorder.FindBefore(s.end() + reach, " HTTP/1.");
   const uint32_t seg = f.window.window.segment_size();
   const size_t piece = seg != 0 ? seg : s.payload_len();
   for (size_t at = 0; at < s.payload_len(); at += piece) {
     const uint64_t a = s.off + at;
     const uint64_t b = std::min<uint64_t>(a + piece, s.end());
     if (a < lo || b > hi) continue;
+    if (body_end != UINT64_MAX && body_end + reach > a && body_end < b + reach) continue;
+    if (next_head < b + reach) break;
     const bool holds_value = std::any_of(found.begin(), found.end(), [&](const Finding& x) {
       return island.lo + x.start < b && island.lo + x.end > a;
     });

@@ -77,7 +77,8 @@ TEST(PrefixReview, LeadEscapeCardLeavesInClearThroughTheGateway) {
   send(";", 300);
   gw.pipeline().Tick(100000, gw);
   std::string got;
-  for (const auto& o : gw.out) got.replace(std::min(got.size(), size_t(o.seq - 1)), o.payload.size(), o.payload);
+  for (const auto& o : gw.out)
+    got.replace(std::min(got.size(), size_t(o.seq - 1)), o.payload.size(), o.payload);
   EXPECT_EQ(got.find("4111111111111111"), std::string::npos) << got;
   EXPECT_EQ(got.find("4111"), std::string::npos) << got;  // no digit of it in clear
 }
@@ -87,13 +88,14 @@ TEST(PrefixReview, LeadEscapeCardLeavesInClearThroughTheGateway) {
 // at or after the open run's start.
 TEST(PrefixReview, EveryLeadEscapeAndSeparatorKindAtEveryCut) {
   std::mt19937 rng(7);
-  const std::vector<std::string> values = {"4111111111111111", "4111 1111 1111 1111",
+  const std::vector<std::string> values = {"4111111111111111",    "4111 1111 1111 1111",
                                            "4111+1111+1111+1111", "4111%201111%201111%201111",
-                                           "536-22-1457", "536+22+1457", "536%2022%201457",
-                                           "378282246310005", "5555-5555-5555-4444",
-                                           "%34%31%31%31111111111111"};
-  const std::vector<std::string> keyed = {"ssn=", "SSN: ", "ss#", "Social-Security-No: ",
-                                          "social security number is ", "ssn%3D", "ssn%A1"};
+                                           "536-22-1457",         "536+22+1457",
+                                           "536%2022%201457",     "378282246310005",
+                                           "5555-5555-5555-4444", "%34%31%31%31111111111111"};
+  const std::vector<std::string> keyed = {
+      "ssn=",   "SSN: ", "ss#", "Social-Security-No: ", "social security number is ",
+      "ssn%3D", "ssn%A1"};
   const char* hex = "0123456789ABCDEFabcdef";
   size_t failures = 0;
   for (int iter = 0; iter < 3000 && failures < 5; ++iter) {
@@ -178,8 +180,8 @@ struct Receiver {
   void TakePacket(const std::vector<uint8_t>& pkt) {
     PacketView v;
     ASSERT_EQ(DecodePacket(pkt.data(), pkt.size(), &v), DecodeStatus::kOk);
-    Take(v.seq, std::string(reinterpret_cast<const char*>(pkt.data()) + v.payload_offset,
-                            v.payload_len));
+    Take(v.seq,
+         std::string(reinterpret_cast<const char*>(pkt.data()) + v.payload_offset, v.payload_len));
   }
 };
 
@@ -275,9 +277,9 @@ TEST(PrefixReview, APieceSentAheadIsReadAfterAnOverlappingGapFiller) {
 // A value the rules accept, in some written form: a card of some brand or
 // an SSN, grouped or not, one kind of separator, some digits %3X-encoded.
 std::string RandomValue(std::mt19937& rng) {
-  static const std::vector<std::string> prefixes = {"4", "51", "55", "2221", "2720", "34", "37",
-                                                    "36", "38", "6011", "65", "644", "3528",
-                                                    "3095", "300", "62", "622126"};
+  static const std::vector<std::string> prefixes = {"4",    "51",   "55",  "2221", "2720",  "34",
+                                                    "37",   "36",   "38",  "6011", "65",    "644",
+                                                    "3528", "3095", "300", "62",   "622126"};
   static const std::vector<std::string> seps = {" ", "-", "+", "%20"};
   std::string digits;
   const bool ssn = rng() % 3 == 0;
@@ -313,9 +315,9 @@ std::string RandomValue(std::mt19937& rng) {
   }
   std::string out;
   if (ssn && groups.size() == 1) {
-    static const std::vector<std::string> keys = {"ssn=", "SSN: ", "ss#", "Social-Security-No: ",
-                                                  "social security number is ", "ssn%3D",
-                                                  "SsN%22", "ssn%A1", "ssn - "};
+    static const std::vector<std::string> keys = {
+        "ssn=",   "SSN: ",  "ss#",   "Social-Security-No: ", "social security number is ", "ssn%3D",
+        "SsN%22", "ssn%A1", "ssn - "};
     out = keys[rng() % keys.size()];
   }
   size_t at = 0;
@@ -338,12 +340,63 @@ TEST(PrefixReview, RandomTokenSoupAtEveryCut) {
   const char* env = std::getenv("DLP_REVIEW_ITERS");
   const int iters = env != nullptr ? std::atoi(env) : 1500;
   std::mt19937 rng(11);
-  const std::vector<std::string> tokens = {
-      "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "4111", "1111", "5555", "4444",
-      "536", "22", "1457", "37828", "6011", " ", " ", "+", "-", "%", "%20", "%3", "%2", "%A",
-      "%35", "%34", "%31", "%2D", "%3D", "%A1", "%e9", "A", "z", ".", ";", "=", "&", "\n",
-      "ssn", "SSN", "ss#", "Ss#", "social security", "Social-Security-No", "SOCIAL_SECURITYNUM",
-      " is ", "no", "number", "was", ":", "\"", "1.", "%2E"};
+  const std::vector<std::string> tokens = {"0",
+                                           "1",
+                                           "2",
+                                           "3",
+                                           "4",
+                                           "5",
+                                           "6",
+                                           "7",
+                                           "8",
+                                           "9",
+                                           "4111",
+                                           "1111",
+                                           "5555",
+                                           "4444",
+                                           "536",
+                                           "22",
+                                           "1457",
+                                           "37828",
+                                           "6011",
+                                           " ",
+                                           " ",
+                                           "+",
+                                           "-",
+                                           "%",
+                                           "%20",
+                                           "%3",
+                                           "%2",
+                                           "%A",
+                                           "%35",
+                                           "%34",
+                                           "%31",
+                                           "%2D",
+                                           "%3D",
+                                           "%A1",
+                                           "%e9",
+                                           "A",
+                                           "z",
+                                           ".",
+                                           ";",
+                                           "=",
+                                           "&",
+                                           "\n",
+                                           "ssn",
+                                           "SSN",
+                                           "ss#",
+                                           "Ss#",
+                                           "social security",
+                                           "Social-Security-No",
+                                           "SOCIAL_SECURITYNUM",
+                                           " is ",
+                                           "no",
+                                           "number",
+                                           "was",
+                                           ":",
+                                           "\"",
+                                           "1.",
+                                           "%2E"};
   const size_t keep = test::DefaultRules()->max_width() + 1;
   size_t failures = 0;
   size_t checked = 0;
