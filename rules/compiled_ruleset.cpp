@@ -131,7 +131,7 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       // A pattern PCRE2 cannot read lets any run of value bytes begin one of
       // its rule's values (as before prefixes were judged): nothing is lost.
       out->prefixes_.Add(cp.expression, cp.boundary, FindPrefixCheck(rule.validator),
-                         ShownLeadingDigits(rule.validator), nullptr);
+                         ShownLeadingDigits(rule.validator), max_width, nullptr);
       exprs.push_back(cp.expression);
       percent_free_exprs.push_back(std::move(percent_free));
       specs.push_back(&spec);

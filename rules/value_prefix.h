@@ -56,9 +56,10 @@ class ValuePrefixes {
   // PCRE2 cannot compile (logged by the caller from the returned false)
   // lets every run of value bytes begin a value, as if this class did not
   // exist: never fewer holds than that.
-  // `shown_digits`: ShownLeadingDigits of its rule's validator.
+  // `shown_digits`: ShownLeadingDigits of its rule's validator; `width`:
+  // the longest match it has (Hyperscan's max_width).
   bool Add(const std::string& expression, Boundary boundary, PrefixFn may_begin,
-           unsigned shown_digits, std::string* error);
+           unsigned shown_digits, unsigned width, std::string* error);
 
   // Where `text` begins: somewhere in a stream, at its first byte, or at
   // the first byte dlpd saw of a stream picked up mid-way (whose first
@@ -80,6 +81,7 @@ class ValuePrefixes {
     Boundary boundary = Boundary::kNone;
     PrefixFn may_begin = nullptr;
     unsigned shown_digits = 0;
+    unsigned width = 0;  // a match that reaches the end begins no further back
   };
   // The first value token (a letter, a digit, an escaped digit) at or
   // after `from`, or npos.
