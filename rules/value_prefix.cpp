@@ -4,6 +4,7 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <new>
 #include <utility>
 
 #include "rules/boundary.h"
@@ -32,7 +33,9 @@ std::string_view WithoutOpenEscape(std::string_view v) {
 
 }  // namespace
 
-ValuePrefixes::Scratch::Scratch() : data_(pcre2_match_data_create(1, nullptr)) {}
+ValuePrefixes::Scratch::Scratch() : data_(pcre2_match_data_create(1, nullptr)) {
+  if (data_ == nullptr) throw std::bad_alloc();
+}
 
 ValuePrefixes::Scratch::~Scratch() {
   pcre2_match_data_free(static_cast<pcre2_match_data*>(data_));
@@ -98,10 +101,7 @@ size_t ValuePrefixes::FirstValueToken(std::string_view text, size_t from) const 
   return std::string_view::npos;
 }
 
-size_t ValuePrefixes::OpenValueFrom(std::string_view text, Start start, Scratch& scratch,
-                                    unsigned* shown_digits) const {
-  unsigned shown = 0;
-  if (shown_digits != nullptr) *shown_digits = 0;
+size_t ValuePrefixes::RunOf(std::string_view text) const {
   size_t run = text.size();
   while (run > 0 && value_bytes_[static_cast<uint8_t>(text[run - 1])]) --run;
   // A letter that is an escape's first hex digit ("%A1") is not a value
@@ -111,27 +111,40 @@ size_t ValuePrefixes::OpenValueFrom(std::string_view text, Start start, Scratch&
       IsHexDigit(text[run])) {
     ++run;
   }
+  return run;
+}
+
+size_t ValuePrefixes::OpenValueFrom(std::string_view text, Start start, Scratch& scratch) const {
+  const size_t run = RunOf(text);
   const size_t first = FirstValueToken(text, run);
   if (first == std::string_view::npos) return first;        // no letter or digit: no value yet
   if (start == Start::kPickedUp && run == 0) return first;  // it may go on from before
-  const bool at_stream_start = start != Start::kInside;
   size_t best = std::string_view::npos;
-  bool any = false;
   for (const Prefix& p : prefixes_) {
-    const size_t from = OpenFor(p, text, run, at_stream_start, scratch);
-    if (from == std::string_view::npos) continue;
-    // Every kind that may begin counts: the fewest digits any of them shows.
-    shown = any ? std::min(shown, p.shown_digits) : p.shown_digits;
-    any = true;
-    best = std::min(best, from);
-    if (shown == 0 && best == first) break;  // nothing begins earlier, nothing shows less
+    best = std::min(best, OpenFor(p, text, run, start != Start::kInside, scratch));
+    if (best == first) break;  // nothing begins earlier
   }
-  if (shown_digits != nullptr) *shown_digits = shown;
   return best;
 }
 
+bool ValuePrefixes::WithinShownDigits(std::string_view text, Start start, Scratch& scratch) const {
+  const size_t run = RunOf(text);
+  const size_t first = FirstValueToken(text, run);
+  if (first == std::string_view::npos) return true;
+  if (start == Start::kPickedUp && run == 0) return false;  // what came before is unknown
+  for (const Prefix& p : prefixes_) {
+    if (p.code == nullptr) return false;  // cannot tell
+    if (OpenFor(p, text, run, start != Start::kInside, scratch, &p.shown_digits) !=
+        std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 size_t ValuePrefixes::OpenFor(const Prefix& p, std::string_view text, size_t run,
-                              bool at_stream_start, Scratch& scratch) const {
+                              bool at_stream_start, Scratch& scratch,
+                              const unsigned* most_digits) const {
   if (p.code == nullptr) return FirstValueToken(text, run);
   auto* md = static_cast<pcre2_match_data*>(scratch.data());
   const uint32_t options = PCRE2_PARTIAL_HARD | (at_stream_start ? 0 : PCRE2_NOTBOL);
@@ -152,7 +165,13 @@ size_t ValuePrefixes::OpenFor(const Prefix& p, std::string_view text, size_t run
     const size_t value = FirstValueToken(text, std::max<size_t>(match_from, run));
     if (value == std::string_view::npos) continue;  // only what comes before a value
     if (FractionOfDecimal(p.boundary, text.data(), text.data() + value)) continue;
-    if (p.may_begin != nullptr && !p.may_begin(WithoutOpenEscape(text.substr(value)))) continue;
+    const std::string_view so_far = WithoutOpenEscape(text.substr(value));
+    if (p.may_begin != nullptr && !p.may_begin(so_far)) continue;
+    if (most_digits != nullptr) {
+      size_t digits = 0;
+      ForEachValueToken(so_far, [&digits](std::string_view, bool d) { digits += d ? 1 : 0; });
+      if (digits <= *most_digits) continue;  // within what a display shows: try later starts
+    }
     return value;
   }
   return std::string_view::npos;

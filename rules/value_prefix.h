@@ -19,7 +19,6 @@
 
 #include <array>
 #include <cstddef>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,12 +51,12 @@ class ValuePrefixes {
   // Bytes a value may hold (the rules' value_chars, together).
   void set_value_bytes(const std::array<bool, 256>& bytes) { value_bytes_ = bytes; }
   // A pattern as compiled for scanning (boundary contexts included) and the
-  // prefix check of its rule's validator (null: any beginning). A pattern
-  // PCRE2 cannot compile (logged by the caller from the returned false)
-  // lets every run of value bytes begin a value, as if this class did not
-  // exist: never fewer holds than that.
+  // prefix check of its rule's validator (null: any beginning).
   // `shown_digits`: ShownLeadingDigits of its rule's validator; `width`:
-  // the longest match it has (Hyperscan's max_width).
+  // the longest match it has (Hyperscan's max_width). A pattern PCRE2
+  // cannot compile (false, and `error` says why) lets every run of value
+  // bytes begin a value, as if this class did not exist: never fewer holds
+  // than that.
   bool Add(const std::string& expression, Boundary boundary, PrefixFn may_begin,
            unsigned shown_digits, unsigned width, std::string* error);
 
@@ -70,10 +69,12 @@ class ValuePrefixes {
   // bytes of the stream: at least the rules' widest match, or all of it.
   // Only a value in the run of value bytes at the end, holding a letter or
   // digit, counts.
-  // `shown_digits`, when not null, is set to the fewest leading digits a
-  // truncated display shows among the kinds of value that may begin there.
-  size_t OpenValueFrom(std::string_view text, Start start, Scratch& scratch,
-                       unsigned* shown_digits = nullptr) const;
+  size_t OpenValueFrom(std::string_view text, Start start, Scratch& scratch) const;
+  // Whether every value that may begin in the run at the end of `text` (as
+  // OpenValueFrom judges) holds so far no more digits than a truncated
+  // display of its kind shows (ShownLeadingDigits: a card's first six, an
+  // SSN's area): what a sender stalled there may get through.
+  bool WithinShownDigits(std::string_view text, Start start, Scratch& scratch) const;
 
  private:
   struct Prefix {
@@ -86,9 +87,13 @@ class ValuePrefixes {
   // The first value token (a letter, a digit, an escaped digit) at or
   // after `from`, or npos.
   size_t FirstValueToken(std::string_view text, size_t from) const;
-  // The earliest start in [run, end) of a value `p` may still complete.
+  // The earliest start in [run, end) of a value `p` may still complete,
+  // or npos; with `most_digits`, the start of one that holds more digits
+  // than that so far (any other: npos).
   size_t OpenFor(const Prefix& p, std::string_view text, size_t run, bool at_stream_start,
-                 Scratch& scratch) const;
+                 Scratch& scratch, const unsigned* most_digits = nullptr) const;
+  // Where the run of value bytes at the end of `text` begins.
+  size_t RunOf(std::string_view text) const;
 
   std::vector<Prefix> prefixes_;
   std::array<bool, 256> value_bytes_{};

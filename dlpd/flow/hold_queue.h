@@ -52,14 +52,10 @@ class HoldQueue {
   // The stream has taken bytes up to some end: from `start` on, they may
   // begin a value that bytes to come would complete (the rules' judgement,
   // rules/value_prefix.h). NoteNoOpenRun: none of them can.
-  // `shown_digits`: the fewest leading digits a truncated display of the
-  // values it may begin shows (rules/validators.h ShownLeadingDigits).
-  void NoteOpenRun(uint64_t start, unsigned shown_digits = 0) {
+  void NoteOpenRun(uint64_t start) {
     run_start_ = start;
     run_has_alnum_ = true;
-    run_shown_digits_ = shown_digits;
   }
-  unsigned run_shown_digits() const { return run_shown_digits_; }
   void NoteNoOpenRun() { run_has_alnum_ = false; }
   // Bytes before this cannot belong to a value still to be confirmed: those
   // before the trailing run (when it may begin one), or further back than
@@ -138,7 +134,6 @@ class HoldQueue {
   uint64_t withheld_from_ = 0;
   uint64_t withheld_to_ = 0;
   uint32_t copy_timeouts_ = 0;  // for the current withheld tail
-  unsigned run_shown_digits_ = 0;
   bool run_has_alnum_ = false;
   bool withheld_masked_ = false;
   bool withheld_open_ = false;  // withheld bytes no copy has delivered yet

@@ -14,7 +14,6 @@
 #include "dlpd/pipeline/flow_state.h"
 #include "dlpd/pipeline/incident_recorder.h"
 #include "policy/policy.h"
-#include "rules/value_text.h"
 
 namespace dlp {
 Flow::~Flow() = default;
@@ -86,21 +85,23 @@ bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
   return true;
 }
 
+ValuePrefixes::Start FlowInspection::StartOf(const Flow& f) {
+  using Start = ValuePrefixes::Start;
+  // The scanner's history begins the stream while it holds all of it.
+  if (f.scanner->offset() != f.scanner->history().size()) return Start::kInside;
+  return f.tcp.picked_up ? Start::kPickedUp : Start::kStreamStart;
+}
+
 void FlowInspection::Advance(Flow& f, const uint8_t* /*fresh*/, size_t len) const {
   f.pos.next_off += len;
   // Where the bytes at the stream's end may begin a value (held back until
   // what follows decides it), judged on what the scanner keeps of the
   // stream: its widest match and more.
   const std::string_view tail = f.scanner->history();
-  using Start = ValuePrefixes::Start;
-  const Start start = f.scanner->offset() != tail.size() ? Start::kInside
-                      : f.tcp.picked_up                  ? Start::kPickedUp
-                                                         : Start::kStreamStart;
-  unsigned shown = 0;
   const size_t from =
-      f.ctx->rules().prefixes().OpenValueFrom(tail, start, f.ctx->prefix_scratch(), &shown);
+      f.ctx->rules().prefixes().OpenValueFrom(tail, StartOf(f), f.ctx->prefix_scratch());
   if (from == std::string_view::npos) return f.hold.NoteNoOpenRun();
-  f.hold.NoteOpenRun(f.pos.next_off - (tail.size() - from), shown);
+  f.hold.NoteOpenRun(f.pos.next_off - (tail.size() - from));
 }
 
 void FlowInspection::Finish(Flow& f) {
@@ -220,14 +221,17 @@ FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const Segmen
   const HoldQueue::Range r = f.hold.WithheldPart(s.off, s.payload_len());
   uint8_t* payload = s.payload();
   const uint64_t off = s.off;
-  // No more digits than a truncated display of any value they may begin
-  // shows: they leave as they are (a number that turns out to be none is
-  // unchanged; a value that does is recorded mask-partial).
-  const std::string_view part(reinterpret_cast<const char*>(payload + (r.from - off)),
-                              static_cast<size_t>(r.to - r.from));
-  size_t digits = 0;
-  ForEachValueToken(part, [&digits](std::string_view, bool digit) { digits += digit ? 1 : 0; });
-  if (digits <= f.hold.run_shown_digits()) {
+  // Every value the stream up to the copy's end may begin holds no more
+  // digits so far, those that left before the copy included (a sender that
+  // stalls again and again must not get a value through a few digits at a
+  // time), than a truncated display of its kind shows: the copy leaves as
+  // it is (a number that turns out to be none is unchanged; a value that
+  // does is recorded mask-partial). The scanner's history holds those
+  // bytes: the copy ends at most at the stream's end.
+  const std::string_view tail = f.scanner->history();
+  const std::string_view upto =
+      tail.substr(0, tail.size() - static_cast<size_t>(f.pos.next_off - r.to));
+  if (f.ctx->rules().prefixes().WithinShownDigits(upto, StartOf(f), f.ctx->prefix_scratch())) {
     counters_.tails_released.fetch_add(1, std::memory_order_relaxed);
     return Settled::kClear;
   }

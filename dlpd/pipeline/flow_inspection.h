@@ -20,6 +20,7 @@
 #include "dlpd/inspect/finding.h"
 #include "dlpd/pipeline/engine_handoff.h"
 #include "dlpd/pipeline/pipeline_counters.h"
+#include "rules/value_prefix.h"
 
 namespace dlp {
 
@@ -117,6 +118,8 @@ class FlowInspection {
   void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off);
 
  private:
+  // Where the scanner's history of the flow begins, for ValuePrefixes.
+  static ValuePrefixes::Start StartOf(const Flow& f);
   // Remembers and records the findings the flow has not seen yet.
   void AddFindings(Flow& f, Findings& fresh, bool in_stream = true);
   // Sets x.action from the policy, counting toward thresholds; a block

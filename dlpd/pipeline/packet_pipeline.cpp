@@ -190,16 +190,17 @@ void PacketPipeline::Reorder(Flow& f, const SegmentRef& s, int64_t now_us, Verdi
 }
 
 void PacketPipeline::SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink) {
-  // The pieces the sender sent it in (its segment size, from its SYN), each
-  // judged with the bytes around it that wait too: a piece with no value in
-  // reach of its edges, or none that reaches into it, holds no part of a
-  // value whatever the gap holds, and leaves now as the stream will forward
-  // it later. A receiver acknowledges only whole pieces selectively (Linux
-  // rounds SACK to its segment size), so a piece goes whole or not at all.
-  // Each arrival reads every waiting byte (FindBefore): with this many
+  // Each arrival reads every waiting byte (FindBefore): past this many
   // waiting, recovery has gone wrong anyway, and the reading would grow with
   // the square of a flood of segments beyond a gap.
   if (f.reorder.size() > kMaxWaitingForProbes) return;
+  // The pieces the sender sent it in (its segment size, from its SYN), each
+  // judged with the bytes around it that wait too: a piece more than the
+  // widest match inside them, that no value found there reaches, holds no
+  // part of a value whatever the gap holds, and leaves now as the stream
+  // will forward it later. A receiver acknowledges only whole pieces
+  // selectively (Linux rounds SACK to its segment size), so a piece goes
+  // whole or not at all.
   const uint64_t reach = f.ctx->rules().max_width() + 2;  // and "1." before a value
   const ReorderBuffer::Island island = f.reorder.BytesAround(s.off, s.end(), reach);
   if (island.bytes.empty()) return;

@@ -352,6 +352,38 @@ TEST(FlowInspection, AStalledCopyThatShowsNoMoreThanATruncatedDisplayLeavesAsItI
   EXPECT_EQ(gw.pipeline().counters().partial.load(), 1u);
 }
 
+TEST(FlowInspection, ASenderStallingAgainAndAgainGetsNoMoreThanATruncatedDisplayThrough) {
+  // Stalled inside "4111 1" (five digits, no more than a card's first six),
+  // the copy leaves as it is; stalled again after "111 11", the run's
+  // digits number ten: that copy leaves masked, and so does the rest.
+  const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 40\r\n\r\n";
+  const uint32_t body = 1 + static_cast<uint32_t>(head.size());
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.withheld_copy_hold_us = 500000;
+  Gateway gw(c);
+  gw.Send(Tcp4(1, head + "card=4111 1"), 0);
+  gw.pipeline().Tick(1000, gw);
+  for (const int64_t t : {200000, 800000, 1400000}) {
+    gw.Send(Tcp4(body + 5, "4111 1"), t);
+    gw.pipeline().Tick(t + 500000, gw);
+  }
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_EQ(gw.out[1].payload, "4111 1");
+  gw.Send(Tcp4(body + 11, "111 11"), 2000000);
+  gw.pipeline().Tick(2001000, gw);  // withheld: the run is open
+  for (const int64_t t : {2200000, 2800000, 3400000}) {
+    gw.Send(Tcp4(body + 11, "111 11"), t);
+    gw.pipeline().Tick(t + 500000, gw);
+  }
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, "XXX XX");
+  EXPECT_EQ(gw.pipeline().counters().tails_released.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 1u);
+  gw.Send(Tcp4(body + 17, "11 1111;"), 4000000);
+  EXPECT_EQ(gw.out.back().payload, "XX XXXX;");
+}
+
 TEST(FlowInspection, WithheldTailSentAgainAfterTheStreamJudgedItGoesUnchanged) {
   // A slow uplink: each segment takes longer than the hold time, so a
   // segment ending in a number has its tail withheld at the timeout. The

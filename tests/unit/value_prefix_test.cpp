@@ -67,19 +67,21 @@ TEST_F(ValuePrefixTest, BeginningsOfValuesAreOpenFromTheirFirstDigit) {
   EXPECT_EQ(From("c=4111%"), 2u);
 }
 
-// What a stalled sender's copy may show (HoldQueue, withheld tails): the
-// fewest leading digits a truncated display of any value it may begin shows.
-TEST_F(ValuePrefixTest, ShownDigitsAreTheFewestOfTheValuesThatMayBegin) {
-  auto shown = [&](std::string_view text) {
-    unsigned n = 99;
-    rules_->prefixes().OpenValueFrom(text, Start::kStreamStart, scratch_, &n);
-    return n;
+// What a stalled sender's copy may show (HoldQueue, withheld tails): every
+// value that may begin holds no more digits than a truncated display of its
+// kind (a card's first six, an SSN's area).
+TEST_F(ValuePrefixTest, WithinShownDigitsJudgesEachValueThatMayBeginOnItsOwn) {
+  auto within = [&](std::string_view text) {
+    return rules_->prefixes().WithinShownDigits(text, Start::kStreamStart, scratch_);
   };
-  EXPECT_EQ(shown("card=4111"), 6u);  // a card only (an SSN has a separator after 3)
-  EXPECT_EQ(shown("id=17"), 3u);      // an SSN only (no brand begins with 1)
-  EXPECT_EQ(shown("n=53"), 3u);       // a Mastercard or an SSN: the fewer
-  EXPECT_EQ(shown("ssn=53622"), 3u);
-  EXPECT_EQ(shown("id=1771"), 0u);  // nothing may begin
+  EXPECT_TRUE(within("card=4111 11"));  // six: a card's first six
+  EXPECT_FALSE(within("card=4111 111"));
+  EXPECT_TRUE(within("card=4111 1"));  // a card's five; the SSN "1..." one digit
+  EXPECT_TRUE(within("id=177"));       // an SSN's area
+  EXPECT_FALSE(within("id=177-1"));
+  EXPECT_TRUE(within("n=5362"));   // a card's four (an SSN has a separator after 536)
+  EXPECT_TRUE(within("id=1771"));  // nothing may begin
+  EXPECT_FALSE(within("ssn=5362"));
 }
 
 TEST_F(ValuePrefixTest, WhereTheTextStartsDecidesWhatLiesBeforeIt) {
