@@ -29,22 +29,24 @@ void StreamDigest::Add(uint64_t off, const uint8_t* data, size_t len, const Dige
   end_ = off + len;
 }
 
-bool StreamDigest::Check(uint64_t off, const uint8_t* data, size_t len, uint64_t upto,
-                         const DigestKey& key) const {
-  if (len == 0 || off < begin() || upto > end_) return false;
+size_t StreamDigest::CheckedPrefix(uint64_t off, const uint8_t* data, size_t len, uint64_t upto,
+                                   const DigestKey& key) const {
+  if (len == 0 || off < begin() || off >= end_) return 0;
   // The record that starts at `off`: records are in offset order.
   auto it = std::lower_bound(records_.begin() + static_cast<std::ptrdiff_t>(head_), records_.end(),
                              off, [](const Record& r, uint64_t o) { return r.off < o; });
-  if (it == records_.end() || it->off != off) return false;
+  if (it == records_.end() || it->off != off) return 0;
   const uint64_t stop = off + len;
+  uint64_t checked = off;
   for (; it != records_.end() && it->off < upto; ++it) {
     const uint64_t rec_end = std::next(it) == records_.end() ? end_ : std::next(it)->off;
-    if (rec_end > stop) return false;  // the copy ends inside a segment
+    if (rec_end > stop) break;  // the copy ends inside a segment
     if (Hash(data + (it->off - off), static_cast<size_t>(rec_end - it->off), key) != it->hash) {
-      return false;
+      break;
     }
+    checked = rec_end;
   }
-  return true;
+  return static_cast<size_t>(checked - off);
 }
 
 void StreamDigest::ForgetBefore(uint64_t off) {

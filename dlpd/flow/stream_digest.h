@@ -33,10 +33,16 @@ class StreamDigest {
   // Records the segment [off, off+len) as it left. A segment that does not
   // follow the last one restarts the digest at `off`.
   void Add(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key);
-  // True if the copy [off, off+len) begins with whole recorded segments,
-  // each with the bytes recorded, that reach at least `upto`.
+  // How many bytes the copy [off, off+len) begins with that are whole
+  // recorded segments, each with the bytes recorded, stopping at `upto` or
+  // before the first one it does not hold whole or that differs (0: none).
+  size_t CheckedPrefix(uint64_t off, const uint8_t* data, size_t len, uint64_t upto,
+                       const DigestKey& key) const;
+  // True if those reach at least `upto`.
   bool Check(uint64_t off, const uint8_t* data, size_t len, uint64_t upto,
-             const DigestKey& key) const;
+             const DigestKey& key) const {
+    return upto > off && CheckedPrefix(off, data, len, upto, key) >= upto - off;
+  }
   // Forgets the segments that end at or before `off`.
   void ForgetBefore(uint64_t off);
   void Clear();

@@ -180,7 +180,7 @@ size_t FlowInspection::MaskRemembered(Flow& f, uint8_t* payload, size_t len, uin
 }
 
 FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const SegmentRef& s,
-                                                               const DigestKey& key) {
+                                                               const DigestKey& key, size_t* keep) {
   const StreamWindow& w = f.window.window;
   const uint64_t kept_from = w.empty() ? f.pos.next_off : w.begin();
   size_t masked = 0;
@@ -188,9 +188,20 @@ FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const Se
     // As the first copy left: then it must hash as the digest says.
     masked = MaskRemembered(f, s.payload(), s.payload_len(), s.off);
     const uint64_t upto = std::min(s.end(), kept_from);
-    if (!w.digest().Check(s.off, s.payload(), s.payload_len(), upto, key)) {
-      recorder_.Anomaly(AnomalyKind::copies_unchecked, f);
-      return CopyCheck::kUnchecked;
+    const size_t checked = w.digest().CheckedPrefix(s.off, s.payload(), s.payload_len(), upto, key);
+    if (checked < upto - s.off) {
+      if (checked == 0) {
+        recorder_.Anomaly(AnomalyKind::copies_unchecked, f);
+        return CopyCheck::kUnchecked;
+      }
+      // Whole segments first, then one it holds only in part: a sender
+      // that resends from where a withheld tail was cut, in its own
+      // segment size, splits what follows differently from how it first
+      // left. Only the checked part goes (the receiver needs the tail; the
+      // rest, if it needs it, comes again from there, on a boundary).
+      counters_.copies_trimmed.fetch_add(1, std::memory_order_relaxed);
+      *keep = checked;
+      return CopyCheck::kTrimmed;
     }
     counters_.copies_checked.fetch_add(1, std::memory_order_relaxed);
   }

@@ -94,8 +94,10 @@ class FlowInspection {
   // what the digest recorded (keyed by `key`). kUnchecked: it is not, and
   // the copy must not go (the receiver may take it in place of a first
   // copy that it dropped, and it was never scanned in stream order).
-  enum class CopyCheck { kSame, kRewritten, kUnchecked };
-  CopyCheck NormalizeToFirstCopy(Flow& f, const SegmentRef& s, const DigestKey& key);
+  // kTrimmed: only its first `*keep` bytes could be checked (whole
+  // segments, then one it holds in part); only those may go.
+  enum class CopyCheck { kSame, kRewritten, kUnchecked, kTrimmed };
+  CopyCheck NormalizeToFirstCopy(Flow& f, const SegmentRef& s, const DigestKey& key, size_t* keep);
 
   // A copy of withheld bytes that comes back with nothing after it may
   // begin a value not judged yet (its run is open) while the request's body

@@ -331,10 +331,15 @@ void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink)
 }
 
 bool PacketPipeline::CheckCopy(Flow& f, SegmentRef& s) {
-  switch (inspection_.NormalizeToFirstCopy(f, s, windows_.key())) {
+  size_t keep = 0;
+  switch (inspection_.NormalizeToFirstCopy(f, s, windows_.key(), &keep)) {
     case FlowInspection::CopyCheck::kSame:
       return true;
     case FlowInspection::CopyCheck::kRewritten:
+      s.modified = true;
+      return true;
+    case FlowInspection::CopyCheck::kTrimmed:
+      s.len = TruncateTcpPayload(s.data, &s.view, keep);
       s.modified = true;
       return true;
     case FlowInspection::CopyCheck::kUnchecked:

@@ -46,6 +46,7 @@ namespace dlp {
   X(gaps_stopped, "flows stopped with resets because a gap did not fill (fail closed)")         \
   X(overlaps_normalized, "later copies rewritten to the first copy")                             \
   X(copies_checked, "later copies older than the first-copy window checked against the digest")  \
+  X(copies_trimmed, "copies older than the window of which only whole segments, checked, went (resent from a withheld tail's cut)") \
   X(copies_unchecked, "later copies that could not be checked, dropped")                         \
   X(bad_checksums, "packets dropped for a wrong checksum (the receiver drops them too)")         \
   X(resets_ignored, "RSTs not at the next sequence number: forwarded, the flow kept")           \

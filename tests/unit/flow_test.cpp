@@ -824,6 +824,53 @@ TEST(FlowInspection, PiecesBeyondAGapThatNoValueReachesGoAhead) {
   EXPECT_EQ(gw.out[3].payload, masked);
 }
 
+TEST(FlowInspection, ACopyResentFromAWithheldTailsCutGoesAsFarAsItChecks) {
+  // The sender resends from where its segment was cut, in its own segment
+  // size (100 here), long after: the copy holds the withheld tail, then
+  // part of a segment that left whole. The tail and nothing more goes (the
+  // receiver needs the tail; the rest, if it needs it, comes again from a
+  // boundary), so the upload goes on instead of stalling on a copy that
+  // can never be checked.
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.window_bytes = 64;
+  Gateway gw(c);
+  std::vector<uint8_t> syn = Tcp4(0, "", 0x02);
+  const uint8_t mss[] = {2, 4, 0, 100};
+  syn.insert(syn.begin() + 40, std::begin(mss), std::end(mss));
+  syn[3] = static_cast<uint8_t>(syn.size());
+  syn[32] = 0x60;
+  PacketView v;
+  ASSERT_EQ(DecodePacket(syn.data(), syn.size(), &v), DecodeStatus::kOk);
+  UpdateTcpChecksum(syn.data(), v);
+  gw.Send(syn);
+  std::string body;
+  while (body.size() < 96) body += "row;";
+  body.resize(96);
+  body += "4111";  // [96, 100): may begin a card
+  for (int i = 0; i < 4; ++i) body += std::string(99, 'z') + ";";
+  gw.Send(Tcp4(1, body.substr(0, 100)), 0);
+  gw.pipeline().Tick(1000, gw);  // "4111" withheld
+  ASSERT_EQ(gw.out.back().payload, body.substr(0, 96));
+  for (uint32_t at = 100; at < 500; at += 100) gw.Send(Tcp4(1 + at, body.substr(at, 100)), 2000);
+  const size_t before = gw.out.size();
+  gw.Send(Tcp4(97, body.substr(96, 100)), 3000);  // [96, 196)
+  ASSERT_EQ(gw.out.size(), before + 1);
+  EXPECT_EQ(gw.out.back().seq, 97u);
+  // The tail, and the whole records after it: [100, 136) left the 64-byte
+  // window when [100, 200) came, [136, 200) later.
+  EXPECT_EQ(gw.out.back().payload, body.substr(96, 40));
+  EXPECT_TRUE(gw.out.back().checksum_ok);
+  EXPECT_EQ(gw.pipeline().counters().copies_trimmed.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 0u);
+  // A copy that differs is not trimmed to its checked part: it never checks.
+  std::string changed = body.substr(96, 100);
+  changed[1] = '2';
+  gw.Send(Tcp4(97, changed), 4000);
+  EXPECT_EQ(gw.out.size(), before + 1);
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 1u);
+}
+
 TEST(FlowInspection, WindowsAreFreedOverTheTotal) {
   PipelineConfig c;
   c.window_bytes = 4096;
