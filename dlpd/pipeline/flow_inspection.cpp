@@ -232,17 +232,21 @@ FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const Segmen
   const HoldQueue::Range r = f.hold.WithheldPart(s.off, s.payload_len());
   uint8_t* payload = s.payload();
   const uint64_t off = s.off;
-  // Every value the stream up to the copy's end may begin holds no more
+  // The sender already sent what follows (it waits beyond a gap: lost on
+  // the way) and cannot send it again until the copy is acknowledged, and
+  // every value the stream up to the copy's end may begin holds no more
   // digits so far, those that left before the copy included (a sender that
   // stalls again and again must not get a value through a few digits at a
   // time), than a truncated display of its kind shows: the copy leaves as
   // it is (a number that turns out to be none is unchanged; a value that
-  // does is recorded mask-partial). The scanner's history holds those
-  // bytes: the copy ends at most at the stream's end.
+  // does is recorded mask-partial). A sender that pauses inside a value
+  // with nothing sent beyond it gets it masked. The scanner's history holds
+  // those bytes: the copy ends at most at the stream's end.
   const std::string_view tail = f.scanner->history();
   const std::string_view upto =
       tail.substr(0, tail.size() - static_cast<size_t>(f.pos.next_off - r.to));
-  if (f.ctx->rules().prefixes().WithinShownDigits(upto, StartOf(f), f.ctx->prefix_scratch())) {
+  if (!f.reorder.empty() &&
+      f.ctx->rules().prefixes().WithinShownDigits(upto, StartOf(f), f.ctx->prefix_scratch())) {
     counters_.tails_released.fetch_add(1, std::memory_order_relaxed);
     return Settled::kClear;
   }
