@@ -58,14 +58,14 @@ class HoldQueue {
   }
   void NoteNoOpenRun() { run_has_alnum_ = false; }
   // Bytes before this cannot belong to a value still to be confirmed: those
-  // before the trailing run (when it may begin one), or further back than
-  // the widest match.
+  // before the open run (when there is one), or further back than the
+  // widest match.
   uint64_t FinalBefore(uint64_t end, uint64_t max_width) const;
   // Where held bytes are cut when the hold cannot wait (timeout, no room, a
-  // gap given up): what may still begin a value is the trailing run (when
-  // it holds a letter or digit), no further back than the widest match, and
-  // never before what has been released. The caller moves the cut past the
-  // values it has judged in that run.
+  // gap given up): what may still begin a value is the open run (when
+  // there is one), no further back than the widest match, and never before
+  // what has been released. The caller moves the cut past the values it has
+  // judged in that run.
   uint64_t CutPoint(uint64_t next_off, uint64_t max_width) const;
 
   uint64_t released() const { return released_; }
@@ -86,9 +86,8 @@ class HoldQueue {
     uint64_t from, to;
   };
   Range WithheldPart(uint64_t off, size_t len) const;
-  // The trailing run of value bytes still reaches back to `off`: no byte
-  // the stream has taken since ended it, so what it began may still become
-  // a value.
+  // The open run still reaches back to `off`: no byte the stream has taken
+  // since ended it, so what it began may still become a value.
   bool RunOpenAt(uint64_t off) const { return run_has_alnum_ && run_start_ <= off; }
   // A held copy of the withheld tail reached its hold's end with its run
   // open: true from the third time on for the same tail (twice it is
