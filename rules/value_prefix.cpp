@@ -17,10 +17,6 @@ pcre2_code* Code(void* p) {
   return static_cast<pcre2_code*>(p);
 }
 
-bool IsAlnum(uint8_t c) {
-  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-}
-
 // A '%' or '%X' at the very end may become an escape (an encoded digit, a
 // separator): it is left out of what the validator judges.
 std::string_view WithoutOpenEscape(std::string_view v) {
@@ -95,7 +91,7 @@ size_t ValuePrefixes::FirstValueToken(std::string_view text, size_t from) const 
       return i;
     }
     const size_t n = ValueTokenLength(text, i);
-    if (n == 3 ? IsDigitToken(text, i, n) : IsAlnum(static_cast<uint8_t>(text[i]))) return i;
+    if (n == 3 ? IsDigitToken(text, i, n) : IsAsciiAlnum(static_cast<uint8_t>(text[i]))) return i;
     i += n;
   }
   return std::string_view::npos;

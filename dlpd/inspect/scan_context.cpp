@@ -9,15 +9,12 @@
 #include "dlpd/inspect/finding.h"
 #include "dlpd/inspect/fingerprint.h"
 #include "rules/boundary.h"
+#include "rules/value_text.h"
 
 namespace dlp {
 namespace {
 // Capture groups a pattern may have up to and including (?P<value>...).
 constexpr size_t kMaxGroups = 16;
-
-bool IsAlnum(uint8_t c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 }  // namespace
 
 Result<std::unique_ptr<ScanContext>> ScanContext::Create(
@@ -113,7 +110,8 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       // With a boundary, a match begins with its lead byte (never a letter
       // or digit) or at the very start of the stream: other starts cannot
       // match, and skipping them keeps digit runs cheap.
-      if (p.boundary != Boundary::kNone && (window_base + from) != 0 && IsAlnum(window[from])) {
+      if (p.boundary != Boundary::kNone && (window_base + from) != 0 &&
+          IsAsciiAlnum(window[from])) {
         continue;
       }
       if (c.percent_free && !can_begin(from + lead) &&

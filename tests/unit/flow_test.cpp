@@ -16,6 +16,7 @@ namespace dlp {
 namespace {
 
 using test::Gateway;
+using test::SynWithMss;
 using test::Tcp4;
 
 const std::string kBody =
@@ -756,15 +757,7 @@ TEST(FlowInspection, ACopyOfPartOfACoalescedSegmentIsCheckedBySegmentSize) {
   PipelineConfig c;
   c.window_bytes = 64;
   Gateway gw(c);
-  std::vector<uint8_t> syn = Tcp4(0, "", 0x02);
-  const uint8_t mss[] = {2, 4, 0, 100};
-  syn.insert(syn.begin() + 40, std::begin(mss), std::end(mss));
-  syn[3] = static_cast<uint8_t>(syn.size());
-  syn[32] = 0x60;
-  PacketView v;
-  ASSERT_EQ(DecodePacket(syn.data(), syn.size(), &v), DecodeStatus::kOk);
-  UpdateTcpChecksum(syn.data(), v);
-  gw.Send(syn);
+  gw.Send(SynWithMss(100));
   std::string body;
   for (int i = 0; i < 40; ++i) body += "row" + std::to_string(1000 + i) + ";";  // 320 bytes
   gw.Send(Tcp4(1, body));
@@ -784,15 +777,7 @@ TEST(FlowInspection, ACopyOfPartOfACoalescedSegmentIsCheckedBySegmentSize) {
 // touches, or too near the island's edges to judge, waits for the gap.
 TEST(FlowInspection, PiecesBeyondAGapThatNoValueReachesGoAhead) {
   Gateway gw(PipelineConfig{});
-  std::vector<uint8_t> syn = Tcp4(0, "", 0x02);
-  const uint8_t mss[] = {2, 4, 0, 200};
-  syn.insert(syn.begin() + 40, std::begin(mss), std::end(mss));
-  syn[3] = static_cast<uint8_t>(syn.size());
-  syn[32] = 0x60;
-  PacketView v;
-  ASSERT_EQ(DecodePacket(syn.data(), syn.size(), &v), DecodeStatus::kOk);
-  UpdateTcpChecksum(syn.data(), v);
-  gw.Send(syn);
+  gw.Send(SynWithMss(200));
   gw.Send(Tcp4(1, "a=1;"));
   std::string island;
   while (island.size() < 1200) island += "name=abc;";
@@ -839,15 +824,7 @@ TEST(FlowInspection, ACopyResentFromAWithheldTailsCutGoesAsFarAsItChecks) {
   c.hold_timeout_us = 1000;
   c.window_bytes = 64;
   Gateway gw(c);
-  std::vector<uint8_t> syn = Tcp4(0, "", 0x02);
-  const uint8_t mss[] = {2, 4, 0, 100};
-  syn.insert(syn.begin() + 40, std::begin(mss), std::end(mss));
-  syn[3] = static_cast<uint8_t>(syn.size());
-  syn[32] = 0x60;
-  PacketView v;
-  ASSERT_EQ(DecodePacket(syn.data(), syn.size(), &v), DecodeStatus::kOk);
-  UpdateTcpChecksum(syn.data(), v);
-  gw.Send(syn);
+  gw.Send(SynWithMss(100));
   std::string body;
   while (body.size() < 96) body += "row;";
   body.resize(96);

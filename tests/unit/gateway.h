@@ -26,6 +26,20 @@ inline std::vector<uint8_t> Tcp4(uint32_t seq, const std::string& payload, uint8
   return BuildTcp4(spec, payload.data(), payload.size());
 }
 
+// The SYN of Tcp4's flow with an MSS option of `mss` (no timestamps: the
+// sender's segment size is `mss`), checksum set.
+inline std::vector<uint8_t> SynWithMss(uint16_t mss) {
+  std::vector<uint8_t> syn = Tcp4(0, "", 0x02);
+  const uint8_t opt[] = {2, 4, static_cast<uint8_t>(mss >> 8), static_cast<uint8_t>(mss)};
+  syn.insert(syn.begin() + 40, std::begin(opt), std::end(opt));
+  syn[3] = static_cast<uint8_t>(syn.size());
+  syn[32] = 0x60;
+  PacketView v;
+  EXPECT_EQ(DecodePacket(syn.data(), syn.size(), &v), DecodeStatus::kOk);
+  UpdateTcpChecksum(syn.data(), v);
+  return syn;
+}
+
 struct Out {
   uint64_t handle;
   std::string payload;

@@ -20,6 +20,7 @@ namespace {
 
 using Start = ValuePrefixes::Start;
 using test::Gateway;
+using test::SynWithMss;
 using test::Tcp4;
 constexpr size_t kNone = std::string_view::npos;
 
@@ -136,18 +137,6 @@ TEST(PrefixReview, EveryLeadEscapeAndSeparatorKindAtEveryCut) {
 // it from the piece (first copy), unmasked.
 
 // A SYN announcing an MSS of `mss`.
-std::vector<uint8_t> SynWithMss(uint16_t mss) {
-  std::vector<uint8_t> syn = Tcp4(0, "", 0x02);
-  const uint8_t opt[] = {2, 4, static_cast<uint8_t>(mss >> 8), static_cast<uint8_t>(mss)};
-  syn.insert(syn.begin() + 40, std::begin(opt), std::end(opt));
-  syn[3] = static_cast<uint8_t>(syn.size());
-  syn[32] = 0x60;
-  PacketView v;
-  EXPECT_EQ(DecodePacket(syn.data(), syn.size(), &v), DecodeStatus::kOk);
-  UpdateTcpChecksum(syn.data(), v);
-  return syn;
-}
-
 // A receiver as Linux puts it together: in-order bytes first; a segment
 // beyond rcv_nxt waits, and is read from rcv_nxt on once reached.
 struct Receiver {
