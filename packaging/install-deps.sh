@@ -11,6 +11,7 @@ PACKAGES=(
   # required libraries
   libhyperscan-dev libre2-dev libsqlite3-dev libspdlog-dev libfmt-dev
   libpcre2-dev  # which digits at a stream's end may begin a value (rules/value_prefix.h)
+  libhttp-parser-dev  # request framing: heads, Content-Length and chunked bodies (dlpd/http/)
   libgtest-dev libgmock-dev
   # chosen libraries
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev libsodium-dev

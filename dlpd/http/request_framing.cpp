@@ -1,0 +1,239 @@
+#include "dlpd/http/request_framing.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
+namespace dlp {
+namespace {
+
+constexpr size_t kMaxField = 1024;  // longer paths, hosts and header values are cut
+
+RequestFraming* Self(http_parser* p) {
+  return static_cast<RequestFraming*>(p->data);
+}
+
+void AppendBounded(std::string* s, const char* at, size_t len) {
+  if (s->size() < kMaxField) s->append(at, std::min(len, kMaxField - s->size()));
+}
+
+std::string Printable(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  std::string out(s.substr(0, kMaxField));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  }
+  return out;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+RequestFraming::RequestFraming() {
+  http_parser_init(&parser_, HTTP_REQUEST);
+  parser_.data = this;
+  // Header values with bytes RFC 9110 does not allow (UTF-8 in a cookie)
+  // are read as servers read them, not taken for broken framing.
+  parser_.lenient_http_headers = 1;
+  settings_.on_message_begin = &RequestFraming::OnMessageBegin;
+  settings_.on_url = &RequestFraming::OnUrl;
+  settings_.on_header_field = &RequestFraming::OnHeaderField;
+  settings_.on_header_value = &RequestFraming::OnHeaderValue;
+  settings_.on_headers_complete = &RequestFraming::OnHeadersComplete;
+  settings_.on_body = &RequestFraming::OnBody;
+  settings_.on_chunk_header = &RequestFraming::OnChunkHeader;
+  settings_.on_message_complete = &RequestFraming::OnMessageComplete;
+}
+
+void RequestFraming::Append(FramedRun::Kind kind, uint64_t from, uint64_t to,
+                            std::vector<FramedRun>* out) {
+  from = std::max(from, classed_);
+  if (to <= from) return;
+  if (!out->empty() && out->back().kind == kind && out->back().off + out->back().len == from) {
+    out->back().len += to - from;
+  } else {
+    out->push_back({kind, from, to - from});
+  }
+  classed_ = to;
+}
+
+void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
+                          std::vector<FramedRun>* out) {
+  const uint64_t end = off + len;
+  if (mode_ != Mode::kStart && mode_ != Mode::kHttp)
+    return Append(FramedRun::Kind::kText, off, end, out);
+  feed_base_ = data;
+  feed_off_ = off;
+  body_out_ = out;
+  size_t pos = 0;
+  while (pos < len) {
+    event_ = Event::kNone;
+    const size_t n = http_parser_execute(&parser_, &settings_,
+                                         reinterpret_cast<const char*>(data) + pos, len - pos);
+    const http_errno err = HTTP_PARSER_ERRNO(&parser_);
+    if (err == HPE_PAUSED) {
+      http_parser_pause(&parser_, 0);
+      if (event_ == Event::kHeadersComplete) {
+        // Paused on the head's last LF, which it reads again on resuming.
+        const uint64_t head_end = off + pos + n + 1;
+        Append(FramedRun::Kind::kText, classed_, head_end, out);
+        in_body_ = true;
+        RequestRecord& r = records_.back();
+        r.info.head_len = static_cast<size_t>(head_end - r.begin);
+        if (!r.chunked) {
+          const bool has_length = (parser_.flags & F_CONTENTLENGTH) != 0;
+          const uint64_t length = has_length ? parser_.content_length : 0;
+          r.info.body_length = length;
+          body_end_ = length <= UINT64_MAX - head_end ? head_end + length : UINT64_MAX;
+        }
+      } else if (event_ == Event::kMessageComplete) {
+        const uint64_t msg_end = off + pos + n;
+        Append(FramedRun::Kind::kFraming, classed_, msg_end, out);
+        out->push_back({FramedRun::Kind::kEnd, msg_end, 0});
+        in_body_ = false;
+        chunk_end_ = UINT64_MAX;
+        body_end_ = UINT64_MAX;
+        next_begin_ = msg_end;
+        if (parser_.upgrade) {
+          // WebSocket, h2c or CONNECT: what follows is another protocol.
+          mode_ = Mode::kUpgraded;
+          Append(FramedRun::Kind::kText, msg_end, end, out);
+          break;
+        }
+      }
+      pos += n;
+      continue;
+    }
+    if (err != HPE_OK) {
+      if (mode_ == Mode::kStart) {
+        mode_ = Mode::kPlain;  // never HTTP/1: plain text from its start
+        Append(FramedRun::Kind::kText, off, end, out);
+        break;
+      }
+      mode_ = Mode::kLost;
+      error_at_ = off + pos + n;
+      error_ = http_errno_name(err);
+      Append(in_body_ ? FramedRun::Kind::kFraming : FramedRun::Kind::kText, classed_, error_at_,
+             out);
+      Append(FramedRun::Kind::kText, error_at_, end, out);
+      break;
+    }
+    pos += n;
+    if (n == 0) break;
+  }
+  if (mode_ == Mode::kHttp) {
+    // Bytes at the end that no callback classed: a head's, or framing in a
+    // body (a chunk size line cut by the segment's edge).
+    Append(in_body_ ? FramedRun::Kind::kFraming : FramedRun::Kind::kText, classed_, end, out);
+  }
+  body_out_ = nullptr;
+}
+
+int RequestFraming::OnMessageBegin(http_parser* p) {
+  RequestFraming* self = Self(p);
+  self->mode_ = Mode::kHttp;
+  self->records_.push_back({});
+  self->records_.back().begin = self->next_begin_;
+  self->field_.clear();
+  self->value_.clear();
+  self->in_value_ = false;
+  ++self->requests_;
+  return 0;
+}
+
+int RequestFraming::OnUrl(http_parser* p, const char* at, size_t len) {
+  AppendBounded(&Self(p)->records_.back().info.path, at, len);
+  return 0;
+}
+
+int RequestFraming::OnHeaderField(http_parser* p, const char* at, size_t len) {
+  RequestFraming* self = Self(p);
+  if (self->in_value_) self->EndHeader();
+  AppendBounded(&self->field_, at, len);
+  return 0;
+}
+
+int RequestFraming::OnHeaderValue(http_parser* p, const char* at, size_t len) {
+  RequestFraming* self = Self(p);
+  self->in_value_ = true;
+  AppendBounded(&self->value_, at, len);
+  return 0;
+}
+
+void RequestFraming::EndHeader() {
+  HttpRequestInfo& info = records_.back().info;
+  if (info.host.empty() && IEquals(field_, "host")) info.host = Printable(value_);
+  field_.clear();
+  value_.clear();
+  in_value_ = false;
+}
+
+int RequestFraming::OnHeadersComplete(http_parser* p) {
+  RequestFraming* self = Self(p);
+  if (self->in_value_) self->EndHeader();
+  RequestRecord& r = self->records_.back();
+  r.head_done = true;
+  r.info.method = http_method_str(static_cast<http_method>(p->method));
+  r.info.path = Printable(r.info.path);
+  r.chunked = (p->flags & F_CHUNKED) != 0;
+  if (r.chunked) ++self->chunked_bodies_;
+  // The position comes when the parser pauses (Feed).
+  self->event_ = Event::kHeadersComplete;
+  http_parser_pause(p, 1);
+  return 0;
+}
+
+int RequestFraming::OnBody(http_parser* p, const char* at, size_t len) {
+  RequestFraming* self = Self(p);
+  const uint64_t from =
+      self->feed_off_ +
+      static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(at) - self->feed_base_);
+  self->Append(FramedRun::Kind::kFraming, self->classed_, from, self->body_out_);
+  self->Append(FramedRun::Kind::kText, from, from + len, self->body_out_);
+  if (self->records_.back().chunked) {
+    // The chunk's data ends where what it still owes does.
+    self->chunk_end_ = from + len + p->content_length;
+  } else {
+    self->body_end_ = from + len + p->content_length;
+  }
+  return 0;
+}
+
+int RequestFraming::OnChunkHeader(http_parser* p) {
+  Self(p)->chunk_end_ = UINT64_MAX;  // known from its first data byte
+  return 0;
+}
+
+int RequestFraming::OnMessageComplete(http_parser* p) {
+  RequestFraming* self = Self(p);
+  self->event_ = Event::kMessageComplete;
+  http_parser_pause(p, 1);
+  return 0;
+}
+
+const RequestRecord* RequestFraming::RequestAt(uint64_t w) const {
+  for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
+    if (it->begin <= w) return &*it;
+  }
+  return records_.empty() ? nullptr : &records_.front();
+}
+
+void RequestFraming::PruneBefore(uint64_t w) {
+  while (records_.size() > 1 && records_[1].begin <= w) records_.pop_front();
+}
+
+bool RequestFraming::BodyGoesOnAfter(uint64_t w) const {
+  if (!in_body_) return false;
+  const bool chunked = !records_.empty() && records_.back().chunked;
+  const uint64_t end = chunked ? chunk_end_ : body_end_;
+  return end != UINT64_MAX && end > w;
+}
+
+}  // namespace dlp

@@ -1,0 +1,133 @@
+// The HTTP/1.x framing of one client->server stream, read as the server
+// reads it: every request head (pipelined, kept alive, cut anywhere by
+// segment edges), and each body as Content-Length or chunked framing
+// delimits it. Says which wire bytes are text the server's application
+// reads (heads and body data) and which are framing it strips (chunk size
+// lines, extensions, trailers, CRLFs), and where each request ends.
+//
+// Parsing is http-parser's (Debian libhttp-parser-dev, Node's parser
+// before llhttp; upstream no longer develops it, Debian maintains it):
+// strict on framing, incremental, and its body callbacks point into the
+// bytes it is given, which is the offset bookkeeping the map to wire bytes
+// needs. What is ours: the byte classes, the request records, and what a
+// stream that stops being HTTP/1 becomes.
+//
+// A stream whose first bytes are no request (not HTTP, a stream picked up
+// mid-way, the server's direction) is plain text from its start. After an
+// upgrade (WebSocket, h2c) or CONNECT, the rest is plain text; after
+// framing that cannot be followed, too, and error() says where.
+//
+// Thread-safety: none; one per stream.
+#pragma once
+
+#include <http_parser.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dlpd/http/http_request.h"
+
+namespace dlp {
+
+// What a run of wire bytes is to the server.
+struct FramedRun {
+  enum class Kind : uint8_t {
+    kText,     // a head, body data, or a stream that is not (or no longer) HTTP
+    kFraming,  // chunk size lines, extensions, trailers, CRLFs
+    kEnd,      // a request ends at `off` (len 0)
+  };
+  Kind kind = Kind::kText;
+  uint64_t off = 0;
+  uint64_t len = 0;
+};
+
+// One request, from where the stream's previous request ended.
+struct RequestRecord {
+  uint64_t begin = 0;  // wire offset
+  HttpRequestInfo info;
+  bool head_done = false;
+  bool chunked = false;
+};
+
+class RequestFraming {
+ public:
+  enum class Mode : uint8_t {
+    kStart,     // no byte read yet
+    kHttp,      // in requests
+    kPlain,     // not HTTP/1 from its first bytes
+    kUpgraded,  // after an upgrade or CONNECT: another protocol
+    kLost,      // framing that could not be followed (error())
+  };
+
+  RequestFraming();
+  RequestFraming(const RequestFraming&) = delete;
+  RequestFraming& operator=(const RequestFraming&) = delete;
+
+  // Reads wire bytes [data, data + len) at stream offset `off` (REQUIRES:
+  // in order, off == end of the last Feed) and appends what they are to
+  // *out, in order, covering all of them.
+  void Feed(const uint8_t* data, size_t len, uint64_t off, std::vector<FramedRun>* out);
+
+  Mode mode() const { return mode_; }
+  // Where framing was lost, and why (http-parser's error name).
+  uint64_t error_at() const { return error_at_; }
+  const char* error() const { return error_; }
+
+  // The request that wire offset `w` is in (the latest begun at or before
+  // it); null before the first request or for a plain stream.
+  const RequestRecord* RequestAt(uint64_t w) const;
+  // The latest request, or null.
+  const RequestRecord* current() const { return records_.empty() ? nullptr : &records_.back(); }
+  // Forgets requests that ended before wire offset `w` (the last stays).
+  void PruneBefore(uint64_t w);
+  // Whether the body of the current request goes on after wire offset `w`
+  // for certain: Content-Length, or a chunk's size, says more bytes come.
+  bool BodyGoesOnAfter(uint64_t w) const;
+  // Where the current request's body ends, when known (Content-Length);
+  // UINT64_MAX otherwise.
+  uint64_t body_end() const { return body_end_; }
+  uint64_t requests() const { return requests_; }
+  uint64_t chunked_bodies() const { return chunked_bodies_; }
+
+ private:
+  static int OnMessageBegin(http_parser* p);
+  static int OnUrl(http_parser* p, const char* at, size_t len);
+  static int OnHeaderField(http_parser* p, const char* at, size_t len);
+  static int OnHeaderValue(http_parser* p, const char* at, size_t len);
+  static int OnHeadersComplete(http_parser* p);
+  static int OnBody(http_parser* p, const char* at, size_t len);
+  static int OnChunkHeader(http_parser* p);
+  static int OnMessageComplete(http_parser* p);
+  void EndHeader();
+  // Appends [from, to) as framing or text, merging with the run before.
+  void Append(FramedRun::Kind kind, uint64_t from, uint64_t to, std::vector<FramedRun>* out);
+
+  enum class Event : uint8_t { kNone, kHeadersComplete, kMessageComplete };
+
+  http_parser parser_{};
+  http_parser_settings settings_{};
+  Mode mode_ = Mode::kStart;
+  bool in_body_ = false;
+  Event event_ = Event::kNone;
+  // During a Execute: where the bytes given begin, and the body runs found.
+  const uint8_t* feed_base_ = nullptr;
+  uint64_t feed_off_ = 0;
+  std::vector<FramedRun>* body_out_ = nullptr;
+  uint64_t classed_ = 0;  // wire bytes before it are in a run already
+  // The head being read.
+  std::string field_, value_;
+  bool in_value_ = false;
+  std::deque<RequestRecord> records_;
+  uint64_t next_begin_ = 0;
+  uint64_t body_end_ = UINT64_MAX;
+  uint64_t chunk_end_ = UINT64_MAX;  // where the current chunk's data ends
+  uint64_t error_at_ = 0;
+  const char* error_ = "";
+  uint64_t requests_ = 0;
+  uint64_t chunked_bodies_ = 0;
+};
+
+}  // namespace dlp

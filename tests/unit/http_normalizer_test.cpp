@@ -1,0 +1,200 @@
+// The text the application reads, from wire bytes: framing removed,
+// characters decoded, and the map back to the wire bytes of each.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dlpd/http/char_decoder.h"
+#include "dlpd/http/stream_normalizer.h"
+
+namespace dlp {
+namespace {
+
+const uint8_t* Bytes(const std::string& s) {
+  return reinterpret_cast<const uint8_t*>(s.data());
+}
+
+// Feeds `wire` cut at `cuts` (ascending), then finishes.
+std::string Normalize(const std::string& wire, bool http, const std::vector<size_t>& cuts = {},
+                      StreamNormalizer* keep = nullptr) {
+  StreamNormalizer local(http);
+  StreamNormalizer& n = keep != nullptr ? *keep : local;
+  std::vector<uint8_t> out;
+  size_t at = 0;
+  for (size_t c : cuts) {
+    n.Feed(Bytes(wire) + at, c - at, at, &out);
+    at = c;
+  }
+  n.Feed(Bytes(wire) + at, wire.size() - at, at, &out);
+  n.Finish(&out);
+  return {out.begin(), out.end()};
+}
+
+const std::string kChunkedHead =
+    "POST /up HTTP/1.1\r\nHost: files.example\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+TEST(HttpNormalizer, ChunkFramingIsNotText) {
+  const std::string wire =
+      kChunkedHead + "5\r\ncard=\r\n9;ext=1\r\n4111 1111\r\n5\r\n 1111\r\n0\r\nX-T: 1\r\n\r\n";
+  EXPECT_EQ(Normalize(wire, true), kChunkedHead + "card=4111 1111 1111\n");
+}
+
+TEST(HttpNormalizer, EveryCutOfAChunkedBodyReadsTheSame) {
+  const std::string wire = kChunkedHead + "5\r\ncard=\r\n9\r\n4111 1111\r\n1\r\n \r\n4\r\n%31" +
+                           "1\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: b\r\n\r\n";
+  const std::string want = Normalize(wire, true);
+  EXPECT_EQ(want, kChunkedHead + "card=4111 1111 11\nGET /next HTTP/1.1\r\nHost: b\r\n\r\n\n");
+  for (size_t a = 1; a < wire.size(); ++a) {
+    for (size_t b = a; b < wire.size(); b += 7) {
+      ASSERT_EQ(Normalize(wire, true, {a, b}), want) << a << " " << b;
+    }
+  }
+}
+
+TEST(HttpNormalizer, AnEscapeCutByChunkFramingIsOneCharacter) {
+  // "%3" ends one chunk, "5" begins the next: the application reads '5'.
+  const std::string wire = kChunkedHead + "2\r\n%3\r\n1\r\n5\r\n0\r\n\r\n";
+  StreamNormalizer n(true);
+  EXPECT_EQ(Normalize(wire, true, {}, &n), kChunkedHead + "5\n");
+  WireUnits units;
+  n.map().UnitsIn(kChunkedHead.size(), wire.size(), &units);
+  // The escape's two pieces and the framing around and between them.
+  std::vector<std::pair<uint64_t, bool>> got;
+  for (const WireUnit& u : units) got.emplace_back(u.off - kChunkedHead.size(), u.framing);
+  const std::vector<std::pair<uint64_t, bool>> want = {
+      {0, true}, {3, false}, {5, true}, {10, false}, {11, true}};
+  EXPECT_EQ(got, want);
+}
+
+TEST(HttpNormalizer, ARequestEndIsABoundary) {
+  const std::string one = "POST /p0 HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n4111 1111";
+  const std::string two = "POST /p1 HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n\r\n";
+  StreamNormalizer n(true);
+  EXPECT_EQ(Normalize(one + two, true, {}, &n), one + "\n" + two + "\n");
+  ASSERT_NE(n.framing(), nullptr);
+  EXPECT_EQ(n.framing()->requests(), 2u);
+  EXPECT_EQ(n.framing()->RequestAt(one.size() - 1)->info.host, "a");
+  EXPECT_EQ(n.framing()->RequestAt(one.size() + 3)->info.host, "b");
+  EXPECT_EQ(n.framing()->RequestAt(one.size() + 3)->info.path, "/p1");
+}
+
+TEST(HttpNormalizer, EncodingsReadAsTheApplicationReadsThem) {
+  struct Case {
+    std::string wire, text;
+  };
+  const std::vector<Case> cases = {
+      {"536%2D22%2d1457", "536-22-1457"},
+      {"4111+1111", "4111 1111"},
+      {"\\u0034\\u00311", "411"},
+      {"\\\\u0034", "\\u0034"},  // an escaped backslash: no escape follows
+      {"&#52;&#x31;&#X31&#0049;", "4111"},
+      {"&amp;#52;", "&#52;"},
+      {"4111&nbsp;1111&ndash;1", "4111 1111-1"},
+      {"\xEF\xBC\x94\xEF\xBC\x91", "41"},  // full-width digits
+      {"1\xC2\xA0"
+       "2\xE2\x80\xAF"
+       "3\xE2\x80\x89"
+       "4",
+       "1 2 3 4"},  // no-break, narrow, thin
+      {"1\xE2\x80\x93"
+       "2\xE2\x80\x91"
+       "3\xE2\x88\x92"
+       "4",
+       "1-2-3-4"},  // en dash, nb hyphen, minus
+      {"%EF%BC%94%C2%A0", "4 "},
+      {"\\uFF14\\u00a0&#65300;&#x2212;", "4 4-"},
+      {"caf\xC3\xA9 %E4%B8%AD", "caf\xC3\xA9 \xE4\xB8\xAD"},
+      {"100% sure, 5%", "100% sure, 5%"},
+      {"&#;&#x;&q", "&#;&#x;&q"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Normalize(c.wire, false), c.text) << c.wire;
+    for (size_t cut = 1; cut < c.wire.size(); ++cut) {
+      ASSERT_EQ(Normalize(c.wire, false, {cut}), c.text) << c.wire << " cut at " << cut;
+    }
+  }
+}
+
+TEST(HttpNormalizer, EachCharacterMapsToItsWireBytes) {
+  const std::string wire = "a%34\\u0031&#49;\xEF\xBC\x91z";
+  StreamNormalizer n(false);
+  EXPECT_EQ(Normalize(wire, false, {}, &n), "a4111z");
+  const std::vector<std::pair<uint64_t, uint64_t>> want = {{0, 1},   {1, 4},   {4, 10},
+                                                           {10, 15}, {15, 18}, {18, 19}};
+  for (uint64_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(n.map().WireStart(i), want[i].first) << i;
+    EXPECT_EQ(n.map().WireEnd(i), want[i].second) << i;
+  }
+  EXPECT_EQ(n.map().NormalizedBefore(4), 2u);
+  EXPECT_EQ(n.map().NormalizedBefore(5), 3u);  // a character cut by the offset counts
+}
+
+TEST(HttpNormalizer, NotHttpFromTheStartIsPlainText) {
+  StreamNormalizer n(true);
+  EXPECT_EQ(Normalize("ssn=536-22-1457", true, {}, &n), "ssn=536-22-1457");
+  EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kPlain);
+}
+
+TEST(HttpNormalizer, BrokenFramingIsNamedAndTheRestIsPlainText) {
+  const std::string wire = kChunkedHead + "5\r\nhello\r\nZZ\r\n4111 1111\r\n";
+  StreamNormalizer n(true);
+  EXPECT_EQ(Normalize(wire, true, {}, &n), kChunkedHead + "helloZZ\r\n4111 1111\r\n");
+  EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kLost);
+  EXPECT_EQ(n.framing()->error_at(), kChunkedHead.size() + 10);
+  EXPECT_STREQ(n.framing()->error(), "HPE_INVALID_CHUNK_SIZE");
+}
+
+TEST(HttpNormalizer, AfterAnUpgradeTheRestIsPlainText) {
+  const std::string head =
+      "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+  StreamNormalizer n(true);
+  EXPECT_EQ(Normalize(head + "\x81\x05hello", true, {}, &n), head + "\n\x81\x05hello");
+  EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kUpgraded);
+}
+
+TEST(HttpNormalizer, TheBodyGoesOnWhileItsLengthOrChunkSaysSo) {
+  StreamNormalizer n(true);
+  std::vector<uint8_t> out;
+  const std::string head = "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+  n.Feed(Bytes(head + "12345"), head.size() + 5, 0, &out);
+  EXPECT_TRUE(n.framing()->BodyGoesOnAfter(head.size() + 5));
+  EXPECT_FALSE(n.framing()->BodyGoesOnAfter(head.size() + 10));
+  StreamNormalizer c(true);
+  const std::string chunk = kChunkedHead + "a\r\n12345";
+  c.Feed(Bytes(chunk), chunk.size(), 0, &out);
+  EXPECT_TRUE(c.framing()->BodyGoesOnAfter(chunk.size()));
+  const std::string more = "67890\r\n";
+  c.Feed(Bytes(more), more.size(), chunk.size(), &out);
+  EXPECT_FALSE(c.framing()->BodyGoesOnAfter(chunk.size() + more.size()));
+}
+
+TEST(CharDecoder, AMaskedDigitKeepsItsEncodingAndLength) {
+  struct Case {
+    std::string wire, masked;
+  };
+  const std::vector<Case> cases = {
+      {"%34", "%58"},         {"%EF%BC%94", "%EF%BC%B8"},
+      {"\\u0034", "\\u0058"}, {"\\uFF14", "\\uFF38"},
+      {"&#52;", "&#88;"},     {"&#0052;", "&#0088;"},
+      {"&#x34;", "&#x58;"},   {"&#65300;", "&#65336;"},
+      {"&#xff14", "&#xFF38"}, {"\xEF\xBC\x94", "\xEF\xBC\xB8"},
+  };
+  for (const Case& c : cases) {
+    DecodedChar d;
+    ASSERT_EQ(DecodeChar(Bytes(c.wire), c.wire.size(), true, &d), Decode::kDecoded) << c.wire;
+    ASSERT_TRUE(d.digit) << c.wire;
+    ASSERT_EQ(d.wire_len, c.wire.size()) << c.wire;
+    std::string out = c.wire;
+    uint8_t rep[kMaxEncodedChar];
+    bool keep[kMaxEncodedChar];
+    MaskedEncoding(d.encoding, d.wire_len, d.fullwidth, d.semicolon, rep, keep);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (!keep[i]) out[i] = static_cast<char>(rep[i]);
+    }
+    EXPECT_EQ(out, c.masked) << c.wire;
+  }
+}
+
+}  // namespace
+}  // namespace dlp
