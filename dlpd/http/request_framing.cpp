@@ -120,6 +120,7 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
       mode_ = Mode::kLost;
       error_at_ = off + pos + n;
       error_ = http_errno_name(err);
+      error_in_body_ = in_body_;
       Append(in_body_ ? FramedRun::Kind::kFraming : FramedRun::Kind::kText, classed_, error_at_,
              out);
       Append(FramedRun::Kind::kText, error_at_, end, out);

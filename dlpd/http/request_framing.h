@@ -75,6 +75,10 @@ class RequestFraming {
   // Where framing was lost, and why (http-parser's error name).
   uint64_t error_at() const { return error_at_; }
   const char* error() const { return error_; }
+  // Whether it was lost inside a body (a chunk size line, say), where a
+  // server that reads on differently would read text dlpd did not: bytes
+  // that are no request where a request must begin, a server refuses.
+  bool error_in_body() const { return error_in_body_; }
 
   // The request that wire offset `w` is in (the latest begun at or before
   // it); null before the first request or for a plain stream.
@@ -89,6 +93,8 @@ class RequestFraming {
   // Where the current request's body ends, when known (Content-Length);
   // UINT64_MAX otherwise.
   uint64_t body_end() const { return body_end_; }
+  // Whether the stream is inside a chunked body (its framing goes on).
+  bool InChunkedBody() const { return in_body_ && !records_.empty() && records_.back().chunked; }
   uint64_t requests() const { return requests_; }
   uint64_t chunked_bodies() const { return chunked_bodies_; }
 
@@ -126,6 +132,7 @@ class RequestFraming {
   uint64_t chunk_end_ = UINT64_MAX;  // where the current chunk's data ends
   uint64_t error_at_ = 0;
   const char* error_ = "";
+  bool error_in_body_ = false;
   uint64_t requests_ = 0;
   uint64_t chunked_bodies_ = 0;
 };

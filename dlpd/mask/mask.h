@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dlpd/http/wire_map.h"
 #include "dlpd/inspect/display_form.h"
 #include "dlpd/inspect/finding.h"
 #include "rules/rule.h"
@@ -23,5 +24,20 @@ void MaskValue(MaskStyle style, uint8_t* p, size_t len);
 class CompiledRuleset;
 size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_t count,
                     uint8_t* buf, size_t len, uint64_t base);
+
+// The same for findings located on wire bytes through the text the
+// application reads (dlpd/http/stream_normalizer.h): `units` holds the
+// encoded characters and framing in the findings' spans, in wire order.
+// Each digit becomes 'X' in the encoding it was written in (%34 -> %58,
+// \u0034 -> \u0058, &#52; -> &#88;, a full-width digit -> U+FF38), same
+// length; framing is never changed.
+size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_t count,
+                    const WireUnits& units, uint8_t* buf, size_t len, uint64_t base);
+
+// Masks finding bytes [start, end) that fall in the buffer holding wire
+// offsets [base, base + len), as MaskFindings does. keep_last digits stay
+// (REQUIRES: the whole value is in the buffer when keep_last > 0).
+void MaskWire(const WireUnits& units, uint64_t start, uint64_t end, bool all_bytes,
+              size_t keep_last, uint8_t* buf, size_t len, uint64_t base);
 
 }  // namespace dlp

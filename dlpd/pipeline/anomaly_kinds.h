@@ -30,7 +30,8 @@ namespace dlp {
   X(gaps_skipped)            \
   X(hold_overflows)          \
   X(flows_evicted)           \
-  X(busy_evictions)
+  X(busy_evictions)          \
+  X(http_framing_lost)
 // clang-format on
 
 // Named as the counters are, so that `AnomalyKind::out_of_window` and

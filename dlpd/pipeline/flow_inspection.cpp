@@ -7,9 +7,11 @@
 #include <cctype>
 #include <string>
 
+#include "dlpd/http/stream_normalizer.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/inspect/stream_scanner.h"
+#include "dlpd/inspect/wire_findings.h"
 #include "dlpd/mask/mask.h"
 #include "dlpd/pipeline/flow_state.h"
 #include "dlpd/pipeline/incident_recorder.h"
@@ -63,6 +65,7 @@ std::unique_ptr<Flow> FlowInspection::Open(size_t window_bytes) const {
   }
   auto f = std::make_unique<Flow>();
   f->ctx = ctx_;
+  f->normalizer = std::make_unique<StreamNormalizer>(/*http=*/true);
   f->scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
   f->window.window = StreamWindow(window_bytes);
   return f;
@@ -71,18 +74,60 @@ std::unique_ptr<Flow> FlowInspection::Open(size_t window_bytes) const {
 void FlowInspection::Restart(Flow& f) {
   auto scanner = StreamScanner::Open(*f.ctx);
   if (scanner) f.scanner = std::make_unique<StreamScanner>(std::move(scanner).value());
+  // Where the stream is in its requests is not known after missing bytes:
+  // it is read as text, characters decoded.
+  f.normalizer = std::make_unique<StreamNormalizer>(/*http=*/false);
   f.pos.next_off = 0;
   f.recent.clear();
+  f.units.clear();
   f.hold.Restart();
   f.http.body_end = UINT64_MAX;
+  f.http.framing_lost = false;
+  f.http.request_begin = UINT64_MAX;
 }
 
 bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
+  StreamNormalizer& n = *f.normalizer;
+  const uint64_t requests = n.framing() != nullptr ? n.framing()->requests() : 0;
+  const uint64_t chunked = n.framing() != nullptr ? n.framing()->chunked_bodies() : 0;
+  const uint64_t decoded = n.decoded();
+  text_.clear();
+  n.Feed(fresh, len, f.pos.next_off, &text_);
+  if (n.framing() != nullptr) {
+    counters_.http_requests.fetch_add(n.framing()->requests() - requests,
+                                      std::memory_order_relaxed);
+    counters_.chunked_bodies.fetch_add(n.framing()->chunked_bodies() - chunked,
+                                       std::memory_order_relaxed);
+    f.http.body_end = n.framing()->body_end();
+    if (n.framing()->mode() == RequestFraming::Mode::kLost && !f.http.framing_lost) {
+      f.http.framing_lost = true;
+      recorder_.Anomaly(AnomalyKind::http_framing_lost, f);
+    }
+  }
+  counters_.chars_decoded.fetch_add(n.decoded() - decoded, std::memory_order_relaxed);
   scratch_.clear();
-  if (!f.scanner->Feed(*f.ctx, fresh, len, &scratch_)) return false;
+  if (!f.scanner->Feed(*f.ctx, text_.data(), text_.size(), &scratch_)) return false;
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
   AddFindings(f, scratch_);
+  // The map must reach back as far as the scanner's history: a value it
+  // confirms later begins there.
+  const uint64_t kept = f.scanner->offset() - f.scanner->history().size();
+  n.map().PruneBefore(kept);
+  if (n.framing() != nullptr) n.framing()->PruneBefore(n.map().WireStart(kept));
   return true;
+}
+
+uint64_t FlowInspection::WireReach(const Flow& f) {
+  // The wire bytes of the widest value that ends at the stream's end, and
+  // any bytes kept for a character not decided yet.
+  const uint64_t width = f.ctx->rules().max_width();
+  const uint64_t norm = f.scanner->offset();
+  const uint64_t from = f.normalizer->map().WireStart(norm > width ? norm - width : 0);
+  return f.pos.next_off - std::min(from, f.pos.next_off);
+}
+
+uint64_t FlowInspection::FinalBefore(const Flow& f, uint64_t end) {
+  return f.hold.FinalBefore(end, WireReach(f));
 }
 
 ValuePrefixes::Start FlowInspection::StartOf(const Flow& f) {
@@ -96,16 +141,28 @@ void FlowInspection::Advance(Flow& f, const uint8_t* /*fresh*/, size_t len) cons
   f.pos.next_off += len;
   // Where the bytes at the stream's end may begin a value (held back until
   // what follows decides it), judged on what the scanner keeps of the
-  // stream: its widest match and more.
+  // text: its widest match and more. Bytes kept for a character that more
+  // bytes decide (an escape cut by the segment's edge) are inside an open
+  // run, or begin a value whose first character's leading bytes ("&#",
+  // "%3", "\u003") tell nothing of its digit: masking rewrites the bytes
+  // that do, in the segments that bring them.
   const std::string_view tail = f.scanner->history();
   const size_t from =
       f.ctx->rules().prefixes().OpenValueFrom(tail, StartOf(f), f.ctx->prefix_scratch());
   if (from == std::string_view::npos) return f.hold.NoteNoOpenRun();
-  f.hold.NoteOpenRun(f.pos.next_off - (tail.size() - from));
+  const uint64_t norm = f.scanner->offset() - (tail.size() - from);
+  f.hold.NoteOpenRun(f.normalizer->map().WireStart(norm));
 }
 
 void FlowInspection::Finish(Flow& f) {
   Findings last;
+  // What was kept for a character reads as it is.
+  text_.clear();
+  f.normalizer->Finish(&text_);
+  if (!text_.empty() && f.scanner->Feed(*f.ctx, text_.data(), text_.size(), &last)) {
+    AddFindings(f, last);
+  }
+  last.clear();
   if (f.scanner->Finish(*f.ctx, &last)) AddFindings(f, last);
 }
 
@@ -118,7 +175,7 @@ uint64_t FlowInspection::ProbeAndCut(Flow& f) {
   JudgeAsEnd(f);
   // After every value judged in the trailing run: those are masked, or let
   // through by the policy, as they are.
-  uint64_t cut = f.hold.CutPoint(f.pos.next_off, f.ctx->rules().max_width());
+  uint64_t cut = f.hold.CutPoint(f.pos.next_off, WireReach(f));
   for (const Finding& x : f.recent) {
     if (x.end > cut && x.end <= f.pos.next_off) cut = x.end;
   }
@@ -128,13 +185,16 @@ uint64_t FlowInspection::ProbeAndCut(Flow& f) {
 bool FlowInspection::ScanAlone(Flow& f, uint8_t* payload, size_t len, uint64_t off, bool remembered,
                                bool* changed) {
   Findings alone;
-  if (!ScanBlock(*f.ctx, payload, len, &alone)) return false;
+  WireUnits units;
+  if (!ScanDecodedBlock(*f.ctx, payload, len, &alone, &units)) return false;
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
   if (alone.empty()) return true;
   for (auto& a : alone) {  // as stream offsets
     a.start += off;
     a.end += off;
   }
+  for (auto& u : units) u.off += off;
+  MergeUnits(units, &f.units);
   if (remembered) {
     AddFindings(f, alone, /*in_stream=*/false);  // a value seen before is not counted again
   } else {
@@ -142,7 +202,8 @@ bool FlowInspection::ScanAlone(Flow& f, uint8_t* payload, size_t len, uint64_t o
     counters_.findings.fetch_add(alone.size(), std::memory_order_relaxed);
     recorder_.Record(f, alone, /*in_stream=*/false);
   }
-  *changed |= MaskFindings(f.ctx->rules(), alone.data(), alone.size(), payload, len, off) > 0;
+  *changed |=
+      MaskFindings(f.ctx->rules(), alone.data(), alone.size(), f.units, payload, len, off) > 0;
   return true;
 }
 
@@ -156,7 +217,8 @@ bool FlowInspection::ScanBeforeStart(Flow& f, uint8_t* payload, size_t len, bool
     w.Normalize(0, joined.data() + len, more);  // copies the window's bytes in
   }
   Findings found;
-  if (!ScanBlock(*f.ctx, joined.data(), joined.size(), &found)) return false;
+  WireUnits units;
+  if (!ScanDecodedBlock(*f.ctx, joined.data(), joined.size(), &found, &units)) return false;
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
   // Only values that reach into these bytes are theirs (those wholly in the
   // stream were found in it); they have no stream offsets.
@@ -167,8 +229,8 @@ bool FlowInspection::ScanBeforeStart(Flow& f, uint8_t* payload, size_t len, bool
   for (auto& x : found) Decide(f, x, /*stream_offsets=*/false);
   counters_.findings.fetch_add(found.size(), std::memory_order_relaxed);
   recorder_.Record(f, found, /*in_stream=*/false);
-  if (MaskFindings(f.ctx->rules(), found.data(), found.size(), joined.data(), joined.size(), 0) >
-      0) {
+  if (MaskFindings(f.ctx->rules(), found.data(), found.size(), units, joined.data(), joined.size(),
+                   0) > 0) {
     std::copy(joined.begin(), joined.begin() + static_cast<std::ptrdiff_t>(len), payload);
     *changed = true;
   }
@@ -176,7 +238,7 @@ bool FlowInspection::ScanBeforeStart(Flow& f, uint8_t* payload, size_t len, bool
 }
 
 size_t FlowInspection::MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const {
-  return MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), payload, len, off);
+  return MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), f.units, payload, len, off);
 }
 
 FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const SegmentRef& s,
@@ -223,7 +285,8 @@ bool FlowInspection::CopyMayBeginValue(const Flow& f, const SegmentRef& s) const
   // the findings, which mask the copy as it goes), and masking more would
   // corrupt a number that was none (a slow link withholds the end of every
   // segment that ends in digits, and the next segment ends the number).
-  return r.from < r.to && f.http.body_end != UINT64_MAX && f.pos.next_off < f.http.body_end &&
+  const RequestFraming* framing = f.normalizer->framing();
+  return r.from < r.to && framing != nullptr && framing->BodyGoesOnAfter(f.pos.next_off) &&
          f.hold.RunOpenAt(r.from);
 }
 
@@ -243,8 +306,9 @@ FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const Segmen
   // with nothing sent beyond it gets it masked. The scanner's history holds
   // those bytes: the copy ends at most at the stream's end.
   const std::string_view tail = f.scanner->history();
-  const std::string_view upto =
-      tail.substr(0, tail.size() - static_cast<size_t>(f.pos.next_off - r.to));
+  const uint64_t text_to = f.normalizer->map().NormalizedBefore(r.to);
+  const uint64_t cut = f.scanner->offset() - std::min(text_to, f.scanner->offset());
+  const std::string_view upto = tail.substr(0, tail.size() - std::min<size_t>(cut, tail.size()));
   if (!f.reorder.empty() &&
       f.ctx->rules().prefixes().WithinShownDigits(upto, StartOf(f), f.ctx->prefix_scratch())) {
     counters_.tails_released.fetch_add(1, std::memory_order_relaxed);
@@ -266,27 +330,33 @@ FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const Segmen
   return Settled::kMasked;
 }
 
-void FlowInspection::NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off) {
-  HttpRequestInfo http;
-  if (!ParseHttpRequestHead({reinterpret_cast<const char*>(payload), len}, &http)) return;
-  f.http.body_end = UINT64_MAX;
-  if (http.body_length && *http.body_length <= UINT64_MAX - off - http.head_len) {
-    f.http.body_end = off + http.head_len + *http.body_length;
+void FlowInspection::UseRequestAt(Flow& f, uint64_t wire_off) {
+  const RequestFraming* framing = f.normalizer->framing();
+  const RequestRecord* r = framing != nullptr ? framing->RequestAt(wire_off) : nullptr;
+  if (r == nullptr) return;
+  if (f.http.seen && f.http.request_begin == r->begin && f.http.request_head_done == r->head_done) {
+    return;
   }
+  HttpRequestInfo http = r->info;
   // A URI or Host that holds a value is stored masked.
   for (std::string* s : {&http.path, &http.host}) {
     Findings found;
-    if (ScanBlock(*f.ctx, reinterpret_cast<const uint8_t*>(s->data()), s->size(), &found)) {
-      MaskFindings(f.ctx->rules(), found.data(), found.size(),
+    WireUnits units;
+    if (ScanDecodedBlock(*f.ctx, reinterpret_cast<const uint8_t*>(s->data()), s->size(), &found,
+                         &units)) {
+      MaskFindings(f.ctx->rules(), found.data(), found.size(), units,
                    reinterpret_cast<uint8_t*>(s->data()), s->size(), 0);
     }
   }
   f.http.request = std::move(http);
+  f.http.request_begin = r->begin;
+  f.http.request_head_done = r->head_done;
   f.http.seen = true;
 }
 
 void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
   if (fresh.empty()) return;
+  if (in_stream) PlaceOnWire(f.normalizer->map(), &fresh, &f.units);
   Findings added;
   for (Finding& x : fresh) {
     auto seen = std::find(f.recent.begin(), f.recent.end(), x);
@@ -294,6 +364,16 @@ void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
       x.action = seen->action;  // decided when first found
       continue;
     }
+    // Each value is judged with its own request's Host and recorded with
+    // its method and path: pipelined requests go to other hosts.
+    if (in_stream && !added.empty() && f.normalizer->framing() != nullptr &&
+        f.normalizer->framing()->RequestAt(x.start) !=
+            f.normalizer->framing()->RequestAt(added.back().start)) {
+      counters_.findings.fetch_add(added.size(), std::memory_order_relaxed);
+      recorder_.Record(f, added, in_stream);
+      added.clear();
+    }
+    if (in_stream) UseRequestAt(f, x.start);
     Decide(f, x);
     added.push_back(x);
     f.recent.push_back(x);
@@ -316,6 +396,12 @@ void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
       ++kept;
     }
     f.recent.erase(kept, f.recent.end());
+    // The units of values no longer remembered go too.
+    uint64_t oldest = UINT64_MAX;
+    for (const Finding& x : f.recent) oldest = std::min(oldest, x.start);
+    f.units.erase(f.units.begin(),
+                  std::find_if(f.units.begin(), f.units.end(),
+                               [oldest](const WireUnit& u) { return u.off + u.len > oldest; }));
   }
   counters_.findings.fetch_add(added.size(), std::memory_order_relaxed);
   recorder_.Record(f, added, in_stream);

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "dlpd/flow/segment.h"
 #include "dlpd/flow/stream_digest.h"
@@ -115,14 +116,21 @@ class FlowInspection {
   enum class Settled { kNotOpen, kClear, kMasked };
   Settled SettleWithheldCopy(Flow& f, const SegmentRef& s);
 
-  // A segment at stream offset `off` that may start a request: its method,
-  // Host and path for incidents (stored masked), and where its body ends.
-  void NoteHttpRequest(Flow& f, const uint8_t* payload, size_t len, uint64_t off);
+  // The wire bytes the widest value ending at the stream's end may take
+  // (values written with escapes are wider on the wire than in the text
+  // the scanner reads), and bytes kept for a character not decided yet.
+  static uint64_t WireReach(const Flow& f);
+  // HoldQueue::FinalBefore with that reach.
+  static uint64_t FinalBefore(const Flow& f, uint64_t end);
 
  private:
   // Where the scanner's history of the flow begins, for ValuePrefixes.
   static ValuePrefixes::Start StartOf(const Flow& f);
-  // Remembers and records the findings the flow has not seen yet.
+  // f.http becomes the request that wire offset `wire_off` is in (method,
+  // Host and path, stored masked), for the policy and the incident.
+  void UseRequestAt(Flow& f, uint64_t wire_off);
+  // Remembers and records the findings the flow has not seen yet (in the
+  // stream: at text offsets, placed on the wire here).
   void AddFindings(Flow& f, Findings& fresh, bool in_stream = true);
   // Sets x.action from the policy, counting toward thresholds; a block
   // marks the flow blocked (from x.start, when `stream_offsets`).
@@ -136,6 +144,7 @@ class FlowInspection {
   std::shared_ptr<const Policy> policy_;
   uint64_t policy_generation_ = 1;
   Findings scratch_;
+  std::vector<uint8_t> text_;  // what the normalizer made of a segment, reused
 };
 
 }  // namespace dlp

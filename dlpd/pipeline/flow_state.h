@@ -19,12 +19,14 @@
 #include "dlpd/flow/tcp_state.h"
 #include "dlpd/flow/window_pool.h"
 #include "dlpd/http/http_request.h"
+#include "dlpd/http/wire_map.h"
 #include "dlpd/inspect/finding.h"
 #include "policy/flow_thresholds.h"
 
 namespace dlp {
 
 class ScanContext;
+class StreamNormalizer;
 class StreamScanner;
 
 // The HTTP request the flow is in, for incidents and framing.
@@ -33,7 +35,12 @@ struct HttpState {
   // Stream offset where the current request's body ends, when its head
   // said (Content-Length); UINT64_MAX when unknown.
   uint64_t body_end = UINT64_MAX;
-  bool seen = false;  // a request head was parsed
+  bool seen = false;          // a request head was parsed
+  bool framing_lost = false;  // counted once
+  // Which of the stream's requests `request` is (its wire offset), and
+  // whether its head had been read whole.
+  uint64_t request_begin = UINT64_MAX;
+  bool request_head_done = false;
 };
 
 // A `block` decision: nothing more of the flow passes.
@@ -51,10 +58,16 @@ struct Flow {
   StreamPosition pos;
   TcpState tcp;
   std::shared_ptr<ScanContext> ctx;  // the rules the flow started with
+  // What the application reads of the stream (framing removed, characters
+  // decoded), which the scanner scans, and the map back to wire bytes.
+  std::unique_ptr<StreamNormalizer> normalizer;
   std::unique_ptr<StreamScanner> scanner;
   // Values found, to mask later copies of their bytes the way they were
-  // masked the first time; bounded (FlowInspection::Remember).
+  // masked the first time; bounded (FlowInspection::Remember). Their
+  // offsets are wire offsets; `units` holds the encoded characters and
+  // framing in their spans, for masking.
   Findings recent;
+  WireUnits units;
   FlowThresholds thresholds;
   ReorderBuffer reorder;
   HoldQueue hold;

@@ -7,9 +7,12 @@
 #include "dlpd/decode/checksum.h"
 #include "dlpd/decode/clear_urgent.h"
 #include "dlpd/decode/truncate_payload.h"
+#include "dlpd/http/char_decoder.h"
+#include "dlpd/http/stream_normalizer.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/inspect/stream_scanner.h"
+#include "dlpd/inspect/wire_findings.h"
 #include "dlpd/pipeline/block_decision.h"
 #include "dlpd/pipeline/flow_state.h"
 #include "policy/policy.h"
@@ -201,11 +204,19 @@ void PacketPipeline::SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink) 
   // will forward it later. A receiver acknowledges only whole pieces
   // selectively (Linux rounds SACK to its segment size), so a piece goes
   // whole or not at all.
+  // In a chunked body a value may go on across framing that a block scan
+  // of the waiting bytes does not know: no piece goes ahead there.
+  const RequestFraming* framing = f.normalizer->framing();
+  if (framing != nullptr && framing->InChunkedBody()) return;
   const uint64_t reach = f.ctx->rules().max_width() + 2;  // and "1." before a value
   const ReorderBuffer::Island island = f.reorder.BytesAround(s.off, s.end(), reach);
   if (island.bytes.empty()) return;
+  // A value written with escapes or in UTF-8 is wider on the wire than the
+  // widest match: such bytes are never sent ahead.
+  if (std::any_of(island.bytes.begin(), island.bytes.end(), MayBeginEncoded)) return;
   Findings found;
-  if (!ScanBlock(*f.ctx, island.bytes.data(), island.bytes.size(), &found)) return;
+  WireUnits units;
+  if (!ScanDecodedBlock(*f.ctx, island.bytes.data(), island.bytes.size(), &found, &units)) return;
   const uint64_t lo = island.lo + reach;
   const uint64_t hi =
       island.lo + island.bytes.size() - std::min<uint64_t>(reach, island.bytes.size());
@@ -270,11 +281,19 @@ void PacketPipeline::Repeat(Flow& f, const SegmentRef& s, int64_t now_us, Verdic
 void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink,
                                  std::vector<uint8_t>* owned) {
   const uint64_t end = s.end();
-  if (s.off == f.pos.next_off) inspection_.NoteHttpRequest(f, s.payload(), s.payload_len(), s.off);
   // Scan the bytes the stream has not seen (the segment may overlap).
   const uint8_t* fresh = s.payload() + (f.pos.next_off - s.off);
   const size_t fresh_len = static_cast<size_t>(end - f.pos.next_off);
   if (!inspection_.ScanInOrder(f, fresh, fresh_len)) return EmitUninspectable(s, sink);
+  const RequestFraming* framing = f.normalizer->framing();
+  if (f.http.framing_lost && framing != nullptr && framing->error_in_body() &&
+      config_.fail_mode == FailMode::kClosed && !f.block.blocked) {
+    // A body's framing that cannot be followed: what the server reads from
+    // here on is not known. Closed: the bytes before it go, the flow stops.
+    f.block.blocked = true;
+    f.block.from = framing->error_at();
+    counters_.flows_blocked.fetch_add(1, std::memory_order_relaxed);
+  }
   const uint64_t oldest = end > MaxAhead() ? end - MaxAhead() : 0;
   counters_.windows_freed.fetch_add(
       windows_.Retain(f.window, f.pos.next_off, fresh, fresh_len, oldest),
@@ -286,7 +305,7 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
     return MaskAndEmit(f, s, sink);
   }
   inspection_.Advance(f, fresh, fresh_len);
-  uint64_t final_before = f.hold.FinalBefore(end, f.ctx->rules().max_width());
+  uint64_t final_before = FlowInspection::FinalBefore(f, end);
   if (end == f.http.body_end && final_before < end) {
     // The request's body ends here, and what may follow is the next
     // request's method, never a value byte: the tail is judged now, not

@@ -38,6 +38,10 @@ namespace dlp {
   X(busy_evictions, "evicted flows that held packets or were mid-value, closed with resets")     \
   X(closed_flow_drops, "packets dropped on the tuple of a flow closed by eviction")              \
   X(new_flows_limited, "new flows refused: their source was over --max-new-flows-per-source")    \
+  X(http_requests, "HTTP/1 request heads read in client streams")                                  \
+  X(chunked_bodies, "request bodies read with chunked framing removed")                            \
+  X(chars_decoded, "characters read decoded: escapes, references, Unicode digits and separators") \
+  X(http_framing_lost, "streams whose HTTP framing could not be followed (stopped when fail closed)") \
   X(retransmissions, "segments repeating bytes already seen")                                    \
   X(out_of_order, "segments that arrived beyond a gap")                                          \
   X(sack_probes, "pieces of segments beyond a gap sent ahead (no value in reach), so the receiver reports the gap") \

@@ -66,8 +66,8 @@ case("overlap-extends",
 # Reordered: the second half of a value arrives first; nothing leaves before
 # the gap fills, then both leave in stream order, masked.
 case("reordered",
-     [(0, b"a=1&", 1), (18, b" 1111 1111;", 2), (4, b"card=4111 1111", 3)],
-     [b"a=1&", b"card=XXXX XXXX", b" XXXX XXXX;"])
+     [(0, b"a=1;", 1), (18, b" 1111 1111;", 2), (4, b"card=4111 1111", 3)],
+     [b"a=1;", b"card=XXXX XXXX", b" XXXX XXXX;"])
 
 # The middle packet is lost and never comes: what follows the gap can never
 # be delivered in order, so at the end of the capture it is dropped, not
@@ -75,5 +75,5 @@ case("reordered",
 # in halves). Past --gap-ms, fail closed stops the flow and fail open skips
 # the gap (the evasion suite's gap-not-filled case).
 case("lost-middle",
-     [(0, b"a=1&", 1), (100, b"card=4111 1111", 2), (114, b" 1111 1111;", 3), (125, b"z;", 60)],
-     [b"a=1&"])
+     [(0, b"a=1;", 1), (100, b"card=4111 1111", 2), (114, b" 1111 1111;", 3), (125, b"z;", 60)],
+     [b"a=1;"])

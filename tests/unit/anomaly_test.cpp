@@ -172,7 +172,8 @@ std::vector<Case> Cases() {
          g.Send(Tcp4(1, "y;", kPshAck, 3));                // evicts flow 2, the quiet one
        },
        2},
-      {"busy_evictions", two_flows,
+      {"busy_evictions",
+       two_flows,
        [](EveGateway& g) {
          g.Send(Tcp4(1, "ssn=536-22-1457", kPshAck, 1));  // held: busy
          g.Send(Tcp4(1, "ssn=536-22-1458", kPshAck, 2));  // held: busy
@@ -180,6 +181,12 @@ std::vector<Case> Cases() {
        },
        1,
        {"flows_evicted"}},
+      {"http_framing_lost", closed,
+       [](EveGateway& g) {
+         g.Send(Tcp4(1,
+                     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "10\r\nssn=536-22-1457;\r\nZZ\r\n"));  // no chunk size
+       }},
   };
 }
 

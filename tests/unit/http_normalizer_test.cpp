@@ -198,3 +198,60 @@ TEST(CharDecoder, AMaskedDigitKeepsItsEncodingAndLength) {
 
 }  // namespace
 }  // namespace dlp
+
+// Through the packet path: what the server reads is what is scanned, and
+// masking writes each digit in its own encoding, never into framing.
+#include "tests/unit/gateway.h"
+
+namespace dlp {
+namespace {
+
+using test::Gateway;
+using test::Tcp4;
+
+TEST(HttpOnThePath, AValueCutByChunkFramingIsMaskedAndTheFramingKept) {
+  Gateway gw;
+  const std::string head = "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string body = "7\r\ncard=41\r\n9\r\n11 1111 1\r\n6\r\n111 11\r\n2\r\n11\r\n0\r\n\r\n";
+  gw.Send(Tcp4(1, head + body));
+  gw.pipeline().Flush(gw);
+  EXPECT_EQ(gw.Delivered(),
+            head + "7\r\ncard=XX\r\n9\r\nXX XXXX X\r\n6\r\nXXX XX\r\n2\r\nXX\r\n0\r\n\r\n");
+  EXPECT_EQ(gw.pipeline().counters().findings.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().chunked_bodies.load(), 1u);
+}
+
+TEST(HttpOnThePath, EscapedDigitsAndSeparatorsAreMaskedInTheirEncoding) {
+  Gateway gw;
+  gw.Send(Tcp4(1,
+               "a=536%2D22%2D1457;b=\\u0034111+1111+1111+&#49;111;c=\xEF\xBC\x95"
+               "36-22-1457;"));
+  gw.pipeline().Flush(gw);
+  EXPECT_EQ(gw.Delivered(),
+            "a=XXX%2DXX%2DXXXX;b=\\u0058XXX+XXXX+XXXX+&#88;XXX;c=\xEF\xBC\xB8"
+            "XX-XX-XXXX;");
+  EXPECT_EQ(gw.pipeline().counters().findings.load(), 3u);
+}
+
+TEST(HttpOnThePath, AValueEndingABodyIsOneWhateverRequestFollows) {
+  Gateway gw;
+  const std::string one =
+      "POST /p0 HTTP/1.1\r\nHost: a\r\nContent-Length: 16\r\n\r\n4111111111111111";
+  const std::string two = "POST /p1 HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n\r\n";
+  gw.Send(Tcp4(1, one + two));
+  gw.pipeline().Flush(gw);
+  EXPECT_EQ(gw.Delivered(), one.substr(0, one.size() - 16) + std::string(16, 'X') + two);
+}
+
+TEST(HttpOnThePath, BrokenChunkFramingStopsTheFlowWhenClosed) {
+  Gateway gw;
+  gw.Send(Tcp4(1,
+               "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "4\r\nab=1\r\nZZ\r\n4111 1111 1111 1111\r\n"));
+  EXPECT_EQ(gw.pipeline().counters().http_framing_lost.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().flows_blocked.load(), 1u);
+  EXPECT_EQ(gw.Delivered().find("4111"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dlp

@@ -443,12 +443,12 @@ TEST(PrefixReview, APieceEndingAtTheBodysEndHoldsACardTheStreamMasks) {
                            "\r\nContent-Length: 0\r\n\r\n";
   gw.Send(Tcp4(1 + body_end, next));
   std::string body_tail(800, 'y');
-  body_tail.replace(body_tail.size() - 22, 22, "&card=4111111111111111");
+  body_tail.replace(body_tail.size() - 22, 22, ";card=4111111111111111");
   gw.Send(Tcp4(1 + h + 60, body_tail));  // offsets [h + 60, body_end)
   const size_t injected = gw.injected.size();
   ASSERT_GT(injected, 0u);
   // A segment beyond the gap, the same bytes, ending inside the last piece
-  // just before the card ("...&car"), then the gap fills.
+  // just before the card ("...;car"), then the gap fills.
   const std::string s0 = std::string(10, 'y') + body_tail.substr(0, 782);
   gw.Send(Tcp4(1 + h + 50, s0));
   gw.Send(Tcp4(1 + h + 4, std::string(46, 'z')));

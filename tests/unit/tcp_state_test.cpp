@@ -253,7 +253,7 @@ TEST(TcpState, BytesBeforeAPickedUpStreamAreScannedWithItsFirstBytes) {
 TEST(TcpState, BytesBeforeTheSynsNumberAreDropped) {
   Gateway gw;
   gw.Send(Tcp4(999, "", 0x02));
-  gw.Send(Tcp4(1000, "a=1&"));
+  gw.Send(Tcp4(1000, "a=1;"));
   gw.Send(Tcp4(990, "ssn=536-22-"));  // before the connection's first byte
   EXPECT_EQ(gw.out.size(), 2u);
   EXPECT_EQ(gw.pipeline().counters().out_of_window.load(), 1u);
@@ -268,12 +268,12 @@ namespace {
 TEST(TcpState, WhatWaitsBeyondAGapIsDroppedWhenTheStreamEndsBeforeIt) {
   Gateway gw;
   gw.Send(Tcp4(999, "", 0x02));
-  gw.Send(Tcp4(1000, "a=1&"));
+  gw.Send(Tcp4(1000, "a=1;"));
   gw.Send(Tcp4(1010, "ssn=536-22-1457"));  // beyond a gap
   EXPECT_EQ(gw.pipeline().held_packets(), 1u);
   gw.Send(Tcp4(1004, "", 0x11));  // the FIN, where the stream is: nothing after it is delivered
   EXPECT_EQ(gw.pipeline().held_packets(), 0u);
-  EXPECT_EQ(gw.Delivered(), "a=1&");
+  EXPECT_EQ(gw.Delivered(), "a=1;");
 }
 
 }  // namespace

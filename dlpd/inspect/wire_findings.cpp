@@ -1,0 +1,47 @@
+#include "dlpd/inspect/wire_findings.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "dlpd/http/stream_normalizer.h"
+#include "dlpd/inspect/block_scanner.h"
+
+namespace dlp {
+
+void MergeUnits(const WireUnits& more, WireUnits* units) {
+  for (const WireUnit& u : more) {
+    auto at = std::lower_bound(units->begin(), units->end(), u.off,
+                               [](const WireUnit& x, uint64_t v) { return x.off < v; });
+    if (at != units->end() && at->off == u.off) continue;  // a finding's neighbour added it
+    units->insert(at, u);
+  }
+}
+
+void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units) {
+  WireUnits in_span;
+  for (Finding& x : *found) {
+    const uint64_t start = map.WireStart(x.start);
+    const uint64_t end = x.end > x.start ? map.WireEnd(x.end - 1) : start;
+    x.start = start;
+    x.end = end;
+    in_span.clear();
+    map.UnitsIn(start, end, &in_span);
+    if (!in_span.empty() && units != nullptr) MergeUnits(in_span, units);
+  }
+}
+
+Status ScanDecodedBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* out,
+                        WireUnits* units) {
+  StreamNormalizer n(/*http=*/false);
+  std::vector<uint8_t> text;
+  text.reserve(len);
+  n.Feed(data, len, 0, &text);
+  n.Finish(&text);
+  Findings found;
+  if (Status st = ScanBlock(ctx, text.data(), text.size(), &found); !st) return st;
+  PlaceOnWire(n.map(), &found, units);
+  out->insert(out->end(), found.begin(), found.end());
+  return Status::Ok();
+}
+
+}  // namespace dlp

@@ -1,0 +1,30 @@
+// Findings on the text the application reads, placed on the wire bytes it
+// came from (dlpd/http/stream_normalizer.h), with the encoded characters
+// and framing in their spans, which masking needs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dlpd/common/result.h"
+#include "dlpd/http/wire_map.h"
+#include "dlpd/inspect/finding.h"
+#include "dlpd/inspect/scan_context.h"
+
+namespace dlp {
+
+// Turns the normalized offsets of `found` into wire offsets through `map`
+// and adds the units in their spans to `units` (kept in wire order, each
+// once). REQUIRES: the map still covers every finding.
+void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units);
+
+// ScanBlock on the text [data, data + len) reads as (characters decoded,
+// no framing), with findings placed on its bytes (offsets from data) and
+// their units appended to `units`.
+Status ScanDecodedBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* out,
+                        WireUnits* units);
+
+// Adds `more` to `units` (both in wire order), each unit once.
+void MergeUnits(const WireUnits& more, WireUnits* units);
+
+}  // namespace dlp
