@@ -47,7 +47,12 @@ bool WireMap::Covers(uint64_t n) const {
 
 uint64_t WireMap::WireStart(uint64_t n) const {
   const MapSpan* s = SpanOf(n);
-  if (s == nullptr) return spans_.empty() ? 0 : spans_.back().wire_end;
+  if (s == nullptr) {
+    // Before what is kept: as early as known (a hold reaching back further
+    // holds more, never less); after it: where the wire bytes end.
+    if (spans_.empty()) return 0;
+    return n < spans_.front().norm ? spans_.front().wire : spans_.back().wire_end;
+  }
   return s->plain ? s->wire + (n - s->norm) : s->wire;
 }
 
