@@ -48,7 +48,6 @@ RequestFraming::RequestFraming() {
   settings_.on_header_value = &RequestFraming::OnHeaderValue;
   settings_.on_headers_complete = &RequestFraming::OnHeadersComplete;
   settings_.on_body = &RequestFraming::OnBody;
-  settings_.on_chunk_header = &RequestFraming::OnChunkHeader;
   settings_.on_message_complete = &RequestFraming::OnMessageComplete;
 }
 
@@ -98,7 +97,6 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
         Append(FramedRun::Kind::kFraming, classed_, msg_end, out);
         out->push_back({FramedRun::Kind::kEnd, msg_end, 0});
         in_body_ = false;
-        chunk_end_ = UINT64_MAX;
         body_end_ = UINT64_MAX;
         next_begin_ = msg_end;
         if (parser_.upgrade) {
@@ -198,17 +196,7 @@ int RequestFraming::OnBody(http_parser* p, const char* at, size_t len) {
       static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(at) - self->feed_base_);
   self->Append(FramedRun::Kind::kFraming, self->classed_, from, self->body_out_);
   self->Append(FramedRun::Kind::kText, from, from + len, self->body_out_);
-  if (self->records_.back().chunked) {
-    // The chunk's data ends where what it still owes does.
-    self->chunk_end_ = from + len + p->content_length;
-  } else {
-    self->body_end_ = from + len + p->content_length;
-  }
-  return 0;
-}
-
-int RequestFraming::OnChunkHeader(http_parser* p) {
-  Self(p)->chunk_end_ = UINT64_MAX;  // known from its first data byte
+  if (!self->records_.back().chunked) self->body_end_ = from + len + p->content_length;
   return 0;
 }
 
@@ -232,9 +220,10 @@ void RequestFraming::PruneBefore(uint64_t w) {
 
 bool RequestFraming::BodyGoesOnAfter(uint64_t w) const {
   if (!in_body_) return false;
-  const bool chunked = !records_.empty() && records_.back().chunked;
-  const uint64_t end = chunked ? chunk_end_ : body_end_;
-  return end != UINT64_MAX && end > w;
+  // A chunked body goes on until its last chunk (size 0) has come: a
+  // sender that pauses between chunks has not ended it.
+  if (!records_.empty() && records_.back().chunked) return true;
+  return body_end_ != UINT64_MAX && body_end_ > w;
 }
 
 }  // namespace dlp

@@ -88,7 +88,8 @@ class RequestFraming {
   // Forgets requests that ended before wire offset `w` (the last stays).
   void PruneBefore(uint64_t w);
   // Whether the body of the current request goes on after wire offset `w`
-  // for certain: Content-Length, or a chunk's size, says more bytes come.
+  // for certain: Content-Length says more bytes come, or a chunked body's
+  // last chunk has not.
   bool BodyGoesOnAfter(uint64_t w) const;
   // Where the current request's body ends, when known (Content-Length);
   // UINT64_MAX otherwise.
@@ -105,7 +106,6 @@ class RequestFraming {
   static int OnHeaderValue(http_parser* p, const char* at, size_t len);
   static int OnHeadersComplete(http_parser* p);
   static int OnBody(http_parser* p, const char* at, size_t len);
-  static int OnChunkHeader(http_parser* p);
   static int OnMessageComplete(http_parser* p);
   void EndHeader();
   // Appends [from, to) as framing or text, merging with the run before.
@@ -129,7 +129,6 @@ class RequestFraming {
   std::deque<RequestRecord> records_;
   uint64_t next_begin_ = 0;
   uint64_t body_end_ = UINT64_MAX;
-  uint64_t chunk_end_ = UINT64_MAX;  // where the current chunk's data ends
   uint64_t error_at_ = 0;
   const char* error_ = "";
   bool error_in_body_ = false;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A real HTTP/1.1 server for the end-to-end tests: stores each request body
-as OUTDIR/<X-Test-Id>.body and the client's address/port in <X-Test-Id>.peer,
+as OUTDIR/<X-Test-Id>.body (a chunked body de-chunked, as an application
+reads it) and the client's address/port in <X-Test-Id>.peer,
 answers 200 with the body length. Keep-alive is on (HTTP/1.1). A request
 whose body does not arrive whole leaves what did arrive in <X-Test-Id>.partial,
 and <X-Test-Id>.reset if the connection was reset."""
@@ -20,10 +21,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(os.path.join(OUTDIR, "resets.log"), "a") as f:
                 f.write("%s %d\n" % (self.client_address[0], self.client_address[1]))
 
+    def read_chunked(self):
+        """The body as the application reads it (RFC 9112 7.1); None when the
+        framing breaks or the connection ends before the last chunk."""
+        body = b""
+        while True:
+            line = self.rfile.readline(65537)
+            if not line.endswith(b"\r\n"):
+                return None
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                return None
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b""):
+                    pass  # trailers
+                return body
+            data = self.rfile.read(size)
+            if len(data) < size or self.rfile.read(2) != b"\r\n":
+                return None
+            body += data
+
+    def do_PUT(self):
+        self.do_POST()
+
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         name = os.path.basename(self.headers.get("X-Test-Id", "unnamed"))
         body = b""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            try:
+                body = self.read_chunked()
+            except ConnectionResetError:
+                body = None
+            if body is None:
+                open(os.path.join(OUTDIR, name + ".partial"), "wb").close()
+                self.close_connection = True
+                return
+            n = len(body)
         try:
             while len(body) < n:
                 chunk = self.rfile.read1(n - len(body))

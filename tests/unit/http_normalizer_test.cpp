@@ -153,7 +153,7 @@ TEST(HttpNormalizer, AfterAnUpgradeTheRestIsPlainText) {
   EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kUpgraded);
 }
 
-TEST(HttpNormalizer, TheBodyGoesOnWhileItsLengthOrChunkSaysSo) {
+TEST(HttpNormalizer, TheBodyGoesOnWhileItsLengthSaysSoOrItsLastChunkHasNotCome) {
   StreamNormalizer n(true);
   std::vector<uint8_t> out;
   const std::string head = "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
@@ -164,9 +164,12 @@ TEST(HttpNormalizer, TheBodyGoesOnWhileItsLengthOrChunkSaysSo) {
   const std::string chunk = kChunkedHead + "a\r\n12345";
   c.Feed(Bytes(chunk), chunk.size(), 0, &out);
   EXPECT_TRUE(c.framing()->BodyGoesOnAfter(chunk.size()));
-  const std::string more = "67890\r\n";
+  const std::string more = "67890\r\n";  // the chunk ends; the body has not
   c.Feed(Bytes(more), more.size(), chunk.size(), &out);
-  EXPECT_FALSE(c.framing()->BodyGoesOnAfter(chunk.size() + more.size()));
+  EXPECT_TRUE(c.framing()->BodyGoesOnAfter(chunk.size() + more.size()));
+  const std::string last = "0\r\n\r\n";
+  c.Feed(Bytes(last), last.size(), chunk.size() + more.size(), &out);
+  EXPECT_FALSE(c.framing()->BodyGoesOnAfter(chunk.size() + more.size() + last.size()));
 }
 
 TEST(CharDecoder, AMaskedDigitKeepsItsEncodingAndLength) {

@@ -292,3 +292,36 @@ TEST(PolicyOnThePath, ReloadAppliesPolicyAtOnceAndRulesToNewFlows) {
 
 }  // namespace
 }  // namespace dlp
+
+namespace dlp {
+namespace {
+
+TEST(PolicyOnThePath, EachPipelinedRequestIsJudgedWithItsOwnHost) {
+  // Cards may go to pay.example; the second request, in the same segment,
+  // goes elsewhere and must not inherit the first one's exemption.
+  PolicyGateway gw(
+      "statements:\n  - {name: processor, when: {rule: pan, host: '^pay\\.example$'}, "
+      "action: pass}\n");
+  const std::string one =
+      "POST /a HTTP/1.1\r\nHost: pay.example\r\nContent-Length: 24\r\n\r\ncard=4111 1111 1111 1111";
+  const std::string two =
+      "POST /b HTTP/1.1\r\nHost: other.example\r\nContent-Length: 24\r\n\r\ncard=4111 1111 1111 "
+      "1111";
+  gw.Send(Tcp4(1, one + two));
+  gw.pipeline().Flush(gw);
+  ASSERT_EQ(gw.out.size(), 1u);
+  EXPECT_EQ(gw.out[0].payload, one + two.substr(0, two.size() - 19) + "XXXX XXXX XXXX XXXX");
+}
+
+TEST(PolicyOnThePath, AHeadSplitAcrossSegmentsStillHasItsHost) {
+  PolicyGateway gw(
+      "statements:\n  - {name: exfil, when: {host: '^exfil\\.example$'}, action: block}\n");
+  gw.Send(Tcp4(0, "", 0x02));
+  gw.Send(Tcp4(1, "POST /x HTTP/1.1\r\nX-Pad: " + std::string(2000, 'p') + "\r\nHo"));
+  gw.Send(Tcp4(2030, "st: exfil.example\r\nContent-Length: 15\r\n\r\nssn=536-22-1457"));
+  gw.pipeline().Flush(gw);
+  EXPECT_EQ(gw.pipeline().counters().flows_blocked.load(), 1u);
+}
+
+}  // namespace
+}  // namespace dlp

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# HTTP framing and encodings end to end (namespaces, dlpd on NFQUEUE, real
+# clients, a server that de-chunks as applications do), IPv4 and IPv6:
+#  - http.client sends chunks whose boundary falls at every position inside
+#    a card and an SSN: every value arrives masked, the framing intact;
+#  - pipelined POSTs in one write, each body ending in a card that the next
+#    request's method follows: every card arrives masked;
+#  - a chunked upload whose sender stops for 1.2 s inside a card (between
+#    two chunks, and inside one): it arrives masked;
+#  - curl uploads 300 KB chunked (curl's own chunks cut values): masked as
+#    expected; a clean, number-dense 300 KB chunked body arrives byte-identical;
+#  - values written with %2D, \u0034, &#52;, + and full-width digits arrive
+#    masked in their own encoding, same length;
+#  - multipart from curl -F: the parts' values are masked, the parts intact.
+# Usage: http_e2e.sh BUILD_DIR SOURCE_DIR
+source "$(dirname "$0")/netns_lib.sh" || exit 1
+netns_prologue "$@"
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0 --db "$WORK/incidents.db"
+recv() { cat "$WORK/recv/$1.body" 2>/dev/null; }
+
+for addr in 10.99.2.2 fd99:2::2; do
+  for case in cuts pipelined pause; do
+    ip netns exec "$NS_C" python3 "$SRC/tests/e2e/http_client.py" "$case" "$addr" "$WORK/recv" \
+      && ok || bad "$case to $addr"
+  done
+done
+
+# Bodies of API-like records, with values (and their masked form) or none.
+python3 - "$WORK" <<'PY'
+import sys
+work = sys.argv[1]
+with_values, masked, clean = [], [], []
+i = 0
+while sum(map(len, with_values)) < 300_000:
+    rec = ('{"id":%d,"price":%d.%02d,"ts":%d,"card":"4111 1111 1111 1111","ssn":"536-22-1457"}\n'
+           % (100000 + i, i % 500, i % 100, 1733000000000 + i * 7919))
+    with_values.append(rec)
+    masked.append(rec.replace("4111 1111 1111 1111", "XXXX XXXX XXXX XXXX")
+                     .replace("536-22-1457", "XXX-XX-XXXX"))
+    clean.append('{"id":%d,"qty":%d,"price":%d.%02d,"ts":%d,"ref":"R-%d-%d"}\n'
+                 % (100000 + i, i % 40, i % 500, i % 100, 1733000000000 + i * 7919, i, i * 31))
+    i += 1
+for name, recs in (("values", with_values), ("values.masked", masked), ("clean", clean)):
+    with open("%s/%s.txt" % (work, name), "w") as f:
+        f.write("".join(recs))
+PY
+
+url() { case $1 in *:*) echo "http://[$1]/upload" ;; *) echo "http://$1/upload" ;; esac; }
+for addr in 10.99.2.2 fd99:2::2; do
+  tag=$([ "${addr#*:}" != "$addr" ] && echo v6 || echo v4)
+  # 300 KB chunked: curl's chunks are its read buffer, wherever they fall.
+  ip netns exec "$NS_C" curl -s -S --max-time 20 -o /dev/null -H "X-Test-Id: big-$tag" \
+    -H "Transfer-Encoding: chunked" --data-binary "@$WORK/values.txt" "$(url "$addr")" \
+    && ok || bad "big-$tag: curl failed"
+  cmp -s "$WORK/recv/big-$tag.body" "$WORK/values.masked.txt" && ok \
+    || bad "big-$tag: the server did not read the masked body ($(wc -c < "$WORK/recv/big-$tag.body" 2>/dev/null) bytes)"
+  ip netns exec "$NS_C" curl -s -S --max-time 20 -o /dev/null -H "X-Test-Id: clean-$tag" \
+    -T "$WORK/clean.txt" -H "Transfer-Encoding: chunked" "$(url "$addr")" \
+    && ok || bad "clean-$tag: curl failed"
+  cmp -s "$WORK/recv/clean-$tag.body" "$WORK/clean.txt" && ok \
+    || bad "clean-$tag: a clean chunked body was changed"
+
+  # Encodings the application decodes, masked in their own.
+  printf 'a=536%%2D22%%2D1457&b=\\u0034111+1111+1111+1111&c=&#52;111-1111-1111-1111&d=\xef\xbc\x9536-22-1457&e=end' \
+    > "$WORK/enc-$tag.sent"
+  ip netns exec "$NS_C" curl -s -S --max-time 10 -o /dev/null -H "X-Test-Id: enc-$tag" \
+    --data-binary "@$WORK/enc-$tag.sent" "$(url "$addr")" && ok || bad "enc-$tag: curl failed"
+  want=$(printf 'a=XXX%%2DXX%%2DXXXX&b=\\u0058XXX+XXXX+XXXX+XXXX&c=&#88;XXX-XXXX-XXXX-XXXX&d=\xef\xbc\xb8XX-XX-XXXX&e=end')
+  [ "$(recv "enc-$tag")" = "$want" ] && ok || bad "enc-$tag: server read '$(recv "enc-$tag")'"
+
+  # Multipart (curl -F): each part's value masked, the parts as sent.
+  ip netns exec "$NS_C" curl -s -S --max-time 10 -o /dev/null -H "X-Test-Id: form-$tag" \
+    -F "ssn=536-22-1457" -F "notes=card 4111 1111 1111 1111 thanks" "$(url "$addr")" \
+    && ok || bad "form-$tag: curl failed"
+  body=$(recv "form-$tag")
+  if grep -q 'name="ssn"' <<< "$body" && grep -q 'XXX-XX-XXXX' <<< "$body" \
+    && grep -q 'card XXXX XXXX XXXX XXXX thanks' <<< "$body" && ! grep -q -e '536-22' -e '4111' <<< "$body"; then
+    ok
+  else
+    bad "form-$tag: server read '$body'"
+  fi
+done
+
+# No full value in the incidents or the log.
+if grep -a -q -e '4111 1111 1111 1111' -e '536-22-1457' -e '4111111111111111' \
+  "$WORK/incidents.db" "$WORK/dlpd.log"; then
+  bad "a full value in the incidents or the log"
+else
+  ok
+fi
+rows=$(sqlite3 "$WORK/incidents.db" "select count(*) from incidents")
+[ "$rows" -gt 0 ] && ok || bad "no incidents recorded"
+
+echo "http e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
