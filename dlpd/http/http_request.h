@@ -1,14 +1,11 @@
-// Pulls the method, Host and path out of a segment that starts an HTTP
-// request, for the incident record, and how the request's body is framed,
-// so the pipeline knows where the message ends. Written by hand rather than
-// with http-parser because only the head of a single segment is read, with
-// no per-flow parser state to keep.
+// What a request head says, for incidents and the policy (method, Host,
+// path) and for framing (where the body ends). Read by RequestFraming.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 
 namespace dlp {
 
@@ -23,9 +20,5 @@ struct HttpRequestInfo {
   // byte) and for missing, conflicting or malformed lengths.
   std::optional<uint64_t> body_length;
 };
-
-// False unless `payload` starts with "<METHOD> <target> HTTP/1.x". Bounded:
-// reads at most the first 8 KiB.
-bool ParseHttpRequestHead(std::string_view payload, HttpRequestInfo* out);
 
 }  // namespace dlp

@@ -110,7 +110,11 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
       continue;
     }
     if (err != HPE_OK) {
-      if (mode_ == Mode::kStart) {
+      const bool first_head = records_.size() == 1 && !records_.front().head_done;
+      if (mode_ == Mode::kStart || first_head) {
+        // Its first bytes are no request head (the server's direction, a
+        // stream picked up mid-way, another protocol on port 80).
+        records_.clear();
         mode_ = Mode::kPlain;  // never HTTP/1: plain text from its start
         Append(FramedRun::Kind::kText, off, end, out);
         break;
@@ -143,7 +147,6 @@ int RequestFraming::OnMessageBegin(http_parser* p) {
   self->field_.clear();
   self->value_.clear();
   self->in_value_ = false;
-  ++self->requests_;
   return 0;
 }
 
@@ -179,6 +182,7 @@ int RequestFraming::OnHeadersComplete(http_parser* p) {
   if (self->in_value_) self->EndHeader();
   RequestRecord& r = self->records_.back();
   r.head_done = true;
+  ++self->requests_;
   r.info.method = http_method_str(static_cast<http_method>(p->method));
   r.info.path = Printable(r.info.path);
   r.chunked = (p->flags & F_CHUNKED) != 0;

@@ -1,18 +1,45 @@
-// libFuzzer: the HTTP request head dlpd reads for incidents (method, Host,
-// path, body framing) from attacker-controlled segments, then masked as the pipeline does
-// before storing. Must never crash or read out of bounds.
+// libFuzzer: the HTTP layer on attacker-controlled client streams. The
+// input is cut into feeds by its first bytes, read by the stream normalizer
+// (http-parser framing, character decoding), and every normalized byte's
+// place on the wire, every unit, and masking through them must stay inside
+// the bytes fed. Must never crash or read out of bounds.
 #include <cstdint>
-#include <string_view>
+#include <vector>
 
-#include "dlpd/http/http_request.h"
+#include "dlpd/http/stream_normalizer.h"
+#include "dlpd/mask/mask.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  dlp::HttpRequestInfo info;
-  if (dlp::ParseHttpRequestHead({reinterpret_cast<const char*>(data), size}, &info)) {
-    // What comes out is bounded by what went in.
-    if (info.method.size() + info.path.size() + info.host.size() > size) __builtin_trap();
-    // The head ends inside what was read, and a body length needs a whole head.
-    if (info.head_len > size || (info.body_length && info.head_len == 0)) __builtin_trap();
+  if (size < 2) return 0;
+  const size_t cut_every = 1 + data[0] % 64;
+  const bool http = (data[1] & 1) != 0;
+  data += 2;
+  size -= 2;
+  dlp::StreamNormalizer n(http);
+  std::vector<uint8_t> text;
+  for (size_t at = 0; at < size; at += cut_every) {
+    const size_t len = size - at < cut_every ? size - at : cut_every;
+    n.Feed(data + at, len, at, &text);
   }
+  n.Finish(&text);
+  if (text.size() != n.normalized()) __builtin_trap();
+  // Every text byte maps to wire bytes inside the input, in order.
+  uint64_t last = 0;
+  for (uint64_t i = 0; i < text.size(); ++i) {
+    const uint64_t s = n.map().WireStart(i);
+    const uint64_t e = n.map().WireEnd(i);
+    if (s > e || e > size || s < last) __builtin_trap();
+    last = s;
+  }
+  // Units lie inside the input; masking the whole input through them
+  // writes inside it and keeps its length.
+  dlp::WireUnits units;
+  n.map().UnitsIn(0, size, &units);
+  for (const dlp::WireUnit& u : units) {
+    if (u.off + u.len > size || (!u.framing && u.unit_pos + u.len > u.unit_len)) __builtin_trap();
+  }
+  std::vector<uint8_t> copy(data, data + size);
+  dlp::MaskWire(units, 0, size, false, 0, copy.data(), copy.size(), 0);
+  dlp::MaskWire(units, 0, size, false, 4, copy.data(), copy.size(), 0);
   return 0;
 }
