@@ -18,6 +18,10 @@ int main(int argc, char** argv) {
   scan_cmd->add_option("--policy", scan.policy_path,
                        "policy file: alert/pass findings are left as they are (default: mask all)");
   scan_cmd->add_flag("--json", scan.json, "print findings as JSON lines instead of masked data");
+  scan_cmd->add_flag("--http", scan.http,
+                     "each input is an HTTP/1 request stream (read as one whenever it begins "
+                     "with a request: framing removed, each request's end a boundary); "
+                     "anything else is an error");
   scan_cmd->add_option("files", scan.files, "input files ('-' for stdin)");
 
   std::string rules_path;

@@ -44,7 +44,7 @@ void PrintFindings(const CompiledRuleset& rules, const std::string& name, const 
 
 // Scans one input; returns false (after printing why) on an I/O error.
 bool ScanOne(ScanContext& ctx, const Policy* policy, const std::string& name, std::FILE* in,
-             bool json) {
+             bool json, bool http) {
   auto red = StreamRedactor::Open(ctx);
   if (!red) {
     std::cerr << "dlpctl scan: " << red.error().message << '\n';
@@ -88,6 +88,15 @@ bool ScanOne(ScanContext& ctx, const Policy* policy, const std::string& name, st
     std::cerr << "dlpctl scan: " << name << ": " << st.error().message << '\n';
     return false;
   }
+  if (http && red->framing().mode() == RequestFraming::Mode::kPlain) {
+    std::cerr << "dlpctl scan: " << name << ": not an HTTP/1 request stream (--http)\n";
+    return false;
+  }
+  if (red->framing().mode() == RequestFraming::Mode::kLost) {
+    std::cerr << "dlpctl scan: " << name << ": HTTP framing lost at byte "
+              << red->framing().error_at() << " (" << red->framing().error()
+              << "); the rest was read as plain text\n";
+  }
   if (json) {
     PrintFindings(ctx.rules(), name, found);
   } else if (!WriteAll(ready)) {
@@ -127,7 +136,7 @@ int RunScanCommand(const ScanOptions& opts) {
   for (const auto& f : files) {
     bool ok;
     if (f == "-") {
-      ok = ScanOne(**ctx, policy.get(), "-", stdin, opts.json);
+      ok = ScanOne(**ctx, policy.get(), "-", stdin, opts.json, opts.http);
     } else {
       std::FILE* in = std::fopen(f.c_str(), "rb");
       if (in == nullptr) {
@@ -135,7 +144,7 @@ int RunScanCommand(const ScanOptions& opts) {
         rc = 2;
         continue;
       }
-      ok = ScanOne(**ctx, policy.get(), f, in, opts.json);
+      ok = ScanOne(**ctx, policy.get(), f, in, opts.json, opts.http);
       std::fclose(in);
     }
     if (!ok) rc = 2;

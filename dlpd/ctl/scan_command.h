@@ -12,6 +12,9 @@ struct ScanOptions {
   std::string rules_path;   // empty: embedded defaults
   std::string policy_path;  // empty: mask every finding
   bool json = false;
+  // Each input must be an HTTP/1 request stream (it is read as one whenever
+  // it begins with a request; this makes anything else an error).
+  bool http = false;
   std::vector<std::string> files;  // empty or "-": stdin
 };
 

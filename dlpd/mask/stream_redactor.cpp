@@ -1,5 +1,8 @@
 #include "dlpd/mask/stream_redactor.h"
 
+#include <algorithm>
+
+#include "dlpd/inspect/wire_findings.h"
 #include "dlpd/mask/mask.h"
 
 namespace dlp {
@@ -10,34 +13,67 @@ Result<StreamRedactor> StreamRedactor::Open(ScanContext& ctx) {
   return StreamRedactor(std::move(s).value());
 }
 
-void StreamRedactor::MaskAndRelease(ScanContext& ctx, size_t first_new, Findings* found,
-                                    uint64_t keep, std::string* ready) {
+Status StreamRedactor::ScanText(ScanContext& ctx, Findings* found) {
+  const size_t first_new = found->size();
+  if (Status st = scanner_.Feed(ctx, text_.data(), text_.size(), found); !st) return st;
+  Findings fresh(found->begin() + static_cast<std::ptrdiff_t>(first_new), found->end());
+  PlaceOnWire(normalizer_->map(), &fresh, &units_);
+  std::copy(fresh.begin(), fresh.end(), found->begin() + static_cast<std::ptrdiff_t>(first_new));
+  return {};
+}
+
+void StreamRedactor::MaskAndRelease(ScanContext& ctx, size_t first_new, Findings* found, bool all,
+                                    std::string* ready) {
   if (decide_) {
     for (size_t i = first_new; i < found->size(); ++i) decide_((*found)[i]);
   }
-  MaskFindings(ctx.rules(), found->data() + first_new, found->size() - first_new,
+  MaskFindings(ctx.rules(), found->data() + first_new, found->size() - first_new, units_,
                reinterpret_cast<uint8_t*>(pending_.data()), pending_.size(), pending_base_);
-  if (pending_.size() > keep) {
-    size_t n = pending_.size() - keep;
+  // What a value not complete yet may still take: the wire bytes of the
+  // last max_width characters, and bytes kept for one not decided yet.
+  uint64_t keep_from = pending_base_ + pending_.size();
+  if (!all) {
+    const uint64_t width = ctx.rules().max_width();
+    const uint64_t norm = scanner_.offset();
+    keep_from = std::min(normalizer_->map().WireStart(norm > width ? norm - width : 0),
+                         normalizer_->pending_from());
+  }
+  if (keep_from > pending_base_) {
+    const size_t n = static_cast<size_t>(keep_from - pending_base_);
     ready->append(pending_, 0, n);
     pending_.erase(0, n);
     pending_base_ += n;
+    units_.erase(units_.begin(),
+                 std::find_if(units_.begin(), units_.end(),
+                              [this](const WireUnit& u) { return u.off + u.len > pending_base_; }));
   }
+  const uint64_t kept = scanner_.offset() - scanner_.history().size();
+  normalizer_->map().PruneBefore(kept);
 }
 
 Status StreamRedactor::Feed(ScanContext& ctx, const uint8_t* data, size_t len, std::string* ready,
                             Findings* found) {
-  size_t first_new = found->size();
+  const size_t first_new = found->size();
+  const uint64_t off = pending_base_ + pending_.size();
   pending_.append(reinterpret_cast<const char*>(data), len);
-  if (Status st = scanner_.Feed(ctx, data, len, found); !st) return st;
-  MaskAndRelease(ctx, first_new, found, ctx.rules().max_width(), ready);
+  text_.clear();
+  normalizer_->Feed(data, len, off, &text_);
+  if (Status st = ScanText(ctx, found); !st) return st;
+  MaskAndRelease(ctx, first_new, found, /*all=*/false, ready);
   return {};
 }
 
 Status StreamRedactor::Finish(ScanContext& ctx, std::string* ready, Findings* found) {
-  size_t first_new = found->size();
+  const size_t first_new = found->size();
+  text_.clear();
+  normalizer_->Finish(&text_);
+  if (Status st = ScanText(ctx, found); !st) return st;
+  const size_t before_end = found->size();
   if (Status st = scanner_.Finish(ctx, found); !st) return st;
-  MaskAndRelease(ctx, first_new, found, 0, ready);
+  Findings fresh(found->begin() + static_cast<std::ptrdiff_t>(before_end), found->end());
+  PlaceOnWire(normalizer_->map(), &fresh, &units_);
+  std::copy(fresh.begin(), fresh.end(), found->begin() + static_cast<std::ptrdiff_t>(before_end));
+  MaskAndRelease(ctx, first_new, found, /*all=*/true, ready);
   return {};
 }
 

@@ -115,5 +115,21 @@ echo x | "$DLPCTL" scan --policy "$WORK/badpolicy.yaml" > /dev/null 2> "$WORK/er
 check "scan bad policy exit 2" [ $? = 2 ]
 check "scan bad policy message" grep -q "badpolicy.yaml:2: statement 'x': no rule 'card'" "$WORK/err"
 
+# An HTTP request stream is read as the server reads it: chunk framing
+# removed (a value cut by it is found, the framing kept), encodings decoded
+# and masked in their own.
+req=$'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nf\r\ncard=4111 1111 \r\n9\r\n1111 1111\r\nc\r\n&ssn=536%2D2\r\n6\r\n2-1457\r\n0\r\n\r\n'
+want=$'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nf\r\ncard=XXXX XXXX \r\n9\r\nXXXX XXXX\r\nc\r\n&ssn=XXX%2DX\r\n6\r\nX-XXXX\r\n0\r\n\r\n'
+printf '%s' "$req" > "$WORK/chunked.http"
+"$DLPCTL" scan "$WORK/chunked.http" > "$WORK/chunked.out"
+check "scan de-chunks an HTTP stream" cmp -s "$WORK/chunked.out" <(printf '%s' "$want")
+check "scan --http --json finds both" [ "$("$DLPCTL" scan --http --json "$WORK/chunked.http" | wc -l)" = 2 ]
+out=$(printf 'a=\\u0035\\u00336-22-1457&b=&#52;111 1111 1111 1111&c=\xef\xbc\x95' | "$DLPCTL" scan)
+check "scan masks escapes in their encoding" \
+  [ "$out" = "$(printf 'a=\\u0058\\u0058X-XX-XXXX&b=&#88;XXX XXXX XXXX XXXX&c=\xef\xbc\x95')" ]
+echo 'ssn=536-22-1457' | "$DLPCTL" scan --http > /dev/null 2> "$WORK/err"
+check "scan --http on no request exits 2" [ $? = 2 ]
+check "scan --http says why" grep -q "not an HTTP/1 request stream" "$WORK/err"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -8,6 +8,7 @@
 
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/stream_scanner.h"
+#include "dlpd/inspect/wire_findings.h"
 #include "dlpd/mask/mask.h"
 
 namespace dlp::test {
@@ -47,9 +48,15 @@ std::vector<std::string> Values(const std::string& text) {
 }
 
 std::string Mask(const std::string& text) {
-  Findings f = Scan(text);
+  // As the wire path masks: on the text the application reads (characters
+  // decoded), each digit in its own encoding.
+  Findings f;
+  WireUnits units;
+  Status st = ScanDecodedBlock(DefaultContext(), reinterpret_cast<const uint8_t*>(text.data()),
+                               text.size(), &f, &units);
+  if (!st) throw std::runtime_error(st.error().message);
   std::string out = text;
-  MaskFindings(*DefaultRules(), f.data(), f.size(), reinterpret_cast<uint8_t*>(out.data()),
+  MaskFindings(*DefaultRules(), f.data(), f.size(), units, reinterpret_cast<uint8_t*>(out.data()),
                out.size(), 0);
   return out;
 }
