@@ -56,6 +56,45 @@ std::string Body(std::mt19937& rng, size_t size) {
   return s;
 }
 
+// The same body as one chunked HTTP request, in chunks of 4 KiB (as a
+// streaming client sends it): the chunk framing cuts values.
+std::string Chunked(const std::string& body) {
+  std::string s =
+      "POST /upload HTTP/1.1\r\nHost: files.example\r\nTransfer-Encoding: chunked\r\n\r\n";
+  constexpr size_t kChunk = 4096;
+  for (size_t at = 0; at < body.size(); at += kChunk) {
+    const std::string piece = body.substr(at, kChunk);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    s += size + piece + "\r\n";
+  }
+  return s + "0\r\n\r\n";
+}
+
+// Escape-dense: a URL-encoded form of JSON (every quote, brace, colon and
+// comma an escape), JSON \u escapes and HTML references, the same density
+// of values, some written with escaped digits.
+std::string EscapeDense(std::mt19937& rng, size_t size) {
+  static const char* kParts[] = {
+      "payload=%7B%22order%22%3A%7B%22id%22%3A1234567%2C%22note%22%3A%22leave%20at%20door%22%7D%"
+      "7D&",
+      "{\"name\":\"Jos\\u00e9 \\u00c1lvarez\",\"city\":\"S\\u00e3o Paulo\",\"qty\":2}",
+      "<p>Caf&eacute; &amp; cr&egrave;me &#8211; order&nbsp;#99 on 2026&#8209;11&#8209;22</p>\n",
+      "q=red%20shoes%20size%2042&ref=%2Fhome%3Fa%3D1%26b%3D2&ts=1732262400123&",
+  };
+  std::string s;
+  while (s.size() < size) {
+    if (std::uniform_int_distribution<int>(0, 700)(rng) == 0) {
+      s += "card=%34111%201111%201111%201111&";
+    }
+    s += kParts[std::uniform_int_distribution<int>(0, 3)(rng)];
+  }
+  s.resize(size);
+  return s;
+}
+
+enum class Kind { kPlain, kChunked, kEscapes };
+
 struct NullSink : dlp::VerdictSink {
   uint64_t emitted = 0;
   void Emit(uint64_t, dlp::Verdict, const uint8_t*, size_t, bool) override { ++emitted; }
@@ -90,13 +129,29 @@ std::unique_ptr<dlp::PacketPipeline> MakePipeline(
 }
 
 void Traffic(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flows,
-             size_t bytes_per_flow) {
+             size_t bytes_per_flow, Kind kind) {
+  static const char* kNames[] = {"form/JSON/HTML bodies",
+                                 "the same, each a chunked request (4 KiB chunks)",
+                                 "escape-dense bodies (%XX, \\u, HTML references)"};
+  std::printf("-- %s\n", kNames[static_cast<int>(kind)]);
   constexpr size_t kMss = 1448;
   std::mt19937 rng(42);
   // Packets of `flows` connections, interleaved as on a busy gateway.
   std::vector<std::vector<uint8_t>> packets;
   std::vector<std::string> bodies;
-  for (size_t f = 0; f < flows; ++f) bodies.push_back(Body(rng, bytes_per_flow));
+  for (size_t f = 0; f < flows; ++f) {
+    switch (kind) {
+      case Kind::kPlain:
+        bodies.push_back(Body(rng, bytes_per_flow));
+        break;
+      case Kind::kChunked:
+        bodies.push_back(Chunked(Body(rng, bytes_per_flow)).substr(0, bytes_per_flow));
+        break;
+      case Kind::kEscapes:
+        bodies.push_back(EscapeDense(rng, bytes_per_flow));
+        break;
+    }
+  }
   for (size_t f = 0; f < flows; ++f) {
     packets.push_back(Tcp4(0x0a000000 + static_cast<uint32_t>(f), 40000, 999, "", 0x02));
   }
@@ -198,10 +253,12 @@ void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flo
 int main(int argc, char** argv) {
   size_t traffic_flows = 200, bytes_per_flow = 256 * 1024;
   std::vector<size_t> memory_flows = {100000, 1000000};
+  std::string only;  // --only plain|chunked|escapes: one traffic kind (to profile)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--traffic-flows") traffic_flows = std::stoul(argv[i + 1]);
     if (a == "--bytes-per-flow") bytes_per_flow = std::stoul(argv[i + 1]);
+    if (a == "--only") only = argv[i + 1];
     if (a == "--flows-memory") {
       memory_flows.clear();
       std::string list = argv[i + 1];
@@ -213,7 +270,13 @@ int main(int argc, char** argv) {
     }
   }
   auto rules = dlp::LoadCompiledRules("");
-  Traffic(rules, traffic_flows, bytes_per_flow);
+  if (only.empty() || only == "plain") Traffic(rules, traffic_flows, bytes_per_flow, Kind::kPlain);
+  if (only.empty() || only == "chunked") {
+    Traffic(rules, traffic_flows, bytes_per_flow, Kind::kChunked);
+  }
+  if (only.empty() || only == "escapes") {
+    Traffic(rules, traffic_flows, bytes_per_flow, Kind::kEscapes);
+  }
   for (size_t n : memory_flows) Memory(rules, n);
   return 0;
 }

@@ -201,7 +201,7 @@ struct NamedReference {
   std::string_view name;  // with '&' and ';'
   char ascii;
 };
-constexpr std::array<NamedReference, 11> kNamed = {{
+constexpr std::array<NamedReference, 10> kNamed = {{
     {"&nbsp;", ' '},
     {"&ensp;", ' '},
     {"&emsp;", ' '},
@@ -212,15 +212,18 @@ constexpr std::array<NamedReference, 11> kNamed = {{
     {"&minus;", '-'},
     {"&hyphen;", '-'},
     {"&dash;", '-'},
-    {"&amp;", '&'},  // so "&amp;#52;" reads as the text "&#52;", as it is
 }};
 
 Decode DecodeAmpersand(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
   if (n < 2) return final ? Decode::kPlain : Decode::kNeedMore;
   if (p[1] != '#') {
-    const std::string_view have(reinterpret_cast<const char*>(p), n);
+    // Most '&' in traffic join form fields: a name's first letter settles
+    // it without comparing names.
+    if (!MayFollowAmpersand(p[1])) return Decode::kPlain;
+    const std::string_view have(reinterpret_cast<const char*>(p), std::min(n, size_t{10}));
     bool prefix = false;
     for (const NamedReference& r : kNamed) {
+      if (r.name[1] != p[1]) continue;
       if (have.substr(0, r.name.size()) == r.name) {
         out->encoding = WireEncoding::kHtmlNamed;
         out->text[0] = static_cast<uint8_t>(r.ascii);
@@ -278,13 +281,6 @@ Decode DecodeChar(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
   switch (p[0]) {
     case '%':
       return DecodePercent(p, n, final, out);
-    case '+':
-      out->encoding = WireEncoding::kPlus;
-      out->text[0] = ' ';
-      out->text_len = 1;
-      out->wire_len = 1;
-      out->digit = out->fullwidth = false;
-      return Decode::kDecoded;
     case '\\':
       return DecodeBackslash(p, n, final, out);
     case '&':
@@ -329,7 +325,6 @@ void MaskedEncoding(WireEncoding enc, uint8_t wire_len, bool fullwidth, bool sem
       keep[wire_len - 1] = false;
       return;
     case WireEncoding::kPlain:
-    case WireEncoding::kPlus:
     case WireEncoding::kBackslash:
     case WireEncoding::kHtmlNamed:
       // Never a digit; 'X' in place of a plain byte.

@@ -23,7 +23,6 @@ namespace dlp {
 enum class WireEncoding : uint8_t {
   kPlain,      // ASCII as it is (never a DecodedChar)
   kPercent,    // %HH, or several for a UTF-8 sequence
-  kPlus,       // '+' in a form: a space
   kJsonU,      // \uHHHH
   kBackslash,  // "\\" in JSON: one backslash (so "\\u0034" is no escape)
   kHtmlDec,    // &#DDD; (the ';' may be missing)
@@ -52,9 +51,29 @@ enum class Decode {
 // zeros); bytes beyond it are not waited for.
 constexpr size_t kMaxEncodedChar = 16;
 
-// Whether `b` may begin an encoded character; every other byte is plain.
+// Whether `b` may begin an encoded character; every other byte stands for
+// itself. (A form's '+' too: the rules read it as the space it is.)
 inline bool MayBeginEncoded(uint8_t b) {
-  return b == '%' || b == '+' || b == '\\' || b == '&' || b >= 0x80;
+  return b == '%' || b == '\\' || b == '&' || b >= 0x80;
+}
+
+// Whether the byte after a '&' may go on into a character reference ('#'
+// or the first letter of a name DecodeChar reads); if not, the '&' is
+// plain (most join a form's fields). "&amp;#52;" is the text "&#52;": no
+// reference follows a '&' there.
+inline bool MayFollowAmpersand(uint8_t b) {
+  switch (b) {
+    case '#':
+    case 'n':
+    case 'e':
+    case 't':
+    case 'm':
+    case 'h':
+    case 'd':
+      return true;
+    default:
+      return false;
+  }
 }
 
 // Decodes the character at p[0], with n >= 1 bytes at hand. `final`: no

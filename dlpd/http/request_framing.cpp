@@ -36,19 +36,29 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+// One set of callbacks for every stream (they find their stream in
+// parser->data).
+const http_parser_settings& RequestFraming::Settings() {
+  static const http_parser_settings kSettings = [] {
+    http_parser_settings s{};
+    s.on_message_begin = &RequestFraming::OnMessageBegin;
+    s.on_url = &RequestFraming::OnUrl;
+    s.on_header_field = &RequestFraming::OnHeaderField;
+    s.on_header_value = &RequestFraming::OnHeaderValue;
+    s.on_headers_complete = &RequestFraming::OnHeadersComplete;
+    s.on_body = &RequestFraming::OnBody;
+    s.on_message_complete = &RequestFraming::OnMessageComplete;
+    return s;
+  }();
+  return kSettings;
+}
+
 RequestFraming::RequestFraming() {
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
   // Header values with bytes RFC 9110 does not allow (UTF-8 in a cookie)
   // are read as servers read them, not taken for broken framing.
   parser_.lenient_http_headers = 1;
-  settings_.on_message_begin = &RequestFraming::OnMessageBegin;
-  settings_.on_url = &RequestFraming::OnUrl;
-  settings_.on_header_field = &RequestFraming::OnHeaderField;
-  settings_.on_header_value = &RequestFraming::OnHeaderValue;
-  settings_.on_headers_complete = &RequestFraming::OnHeadersComplete;
-  settings_.on_body = &RequestFraming::OnBody;
-  settings_.on_message_complete = &RequestFraming::OnMessageComplete;
 }
 
 void RequestFraming::Append(FramedRun::Kind kind, uint64_t from, uint64_t to,
@@ -74,7 +84,7 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
   size_t pos = 0;
   while (pos < len) {
     event_ = Event::kNone;
-    const size_t n = http_parser_execute(&parser_, &settings_,
+    const size_t n = http_parser_execute(&parser_, &Settings(),
                                          reinterpret_cast<const char*>(data) + pos, len - pos);
     const http_errno err = HTTP_PARSER_ERRNO(&parser_);
     if (err == HPE_PAUSED) {
@@ -219,7 +229,9 @@ const RequestRecord* RequestFraming::RequestAt(uint64_t w) const {
 }
 
 void RequestFraming::PruneBefore(uint64_t w) {
-  while (records_.size() > 1 && records_[1].begin <= w) records_.pop_front();
+  size_t drop = 0;
+  while (drop + 1 < records_.size() && records_[drop + 1].begin <= w) ++drop;
+  records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(drop));
 }
 
 bool RequestFraming::BodyGoesOnAfter(uint64_t w) const {

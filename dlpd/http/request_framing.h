@@ -23,7 +23,6 @@
 #include <http_parser.h>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -100,6 +99,7 @@ class RequestFraming {
   uint64_t chunked_bodies() const { return chunked_bodies_; }
 
  private:
+  static const http_parser_settings& Settings();
   static int OnMessageBegin(http_parser* p);
   static int OnUrl(http_parser* p, const char* at, size_t len);
   static int OnHeaderField(http_parser* p, const char* at, size_t len);
@@ -114,7 +114,6 @@ class RequestFraming {
   enum class Event : uint8_t { kNone, kHeadersComplete, kMessageComplete };
 
   http_parser parser_{};
-  http_parser_settings settings_{};
   Mode mode_ = Mode::kStart;
   bool in_body_ = false;
   Event event_ = Event::kNone;
@@ -126,7 +125,7 @@ class RequestFraming {
   // The head being read.
   std::string field_, value_;
   bool in_value_ = false;
-  std::deque<RequestRecord> records_;
+  std::vector<RequestRecord> records_;  // few: pruned as the scanner moves on
   uint64_t next_begin_ = 0;
   uint64_t body_end_ = UINT64_MAX;
   uint64_t error_at_ = 0;

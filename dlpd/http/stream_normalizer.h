@@ -40,7 +40,9 @@ class StreamNormalizer {
   uint64_t wire_end() const { return wire_end_; }
   // Where the wire bytes kept for a character that more bytes decide
   // begin; wire_end() when none are.
-  uint64_t pending_from() const { return pending_len_ > 0 ? pending_off_[0] : wire_end_; }
+  uint64_t pending_from() const {
+    return pending_len_ > 0 ? pending_base_ + pending_delta_[0] : wire_end_;
+  }
 
   const WireMap& map() const { return map_; }
   WireMap& map() { return map_; }
@@ -63,12 +65,14 @@ class StreamNormalizer {
 
   std::unique_ptr<RequestFraming> framing_;
   WireMap map_;
-  std::vector<FramedRun> runs_;  // reused by Feed
   uint64_t norm_ = 0;
   uint64_t wire_end_ = 0;
   uint64_t decoded_ = 0;
   uint8_t pending_[kMaxEncodedChar] = {};
-  uint64_t pending_off_[kMaxEncodedChar] = {};
+  // Wire offsets of the kept bytes, from pending_base_ (framing may fall
+  // between them).
+  uint64_t pending_base_ = 0;
+  uint32_t pending_delta_[kMaxEncodedChar] = {};
   size_t pending_len_ = 0;
 };
 

