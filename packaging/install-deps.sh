@@ -17,7 +17,7 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev libsodium-dev
   libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libpcap-dev libbenchmark-dev libcap-dev
   # test, demo and end-to-end tooling
-  sqlite3 iproute2 iptables curl python3 python3-scapy tcpdump kmod procps systemd dpkg-dev adduser
+  sqlite3 iproute2 iptables curl python3 python3-scapy python3-websockets tcpdump kmod procps systemd dpkg-dev adduser
   # benchmarks
   iperf3
 )

@@ -76,8 +76,29 @@ void RequestFraming::Append(FramedRun::Kind kind, uint64_t from, uint64_t to,
 void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
                           std::vector<FramedRun>* out) {
   const uint64_t end = off + len;
-  if (mode_ != Mode::kStart && mode_ != Mode::kHttp)
+  if (mode_ == Mode::kWebSocket) {
+    websocket_.Feed(data, len, off, out);
+    if (websocket_.unreadable_at() != UINT64_MAX) {
+      Uninspectable(websocket_.unreadable_at(), "compressed WebSocket frame");
+    }
+    return;
+  }
+  if (mode_ == Mode::kStart) {
+    // HTTP/2 with prior knowledge (h2c): Huffman-coded headers and binary
+    // frames, which cannot be masked in place.
+    static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n";
+    const std::string_view have(reinterpret_cast<const char*>(data),
+                                std::min(len, kPreface.size()));
+    if (!have.empty() && kPreface.substr(0, have.size()) == have &&
+        have.size() == kPreface.size()) {
+      Uninspectable(off, "HTTP/2 prior knowledge (h2c)");
+      Append(FramedRun::Kind::kText, off, end, out);
+      return;
+    }
+  }
+  if (mode_ != Mode::kStart && mode_ != Mode::kHttp) {
     return Append(FramedRun::Kind::kText, off, end, out);
+  }
   feed_base_ = data;
   feed_off_ = off;
   body_out_ = out;
@@ -111,8 +132,18 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
         next_begin_ = msg_end;
         if (parser_.upgrade) {
           // WebSocket, h2c or CONNECT: what follows is another protocol.
-          mode_ = Mode::kUpgraded;
-          Append(FramedRun::Kind::kText, msg_end, end, out);
+          classed_ = end;
+          if (websocket_asked_) {
+            mode_ = Mode::kWebSocket;
+            websocket_.Feed(data + (msg_end - off), static_cast<size_t>(end - msg_end), msg_end,
+                            out);
+            if (websocket_.unreadable_at() != UINT64_MAX) {
+              Uninspectable(websocket_.unreadable_at(), "compressed WebSocket frame");
+            }
+          } else {
+            mode_ = Mode::kUpgraded;
+            if (end > msg_end) out->push_back({FramedRun::Kind::kText, msg_end, end - msg_end});
+          }
           break;
         }
       }
@@ -157,6 +188,7 @@ int RequestFraming::OnMessageBegin(http_parser* p) {
   self->field_.clear();
   self->value_.clear();
   self->in_value_ = false;
+  self->websocket_asked_ = false;
   return 0;
 }
 
@@ -174,6 +206,11 @@ int RequestFraming::OnHeaderField(http_parser* p, const char* at, size_t len) {
 
 int RequestFraming::OnHeaderValue(http_parser* p, const char* at, size_t len) {
   RequestFraming* self = Self(p);
+  if (!self->in_value_) {
+    self->value_off_ =
+        self->feed_off_ +
+        static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(at) - self->feed_base_);
+  }
   self->in_value_ = true;
   AppendBounded(&self->value_, at, len);
   return 0;
@@ -182,6 +219,21 @@ int RequestFraming::OnHeaderValue(http_parser* p, const char* at, size_t len) {
 void RequestFraming::EndHeader() {
   HttpRequestInfo& info = records_.back().info;
   if (info.host.empty() && IEquals(field_, "host")) info.host = Printable(value_);
+  if (IEquals(field_, "upgrade")) {
+    std::string v = value_;
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    websocket_asked_ = v.find("websocket") != std::string::npos;
+    // h2c cannot be masked in place: its token is made one the server
+    // does not know ("X2c"), and the request stays HTTP/1.1.
+    for (size_t at = v.find("h2c"); at != std::string::npos; at = v.find("h2c", at + 3)) {
+      edits_.push_back({value_off_ + at, 'X'});
+    }
+  } else if (IEquals(field_, "sec-websocket-extensions") && !value_.empty()) {
+    // A compressed WebSocket payload cannot be masked in place: the
+    // offer's first byte is changed so no server takes it up.
+    edits_.push_back({value_off_, 'X'});
+  }
   field_.clear();
   value_.clear();
   in_value_ = false;
@@ -221,6 +273,15 @@ int RequestFraming::OnMessageComplete(http_parser* p) {
   return 0;
 }
 
+void RequestFraming::Uninspectable(uint64_t at, const char* why) {
+  if (mode_ == Mode::kLost) return;
+  mode_ = Mode::kLost;
+  error_at_ = at;
+  error_ = why;
+  error_in_body_ = true;  // what follows is read by the server, not by dlpd
+  uninspectable_ = true;
+}
+
 const RequestRecord* RequestFraming::RequestAt(uint64_t w) const {
   for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
     if (it->begin <= w) return &*it;
@@ -235,6 +296,7 @@ void RequestFraming::PruneBefore(uint64_t w) {
 }
 
 bool RequestFraming::BodyGoesOnAfter(uint64_t w) const {
+  if (mode_ == Mode::kWebSocket) return websocket_.InMessage();
   if (!in_body_) return false;
   // A chunked body goes on until its last chunk (size 0) has come: a
   // sender that pauses between chunks has not ended it.

@@ -13,9 +13,10 @@
 // stream that stops being HTTP/1 becomes.
 //
 // A stream whose first bytes are no request (not HTTP, a stream picked up
-// mid-way, the server's direction) is plain text from its start. After an
-// upgrade (WebSocket, h2c) or CONNECT, the rest is plain text; after
-// framing that cannot be followed, too, and error() says where.
+// mid-way, the server's direction) is plain text from its start. After a
+// WebSocket upgrade the rest is read as WebSocket frames
+// (websocket_framing.h); after another upgrade (h2c) or CONNECT, as plain
+// text; after framing that cannot be followed, too, and error() says where.
 //
 // Thread-safety: none; one per stream.
 #pragma once
@@ -27,21 +28,11 @@
 #include <string>
 #include <vector>
 
+#include "dlpd/http/framed_run.h"
 #include "dlpd/http/http_request.h"
+#include "dlpd/http/websocket_framing.h"
 
 namespace dlp {
-
-// What a run of wire bytes is to the server.
-struct FramedRun {
-  enum class Kind : uint8_t {
-    kText,     // a head, body data, or a stream that is not (or no longer) HTTP
-    kFraming,  // chunk size lines, extensions, trailers, CRLFs
-    kEnd,      // a request ends at `off` (len 0)
-  };
-  Kind kind = Kind::kText;
-  uint64_t off = 0;
-  uint64_t len = 0;
-};
 
 // One request, from where the stream's previous request ended.
 struct RequestRecord {
@@ -54,11 +45,12 @@ struct RequestRecord {
 class RequestFraming {
  public:
   enum class Mode : uint8_t {
-    kStart,     // no byte read yet
-    kHttp,      // in requests
-    kPlain,     // not HTTP/1 from its first bytes
-    kUpgraded,  // after an upgrade or CONNECT: another protocol
-    kLost,      // framing that could not be followed (error())
+    kStart,      // no byte read yet
+    kHttp,       // in requests
+    kPlain,      // not HTTP/1 from its first bytes
+    kUpgraded,   // after an upgrade or CONNECT: another protocol
+    kWebSocket,  // after a WebSocket upgrade: frames
+    kLost,       // framing that could not be followed (error())
   };
 
   RequestFraming();
@@ -74,6 +66,14 @@ class RequestFraming {
   // Where framing was lost, and why (http-parser's error name).
   uint64_t error_at() const { return error_at_; }
   const char* error() const { return error_; }
+  // Whether what was lost cannot be inspected at all (HTTP/2 with prior
+  // knowledge, compressed WebSocket frames) rather than framing broken.
+  bool uninspectable() const { return uninspectable_; }
+  // Moves the head bytes to rewrite (WireEdit) into *out.
+  void TakeEdits(std::vector<WireEdit>* out) {
+    out->insert(out->end(), edits_.begin(), edits_.end());
+    edits_.clear();
+  }
   // Whether it was lost inside a body (a chunk size line, say), where a
   // server that reads on differently would read text dlpd did not: bytes
   // that are no request where a request must begin, a server refuses.
@@ -93,10 +93,14 @@ class RequestFraming {
   // Where the current request's body ends, when known (Content-Length);
   // UINT64_MAX otherwise.
   uint64_t body_end() const { return body_end_; }
-  // Whether the stream is inside a chunked body (its framing goes on).
-  bool InChunkedBody() const { return in_body_ && !records_.empty() && records_.back().chunked; }
+  // Whether the stream is inside a chunked body or WebSocket frames (its
+  // framing goes on: bytes beyond a gap cannot be judged alone).
+  bool InChunkedBody() const {
+    return mode_ == Mode::kWebSocket || (in_body_ && !records_.empty() && records_.back().chunked);
+  }
   uint64_t requests() const { return requests_; }
   uint64_t chunked_bodies() const { return chunked_bodies_; }
+  uint64_t websocket_frames() const { return websocket_.frames(); }
 
  private:
   static const http_parser_settings& Settings();
@@ -108,6 +112,8 @@ class RequestFraming {
   static int OnBody(http_parser* p, const char* at, size_t len);
   static int OnMessageComplete(http_parser* p);
   void EndHeader();
+  // Framing is lost at `at` because the stream cannot be inspected.
+  void Uninspectable(uint64_t at, const char* why);
   // Appends [from, to) as framing or text, merging with the run before.
   void Append(FramedRun::Kind kind, uint64_t from, uint64_t to, std::vector<FramedRun>* out);
 
@@ -130,7 +136,12 @@ class RequestFraming {
   uint64_t body_end_ = UINT64_MAX;
   uint64_t error_at_ = 0;
   const char* error_ = "";
+  bool websocket_asked_ = false;  // the head being read asks for a WebSocket upgrade
+  WebSocketFraming websocket_;
   bool error_in_body_ = false;
+  bool uninspectable_ = false;
+  std::vector<WireEdit> edits_;
+  uint64_t value_off_ = 0;  // wire offset of the header value being read
   uint64_t requests_ = 0;
   uint64_t chunked_bodies_ = 0;
 };

@@ -107,7 +107,21 @@ void StreamNormalizer::Feed(const uint8_t* data, size_t len, uint64_t off,
   for (const FramedRun& r : runs) {
     switch (r.kind) {
       case FramedRun::Kind::kText:
-        Text(data + (r.off - off), static_cast<size_t>(r.len), r.off, out);
+        if (r.masked) {
+          // A WebSocket payload: read unmasked, the map says how to mask it back.
+          thread_local std::vector<uint8_t> plain;
+          plain.assign(data + (r.off - off), data + (r.off - off) + r.len);
+          for (size_t k = 0; k < plain.size(); ++k) plain[k] ^= r.key[(r.phase + k) % 4];
+          WireXor x;
+          x.off = r.off;
+          x.len = r.len;
+          std::copy(r.key, r.key + 4, x.key);
+          x.phase = r.phase;
+          map_.AddXor(x);
+          Text(plain.data(), plain.size(), r.off, out);
+        } else {
+          Text(data + (r.off - off), static_cast<size_t>(r.len), r.off, out);
+        }
         break;
       case FramedRun::Kind::kFraming:
         Framing(r.off, r.len);

@@ -78,6 +78,25 @@ void WireMap::UnitsIn(uint64_t from, uint64_t to, WireUnits* out) const {
   for (; it != units_.end() && it->off < to; ++it) out->push_back(*it);
 }
 
+void WireMap::XorsIn(uint64_t from, uint64_t to, WireXors* out) const {
+  for (const WireXor& x : xors_) {
+    if (x.off < to && x.off + x.len > from) out->push_back(x);
+  }
+}
+
+bool ApplyXors(const WireXors& xors, uint8_t* buf, size_t len, uint64_t base) {
+  bool any = false;
+  for (const WireXor& x : xors) {
+    const uint64_t from = std::max(x.off, base);
+    const uint64_t to = std::min(x.off + x.len, base + len);
+    for (uint64_t w = from; w < to; ++w) {
+      buf[w - base] ^= x.key[(x.phase + (w - x.off)) % 4];
+      any = true;
+    }
+  }
+  return any;
+}
+
 void WireMap::PruneBefore(uint64_t norm) {
   auto keep = std::find_if(spans_.begin(), spans_.end(),
                            [norm](const MapSpan& s) { return s.norm + s.norm_len > norm; });
@@ -87,15 +106,20 @@ void WireMap::PruneBefore(uint64_t norm) {
   auto ukeep = std::find_if(units_.begin(), units_.end(),
                             [wire](const WireUnit& u) { return u.off + u.len > wire; });
   units_.erase(units_.begin(), ukeep);
+  xors_.erase(xors_.begin(), std::find_if(xors_.begin(), xors_.end(), [wire](const WireXor& x) {
+                return x.off + x.len > wire;
+              }));
 }
 
 void WireMap::Clear() {
   spans_.clear();
   units_.clear();
+  xors_.clear();
 }
 
 size_t WireMap::memory_bytes() const {
-  return spans_.capacity() * sizeof(MapSpan) + units_.capacity() * sizeof(WireUnit);
+  return spans_.capacity() * sizeof(MapSpan) + units_.capacity() * sizeof(WireUnit) +
+         xors_.capacity() * sizeof(WireXor);
 }
 
 }  // namespace dlp

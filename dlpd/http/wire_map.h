@@ -36,6 +36,23 @@ struct WireUnit {
 };
 using WireUnits = std::vector<WireUnit>;
 
+// Wire bytes [off, off + len) XOR-masked as a WebSocket client sends its
+// payloads: the byte at `off` with key[phase], the next with
+// key[(phase + 1) % 4]. The text is read unmasked, and masking writes there
+// unmasked, then masks again (ApplyXors).
+struct WireXor {
+  uint64_t off = 0;
+  uint64_t len = 0;
+  uint8_t key[4] = {};
+  uint8_t phase = 0;
+};
+using WireXors = std::vector<WireXor>;
+
+// XORs the bytes of `buf` (wire offsets [base, base + len)) that `xors`
+// cover with their keys: unmasks them, or masks them again. Returns
+// whether any were.
+bool ApplyXors(const WireXors& xors, uint8_t* buf, size_t len, uint64_t base);
+
 // A run of normalized bytes [norm, norm + norm_len) and the wire bytes
 // [wire, wire_end) they came from. Plain: one wire byte each, in order.
 struct MapSpan {
@@ -55,6 +72,10 @@ class WireMap {
   void AddBoundary(uint64_t norm, uint32_t norm_len, uint64_t wire);
   // Kept in wire order (a character cut by framing comes after it).
   void AddUnit(const WireUnit& u);
+  // REQUIRES: in wire order.
+  void AddXor(const WireXor& x) { xors_.push_back(x); }
+  // Appends the XOR spans that overlap wire bytes [from, to) to `out`.
+  void XorsIn(uint64_t from, uint64_t to, WireXors* out) const;
 
   // The wire offset where normalized byte `n` begins, and where it ends.
   // REQUIRES: n was added and not pruned.
@@ -78,6 +99,7 @@ class WireMap {
   const MapSpan* SpanOf(uint64_t n) const;
   std::vector<MapSpan> spans_;
   WireUnits units_;
+  WireXors xors_;
 };
 
 }  // namespace dlp

@@ -17,8 +17,9 @@ void MergeUnits(const WireUnits& more, WireUnits* units) {
   }
 }
 
-void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units) {
+void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units, WireXors* xors) {
   WireUnits in_span;
+  WireXors xor_span;
   for (Finding& x : *found) {
     const uint64_t start = map.WireStart(x.start);
     const uint64_t end = x.end > x.start ? map.WireEnd(x.end - 1) : start;
@@ -27,6 +28,14 @@ void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units) {
     in_span.clear();
     map.UnitsIn(start, end, &in_span);
     if (!in_span.empty() && units != nullptr) MergeUnits(in_span, units);
+    if (xors == nullptr) continue;
+    xor_span.clear();
+    map.XorsIn(start, end, &xor_span);
+    for (const WireXor& x : xor_span) {
+      const bool known = std::any_of(xors->begin(), xors->end(),
+                                     [&x](const WireXor& y) { return y.off == x.off; });
+      if (!known) xors->push_back(x);
+    }
   }
 }
 

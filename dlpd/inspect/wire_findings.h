@@ -15,8 +15,9 @@ namespace dlp {
 
 // Turns the normalized offsets of `found` into wire offsets through `map`
 // and adds the units in their spans to `units` (kept in wire order, each
-// once). REQUIRES: the map still covers every finding.
-void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units);
+// once), and their XOR spans to `xors` when given. REQUIRES: the map
+// still covers every finding.
+void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units, WireXors* xors = nullptr);
 
 // ScanBlock on the text [data, data + len) reads as (characters decoded,
 // no framing), with findings placed on its bytes (offsets from data) and

@@ -107,4 +107,13 @@ size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_
   return touched;
 }
 
+size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_t count,
+                    const WireUnits& units, const WireXors& xors, uint8_t* buf, size_t len,
+                    uint64_t base) {
+  const bool unmasked = !xors.empty() && ApplyXors(xors, buf, len, base);
+  const size_t touched = MaskFindings(rules, findings, count, units, buf, len, base);
+  if (unmasked) ApplyXors(xors, buf, len, base);  // masked again, with the same keys
+  return touched;
+}
+
 }  // namespace dlp

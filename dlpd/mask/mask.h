@@ -34,6 +34,12 @@ size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_
 size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_t count,
                     const WireUnits& units, uint8_t* buf, size_t len, uint64_t base);
 
+// The same, for a buffer that may hold WebSocket payload bytes (XOR-masked
+// with their keys, `xors`): masked where the text is read unmasked.
+size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_t count,
+                    const WireUnits& units, const WireXors& xors, uint8_t* buf, size_t len,
+                    uint64_t base);
+
 // Masks finding bytes [start, end) that fall in the buffer holding wire
 // offsets [base, base + len), as MaskFindings does. keep_last digits stay
 // (REQUIRES: the whole value is in the buffer when keep_last > 0).

@@ -17,7 +17,7 @@ Status StreamRedactor::ScanText(ScanContext& ctx, Findings* found) {
   const size_t first_new = found->size();
   if (Status st = scanner_.Feed(ctx, text_.data(), text_.size(), found); !st) return st;
   Findings fresh(found->begin() + static_cast<std::ptrdiff_t>(first_new), found->end());
-  PlaceOnWire(normalizer_->map(), &fresh, &units_);
+  PlaceOnWire(normalizer_->map(), &fresh, &units_, &xors_);
   std::copy(fresh.begin(), fresh.end(), found->begin() + static_cast<std::ptrdiff_t>(first_new));
   return {};
 }
@@ -27,7 +27,7 @@ void StreamRedactor::MaskAndRelease(ScanContext& ctx, size_t first_new, Findings
   if (decide_) {
     for (size_t i = first_new; i < found->size(); ++i) decide_((*found)[i]);
   }
-  MaskFindings(ctx.rules(), found->data() + first_new, found->size() - first_new, units_,
+  MaskFindings(ctx.rules(), found->data() + first_new, found->size() - first_new, units_, xors_,
                reinterpret_cast<uint8_t*>(pending_.data()), pending_.size(), pending_base_);
   // What a value not complete yet may still take: the wire bytes of the
   // last max_width characters, and bytes kept for one not decided yet.
@@ -71,7 +71,7 @@ Status StreamRedactor::Finish(ScanContext& ctx, std::string* ready, Findings* fo
   const size_t before_end = found->size();
   if (Status st = scanner_.Finish(ctx, found); !st) return st;
   Findings fresh(found->begin() + static_cast<std::ptrdiff_t>(before_end), found->end());
-  PlaceOnWire(normalizer_->map(), &fresh, &units_);
+  PlaceOnWire(normalizer_->map(), &fresh, &units_, &xors_);
   std::copy(fresh.begin(), fresh.end(), found->begin() + static_cast<std::ptrdiff_t>(before_end));
   MaskAndRelease(ctx, first_new, found, /*all=*/true, ready);
   return {};

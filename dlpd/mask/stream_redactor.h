@@ -54,6 +54,7 @@ class StreamRedactor {
   std::unique_ptr<StreamNormalizer> normalizer_;
   std::vector<uint8_t> text_;
   WireUnits units_;      // of the findings in pending_
+  WireXors xors_;        // and the WebSocket payloads they are in
   std::string pending_;  // bytes [pending_base_, scanner offset) not yet released
   uint64_t pending_base_ = 0;
   std::function<void(Finding&)> decide_;

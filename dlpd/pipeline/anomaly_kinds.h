@@ -31,7 +31,8 @@ namespace dlp {
   X(hold_overflows)          \
   X(flows_evicted)           \
   X(busy_evictions)          \
-  X(http_framing_lost)
+  X(http_framing_lost)       \
+  X(uninspectable_protocol)
 // clang-format on
 
 // Named as the counters are, so that `AnomalyKind::out_of_window` and

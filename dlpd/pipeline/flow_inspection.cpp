@@ -80,6 +80,8 @@ void FlowInspection::Restart(Flow& f) {
   f.pos.next_off = 0;
   f.recent.clear();
   f.units.clear();
+  f.xors.clear();
+  f.edits.clear();
   f.hold.Restart();
   f.http.body_end = UINT64_MAX;
   f.http.framing_lost = false;
@@ -91,6 +93,7 @@ bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
   const uint64_t requests = n.framing() != nullptr ? n.framing()->requests() : 0;
   const uint64_t chunked = n.framing() != nullptr ? n.framing()->chunked_bodies() : 0;
   const uint64_t decoded = n.decoded();
+  const uint64_t ws_frames = n.framing() != nullptr ? n.framing()->websocket_frames() : 0;
   text_.clear();
   n.Feed(fresh, len, f.pos.next_off, &text_);
   if (n.framing() != nullptr) {
@@ -101,8 +104,20 @@ bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
     f.http.body_end = n.framing()->body_end();
     if (n.framing()->mode() == RequestFraming::Mode::kLost && !f.http.framing_lost) {
       f.http.framing_lost = true;
-      recorder_.Anomaly(AnomalyKind::http_framing_lost, f);
+      recorder_.Anomaly(n.framing()->uninspectable() ? AnomalyKind::uninspectable_protocol
+                                                     : AnomalyKind::http_framing_lost,
+                        f);
     }
+    const size_t edits = f.edits.size();
+    n.framing()->TakeEdits(&f.edits);
+    counters_.head_edits.fetch_add(f.edits.size() - edits, std::memory_order_relaxed);
+    constexpr size_t kMaxEdits = 64;  // a head asks for one or two
+    if (f.edits.size() > kMaxEdits) {
+      f.edits.erase(f.edits.begin(),
+                    f.edits.begin() + static_cast<std::ptrdiff_t>(f.edits.size() - kMaxEdits));
+    }
+    counters_.websocket_frames.fetch_add(n.framing()->websocket_frames() - ws_frames,
+                                         std::memory_order_relaxed);
   }
   counters_.chars_decoded.fetch_add(n.decoded() - decoded, std::memory_order_relaxed);
   scratch_.clear();
@@ -238,7 +253,15 @@ bool FlowInspection::ScanBeforeStart(Flow& f, uint8_t* payload, size_t len, bool
 }
 
 size_t FlowInspection::MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const {
-  return MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), f.units, payload, len, off);
+  size_t edited = 0;
+  for (const WireEdit& e : f.edits) {
+    if (e.off >= off && e.off < off + len && payload[e.off - off] != e.byte) {
+      payload[e.off - off] = e.byte;
+      ++edited;
+    }
+  }
+  return edited + MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), f.units, f.xors,
+                               payload, len, off);
 }
 
 FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const SegmentRef& s,
@@ -314,6 +337,10 @@ FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const Segmen
     counters_.tails_released.fetch_add(1, std::memory_order_relaxed);
     return Settled::kClear;
   }
+  // A WebSocket payload is judged and masked unmasked.
+  WireXors xors;
+  f.normalizer->map().XorsIn(r.from, r.to, &xors);
+  ApplyXors(xors, payload, s.payload_len(), off);
   bool changed = false;
   for (uint64_t o = r.from; o < r.to; ++o) {
     const bool judged = std::any_of(f.recent.begin(), f.recent.end(),
@@ -323,6 +350,7 @@ FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const Segmen
     c = static_cast<uint8_t>(kMaskChar);
     changed = true;
   }
+  ApplyXors(xors, payload, s.payload_len(), off);
   if (!changed) return Settled::kNotOpen;
   counters_.tails_masked.fetch_add(1, std::memory_order_relaxed);
   f.hold.MarkWithheldMasked();
@@ -356,7 +384,7 @@ void FlowInspection::UseRequestAt(Flow& f, uint64_t wire_off) {
 
 void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
   if (fresh.empty()) return;
-  if (in_stream) PlaceOnWire(f.normalizer->map(), &fresh, &f.units);
+  if (in_stream) PlaceOnWire(f.normalizer->map(), &fresh, &f.units, &f.xors);
   Findings added;
   for (Finding& x : fresh) {
     auto seen = std::find(f.recent.begin(), f.recent.end(), x);
@@ -402,6 +430,9 @@ void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
     f.units.erase(f.units.begin(),
                   std::find_if(f.units.begin(), f.units.end(),
                                [oldest](const WireUnit& u) { return u.off + u.len > oldest; }));
+    f.xors.erase(std::remove_if(f.xors.begin(), f.xors.end(),
+                                [oldest](const WireXor& x) { return x.off + x.len <= oldest; }),
+                 f.xors.end());
   }
   counters_.findings.fetch_add(added.size(), std::memory_order_relaxed);
   recorder_.Record(f, added, in_stream);

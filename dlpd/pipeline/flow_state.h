@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "dlpd/flow/flow_table.h"
 #include "dlpd/flow/hold_queue.h"
@@ -18,6 +19,7 @@
 #include "dlpd/flow/stream_position.h"
 #include "dlpd/flow/tcp_state.h"
 #include "dlpd/flow/window_pool.h"
+#include "dlpd/http/framed_run.h"
 #include "dlpd/http/http_request.h"
 #include "dlpd/http/wire_map.h"
 #include "dlpd/inspect/finding.h"
@@ -68,6 +70,9 @@ struct Flow {
   // framing in their spans, for masking.
   Findings recent;
   WireUnits units;
+  WireXors xors;  // WebSocket payloads the remembered values are in
+  // Head bytes to rewrite as they leave (and in later copies); few.
+  std::vector<WireEdit> edits;
   FlowThresholds thresholds;
   ReorderBuffer reorder;
   HoldQueue hold;

@@ -42,6 +42,9 @@ namespace dlp {
   X(chunked_bodies, "request bodies read with chunked framing removed")                            \
   X(chars_decoded, "characters read decoded: escapes, references, Unicode digits and separators") \
   X(http_framing_lost, "streams whose HTTP framing could not be followed (stopped when fail closed)") \
+  X(uninspectable_protocol, "streams that turned to what cannot be masked in place: h2c prior knowledge, compressed WebSocket frames (stopped when fail closed)") \
+  X(head_edits, "request head bytes rewritten so the server refuses what cannot be inspected (WebSocket compression offers, h2c upgrade tokens)") \
+  X(websocket_frames, "WebSocket client frames read (payloads unmasked to scan)") \
   X(retransmissions, "segments repeating bytes already seen")                                    \
   X(out_of_order, "segments that arrived beyond a gap")                                          \
   X(sack_probes, "pieces of segments beyond a gap sent ahead (no value in reach), so the receiver reports the gap") \

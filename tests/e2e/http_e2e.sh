@@ -11,7 +11,12 @@
 #    expected; a clean, number-dense 300 KB chunked body arrives byte-identical;
 #  - values written with %2D, \u0034, &#52;, + and full-width digits arrive
 #    masked in their own encoding, same length;
-#  - multipart from curl -F: the parts' values are masked, the parts intact.
+#  - multipart from curl -F: the parts' values are masked, the parts intact;
+#  - a WebSocket client (python3-websockets) sends values whole, in
+#    fragments, binary and JSON-escaped: the server reads them masked (its
+#    compression offer refused in the head);
+#  - curl --http2 (an h2c upgrade offer, refused in place: served over
+#    HTTP/1.1, masked) and --http2-prior-knowledge (stopped, fail closed).
 # Usage: http_e2e.sh BUILD_DIR SOURCE_DIR
 source "$(dirname "$0")/netns_lib.sh" || exit 1
 netns_prologue "$@"
@@ -85,6 +90,40 @@ for addr in 10.99.2.2 fd99:2::2; do
   else
     bad "form-$tag: server read '$body'"
   fi
+done
+
+# HTTP/2 cleartext: an upgrade offer is refused in place (the request is
+# served over HTTP/1.1, its value masked); prior knowledge cannot be masked
+# in place and is stopped (fail closed): nothing reaches the server.
+for addr in 10.99.2.2 fd99:2::2; do
+  tag=$([ "${addr#*:}" != "$addr" ] && echo v6 || echo v4)
+  ip netns exec "$NS_C" curl -s -S --max-time 10 --http2 -o /dev/null -H "X-Test-Id: h2c-$tag" \
+    --data-binary 'ssn=536-22-1457&end=1' "$(url "$addr")" && ok || bad "h2c-$tag: curl failed"
+  [ "$(recv "h2c-$tag")" = 'ssn=XXX-XX-XXXX&end=1' ] && ok || bad "h2c-$tag: server read '$(recv "h2c-$tag")'"
+  if ip netns exec "$NS_C" curl -s --max-time 5 --http2-prior-knowledge -o /dev/null \
+    -H "X-Test-Id: h2prior-$tag" --data-binary 'ssn=536-22-1457' "$(url "$addr")"; then
+    bad "h2 prior knowledge to $addr was not stopped"
+  else
+    ok
+  fi
+  [ ! -e "$WORK/recv/h2prior-$tag.body" ] && ok || bad "h2 prior knowledge reached the server"
+done
+
+# WebSocket (python3-websockets, client and server): every value masked
+# under the client's key, fragmented, binary and JSON-escaped too; the
+# clean message unchanged. The HTTP sink gives port 80 to the WebSocket
+# server.
+ip netns exec "$NS_S" pkill -f http_sink.py || true
+sleep 0.3
+ip netns exec "$NS_S" /usr/bin/python3 "$SRC/tests/e2e/ws_app.py" server "$WORK/ws.msgs" 80 &
+for _ in $(seq 50); do ip netns exec "$NS_S" ss -ltn | grep -q ':80 ' && break; sleep 0.1; done
+/usr/bin/python3 "$SRC/tests/e2e/ws_app.py" expected > "$WORK/ws.expected"
+for addr in 10.99.2.2 '[fd99:2::2]'; do
+  : > "$WORK/ws.msgs"
+  ip netns exec "$NS_C" timeout 20 /usr/bin/python3 "$SRC/tests/e2e/ws_app.py" client "ws://$addr/chat" \
+    && ok || bad "websocket client to $addr failed"
+  cmp -s "$WORK/ws.msgs" "$WORK/ws.expected" && ok \
+    || bad "websocket to $addr: the server read $(cat "$WORK/ws.msgs")"
 done
 
 # No full value in the incidents or the log.

@@ -181,6 +181,10 @@ std::vector<Case> Cases() {
        },
        1,
        {"flows_evicted"}},
+      {"uninspectable_protocol", closed,
+       [](EveGateway& g) {
+         g.Send(Tcp4(1, std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + "ssn=536-22-1457;"));
+       }},
       {"http_framing_lost", closed,
        [](EveGateway& g) {
          g.Send(Tcp4(1,

@@ -147,10 +147,48 @@ TEST(HttpNormalizer, BrokenFramingIsNamedAndTheRestIsPlainText) {
 
 TEST(HttpNormalizer, AfterAnUpgradeTheRestIsPlainText) {
   const std::string head =
-      "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+      "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+      "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n";
   StreamNormalizer n(true);
-  EXPECT_EQ(Normalize(head + "\x81\x05hello", true, {}, &n), head + "\n\x81\x05hello");
+  EXPECT_EQ(Normalize(head + "PRI * HTTP/2.0", true, {}, &n), head + "\nPRI * HTTP/2.0");
   EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kUpgraded);
+}
+
+// A client WebSocket frame (RFC 6455 5.2): FIN and opcode, the mask bit
+// and length, the key, the payload XOR-masked with it.
+std::string WsFrame(const std::string& payload, uint8_t opcode = 1, bool fin = true,
+                    const std::string& key = "\x12\x34\x56\x78") {
+  std::string f;
+  f += static_cast<char>((fin ? 0x80 : 0) | opcode);
+  if (payload.size() < 126) {
+    f += static_cast<char>(0x80 | payload.size());
+  } else {
+    f += static_cast<char>(0x80 | 126);
+    f += static_cast<char>(payload.size() >> 8);
+    f += static_cast<char>(payload.size() & 0xFF);
+  }
+  f += key;
+  for (size_t i = 0; i < payload.size(); ++i) f += static_cast<char>(payload[i] ^ key[i % 4]);
+  return f;
+}
+
+const std::string kWsHead =
+    "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+TEST(HttpNormalizer, WebSocketMessagesAreReadUnmaskedAcrossFragmentsAndControlFrames) {
+  // A message in two fragments with a ping between them, then another.
+  const std::string wire = kWsHead + WsFrame("{\"card\":\"4111 1111", 1, false) +
+                           WsFrame("ping", 9) + WsFrame(" 1111 1111\"}", 0, true, "abcd") +
+                           WsFrame(std::string(300, 'z') + "ssn=536-22-1457", 2);
+  const std::string want = kWsHead + "\n{\"card\":\"4111 1111 1111 1111\"}\n" +
+                           std::string(300, 'z') + "ssn=536-22-1457\n";
+  StreamNormalizer n(true);
+  EXPECT_EQ(Normalize(wire, true, {}, &n), want);
+  EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kWebSocket);
+  for (size_t cut = 1; cut < wire.size(); ++cut) {
+    ASSERT_EQ(Normalize(wire, true, {cut}), want) << "cut at " << cut;
+  }
 }
 
 TEST(HttpNormalizer, TheBodyGoesOnWhileItsLengthSaysSoOrItsLastChunkHasNotCome) {
@@ -244,6 +282,57 @@ TEST(HttpOnThePath, AValueEndingABodyIsOneWhateverRequestFollows) {
   gw.Send(Tcp4(1, one + two));
   gw.pipeline().Flush(gw);
   EXPECT_EQ(gw.Delivered(), one.substr(0, one.size() - 16) + std::string(16, 'X') + two);
+}
+
+TEST(HttpOnThePath, AWebSocketValueIsMaskedUnderTheClientsKey) {
+  Gateway gw;
+  const std::string frame = WsFrame("{\"card\":\"4111 1111 1111 1111\",\"n\":1}");
+  gw.Send(Tcp4(1, kWsHead + frame));
+  gw.pipeline().Flush(gw);
+  const std::string out = gw.Delivered();
+  EXPECT_EQ(gw.pipeline().counters().findings.load(), 1u);
+  ASSERT_EQ(out.size(), kWsHead.size() + frame.size());
+  std::string payload = out.substr(kWsHead.size() + 6);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] ^= "\x12\x34\x56\x78"[i % 4];
+  EXPECT_EQ(payload, "{\"card\":\"XXXX XXXX XXXX XXXX\",\"n\":1}");
+  EXPECT_EQ(out.substr(0, kWsHead.size() + 6), kWsHead + frame.substr(0, 6));
+}
+
+TEST(HttpOnThePath, WhatCannotBeMaskedInPlaceIsRefusedInTheHead) {
+  // An h2c upgrade token and a WebSocket compression offer, each one byte
+  // changed: the server stays on HTTP/1.1, or takes no compression.
+  Gateway gw;
+  const std::string h2c =
+      "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+      "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n";
+  gw.Send(Tcp4(1, h2c));
+  std::string want = h2c;
+  want.replace(want.find("h2c\r\n"), 1, "X");
+  EXPECT_EQ(gw.Delivered(), want);
+  Gateway ws;
+  std::string head = kWsHead;
+  head.insert(head.size() - 2,
+              "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
+  ws.Send(Tcp4(1, head));
+  want = head;
+  want.replace(want.find("permessage"), 1, "X");
+  EXPECT_EQ(ws.Delivered(), want);
+  EXPECT_EQ(ws.pipeline().counters().head_edits.load(), 1u);
+}
+
+TEST(HttpOnThePath, AnUninspectableProtocolStopsTheFlowWhenClosed) {
+  Gateway gw;
+  gw.Send(Tcp4(1, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+  EXPECT_EQ(gw.pipeline().counters().uninspectable_protocol.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().flows_blocked.load(), 1u);
+  EXPECT_EQ(gw.Delivered(), "");
+  // A compressed WebSocket frame (RSV1) after the upgrade: stopped there.
+  Gateway ws;
+  std::string frame = WsFrame("card 4111 1111 1111 1111");
+  frame[0] = static_cast<char>(frame[0] | 0x40);
+  ws.Send(Tcp4(1, kWsHead + frame));
+  EXPECT_EQ(ws.pipeline().counters().uninspectable_protocol.load(), 1u);
+  EXPECT_EQ(ws.Delivered(), kWsHead);
 }
 
 TEST(HttpOnThePath, BrokenChunkFramingStopsTheFlowWhenClosed) {
