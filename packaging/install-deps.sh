@@ -12,6 +12,7 @@ PACKAGES=(
   libhyperscan-dev libre2-dev libsqlite3-dev libspdlog-dev libfmt-dev
   libpcre2-dev  # which digits at a stream's end may begin a value (rules/value_prefix.h)
   libhttp-parser-dev  # request framing: heads, Content-Length and chunked bodies (dlpd/http/)
+  zlib1g-dev libbrotli-dev  # compressed request bodies, inflated to scan (dlpd/http/body_inflater.h)
   libgtest-dev libgmock-dev
   # chosen libraries
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev libsodium-dev

@@ -18,6 +18,9 @@ struct FramedRun {
   // Text XOR-masked as a WebSocket client sends it: the byte at `off` with
   // key[phase], the next with key[(phase + 1) % 4], and so on.
   bool masked = false;
+  // Body data in a content coding (body_inflater.h ContentCoding, as a
+  // number; 0: none): read after it is undone, never masked in place.
+  uint8_t coding = 0;
   uint8_t phase = 0;
   uint8_t key[4] = {};
 };

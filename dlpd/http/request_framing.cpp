@@ -117,6 +117,11 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
         in_body_ = true;
         RequestRecord& r = records_.back();
         r.info.head_len = static_cast<size_t>(head_end - r.begin);
+        if (r.coding == ContentCoding::kUnknown) {
+          Uninspectable(head_end, "a Content-Encoding dlpd does not decode");
+          Append(FramedRun::Kind::kText, head_end, end, out);
+          break;
+        }
         if (!r.chunked) {
           const bool has_length = (parser_.flags & F_CONTENTLENGTH) != 0;
           const uint64_t length = has_length ? parser_.content_length : 0;
@@ -229,6 +234,8 @@ void RequestFraming::EndHeader() {
     for (size_t at = v.find("h2c"); at != std::string::npos; at = v.find("h2c", at + 3)) {
       edits_.push_back({value_off_ + at, 'X'});
     }
+  } else if (IEquals(field_, "content-encoding")) {
+    records_.back().coding = ParseContentCoding(value_.data(), value_.size());
   } else if (IEquals(field_, "sec-websocket-extensions") && !value_.empty()) {
     // A compressed WebSocket payload cannot be masked in place: the
     // offer's first byte is changed so no server takes it up.
@@ -261,7 +268,7 @@ int RequestFraming::OnBody(http_parser* p, const char* at, size_t len) {
       self->feed_off_ +
       static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(at) - self->feed_base_);
   self->Append(FramedRun::Kind::kFraming, self->classed_, from, self->body_out_);
-  self->Append(FramedRun::Kind::kText, from, from + len, self->body_out_);
+  self->AppendBody(from, from + len, self->body_out_);
   if (!self->records_.back().chunked) self->body_end_ = from + len + p->content_length;
   return 0;
 }
@@ -271,6 +278,17 @@ int RequestFraming::OnMessageComplete(http_parser* p) {
   self->event_ = Event::kMessageComplete;
   http_parser_pause(p, 1);
   return 0;
+}
+
+void RequestFraming::AppendBody(uint64_t from, uint64_t to, std::vector<FramedRun>* out) {
+  const ContentCoding coding = records_.back().coding;
+  if (coding == ContentCoding::kIdentity) return Append(FramedRun::Kind::kText, from, to, out);
+  from = std::max(from, classed_);
+  if (to <= from) return;
+  FramedRun r{FramedRun::Kind::kText, from, to - from};
+  r.coding = static_cast<uint8_t>(coding);
+  out->push_back(r);
+  classed_ = to;
 }
 
 void RequestFraming::Uninspectable(uint64_t at, const char* why) {

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "dlpd/http/body_inflater.h"
 #include "dlpd/http/framed_run.h"
 #include "dlpd/http/http_request.h"
 #include "dlpd/http/websocket_framing.h"
@@ -40,6 +41,7 @@ struct RequestRecord {
   HttpRequestInfo info;
   bool head_done = false;
   bool chunked = false;
+  ContentCoding coding = ContentCoding::kIdentity;  // of the body
 };
 
 class RequestFraming {
@@ -66,6 +68,9 @@ class RequestFraming {
   // Where framing was lost, and why (http-parser's error name).
   uint64_t error_at() const { return error_at_; }
   const char* error() const { return error_; }
+  // Framing is lost at `at` because the stream cannot be inspected from
+  // there (the normalizer says so too, of a body it cannot inflate).
+  void Uninspectable(uint64_t at, const char* why);
   // Whether what was lost cannot be inspected at all (HTTP/2 with prior
   // knowledge, compressed WebSocket frames) rather than framing broken.
   bool uninspectable() const { return uninspectable_; }
@@ -112,8 +117,8 @@ class RequestFraming {
   static int OnBody(http_parser* p, const char* at, size_t len);
   static int OnMessageComplete(http_parser* p);
   void EndHeader();
-  // Framing is lost at `at` because the stream cannot be inspected.
-  void Uninspectable(uint64_t at, const char* why);
+  // Appends [from, to) of the current request's body data.
+  void AppendBody(uint64_t from, uint64_t to, std::vector<FramedRun>* out);
   // Appends [from, to) as framing or text, merging with the run before.
   void Append(FramedRun::Kind kind, uint64_t from, uint64_t to, std::vector<FramedRun>* out);
 

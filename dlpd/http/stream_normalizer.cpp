@@ -107,7 +107,9 @@ void StreamNormalizer::Feed(const uint8_t* data, size_t len, uint64_t off,
   for (const FramedRun& r : runs) {
     switch (r.kind) {
       case FramedRun::Kind::kText:
-        if (r.masked) {
+        if (r.coding != 0) {
+          Coded(r, data + (r.off - off), out);
+        } else if (r.masked) {
           // A WebSocket payload: read unmasked, the map says how to mask it back.
           thread_local std::vector<uint8_t> plain;
           plain.assign(data + (r.off - off), data + (r.off - off) + r.len);
@@ -262,7 +264,24 @@ void StreamNormalizer::Framing(uint64_t off, uint64_t len) {
   }
 }
 
+void StreamNormalizer::Coded(const FramedRun& r, const uint8_t* p, std::vector<uint8_t>* out) {
+  if (inflater_ == nullptr) {
+    inflater_ = BodyInflater::Make(static_cast<ContentCoding>(r.coding));
+    coded_from_ = r.off;
+  }
+  const size_t at = out->size();
+  if (!inflater_->Feed(p, static_cast<size_t>(r.len), out)) {
+    framing_->Uninspectable(r.off, inflater_->why());
+  }
+  const size_t made = out->size() - at;
+  if (made == 0) return;
+  map_.AddCoded(norm_, static_cast<uint32_t>(made), coded_from_, r.off + r.len);
+  norm_ += made;
+  inflated_ += made;
+}
+
 void StreamNormalizer::Boundary(uint64_t off, std::vector<uint8_t>* out) {
+  inflater_.reset();             // the next request's body has its own coding
   Resolve(/*final=*/true, out);  // an escape does not go on into the next request
   map_.AddBoundary(norm_, 1, off);
   out->push_back(kBoundaryByte);

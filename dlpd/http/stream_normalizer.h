@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "dlpd/http/body_inflater.h"
 #include "dlpd/http/char_decoder.h"
 #include "dlpd/http/request_framing.h"
 #include "dlpd/http/wire_map.h"
@@ -51,6 +52,8 @@ class StreamNormalizer {
   RequestFraming* framing() { return framing_.get(); }
   // How many characters were decoded (escapes, references, Unicode).
   uint64_t decoded() const { return decoded_; }
+  // How many bytes compressed bodies inflated to.
+  uint64_t inflated() const { return inflated_; }
 
  private:
   void Text(const uint8_t* p, size_t n, uint64_t off, std::vector<uint8_t>* out);
@@ -62,12 +65,18 @@ class StreamNormalizer {
   void Resolve(bool final, std::vector<uint8_t>* out);
   void Framing(uint64_t off, uint64_t len);
   void Boundary(uint64_t off, std::vector<uint8_t>* out);
+  // Body data in a content coding: inflated, read as text that maps to the
+  // wire offset where its input ends (it cannot be masked in place).
+  void Coded(const FramedRun& r, const uint8_t* p, std::vector<uint8_t>* out);
 
   std::unique_ptr<RequestFraming> framing_;
   WireMap map_;
   uint64_t norm_ = 0;
   uint64_t wire_end_ = 0;
   uint64_t decoded_ = 0;
+  uint64_t inflated_ = 0;
+  std::unique_ptr<BodyInflater> inflater_;  // the current request body's
+  uint64_t coded_from_ = 0;                 // where its compressed bytes begin
   uint8_t pending_[kMaxEncodedChar] = {};
   // Wire offsets of the kept bytes, from pending_base_ (framing may fall
   // between them).

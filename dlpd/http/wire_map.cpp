@@ -21,6 +21,15 @@ void WireMap::AddDecoded(uint64_t norm, uint32_t norm_len, uint64_t wire, uint64
   spans_.push_back({norm, wire, wire_end, norm_len, false});
 }
 
+void WireMap::AddCoded(uint64_t norm, uint32_t norm_len, uint64_t body, uint64_t wire_end) {
+  spans_.push_back({norm, body, wire_end, norm_len, false, true});
+}
+
+bool WireMap::CodedAt(uint64_t n) const {
+  const MapSpan* s = SpanOf(n);
+  return s != nullptr && s->coded;
+}
+
 void WireMap::AddBoundary(uint64_t norm, uint32_t norm_len, uint64_t wire) {
   spans_.push_back({norm, wire, wire, norm_len, false});
 }

@@ -61,6 +61,7 @@ struct MapSpan {
   uint64_t wire_end = 0;
   uint32_t norm_len = 0;
   bool plain = false;
+  bool coded = false;  // inflated from a compressed body: no wire bytes of its own
 };
 
 class WireMap {
@@ -68,6 +69,12 @@ class WireMap {
   // Appends, in order. REQUIRES: norm is where the last span ended.
   void AddPlain(uint64_t norm, uint64_t wire, uint32_t len);
   void AddDecoded(uint64_t norm, uint32_t norm_len, uint64_t wire, uint64_t wire_end);
+  // Text inflated from a compressed body that begins at wire offset
+  // `body` and whose input so far ends at `wire_end`: a value in it is
+  // placed on the whole compressed body read so far.
+  void AddCoded(uint64_t norm, uint32_t norm_len, uint64_t body, uint64_t wire_end);
+  // Whether normalized byte `n` was inflated from a compressed body.
+  bool CodedAt(uint64_t n) const;
   // A boundary: normalized bytes with no wire bytes, at wire offset `wire`.
   void AddBoundary(uint64_t norm, uint32_t norm_len, uint64_t wire);
   // Kept in wire order (a character cut by framing comes after it).

@@ -25,6 +25,9 @@ struct Finding {
   bool has_fingerprint = false;
   // What the policy decided for it; only kMask findings are masked.
   PolicyAction action = PolicyAction::kMask;
+  // Found in a compressed body (inflated to scan): it has no bytes of its
+  // own on the wire and cannot be masked in place; a mask becomes a block.
+  bool compressed = false;
 
   std::string_view display_form() const { return {display.data(), display_len}; }
   std::string_view fingerprint_hex() const {

@@ -21,6 +21,7 @@ void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units, WireXors
   WireUnits in_span;
   WireXors xor_span;
   for (Finding& x : *found) {
+    x.compressed = map.CodedAt(x.start);
     const uint64_t start = map.WireStart(x.start);
     const uint64_t end = x.end > x.start ? map.WireEnd(x.end - 1) : start;
     x.start = start;

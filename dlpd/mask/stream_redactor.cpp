@@ -24,8 +24,12 @@ Status StreamRedactor::ScanText(ScanContext& ctx, Findings* found) {
 
 void StreamRedactor::MaskAndRelease(ScanContext& ctx, size_t first_new, Findings* found, bool all,
                                     std::string* ready) {
-  if (decide_) {
-    for (size_t i = first_new; i < found->size(); ++i) decide_((*found)[i]);
+  for (size_t i = first_new; i < found->size(); ++i) {
+    Finding& x = (*found)[i];
+    if (decide_) decide_(x);
+    // In a compressed body a value cannot be masked in place: it is
+    // reported blocked, the bytes left as they are.
+    if (x.compressed && x.action == PolicyAction::kMask) x.action = PolicyAction::kBlock;
   }
   MaskFindings(ctx.rules(), found->data() + first_new, found->size() - first_new, units_, xors_,
                reinterpret_cast<uint8_t*>(pending_.data()), pending_.size(), pending_base_);

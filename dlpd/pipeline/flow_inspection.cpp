@@ -93,6 +93,7 @@ bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
   const uint64_t requests = n.framing() != nullptr ? n.framing()->requests() : 0;
   const uint64_t chunked = n.framing() != nullptr ? n.framing()->chunked_bodies() : 0;
   const uint64_t decoded = n.decoded();
+  const uint64_t inflated = n.inflated();
   const uint64_t ws_frames = n.framing() != nullptr ? n.framing()->websocket_frames() : 0;
   text_.clear();
   n.Feed(fresh, len, f.pos.next_off, &text_);
@@ -120,6 +121,7 @@ bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
                                          std::memory_order_relaxed);
   }
   counters_.chars_decoded.fetch_add(n.decoded() - decoded, std::memory_order_relaxed);
+  counters_.bytes_inflated.fetch_add(n.inflated() - inflated, std::memory_order_relaxed);
   scratch_.clear();
   if (!f.scanner->Feed(*f.ctx, text_.data(), text_.size(), &scratch_)) return false;
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
@@ -166,6 +168,8 @@ void FlowInspection::Advance(Flow& f, const uint8_t* /*fresh*/, size_t len) cons
       f.ctx->rules().prefixes().OpenValueFrom(tail, StartOf(f), f.ctx->prefix_scratch());
   if (from == std::string_view::npos) return f.hold.NoteNoOpenRun();
   const uint64_t norm = f.scanner->offset() - (tail.size() - from);
+  // Inflated text has no bytes of its own to hold: a value there blocks.
+  if (f.normalizer->map().CodedAt(norm)) return f.hold.NoteNoOpenRun();
   f.hold.NoteOpenRun(f.normalizer->map().WireStart(norm));
 }
 
@@ -439,20 +443,26 @@ void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
 }
 
 void FlowInspection::Decide(Flow& f, Finding& x, bool stream_offsets) {
-  if (policy_ == nullptr) {
-    x.action = PolicyAction::kMask;
-    return;
+  x.action = PolicyAction::kMask;  // without a policy: mask everything
+  if (policy_ != nullptr) {
+    const Rule& rule = f.ctx->rules().rule(x.rule_index);
+    const FlowKey& k = f.slot.key;
+    FindingScope scope;
+    scope.rule_id = rule.id;
+    scope.severity = rule.severity;
+    scope.family = k.ip_version == 6 ? AF_INET6 : AF_INET;
+    scope.dst = k.dst.data();
+    scope.dst_port = k.dst_port;
+    if (f.http.seen) scope.host = f.http.request.host;
+    x.action = f.thresholds.Decide(*policy_, scope, policy_generation_);
   }
-  const Rule& rule = f.ctx->rules().rule(x.rule_index);
-  const FlowKey& k = f.slot.key;
-  FindingScope scope;
-  scope.rule_id = rule.id;
-  scope.severity = rule.severity;
-  scope.family = k.ip_version == 6 ? AF_INET6 : AF_INET;
-  scope.dst = k.dst.data();
-  scope.dst_port = k.dst_port;
-  if (f.http.seen) scope.host = f.http.request.host;
-  x.action = f.thresholds.Decide(*policy_, scope, policy_generation_);
+  // A value in a compressed body cannot be masked in place: the request
+  // goes no further (counted as compressed_blocks; the incident's action
+  // says block).
+  if (x.compressed && x.action == PolicyAction::kMask) {
+    x.action = PolicyAction::kBlock;
+    counters_.compressed_blocks.fetch_add(1, std::memory_order_relaxed);
+  }
   if (x.action == PolicyAction::kBlock && !f.block.blocked) {
     f.block.blocked = true;
     f.block.from = stream_offsets ? x.start : 0;

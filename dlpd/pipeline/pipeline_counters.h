@@ -45,6 +45,8 @@ namespace dlp {
   X(uninspectable_protocol, "streams that turned to what cannot be masked in place: h2c prior knowledge, compressed WebSocket frames (stopped when fail closed)") \
   X(head_edits, "request head bytes rewritten so the server refuses what cannot be inspected (WebSocket compression offers, h2c upgrade tokens)") \
   X(websocket_frames, "WebSocket client frames read (payloads unmasked to scan)") \
+  X(bytes_inflated, "bytes compressed request bodies inflated to, to scan") \
+  X(compressed_blocks, "values found in compressed bodies, blocked (they cannot be masked in place)") \
   X(retransmissions, "segments repeating bytes already seen")                                    \
   X(out_of_order, "segments that arrived beyond a gap")                                          \
   X(sack_probes, "pieces of segments beyond a gap sent ahead (no value in reach), so the receiver reports the gap") \

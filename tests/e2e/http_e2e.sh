@@ -15,6 +15,8 @@
 #  - a WebSocket client (python3-websockets) sends values whole, in
 #    fragments, binary and JSON-escaped: the server reads them masked (its
 #    compression offer refused in the head);
+#  - a gzip body with values is stopped and recorded (block); a clean one
+#    arrives byte-identical;
 #  - curl --http2 (an h2c upgrade offer, refused in place: served over
 #    HTTP/1.1, masked) and --http2-prior-knowledge (stopped, fail closed).
 # Usage: http_e2e.sh BUILD_DIR SOURCE_DIR
@@ -91,6 +93,29 @@ for addr in 10.99.2.2 fd99:2::2; do
     bad "form-$tag: server read '$body'"
   fi
 done
+
+# Compressed bodies: inflated to scan; a value there cannot be masked in
+# place, so the request is stopped (block) and recorded; a clean compressed
+# body arrives byte-identical.
+gzip -c "$WORK/values.txt" > "$WORK/values.gz"
+gzip -c "$WORK/clean.txt" > "$WORK/clean.gz"
+for addr in 10.99.2.2 fd99:2::2; do
+  tag=$([ "${addr#*:}" != "$addr" ] && echo v6 || echo v4)
+  if ip netns exec "$NS_C" curl -s --max-time 10 -o /dev/null -H "X-Test-Id: gz-$tag" \
+    -H "Content-Encoding: gzip" --data-binary "@$WORK/values.gz" "$(url "$addr")"; then
+    bad "gz-$tag: a compressed body with values went through"
+  else
+    ok
+  fi
+  [ ! -e "$WORK/recv/gz-$tag.body" ] && ok || bad "gz-$tag: the server read the compressed values"
+  ip netns exec "$NS_C" curl -s -S --max-time 10 -o /dev/null -H "X-Test-Id: gzclean-$tag" \
+    -H "Content-Encoding: gzip" --data-binary "@$WORK/clean.gz" "$(url "$addr")" \
+    && ok || bad "gzclean-$tag: curl failed"
+  cmp -s "$WORK/recv/gzclean-$tag.body" "$WORK/clean.gz" && ok \
+    || bad "gzclean-$tag: a clean compressed body was changed"
+done
+blocked=$(sqlite3 "$WORK/incidents.db" "select count(*) from incidents where action='block'")
+[ "$blocked" -ge 2 ] && ok || bad "compressed values not recorded as blocked ($blocked)"
 
 # HTTP/2 cleartext: an upgrade offer is refused in place (the request is
 # served over HTTP/1.1, its value masked); prior knowledge cannot be masked

@@ -242,6 +242,9 @@ TEST(CharDecoder, AMaskedDigitKeepsItsEncodingAndLength) {
 
 // Through the packet path: what the server reads is what is scanned, and
 // masking writes each digit in its own encoding, never into framing.
+#include <brotli/encode.h>
+#include <zlib.h>
+
 #include "tests/unit/gateway.h"
 
 namespace dlp {
@@ -333,6 +336,97 @@ TEST(HttpOnThePath, AnUninspectableProtocolStopsTheFlowWhenClosed) {
   ws.Send(Tcp4(1, kWsHead + frame));
   EXPECT_EQ(ws.pipeline().counters().uninspectable_protocol.load(), 1u);
   EXPECT_EQ(ws.Delivered(), kWsHead);
+}
+
+std::string Gzip(const std::string& text) {
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // + 16: gzip
+  std::string out(deflateBound(&z, text.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string Brotli(const std::string& text) {
+  size_t n = BrotliEncoderMaxCompressedSize(text.size());
+  std::string out(n, '\0');
+  BrotliEncoderCompress(5, 22, BROTLI_MODE_TEXT, text.size(),
+                        reinterpret_cast<const uint8_t*>(text.data()), &n,
+                        reinterpret_cast<uint8_t*>(out.data()));
+  out.resize(n);
+  return out;
+}
+
+std::string CodedPost(const std::string& coding, const std::string& body) {
+  return "POST /up HTTP/1.1\r\nHost: a\r\nContent-Encoding: " + coding +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+TEST(HttpOnThePath, AValueInACompressedBodyIsBlockedAndRecorded) {
+  for (const auto& [coding, body] :
+       {std::pair{std::string("gzip"),
+                  Gzip(std::string(3000, 'a') + "card=4111 1111 1111 1111&x=1")},
+        std::pair{std::string("br"), Brotli("{\"ssn\":\"536-22-1457\"}")},
+        std::pair{std::string("deflate"), std::string()}}) {
+    std::string b = body;
+    if (coding == "deflate") {  // zlib's format
+      uLongf n = compressBound(30);
+      b.assign(n, '\0');
+      const std::string text = "pan=4111111111111111;";
+      compress(reinterpret_cast<Bytef*>(b.data()), &n, reinterpret_cast<const Bytef*>(text.data()),
+               text.size());
+      b.resize(n);
+    }
+    Gateway gw;
+    gw.Send(Tcp4(0, "", 0x02));
+    const std::string req = CodedPost(coding, b);
+    // In MSS-sized pieces: the value is found as the body inflates.
+    for (size_t at = 0; at < req.size(); at += 512) {
+      gw.Send(Tcp4(1 + static_cast<uint32_t>(at), req.substr(at, 512)));
+    }
+    gw.pipeline().Flush(gw);
+    const auto& c = gw.pipeline().counters();
+    EXPECT_EQ(c.compressed_blocks.load(), 1u) << coding;
+    EXPECT_EQ(c.flows_blocked.load(), 1u) << coding;
+    EXPECT_GT(c.bytes_inflated.load(), 0u) << coding;
+    EXPECT_LT(gw.Delivered().size(), req.size()) << coding;  // the request did not go whole
+  }
+}
+
+TEST(HttpOnThePath, ACleanCompressedBodyLeavesByteIdentical) {
+  std::string text;
+  for (int i = 0; i < 2000; ++i)
+    text += "{\"id\":" + std::to_string(100000 + i) + ",\"price\":12.5}\n";
+  Gateway gw;
+  const std::string req = CodedPost("gzip", Gzip(text));
+  for (size_t at = 0; at < req.size(); at += 1400) {
+    gw.Send(Tcp4(1 + static_cast<uint32_t>(at), req.substr(at, 1400)));
+  }
+  gw.pipeline().Flush(gw);
+  EXPECT_EQ(gw.Delivered(), req);
+  EXPECT_EQ(gw.pipeline().counters().bytes_inflated.load(), text.size());
+}
+
+TEST(HttpOnThePath, ACompressedBodyThatCannotBeInspectedStopsTheFlowWhenClosed) {
+  // Corrupt data, a bomb past the ratio limit, a coding dlpd does not read.
+  const std::string bomb = Gzip(std::string(8u << 20, '0'));
+  for (const std::string& req :
+       {CodedPost("gzip",
+                  std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10) +
+                      "\xff\xff\xff\xff"),  // a reserved block type CodedPost("gzip", bomb),
+        CodedPost("zstd", "whatever")}) {
+    Gateway gw;
+    for (size_t at = 0; at < req.size(); at += 1400) {
+      gw.Send(Tcp4(1 + static_cast<uint32_t>(at), req.substr(at, 1400)));
+    }
+    EXPECT_EQ(gw.pipeline().counters().uninspectable_protocol.load(), 1u) << req.substr(0, 60);
+    EXPECT_EQ(gw.pipeline().counters().flows_blocked.load(), 1u) << req.substr(0, 60);
+  }
 }
 
 TEST(HttpOnThePath, BrokenChunkFramingStopsTheFlowWhenClosed) {
