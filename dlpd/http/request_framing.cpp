@@ -135,8 +135,19 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
         in_body_ = false;
         body_end_ = UINT64_MAX;
         next_begin_ = msg_end;
+        if (parser_.upgrade && h2c_asked_ && !websocket_asked_ && parser_.method != HTTP_CONNECT) {
+          // The h2c offer was refused in place (its token edited): the
+          // server answers in HTTP/1.1 and the client goes on in it. Were
+          // the edit too late (the head's bytes had left), the client's
+          // HTTP/2 preface comes next and is uninspectable (below).
+          http_parser_init(&parser_, HTTP_REQUEST);
+          parser_.data = this;
+          parser_.lenient_http_headers = 1;
+          pos += n;
+          continue;
+        }
         if (parser_.upgrade) {
-          // WebSocket, h2c or CONNECT: what follows is another protocol.
+          // WebSocket or CONNECT: what follows is another protocol.
           classed_ = end;
           if (websocket_asked_) {
             mode_ = Mode::kWebSocket;
@@ -164,6 +175,18 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
         mode_ = Mode::kPlain;  // never HTTP/1: plain text from its start
         Append(FramedRun::Kind::kText, off, end, out);
         break;
+      }
+      // HTTP/2's preface where a request begins: the server took an h2c
+      // offer dlpd could not refuse in time.
+      static constexpr std::string_view kPreface = "PRI * HTTP/2.0";
+      if (next_begin_ >= off && next_begin_ < end) {
+        const std::string_view at(reinterpret_cast<const char*>(data) + (next_begin_ - off),
+                                  std::min<uint64_t>(end - next_begin_, kPreface.size()));
+        if (at == kPreface.substr(0, at.size())) {
+          Uninspectable(next_begin_, "HTTP/2 after an h2c upgrade");
+          Append(FramedRun::Kind::kText, classed_, end, out);
+          break;
+        }
       }
       mode_ = Mode::kLost;
       error_at_ = off + pos + n;
@@ -194,6 +217,7 @@ int RequestFraming::OnMessageBegin(http_parser* p) {
   self->value_.clear();
   self->in_value_ = false;
   self->websocket_asked_ = false;
+  self->h2c_asked_ = false;
   return 0;
 }
 
@@ -229,6 +253,7 @@ void RequestFraming::EndHeader() {
     std::transform(v.begin(), v.end(), v.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     websocket_asked_ = v.find("websocket") != std::string::npos;
+    h2c_asked_ = v.find("h2c") != std::string::npos;
     // h2c cannot be masked in place: its token is made one the server
     // does not know ("X2c"), and the request stays HTTP/1.1.
     for (size_t at = v.find("h2c"); at != std::string::npos; at = v.find("h2c", at + 3)) {

@@ -142,6 +142,7 @@ class RequestFraming {
   uint64_t error_at_ = 0;
   const char* error_ = "";
   bool websocket_asked_ = false;  // the head being read asks for a WebSocket upgrade
+  bool h2c_asked_ = false;        // ... or for h2c
   WebSocketFraming websocket_;
   bool error_in_body_ = false;
   bool uninspectable_ = false;

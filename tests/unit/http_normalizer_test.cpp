@@ -145,13 +145,26 @@ TEST(HttpNormalizer, BrokenFramingIsNamedAndTheRestIsPlainText) {
   EXPECT_STREQ(n.framing()->error(), "HPE_INVALID_CHUNK_SIZE");
 }
 
-TEST(HttpNormalizer, AfterAnUpgradeTheRestIsPlainText) {
+TEST(HttpNormalizer, AfterARefusedH2cUpgradeRequestsGoOnInHttp1) {
   const std::string head =
       "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\n"
       "HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n";
+  const std::string next =
+      "POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n3\r\n411\r\n2\r\n11\r\n0\r\n\r\n";
   StreamNormalizer n(true);
-  EXPECT_EQ(Normalize(head + "PRI * HTTP/2.0", true, {}, &n), head + "\nPRI * HTTP/2.0");
-  EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kUpgraded);
+  EXPECT_EQ(Normalize(head + next, true, {}, &n),
+            head + "\nPOST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n41111\n");
+  EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kHttp);
+  // Had the server upgraded (the edit too late), HTTP/2 follows: uninspectable.
+  StreamNormalizer h2(true);
+  Normalize(head + "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", true, {}, &h2);
+  EXPECT_TRUE(h2.framing()->uninspectable());
+  // CONNECT: another protocol, read as text.
+  StreamNormalizer c(true);
+  EXPECT_EQ(Normalize("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\x16\x03\x01", true, {}, &c),
+            "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\n\x16\x03\x01");
+  EXPECT_EQ(c.framing()->mode(), RequestFraming::Mode::kUpgraded);
 }
 
 // A client WebSocket frame (RFC 6455 5.2): FIN and opcode, the mask bit
