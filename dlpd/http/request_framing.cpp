@@ -77,9 +77,9 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
                           std::vector<FramedRun>* out) {
   const uint64_t end = off + len;
   if (mode_ == Mode::kWebSocket) {
-    websocket_.Feed(data, len, off, out);
-    if (websocket_.unreadable_at() != UINT64_MAX) {
-      Uninspectable(websocket_.unreadable_at(), "compressed WebSocket frame");
+    websocket_->Feed(data, len, off, out);
+    if (websocket_->unreadable_at() != UINT64_MAX) {
+      Uninspectable(websocket_->unreadable_at(), "compressed WebSocket frame");
     }
     return;
   }
@@ -151,10 +151,11 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
           classed_ = end;
           if (websocket_asked_) {
             mode_ = Mode::kWebSocket;
-            websocket_.Feed(data + (msg_end - off), static_cast<size_t>(end - msg_end), msg_end,
-                            out);
-            if (websocket_.unreadable_at() != UINT64_MAX) {
-              Uninspectable(websocket_.unreadable_at(), "compressed WebSocket frame");
+            websocket_ = std::make_unique<WebSocketFraming>();
+            websocket_->Feed(data + (msg_end - off), static_cast<size_t>(end - msg_end), msg_end,
+                             out);
+            if (websocket_->unreadable_at() != UINT64_MAX) {
+              Uninspectable(websocket_->unreadable_at(), "compressed WebSocket frame");
             }
           } else {
             mode_ = Mode::kUpgraded;
@@ -339,7 +340,7 @@ void RequestFraming::PruneBefore(uint64_t w) {
 }
 
 bool RequestFraming::BodyGoesOnAfter(uint64_t w) const {
-  if (mode_ == Mode::kWebSocket) return websocket_.InMessage();
+  if (mode_ == Mode::kWebSocket) return websocket_->InMessage();
   if (!in_body_) return false;
   // A chunked body goes on until its last chunk (size 0) has come: a
   // sender that pauses between chunks has not ended it.

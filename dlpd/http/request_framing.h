@@ -74,6 +74,7 @@ class RequestFraming {
   // Whether what was lost cannot be inspected at all (HTTP/2 with prior
   // knowledge, compressed WebSocket frames) rather than framing broken.
   bool uninspectable() const { return uninspectable_; }
+  bool has_edits() const { return !edits_.empty(); }
   // Moves the head bytes to rewrite (WireEdit) into *out.
   void TakeEdits(std::vector<WireEdit>* out) {
     out->insert(out->end(), edits_.begin(), edits_.end());
@@ -105,7 +106,7 @@ class RequestFraming {
   }
   uint64_t requests() const { return requests_; }
   uint64_t chunked_bodies() const { return chunked_bodies_; }
-  uint64_t websocket_frames() const { return websocket_.frames(); }
+  uint64_t websocket_frames() const { return websocket_ != nullptr ? websocket_->frames() : 0; }
 
  private:
   static const http_parser_settings& Settings();
@@ -141,9 +142,9 @@ class RequestFraming {
   uint64_t body_end_ = UINT64_MAX;
   uint64_t error_at_ = 0;
   const char* error_ = "";
-  bool websocket_asked_ = false;  // the head being read asks for a WebSocket upgrade
-  bool h2c_asked_ = false;        // ... or for h2c
-  WebSocketFraming websocket_;
+  bool websocket_asked_ = false;                 // the head being read asks for a WebSocket upgrade
+  bool h2c_asked_ = false;                       // ... or for h2c
+  std::unique_ptr<WebSocketFraming> websocket_;  // after a WebSocket upgrade
   bool error_in_body_ = false;
   bool uninspectable_ = false;
   std::vector<WireEdit> edits_;

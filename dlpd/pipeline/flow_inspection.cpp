@@ -90,38 +90,42 @@ void FlowInspection::Restart(Flow& f) {
 
 bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
   StreamNormalizer& n = *f.normalizer;
-  const uint64_t requests = n.framing() != nullptr ? n.framing()->requests() : 0;
-  const uint64_t chunked = n.framing() != nullptr ? n.framing()->chunked_bodies() : 0;
+  RequestFraming* framing = n.framing();
+  const uint64_t requests = framing != nullptr ? framing->requests() : 0;
+  const uint64_t chunked = framing != nullptr ? framing->chunked_bodies() : 0;
+  const uint64_t ws_frames = framing != nullptr ? framing->websocket_frames() : 0;
   const uint64_t decoded = n.decoded();
   const uint64_t inflated = n.inflated();
-  const uint64_t ws_frames = n.framing() != nullptr ? n.framing()->websocket_frames() : 0;
   text_.clear();
   n.Feed(fresh, len, f.pos.next_off, &text_);
-  if (n.framing() != nullptr) {
-    counters_.http_requests.fetch_add(n.framing()->requests() - requests,
-                                      std::memory_order_relaxed);
-    counters_.chunked_bodies.fetch_add(n.framing()->chunked_bodies() - chunked,
-                                       std::memory_order_relaxed);
-    f.http.body_end = n.framing()->body_end();
-    if (n.framing()->mode() == RequestFraming::Mode::kLost && !f.http.framing_lost) {
+  // Counted only when they moved: this runs for every segment.
+  auto add = [](std::atomic<uint64_t>& c, uint64_t delta) {
+    if (delta != 0) c.fetch_add(delta, std::memory_order_relaxed);
+  };
+  add(counters_.chars_decoded, n.decoded() - decoded);
+  add(counters_.bytes_inflated, n.inflated() - inflated);
+  if (framing != nullptr) {
+    add(counters_.http_requests, framing->requests() - requests);
+    add(counters_.chunked_bodies, framing->chunked_bodies() - chunked);
+    add(counters_.websocket_frames, framing->websocket_frames() - ws_frames);
+    f.http.body_end = framing->body_end();
+    if (framing->mode() == RequestFraming::Mode::kLost && !f.http.framing_lost) {
       f.http.framing_lost = true;
-      recorder_.Anomaly(n.framing()->uninspectable() ? AnomalyKind::uninspectable_protocol
-                                                     : AnomalyKind::http_framing_lost,
+      recorder_.Anomaly(framing->uninspectable() ? AnomalyKind::uninspectable_protocol
+                                                 : AnomalyKind::http_framing_lost,
                         f);
     }
-    const size_t edits = f.edits.size();
-    n.framing()->TakeEdits(&f.edits);
-    counters_.head_edits.fetch_add(f.edits.size() - edits, std::memory_order_relaxed);
-    constexpr size_t kMaxEdits = 64;  // a head asks for one or two
-    if (f.edits.size() > kMaxEdits) {
-      f.edits.erase(f.edits.begin(),
-                    f.edits.begin() + static_cast<std::ptrdiff_t>(f.edits.size() - kMaxEdits));
+    if (framing->has_edits()) {
+      const size_t edits = f.edits.size();
+      framing->TakeEdits(&f.edits);
+      add(counters_.head_edits, f.edits.size() - edits);
+      constexpr size_t kMaxEdits = 64;  // a head asks for one or two
+      if (f.edits.size() > kMaxEdits) {
+        f.edits.erase(f.edits.begin(),
+                      f.edits.begin() + static_cast<std::ptrdiff_t>(f.edits.size() - kMaxEdits));
+      }
     }
-    counters_.websocket_frames.fetch_add(n.framing()->websocket_frames() - ws_frames,
-                                         std::memory_order_relaxed);
   }
-  counters_.chars_decoded.fetch_add(n.decoded() - decoded, std::memory_order_relaxed);
-  counters_.bytes_inflated.fetch_add(n.inflated() - inflated, std::memory_order_relaxed);
   scratch_.clear();
   if (!f.scanner->Feed(*f.ctx, text_.data(), text_.size(), &scratch_)) return false;
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
