@@ -33,6 +33,7 @@ class ZlibInflater : public BodyInflater {
     *done = rc == Z_STREAM_END;
     return rc == Z_OK || rc == Z_STREAM_END || (rc == Z_BUF_ERROR && *used == 0 && *made == 0);
   }
+  bool NextMember() override { return ok_ && inflateReset(&z_) == Z_OK; }
   z_stream z_{};
   bool ok_ = false;
 };
@@ -57,6 +58,7 @@ class BrotliInflater : public BodyInflater {
     *done = r == BROTLI_DECODER_RESULT_SUCCESS;
     return r != BROTLI_DECODER_RESULT_ERROR;
   }
+  bool NextMember() override { return false; }
   BrotliDecoderState* s_;
 };
 
@@ -85,7 +87,16 @@ bool BodyInflater::Feed(const uint8_t* data, size_t len, std::vector<uint8_t>* o
   if (*why_ != '\0') return false;
   in_ += len;
   uint8_t buf[16384];
-  while (!done_) {
+  for (;;) {
+    if (done_) {
+      if (len == 0) break;
+      // Bytes after a member's end: the next member, or not decodable.
+      if (!NextMember()) {
+        why_ = "data after the end of a compressed body";
+        return false;
+      }
+      done_ = false;
+    }
     size_t used = 0, made = 0;
     if (!Step(data, len, &used, buf, sizeof buf, &made, &done_)) {
       why_ = "a compressed body that does not decode";
@@ -101,7 +112,7 @@ bool BodyInflater::Feed(const uint8_t* data, size_t len, std::vector<uint8_t>* o
     len -= used;
     // Done with this input once it is all read and the decoder had no
     // more to give than fitted.
-    if ((len == 0 && made < sizeof buf) || (used == 0 && made == 0)) break;
+    if (!done_ && ((len == 0 && made < sizeof buf) || (used == 0 && made == 0))) break;
   }
   return true;
 }

@@ -44,6 +44,10 @@ class BodyInflater {
   // Inflates into buf (cap bytes); sets *used and *made. False on bad input.
   virtual bool Step(const uint8_t* data, size_t len, size_t* used, uint8_t* buf, size_t cap,
                     size_t* made, bool* done) = 0;
+  // Starts a next member after one ended (gzip members and zlib streams
+  // one after another, as gzip and most servers read them); false where
+  // the format has none.
+  virtual bool NextMember() = 0;
 
  private:
   uint64_t in_ = 0;

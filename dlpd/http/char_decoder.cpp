@@ -235,6 +235,16 @@ Decode DecodeAmpersand(const uint8_t* p, size_t n, bool final, DecodedChar* out)
       }
       prefix = prefix || (have.size() < r.name.size() && r.name.substr(0, have.size()) == have);
     }
+    // "&nbsp" without its ';', as HTML decoders read that legacy name.
+    if (have.size() >= 6 && have.substr(0, 5) == "&nbsp") {
+      out->encoding = WireEncoding::kHtmlNamed;
+      out->text[0] = ' ';
+      out->text_len = 1;
+      out->wire_len = 5;
+      out->digit = out->fullwidth = false;
+      out->semicolon = false;
+      return Decode::kDecoded;
+    }
     return prefix && !final ? Decode::kNeedMore : Decode::kPlain;
   }
   // &#DDD; or &#xHHH; the ';' may be missing, as browsers and most HTML

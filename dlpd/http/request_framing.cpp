@@ -99,6 +99,7 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
   if (mode_ != Mode::kStart && mode_ != Mode::kHttp) {
     return Append(FramedRun::Kind::kText, off, end, out);
   }
+  if (mode_ == Mode::kStart) first_line_.Add(data, len);
   feed_base_ = data;
   feed_off_ = off;
   body_out_ = out;
@@ -117,6 +118,11 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
         in_body_ = true;
         RequestRecord& r = records_.back();
         r.info.head_len = static_cast<size_t>(head_end - r.begin);
+        if (r.odd_transfer_encoding) {
+          Uninspectable(head_end, "a Transfer-Encoding dlpd cannot follow");
+          Append(FramedRun::Kind::kText, head_end, end, out);
+          break;
+        }
         if (r.coding == ContentCoding::kUnknown) {
           Uninspectable(head_end, "a Content-Encoding dlpd does not decode");
           Append(FramedRun::Kind::kText, head_end, end, out);
@@ -170,9 +176,18 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
     if (err != HPE_OK) {
       const bool first_head = records_.size() == 1 && !records_.front().head_done;
       if (mode_ == Mode::kStart || first_head) {
+        records_.clear();
+        if (first_line_.LooksLikeRequest()) {
+          // A request head that http-parser refuses (a method it does not
+          // know, both Transfer-Encoding and Content-Length, a header name
+          // some servers skip): a server may read it and its body, which
+          // dlpd cannot frame.
+          Uninspectable(off + pos + n, "a request head dlpd cannot read");
+          Append(FramedRun::Kind::kText, off, end, out);
+          break;
+        }
         // Its first bytes are no request head (the server's direction, a
         // stream picked up mid-way, another protocol on port 80).
-        records_.clear();
         mode_ = Mode::kPlain;  // never HTTP/1: plain text from its start
         Append(FramedRun::Kind::kText, off, end, out);
         break;
@@ -261,7 +276,22 @@ void RequestFraming::EndHeader() {
       edits_.push_back({value_off_ + at, 'X'});
     }
   } else if (IEquals(field_, "content-encoding")) {
-    records_.back().coding = ParseContentCoding(value_.data(), value_.size());
+    // Repeated, the codings stack ("gzip, identity"): not one dlpd reads.
+    RequestRecord& r = records_.back();
+    r.coding =
+        r.coding_seen ? ContentCoding::kUnknown : ParseContentCoding(value_.data(), value_.size());
+    r.coding_seen = true;
+  } else if (IEquals(field_, "transfer-encoding")) {
+    // Only "chunked" is framing dlpd follows; "chunked," or ",chunked"
+    // some servers de-chunk while http-parser reads to the end.
+    std::string v = value_;
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const size_t a = v.find_first_not_of(" \t");
+    const size_t b = v.find_last_not_of(" \t");
+    if (a == std::string::npos || v.substr(a, b - a + 1) != "chunked") {
+      records_.back().odd_transfer_encoding = true;
+    }
   } else if (IEquals(field_, "sec-websocket-extensions") && !value_.empty()) {
     // A compressed WebSocket payload cannot be masked in place: the
     // offer's first byte is changed so no server takes it up.
@@ -304,6 +334,23 @@ int RequestFraming::OnMessageComplete(http_parser* p) {
   self->event_ = Event::kMessageComplete;
   http_parser_pause(p, 1);
   return 0;
+}
+
+void RequestFraming::FirstLine::Add(const uint8_t* data, size_t len) {
+  const size_t take = std::min(len, sizeof bytes - used);
+  std::copy(data, data + take, bytes + used);
+  used += take;
+}
+
+bool RequestFraming::FirstLine::LooksLikeRequest() const {
+  // A method-like token (upper case: methods are case-sensitive, and
+  // servers that take unknown ones take them so), a space, and a printable
+  // byte: a request line as a server that takes any method reads one. Not
+  // a response ("HTTP/1.1 200"), text, TLS or other binary protocols.
+  const std::string_view v(reinterpret_cast<const char*>(bytes), used);
+  size_t i = 0;
+  while (i < v.size() && ((v[i] >= 'A' && v[i] <= 'Z') || v[i] == '-' || v[i] == '_')) ++i;
+  return i > 0 && i + 1 < v.size() && v[i] == ' ' && v[i + 1] > ' ' && v[i + 1] < 0x7f;
 }
 
 void RequestFraming::AppendBody(uint64_t from, uint64_t to, std::vector<FramedRun>* out) {

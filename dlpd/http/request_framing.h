@@ -42,6 +42,8 @@ struct RequestRecord {
   bool head_done = false;
   bool chunked = false;
   ContentCoding coding = ContentCoding::kIdentity;  // of the body
+  bool coding_seen = false;
+  bool odd_transfer_encoding = false;  // not exactly "chunked"
 };
 
 class RequestFraming {
@@ -145,6 +147,15 @@ class RequestFraming {
   bool websocket_asked_ = false;                 // the head being read asks for a WebSocket upgrade
   bool h2c_asked_ = false;                       // ... or for h2c
   std::unique_ptr<WebSocketFraming> websocket_;  // after a WebSocket upgrade
+  // The stream's first bytes, to tell a head http-parser refuses from a
+  // stream that is no HTTP.
+  struct FirstLine {
+    uint8_t bytes[24] = {};
+    size_t used = 0;
+    void Add(const uint8_t* data, size_t len);
+    bool LooksLikeRequest() const;
+  };
+  FirstLine first_line_;
   bool error_in_body_ = false;
   bool uninspectable_ = false;
   std::vector<WireEdit> edits_;

@@ -209,6 +209,7 @@ void StreamNormalizer::Decoded(const DecodedChar& c, const uint64_t* offs,
     u.digit = c.digit;
     u.fullwidth = c.fullwidth;
     u.semicolon = c.semicolon;
+    u.percent_sign = c.text_len == 1 && c.text[0] == '%';
     map_.AddUnit(u);
     k = e;
   }
@@ -267,21 +268,35 @@ void StreamNormalizer::Framing(uint64_t off, uint64_t len) {
 void StreamNormalizer::Coded(const FramedRun& r, const uint8_t* p, std::vector<uint8_t>* out) {
   if (inflater_ == nullptr) {
     inflater_ = BodyInflater::Make(static_cast<ContentCoding>(r.coding));
+    coded_text_ = std::make_unique<StreamNormalizer>(/*http=*/false);
     coded_from_ = r.off;
   }
-  const size_t at = out->size();
-  if (!inflater_->Feed(p, static_cast<size_t>(r.len), out)) {
+  coded_wire_end_ = r.off + r.len;
+  thread_local std::vector<uint8_t> inflated;
+  inflated.clear();
+  if (!inflater_->Feed(p, static_cast<size_t>(r.len), &inflated)) {
     framing_->Uninspectable(r.off, inflater_->why());
   }
+  inflated_ += inflated.size();
+  CodedText(inflated.data(), inflated.size(), /*final=*/false, out);
+}
+
+void StreamNormalizer::CodedText(const uint8_t* p, size_t n, bool final,
+                                 std::vector<uint8_t>* out) {
+  const size_t at = out->size();
+  if (n > 0) coded_text_->Feed(p, n, coded_text_->wire_end(), out);
+  if (final) coded_text_->Finish(out);
+  coded_text_->map().Clear();
   const size_t made = out->size() - at;
   if (made == 0) return;
-  map_.AddCoded(norm_, static_cast<uint32_t>(made), coded_from_, r.off + r.len);
+  map_.AddCoded(norm_, static_cast<uint32_t>(made), coded_from_, coded_wire_end_);
   norm_ += made;
-  inflated_ += made;
 }
 
 void StreamNormalizer::Boundary(uint64_t off, std::vector<uint8_t>* out) {
-  inflater_.reset();             // the next request's body has its own coding
+  if (coded_text_ != nullptr) CodedText(nullptr, 0, /*final=*/true, out);
+  inflater_.reset();  // the next request's body has its own coding
+  coded_text_.reset();
   Resolve(/*final=*/true, out);  // an escape does not go on into the next request
   map_.AddBoundary(norm_, 1, off);
   out->push_back(kBoundaryByte);

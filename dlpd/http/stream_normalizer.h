@@ -77,6 +77,11 @@ class StreamNormalizer {
   uint64_t inflated_ = 0;
   std::unique_ptr<BodyInflater> inflater_;  // the current request body's
   uint64_t coded_from_ = 0;                 // where its compressed bytes begin
+  // Characters in inflated text are decoded too: by a normalizer of its own
+  // (its map unused: inflated text maps to the compressed bytes).
+  std::unique_ptr<StreamNormalizer> coded_text_;
+  uint64_t coded_wire_end_ = 0;
+  void CodedText(const uint8_t* p, size_t n, bool final, std::vector<uint8_t>* out);
   uint8_t pending_[kMaxEncodedChar] = {};
   // Wire offsets of the kept bytes, from pending_base_ (framing may fall
   // between them).

@@ -442,6 +442,48 @@ TEST(HttpOnThePath, ACompressedBodyThatCannotBeInspectedStopsTheFlowWhenClosed) 
   }
 }
 
+// Found by a review that tried to get values past this layer.
+TEST(HttpOnThePath, WhatAReviewGotPastIsFoundOrStopped) {
+  auto run = [](const std::string& req) {
+    auto gw = std::make_unique<Gateway>();
+    for (size_t at = 0; at < req.size(); at += 700) {
+      gw->Send(Tcp4(1 + static_cast<uint32_t>(at), req.substr(at, 700)));
+    }
+    gw->pipeline().Flush(*gw);
+    return gw;
+  };
+  const std::string chunked = "f\r\ncard=4111 1111 \r\n9\r\n1111 1111\r\n0\r\n\r\n";
+  // Heads http-parser refuses but servers read: uninspectable, stopped.
+  for (const std::string& head :
+       {std::string("QUERY / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        std::string(
+            "POST / HTTP/1.1\r\nHost: a\r\nX@Trace: 1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        std::string("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: "
+                    "5\r\n\r\n"),
+        std::string("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n")}) {
+    auto gw = run(head + chunked);
+    EXPECT_EQ(gw->pipeline().counters().uninspectable_protocol.load(), 1u) << head;
+    EXPECT_EQ(gw->Delivered().find("1111 1111"), std::string::npos) << head;
+  }
+  // Compressed: escapes in the inflated text, a second gzip member, and a
+  // repeated Content-Encoding.
+  for (const std::string& req :
+       {CodedPost("gzip", Gzip("{\"c\":\"\\u0034111111111111111\"}")),
+        CodedPost("gzip", Gzip("hello=1&") + Gzip("card=4111 1111 1111 1111")),
+        std::string("POST / HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+                    "Content-Encoding: identity\r\nContent-Length: 8\r\n\r\nwhatever")}) {
+    auto gw = run(req);
+    EXPECT_EQ(gw->pipeline().counters().flows_blocked.load(), 1u) << req.substr(0, 90);
+  }
+  // A double-encoded separator stays a separator ("%2520" is "%20" to the
+  // application): the value's digits go, the escape's hex digits stay.
+  auto gw = run("next=card%3D4111%25201111%25201111%25201111&x=1");
+  EXPECT_EQ(gw->Delivered(), "next=card%3DXXXX%2520XXXX%2520XXXX%2520XXXX&x=1");
+  // "&nbsp" without its ';' is a space.
+  gw = run("card=4111&nbsp1111&nbsp1111&nbsp1111 x");
+  EXPECT_EQ(gw->Delivered(), "card=XXXX&nbspXXXX&nbspXXXX&nbspXXXX x");
+}
+
 TEST(HttpOnThePath, BrokenChunkFramingStopsTheFlowWhenClosed) {
   Gateway gw;
   gw.Send(Tcp4(1,

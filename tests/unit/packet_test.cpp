@@ -474,17 +474,22 @@ TEST(HttpRequestHead, MethodHostPath) {
   EXPECT_EQ(r.current()->info.method, "POST");
   EXPECT_EQ(r.current()->info.path, "/pay?x=1");
   EXPECT_EQ(r.current()->info.host, "shop.example");
-  for (const char* no_request : {"HTTP/1.1 200 OK\r\n\r\n", "FETCH /x HTTP/1.1\r\n",
-                                 "GET /x SMTP/1.0\r\n", "ssn=536-22-1457"}) {
+  for (const char* no_request :
+       {"HTTP/1.1 200 OK\r\n\r\n", "\x16\x03\x01\x02\x00", "ssn=536-22-1457"}) {
     RequestFraming n;
     Frame(n, no_request);
     EXPECT_EQ(n.mode(), RequestFraming::Mode::kPlain) << no_request;
     EXPECT_EQ(n.current(), nullptr) << no_request;
   }
-  RequestFraming odd;
-  Frame(odd, std::string("GET /\x01\xff HTTP/1.0\r\n\r\n", 20));
-  // http-parser refuses control bytes in a target: no request, plain text.
-  EXPECT_NE(odd.mode(), RequestFraming::Mode::kHttp);
+  // A request line http-parser refuses, which a server taking any method
+  // or version may read: uninspectable, not plain text.
+  for (const std::string& refused :
+       {std::string("QUERY /x HTTP/1.1\r\n"), std::string("GET /x SMTP/1.0\r\n"),
+        std::string("GET /\x01\xff HTTP/1.0\r\n\r\n", 20)}) {
+    RequestFraming n;
+    Frame(n, refused);
+    EXPECT_TRUE(n.uninspectable()) << refused;
+  }
 }
 
 TEST(HttpRequestHead, BodyFraming) {
@@ -500,8 +505,8 @@ TEST(HttpRequestHead, BodyFraming) {
   Frame(g, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_EQ(g.current()->info.body_length.value_or(99), 0u);  // neither header: no body
   // Lengths a server cannot trust are framing it cannot follow: in a
-  // later request, framing lost; in the first, the stream is no HTTP/1
-  // (a server refuses it) and is read as plain text.
+  // later request, framing lost; in the first, a head dlpd cannot read
+  // (uninspectable).
   for (const char* bad : {"Content-Length: 5\r\nContent-Length: 6", "Content-Length: -5",
                           "Content-Length: 5x", "Content-Length: 99999999999999999999999",
                           "Transfer-Encoding: chunked\r\nContent-Length: 5"}) {
@@ -511,7 +516,7 @@ TEST(HttpRequestHead, BodyFraming) {
     EXPECT_FALSE(b.error_in_body()) << bad;
     RequestFraming first;
     Frame(first, std::string("POST / HTTP/1.1\r\n") + bad + "\r\n\r\n");
-    EXPECT_EQ(first.mode(), RequestFraming::Mode::kPlain) << bad;
+    EXPECT_TRUE(first.uninspectable()) << bad;
   }
 }
 
