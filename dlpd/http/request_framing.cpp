@@ -136,7 +136,9 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
         }
       } else if (event_ == Event::kMessageComplete) {
         const uint64_t msg_end = off + pos + n;
-        Append(FramedRun::Kind::kFraming, classed_, msg_end, out);
+        Append(in_trailers_ ? FramedRun::Kind::kText : FramedRun::Kind::kFraming, classed_, msg_end,
+               out);
+        in_trailers_ = false;
         out->push_back({FramedRun::Kind::kEnd, msg_end, 0});
         in_body_ = false;
         body_end_ = UINT64_MAX;
@@ -219,7 +221,8 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
   if (mode_ == Mode::kHttp) {
     // Bytes at the end that no callback classed: a head's, or framing in a
     // body (a chunk size line cut by the segment's edge).
-    Append(in_body_ ? FramedRun::Kind::kFraming : FramedRun::Kind::kText, classed_, end, out);
+    Append(in_body_ && !in_trailers_ ? FramedRun::Kind::kFraming : FramedRun::Kind::kText, classed_,
+           end, out);
   }
   body_out_ = nullptr;
 }
@@ -242,8 +245,28 @@ int RequestFraming::OnUrl(http_parser* p, const char* at, size_t len) {
   return 0;
 }
 
+uint64_t RequestFraming::WireOf(const char* at) const {
+  return feed_off_ + static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(at) - feed_base_);
+}
+
+void RequestFraming::Trailer(const char* at) {
+  // Trailer fields after the last chunk, which servers hand to the
+  // application: text, after a boundary that ends the body's.
+  const uint64_t from = WireOf(at);
+  if (!in_trailers_) {
+    Append(FramedRun::Kind::kFraming, classed_, from, body_out_);
+    body_out_->push_back({FramedRun::Kind::kEnd, from, 0});
+    in_trailers_ = true;
+  }
+  Append(FramedRun::Kind::kText, classed_, from, body_out_);
+}
+
 int RequestFraming::OnHeaderField(http_parser* p, const char* at, size_t len) {
   RequestFraming* self = Self(p);
+  if (self->in_body_) {
+    self->Trailer(at);
+    return 0;
+  }
   if (self->in_value_) self->EndHeader();
   AppendBounded(&self->field_, at, len);
   return 0;
@@ -251,14 +274,28 @@ int RequestFraming::OnHeaderField(http_parser* p, const char* at, size_t len) {
 
 int RequestFraming::OnHeaderValue(http_parser* p, const char* at, size_t len) {
   RequestFraming* self = Self(p);
-  if (!self->in_value_) {
-    self->value_off_ =
-        self->feed_off_ +
-        static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(at) - self->feed_base_);
+  if (self->in_body_) {
+    self->Trailer(at);
+    return 0;
   }
   self->in_value_ = true;
+  // Where each piece of the value is on the wire (a feed's edge or an
+  // obsolete line fold cuts it), for the edits.
+  if (self->value_pieces_.size() < kMaxValuePieces && self->value_.size() < kMaxField) {
+    self->value_pieces_.push_back({self->value_.size(), self->WireOf(at)});
+  }
   AppendBounded(&self->value_, at, len);
   return 0;
+}
+
+void RequestFraming::EditValueByte(size_t i) {
+  // The piece the byte is in.
+  for (size_t k = value_pieces_.size(); k-- > 0;) {
+    if (value_pieces_[k].first <= i) {
+      edits_.push_back({value_pieces_[k].second + (i - value_pieces_[k].first), 'X'});
+      return;
+    }
+  }
 }
 
 void RequestFraming::EndHeader() {
@@ -273,7 +310,7 @@ void RequestFraming::EndHeader() {
     // h2c cannot be masked in place: its token is made one the server
     // does not know ("X2c"), and the request stays HTTP/1.1.
     for (size_t at = v.find("h2c"); at != std::string::npos; at = v.find("h2c", at + 3)) {
-      edits_.push_back({value_off_ + at, 'X'});
+      EditValueByte(at);
     }
   } else if (IEquals(field_, "content-encoding")) {
     // Repeated, the codings stack ("gzip, identity"): not one dlpd reads.
@@ -292,11 +329,21 @@ void RequestFraming::EndHeader() {
     if (a == std::string::npos || v.substr(a, b - a + 1) != "chunked") {
       records_.back().odd_transfer_encoding = true;
     }
-  } else if (IEquals(field_, "sec-websocket-extensions") && !value_.empty()) {
-    // A compressed WebSocket payload cannot be masked in place: the
-    // offer's first byte is changed so no server takes it up.
-    edits_.push_back({value_off_, 'X'});
+  } else if (IEquals(field_, "sec-websocket-extensions")) {
+    // A compressed WebSocket payload cannot be masked in place: the first
+    // byte of each extension offered is changed so no server takes one up.
+    bool element_start = true;
+    for (size_t i = 0; i < value_.size(); ++i) {
+      const char c = value_[i];
+      if (c == ',') {
+        element_start = true;
+      } else if (element_start && c != ' ' && c != '\t') {
+        EditValueByte(i);
+        element_start = false;
+      }
+    }
   }
+  value_pieces_.clear();
   field_.clear();
   value_.clear();
   in_value_ = false;

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dlpd/http/body_inflater.h"
@@ -120,6 +121,10 @@ class RequestFraming {
   static int OnBody(http_parser* p, const char* at, size_t len);
   static int OnMessageComplete(http_parser* p);
   void EndHeader();
+  uint64_t WireOf(const char* at) const;
+  void Trailer(const char* at);
+  // Rewrites byte `i` of value_ where it is on the wire.
+  void EditValueByte(size_t i);
   // Appends [from, to) of the current request's body data.
   void AppendBody(uint64_t from, uint64_t to, std::vector<FramedRun>* out);
   // Appends [from, to) as framing or text, merging with the run before.
@@ -159,7 +164,11 @@ class RequestFraming {
   bool error_in_body_ = false;
   bool uninspectable_ = false;
   std::vector<WireEdit> edits_;
-  uint64_t value_off_ = 0;  // wire offset of the header value being read
+  // The header value being read: (index in value_, wire offset) of each
+  // piece, few.
+  static constexpr size_t kMaxValuePieces = 8;
+  std::vector<std::pair<size_t, uint64_t>> value_pieces_;
+  bool in_trailers_ = false;
   uint64_t requests_ = 0;
   uint64_t chunked_bodies_ = 0;
 };

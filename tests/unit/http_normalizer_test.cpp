@@ -37,14 +37,16 @@ const std::string kChunkedHead =
 TEST(HttpNormalizer, ChunkFramingIsNotText) {
   const std::string wire =
       kChunkedHead + "5\r\ncard=\r\n9;ext=1\r\n4111 1111\r\n5\r\n 1111\r\n0\r\nX-T: 1\r\n\r\n";
-  EXPECT_EQ(Normalize(wire, true), kChunkedHead + "card=4111 1111 1111\n");
+  // Trailers reach the application: text, after the body's boundary.
+  EXPECT_EQ(Normalize(wire, true), kChunkedHead + "card=4111 1111 1111\nX-T: 1\r\n\r\n\n");
 }
 
 TEST(HttpNormalizer, EveryCutOfAChunkedBodyReadsTheSame) {
   const std::string wire = kChunkedHead + "5\r\ncard=\r\n9\r\n4111 1111\r\n1\r\n \r\n4\r\n%31" +
-                           "1\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: b\r\n\r\n";
+                           "1\r\n0\r\nT: 1\r\n\r\nGET /next HTTP/1.1\r\nHost: b\r\n\r\n";
   const std::string want = Normalize(wire, true);
-  EXPECT_EQ(want, kChunkedHead + "card=4111 1111 11\nGET /next HTTP/1.1\r\nHost: b\r\n\r\n\n");
+  EXPECT_EQ(want, kChunkedHead +
+                      "card=4111 1111 11\nT: 1\r\n\r\n\nGET /next HTTP/1.1\r\nHost: b\r\n\r\n\n");
   for (size_t a = 1; a < wire.size(); ++a) {
     for (size_t b = a; b < wire.size(); b += 7) {
       ASSERT_EQ(Normalize(wire, true, {a, b}), want) << a << " " << b;
@@ -479,6 +481,18 @@ TEST(HttpOnThePath, WhatAReviewGotPastIsFoundOrStopped) {
   // application): the value's digits go, the escape's hex digits stay.
   auto gw = run("next=card%3D4111%25201111%25201111%25201111&x=1");
   EXPECT_EQ(gw->Delivered(), "next=card%3DXXXX%2520XXXX%2520XXXX%2520XXXX&x=1");
+  // Trailers reach the application: scanned (after a boundary).
+  gw =
+      run("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTrailer: X-Card\r\n\r\n"
+          "2\r\n11\r\n0\r\nX-Card: 4111 1111 1111 1111\r\n\r\n");
+  EXPECT_NE(gw->Delivered().find("X-Card: XXXX XXXX XXXX XXXX\r\n"), std::string::npos);
+  EXPECT_NE(gw->Delivered().find("\r\n2\r\n11\r\n0\r\n"), std::string::npos);
+  // Every extension offered is refused, not only the first.
+  std::string ws = kWsHead;
+  ws.insert(ws.size() - 2,
+            "Sec-WebSocket-Extensions: x-webkit-deflate-frame, permessage-deflate\r\n");
+  gw = run(ws);
+  EXPECT_NE(gw->Delivered().find("X-webkit-deflate-frame, Xermessage-deflate"), std::string::npos);
   // "&nbsp" without its ';' is a space.
   gw = run("card=4111&nbsp1111&nbsp1111&nbsp1111 x");
   EXPECT_EQ(gw->Delivered(), "card=XXXX&nbspXXXX&nbspXXXX&nbspXXXX x");
