@@ -354,6 +354,10 @@ int RequestFraming::OnHeadersComplete(http_parser* p) {
   if (self->in_value_) self->EndHeader();
   RequestRecord& r = self->records_.back();
   r.head_done = true;
+  // A long header value would keep its capacity for the flow's life.
+  std::string().swap(self->field_);
+  std::string().swap(self->value_);
+  std::vector<std::pair<size_t, uint64_t>>().swap(self->value_pieces_);
   ++self->requests_;
   r.info.method = http_method_str(static_cast<http_method>(p->method));
   r.info.path = Printable(r.info.path);
