@@ -1,6 +1,8 @@
 // libFuzzer: one packet, as the network hands it over, through the whole
 // pipeline (decode, flow, stream inspection, mask, checksum, verdict).
-// Every packet must be emitted exactly once, never grow or shrink.
+// Every packet must be emitted exactly once and never grow; it shrinks only
+// when a block cuts it (the bytes before the blocked value go, marked
+// modified), and then its IP length field still says what it holds.
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -13,9 +15,15 @@ namespace {
 struct CheckingSink : dlp::VerdictSink {
   size_t emitted = 0;
   size_t expect_len = 0;
-  void Emit(uint64_t, dlp::Verdict, const uint8_t*, size_t len, bool) override {
+  void Emit(uint64_t, dlp::Verdict verdict, const uint8_t* data, size_t len,
+            bool modified) override {
     ++emitted;
-    if (len != expect_len) std::abort();
+    if (len > expect_len) std::abort();
+    if (len == expect_len) return;
+    if (verdict != dlp::Verdict::kAccept || !modified || len < 20) std::abort();
+    const size_t ip_len = (data[0] >> 4) == 6 ? 40U + ((size_t{data[4]} << 8) | data[5])
+                                              : (size_t{data[2]} << 8) | data[3];
+    if (ip_len != len) std::abort();
   }
 };
 
