@@ -75,6 +75,10 @@ struct Policy {
   std::string source;   // path or "<default>/policy.yaml"
   std::string version;  // first 12 hex of SHA-256 over the text
   PolicyAction default_action = PolicyAction::kMask;
+  // What a value the policy would mask does when it lies in a compressed
+  // body, where it cannot be masked in place: block (the request goes no
+  // further) or alert (it passes, recorded). Key `compressed`.
+  PolicyAction compressed_action = PolicyAction::kBlock;
   std::vector<PolicyStatement> statements;
   std::vector<PolicyExample> examples;
 

@@ -40,8 +40,17 @@ class PolicyParser {
     p.version = VersionOf(src_.text);
     if (!root || root.IsNull()) return p;  // an empty file: mask everything
     if (!root.IsMap()) in_.Fail(root, "", "a policy file is a map (default, statements, examples)");
-    in_.CheckKeys(root, {"default", "statements", "examples"}, "");
+    in_.CheckKeys(root, {"default", "compressed", "statements", "examples"}, "");
     if (root["default"]) p.default_action = Action(root["default"], "");
+    if (const YAML::Node c = root["compressed"]) {
+      p.compressed_action = Action(c, "");
+      if (p.compressed_action != PolicyAction::kBlock &&
+          p.compressed_action != PolicyAction::kAlert) {
+        in_.Fail(c, "",
+                 "'compressed' is block or alert: a value in a compressed body cannot be masked "
+                 "in place, and pass would leave it unrecorded");
+      }
+    }
     std::set<std::string> names;
     if (const YAML::Node list = root["statements"]) {
       if (!list.IsSequence()) in_.Fail(list, "", "'statements' must be a list");

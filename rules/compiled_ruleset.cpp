@@ -32,7 +32,6 @@ RE2::Options ConfirmOptions() {
 std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
   std::shared_ptr<CompiledRuleset> out(new CompiledRuleset());
   std::vector<std::string> exprs;
-  std::vector<std::string> percent_free_exprs;  // empty: needs a '%'
   std::vector<const PatternSpec*> specs;
 
   for (uint32_t ri = 0; ri < rules.rules.size(); ++ri) {
@@ -81,21 +80,9 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       }
       out->max_width_ = std::max(out->max_width_, max_width);
       cp.max_width = max_width;
-      // The percent-free twin; a pattern that needs a '%' has none.
-      PercentFreeTwin twin = TwinOf(spec);
-      std::string percent_free = std::move(twin.expression);
-      if (hs_expression_info(percent_free.c_str(), kHsFlags, &info, &err) == HS_SUCCESS) {
-        cp.percent_free_width = std::min(info->max_width, max_width);
-        free(info);  // NOLINT: allocated by Hyperscan with the default malloc
-      } else {
-        hs_free_compile_error(err);  // "can never match" without a '%'
-        percent_free.clear();
-      }
       cp.gated = rule.min_digits > 0;
       if (cp.gated) {
-        out->gate_width_ = std::max(out->gate_width_, cp.percent_free_width);
-        out->percent_reach_ = std::max(out->percent_reach_, max_width);
-        out->percent_escapes_only_ = out->percent_escapes_only_ && twin.escapes_only;
+        out->gate_width_ = std::max(out->gate_width_, max_width);
         const bool first_gated = out->gate_min_digits_ == 0;
         out->gate_min_digits_ =
             first_gated ? rule.min_digits : std::min(out->gate_min_digits_, rule.min_digits);
@@ -119,21 +106,18 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       }
       cp.value_group = it->second;
       cp.value_is_body = !NamesItsValue(spec);
-      if (!percent_free.empty()) {
-        RE2 body("^" + twin.body, ConfirmOptions());
-        std::string min;
-        std::string max;
-        if (body.ok() && body.PossibleMatchRange(&min, &max, 4)) {
-          if (!min.empty()) cp.first_lo = static_cast<uint8_t>(min[0]);
-          if (!max.empty()) cp.first_hi = static_cast<uint8_t>(max[0]);
-        }
+      RE2 body("^" + BodyOf(spec), ConfirmOptions());
+      std::string min;
+      std::string max;
+      if (body.ok() && body.PossibleMatchRange(&min, &max, 4)) {
+        if (!min.empty()) cp.first_lo = static_cast<uint8_t>(min[0]);
+        if (!max.empty()) cp.first_hi = static_cast<uint8_t>(max[0]);
       }
       // A pattern PCRE2 cannot read lets any run of value bytes begin one of
       // its rule's values (as before prefixes were judged): nothing is lost.
       out->prefixes_.Add(cp.expression, cp.boundary, FindPrefixCheck(rule.validator),
                          ShownLeadingDigits(rule.validator), max_width, nullptr);
       exprs.push_back(cp.expression);
-      percent_free_exprs.push_back(std::move(percent_free));
       specs.push_back(&spec);
       out->patterns_.push_back(std::move(cp));
     }
@@ -141,13 +125,12 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
 
   // Compiles the patterns that are (or are not) gated, keeping their indexes
   // as Hyperscan ids; leaves *db null when there are none.
-  auto compile = [&](unsigned mode, bool gated, const std::vector<std::string>& from,
-                     hs_database_t** db) {
+  auto compile = [&](unsigned mode, bool gated, hs_database_t** db) {
     std::vector<const char*> cexprs;
     std::vector<unsigned> ids;
-    for (size_t i = 0; i < from.size(); ++i) {
-      if (out->patterns_[i].gated != gated || from[i].empty()) continue;
-      cexprs.push_back(from[i].c_str());
+    for (size_t i = 0; i < exprs.size(); ++i) {
+      if (out->patterns_[i].gated != gated) continue;
+      cexprs.push_back(exprs[i].c_str());
       ids.push_back(static_cast<unsigned>(i));
     }
     if (cexprs.empty()) return;
@@ -167,10 +150,9 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       throw RuleError("", 0, "", "Hyperscan cannot compile the rule set: " + msg);
     }
   };
-  compile(HS_MODE_BLOCK, true, exprs, &out->gated_db_);
-  compile(HS_MODE_BLOCK, true, percent_free_exprs, &out->gated_percent_free_db_);
-  compile(HS_MODE_BLOCK, false, exprs, &out->block_db_);
-  compile(HS_MODE_STREAM, false, exprs, &out->stream_db_);
+  compile(HS_MODE_BLOCK, true, &out->gated_db_);
+  compile(HS_MODE_BLOCK, false, &out->block_db_);
+  compile(HS_MODE_STREAM, false, &out->stream_db_);
   out->prefixes_.set_value_bytes(out->value_bytes_);
   out->rules_ = std::move(rules);
   return out;
@@ -178,7 +160,6 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
 
 CompiledRuleset::~CompiledRuleset() {
   hs_free_database(gated_db_);
-  hs_free_database(gated_percent_free_db_);
   hs_free_database(block_db_);
   hs_free_database(stream_db_);
 }

@@ -5,16 +5,13 @@
 // Patterns of rules with `min_digits` ("gated") go into block-mode
 // databases that run only where a match can be (inspect/gated_scan.h),
 // whether the text is a whole buffer or the next piece of a flow plus its
-// history. Near an escape (%20, an encoded digit %35) runs gated_db, the
-// patterns as written. Everywhere else runs a percent-free twin: the same
-// patterns with every escape alternative removed, which match the same
-// spans on text without escapes (no '%' followed by two hex digits: "100%"
-// is no escape; without percent_escapes_only(), no '%' at all) but are
-// narrower, so the digit
-// gate's regions are smaller and each candidate's confirm span shorter
-// (3x faster on real JSON than gated_db everywhere). The other patterns go
-// into a block and a stream database that see every byte. Each database is
-// null when it has no pattern; the default rules are all gated.
+// history. The other patterns go into a block and a stream database that
+// see every byte. Each database is null when it has no pattern; the
+// default rules are all gated.
+//
+// Every database reads the text as the application reads it, escapes and
+// references decoded (dlpd/http/stream_normalizer.h), so a pattern is
+// written for plain text only: no encoded alternatives widen it.
 //
 // Why two engines: Hyperscan finds every candidate in one pass over the bytes
 // (and across packet boundaries in stream mode) but reports only the span of
@@ -55,14 +52,11 @@ struct CompiledPattern {
   std::unique_ptr<re2::RE2> confirm;
   int value_group = 0;     // RE2 group index of (?P<value>...)
   unsigned max_width = 0;  // the longest match, in bytes
-  // The longest match on text without '%' (its PercentFree form); 0 when it
-  // needs a '%' and so is not in the percent-free twin.
-  unsigned percent_free_width = 0;
   Boundary boundary = Boundary::kNone;
   bool gated = false;  // its rule has min_digits
-  // The bytes the twin's body can begin with lie in [first_lo, first_hi]
-  // (RE2's PossibleMatchRange; 0-255 when it cannot say): a twin candidate
-  // is confirmed only from starts whose body can begin there, which spares
+  // The bytes the body can begin with lie in [first_lo, first_hi] (RE2's
+  // PossibleMatchRange; 0-255 when it cannot say): a candidate is
+  // confirmed only from starts whose body can begin there, which spares
   // most RE2 calls on digit-dense text.
   uint8_t first_lo = 0;
   uint8_t first_hi = 255;
@@ -89,24 +83,15 @@ class CompiledRuleset {
   bool is_value_byte(uint8_t b) const { return value_bytes_[b]; }
   // Which runs of value bytes at a stream's end may begin a value.
   const ValuePrefixes& prefixes() const { return prefixes_; }
-  // Gated patterns, block mode, for bytes near an escape; null if none.
+  // Gated patterns, block mode, for the digit gate's regions; null if none.
   const hs_database_t* gated_db() const { return gated_db_; }
-  // Their percent-free twin (boundary.h TwinOf), for the digit gate's
-  // regions away from any escape; null if no gated pattern can match there.
-  const hs_database_t* gated_percent_free_db() const { return gated_percent_free_db_; }
   // The gate's parameters: the fewest digits any gated rule promises and the
-  // widest gated match on text without '%'.
+  // widest gated match.
   unsigned gate_min_digits() const { return gate_min_digits_; }
   unsigned gate_width() const { return gate_width_; }
   // The widest digit_gap of the gated rules, or none when one of them
   // promises none (the gate then counts digits by windows).
   std::optional<unsigned> gate_digit_gap() const { return gate_digit_gap_; }
-  // The widest gated match: how far from a '%' its bytes may lie.
-  unsigned percent_reach() const { return percent_reach_; }
-  // True when the twin matches what gated_db matches wherever no '%'
-  // begins an escape (boundary.h TwinOf): a bare '%' ("100%") then needs
-  // no gated_db around it.
-  bool percent_escapes_only() const { return percent_escapes_only_; }
   // The other patterns, block and stream mode; null if none.
   const hs_database_t* block_db() const { return block_db_; }
   const hs_database_t* stream_db() const { return stream_db_; }
@@ -126,10 +111,7 @@ class CompiledRuleset {
   unsigned gate_min_digits_ = 0;
   unsigned gate_width_ = 0;
   std::optional<unsigned> gate_digit_gap_;
-  unsigned percent_reach_ = 0;
-  bool percent_escapes_only_ = true;
   hs_database_t* gated_db_ = nullptr;
-  hs_database_t* gated_percent_free_db_ = nullptr;
   hs_database_t* block_db_ = nullptr;
   hs_database_t* stream_db_ = nullptr;
 };

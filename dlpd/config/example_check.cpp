@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "dlpd/http/stream_normalizer.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/display_form.h"
 #include "dlpd/inspect/reference_scanner.h"
 #include "dlpd/inspect/stream_scanner.h"
+#include "dlpd/inspect/wire_findings.h"
 #include "dlpd/mask/mask.h"
 #include "rules/rule_examples.h"
 
@@ -20,19 +22,28 @@ bool HasRule(const Findings& f, uint32_t rule) {
   return std::any_of(f.begin(), f.end(), [&](const Finding& x) { return x.rule_index == rule; });
 }
 
-// Feeds `text` in two pieces cut at every position; returns the first cut at
-// which the findings differ from `expected`, or -1.
-long FirstStreamDisagreement(ScanContext& ctx, const std::string& text, const Findings& expected) {
-  for (size_t cut = 0; cut <= text.size(); ++cut) {
+// Feeds the example's bytes `wire` through a normalizer (the text the
+// application reads) and the stream scanner in two pieces cut at every
+// position; returns the first cut at which the findings (on the normalized
+// text) differ from `expected`, or -1.
+long FirstStreamDisagreement(ScanContext& ctx, const std::string& wire, const Findings& expected) {
+  for (size_t cut = 0; cut <= wire.size(); ++cut) {
     auto s = StreamScanner::Open(ctx);
     if (!s) return static_cast<long>(cut);
+    StreamNormalizer normalizer(/*http=*/false);
     Findings got;
-    if (!s->Feed(ctx, Bytes(text), cut, &got) ||
-        !s->Feed(ctx, Bytes(text) + cut, text.size() - cut, &got) || !s->Finish(ctx, &got)) {
-      return static_cast<long>(cut);
+    bool ok = true;
+    std::vector<uint8_t> text;
+    for (const auto& [from, len] : {std::pair{size_t{0}, cut}, {cut, wire.size() - cut}}) {
+      text.clear();
+      normalizer.Feed(Bytes(wire) + from, len, from, &text);
+      ok = ok && s->Feed(ctx, text.data(), text.size(), &got);
     }
+    text.clear();
+    normalizer.Finish(&text);
+    ok = ok && s->Feed(ctx, text.data(), text.size(), &got) && s->Finish(ctx, &got);
     std::sort(got.begin(), got.end());
-    if (got != expected) return static_cast<long>(cut);
+    if (!ok || got != expected) return static_cast<long>(cut);
   }
   return -1;
 }
@@ -54,8 +65,15 @@ ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rule
     const bool want_match = ref.want_match;
     const std::string where = ExampleWhere(ref);
     ++report.examples_run;
+    // An example is written as it goes on the wire ('%35', '&#53;'); the
+    // rules read it as the application does, decoded.
+    StreamNormalizer normalizer(/*http=*/false);
+    std::vector<uint8_t> decoded;
+    normalizer.Feed(Bytes(ex.text), ex.text.size(), 0, &decoded);
+    normalizer.Finish(&decoded);
+    const std::string text(decoded.begin(), decoded.end());
     Findings found;
-    if (Status st = ScanBlock(ctx, Bytes(ex.text), ex.text.size(), &found); !st) {
+    if (Status st = ScanBlock(ctx, decoded.data(), decoded.size(), &found); !st) {
       report.failures.push_back(where + st.error().message);
       continue;
     }
@@ -67,14 +85,14 @@ ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rule
         if (f.rule_index != ri) continue;
         report.failures.push_back(
             where + "no_match example matched at offset " + std::to_string(f.start) + " (" +
-            DisplayForm(std::string_view(ex.text).substr(f.start, f.end - f.start)) + ")");
+            DisplayForm(std::string_view(text).substr(f.start, f.end - f.start)) + ")");
       }
     }
     if (rule.min_digits > 0) {
       // The gate skips text without min_digits digits close together (at
       // most digit_gap bytes apart, when given); a promise the patterns do
       // not keep loses matches. The RE2-only reference scanner has no gate.
-      for (const Finding& f : ReferenceScan(*rules, ex.text)) {
+      for (const Finding& f : ReferenceScan(*rules, text)) {
         if (f.rule_index != ri || std::binary_search(found.begin(), found.end(), f)) continue;
         report.failures.push_back(
             where + "a match with fewer than min_digits (" + std::to_string(rule.min_digits) +
@@ -82,14 +100,16 @@ ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rule
             (rule.digit_gap
                  ? " at most digit_gap (" + std::to_string(*rule.digit_gap) + ") bytes apart"
                  : std::string()) +
-            " is skipped: " +
-            DisplayForm(std::string_view(ex.text).substr(f.start, f.end - f.start)));
+            " is skipped: " + DisplayForm(std::string_view(text).substr(f.start, f.end - f.start)));
       }
     }
     if (ex.masked) {
       std::string out = ex.text;
-      MaskFindings(*rules, found.data(), found.size(), reinterpret_cast<uint8_t*>(out.data()),
-                   out.size(), 0);
+      Findings on_wire = found;
+      WireUnits units;
+      PlaceOnWire(normalizer.map(), &on_wire, &units);
+      MaskFindings(*rules, on_wire.data(), on_wire.size(), units,
+                   reinterpret_cast<uint8_t*>(out.data()), out.size(), 0);
       if (out != *ex.masked) {
         // Both strings are already masked where masking works; show the
         // display form so that a failing check never prints a full value.

@@ -1,5 +1,5 @@
 // Runs every rule's embedded examples against a compiled set, through the
-// same scanners and masking the daemon uses: each `match` example must yield
+// same normalizer, scanners and masking the daemon uses: each `match` example must yield
 // a finding of its rule (and the given masked text, when there is one), each
 // `no_match` example none; and the stream scanner, fed each example cut at
 // every byte, must agree with the block scanner. Shared by `dlpctl rules

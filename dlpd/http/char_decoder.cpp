@@ -135,6 +135,24 @@ Decode DecodePercent(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
   const int b = PercentByte(p);
   if (b < 0) return Decode::kPlain;
   out->encoding = WireEncoding::kPercent;
+  if (b == '%') {
+    // "%25" and two hex digits: an escape encoded twice ("%2534"), as a
+    // URL nested in a parameter (next=...%2520...) carries its own escapes.
+    // The application that follows it reads the character: one, 5 bytes.
+    const bool hex3 = n < 4 || HexValue(p[3]) >= 0;
+    if (n < 5 && hex3 && !final) return Decode::kNeedMore;
+    const int hi = n >= 5 ? HexValue(p[3]) : -1;
+    const int lo = n >= 5 ? HexValue(p[4]) : -1;
+    const int twice = hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+    if (twice >= 0 && twice < 0x80) {
+      out->digit = twice >= '0' && twice <= '9';
+      out->fullwidth = false;
+      out->text[0] = static_cast<uint8_t>(twice);
+      out->text_len = 1;
+      out->wire_len = 5;
+      return Decode::kDecoded;
+    }
+  }
   const size_t len = Utf8Length(static_cast<uint8_t>(b));
   if (len > 1) {
     // A UTF-8 sequence in escapes: "%EF%BC%94" is one full-width '4'.

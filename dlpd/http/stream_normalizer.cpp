@@ -209,7 +209,6 @@ void StreamNormalizer::Decoded(const DecodedChar& c, const uint64_t* offs,
     u.digit = c.digit;
     u.fullwidth = c.fullwidth;
     u.semicolon = c.semicolon;
-    u.percent_sign = c.text_len == 1 && c.text[0] == '%';
     map_.AddUnit(u);
     k = e;
   }

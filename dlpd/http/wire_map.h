@@ -33,9 +33,6 @@ struct WireUnit {
   bool digit = false;
   bool fullwidth = false;
   bool semicolon = false;
-  // It reads as '%' (a "%25"): the rules read it and the two hex digits
-  // after it as one escape, a digit ("%2534": "%34") or a separator.
-  bool percent_sign = false;
 };
 using WireUnits = std::vector<WireUnit>;
 

@@ -20,11 +20,10 @@ using ChunkMasks = DigitGate::ChunkMasks;
 
 void ChunksPortable(const uint8_t* data, size_t chunks, ChunkMasks* out) {
   for (size_t c = 0; c < chunks; ++c) {
-    ChunkMasks m{0, 0};
+    ChunkMasks m{0};
     for (unsigned i = 0; i < 64; ++i) {
       const uint8_t b = data[64 * c + i];
       m.digits |= uint64_t{static_cast<unsigned>(b - '0') < 10U} << i;
-      m.percent |= uint64_t{b == '%'} << i;
     }
     out[c] = m;
   }
@@ -36,15 +35,12 @@ __attribute__((target("sse2"))) void ChunksSse2(const uint8_t* data, size_t chun
                                                 ChunkMasks* out) {
   const __m128i below = _mm_set1_epi8('0' - 1);
   const __m128i above = _mm_set1_epi8('9' + 1);
-  const __m128i percent = _mm_set1_epi8('%');
   for (size_t c = 0; c < chunks; ++c) {
-    ChunkMasks m{0, 0};
+    ChunkMasks m{0};
     for (int i = 0; i < 4; ++i) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 64 * c + 16 * i));
       const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
       m.digits |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(digit))} << (16 * i);
-      m.percent |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, percent)))}
-                   << (16 * i);
     }
     out[c] = m;
   }
@@ -54,18 +50,14 @@ __attribute__((target("avx2"))) void ChunksAvx2(const uint8_t* data, size_t chun
                                                 ChunkMasks* out) {
   const __m256i below = _mm256_set1_epi8('0' - 1);
   const __m256i above = _mm256_set1_epi8('9' + 1);
-  const __m256i percent = _mm256_set1_epi8('%');
   for (size_t c = 0; c < chunks; ++c) {
-    ChunkMasks m{0, 0};
+    ChunkMasks m{0};
     for (int i = 0; i < 2; ++i) {
       const __m256i v =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 64 * c + 32 * i));
       const __m256i digit =
           _mm256_and_si256(_mm256_cmpgt_epi8(v, below), _mm256_cmpgt_epi8(above, v));
       m.digits |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(digit))} << (32 * i);
-      m.percent |=
-          uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, percent)))}
-          << (32 * i);
     }
     out[c] = m;
   }
@@ -113,20 +105,6 @@ unsigned Ctz(uint64_t v) {
   return static_cast<unsigned>(__builtin_ctzll(v));
 }
 
-bool IsHex(uint8_t c) {
-  return static_cast<unsigned>(c - '0') < 10U || static_cast<unsigned>((c | 0x20) - 'a') < 6U;
-}
-
-// Whether one of the '%' bits of `percent` begins an escape: two hex digits
-// follow, or bytes not fed yet might. '%' is rare in text: a scalar look.
-bool AnEscape(uint64_t percent, const uint8_t* bytes, size_t avail) {
-  for (; percent != 0; percent &= percent - 1) {
-    const size_t at = Ctz(percent);
-    if (at + 2 >= avail || (IsHex(bytes[at + 1]) && IsHex(bytes[at + 2]))) return true;
-  }
-  return false;
-}
-
 // Appends [from, to) to `regions`, merged with the last if they are close.
 void AddRegion(std::vector<Region>& regions, Region r) {
   if (!regions.empty() && r.from <= regions.back().to + kMergeGap) {
@@ -172,13 +150,10 @@ __attribute__((always_inline)) inline uint64_t RunStarts(uint64_t x, const unsig
 
 }  // namespace
 
-DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach, unsigned max_gap,
-                     PercentTrigger trigger)
+DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned max_gap)
     : min_digits_(std::max(min_digits, 1U)),
       width_(std::clamp(width, 1U, kMaxWidth)),
-      percent_reach_(std::min(percent_reach, kMaxWidth)),
       max_gap_(max_gap == kAnyGap ? kAnyGap : std::min(max_gap, kMaxGap)),
-      trigger_(trigger),
       kernel_(Best()) {
   // Doubling: after a step of `got`, a bit says `2 * got` bytes from it are
   // set; the last step tops up to exactly min_digits. Past 64 no run
@@ -210,7 +185,6 @@ void DigitGate::Reset() {
   count_ = 0;
   total_ = 0;
   regions_.clear();
-  percent_regions_.clear();
 }
 
 __attribute__((always_inline)) inline void DigitGate::KeepLastRun(uint64_t base, unsigned len,
@@ -247,11 +221,10 @@ namespace {
 // See DigitGate::QuietBatch: the OR of every start, the first and last
 // chunk's run bits.
 struct BatchRuns {
-  uint64_t starts = 0;        // every start found, ORed
-  uint64_t first_run = 0;     // the run bits of the first chunk
-  uint64_t last_run = 0;      // and of the last
-  uint32_t with_percent = 0;  // bit c: chunk c holds a '%'
-  unsigned with_digits = 0;   // chunks that hold a digit
+  uint64_t starts = 0;       // every start found, ORed
+  uint64_t first_run = 0;    // the run bits of the first chunk
+  uint64_t last_run = 0;     // and of the last
+  unsigned with_digits = 0;  // chunks that hold a digit
 };
 
 BatchRuns BatchStarts(const DigitGate::ChunkMasks* masks, size_t n, uint64_t before,
@@ -260,13 +233,11 @@ BatchRuns BatchStarts(const DigitGate::ChunkMasks* masks, size_t n, uint64_t bef
   uint64_t previous_run = RunBits(masks[0].digits, before, 64, gap);
   b.starts = RunStarts(previous_run, steps);
   b.first_run = previous_run;
-  b.with_percent = uint32_t{masks[0].percent != 0};
   b.with_digits = masks[0].digits != 0;
   for (size_t c = 1; c < n; ++c) {
     const uint64_t run_bits = RunBits(masks[c].digits, masks[c - 1].digits, 64, gap);
     b.starts |=
         RunStarts(run_bits, steps) | RunStarts((previous_run >> 32) | (run_bits << 32), steps);
-    b.with_percent |= uint32_t{masks[c].percent != 0} << c;
     b.with_digits += masks[c].digits != 0;
     previous_run = run_bits;
   }
@@ -313,10 +284,8 @@ __attribute__((target("avx2"))) BatchRuns BatchStartsAvx2(const DigitGate::Chunk
   alignas(32) uint64_t runs[16];
   BatchRuns b;
   for (size_t c = 0; c < n; c += 4) {
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(masks + c));
-    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(masks + c + 2));
-    const __m256i digits = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(lo, hi), 0xd8);
-    const __m256i percent = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(lo, hi), 0xd8);
+    static_assert(sizeof(DigitGate::ChunkMasks) == sizeof(uint64_t), "four masks in a vector");
+    const __m256i digits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(masks + c));
     const __m256i previous = BeforeEachAvx2(digits, carry_digits);
     __m256i left = zero;
     __m256i right = zero;
@@ -335,7 +304,6 @@ __attribute__((target("avx2"))) BatchRuns BatchStartsAvx2(const DigitGate::Chunk
     starts = _mm256_or_si256(starts,
                              _mm256_or_si256(StartsAvx2(run, shifts), StartsAvx2(across, shifts)));
     _mm256_store_si256(reinterpret_cast<__m256i*>(runs + c), run);
-    b.with_percent |= (~ZeroLanesAvx2(percent) & 0xfU) << c;
     // Four lanes minus the empty ones, from a table of 4-bit counts (the
     // popcnt instruction is not part of baseline x86-64).
     b.with_digits +=
@@ -353,8 +321,7 @@ __attribute__((target("avx2"))) BatchRuns BatchStartsAvx2(const DigitGate::Chunk
 
 }  // namespace
 
-bool DigitGate::QuietBatch(ChunkMasks* masks, size_t n, uint64_t base, const uint8_t* bytes,
-                           size_t avail) {
+bool DigitGate::QuietBatch(ChunkMasks* masks, size_t n, uint64_t base) {
   // A region needs a run of min_digits bytes. One inside a chunk has a
   // start in RunStarts. One across the edge of two chunks has at least
   // min(its length, 33) bytes in the 64 bytes around that edge (32 on each
@@ -364,7 +331,7 @@ bool DigitGate::QuietBatch(ChunkMasks* masks, size_t n, uint64_t base, const uin
   BatchRuns b;
 #if defined(DLP_GATE_X86)
   if (kernel_ == Kernel::kAvx2) {
-    for (size_t c = n; c % 4 != 0; ++c) masks[c] = {0, 0};
+    for (size_t c = n; c % 4 != 0; ++c) masks[c] = {0};
     b = BatchStartsAvx2(masks, n, recent_, run_step_, max_gap_);
   } else {
     b = BatchStarts(masks, n, recent_, run_step_, max_gap_);
@@ -373,10 +340,6 @@ bool DigitGate::QuietBatch(ChunkMasks* masks, size_t n, uint64_t base, const uin
   b = BatchStarts(masks, n, recent_, run_step_, max_gap_);
 #endif
   if (b.starts != 0 || (run_open_ && (b.first_run & 1) != 0)) return false;
-  for (uint32_t with = b.with_percent; with != 0; with &= with - 1) {
-    const size_t c = Ctz(with);
-    PercentsIn(base + 64 * c, 64, masks[c].percent, bytes + 64 * c, avail - 64 * c);
-  }
   recent_ = masks[n - 1].digits;
   KeepLastRun(base + 64 * (n - 1), 64, recent_, b.last_run);
   try_quiet_ = 2 * b.with_digits >= n;
@@ -417,9 +380,7 @@ void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t ru
 
 // Inlined: it runs for every chunk that holds a digit, most of them in text.
 __attribute__((always_inline)) inline void DigitGate::Consume(uint64_t base, unsigned len,
-                                                              const ChunkMasks& m,
-                                                              const uint8_t* bytes, size_t avail) {
-  if (m.percent != 0) PercentsIn(base, len, m.percent, bytes, avail);
+                                                              const ChunkMasks& m) {
   if (max_gap_ == kAnyGap) {
     if (m.digits != 0) OnChunk(base, base + len, Popcount(m.digits));
   } else {
@@ -429,8 +390,8 @@ __attribute__((always_inline)) inline void DigitGate::Consume(uint64_t base, uns
 
 void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
   // Masks for a batch of chunks at a time, so that the vector loop runs
-  // without a branch per chunk; the chunks without digits or '%' (most of
-  // a text) are then passed over.
+  // without a branch per chunk; the chunks without digits (most of a text)
+  // are then passed over.
   constexpr size_t kBatch = 16;
   ChunkMasks masks[kBatch];
   auto read = [&](const uint8_t* from, size_t n) {
@@ -451,7 +412,7 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
   while (len - i >= 64) {
     const size_t n = std::min(kBatch, (len - i) / 64);
     read(data + i, n);
-    if (try_quiet_ && QuietBatch(masks, n, base + i, data + i, len - i)) {
+    if (try_quiet_ && QuietBatch(masks, n, base + i)) {
       i += 64 * n;
       continue;
     }
@@ -460,25 +421,18 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
       const ChunkMasks& m = masks[c];
       with_digits += m.digits != 0;
       // An open run has a digit among the last bytes: recent_ is not 0.
-      if ((m.digits | m.percent | recent_) == 0) continue;
-      Consume(base + i, 64, m, data + i, len - i);
+      if ((m.digits | recent_) == 0) continue;
+      Consume(base + i, 64, m);
     }
     try_quiet_ = quiet_ok_ && 2 * with_digits >= n;
   }
   if (i < len) {
-    // The tail, padded with NULs (neither digits nor '%') to a chunk.
+    // The tail, padded with NULs (no digits) to a chunk.
     const auto tail_len = static_cast<unsigned>(len - i);
     uint8_t tail[64] = {};
     std::memcpy(tail, data + i, tail_len);
     read(tail, 1);
-    Consume(base + i, tail_len, masks[0], data + i, tail_len);
-  }
-}
-
-void DigitGate::PercentsIn(uint64_t base, unsigned len, uint64_t percent, const uint8_t* bytes,
-                           size_t avail) {
-  if (trigger_ == PercentTrigger::kAnyPercent || AnEscape(percent, bytes, avail)) {
-    OnPercent(base, base + len);
+    Consume(base + i, tail_len, masks[0]);
   }
 }
 
@@ -510,11 +464,6 @@ void DigitGate::OnChunk(uint64_t start, uint64_t end, unsigned digits) {
   // lies within [start - width + 1, end - 1 + width), and the region keeps
   // one byte more on each side.
   AddRegion(regions_, {start >= width_ ? start - width_ : 0, end + width_});
-}
-
-void DigitGate::OnPercent(uint64_t start, uint64_t end) {
-  const uint64_t reach = percent_reach_ + 1ULL;
-  AddRegion(percent_regions_, {start >= reach ? start - reach : 0, end + reach});
 }
 
 }  // namespace dlp

@@ -51,41 +51,30 @@ class DigitGate {
   // The widest gap the runs can bridge.
   static constexpr unsigned kMaxGap = 8;
 
-  // Which '%' makes a percent region: any, or only one that begins an
-  // escape (two hex digits after it, or bytes not fed yet).
-  enum class PercentTrigger { kAnyPercent, kEscape };
-
   // How the 64-byte masks are read: the best the CPU has is chosen at
   // construction; tests hold the others to the same regions.
   enum class Kernel { kPortable, kSse2, kAvx2 };
 
-  // min_digits >= 1; width and percent_reach in [1, 1024]
-  // (rules/compiled_ruleset.h bounds them); max_gap <= kMaxGap or kAnyGap.
-  DigitGate(unsigned min_digits, unsigned width, unsigned percent_reach = 1,
-            unsigned max_gap = kAnyGap, PercentTrigger trigger = PercentTrigger::kAnyPercent);
+  // min_digits >= 1; width in [1, 1024] (rules/compiled_ruleset.h bounds
+  // it); max_gap <= kMaxGap or kAnyGap.
+  DigitGate(unsigned min_digits, unsigned width, unsigned max_gap = kAnyGap);
 
   // Feeds the next `len` bytes, which start at stream offset `base` (pieces
   // in order, without gaps). Regions found are appended to regions(), in
   // order and merged; a region may reach past the bytes fed so far.
   void Feed(const uint8_t* data, size_t len, uint64_t base);
   const std::vector<Region>& regions() const { return regions_; }
-  // The bytes within percent_reach of a '%' (of an escape, with
-  // PercentTrigger::kEscape), with a byte to spare on each side, found in
-  // the same pass (whole 64-byte chunks, merged like regions()): where a
-  // match may hold an escape (rules/compiled_ruleset.h).
-  const std::vector<Region>& percent_regions() const { return percent_regions_; }
   void Reset();
 
   // False (and nothing changes) when this CPU cannot run `k`.
   bool UseKernel(Kernel k);
   Kernel kernel() const { return kernel_; }
 
-  // Bit i: byte i of a chunk is an ASCII digit / a '%'. No initializers: a
-  // batch of them is filled by a kernel, and zeroing it first costs more
-  // than a short piece's whole scan.
+  // Bit i: byte i of a chunk is an ASCII digit. No initializer: a batch of
+  // them is filled by a kernel, and zeroing it first costs more than a
+  // short piece's whole scan.
   struct ChunkMasks {
     uint64_t digits;
-    uint64_t percent;
   };
 
  private:
@@ -94,30 +83,23 @@ class DigitGate {
     unsigned digits = 0;
   };
   // A chunk of `len` (<= 64) bytes at `base`: bit i of a mask is byte
-  // base + i, which is bytes[i]; `avail` bytes from `bytes` on have been fed.
-  // Consume takes its '%' (PercentsIn) and its digits (windows or RunsIn).
-  void Consume(uint64_t base, unsigned len, const ChunkMasks& m, const uint8_t* bytes,
-               size_t avail);
-  void PercentsIn(uint64_t base, unsigned len, uint64_t percent, const uint8_t* bytes,
-                  size_t avail);
+  // base + i. Consume takes its digits (windows or RunsIn).
+  void Consume(uint64_t base, unsigned len, const ChunkMasks& m);
   void RunsIn(uint64_t base, unsigned len, uint64_t digits);
   // The chunk's last run, if it reaches the chunk's end, stays open.
   void KeepLastRun(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits);
   // `n` full chunks at `base` (gap mode), when none of their runs may hold
-  // min_digits digits: their '%' are taken, the state moves past them, and
-  // true. False (and nothing changes) when one may: the chunks are then
-  // taken one by one. `masks` has room for chunks up to a multiple of four.
-  bool QuietBatch(ChunkMasks* masks, size_t n, uint64_t base, const uint8_t* bytes, size_t avail);
+  // min_digits digits: the state moves past them, and true. False (and
+  // nothing changes) when one may: the chunks are then taken one by one.
+  // `masks` has room for chunks up to a multiple of four.
+  bool QuietBatch(ChunkMasks* masks, size_t n, uint64_t base);
   // The runs of `run_bits` that are long enough or go on past an edge.
   void OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits, bool continuing);
   void OnChunk(uint64_t start, uint64_t end, unsigned digits);
-  void OnPercent(uint64_t start, uint64_t end);
 
   unsigned min_digits_;
   unsigned width_;
-  unsigned percent_reach_;
   unsigned max_gap_;
-  PercentTrigger trigger_;
   Kernel kernel_;
   // Shifts that mark where runs of min_digits bytes begin, padded with 0
   // (RunStarts in digit_gate.cpp).
@@ -144,7 +126,6 @@ class DigitGate {
   unsigned count_ = 0;
   unsigned total_ = 0;
   std::vector<Region> regions_;
-  std::vector<Region> percent_regions_;
 };
 
 }  // namespace dlp

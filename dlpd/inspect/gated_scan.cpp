@@ -18,56 +18,27 @@ Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uin
   const CompiledRuleset& rules = ctx.rules();
   if (rules.gated_db() == nullptr) return {};
   const uint64_t end = base + size;
-  const uint64_t reach = rules.percent_reach();
   std::vector<ScanSpan>& spans = ctx.spans();
   spans.clear();
-  if (rules.gated_percent_free_db() != nullptr) {
-    for (const Region& r : gate.regions()) {
-      const uint64_t from = std::max(r.from, base);
-      const uint64_t to = std::min(r.to, end);
-      if (to > from && to > skip_before) spans.push_back({from, to, false});
-    }
-  }
-  const size_t first_plain = spans.size();
-  for (const Region& r : gate.percent_regions()) {
+  uint64_t covered = 0;
+  for (const Region& r : gate.regions()) {
     const uint64_t from = std::max(r.from, base);
     const uint64_t to = std::min(r.to, end);
-    if (to > from && to > skip_before) spans.push_back({from, to, true});
-  }
-  if (spans.size() > first_plain && first_plain > 0) {
-    // Merge overlapping spans: one near a '%' makes the merged one need
-    // gated_db.
-    std::inplace_merge(spans.begin(), spans.begin() + static_cast<long>(first_plain), spans.end(),
-                       [](const ScanSpan& a, const ScanSpan& b) { return a.from < b.from; });
-    size_t kept = 1;
-    for (size_t i = 1; i < spans.size(); ++i) {
-      ScanSpan& last = spans[kept - 1];
-      if (spans[i].from <= last.to) {
-        last.to = std::max(last.to, spans[i].to);
-        last.near_percent = last.near_percent || spans[i].near_percent;
-      } else {
-        spans[kept++] = spans[i];
-      }
+    if (to > from && to > skip_before) {
+      spans.push_back({from, to});
+      covered += to - from;
     }
-    spans.resize(kept);
   }
   // Where spans cover most of the text (digit-dense bodies), one call over
   // all of it costs less than a call per span.
-  uint64_t covered = 0;
-  bool near_percent = false;
+  if (covered * 2 >= size && spans.size() > 1) spans.assign(1, {base, end});
+  const uint64_t overlap = rules.max_width() + 2ULL;
   for (const ScanSpan& s : spans) {
-    covered += s.to - s.from;
-    near_percent = near_percent || s.near_percent;
-  }
-  if (covered * 2 >= size && spans.size() > 1) spans.assign(1, {base, end, near_percent});
-  const uint64_t overlap = reach + 2ULL;
-  for (const ScanSpan& s : spans) {
-    const hs_database_t* db = s.near_percent ? rules.gated_db() : rules.gated_percent_free_db();
     for (uint64_t at = s.from; at < s.to;) {
       const uint64_t part = std::min(s.to - at, kMaxScanPart);
-      hs_error_t rc = hs_scan(db, reinterpret_cast<const char*>(text + (at - base)),
+      hs_error_t rc = hs_scan(rules.gated_db(), reinterpret_cast<const char*>(text + (at - base)),
                               static_cast<unsigned>(part), 0, ctx.scratch(), CollectCandidate,
-                              ctx.candidate_sink(at, /*percent_free=*/!s.near_percent));
+                              ctx.candidate_sink(at));
       if (rc != HS_SUCCESS) return Error{"hs_scan failed: " + std::to_string(rc)};
       if (at + part >= s.to) break;
       at += part - overlap;

@@ -1,6 +1,6 @@
 // The gated patterns' half of a scan (see rules/compiled_ruleset.h): run
-// Hyperscan on the digit gate's regions and near '%' only, and decide the candidates
-// that end exactly where the bytes at hand end.
+// Hyperscan on the digit gate's regions only, and decide the candidates that
+// end exactly where the bytes at hand end.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +15,8 @@
 namespace dlp {
 
 // Scans the gate's regions, clipped to `text` (the bytes at stream offsets
-// [base, base + size)), with the percent-free twin, and its percent regions
-// (with the regions they touch) with the gated database; appends the
-// candidates to ctx.candidates(). Regions that end at or before
+// [base, base + size)), with the gated database; appends the candidates to
+// ctx.candidates(). Regions that end at or before
 // `skip_before` are left out (their candidates were judged by an earlier
 // call). The gate must have been fed at least `text`.
 Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,

@@ -20,16 +20,13 @@ constexpr size_t kMaxGroups = 16;
 Result<std::unique_ptr<ScanContext>> ScanContext::Create(
     std::shared_ptr<const CompiledRuleset> rules) {
   std::unique_ptr<ScanContext> ctx(new ScanContext());
-  for (const hs_database_t* db :
-       {rules->gated_db(), rules->gated_percent_free_db(), rules->block_db(), rules->stream_db()}) {
+  for (const hs_database_t* db : {rules->gated_db(), rules->block_db(), rules->stream_db()}) {
     if (db != nullptr && hs_alloc_scratch(db, &ctx->scratch_) != HS_SUCCESS) {
       return Error{"cannot allocate Hyperscan scratch space"};
     }
   }
-  ctx->gate_ = DigitGate(rules->gate_min_digits(), rules->gate_width(), rules->percent_reach(),
-                         rules->gate_digit_gap().value_or(DigitGate::kAnyGap),
-                         rules->percent_escapes_only() ? DigitGate::PercentTrigger::kEscape
-                                                       : DigitGate::PercentTrigger::kAnyPercent);
+  ctx->gate_ = DigitGate(rules->gate_min_digits(), rules->gate_width(),
+                         rules->gate_digit_gap().value_or(DigitGate::kAnyGap));
   ctx->rules_ = std::move(rules);
   ctx->sink_.rules = ctx->rules_.get();
   ctx->candidates_.reserve(64);
@@ -44,9 +41,8 @@ int CollectCandidate(unsigned id, unsigned long long /*from: no SOM*/, unsigned 
                      unsigned /*flags*/, void* ctx) {
   auto* sink = static_cast<CandidateSink*>(ctx);
   const CompiledPattern& p = sink->rules->patterns()[id];
-  const unsigned width = sink->percent_free ? p.percent_free_width : p.max_width;
   const uint64_t end = sink->base + to;
-  sink->out->push_back({id, end > width ? end - width : 0, end, sink->percent_free});
+  sink->out->push_back({id, end > p.max_width ? end - p.max_width : 0, end});
   return 0;  // keep scanning
 }
 
@@ -79,8 +75,8 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
     if (p.value_group >= static_cast<int>(kMaxGroups)) continue;
     const int ngroups = p.value_group + 1;
     const size_t to = c.to - window_base;
-    // Away from escapes the lead context is one byte, or none at the
-    // stream's start: the body begins at from + 1 (or from).
+    // The lead context is one byte, or none at the stream's start: the body
+    // begins at from + 1 (or from).
     const size_t lead = p.boundary == Boundary::kNone ? 0 : 1;
     const ValidatorFn validate = rules.validator(p.rule_index);
     // Whether a value of this pattern may begin at `at`: its first byte can
@@ -94,9 +90,9 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       if (at >= to || window[at] < p.first_lo || window[at] > p.first_hi) return false;
       if (!p.value_is_body) return true;
       // A one-byte context first: it is the common one.
-      static_assert(kMaxTrailBytes == 3, "try every trailing context length");
+      static_assert(kMaxTrailBytes == 1, "try every trailing context length");
       const char* v = reinterpret_cast<const char*>(window + at);
-      for (const size_t trail : {size_t{1}, size_t{0}, size_t{2}, size_t{3}}) {
+      for (const size_t trail : {size_t{1}, size_t{0}}) {
         if (trail > max_trail || at + trail >= to) continue;
         if (validate({v, to - trail - at}).valid) return true;
       }
@@ -114,8 +110,7 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
           IsAsciiAlnum(window[from])) {
         continue;
       }
-      if (c.percent_free && !can_begin(from + lead) &&
-          !(lead == 1 && window_base + from == 0 && can_begin(from))) {
+      if (!can_begin(from + lead) && !(lead == 1 && window_base + from == 0 && can_begin(from))) {
         continue;
       }
       if (!p.confirm->Match(text, from, to, RE2::ANCHOR_BOTH, groups.data(), ngroups)) continue;

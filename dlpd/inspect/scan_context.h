@@ -24,15 +24,12 @@ struct Candidate {
   unsigned pattern = 0;
   uint64_t from = 0;
   uint64_t to = 0;
-  bool percent_free = false;  // found by the twin: no escape within reach
 };
 
-// Bytes [from, to) of a gated scan, and whether a '%' is within reach (they
-// need gated_db) or not (the percent-free twin finds the same there).
+// Bytes [from, to) of a gated scan.
 struct ScanSpan {
   uint64_t from = 0;
   uint64_t to = 0;
-  bool near_percent = false;
 };
 
 // What CollectCandidate appends to; `base` is added to Hyperscan's offsets
@@ -41,7 +38,6 @@ struct CandidateSink {
   std::vector<Candidate>* out;
   const CompiledRuleset* rules;
   uint64_t base = 0;
-  bool percent_free = false;  // from gated_percent_free_db: percent_free_width
 };
 
 class ScanContext {
@@ -58,14 +54,11 @@ class ScanContext {
   // CollectCandidate's context, appending to candidates(), base 0.
   CandidateSink* candidate_sink() {
     sink_.base = 0;
-    sink_.percent_free = false;
     return &sink_;
   }
-  // The same, for a scan of bytes that start at stream offset `base`, by
-  // gated_percent_free_db when `percent_free`.
-  CandidateSink* candidate_sink(uint64_t base, bool percent_free = false) {
+  // The same, for a scan of bytes that start at stream offset `base`.
+  CandidateSink* candidate_sink(uint64_t base) {
     sink_.base = base;
-    sink_.percent_free = percent_free;
     return &sink_;
   }
   // Reused by the gated scan: the digit gate, and bytes for copies.

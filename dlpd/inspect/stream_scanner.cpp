@@ -101,9 +101,7 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     gate.Feed(data, len, offset_);
     auto spans_join = [&](const Region& r) { return r.from < offset_ && r.to > prev_end; };
     const bool reaches_back =
-        !history_.empty() &&
-        (std::any_of(gate.regions().begin(), gate.regions().end(), spans_join) ||
-         std::any_of(gate.percent_regions().begin(), gate.percent_regions().end(), spans_join));
+        !history_.empty() && std::any_of(gate.regions().begin(), gate.regions().end(), spans_join);
     Status st;
     if (reaches_back) {
       join();

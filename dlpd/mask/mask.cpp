@@ -65,30 +65,11 @@ void MaskWire(const WireUnits& units, uint64_t start, uint64_t end, bool all_byt
   size_t seen = 0;
   uint8_t rep[kMaxEncodedChar];
   bool keep[kMaxEncodedChar];
-  // After a decoded '%' ("%25"), the two plain hex digits that follow are
-  // one escape for the rules: a digit ("3N", masked as "58") or a
-  // separator (kept), never two digits of the value.
-  int escape_hex = 0;
-  bool escaped_digit = false;
   auto is_digit = [](uint8_t c) { return c >= '0' && c <= '9'; };
   for (uint64_t w = keep_last > 0 ? start : from; w < to; ++w) {
     while (unit != units.end() && unit->off + unit->len <= w) ++unit;
     const bool in_unit = unit != units.end() && unit->off <= w;
     if (in_unit && unit->framing) continue;  // never framing
-    if (!in_unit && escape_hex > 0) {
-      const int at = 2 - escape_hex--;
-      if (w >= from && escaped_digit && !all_bytes) buf[w - base] = at == 0 ? '5' : '8';
-      if (w >= from && all_bytes) buf[w - base] = static_cast<uint8_t>(kMaskChar);
-      continue;
-    }
-    escape_hex = 0;
-    if (in_unit && unit->percent_sign && w + 1 == unit->off + unit->len &&
-        unit->unit_pos + unit->len == unit->unit_len) {
-      // What follows is in this buffer, or the escape is left as it is.
-      const bool have = w + 2 < base + len;
-      escape_hex = have ? 2 : 0;
-      escaped_digit = have && buf[w + 1 - base] == '3' && is_digit(buf[w + 2 - base]);
-    }
     const bool digit = in_unit ? unit->digit : is_digit(buf[w - base]);
     const bool first_byte = !in_unit || (w == unit->off && unit->unit_pos == 0);
     if (digit && first_byte) ++seen;

@@ -27,8 +27,9 @@ void StreamRedactor::MaskAndRelease(ScanContext& ctx, size_t first_new, Findings
   for (size_t i = first_new; i < found->size(); ++i) {
     Finding& x = (*found)[i];
     if (decide_) decide_(x);
-    // In a compressed body a value cannot be masked in place: it is
-    // reported blocked, the bytes left as they are.
+    // In a compressed body a value cannot be masked in place: without a
+    // decider (or one that says mask) it is reported blocked, the bytes
+    // left as they are.
     if (x.compressed && x.action == PolicyAction::kMask) x.action = PolicyAction::kBlock;
   }
   MaskFindings(ctx.rules(), found->data() + first_new, found->size() - first_new, units_, xors_,

@@ -460,12 +460,14 @@ void FlowInspection::Decide(Flow& f, Finding& x, bool stream_offsets) {
     if (f.http.seen) scope.host = f.http.request.host;
     x.action = f.thresholds.Decide(*policy_, scope, policy_generation_);
   }
-  // A value in a compressed body cannot be masked in place: the request
-  // goes no further (counted as compressed_blocks; the incident's action
-  // says block).
+  // A value in a compressed body cannot be masked in place: the policy's
+  // `compressed` action (block by default: the request goes no further;
+  // counted as compressed_blocks) or alert (it passes, recorded).
   if (x.compressed && x.action == PolicyAction::kMask) {
-    x.action = PolicyAction::kBlock;
-    counters_.compressed_blocks.fetch_add(1, std::memory_order_relaxed);
+    x.action = policy_ != nullptr ? policy_->compressed_action : PolicyAction::kBlock;
+    if (x.action == PolicyAction::kBlock) {
+      counters_.compressed_blocks.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   if (x.action == PolicyAction::kBlock && !f.block.blocked) {
     f.block.blocked = true;

@@ -114,10 +114,10 @@ TEST(DigitGate, EveryRunWithEnoughDigitsIsInARegion) {
     const unsigned gap = rng() % (DigitGate::kMaxGap + 1);
     const std::string text = DigitText(rng, 1 + rng() % 600);
     const std::string what = "round " + std::to_string(round) + " gap " + std::to_string(gap);
-    DigitGate whole(n, w, 1, gap);
+    DigitGate whole(n, w, gap);
     whole.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
     CheckEveryRun(text, n, w, gap, whole.regions(), "whole, " + what);
-    DigitGate pieces(n, w, 1, gap);
+    DigitGate pieces(n, w, gap);
     FeedInPieces(pieces, text, rng);
     CheckEveryRun(text, n, w, gap, pieces.regions(), "pieces, " + what);
   }
@@ -160,11 +160,11 @@ TEST(DigitGate, EveryRunInBinaryDataIsInARegion) {
                              " gap " + std::to_string(gap);
     for (DigitGate::Kernel k : KernelsOfThisCpu()) {
       const std::string with = what + " kernel " + std::to_string(static_cast<int>(k));
-      DigitGate whole(n, w, 1, gap);
+      DigitGate whole(n, w, gap);
       ASSERT_TRUE(whole.UseKernel(k));
       whole.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
       CheckEveryRun(text, n, w, gap, whole.regions(), "whole, " + with);
-      DigitGate pieces(n, w, 1, gap);
+      DigitGate pieces(n, w, gap);
       ASSERT_TRUE(pieces.UseKernel(k));
       std::mt19937 cuts(round);
       for (size_t at = 0; at < text.size();) {
@@ -190,7 +190,7 @@ TEST(DigitGate, RunCutByThePieceEndOfBinaryDataIsInARegion) {
     for (size_t i = cut - 20; i < cut + 20; ++i) text[i] = 'x';
     text.replace(cut - 8, 12, "123456789012");
     for (DigitGate::Kernel k : KernelsOfThisCpu()) {
-      DigitGate gate(9, 12, 1, 1);
+      DigitGate gate(9, 12, 1);
       ASSERT_TRUE(gate.UseKernel(k));
       gate.Feed(reinterpret_cast<const uint8_t*>(text.data()), cut, 0);
       gate.Feed(reinterpret_cast<const uint8_t*>(text.data()) + cut, text.size() - cut, cut);
@@ -208,106 +208,21 @@ TEST(DigitGate, KernelsAgree) {
   for (int round = 0; round < 60; ++round) {
     const unsigned gap = round % 3 == 0 ? DigitGate::kAnyGap : rng() % 3;
     const std::string text = DigitText(rng, 1 + rng() % 3000);
-    std::vector<std::pair<std::vector<Region>, std::vector<Region>>> seen;
-    for (DigitGate::Kernel k : kernels) {
-      DigitGate gate(9, 49, 114, gap);
-      ASSERT_TRUE(gate.UseKernel(k));
-      std::mt19937 cuts(round);
-      FeedInPieces(gate, text, cuts);
-      seen.emplace_back(gate.regions(), gate.percent_regions());
-    }
-    for (size_t i = 1; i < seen.size(); ++i) {
-      ASSERT_EQ(seen[i].first.size(), seen[0].first.size()) << "round " << round;
-      for (size_t r = 0; r < seen[0].first.size(); ++r) {
-        EXPECT_EQ(seen[i].first[r].from, seen[0].first[r].from);
-        EXPECT_EQ(seen[i].first[r].to, seen[0].first[r].to);
-      }
-      ASSERT_EQ(seen[i].second.size(), seen[0].second.size()) << "round " << round;
-    }
-  }
-}
-
-TEST(DigitGate, EveryPercentIsInAPercentRegion) {
-  std::mt19937 rng(11);
-  for (int round = 0; round < 40; ++round) {
-    const unsigned reach = 1 + rng() % 120;
-    std::string text(1 + rng() % 900, 'a');
-    for (char& c : text) {
-      if (rng() % 100 < 3) c = '%';
-    }
-    DigitGate gate(9, 40, reach);
-    for (size_t at = 0; at < text.size();) {
-      const size_t len = std::min<size_t>(text.size() - at, rng() % 150);
-      gate.Feed(reinterpret_cast<const uint8_t*>(text.data()) + at, len, at);
-      at += len;
-    }
-    for (size_t p = 0; p < text.size(); ++p) {
-      if (text[p] != '%') continue;
-      // Any span of at most `reach` bytes that holds p.
-      const size_t s = p + 1 >= reach ? p + 1 - reach : 0;
-      const size_t e = std::min(text.size(), p + reach);
-      ASSERT_TRUE(Covered(gate.percent_regions(), s, e, text.size()))
-          << "round " << round << ", '%' at " << p;
-    }
-    if (text.find('%') == std::string::npos) {
-      EXPECT_TRUE(gate.percent_regions().empty());
-    }
-  }
-}
-
-TEST(DigitGate, EveryKernelFindsTheSameEscapesAndOnlyEscapes) {
-  // '%' among hex digits of both cases, near-misses ('g', ' ') and bytes
-  // above 0x7f that folding the case must not make 'a'-'f' (0xc6 | 0x20 is
-  // 0xe6, 'f' + 0x80).
-  std::mt19937 rng(23);
-  const std::vector<DigitGate::Kernel> kernels = KernelsOfThisCpu();
-  const char alphabet[] = "%%%0a9fFAgG z\xe1\xc6\xb0";
-  for (int round = 0; round < 60; ++round) {
-    std::string text(1 + rng() % 2000, 'x');
-    for (char& c : text) {
-      if (rng() % 100 < 30) c = alphabet[rng() % (sizeof alphabet - 1)];
-    }
-    const unsigned reach = 1 + rng() % 40;
     std::vector<std::vector<Region>> seen;
     for (DigitGate::Kernel k : kernels) {
-      DigitGate gate(9, 49, reach, 1, DigitGate::PercentTrigger::kEscape);
+      DigitGate gate(9, 49, gap);
       ASSERT_TRUE(gate.UseKernel(k));
       std::mt19937 cuts(round);
       FeedInPieces(gate, text, cuts);
-      for (size_t p = 0; p + 2 < text.size(); ++p) {
-        if (text[p] != '%' || !std::isxdigit(static_cast<unsigned char>(text[p + 1])) ||
-            !std::isxdigit(static_cast<unsigned char>(text[p + 2]))) {
-          continue;
-        }
-        const size_t s = p + 1 >= reach ? p + 1 - reach : 0;
-        ASSERT_TRUE(
-            Covered(gate.percent_regions(), s, std::min(text.size(), p + reach), text.size()))
-            << "round " << round << ", escape at " << p;
-      }
-      seen.push_back(gate.percent_regions());
+      seen.push_back(gate.regions());
     }
     for (size_t i = 1; i < seen.size(); ++i) {
       ASSERT_EQ(seen[i].size(), seen[0].size()) << "round " << round;
       for (size_t r = 0; r < seen[0].size(); ++r) {
-        EXPECT_EQ(seen[i][r].from, seen[0][r].from) << "round " << round;
-        EXPECT_EQ(seen[i][r].to, seen[0][r].to) << "round " << round;
+        EXPECT_EQ(seen[i][r].from, seen[0][r].from);
+        EXPECT_EQ(seen[i][r].to, seen[0][r].to);
       }
     }
-  }
-  // No escape: no percent region, whatever the kernel, in one piece or
-  // cut just after a '%' (the bytes after it are then still to come).
-  const std::string bare =
-      std::string(100, 'x') + "100% g%zz %\xe1\xc6 %4g" + std::string(100, 'x');
-  for (DigitGate::Kernel k : kernels) {
-    DigitGate whole(9, 49, 10, 1, DigitGate::PercentTrigger::kEscape);
-    ASSERT_TRUE(whole.UseKernel(k));
-    whole.Feed(reinterpret_cast<const uint8_t*>(bare.data()), bare.size(), 0);
-    EXPECT_TRUE(whole.percent_regions().empty());
-    DigitGate cut(9, 49, 10, 1, DigitGate::PercentTrigger::kEscape);
-    ASSERT_TRUE(cut.UseKernel(k));
-    const size_t at = bare.find('%') + 1;
-    cut.Feed(reinterpret_cast<const uint8_t*>(bare.data()), at, 0);
-    EXPECT_FALSE(cut.percent_regions().empty());
   }
 }
 
@@ -330,10 +245,10 @@ TEST(DigitGate, TextWithoutDigitClustersHasNoRegion) {
   DigitGate windows(9, 49);
   windows.Feed(reinterpret_cast<const uint8_t*>(row.data()), row.size(), 0);
   EXPECT_FALSE(windows.regions().empty());
-  DigitGate runs(9, 49, 1, 1);
+  DigitGate runs(9, 49, 1);
   runs.Feed(reinterpret_cast<const uint8_t*>(row.data()), row.size(), 0);
   EXPECT_TRUE(runs.regions().empty());
-  DigitGate dense(9, 49, 1, 1);
+  DigitGate dense(9, 49, 1);
   const std::string value = "x ssn=536-22-1457&";
   dense.Feed(reinterpret_cast<const uint8_t*>(value.data()), value.size(), 1000);
   ASSERT_EQ(dense.regions().size(), 1u);
@@ -349,26 +264,10 @@ std::shared_ptr<const CompiledRuleset> UngatedDefaults() {
   return CompiledRuleset::Compile(std::move(set));
 }
 
-// The percent-free twin drops every escape alternative: narrower, and a
-// pattern that cannot match without a '%' is not in it.
-TEST(DigitGate, PercentFreeTwinIsNarrower) {
-  const CompiledRuleset& rules = *test::DefaultRules();
-  ASSERT_NE(rules.gated_percent_free_db(), nullptr);
-  EXPECT_LT(rules.gate_width(), rules.percent_reach());
-  bool some_need_percent = false;
-  for (const CompiledPattern& p : rules.patterns()) {
-    EXPECT_LE(p.percent_free_width, p.max_width) << p.expression;
-    some_need_percent = some_need_percent || p.percent_free_width == 0;  // '%20' separators
-  }
-  EXPECT_TRUE(some_need_percent);
-  EXPECT_EQ(PercentFree("a%20[%b]\\%c\\d"), "a[^\\x00-\\xff]20[%b][^\\x00-\\xff]c\\d");
-}
-
-// A '%' that begins no escape ("100%") is a plain byte: no percent region,
-// and the twin alone must find what the full patterns find around it,
+// The scanner reads decoded text: a '%' there is a plain byte, which ends
+// a value like any punctuation. Gated and ungated find the same around it,
 // whole and cut anywhere.
-TEST(DigitGate, BarePercentIsNoEscape) {
-  ASSERT_TRUE(test::DefaultRules()->percent_escapes_only());
+TEST(DigitGate, PercentIsAPlainByte) {
   const std::string text =
       "width: 100%; card=4111111111111111% ssn 536-22-1457%; 4111 1111 1111 1111%x "
       "{\"pan\":\"5555555555554444%\"} 12%% off, ssn=078-05-1120%z, 4111111111111112% "
@@ -377,7 +276,6 @@ TEST(DigitGate, BarePercentIsNoEscape) {
   DigitGate& gate = ctx.gate();
   gate.Reset();
   gate.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
-  EXPECT_TRUE(gate.percent_regions().empty());
   auto ungated = std::move(ScanContext::Create(UngatedDefaults())).value();
   Findings plain;
   ASSERT_TRUE(
@@ -389,36 +287,11 @@ TEST(DigitGate, BarePercentIsNoEscape) {
   }
 }
 
-// Which '%' a rule's patterns read only as the start of an escape.
-TEST(DigitGate, TwinKnowsWhenEveryPercentIsAnEscape) {
-  auto escapes_only = [](const char* regex) {
-    PatternSpec spec;
-    spec.regex = regex;
-    spec.boundary = Boundary::kNumber;
-    return TwinOf(spec).escapes_only;
-  };
-  for (const char* yes :
-       {"\\d{9}", "\\d{4}(?:%20\\d{2,7}){2,4}", "a%3[a-fA-F]\\d", "x%(?:2[0B]|3[A-Fa-f])y",
-        "(?P<value>\\d{9})%2C", "[%a]\\d{9}", "\\%41\\d{9}"}) {
-    EXPECT_TRUE(escapes_only(yes)) << yes;
-  }
-  for (const char* no :
-       {"\\d{9}%", "%.\\d{9}", "%[0-9A-Z]\\d{9}", "%2?0\\d{9}", "%(?:2|30)\\d{9}", "%[^x]\\d{9}",
-        "%20?\\d{9}", "%(?i:2a)\\d{9}", "\\d{9}(?:%|x)", "%(?:)x\\d{9}", "%[]]0\\d{9}"}) {
-    EXPECT_FALSE(escapes_only(no)) << no;
-  }
-  // The shipped rules' own patterns and contexts all read as escapes.
-  for (const Rule& r : LoadDefaultRuleSet().rules) {
-    for (const PatternSpec& spec : r.patterns) EXPECT_TRUE(TwinOf(spec).escapes_only) << spec.regex;
-  }
-}
-
-// What a twin's body can begin with: a digit for the numeric patterns, a
-// letter of "ssn"/"social" (either case) for the keyword one. Starts whose
-// next byte is outside that are not handed to RE2.
-TEST(DigitGate, TwinBodiesSayWhatTheyBeginWith) {
+// What a pattern's body can begin with: a digit for the numeric patterns,
+// a letter of "ssn"/"social" (either case) for the keyword one. Starts
+// whose next byte is outside that are not handed to RE2.
+TEST(DigitGate, BodiesSayWhatTheyBeginWith) {
   for (const CompiledPattern& p : test::DefaultRules()->patterns()) {
-    if (p.percent_free_width == 0) continue;  // no twin: not filtered
     if (p.expression.find("ssn") != std::string::npos) {
       EXPECT_EQ(p.first_lo, 'S') << p.expression;
       EXPECT_EQ(p.first_hi, 's') << p.expression;

@@ -110,6 +110,11 @@ TEST(HttpNormalizer, EncodingsReadAsTheApplicationReadsThem) {
       {"caf\xC3\xA9 %E4%B8%AD", "caf\xC3\xA9 \xE4\xB8\xAD"},
       {"100% sure, 5%", "100% sure, 5%"},
       {"&#;&#x;&q", "&#;&#x;&q"},
+      // Escaped twice (a URL in a parameter): the character it ends as;
+      // "%25" before anything but two hex digits is a '%'.
+      {"4111%25201111%2534", "4111 11114"},
+      {"50%25 off, %25zz, %252", "50% off, %zz, %2"},
+      {"%25C3%25A9", "%C3%A9"},  // no UTF-8 read through two layers
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Normalize(c.wire, false), c.text) << c.wire;
@@ -236,6 +241,7 @@ TEST(CharDecoder, AMaskedDigitKeepsItsEncodingAndLength) {
       {"&#52;", "&#88;"},     {"&#0052;", "&#0088;"},
       {"&#x34;", "&#x58;"},   {"&#65300;", "&#65336;"},
       {"&#xff14", "&#xFF38"}, {"\xEF\xBC\x94", "\xEF\xBC\xB8"},
+      {"%2534", "%2558"},
   };
   for (const Case& c : cases) {
     DecodedChar d;
@@ -478,10 +484,13 @@ TEST(HttpOnThePath, WhatAReviewGotPastIsFoundOrStopped) {
     auto gw = run(req);
     EXPECT_EQ(gw->pipeline().counters().flows_blocked.load(), 1u) << req.substr(0, 90);
   }
-  // A double-encoded separator stays a separator ("%2520" is "%20" to the
-  // application): the value's digits go, the escape's hex digits stay.
+  // Escaped twice (a URL in a parameter, read by whoever follows it): a
+  // separator stays, a digit is masked in its two layers ("%2535" ->
+  // "%2558").
   auto gw = run("next=card%3D4111%25201111%25201111%25201111&x=1");
   EXPECT_EQ(gw->Delivered(), "next=card%3DXXXX%2520XXXX%2520XXXX%2520XXXX&x=1");
+  gw = run("next=%2Fq%3Fssn%3D%2535%2533%2536-22-1457&x=1");
+  EXPECT_EQ(gw->Delivered(), "next=%2Fq%3Fssn%3D%2558%2558%2558-XX-XXXX&x=1");
   // Trailers reach the application: scanned (after a boundary).
   gw =
       run("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTrailer: X-Card\r\n\r\n"

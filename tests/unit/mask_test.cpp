@@ -126,13 +126,5 @@ TEST(EncodedDigits, AreDigitsToTheValidatorMaskAndDisplay) {
   EXPECT_EQ(test::Mask("x=4111111111111111%31;"), "x=4111111111111111%31;");
 }
 
-TEST(EncodedDigits, PatternRewrite) {
-  EXPECT_EQ(WithEscapedDigits("\\d{3}-\\d"), "(?:\\d|%3\\d){3}-(?:\\d|%3\\d)");
-  EXPECT_EQ(WithEscapedDigits("[\\d ]\\d"), "[\\d ](?:\\d|%3\\d)");  // not in a class
-  EXPECT_EQ(WithEscapedDigits("[]\\d]x"), "[]\\d]x");                // ']' first is literal
-  EXPECT_EQ(WithEscapedDigits("\\\\d"), "\\\\d");  // an escaped backslash, then 'd'
-  EXPECT_EQ(WithEscapedDigits("\\D\\[\\d"), "\\D\\[(?:\\d|%3\\d)");
-}
-
 }  // namespace
 }  // namespace dlp

@@ -3,6 +3,7 @@
 // the bytes alone, block drops and resets both ends), and reloads.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "dlpd/config/engine.h"
 #include "policy/policy_error.h"
@@ -174,6 +175,39 @@ TEST(PolicyOnThePath, AlertAndPassLeaveTheBytesAlone) {
   EXPECT_EQ(c.findings_alerted.load(), 1u);
   EXPECT_EQ(c.findings_passed.load(), 1u);
   EXPECT_EQ(c.masked_packets.load(), 0u);
+}
+
+// A value the policy would mask, in a compressed body: `compressed` decides
+// (block by default; alert lets the body go as sent, recorded).
+TEST(PolicyOnThePath, CompressedSaysWhatAValueInACompressedBodyDoes) {
+  EXPECT_EQ(Parse("").compressed_action, PolicyAction::kBlock);
+  EXPECT_EQ(Parse("compressed: alert\n").compressed_action, PolicyAction::kAlert);
+  for (const char* bad : {"mask", "pass"}) {
+    EXPECT_EQ(ErrorOf(std::string("compressed: ") + bad + "\n"),
+              "p.yaml:1: 'compressed' is block or alert: a value in a compressed body cannot be "
+              "masked in place, and pass would leave it unrecorded");
+  }
+  const std::string text = "pan=4111111111111111;";
+  uLongf n = compressBound(text.size());
+  std::string body(n, '\0');
+  compress(reinterpret_cast<Bytef*>(body.data()), &n, reinterpret_cast<const Bytef*>(text.data()),
+           text.size());
+  body.resize(n);
+  const std::string req =
+      "POST /up HTTP/1.1\r\nHost: a\r\nContent-Encoding: deflate\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  for (const char* action : {"block", "alert"}) {
+    PolicyGateway gw(std::string("compressed: ") + action + "\n");
+    gw.Send(Tcp4(1, req));
+    gw.pipeline().Flush(gw);
+    const auto& c = gw.pipeline().counters();
+    const bool block = std::string(action) == "block";
+    EXPECT_EQ(c.compressed_blocks.load(), block ? 1u : 0u) << action;
+    EXPECT_EQ(c.flows_blocked.load(), block ? 1u : 0u) << action;
+    EXPECT_EQ(c.findings_alerted.load(), block ? 0u : 1u) << action;
+    EXPECT_EQ(gw.Delivered() == req, !block) << action;
+  }
 }
 
 TEST(PolicyOnThePath, ExemptionIsPerDestinationAndValue) {

@@ -52,10 +52,19 @@ TEST(PrefixReview, LeadEscapeWithALetterThenADigitIsNotTheValuesFirstDigit) {
   ASSERT_EQ(test::Values("q=%A14111111111111111;"), std::vector<std::string>{"4111111111111111"});
   ASSERT_EQ(test::Values("ssn%A1536221457;"), std::vector<std::string>{"536221457"});
   ASSERT_EQ(test::Values("q=%A1536-22-1457;"), std::vector<std::string>{"536-22-1457"});
-  // Every prefix of the value is open, from the value's first digit.
-  for (const std::string text : {"q=%A14111111111111111", "q=%a14111 1111 1111 1111",
-                                 "ssn%A1536221457", "q=%A1536-22-1457", "q=%F74111111111111111"}) {
-    const size_t value = text.find('%') + 3;
+  // Every prefix of the value is open, from the value's first digit. The
+  // prefixes read the decoded text: the escape is the one byte it stands for.
+  for (const std::string text : {"q=\xA1"
+                                 "4111111111111111",
+                                 "q=\xA1"
+                                 "4111 1111 1111 1111",
+                                 "ssn\xA1"
+                                 "536221457",
+                                 "q=\xA1"
+                                 "536-22-1457",
+                                 "q=\xF7"
+                                 "4111111111111111"}) {
+    const size_t value = text.find_first_of("\xA1\xF7") + 1;
     for (size_t cut = value + 1; cut <= text.size(); ++cut) {
       EXPECT_LE(From(text.substr(0, cut)), value) << "'" << text.substr(0, cut) << "'";
     }

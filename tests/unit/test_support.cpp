@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "dlpd/http/stream_normalizer.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/stream_scanner.h"
 #include "dlpd/inspect/wire_findings.h"
@@ -35,15 +36,24 @@ Findings Scan(const std::string& text) {
   return out;
 }
 
+Findings DecodedScan(const std::string& text) {
+  Findings out;
+  WireUnits units;
+  Status st = ScanDecodedBlock(DefaultContext(), reinterpret_cast<const uint8_t*>(text.data()),
+                               text.size(), &out, &units);
+  if (!st) throw std::runtime_error(st.error().message);
+  return out;
+}
+
 std::vector<std::string> RuleIds(const std::string& text) {
   std::vector<std::string> ids;
-  for (const auto& f : Scan(text)) ids.push_back(DefaultRules()->rule(f.rule_index).id);
+  for (const auto& f : DecodedScan(text)) ids.push_back(DefaultRules()->rule(f.rule_index).id);
   return ids;
 }
 
 std::vector<std::string> Values(const std::string& text) {
   std::vector<std::string> v;
-  for (const auto& f : Scan(text)) v.push_back(text.substr(f.start, f.end - f.start));
+  for (const auto& f : DecodedScan(text)) v.push_back(text.substr(f.start, f.end - f.start));
   return v;
 }
 
@@ -74,6 +84,35 @@ Findings StreamScan(ScanContext& ctx, const std::string& text, const std::vector
   for (size_t c : cuts) feed(std::min(c, text.size() - pos));
   feed(text.size() - pos);
   if (Status st = s->Finish(ctx, &out); !st) throw std::runtime_error(st.error().message);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Findings DecodedStreamScan(const std::string& text, const std::vector<size_t>& cuts) {
+  ScanContext& ctx = DefaultContext();
+  auto s = StreamScanner::Open(ctx);
+  if (!s) throw std::runtime_error(s.error().message);
+  StreamNormalizer normalizer(/*http=*/false);
+  std::vector<uint8_t> decoded;
+  Findings out;
+  auto scan = [&] {
+    Status st = s->Feed(ctx, decoded.data(), decoded.size(), &out);
+    if (!st) throw std::runtime_error(st.error().message);
+    decoded.clear();
+  };
+  size_t pos = 0;
+  auto feed = [&](size_t n) {
+    normalizer.Feed(reinterpret_cast<const uint8_t*>(text.data()) + pos, n, pos, &decoded);
+    scan();
+    pos += n;
+  };
+  for (size_t c : cuts) feed(std::min(c, text.size() - pos));
+  feed(text.size() - pos);
+  normalizer.Finish(&decoded);
+  scan();
+  if (Status st = s->Finish(ctx, &out); !st) throw std::runtime_error(st.error().message);
+  WireUnits units;
+  PlaceOnWire(normalizer.map(), &out, &units);
   std::sort(out.begin(), out.end());
   return out;
 }

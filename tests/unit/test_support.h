@@ -16,16 +16,22 @@ namespace dlp::test {
 std::shared_ptr<const CompiledRuleset> DefaultRules();
 ScanContext& DefaultContext();
 
-// Block scan with the default rules.
+// Block scan with the default rules, of `text` as the scanner reads it.
 Findings Scan(const std::string& text);
-// Rule ids of the findings, in order.
+// Block scan of `text` as the application reads it (characters decoded,
+// dlpd/http/stream_normalizer.h), findings on the bytes of `text`.
+Findings DecodedScan(const std::string& text);
+// Rule ids of the findings of DecodedScan, in order.
 std::vector<std::string> RuleIds(const std::string& text);
-// The values found (their raw bytes), in order.
+// The values DecodedScan finds (their bytes in `text`), in order.
 std::vector<std::string> Values(const std::string& text);
 // Block scan + mask.
 std::string Mask(const std::string& text);
 // Stream scan of `text` cut into the given piece sizes (the rest in one piece).
 Findings StreamScan(ScanContext& ctx, const std::string& text, const std::vector<size_t>& cuts);
+// The same through a normalizer, as the daemon reads a stream: findings on
+// the bytes of `text`, as DecodedScan gives them.
+Findings DecodedStreamScan(const std::string& text, const std::vector<size_t>& cuts);
 
 // The tuple 10.0.0.0:`port` -> 0.0.0.0:80, for flow-table tests.
 inline FlowKey KeyOf(uint16_t port) {
