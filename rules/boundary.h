@@ -38,7 +38,8 @@ bool NamesItsValue(const PatternSpec& spec);
 // one byte (scan_context.cpp tries starts on that promise).
 bool FractionOfDecimal(Boundary boundary, const char* text, const char* value);
 
-// The most bytes a trailing context can take: one non-word byte.
-constexpr size_t kMaxTrailBytes = 1;
+// The most bytes a trailing context can take: a non-word byte, or a '%'
+// and the byte after it.
+constexpr size_t kMaxTrailBytes = 2;
 
 }  // namespace dlp

@@ -81,7 +81,7 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
     const ValidatorFn validate = rules.validator(p.rule_index);
     // Whether a value of this pattern may begin at `at`: its first byte can
     // begin the body and, when the body is the value, one of the few spans
-    // it can be (up to the end, less a trailing context of 0 to 3 bytes)
+    // it can be (up to the end, less a trailing context of 0 to 2 bytes)
     // passes the validator. RE2 would find one of those spans as the
     // value, so a start none of them passes is not worth its call (on
     // digit-dense text most candidates are numbers that fail the check).
@@ -90,9 +90,9 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       if (at >= to || window[at] < p.first_lo || window[at] > p.first_hi) return false;
       if (!p.value_is_body) return true;
       // A one-byte context first: it is the common one.
-      static_assert(kMaxTrailBytes == 1, "try every trailing context length");
+      static_assert(kMaxTrailBytes == 2, "try every trailing context length");
       const char* v = reinterpret_cast<const char*>(window + at);
-      for (const size_t trail : {size_t{1}, size_t{0}}) {
+      for (const size_t trail : {size_t{1}, size_t{0}, size_t{2}}) {
         if (trail > max_trail || at + trail >= to) continue;
         if (validate({v, to - trail - at}).valid) return true;
       }
