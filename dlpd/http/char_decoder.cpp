@@ -32,6 +32,9 @@ void Classify(uint32_t cp, DecodedChar* out) {
       case 0x00A0:  // no-break space
       case 0x2002:  // en space
       case 0x2003:  // em space
+      case 0x2004:  // three-per-em space
+      case 0x2005:  // four-per-em space
+      case 0x2006:  // six-per-em space
       case 0x2007:  // figure space
       case 0x2008:  // punctuation space
       case 0x2009:  // thin space
@@ -138,13 +141,16 @@ Decode DecodePercent(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
   if (b == '%') {
     // "%25" and two hex digits: an escape encoded twice ("%2534"), as a
     // URL nested in a parameter (next=...%2520...) carries its own escapes.
-    // The application that follows it reads the character: one, 5 bytes.
+    // Read twice when that gives a digit or a space, what a nested value is
+    // written with: one character, 5 bytes. Anything else stays a '%' and
+    // the bytes after it, as the application that decodes once reads it
+    // ("%2541" before a card is "%4" and the card, not an 'A' glued to it).
     const bool hex3 = n < 4 || HexValue(p[3]) >= 0;
     if (n < 5 && hex3 && !final) return Decode::kNeedMore;
     const int hi = n >= 5 ? HexValue(p[3]) : -1;
     const int lo = n >= 5 ? HexValue(p[4]) : -1;
     const int twice = hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
-    if (twice >= 0 && twice < 0x80) {
+    if ((twice >= '0' && twice <= '9') || twice == ' ') {
       out->digit = twice >= '0' && twice <= '9';
       out->fullwidth = false;
       out->text[0] = static_cast<uint8_t>(twice);

@@ -115,6 +115,12 @@ TEST(HttpNormalizer, EncodingsReadAsTheApplicationReadsThem) {
       {"4111%25201111%2534", "4111 11114"},
       {"50%25 off, %25zz, %252", "50% off, %zz, %2"},
       {"%25C3%25A9", "%C3%A9"},  // no UTF-8 read through two layers
+      // Read twice only to a digit or a space: "%2541" is "%41", as the
+      // application that decodes once reads it.
+      {"%25414111%252D1", "%414111%2D1"},
+      {"1\xE2\x80\x84"
+       "2",
+       "1 2"},  // three-per-em space
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Normalize(c.wire, false), c.text) << c.wire;

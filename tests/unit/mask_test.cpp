@@ -126,5 +126,22 @@ TEST(EncodedDigits, AreDigitsToTheValidatorMaskAndDisplay) {
   EXPECT_EQ(test::Mask("x=4111111111111111%31;"), "x=4111111111111111%31;");
 }
 
+// A '%' the application reads next to a value ends it, however the '%'
+// was written; an escape encoded twice is read twice only to a digit or a
+// space (found by a review: "%2541" read as 'A' glued the card to a word).
+TEST(EncodedDigits, APercentReadNextToAValueEndsIt) {
+  EXPECT_EQ(test::Mask("x=%254111111111111111"), "x=%25XXXXXXXXXXXXXXXX");
+  EXPECT_EQ(test::Mask("x=%25536-22-1457"), "x=%25XXX-XX-XXXX");
+  EXPECT_EQ(test::Mask("ssn=%25536221457"), "ssn=%25XXXXXXXXX");
+  EXPECT_EQ(test::Mask("c=%25%254111111111111111"), "c=%25%25XXXXXXXXXXXXXXXX");
+  EXPECT_EQ(test::Mask("card=4111111111111111%2541&x=1"), "card=XXXXXXXXXXXXXXXX%2541&x=1");
+  EXPECT_EQ(test::Mask("ssn=536221457%2541"), "ssn=XXXXXXXXX%2541");
+  EXPECT_EQ(test::Mask("ssn=536-22-1457%252D9"), "ssn=XXX-XX-XXXX%252D9");
+  EXPECT_EQ(test::Mask("c=4111%E2%80%841111%E2%80%841111%E2%80%841111"),
+            "c=XXXX%E2%80%84XXXX%E2%80%84XXXX%E2%80%84XXXX");
+  // Not values: a price, an escaped percent sign.
+  EXPECT_EQ(test::Mask("sale=50%2520off&c=%25&d=%252"), "sale=50%2520off&c=%25&d=%252");
+}
+
 }  // namespace
 }  // namespace dlp
