@@ -144,7 +144,7 @@ Decode DecodePercent(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
     // Read twice when that gives a digit or a space, what a nested value is
     // written with: one character, 5 bytes. Anything else stays a '%' and
     // the bytes after it, as the application that decodes once reads it
-    // ("%2541" before a card is "%4" and the card, not an 'A' glued to it).
+    // ("%2541" before a card is the "%41" it reads, not an 'A' glued to it).
     const bool hex3 = n < 4 || HexValue(p[3]) >= 0;
     if (n < 5 && hex3 && !final) return Decode::kNeedMore;
     const int hi = n >= 5 ? HexValue(p[3]) : -1;
