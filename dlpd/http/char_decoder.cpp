@@ -122,12 +122,27 @@ Decode DecodeUtf8(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
   return Decode::kDecoded;
 }
 
+// Two hex digits at p: their byte, or -1.
+int HexByte(const uint8_t* p) {
+  const int hi = HexValue(p[0]);
+  const int lo = HexValue(p[1]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
 // One %HH at p (3 bytes at hand): its byte, or -1.
 int PercentByte(const uint8_t* p) {
-  if (p[0] != '%') return -1;
-  const int hi = HexValue(p[1]);
-  const int lo = HexValue(p[2]);
-  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+  return p[0] == '%' ? HexByte(p + 1) : -1;
+}
+
+// An escape that reads as the one byte `b` (ASCII, or a byte >= 0x80 that
+// reads as itself), `wire_len` bytes on the wire.
+Decode EscapedByte(int b, uint8_t wire_len, DecodedChar* out) {
+  out->digit = b >= '0' && b <= '9';
+  out->fullwidth = false;
+  out->text[0] = static_cast<uint8_t>(b);
+  out->text_len = 1;
+  out->wire_len = wire_len;
+  return Decode::kDecoded;
 }
 
 Decode DecodePercent(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
@@ -147,17 +162,8 @@ Decode DecodePercent(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
     // ("%2541" before a card is the "%41" it reads, not an 'A' glued to it).
     const bool hex3 = n < 4 || HexValue(p[3]) >= 0;
     if (n < 5 && hex3 && !final) return Decode::kNeedMore;
-    const int hi = n >= 5 ? HexValue(p[3]) : -1;
-    const int lo = n >= 5 ? HexValue(p[4]) : -1;
-    const int twice = hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
-    if ((twice >= '0' && twice <= '9') || twice == ' ') {
-      out->digit = twice >= '0' && twice <= '9';
-      out->fullwidth = false;
-      out->text[0] = static_cast<uint8_t>(twice);
-      out->text_len = 1;
-      out->wire_len = 5;
-      return Decode::kDecoded;
-    }
+    const int twice = n >= 5 ? HexByte(p + 3) : -1;
+    if ((twice >= '0' && twice <= '9') || twice == ' ') return EscapedByte(twice, 5, out);
   }
   const size_t len = Utf8Length(static_cast<uint8_t>(b));
   if (len > 1) {
@@ -189,12 +195,7 @@ Decode DecodePercent(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
     }
   }
   // One byte; alone, a byte >= 0x80 reads as itself.
-  out->digit = b >= '0' && b <= '9';
-  out->fullwidth = false;
-  out->text[0] = static_cast<uint8_t>(b);
-  out->text_len = 1;
-  out->wire_len = 3;
-  return Decode::kDecoded;
+  return EscapedByte(b, 3, out);
 }
 
 Decode DecodeBackslash(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
