@@ -82,6 +82,12 @@ struct Policy {
   std::vector<PolicyStatement> statements;
   std::vector<PolicyExample> examples;
 
+  // What `decided` becomes for a value in a compressed body, which cannot
+  // be masked in place: a mask takes compressed_action.
+  PolicyAction InCompressedBody(PolicyAction decided) const {
+    return decided == PolicyAction::kMask ? compressed_action : decided;
+  }
+
   // Index of the deciding statement, or -1 for the default.
   int Match(const FindingScope& s) const;
   // The action for a finding that is the `count`-th value its statement

@@ -60,8 +60,7 @@ bool ScanOne(ScanContext& ctx, const Policy* policy, const std::string& name, st
       scope.rule_id = r.id;
       scope.severity = r.severity;
       f.action = thresholds.Decide(*policy, scope);
-      // Not maskable in place: the policy's `compressed` action.
-      if (f.compressed && f.action == PolicyAction::kMask) f.action = policy->compressed_action;
+      if (f.compressed) f.action = policy->InCompressedBody(f.action);
     });
   }
   std::vector<uint8_t> buf(kChunk);

@@ -18,7 +18,7 @@ Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uin
   const CompiledRuleset& rules = ctx.rules();
   if (rules.gated_db() == nullptr) return {};
   const uint64_t end = base + size;
-  std::vector<ScanSpan>& spans = ctx.spans();
+  std::vector<Region>& spans = ctx.spans();
   spans.clear();
   uint64_t covered = 0;
   for (const Region& r : gate.regions()) {
@@ -33,7 +33,7 @@ Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uin
   // all of it costs less than a call per span.
   if (covered * 2 >= size && spans.size() > 1) spans.assign(1, {base, end});
   const uint64_t overlap = rules.max_width() + 2ULL;
-  for (const ScanSpan& s : spans) {
+  for (const Region& s : spans) {
     for (uint64_t at = s.from; at < s.to;) {
       const uint64_t part = std::min(s.to - at, kMaxScanPart);
       hs_error_t rc = hs_scan(rules.gated_db(), reinterpret_cast<const char*>(text + (at - base)),

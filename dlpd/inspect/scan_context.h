@@ -26,12 +26,6 @@ struct Candidate {
   uint64_t to = 0;
 };
 
-// Bytes [from, to) of a gated scan.
-struct ScanSpan {
-  uint64_t from = 0;
-  uint64_t to = 0;
-};
-
 // What CollectCandidate appends to; `base` is added to Hyperscan's offsets
 // (block scans of a region report offsets within the region).
 struct CandidateSink {
@@ -51,20 +45,17 @@ class ScanContext {
   const std::shared_ptr<const CompiledRuleset>& rules_ptr() const { return rules_; }
   hs_scratch_t* scratch() { return scratch_; }
   std::vector<Candidate>& candidates() { return candidates_; }
-  // CollectCandidate's context, appending to candidates(), base 0.
-  CandidateSink* candidate_sink() {
-    sink_.base = 0;
-    return &sink_;
-  }
-  // The same, for a scan of bytes that start at stream offset `base`.
-  CandidateSink* candidate_sink(uint64_t base) {
+  // CollectCandidate's context, appending to candidates(), for a scan of
+  // bytes that start at stream offset `base`.
+  CandidateSink* candidate_sink(uint64_t base = 0) {
     sink_.base = base;
     return &sink_;
   }
   // Reused by the gated scan: the digit gate, and bytes for copies.
   DigitGate& gate() { return gate_; }
   std::vector<uint8_t>& spare() { return spare_; }
-  std::vector<ScanSpan>& spans() { return spans_; }
+  // The spans of a gated scan (the gate's regions clipped to the text).
+  std::vector<Region>& spans() { return spans_; }
   // For the rules' ValuePrefixes.
   ValuePrefixes::Scratch& prefix_scratch() { return prefix_scratch_; }
   // With a key, every finding carries its value's fingerprint (incidents).
@@ -79,7 +70,7 @@ class ScanContext {
   CandidateSink sink_{&candidates_, nullptr};
   DigitGate gate_{1, 1};
   std::vector<uint8_t> spare_;
-  std::vector<ScanSpan> spans_;
+  std::vector<Region> spans_;
   ValuePrefixes::Scratch prefix_scratch_;
   const Fingerprinter* fingerprinter_ = nullptr;
 };

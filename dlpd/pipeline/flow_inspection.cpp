@@ -464,7 +464,8 @@ void FlowInspection::Decide(Flow& f, Finding& x, bool stream_offsets) {
   // `compressed` action (block by default: the request goes no further;
   // counted as compressed_blocks) or alert (it passes, recorded).
   if (x.compressed && x.action == PolicyAction::kMask) {
-    x.action = policy_ != nullptr ? policy_->compressed_action : PolicyAction::kBlock;
+    static const Policy kBuiltIn;
+    x.action = (policy_ != nullptr ? *policy_ : kBuiltIn).InCompressedBody(x.action);
     if (x.action == PolicyAction::kBlock) {
       counters_.compressed_blocks.fetch_add(1, std::memory_order_relaxed);
     }
