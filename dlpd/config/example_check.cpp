@@ -6,7 +6,6 @@
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/display_form.h"
 #include "dlpd/inspect/reference_scanner.h"
-#include "dlpd/inspect/stream_scanner.h"
 #include "dlpd/inspect/wire_findings.h"
 #include "dlpd/mask/mask.h"
 #include "rules/rule_examples.h"
@@ -28,20 +27,9 @@ bool HasRule(const Findings& f, uint32_t rule) {
 // text) differ from `expected`, or -1.
 long FirstStreamDisagreement(ScanContext& ctx, const std::string& wire, const Findings& expected) {
   for (size_t cut = 0; cut <= wire.size(); ++cut) {
-    auto s = StreamScanner::Open(ctx);
-    if (!s) return static_cast<long>(cut);
     StreamNormalizer normalizer(/*http=*/false);
     Findings got;
-    bool ok = true;
-    std::vector<uint8_t> text;
-    for (const auto& [from, len] : {std::pair{size_t{0}, cut}, {cut, wire.size() - cut}}) {
-      text.clear();
-      normalizer.Feed(Bytes(wire) + from, len, from, &text);
-      ok = ok && s->Feed(ctx, text.data(), text.size(), &got);
-    }
-    text.clear();
-    normalizer.Finish(&text);
-    ok = ok && s->Feed(ctx, text.data(), text.size(), &got) && s->Finish(ctx, &got);
+    const bool ok = ScanDecodedPieces(ctx, Bytes(wire), wire.size(), {cut}, &normalizer, &got).ok();
     std::sort(got.begin(), got.end());
     if (!ok || got != expected) return static_cast<long>(cut);
   }

@@ -5,6 +5,7 @@
 
 #include "dlpd/http/stream_normalizer.h"
 #include "dlpd/inspect/block_scanner.h"
+#include "dlpd/inspect/stream_scanner.h"
 
 namespace dlp {
 
@@ -52,6 +53,32 @@ Status ScanDecodedBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findi
   PlaceOnWire(n.map(), &found, units);
   out->insert(out->end(), found.begin(), found.end());
   return Status::Ok();
+}
+
+Status ScanDecodedPieces(ScanContext& ctx, const uint8_t* data, size_t len,
+                         const std::vector<size_t>& pieces, StreamNormalizer* normalizer,
+                         Findings* out) {
+  auto s = StreamScanner::Open(ctx);
+  if (!s) return s.error();
+  std::vector<uint8_t> text;
+  auto scan = [&]() -> Status {
+    Status st = s->Feed(ctx, text.data(), text.size(), out);
+    text.clear();
+    return st;
+  };
+  size_t pos = 0;
+  auto feed = [&](size_t n) -> Status {
+    normalizer->Feed(data + pos, n, pos, &text);
+    pos += n;
+    return scan();
+  };
+  for (const size_t n : pieces) {
+    if (Status st = feed(std::min(n, len - pos)); !st) return st;
+  }
+  if (Status st = feed(len - pos); !st) return st;
+  normalizer->Finish(&text);
+  if (Status st = scan(); !st) return st;
+  return s->Finish(ctx, out);
 }
 
 }  // namespace dlp

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "dlpd/common/result.h"
 #include "dlpd/http/wire_map.h"
@@ -12,6 +13,8 @@
 #include "dlpd/inspect/scan_context.h"
 
 namespace dlp {
+
+class StreamNormalizer;  // dlpd/http/stream_normalizer.h
 
 // Turns the normalized offsets of `found` into wire offsets through `map`
 // and adds the units in their spans to `units` (kept in wire order, each
@@ -24,6 +27,14 @@ void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units, WireXors
 // their units appended to `units`.
 Status ScanDecodedBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* out,
                         WireUnits* units);
+
+// The stream form of the same scan: [data, data + len) fed in pieces (the
+// sizes in `pieces`, the rest in one) through `normalizer` (a fresh one,
+// without framing) and a stream scanner; appends the findings, on the
+// normalized text, to `out` (normalizer->map() places them on the bytes).
+Status ScanDecodedPieces(ScanContext& ctx, const uint8_t* data, size_t len,
+                         const std::vector<size_t>& pieces, StreamNormalizer* normalizer,
+                         Findings* out);
 
 // Adds `more` to `units` (both in wire order), each unit once.
 void MergeUnits(const WireUnits& more, WireUnits* units);

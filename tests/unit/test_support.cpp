@@ -89,28 +89,11 @@ Findings StreamScan(ScanContext& ctx, const std::string& text, const std::vector
 }
 
 Findings DecodedStreamScan(const std::string& text, const std::vector<size_t>& cuts) {
-  ScanContext& ctx = DefaultContext();
-  auto s = StreamScanner::Open(ctx);
-  if (!s) throw std::runtime_error(s.error().message);
   StreamNormalizer normalizer(/*http=*/false);
-  std::vector<uint8_t> decoded;
   Findings out;
-  auto scan = [&] {
-    Status st = s->Feed(ctx, decoded.data(), decoded.size(), &out);
-    if (!st) throw std::runtime_error(st.error().message);
-    decoded.clear();
-  };
-  size_t pos = 0;
-  auto feed = [&](size_t n) {
-    normalizer.Feed(reinterpret_cast<const uint8_t*>(text.data()) + pos, n, pos, &decoded);
-    scan();
-    pos += n;
-  };
-  for (size_t c : cuts) feed(std::min(c, text.size() - pos));
-  feed(text.size() - pos);
-  normalizer.Finish(&decoded);
-  scan();
-  if (Status st = s->Finish(ctx, &out); !st) throw std::runtime_error(st.error().message);
+  Status st = ScanDecodedPieces(DefaultContext(), reinterpret_cast<const uint8_t*>(text.data()),
+                                text.size(), cuts, &normalizer, &out);
+  if (!st) throw std::runtime_error(st.error().message);
   WireUnits units;
   PlaceOnWire(normalizer.map(), &out, &units);
   std::sort(out.begin(), out.end());
