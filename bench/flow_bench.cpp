@@ -76,8 +76,8 @@ std::string Chunked(const std::string& body) {
 // of values, some written with escaped digits.
 std::string EscapeDense(std::mt19937& rng, size_t size) {
   static const char* kParts[] = {
-      "payload=%7B%22order%22%3A%7B%22id%22%3A1234567%2C%22note%22%3A%22leave%20at%20door%22%7D%"
-      "7D&",
+      ("payload=%7B%22order%22%3A%7B%22id%22%3A1234567%2C%22note%22%3A%22leave%20at%20door%22"
+       "%7D%7D&"),
       "{\"name\":\"Jos\\u00e9 \\u00c1lvarez\",\"city\":\"S\\u00e3o Paulo\",\"qty\":2}",
       "<p>Caf&eacute; &amp; cr&egrave;me &#8211; order&nbsp;#99 on 2026&#8209;11&#8209;22</p>\n",
       "q=red%20shoes%20size%2042&ref=%2Fhome%3Fa%3D1%26b%3D2&ts=1732262400123&",
@@ -93,7 +93,30 @@ std::string EscapeDense(std::mt19937& rng, size_t size) {
   return s;
 }
 
-enum class Kind { kPlain, kChunked, kEscapes };
+// A MIME part in base64 (Content-Transfer-Encoding: base64, lines of 76,
+// as mail APIs and some upload clients send a document): the same text,
+// which the base64 layer decodes and scans beside the part's characters.
+std::string Base64Part(const std::string& text) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string s =
+      "POST /upload HTTP/1.1\r\nHost: files.example\r\nContent-Type: multipart/form-data; "
+      "boundary=XyZ\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; "
+      "filename=\"a.txt\"\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+  size_t line = 0;
+  for (size_t i = 0; i + 3 <= text.size(); i += 3) {
+    const uint32_t v = static_cast<uint8_t>(text[i]) << 16 |
+                       static_cast<uint8_t>(text[i + 1]) << 8 | static_cast<uint8_t>(text[i + 2]);
+    for (int k = 3; k >= 0; --k) s += kAlphabet[(v >> (6 * k)) & 63];
+    if ((line += 4) == 76) {
+      s += "\r\n";
+      line = 0;
+    }
+  }
+  return s;
+}
+
+enum class Kind { kPlain, kChunked, kEscapes, kBase64 };
 
 struct NullSink : dlp::VerdictSink {
   uint64_t emitted = 0;
@@ -132,7 +155,8 @@ void Traffic(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t fl
              size_t bytes_per_flow, Kind kind) {
   static const char* kNames[] = {"form/JSON/HTML bodies",
                                  "the same, each a chunked request (4 KiB chunks)",
-                                 "escape-dense bodies (%XX, \\u, HTML references)"};
+                                 "escape-dense bodies (%XX, \\u, HTML references)",
+                                 "the form/JSON/HTML bodies in a base64 MIME part"};
   std::printf("-- %s\n", kNames[static_cast<int>(kind)]);
   constexpr size_t kMss = 1448;
   std::mt19937 rng(42);
@@ -149,6 +173,9 @@ void Traffic(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t fl
         break;
       case Kind::kEscapes:
         bodies.push_back(EscapeDense(rng, bytes_per_flow));
+        break;
+      case Kind::kBase64:
+        bodies.push_back(Base64Part(Body(rng, bytes_per_flow)).substr(0, bytes_per_flow));
         break;
     }
   }
@@ -253,7 +280,7 @@ void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flo
 int main(int argc, char** argv) {
   size_t traffic_flows = 200, bytes_per_flow = 256 * 1024;
   std::vector<size_t> memory_flows = {100000, 1000000};
-  std::string only;  // --only plain|chunked|escapes: one traffic kind (to profile)
+  std::string only;  // --only plain|chunked|escapes|base64: one traffic kind (to profile)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--traffic-flows") traffic_flows = std::stoul(argv[i + 1]);
@@ -276,6 +303,9 @@ int main(int argc, char** argv) {
   }
   if (only.empty() || only == "escapes") {
     Traffic(rules, traffic_flows, bytes_per_flow, Kind::kEscapes);
+  }
+  if (only.empty() || only == "base64") {
+    Traffic(rules, traffic_flows, bytes_per_flow, Kind::kBase64);
   }
   for (size_t n : memory_flows) Memory(rules, n);
   return 0;

@@ -368,4 +368,51 @@ void MaskedEncoding(WireEncoding enc, uint8_t wire_len, bool fullwidth, bool sem
   }
 }
 
+bool EncodedAscii(WireEncoding enc, uint8_t wire_len, bool semicolon, uint8_t c, uint8_t* out,
+                  bool* keep) {
+  std::fill(keep, keep + wire_len, true);
+  auto put = [&](size_t at, const uint8_t* s, size_t n) {
+    for (size_t i = 0; i < n && at + i < wire_len; ++i) {
+      out[at + i] = s[i];
+      keep[at + i] = false;
+    }
+  };
+  uint8_t digits[kMaxEncodedChar];
+  switch (enc) {
+    case WireEncoding::kPlain:
+      if (wire_len != 1) return false;
+      put(0, &c, 1);
+      return true;
+    case WireEncoding::kPercent:
+      // "%HH", or "%25HH" read twice; longer is UTF-8, never ASCII.
+      if (wire_len != 3 && wire_len != 5) return false;
+      WriteNumber(c, 16, 2, digits);
+      put(wire_len - 2u, digits, 2);
+      return true;
+    case WireEncoding::kJsonU:
+      if (wire_len != 6) return false;
+      WriteNumber(c, 16, 4, digits);
+      put(2, digits, 4);
+      return true;
+    case WireEncoding::kHtmlDec:
+    case WireEncoding::kHtmlHex: {
+      const bool hex = enc == WireEncoding::kHtmlHex;
+      const size_t from = hex ? 3 : 2;
+      if (wire_len <= from + (semicolon ? 1 : 0)) return false;
+      const size_t width = wire_len - from - (semicolon ? 1 : 0);
+      uint32_t room = 1;
+      for (size_t i = 0; i < width && room <= c; ++i) room *= hex ? 16 : 10;
+      if (c >= room) return false;
+      WriteNumber(c, hex ? 16 : 10, width, digits);
+      put(from, digits, width);
+      return true;
+    }
+    case WireEncoding::kBackslash:
+    case WireEncoding::kHtmlNamed:
+    case WireEncoding::kUtf8:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace dlp

@@ -89,4 +89,13 @@ Decode DecodeChar(const uint8_t* p, size_t n, bool final, DecodedChar* out);
 void MaskedEncoding(WireEncoding enc, uint8_t wire_len, bool fullwidth, bool semicolon,
                     uint8_t* out, bool* keep);
 
+// The bytes that write the ASCII character `c` where a character that read
+// as ASCII was written as `enc` in wire_len bytes, same length (base64
+// masking re-encodes a group's characters: a '+' written "%2B" becomes
+// "%41" for an 'A'). `keep` marks the bytes that stay as they were. False
+// when `c` cannot be written there at that length (a reference with too few
+// digits, a named one).
+bool EncodedAscii(WireEncoding enc, uint8_t wire_len, bool semicolon, uint8_t c, uint8_t* out,
+                  bool* keep);
+
 }  // namespace dlp

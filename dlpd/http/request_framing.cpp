@@ -223,6 +223,10 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
     // body (a chunk size line cut by the segment's edge).
     Append(in_body_ && !in_trailers_ ? FramedRun::Kind::kFraming : FramedRun::Kind::kText, classed_,
            end, out);
+  } else if (mode_ == Mode::kStart) {
+    // Line breaks before the first request line, which http-parser skips:
+    // text, classed now (a run must lie in the bytes fed with it).
+    Append(FramedRun::Kind::kText, classed_, end, out);
   }
   body_out_ = nullptr;
 }

@@ -28,6 +28,10 @@ struct Finding {
   // Found in a compressed body (inflated to scan): it has no bytes of its
   // own on the wire and cannot be masked in place; a mask becomes a block.
   bool compressed = false;
+  // Found in base64 the application decodes (dlpd/inspect/base64_scan.h):
+  // [start, end) spans the groups of characters that hold it, and it is
+  // masked by re-encoding them (edits), not digit by digit.
+  bool base64 = false;
 
   std::string_view display_form() const { return {display.data(), display_len}; }
   std::string_view fingerprint_hex() const {

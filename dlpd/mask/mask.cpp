@@ -28,6 +28,7 @@ size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_
   for (const Finding* fp = findings; fp != findings + count; ++fp) {
     const Finding& f = *fp;
     if (f.action != PolicyAction::kMask) continue;  // alert, pass: unchanged
+    if (f.base64) continue;                         // its groups' edits mask it
     if (f.end <= base || f.start >= base + len) continue;
     // A value cut by the buffer's edge: keep-last-4 needs the whole value to
     // know which digits are the last four, so the part here is fully masked.
@@ -96,6 +97,7 @@ size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_
   for (const Finding* fp = findings; fp != findings + count; ++fp) {
     const Finding& f = *fp;
     if (f.action != PolicyAction::kMask) continue;  // alert, pass: unchanged
+    if (f.base64) continue;                         // its groups' edits mask it
     if (f.end <= base || f.start >= base + len) continue;
     const MaskStyle style = rules.rule(f.rule_index).mask;
     // keep-last-4 needs the whole value to know which digits are the last

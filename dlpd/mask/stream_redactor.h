@@ -20,6 +20,7 @@
 #include "dlpd/common/result.h"
 #include "dlpd/http/stream_normalizer.h"
 #include "dlpd/http/wire_map.h"
+#include "dlpd/inspect/base64_scan.h"
 #include "dlpd/inspect/stream_scanner.h"
 
 namespace dlp {
@@ -45,7 +46,8 @@ class StreamRedactor {
  private:
   explicit StreamRedactor(StreamScanner s)
       : scanner_(std::move(s)), normalizer_(std::make_unique<StreamNormalizer>(/*http=*/true)) {}
-  // Scans the text the normalizer made into text_, appending findings.
+  // Scans the text the normalizer made into text_, appending findings, and
+  // the base64 it names (values into base64_found_, at decoded offsets).
   Status ScanText(ScanContext& ctx, Findings* found);
   void MaskAndRelease(ScanContext& ctx, size_t first_new, Findings* found, bool all,
                       std::string* ready);
@@ -58,6 +60,8 @@ class StreamRedactor {
   std::string pending_;  // bytes [pending_base_, scanner offset) not yet released
   uint64_t pending_base_ = 0;
   std::function<void(Finding&)> decide_;
+  std::unique_ptr<Base64Scan> base64_;  // once the text names base64
+  Findings base64_found_;
 };
 
 }  // namespace dlp

@@ -8,10 +8,12 @@
 #include <string>
 
 #include "dlpd/http/stream_normalizer.h"
+#include "dlpd/inspect/base64_scan.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/inspect/stream_scanner.h"
 #include "dlpd/inspect/wire_findings.h"
+#include "dlpd/mask/base64_mask.h"
 #include "dlpd/mask/mask.h"
 #include "dlpd/pipeline/flow_state.h"
 #include "dlpd/pipeline/incident_recorder.h"
@@ -19,6 +21,7 @@
 
 namespace dlp {
 Flow::~Flow() = default;
+Base64State::~Base64State() = default;
 
 namespace {
 
@@ -82,6 +85,7 @@ void FlowInspection::Restart(Flow& f) {
   f.units.clear();
   f.xors.clear();
   f.edits.clear();
+  f.base64.reset();
   f.hold.Restart();
   f.http.body_end = UINT64_MAX;
   f.http.framing_lost = false;
@@ -126,13 +130,30 @@ bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
       }
     }
   }
+  // base64 the text names is decoded and scanned too, from the text the
+  // scanner still holds (where the name begins).
+  const uint64_t norm = f.scanner->offset();
+  if (f.base64 == nullptr &&
+      Base64Text::Mentioned(f.scanner->history(), text_.data(), text_.size())) {
+    auto scan = Base64Scan::Open(*f.ctx);
+    if (!scan) return false;
+    f.base64 = std::make_unique<Base64State>();
+    f.base64->scan = std::move(scan).value();
+    const std::string_view before = f.scanner->history();
+    if (!ScanBase64(f, reinterpret_cast<const uint8_t*>(before.data()), before.size(),
+                    norm - before.size())) {
+      return false;
+    }
+  }
   scratch_.clear();
   if (!f.scanner->Feed(*f.ctx, text_.data(), text_.size(), &scratch_)) return false;
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
   AddFindings(f, scratch_);
-  // The map must reach back as far as the scanner's history: a value it
-  // confirms later begins there.
-  const uint64_t kept = f.scanner->offset() - f.scanner->history().size();
+  if (f.base64 != nullptr && !ScanBase64(f, text_.data(), text_.size(), norm)) return false;
+  // The map must reach back as far as the scanners' history: a value they
+  // confirm later begins there.
+  uint64_t kept = f.scanner->offset() - f.scanner->history().size();
+  if (f.base64 != nullptr) kept = std::min(kept, f.base64->scan->KeepFrom());
   n.map().PruneBefore(kept);
   if (n.framing() != nullptr) n.framing()->PruneBefore(n.map().WireStart(kept));
   return true;
@@ -143,7 +164,13 @@ uint64_t FlowInspection::WireReach(const Flow& f) {
   // any bytes kept for a character not decided yet.
   const uint64_t width = f.ctx->rules().max_width();
   const uint64_t norm = f.scanner->offset();
-  const uint64_t from = f.normalizer->map().WireStart(norm > width ? norm - width : 0);
+  uint64_t from = f.normalizer->map().WireStart(norm > width ? norm - width : 0);
+  // A value in base64 reaches as far back as the characters of the groups
+  // its scanner still holds.
+  if (f.base64 != nullptr) {
+    const uint64_t keep = f.base64->scan->KeepFrom();
+    if (keep < norm) from = std::min(from, f.normalizer->map().WireStart(keep));
+  }
   return f.pos.next_off - std::min(from, f.pos.next_off);
 }
 
@@ -167,14 +194,26 @@ void FlowInspection::Advance(Flow& f, const uint8_t* /*fresh*/, size_t len) cons
   // run, or begin a value whose first character's leading bytes ("&#",
   // "%3", "\u003") tell nothing of its digit: masking rewrites the bytes
   // that do, in the segments that bring them.
+  const WireMap& map = f.normalizer->map();
   const std::string_view tail = f.scanner->history();
   const size_t from =
       f.ctx->rules().prefixes().OpenValueFrom(tail, StartOf(f), f.ctx->prefix_scratch());
-  if (from == std::string_view::npos) return f.hold.NoteNoOpenRun();
-  const uint64_t norm = f.scanner->offset() - (tail.size() - from);
+  uint64_t open = UINT64_MAX;  // wire offset
   // Inflated text has no bytes of its own to hold: a value there blocks.
-  if (f.normalizer->map().CodedAt(norm)) return f.hold.NoteNoOpenRun();
-  f.hold.NoteOpenRun(f.normalizer->map().WireStart(norm));
+  if (from != std::string_view::npos) {
+    const uint64_t norm = f.scanner->offset() - (tail.size() - from);
+    if (!map.CodedAt(norm)) open = map.WireStart(norm);
+  }
+  // In base64, a value may begin in the decoded text's open run, or in the
+  // characters of a group not complete yet.
+  if (f.base64 != nullptr) {
+    const uint64_t norm = f.base64->scan->OpenRunFrom(*f.ctx);
+    if (norm < f.scanner->offset() && !map.CodedAt(norm)) {
+      open = std::min(open, map.WireStart(norm));
+    }
+  }
+  if (open == UINT64_MAX) return f.hold.NoteNoOpenRun();
+  f.hold.NoteOpenRun(open);
 }
 
 void FlowInspection::Finish(Flow& f) {
@@ -182,16 +221,63 @@ void FlowInspection::Finish(Flow& f) {
   // What was kept for a character reads as it is.
   text_.clear();
   f.normalizer->Finish(&text_);
+  const uint64_t norm = f.scanner->offset();
   if (!text_.empty() && f.scanner->Feed(*f.ctx, text_.data(), text_.size(), &last)) {
     AddFindings(f, last);
   }
   last.clear();
   if (f.scanner->Finish(*f.ctx, &last)) AddFindings(f, last);
+  if (f.base64 == nullptr) return;
+  ScanBase64(f, text_.data(), text_.size(), norm);
+  last.clear();
+  if (f.base64->scan->Finish(*f.ctx, &last)) TakeBase64(f, last);
 }
 
 void FlowInspection::JudgeAsEnd(Flow& f) {
   Findings probe;
   if (f.scanner->ProbeEnd(*f.ctx, &probe)) AddFindings(f, probe);
+  probe.clear();
+  if (f.base64 != nullptr && f.base64->scan->ProbeEnd(*f.ctx, &probe)) TakeBase64(f, probe);
+}
+
+bool FlowInspection::ScanBase64(Flow& f, const uint8_t* text, size_t len, uint64_t norm) {
+  Base64Scan& scan = *f.base64->scan;
+  const uint64_t regions = scan.text().regions();
+  Findings found;
+  if (!scan.Feed(*f.ctx, text, len, norm, &found)) return false;
+  if (scan.text().regions() != regions) {
+    counters_.base64_regions.fetch_add(scan.text().regions() - regions, std::memory_order_relaxed);
+  }
+  TakeBase64(f, found);
+  return true;
+}
+
+void FlowInspection::TakeBase64(Flow& f, Findings& found) {
+  Base64State& b = *f.base64;
+  const WireMap& map = f.normalizer->map();
+  for (Finding& x : found) {
+    // One at a time: a second value in a group re-encodes it as the first
+    // left it.
+    const Finding decoded = x;
+    // A value that cannot be written back at the same length is one that
+    // cannot be masked in place, as in a compressed body.
+    x.compressed = !Base64Maskable(f.ctx->rules(), decoded, b.scan->text(), map);
+    b.scan->PlaceOnWire(map, &x);
+    Findings one{x};
+    AddFindings(f, one, /*in_stream=*/true, /*placed=*/true);
+    if (one[0].action != PolicyAction::kMask || one[0].compressed) continue;
+    std::vector<WireEdit> edits;
+    Base64Edits(f.ctx->rules(), decoded, b.scan->text(), map, &edits);
+    for (const WireEdit& e : edits) {  // in wire order, each byte once
+      auto at = std::lower_bound(b.edits.begin(), b.edits.end(), e.off,
+                                 [](const WireEdit& y, uint64_t off) { return y.off < off; });
+      if (at != b.edits.end() && at->off == e.off) {
+        at->byte = e.byte;
+      } else {
+        b.edits.insert(at, e);
+      }
+    }
+  }
 }
 
 uint64_t FlowInspection::ProbeAndCut(Flow& f) {
@@ -267,6 +353,17 @@ size_t FlowInspection::MaskRemembered(Flow& f, uint8_t* payload, size_t len, uin
       payload[e.off - off] = e.byte;
       ++edited;
     }
+  }
+  if (f.base64 != nullptr) {
+    const std::vector<WireEdit>& edits = f.base64->edits;
+    bool any = false;
+    for (auto e = std::lower_bound(edits.begin(), edits.end(), off,
+                                   [](const WireEdit&y, uint64_t o) { return y.off < o; });
+         e != edits.end() && e->off < off + len; ++e) {
+      any |= payload[e->off - off] != e->byte;
+      payload[e->off - off] = e->byte;
+    }
+    edited += any ? 1 : 0;
   }
   return edited + MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), f.units, f.xors,
                                payload, len, off);
@@ -390,9 +487,9 @@ void FlowInspection::UseRequestAt(Flow& f, uint64_t wire_off) {
   f.http.seen = true;
 }
 
-void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
+void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream, bool placed) {
   if (fresh.empty()) return;
-  if (in_stream) PlaceOnWire(f.normalizer->map(), &fresh, &f.units, &f.xors);
+  if (in_stream && !placed) PlaceOnWire(f.normalizer->map(), &fresh, &f.units, &f.xors);
   Findings added;
   for (Finding& x : fresh) {
     auto seen = std::find(f.recent.begin(), f.recent.end(), x);
@@ -441,6 +538,12 @@ void FlowInspection::AddFindings(Flow& f, Findings& fresh, bool in_stream) {
     f.xors.erase(std::remove_if(f.xors.begin(), f.xors.end(),
                                 [oldest](const WireXor& x) { return x.off + x.len <= oldest; }),
                  f.xors.end());
+    if (f.base64 != nullptr) {
+      std::vector<WireEdit>& edits = f.base64->edits;
+      edits.erase(edits.begin(),
+                  std::lower_bound(edits.begin(), edits.end(), oldest,
+                                   [](const WireEdit& e, uint64_t o) { return e.off < o; }));
+    }
   }
   counters_.findings.fetch_add(added.size(), std::memory_order_relaxed);
   recorder_.Record(f, added, in_stream);

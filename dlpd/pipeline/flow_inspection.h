@@ -131,7 +131,14 @@ class FlowInspection {
   void UseRequestAt(Flow& f, uint64_t wire_off);
   // Remembers and records the findings the flow has not seen yet (in the
   // stream: at text offsets, placed on the wire here).
-  void AddFindings(Flow& f, Findings& fresh, bool in_stream = true);
+  // `placed`: stream findings already on wire offsets.
+  void AddFindings(Flow& f, Findings& fresh, bool in_stream = true, bool placed = false);
+  // Reads normalized text [text, text+len) at `norm` for base64 and takes
+  // in the values it decodes to. False when the scanner failed.
+  bool ScanBase64(Flow& f, const uint8_t* text, size_t len, uint64_t norm);
+  // Places values found in base64 (at decoded offsets) on the wire, decides
+  // them, and keeps the edits that mask those the policy masks.
+  void TakeBase64(Flow& f, Findings& found);
   // Sets x.action from the policy, counting toward thresholds; a block
   // marks the flow blocked (from x.start, when `stream_offsets`).
   void Decide(Flow& f, Finding& x, bool stream_offsets = true);

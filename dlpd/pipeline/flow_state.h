@@ -27,9 +27,19 @@
 
 namespace dlp {
 
+class Base64Scan;
 class ScanContext;
 class StreamNormalizer;
 class StreamScanner;
+
+// base64 the flow's text names (dlpd/inspect/base64_scan.h): its scanner,
+// and the wire bytes that mask the values found in it (their groups
+// re-encoded), in wire order; pruned with the values remembered.
+struct Base64State {
+  std::unique_ptr<Base64Scan> scan;
+  std::vector<WireEdit> edits;
+  ~Base64State();  // out of line: Base64Scan is only declared here
+};
 
 // The HTTP request the flow is in, for incidents and framing.
 struct HttpState {
@@ -73,6 +83,7 @@ struct Flow {
   WireXors xors;  // WebSocket payloads the remembered values are in
   // Head bytes to rewrite as they leave (and in later copies); few.
   std::vector<WireEdit> edits;
+  std::unique_ptr<Base64State> base64;  // once the text names base64
   FlowThresholds thresholds;
   ReorderBuffer reorder;
   HoldQueue hold;

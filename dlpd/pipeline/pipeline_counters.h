@@ -46,6 +46,7 @@ namespace dlp {
   X(head_edits, "request head bytes rewritten so the server refuses what cannot be inspected (WebSocket compression offers, h2c upgrade tokens)") \
   X(websocket_frames, "WebSocket client frames read (payloads unmasked to scan)") \
   X(bytes_inflated, "bytes compressed request bodies inflated to, to scan") \
+  X(base64_regions, "base64 decoded to scan: MIME parts and data: URIs") \
   X(compressed_blocks, "values found in compressed bodies, blocked (they cannot be masked in place)") \
   X(retransmissions, "segments repeating bytes already seen")                                    \
   X(out_of_order, "segments that arrived beyond a gap")                                          \

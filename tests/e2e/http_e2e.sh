@@ -12,6 +12,9 @@
 #  - values written with %2D, \u0034, &#52;, + and full-width digits arrive
 #    masked in their own encoding, same length;
 #  - multipart from curl -F: the parts' values are masked, the parts intact;
+#  - base64 (300 KB in a MIME part that says so, in a JSON data: URI, and
+#    percent-encoded in a form): the server decodes the values masked, only
+#    their groups changed; clean base64 arrives byte-identical;
 #  - a WebSocket client (python3-websockets) sends values whole, in
 #    fragments, binary and JSON-escaped: the server reads them masked (its
 #    compression offer refused in the head);
@@ -92,6 +95,63 @@ for addr in 10.99.2.2 fd99:2::2; do
   else
     bad "form-$tag: server read '$body'"
   fi
+done
+
+# base64 the server decodes: a MIME part (Content-Transfer-Encoding:
+# base64, lines of 76), a JSON data: URI and a form's percent-encoded one.
+# Every value decodes masked; clean base64 arrives byte-identical.
+python3 - "$WORK" <<'PY'
+import base64, sys, urllib.parse
+work = sys.argv[1]
+def part(data):
+    b = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    return (b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"r.csv\"\r\n"
+            b"Content-Type: text/csv\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b + b"--XyZ--\r\n")
+for name in ("values", "clean"):
+    data = open("%s/%s.txt" % (work, name), "rb").read()
+    open("%s/b64part-%s.sent" % (work, name), "wb").write(part(data))
+    uri = b"data:text/csv;base64," + base64.b64encode(data)
+    open("%s/b64json-%s.sent" % (work, name), "wb").write(b'{"doc":"' + uri + b'","n":1}')
+    open("%s/b64form-%s.sent" % (work, name), "wb").write(
+        b"a=1&doc=" + urllib.parse.quote(uri, safe="").encode() + b"&b=2")
+PY
+b64_decoded() {  # FILE KIND: what the server's application decodes from the body
+  python3 - "$1" "$2" <<'PY'
+import base64, re, sys, urllib.parse
+body, kind = open(sys.argv[1], "rb").read(), sys.argv[2]
+if kind == "b64part":
+    data = body.split(b"base64\r\n\r\n", 1)[1].split(b"--XyZ--", 1)[0]
+elif kind == "b64json":
+    data = body.split(b"base64,", 1)[1].split(b'"', 1)[0]
+else:
+    data = urllib.parse.unquote_to_bytes(body.split(b"&doc=", 1)[1].split(b"&", 1)[0]).split(b",", 1)[1]
+sys.stdout.buffer.write(base64.b64decode(re.sub(rb"\s", b"", data), validate=True))
+PY
+}
+for addr in 10.99.2.2 fd99:2::2; do
+  tag=$([ "${addr#*:}" != "$addr" ] && echo v6 || echo v4)
+  for kind in b64part b64json b64form; do
+    case $kind in
+      b64part) ctype='multipart/form-data; boundary=XyZ' ;;
+      b64json) ctype='application/json' ;;
+      *) ctype='application/x-www-form-urlencoded' ;;
+    esac
+    for name in values clean; do
+      id="$kind-$name-$tag"
+      ip netns exec "$NS_C" curl -s -S --max-time 20 -o /dev/null -H "X-Test-Id: $id" \
+        -H "Content-Type: $ctype" --data-binary "@$WORK/$kind-$name.sent" "$(url "$addr")" \
+        && ok || bad "$id: curl failed"
+      if [ "$name" = clean ]; then
+        cmp -s "$WORK/recv/$id.body" "$WORK/$kind-$name.sent" && ok || bad "$id: clean base64 was changed"
+      else
+        b64_decoded "$WORK/recv/$id.body" "$kind" > "$WORK/$id.decoded" 2>/dev/null
+        cmp -s "$WORK/$id.decoded" "$WORK/values.masked.txt" && ok \
+          || bad "$id: the server decoded $(wc -c < "$WORK/$id.decoded") bytes, not the masked values"
+        [ "$(wc -c < "$WORK/recv/$id.body")" = "$(wc -c < "$WORK/$kind-$name.sent")" ] && ok \
+          || bad "$id: the body's length changed"
+      fi
+    done
+  done
 done
 
 # Compressed bodies: inflated to scan; a value there cannot be masked in

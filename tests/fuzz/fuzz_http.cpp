@@ -2,10 +2,14 @@
 // input is cut into feeds by its first bytes, read by the stream normalizer
 // (http-parser framing, character decoding), and every normalized byte's
 // place on the wire, every unit, and masking through them must stay inside
-// the bytes fed. Must never crash or read out of bounds.
+// the bytes fed. The base64 layer reads the normalized text in the same
+// pieces: each group must hold the characters the text has where it says,
+// and the bytes the decoded text has. Must never crash or read out of
+// bounds.
 #include <cstdint>
 #include <vector>
 
+#include "dlpd/http/base64_text.h"
 #include "dlpd/http/stream_normalizer.h"
 #include "dlpd/mask/mask.h"
 
@@ -16,12 +20,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   data += 2;
   size -= 2;
   dlp::StreamNormalizer n(http);
-  std::vector<uint8_t> text;
+  dlp::Base64Text b64;
+  std::vector<uint8_t> text, decoded;
+  auto read_base64 = [&](size_t from) {
+    b64.Feed(text.data() + from, text.size() - from, from, &decoded);
+  };
   for (size_t at = 0; at < size; at += cut_every) {
     const size_t len = size - at < cut_every ? size - at : cut_every;
+    const size_t from = text.size();
     n.Feed(data + at, len, at, &text);
+    read_base64(from);
   }
+  const size_t from = text.size();
   n.Finish(&text);
+  read_base64(from);
+  b64.Finish(&decoded);
+  if (decoded.size() != b64.decoded()) __builtin_trap();
+  for (uint64_t d = 0; d < decoded.size(); ++d) {
+    const dlp::Base64Group* g = b64.GroupOf(d);
+    if (g == nullptr) {
+      if (decoded[d] != dlp::Base64Text::kBoundaryByte) __builtin_trap();
+      continue;
+    }
+    if (g->bytes[d - g->decoded] != decoded[d] || g->nchars < 2 || g->nchars > 4) __builtin_trap();
+    for (uint8_t i = 0; i < g->nchars; ++i) {
+      if (g->norm[i] >= text.size() || text[g->norm[i]] != g->chars[i]) __builtin_trap();
+      if (i > 0 && g->norm[i] <= g->norm[i - 1]) __builtin_trap();
+    }
+  }
   if (text.size() != n.normalized()) __builtin_trap();
   // Every text byte maps to wire bytes inside the input, in order.
   uint64_t last = 0;

@@ -70,6 +70,22 @@ TEST(HttpNormalizer, AnEscapeCutByChunkFramingIsOneCharacter) {
   EXPECT_EQ(got, want);
 }
 
+TEST(HttpNormalizer, LineBreaksBeforeTheFirstRequestAreReadWithTheirOwnBytes) {
+  // http-parser skips them; they must be read in the feed that brings them
+  // (each piece here is a buffer of its own, as a packet's payload is).
+  const std::string wire = std::string(30, '\r') + "\r\nPOST /up HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (size_t cut = 1; cut < wire.size(); ++cut) {
+    StreamNormalizer n(true);
+    std::vector<uint8_t> out;
+    const std::vector<uint8_t> one(wire.begin(), wire.begin() + static_cast<long>(cut));
+    const std::vector<uint8_t> two(wire.begin() + static_cast<long>(cut), wire.end());
+    n.Feed(one.data(), one.size(), 0, &out);
+    n.Feed(two.data(), two.size(), cut, &out);
+    n.Finish(&out);
+    ASSERT_EQ(std::string(out.begin(), out.end()), wire + "\n") << "cut at " << cut;  // its end
+  }
+}
+
 TEST(HttpNormalizer, ARequestEndIsABoundary) {
   const std::string one = "POST /p0 HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n4111 1111";
   const std::string two = "POST /p1 HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n\r\n";

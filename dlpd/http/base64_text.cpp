@@ -1,0 +1,231 @@
+#include "dlpd/http/base64_text.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace dlp {
+namespace {
+
+// The value of each character of the standard alphabet (RFC 4648 §4), -1
+// for the others. MIME and data: URIs use this one; the URL-safe alphabet's
+// '-' would take a multipart boundary ("--") for data.
+constexpr std::array<int8_t, 256> kValues = [] {
+  std::array<int8_t, 256> v{};
+  for (auto& x : v) x = -1;
+  for (int i = 0; i < 26; ++i) {
+    v['A' + i] = static_cast<int8_t>(i);
+    v['a' + i] = static_cast<int8_t>(26 + i);
+  }
+  for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<int8_t>(52 + i);
+  v['+'] = 62;
+  v['/'] = 63;
+  return v;
+}();
+
+uint8_t Lower(uint8_t b) {
+  return b >= 'A' && b <= 'Z' ? static_cast<uint8_t>(b + 32) : b;
+}
+
+bool IsSpace(uint8_t b) {
+  return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+}
+
+// Whether the n bytes at p are `word` (lower case), in any case.
+bool EqualsFolded(const uint8_t* p, size_t n, const char* word) {
+  for (size_t i = 0; i < n; ++i) {
+    if (word[i] == '\0' || Lower(p[i]) != static_cast<uint8_t>(word[i])) return false;
+  }
+  return word[n] == '\0';
+}
+
+}  // namespace
+
+int Base64Text::Value(uint8_t c) {
+  return kValues[c];
+}
+
+uint8_t Base64Text::Char(unsigned v) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  return static_cast<uint8_t>(kAlphabet[v & 63]);
+}
+
+bool Base64Text::Mentioned(std::string_view before, const uint8_t* text, size_t len) {
+  // "64" is rare in most text and memmem finds it fast; "base" is checked
+  // where it is, reaching back into `before` at the seam.
+  auto at = [&](ptrdiff_t i) -> uint8_t {
+    if (i >= 0) return text[i];
+    const ptrdiff_t j = static_cast<ptrdiff_t>(before.size()) + i;
+    return j >= 0 ? static_cast<uint8_t>(before[static_cast<size_t>(j)]) : 0;
+  };
+  auto base_before = [&](ptrdiff_t six) {
+    return Lower(at(six - 4)) == 'b' && Lower(at(six - 3)) == 'a' && Lower(at(six - 2)) == 's' &&
+           Lower(at(six - 1)) == 'e';
+  };
+  if (len == 0) return false;
+  if (text[0] == '4' && at(-1) == '6' && base_before(-1)) return true;
+  for (size_t i = 0; i + 2 <= len;) {
+    const void* hit = memmem(text + i, len - i, "64", 2);
+    if (hit == nullptr) return false;
+    const size_t six = static_cast<size_t>(static_cast<const uint8_t*>(hit) - text);
+    if (base_before(static_cast<ptrdiff_t>(six))) return true;
+    i = six + 1;
+  }
+  return false;
+}
+
+void Base64Text::Feed(const uint8_t* text, size_t len, uint64_t norm, std::vector<uint8_t>* out) {
+  for (size_t i = 0; i < len; ++i) {
+    if (state_ == State::kRegion && Region(text[i], norm + i, out)) continue;
+    Text(text[i]);
+  }
+}
+
+void Base64Text::Finish(std::vector<uint8_t>* out) {
+  if (state_ == State::kRegion) End(out);
+}
+
+void Base64Text::Text(uint8_t b) {
+  if (b == '\n') {
+    if (state_ == State::kPartHeaders && !line_has_bytes_) {
+      Begin();  // the blank line: the part's body
+    } else if ((header_ == Header::kValue || header_ == Header::kValueTrail) &&
+               EqualsFolded(value_, value_len_, "base64")) {
+      state_ = State::kPartHeaders;
+      headers_read_ = 0;
+    }
+    line_has_bytes_ = false;
+    header_ = Header::kName;
+    value_len_ = 0;
+    return;
+  }
+  if (b != '\r') line_has_bytes_ = true;
+  const bool space = b == ' ' || b == '\t' || b == '\r';
+  switch (header_) {
+    case Header::kName:
+      if (b == ':') header_ = Header::kValueLead;
+      break;
+    case Header::kValueLead:
+      if (!space) {
+        value_[0] = b;
+        value_len_ = 1;
+        header_ = Header::kValue;
+      }
+      break;
+    case Header::kValue:
+      if (space) {
+        header_ = Header::kValueTrail;
+      } else if (value_len_ < sizeof(value_)) {
+        value_[value_len_++] = b;
+      } else {
+        header_ = Header::kNone;
+      }
+      break;
+    case Header::kValueTrail:
+      if (!space) header_ = Header::kNone;
+      break;
+    case Header::kNone:
+      break;
+  }
+  if (state_ == State::kPartHeaders && ++headers_read_ > kMaxPartHeaders) state_ = State::kText;
+  if (b == ',' && state_ == State::kText && EqualsFolded(recent_ + 1, 7, ";base64")) Begin();
+  std::memmove(recent_, recent_ + 1, sizeof(recent_) - 1);
+  recent_[sizeof(recent_) - 1] = b;
+}
+
+bool Base64Text::Region(uint8_t b, uint64_t n, std::vector<uint8_t>* out) {
+  if (escape_) {
+    // JSON writes '/' as "\/" (PHP does by default) and line breaks as
+    // "\r\n"; any other escape is no base64.
+    escape_ = false;
+    if (b == 'r' || b == 'n' || b == 't') {
+      ++gap_;
+      return true;
+    }
+    if (b != '/') {
+      End(out);
+      return false;
+    }
+  } else if (b == '\\') {
+    escape_ = true;
+    return true;
+  }
+  const int8_t v = kValues[b];
+  if (v >= 0) {
+    pending_.norm[pending_.nchars] = n;
+    pending_.chars[pending_.nchars] = b;
+    gap_ = 0;
+    if (++pending_.nchars == 4) Emit(out);
+    return true;
+  }
+  if (IsSpace(b) && ++gap_ <= kMaxGap) return true;
+  End(out);  // '=' padding, or the byte after the data
+  return false;
+}
+
+void Base64Text::Begin() {
+  state_ = State::kRegion;
+  ++regions_;
+  pending_ = Base64Group{};
+  gap_ = 0;
+  escape_ = false;
+  region_made_bytes_ = false;
+}
+
+void Base64Text::End(std::vector<uint8_t>* out) {
+  if (pending_.nchars >= 2) Emit(out);  // a last group without padding, or before its '='
+  if (region_made_bytes_) {
+    out->push_back(kBoundaryByte);
+    ++decoded_;
+    region_begin_ = decoded_;
+  }
+  pending_ = Base64Group{};
+  state_ = State::kText;
+  // What follows begins a line as far as part headers go: a MIME part ends
+  // at its boundary line.
+  line_has_bytes_ = false;
+  header_ = Header::kName;
+  value_len_ = 0;
+}
+
+void Base64Text::Emit(std::vector<uint8_t>* out) {
+  Base64Group& g = pending_;
+  uint8_t v[4] = {};
+  for (uint8_t i = 0; i < g.nchars; ++i) v[i] = static_cast<uint8_t>(kValues[g.chars[i]]);
+  g.bytes[0] = static_cast<uint8_t>(v[0] << 2 | v[1] >> 4);
+  g.bytes[1] = static_cast<uint8_t>((v[1] & 0xF) << 4 | v[2] >> 2);
+  g.bytes[2] = static_cast<uint8_t>((v[2] & 0x3) << 6 | v[3]);
+  g.nbytes = static_cast<uint8_t>(g.nchars - 1);
+  g.decoded = decoded_;
+  out->insert(out->end(), g.bytes, g.bytes + g.nbytes);
+  decoded_ += g.nbytes;
+  groups_.push_back(g);
+  pending_ = Base64Group{};
+  region_made_bytes_ = true;
+}
+
+const Base64Group* Base64Text::GroupOf(uint64_t d) const {
+  auto it = std::upper_bound(groups_.begin(), groups_.end(), d,
+                             [](uint64_t v, const Base64Group& g) { return v < g.decoded; });
+  if (it == groups_.begin()) return nullptr;
+  --it;
+  return d < it->decoded + it->nbytes ? &*it : nullptr;
+}
+
+uint64_t Base64Text::NormFrom(uint64_t d) const {
+  auto it =
+      std::lower_bound(groups_.begin(), groups_.end(), d,
+                       [](const Base64Group& g, uint64_t v) { return g.decoded + g.nbytes <= v; });
+  if (it != groups_.end()) return it->norm[0];
+  if (state_ == State::kRegion && pending_.nchars > 0) return pending_.norm[0];
+  return UINT64_MAX;
+}
+
+void Base64Text::PruneBefore(uint64_t d) {
+  while (!groups_.empty() && groups_.front().decoded + groups_.front().nbytes <= d) {
+    groups_.pop_front();
+  }
+}
+
+}  // namespace dlp

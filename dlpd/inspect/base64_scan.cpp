@@ -1,0 +1,93 @@
+#include "dlpd/inspect/base64_scan.h"
+
+#include <algorithm>
+#include <string_view>
+
+namespace dlp {
+
+Result<std::unique_ptr<Base64Scan>> Base64Scan::Open(ScanContext& ctx) {
+  auto s = StreamScanner::Open(ctx);
+  if (!s) return s.error();
+  return std::unique_ptr<Base64Scan>(new Base64Scan(std::move(s).value()));
+}
+
+void Base64Scan::InOneRegion(Findings* out, size_t first) const {
+  auto kept = out->begin() + static_cast<std::ptrdiff_t>(first);
+  for (auto it = kept; it != out->end(); ++it) {
+    Finding x = *it;
+    for (uint64_t d = x.end; d > x.start; --d) {
+      if (text_.GroupOf(d - 1) == nullptr) {
+        // A boundary (or a group forgotten): the value is what follows it.
+        x.start = d;
+        break;
+      }
+    }
+    if (x.start < x.end) *kept++ = x;
+  }
+  out->erase(kept, out->end());
+}
+
+uint64_t Base64Scan::LiveFrom() const {
+  return std::max(scanner_.offset() - scanner_.history().size(), text_.region_begin());
+}
+
+Status Base64Scan::Feed(ScanContext& ctx, const uint8_t* text, size_t len, uint64_t norm,
+                        Findings* out) {
+  text_.PruneBefore(scanner_.offset() - scanner_.history().size());
+  decoded_.clear();
+  text_.Feed(text, len, norm, &decoded_);
+  const size_t first = out->size();
+  Status st = scanner_.Feed(ctx, decoded_.data(), decoded_.size(), out);
+  InOneRegion(out, first);
+  return st;
+}
+
+Status Base64Scan::Finish(ScanContext& ctx, Findings* out) {
+  decoded_.clear();
+  text_.Finish(&decoded_);
+  const size_t first = out->size();
+  Status st = scanner_.Feed(ctx, decoded_.data(), decoded_.size(), out);
+  if (st) st = scanner_.Finish(ctx, out);
+  InOneRegion(out, first);
+  return st;
+}
+
+Status Base64Scan::ProbeEnd(ScanContext& ctx, Findings* out) const {
+  const size_t first = out->size();
+  Status st = scanner_.ProbeEnd(ctx, out);
+  InOneRegion(out, first);
+  return st;
+}
+
+uint64_t Base64Scan::OpenRunFrom(ScanContext& ctx) const {
+  const std::string_view tail = scanner_.history();
+  const auto start = scanner_.offset() == tail.size() ? ValuePrefixes::Start::kStreamStart
+                                                      : ValuePrefixes::Start::kInside;
+  const size_t from = ctx.rules().prefixes().OpenValueFrom(tail, start, ctx.prefix_scratch());
+  // Characters of a group not complete yet are held whatever the bytes
+  // before them: the byte they will make may begin a value, and a group's
+  // characters are re-encoded together.
+  if (from == std::string_view::npos) return text_.NormFrom(text_.decoded());
+  return text_.NormFrom(std::max(scanner_.offset() - (tail.size() - from), LiveFrom()));
+}
+
+uint64_t Base64Scan::KeepFrom() const {
+  // A region that ended took its values with it (its boundary decided
+  // them): its characters need no map.
+  return text_.NormFrom(LiveFrom());
+}
+
+void Base64Scan::PlaceOnWire(const WireMap& map, Finding* x) const {
+  // Every byte of a value is in a group (InOneRegion).
+  const Base64Group* first = text_.GroupOf(x->start);
+  const Base64Group* last = x->end > x->start ? text_.GroupOf(x->end - 1) : nullptr;
+  x->base64 = true;
+  if (first == nullptr || last == nullptr) {  // REQUIRES broken: nothing to place it on
+    x->start = x->end = 0;
+    return;
+  }
+  x->start = map.WireStart(first->norm[0]);
+  x->end = map.WireEnd(last->norm[last->nchars - 1]);
+}
+
+}  // namespace dlp

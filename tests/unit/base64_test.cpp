@@ -1,0 +1,386 @@
+// base64 the application decodes: a MIME part that says so and a data:
+// URI are decoded and scanned, and a value in them is masked by encoding
+// only its groups again, each character in the encoding it was written in,
+// the length unchanged; base64 with no value leaves byte-identical.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dlpd/http/base64_text.h"
+#include "dlpd/mask/stream_redactor.h"
+#include "tests/unit/gateway.h"
+
+namespace dlp {
+namespace {
+
+using test::Gateway;
+using test::Tcp4;
+
+const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string Encode(const std::string& in) {
+  std::string out;
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const uint32_t v = static_cast<uint8_t>(in[i]) << 16 | static_cast<uint8_t>(in[i + 1]) << 8 |
+                       static_cast<uint8_t>(in[i + 2]);
+    for (int k = 3; k >= 0; --k) out += kAlphabet[(v >> (6 * k)) & 63];
+  }
+  if (i + 1 == in.size()) {
+    const uint32_t v = static_cast<uint8_t>(in[i]) << 16;
+    out += std::string{kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63]} + "==";
+  } else if (i + 2 == in.size()) {
+    const uint32_t v = static_cast<uint8_t>(in[i]) << 16 | static_cast<uint8_t>(in[i + 1]) << 8;
+    out +=
+        std::string{kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63]} + "=";
+  }
+  return out;
+}
+
+// MIME's line length: 76 characters, CRLF.
+std::string Wrap(const std::string& b64) {
+  std::string out;
+  for (size_t i = 0; i < b64.size(); i += 76) out += b64.substr(i, 76) + "\r\n";
+  return out;
+}
+
+// Decodes the alphabet's characters of `s` up to the first '=' or byte that
+// is neither one nor a line break, as a MIME decoder does.
+std::string Decode(const std::string& s) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : s) {
+    if (c == '\r' || c == '\n') continue;
+    const char* p = std::strchr(kAlphabet, c);
+    if (c == '\0' || p == nullptr) break;
+    acc = acc << 6 | static_cast<uint32_t>(p - kAlphabet);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+const std::string kCsv =
+    "name,card,ssn,gtin,amount\n"
+    "alice,4111 1111 1111 1111,536-22-1457,4006381333931,12.50\n"
+    "bob,5500-0000-0000-0004,078-05-1120,0012345678905,7.25\n";
+const std::string kCsvMasked =
+    "name,card,ssn,gtin,amount\n"
+    "alice,XXXX XXXX XXXX XXXX,XXX-XX-XXXX,4006381333931,12.50\n"
+    "bob,XXXX-XXXX-XXXX-XXXX,XXX-XX-XXXX,0012345678905,7.25\n";
+
+std::string Multipart(const std::string& b64_lines) {
+  const std::string body =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.csv\"\r\n"
+      "Content-Type: text/csv\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+      b64_lines + "--XyZ--\r\n";
+  return "POST /up HTTP/1.1\r\nHost: files.example\r\n"
+         "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// The part's base64 lines in a request Multipart made.
+std::string PartOf(const std::string& req) {
+  const size_t from = req.find("base64\r\n\r\n") + 10;
+  return req.substr(from, req.find("--XyZ--") - from);
+}
+
+std::string Through(const std::string& req, const std::vector<size_t>& cuts = {},
+                    Gateway* keep = nullptr) {
+  Gateway local;
+  Gateway& gw = keep != nullptr ? *keep : local;
+  gw.Send(Tcp4(0, "", 0x02));
+  size_t at = 0;
+  for (size_t c : cuts) {
+    gw.Send(Tcp4(1 + static_cast<uint32_t>(at), req.substr(at, c - at)));
+    at = c;
+  }
+  gw.Send(Tcp4(1 + static_cast<uint32_t>(at), req.substr(at)));
+  gw.pipeline().Flush(gw);
+  return gw.Delivered();
+}
+
+// Which characters of two base64 texts differ, by group.
+std::vector<size_t> GroupsChanged(const std::string& a, const std::string& b) {
+  std::vector<size_t> groups;
+  size_t k = 0;  // alphabet characters seen
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    if (a[i] == '\r' || a[i] == '\n') continue;
+    if (a[i] != b[i] && (groups.empty() || groups.back() != k / 4)) groups.push_back(k / 4);
+    ++k;
+  }
+  return groups;
+}
+
+TEST(Base64Text, RegionsAreWhatAMimeHeaderOrADataUriSays) {
+  struct Case {
+    std::string text;
+    std::string decoded;
+  };
+  const std::string a = Encode("card 4111");  // "Y2FyZCA0MTEx"
+  const Case cases[] = {
+      {"Content-Transfer-Encoding: base64\r\n\r\n" + a + "\r\n--b", "card 4111\n"},
+      {"content-transfer-encoding:\t  BASE64  \r\nX: y\r\n\r\n" + a.substr(0, 8) + "\r\n" +
+           a.substr(8) + "\r\n--b",
+       "card 4111\n"},
+      {"<img src=\"data:image/png;base64," + a + "\">", "card 4111\n"},
+      {"{\"f\":\"data:text/plain;Base64," + a + "\"}", "card 4111\n"},
+      // JSON escapes inside: "\/" is '/', "\r\n" a line break.
+      {"{\"f\":\"data:x;base64,\\/\\/\\/\\/\\r\\n" + a + "\"}",
+       "\xFF\xFF\xFF"
+       "card 4111\n"},
+      // The last group short: two characters make a byte, three make two.
+      {"data:;base64,QUJD"
+       "QQ==",
+       "ABCA\n"},
+      {"data:;base64,QUJDQUI", "ABCAB\n"},
+      // Not a region: no blank line after the header, the header in prose,
+      // "base64" with no ';' before it.
+      {"Content-Transfer-Encoding: base64 or not\r\n\r\n" + a, ""},
+      {"say base64,\r\n\r\n" + a, ""},
+      {"Content-Transfer-Encoding: base64\r\n--b\r\n" + a, ""},
+  };
+  for (const Case& c : cases) {
+    Base64Text t;
+    std::vector<uint8_t> out;
+    t.Feed(reinterpret_cast<const uint8_t*>(c.text.data()), c.text.size(), 100, &out);
+    t.Finish(&out);
+    EXPECT_EQ(std::string(out.begin(), out.end()), c.decoded) << c.text;
+    // Every cut reads the same.
+    for (size_t cut = 1; cut < c.text.size(); ++cut) {
+      Base64Text u;
+      std::vector<uint8_t> o;
+      u.Feed(reinterpret_cast<const uint8_t*>(c.text.data()), cut, 100, &o);
+      u.Feed(reinterpret_cast<const uint8_t*>(c.text.data()) + cut, c.text.size() - cut, 100 + cut,
+             &o);
+      u.Finish(&o);
+      ASSERT_EQ(std::string(o.begin(), o.end()), c.decoded) << c.text << " cut at " << cut;
+    }
+  }
+}
+
+TEST(Base64Text, EachByteKnowsTheCharactersOfItsGroup) {
+  const std::string text = "data:;base64,QUJD\r\nRA==";
+  Base64Text t;
+  std::vector<uint8_t> out;
+  t.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 1000, &out);
+  ASSERT_EQ(std::string(out.begin(), out.end()), "ABCD\n");
+  const Base64Group* g = t.GroupOf(3);
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->decoded, 3u);
+  EXPECT_EQ(g->nchars, 2);
+  EXPECT_EQ(g->norm[0], 1000u + 19);  // after the line break
+  EXPECT_EQ(t.GroupOf(1)->norm[3], 1000u + 16);
+  EXPECT_EQ(t.GroupOf(4), nullptr);  // the boundary
+  t.PruneBefore(3);
+  EXPECT_EQ(t.GroupOf(1), nullptr);
+  EXPECT_EQ(t.regions(), 1u);
+}
+
+TEST(Base64Text, ANameCutAnywhereIsStillSeen) {
+  const std::string s = "x;base64,";
+  for (size_t cut = 0; cut <= s.size(); ++cut) {
+    EXPECT_EQ(
+        Base64Text::Mentioned(s.substr(0, cut), reinterpret_cast<const uint8_t*>(s.data()) + cut,
+                              s.size() - cut),
+        cut < 8)
+        << cut;  // once "base64" is all before, this piece does not name it
+  }
+  const std::string none = "{\"id\":6464,\"base\":64}";
+  EXPECT_FALSE(
+      Base64Text::Mentioned("", reinterpret_cast<const uint8_t*>(none.data()), none.size()));
+}
+
+TEST(Base64OnThePath, AValueInAPartIsMaskedInItsGroupsOnly) {
+  const std::string part = Wrap(Encode(kCsv));
+  const std::string req = Multipart(part);
+  Gateway gw;
+  const std::string out = Through(req, {}, &gw);
+  ASSERT_EQ(out.size(), req.size());
+  EXPECT_EQ(Decode(PartOf(out)), kCsvMasked);
+  // Only the groups that hold a masked byte changed: a value's 19 or 11
+  // bytes touch at most 8 or 5 groups.
+  EXPECT_LE(GroupsChanged(part, PartOf(out)).size(), 2u * 8 + 2 * 5);
+  EXPECT_EQ(out.substr(0, req.find("base64\r\n\r\n")), req.substr(0, req.find("base64\r\n\r\n")));
+  const auto& c = gw.pipeline().counters();
+  EXPECT_EQ(c.findings.load(), 4u);
+  EXPECT_EQ(c.base64_regions.load(), 1u);
+}
+
+TEST(Base64OnThePath, EveryCutOfTheSegmentsMasksTheSame) {
+  const std::string req = Multipart(Wrap(Encode(kCsv)));
+  const std::string whole = Through(req);
+  const size_t from = req.find("base64\r\n\r\n") - 40;
+  for (size_t cut = from; cut < req.size(); ++cut) {
+    ASSERT_EQ(Through(req, {cut}), whole) << "cut at " << cut;
+  }
+}
+
+TEST(Base64OnThePath, ChunkFramingInsideAGroupIsKept) {
+  const std::string b64 = Encode("ssn=536-22-1457;");
+  const std::string head = "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (size_t split = 1; split < b64.size(); ++split) {
+    const std::string d1 = "{\"f\":\"data:;base64," + b64.substr(0, split);
+    const std::string d2 = b64.substr(split) + "\"}";
+    auto chunk = [](const std::string& d) {
+      char size[16];
+      std::snprintf(size, sizeof(size), "%zx\r\n", d.size());
+      return size + d + "\r\n";
+    };
+    const std::string req = head + chunk(d1) + chunk(d2) + "0\r\n\r\n";
+    const std::string out = Through(req);
+    ASSERT_EQ(out.size(), req.size());
+    // The framing as it was; the data decodes masked.
+    const std::string framing1 = chunk(d1).substr(0, chunk(d1).find("\r\n") + 2);
+    ASSERT_EQ(out.substr(head.size(), framing1.size()), framing1) << split;
+    const size_t c2 = head.size() + chunk(d1).size();
+    const std::string data = out.substr(head.size() + framing1.size(), d1.size()) +
+                             out.substr(c2 + chunk(d2).find("\r\n") + 2, d2.size());
+    EXPECT_EQ(Decode(data.substr(data.find(',') + 1)), "ssn=XXX-XX-XXXX;") << split;
+  }
+}
+
+TEST(Base64OnThePath, ACharacterWrittenAsAnEscapeIsWrittenBackAsOne) {
+  // A form field that percent-encodes a data: URI: its '+', '/' and '='
+  // (as encodeURIComponent does), or every character.
+  const std::string plain = "pan 4111111111111111 ok?>>";
+  const std::string b64 = Encode(plain);
+  ASSERT_NE(b64.find_first_of("+/"), std::string::npos);
+  for (const bool every : {false, true}) {
+    std::string field;
+    for (const char c : "data:text/plain;base64," + b64) {
+      if (every || c == '+' || c == '/' || c == ':' || c == ';' || c == ',' || c == '=') {
+        char esc[4];
+        std::snprintf(esc, sizeof(esc), "%%%02X", static_cast<unsigned char>(c));
+        field += esc;
+      } else {
+        field += c;
+      }
+    }
+    const std::string body = "a=1&img=" + field + "&b=2";
+    const std::string req =
+        "POST /f HTTP/1.1\r\nHost: a\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string out = Through(req);
+    ASSERT_EQ(out.size(), req.size());
+    // Percent-decoded as the application does, then base64.
+    std::string got = out.substr(out.find("img=") + 4);
+    got = got.substr(0, got.find('&'));
+    std::string decoded;
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (got[i] == '%') {
+        decoded += static_cast<char>(std::stoi(got.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        decoded += got[i];
+      }
+    }
+    EXPECT_EQ(Decode(decoded.substr(decoded.find(',') + 1)), "pan XXXXXXXXXXXXXXXX ok?>>") << every;
+    // Escapes stay escapes: as many '%' as before.
+    EXPECT_EQ(std::count(out.begin(), out.end(), '%'), std::count(req.begin(), req.end(), '%'));
+    EXPECT_EQ(out.substr(out.find("&b=2")), "&b=2");
+  }
+}
+
+TEST(Base64OnThePath, TwoValuesInOneGroupAreBothMasked) {
+  // Every alignment of the group that holds the end of one value and the
+  // start of the next.
+  for (size_t pad = 0; pad < 3; ++pad) {
+    const std::string plain = std::string(pad, ' ') + "536-22-1457,078-05-1120";
+    const std::string req = Multipart(Wrap(Encode(plain)));
+    EXPECT_EQ(Decode(PartOf(Through(req))), std::string(pad, ' ') + "XXX-XX-XXXX,XXX-XX-XXXX")
+        << pad;
+  }
+}
+
+TEST(Base64OnThePath, AValueInAWebSocketDataUriIsMaskedUnderTheKey) {
+  const std::string head =
+      "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  const std::string payload = "{\"img\":\"data:;base64," + Encode("card=4111111111111111&") + "\"}";
+  const std::string key = "\x12\x34\x56\x78";
+  std::string frame = "\x81";
+  frame += static_cast<char>(0x80 | payload.size());
+  frame += key;
+  for (size_t i = 0; i < payload.size(); ++i) frame += static_cast<char>(payload[i] ^ key[i % 4]);
+  const std::string out = Through(head + frame);
+  ASSERT_EQ(out.size(), head.size() + frame.size());
+  std::string got = out.substr(head.size() + 6);
+  for (size_t i = 0; i < got.size(); ++i) got[i] ^= key[i % 4];
+  EXPECT_EQ(Decode(got.substr(got.find(',') + 1)), "card=XXXXXXXXXXXXXXXX&");
+}
+
+TEST(Base64OnThePath, BinaryAndNumberDenseBase64LeavesByteIdentical) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    std::string data(3000 + round, '\0');
+    for (auto& c : data) c = static_cast<char>(rng());
+    // Ids, prices, timestamps, a GTIN: numbers that are no values.
+    if (round % 2 == 1) {
+      data.clear();
+      while (data.size() < 3000) {
+        data += "{\"id\":" + std::to_string(rng() % 100000000) +
+                ",\"price\":" + std::to_string(rng() % 10000) + "." + std::to_string(rng() % 100) +
+                ",\"ts\":1733" + std::to_string(rng() % 1000000) + ",\"gtin\":4006381333931}";
+      }
+    }
+    const std::string req = Multipart(Wrap(Encode(data)));
+    ASSERT_EQ(Through(req, {req.size() / 3, req.size() / 2}), req) << round;
+  }
+}
+
+TEST(Base64OnThePath, AValueThatCannotBeWrittenBackIsBlocked) {
+  // Every character an HTML reference with as few digits as it needs: the
+  // character masking makes may need one more ('d' is &#100;), so the value
+  // cannot be masked in place. It is never left in clear: masked, or the
+  // flow stopped.
+  const std::string b64 = Encode("ssn 536-22-1457 x");
+  std::string refs;
+  for (const char c : b64) refs += "&#" + std::to_string(static_cast<int>(c)) + ";";
+  const std::string body = "<img src=\"data:;base64," + refs + "\">";
+  const std::string req =
+      "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+      body;
+  Gateway gw;
+  const std::string out = Through(req, {}, &gw);
+  const auto& c = gw.pipeline().counters();
+  EXPECT_EQ(c.findings.load(), 1u);
+  EXPECT_EQ(c.compressed_blocks.load(), 1u);
+  EXPECT_EQ(c.flows_blocked.load(), 1u);
+  // Nothing from the value's first group on left.
+  std::string first_group;
+  for (const char ch : b64.substr(0, 4))
+    first_group += "&#" + std::to_string(static_cast<int>(ch)) + ";";
+  EXPECT_LE(out.size(), req.find(refs) + first_group.size());
+}
+
+TEST(Base64Scan, DlpctlScanMasksAsTheGatewayDoes) {
+  const std::string req = Multipart(Wrap(Encode(kCsv)));
+  auto ctx = std::move(ScanContext::Create(test::DefaultRules())).value();
+  for (size_t piece : {size_t{7}, size_t{64}, req.size()}) {
+    auto red = std::move(StreamRedactor::Open(*ctx)).value();
+    std::string out;
+    Findings found;
+    for (size_t at = 0; at < req.size(); at += piece) {
+      const std::string p = req.substr(at, piece);
+      ASSERT_TRUE(
+          red.Feed(*ctx, reinterpret_cast<const uint8_t*>(p.data()), p.size(), &out, &found));
+    }
+    ASSERT_TRUE(red.Finish(*ctx, &out, &found));
+    EXPECT_EQ(out, Through(req)) << piece;
+    EXPECT_EQ(found.size(), 4u) << piece;
+  }
+}
+
+}  // namespace
+}  // namespace dlp
