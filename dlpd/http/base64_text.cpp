@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace dlp {
 namespace {
@@ -39,6 +42,29 @@ bool EqualsFolded(const uint8_t* p, size_t n, const char* word) {
   return word[n] == '\0';
 }
 
+// The first i at or after `from` with p[i] == '6' and p[i + 1] == '4', or
+// n. Every stream's text goes through this, and digits are common in it:
+// sixteen pairs at a time where SSE2 is (glibc's memmem for a two-byte
+// needle cost a tenth of the packet path).
+size_t FindSixFour(const uint8_t* p, size_t n, size_t from) {
+  size_t i = from;
+#if defined(__SSE2__)
+  const __m128i six = _mm_set1_epi8('6');
+  const __m128i four = _mm_set1_epi8('4');
+  for (; i + 17 <= n; i += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+    const unsigned hit = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, six), _mm_cmpeq_epi8(b, four))));
+    if (hit != 0) return i + static_cast<size_t>(__builtin_ctz(hit));
+  }
+#endif
+  for (; i + 2 <= n; ++i) {
+    if (p[i] == '6' && p[i + 1] == '4') return i;
+  }
+  return n;
+}
+
 }  // namespace
 
 int Base64Text::Value(uint8_t c) {
@@ -52,8 +78,8 @@ uint8_t Base64Text::Char(unsigned v) {
 }
 
 bool Base64Text::Mentioned(std::string_view before, const uint8_t* text, size_t len) {
-  // "64" is rare in most text and memmem finds it fast; "base" is checked
-  // where it is, reaching back into `before` at the seam.
+  // "64" is found sixteen bytes at a time; "base" is checked where it is,
+  // reaching back into `before` at the seam.
   auto at = [&](ptrdiff_t i) -> uint8_t {
     if (i >= 0) return text[i];
     const ptrdiff_t j = static_cast<ptrdiff_t>(before.size()) + i;
@@ -65,12 +91,8 @@ bool Base64Text::Mentioned(std::string_view before, const uint8_t* text, size_t 
   };
   if (len == 0) return false;
   if (text[0] == '4' && at(-1) == '6' && base_before(-1)) return true;
-  for (size_t i = 0; i + 2 <= len;) {
-    const void* hit = memmem(text + i, len - i, "64", 2);
-    if (hit == nullptr) return false;
-    const size_t six = static_cast<size_t>(static_cast<const uint8_t*>(hit) - text);
+  for (size_t six = FindSixFour(text, len, 0); six < len; six = FindSixFour(text, len, six + 1)) {
     if (base_before(static_cast<ptrdiff_t>(six))) return true;
-    i = six + 1;
   }
   return false;
 }

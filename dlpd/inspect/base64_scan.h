@@ -2,7 +2,7 @@
 // found by a stream scanner of their own over the decoded text, beside the
 // stream's scanner over the normalized text. Opened for a stream once its
 // text names base64 (Base64Text::Mentioned), so other streams pay one
-// memmem per piece.
+// SIMD pass over each piece for "64".
 //
 // Findings come out at decoded offsets; PlaceOnWire moves them onto the
 // wire bytes of the groups that hold them, and masking re-encodes those
