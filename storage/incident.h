@@ -22,6 +22,9 @@ struct Incident {
   std::string masked_sample;
   std::string fingerprint;  // hex HMAC-SHA256 of the value's digits
   std::string ruleset_version;
+  // Why the action is not the policy's own decision, when it is not (a
+  // value that cannot be masked in place: "compressed body"); empty else.
+  std::string reason;
 };
 
 // Folds `later` (same flow and rule) into `into`: counts add up, the time

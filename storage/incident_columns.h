@@ -150,6 +150,7 @@ inline constexpr auto kTable = std::to_array<IncidentColumn>({
     {"sample",          "masked_sample",   kJsonAndCsv, "/dlp/sample",          kText,         kFirst,      Member<&Incident::masked_sample>()},
     {"fingerprint",     "fingerprint",     kJsonAndCsv, "/dlp/fingerprint",     kText,         kFirst,      Member<&Incident::fingerprint>()},
     {"ruleset_version", "ruleset_version", kJsonAndCsv, "/dlp/ruleset_version", kText,         kFirst,      Member<&Incident::ruleset_version>()},
+    {"reason",          "reason",          kJsonAndCsv, "/dlp/reason",          kOptionalText, kFirstKnown, Member<&Incident::reason>()},
     // clang-format on
 });
 

@@ -94,6 +94,7 @@ void MergeIncident(Incident& into, const Incident& later) {
   into.time_us = std::min(into.time_us, later.time_us);
   into.last_time_us = std::max({into.last_time_us, later.last_time_us, later.time_us});
   if (ActionRank(later.action) > ActionRank(into.action)) into.action = later.action;
+  if (into.reason.empty()) into.reason = later.reason;
   if (into.http_method.empty()) {
     into.http_method = later.http_method;
     into.http_host = later.http_host;

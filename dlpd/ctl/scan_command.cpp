@@ -38,6 +38,7 @@ void PrintFindings(const CompiledRuleset& rules, const std::string& name, const 
         {"action", ToString(f.action)},
     };
     if (f.detail[0] != '\0') j["detail"] = f.detail;
+    if (f.reason[0] != '\0') j["reason"] = f.reason;
     std::cout << j.dump() << '\n';
   }
 }

@@ -25,9 +25,12 @@ struct Finding {
   bool has_fingerprint = false;
   // What the policy decided for it; only kMask findings are masked.
   PolicyAction action = PolicyAction::kMask;
-  // Found in a compressed body (inflated to scan): it has no bytes of its
-  // own on the wire and cannot be masked in place; a mask becomes a block.
+  // It cannot be masked in place: found in a compressed body (inflated to
+  // scan: it has no bytes of its own on the wire), or in base64 whose
+  // characters cannot be written back at their length. A mask becomes the
+  // policy's `compressed` action; `reason` (static storage) says why.
   bool compressed = false;
+  const char* reason = "";
   // Found in base64 the application decodes (dlpd/inspect/base64_scan.h):
   // [start, end) spans the groups of characters that hold it, and it is
   // masked by re-encoding them (edits), not digit by digit.
@@ -50,5 +53,9 @@ struct Finding {
 };
 
 using Findings = std::vector<Finding>;
+
+// Finding::reason for a value that cannot be masked in place.
+inline constexpr const char* kReasonCompressedBody = "compressed body";
+inline constexpr const char* kReasonBase64NotRewritable = "base64 cannot be rewritten";
 
 }  // namespace dlp

@@ -48,7 +48,7 @@ bool WriteChar(const WireMap& map, uint64_t n, uint8_t c, std::vector<WireEdit>*
 
 // Base64Maskable and Base64Edits: `commit` records the groups as masked.
 bool Edits(const CompiledRuleset& rules, const Finding& x, const Base64Text& text,
-           const WireMap& map, std::vector<WireEdit>* out, Base64Text* commit) {
+           const WireMap& map, std::vector<WireEdit>* out, Base64Text* commit, const char** why) {
   if (x.end <= x.start) return true;
   // The value's bytes, masked as its rule masks them in plain text.
   std::vector<uint8_t> value(static_cast<size_t>(x.end - x.start));
@@ -71,8 +71,14 @@ bool Edits(const CompiledRuleset& rules, const Finding& x, const Base64Text& tex
     uint8_t chars[4];
     Encode(*g, bytes, chars);
     for (uint8_t i = 0; i < g->nchars; ++i) {
-      if (map.CodedAt(g->norm[i])) return false;  // inflated: no bytes of its own
-      if (chars[i] != g->chars[i] && !WriteChar(map, g->norm[i], chars[i], &edits)) return false;
+      if (map.CodedAt(g->norm[i])) {  // inflated: no bytes of its own
+        *why = kReasonCompressedBody;
+        return false;
+      }
+      if (chars[i] != g->chars[i] && !WriteChar(map, g->norm[i], chars[i], &edits)) {
+        *why = kReasonBase64NotRewritable;
+        return false;
+      }
     }
     if (commit != nullptr) {
       Base64Group* m = commit->MutableGroupOf(g->decoded);
@@ -96,18 +102,19 @@ bool Edits(const CompiledRuleset& rules, const Finding& x, const Base64Text& tex
 }  // namespace
 
 bool Base64Maskable(const CompiledRuleset& rules, const Finding& x, const Base64Text& text,
-                    const WireMap& map) {
+                    const WireMap& map, const char** why) {
   std::vector<WireEdit> edits;
-  return Edits(rules, x, text, map, &edits, nullptr);
+  return Edits(rules, x, text, map, &edits, nullptr, why);
 }
 
 bool Base64Edits(const CompiledRuleset& rules, const Finding& x, Base64Text& text,
                  const WireMap& map, std::vector<WireEdit>* out) {
   // Checked whole first: a value is masked in all its groups or none.
   std::vector<WireEdit> edits;
-  if (!Edits(rules, x, text, map, &edits, nullptr)) return false;
+  const char* why = "";
+  if (!Edits(rules, x, text, map, &edits, nullptr, &why)) return false;
   edits.clear();
-  Edits(rules, x, text, map, &edits, &text);
+  Edits(rules, x, text, map, &edits, &text, &why);
   out->insert(out->end(), edits.begin(), edits.end());
   return true;
 }

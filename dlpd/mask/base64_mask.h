@@ -24,9 +24,10 @@ namespace dlp {
 // `map` still covers their characters) can be masked in place: false when
 // a character cannot be written in its place at the same length (an HTML
 // reference with too few digits for it, a named one) or has no bytes of its
-// own (text inflated from a compressed body).
+// own (text inflated from a compressed body); *why then says which
+// (kReasonBase64NotRewritable, kReasonCompressedBody).
 bool Base64Maskable(const CompiledRuleset& rules, const Finding& x, const Base64Text& text,
-                    const WireMap& map);
+                    const WireMap& map, const char** why);
 // Appends to *out the wire bytes that mask `x`, XOR-masked again where
 // they are in a WebSocket payload, and records the groups as masked in
 // `text`. REQUIRES: Base64Maskable (else false, nothing changed).

@@ -58,7 +58,7 @@ void StreamRedactor::MaskAndRelease(ScanContext& ctx, size_t first_new, Findings
   std::vector<WireEdit> edits;
   for (Finding& x : base64_found_) {
     const Finding decoded = x;
-    x.compressed = !Base64Maskable(ctx.rules(), decoded, base64_->text(), map);
+    x.compressed = !Base64Maskable(ctx.rules(), decoded, base64_->text(), map, &x.reason);
     base64_->PlaceOnWire(map, &x);
     if (decide_) decide_(x);
     if (x.compressed && x.action == PolicyAction::kMask) x.action = PolicyAction::kBlock;

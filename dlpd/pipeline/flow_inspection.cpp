@@ -261,7 +261,7 @@ void FlowInspection::TakeBase64(Flow& f, Findings& found) {
     const Finding decoded = x;
     // A value that cannot be written back at the same length is one that
     // cannot be masked in place, as in a compressed body.
-    x.compressed = !Base64Maskable(f.ctx->rules(), decoded, b.scan->text(), map);
+    x.compressed = !Base64Maskable(f.ctx->rules(), decoded, b.scan->text(), map, &x.reason);
     b.scan->PlaceOnWire(map, &x);
     Findings one{x};
     AddFindings(f, one, /*in_stream=*/true, /*placed=*/true);

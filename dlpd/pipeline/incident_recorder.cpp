@@ -98,6 +98,12 @@ void IncidentRecorder::Record(const Flow& f, const Findings& fresh, bool in_stre
     in.masked_sample = std::string(first.display_form());
     in.fingerprint = std::string(first.fingerprint_hex());
     in.ruleset_version = f.ctx->rules().rule_set().version;
+    for (const Finding* x : list) {
+      if (x->reason[0] != '\0') {
+        in.reason = x->reason;
+        break;
+      }
+    }
     if (!writer_->Submit(std::move(in))) {
       counters_.incidents_dropped.fetch_add(1, std::memory_order_relaxed);
     }

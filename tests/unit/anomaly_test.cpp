@@ -4,6 +4,7 @@
 // its incidents carry; a flood is rate-limited per kind, and the lines say
 // how many events they stand for.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <fstream>
@@ -356,6 +357,47 @@ TEST(TokenBucket, GivesTheBurstThenTheRate) {
   EXPECT_TRUE(b.Take(10000000));
   EXPECT_TRUE(b.Take(10000000));
   EXPECT_FALSE(b.Take(10000000));  // never more than the burst saved up
+}
+
+TEST(IncidentReason, AValueThatCannotBeMaskedInPlaceSaysWhy) {
+  // A deflated body (zlib's format), and base64 written as HTML references
+  // too short for the characters masking makes; and a value masked as usual.
+  const std::string text = "pan=4111111111111111;";
+  uLongf n = compressBound(text.size());
+  std::string deflated(n, '\0');
+  compress(reinterpret_cast<Bytef*>(deflated.data()), &n,
+           reinterpret_cast<const Bytef*>(text.data()), text.size());
+  deflated.resize(n);
+  std::string refs;
+  for (const char c : std::string("c3NuIDUzNi0yMi0xNDU3IHg=")) {  // "ssn 536-22-1457 x"
+    refs += "&#" + std::to_string(static_cast<int>(c)) + ";";
+  }
+  const std::string html = "<img src=\"data:;base64," + refs + "\">";
+  const std::string bodies[] = {
+      "POST /z HTTP/1.1\r\nHost: a\r\nContent-Encoding: deflate\r\nContent-Length: " +
+          std::to_string(deflated.size()) + "\r\n\r\n" + deflated,
+      "POST /h HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(html.size()) + "\r\n\r\n" +
+          html,
+      "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 16\r\n\r\nssn=536-22-1457;"};
+  EveGateway g;
+  uint16_t port = 41000;
+  for (const std::string& b : bodies) {
+    g.Send(Tcp4(999, "", kSyn, port));
+    g.Send(Tcp4(1000, b, kPshAck, port));
+    ++port;
+  }
+  g.gw().pipeline().Flush(g.gw());
+  std::map<std::string, std::string> reason_by_path;
+  const auto lines = g.Lines();
+  ASSERT_EQ(lines.count("alert"), 1u);
+  for (const nlohmann::json& a : lines.at("alert")) {
+    const nlohmann::json& dlp = a.at("dlp");
+    reason_by_path[a.at("http").at("url").get<std::string>()] =
+        dlp.at("action").get<std::string>() + " " + dlp.value("reason", std::string("-"));
+  }
+  EXPECT_EQ(reason_by_path["/z"], "block compressed body");
+  EXPECT_EQ(reason_by_path["/h"], "block base64 cannot be rewritten");
+  EXPECT_EQ(reason_by_path["/p"], "mask -");
 }
 
 }  // namespace

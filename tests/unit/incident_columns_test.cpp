@@ -47,6 +47,7 @@ Incident Full() {
   in.masked_sample = "XXXX XXXX XXXX 1111";
   in.fingerprint = "00112233445566778899aabbccddeeff";
   in.ruleset_version = "r42";
+  in.reason = "compressed body";
   return in;
 }
 
@@ -87,7 +88,7 @@ TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
   EXPECT_EQ(header, (std::vector<std::string>{
                         "id", "time", "last_seen", "rule", "severity", "action", "count", "src_ip",
                         "src_port", "dst_ip", "dst_port", "flow_id", "http_method", "http_host",
-                        "http_path", "sample", "fingerprint", "ruleset_version"}));
+                        "http_path", "sample", "fingerprint", "ruleset_version", "reason"}));
   for (const IncidentColumn& c : kIncidentColumns) {
     const bool listed = std::find(header.begin(), header.end(), c.key) != header.end();
     EXPECT_EQ(listed, c.listed == Listed::kJsonAndCsv) << c.key;
@@ -98,7 +99,7 @@ TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
                 "12", "2026-11-18T11:06:40.123456Z", "2026-11-18T11:07:40.000001Z", "pan",
                 "critical", "mask-partial", "7", "2001:db8::10", "40000", "2001:db8:1::20", "443",
                 "0123456789abcdef", "POST", "shop.example", "/pay?card=XXXX", "XXXX XXXX XXXX 1111",
-                "00112233445566778899aabbccddeeff", "r42"}));
+                "00112233445566778899aabbccddeeff", "r42", "compressed body"}));
 }
 
 TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
@@ -108,14 +109,15 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
   for (const IncidentColumn& c : kIncidentColumns) declared.emplace_back(c.key);
   std::sort(declared.begin(), declared.end());
   EXPECT_EQ(Keys(j), declared);
-  EXPECT_EQ(j.dump(),
-            R"({"action":"mask-partial","count":7,"dst_ip":"2001:db8:1::20","dst_port":443,)"
-            R"("fingerprint":"00112233445566778899aabbccddeeff","flow_id":"0123456789abcdef",)"
-            R"("http_host":"shop.example","http_method":"POST","http_path":"/pay?card=XXXX",)"
-            R"("id":12,"ip_version":6,"last_seen":"2026-11-18T11:07:40.000001Z","proto":"TCP",)"
-            R"("rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
-            R"("severity":"critical","src_ip":"2001:db8::10","src_port":40000,)"
-            R"("time":"2026-11-18T11:06:40.123456Z"})");
+  EXPECT_EQ(
+      j.dump(),
+      R"({"action":"mask-partial","count":7,"dst_ip":"2001:db8:1::20","dst_port":443,)"
+      R"("fingerprint":"00112233445566778899aabbccddeeff","flow_id":"0123456789abcdef",)"
+      R"("http_host":"shop.example","http_method":"POST","http_path":"/pay?card=XXXX",)"
+      R"("id":12,"ip_version":6,"last_seen":"2026-11-18T11:07:40.000001Z","proto":"TCP",)"
+      R"("reason":"compressed body","rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
+      R"("severity":"critical","src_ip":"2001:db8::10","src_port":40000,)"
+      R"("time":"2026-11-18T11:06:40.123456Z"})");
   r.incident.http_method.clear();
   r.incident.http_host.clear();
   r.incident.http_path.clear();
@@ -123,6 +125,8 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
   for (const char* key : {"http_method", "http_host", "http_path"}) {
     EXPECT_TRUE(no_request.at(key).is_null()) << key;
   }
+  r.incident.reason.clear();
+  EXPECT_TRUE(IncidentJson(r).at("reason").is_null());
 }
 
 TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
@@ -132,7 +136,13 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
     EXPECT_TRUE(j.contains(nlohmann::json::json_pointer(std::string(c.eve)))) << c.eve;
   }
   // Byte for byte as dlpd 0.1 wrote them: with and without a row id; an
-  // http object only for a request with a method or a Host.
+  // http object only for a request with a method or a Host; no reason
+  // unless there is one.
+  auto Plain = [] {
+    Incident in = Full();
+    in.reason.clear();
+    return in;
+  };
   const char* alert =
       R"({"alert":{"action":"blocked","category":"Data Leakage","gid":1,"rev":1,"severity":1,)"
       R"("signature":"DLP pan mask-partial","signature_id":9031788},)";
@@ -145,17 +155,17 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
   const std::string dest = R"("dest_ip":"2001:db8:1::20","dest_port":443,)";
   const std::string http =
       R"("http":{"hostname":"shop.example","http_method":"POST","url":"/pay?card=XXXX"},)";
-  EXPECT_EQ(EveLine(Full(), 12), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
-                                     R"("incident_id":12,)" + dlp_end + http + tuple +
-                                     R"("2026-11-18T11:07:40.000001+0000"})");
-  EXPECT_EQ(EveLine(Full()), alert + std::string(R"("app_proto":"http",)") + dest + dlp + dlp_end +
-                                 http + tuple + R"("2026-11-18T11:07:40.000001+0000"})");
-  Incident path_only = Full();
+  EXPECT_EQ(EveLine(Plain(), 12), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
+                                      R"("incident_id":12,)" + dlp_end + http + tuple +
+                                      R"("2026-11-18T11:07:40.000001+0000"})");
+  EXPECT_EQ(EveLine(Plain()), alert + std::string(R"("app_proto":"http",)") + dest + dlp + dlp_end +
+                                  http + tuple + R"("2026-11-18T11:07:40.000001+0000"})");
+  Incident path_only = Plain();
   path_only.http_method.clear();
   path_only.http_host.clear();
   EXPECT_EQ(EveLine(path_only, 3), alert + dest + dlp + R"("incident_id":3,)" + dlp_end + tuple +
                                        R"("2026-11-18T11:07:40.000001+0000"})");
-  Incident host_only = Full();
+  Incident host_only = Plain();
   host_only.http_method.clear();
   host_only.http_path.clear();
   host_only.last_time_us = 0;
@@ -163,6 +173,9 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
                                        R"("incident_id":3,)" + dlp_end +
                                        R"("http":{"hostname":"shop.example"},)" + tuple +
                                        R"("2026-11-18T11:06:40.123456+0000"})");
+  EXPECT_EQ(EveLine(Full()), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
+                                 R"("reason":"compressed body",)" + dlp_end + http + tuple +
+                                 R"("2026-11-18T11:07:40.000001+0000"})");
 }
 
 TEST(IncidentColumns, EveryColumnGoesInAndComesBackOut) {
