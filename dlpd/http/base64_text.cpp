@@ -30,10 +30,6 @@ uint8_t Lower(uint8_t b) {
   return b >= 'A' && b <= 'Z' ? static_cast<uint8_t>(b + 32) : b;
 }
 
-bool IsSpace(uint8_t b) {
-  return b == ' ' || b == '\t' || b == '\r' || b == '\n';
-}
-
 // Whether the n bytes at p are `word` (lower case), in any case.
 bool EqualsFolded(const uint8_t* p, size_t n, const char* word) {
   for (size_t i = 0; i < n; ++i) {
@@ -97,6 +93,13 @@ bool Base64Text::Mentioned(std::string_view before, const uint8_t* text, size_t 
   return false;
 }
 
+Base64Text::Base64Text(bool mid_line) {
+  if (mid_line) {
+    line_has_bytes_ = true;
+    header_ = Header::kValueLead;
+  }
+}
+
 void Base64Text::Feed(const uint8_t* text, size_t len, uint64_t norm, std::vector<uint8_t>* out) {
   for (size_t i = 0; i < len; ++i) {
     if (state_ == State::kRegion && Region(text[i], norm + i, out)) continue;
@@ -105,25 +108,30 @@ void Base64Text::Feed(const uint8_t* text, size_t len, uint64_t norm, std::vecto
 }
 
 void Base64Text::Finish(std::vector<uint8_t>* out) {
+  if (state_ != State::kRegion) return;
+  // A line that began like the boundary and ended the text is data.
+  const size_t held = matched_;
+  matched_ = 0;
+  at_line_start_ = false;
+  for (size_t i = 0; i < held && state_ == State::kRegion; ++i) {
+    RegionByte(boundary_[i], matched_from_ + i, out);
+  }
   if (state_ == State::kRegion) End(out);
 }
 
 void Base64Text::Text(uint8_t b) {
-  if (b == '\n') {
-    if (state_ == State::kPartHeaders && !line_has_bytes_) {
-      Begin();  // the blank line: the part's body
-    } else if ((header_ == Header::kValue || header_ == Header::kValueTrail) &&
-               EqualsFolded(value_, value_len_, "base64")) {
-      state_ = State::kPartHeaders;
-      headers_read_ = 0;
-    }
-    line_has_bytes_ = false;
-    header_ = Header::kName;
-    value_len_ = 0;
+  if (b == '\r' || b == '\n') {
+    // CRLF, a bare LF and a bare CR each end a line (MIME parsers take all
+    // three).
+    const bool crlf = b == '\n' && after_cr_;
+    after_cr_ = b == '\r';
+    if (!crlf) EndLine();
     return;
   }
-  if (b != '\r') line_has_bytes_ = true;
-  const bool space = b == ' ' || b == '\t' || b == '\r';
+  after_cr_ = false;
+  line_has_bytes_ = true;
+  if (line_len_ < kMaxBoundary) line_[line_len_++] = b;
+  const bool space = b == ' ' || b == '\t';
   switch (header_) {
     case Header::kName:
       if (b == ':') header_ = Header::kValueLead;
@@ -151,43 +159,111 @@ void Base64Text::Text(uint8_t b) {
       break;
   }
   if (state_ == State::kPartHeaders && ++headers_read_ > kMaxPartHeaders) state_ = State::kText;
-  if (b == ',' && state_ == State::kText && EqualsFolded(recent_ + 1, 7, ";base64")) Begin();
+  if (b == ',' && state_ == State::kText && DataUriMarker()) Begin(/*mime=*/false);
   std::memmove(recent_, recent_ + 1, sizeof(recent_) - 1);
   recent_[sizeof(recent_) - 1] = b;
 }
 
+void Base64Text::EndLine() {
+  const bool boundary_line = line_len_ >= 3 && line_[0] == '-' && line_[1] == '-';
+  if (state_ == State::kPartHeaders && !line_has_bytes_) {
+    Begin(/*mime=*/true);  // the blank line: the part's body
+  } else if ((header_ == Header::kValue || header_ == Header::kValueTrail) &&
+             EqualsFolded(value_, value_len_, "base64")) {
+    state_ = State::kPartHeaders;
+    headers_read_ = 0;
+  } else if (boundary_line) {
+    // A part begins: its boundary ends it. Trailing spaces are no part of it.
+    size_t n = line_len_;
+    while (n > 2 && (line_[n - 1] == ' ' || line_[n - 1] == '\t')) --n;
+    std::copy(line_, line_ + n, boundary_);
+    boundary_len_ = n;
+    if (state_ == State::kPartHeaders) state_ = State::kText;
+  }
+  line_has_bytes_ = false;
+  line_len_ = 0;
+  header_ = Header::kName;
+  value_len_ = 0;
+}
+
+bool Base64Text::DataUriMarker() const {
+  // ";base64" before the ',' (RFC 2397), spaces around the word allowed as
+  // the WHATWG data: URL parser allows them.
+  ptrdiff_t i = sizeof(recent_) - 1;
+  while (i >= 0 && (recent_[i] == ' ' || recent_[i] == '\t')) --i;
+  if (i < 5 || !EqualsFolded(recent_ + i - 5, 6, "base64")) return false;
+  i -= 6;
+  while (i >= 0 && (recent_[i] == ' ' || recent_[i] == '\t')) --i;
+  return i >= 0 && recent_[i] == ';';
+}
+
 bool Base64Text::Region(uint8_t b, uint64_t n, std::vector<uint8_t>* out) {
-  if (escape_) {
-    // JSON writes '/' as "\/" (PHP does by default) and line breaks as
-    // "\r\n"; any other escape is no base64.
-    escape_ = false;
-    if (b == 'r' || b == 'n' || b == 't') {
-      ++gap_;
-      return true;
-    }
-    if (b != '/') {
+  if (mime_ && at_line_start_) {
+    // A line that begins with the part's boundary ends it; until its bytes
+    // say whether it does, they are held back.
+    if (b == boundary_[matched_]) {
+      if (matched_ == 0) matched_from_ = n;
+      if (++matched_ < boundary_len_) return true;
+      const size_t len = boundary_len_;
       End(out);
+      for (size_t i = 0; i + 1 < len; ++i) Text(boundary_[i]);  // the line, as text
       return false;
     }
+    const size_t held = matched_;
+    matched_ = 0;
+    at_line_start_ = false;
+    for (size_t i = 0; i < held && state_ == State::kRegion; ++i) {
+      RegionByte(boundary_[i], matched_from_ + i, out);
+    }
+    if (state_ != State::kRegion) return false;
+  }
+  if (b == '\r' || b == '\n') {
+    at_line_start_ = true;
+    matched_ = 0;
+  } else if (!mime_) {
+    switch (b) {
+      case '"':
+      case '\'':
+      case '<':
+      case '>':
+      case '&':
+      case '(':
+      case ')':
+        End(out);  // the end of the string the URI is in
+        return false;
+      default:
+        break;
+    }
+  }
+  RegionByte(b, n, out);
+  return state_ == State::kRegion;
+}
+
+void Base64Text::RegionByte(uint8_t b, uint64_t n, std::vector<uint8_t>* out) {
+  if (escape_) {
+    // JSON writes line breaks as "\r\n" and '/' as "\/" (PHP by default).
+    escape_ = false;
+    if (b == 'r' || b == 'n' || b == 't' || b == 'f' || b == 'b') b = ' ';
   } else if (b == '\\') {
     escape_ = true;
-    return true;
   }
-  const int8_t v = kValues[b];
-  if (v >= 0) {
+  if (Value(b) >= 0) {
     pending_.norm[pending_.nchars] = n;
     pending_.chars[pending_.nchars] = b;
     gap_ = 0;
     if (++pending_.nchars == 4) Emit(out);
-    return true;
+    return;
   }
-  if (IsSpace(b) && ++gap_ <= kMaxGap) return true;
-  End(out);  // '=' padding, or the byte after the data
-  return false;
+  // Skipped, as lenient decoders skip it ('=' too): a stray byte cannot
+  // hide what follows it.
+  if (++gap_ > kMaxGap) End(out);
 }
 
-void Base64Text::Begin() {
+void Base64Text::Begin(bool mime) {
   state_ = State::kRegion;
+  mime_ = mime;
+  at_line_start_ = mime;  // the body begins on the line after the blank one
+  matched_ = 0;
   ++regions_;
   pending_ = Base64Group{};
   gap_ = 0;
@@ -204,9 +280,13 @@ void Base64Text::End(std::vector<uint8_t>* out) {
   }
   pending_ = Base64Group{};
   state_ = State::kText;
-  // What follows begins a line as far as part headers go: a MIME part ends
-  // at its boundary line.
+  matched_ = 0;
+  at_line_start_ = false;
+  escape_ = false;
+  // What follows begins a line as far as part headers go.
   line_has_bytes_ = false;
+  line_len_ = 0;
+  after_cr_ = false;
   header_ = Header::kName;
   value_len_ = 0;
 }

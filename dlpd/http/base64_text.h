@@ -2,20 +2,26 @@
 // reads (the normalized stream, dlpd/http/stream_normalizer.h): the body
 // of a MIME part whose header says base64 (`Content-Transfer-Encoding:
 // base64` in a multipart form or a mail API's upload), and the data of a
-// `data:` URI (`;base64,`, also when a form percent-encodes it). Each such
-// region is decoded into a text of its own, one region after another with
-// a boundary byte between them, which a scanner of its own reads
-// (dlpd/inspect/base64_scan.h); the normalized text is still scanned as it
-// is, so text read as base64 that is none is only read twice.
+// `data:` URI (`;base64,`, spaces allowed around the word, also when a form
+// percent-encodes it). Each such region is decoded into a text of its own,
+// one region after another with a boundary byte between them, which a
+// scanner of its own reads (dlpd/inspect/base64_scan.h); the normalized
+// text is still scanned as it is, so text read as base64 that is none is
+// only read twice.
+//
+// Decoded as the lenient decoders most applications use read it (Python's
+// b64decode, Node's Buffer, Java's MIME decoder, PHP's base64_decode): a
+// byte outside the alphabet, '=' included, is skipped, not an end, so a
+// stray '!' or '=' cannot hide what follows it. A MIME region ends at its
+// part's boundary line (the "--" line before the part's headers, or any
+// line that begins with "--" when none was seen); a data: URI's ends at a
+// byte that ends the string it is in (a quote, '<', '>', '&', a
+// parenthesis). JSON's escapes of line breaks ("\r\n") are skipped.
 //
 // Every decoded byte keeps its group: the four characters (their
 // normalized offsets, so the wire bytes through the WireMap) and the three
 // bytes they make, which masking re-encodes in place
 // (dlpd/mask/base64_mask.h). Groups are kept until PruneBefore.
-//
-// Inside a region, line breaks and spaces (MIME wraps at 76 characters)
-// and JSON's escapes of them ("\r\n", "\/") are skipped; any other byte,
-// or '=' padding, ends it.
 //
 // Hand-written: base64 decoders (libsodium's sodium_base642bin, OpenSSL's
 // EVP_DecodeUpdate) take whole buffers and say nothing of where each
@@ -49,11 +55,19 @@ class Base64Text {
   // The byte the decoded text holds between two regions: a value does not
   // go on across it.
   static constexpr uint8_t kBoundaryByte = '\n';
-  // Spaces and line breaks one region may hold between two characters; more
-  // end it (they cost map entries, and no encoder writes them).
-  static constexpr size_t kMaxGap = 64;
+  // Bytes skipped (spaces, line breaks, bytes outside the alphabet) one
+  // region may hold between two characters; more end it: the characters
+  // before keep the map to their wire bytes alive.
+  static constexpr size_t kMaxGap = 16384;
   // Bytes of part headers read for the blank line that ends them.
-  static constexpr size_t kMaxPartHeaders = 8192;
+  static constexpr size_t kMaxPartHeaders = 1 << 20;
+  // The longest boundary line kept (RFC 2046: 70 characters after "--").
+  static constexpr size_t kMaxBoundary = 80;
+
+  // `mid_line`: the first byte fed is not known to begin a line (a stream
+  // whose text named base64 is read from the scanner's history): a
+  // "base64" before the first line break counts as a header's value.
+  explicit Base64Text(bool mid_line = false);
 
   // The 6-bit value of a character of the alphabet, or -1; and the
   // character of a value.
@@ -106,25 +120,44 @@ class Base64Text {
   enum class Header : uint8_t { kName, kValueLead, kValue, kValueTrail, kNone };
 
   void Text(uint8_t b);
+  void EndLine();
   // Reads a byte in a region; false when it ends the region (the byte is
   // then read as text).
   bool Region(uint8_t b, uint64_t n, std::vector<uint8_t>* out);
-  void Begin();
+  // A byte of a region past the boundary check: a character, or skipped.
+  void RegionByte(uint8_t b, uint64_t n, std::vector<uint8_t>* out);
+  // Whether the bytes before the ',' just read say ";base64" (spaces allowed).
+  bool DataUriMarker() const;
+  void Begin(bool mime);
   void End(std::vector<uint8_t>* out);
   void Emit(std::vector<uint8_t>* out);
 
   State state_ = State::kText;
   // The last bytes read (for ";base64,"), newest last.
-  uint8_t recent_[8] = {};
-  // The line being read: whether it has a byte other than '\r', and its
-  // header value so far.
+  uint8_t recent_[16] = {};
+  // The line being read: whether it has a byte other than a line break, its
+  // first bytes (a boundary line), and its header value so far.
   bool line_has_bytes_ = false;
+  bool after_cr_ = false;
+  uint8_t line_[kMaxBoundary] = {};
+  size_t line_len_ = 0;
   Header header_ = Header::kName;
   uint8_t value_[8] = {};
   uint8_t value_len_ = 0;
   size_t headers_read_ = 0;
-  // In a region: a '\\' read (a JSON escape follows), the spaces since the
-  // last character, and the characters of the group not complete yet.
+  // The last boundary line seen ("--" and the boundary), which ends the
+  // MIME part after it.
+  uint8_t boundary_[kMaxBoundary] = {'-', '-'};
+  size_t boundary_len_ = 2;
+  // In a region: MIME or data: URI; at a line's start, how many of its
+  // bytes match the boundary so far (held back: replayed if it is none) and
+  // the normalized offset of the first; a '\' read (a JSON escape
+  // follows); the bytes skipped since the last character; the characters of
+  // the group not complete yet.
+  bool mime_ = false;
+  bool at_line_start_ = false;
+  size_t matched_ = 0;
+  uint64_t matched_from_ = 0;
   bool escape_ = false;
   size_t gap_ = 0;
   Base64Group pending_;

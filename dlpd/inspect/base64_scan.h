@@ -69,7 +69,9 @@ class Base64Scan {
   // scanner's history, within the current region.
   uint64_t LiveFrom() const;
 
-  Base64Text text_;
+  // Opened where the text named base64, which may be mid-line: a header's
+  // name may be out of what the stream's scanner still holds.
+  Base64Text text_{/*mid_line=*/true};
   StreamScanner scanner_;
   std::vector<uint8_t> decoded_;  // reused
 };

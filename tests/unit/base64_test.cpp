@@ -68,6 +68,17 @@ std::string Decode(const std::string& s) {
   return out;
 }
 
+// What a lenient decoder reads (Python's b64decode, Node's Buffer, Java's
+// MIME decoder, PHP): every byte outside the alphabet skipped, '=' too.
+std::string DecodeLenient(const std::string& s) {
+  std::string only;
+  for (const char c : s) {
+    if (c != '\0' && c != '=' && std::strchr(kAlphabet, c) != nullptr) only += c;
+  }
+  only.resize(only.size() - only.size() % 4 == 1 ? only.size() - 1 : only.size());
+  return Decode(only);
+}
+
 const std::string kCsv =
     "name,card,ssn,gtin,amount\n"
     "alice,4111 1111 1111 1111,536-22-1457,4006381333931,12.50\n"
@@ -173,6 +184,7 @@ TEST(Base64Text, EachByteKnowsTheCharactersOfItsGroup) {
   Base64Text t;
   std::vector<uint8_t> out;
   t.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 1000, &out);
+  t.Finish(&out);
   ASSERT_EQ(std::string(out.begin(), out.end()), "ABCD\n");
   const Base64Group* g = t.GroupOf(3);
   ASSERT_NE(g, nullptr);
@@ -318,6 +330,74 @@ TEST(Base64OnThePath, AValueInAWebSocketDataUriIsMaskedUnderTheKey) {
   std::string got = out.substr(head.size() + 6);
   for (size_t i = 0; i < got.size(); ++i) got[i] ^= key[i % 4];
   EXPECT_EQ(Decode(got.substr(got.find(',') + 1)), "card=XXXXXXXXXXXXXXXX&");
+}
+
+TEST(Base64OnThePath, WhatALenientDecoderReadsIsWhatIsMasked) {
+  // Bytes a lenient decoder skips do not end a region: a stray '!', '=',
+  // a long run of spaces, a line that begins with "--" but is not the
+  // part's boundary; and the ways MIME and data: URLs may be written.
+  const std::string plain = "card 4111111111111111 end";
+  const std::string e = Encode(plain);
+  auto mime = [](const std::string& headers, const std::string& body, const char* eol = "\r\n") {
+    const std::string b = "--XyZ" + std::string(eol) + headers +
+                          "Content-Transfer-Encoding: base64" + eol + eol + body + eol + "--XyZ--" +
+                          eol;
+    return "POST /m HTTP/1.1\r\nHost: a\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n"
+           "Content-Length: " +
+           std::to_string(b.size()) + "\r\n\r\n" + b;
+  };
+  auto post = [](const std::string& body) {
+    return "POST /d HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
+  };
+  struct Case {
+    std::string name, req;
+  };
+  const Case cases[] = {
+      {"junk", mime("", e.substr(0, 4) + "!" + e.substr(4))},
+      {"equals", mime("", e.substr(0, 4) + "=" + e.substr(4))},
+      {"spaces", mime("", e.substr(0, 4) + std::string(200, ' ') + e.substr(4))},
+      {"dash line", mime("", "--junk\r\n" + e)},
+      {"long header", mime("X-Pad: " + std::string(9000, 'a') + "\r\n", e)},
+      {"bare CR", mime("", e, "\r")},
+      {"bare LF", mime("", e, "\n")},
+      {"spaced marker", post("{\"f\":\"data:text/plain; base64 ," + e + "\"}")},
+      {"form feed", post("{\"f\":\"data:;base64," + e.substr(0, 4) + "\\f" + e.substr(4) + "\"}")},
+  };
+  for (const Case& c : cases) {
+    Gateway gw;
+    const std::string out = Through(c.req, {}, &gw);
+    ASSERT_EQ(out.size(), c.req.size()) << c.name;
+    std::string data = out.substr(out.find("\r\n\r\n") + 4);
+    const size_t mark = data.find("base64");
+    data = data.substr(mark + 6);
+    if (data.find("--XyZ--") != std::string::npos) data = data.substr(0, data.find("--XyZ--"));
+    if (data.find('"') != std::string::npos) data = data.substr(0, data.find('"'));
+    EXPECT_EQ(DecodeLenient(data.substr(data.find_first_of(",\r\n") + 1)).find("4111"),
+              std::string::npos)
+        << c.name << ": " << out;
+    EXPECT_EQ(gw.pipeline().counters().findings.load(), 1u) << c.name;
+  }
+}
+
+TEST(Base64OnThePath, AHeaderWhoseNameLeftBeforeItsValueCameStillOpensThePart) {
+  // The header's name and the spaces after it in one segment, "base64" in
+  // the next: the stream's scanner no longer holds the name when the word
+  // comes.
+  const std::string e = Encode("card 4111111111111111 end");
+  const std::string body = "--XyZ\r\nContent-Transfer-Encoding:" + std::string(60, ' ') +
+                           "base64\r\n\r\n" + e + "\r\n--XyZ--\r\n";
+  const std::string req =
+      "POST /m HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+      body;
+  const size_t word = req.find("base64");
+  for (size_t cut = word - 3; cut <= word + 3; ++cut) {
+    const std::string out = Through(req, {cut});
+    EXPECT_EQ(out.find(e), std::string::npos) << cut;
+    EXPECT_NE(Decode(out.substr(out.find("\r\n\r\n", word) + 4)).find("XXXXXXXXXXXXXXXX"),
+              std::string::npos)
+        << cut;
+  }
 }
 
 TEST(Base64OnThePath, BinaryAndNumberDenseBase64LeavesByteIdentical) {
