@@ -43,9 +43,9 @@ class Base64Scan {
   // The values confirmed if the stream ended here, without ending it.
   Status ProbeEnd(ScanContext& ctx, Findings* out) const;
 
-  // The normalized offset where a value the decoded text may still complete
-  // begins (rules/value_prefix.h on the scanner's history), or the first
-  // character not decoded yet; UINT64_MAX when neither.
+  // The normalized offset of the first character of the group where a value
+  // the decoded text may still complete begins (rules/value_prefix.h on the
+  // scanner's history); UINT64_MAX when none may.
   uint64_t OpenRunFrom(ScanContext& ctx) const;
   // The normalized offset from which the text must stay mapped to wire
   // bytes: the characters of the scanner's history and of a group not
