@@ -11,6 +11,23 @@ Result<std::unique_ptr<Base64Scan>> Base64Scan::Open(ScanContext& ctx) {
   return std::unique_ptr<Base64Scan>(new Base64Scan(std::move(s).value()));
 }
 
+Status Base64Scan::FeedStream(ScanContext& ctx, std::string_view history, const uint8_t* text,
+                              size_t len, uint64_t norm, std::unique_ptr<Base64Scan>* scan,
+                              Findings* out) {
+  if (*scan == nullptr) {
+    if (!Base64Text::Mentioned(history, text, len)) return {};
+    auto opened = Open(ctx);
+    if (!opened) return opened.error();
+    *scan = std::move(opened).value();
+    if (Status st = (*scan)->Feed(ctx, reinterpret_cast<const uint8_t*>(history.data()),
+                                  history.size(), norm - history.size(), out);
+        !st) {
+      return st;
+    }
+  }
+  return (*scan)->Feed(ctx, text, len, norm, out);
+}
+
 void Base64Scan::InOneRegion(Findings* out, size_t first) const {
   auto kept = out->begin() + static_cast<std::ptrdiff_t>(first);
   for (auto it = kept; it != out->end(); ++it) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "dlpd/common/result.h"
@@ -29,6 +30,14 @@ class Base64Scan {
  public:
   // REQUIRES: `ctx` is the stream scanner's for the life of this.
   static Result<std::unique_ptr<Base64Scan>> Open(ScanContext& ctx);
+  // The stream's next normalized text [text, text + len) at `norm`, which
+  // its scanner (holding `history` before it) has not read yet: opens
+  // *scan when the text names base64, reading `history` first (where the
+  // name may begin), and feeds it. Both callers (the packet path and
+  // dlpctl scan) read a stream this way.
+  static Status FeedStream(ScanContext& ctx, std::string_view history, const uint8_t* text,
+                           size_t len, uint64_t norm, std::unique_ptr<Base64Scan>* scan,
+                           Findings* out);
 
   // Reads normalized text [text, text + len) at normalized offset `norm`
   // (REQUIRES: in order; the first piece may begin anywhere) and appends

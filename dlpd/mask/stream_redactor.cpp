@@ -16,22 +16,10 @@ Result<StreamRedactor> StreamRedactor::Open(ScanContext& ctx) {
 
 Status StreamRedactor::ScanText(ScanContext& ctx, Findings* found) {
   const size_t first_new = found->size();
-  const uint64_t norm = scanner_.offset();
-  if (base64_ == nullptr && Base64Text::Mentioned(scanner_.history(), text_.data(), text_.size())) {
-    auto b = Base64Scan::Open(ctx);
-    if (!b) return b.error();
-    base64_ = std::move(b).value();
-    const std::string_view before = scanner_.history();
-    if (Status st = base64_->Feed(ctx, reinterpret_cast<const uint8_t*>(before.data()),
-                                  before.size(), norm - before.size(), &base64_found_);
-        !st) {
-      return st;
-    }
-  }
-  if (base64_ != nullptr) {
-    if (Status st = base64_->Feed(ctx, text_.data(), text_.size(), norm, &base64_found_); !st) {
-      return st;
-    }
+  if (Status st = Base64Scan::FeedStream(ctx, scanner_.history(), text_.data(), text_.size(),
+                                         scanner_.offset(), &base64_, &base64_found_);
+      !st) {
+    return st;
   }
   if (Status st = scanner_.Feed(ctx, text_.data(), text_.size(), found); !st) return st;
   Findings fresh(found->begin() + static_cast<std::ptrdiff_t>(first_new), found->end());

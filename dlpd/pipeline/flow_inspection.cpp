@@ -29,6 +29,19 @@ namespace {
 // way they were masked the first time.
 constexpr size_t kRememberedFindings = 256;
 
+// Writes the edits (REQUIRES: in wire order) that fall in the buffer
+// holding wire offsets [off, off + len); returns the bytes changed.
+size_t ApplyEdits(const std::vector<WireEdit>& edits, uint8_t* payload, size_t len, uint64_t off) {
+  size_t changed = 0;
+  for (auto e = std::lower_bound(edits.begin(), edits.end(), off,
+                                 [](const WireEdit& y, uint64_t o) { return y.off < o; });
+       e != edits.end() && e->off < off + len; ++e) {
+    changed += payload[e->off - off] != e->byte ? 1 : 0;
+    payload[e->off - off] = e->byte;
+  }
+  return changed;
+}
+
 }  // namespace
 
 FlowInspection::FlowInspection(PipelineCounters& counters, IncidentRecorder& recorder,
@@ -130,26 +143,13 @@ bool FlowInspection::ScanInOrder(Flow& f, const uint8_t* fresh, size_t len) {
       }
     }
   }
-  // base64 the text names is decoded and scanned too, from the text the
-  // scanner still holds (where the name begins).
-  const uint64_t norm = f.scanner->offset();
-  if (f.base64 == nullptr &&
-      Base64Text::Mentioned(f.scanner->history(), text_.data(), text_.size())) {
-    auto scan = Base64Scan::Open(*f.ctx);
-    if (!scan) return false;
-    f.base64 = std::make_unique<Base64State>();
-    f.base64->scan = std::move(scan).value();
-    const std::string_view before = f.scanner->history();
-    if (!ScanBase64(f, reinterpret_cast<const uint8_t*>(before.data()), before.size(),
-                    norm - before.size())) {
-      return false;
-    }
-  }
+  Findings in_base64;
+  if (!ReadBase64(f, text_.data(), text_.size(), &in_base64)) return false;
   scratch_.clear();
   if (!f.scanner->Feed(*f.ctx, text_.data(), text_.size(), &scratch_)) return false;
   counters_.inspected.fetch_add(1, std::memory_order_relaxed);
   AddFindings(f, scratch_);
-  if (f.base64 != nullptr && !ScanBase64(f, text_.data(), text_.size(), norm)) return false;
+  TakeBase64(f, in_base64);
   // The map must reach back as far as the scanners' history: a value they
   // confirm later begins there.
   uint64_t kept = f.scanner->offset() - f.scanner->history().size();
@@ -204,8 +204,8 @@ void FlowInspection::Advance(Flow& f, const uint8_t* /*fresh*/, size_t len) cons
     const uint64_t norm = f.scanner->offset() - (tail.size() - from);
     if (!map.CodedAt(norm)) open = map.WireStart(norm);
   }
-  // In base64, a value may begin in the decoded text's open run, or in the
-  // characters of a group not complete yet.
+  // In base64, a value may begin in the decoded text's open run (from the
+  // first character of its group).
   if (f.base64 != nullptr) {
     const uint64_t norm = f.base64->scan->OpenRunFrom(*f.ctx);
     if (norm < f.scanner->offset() && !map.CodedAt(norm)) {
@@ -221,16 +221,19 @@ void FlowInspection::Finish(Flow& f) {
   // What was kept for a character reads as it is.
   text_.clear();
   f.normalizer->Finish(&text_);
-  const uint64_t norm = f.scanner->offset();
+  Findings in_base64;
+  ReadBase64(f, text_.data(), text_.size(), &in_base64);
   if (!text_.empty() && f.scanner->Feed(*f.ctx, text_.data(), text_.size(), &last)) {
     AddFindings(f, last);
   }
   last.clear();
   if (f.scanner->Finish(*f.ctx, &last)) AddFindings(f, last);
   if (f.base64 == nullptr) return;
-  ScanBase64(f, text_.data(), text_.size(), norm);
-  last.clear();
-  if (f.base64->scan->Finish(*f.ctx, &last)) TakeBase64(f, last);
+  Findings at_end;
+  if (f.base64->scan->Finish(*f.ctx, &at_end)) {
+    in_base64.insert(in_base64.end(), at_end.begin(), at_end.end());
+  }
+  TakeBase64(f, in_base64);
 }
 
 void FlowInspection::JudgeAsEnd(Flow& f) {
@@ -240,19 +243,27 @@ void FlowInspection::JudgeAsEnd(Flow& f) {
   if (f.base64 != nullptr && f.base64->scan->ProbeEnd(*f.ctx, &probe)) TakeBase64(f, probe);
 }
 
-bool FlowInspection::ScanBase64(Flow& f, const uint8_t* text, size_t len, uint64_t norm) {
-  Base64Scan& scan = *f.base64->scan;
-  const uint64_t regions = scan.text().regions();
-  Findings found;
-  if (!scan.Feed(*f.ctx, text, len, norm, &found)) return false;
-  if (scan.text().regions() != regions) {
-    counters_.base64_regions.fetch_add(scan.text().regions() - regions, std::memory_order_relaxed);
+bool FlowInspection::ReadBase64(Flow& f, const uint8_t* text, size_t len, Findings* found) {
+  std::unique_ptr<Base64Scan> opened;
+  std::unique_ptr<Base64Scan>& scan = f.base64 != nullptr ? f.base64->scan : opened;
+  const uint64_t regions = scan != nullptr ? scan->text().regions() : 0;
+  if (!Base64Scan::FeedStream(*f.ctx, f.scanner->history(), text, len, f.scanner->offset(), &scan,
+                              found)) {
+    return false;
   }
-  TakeBase64(f, found);
+  if (opened != nullptr) {
+    f.base64 = std::make_unique<Base64State>();
+    f.base64->scan = std::move(opened);
+  }
+  if (f.base64 != nullptr && f.base64->scan->text().regions() != regions) {
+    counters_.base64_regions.fetch_add(f.base64->scan->text().regions() - regions,
+                                       std::memory_order_relaxed);
+  }
   return true;
 }
 
 void FlowInspection::TakeBase64(Flow& f, Findings& found) {
+  if (found.empty()) return;
   Base64State& b = *f.base64;
   const WireMap& map = f.normalizer->map();
   for (Finding& x : found) {
@@ -347,24 +358,8 @@ bool FlowInspection::ScanBeforeStart(Flow& f, uint8_t* payload, size_t len, bool
 }
 
 size_t FlowInspection::MaskRemembered(Flow& f, uint8_t* payload, size_t len, uint64_t off) const {
-  size_t edited = 0;
-  for (const WireEdit& e : f.edits) {
-    if (e.off >= off && e.off < off + len && payload[e.off - off] != e.byte) {
-      payload[e.off - off] = e.byte;
-      ++edited;
-    }
-  }
-  if (f.base64 != nullptr) {
-    const std::vector<WireEdit>& edits = f.base64->edits;
-    bool any = false;
-    for (auto e = std::lower_bound(edits.begin(), edits.end(), off,
-                                   [](const WireEdit&y, uint64_t o) { return y.off < o; });
-         e != edits.end() && e->off < off + len; ++e) {
-      any |= payload[e->off - off] != e->byte;
-      payload[e->off - off] = e->byte;
-    }
-    edited += any ? 1 : 0;
-  }
+  size_t edited = ApplyEdits(f.edits, payload, len, off);
+  if (f.base64 != nullptr) edited += ApplyEdits(f.base64->edits, payload, len, off);
   return edited + MaskFindings(f.ctx->rules(), f.recent.data(), f.recent.size(), f.units, f.xors,
                                payload, len, off);
 }

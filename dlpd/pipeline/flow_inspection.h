@@ -133,9 +133,11 @@ class FlowInspection {
   // stream: at text offsets, placed on the wire here).
   // `placed`: stream findings already on wire offsets.
   void AddFindings(Flow& f, Findings& fresh, bool in_stream = true, bool placed = false);
-  // Reads normalized text [text, text+len) at `norm` for base64 and takes
-  // in the values it decodes to. False when the scanner failed.
-  bool ScanBase64(Flow& f, const uint8_t* text, size_t len, uint64_t norm);
+  // Reads the normalized text [text, text+len) that the flow's scanner is
+  // about to read for base64 (Base64Scan::FeedStream: f.base64 opens when
+  // the text names it) and appends the values it decodes to to *found, for
+  // TakeBase64. False when a scanner failed.
+  bool ReadBase64(Flow& f, const uint8_t* text, size_t len, Findings* found);
   // Places values found in base64 (at decoded offsets) on the wire, decides
   // them, and keeps the edits that mask those the policy masks.
   void TakeBase64(Flow& f, Findings& found);

@@ -81,7 +81,8 @@ struct Flow {
   Findings recent;
   WireUnits units;
   WireXors xors;  // WebSocket payloads the remembered values are in
-  // Head bytes to rewrite as they leave (and in later copies); few.
+  // Head bytes to rewrite as they leave (and in later copies), in wire
+  // order; few.
   std::vector<WireEdit> edits;
   std::unique_ptr<Base64State> base64;  // once the text names base64
   FlowThresholds thresholds;
