@@ -34,11 +34,32 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
   std::vector<std::string> exprs;
   std::vector<const PatternSpec*> specs;
 
+  // ValuePrefixes points at the validators: no reallocation after the first.
+  out->validators_.reserve(rules.rules.size());
   for (uint32_t ri = 0; ri < rules.rules.size(); ++ri) {
     const Rule& rule = rules.rules[ri];
-    out->validators_.push_back(FindValidator(rule.validator));
-    if (out->validators_.back() == nullptr) {
+    if (rule.checksum) {
+      out->validators_.push_back(Validator::Of(*rule.checksum));
+    } else if (auto v = Validator::Named(rule.validator)) {
+      out->validators_.push_back(std::move(*v));
+    } else {
       throw RuleError(rule.file, rule.line, rule.id, "unknown validator '" + rule.validator + "'");
+    }
+    out->keywords_.emplace_back(rule.context.keywords);
+    out->excluded_.emplace_back(rule.context.exclude);
+    // A grouped value's verdict reads the group before it and after it.
+    if (!rule.layouts.empty()) {
+      out->lookahead_ = kLayoutLookAhead;
+      out->lookback_ = std::max(out->lookback_, kLayoutLookAhead);
+    }
+    out->columns_ = out->columns_ || (rule.context.columns && !rule.context.keywords.empty()) ||
+                    !rule.context.exclude.empty();
+    if (!rule.context.keywords.empty() || !rule.context.exclude.empty()) {
+      const unsigned reach =
+          rule.context.labels || rule.context.columns || !rule.context.exclude.empty()
+              ? static_cast<unsigned>(kLabelReach)
+              : rule.context.before;
+      out->lookback_ = std::max(out->lookback_, reach);
     }
     // value_chars: one character class, turned into a byte table once.
     RE2 chars(rule.value_chars, ConfirmOptions());
@@ -57,6 +78,7 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       cp.rule_index = ri;
       cp.expression = WrapPattern(spec);
       cp.boundary = spec.boundary;
+      cp.needs_context = spec.needs_context;
 
       // Per-pattern checks first, so an error names the exact pattern line.
       hs_expr_info_t* info = nullptr;
@@ -115,8 +137,9 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       }
       // A pattern PCRE2 cannot read lets any run of value bytes begin one of
       // its rule's values (as before prefixes were judged): nothing is lost.
-      out->prefixes_.Add(cp.expression, cp.boundary, FindPrefixCheck(rule.validator),
-                         ShownLeadingDigits(rule.validator), max_width, nullptr);
+      const Validator& validator = out->validators_[ri];
+      out->prefixes_.Add(cp.expression, cp.boundary, ri, cp.needs_context, &validator,
+                         validator.shown_leading_digits(), max_width, nullptr);
       exprs.push_back(cp.expression);
       specs.push_back(&spec);
       out->patterns_.push_back(std::move(cp));

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "rules/keywords.h"
 #include "rules/rule.h"
 #include "rules/validators.h"
 #include "rules/value_prefix.h"
@@ -62,6 +63,8 @@ struct CompiledPattern {
   uint8_t first_hi = 255;
   // The pattern has no (?P<value>...) group: its whole body is the value.
   bool value_is_body = false;
+  // Its matches count only with their rule's context (keywords).
+  bool needs_context = false;
 };
 
 class CompiledRuleset {
@@ -77,7 +80,22 @@ class CompiledRuleset {
   const RuleSet& rule_set() const { return rules_; }
   const Rule& rule(uint32_t index) const { return rules_.rules[index]; }
   const std::vector<CompiledPattern>& patterns() const { return patterns_; }
-  ValidatorFn validator(uint32_t rule_index) const { return validators_[rule_index]; }
+  const Validator& validator(uint32_t rule_index) const { return validators_[rule_index]; }
+  // The rule's context keywords (empty without `context`).
+  const KeywordSet& keywords(uint32_t rule_index) const { return keywords_[rule_index]; }
+  // Words whose presence in a value's label says it is no value of the rule.
+  const KeywordSet& excluded(uint32_t rule_index) const { return excluded_[rule_index]; }
+  // How many bytes before a candidate's earliest start its confirmation
+  // may read (a label, a line's keyword): the stream scanner keeps them.
+  unsigned lookback() const { return lookback_; }
+  // Bytes a stream keeps before its next piece: every match, with the
+  // lookback before it, and one byte more (so '^' never matches inside).
+  // And a value left undecided at the end of a piece (its run of groups may
+  // go on: kLayoutLookAhead) is judged again from it.
+  unsigned history_width() const { return max_width_ + lookback_ + lookahead_ + 1; }
+  unsigned lookahead() const { return lookahead_; }
+  // Some rule reads CSV column headers (context: columns).
+  bool columns() const { return columns_; }
   unsigned max_width() const { return max_width_; }
   // True for a byte that some rule's value may contain (union of value_chars).
   bool is_value_byte(uint8_t b) const { return value_bytes_[b]; }
@@ -104,8 +122,13 @@ class CompiledRuleset {
 
   RuleSet rules_;
   std::vector<CompiledPattern> patterns_;
-  std::vector<ValidatorFn> validators_;
+  std::vector<Validator> validators_;
+  std::vector<KeywordSet> keywords_;
+  std::vector<KeywordSet> excluded_;
   unsigned max_width_ = 0;
+  unsigned lookback_ = 0;
+  unsigned lookahead_ = 0;
+  bool columns_ = false;
   std::array<bool, 256> value_bytes_{};
   ValuePrefixes prefixes_;
   unsigned gate_min_digits_ = 0;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "rules/validators.h"
+
 namespace dlp {
 
 enum class Severity { kLow, kMedium, kHigh, kCritical };
@@ -30,6 +32,9 @@ enum class Boundary {
 struct PatternSpec {
   std::string regex;  // Hyperscan/RE2 common syntax; may mark the value with (?P<value>...)
   Boundary boundary = Boundary::kNone;
+  // Its matches count only with one of the rule's keywords where the
+  // rule's context says (a bare nine-digit number is an SSN only so).
+  bool needs_context = false;
   int line = 0;  // where it stands in its rule file, for error messages
 };
 
@@ -39,12 +44,54 @@ struct RuleExample {
   int line = 0;
 };
 
+// The most bytes before a value a rule's `context: before` may name.
+constexpr unsigned kMaxContextBefore = 128;
+// How far before a value its label may begin (a JSON key, a table row's
+// header cell, a multipart part's headers); the stream scanner keeps at
+// least this much text before every candidate of a rule with context.
+constexpr unsigned kLabelReach = 256;
+// How far past a grouped value's end its verdict may look (does its run of
+// groups go on? is the next line a row of the same shape?): a line break
+// and a row of up to 19 digits in up to 8 groups, and the byte after it.
+constexpr unsigned kLayoutLookAhead = 48;
+
+// Where a keyword makes a value count that needs one (a pattern with
+// `context: required`, or a validator's weak match such as a 13-digit Visa).
+// See dlpd/inspect/value_context.h for how each place is read.
+struct ContextSpec {
+  std::vector<std::string> keywords;  // as written; matched case-insensitively by words
+  // The bytes before the value on its own line that may hold a keyword,
+  // when the value has no label of its own (free text: "SSN of applicant: ").
+  unsigned before = 0;
+  // The value's own label decides: a JSON key, a form field's or an
+  // <input>'s name, the header cell of its table row, a multipart part's name.
+  bool labels = false;
+  // A CSV/TSV column whose header holds a keyword: every row's field there.
+  bool columns = false;
+  // Words that, in the value's own label (and with no keyword there), name
+  // another kind of number: "order_id", "gtin", "trace-id". Such a value is
+  // no value of the rule, whatever it looks like.
+  std::vector<std::string> exclude;
+  int line = 0;
+};
+
 struct Rule {
   std::string id;
   std::string name;
   std::string description;
   Severity severity = Severity::kHigh;
   std::string validator = "none";
+  // Set when the rule file describes a checksum instead of naming one.
+  std::optional<ChecksumSpec> checksum;
+  ContextSpec context;
+  // How a value written in groups must be printed (group widths, "4-4-4-4"),
+  // unless a keyword stands nearby; empty: any grouping. A value whose run
+  // of groups goes on with a group as wide as its own neighbour is a row of
+  // a table, not a value.
+  std::vector<std::vector<uint8_t>> layouts;
+  // Values known to be published examples, not anyone's (078-05-1120):
+  // still found and masked, but reported with the detail "example". Digits only.
+  std::vector<std::string> known_examples;
   MaskStyle mask = MaskStyle::kDigits;
   std::vector<PatternSpec> patterns;
   // The bytes a value can be made of, as a character class. The packet path

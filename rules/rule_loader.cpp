@@ -53,10 +53,11 @@ class RuleParser {
         r.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos) {
       in_.Fail(node["id"], r.id, "id must be non-empty lowercase letters, digits, '-', '_' or '.'");
     }
-    in_.CheckKeys(node,
-                  {"id", "name", "description", "severity", "validator", "mask", "boundary",
-                   "value_chars", "min_digits", "digit_gap", "patterns", "examples"},
-                  r.id);
+    in_.CheckKeys(
+        node,
+        {"id", "name", "description", "severity", "validator", "mask", "boundary", "value_chars",
+         "min_digits", "digit_gap", "context", "layouts", "known_examples", "patterns", "examples"},
+        r.id);
     r.name = in_.Scalar(node, "name", r.id, false);
     if (r.name.empty()) r.name = r.id;
     r.description = in_.Scalar(node, "description", r.id, false);
@@ -66,13 +67,40 @@ class RuleParser {
       if (!s) in_.Fail(node["severity"], r.id, "severity must be low, medium, high or critical");
       r.severity = *s;
     }
-    if (node["validator"]) {
-      r.validator = in_.Scalar(node, "validator", r.id, true);
-      if (FindValidator(r.validator) == nullptr) {
-        std::string names;
-        for (const auto& n : ValidatorNames()) names += (names.empty() ? "" : ", ") + n;
-        in_.Fail(node["validator"], r.id,
-                 "unknown validator '" + r.validator + "' (known: " + names + ")");
+    if (const YAML::Node v = node["validator"]) {
+      if (v.IsMap()) {
+        r.validator = "checksum";
+        r.checksum = ParseChecksum(v, r.id);
+      } else {
+        r.validator = in_.Scalar(node, "validator", r.id, true);
+        if (!Validator::Named(r.validator)) {
+          std::string names;
+          for (const auto& n : Validator::Names()) names += (names.empty() ? "" : ", ") + n;
+          in_.Fail(v, r.id,
+                   "unknown validator '" + r.validator + "' (known: " + names +
+                       ", or a map {checksum: luhn | mod97 | weights, ...})");
+        }
+      }
+    }
+    if (const YAML::Node c = node["context"]) r.context = ParseContext(c, r.id);
+    if (const YAML::Node l = node["layouts"]) {
+      for (const auto& n : in_.Items(l, r.id, "layouts")) {
+        const std::string text = in_.Text(n, r.id, "a layout");
+        std::vector<uint8_t> widths;
+        if (!ParseWidths(text, &widths) || widths.size() < 2) {
+          in_.Fail(n, r.id, "a layout is group widths like '4-4-4-4', not '" + text + "'");
+        }
+        r.layouts.push_back(std::move(widths));
+      }
+    }
+    if (const YAML::Node k = node["known_examples"]) {
+      for (const auto& n : in_.Items(k, r.id, "known_examples")) {
+        std::string digits;
+        for (char c : in_.Text(n, r.id, "a known example")) {
+          if (c >= '0' && c <= '9') digits += c;
+        }
+        if (digits.empty()) in_.Fail(n, r.id, "a known example is a value with digits");
+        r.known_examples.push_back(std::move(digits));
       }
     }
     if (node["mask"]) {
@@ -116,11 +144,23 @@ class RuleParser {
       if (p.IsScalar()) {
         spec.regex = p.as<std::string>();
       } else if (p.IsMap()) {
-        in_.CheckKeys(p, {"regex", "boundary"}, r.id);
+        in_.CheckKeys(p, {"regex", "boundary", "context"}, r.id);
         spec.regex = in_.Scalar(p, "regex", r.id, true);
         if (p["boundary"]) spec.boundary = ParseBoundaryAt(p["boundary"], r.id);
+        if (p["context"]) {
+          const std::string c = in_.Scalar(p, "context", r.id, true);
+          if (c != "required" && c != "none") {
+            in_.Fail(p["context"], r.id, "a pattern's context is 'required' or 'none'");
+          }
+          spec.needs_context = c == "required";
+          if (spec.needs_context && r.context.keywords.empty()) {
+            in_.Fail(p["context"], r.id,
+                     "context: required needs the rule's 'context' with keywords (above the "
+                     "patterns)");
+          }
+        }
       } else {
-        in_.Fail(p, r.id, "a pattern is a string or a map with 'regex' and 'boundary'");
+        in_.Fail(p, r.id, "a pattern is a string or a map with 'regex', 'boundary' and 'context'");
       }
       if (spec.regex.empty()) in_.Fail(p, r.id, "empty pattern");
       r.patterns.push_back(std::move(spec));
@@ -133,6 +173,164 @@ class RuleParser {
       r.no_match_examples = ParseExamples(ex["no_match"], r.id, false);
     }
     return r;
+  }
+
+  ContextSpec ParseContext(const YAML::Node& c, const std::string& id) {
+    if (!c.IsMap()) {
+      in_.Fail(c, id, "'context' is a map (keywords, before, labels, columns, exclude)");
+    }
+    in_.CheckKeys(c, {"keywords", "before", "labels", "columns", "exclude"}, id);
+    ContextSpec ctx;
+    ctx.line = LineOf(c);
+    for (const auto& n : in_.Items(in_.Required(c, "keywords", id), id, "keywords")) {
+      std::string k = in_.Text(n, id, "a keyword");
+      if (k.find_first_not_of(" \t") == std::string::npos) in_.Fail(n, id, "empty keyword");
+      ctx.keywords.push_back(std::move(k));
+    }
+    if (ctx.keywords.empty()) in_.Fail(c, id, "'keywords' must not be empty");
+    if (c["before"]) ctx.before = Number(c["before"], id, "before", 0, kMaxContextBefore);
+    ctx.labels = Flag(c, "labels", id);
+    ctx.columns = Flag(c, "columns", id);
+    if (c["exclude"]) {
+      for (const auto& n : in_.Items(c["exclude"], id, "exclude")) {
+        ctx.exclude.push_back(in_.Text(n, id, "an excluded word"));
+      }
+    }
+    return ctx;
+  }
+
+  bool Flag(const YAML::Node& map, const char* key, const std::string& id) {
+    if (!map[key]) return false;
+    const std::string v = in_.Scalar(map, key, id, true);
+    if (v != "true" && v != "false") in_.Fail(map[key], id, std::string(key) + " is true or false");
+    return v == "true";
+  }
+
+  unsigned Number(const YAML::Node& n, const std::string& id, const char* what, unsigned lo,
+                  unsigned hi) {
+    const std::string v = in_.Text(n, id, what);
+    char* end = nullptr;
+    const unsigned long x = std::strtoul(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || v.find_first_not_of("0123456789") != std::string::npos ||
+        x < lo || x > hi) {
+      in_.Fail(n, id,
+               std::string(what) + " must be a whole number from " + std::to_string(lo) + " to " +
+                   std::to_string(hi));
+    }
+    return static_cast<unsigned>(x);
+  }
+
+  // "4-4-4-4" into {4, 4, 4, 4}; false unless every width is 1-19.
+  static bool ParseWidths(const std::string& text, std::vector<uint8_t>* out) {
+    size_t at = 0;
+    while (at <= text.size()) {
+      size_t dash = text.find('-', at);
+      if (dash == std::string::npos) dash = text.size();
+      const std::string part = text.substr(at, dash - at);
+      if (part.empty() || part.size() > 2 ||
+          part.find_first_not_of("0123456789") != std::string::npos) {
+        return false;
+      }
+      const int w = std::stoi(part);
+      if (w < 1 || w > 19) return false;
+      out->push_back(static_cast<uint8_t>(w));
+      at = dash + 1;
+    }
+    return true;
+  }
+
+  // '51-55' or '4' (a prefix range of equal-length numbers), with an
+  // optional length '16' or '13-19'.
+  PrefixRange ParsePrefix(const YAML::Node& n, const std::string& id) {
+    PrefixRange r;
+    std::string range;
+    if (n.IsMap()) {
+      in_.CheckKeys(n, {"range", "name", "length", "context"}, id);
+      range = in_.Text(in_.Required(n, "range", id), id, "range");
+      r.name = n["name"] ? in_.Scalar(n, "name", id, true) : "";
+      if (n["length"]) {
+        unsigned lo = 0;
+        unsigned hi = 0;
+        Lengths(n["length"], id, &lo, &hi);
+        r.min_len = static_cast<uint8_t>(lo);
+        r.max_len = static_cast<uint8_t>(hi);
+      }
+      if (n["context"]) {
+        const std::string c = in_.Scalar(n, "context", id, true);
+        if (c != "required" && c != "none") {
+          in_.Fail(n["context"], id, "a prefix's context is 'required' or 'none'");
+        }
+        r.needs_context = c == "required";
+      }
+    } else {
+      range = in_.Text(n, id, "a prefix");
+    }
+    const size_t dash = range.find('-');
+    const std::string lo = range.substr(0, dash);
+    const std::string hi = dash == std::string::npos ? lo : range.substr(dash + 1);
+    if (lo.empty() || lo.size() != hi.size() || lo.size() > 9 ||
+        (lo + hi).find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(lo) > std::stoul(hi)) {
+      in_.Fail(n, id, "a prefix is digits or a range of as many digits, like '51-55'");
+    }
+    r.lo = static_cast<uint32_t>(std::stoul(lo));
+    r.hi = static_cast<uint32_t>(std::stoul(hi));
+    r.digits = static_cast<uint8_t>(lo.size());
+    return r;
+  }
+
+  void Lengths(const YAML::Node& n, const std::string& id, unsigned* lo, unsigned* hi) {
+    const std::string v = in_.Text(n, id, "length");
+    const size_t dash = v.find('-');
+    std::vector<uint8_t> parts;
+    const bool ok = v.find_first_not_of("0123456789-") == std::string::npos && !v.empty() &&
+                    v.front() != '-' && v.back() != '-' &&
+                    v.find('-', dash + 1) == std::string::npos;
+    unsigned a = ok ? static_cast<unsigned>(std::stoul(v.substr(0, dash))) : 0;
+    unsigned b =
+        ok && dash != std::string::npos ? static_cast<unsigned>(std::stoul(v.substr(dash + 1))) : a;
+    if (!ok || a < 1 || b > 64 || a > b) {
+      in_.Fail(n, id, "length is a number of characters or a range like '13-19' (at most 64)");
+    }
+    *lo = a;
+    *hi = b;
+  }
+
+  ChecksumSpec ParseChecksum(const YAML::Node& v, const std::string& id) {
+    in_.CheckKeys(v, {"checksum", "weights", "modulus", "length", "prefixes"}, id);
+    ChecksumSpec spec;
+    const std::string kind = in_.Scalar(v, "checksum", id, true);
+    if (kind == "luhn") {
+      spec.kind = ChecksumSpec::Kind::kLuhn;
+    } else if (kind == "mod97") {
+      spec.kind = ChecksumSpec::Kind::kMod97;
+    } else if (kind == "weights") {
+      spec.kind = ChecksumSpec::Kind::kWeights;
+    } else {
+      in_.Fail(v["checksum"], id, "checksum must be luhn, mod97 or weights");
+    }
+    if (v["weights"]) {
+      if (spec.kind != ChecksumSpec::Kind::kWeights) {
+        in_.Fail(v["weights"], id, "'weights' goes with checksum: weights");
+      }
+      for (const auto& n : in_.Items(v["weights"], id, "weights")) {
+        spec.weights.push_back(Number(n, id, "a weight", 0, 1000));
+      }
+    }
+    if (spec.kind == ChecksumSpec::Kind::kWeights && spec.weights.empty()) {
+      in_.Fail(v, id, "checksum: weights needs 'weights', e.g. [3, 7, 1]");
+    }
+    if (v["modulus"]) spec.modulus = Number(v["modulus"], id, "modulus", 2, 1000);
+    if (v["length"]) Lengths(v["length"], id, &spec.min_len, &spec.max_len);
+    if (v["prefixes"]) {
+      if (spec.kind == ChecksumSpec::Kind::kMod97) {
+        in_.Fail(v["prefixes"], id, "checksum: mod97 takes no prefixes");
+      }
+      const YAML::Node list = v["prefixes"];
+      if (!list.IsSequence()) in_.Fail(list, id, "'prefixes' is a list of '51-55' or {range: ...}");
+      for (const auto& n : list) spec.prefixes.push_back(ParsePrefix(n, id));
+    }
+    return spec;
   }
 
   Boundary ParseBoundaryAt(const YAML::Node& n, const std::string& id) {

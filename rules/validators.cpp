@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <mutex>
+#include <set>
 
 #include "rules/value_text.h"
 
@@ -10,6 +12,7 @@ namespace dlp {
 namespace {
 
 constexpr size_t kMaxPanDigits = 19;
+constexpr size_t kMaxChecksumChars = 64;
 
 // Copies the digits of `value` into `out`; returns how many, or SIZE_MAX when
 // there are more than `out` can hold.
@@ -27,13 +30,18 @@ size_t CollectDigits(std::string_view value, std::array<char, N>& out) {
   return n;
 }
 
+bool IsAsciiLetter(char c) {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
 // True if every separator in `value` is the same ("4111 1111-1111 1111" is
-// not a card); an escape like %20 counts as one separator.
-bool OneKindOfSeparator(std::string_view value) {
+// not a card); an escape like %20 counts as one separator. Letters are no
+// separators when `letters_are_value` (an IBAN's bank code).
+bool OneKindOfSeparator(std::string_view value, bool letters_are_value = false) {
   std::string_view sep;
   bool ok = true;
   ForEachValueToken(value, [&](std::string_view t, bool digit) {
-    if (digit) return;
+    if (digit || (letters_are_value && t.size() == 1 && IsAsciiLetter(t[0]))) return;
     if (sep.empty()) sep = t;
     if (t != sep) ok = false;
   });
@@ -46,31 +54,53 @@ uint32_t PrefixValue(std::string_view digits, size_t len) {
   return v;
 }
 
-struct BrandRule {
-  const char* brand;
-  uint8_t prefix_len;
-  uint32_t lo, hi;  // inclusive range of the first prefix_len digits
-  uint8_t min_len, max_len;
-};
+// A length no longer issued, or issued far more rarely than numbers of
+// that length are used for other things (a 14-digit Diners Club, a 13-digit
+// Visa): such a number needs a card keyword nearby.
+constexpr bool kLegacy = true;
 
-// Issuer ranges as published by the networks (IIN tables). Longest prefixes
-// first so that e.g. Discover's 622126-622925 wins over UnionPay's 62.
-constexpr std::array<BrandRule, 14> kBrands{{
-    {"discover", 6, 622126, 622925, 16, 19},
-    {"discover", 4, 6011, 6011, 16, 19},
-    {"mastercard", 4, 2221, 2720, 16, 16},
-    {"jcb", 4, 3528, 3589, 16, 19},
-    {"diners", 4, 3095, 3095, 14, 19},
-    {"discover", 3, 644, 649, 16, 19},
-    {"diners", 3, 300, 305, 14, 19},
-    {"mastercard", 2, 51, 55, 16, 16},
-    {"amex", 2, 34, 34, 15, 15},
-    {"amex", 2, 37, 37, 15, 15},
-    {"diners", 2, 36, 36, 14, 19},
-    {"diners", 2, 38, 39, 14, 19},
-    {"discover", 2, 65, 65, 16, 19},
-    {"unionpay", 2, 62, 62, 16, 19},
-}};
+PrefixRange Range(uint32_t lo, uint32_t hi, uint8_t digits, uint8_t min_len, uint8_t max_len,
+                  const char* name, bool needs_context = false) {
+  return {lo, hi, digits, min_len, max_len, needs_context, name, name};
+}
+
+// A Finding's detail is a bare pointer that may outlive the rule set (an
+// incident written after a reload): names a rule file gives are kept for
+// the life of the process. Rule sets are few, and so are their names.
+const char* Interned(const std::string& name) {
+  static std::mutex mu;
+  static std::set<std::string>* names = new std::set<std::string>();  // never freed
+  std::lock_guard<std::mutex> lock(mu);
+  return names->insert(name).first->c_str();
+}
+
+// The first range of `ranges` (longest prefixes first) that `digits` lies
+// in with a length it allows, or nullptr.
+const PrefixRange* RangeOf(const std::vector<PrefixRange>& ranges, std::string_view digits) {
+  for (const PrefixRange& r : ranges) {
+    if (digits.size() < r.min_len || digits.size() > r.max_len) continue;
+    const uint32_t p = PrefixValue(digits, r.digits);
+    if (p >= r.lo && p <= r.hi) return &r;
+  }
+  return nullptr;
+}
+
+// Whether a number in one of `ranges` may begin with `digits`: the numbers
+// of the range's prefix length that begin with the digits so far overlap it.
+bool RangesMayBegin(const std::vector<PrefixRange>& ranges, std::string_view digits) {
+  for (const PrefixRange& r : ranges) {
+    if (digits.size() > r.max_len) continue;
+    const size_t known = std::min<size_t>(digits.size(), r.digits);
+    uint32_t lo = PrefixValue(digits, known);
+    uint32_t hi = lo;
+    for (size_t i = known; i < r.digits; ++i) {
+      lo = lo * 10;
+      hi = hi * 10 + 9;
+    }
+    if (hi >= r.lo && lo <= r.hi) return true;
+  }
+  return false;
+}
 
 Validation ValidateLuhnOnly(std::string_view value) {
   std::array<char, kMaxPanDigits> d{};
@@ -83,7 +113,74 @@ Validation ValidateNone(std::string_view) {
   return {true, ""};
 }
 
+bool AnyBeginning(std::string_view) {
+  return true;
+}
+
+struct Builtin {
+  const char* name;
+  Validation (*fn)(std::string_view);
+  bool (*may_begin)(std::string_view);
+  unsigned shown_leading_digits;
+};
+constexpr std::array<Builtin, 4> kBuiltins{{
+    {"none", ValidateNone, AnyBeginning, 0},
+    {"luhn", ValidateLuhnOnly, AnyBeginning, 0},
+    {"pan", ValidatePan, PanMayBegin, 6},
+    {"us-ssn", ValidateUsSsn, UsSsnMayBegin, 3},
+}};
+
 }  // namespace
+
+const std::vector<PrefixRange>& CardBrands() {
+  // Issuer ranges as the networks publish them (IIN tables, 2026), longest
+  // prefixes first so that e.g. Discover's 622126-622925 wins over
+  // UnionPay's 62 and UnionPay's 8100-8171 over RuPay's 81. A number is
+  // named after the first range that holds both its prefix and its length.
+  static const std::vector<PrefixRange> brands = {
+      Range(622126, 622925, 6, 16, 19, "discover"),
+      Range(506099, 506198, 6, 16, 19, "verve"),
+      Range(507865, 507964, 6, 16, 19, "verve"),
+      Range(650002, 650027, 6, 16, 19, "verve"),
+      Range(6011, 6011, 4, 16, 19, "discover"),
+      Range(2221, 2720, 4, 16, 16, "mastercard"),
+      Range(2200, 2204, 4, 16, 19, "mir"),
+      Range(3528, 3589, 4, 16, 19, "jcb"),
+      Range(3095, 3095, 4, 14, 14, "diners", kLegacy),
+      Range(3095, 3095, 4, 16, 19, "diners"),
+      Range(8100, 8171, 4, 16, 19, "unionpay"),
+      Range(5018, 5018, 4, 13, 19, "maestro"),
+      Range(5020, 5020, 4, 13, 19, "maestro"),
+      Range(5038, 5038, 4, 13, 19, "maestro"),
+      Range(5893, 5893, 4, 13, 19, "maestro"),
+      Range(6304, 6304, 4, 13, 19, "maestro"),
+      Range(6759, 6759, 4, 13, 19, "maestro"),
+      Range(6761, 6763, 4, 13, 19, "maestro"),
+      Range(5019, 5019, 4, 16, 16, "dankort"),
+      Range(9792, 9792, 4, 16, 16, "troy"),
+      Range(6521, 6522, 4, 16, 16, "rupay"),
+      Range(644, 649, 3, 16, 19, "discover"),
+      Range(300, 305, 3, 14, 14, "diners", kLegacy),
+      Range(300, 305, 3, 16, 19, "diners"),
+      Range(508, 508, 3, 16, 16, "rupay"),
+      Range(51, 55, 2, 16, 16, "mastercard"),
+      Range(34, 34, 2, 15, 15, "amex"),
+      Range(37, 37, 2, 15, 15, "amex"),
+      Range(36, 36, 2, 14, 14, "diners", kLegacy),
+      Range(36, 36, 2, 16, 19, "diners"),
+      Range(38, 39, 2, 16, 19, "diners"),
+      Range(65, 65, 2, 16, 19, "discover"),
+      Range(62, 62, 2, 16, 19, "unionpay"),
+      Range(60, 60, 2, 16, 16, "rupay"),
+      Range(81, 82, 2, 16, 16, "rupay"),
+      Range(4, 4, 1, 16, 16, "visa"),
+      Range(4, 4, 1, 19, 19, "visa"),
+      // No longer issued, and one EAN-13 barcode in ten with a 4xx prefix
+      // passes: a 13-digit Visa counts only with a card keyword nearby.
+      Range(4, 4, 1, 13, 13, "visa", kLegacy),
+  };
+  return brands;
+}
 
 bool LuhnValid(std::string_view digits) {
   int sum = 0;
@@ -101,16 +198,24 @@ bool LuhnValid(std::string_view digits) {
   return !digits.empty() && sum % 10 == 0;
 }
 
+bool Mod97Valid(std::string_view alnum) {
+  if (alnum.size() < 5) return false;
+  uint32_t rem = 0;
+  auto add = [&](char c) {
+    if (c >= '0' && c <= '9') {
+      rem = (rem * 10 + static_cast<uint32_t>(c - '0')) % 97;
+    } else {
+      rem = (rem * 100 + static_cast<uint32_t>((c | 0x20) - 'a' + 10)) % 97;
+    }
+  };
+  for (char c : alnum.substr(4)) add(c);
+  for (char c : alnum.substr(0, 4)) add(c);
+  return rem == 1;
+}
+
 const char* CardBrand(std::string_view digits) {
-  if (digits.size() == 13 || digits.size() == 16 || digits.size() == 19) {
-    if (digits[0] == '4') return "visa";
-  }
-  for (const auto& b : kBrands) {
-    if (digits.size() < b.min_len || digits.size() > b.max_len) continue;
-    uint32_t p = PrefixValue(digits, b.prefix_len);
-    if (p >= b.lo && p <= b.hi) return b.brand;
-  }
-  return nullptr;
+  const PrefixRange* r = RangeOf(CardBrands(), digits);
+  return r != nullptr ? r->detail : nullptr;
 }
 
 Validation ValidatePan(std::string_view value) {
@@ -119,9 +224,13 @@ Validation ValidatePan(std::string_view value) {
   if (n == SIZE_MAX || n < 13) return {};
   std::string_view digits(d.data(), n);
   if (!OneKindOfSeparator(value)) return {};
-  const char* brand = CardBrand(digits);
+  const PrefixRange* brand = RangeOf(CardBrands(), digits);
   if (brand == nullptr || !LuhnValid(digits)) return {};
-  return {true, brand};
+  // Maestro's short numbers, and 17 to 19 digits (UnionPay, Maestro, a
+  // 19-digit Visa): rare as cards, common as 64-bit ids and trace ids, so
+  // they need a card keyword nearby, unless printed in an issuer's groups.
+  const bool rare = n != 15 && n != 16;
+  return {true, brand->detail, brand->needs_context || rare};
 }
 
 Validation ValidateUsSsn(std::string_view value) {
@@ -142,21 +251,7 @@ bool PanMayBegin(std::string_view value) {
   std::array<char, kMaxPanDigits> d{};
   const size_t n = CollectDigits(value, d);
   if (n == SIZE_MAX || !OneKindOfSeparator(value)) return false;
-  if (n == 0 || d[0] == '4') return true;  // Visa: any length 13-19
-  const std::string_view digits(d.data(), n);
-  for (const auto& b : kBrands) {
-    if (n > b.max_len) continue;
-    // The numbers of prefix_len digits that begin with the digits so far.
-    const size_t known = std::min<size_t>(n, b.prefix_len);
-    uint32_t lo = PrefixValue(digits, known);
-    uint32_t hi = lo;
-    for (size_t i = known; i < b.prefix_len; ++i) {
-      lo = lo * 10;
-      hi = hi * 10 + 9;
-    }
-    if (hi >= b.lo && lo <= b.hi) return true;
-  }
-  return false;
+  return RangesMayBegin(CardBrands(), std::string_view(d.data(), n));
 }
 
 bool UsSsnMayBegin(std::string_view value) {
@@ -174,50 +269,104 @@ bool UsSsnMayBegin(std::string_view value) {
   return n < 9 || PrefixValue(digits.substr(5), 4) != 0;
 }
 
-namespace {
-bool AnyBeginning(std::string_view) {
-  return true;
-}
-
-struct NamedValidator {
-  const char* name;
-  ValidatorFn fn;
-  PrefixFn may_begin;
-  unsigned shown_leading_digits;
-};
-constexpr std::array<NamedValidator, 4> kValidators{{
-    {"none", ValidateNone, AnyBeginning, 0},
-    {"luhn", ValidateLuhnOnly, AnyBeginning, 0},
-    {"pan", ValidatePan, PanMayBegin, 6},
-    {"us-ssn", ValidateUsSsn, UsSsnMayBegin, 3},
-}};
-}  // namespace
-
-ValidatorFn FindValidator(std::string_view name) {
-  for (const auto& v : kValidators) {
-    if (name == v.name) return v.fn;
+std::optional<Validator> Validator::Named(std::string_view name) {
+  for (const auto& b : kBuiltins) {
+    if (name != b.name) continue;
+    Validator v;
+    v.name_ = b.name;
+    v.fn_ = b.fn;
+    v.may_begin_ = b.may_begin;
+    v.shown_ = b.shown_leading_digits;
+    return v;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-unsigned ShownLeadingDigits(std::string_view name) {
-  for (const auto& v : kValidators) {
-    if (name == v.name) return v.shown_leading_digits;
+Validator Validator::Of(ChecksumSpec spec) {
+  Validator v;
+  v.name_ = spec.kind == ChecksumSpec::Kind::kLuhn    ? "luhn"
+            : spec.kind == ChecksumSpec::Kind::kMod97 ? "mod97"
+                                                      : "weights";
+  // Longest prefixes first, as CardBrands: the most specific range names.
+  std::stable_sort(spec.prefixes.begin(), spec.prefixes.end(),
+                   [](const PrefixRange& a, const PrefixRange& b) { return a.digits > b.digits; });
+  for (PrefixRange& r : spec.prefixes) {
+    if (r.min_len == 0) r.min_len = static_cast<uint8_t>(spec.min_len);
+    if (r.max_len == 0) r.max_len = static_cast<uint8_t>(spec.max_len);
+    r.detail = Interned(r.name);
   }
-  return 0;
+  v.spec_ = std::move(spec);
+  return v;
 }
 
-PrefixFn FindPrefixCheck(std::string_view name) {
-  for (const auto& v : kValidators) {
-    if (name == v.name) return v.may_begin;
-  }
-  return nullptr;
-}
-
-std::vector<std::string> ValidatorNames() {
+std::vector<std::string> Validator::Names() {
   std::vector<std::string> out;
-  for (const auto& v : kValidators) out.emplace_back(v.name);
+  for (const auto& b : kBuiltins) out.emplace_back(b.name);
   return out;
+}
+
+Validation Validator::operator()(std::string_view value) const {
+  return fn_ != nullptr ? fn_(value) : Checksum(value);
+}
+
+bool Validator::MayBegin(std::string_view value) const {
+  return may_begin_ != nullptr ? may_begin_(value) : ChecksumMayBegin(value);
+}
+
+Validation Validator::Checksum(std::string_view value) const {
+  std::array<char, kMaxChecksumChars> c{};
+  size_t n = 0;
+  ForEachValueToken(value, [&](std::string_view t, bool digit) {
+    const bool letter = t.size() == 1 && IsAsciiLetter(t[0]);
+    if (!digit && !(letter && spec_.kind == ChecksumSpec::Kind::kMod97)) return;
+    if (n == c.size() || n == SIZE_MAX) {
+      n = SIZE_MAX;
+      return;
+    }
+    c[n++] = digit ? TokenDigit(t) : t[0];
+  });
+  if (n == SIZE_MAX || n < spec_.min_len || n > spec_.max_len) return {};
+  if (!OneKindOfSeparator(value, spec_.kind == ChecksumSpec::Kind::kMod97)) return {};
+  const std::string_view chars(c.data(), n);
+  switch (spec_.kind) {
+    case ChecksumSpec::Kind::kMod97:
+      // Two letters (a country), two check digits, then the account.
+      if (!IsAsciiLetter(chars[0]) || !IsAsciiLetter(chars[1]) || chars[2] > '9' ||
+          chars[3] > '9' || chars[2] < '0' || chars[3] < '0') {
+        return {};
+      }
+      return {Mod97Valid(chars), ""};
+    case ChecksumSpec::Kind::kLuhn:
+    case ChecksumSpec::Kind::kWeights: {
+      const PrefixRange* range = nullptr;
+      if (!spec_.prefixes.empty()) {
+        range = RangeOf(spec_.prefixes, chars);
+        if (range == nullptr) return {};
+      }
+      bool ok = false;
+      if (spec_.kind == ChecksumSpec::Kind::kLuhn) {
+        ok = LuhnValid(chars);
+      } else {
+        uint64_t sum = 0;
+        for (size_t i = 0; i < n; ++i) {
+          sum += static_cast<uint64_t>(chars[i] - '0') * spec_.weights[i % spec_.weights.size()];
+        }
+        ok = spec_.modulus != 0 && sum % spec_.modulus == 0;
+      }
+      if (!ok) return {};
+      return {true, range != nullptr ? range->detail : "",
+              range != nullptr && range->needs_context};
+    }
+  }
+  return {};
+}
+
+bool Validator::ChecksumMayBegin(std::string_view value) const {
+  if (spec_.kind == ChecksumSpec::Kind::kMod97 || spec_.prefixes.empty()) return true;
+  std::array<char, kMaxChecksumChars> d{};
+  const size_t n = CollectDigits(value, d);
+  if (n == SIZE_MAX || n > spec_.max_len || !OneKindOfSeparator(value)) return false;
+  return RangesMayBegin(spec_.prefixes, std::string_view(d.data(), n));
 }
 
 }  // namespace dlp

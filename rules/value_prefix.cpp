@@ -58,12 +58,15 @@ ValuePrefixes& ValuePrefixes::operator=(ValuePrefixes&& o) noexcept {
   return *this;
 }
 
-bool ValuePrefixes::Add(const std::string& expression, Boundary boundary, PrefixFn may_begin,
-                        unsigned shown_digits, unsigned width, std::string* error) {
+bool ValuePrefixes::Add(const std::string& expression, Boundary boundary, uint32_t rule,
+                        bool needs_context, const Validator* validator, unsigned shown_digits,
+                        unsigned width, std::string* error) {
   Prefix p;
   p.width = width;
   p.boundary = boundary;
-  p.may_begin = may_begin;
+  p.rule = rule;
+  p.needs_context = needs_context;
+  p.validator = validator;
   p.shown_digits = shown_digits;
   int code = 0;
   PCRE2_SIZE at = 0;
@@ -110,27 +113,29 @@ size_t ValuePrefixes::RunOf(std::string_view text) const {
   return run;
 }
 
-size_t ValuePrefixes::OpenValueFrom(std::string_view text, Start start, Scratch& scratch) const {
+size_t ValuePrefixes::OpenValueFrom(std::string_view text, Start start, Scratch& scratch,
+                                    const ContextCheck* context) const {
   const size_t run = RunOf(text);
   const size_t first = FirstValueToken(text, run);
   if (first == std::string_view::npos) return first;        // no letter or digit: no value yet
   if (start == Start::kPickedUp && run == 0) return first;  // it may go on from before
   size_t best = std::string_view::npos;
   for (const Prefix& p : prefixes_) {
-    best = std::min(best, OpenFor(p, text, run, start != Start::kInside, scratch));
+    best = std::min(best, OpenFor(p, text, run, start != Start::kInside, scratch, context));
     if (best == first) break;  // nothing begins earlier
   }
   return best;
 }
 
-bool ValuePrefixes::WithinShownDigits(std::string_view text, Start start, Scratch& scratch) const {
+bool ValuePrefixes::WithinShownDigits(std::string_view text, Start start, Scratch& scratch,
+                                      const ContextCheck* context) const {
   const size_t run = RunOf(text);
   const size_t first = FirstValueToken(text, run);
   if (first == std::string_view::npos) return true;
   if (start == Start::kPickedUp && run == 0) return false;  // what came before is unknown
   for (const Prefix& p : prefixes_) {
     if (p.code == nullptr) return false;  // cannot tell
-    if (OpenFor(p, text, run, start != Start::kInside, scratch, &p.shown_digits) !=
+    if (OpenFor(p, text, run, start != Start::kInside, scratch, context, &p.shown_digits) !=
         std::string_view::npos) {
       return false;
     }
@@ -139,7 +144,7 @@ bool ValuePrefixes::WithinShownDigits(std::string_view text, Start start, Scratc
 }
 
 size_t ValuePrefixes::OpenFor(const Prefix& p, std::string_view text, size_t run,
-                              bool at_stream_start, Scratch& scratch,
+                              bool at_stream_start, Scratch& scratch, const ContextCheck* context,
                               const unsigned* most_digits) const {
   if (p.code == nullptr) return FirstValueToken(text, run);
   auto* md = static_cast<pcre2_match_data*>(scratch.data());
@@ -162,7 +167,12 @@ size_t ValuePrefixes::OpenFor(const Prefix& p, std::string_view text, size_t run
     if (value == std::string_view::npos) continue;  // only what comes before a value
     if (FractionOfDecimal(p.boundary, text.data(), text.data() + value)) continue;
     const std::string_view so_far = WithoutOpenEscape(text.substr(value));
-    if (p.may_begin != nullptr && !p.may_begin(so_far)) continue;
+    if (p.validator != nullptr && !p.validator->MayBegin(so_far)) continue;
+    // Its keyword stands before it, or nowhere: what follows cannot add one.
+    if (p.needs_context && context != nullptr && context->has != nullptr &&
+        !context->has(context->arg, p.rule, text, value)) {
+      continue;
+    }
     if (most_digits != nullptr) {
       size_t digits = 0;
       ForEachValueToken(so_far, [&digits](std::string_view, bool d) { digits += d ? 1 : 0; });

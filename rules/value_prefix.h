@@ -43,6 +43,14 @@ class ValuePrefixes {
     void* data_;  // pcre2_match_data_8
   };
 
+  // Whether a value of rule `rule` that begins at text[at] has the keyword
+  // its pattern needs (dlpd/inspect/value_context.h); `arg` is the
+  // stream's state. Without one, such a value is taken to have it.
+  struct ContextCheck {
+    bool (*has)(const void* arg, uint32_t rule, std::string_view text, size_t at) = nullptr;
+    const void* arg = nullptr;
+  };
+
   ValuePrefixes();
   ~ValuePrefixes();
   ValuePrefixes(ValuePrefixes&&) noexcept;
@@ -50,15 +58,16 @@ class ValuePrefixes {
 
   // Bytes a value may hold (the rules' value_chars, together).
   void set_value_bytes(const std::array<bool, 256>& bytes) { value_bytes_ = bytes; }
-  // A pattern as compiled for scanning (boundary contexts included) and the
-  // prefix check of its rule's validator (null: any beginning).
+  // A pattern as compiled for scanning (boundary contexts included) of
+  // rule `rule`, whether its values need context, and its rule's validator
+  // (null: any beginning; must outlive this object).
   // `shown_digits`: ShownLeadingDigits of its rule's validator; `width`:
   // the longest match it has (Hyperscan's max_width). A pattern PCRE2
   // cannot compile (false, and `error` says why) lets every run of value
   // bytes begin a value, as if this class did not exist: never fewer holds
   // than that.
-  bool Add(const std::string& expression, Boundary boundary, PrefixFn may_begin,
-           unsigned shown_digits, unsigned width, std::string* error);
+  bool Add(const std::string& expression, Boundary boundary, uint32_t rule, bool needs_context,
+           const Validator* validator, unsigned shown_digits, unsigned width, std::string* error);
 
   // Where `text` begins: somewhere in a stream, at its first byte, or at
   // the first byte dlpd saw of a stream picked up mid-way (whose first
@@ -69,18 +78,22 @@ class ValuePrefixes {
   // bytes of the stream: at least the rules' widest match, or all of it.
   // Only a value in the run of value bytes at the end, holding a letter or
   // digit, counts.
-  size_t OpenValueFrom(std::string_view text, Start start, Scratch& scratch) const;
+  size_t OpenValueFrom(std::string_view text, Start start, Scratch& scratch,
+                       const ContextCheck* context = nullptr) const;
   // Whether every value that may begin in the run at the end of `text` (as
   // OpenValueFrom judges) holds so far no more digits than a truncated
   // display of its kind shows (ShownLeadingDigits: a card's first six, an
   // SSN's area): what a sender stalled there may get through.
-  bool WithinShownDigits(std::string_view text, Start start, Scratch& scratch) const;
+  bool WithinShownDigits(std::string_view text, Start start, Scratch& scratch,
+                         const ContextCheck* context = nullptr) const;
 
  private:
   struct Prefix {
     void* code = nullptr;  // pcre2_code_8; null when it did not compile
     Boundary boundary = Boundary::kNone;
-    PrefixFn may_begin = nullptr;
+    const Validator* validator = nullptr;
+    uint32_t rule = 0;
+    bool needs_context = false;
     unsigned shown_digits = 0;
     unsigned width = 0;  // a match that reaches the end begins no further back
   };
@@ -91,7 +104,8 @@ class ValuePrefixes {
   // or npos; with `most_digits`, the start of one that holds more digits
   // than that so far (any other: npos).
   size_t OpenFor(const Prefix& p, std::string_view text, size_t run, bool at_stream_start,
-                 Scratch& scratch, const unsigned* most_digits = nullptr) const;
+                 Scratch& scratch, const ContextCheck* context,
+                 const unsigned* most_digits = nullptr) const;
   // Where the run of value bytes at the end of `text` begins.
   size_t RunOf(std::string_view text) const;
 

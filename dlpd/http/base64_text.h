@@ -53,8 +53,8 @@ struct Base64Group {
 class Base64Text {
  public:
   // The byte the decoded text holds between two regions: a value does not
-  // go on across it.
-  static constexpr uint8_t kBoundaryByte = '\n';
+  // go on across it (nor a line: see StreamNormalizer's boundary byte).
+  static constexpr uint8_t kBoundaryByte = '\0';
   // Bytes skipped (spaces, line breaks, bytes outside the alphabet) one
   // region may hold between two characters; more end it: the characters
   // before keep the map to their wire bytes alive.

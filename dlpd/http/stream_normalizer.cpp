@@ -12,8 +12,11 @@
 namespace dlp {
 namespace {
 // The byte the scanner reads where a request ends: no value goes on across
-// it, whatever bytes follow (the next request's method).
-constexpr uint8_t kBoundaryByte = '\n';
+// it, whatever bytes follow (the next request's method). Not a line break:
+// a value at a body's end is not waiting for the next line (is it a row of
+// a table? dlpd/inspect/scan_context.h), and no keyword's line goes on
+// across it either (dlpd/inspect/value_context.h).
+constexpr uint8_t kBoundaryByte = '\0';
 // Framing runs are recorded in pieces a WireUnit can hold.
 constexpr uint64_t kMaxUnitLen = 0xFFFF;
 

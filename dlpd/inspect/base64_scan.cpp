@@ -80,15 +80,21 @@ uint64_t Base64Scan::OpenRunFrom(ScanContext& ctx) const {
   const std::string_view tail = scanner_.history();
   const auto start = scanner_.offset() == tail.size() ? ValuePrefixes::Start::kStreamStart
                                                       : ValuePrefixes::Start::kInside;
-  const size_t from = ctx.rules().prefixes().OpenValueFrom(tail, start, ctx.prefix_scratch());
+  const ValuePrefixes::ContextCheck context = scanner_.context_check();
+  const size_t at =
+      ctx.rules().prefixes().OpenValueFrom(tail, start, ctx.prefix_scratch(), &context);
+  // A value whose verdict waits for what comes (a table's row?) is held too.
+  uint64_t from_off =
+      at == std::string_view::npos ? UINT64_MAX : scanner_.offset() - (tail.size() - at);
+  from_off = std::min(from_off, scanner_.pending_from());
   // The characters of a group not complete yet are held only inside an open
   // run. Held always, nearly every packet of a base64 upload waits for the
   // next, and a slow link's withheld tails stalled uploads (1 run in 12 at
   // 400 kbit/s). A value that begins in such a group may leave its first
   // one or two bytes, fewer digits than a truncated display shows; it is
   // recorded as partly sent.
-  if (from == std::string_view::npos) return UINT64_MAX;
-  return text_.NormFrom(std::max(scanner_.offset() - (tail.size() - from), LiveFrom()));
+  if (from_off >= scanner_.offset()) return UINT64_MAX;
+  return text_.NormFrom(std::max(from_off, LiveFrom()));
 }
 
 uint64_t Base64Scan::KeepFrom() const {

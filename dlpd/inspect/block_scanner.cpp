@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "dlpd/inspect/column_tracker.h"
 #include "dlpd/inspect/gated_scan.h"
 
 namespace dlp {
@@ -24,7 +25,12 @@ Status ScanBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* ou
     gate.Feed(data, len, 0);
     if (Status st = CollectGatedCandidates(ctx, gate, data, len, 0); !st) return st;
   }
-  ConfirmCandidates(ctx.rules(), cands, data, len, 0, out, ctx.fingerprinter());
+  ColumnTracker columns;
+  if (ctx.rules().columns()) {
+    columns.Feed(ctx.rules(), {reinterpret_cast<const char*>(data), len}, 0);
+  }
+  ConfirmCandidates(ctx.rules(), cands, data, len, 0, out, ctx.fingerprinter(),
+                    Surroundings{&columns, true});
   return {};
 }
 

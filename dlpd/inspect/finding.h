@@ -54,6 +54,10 @@ struct Finding {
 
 using Findings = std::vector<Finding>;
 
+// Finding::detail of a value its rule lists as a published example
+// (known_examples: 078-05-1120), not anyone's.
+inline constexpr const char* kDetailExample = "example";
+
 // Finding::reason for a value that cannot be masked in place.
 inline constexpr const char* kReasonCompressedBody = "compressed body";
 inline constexpr const char* kReasonBase64NotRewritable = "base64 cannot be rewritten";

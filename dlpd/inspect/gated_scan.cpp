@@ -48,12 +48,14 @@ Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uin
 }
 
 Findings DecidedAtEnd(ScanContext& ctx, const std::vector<Candidate>& candidates,
-                      const uint8_t* text, size_t size, uint64_t base) {
+                      const uint8_t* text, size_t size, uint64_t base, const ColumnTracker* columns,
+                      std::vector<Candidate>* undecided) {
   Findings decided;
   if (candidates.empty()) return decided;
-  // The last max_width + 1 bytes: a byte before any start a candidate may
-  // have, so that '^' cannot match where the copy begins.
-  const size_t keep = std::min<size_t>(size, ctx.rules().max_width() + 1ULL);
+  // The last history_width() bytes: a byte before any start a candidate
+  // may have, so that '^' cannot match where the copy begins, and what a
+  // verdict reads before it.
+  const size_t keep = std::min<size_t>(size, ctx.rules().history_width());
   const uint64_t copy_base = base + (size - keep);
   std::vector<uint8_t>& copy = ctx.spare();
   // One sentinel is a word byte, the other is not; a match that holds
@@ -63,8 +65,10 @@ Findings DecidedAtEnd(ScanContext& ctx, const std::vector<Candidate>& candidates
   for (const uint8_t sentinel : {uint8_t{'A'}, uint8_t{' '}}) {
     copy.assign(text + (size - keep), text + size);
     copy.push_back(sentinel);
+    // A verdict that waits for more than the next byte is not decided.
     ConfirmCandidates(ctx.rules(), candidates, copy.data(), copy.size(), copy_base,
-                      sentinel == 'A' ? &with_word : &with_space, ctx.fingerprinter());
+                      sentinel == 'A' ? &with_word : &with_space, ctx.fingerprinter(),
+                      Surroundings{columns, false, base + size}, undecided);
   }
   std::set_intersection(with_word.begin(), with_word.end(), with_space.begin(), with_space.end(),
                         std::back_inserter(decided));

@@ -27,8 +27,12 @@ Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uin
 // '$' or '\b' at the end depends on the next byte. Sorted and de-duplicated.
 // Such a finding can be reported before the next byte arrives; the others
 // wait for it (or for the end of the stream).
+// A match whose verdict waits for more than the next byte (a grouped
+// value: is the next line a row of a table?) goes to `undecided`.
 Findings DecidedAtEnd(ScanContext& ctx, const std::vector<Candidate>& candidates,
-                      const uint8_t* text, size_t size, uint64_t base);
+                      const uint8_t* text, size_t size, uint64_t base,
+                      const ColumnTracker* columns = nullptr,
+                      std::vector<Candidate>* undecided = nullptr);
 
 // a minus b, both sorted.
 Findings Without(const Findings& a, const Findings& b);

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 
+#include "dlpd/inspect/column_tracker.h"
 #include "dlpd/inspect/scan_context.h"
 
 namespace dlp {
 
 Findings ReferenceScan(const CompiledRuleset& rules, std::string_view text) {
   Findings out;
+  ColumnTracker columns;
+  if (rules.columns()) columns.Feed(rules, text, 0);
   re2::StringPiece input(text.data(), text.size());
   for (const CompiledPattern& p : rules.patterns()) {
     const int ngroups = p.value_group + 1;
@@ -28,7 +31,9 @@ Findings ReferenceScan(const CompiledRuleset& rules, std::string_view text) {
         }
         const re2::StringPiece& value = groups[static_cast<size_t>(p.value_group)];
         Finding f;
-        if (FindingOf(rules, p, text, {value.data(), value.size()}, 0, &f)) out.push_back(f);
+        if (FindingOf(rules, p, text, {value.data(), value.size()}, 0, &f, &columns)) {
+          out.push_back(f);
+        }
       }
       pos = start + 1;
     }

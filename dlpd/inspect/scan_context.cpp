@@ -8,6 +8,7 @@
 #include "dlpd/inspect/display_form.h"
 #include "dlpd/inspect/finding.h"
 #include "dlpd/inspect/fingerprint.h"
+#include "dlpd/inspect/value_context.h"
 #include "rules/boundary.h"
 #include "rules/value_text.h"
 
@@ -46,23 +47,205 @@ int CollectCandidate(unsigned id, unsigned long long /*from: no SOM*/, unsigned 
   return 0;  // keep scanning
 }
 
-bool FindingOf(const CompiledRuleset& rules, const CompiledPattern& p, std::string_view text,
-               std::string_view value, uint64_t text_base, Finding* f) {
-  if (value.data() == nullptr || value.empty()) return false;
-  if (FractionOfDecimal(p.boundary, text.data(), value.data())) return false;
+namespace {
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// A value's groups of digits and the separator between them.
+struct Groups {
+  std::array<uint8_t, 8> widths{};
+  size_t n = 0;
+  std::string_view sep;
+};
+
+// False when the value has more groups than a layout can name.
+bool GroupsOf(std::string_view value, Groups* g) {
+  bool ok = true;
+  bool in_group = false;
+  ForEachValueToken(value, [&](std::string_view t, bool digit) {
+    if (!digit) {
+      if (g->sep.empty()) g->sep = t;
+      in_group = false;
+      return;
+    }
+    if (!in_group) {
+      if (g->n == g->widths.size()) {
+        ok = false;
+        return;
+      }
+      ++g->n;
+      in_group = true;
+    }
+    if (g->widths[g->n - 1] < 255) ++g->widths[g->n - 1];
+  });
+  return ok;
+}
+
+bool InLayouts(const Rule& rule, const Groups& g) {
+  for (const auto& layout : rule.layouts) {
+    if (layout.size() == g.n && std::equal(layout.begin(), layout.end(), g.widths.begin())) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsAlnum(char c) {
+  return IsAsciiAlnum(static_cast<uint8_t>(c));
+}
+
+// Whether `s` begins with a row shaped as `g` (the same widths, the same
+// separator, nothing more of the run after it): kYes, kNo, or kUndecided
+// when `s` ends first (and `open`: more may follow). `*len`: its bytes.
+ValueVerdict RowShaped(std::string_view s, const Groups& g, bool open, size_t* len) {
+  size_t i = 0;
+  for (size_t k = 0; k < g.n; ++k) {
+    if (k > 0) {
+      if (s.size() - i < g.sep.size()) return open ? ValueVerdict::kUndecided : ValueVerdict::kNo;
+      if (s.substr(i, g.sep.size()) != g.sep) return ValueVerdict::kNo;
+      i += g.sep.size();
+    }
+    for (size_t w = 0; w < g.widths[k]; ++w, ++i) {
+      if (i == s.size()) return open ? ValueVerdict::kUndecided : ValueVerdict::kNo;
+      if (!IsDigit(s[i])) return ValueVerdict::kNo;
+    }
+  }
+  *len = i;
+  if (i == s.size()) return open ? ValueVerdict::kUndecided : ValueVerdict::kYes;
+  return IsAlnum(s[i]) ? ValueVerdict::kNo : ValueVerdict::kYes;
+}
+
+// Whether a grouped value is one row of a table of numbers rather than a
+// value: its run of groups goes on, before or after it, with a group as
+// wide as its own neighbour (an IBAN's "DE89" counts: letters and digits);
+// or it stands alone on its line and the line before or after it is a row
+// of the same shape that is no value itself (a list of cards is a list of
+// values; a table of 4-digit numbers is not). Undecided when the text ends
+// before the bytes that tell, and more may follow (`open`).
+ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, size_t end,
+                     const Groups& g, bool open) {
+  const size_t sep = g.sep.size();
+  // A group of letters and digits as wide as `width`, its first byte at
+  // [from] going forward or its last at [from - 1] going back.
+  auto group_of = [&](size_t from, bool forward, size_t width) {
+    size_t w = 0;
+    bool digit = false;
+    if (forward) {
+      while (from + w < text.size() && IsAlnum(text[from + w]) && w <= width) {
+        digit = digit || IsDigit(text[from + w]);
+        ++w;
+      }
+    } else {
+      while (w < from && IsAlnum(text[from - w - 1]) && w <= width) {
+        digit = digit || IsDigit(text[from - w - 1]);
+        ++w;
+      }
+    }
+    return w == width && digit;
+  };
+  if (at > sep && text.substr(at - sep, sep) == g.sep && group_of(at - sep, false, g.widths[0])) {
+    return ValueVerdict::kYes;
+  }
+  // The line before, when the value begins its line.
+  if (at > 0 && text[at - 1] == '\n') {
+    size_t line_end = at - 1;
+    if (line_end > 0 && text[line_end - 1] == '\r') --line_end;
+    size_t line = line_end;
+    while (line > 0 && text[line - 1] != '\n' && line_end - line < 40) --line;
+    size_t len = 0;
+    if ((line == 0 || text[line - 1] == '\n') &&
+        RowShaped(text.substr(line, line_end - line), g, false, &len) == ValueVerdict::kYes &&
+        line + len == line_end && !valid(text.substr(line, len)).valid) {
+      return ValueVerdict::kYes;
+    }
+  }
+  const std::string_view after = text.substr(end);
+  if (after.empty()) return open ? ValueVerdict::kUndecided : ValueVerdict::kNo;
+  if (after[0] == '\r' || after[0] == '\n') {
+    // The line after.
+    size_t i = after[0] == '\r' ? 1 : 0;
+    if (i == after.size()) return open ? ValueVerdict::kUndecided : ValueVerdict::kNo;
+    if (after[i] != '\n') return ValueVerdict::kNo;
+    size_t len = 0;
+    const ValueVerdict row = RowShaped(after.substr(i + 1), g, open, &len);
+    if (row != ValueVerdict::kYes) return row;
+    return valid(after.substr(i + 1, len)).valid ? ValueVerdict::kNo : ValueVerdict::kYes;
+  }
+  if (after.size() < sep) {
+    // The separator (or the byte after the value) is still to come.
+    return open && g.sep.substr(0, after.size()) == after ? ValueVerdict::kUndecided
+                                                          : ValueVerdict::kNo;
+  }
+  if (after.substr(0, sep) != g.sep) return ValueVerdict::kNo;
+  const unsigned last = g.widths[g.n - 1];
+  size_t w = 0;
+  while (sep + w < after.size() && IsAlnum(after[sep + w]) && w <= last) ++w;
+  if (w > last) return ValueVerdict::kNo;  // wider: no row of these
+  if (sep + w == after.size() && open) return ValueVerdict::kUndecided;
+  return w == last && group_of(end + sep, true, last) ? ValueVerdict::kYes : ValueVerdict::kNo;
+}
+
+bool KnownExample(const Rule& rule, std::string_view value) {
+  if (rule.known_examples.empty()) return false;
+  std::array<char, 64> d{};
+  size_t n = 0;
+  ForEachValueToken(value, [&](std::string_view t, bool digit) {
+    if (digit && n < d.size()) d[n++] = TokenDigit(t);
+  });
+  const std::string_view digits(d.data(), n);
+  return std::find(rule.known_examples.begin(), rule.known_examples.end(), digits) !=
+         rule.known_examples.end();
+}
+
+}  // namespace
+
+ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
+                        std::string_view text, std::string_view value, uint64_t text_base,
+                        const Surroundings& around, Finding* f) {
+  if (value.data() == nullptr || value.empty()) return ValueVerdict::kNo;
+  if (FractionOfDecimal(p.boundary, text.data(), value.data())) return ValueVerdict::kNo;
   const Validation v = rules.validator(p.rule_index)(value);
-  if (!v.valid) return false;
+  if (!v.valid) return ValueVerdict::kNo;
+  const Rule& rule = rules.rule(p.rule_index);
+  const size_t at = static_cast<size_t>(value.data() - text.data());
+  bool needs_context = p.needs_context || v.needs_context;
+  if (!rule.layouts.empty()) {
+    Groups g;
+    if (!GroupsOf(value, &g)) return ValueVerdict::kNo;
+    if (g.n > 1) {
+      const std::string_view real =
+          around.real_until - text_base < text.size()
+              ? text.substr(0, static_cast<size_t>(around.real_until - text_base))
+              : text;
+      const ValueVerdict table = InTable(rules.validator(p.rule_index), real, at, at + value.size(),
+                                         g, !around.ends_stream || real.size() != text.size());
+      if (table != ValueVerdict::kNo)
+        return table == ValueVerdict::kYes ? ValueVerdict::kNo : table;
+      // Printed as issuers print it: that says "card" as a keyword would
+      // (a 19-digit number in 4-4-4-4-3); printed otherwise, it needs one.
+      needs_context = p.needs_context || !InLayouts(rule, g);
+    }
+  }
+  if (needs_context && !HasContext(rules, p.rule_index, text, at, text_base, around.columns)) {
+    return ValueVerdict::kNo;
+  }
+  if (LabelExcludes(rules, p.rule_index, text, at, text_base, around.columns)) {
+    return ValueVerdict::kNo;
+  }
   f->rule_index = p.rule_index;
-  f->start = text_base + static_cast<uint64_t>(value.data() - text.data());
+  f->start = text_base + at;
   f->end = f->start + value.size();
-  f->detail = v.detail;
+  f->detail = KnownExample(rule, value) ? kDetailExample : v.detail;
   SetDisplayForm(value, f);
-  return true;
+  return ValueVerdict::kYes;
 }
 
 void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate>& candidates,
                        const uint8_t* window, size_t window_size, uint64_t window_base,
-                       Findings* out, const Fingerprinter* fingerprinter) {
+                       Findings* out, const Fingerprinter* fingerprinter,
+                       const Surroundings& around, std::vector<Candidate>* undecided) {
   const size_t first_new = out->size();
   // The whole window is RE2's text, so '^' only matches where the window
   // starts; callers make sure that is the start of the stream or lies
@@ -78,7 +261,7 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
     // The lead context is one byte, or none at the stream's start: the body
     // begins at from + 1 (or from).
     const size_t lead = p.boundary == Boundary::kNone ? 0 : 1;
-    const ValidatorFn validate = rules.validator(p.rule_index);
+    const Validator& validate = rules.validator(p.rule_index);
     // Whether a value of this pattern may begin at `at`: its first byte can
     // begin the body and, when the body is the value, one of the few spans
     // it can be (up to the end, less a trailing context of 0 to 2 bytes)
@@ -102,7 +285,9 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
     // match with the same end may be the valid one ("1234 4111 1111 1111
     // 1111" hides a card behind an invalid 20-digit span), so every start in
     // the span is tried.
-    for (size_t from = c.from > window_base ? c.from - window_base : 0; from < to; ++from) {
+    const size_t first = c.from > window_base ? c.from - window_base : 0;
+    const size_t last = c.exact ? std::min(first + 1, to) : to;
+    for (size_t from = first; from < last; ++from) {
       // With a boundary, a match begins with its lead byte (never a letter
       // or digit) or at the very start of the stream: other starts cannot
       // match, and skipping them keeps digit runs cheap.
@@ -116,10 +301,13 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       if (!p.confirm->Match(text, from, to, RE2::ANCHOR_BOTH, groups.data(), ngroups)) continue;
       const re2::StringPiece& value = groups[static_cast<size_t>(p.value_group)];
       Finding f;
-      if (!FindingOf(rules, p, {text.data(), text.size()}, {value.data(), value.size()},
-                     window_base, &f)) {
-        continue;
+      const ValueVerdict verdict =
+          JudgeValue(rules, p, {text.data(), text.size()}, {value.data(), value.size()},
+                     window_base, around, &f);
+      if (verdict == ValueVerdict::kUndecided && undecided != nullptr) {
+        undecided->push_back({c.pattern, window_base + from, c.to, true});
       }
+      if (verdict != ValueVerdict::kYes) continue;
       if (fingerprinter != nullptr) {
         const std::string hex = fingerprinter->Of({value.data(), value.size()});
         if (hex.size() == f.fingerprint.size()) {

@@ -16,6 +16,7 @@
 
 namespace dlp {
 
+class ColumnTracker;  // dlpd/inspect/column_tracker.h
 class Fingerprinter;  // dlpd/inspect/fingerprint.h
 
 // A Hyperscan match: where it ends, and the earliest it can start (its end
@@ -24,7 +25,25 @@ struct Candidate {
   unsigned pattern = 0;
   uint64_t from = 0;
   uint64_t to = 0;
+  // Only the match that begins at `from` is tried (one left undecided).
+  bool exact = false;
 };
+
+// What a confirmation knows beyond the bytes it reads.
+struct Surroundings {
+  // The stream's CSV tables (dlpd/inspect/column_tracker.h); null: none.
+  const ColumnTracker* columns = nullptr;
+  // Nothing follows the text: a look past a value's end sees the end. When
+  // false, a value whose verdict needs bytes past the text's end (does its
+  // run of groups go on?) is left undecided.
+  bool ends_stream = true;
+  // Bytes at or after this stream offset are not the stream's (a
+  // sentinel that stands for "any next byte"): a look past a value's end
+  // stops there, undecided.
+  uint64_t real_until = UINT64_MAX;
+};
+
+enum class ValueVerdict { kNo, kYes, kUndecided };
 
 // What CollectCandidate appends to; `base` is added to Hyperscan's offsets
 // (block scans of a region report offsets within the region).
@@ -81,18 +100,32 @@ int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to
 
 // Whether the value group that RE2 matched for pattern `p` at `value` (inside
 // `text`, whose first byte is at stream offset `text_base`) is a finding: not
-// empty, not the fraction of a decimal number (FractionOfDecimal), and valid
-// for the rule's validator. If so, fills `f` (rule, offsets, validator detail,
-// display form). The engine and the reference scanner both decide with it.
-bool FindingOf(const CompiledRuleset& rules, const CompiledPattern& p, std::string_view text,
-               std::string_view value, uint64_t text_base, Finding* f);
+// empty, not the fraction of a decimal number (FractionOfDecimal), valid for
+// the rule's validator, not a row of a table of digit groups, printed in one
+// of the rule's layouts, and with a keyword where the pattern, the validator
+// or the layout needs one (dlpd/inspect/value_context.h). If so, fills `f`
+// (rule, offsets, validator detail, display form). The engine and the
+// reference scanner both decide with it.
+ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
+                        std::string_view text, std::string_view value, uint64_t text_base,
+                        const Surroundings& around, Finding* f);
+inline bool FindingOf(const CompiledRuleset& rules, const CompiledPattern& p, std::string_view text,
+                      std::string_view value, uint64_t text_base, Finding* f,
+                      const ColumnTracker* columns = nullptr) {
+  return JudgeValue(rules, p, text, value, text_base, {columns, true}, f) == ValueVerdict::kYes;
+}
 
 // Re-matches each candidate with RE2 inside `window` (the bytes at stream
 // offsets [window_base, window_base + window.size())), runs the rule's
 // validator on the value group, and appends confirmed, de-duplicated findings
-// in order. Candidates must lie inside the window.
+// in order. Candidates must lie inside the window, with the rules'
+// lookback() before them when the window does not begin the stream. A
+// match JudgeValue leaves undecided goes to `undecided` as an exact
+// candidate (null: only when `around.ends_stream`, which decides all).
 void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate>& candidates,
                        const uint8_t* window, size_t window_size, uint64_t window_base,
-                       Findings* out, const Fingerprinter* fingerprinter = nullptr);
+                       Findings* out, const Fingerprinter* fingerprinter = nullptr,
+                       const Surroundings& around = {},
+                       std::vector<Candidate>* undecided = nullptr);
 
 }  // namespace dlp

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "dlpd/inspect/gated_scan.h"
+#include "dlpd/inspect/value_context.h"
 
 namespace dlp {
 
@@ -14,15 +15,19 @@ Result<StreamScanner> StreamScanner::Open(ScanContext& ctx) {
       hs_open_stream(ctx.rules().stream_db(), 0, &s.stream_) != HS_SUCCESS) {
     return Error{"cannot open a Hyperscan stream"};
   }
+  s.rules_ = &ctx.rules();
   s.state_size_ = ctx.rules().stream_state_size();
-  s.history_.reserve(ctx.rules().max_width() + 1);
+  s.history_.reserve(ctx.rules().history_width());
   return s;
 }
 
 StreamScanner::StreamScanner(StreamScanner&& o) noexcept
-    : stream_(o.stream_),
+    : rules_(o.rules_),
+      stream_(o.stream_),
       finished_(o.finished_),
       history_(std::move(o.history_)),
+      pending_(std::move(o.pending_)),
+      columns_(std::move(o.columns_)),
       window_(std::move(o.window_)),
       offset_(o.offset_),
       state_size_(o.state_size_) {
@@ -33,8 +38,11 @@ StreamScanner::StreamScanner(StreamScanner&& o) noexcept
 StreamScanner& StreamScanner::operator=(StreamScanner&& o) noexcept {
   if (this != &o) {
     if (stream_ != nullptr) hs_close_stream(stream_, nullptr, nullptr, nullptr);
+    rules_ = o.rules_;
     stream_ = o.stream_;
     finished_ = o.finished_;
+    pending_ = std::move(o.pending_);
+    columns_ = std::move(o.columns_);
     o.stream_ = nullptr;
     o.finished_ = true;
     history_ = std::move(o.history_);
@@ -50,7 +58,26 @@ StreamScanner::~StreamScanner() {
 }
 
 size_t StreamScanner::memory_bytes() const {
-  return sizeof(*this) + state_size_ + history_.capacity() + window_.capacity();
+  return sizeof(*this) + state_size_ + history_.capacity() + window_.capacity() +
+         pending_.capacity() * sizeof(Candidate) + columns_.memory_bytes();
+}
+
+uint64_t StreamScanner::pending_from() const {
+  uint64_t from = UINT64_MAX;
+  for (const Candidate& c : pending_) from = std::min(from, c.from);
+  return from;
+}
+
+bool StreamScanner::HasContextAt(const void* self, uint32_t rule, std::string_view text,
+                                 size_t at) {
+  const auto* s = static_cast<const StreamScanner*>(self);
+  // `text` is the history or a part of it that begins where it does.
+  const char* h = reinterpret_cast<const char*>(s->history_.data());
+  const uint64_t history_base = s->offset_ - s->history_.size();
+  const uint64_t text_base = text.data() >= h && text.data() <= h + s->history_.size()
+                                 ? history_base + static_cast<uint64_t>(text.data() - h)
+                                 : s->offset_ - std::min<uint64_t>(text.size(), s->offset_);
+  return HasContext(*s->rules_, rule, text, at, text_base, &s->columns_);
 }
 
 void StreamScanner::Remember(const uint8_t* data, size_t len, unsigned width) {
@@ -67,6 +94,11 @@ void StreamScanner::Remember(const uint8_t* data, size_t len, unsigned width) {
 Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Findings* out) {
   if (finished_) return Error{"stream already finished"};
   if (len == 0) return {};
+  if (ctx.rules().columns()) {
+    const uint64_t kept = std::min<uint64_t>(offset_, ctx.rules().history_width());
+    columns_.Prune(offset_ - kept);
+    columns_.Feed(ctx.rules(), {reinterpret_cast<const char*>(data), len}, offset_);
+  }
   auto& cands = ctx.candidates();
   cands.clear();
   // Hyperscan takes an unsigned length; feed larger pieces in parts.
@@ -133,43 +165,63 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     }
   }
   Findings found;
-  if (!now.empty() || !waited.empty()) {
+  // Values left undecided by the last piece are judged again with this one.
+  std::vector<Candidate> undecided;
+  if (!now.empty() || !waited.empty() || !pending_.empty()) {
     now.insert(now.end(), waited.begin(), waited.end());
+    now.insert(now.end(), pending_.begin(), pending_.end());
     // The piece alone is RE2's text only if '^' cannot be misread at its
-    // first byte: at the stream start, or with every candidate after it.
+    // first byte (at the stream start, or with every candidate after it)
+    // and it holds what a verdict reads before each candidate.
+    const uint64_t lookback = ctx.rules().lookback();
     const bool inside_piece = std::all_of(now.begin(), now.end(), [&](const Candidate& c) {
-      return c.from > offset_ || offset_ == 0;
+      return c.from > offset_ + lookback || offset_ == 0;
     });
     if (inside_piece) {
-      ConfirmCandidates(ctx.rules(), now, data, len, offset_, &found, ctx.fingerprinter());
+      ConfirmCandidates(ctx.rules(), now, data, len, offset_, &found, ctx.fingerprinter(),
+                        Around(false), &undecided);
     } else {
       join();
       ConfirmCandidates(ctx.rules(), now, window_.data(), window_.size(), history_base, &found,
-                        ctx.fingerprinter());
+                        ctx.fingerprinter(), Around(false), &undecided);
     }
     if (!waited.empty()) {
       // Those that held whatever came next were reported last time.
-      found =
-          Without(found, DecidedAtEnd(ctx, waited, history_.data(), history_.size(), history_base));
+      found = Without(found, DecidedAtEnd(ctx, waited, history_.data(), history_.size(),
+                                          history_base, &columns_));
     }
   }
+  pending_.clear();
   if (!at_end.empty()) {
-    const unsigned need = ctx.rules().max_width() + 1;
+    const unsigned need = ctx.rules().history_width();
     Findings decided;
+    // Those that wait for more than the next byte are held (pending_from)
+    // and judged again with what comes.
     if (len >= need || offset_ == 0) {
-      decided = DecidedAtEnd(ctx, at_end, data, len, offset_);
+      decided = DecidedAtEnd(ctx, at_end, data, len, offset_, &columns_, &undecided);
     } else {
       join();
-      decided = DecidedAtEnd(ctx, at_end, window_.data(), window_.size(), history_base);
+      decided = DecidedAtEnd(ctx, at_end, window_.data(), window_.size(), history_base, &columns_,
+                             &undecided);
     }
     found.insert(found.end(), decided.begin(), decided.end());
   }
+  auto by_start = [](const Candidate& a, const Candidate& b) {
+    return a.from != b.from ? a.from < b.from : a.pattern < b.pattern;
+  };
+  auto same = [](const Candidate& a, const Candidate& b) {
+    return a.from == b.from && a.pattern == b.pattern;
+  };
+  std::sort(undecided.begin(), undecided.end(), by_start);
+  undecided.erase(std::unique(undecided.begin(), undecided.end(), same), undecided.end());
+  pending_ = std::move(undecided);
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
   out->insert(out->end(), found.begin(), found.end());
-  // One byte more than the widest match, so that a window always holds a
-  // byte before any candidate and '^' cannot match inside the stream.
-  Remember(data, len, ctx.rules().max_width() + 1);
+  // One byte more than the widest match and its lookback, so that a window
+  // always holds a byte before any candidate and '^' cannot match inside
+  // the stream.
+  Remember(data, len, ctx.rules().history_width());
   offset_ += len;
   return {};
 }
@@ -193,10 +245,10 @@ Status StreamScanner::GatedAtEnd(ScanContext& ctx, Findings* found) const {
   if (cands.empty()) return {};
   Findings at_end;
   ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), history_base, &at_end,
-                    ctx.fingerprinter());
+                    ctx.fingerprinter(), Around(true));
   // Those that held whatever came next were reported by the last Feed.
-  at_end =
-      Without(at_end, DecidedAtEnd(ctx, cands, history_.data(), history_.size(), history_base));
+  at_end = Without(
+      at_end, DecidedAtEnd(ctx, cands, history_.data(), history_.size(), history_base, &columns_));
   found->insert(found->end(), at_end.begin(), at_end.end());
   return {};
 }
@@ -209,9 +261,14 @@ Status StreamScanner::JudgeEnd(ScanContext& ctx, hs_stream_t* closing, Findings*
     hs_error_t rc = hs_close_stream(closing, ctx.scratch(), CollectCandidate, ctx.candidate_sink());
     if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
     ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(),
-                      offset_ - history_.size(), &found, ctx.fingerprinter());
+                      offset_ - history_.size(), &found, ctx.fingerprinter(), Around(true));
   }
   if (Status st = GatedAtEnd(ctx, &found); !st) return st;
+  // What waited for more bytes is judged by what came.
+  if (!pending_.empty()) {
+    ConfirmCandidates(ctx.rules(), pending_, history_.data(), history_.size(),
+                      offset_ - history_.size(), &found, ctx.fingerprinter(), Around(true));
+  }
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
   out->insert(out->end(), found.begin(), found.end());
@@ -232,7 +289,9 @@ Status StreamScanner::Finish(ScanContext& ctx, Findings* out) {
   finished_ = true;
   hs_stream_t* closing = stream_;
   stream_ = nullptr;
-  return JudgeEnd(ctx, closing, out);
+  Status st = JudgeEnd(ctx, closing, out);
+  pending_.clear();
+  return st;
 }
 
 }  // namespace dlp

@@ -10,7 +10,14 @@
 //
 // A value is reported by the Feed that brings the byte that decides it:
 // its trailing context, or, for a value at the very end of the bytes so
-// far, the next byte (or Finish, where the end of the stream decides).
+// far, the next byte (or Finish, where the end of the stream decides). A
+// grouped value whose run of groups may go on past the bytes so far (is it
+// a row of a table?) waits for the bytes that tell (pending_from(): hold
+// it until then).
+//
+// The history also keeps the rules' lookback before every candidate (a
+// label, a keyword before the value on its line), and the stream's CSV
+// headers are tracked (dlpd/inspect/column_tracker.h).
 #pragma once
 
 #include <hs/hs.h>
@@ -21,6 +28,7 @@
 #include <vector>
 
 #include "dlpd/common/result.h"
+#include "dlpd/inspect/column_tracker.h"
 #include "dlpd/inspect/finding.h"
 #include "dlpd/inspect/scan_context.h"
 
@@ -47,6 +55,13 @@ class StreamScanner {
   Status ProbeEnd(ScanContext& ctx, Findings* out) const;
 
   uint64_t offset() const { return offset_; }
+  // The earliest stream offset of a value left undecided (its verdict
+  // waits for bytes to come), or UINT64_MAX. The packet path holds its
+  // bytes as it holds an open run.
+  uint64_t pending_from() const;
+  // For ValuePrefixes: whether a value beginning at text[at] has its
+  // rule's context, `text` being the history or a prefix of it.
+  ValuePrefixes::ContextCheck context_check() const { return {&StreamScanner::HasContextAt, this}; }
   // The last bytes fed (the rules' widest match and one more, or all of
   // them), ending at offset().
   std::string_view history() const {
@@ -58,6 +73,8 @@ class StreamScanner {
  private:
   StreamScanner() = default;
   void Remember(const uint8_t* data, size_t len, unsigned width);
+  static bool HasContextAt(const void* self, uint32_t rule, std::string_view text, size_t at);
+  Surroundings Around(bool ends_stream) const { return {&columns_, ends_stream}; }
   // The gated candidates ending at the last byte so far, judged as the
   // end of the stream, less those already reported as decided.
   Status GatedAtEnd(ScanContext& ctx, Findings* found) const;
@@ -66,10 +83,13 @@ class StreamScanner {
   // confirms: ProbeEnd and Finish differ only in what they close.
   Status JudgeEnd(ScanContext& ctx, hs_stream_t* closing, Findings* out) const;
 
-  hs_stream_t* stream_ = nullptr;  // null without ungated patterns
+  const CompiledRuleset* rules_ = nullptr;  // the ScanContext's, for the context check
+  hs_stream_t* stream_ = nullptr;           // null without ungated patterns
   bool finished_ = false;
-  std::vector<uint8_t> history_;  // the last max_width + 1 bytes before offset_
-  std::vector<uint8_t> window_;   // scratch for history + piece, reused
+  std::vector<uint8_t> history_;    // the last history_width() bytes before offset_
+  std::vector<Candidate> pending_;  // exact matches left undecided, by start
+  ColumnTracker columns_;
+  std::vector<uint8_t> window_;  // scratch for history + piece, reused
   uint64_t offset_ = 0;
   size_t state_size_ = 0;
 };

@@ -70,6 +70,9 @@ void StreamRedactor::MaskAndRelease(ScanContext& ctx, size_t first_new, Findings
     const uint64_t norm = scanner_.offset();
     keep_from = std::min(normalizer_->map().WireStart(norm > width ? norm - width : 0),
                          normalizer_->pending_from());
+    // And a value whose verdict waits for what comes (a table's row?).
+    const uint64_t waiting = scanner_.pending_from();
+    if (waiting < norm) keep_from = std::min(keep_from, normalizer_->map().WireStart(waiting));
     // And the characters of the base64 groups a value may still take.
     const uint64_t keep = base64_ != nullptr ? base64_->KeepFrom() : UINT64_MAX;
     if (keep < norm) keep_from = std::min(keep_from, normalizer_->map().WireStart(keep));

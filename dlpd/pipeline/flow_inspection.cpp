@@ -34,7 +34,7 @@ constexpr size_t kRememberedFindings = 256;
 size_t ApplyEdits(const std::vector<WireEdit>& edits, uint8_t* payload, size_t len, uint64_t off) {
   size_t changed = 0;
   for (auto e = std::lower_bound(edits.begin(), edits.end(), off,
-                                 [](const WireEdit& y, uint64_t o) { return y.off < o; });
+                                 [](const WireEdit&y, uint64_t o) { return y.off < o; });
        e != edits.end() && e->off < off + len; ++e) {
     changed += payload[e->off - off] != e->byte ? 1 : 0;
     payload[e->off - off] = e->byte;
@@ -196,13 +196,20 @@ void FlowInspection::Advance(Flow& f, const uint8_t* /*fresh*/, size_t len) cons
   // that do, in the segments that bring them.
   const WireMap& map = f.normalizer->map();
   const std::string_view tail = f.scanner->history();
+  const ValuePrefixes::ContextCheck context = f.scanner->context_check();
   const size_t from =
-      f.ctx->rules().prefixes().OpenValueFrom(tail, StartOf(f), f.ctx->prefix_scratch());
+      f.ctx->rules().prefixes().OpenValueFrom(tail, StartOf(f), f.ctx->prefix_scratch(), &context);
   uint64_t open = UINT64_MAX;  // wire offset
   // Inflated text has no bytes of its own to hold: a value there blocks.
   if (from != std::string_view::npos) {
     const uint64_t norm = f.scanner->offset() - (tail.size() - from);
     if (!map.CodedAt(norm)) open = map.WireStart(norm);
+  }
+  // A value whose verdict waits for bytes to come (is its run of groups a
+  // table's row?) is held as an open run is.
+  const uint64_t pending = f.scanner->pending_from();
+  if (pending < f.scanner->offset() && !map.CodedAt(pending)) {
+    open = std::min(open, map.WireStart(pending));
   }
   // In base64, a value may begin in the decoded text's open run (from the
   // first character of its group).
@@ -432,8 +439,9 @@ FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const Segmen
   const uint64_t text_to = f.normalizer->map().NormalizedBefore(r.to);
   const uint64_t cut = f.scanner->offset() - std::min(text_to, f.scanner->offset());
   const std::string_view upto = tail.substr(0, tail.size() - std::min<size_t>(cut, tail.size()));
-  if (!f.reorder.empty() &&
-      f.ctx->rules().prefixes().WithinShownDigits(upto, StartOf(f), f.ctx->prefix_scratch())) {
+  const ValuePrefixes::ContextCheck context = f.scanner->context_check();
+  if (!f.reorder.empty() && f.ctx->rules().prefixes().WithinShownDigits(
+                                upto, StartOf(f), f.ctx->prefix_scratch(), &context)) {
     counters_.tails_released.fetch_add(1, std::memory_order_relaxed);
     return Settled::kClear;
   }

@@ -17,6 +17,9 @@
 namespace dlp {
 namespace {
 
+// The byte between two regions of decoded text (Base64Text::kBoundaryByte).
+const std::string kEnd(1, '\0');
+
 using test::Gateway;
 using test::Tcp4;
 
@@ -139,21 +142,22 @@ TEST(Base64Text, RegionsAreWhatAMimeHeaderOrADataUriSays) {
   };
   const std::string a = Encode("card 4111");  // "Y2FyZCA0MTEx"
   const Case cases[] = {
-      {"Content-Transfer-Encoding: base64\r\n\r\n" + a + "\r\n--b", "card 4111\n"},
+      {"Content-Transfer-Encoding: base64\r\n\r\n" + a + "\r\n--b", "card 4111" + kEnd},
       {"content-transfer-encoding:\t  BASE64  \r\nX: y\r\n\r\n" + a.substr(0, 8) + "\r\n" +
            a.substr(8) + "\r\n--b",
-       "card 4111\n"},
-      {"<img src=\"data:image/png;base64," + a + "\">", "card 4111\n"},
-      {"{\"f\":\"data:text/plain;Base64," + a + "\"}", "card 4111\n"},
+       "card 4111" + kEnd},
+      {"<img src=\"data:image/png;base64," + a + "\">", "card 4111" + kEnd},
+      {"{\"f\":\"data:text/plain;Base64," + a + "\"}", "card 4111" + kEnd},
       // JSON escapes inside: "\/" is '/', "\r\n" a line break.
       {"{\"f\":\"data:x;base64,\\/\\/\\/\\/\\r\\n" + a + "\"}",
        "\xFF\xFF\xFF"
-       "card 4111\n"},
+       "card 4111" +
+           kEnd},
       // The last group short: two characters make a byte, three make two.
       {"data:;base64,QUJD"
        "QQ==",
-       "ABCA\n"},
-      {"data:;base64,QUJDQUI", "ABCAB\n"},
+       "ABCA" + kEnd},
+      {"data:;base64,QUJDQUI", "ABCAB" + kEnd},
       // Not a region: no blank line after the header, the header in prose,
       // "base64" with no ';' before it.
       {"Content-Transfer-Encoding: base64 or not\r\n\r\n" + a, ""},
@@ -185,7 +189,7 @@ TEST(Base64Text, EachByteKnowsTheCharactersOfItsGroup) {
   std::vector<uint8_t> out;
   t.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 1000, &out);
   t.Finish(&out);
-  ASSERT_EQ(std::string(out.begin(), out.end()), "ABCD\n");
+  ASSERT_EQ(std::string(out.begin(), out.end()), "ABCD" + kEnd);
   const Base64Group* g = t.GroupOf(3);
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(g->decoded, 3u);

@@ -12,6 +12,10 @@
 namespace dlp {
 namespace {
 
+// The byte the normalizer puts where a request (or a WebSocket message)
+// ends: no value, and no line, goes on across it.
+const std::string kEnd(1, '\0');
+
 const uint8_t* Bytes(const std::string& s) {
   return reinterpret_cast<const uint8_t*>(s.data());
 }
@@ -39,15 +43,16 @@ TEST(HttpNormalizer, ChunkFramingIsNotText) {
   const std::string wire =
       kChunkedHead + "5\r\ncard=\r\n9;ext=1\r\n4111 1111\r\n5\r\n 1111\r\n0\r\nX-T: 1\r\n\r\n";
   // Trailers reach the application: text, after the body's boundary.
-  EXPECT_EQ(Normalize(wire, true), kChunkedHead + "card=4111 1111 1111\nX-T: 1\r\n\r\n\n");
+  EXPECT_EQ(Normalize(wire, true),
+            kChunkedHead + "card=4111 1111 1111" + kEnd + "X-T: 1\r\n\r\n" + kEnd);
 }
 
 TEST(HttpNormalizer, EveryCutOfAChunkedBodyReadsTheSame) {
   const std::string wire = kChunkedHead + "5\r\ncard=\r\n9\r\n4111 1111\r\n1\r\n \r\n4\r\n%31" +
                            "1\r\n0\r\nT: 1\r\n\r\nGET /next HTTP/1.1\r\nHost: b\r\n\r\n";
   const std::string want = Normalize(wire, true);
-  EXPECT_EQ(want, kChunkedHead +
-                      "card=4111 1111 11\nT: 1\r\n\r\n\nGET /next HTTP/1.1\r\nHost: b\r\n\r\n\n");
+  EXPECT_EQ(want, kChunkedHead + "card=4111 1111 11" + kEnd + "T: 1\r\n\r\n" + kEnd +
+                      "GET /next HTTP/1.1\r\nHost: b\r\n\r\n" + kEnd);
   for (size_t a = 1; a < wire.size(); ++a) {
     for (size_t b = a; b < wire.size(); b += 7) {
       ASSERT_EQ(Normalize(wire, true, {a, b}), want) << a << " " << b;
@@ -59,7 +64,7 @@ TEST(HttpNormalizer, AnEscapeCutByChunkFramingIsOneCharacter) {
   // "%3" ends one chunk, "5" begins the next: the application reads '5'.
   const std::string wire = kChunkedHead + "2\r\n%3\r\n1\r\n5\r\n0\r\n\r\n";
   StreamNormalizer n(true);
-  EXPECT_EQ(Normalize(wire, true, {}, &n), kChunkedHead + "5\n");
+  EXPECT_EQ(Normalize(wire, true, {}, &n), kChunkedHead + "5" + kEnd);
   WireUnits units;
   n.map().UnitsIn(kChunkedHead.size(), wire.size(), &units);
   // The escape's two pieces and the framing around and between them.
@@ -82,7 +87,7 @@ TEST(HttpNormalizer, LineBreaksBeforeTheFirstRequestAreReadWithTheirOwnBytes) {
     n.Feed(one.data(), one.size(), 0, &out);
     n.Feed(two.data(), two.size(), cut, &out);
     n.Finish(&out);
-    ASSERT_EQ(std::string(out.begin(), out.end()), wire + "\n") << "cut at " << cut;  // its end
+    ASSERT_EQ(std::string(out.begin(), out.end()), wire + kEnd) << "cut at " << cut;  // its end
   }
 }
 
@@ -90,7 +95,7 @@ TEST(HttpNormalizer, ARequestEndIsABoundary) {
   const std::string one = "POST /p0 HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n4111 1111";
   const std::string two = "POST /p1 HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n\r\n";
   StreamNormalizer n(true);
-  EXPECT_EQ(Normalize(one + two, true, {}, &n), one + "\n" + two + "\n");
+  EXPECT_EQ(Normalize(one + two, true, {}, &n), one + kEnd + two + kEnd);
   ASSERT_NE(n.framing(), nullptr);
   EXPECT_EQ(n.framing()->requests(), 2u);
   EXPECT_EQ(n.framing()->RequestAt(one.size() - 1)->info.host, "a");
@@ -184,7 +189,8 @@ TEST(HttpNormalizer, AfterARefusedH2cUpgradeRequestsGoOnInHttp1) {
       "chunked\r\n\r\n3\r\n411\r\n2\r\n11\r\n0\r\n\r\n";
   StreamNormalizer n(true);
   EXPECT_EQ(Normalize(head + next, true, {}, &n),
-            head + "\nPOST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n41111\n");
+            head + kEnd + "POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n41111" +
+                kEnd);
   EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kHttp);
   // Had the server upgraded (the edit too late), HTTP/2 follows: uninspectable.
   StreamNormalizer h2(true);
@@ -193,7 +199,7 @@ TEST(HttpNormalizer, AfterARefusedH2cUpgradeRequestsGoOnInHttp1) {
   // CONNECT: another protocol, read as text.
   StreamNormalizer c(true);
   EXPECT_EQ(Normalize("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\x16\x03\x01", true, {}, &c),
-            "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\n\x16\x03\x01");
+            "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n" + kEnd + "\x16\x03\x01");
   EXPECT_EQ(c.framing()->mode(), RequestFraming::Mode::kUpgraded);
 }
 
@@ -224,8 +230,8 @@ TEST(HttpNormalizer, WebSocketMessagesAreReadUnmaskedAcrossFragmentsAndControlFr
   const std::string wire = kWsHead + WsFrame("{\"card\":\"4111 1111", 1, false) +
                            WsFrame("ping", 9) + WsFrame(" 1111 1111\"}", 0, true, "abcd") +
                            WsFrame(std::string(300, 'z') + "ssn=536-22-1457", 2);
-  const std::string want = kWsHead + "\n{\"card\":\"4111 1111 1111 1111\"}\n" +
-                           std::string(300, 'z') + "ssn=536-22-1457\n";
+  const std::string want = kWsHead + kEnd + "{\"card\":\"4111 1111 1111 1111\"}" + kEnd +
+                           std::string(300, 'z') + "ssn=536-22-1457" + kEnd;
   StreamNormalizer n(true);
   EXPECT_EQ(Normalize(wire, true, {}, &n), want);
   EXPECT_EQ(n.framing()->mode(), RequestFraming::Mode::kWebSocket);
@@ -611,7 +617,7 @@ TEST(HttpNormalizerDifferential, TheTextScannedIsTheApplicationsText) {
       at += len;
     }
     n.Finish(&text);
-    ASSERT_EQ(std::string(text.begin(), text.end()), head + app + "\n") << "round " << round;
+    ASSERT_EQ(std::string(text.begin(), text.end()), head + app + kEnd) << "round " << round;
   }
 }
 

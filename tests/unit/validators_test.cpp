@@ -110,11 +110,11 @@ TEST(SsnValidator, Ranges) {
 }
 
 TEST(ValidatorRegistry, KnowsItsNames) {
-  EXPECT_NE(FindValidator("pan"), nullptr);
-  EXPECT_NE(FindValidator("us-ssn"), nullptr);
-  EXPECT_NE(FindValidator("luhn"), nullptr);
-  EXPECT_NE(FindValidator("none"), nullptr);
-  EXPECT_EQ(FindValidator("crc32"), nullptr);
+  EXPECT_TRUE(Validator::Named("pan").has_value());
+  EXPECT_TRUE(Validator::Named("us-ssn").has_value());
+  EXPECT_TRUE(Validator::Named("luhn").has_value());
+  EXPECT_TRUE(Validator::Named("none").has_value());
+  EXPECT_FALSE(Validator::Named("crc32").has_value());
 }
 
 }  // namespace

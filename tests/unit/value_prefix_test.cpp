@@ -11,6 +11,7 @@
 
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/scan_context.h"
+#include "dlpd/inspect/value_context.h"
 #include "tests/unit/corpus.h"
 #include "tests/unit/test_support.h"
 
@@ -23,23 +24,28 @@ constexpr size_t kNone = std::string_view::npos;
 class ValuePrefixTest : public ::testing::Test {
  protected:
   size_t From(std::string_view text, Start start = Start::kStreamStart) {
-    return rules_->prefixes().OpenValueFrom(text, start, scratch_);
+    return rules_->prefixes().OpenValueFrom(text, start, scratch_, &context_);
+  }
+  // As a stream without CSV tables judges a bare number's keyword.
+  static bool HasKeyword(const void* rules, uint32_t rule, std::string_view text, size_t at) {
+    return HasContext(*static_cast<const CompiledRuleset*>(rules), rule, text, at, 0, nullptr);
   }
   std::shared_ptr<const CompiledRuleset> rules_ = test::DefaultRules();
   ValuePrefixes::Scratch scratch_;
+  ValuePrefixes::ContextCheck context_{&HasKeyword, rules_.get()};
 };
 
 TEST_F(ValuePrefixTest, NumbersNoValueCanBeginAreNotOpen) {
   EXPECT_EQ(From("id=1771"), kNone);  // no brand begins with 1; an SSN has a separator
   EXPECT_EQ(From("ts=1700000000000"), kNone);
-  EXPECT_EQ(From("ref=9"), kNone);  // no brand, and no SSN area is 9xx
+  EXPECT_EQ(From("ref=91"), kNone);  // no brand (Troy is 9792), and no SSN area is 9xx
   EXPECT_EQ(From("qty=73622"), kNone);
   EXPECT_EQ(From("zip=0213"), kNone);
   EXPECT_EQ(From("id=000-"), kNone);                    // area 000
   EXPECT_EQ(From("id=666-1"), kNone);                   // area 666
   EXPECT_EQ(From("x=536-00"), kNone);                   // group 00
   EXPECT_EQ(From("cpu=12.4111"), kNone);                // the fraction of a decimal number
-  EXPECT_EQ(From("a=4111-1111 9"), kNone);              // two kinds of separator
+  EXPECT_EQ(From("a=4111-1111 91"), kNone);             // two kinds of separator
   EXPECT_EQ(From("x4111"), kNone);                      // inside a longer token
   EXPECT_EQ(From("tag=abc "), kNone);                   // no digit
   EXPECT_EQ(From("536-22-1457,"), kNone);               // ended: judged, nothing open
@@ -72,7 +78,7 @@ TEST_F(ValuePrefixTest, BeginningsOfValuesAreOpenFromTheirFirstDigit) {
 // kind (a card's first six, an SSN's area).
 TEST_F(ValuePrefixTest, WithinShownDigitsJudgesEachValueThatMayBeginOnItsOwn) {
   auto within = [&](std::string_view text) {
-    return rules_->prefixes().WithinShownDigits(text, Start::kStreamStart, scratch_);
+    return rules_->prefixes().WithinShownDigits(text, Start::kStreamStart, scratch_, &context_);
   };
   EXPECT_TRUE(within("card=4111 11"));  // six: a card's first six
   EXPECT_FALSE(within("card=4111 111"));

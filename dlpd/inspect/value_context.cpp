@@ -1,0 +1,289 @@
+#include "dlpd/inspect/value_context.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "dlpd/inspect/column_tracker.h"
+#include "rules/compiled_ruleset.h"
+#include "rules/value_text.h"
+
+namespace dlp {
+namespace {
+
+bool IsBlank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+bool IsNameByte(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '.' || c == '[' || c == ']' || c == ':' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+bool EqualsLower(std::string_view s, const char* lower) {
+  const size_t n = std::strlen(lower);
+  if (s.size() != n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] | 0x20) : s[i];
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+// Reads text[lo, at) backwards. Every index stays inside [lo, at).
+class Backwards {
+ public:
+  Backwards(std::string_view text, size_t lo, size_t at) : t_(text), lo_(lo), i_(at) {}
+  bool done() const { return i_ <= lo_; }
+  char peek() const { return t_[i_ - 1]; }
+  size_t pos() const { return i_; }
+  void take() { --i_; }
+  void SkipBlanks() {
+    while (!done() && IsBlank(peek())) take();
+  }
+  // Moves before the quote that opens a string closed by `quote` (the
+  // byte just taken); false when there is none on the line.
+  bool SkipString(char quote, std::string_view* inside) {
+    const size_t end = i_;
+    while (!done() && peek() != quote && peek() != '\n') take();
+    if (done() || peek() != quote) return false;
+    *inside = t_.substr(i_, end - i_);
+    take();
+    return true;
+  }
+
+ private:
+  std::string_view t_;
+  size_t lo_;
+  size_t i_;
+};
+
+// After a ':' (taken): "key" or 'key' before it is a JSON key.
+ValueLabel KeyBefore(Backwards b) {
+  b.SkipBlanks();
+  if (b.done()) return {};
+  const char q = b.peek();
+  if (q != '"' && q != '\'') return {};
+  b.take();
+  std::string_view key;
+  if (!b.SkipString(q, &key)) return {};
+  return {ValueLabel::Kind::kJsonKey, key};
+}
+
+// After '=' (taken), in a tag: the tag's bytes up to the attribute.
+ValueLabel TagBefore(std::string_view text, Backwards b, size_t attr_start) {
+  while (!b.done() && b.peek() != '<' && b.peek() != '>') b.take();
+  if (b.done() || b.peek() != '<') return {};
+  return {ValueLabel::Kind::kTag, text.substr(b.pos(), attr_start - b.pos())};
+}
+
+// The name of the tag that ends at text[end - 1] == '>', and whether it
+// closes ("</td>"). Moves `b` before its '<'.
+bool TagName(std::string_view text, Backwards& b, std::string_view* name, bool* closing) {
+  b.take();  // '>'
+  const size_t end = b.pos();
+  while (!b.done() && b.peek() != '<' && b.peek() != '>') b.take();
+  if (b.done() || b.peek() != '<') return false;
+  size_t from = b.pos();
+  b.take();
+  *closing = from < end && text[from] == '/';
+  if (*closing) ++from;
+  size_t to = from;
+  while (to < end && ((text[to] | 0x20) >= 'a' && (text[to] | 0x20) <= 'z')) ++to;
+  while (to < end && text[to] >= '0' && text[to] <= '9') ++to;  // h1
+  *name = text.substr(from, to - from);
+  return true;
+}
+
+// After the value's own tags: a cell of the same row (<th>SSN</th><td>),
+// a <label>, a <dt>. Crossing a row or block boundary ends the search.
+ValueLabel CellBefore(std::string_view text, Backwards b) {
+  static const char* const kRowEnds[] = {"tr", "table", "tbody", "thead", "li",   "ul",
+                                         "ol", "br",    "p",     "hr",    "form", "body"};
+  for (int tags = 0; tags < 6; ++tags) {
+    while (!b.done() && (IsBlank(b.peek()) || b.peek() == '\n' || b.peek() == '\r')) b.take();
+    if (b.done()) return {};
+    if (b.peek() != '>') {
+      // Text: the cell's content, back to the tag before it.
+      const size_t end = b.pos();
+      while (!b.done() && b.peek() != '>' && b.peek() != '<' && end - b.pos() < 96) b.take();
+      if (b.done() || b.peek() != '>') return {};
+      return {ValueLabel::Kind::kCell, text.substr(b.pos(), end - b.pos())};
+    }
+    std::string_view name;
+    bool closing = false;
+    if (!TagName(text, b, &name, &closing)) return {};
+    // Another row: the value's own has no header cell, and it is in a
+    // structure, not free text.
+    for (const char* end : kRowEnds) {
+      if (EqualsLower(name, end)) return {ValueLabel::Kind::kCell, {}};
+    }
+  }
+  return {};
+}
+
+// After a blank line: a multipart part's body; its name is in the part's
+// Content-Disposition, among the header lines up to its boundary line.
+ValueLabel PartNameBefore(std::string_view text, Backwards b) {
+  const size_t end = b.pos();
+  while (!b.done()) {
+    // To the start of this header line.
+    while (!b.done() && b.peek() != '\n') b.take();
+    const size_t line = b.pos();
+    const std::string_view l = text.substr(line, end - line);
+    if (l.substr(0, 2) == "--") return {};  // the boundary: no name
+    const size_t eol = l.find('\n');
+    const std::string_view header = l.substr(0, eol);
+    if (header.size() > 20 && EqualsLower(header.substr(0, 20), "content-disposition:")) {
+      const size_t at = header.find("name=");
+      size_t name_at = at;
+      // "name=" and not "filename=".
+      while (name_at != std::string_view::npos && name_at > 0 && IsNameByte(header[name_at - 1])) {
+        name_at = header.find("name=", name_at + 1);
+      }
+      if (name_at == std::string_view::npos) return {};
+      std::string_view v = header.substr(name_at + 5);
+      if (!v.empty() && (v[0] == '"' || v[0] == '\'')) {
+        const size_t close = v.find(v[0], 1);
+        v = v.substr(1, close == std::string_view::npos ? v.size() - 1 : close - 1);
+      } else {
+        v = v.substr(0, std::min(v.find(';'), v.size()));
+      }
+      return {ValueLabel::Kind::kPartName, v};
+    }
+    if (b.done()) return {};
+    b.take();  // '\n'
+  }
+  return {};
+}
+
+// After '[' or ',' (not taken): inside a JSON array of numbers or strings,
+// the array's key.
+ValueLabel ArrayKeyBefore(Backwards b) {
+  size_t seen = 0;
+  while (!b.done() && seen++ < 160) {
+    const char c = b.peek();
+    if (c == '[') {
+      b.take();
+      b.SkipBlanks();
+      if (b.done() || b.peek() != ':') return {};
+      b.take();
+      return KeyBefore(b);
+    }
+    const bool element = (c >= '0' && c <= '9') || c == '"' || c == ',' || c == ' ' || c == '-' ||
+                         c == '+' || c == '.' || c == '\t';
+    if (!element) return {};
+    b.take();
+  }
+  return {};
+}
+
+// The `n` bytes before text[at] on its own line, from the start of the
+// word the first of them is in (within kLabelReach).
+std::string_view LineBefore(std::string_view text, size_t at, size_t n) {
+  if (n == 0) return {};
+  size_t from = at > n ? at - n : 0;
+  const size_t floor = at > kLabelReach ? at - kLabelReach : 0;
+  while (from > floor && text[from - 1] != '\n' && text[from - 1] != ' ') --from;
+  const std::string_view before = text.substr(from, at - from);
+  // A line ends at a line break, or where a request (or a base64 region)
+  // does: the normalizer's boundary byte.
+  const size_t nl = before.find_last_of(std::string_view("\n\0", 2));
+  return nl == std::string_view::npos ? before : before.substr(nl + 1);
+}
+
+}  // namespace
+
+ValueLabel LabelOf(std::string_view text, size_t at) {
+  at = std::min(at, text.size());
+  const size_t lo = at > kLabelReach ? at - kLabelReach : 0;
+  Backwards b(text, lo, at);
+  if (b.done()) return {};
+  // The value's own quote.
+  char quote = 0;
+  if (b.peek() == '"' || b.peek() == '\'') {
+    quote = b.peek();
+    b.take();
+  }
+  b.SkipBlanks();
+  if (b.done()) return {};
+  switch (b.peek()) {
+    case ':': {
+      b.take();
+      return KeyBefore(b);
+    }
+    case '=': {
+      b.take();
+      const size_t name_end = b.pos();
+      while (!b.done() && IsNameByte(b.peek())) b.take();
+      const std::string_view name = text.substr(b.pos(), name_end - b.pos());
+      if (name.empty()) return {};
+      // <input ... value="536221457">: the tag's other attributes name it.
+      if (EqualsLower(name, "value") && (quote != 0 || !b.done())) {
+        return TagBefore(text, b, b.pos());
+      }
+      return {ValueLabel::Kind::kField, name};
+    }
+    case '>':
+      if (quote != 0) return {};
+      return CellBefore(text, b);
+    case '[':
+    case ',':
+      return ArrayKeyBefore(b);
+    case '\n': {
+      // A blank line right before: the body of a part (or of a request).
+      b.take();
+      if (!b.done() && b.peek() == '\r') b.take();
+      if (b.done() || b.peek() != '\n') return {};
+      b.take();
+      return PartNameBefore(text, b);
+    }
+    default:
+      return {};
+  }
+}
+
+bool HasContext(const CompiledRuleset& rules, uint32_t rule, std::string_view text, size_t at,
+                uint64_t text_base, const ColumnTracker* columns) {
+  const ContextSpec& spec = rules.rule(rule).context;
+  const KeywordSet& keywords = rules.keywords(rule);
+  if (keywords.empty() || at > text.size()) return false;
+  if (spec.labels) {
+    const ValueLabel label = LabelOf(text, at);
+    if (label.kind != ValueLabel::Kind::kNone) return keywords.FoundIn(label.text);
+  }
+  if (spec.columns && columns != nullptr) {
+    const ColumnTracker::Answer a = columns->ColumnOf(rule, text, at, text_base);
+    if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kKeyword;
+  }
+  return spec.before != 0 && keywords.FoundIn(LineBefore(text, at, spec.before));
+}
+
+bool LabelExcludes(const CompiledRuleset& rules, uint32_t rule, std::string_view text, size_t at,
+                   uint64_t text_base, const ColumnTracker* columns) {
+  const KeywordSet& excluded = rules.excluded(rule);
+  if (excluded.empty() || at > text.size()) return false;
+  const KeywordSet& keywords = rules.keywords(rule);
+  const ValueLabel label = LabelOf(text, at);
+  if (label.kind != ValueLabel::Kind::kNone) {
+    return excluded.FoundIn(label.text) && !keywords.FoundIn(label.text);
+  }
+  if (columns != nullptr) {
+    const ColumnTracker::Answer a = columns->ColumnOf(rule, text, at, text_base);
+    if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kExcluded;
+  }
+  // Free text: the word right before it ("Your FedEx parcel 377330..."),
+  // unless a keyword stands before it on its line too ("ref no." is no
+  // excluded word: "no" stands last).
+  size_t end = at;
+  while (end > 0 && at - end < 3 && !IsNameByte(text[end - 1]) && text[end - 1] != '\n' &&
+         text[end - 1] != '\0') {
+    --end;
+  }
+  size_t from = end;
+  while (from > 0 && end - from < 32 && IsAsciiAlnum(static_cast<uint8_t>(text[from - 1]))) --from;
+  const std::string_view before = LineBefore(text, at, rules.rule(rule).context.before);
+  return from < end && excluded.FoundIn(text.substr(from, end - from)) && !keywords.FoundIn(before);
+}
+
+}  // namespace dlp

@@ -1,0 +1,125 @@
+#include "rules/keywords.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace dlp {
+namespace {
+
+enum class Kind { kNone, kLower, kUpper, kDigit, kOther, kHash };
+
+Kind KindOf(uint8_t c) {
+  if (c >= 'a' && c <= 'z') return Kind::kLower;
+  if (c >= 'A' && c <= 'Z') return Kind::kUpper;
+  if (c >= '0' && c <= '9') return Kind::kDigit;
+  if (c >= 0x80) return Kind::kOther;  // UTF-8 letters: "número"
+  if (c == '#') return Kind::kHash;
+  return Kind::kNone;
+}
+
+// Whether a word ends between text[i - 1] and text[i] (both word bytes).
+bool Splits(std::string_view text, size_t i) {
+  const Kind a = KindOf(static_cast<uint8_t>(text[i - 1]));
+  const Kind b = KindOf(static_cast<uint8_t>(text[i]));
+  if (a == Kind::kHash || b == Kind::kHash) return true;
+  if ((a == Kind::kDigit) != (b == Kind::kDigit)) return true;  // "ssn2"
+  // ASCII and other bytes: "ssn" stays a word before a stray byte
+  // ("ssn\xA1"); a keyword is split the same way, so "número" still matches.
+  if ((a == Kind::kOther) != (b == Kind::kOther)) return true;
+  if (a == Kind::kLower && b == Kind::kUpper) return true;  // "userSsn"
+  // "SSNNumber": the last capital of a run begins the next word.
+  if (a == Kind::kUpper && b == Kind::kUpper && i + 1 < text.size() &&
+      KindOf(static_cast<uint8_t>(text[i + 1])) == Kind::kLower) {
+    return true;
+  }
+  return false;
+}
+
+// Calls f(word) for each word; stops when f returns false.
+template <typename F>
+void Words(std::string_view text, F&& f) {
+  size_t i = 0;
+  while (i < text.size()) {
+    if (KindOf(static_cast<uint8_t>(text[i])) == Kind::kNone) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < text.size() && KindOf(static_cast<uint8_t>(text[j])) != Kind::kNone &&
+           !Splits(text, j)) {
+      ++j;
+    }
+    if (!f(text.substr(i, j - i))) return;
+    i = j;
+  }
+}
+
+uint8_t Lower(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<uint8_t>(c | 0x20) : c;
+}
+
+// `plural`: the word may also be the keyword's with an 's' ("ssns").
+// `exact`: case too must agree (`k` as written).
+bool SameWord(std::string_view k, std::string_view word, bool plural, bool exact) {
+  if (plural && word.size() == k.size() + 1 && (word.back() | 0x20) == 's') word.remove_suffix(1);
+  if (k.size() != word.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i) {
+    const uint8_t w = static_cast<uint8_t>(word[i]);
+    if (static_cast<uint8_t>(k[i]) != (exact ? w : Lower(w))) return false;
+  }
+  return true;
+}
+
+// Enough words for the widest text a context reads (a label, a line's
+// bytes before a value); words past it are not looked at.
+constexpr size_t kMaxWords = 128;
+
+}  // namespace
+
+void ForEachWord(std::string_view text, const std::function<void(std::string_view)>& f) {
+  Words(text, [&](std::string_view w) {
+    f(w);
+    return true;
+  });
+}
+
+KeywordSet::KeywordSet(const std::vector<std::string>& keywords) {
+  for (const std::string& k : keywords) {
+    Keyword kw;
+    kw.exact = std::any_of(k.begin(), k.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    Words(k, [&](std::string_view w) {
+      std::string word(w);
+      if (!kw.exact) {
+        for (char& c : word) c = static_cast<char>(Lower(static_cast<uint8_t>(c)));
+      }
+      kw.words.push_back(std::move(word));
+      return true;
+    });
+    if (kw.words.empty()) continue;
+    first_[Lower(static_cast<uint8_t>(kw.words[0][0]))] = true;
+    keywords_.push_back(std::move(kw));
+  }
+}
+
+bool KeywordSet::FoundIn(std::string_view text) const {
+  if (keywords_.empty()) return false;
+  std::array<std::string_view, kMaxWords> words;
+  size_t n = 0;
+  Words(text, [&](std::string_view w) {
+    words[n++] = w;
+    return n < words.size();
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (!first_[Lower(static_cast<uint8_t>(words[i][0]))]) continue;
+    for (const Keyword& k : keywords_) {
+      const size_t size = k.words.size();
+      if (size > n - i) continue;
+      size_t m = 0;
+      while (m < size && SameWord(k.words[m], words[i + m], m + 1 == size, k.exact)) ++m;
+      if (m == size) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace dlp

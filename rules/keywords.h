@@ -1,0 +1,47 @@
+// A rule's context keywords ("ssn", "Soc. Sec. No.", "social security"),
+// matched the way labels are written: by words. A text is split into words
+// at anything that is not a letter or digit, where letters turn into
+// digits or ASCII into other bytes, and at camelCase humps ("userSSN", "socialSecurityNumber",
+// "soc_sec_num", "S.S.N." are all words of the keywords above); '#' is a
+// word of its own ("SS#"); case is ignored (ASCII) unless the keyword is
+// written with a capital ("PAN" is not the "Pan" of a product name), and
+// bytes above 0x7F are letters, so "número" is one word. A keyword matches
+// where its words stand in a row; its last word may take an 's' ("ssns").
+//
+// Immutable once built; safe to share between threads. Matching does not
+// allocate.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dlp {
+
+class KeywordSet {
+ public:
+  KeywordSet() = default;
+  explicit KeywordSet(const std::vector<std::string>& keywords);
+
+  bool empty() const { return keywords_.empty(); }
+  // Whether some keyword's words stand in a row in `text`.
+  bool FoundIn(std::string_view text) const;
+
+ private:
+  struct Keyword {
+    std::vector<std::string> words;  // lowercased unless exact
+    bool exact = false;              // written with a capital: case must agree
+  };
+  std::vector<Keyword> keywords_;
+  // The first bytes (lowercase) a keyword's first word can begin with: a
+  // word that begins with no such byte begins no keyword.
+  std::array<bool, 256> first_{};
+};
+
+// The words of `text`, as KeywordSet reads them (for tests and rule
+// authors' tools): calls f(word) for each, in order.
+void ForEachWord(std::string_view text, const std::function<void(std::string_view)>& f);
+
+}  // namespace dlp
