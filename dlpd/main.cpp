@@ -31,6 +31,7 @@ int Check(const dlp::DaemonOptions& o) {
     return 1;
   }
   const dlp::EngineCheck check = dlp::CheckEngine(engine);
+  for (const auto& w : check.warnings) std::cerr << w << '\n';
   for (const auto& f : check.failures) std::cerr << f << '\n';
   if (!check.failures.empty()) return 1;
   std::cout << "dlpd: configuration ok" << (o.config_path.empty() ? "" : " (" + o.config_path + ")")

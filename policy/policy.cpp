@@ -1,7 +1,5 @@
 #include "policy/policy.h"
 
-#include <re2/re2.h>
-
 #include <algorithm>
 
 namespace dlp {
@@ -24,9 +22,13 @@ bool PolicyStatement::Matches(const FindingScope& s) const {
   if (!ports.empty() && std::find(ports.begin(), ports.end(), s.dst_port) == ports.end()) {
     return false;
   }
-  if (host != nullptr) {
+  if (!hosts.empty()) {
     if (s.host.empty()) return false;
-    if (!RE2::PartialMatch(re2::StringPiece(s.host.data(), s.host.size()), *host)) return false;
+    const std::string_view name = HostOf(s.host);
+    if (std::none_of(hosts.begin(), hosts.end(),
+                     [&](const HostName& h) { return h.Matches(name); })) {
+      return false;
+    }
   }
   return true;
 }

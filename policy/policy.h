@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,11 +18,8 @@
 
 #include "dlpd/common/action.h"
 #include "dlpd/common/cidr.h"
+#include "policy/host_name.h"
 #include "rules/rule.h"
-
-namespace re2 {
-class RE2;  // the Host pattern; policy.cpp and policy_loader.cpp include <re2/re2.h>
-}  // namespace re2
 
 namespace dlp {
 
@@ -34,7 +30,7 @@ struct FindingScope {
   int family = 0;                // AF_INET / AF_INET6; 0: no address (dlpctl scan)
   const uint8_t* dst = nullptr;  // 4 or 16 bytes, network order
   uint16_t dst_port = 0;         // 0: unknown
-  std::string_view host;         // HTTP Host of the flow's request; empty: unknown
+  std::string_view host;         // HTTP Host header of the flow's request; empty: unknown
 };
 
 struct Threshold {
@@ -50,7 +46,7 @@ struct PolicyStatement {
   std::vector<Severity> severities;
   std::vector<Cidr> dst;
   std::vector<uint16_t> ports;
-  std::shared_ptr<const re2::RE2> host;  // searched (not anchored) in the Host
+  std::vector<HostName> hosts;  // the whole Host name, port aside (host_name.h)
   PolicyAction action = PolicyAction::kMask;
   std::vector<Threshold> thresholds;  // ascending `from`
 

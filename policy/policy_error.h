@@ -7,21 +7,21 @@
 
 namespace dlp {
 
+// Where a policy message points: "file:line: statement 'name': " (errors
+// here, warnings in policy_loader.h).
+inline std::string PolicyWhere(const std::string& file, int line, const std::string& statement) {
+  std::string s = file;
+  if (line > 0) s += ":" + std::to_string(line);
+  s += ": ";
+  if (!statement.empty()) s += "statement '" + statement + "': ";
+  return s;
+}
+
 class PolicyError : public std::runtime_error {
  public:
   PolicyError(const std::string& file, int line, const std::string& statement,
               const std::string& message)
-      : std::runtime_error(Format(file, line, statement, message)) {}
-
- private:
-  static std::string Format(const std::string& file, int line, const std::string& statement,
-                            const std::string& message) {
-    std::string s = file;
-    if (line > 0) s += ":" + std::to_string(line);
-    s += ": ";
-    if (!statement.empty()) s += "statement '" + statement + "': ";
-    return s + message;
-  }
+      : std::runtime_error(PolicyWhere(file, line, statement) + message) {}
 };
 
 }  // namespace dlp

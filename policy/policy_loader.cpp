@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
-#include <re2/re2.h>
 #include <sys/socket.h>
 #include <yaml-cpp/yaml.h>
 
@@ -138,13 +137,14 @@ class PolicyParser {
         }
       }
       if (when["host"]) {
-        const YAML::Node h = when["host"];
-        RE2::Options o;
-        o.set_log_errors(false);
-        o.set_case_sensitive(false);  // host names are case-insensitive
-        auto re = std::make_shared<RE2>(in_.Text(h, st.name, "host"), o);
-        if (!re->ok()) in_.Fail(h, st.name, "host pattern: " + re->error());
-        st.host = std::move(re);
+        for (const auto& n : in_.Items(when["host"], st.name, "host")) {
+          auto h = HostName::Parse(in_.Text(n, st.name, "host"));
+          if (!h) in_.Fail(n, st.name, h.error().message);
+          st.hosts.push_back(std::move(h).value());
+        }
+        if (st.hosts.empty()) {
+          in_.Fail(when["host"], st.name, "'host' lists no name; to match any Host, leave it out");
+        }
       }
     }
     if (const YAML::Node list = node["thresholds"]) {
@@ -236,6 +236,35 @@ std::vector<std::string> RunPolicyExamples(const Policy& policy) {
     }
   }
   return failures;
+}
+
+std::vector<std::string> PolicyWarnings(const Policy& policy) {
+  std::vector<std::string> warnings;
+  for (const PolicyStatement& st : policy.statements) {
+    if (st.hosts.empty() || !st.dst.empty()) continue;
+    // The actions of the statement that let a value through.
+    const auto through = [](PolicyAction a) {
+      return a == PolicyAction::kPass || a == PolicyAction::kAlert;
+    };
+    std::string lets;
+    if (through(st.action)) lets = ToString(st.action);
+    for (const Threshold& t : st.thresholds) {
+      if (!through(t.action)) continue;
+      lets += std::string(lets.empty() ? "" : ", ") + ToString(t.action) + " from value " +
+              std::to_string(t.from);
+    }
+    if (lets.empty()) continue;
+    std::string host = st.hosts.front().ToString();
+    if (host[0] == '*') host[0] = 'x';  // "*.pay.example": a request to x.pay.example
+    warnings.push_back(PolicyWhere(policy.source, st.line, st.name) +
+                       "warning: lets values through (" + lets +
+                       ") on the Host alone, with no 'dst': a client chooses its Host header, so "
+                       "a request with 'Host: " +
+                       host +
+                       "' sent to any address would carry its values out in clear; add 'dst:' "
+                       "with the service's addresses");
+  }
+  return warnings;
 }
 
 }  // namespace dlp

@@ -22,7 +22,11 @@ YAML::Node YamlReader::Parse(const std::string& text) const {
   try {
     return YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    Fail(e.mark.line + 1, "", "YAML syntax error: " + e.msg);
+    // An unquoted value that begins with '*' (a policy's *.example) is an alias in YAML.
+    const bool alias = e.msg == YAML::ErrorMsg::UNKNOWN_ANCHOR;
+    Fail(e.mark.line + 1, "",
+         "YAML syntax error: " + e.msg +
+             (alias ? " (a value that begins with '*' must be quoted: '*.example')" : ""));
   }
 }
 

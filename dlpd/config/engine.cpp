@@ -21,16 +21,21 @@ EngineCheck CheckEngine(const Engine& engine) {
   c.failures = std::move(report.failures);
   for (auto& f : RunPolicyExamples(*engine.policy)) c.failures.push_back(std::move(f));
   c.policy_examples = engine.policy->examples.size();
+  c.warnings = PolicyWarnings(*engine.policy);
   return c;
 }
 
 std::string DescribeEngine(const Engine& engine, const EngineCheck& check) {
-  return std::to_string(engine.rules->rule_set().rules.size()) + " rules, " +
-         std::to_string(engine.rules->patterns().size()) + " patterns, " +
-         std::to_string(engine.policy->statements.size()) + " policy statements; " +
-         std::to_string(check.rule_examples) + " rule examples and " +
-         std::to_string(check.policy_examples) + " policy examples ok (ruleset " +
-         engine.rules->rule_set().version + ", policy " + engine.policy->version + ")";
+  std::string line = std::to_string(engine.rules->rule_set().rules.size()) + " rules, " +
+                     std::to_string(engine.rules->patterns().size()) + " patterns, " +
+                     std::to_string(engine.policy->statements.size()) + " policy statements; " +
+                     std::to_string(check.rule_examples) + " rule examples and " +
+                     std::to_string(check.policy_examples) + " policy examples ok (ruleset " +
+                     engine.rules->rule_set().version + ", policy " + engine.policy->version + ")";
+  if (const size_t n = check.warnings.size(); n > 0) {
+    line += ", " + std::to_string(n) + " policy warning" + (n == 1 ? "" : "s");
+  }
+  return line;
 }
 
 }  // namespace dlp

@@ -27,13 +27,17 @@ struct EngineCheck {
   size_t rule_examples = 0;
   size_t policy_examples = 0;
   std::vector<std::string> failures;  // "file:line: ..."
+  // What the policy allows that is likely not meant (PolicyWarnings,
+  // policy_loader.h): shown, but the check passes all the same.
+  std::vector<std::string> warnings;  // "file:line: statement 'x': warning: ..."
 };
 
-// Runs every rule's and the policy's embedded examples.
+// Runs every rule's and the policy's embedded examples, and collects the
+// policy's warnings.
 EngineCheck CheckEngine(const Engine& engine);
 
 // "2 rules, 6 patterns, 48 rule examples and 2 policy examples ok (ruleset
-// 43fe6f2fefed, policy 9a0c...)".
+// 43fe6f2fefed, policy 9a0c...)", and ", 1 policy warning" when there are.
 std::string DescribeEngine(const Engine& engine, const EngineCheck& check);
 
 }  // namespace dlp

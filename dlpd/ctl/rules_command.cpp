@@ -21,6 +21,7 @@ int RunRulesCheck(const std::string& path, const std::string& policy_path) {
     return 1;
   }
   const EngineCheck check = CheckEngine(engine);
+  for (const auto& w : check.warnings) std::cerr << w << '\n';
   for (const auto& f : check.failures) std::cerr << f << '\n';
   if (!check.failures.empty()) {
     std::cerr << shown << ": " << check.failures.size() << " example(s) failed\n";

@@ -22,6 +22,7 @@
 #include "dlpd/inspect/scan_context.h"
 #include "policy/policy.h"
 #include "policy/policy_error.h"
+#include "policy/policy_loader.h"
 #include "rules/rule_error.h"
 #include "storage/eve_json.h"
 #include "storage/syslog_sink.h"
@@ -100,6 +101,7 @@ Daemon::Daemon(const DaemonOptions& o)
       clock_(o.pcap_in.empty() ? static_cast<const Clock&>(SystemClock::Instance())
                                : replay_clock_) {
   engine_ = LoadEngine(o.rules_path, o.policy_path);  // throws RuleError/PolicyError
+  for (const std::string& w : PolicyWarnings(*engine_.policy)) spdlog::warn("{}", w);
   pipeline_config_.fail_mode = o.fail_mode == "open" ? FailMode::kOpen : FailMode::kClosed;
   pipeline_config_.hold_timeout_us = static_cast<int64_t>(o.hold_ms * 1000);
   pipeline_config_.gap_timeout_us = static_cast<int64_t>(o.gap_ms * 1000);
@@ -254,6 +256,7 @@ Result<std::string> Daemon::Reload() {
     return Error{check.failures.front() + " (" + std::to_string(check.failures.size()) +
                  " example(s) failed); still running " + EngineLine(engine_)};
   }
+  for (const std::string& w : check.warnings) spdlog::warn("{}", w);
   // Scratch space for each worker is allocated here, not on the packet path.
   std::vector<std::unique_ptr<ScanContext>> contexts;
   for (size_t i = 0; i < workers_.size(); ++i) {

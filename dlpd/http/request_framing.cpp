@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "dlpd/common/ascii.h"
+
 namespace dlp {
 namespace {
 
@@ -25,13 +27,6 @@ std::string Printable(std::string_view s) {
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
   }
   return out;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 }  // namespace

@@ -110,6 +110,12 @@ out=$(echo 'ssn=536-22-1457&card=4111 1111 1111 1111' | "$DLPCTL" scan --policy 
 check "scan --policy alert" [ "$out" = 'ssn=XXX-XX-XXXX&card=4111 1111 1111 1111' ]
 out=$(echo 'card=4111 1111 1111 1111' | "$DLPCTL" scan --policy "$WORK/policy.yaml" --json)
 check "scan --policy json action" bash -c "echo '$out' | grep -q '\"action\":\"alert\"'"
+# rules check --policy: a pass by Host alone is warned about, and the check passes.
+printf 'statements:\n  - {name: x, when: {rule: pan, host: pay.example}, action: pass}\n' > "$WORK/host.yaml"
+"$DLPCTL" rules check --policy "$WORK/host.yaml" > "$WORK/out" 2> "$WORK/err"
+check "rules check host warning exit 0" [ $? = 0 ]
+check "rules check host warning" grep -q "host.yaml:2: statement 'x': warning: lets values through (pass) on the Host alone, with no 'dst'" "$WORK/err"
+check "rules check host warning count" grep -q ', 1 policy warning$' "$WORK/out"
 printf 'statements:\n  - {name: x, when: {rule: card}, action: pass}\n' > "$WORK/badpolicy.yaml"
 echo x | "$DLPCTL" scan --policy "$WORK/badpolicy.yaml" > /dev/null 2> "$WORK/err"
 check "scan bad policy exit 2" [ $? = 2 ]

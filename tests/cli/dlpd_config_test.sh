@@ -45,6 +45,12 @@ printf 'statements:\n  - {name: x, when: {rule: card}, action: pass}\n' > "$WORK
 expect policy-rule 1 "p1.yaml:2: statement 'x': no rule 'card' in the rule set" -- --check --policy "$WORK/p1.yaml"
 printf 'statements:\n  - {name: x, when: {rule: pan}, action: alert}\nexamples:\n  - {rule: pan, expect: mask}\n' > "$WORK/p2.yaml"
 expect policy-example 1 "p2.yaml:4: example: rule pan gave alert, expected mask" -- --check --policy "$WORK/p2.yaml"
+# A pass by Host alone is warned about, and the check still passes.
+printf 'statements:\n  - {name: x, when: {rule: pan, host: pay.example}, action: pass}\n' > "$WORK/host.yaml"
+expect policy-host-warning 0 "host.yaml:2: statement 'x': warning: lets values through (pass) on the Host alone" -- --check --policy "$WORK/host.yaml"
+expect policy-host-warning-count 0 'examples ok (.*), 1 policy warning$' -- --check --policy "$WORK/host.yaml"
+printf 'statements:\n  - {name: x, when: {rule: pan, host: "^pay\\\\.example$"}, action: pass}\n' > "$WORK/oldhost.yaml"
+expect policy-old-host 1 "oldhost.yaml:2: statement 'x': host '^pay\\\\.example\\$' looks like a regular expression; .*: write pay.example$" -- --check --policy "$WORK/oldhost.yaml"
 printf 'rules:\n  - id: r\n    patterns: ["(x"]\n' > "$WORK/r.yaml"
 expect rules-bad 1 "r.yaml:3: rule 'r'" -- --check --rules "$WORK/r.yaml"
 # The policy is checked against the rules it runs with.

@@ -25,13 +25,13 @@ cp "$SRC"/rules/default/*.yaml "$WORK/rules/"
 cat > "$WORK/policy.yaml" <<'YAML'
 statements:
   - name: card-processor
-    when: {rule: pan, dst: 10.99.2.0/24, host: '^pay\.example$'}
+    when: {rule: pan, dst: 10.99.2.0/24, host: pay.example}
     action: pass
   - name: exfil-host
-    when: {host: '^exfil\.example$'}
+    when: {host: exfil.example}
     action: block
   - name: bulk-ssn
-    when: {rule: us-ssn, host: '^bulk\.example$'}
+    when: {rule: us-ssn, host: bulk.example}
     action: alert
     thresholds:
       - {from: 3, action: block}

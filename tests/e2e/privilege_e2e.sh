@@ -21,7 +21,7 @@ audit=$(getent group dlpd-audit | cut -d: -f3)
 uid=$(id -u dlpd-test)
 gid=$(id -g dlpd-test)
 
-printf 'statements:\n  - {name: exfil, when: {host: "^exfil\\\\.example$"}, action: block}\n' > "$WORK/policy.yaml"
+printf 'statements:\n  - {name: exfil, when: {host: exfil.example}, action: block}\n' > "$WORK/policy.yaml"
 chmod 644 "$WORK/policy.yaml"
 netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0 --user dlpd-test --policy "$WORK/policy.yaml" \
   --db "$WORK/state/incidents.db" --db-group dlpd-audit --control-socket "$WORK/run/dlpd.sock"

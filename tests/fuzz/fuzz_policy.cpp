@@ -1,6 +1,7 @@
 // libFuzzer: a policy file as an author (or a corrupted disk) might write
-// it, loaded against the shipped rules, then its examples run and a few
-// findings decided. Bad input must end in a PolicyError, never a crash.
+// it, loaded against the shipped rules, then its examples run, its warnings
+// collected and a few findings decided. Bad input must end in a PolicyError,
+// never a crash.
 #include <arpa/inet.h>
 
 #include <cstdint>
@@ -15,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const dlp::Policy p = dlp::ParsePolicy(
         {"fuzz.yaml", std::string(reinterpret_cast<const char*>(data), size)}, {"us-ssn", "pan"});
     dlp::RunPolicyExamples(p);
+    dlp::PolicyWarnings(p);
     uint8_t v4[4] = {203, 0, 113, 9};
     for (const char* rule : {"pan", "us-ssn"}) {
       dlp::FindingScope s;

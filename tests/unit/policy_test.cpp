@@ -1,6 +1,7 @@
-// Policy: the file format and its errors, scopes and thresholds, and what
-// each action does to packets on the real pipeline (alert and pass leave
-// the bytes alone, block drops and resets both ends), and reloads.
+// Policy: the file format and its errors, scopes (host names among them)
+// and thresholds, the warnings --check shows, and what each action does to
+// packets on the real pipeline (alert and pass leave the bytes alone, block
+// drops and resets both ends), and reloads.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -56,7 +57,7 @@ const char* kPolicy = R"(
 default: mask
 statements:
   - name: processor
-    when: {rule: pan, dst: [203.0.113.0/24, '2001:db8:5::/48'], port: [80, 443], host: '(^|\.)pay\.example$'}
+    when: {rule: pan, dst: [203.0.113.0/24, '2001:db8:5::/48'], port: [80, 443], host: [pay.example, '*.pay.example']}
     action: pass
   - name: low-severity
     when: {severity: [low, medium]}
@@ -132,9 +133,6 @@ TEST(Policy, ErrorsNameFileLineAndStatement) {
             "p.yaml:2: statement 'a': '10.0.0.0/33': the prefix length must be 0-32");
   EXPECT_EQ(ErrorOf("statements:\n  - {name: a, when: {port: 70000}, action: pass}\n"),
             "p.yaml:2: statement 'a': a port must be a number from 1 to 65535, not '70000'");
-  EXPECT_NE(ErrorOf("statements:\n  - {name: a, when: {host: 'pay(\\.'}, action: pass}\n")
-                .find("p.yaml:2: statement 'a': host pattern: missing )"),
-            std::string::npos);
   EXPECT_EQ(ErrorOf("statements:\n  - {name: a, when: {severity: urgent}, action: pass}\n"),
             "p.yaml:2: statement 'a': unknown severity 'urgent' (expected low, medium, high, "
             "critical)");
@@ -151,6 +149,212 @@ TEST(Policy, ErrorsNameFileLineAndStatement) {
             "p.yaml:1: a policy file is a map (default, statements, examples)");
   EXPECT_EQ(ErrorOf("statements:\n  - {name: a, when: {rule: [[pan]]}, action: pass}\n"),
             "p.yaml:2: statement 'a': each rule must be a string");
+}
+
+// Host scopes: whole names, any case, the Host's port and trailing dot aside.
+
+// Whether a statement `when: {host: <scope>}` matches a request with this Host.
+bool HostMatches(const std::string& scope, const char* host) {
+  const Policy p = Parse("statements:\n  - {name: h, when: {host: " + scope + "}, action: pass}\n");
+  return p.Match(Scope("pan", "203.0.113.9", 443, host)) == 0;
+}
+
+std::string HostError(const std::string& scope) {
+  return ErrorOf("statements:\n  - {name: h, when: {host: " + scope + "}, action: pass}\n");
+}
+
+TEST(PolicyHost, ANameMatchesThatWholeNameInAnyCase) {
+  EXPECT_TRUE(HostMatches("payments.example", "payments.example"));
+  EXPECT_TRUE(HostMatches("payments.example", "PAYMENTS.Example"));
+  EXPECT_TRUE(HostMatches("Payments.EXAMPLE", "payments.example"));
+  for (const char* lookalike :
+       {"payments.example.evil.com", "xpayments.example", "evilpayments.example",
+        "payments.examplex", "api.payments.example", "xpayments-example.org", "paymentsXexample"}) {
+    EXPECT_FALSE(HostMatches("payments.example", lookalike)) << lookalike;
+  }
+  EXPECT_FALSE(HostMatches("payments.example", ""));  // no Host known: no match
+}
+
+TEST(PolicyHost, ThePortAndATrailingDotAreNoPartOfTheName) {
+  for (const char* host : {"payments.example:8080", "payments.example:", "payments.example.",
+                           "Payments.Example.:443"}) {
+    EXPECT_TRUE(HostMatches("payments.example", host)) << host;
+  }
+  EXPECT_TRUE(HostMatches("'payments.example.'", "payments.example"));
+  for (const char* host : {"payments.example..", "payments.example:80x", "payments.example:80:1",
+                           "payments.example :80"}) {
+    EXPECT_FALSE(HostMatches("payments.example", host)) << host;
+  }
+  EXPECT_TRUE(HostMatches("203.0.113.9", "203.0.113.9:80"));
+  // An IPv6 literal: without its brackets, compared as written.
+  for (const char* host :
+       {"[2001:db8::1]:8080", "[2001:db8::1]", "[2001:DB8::1]:", "2001:db8::1"}) {
+    EXPECT_TRUE(HostMatches("'2001:db8::1'", host)) << host;
+  }
+  for (const char* host : {"[2001:db8:0::1]", "[2001:db8::1]x", "[2001:db8::1", "[2001:db8::10]"}) {
+    EXPECT_FALSE(HostMatches("'2001:db8::1'", host)) << host;
+  }
+}
+
+TEST(PolicyHost, StarDotMatchesEverySubdomainButNotTheNameItself) {
+  for (const char* host : {"api.payments.example", "a.b.payments.example",
+                           "API.Payments.Example:443", "api.payments.example."}) {
+    EXPECT_TRUE(HostMatches("'*.payments.example'", host)) << host;
+  }
+  for (const char* host :
+       {"payments.example", ".payments.example", "xpayments.example", "apipayments.example",
+        "api.payments.example.evil.com", "evilpayments.example", "payments.examplex"}) {
+    EXPECT_FALSE(HostMatches("'*.payments.example'", host)) << host;
+  }
+}
+
+TEST(PolicyHost, AListMatchesAnyOfItsNames) {
+  const std::string list = "[payments.example, '*.payments.example', pay.example]";
+  for (const char* host : {"payments.example", "api.payments.example", "pay.example:80"}) {
+    EXPECT_TRUE(HostMatches(list, host)) << host;
+  }
+  for (const char* host : {"api.pay.example", "other.example", ""}) {
+    EXPECT_FALSE(HostMatches(list, host)) << host;
+  }
+}
+
+TEST(PolicyHost, LoadErrorsSayWhatFormIsExpected) {
+  const std::string at = "p.yaml:2: statement 'h': ";
+  const std::string expected =
+      "expected a whole host name ('payments.example'), '*.' and a name for any subdomain of it "
+      "('*.payments.example'), or a list of them";
+  EXPECT_EQ(HostError("''"), at + "host: an empty name; " + expected);
+  EXPECT_EQ(HostError("'*.'"), at + "host '*.': an empty name; " + expected);
+  EXPECT_EQ(HostError("[]"), at + "'host' lists no name; to match any Host, leave it out");
+  EXPECT_EQ(HostError("'*'"), at + "host '*': to match any Host, leave 'host' out");
+  for (const char* star : {"pay*.example", "*payments.example", "*.*.example", "api.*.example"}) {
+    EXPECT_EQ(HostError(std::string("'") + star + "'"),
+              at + "host '" + star +
+                  "': '*' stands only as the first label, for any subdomain of the name after it "
+                  "('*.payments.example'); " +
+                  expected);
+  }
+  EXPECT_EQ(HostError("pay..example"),
+            at + "host 'pay..example' has an empty label ('..'); " + expected);
+  EXPECT_EQ(HostError("'*.pay.example..'"),
+            at + "host '*.pay.example..' has an empty label ('..'); " + expected);
+  EXPECT_EQ(HostError(".payments.example"),
+            at + "host '.payments.example' begins with '.'; write '*.payments.example' for its "
+                 "subdomains (and list payments.example too if it is meant)");
+  for (const char* colon : {"payments.example:443", "*.2001:db8::1", "2001:db8::g"}) {
+    EXPECT_EQ(HostError(std::string("'") + colon + "'"),
+              at + "host '" + colon +
+                  "' is neither a host name nor an IPv6 address; a name has no port (the Host's "
+                  "port is ignored: scope ports with 'port')");
+  }
+  EXPECT_EQ(HostError("'[2001:db8::1]'"),
+            at + "host '[2001:db8::1]': write an IPv6 address without brackets ('2001:db8::1'); "
+                 "the Host's brackets and port are ignored");
+  EXPECT_EQ(HostError("'pay example'"),
+            at + "host 'pay example' is not a host name (letters, digits, '-', '_' and '.'); " +
+                expected);
+  // Unquoted, '*.' begins a YAML alias: the syntax error says to quote it.
+  EXPECT_NE(HostError("*.payments.example")
+                .find("p.yaml:2: YAML syntax error: the referenced anchor is not defined (a value "
+                      "that begins with '*' must be quoted: '*.example')"),
+            std::string::npos);
+  // Each name of a list is checked, and an error points at its own line.
+  EXPECT_EQ(ErrorOf("statements:\n  - name: h\n    action: pass\n    when:\n      host:\n"
+                    "        - pay.example\n        - 'pay..example'\n"),
+            "p.yaml:7: statement 'h': host 'pay..example' has an empty label ('..'); " + expected);
+}
+
+// A scope written in the old form (an RE2 pattern searched in the Host) is
+// an error that says how the new form writes it.
+TEST(PolicyHost, AnOldPatternIsAnErrorThatGivesItsNewForm) {
+  const std::string regex =
+      "' looks like a regular expression; host takes whole host names now, matched "
+      "case-insensitively, the Host's port ignored: ";
+  const std::pair<const char*, const char*> kOldToNew[] = {
+      {R"((^|\.)payments\.example$)", "write [payments.example, '*.payments.example']"},
+      {R"(^(.*\.)?payments\.example$)", "write [payments.example, '*.payments.example']"},
+      {R"(payments\.example)", "write [payments.example, '*.payments.example']"},
+      {R"(payments.example$)", "write [payments.example, '*.payments.example']"},
+      {R"(^payments\.example$)", "write payments.example"},
+      {R"(^payments\.example)", "write payments.example"},
+      {R"(\.payments\.example$)", "write '*.payments.example'"},
+      {R"(.*\.payments\.example$)", "write '*.payments.example'"},
+      {R"(^.+\.pay-ments\.example$)", "write '*.pay-ments.example'"},
+      {R"(^(api|www)\.payments\.example$)",
+       "expected a whole host name ('payments.example'), '*.' and a name for any subdomain of it "
+       "('*.payments.example'), or a list of them"},
+      {R"(pay+\.example)",
+       "expected a whole host name ('payments.example'), '*.' and a name for "
+       "any subdomain of it ('*.payments.example'), or a list of them"},
+      {R"(pay?\.example)",
+       "expected a whole host name ('payments.example'), '*.' and a name for "
+       "any subdomain of it ('*.payments.example'), or a list of them"},
+      {R"([ab]\.example)",
+       "expected a whole host name ('payments.example'), '*.' and a name for "
+       "any subdomain of it ('*.payments.example'), or a list of them"},
+  };
+  for (const auto& [old_form, new_form] : kOldToNew) {
+    EXPECT_EQ(HostError(std::string("'") + old_form + "'"),
+              "p.yaml:2: statement 'h': host '" + std::string(old_form) + regex + new_form)
+        << old_form;
+  }
+}
+
+// A Host scope alone cannot keep values in: a client chooses its Host.
+TEST(PolicyWarnings, AHostScopeThatLetsValuesThroughWithoutDstIsWarned) {
+  const Policy p = Parse(
+      "statements:\n"
+      "  - {name: processor, when: {rule: pan, host: [pay.example, '*.pay.example']}, "
+      "action: pass}\n"
+      "  - {name: watch, when: {host: '*.cdn.example'}, action: alert}\n"
+      "  - name: uploads\n"
+      "    when: {host: upload.example}\n"
+      "    action: mask\n"
+      "    thresholds: [{from: 3, action: alert}, {from: 10, action: block}]\n");
+  const std::vector<std::string> w = PolicyWarnings(p);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[0],
+            "p.yaml:2: statement 'processor': warning: lets values through (pass) on the Host "
+            "alone, with no 'dst': a client chooses its Host header, so a request with 'Host: "
+            "pay.example' sent to any address would carry its values out in clear; add 'dst:' "
+            "with the service's addresses");
+  EXPECT_NE(w[1].find("p.yaml:3: statement 'watch': warning: lets values through (alert) on the "
+                      "Host alone, with no 'dst': a client chooses its Host header, so a request "
+                      "with 'Host: x.cdn.example' sent to any address"),
+            std::string::npos)
+      << w[1];
+  EXPECT_NE(w[2].find("p.yaml:4: statement 'uploads': warning: lets values through (alert from "
+                      "value 3) on the Host alone"),
+            std::string::npos)
+      << w[2];
+}
+
+TEST(PolicyWarnings, NoneWithADstOrForMaskAndBlock) {
+  const Policy p = Parse(
+      "statements:\n"
+      "  - {name: processor, when: {host: pay.example, dst: 203.0.113.0/24}, action: pass}\n"
+      "  - {name: m, when: {host: pay.example}, action: mask}\n"
+      "  - name: b\n"
+      "    when: {host: pay.example}\n"
+      "    action: mask\n"
+      "    thresholds: [{from: 2, action: block}]\n"
+      "  - {name: by-rule, when: {rule: pan}, action: pass}\n");
+  EXPECT_TRUE(PolicyWarnings(p).empty());
+}
+
+// --check and `dlpctl rules check` (CheckEngine) show the warnings and pass.
+TEST(PolicyWarnings, TheCheckShowsThemAndStillPasses) {
+  Engine e;
+  e.rules = CompiledRuleset::Compile(BuildRuleSet(DefaultRuleSources()));
+  e.policy = std::make_shared<const Policy>(
+      Parse("statements:\n  - {name: processor, when: {host: pay.example}, action: pass}\n"
+            "examples:\n  - {rule: pan, host: pay.example, expect: pass}\n"));
+  const EngineCheck check = CheckEngine(e);
+  EXPECT_TRUE(check.failures.empty());
+  ASSERT_EQ(check.warnings.size(), 1u);
+  EXPECT_EQ(check.warnings[0].rfind("p.yaml:2: statement 'processor': warning: ", 0), 0u);
+  const std::string line = DescribeEngine(e, check);
+  EXPECT_EQ(line.substr(line.size() - 18), ", 1 policy warning") << line;
 }
 
 // The pipeline with a policy: what leaves the gateway.
@@ -334,7 +538,7 @@ TEST(PolicyOnThePath, EachPipelinedRequestIsJudgedWithItsOwnHost) {
   // Cards may go to pay.example; the second request, in the same segment,
   // goes elsewhere and must not inherit the first one's exemption.
   PolicyGateway gw(
-      "statements:\n  - {name: processor, when: {rule: pan, host: '^pay\\.example$'}, "
+      "statements:\n  - {name: processor, when: {rule: pan, host: pay.example}, "
       "action: pass}\n");
   const std::string one =
       "POST /a HTTP/1.1\r\nHost: pay.example\r\nContent-Length: 24\r\n\r\ncard=4111 1111 1111 1111";
@@ -347,9 +551,28 @@ TEST(PolicyOnThePath, EachPipelinedRequestIsJudgedWithItsOwnHost) {
   EXPECT_EQ(gw.out[0].payload, one + two.substr(0, two.size() - 19) + "XXXX XXXX XXXX XXXX");
 }
 
+TEST(PolicyOnThePath, AHostScopeMatchesTheWholeNameOfTheHostHeader) {
+  const std::string policy =
+      "statements:\n  - {name: processor, when: {rule: pan, host: pay.example}, action: pass}\n";
+  const std::string body = "\r\nContent-Length: 24\r\n\r\ncard=4111 1111 1111 1111";
+  {
+    PolicyGateway gw(policy);
+    const std::string req = "POST /a HTTP/1.1\r\nHost: PAY.Example.:8080" + body;
+    gw.Send(Tcp4(1, req));
+    gw.pipeline().Flush(gw);
+    EXPECT_EQ(gw.Delivered(), req);
+  }
+  {
+    PolicyGateway gw(policy);
+    const std::string req = "POST /a HTTP/1.1\r\nHost: pay.example.evil.com" + body;
+    gw.Send(Tcp4(1, req));
+    gw.pipeline().Flush(gw);
+    EXPECT_EQ(gw.Delivered(), req.substr(0, req.size() - 19) + "XXXX XXXX XXXX XXXX");
+  }
+}
+
 TEST(PolicyOnThePath, AHeadSplitAcrossSegmentsStillHasItsHost) {
-  PolicyGateway gw(
-      "statements:\n  - {name: exfil, when: {host: '^exfil\\.example$'}, action: block}\n");
+  PolicyGateway gw("statements:\n  - {name: exfil, when: {host: exfil.example}, action: block}\n");
   gw.Send(Tcp4(0, "", 0x02));
   gw.Send(Tcp4(1, "POST /x HTTP/1.1\r\nX-Pad: " + std::string(2000, 'p') + "\r\nHo"));
   gw.Send(Tcp4(2030, "st: exfil.example\r\nContent-Length: 15\r\n\r\nssn=536-22-1457"));
