@@ -36,6 +36,41 @@ long FirstStreamDisagreement(ScanContext& ctx, const std::string& wire, const Fi
   return -1;
 }
 
+// The example as its author wrote it in the rule file (a YAML string in
+// double quotes): escapes as written (not decoded), other bytes escaped;
+// but its digits masked save the last four, as a display form masks a
+// value: a check's output never shows a full value, even an example's.
+std::string AsWritten(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  size_t digits = 0;
+  for (const char ch : text) digits += ch >= '0' && ch <= '9';
+  std::string out = "\"";
+  for (const char ch : text) {
+    if (ch >= '0' && ch <= '9' && digits-- > 4) {
+      out += 'X';
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c == 0x7F) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rules) {
@@ -53,6 +88,18 @@ ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rule
     const bool want_match = ref.want_match;
     const std::string where = ExampleWhere(ref);
     ++report.examples_run;
+    // Every failure names the example as its author wrote it.
+    const size_t failures_before = report.failures.size();
+    struct Shown {
+      ExampleReport& report;
+      size_t from;
+      const std::string text;
+      ~Shown() {
+        for (size_t i = from; i < report.failures.size(); ++i) {
+          report.failures[i] += " in " + text;
+        }
+      }
+    } shown{report, failures_before, AsWritten(ex.text)};
     // An example is written as it goes on the wire ('%35', '&#53;'); the
     // rules read it as the application does, decoded.
     StreamNormalizer normalizer(/*http=*/false);

@@ -129,11 +129,9 @@ ColumnTracker::Answer ColumnTracker::ColumnOf(uint32_t rule, std::string_view te
       break;
     }
   }
-  auto of_rule = [rule](const Column& c) { return c.rule == rule; };
-  if (table == nullptr || at > text.size() ||
-      std::none_of(table->columns.begin(), table->columns.end(), of_rule)) {
-    return Answer::kNoTable;
-  }
+  // A table whose header names some kind of number (any rule's keyword or
+  // excluded word) is data: every rule reads its rows by column.
+  if (table == nullptr || at > text.size()) return Answer::kNoTable;
   // The row's start: the line's, within kLabelReach (whatever the text
   // holds beyond it, so that a stream and a whole body agree), or the
   // stream's first byte.

@@ -37,8 +37,9 @@ class ColumnTracker {
   // What the header of the column holding the field that begins at
   // text[at] (text's first byte at stream offset text_base) says for rule
   // `rule`: one of its keywords, one of its excluded words, or neither;
-  // kNoTable when no table with such a column for the rule covers it, or
-  // its row does not begin within kLabelReach of it.
+  // kNoTable when no table covers it (a table is one whose header names a
+  // kind of number for some rule), or its row does not begin within
+  // kLabelReach of it.
   // Forgets the tables that ended before stream offset `before` (no value
   // still to be judged lies in them).
   void Prune(uint64_t before);

@@ -117,6 +117,37 @@ ValueVerdict RowShaped(std::string_view s, const Groups& g, bool open, size_t* l
   return IsAlnum(s[i]) ? ValueVerdict::kNo : ValueVerdict::kYes;
 }
 
+// Whether a value that stands at the start of its line is one row of a
+// list or table of numbers of its shape that are no values: the line before
+// or after it is a row of the same shape (widths and separator) that the
+// validator rejects. A list of cards is a list of values, kept. Undecided
+// when the text ends before the next line tells, and more may follow.
+ValueVerdict InList(const Validator& valid, std::string_view text, size_t at, size_t end,
+                    const Groups& g, bool open) {
+  if (at > 0 && text[at - 1] != '\n') return ValueVerdict::kNo;
+  if (at > 0) {
+    size_t line_end = at - 1;
+    if (line_end > 0 && text[line_end - 1] == '\r') --line_end;
+    size_t line = line_end;
+    while (line > 0 && text[line - 1] != '\n' && line_end - line < 40) --line;
+    size_t len = 0;
+    if ((line == 0 || text[line - 1] == '\n') &&
+        RowShaped(text.substr(line, line_end - line), g, false, &len) == ValueVerdict::kYes &&
+        line + len == line_end && !valid(text.substr(line, len)).valid) {
+      return ValueVerdict::kYes;
+    }
+  }
+  const std::string_view after = text.substr(end);
+  size_t i = 0;
+  if (i < after.size() && after[i] == '\r') ++i;
+  if (i == after.size()) return open ? ValueVerdict::kUndecided : ValueVerdict::kNo;
+  if (after[i] != '\n') return ValueVerdict::kNo;
+  size_t len = 0;
+  const ValueVerdict row = RowShaped(after.substr(i + 1), g, open, &len);
+  if (row != ValueVerdict::kYes) return row;
+  return valid(after.substr(i + 1, len)).valid ? ValueVerdict::kNo : ValueVerdict::kYes;
+}
+
 // Whether a grouped value is one row of a table of numbers rather than a
 // value: its run of groups goes on, before or after it, with a group as
 // wide as its own neighbour (an IBAN's "DE89" counts: letters and digits);
@@ -148,31 +179,38 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
   if (at > sep && text.substr(at - sep, sep) == g.sep && group_of(at - sep, false, g.widths[0])) {
     return ValueVerdict::kYes;
   }
-  // The line before, when the value begins its line.
-  if (at > 0 && text[at - 1] == '\n') {
-    size_t line_end = at - 1;
-    if (line_end > 0 && text[line_end - 1] == '\r') --line_end;
-    size_t line = line_end;
-    while (line > 0 && text[line - 1] != '\n' && line_end - line < 40) --line;
-    size_t len = 0;
-    if ((line == 0 || text[line - 1] == '\n') &&
-        RowShaped(text.substr(line, line_end - line), g, false, &len) == ValueVerdict::kYes &&
-        line + len == line_end && !valid(text.substr(line, len)).valid) {
-      return ValueVerdict::kYes;
+  // Two groups of digits or more before it, or after it, whatever their
+  // widths: a card stands alone, or next to one number (a quantity, a CVV).
+  size_t p = at;
+  for (int before = 0;
+       p > sep && text.substr(p - sep, sep) == g.sep && IsDigit(text[p - sep - 1]);) {
+    size_t q = p - sep;
+    while (q > 0 && IsDigit(text[q - 1]) && p - sep - q < 20) --q;
+    if (q > 0 && IsAlnum(text[q - 1])) break;
+    if (++before == 2) return ValueVerdict::kYes;
+    p = q;
+  }
+  p = end;
+  for (int after = 0;
+       p + sep < text.size() && text.substr(p, sep) == g.sep && IsDigit(text[p + sep]);) {
+    size_t q = p + sep;
+    while (q < text.size() && IsDigit(text[q]) && q - p < 21) ++q;
+    if (q == text.size()) {
+      if (open) return ValueVerdict::kUndecided;
+      break;
     }
+    if (IsAlnum(text[q])) break;
+    if (++after == 2) return ValueVerdict::kYes;
+    p = q;
+  }
+  // One group after it, and the text ends where a second may begin.
+  if (open && p > end && p < text.size() && text.size() - p <= sep &&
+      g.sep.compare(0, text.size() - p, text, p, text.size() - p) == 0) {
+    return ValueVerdict::kUndecided;
   }
   const std::string_view after = text.substr(end);
   if (after.empty()) return open ? ValueVerdict::kUndecided : ValueVerdict::kNo;
-  if (after[0] == '\r' || after[0] == '\n') {
-    // The line after.
-    size_t i = after[0] == '\r' ? 1 : 0;
-    if (i == after.size()) return open ? ValueVerdict::kUndecided : ValueVerdict::kNo;
-    if (after[i] != '\n') return ValueVerdict::kNo;
-    size_t len = 0;
-    const ValueVerdict row = RowShaped(after.substr(i + 1), g, open, &len);
-    if (row != ValueVerdict::kYes) return row;
-    return valid(after.substr(i + 1, len)).valid ? ValueVerdict::kNo : ValueVerdict::kYes;
-  }
+  if (after[0] == '\r' || after[0] == '\n') return InList(valid, text, at, end, g, open);
   if (after.size() < sep) {
     // The separator (or the byte after the value) is still to come.
     return open && g.sep.substr(0, after.size()) == after ? ValueVerdict::kUndecided
@@ -214,7 +252,17 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
   if (!rule.layouts.empty()) {
     Groups g;
     if (!GroupsOf(value, &g)) return ValueVerdict::kNo;
-    if (g.n > 1) {
+    if (g.n == 1) {
+      // Alone on its line, between lines of as many digits that are no
+      // values: a list of other numbers (tracking numbers, ids).
+      const std::string_view real =
+          around.real_until - text_base < text.size()
+              ? text.substr(0, static_cast<size_t>(around.real_until - text_base))
+              : text;
+      const ValueVerdict list = InList(rules.validator(p.rule_index), real, at, at + value.size(),
+                                       g, !around.ends_stream || real.size() != text.size());
+      if (list != ValueVerdict::kNo) return list == ValueVerdict::kYes ? ValueVerdict::kNo : list;
+    } else {
       const std::string_view real =
           around.real_until - text_base < text.size()
               ? text.substr(0, static_cast<size_t>(around.real_until - text_base))

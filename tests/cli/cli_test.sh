@@ -69,6 +69,12 @@ check "json has no full value" bash -c "! echo '$json' | grep -Eq '536-22-1457|4
 # rules check on the defaults and on the shipped files.
 check "rules check default" "$DLPCTL" rules check
 check "rules check shipped dir" "$DLPCTL" rules check "$TESTS/../rules/default"
+# The optional rules (IBAN, US routing numbers), alone and beside the defaults.
+check "rules check optional" "$DLPCTL" rules check "$TESTS/../rules/optional"
+mkdir "$WORK/all" && cp "$TESTS/../rules/default/"*.yaml "$TESTS/../rules/optional/"*.yaml "$WORK/all/"
+check "rules check default and optional" "$DLPCTL" rules check "$WORK/all"
+iban=$(printf 'pay to DE89 3704 0044 0532 0130 00 now' | "$DLPCTL" scan --rules "$WORK/all" -)
+check "optional iban masks" [ "$iban" = "pay to DEXX XXXX XXXX XXXX XX30 00 now" ]
 
 # A broken rule file: file:line, rule id, the engine's message, exit 1, no crash.
 expect_error() {  # expect_error NAME FILE-CONTENT PATTERN [SCAN-EXIT]
@@ -89,6 +95,18 @@ expect_error hyperscan $'rules:\n  - id: h1\n    patterns:\n      - \'(a)\\1\'\n
   "bad.yaml:4: rule 'h1': Hyperscan rejects pattern"
 expect_error example $'rules:\n  - id: e1\n    patterns: [\'a{2}\']\n    examples:\n      match: [\'bbb\']\n' \
   "bad.yaml:5: rule 'e1': match example did not match" 0
+# A failing example is shown as its author wrote it: escapes as written
+# ("%62" is not decoded to "b"), a tab as \t; its digits masked save the
+# last four.
+cat > "$WORK/shown.yaml" <<'YAML'
+rules:
+  - id: e2
+    patterns: ['a{2}']
+    examples:
+      match: ["%62\tb 536221457"]
+YAML
+"$DLPCTL" rules check "$WORK/shown.yaml" 2> "$WORK/err"
+check "failing example shown as written" grep -qF 'match example did not match in "%XX\tb XXXXX1457"' "$WORK/err"
 "$DLPCTL" rules check "$WORK/missing.yaml" 2> "$WORK/err"
 check "missing file exit 1" [ $? = 1 ]
 check "missing file message" grep -q "no such rule file" "$WORK/err"

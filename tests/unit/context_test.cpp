@@ -210,6 +210,8 @@ TEST(PanGroups, ARunOfGroupsAsWideIsATable) {
            "0000 5105 1051 0510 5100",
            "DE89 3704 0044 0532 0130 00",  // an IBAN's groups: "DE89" is one
            "FR76 8828 5105 1051 0510 5100 079",
+           "1999 2000 2001 538 4111 1111 1111 1111",      // two groups before it, of any width
+           "4111 1111 1111 1111 12 2024 x",               // two after it
            "1903 9465 1387 8832\n4111 1111 1111 1111\n",  // a row under a row of the same shape
            "4111 1111 1111 1111\r\n1903 9465 1387 8832\r\n",
        }) {
@@ -221,6 +223,11 @@ TEST(PanGroups, ARunOfGroupsAsWideIsATable) {
   EXPECT_EQ(test::Values(list),
             (V{"4111 1111 1111 1111", "5105 1051 0510 5100", "3782 822463 10005"}));
   ExpectStreamAgrees(list);
+  // A list of other numbers, one per line, is no list of cards.
+  EXPECT_TRUE(test::Values("378282246310006\n378282246310005\n378282246310004\n").empty());
+  EXPECT_EQ(test::Values("378282246310005\n371449635398431\n"),
+            (V{"378282246310005", "371449635398431"}));
+  ExpectStreamAgrees("378282246310006\n378282246310005\n378282246310004\n");
   // Something else on the next line: a card.
   EXPECT_EQ(test::Values("4111 1111 1111 1111\nexp 12/28"), V{"4111 1111 1111 1111"});
   ExpectStreamAgrees("4111 1111 1111 1111\nexp 12/28");
