@@ -101,14 +101,23 @@ KeywordSet::KeywordSet(const std::vector<std::string>& keywords) {
   }
 }
 
+size_t SplitWords(std::string_view text, std::string_view* out, size_t max) {
+  size_t n = 0;
+  if (max == 0) return 0;
+  Words(text, [&](std::string_view w) {
+    out[n++] = w;
+    return n < max;
+  });
+  return n;
+}
+
 bool KeywordSet::FoundIn(std::string_view text) const {
   if (keywords_.empty()) return false;
   std::array<std::string_view, kMaxWords> words;
-  size_t n = 0;
-  Words(text, [&](std::string_view w) {
-    words[n++] = w;
-    return n < words.size();
-  });
+  return FoundIn(words.data(), SplitWords(text, words.data(), words.size()));
+}
+
+bool KeywordSet::FoundIn(const std::string_view* words, size_t n) const {
   for (size_t i = 0; i < n; ++i) {
     if (!first_[Lower(static_cast<uint8_t>(words[i][0]))]) continue;
     for (const Keyword& k : keywords_) {

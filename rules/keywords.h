@@ -28,6 +28,8 @@ class KeywordSet {
   bool empty() const { return keywords_.empty(); }
   // Whether some keyword's words stand in a row in `text`.
   bool FoundIn(std::string_view text) const;
+  // The same for a text already split (SplitWords), to match many sets.
+  bool FoundIn(const std::string_view* words, size_t n) const;
 
  private:
   struct Keyword {
@@ -39,6 +41,10 @@ class KeywordSet {
   // word that begins with no such byte begins no keyword.
   std::array<bool, 256> first_{};
 };
+
+// Splits `text` into its words as KeywordSet reads them, at most `max`
+// (the rest is not looked at); returns how many.
+size_t SplitWords(std::string_view text, std::string_view* out, size_t max);
 
 // The words of `text`, as KeywordSet reads them (for tests and rule
 // authors' tools): calls f(word) for each, in order.

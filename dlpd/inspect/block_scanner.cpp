@@ -19,15 +19,16 @@ Status ScanBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* ou
                             ctx.candidate_sink());
     if (rc != HS_SUCCESS) return Error{"hs_scan failed: " + std::to_string(rc)};
   }
+  ColumnTracker columns;
+  const std::string_view text(reinterpret_cast<const char*>(data), len);
   if (ctx.rules().gated_db() != nullptr) {
     DigitGate& gate = ctx.gate();
     gate.Reset();
     gate.Feed(data, len, 0);
+    if (ctx.rules().columns()) columns.Feed(text, 0, gate.blank_line_ends());
     if (Status st = CollectGatedCandidates(ctx, gate, data, len, 0); !st) return st;
-  }
-  ColumnTracker columns;
-  if (ctx.rules().columns()) {
-    columns.Feed(ctx.rules(), {reinterpret_cast<const char*>(data), len}, 0);
+  } else if (ctx.rules().columns()) {
+    columns.Feed(text, 0);
   }
   ConfirmCandidates(ctx.rules(), cands, data, len, 0, out, ctx.fingerprinter(),
                     Surroundings{&columns, true});

@@ -1,22 +1,27 @@
 #include "dlpd/inspect/column_tracker.h"
 
+#include <emmintrin.h>
+
 #include <algorithm>
 #include <array>
 #include <cstring>
 
-#include "dlpd/inspect/value_context.h"
 #include "rules/compiled_ruleset.h"
+#include "rules/keywords.h"
+#include "rules/rule.h"
 
 namespace dlp {
 namespace {
 
-// Tables kept at most: those a piece's values may lie in (Prune drops the
+// Bodies kept at most: those a piece's values may lie in (Prune drops the
 // ones no value to come can); past this many in one piece (a body of tiny
 // headed parts), the oldest go.
-constexpr size_t kMaxTables = 1024;
-// A longer first line is no header (a form body, a JSON document).
-constexpr size_t kMaxHeaderLine = 4096;
+constexpr size_t kMaxBodies = 1024;
 constexpr uint32_t kMaxColumns = 256;
+// A longer first line is no header (a form body, a JSON document), and
+// neither is a longer field.
+constexpr size_t kMaxHeaderLine = 1024;
+constexpr size_t kMaxHeaderField = 64;
 
 std::string_view Trimmed(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"')) {
@@ -29,24 +34,162 @@ std::string_view Trimmed(std::string_view s) {
   return s;
 }
 
+// Bit i set where p[i] == c, for the 64 bytes at p.
+uint64_t ByteMask64(const char* p, char c) {
+  const __m128i v = _mm_set1_epi8(c);
+  const auto m = [&](int k) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    return static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, v))));
+  };
+  return m(0) | (m(1) << 16) | (m(2) << 32) | (m(3) << 48);
+}
+
+// The first j in [from, n) where a blank line ends: data[j] is '\n' and the
+// line it ends is "" or "\r". REQUIRES: from >= 1 and data[from - 1] is
+// '\n' (lines from `from` on begin inside data). Used when no digit gate
+// read the bytes (DigitGate notes blank lines as it reads).
+size_t FindBlankLineEnd(const char* data, size_t from, size_t n) {
+  uint64_t nl_before = 1;  // bit 0: byte j - 1 is '\n'; bit 1: byte j - 2
+  bool cr_before = false;  // byte j - 1 is '\r' after a '\n'
+  size_t j = from;
+  for (; j + 64 <= n; j += 64) {
+    const uint64_t nl = ByteMask64(data + j, '\n');
+    if (nl == 0) {
+      nl_before = 0;
+      cr_before = false;
+      continue;
+    }
+    const uint64_t cr = ByteMask64(data + j, '\r');
+    const uint64_t nl1 = (nl << 1) | (nl_before & 1);
+    const uint64_t nl2 = (nl << 2) | ((nl_before & 1) << 1) | (nl_before >> 1);
+    const uint64_t cr1 = (cr << 1) | (cr_before ? 1 : 0);
+    const uint64_t hit = nl & (nl1 | (cr1 & nl2));
+    if (hit != 0) return j + static_cast<size_t>(__builtin_ctzll(hit));
+    nl_before = ((nl >> 63) & 1) | (((nl >> 62) & 1) << 1);
+    cr_before = ((cr >> 63) & 1) != 0;
+  }
+  for (; j < n; ++j) {
+    if (data[j] != '\n') continue;
+    if (data[j - 1] == '\n' || (j >= from + 1 && data[j - 1] == '\r' && data[j - 2] == '\n')) {
+      return j;
+    }
+  }
+  return n;
+}
+
+// A line beginning so is no CSV header (HTML and JSON hold many blank
+// lines); DigitGate::blank_line_ends leaves such blank lines out too.
+bool IsMarkupStart(char c) {
+  return c == '<' || c == ' ' || c == '\t' || c == '{' || c == '[' || c == '}' || c == ']';
+}
+
 }  // namespace
 
+size_t ColumnTracker::memory_bytes() const {
+  size_t n = bodies_.capacity() * sizeof(Body) + blank_.capacity() * sizeof(uint64_t);
+  for (const Body& b : bodies_) {
+    n += b.first_line.capacity() + b.columns.capacity() * sizeof(Column);
+  }
+  return n;
+}
+
 void ColumnTracker::Prune(uint64_t before) {
-  tables_.erase(std::remove_if(tables_.begin(), tables_.end(),
-                               [before](const Table& t) { return t.until <= before; }),
-                tables_.end());
+  size_t drop = 0;
+  while (drop < bodies_.size() && bodies_[drop].until <= before) ++drop;
+  bodies_.erase(bodies_.begin(), bodies_.begin() + static_cast<std::ptrdiff_t>(drop));
+  if (bodies_.empty() && bodies_.capacity() != 0) std::vector<Body>().swap(bodies_);
 }
 
-void ColumnTracker::EndTable(uint64_t at) {
-  if (!tables_.empty() && tables_.back().until == UINT64_MAX) tables_.back().until = at;
+void ColumnTracker::BeginBody(uint64_t from) {
+  if (!bodies_.empty() && bodies_.back().until == UINT64_MAX) bodies_.back().until = from;
+  if (bodies_.size() == kMaxBodies) bodies_.erase(bodies_.begin());
+  Body b;
+  b.from = from;
+  bodies_.push_back(std::move(b));
 }
 
-void ColumnTracker::ReadHeader(const CompiledRuleset& rules, std::string_view line, uint64_t end) {
-  // The delimiter: the most frequent outside quotes.
+void ColumnTracker::TakeFirstLine(std::string_view piece, uint64_t piece_base, size_t i) {
+  Body& b = bodies_.back();
+  if (b.rows_from != 0 || i >= piece.size()) return;
+  const void* nl = std::memchr(piece.data() + i, '\n', piece.size() - i);
+  const size_t at = nl == nullptr
+                        ? piece.size()
+                        : static_cast<size_t>(static_cast<const char*>(nl) - piece.data());
+  if (!b.too_long) {
+    if (b.first_line.size() + (at - i) > kMaxHeaderLine) {
+      b.too_long = true;
+      std::string().swap(b.first_line);
+    } else {
+      b.first_line.append(piece.data() + i, at - i);
+    }
+  }
+  if (nl == nullptr) return;
+  b.rows_from = piece_base + at + 1;
+  if (b.too_long || b.first_line.find_first_of(",;\t|") == std::string::npos) {
+    bodies_.pop_back();
+    if (bodies_.empty()) std::vector<Body>().swap(bodies_);
+  }
+}
+
+void ColumnTracker::Feed(std::string_view piece, uint64_t piece_base) {
+  // No list from a digit gate: find the blank lines here.
+  blank_.clear();
+  const char* data = piece.data();
+  const void* first = std::memchr(data, '\n', piece.size());
+  if (first == nullptr) {
+    for (size_t k = 0; k < piece.size() && line_len_ < 2; ++k) line_head_[line_len_++] = data[k];
+  } else {
+    // The line the piece begins in, which began before it.
+    const size_t at = static_cast<size_t>(static_cast<const char*>(first) - data);
+    const bool blank = (line_len_ == 0 && (at == 0 || (at == 1 && data[0] == '\r'))) ||
+                       (line_len_ == 1 && line_head_[0] == '\r' && at == 0);
+    if (blank) blank_.push_back(piece_base + at);
+    for (size_t j = at + 1; (j = FindBlankLineEnd(data, j, piece.size())) < piece.size(); ++j) {
+      blank_.push_back(piece_base + j);
+    }
+    blank_.erase(std::remove_if(blank_.begin(), blank_.end(),
+                                [&](uint64_t b) {
+                                  const size_t next = static_cast<size_t>(b - piece_base) + 1;
+                                  return next < piece.size() && IsMarkupStart(data[next]);
+                                }),
+                 blank_.end());
+    const size_t last = piece.rfind('\n');
+    line_len_ = 0;
+    for (size_t k = last + 1; k < piece.size() && line_len_ < 2; ++k) {
+      line_head_[line_len_++] = data[k];
+    }
+  }
+  Feed(piece, piece_base, blank_);
+}
+
+void ColumnTracker::Feed(std::string_view piece, uint64_t piece_base,
+                         const std::vector<uint64_t>& blank_line_ends) {
+  // The stream's first line heads a body too.
+  if (bodies_.empty() && piece_base == 0) BeginBody(0);
+  // The first line of the last body, if it goes on in this piece.
+  if (!bodies_.empty()) TakeFirstLine(piece, piece_base, 0);
+  auto it = std::lower_bound(blank_line_ends.begin(), blank_line_ends.end(), piece_base);
+  for (; it != blank_line_ends.end() && *it < piece_base + piece.size(); ++it) {
+    BeginBody(*it + 1);
+    TakeFirstLine(piece, piece_base, static_cast<size_t>(*it - piece_base) + 1);
+  }
+}
+
+void ColumnTracker::ReadHeader(const CompiledRuleset& rules, const Body& b) {
+  b.read = true;
+  if (b.too_long) return;
+  const std::string_view line = b.first_line;
+  // The delimiter: the most frequent outside quotes. A header is text: a
+  // control byte (binary data after a blank line), markup or code says it
+  // is none.
   static constexpr std::array<char, 4> kDelimiters = {',', ';', '\t', '|'};
   std::array<size_t, 4> count{};
   bool quoted = false;
   for (char c : line) {
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r') || c == '<' || c == '>' ||
+        c == '{' || c == '}' || c == '=') {
+      return;
+    }
     if (c == '"') quoted = !quoted;
     if (quoted) continue;
     for (size_t d = 0; d < kDelimiters.size(); ++d) count[d] += c == kDelimiters[d];
@@ -54,84 +197,46 @@ void ColumnTracker::ReadHeader(const CompiledRuleset& rules, std::string_view li
   const size_t best =
       static_cast<size_t>(std::max_element(count.begin(), count.end()) - count.begin());
   if (count[best] == 0) return;
-  Table t;
-  t.rows_from = end;
-  t.delimiter = kDelimiters[best];
+  b.delimiter = kDelimiters[best];
   uint32_t index = 0;
   size_t field = 0;
   quoted = false;
   for (size_t i = 0; i <= line.size() && index < kMaxColumns; ++i) {
     if (i < line.size() && line[i] == '"') quoted = !quoted;
-    if (i < line.size() && (quoted || line[i] != t.delimiter)) continue;
+    if (i < line.size() && (quoted || line[i] != b.delimiter)) continue;
     const std::string_view name = Trimmed(line.substr(field, i - field));
-    for (uint32_t r = 0; r < rules.rule_set().rules.size() && !name.empty(); ++r) {
-      if (rules.rule(r).context.columns && rules.keywords(r).FoundIn(name)) {
-        t.columns.push_back({r, index, false});
-      } else if (rules.excluded(r).FoundIn(name)) {
-        t.columns.push_back({r, index, true});
+    // Split once, matched against every rule's words.
+    std::array<std::string_view, kMaxHeaderField> words;
+    const size_t n =
+        name.size() <= kMaxHeaderField ? SplitWords(name, words.data(), words.size()) : 0;
+    for (uint32_t r = 0; n > 0 && r < rules.rule_set().rules.size(); ++r) {
+      if (rules.rule(r).context.columns && rules.keywords(r).FoundIn(words.data(), n)) {
+        b.columns.push_back({r, index, false});
+      } else if (rules.excluded(r).FoundIn(words.data(), n)) {
+        b.columns.push_back({r, index, true});
       }
     }
     field = i + 1;
     ++index;
   }
-  if (t.columns.empty()) return;
-  if (tables_.size() == kMaxTables) tables_.erase(tables_.begin());
-  tables_.push_back(std::move(t));
 }
 
-void ColumnTracker::Feed(const CompiledRuleset& rules, std::string_view piece,
-                         uint64_t piece_base) {
-  const char* data = piece.data();
-  size_t i = 0;
-  while (i < piece.size()) {
-    const void* nl = std::memchr(data + i, '\n', piece.size() - i);
-    const size_t at =
-        nl == nullptr ? piece.size() : static_cast<size_t>(static_cast<const char*>(nl) - data);
-    // This line's bytes in the piece: [i, at).
-    for (size_t k = i; k < at && line_len_ < 2; ++k) line_head_[line_len_++] = data[k];
-    for (size_t k = i; k < at && line_empty_; ++k) line_empty_ = data[k] == '\r';
-    if (reading_header_) {
-      if (header_.size() + (at - i) > kMaxHeaderLine) {
-        reading_header_ = false;  // too long for a header: no table
-        std::string().swap(header_);
-      } else {
-        header_.append(data + i, at - i);
-      }
-    }
-    if (nl == nullptr) return;
-    const uint64_t line_end = piece_base + at;  // the '\n'
-    if (line_empty_) {
-      // A blank line: a body (or a part's) begins; so may a table.
-      EndTable(line_end);
-      reading_header_ = true;
-    } else if (reading_header_) {
-      ReadHeader(rules, header_, line_end + 1);
-    } else if (line_len_ >= 2 && line_head_[0] == '-' && line_head_[1] == '-') {
-      EndTable(line_end);  // a multipart boundary
-    }
-    if (!line_empty_) {
-      reading_header_ = false;
-      std::string().swap(header_);
-    }
-    line_len_ = 0;
-    line_empty_ = true;
-    i = at + 1;
-  }
-}
-
-ColumnTracker::Answer ColumnTracker::ColumnOf(uint32_t rule, std::string_view text, size_t at,
+ColumnTracker::Answer ColumnTracker::ColumnOf(const CompiledRuleset& rules, uint32_t rule,
+                                              std::string_view text, size_t at,
                                               uint64_t text_base) const {
   const uint64_t value = text_base + at;
-  const Table* table = nullptr;
-  for (auto it = tables_.rbegin(); it != tables_.rend(); ++it) {
-    if (it->rows_from <= value && value < it->until) {
-      table = &*it;
+  const Body* table = nullptr;
+  for (auto it = bodies_.rbegin(); it != bodies_.rend(); ++it) {
+    if (it->from <= value) {
+      if (it->rows_from != 0 && it->rows_from <= value && value < it->until) table = &*it;
       break;
     }
   }
-  // A table whose header names some kind of number (any rule's keyword or
-  // excluded word) is data: every rule reads its rows by column.
   if (table == nullptr || at > text.size()) return Answer::kNoTable;
+  if (!table->read) ReadHeader(rules, *table);
+  // A body whose first line names some kind of number (any rule's keyword
+  // or excluded word) is a table: every rule reads its rows by column.
+  if (table->columns.empty()) return Answer::kNoTable;
   // The row's start: the line's, within kLabelReach (whatever the text
   // holds beyond it, so that a stream and a whole body agree), or the
   // stream's first byte.
@@ -153,8 +258,9 @@ ColumnTracker::Answer ColumnTracker::ColumnOf(uint32_t rule, std::string_view te
   while (lead > from && (text[lead - 1] == '"' || text[lead - 1] == ' ')) --lead;
   if (lead > from && text[lead - 1] != table->delimiter) return Answer::kOther;
   for (const Column& c : table->columns) {
-    if (c.rule == rule && c.index == index)
+    if (c.rule == rule && c.index == index) {
       return c.excluded ? Answer::kExcluded : Answer::kKeyword;
+    }
   }
   return Answer::kOther;
 }

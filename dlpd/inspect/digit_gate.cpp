@@ -18,48 +18,63 @@ constexpr unsigned kMaxWidth = 1024;
 
 using ChunkMasks = DigitGate::ChunkMasks;
 
-void ChunksPortable(const uint8_t* data, size_t chunks, ChunkMasks* out) {
+// Each kernel fills a digit mask per 64-byte chunk, and a mask of its
+// line breaks (for DigitGate::NoteBlankLines; the bytes are in registers).
+void ChunksPortable(const uint8_t* data, size_t chunks, ChunkMasks* out, uint64_t* newlines) {
   for (size_t c = 0; c < chunks; ++c) {
     ChunkMasks m{0};
+    uint64_t nl = 0;
     for (unsigned i = 0; i < 64; ++i) {
       const uint8_t b = data[64 * c + i];
       m.digits |= uint64_t{static_cast<unsigned>(b - '0') < 10U} << i;
+      nl |= uint64_t{b == '\n'} << i;
     }
     out[c] = m;
+    newlines[c] = nl;
   }
 }
 
 #if defined(DLP_GATE_X86)
 // Signed compares: bytes >= 0x80 are negative, hence never digits.
-__attribute__((target("sse2"))) void ChunksSse2(const uint8_t* data, size_t chunks,
-                                                ChunkMasks* out) {
+__attribute__((target("sse2"))) void ChunksSse2(const uint8_t* data, size_t chunks, ChunkMasks* out,
+                                                uint64_t* newlines) {
   const __m128i below = _mm_set1_epi8('0' - 1);
   const __m128i above = _mm_set1_epi8('9' + 1);
+  const __m128i nl = _mm_set1_epi8('\n');
   for (size_t c = 0; c < chunks; ++c) {
     ChunkMasks m{0};
+    uint64_t lines = 0;
     for (int i = 0; i < 4; ++i) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 64 * c + 16 * i));
       const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
       m.digits |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(digit))} << (16 * i);
+      lines |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)))}
+               << (16 * i);
     }
     out[c] = m;
+    newlines[c] = lines;
   }
 }
 
-__attribute__((target("avx2"))) void ChunksAvx2(const uint8_t* data, size_t chunks,
-                                                ChunkMasks* out) {
+__attribute__((target("avx2"))) void ChunksAvx2(const uint8_t* data, size_t chunks, ChunkMasks* out,
+                                                uint64_t* newlines) {
   const __m256i below = _mm256_set1_epi8('0' - 1);
   const __m256i above = _mm256_set1_epi8('9' + 1);
+  const __m256i nl = _mm256_set1_epi8('\n');
   for (size_t c = 0; c < chunks; ++c) {
     ChunkMasks m{0};
+    uint64_t lines = 0;
     for (int i = 0; i < 2; ++i) {
       const __m256i v =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 64 * c + 32 * i));
       const __m256i digit =
           _mm256_and_si256(_mm256_cmpgt_epi8(v, below), _mm256_cmpgt_epi8(above, v));
       m.digits |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(digit))} << (32 * i);
+      lines |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl)))}
+               << (32 * i);
     }
     out[c] = m;
+    newlines[c] = lines;
   }
 }
 #endif
@@ -175,6 +190,9 @@ bool DigitGate::UseKernel(Kernel k) {
 }
 
 void DigitGate::Reset() {
+  nl_before_ = 0;
+  cr_before_ = false;
+  blank_line_ends_.clear();
   recent_ = 0;
   run_open_ = false;
   run_start_ = 0;
@@ -394,24 +412,41 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
   // are then passed over.
   constexpr size_t kBatch = 16;
   ChunkMasks masks[kBatch];
+  uint64_t newlines[kBatch];
   auto read = [&](const uint8_t* from, size_t n) {
     switch (kernel_) {
 #if defined(DLP_GATE_X86)
       case Kernel::kAvx2:
-        ChunksAvx2(from, n, masks);
+        ChunksAvx2(from, n, masks, newlines);
         break;
       case Kernel::kSse2:
-        ChunksSse2(from, n, masks);
+        ChunksSse2(from, n, masks, newlines);
         break;
 #endif
       default:
-        ChunksPortable(from, n, masks);
+        ChunksPortable(from, n, masks, newlines);
     }
   };
   size_t i = 0;
   while (len - i >= 64) {
     const size_t n = std::min(kBatch, (len - i) / 64);
     read(data + i, n);
+    if (track_blank_lines_) {
+      // Most batches hold no '\n' within two bytes of another (nor one
+      // near a chunk's end, where the next chunk may hold it): only the
+      // line breaks at the batch's end are noted then.
+      uint64_t near = (nl_before_ != 0) ? 1 : 0;
+      for (size_t c = 0; c < n; ++c) {
+        const uint64_t nl = newlines[c];
+        near |= (nl & ((nl << 1) | (nl << 2))) | (nl >> 62);
+      }
+      if (near != 0) {
+        NoteBlankLines(data + i, newlines, n, base + i, 64);
+      } else {
+        nl_before_ = 0;  // no '\n' among the batch's last two bytes
+        cr_before_ = false;
+      }
+    }
     if (try_quiet_ && QuietBatch(masks, n, base + i)) {
       i += 64 * n;
       continue;
@@ -432,7 +467,53 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
     uint8_t tail[64] = {};
     std::memcpy(tail, data + i, tail_len);
     read(tail, 1);
+    if (track_blank_lines_) NoteBlankLines(tail, newlines, 1, base + i, tail_len);
     Consume(base + i, tail_len, masks[0]);
+  }
+}
+
+void DigitGate::NoteBlankLines(const uint8_t* data, const uint64_t* newlines, size_t n,
+                               uint64_t base, unsigned last_len) {
+  for (size_t c = 0; c < n; ++c) {
+    const uint64_t nl = newlines[c];
+    const uint8_t* chunk = data + 64 * c;
+    const uint64_t before = nl_before_;
+    // Byte i ends a blank line: '\n' after '\n', or after "\n\r".
+    const uint64_t nl1 = (nl << 1) | (before & 1);
+    const uint64_t nl2 = (nl << 2) | ((before & 1) << 1) | (before >> 1);
+    if ((nl & (nl1 | nl2)) != 0) {
+      uint64_t hit = nl & nl1;
+      for (uint64_t cand = nl & nl2 & ~nl1; cand != 0; cand &= cand - 1) {
+        const unsigned k = static_cast<unsigned>(__builtin_ctzll(cand));
+        if (k == 0 ? cr_before_ : chunk[k - 1] == '\r') hit |= uint64_t{1} << k;
+      }
+      const size_t end = 64 * (n - 1) + last_len;  // bytes of `data`
+      for (; hit != 0; hit &= hit - 1) {
+        // A line that begins with markup, an indent or a bracket heads no
+        // table (ColumnTracker): HTML and JSON hold many blank lines.
+        const unsigned k = static_cast<unsigned>(__builtin_ctzll(hit));
+        const size_t next = 64 * c + k + 1;
+        if (next < end) {
+          const uint8_t b = data[next];
+          if (b == '<' || b == ' ' || b == '\t' || b == '{' || b == '[' || b == '}' || b == ']') {
+            continue;
+          }
+        }
+        blank_line_ends_.push_back(base + 64 * c + k);
+      }
+    }
+    // The last two bytes of the chunk for the next; a '\r' matters only
+    // after a '\n'.
+    if (c + 1 < n || last_len == 64) {
+      nl_before_ = static_cast<unsigned>((nl >> 63) | (((nl >> 62) & 1) << 1));
+      cr_before_ = ((nl >> 62) & 1) != 0 && chunk[63] == '\r';
+    } else {
+      const unsigned len = last_len;
+      const unsigned last = (nl >> (len - 1)) & 1;
+      const unsigned before_last = len >= 2 ? (nl >> (len - 2)) & 1 : nl_before_ & 1;
+      nl_before_ = last | (before_last << 1);
+      cr_before_ = before_last != 0 && chunk[len - 1] == '\r';
+    }
   }
 }
 

@@ -77,6 +77,15 @@ class DigitGate {
     uint64_t digits;
   };
 
+  // Also note where blank lines end (a '\n' ending a line that is "" or
+  // "\r"): the CSV headers a ColumnTracker reads follow them. The gate
+  // reads every byte anyway; a second pass would cost more than the gate.
+  void set_track_blank_lines(bool on) { track_blank_lines_ = on; }
+  // The stream offsets of the '\n' that end blank lines in the bytes fed
+  // since Reset, in order; but for one whose next line begins with '<', a
+  // blank, or a bracket (no CSV header: HTML and JSON hold many).
+  const std::vector<uint64_t>& blank_line_ends() const { return blank_line_ends_; }
+
  private:
   struct Chunk {
     uint64_t end = 0;  // stream offset after its last byte
@@ -96,6 +105,11 @@ class DigitGate {
   // The runs of `run_bits` that are long enough or go on past an edge.
   void OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits, bool continuing);
   void OnChunk(uint64_t start, uint64_t end, unsigned digits);
+  // The blank lines that end in the `n` chunks (the last `last_len` bytes
+  // long) at `data` (stream offset `base`).
+  // `newlines`: bit i of each, byte i of the chunk is '\n'.
+  void NoteBlankLines(const uint8_t* data, const uint64_t* newlines, size_t n, uint64_t base,
+                      unsigned last_len);
 
   unsigned min_digits_;
   unsigned width_;
@@ -126,6 +140,12 @@ class DigitGate {
   unsigned count_ = 0;
   unsigned total_ = 0;
   std::vector<Region> regions_;
+  bool track_blank_lines_ = false;
+  // The last two bytes fed: bit 0 the last is '\n', bit 1 the one before;
+  // and whether the last is '\r'.
+  unsigned nl_before_ = 0;
+  bool cr_before_ = false;
+  std::vector<uint64_t> blank_line_ends_;
 };
 
 }  // namespace dlp

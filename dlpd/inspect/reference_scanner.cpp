@@ -12,7 +12,7 @@ namespace dlp {
 Findings ReferenceScan(const CompiledRuleset& rules, std::string_view text) {
   Findings out;
   ColumnTracker columns;
-  if (rules.columns()) columns.Feed(rules, text, 0);
+  if (rules.columns()) columns.Feed(text, 0);
   re2::StringPiece input(text.data(), text.size());
   for (const CompiledPattern& p : rules.patterns()) {
     const int ngroups = p.value_group + 1;

@@ -28,6 +28,8 @@ Result<std::unique_ptr<ScanContext>> ScanContext::Create(
   }
   ctx->gate_ = DigitGate(rules->gate_min_digits(), rules->gate_width(),
                          rules->gate_digit_gap().value_or(DigitGate::kAnyGap));
+  // CSV headers follow blank lines; the gate notes them as it reads.
+  ctx->gate_.set_track_blank_lines(rules->columns());
   ctx->rules_ = std::move(rules);
   ctx->sink_.rules = ctx->rules_.get();
   ctx->candidates_.reserve(64);

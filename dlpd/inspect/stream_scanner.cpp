@@ -17,7 +17,9 @@ Result<StreamScanner> StreamScanner::Open(ScanContext& ctx) {
   }
   s.rules_ = &ctx.rules();
   s.state_size_ = ctx.rules().stream_state_size();
-  s.history_.reserve(ctx.rules().history_width());
+  // Room for a match's width; the lookback (labels, lines before a value)
+  // grows it only in streams that carry that much text.
+  s.history_.reserve(ctx.rules().max_width() + 1);
   return s;
 }
 
@@ -62,6 +64,19 @@ size_t StreamScanner::memory_bytes() const {
          pending_.capacity() * sizeof(Candidate) + columns_.memory_bytes();
 }
 
+void StreamScanner::FeedColumns(ScanContext& ctx, const uint8_t* data, size_t len,
+                                const std::vector<uint64_t>* blank_line_ends) {
+  if (!ctx.rules().columns()) return;
+  const uint64_t kept = std::min<uint64_t>(offset_, ctx.rules().history_width());
+  columns_.Prune(offset_ - kept);
+  const std::string_view piece(reinterpret_cast<const char*>(data), len);
+  if (blank_line_ends != nullptr) {
+    columns_.Feed(piece, offset_, *blank_line_ends);
+  } else {
+    columns_.Feed(piece, offset_);
+  }
+}
+
 uint64_t StreamScanner::pending_from() const {
   uint64_t from = UINT64_MAX;
   for (const Candidate& c : pending_) from = std::min(from, c.from);
@@ -94,11 +109,6 @@ void StreamScanner::Remember(const uint8_t* data, size_t len, unsigned width) {
 Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Findings* out) {
   if (finished_) return Error{"stream already finished"};
   if (len == 0) return {};
-  if (ctx.rules().columns()) {
-    const uint64_t kept = std::min<uint64_t>(offset_, ctx.rules().history_width());
-    columns_.Prune(offset_ - kept);
-    columns_.Feed(ctx.rules(), {reinterpret_cast<const char*>(data), len}, offset_);
-  }
   auto& cands = ctx.candidates();
   cands.clear();
   // Hyperscan takes an unsigned length; feed larger pieces in parts.
@@ -129,8 +139,12 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
   if (ctx.rules().gated_db() != nullptr) {
     DigitGate& gate = ctx.gate();
     gate.Reset();
-    gate.Feed(history_.data(), history_.size(), history_base);
+    // The gate needs the last widest-match bytes of the history (a cluster
+    // cut by the piece's edge), not the lookback kept for verdicts.
+    const size_t gate_keep = std::min<size_t>(history_.size(), ctx.rules().max_width() + size_t{1});
+    gate.Feed(history_.data() + (history_.size() - gate_keep), gate_keep, offset_ - gate_keep);
     gate.Feed(data, len, offset_);
+    FeedColumns(ctx, data, len, &gate.blank_line_ends());
     auto spans_join = [&](const Region& r) { return r.from < offset_ && r.to > prev_end; };
     const bool reaches_back =
         !history_.empty() && std::any_of(gate.regions().begin(), gate.regions().end(), spans_join);
@@ -144,6 +158,8 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     }
     if (!st) return st;
   }
+
+  if (ctx.rules().gated_db() == nullptr) FeedColumns(ctx, data, len, nullptr);
 
   // Ungated candidates, and gated ones that end inside the piece, are
   // judged on the bytes at hand. A gated candidate that ends at the piece's

@@ -74,6 +74,10 @@ class StreamScanner {
   StreamScanner() = default;
   void Remember(const uint8_t* data, size_t len, unsigned width);
   static bool HasContextAt(const void* self, uint32_t rule, std::string_view text, size_t at);
+  // Reads the piece's CSV headers (blank lines from the digit gate, when
+  // it ran on the piece; null: found here).
+  void FeedColumns(ScanContext& ctx, const uint8_t* data, size_t len,
+                   const std::vector<uint64_t>* blank_line_ends);
   Surroundings Around(bool ends_stream) const { return {&columns_, ends_stream}; }
   // The gated candidates ending at the last byte so far, judged as the
   // end of the stream, less those already reported as decided.

@@ -253,7 +253,7 @@ bool HasContext(const CompiledRuleset& rules, uint32_t rule, std::string_view te
     if (label.kind != ValueLabel::Kind::kNone) return keywords.FoundIn(label.text);
   }
   if (spec.columns && columns != nullptr) {
-    const ColumnTracker::Answer a = columns->ColumnOf(rule, text, at, text_base);
+    const ColumnTracker::Answer a = columns->ColumnOf(rules, rule, text, at, text_base);
     if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kKeyword;
   }
   return spec.before != 0 && keywords.FoundIn(LineBefore(text, at, spec.before));
@@ -269,7 +269,7 @@ bool LabelExcludes(const CompiledRuleset& rules, uint32_t rule, std::string_view
     return excluded.FoundIn(label.text) && !keywords.FoundIn(label.text);
   }
   if (columns != nullptr) {
-    const ColumnTracker::Answer a = columns->ColumnOf(rule, text, at, text_base);
+    const ColumnTracker::Answer a = columns->ColumnOf(rules, rule, text, at, text_base);
     if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kExcluded;
   }
   // Free text: the word right before it ("Your FedEx parcel 377330..."),

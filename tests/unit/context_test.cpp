@@ -143,8 +143,9 @@ TEST(CsvColumns, TheColumnUnderAKeywordHeaderIsReadInEveryRow) {
   EXPECT_EQ(test::Values("name;Social Security Number\nJane;536221457\n"), V{"536221457"});
   // A blank line ends the table.
   EXPECT_TRUE(test::Values("name,ssn\nJane,536221457\n\nJoe,536221458\n").size() == 1);
-  // A first line of more than 4 KiB heads no table.
-  EXPECT_TRUE(test::Values(std::string(5000, 'x') + ",ssn\nJane,536221457\n").empty());
+  // A first line of more than 1 KiB, or with control bytes, heads no table.
+  EXPECT_TRUE(test::Values(std::string(1100, 'x') + ",ssn\nJane,536221457\n").empty());
+  EXPECT_TRUE(test::Values("\x01,ssn\nJane,536221457\n").empty());
 }
 
 TEST(CsvColumns, RowsCutAcrossSegmentsOnThePath) {
