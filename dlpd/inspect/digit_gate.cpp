@@ -441,7 +441,7 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
         near |= (nl & ((nl << 1) | (nl << 2))) | (nl >> 62);
       }
       if (near != 0) {
-        NoteBlankLines(data + i, newlines, n, base + i, 64);
+        NoteBlankLines(data + i, newlines, n, base + i, 64, len - i);
       } else {
         nl_before_ = 0;  // no '\n' among the batch's last two bytes
         cr_before_ = false;
@@ -467,13 +467,13 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
     uint8_t tail[64] = {};
     std::memcpy(tail, data + i, tail_len);
     read(tail, 1);
-    if (track_blank_lines_) NoteBlankLines(tail, newlines, 1, base + i, tail_len);
+    if (track_blank_lines_) NoteBlankLines(tail, newlines, 1, base + i, tail_len, tail_len);
     Consume(base + i, tail_len, masks[0]);
   }
 }
 
 void DigitGate::NoteBlankLines(const uint8_t* data, const uint64_t* newlines, size_t n,
-                               uint64_t base, unsigned last_len) {
+                               uint64_t base, unsigned last_len, size_t avail) {
   for (size_t c = 0; c < n; ++c) {
     const uint64_t nl = newlines[c];
     const uint8_t* chunk = data + 64 * c;
@@ -487,13 +487,12 @@ void DigitGate::NoteBlankLines(const uint8_t* data, const uint64_t* newlines, si
         const unsigned k = static_cast<unsigned>(__builtin_ctzll(cand));
         if (k == 0 ? cr_before_ : chunk[k - 1] == '\r') hit |= uint64_t{1} << k;
       }
-      const size_t end = 64 * (n - 1) + last_len;  // bytes of `data`
       for (; hit != 0; hit &= hit - 1) {
         // A line that begins with markup, an indent or a bracket heads no
         // table (ColumnTracker): HTML and JSON hold many blank lines.
         const unsigned k = static_cast<unsigned>(__builtin_ctzll(hit));
         const size_t next = 64 * c + k + 1;
-        if (next < end) {
+        if (next < avail) {
           const uint8_t b = data[next];
           if (b == '<' || b == ' ' || b == '\t' || b == '{' || b == '[' || b == '}' || b == ']') {
             continue;

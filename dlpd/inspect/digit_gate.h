@@ -106,10 +106,11 @@ class DigitGate {
   void OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits, bool continuing);
   void OnChunk(uint64_t start, uint64_t end, unsigned digits);
   // The blank lines that end in the `n` chunks (the last `last_len` bytes
-  // long) at `data` (stream offset `base`).
-  // `newlines`: bit i of each, byte i of the chunk is '\n'.
+  // long) at `data` (stream offset `base`; `avail` bytes readable there, to
+  // the end of the piece fed). `newlines`: bit i of each, byte i of the
+  // chunk is '\n'.
   void NoteBlankLines(const uint8_t* data, const uint64_t* newlines, size_t n, uint64_t base,
-                      unsigned last_len);
+                      unsigned last_len, size_t avail);
 
   unsigned min_digits_;
   unsigned width_;
