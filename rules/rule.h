@@ -51,9 +51,9 @@ constexpr unsigned kMaxContextBefore = 128;
 // least this much text before every candidate of a rule with context.
 constexpr unsigned kLabelReach = 256;
 // How far past a grouped value's end its verdict may look (does its run of
-// groups go on? is the next line a row of the same shape?): a line break
-// and a row of up to 19 digits in up to 8 groups, and the byte after it.
-constexpr unsigned kLayoutLookAhead = 48;
+// groups go on? are the next two lines rows of the same shape?): two line
+// breaks and rows of up to 19 digits in up to 8 groups, and a byte after.
+constexpr unsigned kLayoutLookAhead = 64;
 
 // Where a keyword makes a value count that needs one (a pattern with
 // `context: required`, or a validator's weak match such as a 13-digit Visa).

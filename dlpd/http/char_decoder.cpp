@@ -208,6 +208,40 @@ Decode DecodeBackslash(const uint8_t* p, size_t n, bool final, DecodedChar* out)
     out->digit = out->fullwidth = false;
     return Decode::kDecoded;
   }
+  // JSON's one-letter escapes: a line break, a tab, ... ("Card:\n4111..."
+  // reads a line break and the card, not the letter n touching it).
+  char escaped = 0;
+  switch (p[1]) {
+    case 'n':
+      escaped = '\n';
+      break;
+    case 't':
+      escaped = '\t';
+      break;
+    case 'r':
+      escaped = '\r';
+      break;
+    case 'b':
+      escaped = '\b';
+      break;
+    case 'f':
+      escaped = '\f';
+      break;
+    case '/':
+    case '"':
+      escaped = static_cast<char>(p[1]);
+      break;
+    default:
+      break;
+  }
+  if (escaped != 0) {
+    out->encoding = WireEncoding::kBackslash;
+    out->text[0] = static_cast<uint8_t>(escaped);
+    out->text_len = 1;
+    out->wire_len = 2;
+    out->digit = out->fullwidth = false;
+    return Decode::kDecoded;
+  }
   if (p[1] != 'u') return Decode::kPlain;
   uint32_t cp = 0;
   for (size_t i = 2; i < 6; ++i) {

@@ -24,7 +24,7 @@ enum class WireEncoding : uint8_t {
   kPlain,      // ASCII as it is (never a DecodedChar)
   kPercent,    // %HH, or several for a UTF-8 sequence
   kJsonU,      // \uHHHH
-  kBackslash,  // "\\" in JSON: one backslash (so "\\u0034" is no escape)
+  kBackslash,  // "\\" in JSON: one backslash (so "\\u0034" is no escape); "\n", "\t", ...
   kHtmlDec,    // &#DDD; (the ';' may be missing)
   kHtmlHex,    // &#xHHH;
   kHtmlNamed,  // &nbsp; and the like

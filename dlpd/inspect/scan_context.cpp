@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 
 #include "dlpd/inspect/display_form.h"
 #include "dlpd/inspect/finding.h"
@@ -120,34 +121,48 @@ ValueVerdict RowShaped(std::string_view s, const Groups& g, bool open, size_t* l
 }
 
 // Whether a value that stands at the start of its line is one row of a
-// list or table of numbers of its shape that are no values: the line before
-// or after it is a row of the same shape (widths and separator) that the
-// validator rejects. A list of cards is a list of values, kept. Undecided
-// when the text ends before the next line tells, and more may follow.
+// list or table of numbers of its shape that are no values: of the rows of
+// the same shape (widths and separator) right around it, up to two before
+// and two after, at least two are rejected by the validator, and more than
+// are not. A list of cards, even with a mistyped one, stays a list of
+// values. Undecided when the text ends before the rows after it tell, and
+// more may follow.
 ValueVerdict InList(const Validator& valid, std::string_view text, size_t at, size_t end,
                     const Groups& g, bool open) {
   if (at > 0 && text[at - 1] != '\n') return ValueVerdict::kNo;
-  if (at > 0) {
-    size_t line_end = at - 1;
-    if (line_end > 0 && text[line_end - 1] == '\r') --line_end;
-    size_t line = line_end;
-    while (line > 0 && text[line - 1] != '\n' && line_end - line < 40) --line;
+  int rejected = 0;
+  int values = 0;
+  size_t line_end = at;  // the '\n' ending the line before is at line_end - 1
+  for (int k = 0; k < 2 && line_end > 0; ++k) {
+    size_t e = line_end - 1;
+    if (e > 0 && text[e - 1] == '\r') --e;
+    size_t b = e;
+    while (b > 0 && text[b - 1] != '\n' && e - b < 40) --b;
     size_t len = 0;
-    if ((line == 0 || text[line - 1] == '\n') &&
-        RowShaped(text.substr(line, line_end - line), g, false, &len) == ValueVerdict::kYes &&
-        line + len == line_end && !valid(text.substr(line, len)).valid) {
-      return ValueVerdict::kYes;
+    if ((b > 0 && text[b - 1] != '\n') ||
+        RowShaped(text.substr(b, e - b), g, false, &len) != ValueVerdict::kYes || b + len != e) {
+      break;
     }
+    (valid(text.substr(b, len)).valid ? values : rejected) += 1;
+    line_end = b;
   }
-  const std::string_view after = text.substr(end);
-  size_t i = 0;
-  if (i < after.size() && after[i] == '\r') ++i;
-  if (i == after.size()) return open ? ValueVerdict::kUndecided : ValueVerdict::kNo;
-  if (after[i] != '\n') return ValueVerdict::kNo;
-  size_t len = 0;
-  const ValueVerdict row = RowShaped(after.substr(i + 1), g, open, &len);
-  if (row != ValueVerdict::kYes) return row;
-  return valid(after.substr(i + 1, len)).valid ? ValueVerdict::kNo : ValueVerdict::kYes;
+  size_t p = end;
+  for (int k = 0; k < 2; ++k) {
+    size_t i = p;
+    if (i < text.size() && text[i] == '\r') ++i;
+    if (i == text.size()) {
+      if (open) return ValueVerdict::kUndecided;
+      break;
+    }
+    if (text[i] != '\n') break;
+    size_t len = 0;
+    const ValueVerdict row = RowShaped(text.substr(i + 1), g, open, &len);
+    if (row == ValueVerdict::kUndecided) return row;
+    if (row == ValueVerdict::kNo) break;
+    (valid(text.substr(i + 1, len)).valid ? values : rejected) += 1;
+    p = i + 1 + len;
+  }
+  return rejected >= 2 && rejected > values ? ValueVerdict::kYes : ValueVerdict::kNo;
 }
 
 // Whether a grouped value is one row of a table of numbers rather than a
@@ -158,7 +173,7 @@ ValueVerdict InList(const Validator& valid, std::string_view text, size_t at, si
 // values; a table of 4-digit numbers is not). Undecided when the text ends
 // before the bytes that tell, and more may follow (`open`).
 ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, size_t end,
-                     const Groups& g, bool open) {
+                     const Groups& g, bool open, const std::function<bool()>& keyword) {
   const size_t sep = g.sep.size();
   // A group of letters and digits as wide as `width`, its first byte at
   // [from] going forward or its last at [from - 1] going back.
@@ -191,6 +206,46 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
     if (q > 0 && IsAlnum(text[q - 1])) break;
     if (++before == 2) return ValueVerdict::kYes;
     p = q;
+  }
+  // With a card keyword near: an expiry right after it (MMYY, month
+  // 01-12), perhaps a CVV of three or four digits after that, and the run
+  // ends: a card's line, not a table's row. Without one, a table's row:
+  // one 4-digit group in eight reads as a month.
+  if (text.size() - end >= sep + 4 && text.substr(end, sep) == g.sep) {
+    const std::string_view mmyy = text.substr(end + sep, 4);
+    const bool digits =
+        IsDigit(mmyy[0]) && IsDigit(mmyy[1]) && IsDigit(mmyy[2]) && IsDigit(mmyy[3]);
+    const int month = digits ? (mmyy[0] - '0') * 10 + (mmyy[1] - '0') : 0;
+    // Whether the run of groups ends at `q`: undecided when the text does.
+    auto run_ends = [&](size_t q) {
+      if (q == text.size()) return open ? ValueVerdict::kUndecided : ValueVerdict::kYes;
+      if (IsAlnum(text[q])) return ValueVerdict::kNo;
+      if (text.size() - q < sep + 1) {
+        return open && g.sep.compare(0, text.size() - q, text, q, text.size() - q) == 0
+                   ? ValueVerdict::kUndecided
+                   : ValueVerdict::kYes;
+      }
+      return text.substr(q, sep) == g.sep && IsDigit(text[q + sep]) ? ValueVerdict::kNo
+                                                                    : ValueVerdict::kYes;
+    };
+    if (digits && month >= 1 && month <= 12 && keyword()) {
+      const size_t q = end + sep + 4;
+      const ValueVerdict alone = run_ends(q);
+      if (alone == ValueVerdict::kUndecided) return alone;
+      if (alone == ValueVerdict::kYes) return ValueVerdict::kNo;
+      if (q < text.size() && !IsAlnum(text[q])) {
+        // A CVV?
+        size_t r = q + sep;
+        while (r < text.size() && IsDigit(text[r]) && r - q - sep < 5) ++r;
+        const size_t w = r - q - sep;
+        if (r == text.size() && open && w <= 4) return ValueVerdict::kUndecided;
+        if (w == 3 || w == 4) {
+          const ValueVerdict cvv = run_ends(r);
+          if (cvv == ValueVerdict::kUndecided) return cvv;
+          if (cvv == ValueVerdict::kYes) return ValueVerdict::kNo;
+        }
+      }
+    }
   }
   p = end;
   for (int after = 0;
@@ -269,8 +324,10 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
           around.real_until - text_base < text.size()
               ? text.substr(0, static_cast<size_t>(around.real_until - text_base))
               : text;
-      const ValueVerdict table = InTable(rules.validator(p.rule_index), real, at, at + value.size(),
-                                         g, !around.ends_stream || real.size() != text.size());
+      const ValueVerdict table = InTable(
+          rules.validator(p.rule_index), real, at, at + value.size(), g,
+          !around.ends_stream || real.size() != text.size(),
+          [&] { return HasContext(rules, p.rule_index, text, at, text_base, around.columns); });
       if (table != ValueVerdict::kNo)
         return table == ValueVerdict::kYes ? ValueVerdict::kNo : table;
       // Printed as issuers print it: that says "card" as a keyword would

@@ -75,6 +75,7 @@ TEST(ValueLabel, IsReadBackwardsFromTheValue) {
 
 TEST(SsnContext, ABareNumberCountsWithAKeywordWhereItsLabelIs) {
   for (const char* s : {
+           "{\"body\":\"Hi team,\\nssn: 536221457\"}",  // JSON's \n is a line break
            "<tr><th>SSN</th><td>536221457</td></tr>",
            "<table><tr>\n  <td>Social Security No.</td>\n  <td>536221457</td>\n</tr>",
            "<dt>SSN</dt><dd>536221457</dd>",
@@ -211,15 +212,30 @@ TEST(PanGroups, ARunOfGroupsAsWideIsATable) {
            "0000 5105 1051 0510 5100",
            "DE89 3704 0044 0532 0130 00",  // an IBAN's groups: "DE89" is one
            "FR76 8828 5105 1051 0510 5100 079",
-           "1999 2000 2001 538 4111 1111 1111 1111",      // two groups before it, of any width
-           "4111 1111 1111 1111 12 2024 x",               // two after it
-           "1903 9465 1387 8832\n4111 1111 1111 1111\n",  // a row under a row of the same shape
-           "4111 1111 1111 1111\r\n1903 9465 1387 8832\r\n",
+           "1999 2000 2001 538 4111 1111 1111 1111",  // two groups before it, of any width
+           "4111 1111 1111 1111 12 2024 x",           // two after it
+           // Rows of the same shape around it that are no cards.
+           "1903 9465 1387 8832\n2101 4410 2209 5512\n4111 1111 1111 1111\n",
+           "4111 1111 1111 1111\r\n1903 9465 1387 8832\r\n2101 4410 2209 5512\r\n",
+           "1903 9465 1387 8832\n4111 1111 1111 1111\n2101 4410 2209 5512\n",
        }) {
     EXPECT_TRUE(test::Values(s).empty()) << s;
     ExpectStreamAgrees(s);
   }
-  // A list of cards is a list of values: the row next to it is one too.
+  // A list of cards is a list of values, a mistyped one in it too.
+  EXPECT_EQ(test::Values("4111 1111 1111 1111\n4111 1111 1111 1112\n"), V{"4111 1111 1111 1111"});
+  EXPECT_EQ(test::Values("5555 5555 5555 4444\n5555 5555 5555 4445\n6011 0009 9013 9424\n"),
+            (V{"5555 5555 5555 4444", "6011 0009 9013 9424"}));
+  // With a card keyword, an expiry (MMYY) and a CVV after it: a card's
+  // line; without one, a table's row.
+  EXPECT_EQ(test::Values("card: 4111 1111 1111 1111 1228"), V{"4111 1111 1111 1111"});
+  EXPECT_TRUE(test::Values("4111 1111 1111 1111 1228").empty());
+  EXPECT_EQ(test::Values("card 4111 1111 1111 1111 1228 123"), V{"4111 1111 1111 1111"});
+  ExpectStreamAgrees("card 4111 1111 1111 1111 1228 123");
+  // But a month-like group in a run of groups is a table's.
+  EXPECT_TRUE(test::Values("4444 5748 3958 3994 0527 4597 3542 1649").empty());
+  EXPECT_TRUE(test::Values("4111 1111 1111 1111 1228 123 4567").empty());
+  ExpectStreamAgrees("4444 5748 3958 3994 0527 4597 3542 1649");
   const std::string list = "4111 1111 1111 1111\n5105 1051 0510 5100\n3782 822463 10005\n";
   EXPECT_EQ(test::Values(list),
             (V{"4111 1111 1111 1111", "5105 1051 0510 5100", "3782 822463 10005"}));
@@ -253,6 +269,16 @@ TEST(PanExclude, ALabelThatNamesAnotherNumberIsNoCard) {
   EXPECT_EQ(test::Values("ref no.4111111111111111"), V{"4111111111111111"});
 }
 
+// JSON's one-letter escapes are what the application reads: "\n" is a
+// line break, not the letter n touching the number (found in review).
+TEST(JsonEscapes, AValueAfterALineBreakInAStringIsFound) {
+  EXPECT_EQ(test::Values(R"({"text":"Card:\n4111111111111111\nExp 12/28"})"),
+            V{"4111111111111111"});
+  EXPECT_EQ(test::Values(R"({"text":"My details:\n536-22-1457"})"), V{"536-22-1457"});
+  EXPECT_EQ(test::Values(R"({"text":"Visa\t5555555555554444"})"), V{"5555555555554444"});
+  ExpectStreamAgrees(R"({"text":"Card:\n4111111111111111\nExp 12/28"})");
+}
+
 TEST(KnownExamples, AreFoundAndReportedAsExamples) {
   const Findings f = test::Scan("ssn 078-05-1120 and 536-22-1457");
   ASSERT_EQ(f.size(), 2u);
@@ -276,7 +302,8 @@ TEST(PanGroups, TheGatewayWaitsForTheNextLineOfAPossibleTable) {
     gw.Send(test::Tcp4(1 + static_cast<uint32_t>(head.size() + first.size()), next_line));
     return gw.Delivered().substr(head.size());
   };
-  EXPECT_EQ(run("1903 9465 1387 8832\n"), "4111 1111 1111 1111\n1903 9465 1387 8832\n");
+  EXPECT_EQ(run("1903 9465 1387 8832\n2101 4410 2209 5512\n"),
+            "4111 1111 1111 1111\n1903 9465 1387 8832\n2101 4410 2209 5512\n");
   EXPECT_EQ(run("5105 1051 0510 5100\n"), "XXXX XXXX XXXX XXXX\nXXXX XXXX XXXX XXXX\n");
   EXPECT_EQ(run("thanks\n"), "XXXX XXXX XXXX XXXX\nthanks\n");
 }
