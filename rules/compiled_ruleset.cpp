@@ -50,7 +50,8 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
     // A grouped value's verdict reads the group before it and after it.
     if (!rule.layouts.empty()) {
       out->lookahead_ = kLayoutLookAhead;
-      out->lookback_ = std::max(out->lookback_, kLayoutLookAhead);
+      // Two rows before it (a table's rows above a value alone on its line).
+      out->lookback_ = std::max(out->lookback_, 2 * kLayoutLookAhead);
     }
     out->columns_ = out->columns_ || (rule.context.columns && !rule.context.keywords.empty()) ||
                     !rule.context.exclude.empty();

@@ -61,7 +61,7 @@ class ValuePrefixes {
   // A pattern as compiled for scanning (boundary contexts included) of
   // rule `rule`, whether its values need context, and its rule's validator
   // (null: any beginning; must outlive this object).
-  // `shown_digits`: ShownLeadingDigits of its rule's validator; `width`:
+  // `shown_digits`: its validator's shown_leading_digits(); `width`:
   // the longest match it has (Hyperscan's max_width). A pattern PCRE2
   // cannot compile (false, and `error` says why) lets every run of value
   // bytes begin a value, as if this class did not exist: never fewer holds
@@ -82,7 +82,7 @@ class ValuePrefixes {
                        const ContextCheck* context = nullptr) const;
   // Whether every value that may begin in the run at the end of `text` (as
   // OpenValueFrom judges) holds so far no more digits than a truncated
-  // display of its kind shows (ShownLeadingDigits: a card's first six, an
+  // display of its kind shows (shown_leading_digits: a card's first six, an
   // SSN's area): what a sender stalled there may get through.
   bool WithinShownDigits(std::string_view text, Start start, Scratch& scratch,
                          const ContextCheck* context = nullptr) const;
