@@ -175,6 +175,14 @@ ValueVerdict InList(const Validator& valid, std::string_view text, size_t at, si
 ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, size_t end,
                      const Groups& g, bool open, const std::function<bool()>& keyword) {
   const size_t sep = g.sep.size();
+  // Punctuation other than the value's separator: the group it touches
+  // belongs to another token (a date, 2026-11-22; a phone number), not to
+  // a run of groups.
+  auto other_token = [&](size_t i) {
+    const char c = text[i];
+    return (c == '-' || c == '/' || c == '.' || c == ':' || c == '+' || c == ' ') &&
+           g.sep.find(c) == std::string_view::npos;
+  };
   // A group of letters and digits as wide as `width`, its first byte at
   // [from] going forward or its last at [from - 1] going back.
   auto group_of = [&](size_t from, bool forward, size_t width) {
@@ -185,11 +193,13 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
         digit = digit || IsDigit(text[from + w]);
         ++w;
       }
+      if (from + w < text.size() && other_token(from + w)) return false;
     } else {
       while (w < from && IsAlnum(text[from - w - 1]) && w <= width) {
         digit = digit || IsDigit(text[from - w - 1]);
         ++w;
       }
+      if (w < from && other_token(from - w - 1)) return false;
     }
     return w == width && digit;
   };
@@ -203,7 +213,7 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
        p > sep && text.substr(p - sep, sep) == g.sep && IsDigit(text[p - sep - 1]);) {
     size_t q = p - sep;
     while (q > 0 && IsDigit(text[q - 1]) && p - sep - q < 20) --q;
-    if (q > 0 && IsAlnum(text[q - 1])) break;
+    if (q > 0 && (IsAlnum(text[q - 1]) || other_token(q - 1))) break;
     if (++before == 2) return ValueVerdict::kYes;
     p = q;
   }
@@ -256,7 +266,7 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
       if (open) return ValueVerdict::kUndecided;
       break;
     }
-    if (IsAlnum(text[q])) break;
+    if (IsAlnum(text[q]) || other_token(q)) break;
     if (++after == 2) return ValueVerdict::kYes;
     p = q;
   }

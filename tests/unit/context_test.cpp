@@ -201,6 +201,14 @@ TEST(PanGroups, GroupedAsIssuersPrintOrWithAKeyword) {
   EXPECT_EQ(test::Values("3782 822463 10005"), V{"3782 822463 10005"});
   EXPECT_EQ(test::Values("4111 1111 1111 1111 12/28"), V{"4111 1111 1111 1111"});
   EXPECT_EQ(test::Values("paid 5 4111 1111 1111 1111 123"), V{"4111 1111 1111 1111"});
+  // A date or a phone number next to it is no group of a run (found by the
+  // NFQUEUE end-to-end test: "card=4111 1111 1111 1111 2026-11-22 lorem").
+  for (const char* s :
+       {"card=4111 1111 1111 1111 2026-11-22 lorem", "card=4111 1111 1111 1111 555-123-4567 ipsum",
+        "on 2026-11-22 4111 1111 1111 1111 x", "4111-1111-1111-1111 2026 x"}) {
+    EXPECT_EQ(test::Values(s).size(), 1u) << s;
+    ExpectStreamAgrees(s);
+  }
   EXPECT_TRUE(test::Values("ref 4111 11 1111 1111 11").empty());
   EXPECT_EQ(test::Values("card: 4111 11 1111 1111 11"), V{"4111 11 1111 1111 11"});
 }
