@@ -158,11 +158,17 @@ const std::vector<PrefixRange>& CardBrands() {
       Range(6761, 6763, 4, 13, 19, "maestro"),
       Range(5019, 5019, 4, 16, 16, "dankort"),
       Range(9792, 9792, 4, 16, 16, "troy"),
-      Range(6521, 6522, 4, 16, 16, "rupay"),
+      // RuPay's published ranges, not all of 60, 65, 81 or 82: every range a
+      // random number may begin is a number held at a segment's end, and on
+      // a lossy link one a stalled sender may see masked (README, Limits).
+      Range(606985, 607984, 6, 16, 16, "rupay"),
+      Range(608001, 608500, 6, 16, 16, "rupay"),
+      Range(652150, 653149, 6, 16, 16, "rupay"),
+      Range(817200, 820199, 6, 16, 16, "rupay"),
       Range(644, 649, 3, 16, 19, "discover"),
       Range(300, 305, 3, 14, 14, "diners", kLegacy),
       Range(300, 305, 3, 16, 19, "diners"),
-      Range(508, 508, 3, 16, 16, "rupay"),
+      Range(508500, 508999, 6, 16, 16, "rupay"),
       Range(51, 55, 2, 16, 16, "mastercard"),
       Range(34, 34, 2, 15, 15, "amex"),
       Range(37, 37, 2, 15, 15, "amex"),
@@ -171,8 +177,7 @@ const std::vector<PrefixRange>& CardBrands() {
       Range(38, 39, 2, 16, 19, "diners"),
       Range(65, 65, 2, 16, 19, "discover"),
       Range(62, 62, 2, 16, 19, "unionpay"),
-      Range(60, 60, 2, 16, 16, "rupay"),
-      Range(81, 82, 2, 16, 16, "rupay"),
+
       Range(4, 4, 1, 16, 16, "visa"),
       Range(4, 4, 1, 19, 19, "visa"),
       // No longer issued, and one EAN-13 barcode in ten with a 4xx prefix

@@ -168,7 +168,7 @@ TEST(CsvColumns, RowsCutAcrossSegmentsOnThePath) {
 TEST(PanBrands, ThePublishedRangesAreCards) {
   for (const char* s :
        {"8171241592066118", "6759241592066112", "5018002309721517", "2200241592066116",
-        "6521241592066119", "5085002309721515", "6069241592066117", "8200241592066113",
+        "6521552415920666", "5085002309721515", "6070122415920663", "8200241592066113",
         "5060992309721516", "9792241592066115", "5019241592066110", "3852241592066115"}) {
     ASSERT_EQ(test::WithLuhnDigit(std::string(s).substr(0, 15)), s);
     EXPECT_EQ(test::Values(std::string("pay ") + s), V{s}) << s;
@@ -176,7 +176,8 @@ TEST(PanBrands, ThePublishedRangesAreCards) {
   EXPECT_STREQ(CardBrand("8171241592066118"), "unionpay");
   EXPECT_STREQ(CardBrand("2200241592066116"), "mir");
   EXPECT_STREQ(CardBrand("6759241592066112"), "maestro");
-  EXPECT_STREQ(CardBrand("6521241592066119"), "rupay");
+  EXPECT_STREQ(CardBrand("6521552415920666"), "rupay");
+  EXPECT_EQ(CardBrand("6042598960123456"), nullptr);        // not all of 60 is RuPay
   EXPECT_STREQ(CardBrand("6221260000000000"), "discover");  // 622126-622925 over UnionPay's 62
 }
 
