@@ -282,10 +282,12 @@ class RuleParser {
   void Lengths(const YAML::Node& n, const std::string& id, unsigned* lo, unsigned* hi) {
     const std::string v = in_.Text(n, id, "length");
     const size_t dash = v.find('-');
-    std::vector<uint8_t> parts;
+    // At most two digits a side: stoul never sees a number it cannot hold.
+    const size_t left = dash == std::string::npos ? v.size() : dash;
+    const size_t right = dash == std::string::npos ? 0 : v.size() - dash - 1;
     const bool ok = v.find_first_not_of("0123456789-") == std::string::npos && !v.empty() &&
                     v.front() != '-' && v.back() != '-' &&
-                    v.find('-', dash + 1) == std::string::npos;
+                    v.find('-', dash + 1) == std::string::npos && left <= 2 && right <= 2;
     unsigned a = ok ? static_cast<unsigned>(std::stoul(v.substr(0, dash))) : 0;
     unsigned b =
         ok && dash != std::string::npos ? static_cast<unsigned>(std::stoul(v.substr(dash + 1))) : a;

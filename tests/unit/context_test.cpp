@@ -378,6 +378,9 @@ TEST(RuleFile, ContextLayoutsAndChecksumsAreCheckedWhenLoaded) {
             std::string::npos);
   EXPECT_NE(error("    validator: {checksum: luhn, length: '19-13'}\n").find("length"),
             std::string::npos);
+  EXPECT_NE(
+      error("    validator: {checksum: luhn, length: '99999999999999999999'}\n").find("length"),
+      std::string::npos);
   EXPECT_NE(error("    layouts: ['4-x']\n").find("group widths"), std::string::npos);
   EXPECT_NE(error("    context: {before: 8}\n").find("keywords"), std::string::npos);
   EXPECT_NE(error("    context: {keywords: [a], before: 999}\n").find("before"), std::string::npos);
