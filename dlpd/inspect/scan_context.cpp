@@ -319,27 +319,26 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
   if (!rule.layouts.empty()) {
     Groups g;
     if (!GroupsOf(value, &g)) return ValueVerdict::kNo;
+    // The text a look past the value may read (a sentinel is none of it),
+    // and whether more may follow it.
+    const std::string_view real =
+        around.real_until - text_base < text.size()
+            ? text.substr(0, static_cast<size_t>(around.real_until - text_base))
+            : text;
+    const bool open = !around.ends_stream || real.size() != text.size();
+    const Validator& valid = rules.validator(p.rule_index);
     if (g.n == 1) {
       // Alone on its line, between lines of as many digits that are no
       // values: a list of other numbers (tracking numbers, ids).
-      const std::string_view real =
-          around.real_until - text_base < text.size()
-              ? text.substr(0, static_cast<size_t>(around.real_until - text_base))
-              : text;
-      const ValueVerdict list = InList(rules.validator(p.rule_index), real, at, at + value.size(),
-                                       g, !around.ends_stream || real.size() != text.size());
+      const ValueVerdict list = InList(valid, real, at, at + value.size(), g, open);
       if (list != ValueVerdict::kNo) return list == ValueVerdict::kYes ? ValueVerdict::kNo : list;
     } else {
-      const std::string_view real =
-          around.real_until - text_base < text.size()
-              ? text.substr(0, static_cast<size_t>(around.real_until - text_base))
-              : text;
-      const ValueVerdict table = InTable(
-          rules.validator(p.rule_index), real, at, at + value.size(), g,
-          !around.ends_stream || real.size() != text.size(),
-          [&] { return HasContext(rules, p.rule_index, text, at, text_base, around.columns); });
-      if (table != ValueVerdict::kNo)
+      const ValueVerdict table = InTable(valid, real, at, at + value.size(), g, open, [&] {
+        return HasContext(rules, p.rule_index, text, at, text_base, around.columns);
+      });
+      if (table != ValueVerdict::kNo) {
         return table == ValueVerdict::kYes ? ValueVerdict::kNo : table;
+      }
       // Printed as issuers print it: that says "card" as a keyword would
       // (a 19-digit number in 4-4-4-4-3); printed otherwise, it needs one.
       needs_context = p.needs_context || !InLayouts(rule, g);
