@@ -1,11 +1,10 @@
 #include "dlpd/inspect/column_tracker.h"
 
-#include <emmintrin.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
 
+#include "dlpd/inspect/digit_gate.h"
 #include "rules/compiled_ruleset.h"
 #include "rules/keywords.h"
 #include "rules/rule.h"
@@ -34,53 +33,22 @@ std::string_view Trimmed(std::string_view s) {
   return s;
 }
 
-// Bit i set where p[i] == c, for the 64 bytes at p.
-uint64_t ByteMask64(const char* p, char c) {
-  const __m128i v = _mm_set1_epi8(c);
-  const auto m = [&](int k) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-    return static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, v))));
-  };
-  return m(0) | (m(1) << 16) | (m(2) << 32) | (m(3) << 48);
-}
-
 // The first j in [from, n) where a blank line ends: data[j] is '\n' and the
 // line it ends is "" or "\r". REQUIRES: from >= 1 and data[from - 1] is
-// '\n' (lines from `from` on begin inside data). Used when no digit gate
-// read the bytes (DigitGate notes blank lines as it reads).
+// '\n' (lines from `from` on begin inside data). Only when no digit gate
+// read the bytes (DigitGate notes blank lines as it reads, in vectors):
+// rules without min_digits, which scan every byte anyway.
 size_t FindBlankLineEnd(const char* data, size_t from, size_t n) {
-  uint64_t nl_before = 1;  // bit 0: byte j - 1 is '\n'; bit 1: byte j - 2
-  bool cr_before = false;  // byte j - 1 is '\r' after a '\n'
-  size_t j = from;
-  for (; j + 64 <= n; j += 64) {
-    const uint64_t nl = ByteMask64(data + j, '\n');
-    if (nl == 0) {
-      nl_before = 0;
-      cr_before = false;
-      continue;
-    }
-    const uint64_t cr = ByteMask64(data + j, '\r');
-    const uint64_t nl1 = (nl << 1) | (nl_before & 1);
-    const uint64_t nl2 = (nl << 2) | ((nl_before & 1) << 1) | (nl_before >> 1);
-    const uint64_t cr1 = (cr << 1) | (cr_before ? 1 : 0);
-    const uint64_t hit = nl & (nl1 | (cr1 & nl2));
-    if (hit != 0) return j + static_cast<size_t>(__builtin_ctzll(hit));
-    nl_before = ((nl >> 63) & 1) | (((nl >> 62) & 1) << 1);
-    cr_before = ((cr >> 63) & 1) != 0;
-  }
-  for (; j < n; ++j) {
-    if (data[j] != '\n') continue;
+  for (size_t j = from; j < n;) {
+    const void* nl = std::memchr(data + j, '\n', n - j);
+    if (nl == nullptr) return n;
+    j = static_cast<size_t>(static_cast<const char*>(nl) - data);
     if (data[j - 1] == '\n' || (j >= from + 1 && data[j - 1] == '\r' && data[j - 2] == '\n')) {
       return j;
     }
+    ++j;
   }
   return n;
-}
-
-// A line beginning so is no CSV header (HTML and JSON hold many blank
-// lines); DigitGate::blank_line_ends leaves such blank lines out too.
-bool IsMarkupStart(char c) {
-  return c == '<' || c == ' ' || c == '\t' || c == '{' || c == '[' || c == '}' || c == ']';
 }
 
 }  // namespace
@@ -150,7 +118,7 @@ void ColumnTracker::Feed(std::string_view piece, uint64_t piece_base) {
     blank_.erase(std::remove_if(blank_.begin(), blank_.end(),
                                 [&](uint64_t b) {
                                   const size_t next = static_cast<size_t>(b - piece_base) + 1;
-                                  return next < piece.size() && IsMarkupStart(data[next]);
+                                  return next < piece.size() && DigitGate::HeadsNoTable(data[next]);
                                 }),
                  blank_.end());
     const size_t last = piece.rfind('\n');

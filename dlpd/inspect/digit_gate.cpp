@@ -493,10 +493,7 @@ void DigitGate::NoteBlankLines(const uint8_t* data, const uint64_t* newlines, si
         const unsigned k = static_cast<unsigned>(__builtin_ctzll(hit));
         const size_t next = 64 * c + k + 1;
         if (next < avail) {
-          const uint8_t b = data[next];
-          if (b == '<' || b == ' ' || b == '\t' || b == '{' || b == '[' || b == '}' || b == ']') {
-            continue;
-          }
+          if (HeadsNoTable(static_cast<char>(data[next]))) continue;
         }
         blank_line_ends_.push_back(base + 64 * c + k);
       }

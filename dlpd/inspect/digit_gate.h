@@ -85,6 +85,11 @@ class DigitGate {
   // since Reset, in order; but for one whose next line begins with '<', a
   // blank, or a bracket (no CSV header: HTML and JSON hold many).
   const std::vector<uint64_t>& blank_line_ends() const { return blank_line_ends_; }
+  // Whether a line that begins with `c` heads no CSV table (markup, an
+  // indent, a bracket): the blank lines before such lines are not noted.
+  static bool HeadsNoTable(char c) {
+    return c == '<' || c == ' ' || c == '\t' || c == '{' || c == '[' || c == '}' || c == ']';
+  }
 
  private:
   struct Chunk {
