@@ -29,7 +29,8 @@ RE2::Options ConfirmOptions() {
 
 }  // namespace
 
-std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
+std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules,
+                                                                const CompileOptions& options) {
   std::shared_ptr<CompiledRuleset> out(new CompiledRuleset());
   std::vector<std::string> exprs;
   std::vector<const PatternSpec*> specs;
@@ -129,6 +130,13 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
       }
       cp.value_group = it->second;
       cp.value_is_body = !NamesItsValue(spec);
+      // A boundary on each side keeps a shape's groups whole (no match
+      // begins or ends inside a run of digits).
+      if (options.shapes && cp.gated && cp.value_is_body && cp.boundary != Boundary::kNone) {
+        if (auto shape = ValueShape::Of(spec.regex)) {
+          cp.shape = std::make_shared<const ValueShape>(std::move(*shape));
+        }
+      }
       RE2 body("^" + BodyOf(spec), ConfirmOptions());
       std::string min;
       std::string max;
@@ -147,13 +155,41 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules) {
     }
   }
 
+  // Shapes are found in the gate's runs of digits; a gate that counts
+  // digits by windows (a gated rule promises no digit gap) finds none.
+  for (size_t i = 0; i < out->patterns_.size(); ++i) {
+    CompiledPattern& p = out->patterns_[i];
+    if (p.shape &&
+        (!out->gate_digit_gap_ || (*out->gate_digit_gap_ == 0 && p.shape->max_groups() > 1))) {
+      p.shape.reset();
+    }
+    if (p.shape && out->shaped_.size() == kMaxShaped) p.shape.reset();
+    if (!p.shape) continue;
+    const Validator& v = out->validators_[p.rule_index];
+    p.walk_min_digits = std::max(p.shape->min_digits(), v.min_digits());
+    p.walk_max_digits = std::min(p.shape->max_digits(), v.max_digits());
+    for (int d = 0; d < 100; ++d) {
+      const char two[2] = {static_cast<char>('0' + d / 10), static_cast<char>('0' + d % 10)};
+      p.walk_begins[static_cast<size_t>(d)] =
+          v.MayBegin(std::string_view(two, p.shape->first_min_width() >= 2 ? 2 : 1));
+    }
+    const uint64_t bit = uint64_t{1} << out->shaped_.size();
+    for (const auto& layout : p.shape->layouts()) {
+      for (unsigned w = layout[0].min_width; w <= layout[0].max_width; ++w) {
+        out->shaped_by_first_width_[w] |= bit;
+      }
+    }
+    out->shaped_.push_back(static_cast<unsigned>(i));
+  }
+
   // Compiles the patterns that are (or are not) gated, keeping their indexes
-  // as Hyperscan ids; leaves *db null when there are none.
+  // as Hyperscan ids; leaves *db null when there are none. Shaped patterns
+  // are in none.
   auto compile = [&](unsigned mode, bool gated, hs_database_t** db) {
     std::vector<const char*> cexprs;
     std::vector<unsigned> ids;
     for (size_t i = 0; i < exprs.size(); ++i) {
-      if (out->patterns_[i].gated != gated) continue;
+      if (out->patterns_[i].gated != gated || out->patterns_[i].shape) continue;
       cexprs.push_back(exprs[i].c_str());
       ids.push_back(static_cast<unsigned>(i));
     }

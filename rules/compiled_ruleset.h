@@ -35,6 +35,7 @@
 #include "rules/rule.h"
 #include "rules/validators.h"
 #include "rules/value_prefix.h"
+#include "rules/value_shape.h"
 
 // Only pointed to here; the code that runs it includes <re2/re2.h>.
 namespace re2 {
@@ -65,13 +66,33 @@ struct CompiledPattern {
   bool value_is_body = false;
   // Its matches count only with their rule's context (keywords).
   bool needs_context = false;
+  // Its matches are runs of digit groups (rules/value_shape.h), found by
+  // walking the digit gate's runs instead of by Hyperscan and RE2; null
+  // when the pattern has another form, or the rules' gate finds no runs.
+  std::shared_ptr<const ValueShape> shape;
+  // The digits a match the walk reports may hold: its shape's bounds and
+  // its validator's, both.
+  unsigned walk_min_digits = 0;
+  unsigned walk_max_digits = 0;
+  // Whether a match may begin with these two digits (10 * first + second;
+  // the first digit alone, ten times over, when a first group may be one
+  // digit wide): what the validator's MayBegin allows. Most numbers of an
+  // API body (timestamps beginning 17) begin no card.
+  std::array<bool, 100> walk_begins{};
+};
+
+struct CompileOptions {
+  // Walk digit runs for the patterns that have a shape. Off: every gated
+  // pattern runs in Hyperscan (the path tests and benchmarks compare).
+  bool shapes = true;
 };
 
 class CompiledRuleset {
  public:
   // Throws RuleError (file:line, rule id, the engine's message) when a pattern
   // does not compile in either engine or has an unbounded width.
-  static std::shared_ptr<const CompiledRuleset> Compile(RuleSet rules);
+  static std::shared_ptr<const CompiledRuleset> Compile(RuleSet rules,
+                                                        const CompileOptions& options = {});
 
   ~CompiledRuleset();
   CompiledRuleset(const CompiledRuleset&) = delete;
@@ -101,8 +122,18 @@ class CompiledRuleset {
   bool is_value_byte(uint8_t b) const { return value_bytes_[b]; }
   // Which runs of value bytes at a stream's end may begin a value.
   const ValuePrefixes& prefixes() const { return prefixes_; }
-  // Gated patterns, block mode, for the digit gate's regions; null if none.
+  // Gated patterns without a shape, block mode, for the digit gate's
+  // regions; null if none.
   const hs_database_t* gated_db() const { return gated_db_; }
+  // The indexes of the patterns with a shape (all gated), at most
+  // kMaxShaped of them.
+  static constexpr size_t kMaxShaped = 64;
+  const std::vector<unsigned>& shaped() const { return shaped_; }
+  // Bit k: shaped()[k] has a layout whose first group may be `width`
+  // digits wide.
+  uint64_t shaped_by_first_width(uint8_t width) const { return shaped_by_first_width_[width]; }
+  // Some pattern is gated: the digit gate runs.
+  bool gated() const { return gated_db_ != nullptr || !shaped_.empty(); }
   // The gate's parameters: the fewest digits any gated rule promises and the
   // widest gated match.
   unsigned gate_min_digits() const { return gate_min_digits_; }
@@ -135,6 +166,8 @@ class CompiledRuleset {
   unsigned gate_width_ = 0;
   std::optional<unsigned> gate_digit_gap_;
   hs_database_t* gated_db_ = nullptr;
+  std::vector<unsigned> shaped_;
+  std::array<uint64_t, 256> shaped_by_first_width_{};
   hs_database_t* block_db_ = nullptr;
   hs_database_t* stream_db_ = nullptr;
 };

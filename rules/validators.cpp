@@ -14,11 +14,27 @@ namespace {
 constexpr size_t kMaxPanDigits = 19;
 constexpr size_t kMaxChecksumChars = 64;
 
+bool AllDigits(std::string_view value) {
+  for (const char c : value) {
+    if (static_cast<unsigned>(c - '0') >= 10U) return false;
+  }
+  return true;
+}
+
 // Copies the digits of `value` into `out`; returns how many, or SIZE_MAX when
 // there are more than `out` can hold.
 template <size_t N>
 size_t CollectDigits(std::string_view value, std::array<char, N>& out) {
   size_t n = 0;
+  if (value.find('%') == std::string_view::npos) {
+    // No escapes (the text scanned is decoded): every byte is a token.
+    for (const char c : value) {
+      if (static_cast<unsigned>(c - '0') >= 10U) continue;
+      if (n == N) return SIZE_MAX;
+      out[n++] = c;
+    }
+    return n;
+  }
   ForEachValueToken(value, [&](std::string_view t, bool digit) {
     if (!digit) return;
     if (n == N || n == SIZE_MAX) {
@@ -122,12 +138,14 @@ struct Builtin {
   Validation (*fn)(std::string_view);
   bool (*may_begin)(std::string_view);
   unsigned shown_leading_digits;
+  unsigned min_digits;  // of a value it accepts
+  unsigned max_digits;
 };
 constexpr std::array<Builtin, 4> kBuiltins{{
-    {"none", ValidateNone, AnyBeginning, 0},
-    {"luhn", ValidateLuhnOnly, AnyBeginning, 0},
-    {"pan", ValidatePan, PanMayBegin, 6},
-    {"us-ssn", ValidateUsSsn, UsSsnMayBegin, 3},
+    {"none", ValidateNone, AnyBeginning, 0, 0, UINT32_MAX},
+    {"luhn", ValidateLuhnOnly, AnyBeginning, 0, 2, kMaxPanDigits},
+    {"pan", ValidatePan, PanMayBegin, 6, 13, kMaxPanDigits},
+    {"us-ssn", ValidateUsSsn, UsSsnMayBegin, 3, 9, 9},
 }};
 
 }  // namespace
@@ -218,18 +236,62 @@ bool Mod97Valid(std::string_view alnum) {
   return rem == 1;
 }
 
+namespace {
+
+// CardBrands() by a number's first digit: the ranges a number that begins
+// with it may lie in, in the table's order. Most numbers of an API body
+// (timestamps beginning 17, ids) have none to try.
+struct BrandIndex {
+  std::array<std::vector<const PrefixRange*>, 10> by_first;
+  BrandIndex() {
+    for (const PrefixRange& r : CardBrands()) {
+      uint32_t scale = 1;
+      for (unsigned i = 1; i < r.digits; ++i) scale *= 10;
+      for (uint32_t d = r.lo / scale; d <= r.hi / scale && d < 10; ++d) by_first[d].push_back(&r);
+    }
+  }
+};
+
+// RangeOf(CardBrands(), digits), with the digits' prefix read once.
+const PrefixRange* CardRangeOf(std::string_view digits) {
+  static const BrandIndex index;
+  if (digits.empty()) return nullptr;
+  const auto& ranges = index.by_first[static_cast<size_t>(digits[0] - '0')];
+  if (ranges.empty()) return nullptr;
+  uint32_t prefix[7] = {0};  // prefix[k]: the first k digits' value
+  for (size_t k = 1; k <= 6; ++k) {
+    prefix[k] = prefix[k - 1] * 10 + (k <= digits.size() ? digits[k - 1] - '0' : 0);
+  }
+  for (const PrefixRange* r : ranges) {
+    if (digits.size() < r->min_len || digits.size() > r->max_len) continue;
+    const uint32_t p = prefix[r->digits];
+    if (p >= r->lo && p <= r->hi) return r;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 const char* CardBrand(std::string_view digits) {
-  const PrefixRange* r = RangeOf(CardBrands(), digits);
+  const PrefixRange* r = CardRangeOf(digits);
   return r != nullptr ? r->detail : nullptr;
 }
 
 Validation ValidatePan(std::string_view value) {
   std::array<char, kMaxPanDigits> d{};
-  size_t n = CollectDigits(value, d);
-  if (n == SIZE_MAX || n < 13) return {};
-  std::string_view digits(d.data(), n);
-  if (!OneKindOfSeparator(value)) return {};
-  const PrefixRange* brand = RangeOf(CardBrands(), digits);
+  std::string_view digits;
+  if (AllDigits(value)) {
+    // A number written without separators (most of them): no copy.
+    if (value.size() < 13 || value.size() > kMaxPanDigits) return {};
+    digits = value;
+  } else {
+    const size_t n = CollectDigits(value, d);
+    if (n == SIZE_MAX || n < 13) return {};
+    if (!OneKindOfSeparator(value)) return {};
+    digits = std::string_view(d.data(), n);
+  }
+  const size_t n = digits.size();
+  const PrefixRange* brand = CardRangeOf(digits);
   if (brand == nullptr || !LuhnValid(digits)) return {};
   // Maestro's short numbers, and 17 to 19 digits (UnionPay, Maestro, a
   // 19-digit Visa): rare as cards, common as 64-bit ids and trace ids, so
@@ -240,10 +302,14 @@ Validation ValidatePan(std::string_view value) {
 
 Validation ValidateUsSsn(std::string_view value) {
   std::array<char, 9> d{};
-  size_t n = CollectDigits(value, d);
-  if (n != 9) return {};
-  if (!OneKindOfSeparator(value)) return {};
-  std::string_view digits(d.data(), n);
+  std::string_view digits;
+  if (AllDigits(value)) {
+    if (value.size() != 9) return {};
+    digits = value;
+  } else {
+    if (CollectDigits(value, d) != 9 || !OneKindOfSeparator(value)) return {};
+    digits = std::string_view(d.data(), 9);
+  }
   uint32_t area = PrefixValue(digits, 3);
   uint32_t group = PrefixValue(digits.substr(3), 2);
   uint32_t serial = PrefixValue(digits.substr(5), 4);
@@ -282,6 +348,8 @@ std::optional<Validator> Validator::Named(std::string_view name) {
     v.fn_ = b.fn;
     v.may_begin_ = b.may_begin;
     v.shown_ = b.shown_leading_digits;
+    v.min_digits_ = b.min_digits;
+    v.max_digits_ = b.max_digits;
     return v;
   }
   return std::nullopt;
@@ -299,6 +367,10 @@ Validator Validator::Of(ChecksumSpec spec) {
     if (r.min_len == 0) r.min_len = static_cast<uint8_t>(spec.min_len);
     if (r.max_len == 0) r.max_len = static_cast<uint8_t>(spec.max_len);
     r.detail = Interned(r.name);
+  }
+  if (spec.kind != ChecksumSpec::Kind::kMod97) {  // mod97 counts letters too
+    v.min_digits_ = spec.min_len;
+    v.max_digits_ = spec.max_len;
   }
   v.spec_ = std::move(spec);
   return v;

@@ -74,6 +74,10 @@ class Validator {
   // an SSN's three-digit area; 0 for the others. The most of a value's
   // beginning the gateway lets through when a sender stalls on it.
   unsigned shown_leading_digits() const { return shown_; }
+  // How many digits a value it accepts has, at least and at most (a
+  // card 13-19, an SSN 9): a walk over digit groups tries no others.
+  unsigned min_digits() const { return min_digits_; }
+  unsigned max_digits() const { return max_digits_; }
   const std::string& name() const { return name_; }
 
  private:
@@ -87,6 +91,8 @@ class Validator {
   Fn fn_ = nullptr;  // built-in; null for a checksum spec
   PrefixFn may_begin_ = nullptr;
   unsigned shown_ = 0;
+  unsigned min_digits_ = 0;
+  unsigned max_digits_ = UINT32_MAX;
   ChecksumSpec spec_;
 };
 

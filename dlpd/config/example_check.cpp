@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dlpd/config/shape_check.h"
 #include "dlpd/http/stream_normalizer.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/display_form.h"
@@ -81,6 +82,19 @@ ExampleReport RunRuleExamples(const std::shared_ptr<const CompiledRuleset>& rule
     return report;
   }
   ScanContext& ctx = **ctx_or;
+  // A shape is read from its pattern; it must find what the expression does.
+  for (const unsigned index : rules->shaped()) {
+    const CompiledPattern& p = rules->patterns()[index];
+    if (std::string diff = CheckShape(*rules, index); !diff.empty()) {
+      const Rule& rule = rules->rule(p.rule_index);
+      // Patterns are compiled in their rule's order.
+      size_t nth = 0;
+      for (unsigned i = 0; i < index; ++i) nth += rules->patterns()[i].rule_index == p.rule_index;
+      const PatternSpec& spec = rule.patterns[nth];
+      report.failures.push_back(rule.file + ":" + std::to_string(spec.line) + ": rule '" + rule.id +
+                                "': pattern '" + spec.regex + "' read as digit groups: " + diff);
+    }
+  }
   for (const ExampleRef& ref : ExamplesOf(rules->rule_set())) {
     const uint32_t ri = ref.rule_index;
     const Rule& rule = *ref.rule;

@@ -21,7 +21,7 @@ Status ScanBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* ou
   }
   ColumnTracker columns;
   const std::string_view text(reinterpret_cast<const char*>(data), len);
-  if (ctx.rules().gated_db() != nullptr) {
+  if (ctx.rules().gated()) {
     DigitGate& gate = ctx.gate();
     gate.Reset();
     gate.Feed(data, len, 0);

@@ -203,6 +203,7 @@ void DigitGate::Reset() {
   count_ = 0;
   total_ = 0;
   regions_.clear();
+  runs_.clear();
 }
 
 __attribute__((always_inline)) inline void DigitGate::KeepLastRun(uint64_t base, unsigned len,
@@ -366,12 +367,22 @@ bool DigitGate::QuietBatch(ChunkMasks* masks, size_t n, uint64_t base) {
 
 void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits,
                        bool continuing) {
-  for (uint64_t m = run_bits; m != 0;) {
-    const unsigned s = Ctz(m);
-    const uint64_t after = ~(m >> s);  // its first bit set: the run's end
+  // Only the runs that may matter are visited: those min_digits bytes
+  // long or more (a run shorter holds fewer digits), the one the chunk
+  // goes on with, and the one that may go on in the next bytes.
+  // Number-dense text has many short runs per chunk.
+  uint64_t seeds = RunStarts(run_bits, run_step_);
+  if (continuing) seeds |= run_bits & 1;
+  seeds |= run_bits & (1ULL << (len - 1));
+  while (seeds != 0) {
+    const unsigned seed = Ctz(seeds);
+    const uint64_t gaps_below = ~run_bits & ((1ULL << seed) - 1);
+    const unsigned s =
+        gaps_below == 0 ? 0 : 64 - static_cast<unsigned>(__builtin_clzll(gaps_below));
+    const uint64_t after = ~(run_bits >> s);  // its first bit set: the run's end
     const unsigned e = after == 0 ? 64 : s + Ctz(after);
     const uint64_t run = (e == 64 ? ~0ULL : (1ULL << e) - 1) & (~0ULL << s);
-    m &= ~run;
+    seeds &= ~run;
     const bool joins = s == 0 && continuing;
     const bool open = e == len;  // may go on in the next bytes
     // A run shorter than min_digits bytes holds fewer digits.
@@ -386,6 +397,11 @@ void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t ru
     // width bytes beyond them, and the region keeps one byte more.
     if (n >= min_digits_) {
       AddRegion(regions_, {start >= width_ ? start - width_ : 0, base + e + width_});
+      if (!runs_.empty() && runs_.back().from == start) {
+        runs_.back().to = base + e;
+      } else {
+        runs_.push_back({start, base + e});
+      }
     }
     if (open) {
       run_open_ = true;

@@ -64,6 +64,11 @@ class DigitGate {
   // order and merged; a region may reach past the bytes fed so far.
   void Feed(const uint8_t* data, size_t len, uint64_t base);
   const std::vector<Region>& regions() const { return regions_; }
+  // With a digit gap: the runs themselves, [first digit, last digit + 1)
+  // (perhaps a gap byte more at the end of the bytes fed), each with at
+  // least min_digits digits, in order. A run that the next piece goes on
+  // with grows in place.
+  const std::vector<Region>& runs() const { return runs_; }
   void Reset();
 
   // False (and nothing changes) when this CPU cannot run `k`.
@@ -146,6 +151,7 @@ class DigitGate {
   unsigned count_ = 0;
   unsigned total_ = 0;
   std::vector<Region> regions_;
+  std::vector<Region> runs_;
   bool track_blank_lines_ = false;
   // The last two bytes fed: bit 0 the last is '\n', bit 1 the one before;
   // and whether the last is '\r'.

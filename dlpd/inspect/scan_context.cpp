@@ -368,9 +368,38 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
   // before any candidate.
   const re2::StringPiece text(reinterpret_cast<const char*>(window), window_size);
   std::array<re2::StringPiece, kMaxGroups> groups;
+  auto judged = [&](const CompiledPattern& p, std::string_view value,
+                    const Candidate& undecided_as) {
+    Finding f;
+    const ValueVerdict verdict =
+        JudgeValue(rules, p, {text.data(), text.size()}, value, window_base, around, &f);
+    if (verdict == ValueVerdict::kUndecided && undecided != nullptr) {
+      undecided->push_back(undecided_as);
+    }
+    if (verdict != ValueVerdict::kYes) return;
+    if (fingerprinter != nullptr) {
+      const std::string hex = fingerprinter->Of(value);
+      if (hex.size() == f.fingerprint.size()) {
+        std::copy(hex.begin(), hex.end(), f.fingerprint.begin());
+        f.has_fingerprint = true;
+      }
+    }
+    out->push_back(f);
+  };
   for (const Candidate& c : candidates) {
     if (c.to > window_base + window_size || c.to <= window_base || c.from >= c.to) continue;
     const CompiledPattern& p = rules.patterns()[c.pattern];
+    if (c.known) {
+      // Its walk read these bytes already; what it could not know is
+      // whether the text goes on past the match (a sentinel, or the
+      // next piece), and a match that ends with the text needs it not to.
+      if (c.from < window_base || (c.ends_text && c.to != window_base + window_size)) continue;
+      const size_t at = static_cast<size_t>(c.from - window_base) + c.lead;
+      const size_t end = static_cast<size_t>(c.to - window_base) - c.trail;
+      if (at >= end) continue;
+      judged(p, {text.data() + at, end - at}, c);
+      continue;
+    }
     if (p.value_group >= static_cast<int>(kMaxGroups)) continue;
     const int ngroups = p.value_group + 1;
     const size_t to = c.to - window_base;
@@ -416,22 +445,7 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
       }
       if (!p.confirm->Match(text, from, to, RE2::ANCHOR_BOTH, groups.data(), ngroups)) continue;
       const re2::StringPiece& value = groups[static_cast<size_t>(p.value_group)];
-      Finding f;
-      const ValueVerdict verdict =
-          JudgeValue(rules, p, {text.data(), text.size()}, {value.data(), value.size()},
-                     window_base, around, &f);
-      if (verdict == ValueVerdict::kUndecided && undecided != nullptr) {
-        undecided->push_back({c.pattern, window_base + from, c.to, true});
-      }
-      if (verdict != ValueVerdict::kYes) continue;
-      if (fingerprinter != nullptr) {
-        const std::string hex = fingerprinter->Of({value.data(), value.size()});
-        if (hex.size() == f.fingerprint.size()) {
-          std::copy(hex.begin(), hex.end(), f.fingerprint.begin());
-          f.has_fingerprint = true;
-        }
-      }
-      out->push_back(f);
+      judged(p, {value.data(), value.size()}, {c.pattern, window_base + from, c.to, true});
     }
   }
   // Several patterns, starts or trailing contexts may confirm the same value.

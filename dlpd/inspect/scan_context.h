@@ -27,6 +27,14 @@ struct Candidate {
   uint64_t to = 0;
   // Only the match that begins at `from` is tried (one left undecided).
   bool exact = false;
+  // The value's place is known (a shaped pattern's walk, dlpd/inspect/
+  // shape_scan.h): it is [from + lead, to - trail), no regex re-matches
+  // it, and `ends_text` says the match holds only where the text ends
+  // there (its trailing context is the end: '$').
+  bool known = false;
+  uint8_t lead = 0;
+  uint8_t trail = 0;
+  bool ends_text = false;
 };
 
 // What a confirmation knows beyond the bytes it reads.

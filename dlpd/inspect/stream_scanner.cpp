@@ -136,7 +136,7 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     }
   };
 
-  if (ctx.rules().gated_db() != nullptr) {
+  if (ctx.rules().gated()) {
     DigitGate& gate = ctx.gate();
     gate.Reset();
     // The gate needs the last widest-match bytes of the history (a cluster
@@ -159,7 +159,7 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     if (!st) return st;
   }
 
-  if (ctx.rules().gated_db() == nullptr) FeedColumns(ctx, data, len, nullptr);
+  if (!ctx.rules().gated()) FeedColumns(ctx, data, len, nullptr);
 
   // Ungated candidates, and gated ones that end inside the piece, are
   // judged on the bytes at hand. A gated candidate that ends at the piece's
@@ -243,7 +243,7 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
 }
 
 Status StreamScanner::GatedAtEnd(ScanContext& ctx, Findings* found) const {
-  if (ctx.rules().gated_db() == nullptr || offset_ == 0) return {};
+  if (!ctx.rules().gated() || offset_ == 0) return {};
   const uint64_t history_base = offset_ - history_.size();
   DigitGate& gate = ctx.gate();
   gate.Reset();

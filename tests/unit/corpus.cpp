@@ -132,4 +132,79 @@ std::string CorpusGenerator::Dense(size_t size) {
   return s;
 }
 
+std::string CorpusGenerator::Api(size_t size) {
+  std::string s;
+  auto num = [&](size_t lo, size_t hi) { return Digits(Uniform(lo, hi)); };
+  auto grouped = [&](size_t groups, size_t width, char sep) {
+    std::string g;
+    for (size_t k = 0; k < groups; ++k) {
+      if (k > 0) g += sep;
+      g += Digits(width);
+    }
+    return g;
+  };
+  const char seps[] = {' ', '-', '+'};
+  while (s.size() < size) {
+    switch (Uniform(0, 17)) {
+      case 0:
+        s += "{\"id\":" + num(9, 19) + ",\"ts\":17" + num(11, 11) + ",\"price\":" + num(1, 4) +
+             "." + num(2, 2) + "},";
+        break;
+      case 1:
+        s += "\"gtin\":\"" + num(13, 13) + "\",\"trace_id\":\"" + num(16, 19) + "\",";
+        break;
+      case 2:
+        s += "\"iban\":\"DE" + num(2, 2) + " " + grouped(4, 4, ' ') + " " + num(2, 2) + "\",";
+        break;
+      case 3:
+        s += "\"created\":\"2026-" + num(2, 2) + "-" + num(2, 2) + "T" + num(2, 2) + ":" +
+             num(2, 2) + ":" + num(2, 2) + "." + num(3, 3) + "Z\",\"lat\":" + num(1, 2) + "." +
+             num(6, 17) + ",";
+        break;
+      case 4:
+        s += "tracking=1Z" + num(16, 16) + "&parcel=" + num(15, 22) + "&qty=" + num(1, 2) + "&";
+        break;
+      case 5:
+        s += "\n" + grouped(Uniform(3, 9), 4, ' ') + "\n" + grouped(Uniform(3, 9), 4, ' ') + "\n";
+        break;
+      case 6:
+        s += "\r\n\r\norder_id,gtin,amount\r\n" + num(6, 10) + "," + num(13, 16) + "," + num(1, 3) +
+             "\r\n" + num(6, 10) + "," + ValidPan(0) + ",7\r\n";
+        break;
+      case 7:
+        s += "\r\n\r\nname,ssn,card\r\nJane," + num(9, 9) + "," + ValidPan(0) + "\r\n";
+        break;
+      case 8:
+        s += "{\"ssn\":\"" + ValidSsn(0) + "\",\"session\":" + num(9, 9) + "}";
+        break;
+      case 9:
+        s += "\"card\":\"" + ValidPan(seps[Uniform(0, 2)]) + "\",\"exp\":\"" + num(4, 4) + "\",";
+        break;
+      case 10:
+        s += "\"order_id\":\"" + ValidPan(0) + "\",\"account_id\":" + ValidSsn(0) + ",";
+        break;
+      case 11:
+        s += ValidSsn(seps[Uniform(0, 2)]) + (Uniform(0, 1) ? "-" : " ") + num(1, 6) + " ";
+        break;
+      case 12:
+        s += "phone=+1-" + num(3, 3) + "-" + num(3, 3) + "-" + num(4, 4) + "&v=" + num(1, 3) + "." +
+             num(1, 3) + "." + num(1, 3) + "&";
+        break;
+      case 13:
+        s += "cc " + ValidPan(' ') + " " + num(4, 4) + " " + num(3, 3) + "\n";
+        break;
+      case 14:
+        s += num(1, 24);
+        break;
+      case 15:
+        s += std::string(1, " -+%.,:/\n"[Uniform(0, 9)]);
+        break;
+      default:
+        s += kFiller[Uniform(0, sizeof(kFiller) / sizeof(kFiller[0]) - 1)];
+        break;
+    }
+  }
+  return s;
+}
+
 }  // namespace dlp::test

@@ -18,6 +18,11 @@ class CorpusGenerator {
   // Bytes drawn only from digits, ' ', '-', '%' and a few letters: every boundary
   // case the patterns have, at high density.
   std::string Dense(size_t size);
+  // Web-API request bodies as a gateway sees them, number-dense: JSON of
+  // ids, epoch milliseconds, prices, GTINs, IBANs in groups, dates,
+  // decimals, tracking numbers; forms; CSV with a header; tables of
+  // 4-digit groups; and values among them, labelled, excluded, grouped.
+  std::string Api(size_t size);
 
   std::string ValidSsn(char sep);
   std::string ValidPan(char sep);

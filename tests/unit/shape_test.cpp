@@ -1,0 +1,164 @@
+// Shapes (rules/value_shape.h): which patterns are read as digit groups,
+// the walk (dlpd/inspect/shape_scan.h) against RE2 on generated text, and
+// the engine with shapes against the engine without them and against the
+// RE2-only reference, block and stream, on number-dense API bodies.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "dlpd/config/shape_check.h"
+#include "dlpd/inspect/block_scanner.h"
+#include "dlpd/inspect/reference_scanner.h"
+#include "rules/rule_loader.h"
+#include "tests/unit/corpus.h"
+#include "tests/unit/test_support.h"
+
+namespace dlp {
+namespace {
+
+TEST(ValueShape, ReadsDigitGroupPatterns) {
+  auto pan = ValueShape::Of(R"(\d{4}(?:[ +-]\d{2,7}){2,4})");
+  ASSERT_TRUE(pan);
+  EXPECT_EQ(pan->layouts().size(), 3u);
+  EXPECT_EQ(pan->min_groups(), 3u);
+  EXPECT_EQ(pan->max_groups(), 5u);
+  EXPECT_EQ(pan->min_digits(), 8u);
+  EXPECT_EQ(pan->max_digits(), 32u);
+  EXPECT_TRUE(pan->separators().Has('+'));
+  EXPECT_FALSE(pan->separators().Has('.'));
+  const uint8_t widths[] = {4, 4, 4, 4};
+  const uint8_t seps[] = {' ', ' ', ' '};
+  EXPECT_TRUE(pan->Fits(widths, seps, 4));
+  const uint8_t mixed[] = {' ', '.', ' '};
+  EXPECT_FALSE(pan->Fits(widths, mixed, 4));
+  const uint8_t wide[] = {5, 4, 4, 4};
+  EXPECT_FALSE(pan->Fits(wide, seps, 4));
+
+  auto ssn = ValueShape::Of(R"(\d{3}[ +-]\d{2}[ +-]\d{4})");
+  ASSERT_TRUE(ssn);
+  EXPECT_EQ(ssn->layouts().size(), 1u);
+  // An optional separator: with it, three groups; without, the digits join.
+  auto optional = ValueShape::Of(R"([0-9]{3}-?[0-9]{2}-?[0-9]{4})");
+  ASSERT_TRUE(optional);
+  EXPECT_EQ(optional->layouts().size(), 4u);  // 3-2-4, 5-4, 3-6, 9
+  EXPECT_EQ(optional->min_groups(), 1u);
+  EXPECT_TRUE(ValueShape::Of(R"(\d{13,19})"));
+  EXPECT_TRUE(ValueShape::Of(R"(\d\d\d\ \d\d)"));
+}
+
+TEST(ValueShape, RefusesWhatItCannotReadExactly) {
+  for (const char* re : {R"(4\d{15})",
+                         R"(\d{3}|\d{9})",
+                         R"(\d+)",
+                         R"(\d{3,})",
+                         R"(\w{9})",
+                         R"([0-9a-f]{8})",
+                         R"(\d{3}[ -]{1,2}\d{4})",
+                         R"((?P<value>\d{9}))",
+                         R"(.\d{9})",
+                         R"(\d{3}\s\d{4})",
+                         R"(\d{2,4}?)",
+                         R"([^0-9]\d{4})",
+                         R"(\d{4}x\d{4})",
+                         R"(-\d{9})",
+                         R"(\d{9}-)",
+                         R"(\d{0,3}-\d{4})",
+                         R"((\d{3})-\d{4})",
+                         R"(\d{300})",
+                         R"([0-9]{3}[[:space:]]\d{4})",
+                         R"((?i)\d{9})",
+                         R"(\d{3}(?:-\d{2}){1,40})"}) {
+    EXPECT_FALSE(ValueShape::Of(re)) << re;
+  }
+}
+
+std::shared_ptr<const CompiledRuleset> Rules(const std::string& yaml, CompileOptions o = {}) {
+  return CompiledRuleset::Compile(BuildRuleSet({{"t.yaml", yaml}}), o);
+}
+
+// A rule file of shaped patterns with no validator: every match counts.
+std::string AnyValue(const std::string& boundary, const std::vector<std::string>& patterns,
+                     int gap) {
+  std::string y = "rules:\n  - id: t\n    validator: none\n    boundary: " + boundary +
+                  "\n    min_digits: 4\n    digit_gap: " + std::to_string(gap) +
+                  "\n    value_chars: '[0-9 +./-]'\n    patterns:\n";
+  for (const auto& p : patterns) y += "      - '" + p + "'\n";
+  return y;
+}
+
+TEST(ValueShape, TheWalkFindsWhatTheExpressionFinds) {
+  const std::vector<std::string> patterns = {R"(\d{13,19})",
+                                             R"(\d{4}(?:[ +-]\d{2,7}){2,4})",
+                                             R"(\d{3}[ +-]\d{2}[ +-]\d{4})",
+                                             R"(\d{9})",
+                                             R"([0-9]{3}-?[0-9]{2}-?[0-9]{4})",
+                                             R"(\d{4}(?:[ .]\d{4}){3})",
+                                             R"(\d{2}(?:/\d{2}){1,2})",
+                                             R"(\d{4}(?:\.\d{2})?)"};
+  // A wider gap (another rule's) puts runs of two separators in one run.
+  for (const int gap : {1, 3}) {
+    for (const char* boundary : {"number", "token"}) {
+      auto rules = Rules(AnyValue(boundary, patterns, gap));
+      ASSERT_EQ(rules->shaped().size(), patterns.size()) << boundary;
+      for (unsigned i = 0; i < rules->patterns().size(); ++i) {
+        EXPECT_EQ(CheckShape(*rules, i, 7, 300), "") << patterns[i] << " " << boundary << gap;
+      }
+    }
+  }
+  // And the default rules, their validators' bounds on what is tried.
+  for (const unsigned i : test::DefaultRules()->shaped()) {
+    EXPECT_EQ(CheckShape(*test::DefaultRules(), i, 11, 300), "") << i;
+  }
+}
+
+// The same rules with every gated pattern in Hyperscan (shapes off).
+std::shared_ptr<const CompiledRuleset> WithoutShapes() {
+  static auto rules = CompiledRuleset::Compile(LoadDefaultRuleSet(), CompileOptions{false});
+  return rules;
+}
+
+std::string Describe(const Findings& f, const std::string& text) {
+  std::string s;
+  for (const auto& x : f) {
+    s += std::to_string(x.start) + "-" + std::to_string(x.end) + " '" +
+         text.substr(x.start > 8 ? x.start - 8 : 0, x.end - x.start + 12) + "'\n";
+  }
+  return s;
+}
+
+TEST(ValueShape, DefaultRulesAreAllShaped) {
+  EXPECT_EQ(test::DefaultRules()->shaped().size(), test::DefaultRules()->patterns().size());
+  EXPECT_EQ(test::DefaultRules()->gated_db(), nullptr);
+  EXPECT_TRUE(WithoutShapes()->shaped().empty());
+  EXPECT_NE(WithoutShapes()->gated_db(), nullptr);
+}
+
+TEST(ValueShape, NumberDenseApiBodiesFindTheSameValuesEveryWay) {
+  auto plain_ctx = std::move(ScanContext::Create(WithoutShapes())).value();
+  test::CorpusGenerator gen(2112);
+  std::mt19937 rng(5);
+  size_t total = 0;
+  for (int round = 0; round < 40; ++round) {
+    const std::string text = gen.Api(6000);
+    const Findings shaped = test::Scan(text);
+    Findings hyperscan;
+    ASSERT_TRUE(ScanBlock(*plain_ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size(),
+                          &hyperscan));
+    ASSERT_EQ(shaped, hyperscan) << "round " << round << "\nshapes:\n"
+                                 << Describe(shaped, text) << "hyperscan:\n"
+                                 << Describe(hyperscan, text);
+    ASSERT_EQ(shaped, ReferenceScan(*test::DefaultRules(), text)) << "round " << round;
+    total += shaped.size();
+    std::vector<size_t> cuts;
+    for (size_t used = 0; used < text.size(); used += cuts.back()) cuts.push_back(1 + rng() % 1460);
+    ASSERT_EQ(test::StreamScan(test::DefaultContext(), text, cuts), shaped) << "round " << round;
+    // And cut into pieces of a few bytes, where values lie across them.
+    cuts.clear();
+    for (size_t used = 0; used < text.size(); used += cuts.back()) cuts.push_back(1 + rng() % 9);
+    ASSERT_EQ(test::StreamScan(test::DefaultContext(), text, cuts), shaped) << "round " << round;
+  }
+  EXPECT_GT(total, 400u);  // the bodies do hold values
+}
+
+}  // namespace
+}  // namespace dlp
