@@ -9,6 +9,7 @@
 
 #include "dlpd/inspect/display_form.h"
 #include "dlpd/inspect/shape_scan.h"
+#include "rules/boundary.h"
 
 namespace dlp {
 namespace {
@@ -66,8 +67,9 @@ std::set<Match> Walked(const CompiledRuleset& rules, unsigned index, const std::
 }
 
 // What RE2 finds: every start and every end (as the reference scanner
-// reads), less the values the walk does not try for its validator (too
-// few or too many digits, a beginning it rules out).
+// reads), less the values the walk does not try because no verdict would
+// take them: too few or too many digits, or a beginning, for its
+// validator; the fraction of a decimal number.
 std::set<Match> Expected(const CompiledPattern& p, const std::string& text) {
   const re2::StringPiece input(text);
   std::vector<re2::StringPiece> groups(static_cast<size_t>(p.value_group) + 1);
@@ -81,7 +83,8 @@ std::set<Match> Expected(const CompiledPattern& p, const std::string& text) {
         continue;
       }
       const re2::StringPiece v = groups[static_cast<size_t>(p.value_group)];
-      if (v.empty()) continue;
+      // Nor the fraction of a decimal number, which no verdict takes.
+      if (v.empty() || FractionOfDecimal(p.boundary, text.data(), v.data())) continue;
       unsigned digits = 0;
       size_t first_width = 0;
       bool in_first = true;

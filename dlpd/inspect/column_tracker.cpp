@@ -194,11 +194,13 @@ ColumnTracker::Answer ColumnTracker::ColumnOf(const CompiledRuleset& rules, uint
                                               uint64_t text_base) const {
   const uint64_t value = text_base + at;
   const Body* table = nullptr;
-  for (auto it = bodies_.rbegin(); it != bodies_.rend(); ++it) {
-    if (it->from <= value) {
-      if (it->rows_from != 0 && it->rows_from <= value && value < it->until) table = &*it;
-      break;
-    }
+  // The last body that begins at or before the value (bodies are in order;
+  // a block scan of many requests holds many).
+  auto it = std::upper_bound(bodies_.begin(), bodies_.end(), value,
+                             [](uint64_t v, const Body& b) { return v < b.from; });
+  if (it != bodies_.begin()) {
+    --it;
+    if (it->rows_from != 0 && it->rows_from <= value && value < it->until) table = &*it;
   }
   if (table == nullptr || at > text.size()) return Answer::kNoTable;
   if (!table->read) ReadHeader(rules, *table);

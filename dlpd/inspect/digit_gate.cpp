@@ -396,7 +396,9 @@ void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t ru
     // The match's digits lie in [start, base + e); it reaches at most
     // width bytes beyond them, and the region keeps one byte more.
     if (n >= min_digits_) {
-      AddRegion(regions_, {start >= width_ ? start - width_ : 0, base + e + width_});
+      if (keep_regions_) {
+        AddRegion(regions_, {start >= width_ ? start - width_ : 0, base + e + width_});
+      }
       if (!runs_.empty() && runs_.back().from == start) {
         runs_.back().to = base + e;
       } else {

@@ -69,6 +69,9 @@ class DigitGate {
   // least min_digits digits, in order. A run that the next piece goes on
   // with grows in place.
   const std::vector<Region>& runs() const { return runs_; }
+  // Whether regions() are kept (on by default). A scan whose gated
+  // patterns are all shaped reads runs() only.
+  void set_keep_regions(bool on) { keep_regions_ = on; }
   void Reset();
 
   // False (and nothing changes) when this CPU cannot run `k`.
@@ -152,6 +155,7 @@ class DigitGate {
   unsigned total_ = 0;
   std::vector<Region> regions_;
   std::vector<Region> runs_;
+  bool keep_regions_ = true;
   bool track_blank_lines_ = false;
   // The last two bytes fed: bit 0 the last is '\n', bit 1 the one before;
   // and whether the last is '\r'.

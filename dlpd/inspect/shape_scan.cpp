@@ -122,8 +122,10 @@ void WalkFrom(const CompiledPattern& p, unsigned index, const RunGroups& g, size
   if (at == 0) {
     if (!at_stream_start) return;  // the byte before is not at hand
     lead = 0;                      // '^'
-  } else if (!LeadOk(p.boundary, text[at - 1])) {
-    return;
+  } else if (!LeadOk(p.boundary, text[at - 1]) ||
+             FractionOfDecimal(p.boundary, reinterpret_cast<const char*>(text),
+                               reinterpret_cast<const char*>(text + at))) {
+    return;  // the fraction of a decimal number is none of it (JudgeValue says so too)
   }
   const ByteSet& separators = shape.separators();
   unsigned digits = 0;

@@ -6,6 +6,7 @@
 
 #include "dlpd/inspect/gated_scan.h"
 #include "dlpd/inspect/value_context.h"
+#include "rules/boundary.h"
 
 namespace dlp {
 
@@ -146,8 +147,16 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     gate.Feed(data, len, offset_);
     FeedColumns(ctx, data, len, &gate.blank_line_ends());
     auto spans_join = [&](const Region& r) { return r.from < offset_ && r.to > prev_end; };
+    // A run's matches read the byte before it (the lead context) and end
+    // up to a trailing context after it.
+    auto run_joins = [&](const Region& r) {
+      return r.from <= offset_ && r.to + kMaxTrailBytes >= prev_end;
+    };
     const bool reaches_back =
-        !history_.empty() && std::any_of(gate.regions().begin(), gate.regions().end(), spans_join);
+        !history_.empty() &&
+        (std::any_of(gate.regions().begin(), gate.regions().end(), spans_join) ||
+         (!ctx.rules().shaped().empty() &&
+          std::any_of(gate.runs().begin(), gate.runs().end(), run_joins)));
     Status st;
     if (reaches_back) {
       join();
