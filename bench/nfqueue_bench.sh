@@ -8,10 +8,17 @@
 #   - dlpd (full inspection of clean traffic);
 # each with one queue and with two (--queue-balance 0:1, one worker each).
 # Prints Mbit/s, packets/s and the ratios. Root; Debian's iperf3.
-# Usage: nfqueue_bench.sh BUILD_DIR [SECONDS]
+# With --http FILE the traffic is HTTP/1.1 instead: FILE (a stream of
+# complete requests, bench/api_corpus.py) posted over and over, pipelined,
+# two connections per client address (bench/http_load.cpp), to a server
+# that parses every request and answers it; Mbit/s is then the request
+# bytes the server's application received whole.
+# Usage: nfqueue_bench.sh BUILD_DIR [SECONDS] [--http FILE]
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
 SECS=${2:-4}
+HTTP_FILE=
+if [ "${3:-}" = --http ]; then HTTP_FILE=$(cd "$(dirname "$4")" && pwd)/$(basename "$4"); fi
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 source "$SRC/tests/e2e/netns_lib.sh"
 netns_require
@@ -28,8 +35,16 @@ run() {  # run QUEUES PROGRAM...: prints "Mbit/s packets/s"
   # An iperf3 server takes one test at a time, and both must use port 80
   # (the queue rule): two server addresses.
   ip -n "$NS_S" addr add 10.99.2.3/24 dev "s$NS_ID"
-  ip netns exec "$NS_S" iperf3 -s -p 80 -B 10.99.2.2 -D > /dev/null
-  ip netns exec "$NS_S" iperf3 -s -p 80 -B 10.99.2.3 -D > /dev/null
+  local servers=()
+  if [ -n "$HTTP_FILE" ]; then
+    for d in 2 3; do
+      ip netns exec "$NS_S" "$BUILD/http_load" serve 10.99.2.$d 80 "$WORK/served.$d" &
+      servers+=($!)
+    done
+  else
+    ip netns exec "$NS_S" iperf3 -s -p 80 -B 10.99.2.2 -D > /dev/null
+    ip netns exec "$NS_S" iperf3 -s -p 80 -B 10.99.2.3 -D > /dev/null
+  fi
   local pids=()
   for q in $(seq 0 $((queues - 1))); do
     if [ "$1" = nfq_null ]; then
@@ -56,13 +71,29 @@ run() {  # run QUEUES PROGRAM...: prints "Mbit/s packets/s"
     [ "$a" = 10.99.1.3 ] && dst=10.99.2.3
     (
       rc=0
-      ip netns exec "$NS_C" iperf3 -c "$dst" -p 80 -B "$a" -t "$SECS" -P 2 -J \
-        > "$WORK/iperf.$a.json" 2> "$WORK/iperf.$a.err" || rc=$?
+      if [ -n "$HTTP_FILE" ]; then
+        ip netns exec "$NS_C" "$BUILD/http_load" post "$dst" 80 "$HTTP_FILE" "$SECS" 2 "$a" \
+          2> "$WORK/iperf.$a.err" || rc=$?
+      else
+        ip netns exec "$NS_C" iperf3 -c "$dst" -p 80 -B "$a" -t "$SECS" -P 2 -J \
+          > "$WORK/iperf.$a.json" 2> "$WORK/iperf.$a.err" || rc=$?
+      fi
       echo "$rc" > "$WORK/iperf.$a.rc"
     ) &
     clients+=($!)
   done
   wait "${clients[@]}" || true
+  if [ -n "$HTTP_FILE" ]; then
+    # What the servers' applications received whole, as iperf3's JSON says it.
+    sleep 0.5
+    kill -TERM "${servers[@]}" 2> /dev/null || true
+    wait "${servers[@]}" 2> /dev/null || true
+    for d in 2 3; do
+      read -r reqs bytes < "$WORK/served.$d" || { reqs=0; bytes=nan; }
+      printf '{"end": {"sum_received": {"bits_per_second": %s}}, "requests": %s}\n' \
+        "$(echo "$bytes * 8 / $SECS" | bc -l 2> /dev/null || echo nan)" "$reqs" > "$WORK/iperf.$d.json"
+    done
+  fi
   local pkts
   pkts=$(ip netns exec "$NS_G" iptables-legacy -L FORWARD -v -x -n | awk '/NFQUEUE/ && /dpt:80/ {s += $1} END {print s}')
   if [ "$1" != nfq_null ]; then

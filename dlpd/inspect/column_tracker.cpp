@@ -132,12 +132,24 @@ void ColumnTracker::Feed(std::string_view piece, uint64_t piece_base) {
 
 void ColumnTracker::Feed(std::string_view piece, uint64_t piece_base,
                          const std::vector<uint64_t>& blank_line_ends) {
+  if (piece.empty()) return;
   // The stream's first line heads a body too.
   if (bodies_.empty() && piece_base == 0) BeginBody(0);
   // The first line of the last body, if it goes on in this piece.
   if (!bodies_.empty()) TakeFirstLine(piece, piece_base, 0);
+  // A blank line that ended the last piece, decided by this one's first byte.
+  if (blank_at_end_ && !DigitGate::HeadsNoTable(piece[0])) {
+    BeginBody(piece_base);
+    TakeFirstLine(piece, piece_base, 0);
+  }
+  blank_at_end_ = false;
+  const uint64_t last = piece_base + piece.size() - 1;
   auto it = std::lower_bound(blank_line_ends.begin(), blank_line_ends.end(), piece_base);
-  for (; it != blank_line_ends.end() && *it < piece_base + piece.size(); ++it) {
+  for (; it != blank_line_ends.end() && *it <= last; ++it) {
+    if (*it == last) {
+      blank_at_end_ = true;  // what follows is not here yet
+      break;
+    }
     BeginBody(*it + 1);
     TakeFirstLine(piece, piece_base, static_cast<size_t>(*it - piece_base) + 1);
   }

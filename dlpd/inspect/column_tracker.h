@@ -90,6 +90,10 @@ class ColumnTracker {
   // blank so far), for a blank line cut by a piece's edge (own search).
   unsigned line_len_ = 0;
   char line_head_[2] = {0, 0};
+  // A blank line ended the last piece: whether a body begins after it
+  // depends on the next piece's first byte (DigitGate::HeadsNoTable), as
+  // it does in one piece.
+  bool blank_at_end_ = false;
 };
 
 }  // namespace dlp

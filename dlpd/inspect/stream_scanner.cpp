@@ -232,10 +232,13 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     found.insert(found.end(), decided.begin(), decided.end());
   }
   auto by_start = [](const Candidate& a, const Candidate& b) {
-    return a.from != b.from ? a.from < b.from : a.pattern < b.pattern;
+    if (a.from != b.from) return a.from < b.from;
+    return a.pattern != b.pattern ? a.pattern < b.pattern : a.to < b.to;
   };
+  // Two values may begin at one place and end at two ("4111 1111 1111 1111"
+  // and "... 1111 110"), each left undecided.
   auto same = [](const Candidate& a, const Candidate& b) {
-    return a.from == b.from && a.pattern == b.pattern;
+    return a.from == b.from && a.pattern == b.pattern && a.to == b.to;
   };
   std::sort(undecided.begin(), undecided.end(), by_start);
   undecided.erase(std::unique(undecided.begin(), undecided.end(), same), undecided.end());

@@ -28,6 +28,26 @@ TEST(StreamScan, EveryTwoWayCut) {
   }
 }
 
+// Found by an adversarial review: two values that begin at one place
+// (a card and the same card printed with three digits more) both wait for
+// what follows, and both are judged by it; and a blank line that ends a
+// piece heads a table only if the next piece's first byte says so, as in
+// one piece.
+TEST(StreamScan, WaitingValuesThatShareAStartAndBlankLinesAtAnEdge) {
+  for (const std::string text :
+       {"4111 1111 1111 1111 110 6", "4111 1111 1111 1111 110 6 x", "8149-7290-4008-1191-59-5",
+        "3036+473336+5070+34+9", "id|\n\n<\n5555555555554444", ";order\n\n<;3782 822463 10005",
+        ",socSec\n\n ssn_123456789", "id|\n\n<\n4111 1111 1111 1111"}) {
+    const Findings block = Scan(text);
+    for (size_t cut = 0; cut <= text.size(); ++cut) {
+      EXPECT_EQ(StreamScan(DefaultContext(), text, {cut}), block)
+          << "cut at " << cut << " in " << text;
+    }
+  }
+  EXPECT_EQ(Scan("4111 1111 1111 1111 110 6").size(), 2u);
+  EXPECT_EQ(Scan("id|\n\n<\n5555555555554444").size(), 0u);
+}
+
 TEST(StreamScan, EveryThreeWayCut) {
   const std::string text = "x=536-22-1457&c=378282246310005;";
   const Findings block = Scan(text);
