@@ -8,12 +8,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/install-deps.sh > /dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build build -j "$(nproc)" --target flow_bench scan_bench nfq_null dlpd > /dev/null
+cmake --build build -j "$(nproc)" --target flow_bench scan_bench nfq_null http_load dlpd dlpctl \
+  > /dev/null
 what=${1:-all}
+# Web-API request traffic, generated (seeded: the same bytes every run).
+API=build/bench-api.http
+[ -s "$API" ] || python3 bench/api_corpus.py --seed 1 --size 4 --out "$API"
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 if [ "$what" = all ] || [ "$what" = scan ]; then
   echo "== scan engine, one core, 4 MiB bodies (bench/scan_bench.cpp)"
-  ./build/scan_bench
+  ./build/scan_bench --api "$API"
 fi
 if [ "$what" = all ] || [ "$what" = flow ]; then
   echo "== stream inspection on the packet path, memory per flow (bench/flow_bench.cpp)"
@@ -22,4 +26,6 @@ fi
 if [ "$what" = all ] || [ "$what" = nfqueue ]; then
   echo "== through the kernel: NFQUEUE, dlpd against a null forwarder (bench/nfqueue_bench.sh)"
   bash bench/nfqueue_bench.sh build 4
+  echo "== the same, HTTP/1.1 POSTs of the web-API traffic (bench/http_load.cpp)"
+  bash bench/nfqueue_bench.sh build 4 --http "$API"
 fi

@@ -110,8 +110,7 @@ Decode DecodeUtf8(const uint8_t* p, size_t n, bool final, DecodedChar* out) {
   if (len == 0) return Decode::kPlain;
   if (n < len) {
     // Only the leads of the characters that matter wait for more.
-    const bool may_matter = p[0] == 0xC2 || p[0] == 0xE2 || p[0] == 0xE3 || p[0] == 0xEF;
-    return final || !may_matter ? Decode::kPlain : Decode::kNeedMore;
+    return final || !MayLeadReadUtf8(p[0]) ? Decode::kPlain : Decode::kNeedMore;
   }
   const int32_t cp = Utf8CodePoint(p, len);
   if (cp < 0) return Decode::kPlain;

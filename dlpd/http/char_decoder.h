@@ -53,8 +53,15 @@ constexpr size_t kMaxEncodedChar = 16;
 
 // Whether `b` may begin an encoded character; every other byte stands for
 // itself. (A form's '+' too: the rules read it as the space it is.)
+// The lead bytes of the UTF-8 characters read as ASCII digits, spaces or
+// dashes (U+00A0, U+2002-U+2212, U+3000, U+FE63-U+FF19): any other byte
+// >= 0x80 stands for itself, as do the rest of the characters it begins.
+// Random and compressed bytes hold few of these four.
+inline bool MayLeadReadUtf8(uint8_t b) {
+  return b == 0xC2 || b == 0xE2 || b == 0xE3 || b == 0xEF;
+}
 inline bool MayBeginEncoded(uint8_t b) {
-  return b == '%' || b == '\\' || b == '&' || b >= 0x80;
+  return b == '%' || b == '\\' || b == '&' || MayLeadReadUtf8(b);
 }
 
 // Whether the byte after a '&' may go on into a character reference ('#'

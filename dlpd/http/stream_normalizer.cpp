@@ -47,7 +47,15 @@ __attribute__((target("avx2"))) size_t NextSpecialAvx2(const uint8_t* p, size_t 
                           _mm256_cmpeq_epi8(next, a6)));
       hit = _mm256_or_si256(hit, _mm256_and_si256(amps, after));
     }
-    const unsigned mask = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_or_si256(hit, v)));
+    // And the four bytes that may lead a UTF-8 character read as ASCII
+    // (MayLeadReadUtf8); other bytes >= 0x80 stand for themselves.
+    hit = _mm256_or_si256(
+        hit, _mm256_or_si256(
+                 _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(static_cast<char>(0xC2))),
+                                 _mm256_cmpeq_epi8(v, _mm256_set1_epi8(static_cast<char>(0xE2)))),
+                 _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(static_cast<char>(0xE3))),
+                                 _mm256_cmpeq_epi8(v, _mm256_set1_epi8(static_cast<char>(0xEF))))));
+    const unsigned mask = static_cast<unsigned>(_mm256_movemask_epi8(hit));
     if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
   }
   return i;
@@ -86,8 +94,13 @@ size_t NextSpecial(const uint8_t* p, size_t i, size_t n, const std::array<bool, 
     const __m128i hit =
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, percent), _mm_cmpeq_epi8(v, backslash)),
                      _mm_and_si128(_mm_cmpeq_epi8(v, amp), after));
-    // movemask also takes each byte's top bit: the bytes >= 0x80.
-    const int mask = _mm_movemask_epi8(_mm_or_si128(hit, v));
+    // And the leads of the UTF-8 characters read as ASCII (MayLeadReadUtf8).
+    const __m128i utf8 =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xC2))),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xE2)))),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xE3))),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(0xEF)))));
+    const int mask = _mm_movemask_epi8(_mm_or_si128(hit, utf8));
     if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
   }
 #endif

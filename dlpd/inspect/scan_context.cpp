@@ -313,10 +313,16 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
                         const Surroundings& around, Finding* f) {
   if (value.data() == nullptr || value.empty()) return ValueVerdict::kNo;
   if (FractionOfDecimal(p.boundary, text.data(), value.data())) return ValueVerdict::kNo;
+  const size_t at = static_cast<size_t>(value.data() - text.data());
+  // A pattern that counts only with a keyword: the bytes before the value
+  // decide that, first (a bare nine-digit number is an SSN only so, and an
+  // API body has thousands of them under other labels).
+  if (p.needs_context && !HasContext(rules, p.rule_index, text, at, text_base, around.columns)) {
+    return ValueVerdict::kNo;
+  }
   const Validation v = rules.validator(p.rule_index)(value);
   if (!v.valid) return ValueVerdict::kNo;
   const Rule& rule = rules.rule(p.rule_index);
-  const size_t at = static_cast<size_t>(value.data() - text.data());
   bool needs_context = p.needs_context || v.needs_context;
   if (!rule.layouts.empty()) {
     Groups g;
@@ -346,7 +352,8 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
       needs_context = p.needs_context || !InLayouts(rule, g);
     }
   }
-  if (needs_context && !HasContext(rules, p.rule_index, text, at, text_base, around.columns)) {
+  if (needs_context && !p.needs_context &&
+      !HasContext(rules, p.rule_index, text, at, text_base, around.columns)) {
     return ValueVerdict::kNo;
   }
   if (LabelExcludes(rules, p.rule_index, text, at, text_base, around.columns)) {
