@@ -259,6 +259,36 @@ TEST(HttpNormalizer, TheBodyGoesOnWhileItsLengthSaysSoOrItsLastChunkHasNotCome) 
   EXPECT_FALSE(c.framing()->BodyGoesOnAfter(chunk.size() + more.size() + last.size()));
 }
 
+// The normalizer skips bytes >= 0x80 but four (random and compressed bytes
+// are half such bytes): every other lead byte must begin no character that
+// is read as ASCII. Every code point, encoded.
+TEST(CharDecoder, OnlyFourLeadBytesBeginCharactersReadAsAscii) {
+  size_t decoded = 0;
+  for (uint32_t cp = 0x80; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    uint8_t b[4];
+    size_t n = 0;
+    if (cp < 0x800) {
+      b[n++] = static_cast<uint8_t>(0xC0 | (cp >> 6));
+    } else if (cp < 0x10000) {
+      b[n++] = static_cast<uint8_t>(0xE0 | (cp >> 12));
+      b[n++] = static_cast<uint8_t>(0x80 | ((cp >> 6) & 0x3F));
+    } else {
+      b[n++] = static_cast<uint8_t>(0xF0 | (cp >> 18));
+      b[n++] = static_cast<uint8_t>(0x80 | ((cp >> 12) & 0x3F));
+      b[n++] = static_cast<uint8_t>(0x80 | ((cp >> 6) & 0x3F));
+    }
+    b[n++] = static_cast<uint8_t>(0x80 | (cp & 0x3F));
+    DecodedChar c;
+    const Decode d = DecodeChar(b, n, /*final=*/true, &c);
+    if (d == Decode::kDecoded) {
+      ++decoded;
+      ASSERT_TRUE(MayLeadReadUtf8(b[0])) << std::hex << cp;
+    }
+  }
+  EXPECT_EQ(decoded, 30u);  // 12 spaces, 8 dashes, 10 full-width digits
+}
+
 TEST(CharDecoder, AMaskedDigitKeepsItsEncodingAndLength) {
   struct Case {
     std::string wire, masked;
