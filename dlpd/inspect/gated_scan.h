@@ -1,6 +1,7 @@
-// The gated patterns' half of a scan (see rules/compiled_ruleset.h): run
-// Hyperscan on the digit gate's regions only, and decide the candidates that
-// end exactly where the bytes at hand end.
+// The gated patterns' half of a scan (see rules/compiled_ruleset.h): walk
+// the shaped patterns over the digit gate's runs (shape_scan.h), run
+// Hyperscan on its regions only for the others, and decide the candidates
+// that end exactly where the bytes at hand end.
 #pragma once
 
 #include <cstddef>
@@ -14,9 +15,9 @@
 
 namespace dlp {
 
-// Scans the gate's regions, clipped to `text` (the bytes at stream offsets
-// [base, base + size)), with the gated database; appends the candidates to
-// ctx.candidates(). Regions that end at or before
+// Walks the gate's runs for the shaped patterns and scans its regions with
+// the gated database, both clipped to `text` (the bytes at stream offsets
+// [base, base + size)); appends the candidates to ctx.candidates(). Regions that end at or before
 // `skip_before` are left out (their candidates were judged by an earlier
 // call). The gate must have been fed at least `text`.
 Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
