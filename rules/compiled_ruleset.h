@@ -2,8 +2,11 @@
 // matches, plus, per pattern, an RE2 program that re-matches a candidate
 // span to extract its value group.
 //
-// Patterns of rules with `min_digits` ("gated") go into block-mode
-// databases that run only where a match can be (inspect/gated_scan.h),
+// Patterns of rules with `min_digits` ("gated") that are runs of digit
+// groups have a shape (rules/value_shape.h) and are matched by walking the
+// digit gate's runs, without either engine (inspect/shape_scan.h); the
+// other gated patterns go into block-mode databases that run only where a
+// match can be (inspect/gated_scan.h),
 // whether the text is a whole buffer or the next piece of a flow plus its
 // history. The other patterns go into a block and a stream database that
 // see every byte. Each database is null when it has no pattern; the

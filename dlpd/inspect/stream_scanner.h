@@ -3,8 +3,8 @@
 // byte to hold it to that).
 //
 // The last max_width() + 1 bytes are kept: gated patterns (the default
-// rules) are found by the digit gate and a block scan over that history and
-// the new piece, and a candidate reaching back into earlier pieces is
+// rules) are found by the digit gate and a walk of its runs (shaped
+// patterns) or a block scan over that history and the new piece, and a candidate reaching back into earlier pieces is
 // re-matched and validated there. Patterns of rules without min_digits run
 // in Hyperscan stream mode, which carries their state across pieces.
 //
