@@ -230,8 +230,9 @@ __attribute__((always_inline)) inline void DigitGate::RunsIn(uint64_t base, unsi
   const bool continuing = run_open_ && (run_bits & 1) != 0;
   const bool open = ((run_bits >> (len - 1)) & 1) != 0;
   run_open_ = false;
-  if (RunStarts(run_bits, run_step_) != 0 || continuing || open) {
-    OnRuns(base, len, digits, run_bits, continuing);
+  const uint64_t long_starts = RunStarts(run_bits, run_step_);
+  if (long_starts != 0 || continuing || open) {
+    OnRuns(base, len, digits, run_bits, long_starts, continuing);
   }
 }
 
@@ -366,12 +367,12 @@ bool DigitGate::QuietBatch(ChunkMasks* masks, size_t n, uint64_t base) {
 }
 
 void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits,
-                       bool continuing) {
+                       uint64_t long_starts, bool continuing) {
   // Only the runs that may matter are visited: those min_digits bytes
   // long or more (a run shorter holds fewer digits), the one the chunk
   // goes on with, and the one that may go on in the next bytes.
   // Number-dense text has many short runs per chunk.
-  uint64_t seeds = RunStarts(run_bits, run_step_);
+  uint64_t seeds = long_starts;
   if (continuing) seeds |= run_bits & 1;
   seeds |= run_bits & (1ULL << (len - 1));
   while (seeds != 0) {

@@ -115,8 +115,10 @@ class DigitGate {
   // nothing changes) when one may: the chunks are then taken one by one.
   // `masks` has room for chunks up to a multiple of four.
   bool QuietBatch(ChunkMasks* masks, size_t n, uint64_t base);
-  // The runs of `run_bits` that are long enough or go on past an edge.
-  void OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits, bool continuing);
+  // The runs of `run_bits` that are long enough (`long_starts`: their
+  // RunStarts) or go on past an edge.
+  void OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits, uint64_t long_starts,
+              bool continuing);
   void OnChunk(uint64_t start, uint64_t end, unsigned digits);
   // The blank lines that end in the `n` chunks (the last `last_len` bytes
   // long) at `data` (stream offset `base`; `avail` bytes readable there, to
