@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "rules/value_text.h"
@@ -62,6 +63,21 @@ bool OneKindOfSeparator(std::string_view value, bool letters_are_value = false) 
     if (t != sep) ok = false;
   });
   return ok;
+}
+
+// The digits of `value`, whose separators must all be one kind: `value`
+// itself when it is all digits (most numbers: no copy), else copied into
+// `buf`. None when it holds more digits than `buf` or two kinds of
+// separator.
+template <size_t N>
+std::optional<std::string_view> DigitsOf(std::string_view value, std::array<char, N>& buf) {
+  if (AllDigits(value)) {
+    if (value.size() > N) return std::nullopt;
+    return value;
+  }
+  const size_t n = CollectDigits(value, buf);
+  if (n == SIZE_MAX || !OneKindOfSeparator(value)) return std::nullopt;
+  return std::string_view(buf.data(), n);
 }
 
 uint32_t PrefixValue(std::string_view digits, size_t len) {
@@ -195,7 +211,6 @@ const std::vector<PrefixRange>& CardBrands() {
       Range(38, 39, 2, 16, 19, "diners"),
       Range(65, 65, 2, 16, 19, "discover"),
       Range(62, 62, 2, 16, 19, "unionpay"),
-
       Range(4, 4, 1, 16, 16, "visa"),
       Range(4, 4, 1, 19, 19, "visa"),
       // No longer issued, and one EAN-13 barcode in ten with a 4xx prefix
@@ -279,20 +294,11 @@ const char* CardBrand(std::string_view digits) {
 
 Validation ValidatePan(std::string_view value) {
   std::array<char, kMaxPanDigits> d{};
-  std::string_view digits;
-  if (AllDigits(value)) {
-    // A number written without separators (most of them): no copy.
-    if (value.size() < 13 || value.size() > kMaxPanDigits) return {};
-    digits = value;
-  } else {
-    const size_t n = CollectDigits(value, d);
-    if (n == SIZE_MAX || n < 13) return {};
-    if (!OneKindOfSeparator(value)) return {};
-    digits = std::string_view(d.data(), n);
-  }
-  const size_t n = digits.size();
-  const PrefixRange* brand = CardRangeOf(digits);
-  if (brand == nullptr || !LuhnValid(digits)) return {};
+  const std::optional<std::string_view> digits = DigitsOf(value, d);
+  if (!digits || digits->size() < 13) return {};
+  const size_t n = digits->size();
+  const PrefixRange* brand = CardRangeOf(*digits);
+  if (brand == nullptr || !LuhnValid(*digits)) return {};
   // Maestro's short numbers, and 17 to 19 digits (UnionPay, Maestro, a
   // 19-digit Visa): rare as cards, common as 64-bit ids and trace ids, so
   // they need a card keyword nearby, unless printed in an issuer's groups.
@@ -302,17 +308,11 @@ Validation ValidatePan(std::string_view value) {
 
 Validation ValidateUsSsn(std::string_view value) {
   std::array<char, 9> d{};
-  std::string_view digits;
-  if (AllDigits(value)) {
-    if (value.size() != 9) return {};
-    digits = value;
-  } else {
-    if (CollectDigits(value, d) != 9 || !OneKindOfSeparator(value)) return {};
-    digits = std::string_view(d.data(), 9);
-  }
-  uint32_t area = PrefixValue(digits, 3);
-  uint32_t group = PrefixValue(digits.substr(3), 2);
-  uint32_t serial = PrefixValue(digits.substr(5), 4);
+  const std::optional<std::string_view> digits = DigitsOf(value, d);
+  if (!digits || digits->size() != 9) return {};
+  uint32_t area = PrefixValue(*digits, 3);
+  uint32_t group = PrefixValue(digits->substr(3), 2);
+  uint32_t serial = PrefixValue(digits->substr(5), 4);
   if (area == 0 || area == 666 || area >= 900) return {};
   if (group == 0 || serial == 0) return {};
   return {true, ""};
@@ -320,17 +320,17 @@ Validation ValidateUsSsn(std::string_view value) {
 
 bool PanMayBegin(std::string_view value) {
   std::array<char, kMaxPanDigits> d{};
-  const size_t n = CollectDigits(value, d);
-  if (n == SIZE_MAX || !OneKindOfSeparator(value)) return false;
-  return RangesMayBegin(CardBrands(), std::string_view(d.data(), n));
+  const std::optional<std::string_view> digits = DigitsOf(value, d);
+  return digits && RangesMayBegin(CardBrands(), *digits);
 }
 
 bool UsSsnMayBegin(std::string_view value) {
   std::array<char, 9> d{};
-  const size_t n = CollectDigits(value, d);
-  if (n == SIZE_MAX || !OneKindOfSeparator(value)) return false;
+  const std::optional<std::string_view> some = DigitsOf(value, d);
+  if (!some) return false;
+  const std::string_view digits = *some;
+  const size_t n = digits.size();
   if (n == 0) return true;
-  const std::string_view digits(d.data(), n);
   if (digits[0] == '9') return false;  // area 900-999
   if (n >= 3) {
     const uint32_t area = PrefixValue(digits, 3);
@@ -441,9 +441,8 @@ Validation Validator::Checksum(std::string_view value) const {
 bool Validator::ChecksumMayBegin(std::string_view value) const {
   if (spec_.kind == ChecksumSpec::Kind::kMod97 || spec_.prefixes.empty()) return true;
   std::array<char, kMaxChecksumChars> d{};
-  const size_t n = CollectDigits(value, d);
-  if (n == SIZE_MAX || n > spec_.max_len || !OneKindOfSeparator(value)) return false;
-  return RangesMayBegin(spec_.prefixes, std::string_view(d.data(), n));
+  const std::optional<std::string_view> digits = DigitsOf(value, d);
+  return digits && digits->size() <= spec_.max_len && RangesMayBegin(spec_.prefixes, *digits);
 }
 
 }  // namespace dlp
