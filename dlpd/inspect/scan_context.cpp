@@ -323,7 +323,8 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
   const Validation v = rules.validator(p.rule_index)(value);
   if (!v.valid) return ValueVerdict::kNo;
   const Rule& rule = rules.rule(p.rule_index);
-  bool needs_context = p.needs_context || v.needs_context;
+  // Whether a keyword must still be found (the pattern's own need is met).
+  bool needs_context = !p.needs_context && v.needs_context;
   if (!rule.layouts.empty()) {
     Groups g;
     if (!GroupsOf(value, &g)) return ValueVerdict::kNo;
@@ -349,11 +350,10 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
       }
       // Printed as issuers print it: that says "card" as a keyword would
       // (a 19-digit number in 4-4-4-4-3); printed otherwise, it needs one.
-      needs_context = p.needs_context || !InLayouts(rule, g);
+      needs_context = !p.needs_context && !InLayouts(rule, g);
     }
   }
-  if (needs_context && !p.needs_context &&
-      !HasContext(rules, p.rule_index, text, at, text_base, around.columns)) {
+  if (needs_context && !HasContext(rules, p.rule_index, text, at, text_base, around.columns)) {
     return ValueVerdict::kNo;
   }
   if (LabelExcludes(rules, p.rule_index, text, at, text_base, around.columns)) {
