@@ -96,6 +96,8 @@ KeywordSet::KeywordSet(const std::vector<std::string>& keywords) {
       return true;
     });
     if (kw.words.empty()) continue;
+    if (kw.words.size() > kMaxKeywordWords) kw.words.resize(kMaxKeywordWords);
+    max_words_ = std::max(max_words_, kw.words.size());
     first_[Lower(static_cast<uint8_t>(kw.words[0][0]))] = true;
     keywords_.push_back(std::move(kw));
   }
@@ -113,12 +115,31 @@ size_t SplitWords(std::string_view text, std::string_view* out, size_t max) {
 
 bool KeywordSet::FoundIn(std::string_view text) const {
   if (keywords_.empty()) return false;
-  std::array<std::string_view, kMaxWords> words;
-  return FoundIn(words.data(), SplitWords(text, words.data(), words.size()));
+  // Not split whole: only where a word begins with a byte that some
+  // keyword's first word begins with are the next few words split (a label
+  // or a line before a value is tens of bytes, and most of them begin no
+  // keyword; splitting every word cost more than the rest of a verdict).
+  std::array<std::string_view, kMaxKeywordWords> words;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<uint8_t>(text[i]);
+    if (!first_[Lower(c)]) continue;
+    if (i > 0 && KindOf(static_cast<uint8_t>(text[i - 1])) != Kind::kNone && !Splits(text, i)) {
+      continue;  // inside a word
+    }
+    // Splits at j >= 1 reads bytes j - 1 to j + 1: the words from i are
+    // those of the whole text.
+    const size_t n = SplitWords(text.substr(i), words.data(), max_words_);
+    if (FoundIn(words.data(), n, true)) return true;
+  }
+  return false;
 }
 
 bool KeywordSet::FoundIn(const std::string_view* words, size_t n) const {
-  for (size_t i = 0; i < n; ++i) {
+  return FoundIn(words, n, false);
+}
+
+bool KeywordSet::FoundIn(const std::string_view* words, size_t n, bool first_only) const {
+  for (size_t i = 0; i < (first_only ? std::min<size_t>(n, 1) : n); ++i) {
     if (!first_[Lower(static_cast<uint8_t>(words[i][0]))]) continue;
     for (const Keyword& k : keywords_) {
       const size_t size = k.words.size();

@@ -185,11 +185,11 @@ std::string_view LineBefore(std::string_view text, size_t at, size_t n) {
   size_t from = at > n ? at - n : 0;
   const size_t floor = at > kLabelReach ? at - kLabelReach : 0;
   while (from > floor && text[from - 1] != '\n' && text[from - 1] != ' ') --from;
-  const std::string_view before = text.substr(from, at - from);
   // A line ends at a line break, or where a request (or a base64 region)
   // does: the normalizer's boundary byte.
-  const size_t nl = before.find_last_of(std::string_view("\n\0", 2));
-  return nl == std::string_view::npos ? before : before.substr(nl + 1);
+  size_t start = at;
+  while (start > from && text[start - 1] != '\n' && text[start - 1] != '\0') --start;
+  return text.substr(start, at - start);
 }
 
 }  // namespace

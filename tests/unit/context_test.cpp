@@ -3,6 +3,8 @@
 // checksum validators a rule file describes, published examples.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,31 @@ TEST(Keywords, MatchByWordsAsLabelsAreWritten) {
                          "Cast Iron Pan 28cm", "pan", "seguro"}) {
     EXPECT_FALSE(k.FoundIn(no)) << no;
   }
+}
+
+// FoundIn(text) splits only where a keyword's first word may begin; it
+// must find what splitting the whole text finds, on texts made of the
+// bytes that decide where words split (case, digits, '#', UTF-8, dots).
+TEST(Keywords, SearchingFromWordStartsFindsWhatSplittingAllFinds) {
+  const KeywordSet k({"ssn", "soc sec", "social security", "ss#", "s.s.n", "ss no", "PAN",
+                      "número de seguro social", "cc", "card number"});
+  const std::string pieces[] = {
+      "s",      "S",        "n",    "N",   "sn",     "SSN", "ss",     "#",      ".",  " ",
+      "_",      "2",        "soc",  "Sec", "no",     "pan", "PAN",    "Pa",     "cc", "card",
+      "Number", "\xC3\xBA", "\xA1", "-",   "número", "de",  "seguro", "social", "x"};
+  std::mt19937 rng(7);
+  size_t found = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const size_t n = rng() % 12;
+    for (size_t i = 0; i < n; ++i) text += pieces[rng() % std::size(pieces)];
+    std::array<std::string_view, 256> words;
+    const size_t count = SplitWords(text, words.data(), words.size());
+    const bool whole = k.FoundIn(words.data(), count);
+    ASSERT_EQ(k.FoundIn(text), whole) << text;
+    found += whole;
+  }
+  EXPECT_GT(found, 1000U);  // the texts do hold keywords
 }
 
 TEST(ValueLabel, IsReadBackwardsFromTheValue) {
