@@ -16,6 +16,19 @@ TEST(Luhn, KnownNumbers) {
   EXPECT_FALSE(LuhnValid("41x1"));
 }
 
+TEST(Luhn, OddAndEvenLengthsAndStrayBytes) {
+  // Two digits a step from the right: the leftover first digit of an odd
+  // length counts undoubled, and a non-digit anywhere fails.
+  EXPECT_TRUE(LuhnValid("0"));
+  EXPECT_FALSE(LuhnValid("1"));
+  EXPECT_TRUE(LuhnValid("18"));
+  EXPECT_TRUE(LuhnValid("109"));
+  EXPECT_FALSE(LuhnValid("1x9"));
+  EXPECT_FALSE(LuhnValid("x09"));
+  EXPECT_FALSE(LuhnValid("10:"));  // ':' - '0' is 10
+  EXPECT_TRUE(LuhnValid("378282246310005"));
+}
+
 TEST(Luhn, EverySingleDigitErrorIsCaught) {
   const std::string good = "4539578763621486";
   ASSERT_TRUE(LuhnValid(good));
@@ -85,6 +98,17 @@ TEST(PanValidator, SeparatorsMustBeOneKind) {
   EXPECT_TRUE(ValidatePan("4111-1111-1111-1111").valid);
   EXPECT_FALSE(ValidatePan("4111 1111-1111 1111").valid);
   EXPECT_STREQ(ValidatePan("4111-1111-1111-1111").detail, "visa");
+  // An escape is one token: %20 one separator, %34 the digit 4; the first
+  // '%' hands the whole value to the token reader.
+  EXPECT_TRUE(ValidatePan("4111%201111%201111%201111").valid);
+  EXPECT_TRUE(ValidatePan("%34111+1111+1111+1111").valid);
+  EXPECT_FALSE(ValidatePan("4111%201111+1111%201111").valid);
+  EXPECT_FALSE(ValidatePan("4111 1111 1111%2D1111").valid);
+  EXPECT_FALSE(ValidatePan("41111111111111111111").valid);  // more digits than a card
+  EXPECT_TRUE(ValidateUsSsn("536-22-1457").valid);
+  EXPECT_FALSE(ValidateUsSsn("536-22 1457").valid);
+  EXPECT_FALSE(ValidateUsSsn("5362214570").valid);
+  EXPECT_FALSE(ValidateUsSsn(std::string_view("536\0" "22-1457", 11)).valid);
 }
 
 TEST(PanValidator, LengthBounds) {
