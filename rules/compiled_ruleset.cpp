@@ -174,6 +174,9 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules,
           v.MayBegin(std::string_view(two, p.shape->first_min_width() >= 2 ? 2 : 1));
     }
     const uint64_t bit = uint64_t{1} << out->shaped_.size();
+    for (size_t d = 0; d < 100; ++d) {
+      if (p.walk_begins[d]) out->shaped_by_begin_[d] |= bit;
+    }
     for (const auto& layout : p.shape->layouts()) {
       for (unsigned w = layout[0].min_width; w <= layout[0].max_width; ++w) {
         out->shaped_by_first_width_[w] |= bit;

@@ -135,6 +135,8 @@ class CompiledRuleset {
   // Bit k: shaped()[k] has a layout whose first group may be `width`
   // digits wide.
   uint64_t shaped_by_first_width(uint8_t width) const { return shaped_by_first_width_[width]; }
+  // Bit k: shaped()[k]'s walk_begins[two] (two < 100, as there).
+  uint64_t shaped_by_begin(unsigned two) const { return shaped_by_begin_[two]; }
   // Some pattern is gated: the digit gate runs.
   bool gated() const { return gated_db_ != nullptr || !shaped_.empty(); }
   // The gate's parameters: the fewest digits any gated rule promises and the
@@ -171,6 +173,7 @@ class CompiledRuleset {
   hs_database_t* gated_db_ = nullptr;
   std::vector<unsigned> shaped_;
   std::array<uint64_t, 256> shaped_by_first_width_{};
+  std::array<uint64_t, 100> shaped_by_begin_{};
   hs_database_t* block_db_ = nullptr;
   hs_database_t* stream_db_ = nullptr;
 };

@@ -59,6 +59,21 @@ struct RunGroups {
   uint8_t separator[kCap];
   bool joined[kCap];
   size_t n = 0;
+  // With `rules` set before Read: bit i, group i may begin a match of some
+  // shaped pattern (CompiledRuleset::shaped_by_first_width and
+  // shaped_by_begin). Marked as the groups are read, without a branch per
+  // group: in number-dense text which group may is unpredictable, and
+  // mispredicted branches cost more than the tests.
+  const CompiledRuleset* rules = nullptr;
+  uint64_t may_begin = 0;
+
+  void Mark(const uint8_t* text, uint32_t s, unsigned w) {
+    const unsigned second = w >= 2 ? text[s + 1] - '0' : 0U;
+    const unsigned two = (text[s] - '0') * 10U + second;
+    const uint64_t may =
+        rules->shaped_by_first_width(static_cast<uint8_t>(w)) & rules->shaped_by_begin(two);
+    may_begin |= uint64_t{may != 0} << n;
+  }
 
   // Reads up to kCap groups of [from, to) (both ends digits) in `text`
   // (`size` bytes); returns where reading stopped (`to` when the run is
@@ -71,6 +86,7 @@ struct RunGroups {
       uint64_t starts = m & ~(m << 1);
       uint64_t ends = m & ~(m >> 1);  // each group's last digit
       n = 0;
+      may_begin = 0;
       uint32_t last_end = 0;
       while (starts != 0) {
         const auto s = static_cast<uint32_t>(from + static_cast<size_t>(__builtin_ctzll(starts)));
@@ -82,12 +98,14 @@ struct RunGroups {
         width[n] = static_cast<uint8_t>(e - s);
         separator[n] = s > 0 ? text[s - 1] : 0;
         joined[n] = n > 0 && s - last_end == 1;
+        if (rules != nullptr) Mark(text, s, e - s);
         last_end = e;
         ++n;
       }
       return to;
     }
     n = 0;
+    may_begin = 0;
     size_t i = from;
     bool one_byte_gap = false;
     while (i < to && n < kCap) {
@@ -98,6 +116,7 @@ struct RunGroups {
       width[n] = static_cast<uint8_t>(std::min<size_t>(i - s, 255));
       separator[n] = s > 0 ? text[s - 1] : 0;
       joined[n] = one_byte_gap;
+      if (rules != nullptr) Mark(text, start[n], width[n]);
       ++n;
       size_t j = i;
       while (j < to && !IsDigit(text[j])) ++j;
@@ -189,6 +208,7 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
   const CompiledRuleset& rules = ctx.rules();
   if (rules.shaped().empty()) return;
   RunGroups groups;
+  groups.rules = &rules;
   std::vector<Candidate>& out = ctx.candidates();
   const uint64_t end = base + size;
   for (const Region& r : gate.runs()) {
@@ -200,8 +220,16 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
     while (from < to && !IsDigit(text[from])) ++from;
     if (from == to) continue;
     ForEachWindow(text, size, from, to, groups, [&](const RunGroups& g, size_t starts) {
-      for (size_t i = 0; i < starts; ++i) {
-        for (uint64_t m = rules.shaped_by_first_width(g.width[i]); m != 0; m &= m - 1) {
+      // The groups that may begin a match: wide enough for a first group,
+      // and with first digits a value may begin with (a timestamp begins
+      // 17, no card does).
+      uint64_t walk = starts >= 64 ? g.may_begin : g.may_begin & ((uint64_t{1} << starts) - 1);
+      for (; walk != 0; walk &= walk - 1) {
+        const size_t i = static_cast<size_t>(__builtin_ctzll(walk));
+        const uint8_t* first = text + g.start[i];
+        const unsigned two = (first[0] - '0') * 10U + (g.width[i] >= 2 ? first[1] - '0' : 0U);
+        for (uint64_t m = rules.shaped_by_first_width(g.width[i]) & rules.shaped_by_begin(two);
+             m != 0; m &= m - 1) {
           const unsigned index = rules.shaped()[static_cast<size_t>(__builtin_ctzll(m))];
           const CompiledPattern& p = rules.patterns()[index];
           const Validator& valid = rules.validator(p.rule_index);
