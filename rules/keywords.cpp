@@ -101,6 +101,16 @@ KeywordSet::KeywordSet(const std::vector<std::string>& keywords) {
     first_[Lower(static_cast<uint8_t>(kw.words[0][0]))] = true;
     keywords_.push_back(std::move(kw));
   }
+  // By first byte, so that a word is compared only with the keywords that
+  // begin as it does (an exclude list holds some sixty).
+  auto first = [](const Keyword& k) { return Lower(static_cast<uint8_t>(k.words[0][0])); };
+  std::stable_sort(keywords_.begin(), keywords_.end(),
+                   [&](const Keyword& a, const Keyword& b) { return first(a) < first(b); });
+  size_t at = 0;
+  for (size_t b = 0; b <= 256; ++b) {
+    while (at < keywords_.size() && first(keywords_[at]) < b) ++at;
+    by_first_[b] = static_cast<uint32_t>(at);
+  }
 }
 
 size_t SplitWords(std::string_view text, std::string_view* out, size_t max) {
@@ -140,8 +150,9 @@ bool KeywordSet::FoundIn(const std::string_view* words, size_t n) const {
 
 bool KeywordSet::FoundIn(const std::string_view* words, size_t n, bool first_only) const {
   for (size_t i = 0; i < (first_only ? std::min<size_t>(n, 1) : n); ++i) {
-    if (!first_[Lower(static_cast<uint8_t>(words[i][0]))]) continue;
-    for (const Keyword& k : keywords_) {
+    const uint8_t b = Lower(static_cast<uint8_t>(words[i][0]));
+    for (uint32_t j = by_first_[b]; j < by_first_[b + 1]; ++j) {
+      const Keyword& k = keywords_[j];
       const size_t size = k.words.size();
       if (size > n - i) continue;
       size_t m = 0;

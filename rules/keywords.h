@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,9 @@ class KeywordSet {
   // The first bytes (lowercase) a keyword's first word can begin with: a
   // word that begins with no such byte begins no keyword.
   std::array<bool, 256> first_{};
+  // keywords_ are in order of that byte; those beginning with b are
+  // [by_first_[b], by_first_[b + 1]).
+  std::array<uint32_t, 257> by_first_{};
 };
 
 // Splits `text` into its words as KeywordSet reads them, at most `max`

@@ -1,5 +1,8 @@
 #include "dlpd/inspect/display_form.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "rules/value_text.h"
 
 namespace dlp {
@@ -7,6 +10,10 @@ namespace {
 // Masks the digit token at p[i] (ValueTokenLength n): a plain digit becomes
 // 'X', an escaped one "%58" (an escaped 'X'), so the length stays and the
 // URL stays valid.
+bool IsDigitByte(uint8_t c) {
+  return static_cast<unsigned>(c - '0') < 10U;
+}
+
 void MaskDigitToken(uint8_t* p, size_t i, size_t n) {
   if (n == 1) {
     p[i] = kMaskChar;
@@ -18,6 +25,22 @@ void MaskDigitToken(uint8_t* p, size_t i, size_t n) {
 }  // namespace
 
 void MaskDigits(uint8_t* p, size_t len, size_t keep_last) {
+  if (std::memchr(p, '%', len) == nullptr) {
+    // No escapes (most values, and every value of decoded text): each
+    // digit byte is a digit token.
+    size_t total = 0;
+    if (keep_last > 0) {
+      for (size_t i = 0; i < len; ++i) total += IsDigitByte(p[i]) ? 1U : 0U;
+    }
+    const size_t masked = keep_last == 0 ? len : total > keep_last ? total - keep_last : 0;
+    size_t seen = 0;
+    for (size_t i = 0; i < len && seen < masked; ++i) {
+      if (!IsDigitByte(p[i])) continue;
+      p[i] = kMaskChar;
+      ++seen;
+    }
+    return;
+  }
   const std::string_view v(reinterpret_cast<const char*>(p), len);
   // Which digits are the value's, front to back; then all but the last
   // `keep_last` go.
@@ -43,8 +66,16 @@ std::string DisplayForm(std::string_view value) {
 }
 
 void SetDisplayForm(std::string_view value, Finding* f) {
-  std::string d = DisplayForm(value);
   const size_t cap = f->display.size();
+  if (value.size() <= cap) {
+    // Masked in place: no string to allocate (most values are longer than
+    // a short string holds).
+    std::copy(value.begin(), value.end(), f->display.begin());
+    MaskDigits(reinterpret_cast<uint8_t*>(f->display.data()), value.size(), 4);
+    f->display_len = static_cast<uint8_t>(value.size());
+    return;
+  }
+  std::string d = DisplayForm(value);
   size_t n = 0;
   if (d.size() > cap) {
     for (char c : std::string_view("...")) f->display[n++] = c;

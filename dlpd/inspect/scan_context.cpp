@@ -310,7 +310,7 @@ bool KnownExample(const Rule& rule, std::string_view value) {
 
 ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
                         std::string_view text, std::string_view value, uint64_t text_base,
-                        const Surroundings& around, Finding* f) {
+                        const Surroundings& around, Finding* f, const Validation* validated) {
   if (value.data() == nullptr || value.empty()) return ValueVerdict::kNo;
   if (FractionOfDecimal(p.boundary, text.data(), value.data())) return ValueVerdict::kNo;
   const size_t at = static_cast<size_t>(value.data() - text.data());
@@ -320,7 +320,7 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
   if (p.needs_context && !HasContext(rules, p.rule_index, text, at, text_base, around.columns)) {
     return ValueVerdict::kNo;
   }
-  const Validation v = rules.validator(p.rule_index)(value);
+  const Validation v = validated != nullptr ? *validated : rules.validator(p.rule_index)(value);
   if (!v.valid) return ValueVerdict::kNo;
   const Rule& rule = rules.rule(p.rule_index);
   // Whether a keyword must still be found (the pattern's own need is met).
@@ -381,7 +381,8 @@ void ConfirmCandidates(const CompiledRuleset& rules, const std::vector<Candidate
                     const Candidate& undecided_as) {
     Finding f;
     const ValueVerdict verdict =
-        JudgeValue(rules, p, {text.data(), text.size()}, value, window_base, around, &f);
+        JudgeValue(rules, p, {text.data(), text.size()}, value, window_base, around, &f,
+                   undecided_as.known ? &undecided_as.validation : nullptr);
     if (verdict == ValueVerdict::kUndecided && undecided != nullptr) {
       undecided->push_back(undecided_as);
     }

@@ -13,6 +13,7 @@
 #include "dlpd/inspect/digit_gate.h"
 #include "dlpd/inspect/finding.h"
 #include "rules/compiled_ruleset.h"
+#include "rules/validators.h"
 
 namespace dlp {
 
@@ -35,6 +36,9 @@ struct Candidate {
   uint8_t lead = 0;
   uint8_t trail = 0;
   bool ends_text = false;
+  // A known value's verdict from its validator (the walk runs it first),
+  // so that the confirmation does not run it again.
+  Validation validation;
 };
 
 // What a confirmation knows beyond the bytes it reads.
@@ -114,9 +118,11 @@ int CollectCandidate(unsigned id, unsigned long long from, unsigned long long to
 // or the layout needs one (dlpd/inspect/value_context.h). If so, fills `f`
 // (rule, offsets, validator detail, display form). The engine and the
 // reference scanner both decide with it.
+// `validated`: the validator's verdict on `value`, when the caller has it.
 ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
                         std::string_view text, std::string_view value, uint64_t text_base,
-                        const Surroundings& around, Finding* f);
+                        const Surroundings& around, Finding* f,
+                        const Validation* validated = nullptr);
 inline bool FindingOf(const CompiledRuleset& rules, const CompiledPattern& p, std::string_view text,
                       std::string_view value, uint64_t text_base, Finding* f,
                       const ColumnTracker* columns = nullptr) {

@@ -236,7 +236,8 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
           WalkFrom(p, index, g, i, text, size, base == 0, [&](Candidate c) {
             const std::string_view value(reinterpret_cast<const char*>(text) + c.from + c.lead,
                                          c.to - c.trail - c.from - c.lead);
-            if (!valid(value).valid) return;
+            c.validation = valid(value);
+            if (!c.validation.valid) return;
             c.from += base;
             c.to += base;
             out.push_back(c);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/fingerprint.h"
 #include "rules/boundary.h"
@@ -79,6 +81,38 @@ TEST(DisplayForm, NeverHoldsTheWholeValue) {
   EXPECT_EQ(f.display_len, f.display.size());
   EXPECT_EQ(f.display_form().substr(0, 3), "...");
   EXPECT_EQ(f.display_form().substr(f.display_len - 5), "X7777");
+}
+
+// A value without escapes is masked byte by byte, one with an escape token
+// by token: the same digits go either way (a "%20" put into a value, then
+// read as the separator it stands for, leaves the masked digits as they
+// were), at every length and count of digits kept.
+TEST(DisplayForm, ValuesWithAndWithoutEscapesMaskTheSameDigits) {
+  std::mt19937 rng(3);
+  const std::string bytes = "0123456789 -+.x";
+  for (int round = 0; round < 5000; ++round) {
+    std::string plain;
+    const size_t len = rng() % 24;
+    for (size_t i = 0; i < len; ++i) plain += bytes[rng() % bytes.size()];
+    const size_t keep = rng() % 6;
+    std::string escaped = plain;
+    for (size_t i = 0; i < escaped.size(); ++i) {
+      if (escaped[i] == ' ') escaped.replace(i, 1, "%20");
+    }
+    MaskDigits(reinterpret_cast<uint8_t*>(plain.data()), plain.size(), keep);
+    MaskDigits(reinterpret_cast<uint8_t*>(escaped.data()), escaped.size(), keep);
+    for (size_t i = 0; i < escaped.size(); ++i) {
+      if (escaped.compare(i, 3, "%20") == 0) escaped.replace(i, 3, " ");
+    }
+    ASSERT_EQ(plain, escaped) << "keep " << keep;
+  }
+  Finding f;
+  SetDisplayForm("4111 1111 1111 1111", &f);
+  EXPECT_EQ(f.display_form(), "XXXX XXXX XXXX 1111");
+  SetDisplayForm("536-22-1457", &f);
+  EXPECT_EQ(f.display_form(), "XXX-XX-1457");
+  SetDisplayForm("1457", &f);
+  EXPECT_EQ(f.display_form(), "1457");
 }
 
 // Form and URL encodings of a space: "+" and "%20" are separators, and the
