@@ -7,13 +7,13 @@
 
 namespace dlp {
 namespace {
-// Masks the digit token at p[i] (ValueTokenLength n): a plain digit becomes
-// 'X', an escaped one "%58" (an escaped 'X'), so the length stays and the
-// URL stays valid.
 bool IsDigitByte(uint8_t c) {
   return static_cast<unsigned>(c - '0') < 10U;
 }
 
+// Masks the digit token at p[i] (ValueTokenLength n): a plain digit becomes
+// 'X', an escaped one "%58" (an escaped 'X'), so the length stays and the
+// URL stays valid.
 void MaskDigitToken(uint8_t* p, size_t i, size_t n) {
   if (n == 1) {
     p[i] = kMaskChar;
