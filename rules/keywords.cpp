@@ -70,10 +70,6 @@ bool SameWord(std::string_view k, std::string_view word, bool plural, bool exact
   return true;
 }
 
-// Enough words for the widest text a context reads (a label, a line's
-// bytes before a value); words past it are not looked at.
-constexpr size_t kMaxWords = 128;
-
 }  // namespace
 
 void ForEachWord(std::string_view text, const std::function<void(std::string_view)>& f) {

@@ -38,7 +38,7 @@ struct Candidate {
   bool ends_text = false;
   // A known value's verdict from its validator (the walk runs it first),
   // so that the confirmation does not run it again.
-  Validation validation;
+  Validation validation{};
 };
 
 // What a confirmation knows beyond the bytes it reads.
