@@ -70,7 +70,7 @@ std::optional<std::string_view> DigitsOf(std::string_view value, std::array<char
   bool have_sep = false;  // a NUL may be one too
   for (size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
-    if (static_cast<unsigned>(c - '0') < 10U) {
+    if (IsAsciiDigit(c)) {
       if (n == N) return std::nullopt;
       buf[n++] = c;
       continue;

@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "rules/value_text.h"
+
 namespace dlp {
 namespace {
 
@@ -32,11 +34,8 @@ using Tokens = std::vector<Token>;
 
 constexpr size_t kMaxTokens = 64;
 
-bool IsDigit(char c) {
-  return c >= '0' && c <= '9';
-}
 bool IsAlnum(char c) {
-  return IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+  return IsAsciiDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
 class Parser {
@@ -183,7 +182,7 @@ class Parser {
     if (d.empty() || d.size() > 3) return false;
     unsigned v = 0;
     for (char c : d) {
-      if (!IsDigit(c)) return false;
+      if (!IsAsciiDigit(c)) return false;
       v = v * 10 + static_cast<unsigned>(c - '0');
     }
     *out = v;

@@ -13,6 +13,14 @@
 
 namespace dlp {
 
+// A digit, in ASCII (flows are bytes, not text: no locale, no Unicode).
+inline bool IsAsciiDigit(uint8_t c) {
+  return static_cast<unsigned>(c - '0') < 10U;
+}
+inline bool IsAsciiDigit(char c) {
+  return IsAsciiDigit(static_cast<uint8_t>(c));
+}
+
 // A letter or digit, in ASCII (flows are bytes, not text).
 inline bool IsAsciiAlnum(uint8_t c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');

@@ -7,10 +7,6 @@
 
 namespace dlp {
 namespace {
-bool IsDigitByte(uint8_t c) {
-  return static_cast<unsigned>(c - '0') < 10U;
-}
-
 // Masks the digit token at p[i] (ValueTokenLength n): a plain digit becomes
 // 'X', an escaped one "%58" (an escaped 'X'), so the length stays and the
 // URL stays valid.
@@ -30,12 +26,12 @@ void MaskDigits(uint8_t* p, size_t len, size_t keep_last) {
     // digit byte is a digit token.
     size_t total = 0;
     if (keep_last > 0) {
-      for (size_t i = 0; i < len; ++i) total += IsDigitByte(p[i]) ? 1U : 0U;
+      for (size_t i = 0; i < len; ++i) total += IsAsciiDigit(p[i]) ? 1U : 0U;
     }
     const size_t masked = keep_last == 0 ? len : total > keep_last ? total - keep_last : 0;
     size_t seen = 0;
     for (size_t i = 0; i < len && seen < masked; ++i) {
-      if (!IsDigitByte(p[i])) continue;
+      if (!IsAsciiDigit(p[i])) continue;
       p[i] = kMaskChar;
       ++seen;
     }

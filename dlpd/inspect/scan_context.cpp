@@ -54,10 +54,6 @@ int CollectCandidate(unsigned id, unsigned long long /*from: no SOM*/, unsigned 
 
 namespace {
 
-bool IsDigit(char c) {
-  return c >= '0' && c <= '9';
-}
-
 // A value's groups of digits and the separator between them.
 struct Groups {
   std::array<uint8_t, 8> widths{};
@@ -114,7 +110,7 @@ ValueVerdict RowShaped(std::string_view s, const Groups& g, bool open, size_t* l
     }
     for (size_t w = 0; w < g.widths[k]; ++w, ++i) {
       if (i == s.size()) return open ? ValueVerdict::kUndecided : ValueVerdict::kNo;
-      if (!IsDigit(s[i])) return ValueVerdict::kNo;
+      if (!IsAsciiDigit(s[i])) return ValueVerdict::kNo;
     }
   }
   *len = i;
@@ -192,13 +188,13 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
     bool digit = false;
     if (forward) {
       while (from + w < text.size() && IsAlnum(text[from + w]) && w <= width) {
-        digit = digit || IsDigit(text[from + w]);
+        digit = digit || IsAsciiDigit(text[from + w]);
         ++w;
       }
       if (from + w < text.size() && other_token(from + w)) return false;
     } else {
       while (w < from && IsAlnum(text[from - w - 1]) && w <= width) {
-        digit = digit || IsDigit(text[from - w - 1]);
+        digit = digit || IsAsciiDigit(text[from - w - 1]);
         ++w;
       }
       if (w < from && other_token(from - w - 1)) return false;
@@ -212,9 +208,9 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
   // widths: a card stands alone, or next to one number (a quantity, a CVV).
   size_t p = at;
   for (int before = 0;
-       p > sep && text.substr(p - sep, sep) == g.sep && IsDigit(text[p - sep - 1]);) {
+       p > sep && text.substr(p - sep, sep) == g.sep && IsAsciiDigit(text[p - sep - 1]);) {
     size_t q = p - sep;
-    while (q > 0 && IsDigit(text[q - 1]) && p - sep - q < 20) --q;
+    while (q > 0 && IsAsciiDigit(text[q - 1]) && p - sep - q < 20) --q;
     if (q > 0 && (IsAlnum(text[q - 1]) || other_token(q - 1))) break;
     if (++before == 2) return ValueVerdict::kYes;
     p = q;
@@ -225,8 +221,8 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
   // one 4-digit group in eight reads as a month.
   if (text.size() - end >= sep + 4 && text.substr(end, sep) == g.sep) {
     const std::string_view mmyy = text.substr(end + sep, 4);
-    const bool digits =
-        IsDigit(mmyy[0]) && IsDigit(mmyy[1]) && IsDigit(mmyy[2]) && IsDigit(mmyy[3]);
+    const bool digits = IsAsciiDigit(mmyy[0]) && IsAsciiDigit(mmyy[1]) && IsAsciiDigit(mmyy[2]) &&
+                        IsAsciiDigit(mmyy[3]);
     const int month = digits ? (mmyy[0] - '0') * 10 + (mmyy[1] - '0') : 0;
     // Whether the run of groups ends at `q`: undecided when the text does.
     auto run_ends = [&](size_t q) {
@@ -237,8 +233,8 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
                    ? ValueVerdict::kUndecided
                    : ValueVerdict::kYes;
       }
-      return text.substr(q, sep) == g.sep && IsDigit(text[q + sep]) ? ValueVerdict::kNo
-                                                                    : ValueVerdict::kYes;
+      return text.substr(q, sep) == g.sep && IsAsciiDigit(text[q + sep]) ? ValueVerdict::kNo
+                                                                         : ValueVerdict::kYes;
     };
     if (digits && month >= 1 && month <= 12 && keyword()) {
       const size_t q = end + sep + 4;
@@ -248,7 +244,7 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
       if (q < text.size() && !IsAlnum(text[q])) {
         // A CVV?
         size_t r = q + sep;
-        while (r < text.size() && IsDigit(text[r]) && r - q - sep < 5) ++r;
+        while (r < text.size() && IsAsciiDigit(text[r]) && r - q - sep < 5) ++r;
         const size_t w = r - q - sep;
         if (r == text.size() && open && w <= 4) return ValueVerdict::kUndecided;
         if (w == 3 || w == 4) {
@@ -261,9 +257,9 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
   }
   p = end;
   for (int after = 0;
-       p + sep < text.size() && text.substr(p, sep) == g.sep && IsDigit(text[p + sep]);) {
+       p + sep < text.size() && text.substr(p, sep) == g.sep && IsAsciiDigit(text[p + sep]);) {
     size_t q = p + sep;
-    while (q < text.size() && IsDigit(text[q]) && q - p < 21) ++q;
+    while (q < text.size() && IsAsciiDigit(text[q]) && q - p < 21) ++q;
     if (q == text.size()) {
       if (open) return ValueVerdict::kUndecided;
       break;

@@ -13,10 +13,6 @@
 namespace dlp {
 namespace {
 
-bool IsDigit(uint8_t c) {
-  return static_cast<unsigned>(c - '0') < 10U;
-}
-
 // The boundary's lead context, one byte (rules/boundary.cpp): never a
 // letter or digit, and for a token not a dash.
 bool LeadOk(Boundary b, uint8_t c) {
@@ -43,7 +39,7 @@ uint64_t DigitMask(const uint8_t* p, size_t n, size_t avail) {
     m |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(digit))} << i;
   }
 #endif
-  for (; i < n; ++i) m |= uint64_t{IsDigit(p[i])} << i;
+  for (; i < n; ++i) m |= uint64_t{IsAsciiDigit(p[i])} << i;
   return n == 64 ? m : m & ((uint64_t{1} << n) - 1);
 }
 
@@ -110,7 +106,7 @@ struct RunGroups {
     bool one_byte_gap = false;
     while (i < to && n < kCap) {
       const size_t s = i;
-      while (i < to && IsDigit(text[i])) ++i;
+      while (i < to && IsAsciiDigit(text[i])) ++i;
       start[n] = static_cast<uint32_t>(s);
       end[n] = static_cast<uint32_t>(i);
       width[n] = static_cast<uint8_t>(std::min<size_t>(i - s, 255));
@@ -119,7 +115,7 @@ struct RunGroups {
       if (rules != nullptr) Mark(text, start[n], width[n]);
       ++n;
       size_t j = i;
-      while (j < to && !IsDigit(text[j])) ++j;
+      while (j < to && !IsAsciiDigit(text[j])) ++j;
       one_byte_gap = j - i == 1;
       i = j;
     }
@@ -216,8 +212,8 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
     if (r.to + kMaxTrailBytes < skip_before || r.to <= base || r.from >= end) continue;
     size_t from = static_cast<size_t>(std::max(r.from, base) - base);
     size_t to = static_cast<size_t>(std::min(r.to, end) - base);
-    while (to > from && !IsDigit(text[to - 1])) --to;
-    while (from < to && !IsDigit(text[from])) ++from;
+    while (to > from && !IsAsciiDigit(text[to - 1])) --to;
+    while (from < to && !IsAsciiDigit(text[from])) ++from;
     if (from == to) continue;
     ForEachWindow(text, size, from, to, groups, [&](const RunGroups& g, size_t starts) {
       // The groups that may begin a match: wide enough for a first group,
@@ -254,8 +250,8 @@ void ForEachShapedMatch(const CompiledPattern& p, unsigned pattern_index, std::s
   if (!p.shape) return;
   const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
   to = std::min(to, text.size());
-  while (to > from && !IsDigit(bytes[to - 1])) --to;
-  while (from < to && !IsDigit(bytes[from])) ++from;
+  while (to > from && !IsAsciiDigit(bytes[to - 1])) --to;
+  while (from < to && !IsAsciiDigit(bytes[from])) ++from;
   if (from == to) return;
   RunGroups groups;
   ForEachWindow(bytes, text.size(), from, to, groups, [&](const RunGroups& g, size_t starts) {
