@@ -377,10 +377,14 @@ FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const Se
   const uint64_t kept_from = w.empty() ? f.pos.next_off : w.begin();
   size_t masked = 0;
   if (s.off < kept_from) {
-    // As the first copy left: then it must hash as the digest says.
+    // As the first copy left: then it must hash as the digest says. Or as
+    // it came, where the record was made before the first copy left.
+    thread_local std::vector<uint8_t> as_received;
+    as_received.assign(s.payload(), s.payload() + s.payload_len());
     masked = MaskRemembered(f, s.payload(), s.payload_len(), s.off);
     const uint64_t upto = std::min(s.end(), kept_from);
-    const size_t checked = w.digest().CheckedPrefix(s.off, s.payload(), s.payload_len(), upto, key);
+    const size_t checked = w.digest().CheckedPrefix(s.off, s.payload(), s.payload_len(), upto, key,
+                                                    masked > 0 ? as_received.data() : nullptr);
     if (checked < upto - s.off) {
       if (checked == 0) {
         recorder_.Anomaly(AnomalyKind::copies_unchecked, f);

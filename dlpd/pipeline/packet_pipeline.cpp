@@ -353,18 +353,26 @@ bool PacketPipeline::CheckCopy(Flow& f, SegmentRef& s) {
   size_t keep = 0;
   switch (inspection_.NormalizeToFirstCopy(f, s, windows_.key(), &keep)) {
     case FlowInspection::CopyCheck::kSame:
-      return true;
+      break;
     case FlowInspection::CopyCheck::kRewritten:
       s.modified = true;
-      return true;
+      break;
     case FlowInspection::CopyCheck::kTrimmed:
       s.len = TruncateTcpPayload(s.data, &s.view, keep);
       s.modified = true;
-      return true;
+      break;
     case FlowInspection::CopyCheck::kUnchecked:
       return false;
   }
-  return false;
+  // A receiver that takes this copy asks for what follows from its end,
+  // and the sender resends from there in its own segment size. A copy the
+  // sender collapsed from smaller ones may end inside a first copy's
+  // segment: the next copy, from there, could then never be checked once
+  // it has left the window, and would be dropped every time it came. (The
+  // bytes of a withheld tail are each a record already, and a copy of
+  // older bytes goes as far as whole records.)
+  f.window.window.SplitAt(s.end());
+  return true;
 }
 
 void PacketPipeline::SkipGap(Flow& f, int64_t now_us, VerdictSink& sink) {
@@ -444,7 +452,8 @@ void PacketPipeline::EmitBefore(Flow& f, const SegmentRef& s, uint64_t cut, Verd
     return f.hold.MarkReleased(s.end());
   }
   counters_.tails_withheld.fetch_add(1, std::memory_order_relaxed);
-  f.window.window.SplitAt(cut);  // the sender resends from the cut
+  // The sender resends from the cut, or from within the withheld bytes.
+  f.window.window.SplitEach(cut, s.end(), s.off, s.payload(), s.payload_len(), windows_.key());
   Act(f, s, f.hold.Withhold(s.off, s.end(), cut), sink);
 }
 

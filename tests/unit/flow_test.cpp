@@ -843,17 +843,132 @@ TEST(FlowInspection, ACopyResentFromAWithheldTailsCutGoesAsFarAsItChecks) {
   gw.Send(Tcp4(97, body.substr(96, 100)), 3000);  // [96, 196)
   ASSERT_EQ(gw.out.size(), before + 1);
   EXPECT_EQ(gw.out.back().seq, 97u);
-  // The tail, and the whole records after it: [100, 136) left the 64-byte
-  // window when [100, 200) came, [136, 200) later.
-  EXPECT_EQ(gw.out.back().payload, body.substr(96, 40));
+  // The tail, and no more: [100, 200) is one record (a piece is never cut
+  // where the window happened to be trimmed), and the copy holds it only
+  // in part.
+  EXPECT_EQ(gw.out.back().payload, body.substr(96, 4));
   EXPECT_TRUE(gw.out.back().checksum_ok);
   EXPECT_EQ(gw.pipeline().counters().copies_trimmed.load(), 1u);
   EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 0u);
-  // A copy that differs is not trimmed to its checked part: it never checks.
+  // A copy that differs goes only as far as it is the first copy: the
+  // tail's bytes are records of their own, and the first one checks.
   std::string changed = body.substr(96, 100);
   changed[1] = '2';
   gw.Send(Tcp4(97, changed), 4000);
-  EXPECT_EQ(gw.out.size(), before + 1);
+  ASSERT_EQ(gw.out.size(), before + 2);
+  EXPECT_EQ(gw.out.back().payload, body.substr(96, 1));
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 0u);
+  changed[0] = '2';  // differs from its first byte: nothing goes
+  gw.Send(Tcp4(97, changed), 5000);
+  EXPECT_EQ(gw.out.size(), before + 2);
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 1u);
+}
+
+TEST(FlowInspection, ACopyThatEndsInsideAWithheldTailLeavesABoundaryToResendFrom) {
+  // A slow link withholds the end of every segment that ends in digits.
+  // The sender resends from the receiver's acknowledgement, in its own
+  // segment size: a copy that ends inside the next withheld tail moves the
+  // receiver there, and the sender resends from that point, long after,
+  // when those bytes have left the window. The copy's end must be a point
+  // a later copy can be checked from, or every copy from it is dropped and
+  // the upload stalls for good (seen on a 400 kbit/s link).
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.window_bytes = 64;
+  Gateway gw(c);
+  gw.Send(SynWithMss(100));
+  std::string body;
+  while (body.size() < 96) body += "row;";
+  body.resize(96);
+  body += "4111";                                     // [96, 100): may begin a card
+  body += std::string(89, 'z') + ";" + "4111111111";  // [190, 200) too
+  for (int i = 0; i < 3; ++i) body += std::string(99, 'z') + ";";
+  gw.Send(Tcp4(1, body.substr(0, 100)), 0);
+  gw.pipeline().Tick(1000, gw);
+  ASSERT_EQ(gw.out.back().payload, body.substr(0, 96));
+  gw.Send(Tcp4(101, body.substr(100, 100)), 1000);
+  gw.pipeline().Tick(2000, gw);
+  ASSERT_EQ(gw.out.back().payload, body.substr(100, 90));
+  // The first tail resent: [96, 196), into the second tail.
+  gw.Send(Tcp4(97, body.substr(96, 100)), 2500);
+  ASSERT_EQ(gw.out.back().seq, 97u);
+  ASSERT_EQ(gw.out.back().payload, body.substr(96, 100));
+  for (uint32_t at = 200; at < 500; at += 100) gw.Send(Tcp4(1 + at, body.substr(at, 100)), 3000);
+  const size_t before = gw.out.size();
+  gw.Send(Tcp4(197, body.substr(196, 100)), 4000);  // [196, 296), from the digest
+  ASSERT_EQ(gw.out.size(), before + 1);
+  EXPECT_EQ(gw.out.back().seq, 197u);
+  EXPECT_EQ(gw.out.back().payload, body.substr(196, 4));  // [196, 200): [200, 300) is one record
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 0u);
+}
+
+TEST(FlowInspection, ACopyMayBeginAnywhereInAWithheldTail) {
+  // Once the sender has collapsed copies into its segment size, its
+  // segments begin wherever the last copy ended: a copy of one byte of a
+  // withheld tail, then one from the next byte on, long after the tail has
+  // left the window. Each goes (the tail's bytes, then whole records), so
+  // the receiver gets the tail; a copy goes no further than its first
+  // byte that differs from the first copy.
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.window_bytes = 64;
+  Gateway gw(c);
+  gw.Send(SynWithMss(100));
+  std::string body;
+  while (body.size() < 90) body += "row;";
+  body.resize(90);
+  body += ";536221457";  // [91, 100): may begin an SSN
+  for (int i = 0; i < 4; ++i) body += std::string(99, 'z') + ";";
+  gw.Send(Tcp4(1, body.substr(0, 100)), 0);
+  gw.pipeline().Tick(1000, gw);
+  ASSERT_EQ(gw.out.back().payload, body.substr(0, 91));
+  for (uint32_t at = 100; at < 500; at += 100) gw.Send(Tcp4(1 + at, body.substr(at, 100)), 2000);
+  const size_t before = gw.out.size();
+  gw.Send(Tcp4(92, body.substr(91, 1)), 3000);  // the tail's first byte alone
+  ASSERT_EQ(gw.out.size(), before + 1);
+  EXPECT_EQ(gw.out.back().seq, 92u);
+  EXPECT_EQ(gw.out.back().payload, body.substr(91, 1));
+  gw.Send(Tcp4(93, body.substr(92, 100)), 3000);  // [92, 192): the rest, and into [100, 200)
+  ASSERT_EQ(gw.out.size(), before + 2);
+  EXPECT_EQ(gw.out.back().seq, 93u);
+  // The tail, and no more: the copy holds [100, 200) only in part.
+  EXPECT_EQ(gw.out.back().payload, body.substr(92, 8));
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 0u);
+  // A copy whose third byte differs: its first two go, never the third.
+  std::string changed = body.substr(95, 5);
+  changed[2] = '0';
+  gw.Send(Tcp4(96, changed), 4000);
+  ASSERT_EQ(gw.out.size(), before + 3);
+  EXPECT_EQ(gw.out.back().payload, body.substr(95, 2));
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 0u);
+}
+
+TEST(FlowInspection, WithNoWindowCopiesOfAWithheldTailAreCheckedFromAnyByte) {
+  // --window-kb 0: every later copy is checked against the digest only,
+  // whose records are made as segments come, before a tail is withheld.
+  // The tail's records are split when it is withheld, so the sender's
+  // copies from inside it go, and a value the tail began leaves masked
+  // (its record holds the bytes as they came, the copy goes masked).
+  PipelineConfig c;
+  c.hold_timeout_us = 1000;
+  c.window_bytes = 0;
+  Gateway gw(c);
+  gw.Send(SynWithMss(100));
+  std::string body = "a=1&ssn=536-2";  // [8, 13) withheld
+  gw.Send(Tcp4(1, body), 0);
+  gw.pipeline().Tick(1000, gw);
+  ASSERT_EQ(gw.out.back().payload, "a=1&ssn=");
+  gw.Send(Tcp4(14, "2-1457;" + std::string(80, 'z')), 2000);  // the SSN is confirmed
+  const size_t before = gw.out.size();
+  gw.Send(Tcp4(9, "5"), 3000);  // the tail's first byte alone
+  ASSERT_EQ(gw.out.size(), before + 1);
+  EXPECT_EQ(gw.out.back().payload, "X");
+  gw.Send(Tcp4(10, "36-22-1"), 3000);  // the rest, and part of the next segment
+  ASSERT_EQ(gw.out.size(), before + 2);
+  EXPECT_EQ(gw.out.back().payload, "XX-X");  // [9, 13): the next is one record
+  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 0u);
+  gw.Send(Tcp4(11, "7-2"), 4000);  // not as it came, nor as it left
+  EXPECT_EQ(gw.out.size(), before + 2);
   EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 1u);
 }
 

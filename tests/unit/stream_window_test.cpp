@@ -57,7 +57,9 @@ TEST(StreamWindow, KeepsOnlyTheLimitAndReportsOlderBytes) {
 TEST(StreamWindow, PiecesOfAnySizeKeepTheLastLimitBytes) {
   // Pieces from 1 byte to three windows (coalesced packets), overlapping
   // at times: the window always holds at least the last `limit` bytes, as
-  // first sent, and never more than half as many again.
+  // first sent, and never more than half as many again and one piece (a
+  // piece is trimmed whole or not at all; a piece of a window or more is
+  // cut where the window begins).
   std::mt19937 rng(5);
   std::string stream(200000, 0);
   for (char& c : stream) c = static_cast<char>('a' + rng() % 26);
@@ -72,7 +74,7 @@ TEST(StreamWindow, PiecesOfAnySizeKeepTheLastLimitBytes) {
     end += len - back;
     ASSERT_EQ(w.end(), end);
     ASSERT_GE(end - w.begin(), std::min<size_t>(end, 1000));
-    ASSERT_LE(end - w.begin(), 1500u);
+    ASSERT_LE(end - w.begin(), 1500u + 1000u);
     size_t n = 0;
     bool unchecked = true;
     const std::string copy(std::min<size_t>(end, 1000), '#');
@@ -80,6 +82,50 @@ TEST(StreamWindow, PiecesOfAnySizeKeepTheLastLimitBytes) {
               stream.substr(end - copy.size(), copy.size()));
     ASSERT_FALSE(unchecked);
   }
+}
+
+TEST(StreamWindow, OlderCopiesCheckInTheSendersOwnSegments) {
+  // Segments of 100 bytes (the SYN's size), some coalesced two or three
+  // to a packet, one overlapping what came before: wherever the window is
+  // trimmed, every segment as the sender sent it checks against the
+  // digest once it has left the window, and a copy from a point inside one
+  // does not. (A record cut where a trim fell stalled an upload: the
+  // sender resends from its own boundaries, never covering it whole.)
+  std::mt19937 rng(9);
+  std::string stream(30000, 0);
+  for (char& c : stream) c = static_cast<char>('a' + rng() % 26);
+  for (const size_t limit : {150u, 333u, 1000u}) {
+    StreamWindow w(limit);
+    w.set_segment_size(100);
+    size_t end = 0;
+    while (end < 20000) {
+      const size_t n = 1 + rng() % 3;
+      const size_t back = rng() % 8 == 0 && end >= 100 ? 100 : 0;  // a copy of the last, and more
+      w.Append(end - back, U(stream) + end - back, back + n * 100, kKey);
+      end += n * 100;
+    }
+    ASSERT_GE(w.begin(), 15000u);
+    for (size_t at = w.digest().begin(); at + 100 <= w.begin(); at += 100) {
+      ASSERT_TRUE(w.digest().Check(at, U(stream) + at, 100, at + 100, kKey)) << limit << " " << at;
+      ASSERT_FALSE(w.digest().Check(at + 7, U(stream) + at + 7, 100, at + 107, kKey));
+    }
+  }
+}
+
+TEST(StreamWindow, SplitsMakeRecordsACopyCanBeginAt) {
+  StreamWindow w(150);
+  w.set_segment_size(100);
+  std::string stream(1000, 'a');
+  for (size_t i = 0; i < stream.size(); ++i) stream[i] = static_cast<char>('a' + i % 26);
+  w.Append(0, U(stream), 100, kKey);
+  w.SplitEach(90, 100, 0, U(stream), 100, kKey);  // a withheld tail: each byte its own record
+  w.SplitAt(50);
+  for (size_t at = 100; at < 1000; at += 100) w.Append(at, U(stream) + at, 100, kKey);
+  ASSERT_GT(w.begin(), 100u);
+  for (const size_t from : {0u, 50u, 90u, 93u, 99u}) {
+    EXPECT_TRUE(w.digest().Check(from, U(stream) + from, 100 - from, 100, kKey)) << from;
+  }
+  EXPECT_FALSE(w.digest().Check(60, U(stream) + 60, 40, 100, kKey));  // no split there
 }
 
 TEST(StreamWindow, JumpRestartsAndStoreForwardedOverwritesOnlyKeptBytes) {
