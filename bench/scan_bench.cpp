@@ -20,13 +20,15 @@
 // gate, which must agree, and RE2's.
 //   scan_bench [--api FILE] [body...]             the table, for the bodies named
 //   scan_bench [--api FILE] --profile block|stream|nogate|hs|re2 BODY DENSITY
-//                                                 one engine, one body, 5 s
+//                                                 one engine, one body, 5 s (or
+//                                                 DLP_PROFILE_PASSES passes)
 #include <re2/re2.h>
 #include <re2/set.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -320,7 +322,12 @@ int main(int argc, char** argv) {
     const auto t0 = Clock::now();
     size_t scanned = 0;
     size_t n = 0;
-    while (Clock::now() - t0 < std::chrono::seconds(5)) {
+    // DLP_PROFILE_PASSES=N: exactly N passes instead (instruction counts
+    // under valgrind --tool=callgrind, which are the same on every run).
+    const char* passes_env = std::getenv("DLP_PROFILE_PASSES");
+    const long passes = passes_env != nullptr ? std::strtol(passes_env, nullptr, 10) : 0;
+    for (long pass = 0; passes > 0 ? pass < passes : Clock::now() - t0 < std::chrono::seconds(5);
+         ++pass) {
       found.clear();
       if (engine == "stream") {
         n = stream_scan(bytes, &found);

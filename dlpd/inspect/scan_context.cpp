@@ -310,10 +310,11 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
   if (value.data() == nullptr || value.empty()) return ValueVerdict::kNo;
   if (FractionOfDecimal(p.boundary, text.data(), value.data())) return ValueVerdict::kNo;
   const size_t at = static_cast<size_t>(value.data() - text.data());
+  ValueSurroundings surroundings(rules, p.rule_index, text, at, text_base, around.columns);
   // A pattern that counts only with a keyword: the bytes before the value
   // decide that, first (a bare nine-digit number is an SSN only so, and an
   // API body has thousands of them under other labels).
-  if (p.needs_context && !HasContext(rules, p.rule_index, text, at, text_base, around.columns)) {
+  if (p.needs_context && !surroundings.HasContext()) {
     return ValueVerdict::kNo;
   }
   const Validation v = validated != nullptr ? *validated : rules.validator(p.rule_index)(value);
@@ -338,9 +339,8 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
       const ValueVerdict list = InList(valid, real, at, at + value.size(), g, open);
       if (list != ValueVerdict::kNo) return list == ValueVerdict::kYes ? ValueVerdict::kNo : list;
     } else {
-      const ValueVerdict table = InTable(valid, real, at, at + value.size(), g, open, [&] {
-        return HasContext(rules, p.rule_index, text, at, text_base, around.columns);
-      });
+      const ValueVerdict table = InTable(valid, real, at, at + value.size(), g, open,
+                                         [&] { return surroundings.HasContext(); });
       if (table != ValueVerdict::kNo) {
         return table == ValueVerdict::kYes ? ValueVerdict::kNo : table;
       }
@@ -349,12 +349,8 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
       needs_context = !p.needs_context && !InLayouts(rule, g);
     }
   }
-  if (needs_context && !HasContext(rules, p.rule_index, text, at, text_base, around.columns)) {
-    return ValueVerdict::kNo;
-  }
-  if (LabelExcludes(rules, p.rule_index, text, at, text_base, around.columns)) {
-    return ValueVerdict::kNo;
-  }
+  if (needs_context && !surroundings.HasContext()) return ValueVerdict::kNo;
+  if (surroundings.LabelExcludes()) return ValueVerdict::kNo;
   f->rule_index = p.rule_index;
   f->start = text_base + at;
   f->end = f->start + value.size();

@@ -243,38 +243,53 @@ ValueLabel LabelOf(std::string_view text, size_t at) {
   }
 }
 
-bool HasContext(const CompiledRuleset& rules, uint32_t rule, std::string_view text, size_t at,
-                uint64_t text_base, const ColumnTracker* columns) {
-  const ContextSpec& spec = rules.rule(rule).context;
-  const KeywordSet& keywords = rules.keywords(rule);
-  if (keywords.empty() || at > text.size()) return false;
-  if (spec.labels) {
-    const ValueLabel label = LabelOf(text, at);
-    if (label.kind != ValueLabel::Kind::kNone) return keywords.FoundIn(label.text);
+const ValueLabel& ValueSurroundings::Label() {
+  if (!have_label_) {
+    label_ = LabelOf(text_, at_);
+    have_label_ = true;
   }
-  if (spec.columns && columns != nullptr) {
-    const ColumnTracker::Answer a = columns->ColumnOf(rules, rule, text, at, text_base);
-    if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kKeyword;
-  }
-  return spec.before != 0 && keywords.FoundIn(LineBefore(text, at, spec.before));
+  return label_;
 }
 
-bool LabelExcludes(const CompiledRuleset& rules, uint32_t rule, std::string_view text, size_t at,
-                   uint64_t text_base, const ColumnTracker* columns) {
-  const KeywordSet& excluded = rules.excluded(rule);
-  if (excluded.empty() || at > text.size()) return false;
-  const KeywordSet& keywords = rules.keywords(rule);
-  const ValueLabel label = LabelOf(text, at);
+int ValueSurroundings::Column() {
+  if (column_ < 0) {
+    column_ = static_cast<int>(columns_ == nullptr
+                                   ? ColumnTracker::Answer::kNoTable
+                                   : columns_->ColumnOf(rules_, rule_, text_, at_, text_base_));
+  }
+  return column_;
+}
+
+bool ValueSurroundings::HasContext() {
+  const ContextSpec& spec = rules_.rule(rule_).context;
+  const KeywordSet& keywords = rules_.keywords(rule_);
+  if (keywords.empty() || at_ > text_.size()) return false;
+  if (spec.labels) {
+    const ValueLabel& label = Label();
+    if (label.kind != ValueLabel::Kind::kNone) return keywords.FoundIn(label.text);
+  }
+  if (spec.columns) {
+    const auto a = static_cast<ColumnTracker::Answer>(Column());
+    if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kKeyword;
+  }
+  return spec.before != 0 && keywords.FoundIn(LineBefore(text_, at_, spec.before));
+}
+
+bool ValueSurroundings::LabelExcludes() {
+  const KeywordSet& excluded = rules_.excluded(rule_);
+  if (excluded.empty() || at_ > text_.size()) return false;
+  const KeywordSet& keywords = rules_.keywords(rule_);
+  const ValueLabel& label = Label();
   if (label.kind != ValueLabel::Kind::kNone) {
     return excluded.FoundIn(label.text) && !keywords.FoundIn(label.text);
   }
-  if (columns != nullptr) {
-    const ColumnTracker::Answer a = columns->ColumnOf(rules, rule, text, at, text_base);
-    if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kExcluded;
-  }
+  const auto a = static_cast<ColumnTracker::Answer>(Column());
+  if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kExcluded;
   // Free text: the word right before it ("Your FedEx parcel 377330..."),
   // unless a keyword stands before it on its line too ("ref no." is no
   // excluded word: "no" stands last).
+  const std::string_view text = text_;
+  const size_t at = at_;
   size_t end = at;
   while (end > 0 && at - end < 3 && !IsNameByte(text[end - 1]) && text[end - 1] != '\n' &&
          text[end - 1] != '\0') {
@@ -282,7 +297,7 @@ bool LabelExcludes(const CompiledRuleset& rules, uint32_t rule, std::string_view
   }
   size_t from = end;
   while (from > 0 && end - from < 32 && IsAsciiAlnum(static_cast<uint8_t>(text[from - 1]))) --from;
-  const std::string_view before = LineBefore(text, at, rules.rule(rule).context.before);
+  const std::string_view before = LineBefore(text, at, rules_.rule(rule_).context.before);
   return from < end && excluded.FoundIn(text.substr(from, end - from)) && !keywords.FoundIn(before);
 }
 

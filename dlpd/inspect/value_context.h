@@ -43,15 +43,52 @@ struct ValueLabel {
 // The label of the value that begins at text[at], read from text[0, at).
 ValueLabel LabelOf(std::string_view text, size_t at);
 
-// Whether the value of rule `rule` beginning at text[at] (text's first
-// byte at stream offset `text_base`) has its context. `columns` may be
-// null (no CSV header seen).
-bool HasContext(const CompiledRuleset& rules, uint32_t rule, std::string_view text, size_t at,
-                uint64_t text_base, const ColumnTracker* columns);
+// The surroundings of one value of rule `rule` beginning at text[at]
+// (text's first byte at stream offset `text_base`), each read once when
+// first asked: its label and its CSV column. A value's verdict asks for
+// its context and then for its exclusions; both read the same label.
+// `columns` may be null (no CSV header seen). Holds views of `text`.
+class ValueSurroundings {
+ public:
+  ValueSurroundings(const CompiledRuleset& rules, uint32_t rule, std::string_view text, size_t at,
+                    uint64_t text_base, const ColumnTracker* columns)
+      : rules_(rules),
+        rule_(rule),
+        text_(text),
+        at_(at),
+        text_base_(text_base),
+        columns_(columns) {}
 
-// Whether the value's own label (or CSV column) names another kind of
-// number (the rule's `exclude` words, and none of its keywords).
-bool LabelExcludes(const CompiledRuleset& rules, uint32_t rule, std::string_view text, size_t at,
-                   uint64_t text_base, const ColumnTracker* columns);
+  // Whether the value has its context.
+  bool HasContext();
+  // Whether the value's own label (or CSV column) names another kind of
+  // number (the rule's `exclude` words, and none of its keywords).
+  bool LabelExcludes();
+
+ private:
+  const ValueLabel& Label();
+  // The value's CSV column's answer; kNoTable without a tracker.
+  int Column();
+
+  const CompiledRuleset& rules_;
+  uint32_t rule_;
+  std::string_view text_;
+  size_t at_;
+  uint64_t text_base_;
+  const ColumnTracker* columns_;
+  ValueLabel label_;
+  bool have_label_ = false;
+  int column_ = -1;  // a ColumnTracker::Answer once read
+};
+
+// The same for one question about one value.
+inline bool HasContext(const CompiledRuleset& rules, uint32_t rule, std::string_view text,
+                       size_t at, uint64_t text_base, const ColumnTracker* columns) {
+  return ValueSurroundings(rules, rule, text, at, text_base, columns).HasContext();
+}
+inline bool LabelExcludes(const CompiledRuleset& rules, uint32_t rule, std::string_view text,
+                          size_t at, uint64_t text_base, const ColumnTracker* columns) {
+  return ValueSurroundings(rules, rule, text, at, text_base, columns).LabelExcludes();
+}
 
 }  // namespace dlp
