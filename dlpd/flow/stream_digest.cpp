@@ -29,39 +29,8 @@ void StreamDigest::Add(uint64_t off, const uint8_t* data, size_t len, const Dige
   end_ = off + len;
 }
 
-void StreamDigest::SplitEach(uint64_t from, uint64_t to, uint64_t data_off, const uint8_t* data,
-                             size_t len, const DigestKey& key) {
-  from = std::max(from, begin());
-  to = std::min(to, end_);
-  if (from >= to) return;
-  // The record `from` lies in, and those after it up to `to`.
-  auto first = std::upper_bound(records_.begin() + static_cast<std::ptrdiff_t>(head_),
-                                records_.end(), from,
-                                [](uint64_t o, const Record& r) { return o < r.off; });
-  if (first == records_.begin() + static_cast<std::ptrdiff_t>(head_)) return;
-  --first;
-  std::vector<Record> split;
-  auto last = first;
-  for (; last != records_.end() && last->off < to; ++last) {
-    const uint64_t rec_end = std::next(last) == records_.end() ? end_ : std::next(last)->off;
-    if (last->off < data_off || rec_end > data_off + len) {
-      split.push_back(*last);  // bytes not given: left whole
-      continue;
-    }
-    // The record's bytes, up to the first split, then each byte in [from, to).
-    uint64_t at = last->off;
-    while (at < rec_end) {
-      const uint64_t next = at < from ? std::min(from, rec_end) : at < to ? at + 1 : rec_end;
-      split.push_back(Record{at, Hash(data + (at - data_off), static_cast<size_t>(next - at), key)});
-      at = next;
-    }
-  }
-  const auto at = records_.erase(first, last);
-  records_.insert(at, split.begin(), split.end());
-}
-
 size_t StreamDigest::CheckedPrefix(uint64_t off, const uint8_t* data, size_t len, uint64_t upto,
-                                   const DigestKey& key, const uint8_t* alt) const {
+                                   const DigestKey& key) const {
   if (len == 0 || off < begin() || off >= end_) return 0;
   // The record that starts at `off`: records are in offset order.
   auto it = std::lower_bound(records_.begin() + static_cast<std::ptrdiff_t>(head_), records_.end(),
@@ -72,10 +41,7 @@ size_t StreamDigest::CheckedPrefix(uint64_t off, const uint8_t* data, size_t len
   for (; it != records_.end() && it->off < upto; ++it) {
     const uint64_t rec_end = std::next(it) == records_.end() ? end_ : std::next(it)->off;
     if (rec_end > stop) break;  // the copy ends inside a segment
-    const size_t at = static_cast<size_t>(it->off - off);
-    const size_t n = static_cast<size_t>(rec_end - it->off);
-    if (Hash(data + at, n, key) != it->hash &&
-        (alt == nullptr || Hash(alt + at, n, key) != it->hash)) {
+    if (Hash(data + (it->off - off), static_cast<size_t>(rec_end - it->off), key) != it->hash) {
       break;
     }
     checked = rec_end;

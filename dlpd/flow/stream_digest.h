@@ -7,8 +7,8 @@
 // bytes as such copies, cut inside values. A copy is checked record by
 // record: it must cover whole segments as they were first sent, which is
 // how a sender retransmits them; one that does not cannot be checked. (The
-// window records the sender's segments, and splits them where a copy may
-// begin elsewhere: StreamWindow.)
+// window records the sender's segments, as they left, and splits them where
+// a copy may begin elsewhere: StreamWindow.)
 //
 // Keyed (SipHash-2-4, libsodium's crypto_shorthash, with the worker's
 // secret key): the sender cannot make a copy that differs and hashes the same.
@@ -38,24 +38,13 @@ class StreamDigest {
   // How many bytes the copy [off, off+len) begins with that are whole
   // recorded segments, each with the bytes recorded, stopping at `upto` or
   // before the first one it does not hold whole or that differs (0: none).
-  // `alt`, when given, is the same copy in another form (as received,
-  // where `data` is masked): a record either matches is checked. A record
-  // holds a segment as it left, masked, but one recorded before it left
-  // (no window, a withheld tail, a packet larger than the window) holds it
-  // as it came.
   size_t CheckedPrefix(uint64_t off, const uint8_t* data, size_t len, uint64_t upto,
-                       const DigestKey& key, const uint8_t* alt = nullptr) const;
+                       const DigestKey& key) const;
   // True if those reach at least `upto`.
   bool Check(uint64_t off, const uint8_t* data, size_t len, uint64_t upto,
              const DigestKey& key) const {
     return upto > off && CheckedPrefix(off, data, len, upto, key) >= upto - off;
   }
-  // A copy may begin at any byte of [from, to): the records there are split
-  // into one per byte (and the part before `from`), hashed from `data`,
-  // the bytes at [data_off, data_off+len) as they were recorded. A record
-  // not wholly in them is left as it is. The caller bounds to - from.
-  void SplitEach(uint64_t from, uint64_t to, uint64_t data_off, const uint8_t* data, size_t len,
-                 const DigestKey& key);
   // Forgets the segments that end at or before `off`.
   void ForgetBefore(uint64_t off);
   void Clear();

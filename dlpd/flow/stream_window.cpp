@@ -5,51 +5,25 @@
 
 namespace dlp {
 
-void StreamWindow::Append(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key) {
+void StreamWindow::Append(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key,
+                          uint64_t left_before) {
   if (len == 0) return;
-  if (limit_ == 0) {  // no bytes kept: every segment goes to the digest
-    if (off + len > digest_.end()) {
-      const uint64_t from = std::max(off, digest_.end());
-      Record(off, from, data + (from - off), static_cast<size_t>(off + len - from), key);
-    }
-    return;
-  }
   if (bytes_.empty() || off > end()) {
     bytes_.clear();
     starts_.clear();
+    withheld_.clear();
     base_ = off;
   }
-  if (off + len <= end()) return;
-  const size_t from = static_cast<size_t>(end() - off);  // off <= end() here
-  const size_t add = len - from;
-  if (add >= limit_) {
-    // A coalesced packet can fill the window alone: keep its last bytes,
-    // instead of appending all of it and then moving it down. What the
-    // window held, then the packet's pieces before those it keeps, go to
-    // the digest. It keeps from the start of the sender's segment that
-    // the last `limit` bytes begin in (a piece is never cut: a copy is
-    // checked over whole records, as the sender sends them); without a
-    // segment size, from exactly `limit` bytes back.
-    if (!bytes_.empty()) Trim(bytes_.size(), key);
-    const uint64_t fresh = off + from;
-    uint64_t first_kept = off + len - limit_;
-    if (segment_size_ != 0) {
-      first_kept = std::max(fresh, first_kept - (first_kept - off) % segment_size_);
-    }
-    Record(off, fresh, data + from, static_cast<size_t>(first_kept - fresh), key);
-    base_ = first_kept;
-    bytes_.assign(data + (first_kept - off), data + len);
-    starts_.clear();
-    AddPieceStarts(off, first_kept, off + len);
-    return;
+  if (off + len > end()) {
+    const size_t from = static_cast<size_t>(end() - off);  // off <= end() here
+    const uint64_t fresh = end();
+    bytes_.insert(bytes_.end(), data + from, data + len);
+    AddPieceStarts(off, fresh, end());
   }
-  if (bytes_.size() + add > limit_ + limit_ / 2) {
-    // Trim before appending: what is moved down is then only what stays.
-    Trim(bytes_.size() + add - limit_, key);
-  }
-  const uint64_t fresh = end();
-  bytes_.insert(bytes_.end(), data + from, data + len);
-  AddPieceStarts(off, fresh, end());
+  // Trimmed down to `limit` once it holds half as much again (amortized
+  // O(1) per byte), or at once without a window; pieces that have not left
+  // stay (a held segment, a coalesced packet larger than the window).
+  if (bytes_.size() > limit_ + limit_ / 2) Trim(bytes_.size() - limit_, key, left_before);
 }
 
 uint64_t StreamWindow::NextPieceStart(uint64_t seg_off, uint64_t at) const {
@@ -70,14 +44,15 @@ void StreamWindow::AddPieceStarts(uint64_t seg_off, uint64_t from, uint64_t to) 
   }
 }
 
-void StreamWindow::Trim(size_t drop, const DigestKey& key) {
+void StreamWindow::Trim(size_t drop, const DigestKey& key, uint64_t left_before) {
   // One digest record per piece (a segment as it first left, or a part of
-  // one a split marks), always whole and only once it is `limit` bytes
-  // back: a copy is checked over whole records, and a sender resends whole
-  // segments, so a record cut where a trim happened to fall could never be
-  // covered by a copy from the sender's own boundaries. The piece the trim
-  // falls inside stays, and the window with it.
-  const uint64_t stop = base_ + drop;
+  // one a split marks), always whole and only once it has settled: a copy
+  // is checked over whole records, and a sender resends whole segments, so
+  // a record cut where a trim happened to fall could never be covered by a
+  // copy from the sender's own boundaries. The piece the trim falls inside
+  // stays, and the window with it.
+  uint64_t stop = std::min(base_ + drop, left_before);
+  if (!withheld_.empty()) stop = std::min(stop, withheld_.front().from);
   size_t n = 0;
   for (; n < starts_.size(); ++n) {
     const uint64_t piece_end = n + 1 < starts_.size() ? starts_[n + 1] : end();
@@ -110,24 +85,27 @@ void StreamWindow::SplitAt(uint64_t off) {
   if (it == starts_.end() || *it != off) starts_.insert(it, off);
 }
 
-void StreamWindow::SplitEach(uint64_t from, uint64_t to, uint64_t data_off, const uint8_t* data,
-                             size_t len, const DigestKey& key) {
-  if (to <= from) return;
-  if (to - from > kMaxSplitBytes) to = from + 1;  // only `from`
-  const uint64_t kept_from = bytes_.empty() ? digest_.end() : base_;
-  if (from < kept_from) {
-    digest_.SplitEach(from, std::min(to, kept_from), data_off, data, len, key);
-  }
-  from = std::max(from, base_ + 1);
+void StreamWindow::SplitEach(uint64_t from, uint64_t to) {
+  from = std::max(from, base_);
   to = std::min(to, end());
-  if (bytes_.empty() || from >= to) return;
+  if (from >= to) return;
+  // In order; a tail cut again (its copy withheld again) joins its range.
+  auto at = std::lower_bound(withheld_.begin(), withheld_.end(), from,
+                             [](const Range& r, uint64_t o) { return r.to < o; });
+  if (at != withheld_.end() && at->from <= to) {
+    at->from = std::min(at->from, from);
+    at->to = std::max(at->to, to);
+  } else {
+    withheld_.insert(at, Range{from, to});
+  }
+  const uint64_t split_to = to - from > kMaxSplitBytes ? from + 1 : to;
   // starts_ is sorted: the new offsets go in one block where `from` would,
   // merged with the few already there.
   auto lo = std::lower_bound(starts_.begin(), starts_.end(), from);
-  auto hi = std::lower_bound(lo, starts_.end(), to);
+  auto hi = std::lower_bound(lo, starts_.end(), split_to);
   std::vector<uint64_t> all;
-  all.reserve(static_cast<size_t>(to - from));
-  for (uint64_t at = from; at < to; ++at) all.push_back(at);
+  all.reserve(static_cast<size_t>(split_to - from));
+  for (uint64_t at = from; at < split_to; ++at) all.push_back(at);
   lo = starts_.erase(lo, hi);
   starts_.insert(lo, all.begin(), all.end());
 }
@@ -165,6 +143,8 @@ void StreamWindow::StoreForwarded(uint64_t off, const uint8_t* data, size_t len)
 }
 
 void StreamWindow::Clear() {
+  withheld_.clear();
+  withheld_.shrink_to_fit();
   bytes_.clear();
   bytes_.shrink_to_fit();
   starts_.clear();

@@ -68,6 +68,14 @@ std::optional<uint8_t> SynWindowShift(const uint8_t* packet, const PacketView& v
   return shift;
 }
 
+bool HasTimestamps(const uint8_t* packet, const PacketView& v) {
+  bool timestamps = false;
+  ForEachOption(packet, v, [&](uint8_t kind, const uint8_t*, size_t len) {
+    if (kind == kTimestamps && len == 8) timestamps = true;
+  });
+  return timestamps;
+}
+
 uint32_t SynSegmentSize(const uint8_t* packet, const PacketView& v) {
   uint32_t mss = 0;
   bool timestamps = false;

@@ -93,5 +93,9 @@ std::optional<uint8_t> SynWindowShift(const uint8_t* packet, const PacketView& v
 // timestamps (the peer's MSS, which sets it, is assumed the same: dlpd sees
 // one direction); 0 when it has no MSS option.
 uint32_t SynSegmentSize(const uint8_t* packet, const PacketView& v);
+// Whether a segment carries the timestamps option: on the first data
+// segment, whether the peer agreed to the timestamps a SYN offered (each
+// full segment is then 12 bytes shorter than the MSS).
+bool HasTimestamps(const uint8_t* packet, const PacketView& v);
 
 }  // namespace dlp

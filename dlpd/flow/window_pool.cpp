@@ -12,9 +12,9 @@ WindowPool::WindowPool(size_t max_total) : max_total_(max_total) {
 }
 
 size_t WindowPool::Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len,
-                          uint64_t oldest) {
+                          uint64_t left_before, uint64_t oldest) {
   const size_t before = w.window.footprint();
-  w.window.Append(off, data, len, key_);
+  w.window.Append(off, data, len, key_, left_before);
   w.window.ForgetBefore(oldest);
   total_ = total_ - before + w.window.footprint();
   if (w.in_pool) {

@@ -28,9 +28,11 @@ class WindowPool {
   explicit WindowPool(size_t max_total);  // draws the key (libsodium initialized)
 
   // Keeps the fresh bytes [off, off+len) in `w`, which becomes the most
-  // recently fed, and forgets its digest before `oldest`; frees other
-  // windows past the budget. Returns how many windows were freed.
-  size_t Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len, uint64_t oldest);
+  // recently fed (bytes before `left_before` have left: StreamWindow::Append),
+  // and forgets its digest before `oldest`; frees other windows past the
+  // budget. Returns how many windows were freed.
+  size_t Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len,
+                uint64_t left_before, uint64_t oldest);
   const DigestKey& key() const { return key_; }
   // Takes `w` out of the pool and frees its bytes (its flow ends, or its
   // stream restarts).

@@ -34,7 +34,7 @@ constexpr size_t kRememberedFindings = 256;
 size_t ApplyEdits(const std::vector<WireEdit>& edits, uint8_t* payload, size_t len, uint64_t off) {
   size_t changed = 0;
   for (auto e = std::lower_bound(edits.begin(), edits.end(), off,
-                                 [](const WireEdit& y, uint64_t o) { return y.off < o; });
+                                 [](const WireEdit&y, uint64_t o) { return y.off < o; });
        e != edits.end() && e->off < off + len; ++e) {
     changed += payload[e->off - off] != e->byte ? 1 : 0;
     payload[e->off - off] = e->byte;
@@ -377,14 +377,10 @@ FlowInspection::CopyCheck FlowInspection::NormalizeToFirstCopy(Flow& f, const Se
   const uint64_t kept_from = w.empty() ? f.pos.next_off : w.begin();
   size_t masked = 0;
   if (s.off < kept_from) {
-    // As the first copy left: then it must hash as the digest says. Or as
-    // it came, where the record was made before the first copy left.
-    thread_local std::vector<uint8_t> as_received;
-    as_received.assign(s.payload(), s.payload() + s.payload_len());
+    // As the first copy left: then it must hash as the digest says.
     masked = MaskRemembered(f, s.payload(), s.payload_len(), s.off);
     const uint64_t upto = std::min(s.end(), kept_from);
-    const size_t checked = w.digest().CheckedPrefix(s.off, s.payload(), s.payload_len(), upto, key,
-                                                    masked > 0 ? as_received.data() : nullptr);
+    const size_t checked = w.digest().CheckedPrefix(s.off, s.payload(), s.payload_len(), upto, key);
     if (checked < upto - s.off) {
       if (checked == 0) {
         recorder_.Anomaly(AnomalyKind::copies_unchecked, f);

@@ -54,7 +54,7 @@ void PacketPipeline::Syn(Flow* f, const FlowKey& key, SegmentRef s, int64_t now_
   if (f == nullptr) return;
   f->pos.started = true;
   f->pos.base_seq = v.seq + 1;
-  f->window.window.set_segment_size(SynSegmentSize(s.data, v));
+  f->window.window.set_segment_size(SynSegmentSize(s.data, v), HasTimestamps(s.data, v));
   if (v.payload_len == 0) return Forward(s, false, sink);
   // Data on a SYN (TCP Fast Open, or a crafted packet): the stream starts
   // with it. Its first byte is at seq + 1, the SYN taking one number.

@@ -154,6 +154,9 @@ void PacketPipeline::Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& 
     return Forward(s, changed, sink);
   }
   s.off = *off;
+  if (f.window.window.assumes_timestamps() && s.payload_len() > 0) {
+    f.window.window.NoteTimestamps(HasTimestamps(s.data, s.view));
+  }
   // Bytes segments waiting beyond a gap hold already are theirs, in order
   // or not (their pieces may have gone ahead: see SackProbe).
   if (!f.reorder.empty() && s.end() > f.pos.next_off &&
@@ -296,10 +299,11 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
   }
   const uint64_t oldest = end > MaxAhead() ? end - MaxAhead() : 0;
   counters_.windows_freed.fetch_add(
-      windows_.Retain(f.window, f.pos.next_off, fresh, fresh_len, oldest),
+      windows_.Retain(f.window, f.pos.next_off, fresh, fresh_len, f.hold.released(), oldest),
       std::memory_order_relaxed);
   if (f.block.blocked) {
     // What is held goes nowhere, nor does this segment: both ends are reset.
+    SettleWithheld(f, UINT64_MAX);  // nothing is judged any more
     f.pos.next_off = end;
     ReleaseUpTo(f, UINT64_MAX, sink);
     return MaskAndEmit(f, s, sink);
@@ -313,6 +317,7 @@ void PacketPipeline::FeedInOrder(Flow& f, const SegmentRef& s, int64_t now_us, V
     inspection_.JudgeAsEnd(f);
     final_before = end;
   }
+  SettleWithheld(f, final_before);
   ReleaseUpTo(f, final_before, sink);
   if (f.hold.empty() && end <= final_before) {
     MaskAndEmit(f, s, sink);
@@ -347,6 +352,12 @@ void PacketPipeline::DrainOutOfOrder(Flow& f, int64_t now_us, VerdictSink& sink)
   }
   if (filled && !f.reorder.empty()) OpenGap(f, now_us);  // the next gap has its own time
   if (!f.reorder.empty() && f.reorder.deadline() <= now_us) GapTimedOut(f, now_us, sink);
+}
+
+void PacketPipeline::SettleWithheld(Flow& f, uint64_t judged_before) {
+  f.window.window.SettleWithheld(judged_before, [&](uint64_t off, uint8_t* bytes, size_t len) {
+    inspection_.MaskRemembered(f, bytes, len, off);
+  });
 }
 
 bool PacketPipeline::CheckCopy(Flow& f, SegmentRef& s) {
@@ -412,7 +423,11 @@ void PacketPipeline::MaskAndEmit(Flow& f, const SegmentRef& s, VerdictSink& sink
   const size_t touched = inspection_.MaskRemembered(f, s.payload(), s.payload_len(), s.off);
   Forward(s, s.modified || touched > 0, sink);
   f.hold.NoteDelivered(s.off, s.end());
-  if (touched > 0) f.window.window.StoreForwarded(s.off, s.payload(), s.payload_len());
+  // The window keeps each byte as it left (a withheld copy may leave masked
+  // with no value found: SettleWithheldCopy).
+  if (s.modified || touched > 0) {
+    f.window.window.StoreForwarded(s.off, s.payload(), s.payload_len());
+  }
 }
 
 void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink) {
@@ -452,8 +467,7 @@ void PacketPipeline::EmitBefore(Flow& f, const SegmentRef& s, uint64_t cut, Verd
     return f.hold.MarkReleased(s.end());
   }
   counters_.tails_withheld.fetch_add(1, std::memory_order_relaxed);
-  // The sender resends from the cut, or from within the withheld bytes.
-  f.window.window.SplitEach(cut, s.end(), s.off, s.payload(), s.payload_len(), windows_.key());
+  f.window.window.SplitEach(cut, s.end());  // the sender resends from the cut, or from within
   Act(f, s, f.hold.Withhold(s.off, s.end(), cut), sink);
 }
 

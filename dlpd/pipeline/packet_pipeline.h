@@ -246,6 +246,10 @@ class PacketPipeline final : public PacketHandler {
   // A later copy of stream bytes, normalized to the first; false when it
   // cannot be checked (dropped).
   bool CheckCopy(Flow& f, SegmentRef& s);
+  // Withheld bytes the stream has judged (those that end by
+  // `judged_before`) take, in the window, the form their copies leave in
+  // (masked where a value was found), before they can go to the digest.
+  void SettleWithheld(Flow& f, uint64_t judged_before);
   uint64_t MaxAhead() const {
     return config_.max_ahead_bytes != 0 ? config_.max_ahead_bytes
                                         : uint64_t{65535} << window_shift_;

@@ -1,7 +1,8 @@
 // libFuzzer: a sequence of TCP segments of one connection (IPv4), with
 // fuzzer-chosen sequence numbers, flags, payloads and clock, through one
-// pipeline. Checks: every packet is emitted exactly once, and the bytes
-// held are accounted back to zero at the end.
+// pipeline, with a first-copy window of 64 KiB, 64 bytes or none. Checks:
+// every packet is emitted exactly once, and the bytes held are accounted
+// back to zero at the end.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dlp::PipelineConfig config;
   config.hold_timeout_us = 1000;
   config.max_held_bytes = 4096;
+  // The first-copy window: as deployed, smaller than a segment, or none
+  // (every later copy checked against the digest alone), by the input's size.
+  constexpr size_t kWindows[] = {size_t{64} << 10, 64, 0};
+  config.window_bytes = kWindows[size % 3];
   dlp::PacketPipeline pipeline(std::move(dlp::ScanContext::Create(rules)).value(), config, nullptr,
                                nullptr);
   CountingSink sink;

@@ -240,10 +240,10 @@ TEST(WindowPool, FreesTheWindowsFedLeastRecentlyPastItsTotal) {
   PooledWindow a, b, c;
   for (PooledWindow* w : {&a, &b, &c}) w->window = StreamWindow(4096);
   WindowPool pool(2500);
-  EXPECT_EQ(pool.Retain(a, 0, bytes.data(), bytes.size(), 0), 0u);
-  EXPECT_EQ(pool.Retain(b, 0, bytes.data(), bytes.size(), 0), 0u);
-  EXPECT_EQ(pool.Retain(a, 1000, bytes.data(), 0, 0), 0u);  // a is now the most recent
-  EXPECT_EQ(pool.Retain(c, 0, bytes.data(), bytes.size(), 0), 1u);
+  EXPECT_EQ(pool.Retain(a, 0, bytes.data(), bytes.size(), UINT64_MAX, 0), 0u);
+  EXPECT_EQ(pool.Retain(b, 0, bytes.data(), bytes.size(), UINT64_MAX, 0), 0u);
+  EXPECT_EQ(pool.Retain(a, 1000, bytes.data(), 0, UINT64_MAX, 0), 0u);  // a is now the most recent
+  EXPECT_EQ(pool.Retain(c, 0, bytes.data(), bytes.size(), UINT64_MAX, 0), 1u);
   EXPECT_TRUE(b.window.empty());  // b was fed least recently
   EXPECT_FALSE(a.window.empty());
   EXPECT_FALSE(c.window.empty());

@@ -723,11 +723,12 @@ TEST(FlowInspection, CopiesOlderThanTheWindowAreCheckedAgainstTheDigest) {
   Gateway gw(c);
   gw.Send(Tcp4(1, "ssn=536-22-1457;"));
   gw.Send(Tcp4(17, std::string(200, 'z')));
+  gw.Send(Tcp4(217, std::string(200, 'y')));  // the window keeps its last piece whole
   // Whole segments as they were sent: checked, and masked as they were.
   gw.Send(Tcp4(1, "ssn=536-22-1457;"));
-  ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[2].payload, "ssn=XXX-XX-XXXX;");
-  EXPECT_TRUE(gw.out[2].checksum_ok);
+  ASSERT_EQ(gw.out.size(), 4u);
+  EXPECT_EQ(gw.out[3].payload, "ssn=XXX-XX-XXXX;");
+  EXPECT_TRUE(gw.out[3].checksum_ok);
   EXPECT_EQ(gw.pipeline().counters().copies_checked.load(), 1u);
   // A copy with other bytes, or one cut inside a segment, cannot be
   // checked: the receiver may take it for a first copy it dropped, so it
@@ -735,7 +736,7 @@ TEST(FlowInspection, CopiesOlderThanTheWindowAreCheckedAgainstTheDigest) {
   gw.Send(Tcp4(17, std::string(100, 'z') + "4" + std::string(99, 'z')));
   gw.Send(Tcp4(1, "ssn=536-2"));
   gw.Send(Tcp4(10, "2-1457;"));
-  EXPECT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out.size(), 4u);
   EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 3u);
 }
 
@@ -750,9 +751,10 @@ TEST(FlowInspection, ACopyFromAWithheldTailsCutIsChecked) {
   gw.pipeline().Tick(1000, gw);  // "4771" withheld
   ASSERT_EQ(gw.out.size(), 1u);
   gw.Send(Tcp4(11, "066239;" + std::string(200, 'z')), 2000);
+  gw.Send(Tcp4(218, std::string(200, 'y')), 2000);  // [0, 217) goes to the digest
   gw.Send(Tcp4(7, "4771"), 3000);
-  ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[2].payload, "4771");
+  ASSERT_EQ(gw.out.size(), 4u);
+  EXPECT_EQ(gw.out[3].payload, "4771");
   EXPECT_EQ(gw.pipeline().counters().copies_checked.load(), 1u);
 }
 
@@ -944,11 +946,11 @@ TEST(FlowInspection, ACopyMayBeginAnywhereInAWithheldTail) {
 }
 
 TEST(FlowInspection, WithNoWindowCopiesOfAWithheldTailAreCheckedFromAnyByte) {
-  // --window-kb 0: every later copy is checked against the digest only,
-  // whose records are made as segments come, before a tail is withheld.
-  // The tail's records are split when it is withheld, so the sender's
-  // copies from inside it go, and a value the tail began leaves masked
-  // (its record holds the bytes as they came, the copy goes masked).
+  // --window-kb 0: bytes are kept only until they have left and settled,
+  // then later copies are checked against the digest alone. A withheld
+  // tail settles once the stream has judged it (here: the start of an SSN,
+  // masked), and each of its bytes is a record, so the sender's copies
+  // from inside it go, masked as its copies always leave.
   PipelineConfig c;
   c.hold_timeout_us = 1000;
   c.window_bytes = 0;
@@ -959,6 +961,7 @@ TEST(FlowInspection, WithNoWindowCopiesOfAWithheldTailAreCheckedFromAnyByte) {
   gw.pipeline().Tick(1000, gw);
   ASSERT_EQ(gw.out.back().payload, "a=1&ssn=");
   gw.Send(Tcp4(14, "2-1457;" + std::string(80, 'z')), 2000);  // the SSN is confirmed
+  gw.Send(Tcp4(101, std::string(50, 'y')), 2000);             // [0, 100) goes to the digest
   const size_t before = gw.out.size();
   gw.Send(Tcp4(9, "5"), 3000);  // the tail's first byte alone
   ASSERT_EQ(gw.out.size(), before + 1);
@@ -966,9 +969,18 @@ TEST(FlowInspection, WithNoWindowCopiesOfAWithheldTailAreCheckedFromAnyByte) {
   gw.Send(Tcp4(10, "36-22-1"), 3000);  // the rest, and part of the next segment
   ASSERT_EQ(gw.out.size(), before + 2);
   EXPECT_EQ(gw.out.back().payload, "XX-X");  // [9, 13): the next is one record
-  EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 0u);
-  gw.Send(Tcp4(11, "7-2"), 4000);  // not as it came, nor as it left
-  EXPECT_EQ(gw.out.size(), before + 2);
+  EXPECT_EQ(gw.pipeline().counters().copies_checked.load(), 1u);
+  EXPECT_EQ(gw.pipeline().counters().copies_trimmed.load(), 1u);
+  // Other digits that mask the same leave as the first copy left; a copy
+  // goes no further than its first byte that differs from it.
+  gw.Send(Tcp4(11, "7-2"), 4000);
+  ASSERT_EQ(gw.out.size(), before + 3);
+  EXPECT_EQ(gw.out.back().payload, "X-X");
+  gw.Send(Tcp4(11, "7+2"), 4000);
+  ASSERT_EQ(gw.out.size(), before + 4);
+  EXPECT_EQ(gw.out.back().payload, "X");
+  gw.Send(Tcp4(12, "+2"), 4000);
+  EXPECT_EQ(gw.out.size(), before + 4);
   EXPECT_EQ(gw.pipeline().counters().copies_unchecked.load(), 1u);
 }
 

@@ -11,6 +11,7 @@ namespace dlp {
 namespace {
 
 const DigestKey kKey{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+constexpr uint64_t kAllLeft = UINT64_MAX;  // every byte appended has left
 
 const uint8_t* U(const std::string& s) {
   return reinterpret_cast<const uint8_t*>(s.data());
@@ -26,8 +27,8 @@ std::string Normalized(const StreamWindow& w, uint64_t off, std::string copy, si
 
 TEST(StreamWindow, FirstCopyWins) {
   StreamWindow w(1024);
-  w.Append(0, U("hello "), 6, kKey);
-  w.Append(3, U("XXXworld"), 8, kKey);  // overlaps: only "world" is new
+  w.Append(0, U("hello "), 6, kKey, kAllLeft);
+  w.Append(3, U("XXXworld"), 8, kKey, kAllLeft);  // overlaps: only "world" is new
   EXPECT_EQ(w.begin(), 0u);
   EXPECT_EQ(w.end(), 11u);
   size_t n = 0;
@@ -42,7 +43,7 @@ TEST(StreamWindow, FirstCopyWins) {
 TEST(StreamWindow, KeepsOnlyTheLimitAndReportsOlderBytes) {
   StreamWindow w(100);
   std::string data(1000, 'a');
-  for (size_t i = 0; i < 1000; i += 10) w.Append(i, U(data) + i, 10, kKey);
+  for (size_t i = 0; i < 1000; i += 10) w.Append(i, U(data) + i, 10, kKey, kAllLeft);
   EXPECT_EQ(w.end(), 1000u);
   EXPECT_LE(w.end() - w.begin(), 150u);
   EXPECT_GE(w.end() - w.begin(), 100u);
@@ -58,8 +59,7 @@ TEST(StreamWindow, PiecesOfAnySizeKeepTheLastLimitBytes) {
   // Pieces from 1 byte to three windows (coalesced packets), overlapping
   // at times: the window always holds at least the last `limit` bytes, as
   // first sent, and never more than half as many again and one piece (a
-  // piece is trimmed whole or not at all; a piece of a window or more is
-  // cut where the window begins).
+  // piece, here a whole append, is trimmed whole or not at all).
   std::mt19937 rng(5);
   std::string stream(200000, 0);
   for (char& c : stream) c = static_cast<char>('a' + rng() % 26);
@@ -70,11 +70,11 @@ TEST(StreamWindow, PiecesOfAnySizeKeepTheLastLimitBytes) {
     const size_t len = back + 1 + rng() % (rng() % 2 ? 100 : 3000);
     std::string piece = stream.substr(end - back, len);
     for (size_t i = 0; i < back; ++i) piece[i] = '#';  // a changed copy: not kept
-    w.Append(end - back, U(piece), piece.size(), kKey);
+    w.Append(end - back, U(piece), piece.size(), kKey, kAllLeft);
     end += len - back;
     ASSERT_EQ(w.end(), end);
     ASSERT_GE(end - w.begin(), std::min<size_t>(end, 1000));
-    ASSERT_LE(end - w.begin(), 1500u + 1000u);
+    ASSERT_LE(end - w.begin(), 1500u + 3600u);
     size_t n = 0;
     bool unchecked = true;
     const std::string copy(std::min<size_t>(end, 1000), '#');
@@ -101,7 +101,7 @@ TEST(StreamWindow, OlderCopiesCheckInTheSendersOwnSegments) {
     while (end < 20000) {
       const size_t n = 1 + rng() % 3;
       const size_t back = rng() % 8 == 0 && end >= 100 ? 100 : 0;  // a copy of the last, and more
-      w.Append(end - back, U(stream) + end - back, back + n * 100, kKey);
+      w.Append(end - back, U(stream) + end - back, back + n * 100, kKey, kAllLeft);
       end += n * 100;
     }
     ASSERT_GE(w.begin(), 15000u);
@@ -117,10 +117,14 @@ TEST(StreamWindow, SplitsMakeRecordsACopyCanBeginAt) {
   w.set_segment_size(100);
   std::string stream(1000, 'a');
   for (size_t i = 0; i < stream.size(); ++i) stream[i] = static_cast<char>('a' + i % 26);
-  w.Append(0, U(stream), 100, kKey);
-  w.SplitEach(90, 100, 0, U(stream), 100, kKey);  // a withheld tail: each byte its own record
+  w.Append(0, U(stream), 100, kKey, kAllLeft);
+  w.SplitEach(90, 100);  // a withheld tail: each byte its own record
   w.SplitAt(50);
-  for (size_t at = 100; at < 1000; at += 100) w.Append(at, U(stream) + at, 100, kKey);
+  w.Append(100, U(stream) + 100, 100, kKey, kAllLeft);
+  w.Append(200, U(stream) + 200, 100, kKey, kAllLeft);
+  EXPECT_EQ(w.begin(), 90u);  // the tail has not settled: nothing from it on goes
+  w.SettleWithheld(100, [](uint64_t, uint8_t*, size_t) {});
+  for (size_t at = 300; at < 1000; at += 100) w.Append(at, U(stream) + at, 100, kKey, kAllLeft);
   ASSERT_GT(w.begin(), 100u);
   for (const size_t from : {0u, 50u, 90u, 93u, 99u}) {
     EXPECT_TRUE(w.digest().Check(from, U(stream) + from, 100 - from, 100, kKey)) << from;
@@ -130,8 +134,8 @@ TEST(StreamWindow, SplitsMakeRecordsACopyCanBeginAt) {
 
 TEST(StreamWindow, JumpRestartsAndStoreForwardedOverwritesOnlyKeptBytes) {
   StreamWindow w(1024);
-  w.Append(0, U("abc"), 3, kKey);
-  w.Append(10, U("ssn=536"), 7, kKey);  // a gap: restart at 10
+  w.Append(0, U("abc"), 3, kKey, kAllLeft);
+  w.Append(10, U("ssn=536"), 7, kKey, kAllLeft);  // a gap: restart at 10
   EXPECT_EQ(w.begin(), 10u);
   w.StoreForwarded(8, U("..ssn=XXX!!"), 11);  // [8,19): only [10,17) is kept
   size_t n = 0;
@@ -141,10 +145,10 @@ TEST(StreamWindow, JumpRestartsAndStoreForwardedOverwritesOnlyKeptBytes) {
 
 TEST(StreamWindow, DisabledAndClearedKeepNothing) {
   StreamWindow off(0);
-  off.Append(0, U("abc"), 3, kKey);
+  off.Append(0, U("abc"), 3, kKey, kAllLeft);
   EXPECT_TRUE(off.empty());
   StreamWindow w(64);
-  w.Append(0, U("abc"), 3, kKey);
+  w.Append(0, U("abc"), 3, kKey, kAllLeft);
   w.Clear();
   EXPECT_TRUE(w.empty());
   EXPECT_EQ(w.footprint(), 0u);
@@ -152,7 +156,7 @@ TEST(StreamWindow, DisabledAndClearedKeepNothing) {
   bool unchecked = false;
   EXPECT_EQ(Normalized(w, 0, "xyz", &n, &unchecked), "xyz");
   EXPECT_TRUE(unchecked);
-  w.Append(3, U("def"), 3, kKey);  // restarts where the stream is
+  w.Append(3, U("def"), 3, kKey, kAllLeft);  // restarts where the stream is
   EXPECT_EQ(w.begin(), 3u);
 }
 
