@@ -5,9 +5,9 @@
 
 namespace dlp {
 
-void StreamWindow::Append(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key,
+bool StreamWindow::Append(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key,
                           uint64_t left_before) {
-  if (len == 0) return;
+  if (len == 0) return false;
   if (bytes_.empty() || off > end()) {
     bytes_.clear();
     starts_.clear();
@@ -24,6 +24,16 @@ void StreamWindow::Append(uint64_t off, const uint8_t* data, size_t len, const D
   // O(1) per byte), or at once without a window; pieces that have not left
   // stay (a held segment, a coalesced packet larger than the window).
   if (bytes_.size() > limit_ + limit_ / 2) Trim(bytes_.size() - limit_, key, left_before);
+  // Bytes that never leave or settle (a run kept open by framing that adds
+  // no text, WebSocket pings after a withheld tail) would keep it all: past
+  // a packet's worth more, the window is given up, as the pool gives up one
+  // over its budget (older copies of this flow are then dropped), so one
+  // flow cannot take the other flows' windows.
+  if (bytes_.size() > limit_ + limit_ / 2 + std::max<size_t>(limit_, kMaxNotSettled)) {
+    Clear();
+    return true;
+  }
+  return false;
 }
 
 uint64_t StreamWindow::NextPieceStart(uint64_t seg_off, uint64_t at) const {

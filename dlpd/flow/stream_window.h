@@ -53,8 +53,11 @@ class StreamWindow {
   // kept are not replaced (first copy wins); a jump past end() restarts the
   // window and the digest. `key` keys the digest (the worker's). Bytes
   // before `left_before` have left the gateway (their forwarded form
-  // stored, StoreForwarded): only those may go to the digest.
-  void Append(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key,
+  // stored, StoreForwarded): only those may go to the digest. True when
+  // the window had to be given up (cleared): more than kMaxNotSettled bytes
+  // beyond its bound that never leave or settle.
+  static constexpr size_t kMaxNotSettled = 64U << 10;
+  bool Append(uint64_t off, const uint8_t* data, size_t len, const DigestKey& key,
               uint64_t left_before);
   // The sender's segment size, when known (from its SYN): longer segments
   // (coalesced before they reached dlpd) are recorded in pieces of that

@@ -14,7 +14,7 @@ WindowPool::WindowPool(size_t max_total) : max_total_(max_total) {
 size_t WindowPool::Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len,
                           uint64_t left_before, uint64_t oldest) {
   const size_t before = w.window.footprint();
-  w.window.Append(off, data, len, key_, left_before);
+  size_t freed = w.window.Append(off, data, len, key_, left_before) ? 1 : 0;
   w.window.ForgetBefore(oldest);
   total_ = total_ - before + w.window.footprint();
   if (w.in_pool) {
@@ -24,7 +24,6 @@ size_t WindowPool::Retain(PooledWindow& w, uint64_t off, const uint8_t* data, si
     w.lru = lru_.begin();
     w.in_pool = true;
   }
-  size_t freed = 0;
   while (total_ > max_total_ && !lru_.empty()) {
     PooledWindow* victim = lru_.back();
     lru_.pop_back();

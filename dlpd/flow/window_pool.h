@@ -30,7 +30,8 @@ class WindowPool {
   // Keeps the fresh bytes [off, off+len) in `w`, which becomes the most
   // recently fed (bytes before `left_before` have left: StreamWindow::Append),
   // and forgets its digest before `oldest`; frees other windows past the
-  // budget. Returns how many windows were freed.
+  // budget. Returns how many windows were freed (`w` too, when it had to
+  // be given up: StreamWindow::Append).
   size_t Retain(PooledWindow& w, uint64_t off, const uint8_t* data, size_t len,
                 uint64_t left_before, uint64_t oldest);
   const DigestKey& key() const { return key_; }
