@@ -67,26 +67,14 @@ void StreamWindow::Trim(size_t drop, const DigestKey& key, uint64_t left_before)
   for (; n < starts_.size(); ++n) {
     const uint64_t piece_end = n + 1 < starts_.size() ? starts_[n + 1] : end();
     if (piece_end > stop) break;
-    Record(starts_[n], starts_[n], bytes_.data() + (starts_[n] - base_),
-           static_cast<size_t>(piece_end - starts_[n]), key);
+    digest_.Add(starts_[n], bytes_.data() + (starts_[n] - base_),
+                static_cast<size_t>(piece_end - starts_[n]), key);
   }
   if (n == 0) return;
   const uint64_t new_base = n < starts_.size() ? starts_[n] : end();
   starts_.erase(starts_.begin(), starts_.begin() + static_cast<std::ptrdiff_t>(n));
   bytes_.erase(bytes_.begin(), bytes_.begin() + static_cast<std::ptrdiff_t>(new_base - base_));
   base_ = new_base;
-}
-
-void StreamWindow::Record(uint64_t seg_off, uint64_t off, const uint8_t* data, size_t len,
-                          const DigestKey& key) {
-  // In the sender's segments: a coalesced packet is cut where the sender's
-  // own segments in it begin (counted from `seg_off`, its start).
-  const uint64_t stop = off + len;
-  for (uint64_t at = off; at < stop;) {
-    const uint64_t next = std::min(stop, NextPieceStart(seg_off, at + 1));
-    digest_.Add(at, data + (at - off), static_cast<size_t>(next - at), key);
-    at = next;
-  }
 }
 
 void StreamWindow::SplitAt(uint64_t off) {

@@ -132,10 +132,6 @@ class StreamWindow {
   // `left_before` and any withheld bytes not settled, out of the buffer
   // into the digest, each whole.
   void Trim(size_t drop, const DigestKey& key, uint64_t left_before);
-  // Records [off, off+len) of the segment that began at `seg_off` in the
-  // digest, cut where the sender's own segments in it begin.
-  void Record(uint64_t seg_off, uint64_t off, const uint8_t* data, size_t len,
-              const DigestKey& key);
   // The first of the sender's segment starts at or after `at` in a segment
   // that began at `seg_off`; UINT64_MAX past `seg_off` without a segment
   // size (the segment is one piece).

@@ -16,6 +16,8 @@ namespace dlp {
 namespace {
 
 using test::Gateway;
+using test::LeftSince;
+using test::SendValues;
 using test::Tcp4;
 
 // A client WebSocket frame with a zero key (its payload is as written).
@@ -30,20 +32,6 @@ std::string WsFrame(const std::string& payload, uint8_t opcode, bool fin) {
 const std::string kWsHead =
     "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-
-std::string LeftSince(const Gateway& gw, size_t from) {
-  std::string s;
-  for (size_t i = from; i < gw.out.size(); ++i) s += gw.out[i].payload + "|";
-  return s;
-}
-
-void SendValues(Gateway& gw, uint32_t* seq, int n, uint16_t sport = 40000) {
-  for (int i = 0; i < n; ++i) {
-    const std::string v = "ssn=536-22-1457;";
-    gw.Send(Tcp4(*seq, v, 0x18, sport));
-    *seq += static_cast<uint32_t>(v.size());
-  }
-}
 
 // B1. A withheld tail inside a chunked body, then a chunk-size line whose
 // extension goes on and on: it adds no text, so the run the tail began

@@ -18,25 +18,10 @@ namespace dlp {
 namespace {
 
 using test::Gateway;
+using test::LeftSince;
+using test::SendValues;
 using test::SynWithMss;
 using test::Tcp4;
-
-// Every payload that left since `from`.
-std::string LeftSince(const Gateway& gw, size_t from) {
-  std::string s;
-  for (size_t i = from; i < gw.out.size(); ++i) s += gw.out[i].payload + "|";
-  return s;
-}
-
-// Sends `n` segments of one SSN each from `*seq` on (each ends in ';', so
-// none is held): n findings, each released at once.
-void SendValues(Gateway& gw, uint32_t* seq, int n) {
-  for (int i = 0; i < n; ++i) {
-    const std::string v = "ssn=536-22-1457;";
-    gw.Send(Tcp4(*seq, v));
-    *seq += static_cast<uint32_t>(v.size());
-  }
-}
 
 // A1. --window-kb 0. A value split over two segments (neither holds it
 // alone, so a copy scanned alone shows nothing) is masked as it leaves;

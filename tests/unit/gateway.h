@@ -98,4 +98,21 @@ class Gateway : public VerdictSink {
   uint64_t next_ = 0;
 };
 
+// Every payload that left since out[from], each followed by '|'.
+inline std::string LeftSince(const Gateway& gw, size_t from) {
+  std::string s;
+  for (size_t i = from; i < gw.out.size(); ++i) s += gw.out[i].payload + "|";
+  return s;
+}
+
+// Sends `n` segments of one SSN each from `*seq` on (each ends in ';', so
+// none is held): n findings, each released at once.
+inline void SendValues(Gateway& gw, uint32_t* seq, int n, uint16_t sport = 40000) {
+  for (int i = 0; i < n; ++i) {
+    const std::string v = "ssn=536-22-1457;";
+    gw.Send(Tcp4(*seq, v, 0x18, sport));
+    *seq += static_cast<uint32_t>(v.size());
+  }
+}
+
 }  // namespace dlp::test
