@@ -21,13 +21,15 @@ uint64_t HoldQueue::CutPoint(uint64_t next_off, uint64_t max_width) const {
   return std::max({cut, released_, next_off > max_width ? next_off - max_width : 0});
 }
 
-Decision HoldQueue::Withhold(uint64_t off, uint64_t end, uint64_t cut) {
+Decision HoldQueue::Withhold(uint64_t off, uint64_t end, uint64_t cut, bool full_segment) {
   MarkReleased(cut);
   if (withheld_to_ <= cut) {
     withheld_from_ = cut;
     withheld_masked_ = false;
+    withheld_full_ = false;
     copy_timeouts_ = 0;
   }
+  withheld_full_ |= full_segment;
   withheld_to_ = std::max(withheld_to_, end);
   withheld_open_ = true;
   if (off >= cut) return Decision::Drop();
@@ -44,6 +46,7 @@ void HoldQueue::Restart() {
   released_ = 0;
   withheld_from_ = withheld_to_ = 0;
   withheld_masked_ = false;
+  withheld_full_ = false;
   withheld_open_ = false;
   copy_timeouts_ = 0;
 }

@@ -77,8 +77,9 @@ class HoldQueue {
   // cut there, or dropped when all of it is at or after the cut. REQUIRES:
   // end > cut. Records the withheld tail: its bytes are not delivered, the
   // receiver does not acknowledge them, and the sender sends them again,
-  // usually with what follows them.
-  Decision Withhold(uint64_t off, uint64_t end, uint64_t cut);
+  // usually with what follows them. `full_segment`: the segment was at
+  // least the sender's segment size, so the sender had more to send.
+  Decision Withhold(uint64_t off, uint64_t end, uint64_t cut, bool full_segment);
 
   // The part of [off, off+len) that was withheld and not delivered since
   // (empty when from >= to).
@@ -89,11 +90,12 @@ class HoldQueue {
   // The open run still reaches back to `off`: no byte the stream has taken
   // since ended it, so what it began may still become a value.
   bool RunOpenAt(uint64_t off) const { return run_has_alnum_ && run_start_ <= off; }
-  // A held copy of the withheld tail reached its hold's end with its run
-  // open: true from the third time on for the same tail (twice it is
-  // withheld again: a sender recovering from a loss often sends what
-  // follows before it sends the copy a third time).
-  bool NoteCopyTimeout() { return copy_timeouts_++ >= 2; }
+  // A held copy of the withheld tail reached its hold's end: how many
+  // times that has happened for the same tail, this one included.
+  uint32_t NoteCopyTimeout() { return ++copy_timeouts_; }
+  // The withheld tail was cut from a full segment (see Withhold): what
+  // followed it was most likely sent, and lost before the gateway.
+  bool WithheldFromFullSegment() const { return withheld_full_; }
   // A copy of the withheld tail is among the held segments.
   bool HoldsWithheldCopy() const {
     for (const HeldSegment& h : held_) {
@@ -135,6 +137,7 @@ class HoldQueue {
   uint32_t copy_timeouts_ = 0;  // for the current withheld tail
   bool run_has_alnum_ = false;
   bool withheld_masked_ = false;
+  bool withheld_full_ = false;
   bool withheld_open_ = false;  // withheld bytes no copy has delivered yet
 };
 

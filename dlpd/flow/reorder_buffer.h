@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dlpd/flow/hold_budget.h"
@@ -58,6 +59,16 @@ class ReorderBuffer {
   // all: O(waiting bytes).
   uint64_t FindBefore(uint64_t before, std::string_view needle) const;
   size_t size() const { return segments_.size(); }
+  // Calls fn(HeldSegment&) on each waiting segment, in stream order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) {
+    for (auto& [off, h] : segments_) fn(h);
+  }
+  // Pieces of waiting segments that were not sent ahead when they came
+  // (PacketPipeline::SackProbe), to send later; Take returns whether any
+  // were, and forgets it.
+  void DeferProbes() { probes_deferred_ = true; }
+  bool TakeDeferredProbes() { return std::exchange(probes_deferred_, false); }
 
   // Rewrites the bytes of [off, off + len) that waiting segments already
   // hold to theirs (the first copy to arrive wins, as it does for bytes
@@ -87,6 +98,7 @@ class ReorderBuffer {
   std::map<uint64_t, HeldSegment> segments_;  // by stream offset
   int64_t deadline_ = 0;
   int64_t opened_ = 0;
+  bool probes_deferred_ = false;
 };
 
 }  // namespace dlp

@@ -27,6 +27,7 @@ namespace dlp {
   X(beyond_fin)              \
   X(copies_unchecked)        \
   X(gaps_stopped)            \
+  X(tails_stopped)           \
   X(gaps_skipped)            \
   X(hold_overflows)          \
   X(flows_evicted)           \

@@ -420,31 +420,43 @@ bool FlowInspection::CopyMayBeginValue(const Flow& f, const SegmentRef& s) const
          f.hold.RunOpenAt(r.from);
 }
 
-FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const SegmentRef& s) {
+FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const SegmentRef& s,
+                                                           uint32_t copy_timeouts,
+                                                           bool mask_when_stalled) {
   if (!CopyMayBeginValue(f, s)) return Settled::kNotOpen;
   const HoldQueue::Range r = f.hold.WithheldPart(s.off, s.payload_len());
   uint8_t* payload = s.payload();
   const uint64_t off = s.off;
-  // The sender already sent what follows (it waits beyond a gap: lost on
-  // the way) and cannot send it again until the copy is acknowledged, and
-  // every value the stream up to the copy's end may begin holds no more
-  // digits so far, those that left before the copy included (a sender that
-  // stalls again and again must not get a value through a few digits at a
-  // time), than a truncated display of its kind shows: the copy leaves as
-  // it is (a number that turns out to be none is unchanged; a value that
-  // does is recorded mask-partial). A sender that pauses inside a value
-  // with nothing sent beyond it gets it masked. The scanner's history holds
-  // those bytes: the copy ends at most at the stream's end.
+  // The sender already sent what follows (it waits beyond a gap, or the
+  // tail ended a full segment: lost on the way, before or after the
+  // gateway) and cannot send it again until the copy is acknowledged (back
+  // to one segment per retransmission timer, it sends this copy alone
+  // however long it is held), and every value the stream up to the copy's
+  // end may begin holds no more digits so far, those that left before the
+  // copy included (a sender that stalls again and again must not get a
+  // value through a few digits at a time), than a truncated display of its
+  // kind shows: the copy leaves as it is (a number that turns out to be
+  // none is unchanged; a value that does is recorded mask-partial). A
+  // sender that pauses inside a value with nothing sent beyond it gets it
+  // masked. The scanner's history holds those bytes: the copy ends at most
+  // at the stream's end.
   const std::string_view tail = f.scanner->history();
   const uint64_t text_to = f.normalizer->map().NormalizedBefore(r.to);
   const uint64_t cut = f.scanner->offset() - std::min(text_to, f.scanner->offset());
   const std::string_view upto = tail.substr(0, tail.size() - std::min<size_t>(cut, tail.size()));
   const ValuePrefixes::ContextCheck context = f.scanner->context_check();
-  if (!f.reorder.empty() && f.ctx->rules().prefixes().WithinShownDigits(
-                                upto, StartOf(f), f.ctx->prefix_scratch(), &context)) {
+  const bool sent_beyond = !f.reorder.empty() || f.hold.WithheldFromFullSegment();
+  if (sent_beyond && f.ctx->rules().prefixes().WithinShownDigits(
+                         upto, StartOf(f), f.ctx->prefix_scratch(), &context)) {
     counters_.tails_released.fetch_add(1, std::memory_order_relaxed);
     return Settled::kClear;
   }
+  if (copy_timeouts < kCopyHolds) return Settled::kNotOpen;  // withheld again
+  // A sender that sent on and now waits on this copy: masked, a number
+  // that is none arrives corrupted and nobody knows; in clear, more digits
+  // than a display shows leave. The flow stops instead (fail closed): the
+  // application sees an error and sends again.
+  if (sent_beyond && !mask_when_stalled) return Settled::kStalled;
   // A WebSocket payload is judged and masked unmasked.
   WireXors xors;
   f.normalizer->map().XorsIn(r.from, r.to, &xors);

@@ -105,16 +105,30 @@ class FlowInspection {
   // is known to go on: it waits for what follows, held.
   bool CopyMayBeginValue(const Flow& f, const SegmentRef& s) const;
   // A copy of withheld bytes that comes back with nothing after it, while
-  // the request's body is known to go on, at the end of its last hold (the
+  // the request's body is known to go on, at the end of a hold
+  // (`copy_timeouts`: how many for this tail, this one included): the
   // sender paused inside what may be a value for longer than its
   // retransmission timer, or resends nothing else until it is
-  // acknowledged). kClear: it holds no more digits than a truncated display
-  // of the values it may begin shows (a card's first six, an SSN's area),
-  // and leaves as it is. kMasked: its letters and digits not in a judged
-  // value were masked. kNotOpen: neither applies (CopyMayBeginValue false,
-  // or nothing to mask); the copy is not the run's to settle.
-  enum class Settled { kNotOpen, kClear, kMasked };
-  Settled SettleWithheldCopy(Flow& f, const SegmentRef& s);
+  // acknowledged.
+  //   kClear:   the sender sent what follows (bytes wait beyond a gap, or
+  //             the tail was cut from a full segment: lost before the
+  //             gateway) and the copy holds no more digits than a
+  //             truncated display of the values it may begin shows (a
+  //             card's first six, an SSN's area): it leaves as it is, at
+  //             its first hold's end (a sender back to one segment per
+  //             retransmission timer sends nothing else until then).
+  //   kStalled: the sender sent what follows, the copy shows more than
+  //             that, and this is its third hold: neither its bytes in
+  //             clear nor Xs in a number that may be none can go (the
+  //             caller stops the flow), unless `mask_when_stalled`.
+  //   kMasked:  its letters and digits not in a judged value were masked
+  //             (the third hold, the sender pausing inside the run).
+  //   kNotOpen: none applies yet (CopyMayBeginValue false, an earlier hold,
+  //             or nothing to mask); the copy is not the run's to settle.
+  enum class Settled { kNotOpen, kClear, kStalled, kMasked };
+  static constexpr uint32_t kCopyHolds = 3;
+  Settled SettleWithheldCopy(Flow& f, const SegmentRef& s, uint32_t copy_timeouts,
+                             bool mask_when_stalled);
 
   // The wire bytes the widest value ending at the stream's end may take
   // (values written with escapes are wider on the wire than in the text

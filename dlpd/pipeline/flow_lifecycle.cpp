@@ -217,11 +217,11 @@ void PacketPipeline::DropBuffered(Flow& f, VerdictSink& sink) {
   }
 }
 
-void PacketPipeline::StopFlow(Flow& f, VerdictSink& sink) {
+void PacketPipeline::StopFlow(Flow& f, AnomalyKind why, VerdictSink& sink) {
   // Fail closed: the flow cannot go on without scanning bytes out of their
-  // order, so it stops, and both ends learn it at once (a sender left to
-  // time out would see silent loss).
-  recorder_.Anomaly(AnomalyKind::gaps_stopped, f);
+  // order, or without sending what it withholds, so it stops, and both ends
+  // learn it at once (a sender left to time out would see silent loss).
+  recorder_.Anomaly(why, f);
   DropBuffered(f, sink);
   while (!f.hold.empty()) {
     HeldSegment h = f.hold.TakeFront(budget_);
@@ -245,7 +245,7 @@ void PacketPipeline::GapTimedOut(Flow& f, int64_t now_us, VerdictSink& sink) {
     f.reorder.set_deadline(now_us + config_.gap_timeout_us);
     return gap_timers_.Add(f.reorder.deadline(), f.slot.key);
   }
-  if (config_.fail_mode == FailMode::kClosed) return StopFlow(f, sink);
+  if (config_.fail_mode == FailMode::kClosed) return StopFlow(f, AnomalyKind::gaps_stopped, sink);
   SkipGap(f, now_us, sink);
 }
 

@@ -170,6 +170,7 @@ void PacketPipeline::Stream(Flow& f, SegmentRef s, int64_t now_us, VerdictSink& 
   if (s.off < f.pos.next_off) counters_.retransmissions.fetch_add(1, std::memory_order_relaxed);
   FeedInOrder(f, s, now_us, sink, nullptr);
   DrainOutOfOrder(f, now_us, sink);
+  SendDeferredProbes(f, sink);
 }
 
 void PacketPipeline::Reorder(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink) {
@@ -196,6 +197,16 @@ void PacketPipeline::Reorder(Flow& f, const SegmentRef& s, int64_t now_us, Verdi
 }
 
 void PacketPipeline::SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink) {
+  // Not while dlpd holds segments before the gap: the receiver would report
+  // the pieces against an acknowledgement that stops before the held
+  // bytes, the sender would resend those (held, not lost), see them
+  // reported twice when they leave (D-SACK), take the loss for reordering
+  // and wait for its retransmission timer, then resend one segment per
+  // timer: a withheld tail alone, again and again. They go when the held
+  // segments have left (SendDeferredProbes), so the receiver reports the
+  // gap after the bytes before it, and the sender resends the gap at once
+  // with the tail.
+  if (!f.hold.empty()) return f.reorder.DeferProbes();
   // Each arrival reads every waiting byte (FindBefore): past this many
   // waiting, recovery has gone wrong anyway, and the reading would grow with
   // the square of a flood of segments beyond a gap.
@@ -252,6 +263,11 @@ void PacketPipeline::SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink) 
     (sink.Inject(slice.data(), slice.size()) ? counters_.sack_probes : counters_.sack_probe_errors)
         .fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+void PacketPipeline::SendDeferredProbes(Flow& f, VerdictSink& sink) {
+  if (!f.hold.empty() || !f.reorder.TakeDeferredProbes()) return;
+  f.reorder.ForEach([&](HeldSegment& h) { SackProbe(f, h.ref(), sink); });
 }
 
 void PacketPipeline::Repeat(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink) {
@@ -439,17 +455,24 @@ void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& si
 }
 
 void PacketPipeline::EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink) {
-  // A copy of withheld bytes whose hold ended with its run open is withheld
-  // again twice, then leaves, in clear if it shows no more than a truncated
-  // display would, else masked: withheld for ever, it would stall a sender
-  // that sends nothing more until these bytes are acknowledged.
-  const bool settle_copies = f.hold.HoldsWithheldCopy() && f.hold.NoteCopyTimeout();
+  // A copy of withheld bytes whose hold ended with its run open leaves in
+  // clear if the sender sent on and it shows no more than a truncated
+  // display would; else it is withheld again twice, and then leaves masked,
+  // or stops the flow (SettleWithheldCopy): withheld for ever, it would
+  // stall a sender that sends nothing more until it is acknowledged.
+  const uint32_t copy_timeouts = f.hold.HoldsWithheldCopy() ? f.hold.NoteCopyTimeout() : 0;
   while (!f.hold.empty()) {
     HeldSegment h = f.hold.TakeFront(budget_);
     SegmentRef s = h.ref();
-    const FlowInspection::Settled settled = settle_copies && h.withheld_copy
-                                                ? inspection_.SettleWithheldCopy(f, s)
-                                                : FlowInspection::Settled::kNotOpen;
+    const FlowInspection::Settled settled =
+        copy_timeouts > 0 && h.withheld_copy
+            ? inspection_.SettleWithheldCopy(f, s, copy_timeouts,
+                                             config_.fail_mode == FailMode::kOpen)
+            : FlowInspection::Settled::kNotOpen;
+    if (settled == FlowInspection::Settled::kStalled) {
+      Act(f, s, Decision::Drop(), sink);
+      return StopFlow(f, AnomalyKind::tails_stopped, sink);
+    }
     if (settled != FlowInspection::Settled::kNotOpen) {
       s.modified |= settled == FlowInspection::Settled::kMasked;
       MaskAndEmit(f, s, sink);
@@ -468,7 +491,8 @@ void PacketPipeline::EmitBefore(Flow& f, const SegmentRef& s, uint64_t cut, Verd
   }
   counters_.tails_withheld.fetch_add(1, std::memory_order_relaxed);
   f.window.window.SplitEach(cut, s.end());  // the sender resends from the cut, or from within
-  Act(f, s, f.hold.Withhold(s.off, s.end(), cut), sink);
+  const uint32_t seg = f.window.window.segment_size();
+  Act(f, s, f.hold.Withhold(s.off, s.end(), cut, seg != 0 && s.payload_len() >= seg), sink);
 }
 
 void PacketPipeline::DropBlocked(Flow& f, const SegmentRef& s, bool in_stream, VerdictSink& sink) {
@@ -498,6 +522,7 @@ void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
     if (f == nullptr || f->hold.empty() || f->hold.deadline() > now_us) continue;
     counters_.hold_timeouts.fetch_add(1, std::memory_order_relaxed);
     EmitHeldBefore(*f, inspection_.ProbeAndCut(*f), sink);
+    SendDeferredProbes(*f, sink);
   }
   // Idle flows, from the least recently used end.
   if (!flows_.IdleScanDue(now_us)) return;

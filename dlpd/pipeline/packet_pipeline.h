@@ -27,16 +27,18 @@
 // The copy the sender sends again is masked from what the stream found
 // since. If nothing follows it yet while the run it began is open and the
 // request's Content-Length says the body goes on, it is held for what
-// follows (tails_held); if that does not come within withheld_copy_hold it
-// is withheld again, and at its third hold it leaves, as it is when it
-// shows no more digits than a truncated display of the values it may begin
-// (tails_released), else masked (tails_masked); otherwise it goes as it is
-// (so a body that ends in digits is delayed by one retransmission, never
-// stalled). A tail that ends where Content-Length says the body ends is
-// judged at once, not held. A value that still turns out to have gone out
-// in part is recorded as "mask-partial". Which bytes may begin a value is
-// the rules' judgement (rules/value_prefix.h): a number none can begin with
-// is never held.
+// follows (tails_held); if that does not come within withheld_copy_hold, it
+// leaves as it is when the sender sent on (bytes beyond a gap, or a tail
+// cut from a full-size segment) and it shows no more digits than a
+// truncated display of the values it may begin (tails_released); else it
+// is withheld again, and at its third hold the flow stops with resets when
+// the sender sent on and fail closed (tails_stopped), or it leaves masked
+// (tails_masked); otherwise it goes as it is (so a body that ends in
+// digits is delayed by one retransmission, never stalled). A tail that
+// ends where Content-Length says the body ends is judged at once, not held.
+// A value that still turns out to have gone out in part is recorded as
+// "mask-partial". Which bytes may begin a value is the rules' judgement
+// (rules/value_prefix.h): a number none can begin with is never held.
 //
 // Overlaps: the first copy of each byte wins. Every later copy of bytes the
 // stream has seen (retransmission, re-segmented or overlapping segment) is
@@ -99,10 +101,10 @@ struct PipelineConfig {
   FailMode fail_mode = FailMode::kClosed;
   int64_t hold_timeout_us = 20000;
   // How long a copy of a withheld tail waits for what follows while the
-  // run it began is open (tails_held), before it is withheld again (the
-  // third time it leaves: tails_released or tails_masked). A slow link
-  // delivers what follows within a segment's time, and the copy then leaves
-  // judged: a number that is none arrives unchanged. The sender has waited
+  // run it began is open (tails_held), before it is settled or withheld
+  // again (FlowInspection::SettleWithheldCopy). A slow link delivers what
+  // follows within a segment's time, and the copy then leaves judged: a
+  // number that is none arrives unchanged. The sender has waited
   // its retransmission timer for it already. REQUIRES: at least
   // hold_timeout_us.
   int64_t withheld_copy_hold_us = 1000000;
@@ -241,8 +243,9 @@ class PacketPipeline final : public PacketHandler {
   void DropBuffered(Flow& f, VerdictSink& sink);
   // A gap did not fill in time: the flow stops (closed) or skips it (open).
   void GapTimedOut(Flow& f, int64_t now_us, VerdictSink& sink);
-  // Drops what the flow holds, resets both ends, and drops all that comes after.
-  void StopFlow(Flow& f, VerdictSink& sink);
+  // Drops what the flow holds, resets both ends, and drops all that comes
+  // after; reported as `why`.
+  void StopFlow(Flow& f, AnomalyKind why, VerdictSink& sink);
   // A later copy of stream bytes, normalized to the first; false when it
   // cannot be checked (dropped).
   bool CheckCopy(Flow& f, SegmentRef& s);
@@ -264,7 +267,10 @@ class PacketPipeline final : public PacketHandler {
   // gateway, instead of waiting for its retransmission timer and then
   // sending one segment at a time, the bytes withheld before the gap first
   // and nothing after them until they are acknowledged.
+  // Not while segments before the gap are held: deferred, then.
   void SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink);
+  // The pieces deferred while segments were held, once none is.
+  void SendDeferredProbes(Flow& f, VerdictSink& sink);
   // A copy of bytes the stream has passed.
   void Repeat(Flow& f, const SegmentRef& s, int64_t now_us, VerdictSink& sink);
   // Scans a segment that starts at or before next_off and ends after it;

@@ -32,7 +32,8 @@ namespace dlp {
   X(tails_withheld, "held segments cut before bytes that may begin a value")                     \
   X(tails_held, "copies of a withheld tail held while the run they began is open")             \
   X(tails_masked, "copies of a withheld tail sent masked (held past their hold, the run open)")   \
-  X(tails_released, "copies of a withheld tail sent as they are past their last hold (digits no more than a truncated display shows)") \
+  X(tails_released, "copies of a withheld tail sent as they are, the sender having sent on (digits no more than a truncated display shows)") \
+  X(tails_stopped, "flows stopped with resets at a withheld tail the sender sent on from, showing more digits than a display (fail closed)") \
   X(flows, "flows in the table now")                                                             \
   X(flows_evicted, "flows ended to make room in the table")                                      \
   X(busy_evictions, "evicted flows that held packets or were mid-value, closed with resets")     \

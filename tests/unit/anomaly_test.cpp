@@ -108,6 +108,9 @@ std::vector<Case> Cases() {
   open.gap_timeout_us = 2000;
   PipelineConfig closed = open;
   closed.fail_mode = FailMode::kClosed;
+  PipelineConfig stalled = closed;  // copies held 2 ms, the gap waiting
+  stalled.withheld_copy_hold_us = 2000;
+  stalled.gap_timeout_us = 1000000;
   PipelineConfig small_window;
   small_window.window_bytes = 64;
   PipelineConfig small_hold;
@@ -154,6 +157,19 @@ std::vector<Case> Cases() {
          g.Send(Tcp4(1, "ssn=536-22-1457;a=b&"));
          g.Send(Tcp4(100, "c=1;"));  // beyond a gap that never fills
          g.Tick(3000);
+       }},
+      {"tails_stopped", stalled,
+       [](EveGateway& g) {
+         const std::string head =
+             "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 60\r\n\r\nssn=536-22-1457&n=";
+         const auto tail = static_cast<uint32_t>(1 + head.size());
+         g.Send(Tcp4(1, head + "4111 111"));
+         g.Send(Tcp4(tail + 20, "zz;"));  // sent on, beyond a lost segment
+         g.Tick(1000);                    // the hold ends: "4111 111" withheld
+         for (int i = 0; i < 3; ++i) {    // its copy, alone, three holds
+           g.Send(Tcp4(tail, "4111 111"), 200000);
+           g.Tick(2000);
+         }
        }},
       {"gaps_skipped", open,
        [](EveGateway& g) {

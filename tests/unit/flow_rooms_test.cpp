@@ -158,11 +158,11 @@ TEST(HoldQueue, ReleasesBeforeTheOpenRunAndCutsAtIt) {
 
 TEST(HoldQueue, AWithheldTailIsCutOrDroppedAndRemembered) {
   HoldQueue h;
-  Decision d = h.Withhold(100, 150, 130);
+  Decision d = h.Withhold(100, 150, 130, false);
   EXPECT_EQ(d.kind, Decision::Kind::kCut);
   EXPECT_EQ(d.keep, 30u);
   EXPECT_EQ(h.released(), 130u);
-  d = h.Withhold(150, 160, 130);
+  d = h.Withhold(150, 160, 130, false);
   EXPECT_EQ(d.kind, Decision::Kind::kDrop);
   const HoldQueue::Range r = h.WithheldPart(120, 100);
   EXPECT_EQ(r.from, 130u);
@@ -173,7 +173,7 @@ TEST(HoldQueue, AWithheldTailIsCutOrDroppedAndRemembered) {
   EXPECT_TRUE(h.LeftMasked(135));
   EXPECT_FALSE(h.LeftMasked(160));
   // A new cut past the old tail starts a new withheld range.
-  h.Withhold(200, 220, 210);
+  h.Withhold(200, 220, 210, false);
   EXPECT_FALSE(h.LeftMasked(135));
   EXPECT_EQ(h.WithheldPart(0, 1000).from, 210u);
   EXPECT_EQ(h.WithheldPart(0, 1000).to, 220u);

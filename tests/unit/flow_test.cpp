@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "dlpd/decode/checksum.h"
 #include "dlpd/flow/flow_key.h"
@@ -328,10 +329,13 @@ TEST(FlowInspection, WithheldTailSentAgainAloneLeavesMaskedWhenNothingFollowsInT
 }
 
 TEST(FlowInspection, AStalledCopyThatShowsNoMoreThanATruncatedDisplayLeavesAsItIs) {
-  // The same stall on "5": one digit, no more than a truncated display of
-  // an SSN (its area) or a card (its first six) shows. It leaves as it is,
-  // so a number that turns out to be none is unchanged; here the value
-  // completes, is masked from there on, and is recorded as partly sent.
+  // The same stall on "5", with what follows sent beyond a lost segment:
+  // one digit, no more than a truncated display of an SSN (its area) or a
+  // card (its first six) shows. It leaves as it is at its first hold's end
+  // (the sender, back to one segment per retransmission timer, sends
+  // nothing else until it is acknowledged), so a number that turns out to
+  // be none is unchanged; here the value completes, is masked from there
+  // on, and is recorded as partly sent.
   const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 20\r\n\r\n";
   const uint32_t body = 1 + static_cast<uint32_t>(head.size());
   PipelineConfig c;
@@ -341,52 +345,76 @@ TEST(FlowInspection, AStalledCopyThatShowsNoMoreThanATruncatedDisplayLeavesAsItI
   gw.Send(Tcp4(1, head + "x=1&ssn=5"), 0);
   gw.Send(Tcp4(body + 16, "457;"), 10);  // what follows, beyond a lost segment
   gw.pipeline().Tick(1000, gw);
-  for (const int64_t t : {200000, 800000, 1400000}) {
-    gw.Send(Tcp4(body + 8, "5"), t);
-    gw.pipeline().Tick(t + 500000, gw);
-  }
+  gw.Send(Tcp4(body + 8, "5"), 200000);
+  gw.pipeline().Tick(699999, gw);
+  EXPECT_EQ(gw.out.size(), 1u);  // held for what follows
+  gw.pipeline().Tick(700000, gw);
   ASSERT_EQ(gw.out.size(), 2u);
   EXPECT_EQ(gw.out[1].payload, "5");
   EXPECT_EQ(gw.pipeline().counters().tails_released.load(), 1u);
   EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 0u);
-  gw.Send(Tcp4(body + 9, "36-22-1"), 2000000);  // the gap fills
+  gw.Send(Tcp4(body + 9, "36-22-1"), 800000);  // the gap fills
   ASSERT_EQ(gw.out.size(), 4u);
   EXPECT_EQ(gw.out[2].payload, "XX-XX-X");
   EXPECT_EQ(gw.out[3].payload, "XXX;");
   EXPECT_EQ(gw.pipeline().counters().partial.load(), 1u);
 }
 
-TEST(FlowInspection, ASenderStallingAgainAndAgainGetsNoMoreThanATruncatedDisplayThrough) {
-  // Stalled inside "4111 1" (five digits, no more than a card's first six),
-  // the copy leaves as it is; stalled again after "111 11", the run's
-  // digits number ten: that copy leaves masked, and so does the rest.
+// Stalled inside "4111 1" (five digits, no more than a card's first six)
+// with bytes sent beyond a lost segment, the copy leaves as it is; stalled
+// again after "111 11", the run's digits number ten. Returns the gateway
+// after that second copy's third hold.
+std::unique_ptr<Gateway> StallTwiceInACard(FailMode mode, uint32_t* body) {
   const std::string head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 40\r\n\r\n";
-  const uint32_t body = 1 + static_cast<uint32_t>(head.size());
+  *body = 1 + static_cast<uint32_t>(head.size());
   PipelineConfig c;
   c.hold_timeout_us = 1000;
   c.withheld_copy_hold_us = 500000;
-  Gateway gw(c);
-  gw.Send(Tcp4(1, head + "card=4111 1"), 0);
-  gw.Send(Tcp4(body + 30, "zz;"), 10);  // sent beyond a lost segment
-  gw.pipeline().Tick(1000, gw);
-  for (const int64_t t : {200000, 800000, 1400000}) {
-    gw.Send(Tcp4(body + 5, "4111 1"), t);
-    gw.pipeline().Tick(t + 500000, gw);
+  c.fail_mode = mode;
+  auto gw = std::make_unique<Gateway>(c);
+  gw->Send(Tcp4(1, head + "card=4111 1"), 0);
+  gw->Send(Tcp4(*body + 30, "zz;"), 10);  // sent beyond a lost segment
+  gw->pipeline().Tick(1000, *gw);
+  gw->Send(Tcp4(*body + 5, "4111 1"), 200000);
+  gw->pipeline().Tick(700000, *gw);
+  EXPECT_EQ(gw->out.size(), 2u);
+  EXPECT_EQ(gw->out.back().payload, "4111 1");
+  gw->Send(Tcp4(*body + 11, "111 11"), 800000);
+  gw->pipeline().Tick(801000, *gw);  // withheld: the run is open
+  for (const int64_t t : {1000000, 1600000}) {
+    gw->Send(Tcp4(*body + 11, "111 11"), t);
+    gw->pipeline().Tick(t + 500000, *gw);
+    EXPECT_EQ(gw->out.size(), 2u);  // withheld again
   }
-  ASSERT_EQ(gw.out.size(), 2u);
-  EXPECT_EQ(gw.out[1].payload, "4111 1");
-  gw.Send(Tcp4(body + 11, "111 11"), 2000000);
-  gw.pipeline().Tick(2001000, gw);  // withheld: the run is open
-  for (const int64_t t : {2200000, 2800000, 3400000}) {
-    gw.Send(Tcp4(body + 11, "111 11"), t);
-    gw.pipeline().Tick(t + 500000, gw);
-  }
-  ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[2].payload, "XXX XX");
-  EXPECT_EQ(gw.pipeline().counters().tails_released.load(), 1u);
-  EXPECT_EQ(gw.pipeline().counters().tails_masked.load(), 1u);
-  gw.Send(Tcp4(body + 17, "11 1111;"), 4000000);
-  EXPECT_EQ(gw.out.back().payload, "XX XXXX;");
+  gw->Send(Tcp4(*body + 11, "111 11"), 2200000);
+  gw->pipeline().Tick(2700000, *gw);  // the third hold's end
+  EXPECT_EQ(gw->pipeline().counters().tails_released.load(), 1u);
+  return gw;
+}
+
+TEST(FlowInspection, ASenderStallingAgainAndAgainIsStoppedPastATruncatedDisplay) {
+  // Fail closed: neither the digits in clear nor Xs in what may be a
+  // number that is none; the flow stops, both ends reset.
+  uint32_t body = 0;
+  std::unique_ptr<Gateway> gw = StallTwiceInACard(FailMode::kClosed, &body);
+  EXPECT_EQ(gw->out.size(), 2u);
+  EXPECT_EQ(gw->pipeline().counters().tails_stopped.load(), 1u);
+  EXPECT_EQ(gw->pipeline().counters().tails_masked.load(), 0u);
+  EXPECT_EQ(gw->injected.size(), 2u);  // a reset each way
+  gw->Send(Tcp4(body + 17, "11 1111;"), 2800000);
+  EXPECT_EQ(gw->out.size(), 2u);
+}
+
+TEST(FlowInspection, ASenderStallingAgainAndAgainGetsNoMoreThanATruncatedDisplayThrough) {
+  // Fail open: the flow goes on, the copy masked, and so is the rest.
+  uint32_t body = 0;
+  std::unique_ptr<Gateway> gw = StallTwiceInACard(FailMode::kOpen, &body);
+  ASSERT_EQ(gw->out.size(), 3u);
+  EXPECT_EQ(gw->out[2].payload, "XXX XX");
+  EXPECT_EQ(gw->pipeline().counters().tails_masked.load(), 1u);
+  EXPECT_EQ(gw->pipeline().counters().tails_stopped.load(), 0u);
+  gw->Send(Tcp4(body + 17, "11 1111;"), 2800000);
+  EXPECT_EQ(gw->out.back().payload, "XX XXXX;");
 }
 
 TEST(FlowInspection, WithheldTailSentAgainAfterTheStreamJudgedItGoesUnchanged) {
