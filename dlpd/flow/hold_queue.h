@@ -77,8 +77,8 @@ class HoldQueue {
   // cut there, or dropped when all of it is at or after the cut. REQUIRES:
   // end > cut. Records the withheld tail: its bytes are not delivered, the
   // receiver does not acknowledge them, and the sender sends them again,
-  // usually with what follows them. `full_segment`: the segment was at
-  // least the sender's segment size, so the sender had more to send.
+  // usually with what follows them. `full_segment`: the segment was a full
+  // one by the sender's segment size, so the sender had more to send.
   Decision Withhold(uint64_t off, uint64_t end, uint64_t cut, bool full_segment);
 
   // The part of [off, off+len) that was withheld and not delivered since

@@ -3,12 +3,38 @@
 #include <algorithm>
 #include <string_view>
 
+#include "dlpd/inspect/block_scanner.h"
+
 namespace dlp {
 
 Result<std::unique_ptr<Base64Scan>> Base64Scan::Open(ScanContext& ctx) {
   auto s = StreamScanner::Open(ctx);
   if (!s) return s.error();
   return std::unique_ptr<Base64Scan>(new Base64Scan(std::move(s).value()));
+}
+
+bool Base64Scan::AnyReadingHoldsValue(ScanContext& ctx, const uint8_t* text, size_t len) {
+  std::vector<uint8_t> chars;
+  chars.reserve(len);
+  for (size_t i = 0; i < len; ++i) {
+    if (Base64Text::Value(text[i]) >= 0) chars.push_back(text[i]);
+  }
+  std::vector<uint8_t> decoded;
+  decoded.reserve(chars.size() / 4 * 3);
+  for (size_t skip = 0; skip < 4; ++skip) {
+    decoded.clear();
+    for (size_t i = skip; i + 4 <= chars.size(); i += 4) {
+      uint32_t v = 0;
+      for (size_t k = 0; k < 4; ++k)
+        v = v << 6 | static_cast<uint32_t>(Base64Text::Value(chars[i + k]));
+      decoded.push_back(static_cast<uint8_t>(v >> 16));
+      decoded.push_back(static_cast<uint8_t>(v >> 8));
+      decoded.push_back(static_cast<uint8_t>(v));
+    }
+    Findings found;
+    if (!ScanBlock(ctx, decoded.data(), decoded.size(), &found) || !found.empty()) return true;
+  }
+  return false;
 }
 
 Status Base64Scan::FeedStream(ScanContext& ctx, std::string_view history, const uint8_t* text,

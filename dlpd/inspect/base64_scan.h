@@ -35,6 +35,14 @@ class Base64Scan {
   // *scan when the text names base64, reading `history` first (where the
   // name may begin), and feeds it. Both callers (the packet path and
   // dlpctl scan) read a stream this way.
+  // Whether `text`, read as base64 from each of its four character
+  // alignments (bytes outside the alphabet skipped, as decoders skip line
+  // breaks), decodes to bytes in which the rules find a value. For bytes
+  // whose context is not known: a segment beyond a gap, where the region's
+  // marker, and so the alignment, may lie in the gap. True when a scan
+  // fails.
+  static bool AnyReadingHoldsValue(ScanContext& ctx, const uint8_t* text, size_t len);
+
   static Status FeedStream(ScanContext& ctx, std::string_view history, const uint8_t* text,
                            size_t len, uint64_t norm, std::unique_ptr<Base64Scan>* scan,
                            Findings* out);

@@ -235,6 +235,22 @@ void ColumnTracker::ReadHeader(const CompiledRuleset& rules, const Body& b) {
   }
 }
 
+bool ColumnTracker::TableMayCover(const CompiledRuleset& rules, uint64_t at) const {
+  auto it = std::upper_bound(bodies_.begin(), bodies_.end(), at,
+                             [](uint64_t v, const Body& b) { return v < b.from; });
+  if (it == bodies_.begin()) return false;
+  --it;
+  if (at >= it->until) return false;
+  // Its first line goes on (beyond the gap, perhaps): short enough to be
+  // a header, it may head one.
+  if (it->rows_from == 0) return !it->too_long;
+  if (!it->read) ReadHeader(rules, *it);
+  // Only a keyword's column makes bare numbers values; one that names
+  // another kind of number makes fewer.
+  return std::any_of(it->columns.begin(), it->columns.end(),
+                     [](const Column& c) { return !c.excluded; });
+}
+
 ColumnTracker::Answer ColumnTracker::ColumnOf(const CompiledRuleset& rules, uint32_t rule,
                                               std::string_view text, size_t at,
                                               uint64_t text_base) const {

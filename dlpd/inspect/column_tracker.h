@@ -57,6 +57,12 @@ class ColumnTracker {
   Answer ColumnOf(const CompiledRuleset& rules, uint32_t rule, std::string_view text, size_t at,
                   uint64_t text_base) const;
 
+  // Whether a table with a keyword's column may cover stream offset `at`,
+  // which may lie beyond the bytes fed so far (beyond a gap): the body it
+  // would be in has a first line that names a rule's keyword, or one not
+  // ended yet and short enough to be a header.
+  bool TableMayCover(const CompiledRuleset& rules, uint64_t at) const;
+
   size_t memory_bytes() const;
 
  private:

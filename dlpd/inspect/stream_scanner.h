@@ -4,9 +4,9 @@
 //
 // The last max_width() + 1 bytes are kept: gated patterns (the default
 // rules) are found by the digit gate and a walk of its runs (shaped
-// patterns) or a block scan over that history and the new piece, and a candidate reaching back into earlier pieces is
-// re-matched and validated there. Patterns of rules without min_digits run
-// in Hyperscan stream mode, which carries their state across pieces.
+// patterns) or a block scan over that history and the new piece, and a candidate reaching back into
+// earlier pieces is re-matched and validated there. Patterns of rules without min_digits run in
+// Hyperscan stream mode, which carries their state across pieces.
 //
 // A value is reported by the Feed that brings the byte that decides it:
 // its trailing context, or, for a value at the very end of the bytes so
@@ -67,6 +67,8 @@ class StreamScanner {
   std::string_view history() const {
     return {reinterpret_cast<const char*>(history_.data()), history_.size()};
   }
+  // The CSV tables this stream has read headers of.
+  const ColumnTracker& columns() const { return columns_; }
   // Bytes of memory this stream holds (Hyperscan state + history).
   size_t memory_bytes() const;
 

@@ -446,8 +446,16 @@ FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const Segmen
   const std::string_view upto = tail.substr(0, tail.size() - std::min<size_t>(cut, tail.size()));
   const ValuePrefixes::ContextCheck context = f.scanner->context_check();
   const bool sent_beyond = !f.reorder.empty() || f.hold.WithheldFromFullSegment();
-  if (sent_beyond && f.ctx->rules().prefixes().WithinShownDigits(
-                         upto, StartOf(f), f.ctx->prefix_scratch(), &context)) {
+  // The display count reads the text the scanner reads. A run open in
+  // base64's decoded text (its characters show no digits there), or a value
+  // whose verdict waits for what follows, is not counted by it: such a
+  // copy never leaves in clear.
+  const bool counted =
+      (f.base64 == nullptr || f.base64->scan->OpenRunFrom(*f.ctx) >= f.scanner->offset()) &&
+      f.scanner->pending_from() >= f.scanner->offset();
+  if (sent_beyond && counted &&
+      f.ctx->rules().prefixes().WithinShownDigits(upto, StartOf(f), f.ctx->prefix_scratch(),
+                                                  &context)) {
     counters_.tails_released.fetch_add(1, std::memory_order_relaxed);
     return Settled::kClear;
   }

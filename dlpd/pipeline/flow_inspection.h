@@ -114,7 +114,9 @@ class FlowInspection {
   //             the tail was cut from a full segment: lost before the
   //             gateway) and the copy holds no more digits than a
   //             truncated display of the values it may begin shows (a
-  //             card's first six, an SSN's area): it leaves as it is, at
+  //             card's first six, an SSN's area; not a run open in
+  //             base64's decoded text, or a verdict that waits, which that
+  //             count does not read): it leaves as it is, at
   //             its first hold's end (a sender back to one segment per
   //             retransmission timer sends nothing else until then).
   //   kStalled: the sender sent what follows, the copy shows more than

@@ -9,6 +9,7 @@
 #include "dlpd/decode/truncate_payload.h"
 #include "dlpd/http/char_decoder.h"
 #include "dlpd/http/stream_normalizer.h"
+#include "dlpd/inspect/base64_scan.h"
 #include "dlpd/inspect/block_scanner.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/inspect/stream_scanner.h"
@@ -222,18 +223,34 @@ void PacketPipeline::SackProbe(Flow& f, const SegmentRef& s, VerdictSink& sink) 
   // of the waiting bytes does not know: no piece goes ahead there.
   const RequestFraming* framing = f.normalizer->framing();
   if (framing != nullptr && framing->InChunkedBody()) return;
-  const uint64_t reach = f.ctx->rules().max_width() + 2;  // and "1." before a value
-  const ReorderBuffer::Island island = f.reorder.BytesAround(s.off, s.end(), reach);
+  // Nor where a CSV header the stream read before the gap labels the
+  // waiting bytes' columns with a rule's keyword (its bare numbers are
+  // values there, not in a block scan of them).
+  const CompiledRuleset& rules = f.ctx->rules();
+  if (rules.columns() && f.scanner->columns().TableMayCover(rules, s.off)) return;
+  // A piece is judged with what a verdict reads around its values: the
+  // widest match and, before it, the lookback (a keyword; as base64
+  // characters, a third more) or, after it, the lookahead; all of it must
+  // wait here too.
+  const uint64_t reach = rules.max_width() + 2;  // and "1." before a value
+  const uint64_t before = reach + rules.lookback() * 4 / 3 + 4;
+  const uint64_t after = reach + rules.lookahead();
+  const ReorderBuffer::Island island =
+      f.reorder.BytesAround(s.off, s.end(), std::max(before, after));
   if (island.bytes.empty()) return;
   // A value written with escapes or in UTF-8 is wider on the wire than the
   // widest match: such bytes are never sent ahead.
   if (std::any_of(island.bytes.begin(), island.bytes.end(), MayBeginEncoded)) return;
+  // The waiting bytes may be base64 whose region began before them (a MIME
+  // part's header, a data: URI's marker, in the gap or before it), in any
+  // alignment: when one of their readings holds a value, none goes.
+  if (Base64Scan::AnyReadingHoldsValue(*f.ctx, island.bytes.data(), island.bytes.size())) return;
   Findings found;
   WireUnits units;
   if (!ScanDecodedBlock(*f.ctx, island.bytes.data(), island.bytes.size(), &found, &units)) return;
-  const uint64_t lo = island.lo + reach;
+  const uint64_t lo = island.lo + before;
   const uint64_t hi =
-      island.lo + island.bytes.size() - std::min<uint64_t>(reach, island.bytes.size());
+      island.lo + island.bytes.size() - std::min<uint64_t>(after, island.bytes.size());
   // The stream judges a request body's end as the end of the stream (a
   // value that ends there is masked whatever follows: the next request's
   // method), a block scan of the waiting bytes does not: no piece goes
@@ -454,13 +471,14 @@ void PacketPipeline::ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& si
   }
 }
 
-void PacketPipeline::EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink) {
+void PacketPipeline::EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink, bool hold_ended) {
   // A copy of withheld bytes whose hold ended with its run open leaves in
   // clear if the sender sent on and it shows no more than a truncated
   // display would; else it is withheld again twice, and then leaves masked,
   // or stops the flow (SettleWithheldCopy): withheld for ever, it would
   // stall a sender that sends nothing more until it is acknowledged.
-  const uint32_t copy_timeouts = f.hold.HoldsWithheldCopy() ? f.hold.NoteCopyTimeout() : 0;
+  const uint32_t copy_timeouts =
+      hold_ended && f.hold.HoldsWithheldCopy() ? f.hold.NoteCopyTimeout() : 0;
   while (!f.hold.empty()) {
     HeldSegment h = f.hold.TakeFront(budget_);
     SegmentRef s = h.ref();
@@ -491,8 +509,12 @@ void PacketPipeline::EmitBefore(Flow& f, const SegmentRef& s, uint64_t cut, Verd
   }
   counters_.tails_withheld.fetch_add(1, std::memory_order_relaxed);
   f.window.window.SplitEach(cut, s.end());  // the sender resends from the cut, or from within
+  // Full: at least three quarters of the segment size the SYN announced
+  // (the sender's segments are bounded by the server's MSS and the path's
+  // MTU too: a tunnel or an MSS clamp takes some off).
   const uint32_t seg = f.window.window.segment_size();
-  Act(f, s, f.hold.Withhold(s.off, s.end(), cut, seg != 0 && s.payload_len() >= seg), sink);
+  const bool full = seg != 0 && s.payload_len() >= seg - seg / 4;
+  Act(f, s, f.hold.Withhold(s.off, s.end(), cut, full), sink);
 }
 
 void PacketPipeline::DropBlocked(Flow& f, const SegmentRef& s, bool in_stream, VerdictSink& sink) {
@@ -521,7 +543,7 @@ void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
     // Released, or extended since (a later reminder covers it): skipped.
     if (f == nullptr || f->hold.empty() || f->hold.deadline() > now_us) continue;
     counters_.hold_timeouts.fetch_add(1, std::memory_order_relaxed);
-    EmitHeldBefore(*f, inspection_.ProbeAndCut(*f), sink);
+    EmitHeldBefore(*f, inspection_.ProbeAndCut(*f), sink, /*hold_ended=*/true);
     SendDeferredProbes(*f, sink);
   }
   // Idle flows, from the least recently used end.

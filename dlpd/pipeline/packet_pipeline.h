@@ -292,7 +292,10 @@ class PacketPipeline final : public PacketHandler {
   void MaskAndEmit(Flow& f, const SegmentRef& s, VerdictSink& sink);
   void ReleaseUpTo(Flow& f, uint64_t final_before, VerdictSink& sink);
   // Emits every held segment, each cut before `cut` (EmitBefore).
-  void EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink);
+  // `hold_ended`: the hold's timer ran out (a held copy of a withheld tail
+  // is then settled: SettleWithheldCopy); otherwise (no room, a flow given
+  // up) such a copy is withheld again.
+  void EmitHeldBefore(Flow& f, uint64_t cut, VerdictSink& sink, bool hold_ended = false);
   // Emits a segment masked, without its bytes at or after `cut`.
   void EmitBefore(Flow& f, const SegmentRef& s, uint64_t cut, VerdictSink& sink);
   // A packet of a blocked flow: what it holds before the blocking value

@@ -813,18 +813,22 @@ TEST(FlowInspection, ACopyOfPartOfACoalescedSegmentIsCheckedBySegmentSize) {
 TEST(FlowInspection, PiecesBeyondAGapThatNoValueReachesGoAhead) {
   Gateway gw(PipelineConfig{});
   gw.Send(SynWithMss(200));
-  gw.Send(Tcp4(1, "a=1;"));
+  gw.Send(Tcp4(1, "a=1\n"));  // a first line that heads no CSV table
   std::string island;
   while (island.size() < 1200) island += "name=abc;";
   island.resize(1200);
   island.replace(650, 16, "ssn=536-22-1457;");  // in the fourth piece
   const uint32_t at = 1 + 4 + 50;               // 50 bytes lost
   gw.Send(Tcp4(at, island));
-  EXPECT_EQ(gw.out.size(), 2u);  // the SYN, "a=1;": the segment itself waits
-  const uint64_t reach = test::DefaultRules()->max_width() + 2;
+  EXPECT_EQ(gw.out.size(), 2u);  // the SYN, "a=1": the segment itself waits
+  // More than the widest match and a verdict's lookback from the island's
+  // start, and its lookahead from the end.
+  const auto& rules = *test::DefaultRules();
+  const uint64_t before = rules.max_width() + 2 + rules.lookback();
+  const uint64_t after = rules.max_width() + 2 + rules.lookahead();
   std::vector<uint32_t> want;
   for (uint32_t a = 0; a < 1200; a += 200) {
-    if (a >= reach && a + 200 + reach <= 1200 && a != 600) want.push_back(at + a);
+    if (a >= before && a + 200 + after <= 1200 && a != 600) want.push_back(at + a);
   }
   ASSERT_FALSE(want.empty()) << "pieces too small for the rules' widest match";
   std::vector<uint32_t> sent;

@@ -46,27 +46,29 @@ TEST(LossySender, PiecesBeyondAGapWaitForTheHeldSegmentsBeforeIt) {
   c.hold_timeout_us = 1000;
   Gateway gw(c);
   gw.Send(SynWithMss(200));
-  gw.Send(Tcp4(1, "a=1&n=4111"), 0);            // held: "4111" may begin a card
-  ASSERT_EQ(gw.out.size(), 1u);                 // the SYN
-  gw.Send(Tcp4(1 + 10 + 50, Clean(1200)), 10);  // beyond 50 lost bytes
+  gw.Send(Tcp4(1, "a\n"), 0);                   // a first line that heads no CSV table
+  gw.Send(Tcp4(3, "b=1&n=4111"), 0);            // held: "4111" may begin a card
+  ASSERT_EQ(gw.out.size(), 2u);                 // the SYN, "a\n"
+  gw.Send(Tcp4(3 + 10 + 50, Clean(1400)), 10);  // beyond 50 lost bytes
   EXPECT_TRUE(gw.injected.empty()) << "a piece went ahead of held bytes";
   gw.pipeline().Tick(1000, gw);  // the hold ends: the segment leaves cut
-  ASSERT_EQ(gw.out.size(), 2u);
-  EXPECT_EQ(gw.out[1].payload, "a=1&n=");
+  ASSERT_EQ(gw.out.size(), 3u);
+  EXPECT_EQ(gw.out[2].payload, "b=1&n=");
   EXPECT_FALSE(gw.injected.empty());
   EXPECT_EQ(gw.pipeline().counters().sack_probes.load(), gw.injected.size());
-  for (const uint32_t seq : InjectedSeqs(gw)) EXPECT_GE(seq, 61u);
+  for (const uint32_t seq : InjectedSeqs(gw)) EXPECT_GE(seq, 63u);
 }
 
 TEST(LossySender, PiecesBeyondAGapGoWhenWhatFollowsReleasesTheHold) {
   Gateway gw(PipelineConfig{});
   gw.Send(SynWithMss(200));
-  gw.Send(Tcp4(1, "a=1&n=4111"), 0);
-  gw.Send(Tcp4(1 + 14 + 50, Clean(1200)), 10);
+  gw.Send(Tcp4(1, "a\n"), 0);
+  gw.Send(Tcp4(3, "b=1&n=4111"), 0);
+  gw.Send(Tcp4(3 + 14 + 50, Clean(1400)), 10);
   EXPECT_TRUE(gw.injected.empty());
-  gw.Send(Tcp4(11, "22;b"), 20);  // the number ends: no value, all goes
-  ASSERT_EQ(gw.out.size(), 3u);
-  EXPECT_EQ(gw.out[1].payload, "a=1&n=4111");
+  gw.Send(Tcp4(13, "22;b"), 20);  // the number ends: no value, all goes
+  ASSERT_EQ(gw.out.size(), 4u);
+  EXPECT_EQ(gw.out[2].payload, "b=1&n=4111");
   EXPECT_FALSE(gw.injected.empty());
 }
 
@@ -165,6 +167,21 @@ TEST(LossySender, FailOpenATailShowingMoreThanADisplayLeavesMasked) {
   EXPECT_EQ(u.gw.out.back().payload, "XXXXXXX");
   EXPECT_EQ(u.gw.pipeline().counters().tails_masked.load(), 1u);
   EXPECT_EQ(u.gw.pipeline().counters().tails_stopped.load(), 0u);
+}
+
+// A held copy settles only when its hold ends: a flow given up before
+// (evicted for room, here) withholds it, and the ends are reset.
+TEST(LossySender, AHeldCopyOfAFlowGivenUpIsWithheldNotSettled) {
+  PipelineConfig c = Holds();
+  c.max_flows = 1;
+  const std::string body = std::string(95, 'a') + "=4111";
+  Upload u(c, body, 4);
+  u.gw.Send(Tcp4(u.tail_seq, u.tail), 200000);  // the copy: held
+  const size_t before = u.gw.out.size();
+  u.gw.Send(Tcp4(1, "", 0x02, 40001), 300000);  // another flow takes the room
+  for (size_t i = before; i < u.gw.out.size(); ++i) EXPECT_NE(u.gw.out[i].payload, "4111");
+  EXPECT_EQ(u.gw.pipeline().counters().tails_released.load(), 0u);
+  EXPECT_EQ(u.gw.pipeline().counters().busy_evictions.load(), 1u);
 }
 
 }  // namespace

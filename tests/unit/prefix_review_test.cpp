@@ -186,7 +186,7 @@ struct Receiver {
 TEST(PrefixReview, APieceSentAheadIsReadWithBytesALaterLowerSegmentPutBeforeIt) {
   Gateway gw(PipelineConfig{});
   gw.Send(SynWithMss(200));
-  gw.Send(Tcp4(1, "a=1;"));  // offsets [0, 4)
+  gw.Send(Tcp4(1, "a=1\n"));  // offsets [0, 4)
   ASSERT_EQ(gw.out.size(), 2u);
   // A: offsets [100, 1300). Its piece [500, 700) holds "z111 1111 1111 1111;"
   // at 599: no value in A's own bytes (a letter leads).
@@ -243,7 +243,7 @@ TEST(PrefixReview, APieceSentAheadIsReadWithBytesALaterLowerSegmentPutBeforeIt) 
 TEST(PrefixReview, APieceSentAheadIsReadAfterAnOverlappingGapFiller) {
   Gateway gw(PipelineConfig{});
   gw.Send(SynWithMss(200));
-  gw.Send(Tcp4(1, "a=1;"));
+  gw.Send(Tcp4(1, "a=1\n"));
   std::string a;
   while (a.size() < 1200) a += "name=abc;";
   a.resize(1200);
@@ -444,7 +444,7 @@ TEST(PrefixReview, APieceEndingAtTheBodysEndHoldsACardTheStreamMasks) {
   const std::string head =
       "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body_len) + "\r\n\r\n";
   const uint32_t h = static_cast<uint32_t>(head.size());
-  gw.Send(Tcp4(1, head + "x=1;"));  // offsets [0, h + 4)
+  gw.Send(Tcp4(1, head + "x=1\n"));  // offsets [0, h + 4)
   ASSERT_EQ(gw.out.size(), 2u);
   const uint32_t body_end = h + body_len;
   // The next request, then the body's last 800 bytes, both beyond a gap.
