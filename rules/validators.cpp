@@ -152,6 +152,11 @@ Validation ValidateLuhnOnly(std::string_view value) {
   return {LuhnValid(std::string_view(d.data(), n)), ""};
 }
 
+Validation LuhnOfDigits(std::string_view digits) {
+  if (digits.size() < 2 || digits.size() > kMaxPanDigits) return {};
+  return {LuhnValid(digits), ""};
+}
+
 Validation ValidateNone(std::string_view) {
   return {true, ""};
 }
@@ -163,16 +168,17 @@ bool AnyBeginning(std::string_view) {
 struct Builtin {
   const char* name;
   Validation (*fn)(std::string_view);
+  Validation (*of_digits)(std::string_view);
   bool (*may_begin)(std::string_view);
   unsigned shown_leading_digits;
   unsigned min_digits;  // of a value it accepts
   unsigned max_digits;
 };
 constexpr std::array<Builtin, 4> kBuiltins{{
-    {"none", ValidateNone, AnyBeginning, 0, 0, UINT32_MAX},
-    {"luhn", ValidateLuhnOnly, AnyBeginning, 0, 2, kMaxPanDigits},
-    {"pan", ValidatePan, PanMayBegin, 6, 13, kMaxPanDigits},
-    {"us-ssn", ValidateUsSsn, UsSsnMayBegin, 3, 9, 9},
+    {"none", ValidateNone, ValidateNone, AnyBeginning, 0, 0, UINT32_MAX},
+    {"luhn", ValidateLuhnOnly, LuhnOfDigits, AnyBeginning, 0, 2, kMaxPanDigits},
+    {"pan", ValidatePan, PanOfDigits, PanMayBegin, 6, 13, kMaxPanDigits},
+    {"us-ssn", ValidateUsSsn, UsSsnOfDigits, UsSsnMayBegin, 3, 9, 9},
 }};
 
 }  // namespace
@@ -311,12 +317,17 @@ const char* CardBrand(std::string_view digits) {
 Validation ValidatePan(std::string_view value) {
   std::array<char, kMaxPanDigits> d{};
   const std::optional<std::string_view> digits = DigitsOf(value, d);
-  if (!digits || digits->size() < 13) return {};
-  const size_t n = digits->size();
+  if (!digits) return {};
+  return PanOfDigits(*digits);
+}
+
+Validation PanOfDigits(std::string_view digits) {
+  const size_t n = digits.size();
+  if (n < 13 || n > kMaxPanDigits) return {};
   // Luhn first: it turns away nine numbers in ten, for less than a range
   // lookup costs.
-  if (!LuhnValid(*digits)) return {};
-  const PrefixRange* brand = CardRangeOf(*digits);
+  if (!LuhnValid(digits)) return {};
+  const PrefixRange* brand = CardRangeOf(digits);
   if (brand == nullptr) return {};
   // Maestro's short numbers, and 17 to 19 digits (UnionPay, Maestro, a
   // 19-digit Visa): rare as cards, common as 64-bit ids and trace ids, so
@@ -328,10 +339,15 @@ Validation ValidatePan(std::string_view value) {
 Validation ValidateUsSsn(std::string_view value) {
   std::array<char, 9> d{};
   const std::optional<std::string_view> digits = DigitsOf(value, d);
-  if (!digits || digits->size() != 9) return {};
-  uint32_t area = PrefixValue(*digits, 3);
-  uint32_t group = PrefixValue(digits->substr(3), 2);
-  uint32_t serial = PrefixValue(digits->substr(5), 4);
+  if (!digits) return {};
+  return UsSsnOfDigits(*digits);
+}
+
+Validation UsSsnOfDigits(std::string_view digits) {
+  if (digits.size() != 9) return {};
+  uint32_t area = PrefixValue(digits, 3);
+  uint32_t group = PrefixValue(digits.substr(3), 2);
+  uint32_t serial = PrefixValue(digits.substr(5), 4);
   if (area == 0 || area == 666 || area >= 900) return {};
   if (group == 0 || serial == 0) return {};
   return {true, ""};
@@ -365,6 +381,7 @@ std::optional<Validator> Validator::Named(std::string_view name) {
     Validator v;
     v.name_ = b.name;
     v.fn_ = b.fn;
+    v.of_digits_ = b.of_digits;
     v.may_begin_ = b.may_begin;
     v.shown_ = b.shown_leading_digits;
     v.min_digits_ = b.min_digits;

@@ -62,6 +62,12 @@ class Validator {
   static std::vector<std::string> Names();
 
   Validation operator()(std::string_view value) const;
+  // The same judgement from a value's digits alone, for a value whose
+  // separators are all one byte of one kind, none an escape (what the
+  // shaped walk hands over: it knows the digit groups). REQUIRES:
+  // takes_digits().
+  bool takes_digits() const { return of_digits_ != nullptr; }
+  Validation OfDigits(std::string_view digits) const { return of_digits_(digits); }
   // Whether a value that begins with `value` (its bytes so far, separators
   // and escapes included) may still, with more bytes, become one this
   // validator accepts: a card brand's prefix, an SSN area that is not 9xx.
@@ -89,6 +95,7 @@ class Validator {
 
   std::string name_;
   Fn fn_ = nullptr;  // built-in; null for a checksum spec
+  Fn of_digits_ = nullptr;
   PrefixFn may_begin_ = nullptr;
   unsigned shown_ = 0;
   unsigned min_digits_ = 0;
@@ -103,6 +110,9 @@ bool LuhnValid(std::string_view digits);
 bool Mod97Valid(std::string_view alnum);
 Validation ValidateUsSsn(std::string_view value);
 Validation ValidatePan(std::string_view value);
+// The same from the value's digits (none of its separators).
+Validation UsSsnOfDigits(std::string_view digits);
+Validation PanOfDigits(std::string_view digits);
 // The brand a 13-19 digit number belongs to by prefix and length, or nullptr.
 const char* CardBrand(std::string_view digits);
 bool PanMayBegin(std::string_view value);

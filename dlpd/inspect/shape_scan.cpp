@@ -1,6 +1,7 @@
 #include "dlpd/inspect/shape_scan.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -55,12 +56,15 @@ struct RunGroups {
   uint8_t separator[kCap];
   bool joined[kCap];
   size_t n = 0;
-  // With `rules` set before Read: bit i, group i may begin a match of some
-  // shaped pattern (CompiledRuleset::shaped_by_first_width and
-  // shaped_by_begin). Marked as the groups are read, without a branch per
-  // group: in number-dense text which group may is unpredictable, and
-  // mispredicted branches cost more than the tests.
+  // With `rules` set before Read: begins[i], the shaped patterns (bit k:
+  // CompiledRuleset::shaped()[k]) a match of which group i may begin, by
+  // its width and first two digits (shaped_by_first_width and
+  // shaped_by_begin); bit i of may_begin, whether there is one. Marked as
+  // the groups are read, without a branch per group: in number-dense text
+  // which group may is unpredictable, and mispredicted branches cost more
+  // than the tests.
   const CompiledRuleset* rules = nullptr;
+  uint64_t begins[kCap];
   uint64_t may_begin = 0;
 
   void Mark(const uint8_t* text, uint32_t s, unsigned w) {
@@ -68,6 +72,7 @@ struct RunGroups {
     const unsigned two = (text[s] - '0') * 10U + second;
     const uint64_t may =
         rules->shaped_by_first_width(static_cast<uint8_t>(w)) & rules->shaped_by_begin(two);
+    begins[n] = may;
     may_begin |= uint64_t{may != 0} << n;
   }
 
@@ -124,15 +129,15 @@ struct RunGroups {
 };
 
 // Every match of pattern `p` (index `index`) whose first group is g's
-// group `i`, in `text` (`size` bytes): f(candidate) with offsets in
-// `text`. The group's width fits the first group of one of its layouts.
+// group `i`, in `text` (`size` bytes): f(candidate, last group) with
+// offsets in `text`. The group's width fits the first group of one of its
+// layouts, and its first digits are ones the pattern's values may begin
+// with (walk_begins).
 template <typename F>
 void WalkFrom(const CompiledPattern& p, unsigned index, const RunGroups& g, size_t i,
               const uint8_t* text, size_t size, bool at_stream_start, F&& f) {
   const ValueShape& shape = *p.shape;
   const uint32_t at = g.start[i];
-  const unsigned second = g.width[i] >= 2 ? text[at + 1] - '0' : 0;
-  if (!p.walk_begins[(text[at] - '0') * 10U + second]) return;
   uint8_t lead = 1;
   if (at == 0) {
     if (!at_stream_start) return;  // the byte before is not at hand
@@ -173,8 +178,25 @@ void WalkFrom(const CompiledPattern& p, unsigned index, const RunGroups& g, size
     c.lead = lead;
     c.trail = trail;
     c.ends_text = ends_text;
-    f(c);
+    f(c, j);
   }
+}
+
+// The digits of g's groups first..last, into `buf` (room for `max`), when
+// the separators between them are one byte of one kind, none an escape:
+// what a validator reads of the value then. Empty otherwise (the
+// validator reads the value itself).
+std::string_view GroupDigits(const RunGroups& g, size_t first, size_t last, const uint8_t* text,
+                             char* buf, size_t max) {
+  size_t n = 0;
+  for (size_t k = first; k <= last; ++k) {
+    if (k > first && (g.separator[k] != g.separator[first + 1] || g.separator[k] == '%')) return {};
+    const size_t w = g.end[k] - g.start[k];
+    if (n + w > max) return {};
+    std::memcpy(buf + n, text + g.start[k], w);
+    n += w;
+  }
+  return {buf, n};
 }
 
 // Walks the run [from, to) of `text` a window of groups at a time: `walk(
@@ -222,17 +244,24 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
       uint64_t walk = starts >= 64 ? g.may_begin : g.may_begin & ((uint64_t{1} << starts) - 1);
       for (; walk != 0; walk &= walk - 1) {
         const size_t i = static_cast<size_t>(__builtin_ctzll(walk));
-        const uint8_t* first = text + g.start[i];
-        const unsigned two = (first[0] - '0') * 10U + (g.width[i] >= 2 ? first[1] - '0' : 0U);
-        for (uint64_t m = rules.shaped_by_first_width(g.width[i]) & rules.shaped_by_begin(two);
-             m != 0; m &= m - 1) {
+        for (uint64_t m = g.begins[i]; m != 0; m &= m - 1) {
           const unsigned index = rules.shaped()[static_cast<size_t>(__builtin_ctzll(m))];
           const CompiledPattern& p = rules.patterns()[index];
           const Validator& valid = rules.validator(p.rule_index);
-          WalkFrom(p, index, g, i, text, size, base == 0, [&](Candidate c) {
-            const std::string_view value(reinterpret_cast<const char*>(text) + c.from + c.lead,
-                                         c.to - c.trail - c.from - c.lead);
-            c.validation = valid(value);
+          WalkFrom(p, index, g, i, text, size, base == 0, [&](Candidate c, size_t last) {
+            // From the groups' digits where it can: reading them back out
+            // of the value costs a branch per byte.
+            char buf[32];
+            const std::string_view digits = valid.takes_digits()
+                                                ? GroupDigits(g, i, last, text, buf, sizeof buf)
+                                                : std::string_view();
+            if (!digits.empty()) {
+              c.validation = valid.OfDigits(digits);
+            } else {
+              const std::string_view value(reinterpret_cast<const char*>(text) + c.from + c.lead,
+                                           c.to - c.trail - c.from - c.lead);
+              c.validation = valid(value);
+            }
             if (!c.validation.valid) return;
             c.from += base;
             c.to += base;
@@ -259,7 +288,12 @@ void ForEachShapedMatch(const CompiledPattern& p, unsigned pattern_index, std::s
       if (g.width[i] < p.shape->first_min_width() || g.width[i] > p.shape->first_max_width()) {
         continue;
       }
-      WalkFrom(p, pattern_index, g, i, bytes, text.size(), at_stream_start, f);
+      const uint8_t* first = bytes + g.start[i];
+      if (!p.walk_begins[(first[0] - '0') * 10U + (g.width[i] >= 2 ? first[1] - '0' : 0U)]) {
+        continue;
+      }
+      WalkFrom(p, pattern_index, g, i, bytes, text.size(), at_stream_start,
+               [&](const Candidate& c, size_t) { f(c); });
     }
   });
 }

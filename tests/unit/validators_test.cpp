@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "tests/unit/test_support.h"
 
 namespace dlp {
@@ -93,6 +96,57 @@ INSTANTIATE_TEST_SUITE_P(
              "_" + std::to_string(info.param.length) + "_" + std::to_string(info.index);
     });
 
+// The shaped walk hands a value's digits alone (its separators one kind):
+// each built-in judges them as it judges the value.
+TEST(Validators, FromDigitsAsFromTheValue) {
+  std::vector<std::string> values;
+  for (const char* v : {"4111111111111111",
+                        "4111 1111 1111 1111",
+                        "4111-1111-1111-1111",
+                        "4111111111111112",
+                        "378282246310005",
+                        "3782 822463 10005",
+                        "6011111111111117",
+                        "5555555555554444",
+                        "2221000000000009",
+                        "4111111111111111110",
+                        "41111111111111111111",
+                        "411111111111",
+                        "0",
+                        "536-22-1457",
+                        "536221457",
+                        "000-22-1457",
+                        "666-22-1457",
+                        "900-22-1457",
+                        "536-00-1457",
+                        "536-22-0000",
+                        "5362214571",
+                        "53622145",
+                        "12"}) {
+    values.emplace_back(v);
+  }
+  for (uint64_t n = 1000000000000ULL; n < 1000000000000ULL + 2000; n += 7) {
+    values.push_back("4" + std::to_string(n) + "12");  // 16 digits, Luhn or not
+    values.push_back(std::to_string(n % 1000000000ULL));
+  }
+  for (const std::string& name : Validator::Names()) {
+    const Validator v = *Validator::Named(name);
+    ASSERT_TRUE(v.takes_digits()) << name;
+    for (const std::string& value : values) {
+      std::string digits;
+      for (char c : value) {
+        if (c >= '0' && c <= '9') digits += c;
+      }
+      const Validation a = v(value);
+      const Validation b = v.OfDigits(digits);
+      EXPECT_EQ(a.valid, b.valid) << name << " " << value;
+      if (!a.valid || !b.valid) continue;
+      EXPECT_STREQ(a.detail, b.detail) << name << " " << value;
+      EXPECT_EQ(a.needs_context, b.needs_context) << name << " " << value;
+    }
+  }
+}
+
 TEST(PanValidator, SeparatorsMustBeOneKind) {
   EXPECT_TRUE(ValidatePan("4111 1111 1111 1111").valid);
   EXPECT_TRUE(ValidatePan("4111-1111-1111-1111").valid);
@@ -108,7 +162,10 @@ TEST(PanValidator, SeparatorsMustBeOneKind) {
   EXPECT_TRUE(ValidateUsSsn("536-22-1457").valid);
   EXPECT_FALSE(ValidateUsSsn("536-22 1457").valid);
   EXPECT_FALSE(ValidateUsSsn("5362214570").valid);
-  EXPECT_FALSE(ValidateUsSsn(std::string_view("536\0" "22-1457", 11)).valid);
+  EXPECT_FALSE(ValidateUsSsn(std::string_view("536\0"
+                                              "22-1457",
+                                              11))
+                   .valid);
 }
 
 TEST(PanValidator, LengthBounds) {
