@@ -14,6 +14,7 @@
 
 #include "dlpd/decode/packet.h"
 #include "dlpd/pipeline/packet_pipeline.h"
+#include "tests/unit/base64_support.h"
 #include "tests/unit/gateway.h"
 
 namespace dlp {
@@ -41,35 +42,8 @@ std::string Receiver(const Gateway& gw, uint32_t isn_plus_one = 1) {
   return s;
 }
 
-const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Encode(const std::string& in) {
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = static_cast<uint8_t>(in[i]) << 16 | static_cast<uint8_t>(in[i + 1]) << 8 |
-                       static_cast<uint8_t>(in[i + 2]);
-    for (int k = 3; k >= 0; --k) out += kAlphabet[(v >> (6 * k)) & 63];
-  }
-  return out;  // whole groups only (callers pass multiples of 3)
-}
-
-std::string Decode(const std::string& s) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (const char c : s) {
-    const char* p = std::strchr(kAlphabet, c);
-    if (c == '\0' || p == nullptr) continue;
-    acc = acc << 6 | static_cast<uint32_t>(p - kAlphabet);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
+using test::b64::DecodeLenient;
+using test::b64::Encode;
 
 PipelineConfig Holds() {
   PipelineConfig c;
@@ -124,7 +98,7 @@ std::string Base64Through(Attacker& a, const std::string& prefix, const std::str
   a.gw.Send(Tcp4(a.at + 100, Encode(rest)), 800000);
   a.gw.pipeline().Tick(900000, a.gw);
   const std::string server = Receiver(a.gw);
-  return Decode(server.substr(server.find("base64,") + 7));
+  return DecodeLenient(server.substr(server.find("base64,") + 7));
 }
 
 TEST(LossyAttack, Base64TailInADataUriLeavesInClearAtItsFirstHold) {
@@ -158,7 +132,7 @@ TEST(LossyAttack, Base64TailLeavesInClearWithAGapAsTheEvidence) {
   a.gw.Send(Tcp4(a.at + static_cast<uint32_t>(left), body.substr(left)), 200000);
   a.gw.pipeline().Tick(700000, a.gw);
   const std::string server = Receiver(a.gw);
-  const std::string decoded = Decode(server.substr(server.find("base64,") + 7));
+  const std::string decoded = DecodeLenient(server.substr(server.find("base64,") + 7));
   EXPECT_LE(Digits(decoded), 6u) << "the server decodes: " << decoded;
 }
 
@@ -266,7 +240,7 @@ TEST(LossyAttack, ProbedPiecesCarryCardsInAMimePartsBase64) {
     PacketView v;
     ASSERT_EQ(DecodePacket(p.data(), p.size(), &v), DecodeStatus::kOk);
     ASSERT_EQ((v.seq - at) % 4, 0u);  // on a group boundary: decodes alone
-    const std::string probed = Decode(
+    const std::string probed = DecodeLenient(
         std::string(reinterpret_cast<const char*>(p.data()) + v.payload_offset, v.payload_len));
     EXPECT_EQ(probed.find("4556737586899855"), std::string::npos)
         << "a probe decodes to: " << probed;
@@ -293,13 +267,13 @@ TEST(LossyAttack, ProbedPiecesCarryCardsWhenTheBase64MarkerIsInTheGap) {
     const std::string piece(reinterpret_cast<const char*>(p.data()) + v.payload_offset,
                             v.payload_len);
     for (size_t skip = 0; skip < 4; ++skip) {
-      EXPECT_EQ(Decode(piece.substr(skip)).find("4556737586899855"), std::string::npos)
+      EXPECT_EQ(DecodeLenient(piece.substr(skip)).find("4556737586899855"), std::string::npos)
           << "a probe decodes to a card";
     }
   }
   gw.Send(Tcp4(at, marker), 20);  // the gap fills: the stream decodes it
   const std::string server = ReceiverWithProbes(gw);
-  EXPECT_EQ(Decode(server.substr(server.find("base64,") + 7)).find("4556737586899855"),
+  EXPECT_EQ(DecodeLenient(server.substr(server.find("base64,") + 7)).find("4556737586899855"),
             std::string::npos);
 }
 
