@@ -50,19 +50,12 @@ std::string Generated(const ValueShape& shape, std::mt19937& rng) {
   return s;
 }
 
-// What the walk reports for `text`: over the runs a gate with the rules'
-// parameters finds, as the scanner does.
+// What the walk reports for `text`, as the scanner walks it.
 std::set<Match> Walked(const CompiledRuleset& rules, unsigned index, const std::string& text) {
-  DigitGate gate(rules.gate_min_digits(), rules.gate_width(),
-                 rules.gate_digit_gap().value_or(DigitGate::kAnyGap));
-  gate.Feed(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 0);
   std::set<Match> out;
-  for (const Region& r : gate.runs()) {
-    ForEachShapedMatch(rules.patterns()[index], index, text, static_cast<size_t>(r.from),
-                       static_cast<size_t>(r.to), true, [&](const Candidate& c) {
-                         out.insert({c.from + c.lead, c.to - c.trail, c.to});
-                       });
-  }
+  ForEachShapedMatch(rules.patterns()[index], index, text, true, [&](const Candidate& c) {
+    out.insert({c.from + c.lead, c.to - c.trail, c.to});
+  });
   return out;
 }
 

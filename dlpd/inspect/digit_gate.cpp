@@ -104,6 +104,21 @@ DigitGate::Kernel Best() {
   return best;
 }
 
+using ChunkKernel = void (*)(const uint8_t*, size_t, ChunkMasks*, uint64_t*);
+
+ChunkKernel KernelOf(DigitGate::Kernel k) {
+  switch (k) {
+#if defined(DLP_GATE_X86)
+    case DigitGate::Kernel::kAvx2:
+      return ChunksAvx2;
+    case DigitGate::Kernel::kSse2:
+      return ChunksSse2;
+#endif
+    default:
+      return ChunksPortable;
+  }
+}
+
 #if defined(__x86_64__) && !defined(__POPCNT__)
 // Baseline x86-64 has no popcnt instruction, and the builtin becomes a
 // libgcc call (2% of a scan of digit-dense text). Every x86-64 CPU since
@@ -179,6 +194,13 @@ __attribute__((always_inline)) inline uint64_t RunStarts(uint64_t x, const unsig
 
 }  // namespace
 
+void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits) {
+  static const ChunkKernel kernel = KernelOf(Best());
+  static_assert(sizeof(ChunkMasks) == sizeof(uint64_t), "a mask is its digits");
+  uint64_t newlines[16];
+  kernel(data, std::min<size_t>(chunks, 16), reinterpret_cast<ChunkMasks*>(digits), newlines);
+}
+
 DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned max_gap)
     : min_digits_(std::max(min_digits, 1U)),
       width_(std::clamp(width, 1U, kMaxWidth)),
@@ -217,7 +239,6 @@ void DigitGate::Reset() {
   count_ = 0;
   total_ = 0;
   regions_.clear();
-  runs_.clear();
 }
 
 __attribute__((always_inline)) inline void DigitGate::KeepLastRun(uint64_t base, unsigned len,
@@ -411,14 +432,7 @@ void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t ru
     // The match's digits lie in [start, base + e); it reaches at most
     // width bytes beyond them, and the region keeps one byte more.
     if (n >= min_digits_) {
-      if (keep_regions_) {
-        AddRegion(regions_, {start >= width_ ? start - width_ : 0, base + e + width_});
-      }
-      if (!runs_.empty() && runs_.back().from == start) {
-        runs_.back().to = base + e;
-      } else {
-        runs_.push_back({start, base + e});
-      }
+      AddRegion(regions_, {start >= width_ ? start - width_ : 0, base + e + width_});
     }
     if (open) {
       run_open_ = true;
@@ -440,6 +454,7 @@ __attribute__((always_inline)) inline void DigitGate::Consume(uint64_t base, uns
 }
 
 void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
+  if (!keep_regions_ && !track_blank_lines_) return;
   // Masks for a batch of chunks at a time, so that the vector loop runs
   // without a branch per chunk; the chunks without digits (most of a text)
   // are then passed over.
@@ -480,7 +495,7 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
         cr_before_ = false;
       }
     }
-    if (try_quiet_ && QuietBatch(masks, n, base + i)) {
+    if (!keep_regions_ || (try_quiet_ && QuietBatch(masks, n, base + i))) {
       i += 64 * n;
       continue;
     }
@@ -501,7 +516,7 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
     std::memcpy(tail, data + i, tail_len);
     read(tail, 1);
     if (track_blank_lines_) NoteBlankLines(tail, newlines, 1, base + i, tail_len, tail_len);
-    Consume(base + i, tail_len, masks[0]);
+    if (keep_regions_) Consume(base + i, tail_len, masks[0]);
   }
 }
 

@@ -38,6 +38,10 @@
 
 namespace dlp {
 
+// Bit i of digits[c]: byte 64 * c + i of `data` is an ASCII digit, for
+// `chunks` <= 16 whole chunks; read by the best kernel this CPU has.
+void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits);
+
 // [from, to) in stream offsets.
 struct Region {
   uint64_t from = 0;
@@ -64,13 +68,9 @@ class DigitGate {
   // order and merged; a region may reach past the bytes fed so far.
   void Feed(const uint8_t* data, size_t len, uint64_t base);
   const std::vector<Region>& regions() const { return regions_; }
-  // With a digit gap: the runs themselves, [first digit, last digit + 1)
-  // (perhaps a gap byte more at the end of the bytes fed), each with at
-  // least min_digits digits, in order. A run that the next piece goes on
-  // with grows in place.
-  const std::vector<Region>& runs() const { return runs_; }
   // Whether regions() are kept (on by default). A scan whose gated
-  // patterns are all shaped reads runs() only.
+  // patterns are all shaped needs none (shape_scan.h reads the digits
+  // itself): the gate then only notes blank lines.
   void set_keep_regions(bool on) { keep_regions_ = on; }
   void Reset();
 
@@ -156,7 +156,6 @@ class DigitGate {
   unsigned count_ = 0;
   unsigned total_ = 0;
   std::vector<Region> regions_;
-  std::vector<Region> runs_;
   bool keep_regions_ = true;
   bool track_blank_lines_ = false;
   // The last two bytes fed: bit 0 the last is '\n', bit 1 the one before;

@@ -1,5 +1,5 @@
 // The gated patterns' half of a scan (see rules/compiled_ruleset.h): walk
-// the shaped patterns over the digit gate's runs (shape_scan.h), run
+// the text's groups of digits for the shaped patterns (shape_scan.h), run
 // Hyperscan on its regions only for the others, and decide the candidates
 // that end exactly where the bytes at hand end.
 #pragma once
@@ -15,11 +15,12 @@
 
 namespace dlp {
 
-// Walks the gate's runs for the shaped patterns and scans its regions with
-// the gated database, both clipped to `text` (the bytes at stream offsets
-// [base, base + size)); appends the candidates to ctx.candidates(). Regions that end at or before
-// `skip_before` are left out (their candidates were judged by an earlier
-// call). The gate must have been fed at least `text`.
+// Walks `text` (the bytes at stream offsets [base, base + size)) for the
+// shaped patterns and scans the gate's regions, clipped to it, with the
+// gated database; appends the candidates to ctx.candidates(). Candidates
+// that end before `skip_before` may be left out (judged by an earlier
+// call), regions that end at or before it are. The gate must have been fed
+// at least `text`.
 Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
                               size_t size, uint64_t base, uint64_t skip_before = 0);
 

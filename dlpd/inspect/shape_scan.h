@@ -1,9 +1,12 @@
 // The shaped patterns' half of a gated scan (rules/value_shape.h): their
-// matches are found by walking the runs of digits the digit gate found,
-// group by group, instead of by Hyperscan and RE2. Number-dense text (web
-// API bodies: ids, prices, timestamps) has a run every few dozen bytes;
-// for each, a few compares and the rule's validator decide, and only the
-// values that pass become candidates, already knowing where their value
+// matches are found by walking the text's groups of digits, instead of by
+// Hyperscan and RE2. The groups are read straight from 64-byte masks of
+// the text's digits (the digit gate's vector kernels), in one pass with no
+// list of runs in between: number-dense text (web API bodies: ids, prices,
+// timestamps) has a group every few bytes, and each costs a few
+// instructions. Only a group whose width and first two digits may begin a
+// value is walked on; the values whose groups fit a layout and pass the
+// rule's validator become candidates, already knowing where their value
 // lies (Candidate::known).
 //
 // The walk reports what the pattern's expression reports: the same
@@ -17,26 +20,23 @@
 #include <functional>
 #include <string_view>
 
-#include "dlpd/inspect/digit_gate.h"
 #include "dlpd/inspect/scan_context.h"
 
 namespace dlp {
 
-// Appends to ctx.candidates() the matches of the shaped patterns whose
-// value passes its rule's validator, inside the gate's runs clipped to
-// `text` (the bytes at stream offsets [base, base + size)); runs whose
-// matches all end before `skip_before` are left out. A match needs the
-// byte before it in `text` unless it begins the stream (base 0).
-void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
-                             size_t size, uint64_t base, uint64_t skip_before = 0);
+// Appends to ctx.candidates() the matches of the shaped patterns in
+// `text` (the bytes at stream offsets [base, base + size)) whose value
+// passes its rule's validator; matches that end before `skip_before` may
+// be left out. A match needs the byte before it in `text` unless it
+// begins the stream (base 0).
+void CollectShapedCandidates(ScanContext& ctx, const uint8_t* text, size_t size, uint64_t base,
+                             uint64_t skip_before = 0);
 
-// Every match of pattern `p` (which has a shape) inside the run of digits
-// [from, to) of `text` (offsets in `text`; the stream starts at text[0]
-// when `at_stream_start`), before any validator: f(candidate), with
-// offsets in `text`. What CollectShapedCandidates walks; `dlpctl rules
-// check` holds it to the pattern's RE2 program.
+// Every match of pattern `p` (which has a shape) in `text` (the stream
+// starts at text[0] when `at_stream_start`), before any validator:
+// f(candidate), with offsets in `text`. The walk CollectShapedCandidates
+// runs; `dlpctl rules check` holds it to the pattern's RE2 program.
 void ForEachShapedMatch(const CompiledPattern& p, unsigned pattern_index, std::string_view text,
-                        size_t from, size_t to, bool at_stream_start,
-                        const std::function<void(const Candidate&)>& f);
+                        bool at_stream_start, const std::function<void(const Candidate&)>& f);
 
 }  // namespace dlp

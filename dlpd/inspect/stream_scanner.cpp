@@ -7,6 +7,7 @@
 #include "dlpd/inspect/gated_scan.h"
 #include "dlpd/inspect/value_context.h"
 #include "rules/boundary.h"
+#include "rules/value_text.h"
 
 namespace dlp {
 
@@ -96,6 +97,13 @@ bool StreamScanner::HasContextAt(const void* self, uint32_t rule, std::string_vi
   return HasContext(*s->rules_, rule, text, at, text_base, &s->columns_);
 }
 
+bool StreamScanner::ShapedMayReachBack(const uint8_t* data, size_t len) const {
+  if (len > 0 && IsAsciiDigit(data[0])) return true;
+  const size_t n = std::min<size_t>(history_.size(), kMaxTrailBytes + 1);
+  return std::any_of(history_.end() - static_cast<long>(n), history_.end(),
+                     [](uint8_t b) { return IsAsciiDigit(b); });
+}
+
 void StreamScanner::Remember(const uint8_t* data, size_t len, unsigned width) {
   if (len >= width) {
     history_.assign(data + (len - width), data + len);
@@ -147,16 +155,10 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     gate.Feed(data, len, offset_);
     FeedColumns(ctx, data, len, &gate.blank_line_ends());
     auto spans_join = [&](const Region& r) { return r.from < offset_ && r.to > prev_end; };
-    // A run's matches read the byte before it (the lead context) and end
-    // up to a trailing context after it.
-    auto run_joins = [&](const Region& r) {
-      return r.from <= offset_ && r.to + kMaxTrailBytes >= prev_end;
-    };
     const bool reaches_back =
         !history_.empty() &&
         (std::any_of(gate.regions().begin(), gate.regions().end(), spans_join) ||
-         (!ctx.rules().shaped().empty() &&
-          std::any_of(gate.runs().begin(), gate.runs().end(), run_joins)));
+         (!ctx.rules().shaped().empty() && ShapedMayReachBack(data, len)));
     Status st;
     if (reaches_back) {
       join();

@@ -160,5 +160,56 @@ TEST(ValueShape, NumberDenseApiBodiesFindTheSameValuesEveryWay) {
   EXPECT_GT(total, 400u);  // the bodies do hold values
 }
 
+// The walk reads the text 1 KiB at a time and keeps, at each edge, the
+// groups a match from the last ones may take: values sparse among binary
+// bytes (few groups per KiB, a waiting group among a KiB's last), by the
+// edges, and runs of digits longer than 64 bytes and than a KiB.
+TEST(ValueShape, ValuesByTheWalksKiBEdgesFindTheSameValuesEveryWay) {
+  auto plain_ctx = std::move(ScanContext::Create(WithoutShapes())).value();
+  const std::vector<std::string> values = {"4111 1111 1111 1111", "536-22-1457",
+                                           "5555555555554444",    "card 4111-1111-1111-1111",
+                                           "ssn 536221457",       "378282246310005"};
+  std::mt19937 rng(77);
+  size_t total = 0;
+  for (int round = 0; round < 60; ++round) {
+    std::string text;
+    const size_t size = 3000 + rng() % 6000;
+    while (text.size() < size) {
+      const unsigned pick = rng() % 16;
+      if (pick == 0) {
+        text += values[rng() % values.size()];
+      } else if (pick == 1) {
+        // A value that ends or begins right at a KiB edge.
+        const std::string& v = values[rng() % values.size()];
+        const size_t edge = (text.size() / 1024 + 1) * 1024;
+        const size_t at = edge - (rng() % 2 == 0 ? v.size() : 0) - rng() % 3;
+        while (text.size() < at) text += static_cast<char>(rng() % 256);
+        text += v;
+      } else if (pick == 2) {
+        // Digits and one-byte separators, long.
+        const size_t n = 40 + rng() % (rng() % 4 == 0 ? 1500 : 100);
+        for (size_t i = 0; i < n; ++i) {
+          text += rng() % 5 == 0 ? " -+./"[rng() % 5] : static_cast<char>('0' + rng() % 10);
+        }
+      } else {
+        text += static_cast<char>(rng() % 256);
+      }
+    }
+    const Findings shaped = test::Scan(text);
+    Findings hyperscan;
+    ASSERT_TRUE(ScanBlock(*plain_ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size(),
+                          &hyperscan));
+    ASSERT_EQ(shaped, hyperscan) << "round " << round << "\nshapes:\n"
+                                 << Describe(shaped, text) << "hyperscan:\n"
+                                 << Describe(hyperscan, text);
+    ASSERT_EQ(shaped, ReferenceScan(*test::DefaultRules(), text)) << "round " << round;
+    std::vector<size_t> cuts;
+    for (size_t used = 0; used < text.size(); used += cuts.back()) cuts.push_back(1 + rng() % 2900);
+    ASSERT_EQ(test::StreamScan(test::DefaultContext(), text, cuts), shaped) << "round " << round;
+    total += shaped.size();
+  }
+  EXPECT_GT(total, 300u);
+}
+
 }  // namespace
 }  // namespace dlp
