@@ -180,6 +180,12 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules,
     for (const auto& layout : p.shape->layouts()) {
       for (unsigned w = layout[0].min_width; w <= layout[0].max_width; ++w) {
         out->shaped_by_first_width_[w] |= bit;
+        if (layout.size() == 1) out->shaped_alone_by_width_[w] |= bit;
+      }
+    }
+    for (int b = 0; b < 256; ++b) {
+      if (p.shape->separators().Has(static_cast<uint8_t>(b))) {
+        out->shaped_separators_.Add(static_cast<uint8_t>(b));
       }
     }
     out->shaped_.push_back(static_cast<unsigned>(i));

@@ -135,8 +135,14 @@ class CompiledRuleset {
   // Bit k: shaped()[k] has a layout whose first group may be `width`
   // digits wide.
   uint64_t shaped_by_first_width(uint8_t width) const { return shaped_by_first_width_[width]; }
+  // Bit k: shaped()[k] has a layout of one group that may be `width`
+  // digits wide: a match of it may be that group alone. The others need a
+  // next group, after one byte of shaped_separators().
+  uint64_t shaped_alone_by_width(uint8_t width) const { return shaped_alone_by_width_[width]; }
   // Bit k: shaped()[k]'s walk_begins[two] (two < 100, as there).
   uint64_t shaped_by_begin(unsigned two) const { return shaped_by_begin_[two]; }
+  // The bytes that may separate two groups of some shaped pattern.
+  const ByteSet& shaped_separators() const { return shaped_separators_; }
   // Some pattern is gated: the digit gate runs.
   bool gated() const { return gated_db_ != nullptr || !shaped_.empty(); }
   // The gate's parameters: the fewest digits any gated rule promises and the
@@ -173,7 +179,9 @@ class CompiledRuleset {
   hs_database_t* gated_db_ = nullptr;
   std::vector<unsigned> shaped_;
   std::array<uint64_t, 256> shaped_by_first_width_{};
+  std::array<uint64_t, 256> shaped_alone_by_width_{};
   std::array<uint64_t, 100> shaped_by_begin_{};
+  ByteSet shaped_separators_;
   hs_database_t* block_db_ = nullptr;
   hs_database_t* stream_db_ = nullptr;
 };

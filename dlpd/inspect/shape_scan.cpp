@@ -262,6 +262,11 @@ void CollectShapedCandidates(ScanContext& ctx, const uint8_t* text, size_t size,
     return rules.shaped_by_first_width(width) & rules.shaped_by_begin(two);
   };
   ForEachBeginning(text, size, from, reach, may, [&](const GroupReader& g, size_t i, uint64_t m) {
+    // A group that no next group joins is a match alone or none: most
+    // groups of 3 or 4 digits (an SSN's or a card's first) stand alone.
+    const bool joins = i + 1 < g.ends() && g.joined(i + 1) &&
+                       rules.shaped_separators().Has(text[g.start(i + 1) - 1]);
+    if (!joins) m &= rules.shaped_alone_by_width(g.width(i));
     for (; m != 0; m &= m - 1) {
       const unsigned index = rules.shaped()[static_cast<size_t>(__builtin_ctzll(m))];
       const CompiledPattern& p = rules.patterns()[index];
