@@ -180,7 +180,14 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules,
     for (const auto& layout : p.shape->layouts()) {
       for (unsigned w = layout[0].min_width; w <= layout[0].max_width; ++w) {
         out->shaped_by_first_width_[w] |= bit;
-        if (layout.size() == 1) out->shaped_alone_by_width_[w] |= bit;
+        if (layout.size() != 1) continue;
+        out->shaped_alone_by_width_[w] |= bit;
+        for (int d = 0; d < 100 && w <= kMaxAloneWidth; ++d) {
+          const char two[2] = {static_cast<char>('0' + d / 10), static_cast<char>('0' + d % 10)};
+          if (v.MayBeOfLength(std::string_view(two, w >= 2 ? 2 : 1), w)) {
+            out->shaped_alone_[w][static_cast<size_t>(d)] |= bit;
+          }
+        }
       }
     }
     for (int b = 0; b < 256; ++b) {

@@ -139,6 +139,11 @@ class CompiledRuleset {
   // digits wide: a match of it may be that group alone. The others need a
   // next group, after one byte of shaped_separators().
   uint64_t shaped_alone_by_width(uint8_t width) const { return shaped_alone_by_width_[width]; }
+  // Of those, the ones whose validator may accept a value of `width`
+  // digits that begins with `two` (two < 100, as walk_begins): a 13-digit
+  // number that begins 17 is no card. `width` at most kMaxAloneWidth.
+  static constexpr unsigned kMaxAloneWidth = 32;
+  uint64_t shaped_alone(uint8_t width, unsigned two) const { return shaped_alone_[width][two]; }
   // Bit k: shaped()[k]'s walk_begins[two] (two < 100, as there).
   uint64_t shaped_by_begin(unsigned two) const { return shaped_by_begin_[two]; }
   // The bytes that may separate two groups of some shaped pattern.
@@ -180,6 +185,7 @@ class CompiledRuleset {
   std::vector<unsigned> shaped_;
   std::array<uint64_t, 256> shaped_by_first_width_{};
   std::array<uint64_t, 256> shaped_alone_by_width_{};
+  std::array<std::array<uint64_t, 100>, kMaxAloneWidth + 1> shaped_alone_{};
   std::array<uint64_t, 100> shaped_by_begin_{};
   ByteSet shaped_separators_;
   hs_database_t* block_db_ = nullptr;

@@ -130,9 +130,12 @@ const PrefixRange* RangeOf(const std::vector<PrefixRange>& ranges, std::string_v
 
 // Whether a number in one of `ranges` may begin with `digits`: the numbers
 // of the range's prefix length that begin with the digits so far overlap it.
-bool RangesMayBegin(const std::vector<PrefixRange>& ranges, std::string_view digits) {
+// With `length` (not 0): of that many digits.
+bool RangesMayBegin(const std::vector<PrefixRange>& ranges, std::string_view digits,
+                    unsigned length = 0) {
   for (const PrefixRange& r : ranges) {
     if (digits.size() > r.max_len) continue;
+    if (length != 0 && (length < r.min_len || length > r.max_len)) continue;
     const size_t known = std::min<size_t>(digits.size(), r.digits);
     uint32_t lo = PrefixValue(digits, known);
     uint32_t hi = lo;
@@ -424,6 +427,16 @@ Validation Validator::operator()(std::string_view value) const {
 
 bool Validator::MayBegin(std::string_view value) const {
   return may_begin_ != nullptr ? may_begin_(value) : ChecksumMayBegin(value);
+}
+
+bool Validator::MayBeOfLength(std::string_view first, unsigned length) const {
+  if (length < min_digits_ || length > max_digits_ || first.size() > length) return false;
+  if (may_begin_ == PanMayBegin) return RangesMayBegin(CardBrands(), first, length);
+  if (may_begin_ == nullptr && spec_.kind != ChecksumSpec::Kind::kMod97 &&
+      !spec_.prefixes.empty()) {
+    return RangesMayBegin(spec_.prefixes, first, length);
+  }
+  return MayBegin(first);
 }
 
 Validation Validator::Checksum(std::string_view value) const {

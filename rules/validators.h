@@ -75,6 +75,12 @@ class Validator {
   // more it rules out, the fewer legitimate numbers wait or are cut). Never
   // says false for the beginning of a valid value.
   bool MayBegin(std::string_view value) const;
+  // Whether a value of exactly `length` digits that begins with the digits
+  // `first` may be one this validator accepts: MayBegin, and the lengths
+  // of its values (a card brand's: a 13-digit card is a Visa, a 14-digit
+  // one a Diners Club or a Maestro). The walk over digit groups tries no
+  // other number that stands alone.
+  bool MayBeOfLength(std::string_view first, unsigned length) const;
   // How many digits at the start of a value of this kind a truncated
   // display may show: a card's first six (PCI DSS 3.4, the issuer's BIN),
   // an SSN's three-digit area; 0 for the others. The most of a value's

@@ -266,7 +266,15 @@ void CollectShapedCandidates(ScanContext& ctx, const uint8_t* text, size_t size,
     // groups of 3 or 4 digits (an SSN's or a card's first) stand alone.
     const bool joins = i + 1 < g.ends() && g.joined(i + 1) &&
                        rules.shaped_separators().Has(text[g.start(i + 1) - 1]);
-    if (!joins) m &= rules.shaped_alone_by_width(g.width(i));
+    if (!joins) {
+      // And then only if its validator may take a number of its width
+      // that begins so (a 13-digit one that begins 17 is no card).
+      const uint8_t w = g.width(i);
+      const uint32_t s = g.start(i);
+      const unsigned two = (text[s] - '0') * 10U + (w >= 2 ? text[s + 1] - '0' : 0U);
+      m &= w <= CompiledRuleset::kMaxAloneWidth ? rules.shaped_alone(w, two)
+                                                : rules.shaped_alone_by_width(w);
+    }
     for (; m != 0; m &= m - 1) {
       const unsigned index = rules.shaped()[static_cast<size_t>(__builtin_ctzll(m))];
       const CompiledPattern& p = rules.patterns()[index];

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,58 @@ TEST(Validators, FromDigitsAsFromTheValue) {
       EXPECT_EQ(a.needs_context, b.needs_context) << name << " " << value;
     }
   }
+}
+
+// The walk tries a number that stands alone only if its validator may take
+// a number of its length that begins so: never false for a valid one.
+TEST(Validators, MayBeOfLengthNeverTurnsAwayAValidValue) {
+  std::mt19937_64 rng(21);
+  std::vector<Validator> validators;
+  for (const std::string& name : Validator::Names()) validators.push_back(*Validator::Named(name));
+  ChecksumSpec spec;
+  spec.kind = ChecksumSpec::Kind::kLuhn;
+  spec.min_len = 10;
+  spec.max_len = 14;
+  PrefixRange range;
+  range.lo = 77;
+  range.hi = 79;
+  range.digits = 2;
+  range.min_len = 12;
+  range.max_len = 12;
+  spec.prefixes.push_back(range);
+  validators.push_back(Validator::Of(spec));
+  size_t valid = 0;
+  for (int i = 0; i < 400000; ++i) {
+    // Card-like beginnings often, any digits otherwise.
+    const size_t n = 9 + rng() % 11;
+    std::string d;
+    for (size_t k = 0; k < n; ++k) d += static_cast<char>('0' + rng() % 10);
+    if (i % 2 == 0) {
+      static const char* kBegins[] = {"4",  "51", "22", "34", "37", "30", "36", "60",
+                                      "65", "62", "35", "50", "67", "77", "78", "9792"};
+      const std::string b = kBegins[rng() % 16];
+      d.replace(0, b.size(), b);
+    }
+    for (const Validator& v : validators) {
+      if (!v(d).valid) continue;
+      ++valid;
+      EXPECT_TRUE(v.MayBeOfLength(d.substr(0, 2), static_cast<unsigned>(n)))
+          << v.name() << " " << d;
+      EXPECT_TRUE(v.MayBeOfLength(d.substr(0, 1), static_cast<unsigned>(n)))
+          << v.name() << " " << d;
+    }
+  }
+  EXPECT_GT(valid, 10000u);
+  const Validator pan = *Validator::Named("pan");
+  EXPECT_FALSE(pan.MayBeOfLength("17", 13));  // an epoch-millisecond timestamp
+  EXPECT_TRUE(pan.MayBeOfLength("41", 13));   // a Visa of 13 digits
+  EXPECT_FALSE(pan.MayBeOfLength("41", 14));  // no Visa has 14
+  EXPECT_TRUE(pan.MayBeOfLength("36", 14));   // a Diners Club
+  EXPECT_FALSE(pan.MayBeOfLength("41", 12));
+  const Validator ssn = *Validator::Named("us-ssn");
+  EXPECT_TRUE(ssn.MayBeOfLength("53", 9));
+  EXPECT_FALSE(ssn.MayBeOfLength("53", 10));
+  EXPECT_FALSE(ssn.MayBeOfLength("90", 9));
 }
 
 TEST(PanValidator, SeparatorsMustBeOneKind) {
