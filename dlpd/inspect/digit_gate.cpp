@@ -149,9 +149,14 @@ unsigned Ctz(uint64_t v) {
   return static_cast<unsigned>(__builtin_ctzll(v));
 }
 
-// Appends [from, to) to `regions`, merged with the last if they are close.
-void AddRegion(std::vector<Region>& regions, Region r) {
-  if (!regions.empty() && r.from <= regions.back().to + kMergeGap) {
+// Spans closer than this are walked as one: a walk's setup costs about as
+// much as reading this many bytes.
+constexpr uint64_t kSpanMergeGap = 64;
+
+// Appends [from, to) to `regions`, merged with the last if they are at
+// most `gap` apart.
+void AddRegion(std::vector<Region>& regions, Region r, uint64_t gap = kMergeGap) {
+  if (!regions.empty() && r.from <= regions.back().to + gap) {
     regions.back().to = std::max(regions.back().to, r.to);
   } else {
     regions.push_back(r);
@@ -239,6 +244,7 @@ void DigitGate::Reset() {
   count_ = 0;
   total_ = 0;
   regions_.clear();
+  spans_.clear();
 }
 
 __attribute__((always_inline)) inline void DigitGate::KeepLastRun(uint64_t base, unsigned len,
@@ -255,6 +261,54 @@ __attribute__((always_inline)) inline void DigitGate::KeepLastRun(uint64_t base,
   run_tail_digits_ = start == 64 ? 0 : digits >> start;
 }
 
+void DigitGate::SpansIn(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits,
+                        uint64_t long_starts, bool continuing) {
+  // As OnRuns, but one span for the chunk, and no region: the digits of
+  // the run the chunk goes on with are counted across chunks; a run open
+  // at the chunk's end is marked by the next chunk, from run_start_, once
+  // it is long enough.
+  const uint64_t valid = len == 64 ? ~0ULL : (1ULL << len) - 1;
+  const uint64_t gaps = ~run_bits & valid;
+  uint64_t from = UINT64_MAX;
+  uint64_t to = 0;
+  // Each run with a start in RunStarts (counted in bytes, its gaps too)
+  // that holds min_digits digits: the span goes from the first to the end
+  // of the last. Chunks of number-dense text do not come here
+  // (SpansDense); elsewhere few chunks have such a run.
+  for (uint64_t seeds = long_starts; seeds != 0;) {
+    const unsigned seed = Ctz(seeds);
+    const uint64_t gaps_below = gaps & ((1ULL << seed) - 1);
+    const unsigned start =
+        gaps_below == 0 ? 0 : 64 - static_cast<unsigned>(__builtin_clzll(gaps_below));
+    const uint64_t after = ~(run_bits >> start);
+    const unsigned end = after == 0 ? 64 : start + Ctz(after);
+    const uint64_t run = (end == 64 ? ~0ULL : (1ULL << end) - 1) & (~0ULL << start);
+    seeds &= ~run;
+    if (Popcount(digits & run) < min_digits_) continue;
+    from = std::min(from, base + start);
+    to = base + end;
+  }
+  if (continuing) {
+    const unsigned first_end = gaps == 0 ? len : Ctz(gaps);
+    const uint64_t first = first_end == 64 ? ~0ULL : (1ULL << first_end) - 1;
+    const unsigned n = run_digits_ + Popcount(run_tail_digits_) + Popcount(digits & first);
+    if (n >= min_digits_) {
+      from = std::min(run_start_, base);
+      to = std::max(to, base + first_end);
+    }
+    if (gaps == 0) {
+      // The run goes on through the chunk, perhaps into the next.
+      run_open_ = ((run_bits >> (len - 1)) & 1) != 0;
+      run_digits_ = std::min(n, min_digits_);
+      run_tail_digits_ = 0;
+      if (to > 0) AddRegion(spans_, {from, to}, kSpanMergeGap);
+      return;
+    }
+  }
+  KeepLastRun(base, len, digits, run_bits);
+  if (to > 0) AddRegion(spans_, {from, to}, kSpanMergeGap);
+}
+
 // Inlined: it runs for every chunk that holds a digit, most of them in text.
 __attribute__((always_inline)) inline void DigitGate::RunsIn(uint64_t base, unsigned len,
                                                              uint64_t digits) {
@@ -264,10 +318,15 @@ __attribute__((always_inline)) inline void DigitGate::RunsIn(uint64_t base, unsi
   // of the chunk: nothing to do.
   const bool continuing = run_open_ && (run_bits & 1) != 0;
   const bool open = ((run_bits >> (len - 1)) & 1) != 0;
-  run_open_ = false;
   const uint64_t long_starts = RunStarts(run_bits, run_step_);
-  if (long_starts != 0 || continuing || open) {
-    OnRuns(base, len, digits, run_bits, long_starts, continuing);
+  const bool any = long_starts != 0 || continuing || open;
+  if (keep_regions_) {
+    run_open_ = false;
+    if (any) OnRuns(base, len, digits, run_bits, long_starts, continuing);
+  } else if (any) {
+    SpansIn(base, len, digits, run_bits, long_starts, continuing);
+  } else {
+    run_open_ = false;
   }
 }
 
@@ -401,6 +460,26 @@ bool DigitGate::QuietBatch(ChunkMasks* masks, size_t n, uint64_t base) {
   return true;
 }
 
+bool DigitGate::SpansDense(const ChunkMasks* masks, size_t n, uint64_t base) {
+  if (!keep_spans_ || keep_regions_ || max_gap_ == kAnyGap) return false;
+  // Two chunks first, for documents: with fewer than half the share of
+  // digits there, the batch is taken as sparse (a slower way, as exact).
+  if ((Popcount(masks[0].digits) + Popcount(masks[n - 1].digits)) * kDenseShare < 64) return false;
+  unsigned count = 0;
+  for (size_t c = 0; c < n; ++c) count += Popcount(masks[c].digits);
+  if (count * kDenseShare < 64 * n) return false;
+  // A run open before the batch began at run_start_.
+  AddRegion(spans_, {run_open_ ? std::min(run_start_, base) : base, base + 64 * n}, kSpanMergeGap);
+  // Whatever run the next chunk goes on with began in this span (or
+  // before it): counted as long enough, it marks from the batch's start.
+  recent_ = masks[n - 1].digits;
+  run_open_ = true;
+  if (!run_open_ || run_start_ > base) run_start_ = base;
+  run_digits_ = min_digits_;
+  run_tail_digits_ = 0;
+  return true;
+}
+
 void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits,
                        uint64_t long_starts, bool continuing) {
   // Only the runs that may matter are visited: those min_digits bytes
@@ -433,6 +512,7 @@ void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t ru
     // width bytes beyond them, and the region keeps one byte more.
     if (n >= min_digits_) {
       AddRegion(regions_, {start >= width_ ? start - width_ : 0, base + e + width_});
+      if (keep_spans_) AddRegion(spans_, {start, base + e}, kSpanMergeGap);
     }
     if (open) {
       run_open_ = true;
@@ -454,7 +534,8 @@ __attribute__((always_inline)) inline void DigitGate::Consume(uint64_t base, uns
 }
 
 void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
-  if (!keep_regions_ && !track_blank_lines_) return;
+  const bool digits = keep_regions_ || keep_spans_;
+  if (!digits && !track_blank_lines_) return;
   // Masks for a batch of chunks at a time, so that the vector loop runs
   // without a branch per chunk; the chunks without digits (most of a text)
   // are then passed over.
@@ -495,8 +576,13 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
         cr_before_ = false;
       }
     }
-    if (!keep_regions_ || (try_quiet_ && QuietBatch(masks, n, base + i))) {
+    if (!digits || (try_quiet_ && QuietBatch(masks, n, base + i))) {
       i += 64 * n;
+      continue;
+    }
+    if (SpansDense(masks, n, base + i)) {
+      i += 64 * n;
+      try_quiet_ = false;
       continue;
     }
     unsigned with_digits = 0;
@@ -516,7 +602,7 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
     std::memcpy(tail, data + i, tail_len);
     read(tail, 1);
     if (track_blank_lines_) NoteBlankLines(tail, newlines, 1, base + i, tail_len, tail_len);
-    if (keep_regions_) Consume(base + i, tail_len, masks[0]);
+    if (digits) Consume(base + i, tail_len, masks[0]);
   }
 }
 
@@ -588,7 +674,9 @@ void DigitGate::OnChunk(uint64_t start, uint64_t end, unsigned digits) {
   // The last of min_digits digits lies in this chunk; a match holding them
   // lies within [start - width + 1, end - 1 + width), and the region keeps
   // one byte more on each side.
-  AddRegion(regions_, {start >= width_ ? start - width_ : 0, end + width_});
+  const Region r{start >= width_ ? start - width_ : 0, end + width_};
+  if (keep_regions_) AddRegion(regions_, r);
+  if (keep_spans_) AddRegion(spans_, r, kSpanMergeGap);
 }
 
 }  // namespace dlp

@@ -68,10 +68,19 @@ class DigitGate {
   // order and merged; a region may reach past the bytes fed so far.
   void Feed(const uint8_t* data, size_t len, uint64_t base);
   const std::vector<Region>& regions() const { return regions_; }
-  // Whether regions() are kept (on by default). A scan whose gated
-  // patterns are all shaped needs none (shape_scan.h reads the digits
-  // itself): the gate then only notes blank lines.
+  // Whether regions() are kept (on by default); a scan whose gated
+  // patterns are all shaped needs none.
   void set_keep_regions(bool on) { keep_regions_ = on; }
+  // Where the shaped walk (shape_scan.h) reads: every run of min_digits
+  // digits or more (without a digit gap: every region), in order, merged
+  // when close. A run (its digits at most the gap apart) lies whole in one
+  // span; a span may begin or end inside a group of digits. Coarser than
+  // runs on purpose: a span covers a chunk's runs from the first long one
+  // to the last, so that number-dense text is one long span and finding
+  // it costs a few instructions per 64 bytes. Kept only with
+  // set_keep_spans(true).
+  const std::vector<Region>& spans() const { return spans_; }
+  void set_keep_spans(bool on) { keep_spans_ = on; }
   void Reset();
 
   // False (and nothing changes) when this CPU cannot run `k`.
@@ -110,6 +119,16 @@ class DigitGate {
   void RunsIn(uint64_t base, unsigned len, uint64_t digits);
   // The chunk's last run, if it reaches the chunk's end, stays open.
   void KeepLastRun(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits);
+  // Spans only (no regions), a batch of `n` full chunks at `base`: when
+  // at least one byte in kDenseShare is a digit (number-dense text, where
+  // finding the runs costs more than walking every group), the whole batch
+  // is a span, and true. False (and nothing changes) otherwise.
+  static constexpr unsigned kDenseShare = 6;
+  bool SpansDense(const ChunkMasks* masks, size_t n, uint64_t base);
+  // Spans only (no regions): adds the chunk's part of runs of min_digits
+  // digits or more, and keeps the run open at its end.
+  void SpansIn(uint64_t base, unsigned len, uint64_t digits, uint64_t run_bits,
+               uint64_t long_starts, bool continuing);
   // `n` full chunks at `base` (gap mode), when none of their runs may hold
   // min_digits digits: the state moves past them, and true. False (and
   // nothing changes) when one may: the chunks are then taken one by one.
@@ -156,7 +175,9 @@ class DigitGate {
   unsigned count_ = 0;
   unsigned total_ = 0;
   std::vector<Region> regions_;
+  std::vector<Region> spans_;
   bool keep_regions_ = true;
+  bool keep_spans_ = false;
   bool track_blank_lines_ = false;
   // The last two bytes fed: bit 0 the last is '\n', bit 1 the one before;
   // and whether the last is '\r'.

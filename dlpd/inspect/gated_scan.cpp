@@ -18,7 +18,7 @@ constexpr uint64_t kMaxScanPart = 1ULL << 30;
 Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
                               size_t size, uint64_t base, uint64_t skip_before) {
   const CompiledRuleset& rules = ctx.rules();
-  CollectShapedCandidates(ctx, text, size, base, skip_before);
+  CollectShapedCandidates(ctx, gate, text, size, base, skip_before);
   if (rules.gated_db() == nullptr) return {};
   const uint64_t end = base + size;
   std::vector<Region>& spans = ctx.spans();

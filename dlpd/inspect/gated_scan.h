@@ -1,5 +1,5 @@
 // The gated patterns' half of a scan (see rules/compiled_ruleset.h): walk
-// the text's groups of digits for the shaped patterns (shape_scan.h), run
+// the digit gate's spans for the shaped patterns (shape_scan.h), run
 // Hyperscan on its regions only for the others, and decide the candidates
 // that end exactly where the bytes at hand end.
 #pragma once
@@ -15,9 +15,9 @@
 
 namespace dlp {
 
-// Walks `text` (the bytes at stream offsets [base, base + size)) for the
-// shaped patterns and scans the gate's regions, clipped to it, with the
-// gated database; appends the candidates to ctx.candidates(). Candidates
+// Walks the gate's spans for the shaped patterns and scans its regions
+// with the gated database, both clipped to `text` (the bytes at stream
+// offsets [base, base + size)); appends the candidates to ctx.candidates(). Candidates
 // that end before `skip_before` may be left out (judged by an earlier
 // call), regions that end at or before it are. The gate must have been fed
 // at least `text`.

@@ -33,6 +33,7 @@ Result<std::unique_ptr<ScanContext>> ScanContext::Create(
   ctx->gate_.set_track_blank_lines(rules->columns());
   // Hyperscan scans regions; shaped patterns walk runs.
   ctx->gate_.set_keep_regions(rules->gated_db() != nullptr);
+  ctx->gate_.set_keep_spans(!rules->shaped().empty());
   ctx->rules_ = std::move(rules);
   ctx->sink_.rules = ctx->rules_.get();
   ctx->candidates_.reserve(64);

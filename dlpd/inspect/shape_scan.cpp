@@ -189,13 +189,14 @@ std::string_view GroupDigits(const GroupReader& g, size_t first, size_t last, co
   return {buf, n};
 }
 
-// Reads the groups of text[from, size) (from is 0 or follows a byte that
-// is no digit) and, for each group that may begin a match, may(width,
-// first two digits) returning a mask of the patterns whose match it may
-// begin (0 mostly), calls walk(groups, i, mask) once the groups a match
-// from it may take are read. `reach`: the most groups a match takes.
+// Reads the groups of text[from, to) (from is 0 or follows a byte that is
+// no digit; to is `size` or a byte that is none) and, for each group that
+// may begin a match, may(width, first two digits) returning a mask of the
+// patterns whose match it may begin (0 mostly), calls walk(groups, i,
+// mask) once the groups a match from it may take are read. `reach`: the
+// most groups a match takes.
 template <typename May, typename Walk>
-void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t reach, May&& may,
+void ForEachBeginning(const uint8_t* text, size_t from, size_t to, size_t reach, May&& may,
                       Walk&& walk) {
   GroupReader g;
   // The groups that may begin a match, waiting for the groups after them.
@@ -207,9 +208,9 @@ void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t reac
   size_t n_waiting = 0;
   size_t marked = 0;
   const size_t keep = reach > 0 ? reach - 1 : 0;
-  for (size_t at = from; at < size;) {
-    const size_t len = std::min(GroupReader::kBlock, size - at);
-    g.Read(text, at, len, size);
+  for (size_t at = from; at < to;) {
+    const size_t len = std::min(GroupReader::kBlock, to - at);
+    g.Read(text, at, len, to);
     at += len;
     for (; marked < g.ends(); ++marked) {
       const uint32_t s = g.start(marked);
@@ -221,7 +222,7 @@ void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t reac
       n_waiting += m != 0 ? 1 : 0;
     }
     // Each group waiting whose match's groups are all read.
-    const bool last = at >= size;
+    const bool last = at >= to;
     const size_t ready = last ? g.ends() : (g.ends() > keep ? g.ends() - keep : 0);
     size_t k = 0;
     for (; k < n_waiting && waiting[k] < ready; ++k) walk(g, waiting[k], begins[waiting[k]]);
@@ -242,8 +243,8 @@ void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t reac
 
 }  // namespace
 
-void CollectShapedCandidates(ScanContext& ctx, const uint8_t* text, size_t size, uint64_t base,
-                             uint64_t skip_before) {
+void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
+                             size_t size, uint64_t base, uint64_t skip_before) {
   const CompiledRuleset& rules = ctx.rules();
   if (rules.shaped().empty()) return;
   size_t reach = 1;
@@ -251,17 +252,16 @@ void CollectShapedCandidates(ScanContext& ctx, const uint8_t* text, size_t size,
     reach = std::max(reach, rules.patterns()[index].shape->max_groups());
   }
   // A match that ends before skip_before is not wanted; one that begins
-  // before `from` does (no match is wider than max_width, trailing context
-  // included). From a byte after no digit, where a group begins.
-  size_t from = 0;
+  // before `first` does (no match is wider than max_width, trailing context
+  // included).
+  size_t first = 0;
   const uint64_t margin = uint64_t{rules.max_width()} + kMaxTrailBytes + 1;
-  if (skip_before > base + margin) from = std::min<size_t>(size, skip_before - base - margin);
-  while (from > 0 && IsAsciiDigit(text[from - 1])) --from;
+  if (skip_before > base + margin) first = std::min<size_t>(size, skip_before - base - margin);
   std::vector<Candidate>& out = ctx.candidates();
   auto may = [&rules](uint8_t width, unsigned two) {
     return rules.shaped_by_first_width(width) & rules.shaped_by_begin(two);
   };
-  ForEachBeginning(text, size, from, reach, may, [&](const GroupReader& g, size_t i, uint64_t m) {
+  auto walk = [&](const GroupReader& g, size_t i, uint64_t m) {
     // A group that no next group joins is a match alone or none: most
     // groups of 3 or 4 digits (an SSN's or a card's first) stand alone.
     const bool joins = i + 1 < g.ends() && g.joined(i + 1) &&
@@ -299,7 +299,32 @@ void CollectShapedCandidates(ScanContext& ctx, const uint8_t* text, size_t size,
         out.push_back(c);
       });
     }
-  });
+  };
+  const uint64_t end = base + size;
+  // Where spans cover much of the text (number-dense bodies), one walk over
+  // all of it costs less than one per span: it reads the groups between
+  // them too, but without a span's setup, and on no second pass.
+  uint64_t covered = 0;
+  for (const Region& r : gate.spans()) {
+    if (r.to > base && r.from < end) covered += std::min(r.to, end) - std::max(r.from, base);
+  }
+  const Region whole{base, end};
+  const bool dense = covered * 4 >= size;
+  const Region* spans = dense ? &whole : gate.spans().data();
+  const size_t n_spans = dense ? 1 : gate.spans().size();
+  for (size_t k = 0; k < n_spans; ++k) {
+    const Region& r = spans[k];
+    if (r.to <= base || r.from >= end) continue;
+    size_t from = static_cast<size_t>(std::max(r.from, base) - base);
+    size_t to = static_cast<size_t>(std::min(r.to, end) - base);
+    if (to <= first) continue;
+    from = std::max(from, first);
+    // From a byte after no digit, where a group begins, to one that is no
+    // digit, where one ends.
+    while (from > 0 && IsAsciiDigit(text[from - 1])) --from;
+    while (to < size && IsAsciiDigit(text[to])) ++to;
+    ForEachBeginning(text, from, to, reach, may, walk);
+  }
 }
 
 void ForEachShapedMatch(const CompiledPattern& p, unsigned pattern_index, std::string_view text,
@@ -311,7 +336,7 @@ void ForEachShapedMatch(const CompiledPattern& p, unsigned pattern_index, std::s
     return width >= shape.first_min_width() && width <= shape.first_max_width() &&
            p.walk_begins[two];
   };
-  ForEachBeginning(bytes, text.size(), 0, shape.max_groups(), may,
+  ForEachBeginning(bytes, 0, text.size(), shape.max_groups(), may,
                    [&](const GroupReader& g, size_t i, uint64_t) {
                      WalkFrom(p, pattern_index, g, i, bytes, text.size(), at_stream_start,
                               [&](const Candidate& c, size_t) { f(c); });

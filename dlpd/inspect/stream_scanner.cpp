@@ -97,13 +97,6 @@ bool StreamScanner::HasContextAt(const void* self, uint32_t rule, std::string_vi
   return HasContext(*s->rules_, rule, text, at, text_base, &s->columns_);
 }
 
-bool StreamScanner::ShapedMayReachBack(const uint8_t* data, size_t len) const {
-  if (len > 0 && IsAsciiDigit(data[0])) return true;
-  const size_t n = std::min<size_t>(history_.size(), kMaxTrailBytes + 1);
-  return std::any_of(history_.end() - static_cast<long>(n), history_.end(),
-                     [](uint8_t b) { return IsAsciiDigit(b); });
-}
-
 void StreamScanner::Remember(const uint8_t* data, size_t len, unsigned width) {
   if (len >= width) {
     history_.assign(data + (len - width), data + len);
@@ -154,11 +147,17 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     gate.Feed(history_.data() + (history_.size() - gate_keep), gate_keep, offset_ - gate_keep);
     gate.Feed(data, len, offset_);
     FeedColumns(ctx, data, len, &gate.blank_line_ends());
-    auto spans_join = [&](const Region& r) { return r.from < offset_ && r.to > prev_end; };
+    auto regions_join = [&](const Region& r) { return r.from < offset_ && r.to > prev_end; };
+    // A shaped match lies in a span; one that reads bytes of both reads the
+    // byte before its first digit (the lead context) and ends up to a
+    // trailing context after its last.
+    auto spans_join = [&](const Region& r) {
+      return r.from <= offset_ && r.to + kMaxTrailBytes >= prev_end;
+    };
     const bool reaches_back =
         !history_.empty() &&
-        (std::any_of(gate.regions().begin(), gate.regions().end(), spans_join) ||
-         (!ctx.rules().shaped().empty() && ShapedMayReachBack(data, len)));
+        (std::any_of(gate.regions().begin(), gate.regions().end(), regions_join) ||
+         std::any_of(gate.spans().begin(), gate.spans().end(), spans_join));
     Status st;
     if (reaches_back) {
       join();

@@ -75,13 +75,6 @@ class StreamScanner {
  private:
   StreamScanner() = default;
   void Remember(const uint8_t* data, size_t len, unsigned width);
-  // Whether a shaped match in the history and `data` (the next piece, len
-  // bytes) may read bytes of both: it begins in the history and ends in
-  // the piece or reads its trailing context there (a digit among the
-  // history's last kMaxTrailBytes + 1 bytes: its groups are one byte apart
-  // at most), or it begins the piece and reads its lead context in the
-  // history (a digit first).
-  bool ShapedMayReachBack(const uint8_t* data, size_t len) const;
   static bool HasContextAt(const void* self, uint32_t rule, std::string_view text, size_t at);
   // Reads the piece's CSV headers (blank lines from the digit gate, when
   // it ran on the piece; null: found here).

@@ -211,5 +211,26 @@ TEST(ValueShape, ValuesByTheWalksKiBEdgesFindTheSameValuesEveryWay) {
   EXPECT_GT(total, 300u);
 }
 
+// The gate reads 1 KiB at a time, and takes a KiB dense with digits as one
+// span without finding its runs: a value that begins in the sparse KiB
+// before one is still walked from its first group (in a text mostly
+// sparse, walked span by span).
+TEST(ValueShape, AValueRunningIntoADenseKiBIsWalkedFromItsStart) {
+  for (const size_t at : {1015u, 1016u, 1019u, 1020u, 1023u, 1005u}) {
+    std::string text(at, ' ');
+    text += "4111 1111 1111 1111;";
+    while (text.size() < 2048) text += "a1b2c3d4e5 ";
+    // Sparse again: the spans cover too little of the text for one walk.
+    text += std::string(8192, ' ');
+    const Findings block = test::Scan(text);
+    ASSERT_EQ(block.size(), 1u) << at;
+    EXPECT_EQ(block[0].start, at);
+    EXPECT_EQ(block, ReferenceScan(*test::DefaultRules(), text)) << at;
+    for (const size_t cut : {size_t{512}, size_t{1020}, size_t{1448}}) {
+      EXPECT_EQ(test::StreamScan(test::DefaultContext(), text, {cut}), block) << at << " " << cut;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dlp
