@@ -5,7 +5,7 @@
 // posts, JSON, HTML, documents from this machine and random bytes, for
 //   - memcpy over the same bytes: the ceiling;
 //   - dlpd's engine in block mode (the digit gate, shaped patterns walked
-//     over its runs, validators, context);
+//     over its spans, validators, context);
 //   - dlpd's engine in stream mode, fed 1448-byte segments as on the wire;
 //   - dlpd's engine in block mode without the digit gate (the rules'
 //     min_digits cleared: Hyperscan over every byte, then RE2);

@@ -469,12 +469,13 @@ bool DigitGate::SpansDense(const ChunkMasks* masks, size_t n, uint64_t base) {
   for (size_t c = 0; c < n; ++c) count += Popcount(masks[c].digits);
   if (count * kDenseShare < 64 * n) return false;
   // A run open before the batch began at run_start_.
-  AddRegion(spans_, {run_open_ ? std::min(run_start_, base) : base, base + 64 * n}, kSpanMergeGap);
+  const bool was_open = run_open_;
+  AddRegion(spans_, {was_open ? std::min(run_start_, base) : base, base + 64 * n}, kSpanMergeGap);
   // Whatever run the next chunk goes on with began in this span (or
-  // before it): counted as long enough, it marks from the batch's start.
+  // before it): counted as long enough, it marks from there.
   recent_ = masks[n - 1].digits;
+  if (!was_open) run_start_ = base;
   run_open_ = true;
-  if (!run_open_ || run_start_ > base) run_start_ = base;
   run_digits_ = min_digits_;
   run_tail_digits_ = 0;
   return true;

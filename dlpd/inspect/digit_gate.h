@@ -75,10 +75,11 @@ class DigitGate {
   // digits or more (without a digit gap: every region), in order, merged
   // when close. A run (its digits at most the gap apart) lies whole in one
   // span; a span may begin or end inside a group of digits. Coarser than
-  // runs on purpose: a span covers a chunk's runs from the first long one
-  // to the last, so that number-dense text is one long span and finding
-  // it costs a few instructions per 64 bytes. Kept only with
-  // set_keep_spans(true).
+  // runs on purpose: a KiB fed in which one byte in kDenseShare is a digit
+  // is one span, its runs not looked for (number-dense text: there the
+  // walk reads every group faster than the gate finds the runs), and
+  // elsewhere a span covers a chunk's runs from the first long one to the
+  // end of the last. Kept only with set_keep_spans(true).
   const std::vector<Region>& spans() const { return spans_; }
   void set_keep_spans(bool on) { keep_spans_ = on; }
   void Reset();

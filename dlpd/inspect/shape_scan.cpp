@@ -4,10 +4,6 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "dlpd/inspect/digit_gate.h"
 #include "rules/boundary.h"
 #include "rules/value_text.h"
@@ -36,13 +32,13 @@ class GroupReader {
  public:
   static constexpr size_t kBlock = 16 * 64;
   // Room for a block's groups (at most one per two bytes) and those kept
-  // from the blocks before (Keep).
+  // from the blocks before (Drop forgets the others).
   static constexpr size_t kCap = kBlock / 2 + 2 * ValueShape::kMaxGroups + 2;
 
-  // Reads text[at, at + len), len <= kBlock, `size` bytes readable at
-  // `text`, and `to` where the text ends for the walk (at + len <= to <=
-  // size; a byte at `to` or after is none of a group). The first Read of a
-  // text starts at 0 or after a byte that is no digit.
+  // Reads text[at, at + len), len <= kBlock; `to` is where the walk's text
+  // ends (at + len <= to; text[to], when there is one, is read and taken
+  // as no digit of a group). The first Read of a text starts at 0 or after
+  // a byte that is no digit.
   void Read(const uint8_t* text, size_t at, size_t len, size_t to) {
     uint64_t masks[16];
     const size_t whole = len / 64;
