@@ -126,6 +126,19 @@ std::string Describe(const Findings& f, const std::string& text) {
   return s;
 }
 
+// The findings of the shipped rules' shapes, `shaped`, are those of the
+// same rules in Hyperscan (`plain`) and of the RE2 reference.
+void ExpectHyperscanAndRe2Agree(ScanContext& plain, const std::string& text, const Findings& shaped,
+                                int round) {
+  Findings hyperscan;
+  ASSERT_TRUE(
+      ScanBlock(plain, reinterpret_cast<const uint8_t*>(text.data()), text.size(), &hyperscan));
+  ASSERT_EQ(shaped, hyperscan) << "round " << round << "\nshapes:\n"
+                               << Describe(shaped, text) << "hyperscan:\n"
+                               << Describe(hyperscan, text);
+  ASSERT_EQ(shaped, ReferenceScan(*test::DefaultRules(), text)) << "round " << round;
+}
+
 TEST(ValueShape, DefaultRulesAreAllShaped) {
   EXPECT_EQ(test::DefaultRules()->shaped().size(), test::DefaultRules()->patterns().size());
   EXPECT_EQ(test::DefaultRules()->gated_db(), nullptr);
@@ -141,13 +154,7 @@ TEST(ValueShape, NumberDenseApiBodiesFindTheSameValuesEveryWay) {
   for (int round = 0; round < 40; ++round) {
     const std::string text = gen.Api(6000);
     const Findings shaped = test::Scan(text);
-    Findings hyperscan;
-    ASSERT_TRUE(ScanBlock(*plain_ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size(),
-                          &hyperscan));
-    ASSERT_EQ(shaped, hyperscan) << "round " << round << "\nshapes:\n"
-                                 << Describe(shaped, text) << "hyperscan:\n"
-                                 << Describe(hyperscan, text);
-    ASSERT_EQ(shaped, ReferenceScan(*test::DefaultRules(), text)) << "round " << round;
+    ASSERT_NO_FATAL_FAILURE(ExpectHyperscanAndRe2Agree(*plain_ctx, text, shaped, round));
     total += shaped.size();
     std::vector<size_t> cuts;
     for (size_t used = 0; used < text.size(); used += cuts.back()) cuts.push_back(1 + rng() % 1460);
@@ -196,13 +203,7 @@ TEST(ValueShape, ValuesByTheWalksKiBEdgesFindTheSameValuesEveryWay) {
       }
     }
     const Findings shaped = test::Scan(text);
-    Findings hyperscan;
-    ASSERT_TRUE(ScanBlock(*plain_ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size(),
-                          &hyperscan));
-    ASSERT_EQ(shaped, hyperscan) << "round " << round << "\nshapes:\n"
-                                 << Describe(shaped, text) << "hyperscan:\n"
-                                 << Describe(hyperscan, text);
-    ASSERT_EQ(shaped, ReferenceScan(*test::DefaultRules(), text)) << "round " << round;
+    ASSERT_NO_FATAL_FAILURE(ExpectHyperscanAndRe2Agree(*plain_ctx, text, shaped, round));
     std::vector<size_t> cuts;
     for (size_t used = 0; used < text.size(); used += cuts.back()) cuts.push_back(1 + rng() % 2900);
     ASSERT_EQ(test::StreamScan(test::DefaultContext(), text, cuts), shaped) << "round " << round;
