@@ -35,21 +35,27 @@ class GroupReader {
   // from the blocks before (Drop forgets the others).
   static constexpr size_t kCap = kBlock / 2 + 2 * ValueShape::kMaxGroups + 2;
 
-  // Reads text[at, at + len), len <= kBlock; `to` is where the walk's text
-  // ends (at + len <= to; text[to], when there is one, is read and taken
-  // as no digit of a group). The first Read of a text starts at 0 or after
-  // a byte that is no digit.
-  void Read(const uint8_t* text, size_t at, size_t len, size_t to) {
+  // Reads text[at, at + len), len <= kBlock, of a text of `size` bytes;
+  // `to` is where the walk's text ends (at + len <= to <= size; text[to],
+  // when there is one, is read and taken as no digit of a group). The
+  // first Read of a text starts at 0 or after a byte that is no digit.
+  void Read(const uint8_t* text, size_t at, size_t len, size_t to, size_t size) {
     uint64_t masks[16];
     const size_t whole = len / 64;
-    if (whole > 0) ReadDigitMasks(text + at, whole, masks);
     const auto tail = static_cast<unsigned>(len % 64);
-    if (tail != 0) {
-      // Padded with NULs, which are no digits.
-      uint8_t padded[64] = {};
-      std::memcpy(padded, text + at + 64 * whole, tail);
-      ReadDigitMasks(padded, 1, masks + whole);
+    if (tail != 0 && at + 64 * (whole + 1) <= size) {
+      // The text goes on past the tail (a short span): its chunk is read.
+      ReadDigitMasks(text + at, whole + 1, masks);
       masks[whole] &= (uint64_t{1} << tail) - 1;
+    } else {
+      if (whole > 0) ReadDigitMasks(text + at, whole, masks);
+      if (tail != 0) {
+        // Padded with NULs, which are no digits.
+        uint8_t padded[64] = {};
+        std::memcpy(padded, text + at + 64 * whole, tail);
+        ReadDigitMasks(padded, 1, masks + whole);
+        masks[whole] &= (uint64_t{1} << tail) - 1;
+      }
     }
     const size_t chunks = whole + (tail != 0 ? 1 : 0);
     for (size_t c = 0; c < chunks; ++c) {
@@ -185,15 +191,15 @@ std::string_view GroupDigits(const GroupReader& g, size_t first, size_t last, co
   return {buf, n};
 }
 
-// Reads the groups of text[from, to) (from is 0 or follows a byte that is
-// no digit; to is `size` or a byte that is none) and, for each group that
-// may begin a match, may(width, first two digits) returning a mask of the
-// patterns whose match it may begin (0 mostly), calls walk(groups, i,
-// mask) once the groups a match from it may take are read. `reach`: the
-// most groups a match takes.
+// Reads the groups of text[from, to) of a text of `size` bytes (from is 0
+// or follows a byte that is no digit; to is `size` or a byte that is
+// none). For each group that may begin a match, may(width, first two
+// digits) returns a mask of the patterns whose match it may begin (0
+// mostly); walk(groups, i, mask) is called for it once the groups a match
+// from it may take are read. `reach`: the most groups a match takes.
 template <typename May, typename Walk>
-void ForEachBeginning(const uint8_t* text, size_t from, size_t to, size_t reach, May&& may,
-                      Walk&& walk) {
+void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t to, size_t reach,
+                      May&& may, Walk&& walk) {
   GroupReader g;
   // The groups that may begin a match, waiting for the groups after them.
   // Marked as the groups are read, without a branch per group: in
@@ -206,7 +212,7 @@ void ForEachBeginning(const uint8_t* text, size_t from, size_t to, size_t reach,
   const size_t keep = reach > 0 ? reach - 1 : 0;
   for (size_t at = from; at < to;) {
     const size_t len = std::min(GroupReader::kBlock, to - at);
-    g.Read(text, at, len, to);
+    g.Read(text, at, len, to, size);
     at += len;
     for (; marked < g.ends(); ++marked) {
       const uint32_t s = g.start(marked);
@@ -319,7 +325,7 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
     // digit, where one ends.
     while (from > 0 && IsAsciiDigit(text[from - 1])) --from;
     while (to < size && IsAsciiDigit(text[to])) ++to;
-    ForEachBeginning(text, from, to, reach, may, walk);
+    ForEachBeginning(text, size, from, to, reach, may, walk);
   }
 }
 
@@ -332,7 +338,7 @@ void ForEachShapedMatch(const CompiledPattern& p, unsigned pattern_index, std::s
     return width >= shape.first_min_width() && width <= shape.first_max_width() &&
            p.walk_begins[two];
   };
-  ForEachBeginning(bytes, 0, text.size(), shape.max_groups(), may,
+  ForEachBeginning(bytes, text.size(), 0, text.size(), shape.max_groups(), may,
                    [&](const GroupReader& g, size_t i, uint64_t) {
                      WalkFrom(p, pattern_index, g, i, bytes, text.size(), at_stream_start,
                               [&](const Candidate& c, size_t) { f(c); });
