@@ -33,6 +33,37 @@ TEST(Luhn, OddAndEvenLengthsAndStrayBytes) {
   EXPECT_TRUE(LuhnValid("378282246310005"));
 }
 
+// LuhnValid takes two digits a step: the same answers as the textbook
+// loop, for every length and for stray bytes anywhere.
+TEST(Luhn, AsTheTextbookLoopAtEveryLength) {
+  auto textbook = [](const std::string& s) {
+    if (s.empty()) return false;
+    unsigned sum = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const char c = s[s.size() - 1 - i];
+      if (c < '0' || c > '9') return false;
+      unsigned d = static_cast<unsigned>(c - '0');
+      if (i % 2 == 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      sum += d;
+    }
+    return sum % 10 == 0;
+  };
+  std::mt19937 rng(3);
+  size_t valid = 0;
+  for (int i = 0; i < 300000; ++i) {
+    std::string s(rng() % 41, '0');
+    for (char& c : s) c = static_cast<char>('0' + rng() % 10);
+    if (!s.empty() && rng() % 8 == 0) {
+      static const char kStray[] = {'/', ':', ' ', 'a', '\0', '\x80', '\xff', '-'};
+      s[rng() % s.size()] = kStray[rng() % 8];
+    }
+    const bool want = textbook(s);
+    valid += want;
+    ASSERT_EQ(LuhnValid(s), want) << s;
+  }
+  EXPECT_GT(valid, 20000u);
+}
+
 TEST(Luhn, EverySingleDigitErrorIsCaught) {
   const std::string good = "4539578763621486";
   ASSERT_TRUE(LuhnValid(good));
