@@ -431,6 +431,7 @@ bool Validator::MayBegin(std::string_view value) const {
 
 bool Validator::MayBeOfLength(std::string_view first, unsigned length) const {
   if (length < min_digits_ || length > max_digits_ || first.size() > length) return false;
+  // The pan builtin and a checksum spec know their ranges' lengths.
   if (may_begin_ == PanMayBegin) return RangesMayBegin(CardBrands(), first, length);
   if (may_begin_ == nullptr && spec_.kind != ChecksumSpec::Kind::kMod97 &&
       !spec_.prefixes.empty()) {

@@ -31,7 +31,7 @@ Result<std::unique_ptr<ScanContext>> ScanContext::Create(
                          rules->gate_digit_gap().value_or(DigitGate::kAnyGap));
   // CSV headers follow blank lines; the gate notes them as it reads.
   ctx->gate_.set_track_blank_lines(rules->columns());
-  // Hyperscan scans regions; shaped patterns walk runs.
+  // Hyperscan scans regions; shaped patterns walk spans.
   ctx->gate_.set_keep_regions(rules->gated_db() != nullptr);
   ctx->gate_.set_keep_spans(!rules->shaped().empty());
   ctx->rules_ = std::move(rules);

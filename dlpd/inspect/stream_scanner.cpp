@@ -7,7 +7,6 @@
 #include "dlpd/inspect/gated_scan.h"
 #include "dlpd/inspect/value_context.h"
 #include "rules/boundary.h"
-#include "rules/value_text.h"
 
 namespace dlp {
 
