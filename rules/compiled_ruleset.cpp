@@ -190,6 +190,7 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules,
         }
       }
     }
+    out->shaped_max_groups_ = std::max(out->shaped_max_groups_, p.shape->max_groups());
     for (int b = 0; b < 256; ++b) {
       if (p.shape->separators().Has(static_cast<uint8_t>(b))) {
         out->shaped_separators_.Add(static_cast<uint8_t>(b));

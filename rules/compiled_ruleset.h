@@ -148,6 +148,8 @@ class CompiledRuleset {
   uint64_t shaped_by_begin(unsigned two) const { return shaped_by_begin_[two]; }
   // The bytes that may separate two groups of some shaped pattern.
   const ByteSet& shaped_separators() const { return shaped_separators_; }
+  // The most groups a match of a shaped pattern takes (1 when none).
+  size_t shaped_max_groups() const { return shaped_max_groups_; }
   // Some pattern is gated: the digit gate runs.
   bool gated() const { return gated_db_ != nullptr || !shaped_.empty(); }
   // The gate's parameters: the fewest digits any gated rule promises and the
@@ -188,6 +190,7 @@ class CompiledRuleset {
   std::array<std::array<uint64_t, 100>, kMaxAloneWidth + 1> shaped_alone_{};
   std::array<uint64_t, 100> shaped_by_begin_{};
   ByteSet shaped_separators_;
+  size_t shaped_max_groups_ = 1;
   hs_database_t* block_db_ = nullptr;
   hs_database_t* stream_db_ = nullptr;
 };

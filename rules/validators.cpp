@@ -173,15 +173,17 @@ struct Builtin {
   Validation (*fn)(std::string_view);
   Validation (*of_digits)(std::string_view);
   bool (*may_begin)(std::string_view);
+  // The prefix ranges it accepts, with their lengths; null: none.
+  const std::vector<PrefixRange>& (*ranges)();
   unsigned shown_leading_digits;
   unsigned min_digits;  // of a value it accepts
   unsigned max_digits;
 };
 constexpr std::array<Builtin, 4> kBuiltins{{
-    {"none", ValidateNone, ValidateNone, AnyBeginning, 0, 0, UINT32_MAX},
-    {"luhn", ValidateLuhnOnly, LuhnOfDigits, AnyBeginning, 0, 2, kMaxPanDigits},
-    {"pan", ValidatePan, PanOfDigits, PanMayBegin, 6, 13, kMaxPanDigits},
-    {"us-ssn", ValidateUsSsn, UsSsnOfDigits, UsSsnMayBegin, 3, 9, 9},
+    {"none", ValidateNone, ValidateNone, AnyBeginning, nullptr, 0, 0, UINT32_MAX},
+    {"luhn", ValidateLuhnOnly, LuhnOfDigits, AnyBeginning, nullptr, 0, 2, kMaxPanDigits},
+    {"pan", ValidatePan, PanOfDigits, PanMayBegin, CardBrands, 6, 13, kMaxPanDigits},
+    {"us-ssn", ValidateUsSsn, UsSsnOfDigits, UsSsnMayBegin, nullptr, 3, 9, 9},
 }};
 
 }  // namespace
@@ -386,6 +388,7 @@ std::optional<Validator> Validator::Named(std::string_view name) {
     v.fn_ = b.fn;
     v.of_digits_ = b.of_digits;
     v.may_begin_ = b.may_begin;
+    v.ranges_ = b.ranges;
     v.shown_ = b.shown_leading_digits;
     v.min_digits_ = b.min_digits;
     v.max_digits_ = b.max_digits;
@@ -431,8 +434,9 @@ bool Validator::MayBegin(std::string_view value) const {
 
 bool Validator::MayBeOfLength(std::string_view first, unsigned length) const {
   if (length < min_digits_ || length > max_digits_ || first.size() > length) return false;
-  // The pan builtin and a checksum spec know their ranges' lengths.
-  if (may_begin_ == PanMayBegin) return RangesMayBegin(CardBrands(), first, length);
+  // A builtin with ranges (pan) and a checksum spec with prefixes know
+  // their ranges' lengths.
+  if (ranges_ != nullptr) return RangesMayBegin(ranges_(), first, length);
   if (may_begin_ == nullptr && spec_.kind != ChecksumSpec::Kind::kMod97 &&
       !spec_.prefixes.empty()) {
     return RangesMayBegin(spec_.prefixes, first, length);

@@ -103,6 +103,7 @@ class Validator {
   Fn fn_ = nullptr;  // built-in; null for a checksum spec
   Fn of_digits_ = nullptr;
   PrefixFn may_begin_ = nullptr;
+  const std::vector<PrefixRange>& (*ranges_)() = nullptr;  // a builtin's; null: none
   unsigned shown_ = 0;
   unsigned min_digits_ = 0;
   unsigned max_digits_ = UINT32_MAX;

@@ -197,6 +197,21 @@ __attribute__((always_inline)) inline uint64_t RunStarts(uint64_t x, const unsig
   return x & (x >> steps[6]);
 }
 
+// The run of set bits of `run_bits` that holds bit `seed`: its first bit
+// s, the bit e after its last, and the run as a mask.
+struct RunSpan {
+  unsigned s;
+  unsigned e;
+  uint64_t mask;
+};
+__attribute__((always_inline)) inline RunSpan RunAt(uint64_t run_bits, unsigned seed) {
+  const uint64_t gaps_below = ~run_bits & ((1ULL << seed) - 1);
+  const unsigned s = gaps_below == 0 ? 0 : 64 - static_cast<unsigned>(__builtin_clzll(gaps_below));
+  const uint64_t after = ~(run_bits >> s);  // its first bit set: the run's end
+  const unsigned e = after == 0 ? 64 : s + Ctz(after);
+  return {s, e, (e == 64 ? ~0ULL : (1ULL << e) - 1) & (~0ULL << s)};
+}
+
 }  // namespace
 
 void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits) {
@@ -276,17 +291,11 @@ void DigitGate::SpansIn(uint64_t base, unsigned len, uint64_t digits, uint64_t r
   // of the last. Chunks of number-dense text do not come here
   // (SpansDense); elsewhere few chunks have such a run.
   for (uint64_t seeds = long_starts; seeds != 0;) {
-    const unsigned seed = Ctz(seeds);
-    const uint64_t gaps_below = gaps & ((1ULL << seed) - 1);
-    const unsigned start =
-        gaps_below == 0 ? 0 : 64 - static_cast<unsigned>(__builtin_clzll(gaps_below));
-    const uint64_t after = ~(run_bits >> start);
-    const unsigned end = after == 0 ? 64 : start + Ctz(after);
-    const uint64_t run = (end == 64 ? ~0ULL : (1ULL << end) - 1) & (~0ULL << start);
-    seeds &= ~run;
-    if (Popcount(digits & run) < min_digits_) continue;
-    from = std::min(from, base + start);
-    to = base + end;
+    const RunSpan run = RunAt(run_bits, Ctz(seeds));
+    seeds &= ~run.mask;
+    if (Popcount(digits & run.mask) < min_digits_) continue;
+    from = std::min(from, base + run.s);
+    to = base + run.e;
   }
   if (continuing) {
     const unsigned first_end = gaps == 0 ? len : Ctz(gaps);
@@ -491,13 +500,10 @@ void DigitGate::OnRuns(uint64_t base, unsigned len, uint64_t digits, uint64_t ru
   if (continuing) seeds |= run_bits & 1;
   seeds |= run_bits & (1ULL << (len - 1));
   while (seeds != 0) {
-    const unsigned seed = Ctz(seeds);
-    const uint64_t gaps_below = ~run_bits & ((1ULL << seed) - 1);
-    const unsigned s =
-        gaps_below == 0 ? 0 : 64 - static_cast<unsigned>(__builtin_clzll(gaps_below));
-    const uint64_t after = ~(run_bits >> s);  // its first bit set: the run's end
-    const unsigned e = after == 0 ? 64 : s + Ctz(after);
-    const uint64_t run = (e == 64 ? ~0ULL : (1ULL << e) - 1) & (~0ULL << s);
+    const RunSpan r = RunAt(run_bits, Ctz(seeds));
+    const unsigned s = r.s;
+    const unsigned e = r.e;
+    const uint64_t run = r.mask;
     seeds &= ~run;
     const bool joins = s == 0 && continuing;
     const bool open = e == len;  // may go on in the next bytes
@@ -543,20 +549,8 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
   constexpr size_t kBatch = 16;
   ChunkMasks masks[kBatch];
   uint64_t newlines[kBatch];
-  auto read = [&](const uint8_t* from, size_t n) {
-    switch (kernel_) {
-#if defined(DLP_GATE_X86)
-      case Kernel::kAvx2:
-        ChunksAvx2(from, n, masks, newlines);
-        break;
-      case Kernel::kSse2:
-        ChunksSse2(from, n, masks, newlines);
-        break;
-#endif
-      default:
-        ChunksPortable(from, n, masks, newlines);
-    }
-  };
+  const ChunkKernel kernel = KernelOf(kernel_);
+  auto read = [&](const uint8_t* from, size_t n) { kernel(from, n, masks, newlines); };
   size_t i = 0;
   while (len - i >= 64) {
     const size_t n = std::min(kBatch, (len - i) / 64);

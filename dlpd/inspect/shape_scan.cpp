@@ -98,6 +98,12 @@ class GroupReader {
   uint8_t width(size_t i) const {
     return static_cast<uint8_t>(std::min<uint32_t>(end_[i] - start_[i], 255));
   }
+  // Its first two digits as walk_begins reads them (the first and 0 for a
+  // group of one digit), of `text`, the text read.
+  unsigned first_two(const uint8_t* text, size_t i) const {
+    const uint32_t s = start_[i];
+    return (text[s] - '0') * 10U + (end_[i] - s >= 2 ? text[s + 1] - '0' : 0U);
+  }
   // Whether it follows the group before after one byte (a separator): only
   // such groups may share a value.
   bool joined(size_t i) const { return i > 0 && start_[i] == end_[i - 1] + 1; }
@@ -215,10 +221,7 @@ void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t to, 
     g.Read(text, at, len, to, size);
     at += len;
     for (; marked < g.ends(); ++marked) {
-      const uint32_t s = g.start(marked);
-      const uint8_t w = g.width(marked);
-      const unsigned second = w >= 2 ? text[s + 1] - '0' : 0U;
-      const uint64_t m = may(w, (text[s] - '0') * 10U + second);
+      const uint64_t m = may(g.width(marked), g.first_two(text, marked));
       begins[marked] = m;
       waiting[n_waiting] = static_cast<uint16_t>(marked);
       n_waiting += m != 0 ? 1 : 0;
@@ -249,10 +252,6 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
                              size_t size, uint64_t base, uint64_t skip_before) {
   const CompiledRuleset& rules = ctx.rules();
   if (rules.shaped().empty()) return;
-  size_t reach = 1;
-  for (const unsigned index : rules.shaped()) {
-    reach = std::max(reach, rules.patterns()[index].shape->max_groups());
-  }
   // A match that ends before skip_before is not wanted; one that begins
   // before `first` does (no match is wider than max_width, trailing context
   // included).
@@ -272,9 +271,7 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
       // And then only if its validator may take a number of its width
       // that begins so (a 13-digit one that begins 17 is no card).
       const uint8_t w = g.width(i);
-      const uint32_t s = g.start(i);
-      const unsigned two = (text[s] - '0') * 10U + (w >= 2 ? text[s + 1] - '0' : 0U);
-      m &= w <= CompiledRuleset::kMaxAloneWidth ? rules.shaped_alone(w, two)
+      m &= w <= CompiledRuleset::kMaxAloneWidth ? rules.shaped_alone(w, g.first_two(text, i))
                                                 : rules.shaped_alone_by_width(w);
     }
     for (; m != 0; m &= m - 1) {
@@ -325,7 +322,7 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
     // digit, where one ends.
     while (from > 0 && IsAsciiDigit(text[from - 1])) --from;
     while (to < size && IsAsciiDigit(text[to])) ++to;
-    ForEachBeginning(text, size, from, to, reach, may, walk);
+    ForEachBeginning(text, size, from, to, rules.shaped_max_groups(), may, walk);
   }
 }
 
