@@ -35,8 +35,6 @@ NfqueueCapture::NfqueueCapture(uint16_t queue_num, PacketHandler* pipeline, uint
 NfqueueCapture::~NfqueueCapture() {
   if (qh_ != nullptr) nfq_destroy_queue(qh_);
   if (h_ != nullptr) nfq_close(h_);
-  if (raw4_ >= 0) close(raw4_);
-  if (raw6_ >= 0) close(raw6_);
 }
 
 Status NfqueueCapture::Open() {
@@ -70,16 +68,8 @@ Status NfqueueCapture::Open() {
   // Raw sockets for the resets of `block` (CAP_NET_RAW, kept after the
   // privilege drop). Without them a block still drops the flow; the ends
   // then time out instead of seeing a reset (counted: reset_errors).
-  raw4_ = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-  raw6_ = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-  const int one = 1;
-  if (raw6_ >= 0 && setsockopt(raw6_, IPPROTO_IPV6, IPV6_HDRINCL, &one, sizeof one) < 0) {
-    close(raw6_);
-    raw6_ = -1;
-  }
-  if (raw4_ < 0 || raw6_ < 0) {
-    spdlog::warn("nfqueue {}: no raw socket for TCP resets ({}): block drops without resets",
-                 queue_num_, std::strerror(errno));
+  if (std::string problem = raw_.Open(); !problem.empty()) {
+    spdlog::warn("nfqueue {}: {}: block drops without resets", queue_num_, problem);
   }
   return {};
 }
@@ -104,25 +94,11 @@ std::map<std::string, uint64_t> NfqueueCapture::KernelCounters() const {
 }
 
 bool NfqueueCapture::Inject(const uint8_t* p, size_t len) {
-  if (len < 40) return false;
   // Packets accepted before this one must be on their way first: a reset
   // for the server carries the next sequence number it expects once they
   // have arrived, and would be out of window before.
   FlushAccepts();
-  if ((p[0] >> 4) == 6) {
-    if (raw6_ < 0) return false;
-    sockaddr_in6 to{};
-    to.sin6_family = AF_INET6;
-    std::memcpy(&to.sin6_addr, p + 24, 16);
-    return sendto(raw6_, p, len, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
-           static_cast<ssize_t>(len);
-  }
-  if (raw4_ < 0) return false;
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  std::memcpy(&to.sin_addr, p + 16, 4);
-  return sendto(raw4_, p, len, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
-         static_cast<ssize_t>(len);
+  return raw_.Send(p, len);
 }
 
 int NfqueueCapture::OnPacket(nfq_q_handle* /*qh*/, nfgenmsg* /*msg*/, nfq_data* nfa, void* self) {

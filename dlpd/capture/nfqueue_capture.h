@@ -24,6 +24,7 @@
 #pragma once
 
 #include "dlpd/capture/capture.h"
+#include "dlpd/capture/raw_sender.h"
 #include "dlpd/capture/verdict_sink.h"
 #include "dlpd/common/clock.h"
 
@@ -78,7 +79,7 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   alignas(8) char verdict_buf_[16 * 1024];
   size_t verdict_used_ = 0;
   uint64_t verdicts_queued_ = 0;
-  int raw4_ = -1, raw6_ = -1;
+  RawSender raw_;
 };
 
 }  // namespace dlp

@@ -10,6 +10,9 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
                "load config, rules and policy, run their examples, exit 0 or 1");
   auto* nfq = app.add_option("--nfqueue", o->nfqueue, "NFQUEUE number N, or N-M (one worker each)");
   auto* div = app.add_option("--divert", o->divert_port, "divert socket port (FreeBSD/OpenBSD)");
+  app.add_flag("--divert-emulated", o->divert_emulated,
+               "tests: --divert reads UDP 127.0.0.1:PORT, fed by tests/tools/divert_emulator")
+      ->needs(div);
   auto* pin = app.add_option("--pcap-in", o->pcap_in, "read packets from this capture file");
   auto* pout = app.add_option("--pcap-out", o->pcap_out, "write forwarded packets here");
   pin->needs(pout);

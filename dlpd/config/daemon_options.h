@@ -15,6 +15,7 @@ struct DaemonOptions {
   // capture
   std::string nfqueue;  // "N" or "N-M"
   uint16_t divert_port = 0;
+  bool divert_emulated = false;  // tests: UDP 127.0.0.1:PORT fed by divert_emulator
   std::string pcap_in, pcap_out;
   // what decides
   std::string rules_path, policy_path;  // empty: built in

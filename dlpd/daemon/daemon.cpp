@@ -212,7 +212,8 @@ void Daemon::OpenWorkers() {
 #endif
   } else if (options_.divert_port != 0) {
     Worker w{"divert " + std::to_string(options_.divert_port), make_pipeline(), nullptr};
-    auto cap = std::make_unique<DivertCapture>(options_.divert_port, w.pipeline.get(), clock_);
+    auto cap = std::make_unique<DivertCapture>(options_.divert_port, w.pipeline.get(), clock_,
+                                               options_.divert_emulated);
     if (Status st = cap->Open(); !st) throw std::runtime_error(st.error().message);
     w.capture = std::move(cap);
     workers_.push_back(std::move(w));

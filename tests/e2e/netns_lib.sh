@@ -7,6 +7,11 @@
 # The gateway forwards and sends outbound TCP/80 to NFQUEUE 0 (or to what
 # NFQ_TARGET says, e.g. "--queue-balance 0:1").
 #
+# DLP_BACKEND=divert runs the same script through dlpd's divert back end:
+# dlpd_args turns `--nfqueue N` into `--divert PORT --divert-emulated` and
+# starts tests/tools/divert_emulator on queue N (the BSDs' divert socket,
+# emulated: see its header), whose log is WORK/divert-N.log.
+#
 # An end-to-end script begins with
 #   source "$(dirname "$0")/netns_lib.sh" || exit 1
 #   netns_prologue "$@"
@@ -115,7 +120,8 @@ netns_start() {
   lib_dir=$(dirname "${BASH_SOURCE[0]}")
   mkdir -p "$dir/recv"
   ip netns exec "$NS_S" python3 "$lib_dir/http_sink.py" "$dir/recv" 80 &
-  ip netns exec "$NS_G" "$bin" "$@" 2> "$dir/dlpd.log" &
+  dlpd_args "$dir" "$@"
+  ip netns exec "$NS_G" "$bin" "${DLPD_ARGS[@]}" 2> "$dir/dlpd.log" &
   DLPD=$!
   for _ in $(seq 50); do
     grep -q started "$dir/dlpd.log" 2>/dev/null && ip netns exec "$NS_S" ss -ltn | grep -q ':80 ' && break
@@ -126,6 +132,53 @@ netns_start() {
     cat "$dir/dlpd.log" >&2
     exit 1
   fi
+}
+
+# dlpd_args DIR DLPD_ARGS...: sets DLPD_ARGS to the arguments for the
+# back end DLP_BACKEND names (nfqueue, the default, or divert). For divert,
+# starts the emulator for each `--nfqueue N` (one queue; in the gateway
+# namespace) unless one runs for it already; it lives as long as the
+# namespace.
+dlpd_args() {
+  local dir=$1 q
+  shift
+  DLPD_ARGS=()
+  while [ $# -gt 0 ]; do
+    if [ "${DLP_BACKEND:-nfqueue}" = divert ] && [ "$1" = --nfqueue ]; then
+      q=$2
+      shift 2
+      case $q in *-*) echo "FAIL: the divert back end has one socket, not queues $q" >&2; exit 1 ;; esac
+      DLPD_ARGS+=(--divert $((8668 + q)) --divert-emulated)
+      if ! ip netns pids "$NS_G" | xargs -r ps -o args= -p 2>/dev/null | grep -q "divert_emulator --queue $q "; then
+        ip netns exec "$NS_G" "$BUILD/tests/divert_emulator" --queue "$q" --port $((8668 + q)) \
+          2> "$dir/divert-$q.log" &
+        for _ in $(seq 50); do grep -q NFQUEUE "$dir/divert-$q.log" 2>/dev/null && break; sleep 0.1; done
+      fi
+      continue
+    fi
+    DLPD_ARGS+=("$1")
+    shift
+  done
+}
+
+# divert_stop DIR: stops the divert emulators, prints their counts; false
+# unless each re-injected packets, re-injected every one it was given
+# back, and dlpd took every packet diverted to it. For after dlpd exits.
+divert_stop() {
+  local log line ok=0
+  ip netns pids "$NS_G" | xargs -r ps -o pid=,args= -p 2>/dev/null \
+    | awk '/divert_emulator --queue/ {print $1}' | xargs -r kill -TERM
+  sleep 0.3
+  for log in "$1"/divert-*.log; do
+    line=$(grep 'diverted=' "$log" | tail -1)
+    echo "$(basename "$log" .log): ${line#*: }"
+    case $line in
+      *' written_back=0 '*) ok=1 ;;
+      *' send_errors=0 reinject_errors=0') ;;
+      *) ok=1 ;;
+    esac
+  done
+  return $ok
 }
 
 netns_cleanup() {

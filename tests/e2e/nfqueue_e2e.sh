@@ -110,11 +110,17 @@ grep -q "dropped_uninspected=0" "$WORK/dlpd.log" && ok || bad "packets dropped u
 held=$(grep -o ' held_total=[0-9]*' "$WORK/dlpd.log" | head -1 | cut -d= -f2)
 [ "${held:-0}" -gt 0 ] && ok || bad "no segment was ever held"
 grep -o 'packets=.*' "$WORK/dlpd.log" | head -1
-# The kernel handed over coalesced (GSO) packets whole, and they were
-# inspected: the big and dense bodies above arrived masked through them.
-coalesced=$(grep -o ' coalesced=[0-9]*' "$WORK/dlpd.log" | head -1 | cut -d= -f2)
-[ "${coalesced:-0}" -gt 0 ] && ok || bad "no coalesced packet came through the queue"
-echo "coalesced packets: ${coalesced:-none}"
+if [ "${DLP_BACKEND:-nfqueue}" = divert ]; then
+  # Every packet went through the divert loop: diverted, written back with
+  # its address, re-injected.
+  divert_stop "$WORK" && ok || bad "the divert loop lost or misdirected packets"
+else
+  # The kernel handed over coalesced (GSO) packets whole, and they were
+  # inspected: the big and dense bodies above arrived masked through them.
+  coalesced=$(grep -o ' coalesced=[0-9]*' "$WORK/dlpd.log" | head -1 | cut -d= -f2)
+  [ "${coalesced:-0}" -gt 0 ] && ok || bad "no coalesced packet came through the queue"
+  echo "coalesced packets: ${coalesced:-none}"
+fi
 
 echo "nfqueue e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]
