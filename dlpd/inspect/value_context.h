@@ -43,6 +43,13 @@ struct ValueLabel {
 // The label of the value that begins at text[at], read from text[0, at).
 ValueLabel LabelOf(std::string_view text, size_t at);
 
+// The free text a value at text[at] is judged by: the `n` bytes before it
+// on its own line (a line ends at '\n' or at the normalizer's boundary
+// byte '\0'), from the start of the word the first of them is in (a word
+// ends at ' ' or '\n'), within kLabelReach bytes of `at`.
+// REQUIRES: at <= text.size().
+std::string_view LineBefore(std::string_view text, size_t at, size_t n);
+
 // The surroundings of one value of rule `rule` beginning at text[at]
 // (text's first byte at stream offset `text_base`), each read once when
 // first asked: its label and its CSV column. A value's verdict asks for

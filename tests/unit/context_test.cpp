@@ -426,3 +426,40 @@ TEST(RuleFile, ContextLayoutsAndChecksumsAreCheckedWhenLoaded) {
 
 }  // namespace
 }  // namespace dlp
+
+namespace dlp {
+namespace {
+
+// LineBefore as its header defines it, a byte at a time.
+std::string_view LineBeforeByBytes(std::string_view text, size_t at, size_t n) {
+  if (n == 0) return {};
+  size_t from = at > n ? at - n : 0;
+  const size_t floor = at > kLabelReach ? at - kLabelReach : 0;
+  while (from > floor && text[from - 1] != '\n' && text[from - 1] != ' ') --from;
+  size_t start = at;
+  while (start > from && text[start - 1] != '\n' && text[start - 1] != '\0') --start;
+  return text.substr(start, at - start);
+}
+
+TEST(LineBefore, AsTheByteLoopForEveryPlaceAndReach) {
+  // Words, spaces, line breaks and boundary bytes, sparse and dense, so
+  // that each search meets its bytes at every distance, none, or several.
+  std::mt19937 rng(7);
+  for (const int spread : {3, 20, 120, 400}) {
+    std::string text;
+    for (int i = 0; i < 900; ++i) {
+      const unsigned r = rng() % static_cast<unsigned>(spread);
+      text += r == 0 ? ' ' : r == 1 ? '\n' : r == 2 ? '\0' : static_cast<char>('a' + rng() % 26);
+    }
+    for (size_t at = 0; at <= text.size(); at += 7) {
+      for (const size_t n : {size_t{0}, size_t{1}, size_t{5}, size_t{32}, size_t{40}, size_t{255},
+                             size_t{256}, size_t{257}, size_t{300}}) {
+        ASSERT_EQ(LineBefore(text, at, n), LineBeforeByBytes(text, at, n))
+            << "spread " << spread << " at " << at << " n " << n;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dlp
