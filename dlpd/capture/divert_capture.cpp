@@ -27,14 +27,18 @@ std::string Errno(const std::string& what) {
 }
 
 // A larger receive buffer absorbs bursts (the kernel drops what does not
-// fit, as it drops a full NFQUEUE's packets); capped by the system unless
-// privileged.
-void GrowReceiveBuffer(int fd) {
-  int size = 8 << 20;
+// fit, as it drops a full NFQUEUE's packets). The system caps it (Linux
+// unless privileged, OpenBSD at sb_max): the largest it takes, halving.
+void GrowReceiveBuffer(int fd, uint16_t port) {
 #ifdef SO_RCVBUFFORCE
-  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) == 0) return;
+  int forced = 8 << 20;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &forced, sizeof forced) == 0) return;
 #endif
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  for (int size = 8 << 20; size >= 256 << 10; size /= 2) {
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) == 0) return;
+  }
+  spdlog::warn("divert {}: the receive buffer keeps its default size ({})", port,
+               std::strerror(errno));
 }
 }  // namespace
 
@@ -48,10 +52,7 @@ DivertCapture::~DivertCapture() {
 }
 
 Status DivertCapture::Open() {
-  if (Status st = emulated_ ? OpenEmulated() : OpenKernel(); !st) return st;
-  GrowReceiveBuffer(fd_);
-  if (fd6_ >= 0) GrowReceiveBuffer(fd6_);
-  return {};
+  return emulated_ ? OpenEmulated() : OpenKernel();
 }
 
 Status DivertCapture::OpenEmulated() {
@@ -64,6 +65,7 @@ Status DivertCapture::OpenEmulated() {
   if (::bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) < 0) {
     return Error{Errno("bind divert emulation 127.0.0.1:" + std::to_string(port_))};
   }
+  GrowReceiveBuffer(fd_, port_);
   socklen_t len = sizeof sin;
   if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len) == 0) port_ = ntohs(sin.sin_port);
   spdlog::warn("divert {}: emulated on UDP 127.0.0.1:{} (tests only)", port_, port_);
@@ -100,11 +102,15 @@ Status DivertCapture::OpenKernel() {
   if (::bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin) < 0) {
     return Error{Errno("bind divert port " + std::to_string(port_))};
   }
+  GrowReceiveBuffer(fd_, port_);
+  if (fd6_ >= 0) GrowReceiveBuffer(fd6_, port_);
 #ifdef __FreeBSD__
   // Capsicum: the divert socket can only receive, send and be polled from
-  // here on (not re-bound or connected elsewhere), whatever else happens.
+  // here on (not re-bound, not given options), whatever else happens.
+  // sendto() with an address needs CAP_CONNECT beside CAP_SEND (FreeBSD's
+  // kern_sendit), and every packet is written back with one.
   cap_rights_t rights;
-  cap_rights_init(&rights, CAP_RECV, CAP_SEND, CAP_EVENT);
+  cap_rights_init(&rights, CAP_RECV, CAP_SEND, CAP_CONNECT, CAP_EVENT);
   if (cap_rights_limit(fd_, &rights) < 0 && errno != ENOSYS) {
     return Error{Errno("cap_rights_limit on the divert socket")};
   }
@@ -185,8 +191,9 @@ Status DivertCapture::Run(const std::atomic<bool>& stop) {
       if ((fds[i].revents & POLLIN) != 0) Drain(fds[i].fd, buf.data(), buf.size());
     }
   }
-  // Finish in-flight packets: whatever is held is masked and released.
-  pipeline_->Flush(*this);
+  // In-flight packets go as at a hold's end: what may begin a value stays
+  // withheld, for its sender to send again to the next dlpd.
+  pipeline_->Shutdown(*this);
   return {};
 }
 

@@ -233,8 +233,9 @@ Status NfqueueCapture::Run(const std::atomic<bool>& stop) {
     }
     FlushAccepts();
   }
-  // Finish in-flight packets: whatever is held is masked and released.
-  pipeline_->Flush(*this);
+  // In-flight packets go as at a hold's end: what may begin a value stays
+  // withheld, for its sender to send again to the next dlpd.
+  pipeline_->Shutdown(*this);
   FlushAccepts();
   return {};
 }

@@ -33,8 +33,14 @@ class PacketHandler {
                        VerdictSink& sink, ChecksumState csum) = 0;
   // Time has passed: decides what waited for it.
   virtual void Tick(int64_t now_us, VerdictSink& sink) = 0;
-  // Decides everything still waiting (shutdown, end of a capture file).
+  // The input has ended (end of a capture file): every stream ends here,
+  // and everything still waiting is decided as at a stream's end.
   virtual void Flush(VerdictSink& sink) = 0;
+  // The capture stops while its flows go on (dlpd stops or restarts):
+  // everything still waiting is decided as at a hold's end, so that what
+  // may begin a value is withheld, never released, and its sender sends it
+  // again to whatever inspects the flow next.
+  virtual void Shutdown(VerdictSink& sink) = 0;
   // When Tick is next needed (INT64_MAX: nothing waits).
   virtual int64_t next_deadline() const = 0;
   // Packets decided later (held); 0 lets a back end batch its verdicts.

@@ -415,9 +415,23 @@ bool FlowInspection::CopyMayBeginValue(const Flow& f, const SegmentRef& s) const
   // the findings, which mask the copy as it goes), and masking more would
   // corrupt a number that was none (a slow link withholds the end of every
   // segment that ends in digits, and the next segment ends the number).
+  return r.from < r.to && (BodyGoesOn(f) || EndUnknown(f)) && f.hold.RunOpenAt(r.from);
+}
+
+bool FlowInspection::BodyGoesOn(const Flow& f) {
   const RequestFraming* framing = f.normalizer->framing();
-  return r.from < r.to && framing != nullptr && framing->BodyGoesOnAfter(f.pos.next_off) &&
-         f.hold.RunOpenAt(r.from);
+  return framing != nullptr && framing->BodyGoesOnAfter(f.pos.next_off);
+}
+
+bool FlowInspection::EndUnknown(const Flow& f) {
+  // Picked up inside a body (dlpd restarted in the middle of a request):
+  // no request line came, so no length says where the body ends, and the
+  // first digits of a value may be all that comes until the sender has
+  // sent them again. Released at a hold's end, they would leave in clear.
+  if (!f.tcp.picked_up) return false;
+  const RequestFraming* framing = f.normalizer->framing();
+  return framing == nullptr || framing->mode() == RequestFraming::Mode::kStart ||
+         framing->mode() == RequestFraming::Mode::kPlain;
 }
 
 FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const SegmentRef& s,
@@ -445,7 +459,10 @@ FlowInspection::Settled FlowInspection::SettleWithheldCopy(Flow& f, const Segmen
   const uint64_t cut = f.scanner->offset() - std::min(text_to, f.scanner->offset());
   const std::string_view upto = tail.substr(0, tail.size() - std::min<size_t>(cut, tail.size()));
   const ValuePrefixes::ContextCheck context = f.scanner->context_check();
-  const bool sent_beyond = !f.reorder.empty() || f.hold.WithheldFromFullSegment();
+  // A flow picked up inside a body is judged so too: where its body ends
+  // is not known (EndUnknown), and the copy may be a number the body ends
+  // with, its sender waiting for the reply.
+  const bool sent_beyond = !f.reorder.empty() || f.hold.WithheldFromFullSegment() || EndUnknown(f);
   // The display count reads the text the scanner reads. A run open in
   // base64's decoded text (its characters show no digits there), or a value
   // whose verdict waits for what follows, is not counted by it: such a

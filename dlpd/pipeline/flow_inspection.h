@@ -102,8 +102,15 @@ class FlowInspection {
 
   // A copy of withheld bytes that comes back with nothing after it may
   // begin a value not judged yet (its run is open) while the request's body
-  // is known to go on: it waits for what follows, held.
+  // is known to go on, or its end is not known (EndUnknown): it waits for
+  // what follows, held.
   bool CopyMayBeginValue(const Flow& f, const SegmentRef& s) const;
+  // The request's length (or chunking, or WebSocket message) says its body
+  // goes on past what the stream has taken.
+  static bool BodyGoesOn(const Flow& f);
+  // A flow picked up mid-stream whose framing was never found (it began
+  // inside a body): where its body ends is not known.
+  static bool EndUnknown(const Flow& f);
   // A copy of withheld bytes that comes back with nothing after it, while
   // the request's body is known to go on, at the end of a hold
   // (`copy_timeouts`: how many for this tail, this one included): the
@@ -123,6 +130,7 @@ class FlowInspection {
   //             that, and this is its third hold: neither its bytes in
   //             clear nor Xs in a number that may be none can go (the
   //             caller stops the flow), unless `mask_when_stalled`.
+  //   (Where the flow's end is unknown, EndUnknown, it is taken as sent.)
   //   kMasked:  its letters and digits not in a judged value were masked
   //             (the third hold, the sender pausing inside the run).
   //   kNotOpen: none applies yet (CopyMayBeginValue false, an earlier hold,

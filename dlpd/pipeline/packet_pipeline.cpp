@@ -555,6 +555,13 @@ void PacketPipeline::Flush(VerdictSink& sink) {
   while (!flows_.empty()) End(flows_.Victim(), sink);
 }
 
+void PacketPipeline::Shutdown(VerdictSink& sink) {
+  // Not End: the stream has not ended, and a tail held or withheld at this
+  // point, released, would let the first digits of a value through (the
+  // next dlpd picks the flow up at the digits after them).
+  while (!flows_.empty()) Retire(*flows_.Victim(), sink);
+}
+
 void PacketPipeline::Reload(std::unique_ptr<ScanContext> ctx,
                             std::shared_ptr<const Policy> policy) {
   inspection_.Offer(std::move(ctx), std::move(policy));

@@ -181,6 +181,7 @@ class PacketPipeline final : public PacketHandler {
   void Tick(int64_t now_us, VerdictSink& sink) override;
   // Releases everything held (shutdown, end of a capture file).
   void Flush(VerdictSink& sink) override;
+  void Shutdown(VerdictSink& sink) override;
 
   // Any thread: new rules (a context made off the packet path; null keeps
   // the current rules) and policy (null: mask everything), taken by the

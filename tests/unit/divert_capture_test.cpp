@@ -54,6 +54,7 @@ class MarkerHandler : public PacketHandler {
       sink.Emit(h, Verdict::kAccept, bytes.data(), bytes.size(), false);
     held_.clear();
   }
+  void Shutdown(VerdictSink& sink) override { Flush(sink); }
   int64_t next_deadline() const override { return INT64_MAX; }
   size_t held_packets() const override { return held_.size(); }
   FailMode fail_mode() const override { return FailMode::kClosed; }
