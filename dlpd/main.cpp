@@ -12,6 +12,7 @@
 #include "dlpd/config/engine.h"
 #include "dlpd/daemon/daemon.h"
 #include "policy/policy_error.h"
+#include "rules/match_engine.h"
 #include "rules/rule_error.h"
 
 namespace {
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
 
   dlp::DaemonOptions o;
   CLI::App app{"dlpd: inline data leakage prevention for outbound HTTP"};
-  app.set_version_flag("--version", std::string("dlpd ") + dlp::kVersion);
+  app.set_version_flag("--version",
+                       std::string("dlpd ") + dlp::kVersion + " (" + dlp::MatchEngineName() + ")");
   dlp::AddDaemonOptions(app, &o);
   try {
     app.parse(argc, argv);

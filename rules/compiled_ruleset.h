@@ -25,7 +25,7 @@
 // scratch (see inspect/scan_context.h).
 #pragma once
 
-#include <hs/hs.h>
+#include "rules/match_engine.h"
 
 #include <array>
 #include <cstdint>

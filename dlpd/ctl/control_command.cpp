@@ -42,9 +42,9 @@ int RunStatusCommand(const std::string& socket, bool json) {
     std::cout << j.dump(2) << '\n';
     return 0;
   }
-  std::cout << "dlpd " << j.value("version", "?") << ", pid " << j.value("pid", 0) << ", up "
-            << Uptime(j.value("uptime_s", int64_t{0})) << ", fail mode "
-            << j.value("fail_mode", "?") << '\n'
+  std::cout << "dlpd " << j.value("version", "?") << " (" << j.value("engine", "?") << "), pid "
+            << j.value("pid", 0) << ", up " << Uptime(j.value("uptime_s", int64_t{0}))
+            << ", fail mode " << j.value("fail_mode", "?") << '\n'
             << "ruleset " << j.value("ruleset", "?") << " (" << j.value("rules", 0)
             << " rules), policy " << j.value("policy", "?") << " ("
             << j.value("policy_statements", 0) << " statements, "

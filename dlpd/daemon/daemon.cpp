@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dlpd/capture/divert_capture.h"
+#include "rules/match_engine.h"
 #ifdef __linux__
 #include "dlpd/capture/nfqueue_capture.h"
 #endif
@@ -294,6 +295,7 @@ std::string Daemon::StatusJson() const {
   nlohmann::json j;
   j["ok"] = true;
   j["version"] = kVersion;
+  j["engine"] = MatchEngineName();
   j["pid"] = static_cast<int64_t>(getpid());
   j["uptime_s"] =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
@@ -338,8 +340,8 @@ std::string Daemon::StatusJson() const {
 }
 
 int Daemon::Run() {
-  spdlog::info("dlpd {} started: {} worker(s), {}, fail mode {}, db {}{}", kVersion,
-               workers_.size(), EngineLine(engine_), options_.fail_mode,
+  spdlog::info("dlpd {} ({}) started: {} worker(s), {}, fail mode {}, db {}{}", kVersion,
+               MatchEngineName(), workers_.size(), EngineLine(engine_), options_.fail_mode,
                options_.db_path.empty() ? "none" : options_.db_path,
                control_ ? ", control " + control_->path() : "");
   std::atomic<int> failed{0};

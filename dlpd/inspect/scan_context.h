@@ -3,7 +3,7 @@
 // across scans so that the scan path does not allocate in the steady state.
 #pragma once
 
-#include <hs/hs.h>
+#include "rules/match_engine.h"
 
 #include <memory>
 #include <string_view>

@@ -20,7 +20,7 @@
 // headers are tracked (dlpd/inspect/column_tracker.h).
 #pragma once
 
-#include <hs/hs.h>
+#include "rules/match_engine.h"
 
 #include <cstdint>
 #include <string>
