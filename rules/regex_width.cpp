@@ -190,9 +190,9 @@ class Reader {
     if (i_ < p_.size() && p_[i_] == ']') ++i_;  // a leading ']' is itself
     while (i_ < p_.size() && p_[i_] != ']') {
       if (p_.compare(i_, 2, "[:") == 0) {
+        // A POSIX class up to ":]"; with none, '[' is itself.
         const size_t close = p_.find(":]", i_ + 2);
-        if (close == std::string_view::npos) break;
-        i_ = close + 2;
+        i_ = close == std::string_view::npos ? i_ + 1 : close + 2;
       } else if (p_[i_] == '\\') {
         i_ += 2;
         SkipEscapeBody();
@@ -209,9 +209,13 @@ class Reader {
   }
 
   // After "\x" or "\p" and the like: their braces or their one or two
-  // characters.
+  // characters; after an octal digit, up to two more (\012 is one byte).
   void SkipEscapeBody() {
     const char e = p_[i_ - 1];
+    if (e >= '0' && e <= '7') {
+      for (int k = 0; k < 2 && i_ < p_.size() && p_[i_] >= '0' && p_[i_] <= '7'; ++k) ++i_;
+      return;
+    }
     if (e == 'x' || e == 'p' || e == 'P') {
       if (i_ < p_.size() && p_[i_] == '{') {
         const size_t close = p_.find('}', i_);
@@ -236,14 +240,6 @@ class Reader {
       case 'A':
       case 'z':
         return {0, 0};
-      case 'Q': {
-        // Literal up to \E (or the end).
-        const size_t end = p_.find("\\E", i_);
-        const size_t stop = end == std::string_view::npos ? p_.size() : end;
-        const auto n = static_cast<unsigned>(stop - i_);
-        i_ = end == std::string_view::npos ? p_.size() : end + 2;
-        return {n, n};
-      }
       case 'C':
         Fail("\\C is not supported");
         return {};
@@ -258,10 +254,38 @@ class Reader {
   std::string error_;
 };
 
+// `pattern` with each \Q...\E quote written as one escaped character per
+// character: a repeat after \E binds to the quote's last character only,
+// and after an empty quote to the atom before it, as RE2 reads them.
+std::string Unquoted(std::string_view p) {
+  std::string out;
+  out.reserve(p.size());
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] != '\\' || i + 1 >= p.size()) {
+      out += p[i];
+      continue;
+    }
+    if (p[i + 1] != 'Q') {
+      out.append(p, i, 2);
+      ++i;
+      continue;
+    }
+    const size_t end = p.find("\\E", i + 2);
+    const size_t stop = end == std::string_view::npos ? p.size() : end;
+    for (size_t j = i + 2; j < stop; ++j) {
+      if (std::isalnum(static_cast<unsigned char>(p[j])) == 0) out += '\\';
+      out += p[j];
+    }
+    i = end == std::string_view::npos ? p.size() : end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<RegexWidth> WidthOf(std::string_view pattern, std::string* error) {
-  return Reader(pattern).Whole(error);
+  const std::string unquoted = Unquoted(pattern);
+  return Reader(unquoted).Whole(error);
 }
 
 }  // namespace dlp

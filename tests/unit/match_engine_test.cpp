@@ -46,6 +46,21 @@ constexpr Case kCases[] = {
     {"x{0,1}y", 1, 2},
     {"(a|)b", 1, 2},
     {"a+?b??", 1, UINT_MAX},
+    // A repeat after a quote binds to its last character, after an empty
+    // quote to the atom before it (found by an attack on the RE2 engine:
+    // read whole, K\Q\E{5} was one byte and its matches were missed).
+    {"a\\Q\\E*", 0, UINT_MAX},
+    {"x\\Q\\E{3}", 3, 3},
+    {"\\Qab\\E?", 1, 2},
+    {"\\Qabc\\E{0,1}", 2, 3},
+    // "[:" with no ":]" after it: '[' is in the class.
+    {"[[:[]a{100}]", 102, 102},
+    {"[[:|]\\d{8}", 9, 9},
+    {"[[:]", 1, 1},
+    {"[[:(]\\d{9}", 10, 10},
+    // Octal escapes are one byte.
+    {"\\012", 1, 1},
+    {"\\101\\102", 2, 2},
 };
 
 TEST(RegexWidth, AsHyperscanReadsThem) {
