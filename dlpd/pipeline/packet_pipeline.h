@@ -179,8 +179,11 @@ class PacketPipeline final : public PacketHandler {
   }
   // Releases what has been held for hold_timeout and drops idle flows.
   void Tick(int64_t now_us, VerdictSink& sink) override;
-  // Releases everything held (shutdown, end of a capture file).
+  // The input ended (a capture file): every stream ends, what is held is
+  // released as at a stream's end.
   void Flush(VerdictSink& sink) override;
+  // dlpd stops (a live capture): every flow is retired as at a hold's end
+  // (PacketHandler::Shutdown).
   void Shutdown(VerdictSink& sink) override;
 
   // Any thread: new rules (a context made off the packet path; null keeps
