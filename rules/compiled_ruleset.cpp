@@ -18,6 +18,13 @@ namespace {
 // pattern is at most max_width bytes long; see ConfirmCandidates).
 constexpr unsigned kHsFlags = HS_FLAG_DOTALL;
 
+// Who refuses a pattern, in the rule author's error.
+#if defined(DLP_ENGINE_RE2)
+constexpr const char* kEngineLabel = "the RE2 engine";
+#else
+constexpr const char* kEngineLabel = "Hyperscan";
+#endif
+
 RE2::Options ConfirmOptions() {
   RE2::Options o;
   o.set_encoding(RE2::Options::EncodingLatin1);  // byte semantics, like Hyperscan
@@ -88,7 +95,8 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules,
       if (hs_expression_info(cp.expression.c_str(), kHsFlags, &info, &err) != HS_SUCCESS) {
         std::string msg = err != nullptr ? err->message : "unknown error";
         hs_free_compile_error(err);
-        throw RuleError(rule.file, spec.line, rule.id, "Hyperscan rejects pattern: " + msg);
+        throw RuleError(rule.file, spec.line, rule.id,
+                        std::string(kEngineLabel) + " rejects pattern: " + msg);
       }
       unsigned max_width = info->max_width;
       unsigned min_width = info->min_width;
@@ -222,9 +230,11 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules,
       if (idx >= 0 && static_cast<size_t>(idx) < ids.size()) {
         const unsigned pi = ids[static_cast<size_t>(idx)];
         const Rule& r = rules.rules[out->patterns_[pi].rule_index];
-        throw RuleError(r.file, specs[pi]->line, r.id, "Hyperscan rejects pattern: " + msg);
+        throw RuleError(r.file, specs[pi]->line, r.id,
+                        std::string(kEngineLabel) + " rejects pattern: " + msg);
       }
-      throw RuleError("", 0, "", "Hyperscan cannot compile the rule set: " + msg);
+      throw RuleError("", 0, "",
+                      std::string(kEngineLabel) + " cannot compile the rule set: " + msg);
     }
   };
   compile(HS_MODE_BLOCK, true, &out->gated_db_);

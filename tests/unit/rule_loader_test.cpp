@@ -142,7 +142,7 @@ TEST(RuleCompiler, PatternHyperscanRejectsNamesTheLine) {
       LoadError("rules:\n  - id: br\n    patterns:\n      - '\\d{3}'\n      - '(\\d)\\1'\n", true);
   EXPECT_EQ(e.line(), 5);
   EXPECT_EQ(e.rule_id(), "br");
-  EXPECT_NE(std::string(e.what()).find("Hyperscan rejects pattern"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("rejects pattern"), std::string::npos) << e.what();
 }
 
 TEST(RuleCompiler, UnboundedPatternIsRejected) {
