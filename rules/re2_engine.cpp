@@ -67,6 +67,31 @@ hs_compile_error_t* CompileError(const std::string& message, int expression) {
   return e;
 }
 
+// Compiles `expression` (the `index`-th of its database) and reads its
+// widths: what hs_compile_multi and hs_expression_info both check first.
+hs_error_t Parse(const char* expression, unsigned flags, int index, std::unique_ptr<RE2>* re,
+                 RegexWidth* width, hs_compile_error_t** error) {
+  *re = std::make_unique<RE2>(expression, OptionsFor(flags));
+  if (!(*re)->ok()) {
+    *error = CompileError((*re)->error(), index);
+    return HS_COMPILER_ERROR;
+  }
+  std::string why;
+  const std::optional<RegexWidth> w = WidthOf(expression, &why);
+  if (!w) {
+    *error = CompileError(why, index);
+    return HS_COMPILER_ERROR;
+  }
+  *width = *w;
+  return HS_SUCCESS;
+}
+
+// The first start a stream's window may hold: its first byte is context
+// only ('^', \b), unless the window begins where the stream does.
+size_t FirstStart(uint64_t window_base) {
+  return window_base == 0 ? 0 : 1;
+}
+
 // Appends to `ends` every end e in [lo, hi] (offsets in `text`) of a match
 // of `p` that starts at or after `startpos`.
 void EndsOf(const hs_database::Pattern& p, re2::StringPiece text, size_t startpos, size_t lo,
@@ -126,19 +151,14 @@ hs_error_t hs_compile_multi(const char* const* expressions, const unsigned* flag
   out->set =
       std::make_unique<RE2::Set>(OptionsFor(flags != nullptr ? flags[0] : 0), RE2::UNANCHORED);
   for (unsigned i = 0; i < elements; ++i) {
-    const unsigned f = flags != nullptr ? flags[i] : 0;
-    auto re = std::make_unique<RE2>(expressions[i], OptionsFor(f));
-    if (!re->ok()) {
-      *error = CompileError(re->error(), static_cast<int>(i));
-      return HS_COMPILER_ERROR;
+    std::unique_ptr<RE2> re;
+    RegexWidth w;
+    if (const hs_error_t rc = Parse(expressions[i], flags != nullptr ? flags[i] : 0,
+                                    static_cast<int>(i), &re, &w, error);
+        rc != HS_SUCCESS) {
+      return rc;
     }
-    std::string why;
-    const std::optional<RegexWidth> w = WidthOf(expressions[i], &why);
-    if (!w) {
-      *error = CompileError(why, static_cast<int>(i));
-      return HS_COMPILER_ERROR;
-    }
-    if (mode == HS_MODE_STREAM && w->max == RegexWidth::kUnbounded) {
+    if (mode == HS_MODE_STREAM && w.max == RegexWidth::kUnbounded) {
       *error = CompileError("the RE2 engine streams only patterns of bounded width",
                             static_cast<int>(i));
       return HS_COMPILER_ERROR;
@@ -148,8 +168,8 @@ hs_error_t hs_compile_multi(const char* const* expressions, const unsigned* flag
       *error = CompileError(set_error, static_cast<int>(i));
       return HS_COMPILER_ERROR;
     }
-    out->max_width = std::max(out->max_width, w->max);
-    out->patterns.push_back({ids != nullptr ? ids[i] : i, std::move(re), w->max});
+    out->max_width = std::max(out->max_width, w.max);
+    out->patterns.push_back({ids != nullptr ? ids[i] : i, std::move(re), w.max});
   }
   if (!out->set->Compile()) {
     *error = CompileError("RE2::Set does not compile (out of memory)", -1);
@@ -171,20 +191,14 @@ hs_error_t hs_expression_info(const char* expression, unsigned flags, hs_expr_in
                               hs_compile_error_t** error) {
   *info = nullptr;
   *error = nullptr;
-  const RE2 re(expression, OptionsFor(flags));
-  if (!re.ok()) {
-    *error = CompileError(re.error(), 0);
-    return HS_COMPILER_ERROR;
-  }
-  std::string why;
-  const std::optional<RegexWidth> w = WidthOf(expression, &why);
-  if (!w) {
-    *error = CompileError(why, 0);
-    return HS_COMPILER_ERROR;
+  std::unique_ptr<RE2> re;
+  RegexWidth w;
+  if (const hs_error_t rc = Parse(expression, flags, 0, &re, &w, error); rc != HS_SUCCESS) {
+    return rc;
   }
   *info = static_cast<hs_expr_info_t*>(std::malloc(sizeof(hs_expr_info_t)));
   if (*info == nullptr) return HS_NOMEM;
-  **info = {w->min, w->max, 0, 0, 0};
+  **info = {w.min, w.max, 0, 0, 0};
   return HS_SUCCESS;
 }
 
@@ -233,7 +247,7 @@ hs_error_t hs_scan_stream(hs_stream_t* stream, const char* data, unsigned length
   // Ends from where the last scan stopped to the byte before this piece's
   // end: one there may need the end of the data, known with the next byte.
   const hs_error_t rc =
-      Report(*stream->db, window, window_base == 0 ? 0 : 1,
+      Report(*stream->db, window, FirstStart(window_base),
              static_cast<size_t>(stream->reported_to - window_base),
              static_cast<size_t>(end - 1 - window_base), window_base, scratch, on_event, context);
   stream->reported_to = end;
@@ -251,7 +265,7 @@ hs_error_t hs_close_stream(hs_stream_t* stream, hs_scratch_t* scratch, match_eve
   if (scratch == nullptr) return HS_INVALID;
   // The matches that end where the data ends, '$' and \b read there.
   const uint64_t window_base = stream->offset - stream->tail.size();
-  return Report(*stream->db, stream->tail, window_base == 0 ? 0 : 1,
+  return Report(*stream->db, stream->tail, FirstStart(window_base),
                 static_cast<size_t>(stream->reported_to - window_base), stream->tail.size(),
                 window_base, scratch, on_event, context);
 }
