@@ -240,5 +240,10 @@ fi
 rows=$(sqlite3 "$WORK/incidents.db" "select count(*) from incidents")
 [ "$rows" -gt 0 ] && ok || bad "no incidents recorded"
 
+if [ "${DLP_BACKEND:-nfqueue}" = divert ]; then
+  kill "$DLPD" && wait "$DLPD" || true
+  divert_stop "$WORK" && ok || bad "the divert loop lost or misdirected packets"
+fi
+
 echo "http e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

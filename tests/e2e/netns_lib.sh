@@ -163,9 +163,16 @@ dlpd_args() {
 
 # divert_stop DIR: stops the divert emulators, prints their counts; false
 # unless each re-injected packets, re-injected every one it was given
-# back, and dlpd took every packet diverted to it. For after dlpd exits.
+# back, dlpd took every packet diverted to it, and the kernel dropped none
+# on the way to the emulator (its queue full or its socket: the test then
+# ran on a lossy link it did not ask for). For after dlpd exits.
 divert_stop() {
-  local log line ok=0
+  local log line ok=0 drops
+  # /proc/net/netfilter/nfnetlink_queue: queue, portid, waiting, mode,
+  # range, queue_dropped, user_dropped, ...
+  drops=$(ip netns exec "$NS_G" awk '{n += $6 + $7} END {print n + 0}' /proc/net/netfilter/nfnetlink_queue)
+  echo "divert queues: kernel drops=$drops"
+  [ "$drops" = 0 ] || ok=1
   ip netns pids "$NS_G" | xargs -r ps -o pid=,args= -p 2>/dev/null \
     | awk '/divert_emulator --queue/ {print $1}' | xargs -r kill -TERM
   sleep 0.3

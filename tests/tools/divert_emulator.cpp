@@ -132,6 +132,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   nfq_set_queue_maxlen(qh, 4096);
+  // The queue's socket takes bursts as dlpd's own NFQUEUE socket does: with
+  // the default buffer a 300 KB upload overflowed it while dlpd scanned, and
+  // the test's clean uploads met loss (and its fail-closed stops) that no
+  // real divert socket of this size would cause. Drops the kernel still
+  // makes are in /proc/net/netfilter/nfnetlink_queue (divert_stop reads it).
+  int size = 8 << 20;
+  setsockopt(nfq_fd(h), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   std::fprintf(stderr, "divert_emulator: NFQUEUE %d <-> udp 127.0.0.1:%d\n", queue, port);
