@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "dlpd/common/version.h"
@@ -90,5 +91,13 @@ int main(int argc, char** argv) {
     std::cerr << "dlpd: " << e.what() << '\n';
     return 1;
   }
-  return daemon->Run();
+  const int rc = daemon->Run();
+  if (daemon->abandoned_reload()) {
+    // The compile's thread still reads the daemon: exit without
+    // destroying it (everything that must be written has been).
+    // (Flushed, not shut down: that thread may still log.)
+    spdlog::default_logger()->flush();
+    std::_Exit(rc);
+  }
+  return rc;
 }

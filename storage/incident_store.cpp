@@ -2,13 +2,18 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 #include "storage/action_rank.h"
 #include "storage/incident_columns.h"
@@ -68,6 +73,66 @@ void RankAction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   throw std::runtime_error("incident database " + path + ": " + msg);
 }
 
+// A SQLite database whose content is damaged: moved aside, not refused.
+struct Corrupt : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void FailCorrupt(sqlite3*& db, const std::string& msg) {
+  sqlite3_close(db);
+  db = nullptr;
+  throw Corrupt(msg);
+}
+
+bool IsCorruptCode(sqlite3* db) {
+  const int code = sqlite3_errcode(db) & 0xff;
+  return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+// Whether the file `fd` is empty (new) or begins as a SQLite database does.
+// Anything else is not ours to move or rewrite.
+bool EmptyOrSqlite(int fd) {
+  static constexpr char kMagic[16] = "SQLite format 3";  // and its NUL
+  char head[sizeof kMagic] = {};
+  const ssize_t n = ::pread(fd, head, sizeof head, 0);
+  return n == 0 ||
+         (n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0);
+}
+
+// Renames `path` and its -wal and -shm files to PATH.corrupt-<UTC time>[-N];
+// returns the new name of the database.
+std::string MoveAside(const std::string& path) {
+  char stamp[32];
+  const time_t now = time(nullptr);
+  struct tm tm {};
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  std::string to = path + ".corrupt-" + stamp;
+  for (int i = 1; ::access(to.c_str(), F_OK) == 0; ++i) {
+    to = path + ".corrupt-" + stamp + "-" + std::to_string(i);
+  }
+  // The -wal first: its frames belong to the database, and without the
+  // database beside it SQLite would never apply them to the new one.
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string from = path + suffix;
+    if (::rename(from.c_str(), (to + suffix).c_str()) != 0 && errno != ENOENT) {
+      throw std::runtime_error("incident database " + path + " is corrupt and " + from +
+                               " cannot be moved aside: " + std::strerror(errno));
+    }
+  }
+  if (::rename(path.c_str(), to.c_str()) != 0) {
+    throw std::runtime_error("incident database " + path +
+                             " is corrupt and cannot be moved aside: " + std::strerror(errno));
+  }
+  return to;
+}
+
+int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 int64_t QueryInt(sqlite3* db, const char* sql) {
   sqlite3_stmt* st = nullptr;
   int64_t v = -1;
@@ -123,11 +188,30 @@ int CurrentSchemaVersion() {
 }
 
 IncidentStore::IncidentStore(const std::string& path, const std::string& group) {
+  try {
+    Open(path, group);
+  } catch (const Corrupt& e) {
+    moved_aside_ = MoveAside(path);
+    spdlog::error("incident database {} is corrupt ({}): moved to {}; a new one is created", path,
+                  e.what(), moved_aside_);
+    Open(path, group);
+  }
+}
+
+void IncidentStore::Open(const std::string& path, const std::string& group) {
   // Owner-only from the first byte: create the file ourselves, not via
   // SQLite's umask. SQLite gives its -wal and -shm files the same owner and
   // mode, so a group that may read the database can read those too.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("incident database " + path + ": cannot open or create");
+  if (fd < 0) {
+    throw std::runtime_error("incident database " + path +
+                             ": cannot open or create: " + std::strerror(errno));
+  }
+  if (!EmptyOrSqlite(fd)) {
+    ::close(fd);
+    throw std::runtime_error("incident database " + path +
+                             ": not a database (not SQLite's first bytes); left as it is");
+  }
   if (!group.empty()) {
     struct group gr {};
     struct group* found = nullptr;
@@ -147,13 +231,36 @@ IncidentStore::IncidentStore(const std::string& path, const std::string& group) 
       SQLITE_OK) {
     Fail(db_, path, db_ ? sqlite3_errmsg(db_) : "out of memory");
   }
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_handler(db_, &IncidentStore::OnBusy, this);
   char* err = nullptr;
   if (sqlite3_exec(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr,
                    &err) != SQLITE_OK) {
     std::string msg = err ? err : "error";
     sqlite3_free(err);
+    if (IsCorruptCode(db_)) FailCorrupt(db_, msg);
     Fail(db_, path, msg);
+  }
+  // The pages' structure, read once at start (about a second per GiB): a
+  // damaged file found now is moved aside; found at the first write, every
+  // write would fail and each incident be lost.
+  sqlite3_stmt* check = nullptr;
+  bool answered = false;  // a row: "ok", or the first problem found
+  std::string verdict;
+  if (sqlite3_prepare_v2(db_, "PRAGMA quick_check(1)", -1, &check, nullptr) == SQLITE_OK &&
+      sqlite3_step(check) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(check, 0);
+    verdict = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+    std::replace(verdict.begin(), verdict.end(), '\n', ' ');  // one log line
+    answered = true;
+  } else {
+    verdict = sqlite3_errmsg(db_);  // its code is the statement's, until finalized
+    answered = IsCorruptCode(db_);  // the check itself met damaged pages
+  }
+  sqlite3_finalize(check);
+  if (verdict != "ok") {
+    // Any other failure (an I/O error, a lock) is not the file's content.
+    if (answered) FailCorrupt(db_, "quick_check: " + verdict);
+    Fail(db_, path, "quick_check: " + verdict);
   }
   // Keep the -wal and -shm files when dlpd closes the database: a reader
   // with read access only (the security team's group) cannot create them.
@@ -192,6 +299,19 @@ void IncidentStore::Migrate(const std::string& path) {
       Fail(db_, path, migrations[i].name + ": " + msg);
     }
   }
+}
+
+int IncidentStore::OnBusy(void* self, int count) {
+  auto* s = static_cast<IncidentStore*>(self);
+  const int64_t now = SteadyMicros();
+  if (count == 0) s->busy_since_us_ = now;
+  if (now >= s->wait_deadline_us_.load(std::memory_order_relaxed) ||
+      now - s->busy_since_us_ >=
+          int64_t{s->busy_timeout_ms_.load(std::memory_order_relaxed)} * 1000) {
+    return 0;  // SQLITE_BUSY to the caller
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(count < 10 ? 1 : 10));
+  return 1;
 }
 
 IncidentStore::~IncidentStore() {

@@ -2,12 +2,20 @@
 // needed, mode 0600) in WAL mode, brings the schema up to date with the
 // forward migrations (storage/migrations/), and stores incidents one per
 // flow and rule: a second batch for the same flow and rule adds to its
-// count. Configuration-time errors (cannot open, corrupt, newer schema)
-// throw; errors while writing are returned.
+// count. Configuration-time errors (cannot open, not a database, newer
+// schema) throw; errors while writing are returned.
+//
+// A SQLite database that fails `PRAGMA quick_check` when opened (or that
+// SQLite finds corrupt on the way) is moved aside, with its -wal and -shm
+// files, as PATH.corrupt-<UTC time>, and a new one is created: the daemon
+// records incidents again instead of failing every write, and the old
+// rows stay for `sqlite3 .recover`. A file that is no SQLite database at
+// all is not touched (the path may name the wrong file): that throws.
 #pragma once
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,11 +53,30 @@ class IncidentStore {
   Result<PruneReport> Prune(const RetentionPolicy& policy, int64_t now_us);
   // Bytes of the file in use by data (pages not on the free list).
   uint64_t UsedBytes();
+  // How long a write waits for a lock another connection holds (5 s from
+  // the start). Any thread.
+  void SetBusyTimeout(int ms) { busy_timeout_ms_.store(ms, std::memory_order_relaxed); }
+  // No wait for a lock goes on past `steady_us` (std::chrono::steady_clock,
+  // microseconds), the one under way included: for a shutdown with a
+  // bound. Any thread.
+  void SetWaitDeadline(int64_t steady_us) {
+    wait_deadline_us_.store(steady_us, std::memory_order_relaxed);
+  }
 
   sqlite3* handle() { return db_; }
+  // Where a corrupt database found at open was moved; empty if none was.
+  const std::string& moved_aside() const { return moved_aside_; }
 
  private:
+  void Open(const std::string& path, const std::string& group);
+  // SQLite's busy handler: waits in short sleeps within the timeout and
+  // the deadline (sqlite3_busy_timeout's wait could not be cut short).
+  static int OnBusy(void* self, int count);
   void Migrate(const std::string& path);
+  std::string moved_aside_;
+  std::atomic<int> busy_timeout_ms_{5000};
+  std::atomic<int64_t> wait_deadline_us_{INT64_MAX};
+  int64_t busy_since_us_ = 0;  // the connection's thread only
   sqlite3* db_ = nullptr;
   sqlite3_stmt* upsert_ = nullptr;
 };

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -16,9 +17,21 @@ std::string KeyOf(const Incident& in) {
   return in.flow_id + '\0' + in.rule_id;
 }
 
-int64_t NowUs() {
+// The first wait after a failed write; each next one doubles, up to
+// retry_every_us.
+constexpr int64_t kFirstBackoffUs = 100 * 1000;
+// A failing store is logged this often at most.
+constexpr int64_t kReportEveryUs = 60LL * 1000 * 1000;
+
+int64_t NowUs() {  // wall time: what retention compares with stored times
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t SteadyUs() {  // for waits and deadlines, which a clock step must not move
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 }  // namespace
@@ -87,6 +100,11 @@ void IncidentWriter::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ && !thread_.joinable()) return;
+    if (!stopping_) {
+      stop_deadline_us_ = SteadyUs() + options_.stop_within_us;
+      // A write waiting for a lock waits no longer than that either.
+      store_->SetWaitDeadline(stop_deadline_us_);
+    }
     stopping_ = true;
   }
   cv_.notify_one();
@@ -137,13 +155,62 @@ void IncidentWriter::Run() {
     WriteAnomalies(anomalies);
     // The last catch: what escapes the store's write costs that batch,
     // counted as dropped, never the writer thread.
-    if (!RunGuarded("incident writer", [&] { WriteBatch(batch, stop); })) {
+    if (!RunGuarded("incident writer", [&] { WriteBatch(batch); })) {
       dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
       batch.clear();
     }
     if (stop) return;
+    if (SteadyUs() >= StopDeadline()) {
+      // The writes failed, or went on too slowly to finish, by the deadline.
+      Lose(batch, /*and_queue=*/true);
+      spdlog::error("incident store: shutdown deadline passed; {} incidents lost in all", lost());
+      continue;  // the queue is empty now: the next round stops
+    }
+    // A store that has failed for longer than the writer waits gets one try
+    // every retry_every_us; meanwhile incidents wait in the queue (folded,
+    // dropped when it is full). Stop ends the wait: what waits gets its try.
+    if (failing_since_us_ != 0 && StopDeadline() == INT64_MAX) {
+      Sleep(SteadyUs() + options_.retry_every_us);
+    }
     RunGuarded("incident writer", [&] { MaybePrune(false); });
   }
+}
+
+int64_t IncidentWriter::StopDeadline() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_deadline_us_;
+}
+
+void IncidentWriter::Sleep(int64_t until_us) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const bool stopping = stopping_;
+  const int64_t now = SteadyUs();
+  if (until_us <= now) return;
+  cv_.wait_for(lock, std::chrono::microseconds(until_us - now),
+               [&] { return stopping_ != stopping; });
+}
+
+void IncidentWriter::Lose(std::vector<Incident>& batch, bool and_queue) {
+  uint64_t n = batch.size();
+  batch.clear();
+  if (and_queue) {
+    std::lock_guard<std::mutex> lock(mu_);
+    n += queue_.size();
+    queue_.clear();
+    waiting_.clear();
+  }
+  room_.notify_all();
+  lost_.fetch_add(n, std::memory_order_relaxed);
+  lost_while_failing_ += n;
+}
+
+void IncidentWriter::ReportFailure(const std::string& why, int64_t now_us) {
+  if (reported_us_ != 0 && now_us - reported_us_ < kReportEveryUs) return;
+  reported_us_ = now_us;
+  spdlog::error(
+      "incident store: {} (failing for {} s; {} incidents lost so far, {} waiting; traffic is "
+      "not held for it)",
+      why, (now_us - failing_since_us_) / 1000000, lost_while_failing_, backlog());
 }
 
 void IncidentWriter::WriteAnomalies(std::vector<AnomalyEvent>& anomalies) {
@@ -156,9 +223,12 @@ void IncidentWriter::WriteAnomalies(std::vector<AnomalyEvent>& anomalies) {
   anomalies.clear();
 }
 
-void IncidentWriter::WriteBatch(std::vector<Incident>& batch, bool stop) {
-  for (int attempt = 0; !batch.empty(); ++attempt) {
+void IncidentWriter::WriteBatch(std::vector<Incident>& batch) {
+  int64_t backoff_us = kFirstBackoffUs;
+  while (!batch.empty()) {
+    const int64_t deadline = StopDeadline();
     Status st = store_->InsertBatch(batch);
+    const int64_t now = SteadyUs();
     if (st) {
       written_.fetch_add(batch.size(), std::memory_order_relaxed);
       // After the commit: a line in the EVE log is an incident on disk.
@@ -168,18 +238,28 @@ void IncidentWriter::WriteBatch(std::vector<Incident>& batch, bool stop) {
         });
       }
       batch.clear();
-      break;
+      if (failing_since_us_ != 0) {
+        spdlog::warn(
+            "incident store: writing again after {} s of failed writes ({} incidents lost)",
+            (now - failing_since_us_) / 1000000, lost_while_failing_);
+        failing_since_us_ = 0;
+      }
+      return;
     }
     write_errors_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("incident store: {} ({} incidents waiting, retrying)", st.error().message,
-                 batch.size());
-    if (stop && attempt >= 20) {
-      dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
-      spdlog::error("incident store: giving up on {} incidents at shutdown", batch.size());
-      batch.clear();
-      break;
+    if (failing_since_us_ == 0) {
+      failing_since_us_ = now;
+      reported_us_ = 0;
+      lost_while_failing_ = 0;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    ReportFailure(st.error().message, now);
+    const int64_t give_up_at = std::min(failing_since_us_ + options_.give_up_after_us, deadline);
+    if (now >= give_up_at) {
+      Lose(batch, /*and_queue=*/false);  // at the stop deadline, Run loses the rest
+      return;
+    }
+    Sleep(std::min(now + backoff_us, give_up_at));
+    backoff_us = std::min(backoff_us * 2, options_.retry_every_us);
   }
 }
 

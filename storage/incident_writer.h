@@ -3,7 +3,13 @@
 // An incident for a flow and rule already waiting in the queue is folded
 // into it (counted: coalesced), so a flood of values costs no queue space;
 // when the queue is full, a new incident is counted as dropped, never
-// silently. A failed write is retried and logged. The writer also applies
+// silently. A failed write (a full disk, a read-only or corrupt file, a
+// lock held too long) is retried, waiting longer each time, for a bounded
+// time; then its batch is lost, counted (`lost`), with the reason logged
+// once a minute, and while the store keeps failing the writer tries again
+// every few seconds: a store that fails never stops the packet path (which
+// only ever submits) nor shutdown (Stop returns within a bound, losing and
+// counting what it could not write). The writer also applies
 // the retention policy (at start, then every prune interval) and hands each
 // committed batch to the sinks (EVE log, syslog). Anomalies take a queue of
 // their own (SubmitAnomaly: bounded, never waits, even offline) and go to
@@ -15,6 +21,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -38,6 +45,13 @@ struct WriterOptions {
   bool wait_when_full = false;
   // Anomalies waiting (already rate-limited by each worker).
   size_t anomaly_capacity = 4096;
+  // How long a failing store is retried before a batch is lost; once lost,
+  // each later batch gets a try every `retry_every_us` until one succeeds.
+  int64_t give_up_after_us = 30LL * 1000 * 1000;
+  int64_t retry_every_us = 5LL * 1000 * 1000;
+  // Stop returns within about this (the database's busy timeout is cut to
+  // what is left of it).
+  int64_t stop_within_us = 5LL * 1000 * 1000;
 };
 
 class IncidentWriter {
@@ -51,7 +65,8 @@ class IncidentWriter {
   bool Submit(Incident incident);
   // Never blocks; false when the anomaly queue is full (the caller counts).
   bool SubmitAnomaly(AnomalyEvent anomaly);
-  // Writes everything queued so far and stops the thread.
+  // Writes everything queued so far and stops the thread, within
+  // options.stop_within_us: what is not written by then is lost (counted).
   void Stop();
   // Reopens the sinks' files (after rotation).
   Status ReopenSinks();
@@ -60,6 +75,9 @@ class IncidentWriter {
   uint64_t coalesced() const { return coalesced_.load(std::memory_order_relaxed); }
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t write_errors() const { return write_errors_.load(std::memory_order_relaxed); }
+  // Incidents taken off the queue but never stored: their writes failed
+  // for longer than the writer waits.
+  uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
   uint64_t pruned() const { return pruned_.load(std::memory_order_relaxed); }
   size_t backlog();
 
@@ -67,8 +85,18 @@ class IncidentWriter {
   void Run();
   void MaybePrune(bool force);
   // Writes `batch` to the store, then the sinks, retrying a failed write
-  // (bounded at shutdown, `stop`); empties it.
-  void WriteBatch(std::vector<Incident>& batch, bool stop);
+  // until it gives up (the store has failed for give_up_after_us, or the
+  // stop deadline passed); empties it.
+  void WriteBatch(std::vector<Incident>& batch);
+  // Counts `batch` (and, at the stop deadline, all that waits) as lost.
+  void Lose(std::vector<Incident>& batch, bool and_queue);
+  // Logs the store's failure, at most once a minute.
+  void ReportFailure(const std::string& why, int64_t now_us);
+  // Sleeps until `until_us`, or until Stop is called (once: a stop already
+  // requested does not cut later sleeps short).
+  void Sleep(int64_t until_us);
+  // When Stop was called plus stop_within_us; INT64_MAX before.
+  int64_t StopDeadline();
   // Hands `anomalies` to the sinks; empties it.
   void WriteAnomalies(std::vector<AnomalyEvent>& anomalies);
 
@@ -84,8 +112,16 @@ class IncidentWriter {
   // on push_back/pop_front).
   std::unordered_map<std::string, Incident*> waiting_;
   bool stopping_ = false;
+  int64_t stop_deadline_us_ = INT64_MAX;  // guarded by mu_
   int64_t last_prune_us_ = 0;
-  std::atomic<uint64_t> written_{0}, coalesced_{0}, dropped_{0}, write_errors_{0}, pruned_{0};
+  // The writer thread's view of a failing store: since when it fails (0:
+  // it does not), when it was last logged, the first reason and how many
+  // incidents were lost since.
+  int64_t failing_since_us_ = 0;
+  int64_t reported_us_ = 0;
+  uint64_t lost_while_failing_ = 0;
+  std::atomic<uint64_t> written_{0}, coalesced_{0}, dropped_{0}, write_errors_{0}, pruned_{0},
+      lost_{0};
   std::thread thread_;
 };
 

@@ -35,6 +35,13 @@ class CaptureBackend {
   // Runs the capture loop. Returns an error only for failures that make
   // going on impossible (the socket could not be opened, the file is unreadable).
   virtual Status Run(const std::atomic<bool>& stop) = 0;
+  // Unbinds from the kernel once Run has returned for good: the firewall
+  // then treats the packets as it does when no dlpd runs (dropped, fail
+  // closed, or passed with NFQUEUE's --queue-bypass) instead of queueing
+  // them for a reader that will not come, while the daemon finishes (its
+  // incident writer may take its stop bound). Idempotent; the destructor
+  // does it too.
+  virtual void Close() {}
   const CaptureCounters& capture_counters() const { return counters_; }
   // What the kernel counts for this capture (NFQUEUE: packets it dropped
   // because the queue was full, or could not hand over); any thread.

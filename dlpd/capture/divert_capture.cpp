@@ -47,8 +47,13 @@ DivertCapture::DivertCapture(uint16_t port, PacketHandler* pipeline, const Clock
     : port_(port), pipeline_(pipeline), clock_(clock), emulated_(emulated) {}
 
 DivertCapture::~DivertCapture() {
+  Close();
+}
+
+void DivertCapture::Close() {
   if (fd_ >= 0) ::close(fd_);
   if (fd6_ >= 0) ::close(fd6_);
+  fd_ = fd6_ = -1;
 }
 
 Status DivertCapture::Open() {

@@ -46,6 +46,7 @@ class DivertCapture : public CaptureBackend, private VerdictSink {
   // socket as root before it drops privileges.
   Status Open();
   Status Run(const std::atomic<bool>& stop) override;
+  void Close() override;
   // The port bound (an emulated socket asked for port 0 gets one).
   uint16_t port() const { return port_; }
 

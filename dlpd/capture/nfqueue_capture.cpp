@@ -33,8 +33,20 @@ NfqueueCapture::NfqueueCapture(uint16_t queue_num, PacketHandler* pipeline, uint
     : queue_num_(queue_num), pipeline_(pipeline), max_queue_len_(max_queue_len), clock_(clock) {}
 
 NfqueueCapture::~NfqueueCapture() {
-  if (qh_ != nullptr) nfq_destroy_queue(qh_);
+  Close();
+}
+
+void NfqueueCapture::Close() {
+  if (qh_ != nullptr) {
+    // The kernel forgets an unbound queue's counts: kept for the exit log.
+    auto last = KernelCounters();
+    std::lock_guard<std::mutex> lock(closed_mu_);
+    closed_counters_ = std::move(last);
+    nfq_destroy_queue(qh_);
+  }
   if (h_ != nullptr) nfq_close(h_);
+  qh_ = nullptr;
+  h_ = nullptr;
 }
 
 Status NfqueueCapture::Open() {
@@ -78,6 +90,10 @@ std::map<std::string, uint64_t> NfqueueCapture::KernelCounters() const {
   // One line per bound queue: queue_num peer_portid queue_total copy_mode
   // copy_range queue_dropped user_dropped id_sequence 1
   std::map<std::string, uint64_t> out;
+  {
+    std::lock_guard<std::mutex> lock(closed_mu_);
+    if (closed_counters_) return *closed_counters_;
+  }
   FILE* f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
   if (f == nullptr) return out;
   unsigned q = 0, total = 0, mode = 0, range = 0, qdrop = 0, udrop = 0, seq = 0, one = 0;

@@ -23,6 +23,11 @@
 // and the sender's TCP sends them again, in other packets.
 #pragma once
 
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
 #include "dlpd/capture/capture.h"
 #include "dlpd/capture/raw_sender.h"
 #include "dlpd/capture/verdict_sink.h"
@@ -46,6 +51,7 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   // socket as root before it drops privileges.
   Status Open();
   Status Run(const std::atomic<bool>& stop) override;
+  void Close() override;
   // queue_dropped (queue full, fail closed) and user_dropped (the netlink
   // socket overran) from /proc/net/netfilter/nfnetlink_queue.
   std::map<std::string, uint64_t> KernelCounters() const override;
@@ -80,6 +86,9 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   size_t verdict_used_ = 0;
   uint64_t verdicts_queued_ = 0;
   RawSender raw_;
+  // What the kernel counted when Close unbound the queue.
+  mutable std::mutex closed_mu_;
+  std::optional<std::map<std::string, uint64_t>> closed_counters_;
 };
 
 }  // namespace dlp

@@ -1,9 +1,24 @@
 #include "dlpd/config/daemon_options.h"
 
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
 #include "dlpd/common/paths.h"
 #include "dlpd/config/yaml_config.h"
 
 namespace dlp {
+namespace {
+// CLI::Range lets NaN through (every comparison with it is false), and
+// "inf" is no duration either.
+const CLI::Validator kFinite(
+    [](std::string& s) -> std::string {
+      char* end = nullptr;
+      const double v = std::strtod(s.c_str(), &end);
+      return std::isfinite(v) ? "" : "not a finite number: " + s;
+    },
+    "FINITE");
+}  // namespace
 
 void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_flag("-t,--check", o->check,
@@ -30,6 +45,10 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_option("--max-db-mb", o->max_db_mb,
                  "size guard: past it the oldest incidents go (default 1024; 0: none)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 24));
+  app.add_option("--db-retry-s", o->db_retry_s,
+                 "how long a failing incident write (a full disk, a read-only or corrupt "
+                 "file) is retried before its incidents are lost, counted (default 30)")
+      ->check(kFinite & CLI::Range(0.1, 3600.0));
   app.add_option("--eve-log", o->eve_log,
                  "also append each stored incident to this EVE JSON-lines file (for a SIEM)")
       ->needs(db);
@@ -40,11 +59,11 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
       ->check(CLI::IsMember({"closed", "open"}));
   app.add_option("--hold-ms", o->hold_ms,
                  "longest hold of a segment that may end inside a value (default 20)")
-      ->check(CLI::Range(0.0, 10000.0));
+      ->check(kFinite & CLI::Range(0.0, 10000.0));
   app.add_option("--gap-ms", o->gap_ms,
                  "how long segments after a lost one wait for it (default 10000: past "
                  "the sender's retransmission timer)")
-      ->check(CLI::Range(1.0, 600000.0));
+      ->check(kFinite & CLI::Range(1.0, 600000.0));
   app.add_option("--max-flows", o->max_flows, "flow table size per worker (default 65536)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 26));
   app.add_option("--max-new-flows-per-source", o->max_new_flows_per_source,

@@ -23,6 +23,7 @@ struct DaemonOptions {
   std::string db_path, key_path, eve_log, syslog;
   int retain_days = 90;
   size_t max_db_mb = 1024;
+  double db_retry_s = 30;
   size_t incident_queue = 65536;
   // packet path
   std::string fail_mode = "closed";

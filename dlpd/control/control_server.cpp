@@ -6,7 +6,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -21,6 +23,45 @@ bool FillAddress(const std::string& path, sockaddr_un* sa) {
   if (path.empty() || path.size() >= sizeof sa->sun_path) return false;
   sa->sun_family = AF_UNIX;
   std::memcpy(sa->sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Waits until `fd` has `events` (in 100 ms steps, so that a stop is seen);
+// false at the deadline, on a stop, or on an error.
+bool WaitFor(int fd, short events, int64_t deadline_ms, const std::atomic<bool>* stop) {
+  for (;;) {
+    if (stop != nullptr && stop->load()) return false;
+    const int64_t left = deadline_ms - NowMs();
+    if (left <= 0) return false;
+    pollfd p{fd, events, 0};
+    const int r = poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 100)));
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) return false;
+  }
+}
+
+// Sends all of `s` on the non-blocking `fd` by the deadline.
+bool SendAll(int fd, const std::string& s, int64_t deadline_ms) {
+  size_t done = 0;
+  while (done < s.size()) {
+    const ssize_t n = send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+        WaitFor(fd, POLLOUT, deadline_ms, nullptr)) {
+      continue;
+    }
+    return false;
+  }
   return true;
 }
 
@@ -72,41 +113,73 @@ ControlServer::~ControlServer() {
   if (thread_.joinable()) thread_.join();
   close(fd_);
   unlink(path_.c_str());
+  for (Client& c : clients_) c.thread.join();
+}
+
+void ControlServer::Reap() {
+  for (size_t i = 0; i < clients_.size();) {
+    if (clients_[i].done->load()) {
+      clients_[i].thread.join();
+      clients_[i] = std::move(clients_.back());
+      clients_.pop_back();
+    } else {
+      ++i;
+    }
+  }
 }
 
 void ControlServer::Serve() {
   while (!stop_.load()) {
+    Reap();
     pollfd p{fd_, POLLIN, 0};
     if (poll(&p, 1, 200) <= 0) continue;
-    const int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (client < 0) continue;
-    // A handler that throws loses its client's answer, not the control socket.
-    RunGuarded("control socket", [&] { Answer(client); });
-    close(client);
+    if (clients_.size() >= kMaxClients) {
+      // Told at once and never waited on: the socket's buffer takes the line.
+      static constexpr char kBusy[] = "{\"ok\":false,\"error\":\"busy: too many clients\"}\n";
+      send(client, kBusy, sizeof kBusy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+      close(client);
+      continue;
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    // A thread that cannot start costs its client, not the control socket.
+    const bool started = RunGuarded("control socket", [&] {
+      clients_.push_back({std::thread([this, client, done] {
+                            // A handler that throws loses its client's answer,
+                            // not the control socket.
+                            RunGuarded("control socket", [&] { Answer(client); });
+                            close(client);
+                            done->store(true);
+                          }),
+                          done});
+    });
+    if (!started) close(client);
   }
 }
 
 void ControlServer::Answer(int client) {
-  // One line, at most kMaxCommand bytes, within 2 seconds.
-  const timeval tv{2, 0};
-  setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  // One line, at most kMaxCommand bytes, within the deadline.
+  const int64_t deadline = NowMs() + kClientDeadlineMs;
   std::string line;
   char buf[kMaxCommand];
-  while (line.size() < kMaxCommand && line.find('\n') == std::string::npos) {
-    const ssize_t n = recv(client, buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
+  while (line.size() < kMaxCommand && line.find('\n') == std::string::npos &&
+         WaitFor(client, POLLIN, deadline, &stop_)) {
+    const ssize_t n = recv(client, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     if (n <= 0) break;
     line.append(buf, static_cast<size_t>(n));
   }
   const size_t nl = line.find('\n');
   if (nl == std::string::npos) {
-    WriteAll(client, "{\"ok\":false,\"error\":\"send one command line\"}\n");
+    SendAll(client, "{\"ok\":false,\"error\":\"send one command line\"}\n",
+            NowMs() + kClientDeadlineMs);
     return;
   }
   line.resize(nl);
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  WriteAll(client, handler_(line) + "\n");
+  // The answer has its own deadline: a reload may take long to answer.
+  SendAll(client, handler_(line) + "\n", NowMs() + kClientDeadlineMs);
 }
 
 Result<std::string> ControlRequest(const std::string& path, const std::string& command,

@@ -10,9 +10,15 @@
 namespace dlp {
 namespace {
 
-Result<nlohmann::json> Ask(const std::string& socket, const std::string& command) {
+// A reload answers when its compile ends (minutes for tens of thousands of
+// rules): dlpctl waits that long, rather than report a failure for a
+// reload that then succeeds.
+constexpr int kReloadTimeoutMs = 15 * 60 * 1000;
+
+Result<nlohmann::json> Ask(const std::string& socket, const std::string& command,
+                           int timeout_ms = 30000) {
   const std::string path = socket.empty() ? DefaultControlSocket() : socket;
-  auto answer = ControlRequest(path, command);
+  auto answer = ControlRequest(path, command, timeout_ms);
   if (!answer) return answer.error();
   try {
     return nlohmann::json::parse(answer.value());
@@ -87,7 +93,7 @@ int RunStatusCommand(const std::string& socket, bool json) {
 }
 
 int RunReloadCommand(const std::string& socket) {
-  auto r = Ask(socket, "reload");
+  auto r = Ask(socket, "reload", kReloadTimeoutMs);
   if (!r) {
     std::cerr << "dlpctl: " << r.error().message << '\n';
     return 2;

@@ -78,6 +78,7 @@ constexpr WriterCounter kWriterCounters[] = {
     {"backlog", [](IncidentWriter& w) { return static_cast<uint64_t>(w.backlog()); }},
     {"pruned", [](IncidentWriter& w) { return w.pruned(); }},
     {"write_errors", [](IncidentWriter& w) { return w.write_errors(); }},
+    {"lost", [](IncidentWriter& w) { return w.lost(); }},
 };
 
 // Calls fn(name, help, value) for every counter of a worker: its pipeline's
@@ -142,6 +143,7 @@ Daemon::Daemon(const DaemonOptions& o)
     wo.wait_when_full = !o.pcap_in.empty();
     wo.retention.retain_days = o.retain_days;
     wo.retention.max_bytes = static_cast<uint64_t>(o.max_db_mb) << 20;
+    wo.give_up_after_us = static_cast<int64_t>(o.db_retry_s * 1e6);
     std::vector<std::unique_ptr<IncidentSink>> sinks;
     if (!o.eve_log.empty()) {
       auto opened = EveLog::Open(o.eve_log);
@@ -182,7 +184,9 @@ Daemon::Daemon(const DaemonOptions& o)
   }
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+  if (reload_thread_.joinable()) StopReloads();  // Run left by an exception
+}
 
 void Daemon::OpenWorkers() {
   auto make_pipeline = [&]() {
@@ -230,45 +234,48 @@ void Daemon::OpenWorkers() {
 }
 
 Result<std::string> Daemon::Reload() {
-  std::lock_guard<std::mutex> lock(engine_mu_);
+  // engine_ changes only under reload_mu_ (and engine_mu_, which status
+  // takes): read here without engine_mu_, which the compile does not hold,
+  // so status answers while it runs.
+  std::lock_guard<std::mutex> one(reload_mu_);
+  const std::string running = EngineLine(engine_);
+  auto rejected = [&](const std::string& why, const std::string& message) -> Error {
+    std::lock_guard<std::mutex> lock(engine_mu_);
+    ++reload_failures_;
+    last_reload_ = "rejected: " + why;
+    return Error{message + "; still running " + running};
+  };
   Engine next;
   try {
     next = LoadEngine(options_.rules_path, options_.policy_path);
   } catch (const RuleError& e) {
-    ++reload_failures_;
-    last_reload_ = std::string("rejected: ") + e.what();
-    return Error{std::string(e.what()) + "; still running " + EngineLine(engine_)};
+    return rejected(e.what(), e.what());
   } catch (const PolicyError& e) {
-    ++reload_failures_;
-    last_reload_ = std::string("rejected: ") + e.what();
-    return Error{std::string(e.what()) + "; still running " + EngineLine(engine_)};
+    return rejected(e.what(), e.what());
   } catch (const std::exception& e) {
     // The last catch of a reload (SIGHUP or the control socket): whatever
     // loading threw (a rule directory that cannot be listed, bad_alloc),
     // the old engine keeps running.
     UnexpectedErrors().fetch_add(1, std::memory_order_relaxed);
-    ++reload_failures_;
-    last_reload_ = std::string("rejected: ") + e.what();
-    return Error{std::string(e.what()) + "; still running " + EngineLine(engine_)};
+    return rejected(e.what(), e.what());
   }
   const EngineCheck check = CheckEngine(next);
   if (!check.failures.empty()) {
-    ++reload_failures_;
-    last_reload_ = "rejected: " + check.failures.front();
-    return Error{check.failures.front() + " (" + std::to_string(check.failures.size()) +
-                 " example(s) failed); still running " + EngineLine(engine_)};
+    return rejected(check.failures.front(), check.failures.front() + " (" +
+                                                std::to_string(check.failures.size()) +
+                                                " example(s) failed)");
   }
   for (const std::string& w : check.warnings) spdlog::warn("{}", w);
   // Scratch space for each worker is allocated here, not on the packet path.
   std::vector<std::unique_ptr<ScanContext>> contexts;
   for (size_t i = 0; i < workers_.size(); ++i) {
     auto ctx = ScanContext::Create(next.rules);
-    if (!ctx) {
-      ++reload_failures_;
-      return Error{ctx.error().message + "; still running " + EngineLine(engine_)};
-    }
+    if (!ctx) return rejected(ctx.error().message, ctx.error().message);
     contexts.push_back(std::move(ctx).value());
   }
+  // A compile that outlived the daemon's stop changes nothing.
+  if (stop_.load()) return Error{"dlpd is stopping; still running " + running};
+  std::lock_guard<std::mutex> lock(engine_mu_);
   for (size_t i = 0; i < workers_.size(); ++i) {
     workers_[i].pipeline->Reload(std::move(contexts[i]), next.policy);
   }
@@ -278,12 +285,72 @@ Result<std::string> Daemon::Reload() {
   return "reloaded: " + EngineLine(engine_);
 }
 
+std::shared_future<Result<std::string>> Daemon::RequestReload() {
+  std::lock_guard<std::mutex> lock(requests_mu_);
+  if (queued_ == nullptr) {
+    queued_ = std::make_shared<std::promise<Result<std::string>>>();
+    queued_future_ = queued_->get_future().share();
+  }
+  requests_cv_.notify_one();
+  return queued_future_;
+}
+
+void Daemon::RunReloads() {
+  for (;;) {
+    std::shared_ptr<std::promise<Result<std::string>>> job;
+    {
+      std::unique_lock<std::mutex> lock(requests_mu_);
+      requests_cv_.wait(lock, [&] { return reloads_stop_ || queued_ != nullptr; });
+      if (reloads_stop_) return;
+      job = std::move(queued_);
+      queued_ = nullptr;
+      reloading_.store(true);
+    }
+    Result<std::string> r = Error{"reload failed"};
+    RunGuarded("reload", [&] { r = Reload(); });
+    if (r) spdlog::info("reload: {}", r.value());
+    if (!r) spdlog::error("reload rejected: {}", r.error().message);
+    reloading_.store(false);
+    job->set_value(std::move(r));
+  }
+}
+
+bool Daemon::StopReloads() {
+  {
+    std::lock_guard<std::mutex> lock(requests_mu_);
+    reloads_stop_ = true;
+    if (queued_ != nullptr) {
+      queued_->set_value(Error{"dlpd is stopping; the reload was not begun"});
+      queued_ = nullptr;
+    }
+  }
+  requests_cv_.notify_one();
+  // A compile under way cannot be cut short (the engines have no way to).
+  for (int i = 0; i < 20 && reloading_.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (reloading_.load()) {
+    reload_thread_.detach();
+    return false;
+  }
+  reload_thread_.join();
+  return true;
+}
+
 std::string Daemon::HandleControl(const std::string& command) {
   if (command == "status") return StatusJson();
   if (command == "reload") {
-    auto r = Reload();
-    if (r) spdlog::info("reload (dlpctl): {}", r.value());
-    if (!r) spdlog::error("reload (dlpctl) rejected: {}", r.error().message);
+    // The reload runs on its own thread; this client waits for its outcome
+    // (dlpctl waits long enough for a large rule set), other clients do not.
+    const std::shared_future<Result<std::string>> outcome = RequestReload();
+    while (outcome.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      if (stop_.load()) {
+        return nlohmann::json(
+                   {{"ok", false}, {"error", "dlpd is stopping; the reload's outcome is unknown"}})
+            .dump();
+      }
+    }
+    const Result<std::string>& r = outcome.get();
     nlohmann::json j = {{"ok", r.ok()},
                         {r.ok() ? "message" : "error", r.ok() ? r.value() : r.error().message}};
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -311,6 +378,7 @@ std::string Daemon::StatusJson() const {
     j["reload_failures"] = reload_failures_;
     j["last_reload"] = last_reload_;
   }
+  j["reload_in_progress"] = reloading_.load();
   j["fail_mode"] = options_.fail_mode;
   nlohmann::json totals = nlohmann::json::object();
   nlohmann::json help = nlohmann::json::object();
@@ -346,6 +414,7 @@ int Daemon::Run() {
                control_ ? ", control " + control_->path() : "");
   std::atomic<int> failed{0};
   std::atomic<size_t> running{workers_.size()};
+  reload_thread_ = std::thread([this] { RunReloads(); });
   std::vector<std::thread> threads;
   for (auto& w : workers_) {
     threads.emplace_back([this, &w, &failed, &running] {
@@ -374,9 +443,9 @@ int Daemon::Run() {
       stop_.store(true);
     } else if (sig == SIGHUP) {
       RunGuarded("SIGHUP", [&] {
-        auto r = Reload();
-        if (r) spdlog::info("SIGHUP: {}", r.value());
-        if (!r) spdlog::error("SIGHUP: reload rejected: {}", r.error().message);
+        // The reload runs on its own thread (and logs its outcome): this
+        // thread goes on taking signals while it compiles.
+        RequestReload();
         if (writer_) {
           if (Status st = writer_->ReopenSinks(); !st)
             spdlog::error("SIGHUP: {}", st.error().message);
@@ -385,7 +454,13 @@ int Daemon::Run() {
     }
   }
   for (auto& t : threads) t.join();
+  // Unbound first: traffic never waits on what the daemon still finishes.
+  for (auto& w : workers_) w.capture->Close();
   control_.reset();
+  if (!StopReloads()) {
+    abandoned_reload_ = true;
+    spdlog::warn("a reload still compiling was abandoned (dlpd exits without waiting for it)");
+  }
   if (writer_) writer_->Stop();
   LogTotals();
   return failed.load() == 0 ? 0 : 1;

@@ -2,16 +2,21 @@
 // and thread), the incident writer, the control socket, and the engine
 // (rules + policy) they share. Reload compiles a new engine off the packet
 // path and hands it to every worker; a bad set is rejected and the old one
-// keeps running. Signals are taken by Run on the main thread: SIGTERM/INT
-// finish in-flight packets and flush incidents, SIGHUP reloads and reopens
-// the EVE log.
+// keeps running. Reloads compile on a thread of their own, one at a time,
+// so neither signals nor status wait on a compile. Signals are taken by Run
+// on the main thread: SIGTERM/INT finish in-flight packets, unbind the
+// captures, and flush incidents within the writer's bound; SIGHUP asks for
+// a reload and reopens the EVE log.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dlpd/capture/capture.h"
@@ -36,9 +41,19 @@ class Daemon {
   // returns the exit code.
   int Run();
 
-  // Compiles the rules and policy from their files again and swaps them in.
-  // The answer describes the new engine, or the error and the old one.
+  // Compiles the rules and policy from their files again and swaps them in,
+  // one reload at a time (a second waits for the first). The answer
+  // describes the new engine, or the error and the old one. Any thread;
+  // status answers while it compiles.
   Result<std::string> Reload();
+  // Asks the reload thread for a reload (one asked for while another is
+  // under way runs after it; requests made before it begins share it) and
+  // returns its outcome to come. Any thread, never waits.
+  std::shared_future<Result<std::string>> RequestReload();
+  // True when Run ended while a reload was still compiling: its thread was
+  // left running, and this object must not be destroyed (main exits
+  // without).
+  bool abandoned_reload() const { return abandoned_reload_; }
   // dlpctl status: version, engine, uptime, counters (JSON).
   std::string StatusJson() const;
 
@@ -49,6 +64,11 @@ class Daemon {
     std::unique_ptr<CaptureBackend> capture;
   };
   std::string HandleControl(const std::string& command);
+  // The reload thread's loop.
+  void RunReloads();
+  // Ends the reload thread: false (and the thread detached) when a compile
+  // under way did not end within 2 s.
+  bool StopReloads();
   void OpenWorkers();
   void LogTotals() const;
 
@@ -58,6 +78,7 @@ class Daemon {
   ReplayClock replay_clock_;
   const Clock& clock_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::mutex reload_mu_;          // one reload at a time; engine_ changes under it
   mutable std::mutex engine_mu_;  // engine_, reloads_, last_reload_
   Engine engine_;
   uint64_t reloads_ = 0, reload_failures_ = 0;
@@ -68,6 +89,15 @@ class Daemon {
   std::vector<Worker> workers_;
   std::unique_ptr<ControlServer> control_;
   std::atomic<bool> stop_{false};
+  // The reload thread, and the reload asked for that it has not begun.
+  std::mutex requests_mu_;
+  std::condition_variable requests_cv_;
+  std::shared_ptr<std::promise<Result<std::string>>> queued_;  // guarded by requests_mu_
+  std::shared_future<Result<std::string>> queued_future_;      // guarded by requests_mu_
+  bool reloads_stop_ = false;                                  // guarded by requests_mu_
+  std::atomic<bool> reloading_{false};
+  bool abandoned_reload_ = false;
+  std::thread reload_thread_;
 };
 
 }  // namespace dlp

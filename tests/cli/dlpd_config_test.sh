@@ -35,6 +35,11 @@ printf 'fail_mode:\n  nested: 1\n' > "$WORK/c.conf"
 expect nested 1 "config line 1: 'fail_mode' takes one value" -- -c "$WORK/c.conf" --check
 printf 'fail_mode: sometimes\n' > "$WORK/d.conf"
 expect bad-value 1 'fail-mode: sometimes not in {closed,open}' -- -c "$WORK/d.conf" --check
+# Durations are finite (CLI11's ranges alone let NaN through).
+printf 'hold_ms: nan\n' > "$WORK/nan.conf"
+expect hold-nan 1 'hold-ms: not a finite number: nan' -- -c "$WORK/nan.conf" --check
+printf 'db_retry_s: inf\n' > "$WORK/inf.conf"
+expect retry-inf 1 'db-retry-s: (not a finite number: inf)' -- -c "$WORK/inf.conf" --check
 expect missing 1 'was not readable' -- -c "$WORK/none.conf" --check
 printf 'nfqueue: "5-2"\n' > "$WORK/e.conf"
 expect bad-queue 1 "takes N or N-M" -- -c "$WORK/e.conf" --check

@@ -178,7 +178,7 @@ assert all(masked_emp[first:]), masked_emp
 slow = open(os.path.join(d, "slow.body"), "rb").read()
 assert len(slow) > 190000 and b"536-22-1457" not in slow and slow.count(b"XXX-XX-XXXX") > 200
 PY
-grep -q 'SIGHUP: reloaded' "$WORK/dlpd.log" && ok || bad "SIGHUP did not reload"
+grep -q 'reload: reloaded' "$WORK/dlpd.log" && ok || bad "SIGHUP did not reload"
 st=$("$BUILD/dlpctl" status --socket "$SOCK" --json)
 /usr/bin/python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["reloads"]==2 and s["reload_failures"]==1 and s["rules"]==3, s' "$st" \
   && ok || bad "status after reloads: $st"

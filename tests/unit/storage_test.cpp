@@ -152,10 +152,57 @@ TEST(IncidentStore, NewerSchemaAndNonDatabaseAreClearErrors) {
     EXPECT_NE(std::string(e.what()).find("schema version 99 is newer"), std::string::npos)
         << e.what();
   }
+  // A file that is no SQLite database may be the wrong path: refused, and
+  // left exactly as it was (not moved aside).
   TempDb junk;
   std::ofstream(junk.path) << std::string(4096, 'z');
-  EXPECT_THROW(IncidentStore store(junk.path), std::runtime_error);
+  try {
+    IncidentStore store(junk.path);
+    FAIL() << "opened a file that is no database";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a database"), std::string::npos) << e.what();
+  }
+  std::ifstream kept(junk.path);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), std::string(4096, 'z'));
   EXPECT_FALSE(IncidentReader::Open(junk.path).ok());
+}
+
+TEST(IncidentStore, CorruptDatabaseIsMovedAsideAndANewOneCreated) {
+  TempDb t;
+  {
+    IncidentStore store(t.path);
+    std::vector<Incident> batch;
+    for (int i = 0; i < 3000; ++i) batch.push_back(Make("f" + std::to_string(i), "pan", kT0 + i));
+    ASSERT_TRUE(store.InsertBatch(batch).ok());
+  }
+  {
+    sqlite3* db = nullptr;  // every page in the file, none left in the WAL
+    ASSERT_EQ(sqlite3_open(t.path.c_str(), &db), SQLITE_OK);
+    Exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    sqlite3_close(db);
+  }
+  // Garbage over pages in the middle of the file: SQLite opens it, and
+  // only reading its pages shows the damage.
+  struct stat st {};
+  ASSERT_EQ(stat(t.path.c_str(), &st), 0);
+  ASSERT_GT(st.st_size, 16 * 4096);
+  {
+    std::fstream f(t.path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4 * 4096);
+    f << std::string(8 * 4096, '\xab');
+  }
+  IncidentStore store(t.path);
+  ASSERT_FALSE(store.moved_aside().empty());
+  EXPECT_EQ(store.moved_aside().rfind(t.path + ".corrupt-", 0), 0u) << store.moved_aside();
+  struct stat aside {};
+  ASSERT_EQ(stat(store.moved_aside().c_str(), &aside), 0);  // kept for .recover
+  EXPECT_EQ(aside.st_size, st.st_size);
+  EXPECT_EQ(Count(store.handle(), "select count(*) from incidents"), 0);
+  EXPECT_TRUE(store.InsertBatch({Make("new", "pan", kT0)}).ok());
+  EXPECT_EQ(Count(store.handle(), "select count(*) from incidents"), 1);
+  // A sound database is not moved.
+  IncidentStore again(t.path + "2");
+  EXPECT_TRUE(again.moved_aside().empty());
 }
 
 TEST(IncidentStore, OneIncidentPerFlowAndRuleWithTheStrongestAction) {
@@ -284,6 +331,80 @@ TEST(IncidentWriter, FoldsWaitingIncidentsAndCountsDrops) {
     if (r.incident.flow_id == "b") b_count = r.incident.match_count;
   }
   EXPECT_EQ(b_count, 5);
+}
+
+// A store whose writes fail (here: another connection holds the write
+// lock) costs its incidents after the bound, counted, never the writer:
+// it writes again once the store does.
+TEST(IncidentWriter, FailingStoreLosesBatchesAfterTheBoundAndRecovers) {
+  TempDb t;
+  auto store = std::make_unique<IncidentStore>(t.path);
+  store->SetBusyTimeout(20);
+  sqlite3* blocker = nullptr;
+  ASSERT_EQ(sqlite3_open(t.path.c_str(), &blocker), SQLITE_OK);
+  Exec(blocker, "BEGIN IMMEDIATE");
+  WriterOptions o;
+  o.retention = {0, 0};
+  o.give_up_after_us = 300 * 1000;
+  o.retry_every_us = 100 * 1000;
+  IncidentWriter w(std::move(store), o);
+  ASSERT_TRUE(w.Submit(Make("a", "pan", kT0)));
+  ASSERT_TRUE(w.Submit(Make("b", "pan", kT0)));
+  for (int i = 0; i < 400 && w.lost() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(w.lost(), 2u);
+  EXPECT_GE(w.write_errors(), 3u);  // retried before giving up
+  // Failing still: a later batch gets one try per retry_every_us, and is lost.
+  ASSERT_TRUE(w.Submit(Make("c", "pan", kT0)));
+  for (int i = 0; i < 400 && w.lost() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(w.lost(), 3u);
+  Exec(blocker, "COMMIT");
+  sqlite3_close(blocker);
+  ASSERT_TRUE(w.Submit(Make("d", "pan", kT0)));
+  for (int i = 0; i < 400 && w.written() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(w.written(), 1u);
+  w.Stop();
+  EXPECT_EQ(w.lost(), 3u);
+  EXPECT_EQ(w.dropped(), 0u);
+  auto rows = Reader(t.path)->ListOldestFirst({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].incident.flow_id, "d");
+}
+
+// Stop returns within its bound however the store fails: here the write
+// lock is held throughout, with the store's own 5 s busy timeout (which
+// Stop cuts to what is left) and a retry bound far beyond the test.
+TEST(IncidentWriter, StopReturnsWithinItsBoundWhenTheStoreFails) {
+  TempDb t;
+  auto store = std::make_unique<IncidentStore>(t.path);
+  sqlite3* blocker = nullptr;
+  ASSERT_EQ(sqlite3_open(t.path.c_str(), &blocker), SQLITE_OK);
+  Exec(blocker, "BEGIN IMMEDIATE");
+  WriterOptions o;
+  o.retention = {0, 0};
+  o.give_up_after_us = 3600LL * 1000 * 1000;
+  o.stop_within_us = 500 * 1000;
+  o.capacity = 8192;
+  IncidentWriter w(std::move(store), o);
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(w.Submit(Make("f" + std::to_string(i), "pan", kT0)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the first batch is trying
+  const auto t0 = std::chrono::steady_clock::now();
+  w.Stop();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, std::chrono::milliseconds(2500))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  EXPECT_EQ(w.written(), 0u);
+  EXPECT_EQ(w.lost(), 5000u);  // every incident accounted for
+  EXPECT_EQ(w.backlog(), 0u);
+  EXPECT_FALSE(w.Submit(Make("late", "pan", kT0)));
+  Exec(blocker, "COMMIT");
+  sqlite3_close(blocker);
 }
 
 TEST(IncidentWriter, EveLinesFollowCommits) {

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The control plane of a live dlpd (the divert back end's emulated socket:
+# no root or namespace needed) under a slow reload and slow clients:
+#  - a reload of 6,000 rules compiles for seconds: dlpctl status answers
+#    meanwhile (reload_in_progress), also with idle clients connected that
+#    send nothing, and dlpctl reload waits and reports the true outcome;
+#  - SIGTERM while a reload compiles: dlpd exits within its bound, 0, and
+#    the waiting dlpctl reload says dlpd is stopping.
+# Usage: control_test.sh BUILD_DIR SOURCE_DIR
+set -uo pipefail
+BUILD=$(cd "$1" && pwd)
+WORK=$(mktemp -d)
+DLPD=
+IDLE=
+cleanup() {
+  [ -n "$IDLE" ] && kill "$IDLE" 2> /dev/null
+  [ -n "$DLPD" ] && kill -9 "$DLPD" 2> /dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+SOCK=$WORK/ctl.sock
+status() { "$BUILD/dlpctl" status --socket "$SOCK" --json; }
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+mkdir "$WORK/rules"
+cp "$2"/rules/default/*.yaml "$WORK/rules/"
+"$BUILD/dlpd" --divert $((20000 + $$ % 20000)) --divert-emulated --rules "$WORK/rules" --control-socket "$SOCK" \
+  2> "$WORK/dlpd.log" &
+DLPD=$!
+for _ in $(seq 100); do grep -q started "$WORK/dlpd.log" && break; sleep 0.1; done
+grep -q started "$WORK/dlpd.log" && ok || { bad "dlpd did not start: $(cat "$WORK/dlpd.log")"; exit 1; }
+
+# 6,000 rules more: seconds of compiling.
+python3 - "$WORK/rules/big.yaml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("rules:\n")
+    for i in range(6000):
+        f.write('  - id: emp%d\n    name: Employee %d\n    severity: low\n    patterns: ["EMP%dX[0-9]{6}"]\n' % (i, i, i))
+PY
+# Three clients that connect and send nothing, for as long as the test runs.
+python3 -c '
+import socket, sys, time
+socks = []
+for _ in range(3):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); socks.append(s)
+time.sleep(60)' "$SOCK" &
+IDLE=$!
+t0=$(date +%s%N)
+"$BUILD/dlpctl" reload --socket "$SOCK" > "$WORK/reload.out" 2>&1 &
+reload=$!
+sleep 0.5
+t1=$(date +%s%N)
+st=$(status)
+ms=$(ms_since "$t1")
+[ "$ms" -lt 1000 ] && ok || bad "status took $ms ms during a reload"
+[ "$(field reload_in_progress <<< "$st")" = True ] && ok || bad "status during a reload: $st"
+wait "$reload" && ok || bad "dlpctl reload failed: $(cat "$WORK/reload.out")"
+echo "reload of 6,002 rules: $(ms_since "$t0") ms; status answered in $ms ms meanwhile"
+grep -q 'reloaded: ruleset .* (6002 rules)' "$WORK/reload.out" && ok || bad "reload said: $(cat "$WORK/reload.out")"
+st=$(status)
+[ "$(field rules <<< "$st")" = 6002 ] && [ "$(field reloads <<< "$st")" = 1 ] && ok \
+  || bad "after the reload: $st"
+grep -q 'reload: reloaded' "$WORK/dlpd.log" && ok || bad "the reload was not logged"
+
+# SIGTERM while a reload compiles.
+"$BUILD/dlpctl" reload --socket "$SOCK" > "$WORK/reload2.out" 2>&1 &
+reload=$!
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM "$DLPD"
+rc=0
+wait "$DLPD" || rc=$?
+ms=$(ms_since "$t0")
+DLPD=
+[ "$rc" = 0 ] && ok || bad "dlpd exited $rc on SIGTERM during a reload"
+[ "$ms" -lt 5000 ] && ok || bad "SIGTERM during a reload took $ms ms"
+echo "SIGTERM during a reload: exited in $ms ms"
+grep -q 'a reload still compiling was abandoned' "$WORK/dlpd.log" && ok \
+  || bad "no word of the abandoned reload: $(tail -3 "$WORK/dlpd.log")"
+grep -q 'unexpected_errors=0' "$WORK/dlpd.log" && ok || bad "the exit line is missing"
+if wait "$reload"; then
+  bad "dlpctl reload succeeded on a stopping dlpd: $(cat "$WORK/reload2.out")"
+else
+  grep -q 'dlpd is stopping' "$WORK/reload2.out" && ok || bad "reload said: $(cat "$WORK/reload2.out")"
+fi
+
+echo "control test: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
