@@ -54,6 +54,10 @@ std::string EveLine(const Incident& in, int64_t id) {
       case ColumnType::kInteger:
         value = v.number;
         break;
+      case ColumnType::kFlows:
+        if (v.number == 1) continue;  // the usual one: lines as dlpd 0.1 wrote them
+        value = v.number;
+        break;
       case ColumnType::kText:
         value = std::string(v.text);
         break;

@@ -25,6 +25,10 @@ struct Incident {
   // Why the action is not the policy's own decision, when it is not (a
   // value that cannot be masked in place: "compressed body"); empty else.
   std::string reason;
+  // The flows this row counts: 1 for a flow's first incident of its rule,
+  // 0 for its later ones (folded into that row); an aggregate row (a flood
+  // from one source, IncidentWriter) sums those of the flows folded in.
+  uint32_t flows = 1;
 };
 
 // Folds `later` (same flow and rule) into `into`: counts add up, the time

@@ -30,6 +30,7 @@ enum class ColumnType : uint8_t {
   kText,          // TEXT NOT NULL; a JSON string
   kOptionalText,  // TEXT, NULL when empty; JSON null, CSV empty, left out of EVE
   kInteger,       // INTEGER; a JSON number
+  kFlows,         // INTEGER, 1 for nearly every row: a JSON number; EVE leaves a 1 out
   kTime,          // microseconds since the epoch: ISO 8601 UTC text (IsoTimeUtc) in the
                   // database, JSON and CSV; Suricata's form (EveTimestamp) in EVE
 };
@@ -151,6 +152,7 @@ inline constexpr auto kTable = std::to_array<IncidentColumn>({
     {"fingerprint",     "fingerprint",     kJsonAndCsv, "/dlp/fingerprint",     kText,         kFirst,      Member<&Incident::fingerprint>()},
     {"ruleset_version", "ruleset_version", kJsonAndCsv, "/dlp/ruleset_version", kText,         kFirst,      Member<&Incident::ruleset_version>()},
     {"reason",          "reason",          kJsonAndCsv, "/dlp/reason",          kOptionalText, kFirstKnown, Member<&Incident::reason>()},
+    {"flows",           "flows",           kJsonAndCsv, "/dlp/flows",           kFlows,        kSum,        Member<&Incident::flows>()},
     // clang-format on
 });
 

@@ -38,6 +38,7 @@ StoredIncident RowOf(sqlite3_stmt* st) {
     switch (c.type) {
       case ColumnType::kRowId:
       case ColumnType::kInteger:
+      case ColumnType::kFlows:
         v.number = sqlite3_column_int64(st, col);
         break;
       case ColumnType::kText:

@@ -156,6 +156,7 @@ Status RegisterActionRankFunction(sqlite3* db) {
 
 void MergeIncident(Incident& into, const Incident& later) {
   into.match_count += later.match_count;
+  into.flows += later.flows;
   into.time_us = std::min(into.time_us, later.time_us);
   into.last_time_us = std::max({into.last_time_us, later.last_time_us, later.time_us});
   if (ActionRank(later.action) > ActionRank(into.action)) into.action = later.action;
@@ -336,6 +337,7 @@ Status IncidentStore::InsertBatch(const std::vector<Incident>& batch) {
       switch (c.type) {
         case ColumnType::kRowId:
         case ColumnType::kInteger:
+        case ColumnType::kFlows:
           sqlite3_bind_int64(upsert_, i, v.number);
           break;
         case ColumnType::kText:
@@ -400,18 +402,31 @@ Result<PruneReport> IncidentStore::Prune(const RetentionPolicy& policy, int64_t 
   // The size guard: the oldest incidents go, a tenth at a time, until the
   // data is back under 90% of the bound. Freed pages are reused by later
   // inserts, so the file stops growing without a VACUUM.
+  // Never an incident younger than the floor: a flood that fills the file
+  // must not erase the evidence before it.
+  const std::string floor =
+      policy.min_retain_days > 0
+          ? " WHERE last_seen_utc < '" +
+                IsoTimeUtc(now_us -
+                           static_cast<int64_t>(policy.min_retain_days) * 86400LL * 1000000) +
+                "'"
+          : std::string();
   if (policy.max_bytes > 0 && UsedBytes() > policy.max_bytes) {
     while (UsedBytes() > policy.max_bytes / 10 * 9) {
       const int64_t rows = QueryInt(db_, "SELECT count(*) FROM incidents");
       if (rows <= 0) break;
       const int64_t n = std::max<int64_t>(1, rows / 10);
-      if (Status st = exec("DELETE FROM incidents WHERE id IN (SELECT id FROM incidents "
-                           "ORDER BY last_seen_utc LIMIT " +
-                           std::to_string(n) + ")");
+      if (Status st = exec("DELETE FROM incidents WHERE id IN (SELECT id FROM incidents" + floor +
+                           " ORDER BY last_seen_utc LIMIT " + std::to_string(n) + ")");
           !st) {
         return st.error();
       }
-      report.trimmed += static_cast<uint64_t>(sqlite3_changes(db_));
+      const auto deleted = static_cast<uint64_t>(sqlite3_changes(db_));
+      report.trimmed += deleted;
+      if (deleted == 0) {
+        report.held_by_floor = true;
+        break;
+      }
     }
   }
   return report;

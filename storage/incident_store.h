@@ -31,11 +31,16 @@ int CurrentSchemaVersion();
 struct RetentionPolicy {
   int retain_days = 90;                // incidents last seen longer ago are deleted; 0: keep
   uint64_t max_bytes = 1024ULL << 20;  // size guard on the data in the file; 0: none
+  // The size guard never deletes an incident last seen more recently than
+  // this (a flood must not erase recent evidence); 0: it may delete any.
+  int min_retain_days = 7;
 };
 
 struct PruneReport {
   uint64_t expired = 0;  // deleted for their age
   uint64_t trimmed = 0;  // deleted, oldest first, to stay under max_bytes
+  // Still over max_bytes, with only incidents younger than min_retain_days left.
+  bool held_by_floor = false;
 };
 
 class IncidentStore {

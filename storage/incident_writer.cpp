@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <string_view>
 #include <vector>
 
 #include "dlpd/common/last_catch.h"
@@ -47,6 +49,50 @@ IncidentWriter::~IncidentWriter() {
   Stop();
 }
 
+std::string IncidentWriter::AggregateFlowId(const std::string& src_ip, const std::string& rule_id,
+                                            int64_t minute) {
+  // FNV-1a 64 over the three: stable across runs and writers, unlike
+  // std::hash, so a restart within the minute adds to the same row.
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&h](std::string_view s) {
+    for (const char c : s) {
+      h ^= static_cast<uint8_t>(c);
+      h *= 0x100000001b3ULL;
+    }
+    h ^= 0xff;  // a separator no text holds
+    h *= 0x100000001b3ULL;
+  };
+  mix(src_ip);
+  mix(rule_id);
+  mix(std::to_string(minute));
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+void IncidentWriter::Aggregate(Incident& in) {
+  if (options_.aggregate_after == 0) return;
+  const int64_t minute = in.time_us / (60LL * 1000 * 1000);
+  if (minute != flood_minute_) {
+    flows_this_minute_.clear();
+    flood_minute_ = minute;
+  }
+  std::string key = in.src_ip + '\0' + in.rule_id;
+  auto it = flows_this_minute_.find(key);
+  if (it == flows_this_minute_.end()) {
+    if (flows_this_minute_.size() < kMaxFloodKeys) {
+      it = flows_this_minute_.emplace(std::move(key), 0).first;
+    }
+  }
+  if (it != flows_this_minute_.end()) {
+    it->second += in.flows;
+    if (it->second <= options_.aggregate_after) return;
+  }
+  in.flow_id = AggregateFlowId(in.src_ip, in.rule_id, minute);
+  in.src_port = 0;
+  aggregated_.fetch_add(1, std::memory_order_relaxed);
+}
+
 bool IncidentWriter::Submit(Incident incident) {
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -57,6 +103,7 @@ bool IncidentWriter::Submit(Incident incident) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
+    Aggregate(incident);
     auto it = waiting_.find(KeyOf(incident));
     if (it != waiting_.end()) {
       MergeIncident(*it->second, incident);
@@ -128,6 +175,13 @@ void IncidentWriter::MaybePrune(bool force) {
   if (report->trimmed > 0) {
     spdlog::warn("incident store: over {} MiB: {} oldest incidents deleted",
                  options_.retention.max_bytes >> 20, report->trimmed);
+  }
+  if (report->held_by_floor) {
+    spdlog::error(
+        "incident store: over {} MiB, and no incident older than {} days is left to delete: "
+        "none deleted (--min-retain-days); the file grows until the disk is full, and then "
+        "incidents are lost (counted)",
+        options_.retention.max_bytes >> 20, options_.retention.min_retain_days);
   }
   pruned_.fetch_add(report->expired + report->trimmed, std::memory_order_relaxed);
 }

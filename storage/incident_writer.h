@@ -9,7 +9,14 @@
 // once a minute, and while the store keeps failing the writer tries again
 // every few seconds: a store that fails never stops the packet path (which
 // only ever submits) nor shutdown (Stop returns within a bound, losing and
-// counting what it could not write). The writer also applies
+// counting what it could not write).
+//
+// A flood is aggregated as it is submitted: beyond `aggregate_after` flows
+// in one minute from one source for one rule, that source's further
+// incidents of the rule that minute are folded into one row per source,
+// rule and minute (src_port 0, `flows` counting them, a flow id derived
+// from the three), so the store grows with the sources, not the packets,
+// and a flood cannot push older evidence out. The writer also applies
 // the retention policy (at start, then every prune interval) and hands each
 // committed batch to the sinks (EVE log, syslog). Anomalies take a queue of
 // their own (SubmitAnomaly: bounded, never waits, even offline) and go to
@@ -52,6 +59,9 @@ struct WriterOptions {
   // Stop returns within about this (the database's busy timeout is cut to
   // what is left of it).
   int64_t stop_within_us = 5LL * 1000 * 1000;
+  // Flows a minute from one source for one rule that are stored one row
+  // each; beyond, one row per source, rule and minute. 0: never aggregate.
+  uint32_t aggregate_after = 60;
 };
 
 class IncidentWriter {
@@ -78,11 +88,21 @@ class IncidentWriter {
   // Incidents taken off the queue but never stored: their writes failed
   // for longer than the writer waits.
   uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
+  // Incidents folded into a flood's row for their source, rule and minute.
+  uint64_t aggregated() const { return aggregated_.load(std::memory_order_relaxed); }
+
+  // The flow id of the row that aggregates a flood (16 hex digits, as a
+  // flow's; the same for every writer and run).
+  static std::string AggregateFlowId(const std::string& src_ip, const std::string& rule_id,
+                                     int64_t minute);
   uint64_t pruned() const { return pruned_.load(std::memory_order_relaxed); }
   size_t backlog();
 
  private:
   void Run();
+  // Folds `in` into its flood's row when its source is over the threshold.
+  // REQUIRES: mu_ held.
+  void Aggregate(Incident& in);
   void MaybePrune(bool force);
   // Writes `batch` to the store, then the sinks, retrying a failed write
   // until it gives up (the store has failed for give_up_after_us, or the
@@ -112,6 +132,11 @@ class IncidentWriter {
   // on push_back/pop_front).
   std::unordered_map<std::string, Incident*> waiting_;
   bool stopping_ = false;
+  // Flows counted this minute per source and rule (guarded by mu_; at most
+  // kMaxFloodKeys: beyond, every new source is folded at once).
+  static constexpr size_t kMaxFloodKeys = 1 << 16;
+  int64_t flood_minute_ = -1;
+  std::unordered_map<std::string, uint32_t> flows_this_minute_;
   int64_t stop_deadline_us_ = INT64_MAX;  // guarded by mu_
   int64_t last_prune_us_ = 0;
   // The writer thread's view of a failing store: since when it fails (0:
@@ -121,7 +146,7 @@ class IncidentWriter {
   int64_t reported_us_ = 0;
   uint64_t lost_while_failing_ = 0;
   std::atomic<uint64_t> written_{0}, coalesced_{0}, dropped_{0}, write_errors_{0}, pruned_{0},
-      lost_{0};
+      lost_{0}, aggregated_{0};
   std::thread thread_;
 };
 

@@ -45,6 +45,14 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_option("--max-db-mb", o->max_db_mb,
                  "size guard: past it the oldest incidents go (default 1024; 0: none)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 24));
+  app.add_option("--min-retain-days", o->min_retain_days,
+                 "the size guard never deletes incidents last seen more recently than this "
+                 "(default 7; 0: any)")
+      ->check(CLI::Range(0, 36500));
+  app.add_option("--aggregate-after", o->aggregate_after,
+                 "flows a minute from one source for one rule stored one row each; beyond, "
+                 "one row per source, rule and minute (default 60; 0: never)")
+      ->check(CLI::Range(uint32_t{0}, uint32_t{1000000}));
   app.add_option("--db-retry-s", o->db_retry_s,
                  "how long a failing incident write (a full disk, a read-only or corrupt "
                  "file) is retried before its incidents are lost, counted (default 30)")

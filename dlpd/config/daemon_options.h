@@ -24,6 +24,8 @@ struct DaemonOptions {
   int retain_days = 90;
   size_t max_db_mb = 1024;
   double db_retry_s = 30;
+  int min_retain_days = 7;
+  uint32_t aggregate_after = 60;
   size_t incident_queue = 65536;
   // packet path
   std::string fail_mode = "closed";

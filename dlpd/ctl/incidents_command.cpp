@@ -152,6 +152,7 @@ nlohmann::json IncidentJson(const StoredIncident& r) {
     switch (c.type) {
       case ColumnType::kRowId:
       case ColumnType::kInteger:
+      case ColumnType::kFlows:
         field = v.number;
         break;
       case ColumnType::kText:
@@ -184,6 +185,7 @@ std::vector<std::string> IncidentCsvRow(const StoredIncident& r) {
     switch (c.type) {
       case ColumnType::kRowId:
       case ColumnType::kInteger:
+      case ColumnType::kFlows:
         cells.push_back(std::to_string(v.number));
         break;
       case ColumnType::kText:

@@ -79,6 +79,7 @@ constexpr WriterCounter kWriterCounters[] = {
     {"pruned", [](IncidentWriter& w) { return w.pruned(); }},
     {"write_errors", [](IncidentWriter& w) { return w.write_errors(); }},
     {"lost", [](IncidentWriter& w) { return w.lost(); }},
+    {"aggregated", [](IncidentWriter& w) { return w.aggregated(); }},
 };
 
 // Calls fn(name, help, value) for every counter of a worker: its pipeline's
@@ -144,6 +145,8 @@ Daemon::Daemon(const DaemonOptions& o)
     wo.retention.retain_days = o.retain_days;
     wo.retention.max_bytes = static_cast<uint64_t>(o.max_db_mb) << 20;
     wo.give_up_after_us = static_cast<int64_t>(o.db_retry_s * 1e6);
+    wo.retention.min_retain_days = o.min_retain_days;
+    wo.aggregate_after = o.aggregate_after;
     std::vector<std::unique_ptr<IncidentSink>> sinks;
     if (!o.eve_log.empty()) {
       auto opened = EveLog::Open(o.eve_log);

@@ -79,6 +79,9 @@ struct Flow {
   // offsets are wire offsets; `units` holds the encoded characters and
   // framing in their spans, for masking.
   Findings recent;
+  // The rules this flow has an incident of (few): its next incident of one
+  // counts no new flow.
+  std::vector<uint32_t> recorded_rules;
   WireUnits units;
   WireXors xors;  // WebSocket payloads the remembered values are in
   // Head bytes to rewrite as they leave (and in later copies), in wire

@@ -47,7 +47,7 @@ void IncidentRecorder::Anomaly(AnomalyKind kind, const FlowKey& key, const Flow*
   }
 }
 
-void IncidentRecorder::Record(const Flow& f, const Findings& fresh, bool in_stream) {
+void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
   std::map<std::pair<uint32_t, PolicyAction>, std::vector<const Finding*>> by_rule;
   for (const Finding& x : fresh) by_rule[{x.rule_index, x.action}].push_back(&x);
   {
@@ -75,6 +75,11 @@ void IncidentRecorder::Record(const Flow& f, const Findings& fresh, bool in_stre
                          });
     if (partial) counters_.partial.fetch_add(1, std::memory_order_relaxed);
     if (writer_ == nullptr) continue;
+    // The flow's first incident of this rule counts the flow (the writer
+    // aggregates floods by flows a minute).
+    const bool first_of_flow = std::find(f.recorded_rules.begin(), f.recorded_rules.end(),
+                                         rule_index) == f.recorded_rules.end();
+    if (first_of_flow) f.recorded_rules.push_back(rule_index);
     const Rule& rule = f.ctx->rules().rule(rule_index);
     const FlowKey& k = f.slot.key;
     Incident in;
@@ -95,6 +100,7 @@ void IncidentRecorder::Record(const Flow& f, const Findings& fresh, bool in_stre
       in.http_path = f.http.request.path;
     }
     in.match_count = static_cast<uint32_t>(list.size());
+    in.flows = first_of_flow ? 1 : 0;
     in.masked_sample = std::string(first.display_form());
     in.fingerprint = std::string(first.fingerprint_hex());
     in.ruleset_version = f.ctx->rules().rule_set().version;

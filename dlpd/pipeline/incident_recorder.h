@@ -49,7 +49,7 @@ class IncidentRecorder {
   // `fresh` (decided) were just found in `f`. `in_stream`: found by the
   // flow's stream, so a value that began before what had been released
   // (and not in a withheld tail that left masked) is "mask-partial".
-  void Record(const Flow& f, const Findings& fresh, bool in_stream);
+  void Record(Flow& f, const Findings& fresh, bool in_stream);
 
   // Counts `kind` for a packet of the tuple `key` and reports it (`f`: the
   // tuple's flow, null when it has none).

@@ -9,7 +9,9 @@
 #    its bound, 0, with the lost incidents in its last line;
 #  - a read-only state directory at start: a clear error, exit 1, at once;
 #  - a corrupt database at start: moved aside (kept), a new one created,
-#    incidents recorded in it.
+#    incidents recorded in it;
+#  - a flood of 300 connections from one source: one row per minute past
+#    60 flows, every flow counted, another source's incident kept.
 # Usage: store_faults_e2e.sh BUILD_DIR SOURCE_DIR
 source "$(dirname "$0")/netns_lib.sh" || exit 1
 netns_prologue "$@"
@@ -94,7 +96,8 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 grep -q "incident database $DB: cannot open or create: Read-only file system" "$WORK/ro.log" && ok \
   || bad "read-only: $(cat "$WORK/ro.log")"
 [ "$ms" -lt 5000 ] && ok || bad "read-only: took $ms ms to fail"
-mount -o remount,rw "$STATE"
+# Room for the rest (a WAL grows to 4 MiB before its checkpoint).
+mount -o remount,rw,size=64m "$STATE"
 
 # A corrupt database at start: moved aside, a new one made and used.
 before=$(rows)
@@ -120,6 +123,27 @@ aside=$(ls "$DB".corrupt-* 2> /dev/null | grep -v -e '-wal$' -e '-shm$' | head -
 post fresh && masked fresh && ok || bad "request after the database was replaced"
 for _ in $(seq 50); do [ "$(rows)" -ge 1 ] && break; sleep 0.1; done
 [ "$(rows)" = 1 ] && ok || bad "the new database has $(rows) rows (the old one had $before)"
+
+# A flood from one source (300 connections, a card each, over IPv4) after
+# an incident from another (the client's IPv6 address): past 60 flows a
+# minute the flood is one row per minute, and the other's incident stays.
+ip netns exec "$NS_C" curl -s -S --max-time 10 -o /dev/null -H "X-Test-Id: other" \
+  --data-binary "card=4111 1111 1111 1111&id=other" 'http://[fd99:2::2]/upload'
+masked other && ok || bad "the IPv6 request was not masked"
+flood flood 300 && ok || bad "flood requests failed or left unmasked"
+for _ in $(seq 100); do
+  [ "$(sqlite3 "$DB" 'select coalesce(sum(flows), 0) from incidents')" -ge 302 ] && break
+  sleep 0.1
+done
+[ "$(sqlite3 "$DB" 'select sum(flows) from incidents')" = 302 ] && ok \
+  || bad "the rows do not count every flow: $(sqlite3 "$DB" 'select sum(flows) from incidents')"
+n=$(rows)
+[ "$n" -le 125 ] && ok || bad "a flood of 300 flows made $n rows"
+[ "$(sqlite3 "$DB" "select count(*) from incidents where src_ip = 'fd99:1::2'")" = 1 ] && ok \
+  || bad "the other source's incident is gone"
+agg=$(sqlite3 "$DB" "select count(*) from incidents where src_port = 0 and flows > 1")
+[ "$agg" -ge 1 ] && ok || bad "no aggregate row"
+echo "flood of 300 flows: $n rows, $agg aggregate"
 kill -TERM "$DLPD"
 wait "$DLPD" && ok || bad "dlpd did not exit 0"
 

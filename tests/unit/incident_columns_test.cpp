@@ -86,20 +86,35 @@ TEST(IncidentColumns, EveryColumnOfTheDatabaseIsDeclaredOnce) {
 TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
   const std::vector<std::string> header = IncidentCsvHeader();
   EXPECT_EQ(header, (std::vector<std::string>{
-                        "id", "time", "last_seen", "rule", "severity", "action", "count", "src_ip",
-                        "src_port", "dst_ip", "dst_port", "flow_id", "http_method", "http_host",
-                        "http_path", "sample", "fingerprint", "ruleset_version", "reason"}));
+                        "id",       "time",        "last_seen",       "rule",      "severity",
+                        "action",   "count",       "src_ip",          "src_port",  "dst_ip",
+                        "dst_port", "flow_id",     "http_method",     "http_host", "http_path",
+                        "sample",   "fingerprint", "ruleset_version", "reason",    "flows"}));
   for (const IncidentColumn& c : kIncidentColumns) {
     const bool listed = std::find(header.begin(), header.end(), c.key) != header.end();
     EXPECT_EQ(listed, c.listed == Listed::kJsonAndCsv) << c.key;
   }
   StoredIncident r{12, Full()};
-  EXPECT_EQ(IncidentCsvRow(r),
-            (std::vector<std::string>{
-                "12", "2026-11-18T11:06:40.123456Z", "2026-11-18T11:07:40.000001Z", "pan",
-                "critical", "mask-partial", "7", "2001:db8::10", "40000", "2001:db8:1::20", "443",
-                "0123456789abcdef", "POST", "shop.example", "/pay?card=XXXX", "XXXX XXXX XXXX 1111",
-                "00112233445566778899aabbccddeeff", "r42", "compressed body"}));
+  EXPECT_EQ(IncidentCsvRow(r), (std::vector<std::string>{"12",
+                                                         "2026-11-18T11:06:40.123456Z",
+                                                         "2026-11-18T11:07:40.000001Z",
+                                                         "pan",
+                                                         "critical",
+                                                         "mask-partial",
+                                                         "7",
+                                                         "2001:db8::10",
+                                                         "40000",
+                                                         "2001:db8:1::20",
+                                                         "443",
+                                                         "0123456789abcdef",
+                                                         "POST",
+                                                         "shop.example",
+                                                         "/pay?card=XXXX",
+                                                         "XXXX XXXX XXXX 1111",
+                                                         "00112233445566778899aabbccddeeff",
+                                                         "r42",
+                                                         "compressed body",
+                                                         "1"}));
 }
 
 TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
@@ -112,7 +127,7 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
   EXPECT_EQ(
       j.dump(),
       R"({"action":"mask-partial","count":7,"dst_ip":"2001:db8:1::20","dst_port":443,)"
-      R"("fingerprint":"00112233445566778899aabbccddeeff","flow_id":"0123456789abcdef",)"
+      R"("fingerprint":"00112233445566778899aabbccddeeff","flow_id":"0123456789abcdef","flows":1,)"
       R"("http_host":"shop.example","http_method":"POST","http_path":"/pay?card=XXXX",)"
       R"("id":12,"ip_version":6,"last_seen":"2026-11-18T11:07:40.000001Z","proto":"TCP",)"
       R"("reason":"compressed body","rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
@@ -130,14 +145,17 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
 }
 
 TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
-  const nlohmann::json j = nlohmann::json::parse(EveLine(Full(), 12));
+  Incident aggregate = Full();
+  aggregate.flows = 3;  // a flood's row
+  const nlohmann::json j = nlohmann::json::parse(EveLine(aggregate, 12));
   for (const IncidentColumn& c : kIncidentColumns) {
     if (c.eve.empty()) continue;
     EXPECT_TRUE(j.contains(nlohmann::json::json_pointer(std::string(c.eve)))) << c.eve;
   }
+  EXPECT_EQ(j["dlp"]["flows"], 3);
   // Byte for byte as dlpd 0.1 wrote them: with and without a row id; an
   // http object only for a request with a method or a Host; no reason
-  // unless there is one.
+  // unless there is one, no flows for a row of one flow.
   auto Plain = [] {
     Incident in = Full();
     in.reason.clear();

@@ -256,6 +256,7 @@ TEST(IncidentStore, RetentionAndSizeGuard) {
   RetentionPolicy guard;
   guard.retain_days = 0;
   guard.max_bytes = 1 << 20;
+  guard.min_retain_days = 0;  // no floor here: SizeGuardSparesRecentIncidents has one
   ASSERT_GT(before, guard.max_bytes);
   r = store.Prune(guard, kT0);
   ASSERT_TRUE(r.ok());
@@ -275,6 +276,35 @@ TEST(IncidentStore, RetentionAndSizeGuard) {
   struct stat s2 {};
   stat(t.path.c_str(), &s2);
   EXPECT_LE(s2.st_size, s1.st_size);
+}
+
+// The size guard deletes the oldest first, but never an incident younger
+// than the floor: past it, the file grows and the prune says so.
+TEST(IncidentStore, SizeGuardSparesRecentIncidents) {
+  TempDb t;
+  IncidentStore store(t.path);
+  const int64_t day = 86400LL * 1000000;
+  std::vector<Incident> batch;
+  for (int i = 0; i < 3000; ++i)
+    batch.push_back(Make("old" + std::to_string(i), "pan", kT0 - 30 * day));
+  for (int i = 0; i < 3000; ++i) batch.push_back(Make("new" + std::to_string(i), "pan", kT0 - day));
+  ASSERT_TRUE(store.InsertBatch(batch).ok());
+  RetentionPolicy guard;
+  guard.retain_days = 0;
+  guard.max_bytes = 64 << 10;
+  guard.min_retain_days = 7;
+  auto r = store.Prune(guard, kT0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->trimmed, 3000u);  // every old one
+  EXPECT_TRUE(r->held_by_floor);
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents WHERE flow_id LIKE 'new%'"),
+            3000);
+  EXPECT_GT(store.UsedBytes(), guard.max_bytes);
+  guard.min_retain_days = 0;  // no floor: they go too
+  r = store.Prune(guard, kT0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->held_by_floor);
+  EXPECT_LE(store.UsedBytes(), guard.max_bytes);
 }
 
 TEST(IncidentStore, ReaderHoldingTheDatabaseDoesNotStallTheWriter) {
@@ -391,6 +421,7 @@ TEST(IncidentWriter, StopReturnsWithinItsBoundWhenTheStoreFails) {
   o.give_up_after_us = 3600LL * 1000 * 1000;
   o.stop_within_us = 500 * 1000;
   o.capacity = 8192;
+  o.aggregate_after = 0;  // 5,000 flows of one source: each its own row
   IncidentWriter w(std::move(store), o);
   for (int i = 0; i < 5000; ++i) ASSERT_TRUE(w.Submit(Make("f" + std::to_string(i), "pan", kT0)));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the first batch is trying
@@ -405,6 +436,82 @@ TEST(IncidentWriter, StopReturnsWithinItsBoundWhenTheStoreFails) {
   EXPECT_FALSE(w.Submit(Make("late", "pan", kT0)));
   Exec(blocker, "COMMIT");
   sqlite3_close(blocker);
+}
+
+// A flood from one source: past aggregate_after flows a minute, one row
+// per source, rule and minute, counting them; other sources and the next
+// minute are stored one row per flow again.
+TEST(IncidentWriter, AFloodFromOneSourceIsOneRowPerMinute) {
+  TempDb t;
+  WriterOptions o;
+  o.retention = {0, 0, 0};
+  o.aggregate_after = 10;
+  IncidentWriter w(std::make_unique<IncidentStore>(t.path), o);
+  auto from = [](const std::string& src, const std::string& flow, int64_t time, uint32_t flows) {
+    Incident in = Make(flow, "pan", time);
+    in.src_ip = src;
+    in.flows = flows;
+    return in;
+  };
+  for (int i = 0; i < 500; ++i)
+    ASSERT_TRUE(w.Submit(from("192.0.2.66", "f" + std::to_string(i), kT0 + i, 1)));
+  ASSERT_TRUE(w.Submit(from("192.0.2.66", "f3", kT0 + 600, 0)));  // a later batch of flow f3
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(w.Submit(from("192.0.2.10", "g" + std::to_string(i), kT0, 1)));
+  const int64_t next_minute = kT0 + 60LL * 1000 * 1000;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(w.Submit(from("192.0.2.66", "h" + std::to_string(i), next_minute, 1)));
+  }
+  w.Stop();
+  EXPECT_EQ(w.aggregated(), 491u);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(t.path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM incidents"), 10 + 1 + 3 + 5);
+  const std::string agg = IncidentWriter::AggregateFlowId("192.0.2.66", "pan", kT0 / 60000000);
+  EXPECT_EQ(agg.size(), 16u);
+  EXPECT_EQ(Count(db, "SELECT flows FROM incidents WHERE flow_id = '" + agg + "'"), 490);
+  EXPECT_EQ(Count(db, "SELECT match_count FROM incidents WHERE flow_id = '" + agg + "'"), 491);
+  EXPECT_EQ(Count(db, "SELECT src_port FROM incidents WHERE flow_id = '" + agg + "'"), 0);
+  EXPECT_EQ(Count(db, "SELECT sum(flows) FROM incidents"), 500 + 3 + 5);
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM incidents WHERE src_ip = '192.0.2.10'"), 3);
+  sqlite3_close(db);
+}
+
+// The evidence a flood cannot erase: an incident from another source, an
+// hour old, under a size guard the flood fills many times over, with
+// aggregation (the file stays small) and without (the floor keeps it).
+TEST(IncidentWriter, AFloodCannotDeleteAnOlderIncidentOfAnotherSource) {
+  for (const uint32_t aggregate_after : {60u, 0u}) {
+    TempDb t;
+    WriterOptions o;
+    o.retention = {0, 64 << 10, 7};
+    o.prune_interval_us = 1000;  // prunes between batches
+    o.aggregate_after = aggregate_after;
+    o.capacity = 1 << 20;
+    IncidentWriter w(std::make_unique<IncidentStore>(t.path), o);
+    const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    Incident evidence = Make("target", "us-ssn", now - 3600LL * 1000000);
+    evidence.src_ip = "192.0.2.10";
+    ASSERT_TRUE(w.Submit(evidence));
+    for (int i = 0; i < 20000; ++i) {
+      Incident in = Make("flood" + std::to_string(i), "pan", now);
+      in.src_ip = "192.0.2.66";
+      ASSERT_TRUE(w.Submit(in));
+    }
+    w.Stop();
+    EXPECT_EQ(w.dropped() + w.lost(), 0u);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(t.path.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(Count(db, "SELECT count(*) FROM incidents WHERE flow_id = 'target'"), 1)
+        << "aggregate_after " << aggregate_after;
+    EXPECT_EQ(Count(db, "SELECT sum(flows) FROM incidents"), 20001);
+    if (aggregate_after != 0) {
+      EXPECT_LE(Count(db, "SELECT count(*) FROM incidents"), 200);
+    }
+    sqlite3_close(db);
+  }
 }
 
 TEST(IncidentWriter, EveLinesFollowCommits) {
