@@ -20,6 +20,7 @@
 #include "dlpd/common/paths.h"
 #include "dlpd/common/version.h"
 #include "dlpd/daemon/privileges.h"
+#include "dlpd/daemon/sandbox.h"
 #include "dlpd/inspect/scan_context.h"
 #include "policy/policy.h"
 #include "policy/policy_error.h"
@@ -185,6 +186,9 @@ Daemon::Daemon(const DaemonOptions& o)
   if (Status st = RestrictFilesystem({o.rules_path, o.policy_path}, write_dirs); !st) {
     throw std::runtime_error(st.error().message);
   }
+  // Everything is open: what runs in this process from here on cannot
+  // exec, open sockets, fork or leave a core (dlpd/daemon/sandbox.h).
+  if (Status st = EnterSandbox(); !st) throw std::runtime_error(st.error().message);
 }
 
 Daemon::~Daemon() {

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #ifdef __linux__
+#include <linux/securebits.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #endif
@@ -66,6 +67,13 @@ Status KeepNetAdminOnly() {
     for (int c = 0; c <= CAP_LAST_CAP; ++c) {
       if (c != CAP_NET_ADMIN) prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
     }
+    // And for good: no capability is ever raised into the ambient set (for
+    // a program this process would run), nor regained by a root exec.
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    prctl(PR_SET_SECUREBITS,
+          SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED | SECBIT_NOROOT |
+              SECBIT_NOROOT_LOCKED,
+          0, 0, 0);
   }
   Status st = SetCaps({CAP_NET_ADMIN});
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Least privilege, end to end: dlpd started as root with --user runs as that
 # user (/proc/PID/status: uid, gid, only CAP_NET_ADMIN effective and in the
-# bounding set, no new privileges), and still does its whole job: NFQUEUE
+# bounding set, none inheritable or ambient, no new privileges, the
+# sandbox's seccomp filter in every thread, not dumpable), and still does
+# its whole job: NFQUEUE
 # verdicts, masking, resets for `block` (raw sockets opened before the
 # drop), the database and key created by that user (owner-only, the
 # database readable by --db-group), the control socket, a reload.
@@ -38,11 +40,18 @@ grep -q '^CapEff:[[:space:]]*0000000000001000$' "$status" && ok || bad "$(grep ^
 grep -q '^CapPrm:[[:space:]]*0000000000001000$' "$status" && ok || bad "$(grep ^CapPrm "$status")"
 grep -q '^CapBnd:[[:space:]]*0000000000001000$' "$status" && ok || bad "$(grep ^CapBnd "$status")"
 grep -q '^NoNewPrivs:[[:space:]]*1$' "$status" && ok || bad "$(grep ^NoNewPrivs "$status")"
-# Every thread, not only the main one.
+grep -q '^CapInh:[[:space:]]*0000000000000000$' "$status" && ok || bad "$(grep ^CapInh "$status")"
+grep -q '^CapAmb:[[:space:]]*0000000000000000$' "$status" && ok || bad "$(grep ^CapAmb "$status")"
+# Every thread, not only the main one: the user, and the sandbox's seccomp
+# filter (mode 2) in each (dlpd/daemon/sandbox.h; what it refuses is
+# Sandbox.WhatAParserMightTryFailsAndTheDaemonsWorkGoesOn).
 for t in /proc/$DLPD/task/*/status; do
   grep -q "^Uid:[[:space:]]*$uid" "$t" || bad "thread $t runs as $(grep ^Uid "$t")"
+  grep -q '^Seccomp:[[:space:]]*2$' "$t" || bad "thread $t: $(grep ^Seccomp "$t")"
 done
 ok
+# Not dumpable: /proc/PID's files then belong to root, not to the user.
+[ "$(stat -c %u "/proc/$DLPD/environ")" = 0 ] && ok || bad "dlpd is dumpable (environ owned by $(stat -c %U "/proc/$DLPD/environ"))"
 
 # The job still gets done after the drop.
 body='name=Jane&ssn=536-22-1457&card=4111 1111 1111 1111&x=1'
