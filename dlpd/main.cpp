@@ -5,8 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "dlpd/common/version.h"
 #include "dlpd/config/daemon_options.h"
@@ -84,13 +88,33 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(o.log_level));
 
   if (o.check) return Check(o);
+  // Start-up (compiling the rules, checking the database) may take long,
+  // and the daemon's loop takes signals only once it runs: until then a
+  // stop ends the process here (nothing is written yet that could be cut).
+  std::atomic<bool> started{false};
+  std::thread startup_stop([&started] {
+    while (!started.load()) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      if (sigpending(&pending) == 0 &&
+          (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1)) {
+        std::fputs("dlpd: stopped during start-up\n", stderr);
+        std::_Exit(0);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   std::unique_ptr<dlp::Daemon> daemon;
   try {
     daemon = std::make_unique<dlp::Daemon>(o);
   } catch (const std::exception& e) {
+    started.store(true);
+    startup_stop.join();
     std::cerr << "dlpd: " << e.what() << '\n';
     return 1;
   }
+  started.store(true);
+  startup_stop.join();
   const int rc = daemon->Run();
   if (daemon->abandoned_reload()) {
     // The compile's thread still reads the daemon: exit without

@@ -1,6 +1,7 @@
 #include "storage/eve_json.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "dlpd/common/regular_file.h"
 #include "storage/incident_columns.h"
 #include "storage/incident_store.h"
 
@@ -105,8 +107,8 @@ std::string EveAnomalyLine(const AnomalyEvent& a) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-Result<std::unique_ptr<EveLog>> EveLog::Open(const std::string& path) {
-  std::unique_ptr<EveLog> log(new EveLog(path));
+Result<std::unique_ptr<EveLog>> EveLog::Open(const std::string& path, uint64_t max_bytes) {
+  std::unique_ptr<EveLog> log(new EveLog(path, max_bytes));
   if (Status st = log->Reopen(); !st) return st.error();
   return log;
 }
@@ -117,15 +119,22 @@ EveLog::~EveLog() {
 
 Status EveLog::Reopen() {
   std::lock_guard<std::mutex> lock(mu_);
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
-  FILE* f = fdopen(fd, "a");
+  return OpenFile();
+}
+
+Status EveLog::OpenFile() {
+  auto opened = OpenRegularFile("EVE log", path_, O_WRONLY | O_APPEND | O_CREAT, 0640);
+  if (!opened) return opened.error();
+  const int fd = opened.value();
+  struct stat st {};
+  FILE* f = ::fstat(fd, &st) == 0 ? fdopen(fd, "a") : nullptr;
   if (f == nullptr) {
     ::close(fd);
     return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
   }
   if (file_ != nullptr) fclose(file_);
   file_ = f;
+  size_ = static_cast<uint64_t>(st.st_size);
   return {};
 }
 
@@ -133,20 +142,37 @@ Status EveLog::Write(const std::vector<Incident>& batch) {
   std::string lines;
   for (const Incident& in : batch) lines += EveLine(in) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
-  return Append(lines);
+  return Append(lines, batch.size());
 }
 
 Status EveLog::WriteAnomalies(const std::vector<AnomalyEvent>& batch) {
   std::string lines;
   for (const AnomalyEvent& a : batch) lines += EveAnomalyLine(a) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
-  return Append(lines);
+  return Append(lines, batch.size());
 }
 
-Status EveLog::Append(const std::string& lines) {
-  if (fwrite(lines.data(), 1, lines.size(), file_) != lines.size() || fflush(file_) != 0) {
-    return Error{"EVE log " + path_ + ": " + std::strerror(errno)};
+Status EveLog::Append(const std::string& lines, size_t count) {
+  if (max_bytes_ > 0 && size_ > 0 && size_ + lines.size() > max_bytes_) {
+    // PATH.1 goes, PATH becomes PATH.1 (a reader holding it open reads on).
+    const std::string old = path_ + ".1";
+    if (::rename(path_.c_str(), old.c_str()) == 0) {
+      rotations_.fetch_add(1, std::memory_order_relaxed);
+      if (Status st = OpenFile(); !st) {
+        dropped_.fetch_add(count, std::memory_order_relaxed);
+        return st;
+      }
+    }
   }
+  if (file_ == nullptr || fwrite(lines.data(), 1, lines.size(), file_) != lines.size() ||
+      fflush(file_) != 0) {
+    const std::string why = std::strerror(errno);
+    dropped_.fetch_add(count, std::memory_order_relaxed);
+    if (file_ != nullptr) clearerr(file_);
+    return Error{"EVE log " + path_ + ": " + why + " (" + std::to_string(count) +
+                 " lines dropped)"};
+  }
+  size_ += lines.size();
   return {};
 }
 

@@ -10,6 +10,7 @@
 // events of that kind the rate limit left out since the last line.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -35,22 +36,36 @@ std::string EveTimestamp(int64_t us);
 
 // The daemon's live EVE file: appended to (created 0640), one line per
 // stored incident update and per anomaly, flushed per batch; Reopen() after
-// log rotation.
+// log rotation. Bounded: a batch that would take the file past `max_bytes`
+// first moves it to PATH.1 (replacing the one before) and starts a new
+// one, so the two never hold more than twice the bound and a flood cannot
+// fill the disk through it (which would then stop the database). Lines a
+// write could not take are counted (dropped), never retried.
 class EveLog : public IncidentSink {
  public:
-  static Result<std::unique_ptr<EveLog>> Open(const std::string& path);
+  static constexpr uint64_t kDefaultMaxBytes = 256ULL << 20;
+  static Result<std::unique_ptr<EveLog>> Open(const std::string& path,
+                                              uint64_t max_bytes = kDefaultMaxBytes);
   ~EveLog() override;
   Status Write(const std::vector<Incident>& batch) override;
   Status WriteAnomalies(const std::vector<AnomalyEvent>& batch) override;
   Status Reopen() override;
+  uint64_t dropped() const override { return dropped_.load(std::memory_order_relaxed); }
+  uint64_t rotations() const { return rotations_.load(std::memory_order_relaxed); }
 
  private:
-  explicit EveLog(std::string path) : path_(std::move(path)) {}
-  // Appends `lines` (each with its newline) and flushes. REQUIRES: mu_ held.
-  Status Append(const std::string& lines);
+  EveLog(std::string path, uint64_t max_bytes) : path_(std::move(path)), max_bytes_(max_bytes) {}
+  // Appends `lines` (`count` of them, each with its newline) and flushes,
+  // rotating first when they would pass the bound. REQUIRES: mu_ held.
+  Status Append(const std::string& lines, size_t count);
+  // Opens path_ (appending). REQUIRES: mu_ held.
+  Status OpenFile();
   std::string path_;
+  const uint64_t max_bytes_;
   std::mutex mu_;
   FILE* file_ = nullptr;  // guarded by mu_
+  uint64_t size_ = 0;     // guarded by mu_
+  std::atomic<uint64_t> dropped_{0}, rotations_{0};
 };
 
 }  // namespace dlp

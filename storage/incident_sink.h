@@ -4,6 +4,7 @@
 // workers reported, to the sinks that take them (the EVE log).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "dlpd/common/result.h"
@@ -20,6 +21,8 @@ class IncidentSink {
   virtual Status WriteAnomalies(const std::vector<AnomalyEvent>&) { return {}; }
   // After log rotation (SIGHUP); a no-op where nothing is to reopen.
   virtual Status Reopen() { return {}; }
+  // Lines (incidents and anomalies) it could not write. Any thread.
+  virtual uint64_t dropped() const { return 0; }
 };
 
 }  // namespace dlp

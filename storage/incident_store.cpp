@@ -15,6 +15,7 @@
 #include <string_view>
 #include <thread>
 
+#include "dlpd/common/regular_file.h"
 #include "storage/action_rank.h"
 #include "storage/incident_columns.h"
 #include "storage/migrations.h"
@@ -203,11 +204,9 @@ void IncidentStore::Open(const std::string& path, const std::string& group) {
   // Owner-only from the first byte: create the file ourselves, not via
   // SQLite's umask. SQLite gives its -wal and -shm files the same owner and
   // mode, so a group that may read the database can read those too.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    throw std::runtime_error("incident database " + path +
-                             ": cannot open or create: " + std::strerror(errno));
-  }
+  auto opened = OpenRegularFile("incident database", path, O_RDWR | O_CREAT, 0600);
+  if (!opened) throw std::runtime_error(opened.error().message);
+  const int fd = opened.value();
   if (!EmptyOrSqlite(fd)) {
     ::close(fd);
     throw std::runtime_error("incident database " + path +
@@ -228,8 +227,10 @@ void IncidentStore::Open(const std::string& path, const std::string& group) {
     }
   }
   ::close(fd);
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
-      SQLITE_OK) {
+  // NOFOLLOW here too: the path checked above is the path SQLite opens.
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
+                      nullptr) != SQLITE_OK) {
     Fail(db_, path, db_ ? sqlite3_errmsg(db_) : "out of memory");
   }
   sqlite3_busy_handler(db_, &IncidentStore::OnBusy, this);

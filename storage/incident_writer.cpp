@@ -230,6 +230,19 @@ void IncidentWriter::Run() {
   }
 }
 
+void IncidentWriter::WarnSink(const std::string& why) {
+  const int64_t now = SteadyUs();
+  if (sink_warned_us_ != 0 && now - sink_warned_us_ < kReportEveryUs) return;
+  sink_warned_us_ = now;
+  spdlog::warn("{} (logged once a minute at most; {} lines dropped so far)", why, sink_dropped());
+}
+
+uint64_t IncidentWriter::sink_dropped() const {
+  uint64_t n = 0;
+  for (const auto& s : sinks_) n += s->dropped();
+  return n;
+}
+
 int64_t IncidentWriter::StopDeadline() {
   std::lock_guard<std::mutex> lock(mu_);
   return stop_deadline_us_;
@@ -271,7 +284,7 @@ void IncidentWriter::WriteAnomalies(std::vector<AnomalyEvent>& anomalies) {
   if (anomalies.empty()) return;
   for (auto& sink : sinks_) {
     RunGuarded("incident sink", [&] {
-      if (Status e = sink->WriteAnomalies(anomalies); !e) spdlog::warn("{}", e.error().message);
+      if (Status e = sink->WriteAnomalies(anomalies); !e) WarnSink(e.error().message);
     });
   }
   anomalies.clear();
@@ -288,7 +301,7 @@ void IncidentWriter::WriteBatch(std::vector<Incident>& batch) {
       // After the commit: a line in the EVE log is an incident on disk.
       for (auto& sink : sinks_) {
         RunGuarded("incident sink", [&] {
-          if (Status e = sink->Write(batch); !e) spdlog::warn("{}", e.error().message);
+          if (Status e = sink->Write(batch); !e) WarnSink(e.error().message);
         });
       }
       batch.clear();

@@ -88,6 +88,8 @@ class IncidentWriter {
   // Incidents taken off the queue but never stored: their writes failed
   // for longer than the writer waits.
   uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
+  // Lines the sinks (the EVE log) could not write. Any thread.
+  uint64_t sink_dropped() const;
   // Incidents folded into a flood's row for their source, rule and minute.
   uint64_t aggregated() const { return aggregated_.load(std::memory_order_relaxed); }
 
@@ -110,6 +112,8 @@ class IncidentWriter {
   void WriteBatch(std::vector<Incident>& batch);
   // Counts `batch` (and, at the stop deadline, all that waits) as lost.
   void Lose(std::vector<Incident>& batch, bool and_queue);
+  // Logs a sink's failure, at most once a minute.
+  void WarnSink(const std::string& why);
   // Logs the store's failure, at most once a minute.
   void ReportFailure(const std::string& why, int64_t now_us);
   // Sleeps until `until_us`, or until Stop is called (once: a stop already
@@ -144,6 +148,7 @@ class IncidentWriter {
   // incidents were lost since.
   int64_t failing_since_us_ = 0;
   int64_t reported_us_ = 0;
+  int64_t sink_warned_us_ = 0;
   uint64_t lost_while_failing_ = 0;
   std::atomic<uint64_t> written_{0}, coalesced_{0}, dropped_{0}, write_errors_{0}, pruned_{0},
       lost_{0}, aggregated_{0};

@@ -68,6 +68,8 @@ Result<int64_t> ParseIsoTime(const std::string& t) {
           !AllDigits(t, i + 4, i + 6)) {
         return bad;
       }
+      // Real offsets run from -12:00 to +14:00.
+      if (Num(t, i + 1, 2) > 14 || Num(t, i + 4, 2) > 59) return bad;
       offset_s = (Num(t, i + 1, 2) * 3600 + Num(t, i + 4, 2) * 60) * (t[i] == '+' ? 1 : -1);
       i += 6;
     }
@@ -107,6 +109,11 @@ Result<int64_t> ParseTimeSpec(const std::string& spec, int64_t now_us) {
         break;
       default:
         return Error{"'" + spec + "': a duration ends in s, m, h, d or w (24h, 7d)"};
+    }
+    // Up to a hundred years back: further, the microseconds would overflow.
+    constexpr int64_t kMaxSeconds = 100LL * 366 * 86400;
+    if (n > kMaxSeconds / unit) {
+      return Error{"'" + spec + "': longer than a hundred years"};
     }
     return now_us - n * unit * 1000000;
   }

@@ -60,6 +60,10 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_option("--eve-log", o->eve_log,
                  "also append each stored incident to this EVE JSON-lines file (for a SIEM)")
       ->needs(db);
+  app.add_option("--eve-max-mb", o->eve_max_mb,
+                 "past this the EVE log moves to FILE.1 (replacing it) and starts again "
+                 "(default 256; 0: no bound)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 20));
   app.add_option("--syslog", o->syslog,
                  "also send each stored incident as RFC 5424 syslog: HOST:PORT (UDP) or unix:PATH")
       ->needs(db);

@@ -26,6 +26,7 @@ struct DaemonOptions {
   double db_retry_s = 30;
   int min_retain_days = 7;
   uint32_t aggregate_after = 60;
+  size_t eve_max_mb = 256;
   size_t incident_queue = 65536;
   // packet path
   std::string fail_mode = "closed";

@@ -226,7 +226,7 @@ IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
     sub->add_option("--src", o->src, "only sources in this CIDR range");
     sub->add_option("--dst", o->dst, "only destinations in this CIDR range");
     sub->add_option("--limit", o->limit, "at most N incidents (list default 50; 0: all)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
     if (sub != c.exporter) {
       sub->add_option("--format", o->format, "table (default), json or csv")
           ->check(CLI::IsMember({"table", "json", "csv"}));

@@ -21,9 +21,23 @@ std::string Terminal(const std::string& s, size_t max) {
 }
 
 std::string Csv(const std::string& s) {
-  std::string v = s;
-  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v = "'" + v;
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  // A spreadsheet runs a cell that begins with = + - @ (or a tab or CR
+  // before one) as a formula, and one whose locale splits on ';' (or that
+  // guesses the delimiter) starts a new cell after each ';', ',' or tab: a
+  // quote goes before such a character at the start and after each of
+  // those (OWASP's CSV injection advice), and any cell holding one of them
+  // is quoted whole, so no reader splits it.
+  auto formula = [](char c) {
+    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+  };
+  auto splits = [](char c) { return c == ',' || c == ';' || c == '\t' || c == '\r' || c == '\n'; };
+  std::string v;
+  v.reserve(s.size() + 2);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((i == 0 || splits(s[i - 1])) && formula(s[i])) v += '\'';
+    v += s[i];
+  }
+  if (v.find_first_of(",;\t\"\r\n") == std::string::npos) return v;
   std::string q = "\"";
   for (char c : v) {
     if (c == '"') q += '"';

@@ -81,6 +81,7 @@ constexpr WriterCounter kWriterCounters[] = {
     {"write_errors", [](IncidentWriter& w) { return w.write_errors(); }},
     {"lost", [](IncidentWriter& w) { return w.lost(); }},
     {"aggregated", [](IncidentWriter& w) { return w.aggregated(); }},
+    {"sink_dropped", [](IncidentWriter& w) { return w.sink_dropped(); }},
 };
 
 // Calls fn(name, help, value) for every counter of a worker: its pipeline's
@@ -150,7 +151,7 @@ Daemon::Daemon(const DaemonOptions& o)
     wo.aggregate_after = o.aggregate_after;
     std::vector<std::unique_ptr<IncidentSink>> sinks;
     if (!o.eve_log.empty()) {
-      auto opened = EveLog::Open(o.eve_log);
+      auto opened = EveLog::Open(o.eve_log, static_cast<uint64_t>(o.eve_max_mb) << 20);
       if (!opened) throw std::runtime_error(opened.error().message);
       sinks.push_back(std::move(opened).value());
     }

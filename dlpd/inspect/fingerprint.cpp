@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "dlpd/common/hex.h"
+#include "dlpd/common/regular_file.h"
 #include "rules/value_text.h"
 
 namespace dlp {
@@ -26,8 +27,8 @@ std::runtime_error KeyError(const std::string& path, const std::string& what) {
 
 Fingerprinter Fingerprinter::FromKeyFile(const std::string& path) {
   std::vector<unsigned char> key(kKeyLen);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
+  struct stat link {};
+  if (::lstat(path.c_str(), &link) != 0 && errno == ENOENT) {
     if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
       throw KeyError(path, "no randomness for a new key");
     }
@@ -41,9 +42,12 @@ Fingerprinter Fingerprinter::FromKeyFile(const std::string& path) {
       return Fingerprinter(std::move(key));
     }
     if (errno != EEXIST) throw KeyError(path, std::strerror(errno));
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   }
-  if (fd < 0) throw KeyError(path, std::strerror(errno));
+  // Not through a link, and only a regular file: a FIFO here would block
+  // start-up forever.
+  auto opened = OpenRegularFile("fingerprint key", path, O_RDONLY);
+  if (!opened) throw std::runtime_error(opened.error().message);
+  const int fd = opened.value();
   struct stat st {};
   ssize_t n = ::fstat(fd, &st) == 0 ? ::read(fd, key.data(), key.size()) : -1;
   unsigned char extra;

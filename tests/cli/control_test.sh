@@ -5,7 +5,8 @@
 #    meanwhile (reload_in_progress), also with idle clients connected that
 #    send nothing, and dlpctl reload waits and reports the true outcome;
 #  - SIGTERM while a reload compiles: dlpd exits within its bound, 0, and
-#    the waiting dlpctl reload says dlpd is stopping.
+#    the waiting dlpctl reload says dlpd is stopping;
+#  - SIGTERM while start-up compiles those rules: dlpd stops at once.
 # Usage: control_test.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 BUILD=$(cd "$1" && pwd)
@@ -89,6 +90,21 @@ if wait "$reload"; then
 else
   grep -q 'dlpd is stopping' "$WORK/reload2.out" && ok || bad "reload said: $(cat "$WORK/reload2.out")"
 fi
+
+# SIGTERM while start-up compiles the rules: dlpd stops at once.
+"$BUILD/dlpd" --divert $((20000 + $$ % 20000)) --divert-emulated --rules "$WORK/rules" \
+  --control-socket "$SOCK" 2> "$WORK/start.log" &
+DLPD=$!
+sleep 0.5
+t0=$(date +%s%N)
+kill -TERM "$DLPD"
+rc=0
+wait "$DLPD" || rc=$?
+ms=$(ms_since "$t0")
+DLPD=
+[ "$rc" = 0 ] && [ "$ms" -lt 1000 ] && ok || bad "SIGTERM during start-up: exit $rc after $ms ms"
+grep -q 'stopped during start-up' "$WORK/start.log" && ok || bad "start-up stop: $(cat "$WORK/start.log")"
+echo "SIGTERM during start-up: exited in $ms ms"
 
 echo "control test: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -3,16 +3,20 @@
 // EVE lines the security team reads.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "dlpd/common/cidr.h"
+#include "dlpd/inspect/fingerprint.h"
 #include "storage/eve_json.h"
 #include "storage/incident_query.h"
 #include "storage/incident_store.h"
@@ -165,6 +169,49 @@ TEST(IncidentStore, NewerSchemaAndNonDatabaseAreClearErrors) {
   std::ifstream kept(junk.path);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), std::string(4096, 'z'));
   EXPECT_FALSE(IncidentReader::Open(junk.path).ok());
+}
+
+// dlpd's files are never opened through a link (a link to another file
+// must not get its writes, or the chown of --db-group) nor as a FIFO (which
+// would block start-up forever) or a device: each a clear error, and the
+// file the link names left as it was.
+TEST(OwnFiles, LinksAndFifosAreRefusedAndTheirTargetsLeftAlone) {
+  TempDb t;
+  const std::string dir = t.path.substr(0, t.path.rfind('/'));
+  const std::string victim = dir + "/victim";
+  std::ofstream(victim) << "not dlpd's";
+  ASSERT_EQ(chmod(victim.c_str(), 0644), 0);
+  ASSERT_EQ(symlink(victim.c_str(), t.path.c_str()), 0);
+  auto refused = [](auto&& open, const std::string& want) {
+    try {
+      open();
+      ADD_FAILURE() << "opened; want: " << want;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  };
+  refused([&] { IncidentStore store(t.path, "root"); }, "a symbolic link");
+  refused([&] { Fingerprinter::FromKeyFile(t.path); }, "a symbolic link");
+  auto eve = EveLog::Open(t.path);
+  ASSERT_FALSE(eve.ok());
+  EXPECT_NE(eve.error().message.find("a symbolic link"), std::string::npos) << eve.error().message;
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "not dlpd's");
+  struct stat st {};
+  ASSERT_EQ(stat(victim.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  // A dangling link is not created through either.
+  const std::string dangling = dir + "/dangling";
+  ASSERT_EQ(symlink((dir + "/nowhere").c_str(), dangling.c_str()), 0);
+  refused([&] { IncidentStore store(dangling); }, "a symbolic link");
+  refused([&] { Fingerprinter::FromKeyFile(dangling); }, "a symbolic link");
+  EXPECT_NE(access((dir + "/nowhere").c_str(), F_OK), 0);
+  // A FIFO: refused at once, not waited on.
+  const std::string fifo = dir + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  refused([&] { Fingerprinter::FromKeyFile(fifo); }, "a FIFO, not a regular file");
+  refused([&] { IncidentStore store(fifo); }, "a FIFO, not a regular file");
+  refused([&] { IncidentStore store("/dev/null"); }, "a device, not a regular file");
 }
 
 TEST(IncidentStore, CorruptDatabaseIsMovedAsideAndANewOneCreated) {
@@ -551,6 +598,48 @@ TEST(IncidentWriter, EveLinesFollowCommits) {
   EXPECT_GE(a["alert"]["signature_id"].get<int64_t>(), 9000000);
 }
 
+// The EVE log never holds more than twice its bound (the file and FILE.1),
+// whatever a flood writes; a write the disk refuses is counted, not lost
+// silently.
+TEST(EveLog, BoundedByRotationAndDropsCounted) {
+  TempDb t;
+  const std::string path = t.path + ".eve.json";
+  auto eve = EveLog::Open(path, 8192);
+  ASSERT_TRUE(eve.ok());
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE((*eve)->Write({Make("flow" + std::to_string(i), "pan", kT0)}).ok());
+  }
+  struct stat now {
+  }, old{};
+  ASSERT_EQ(stat(path.c_str(), &now), 0);
+  ASSERT_EQ(stat((path + ".1").c_str(), &old), 0);
+  EXPECT_LE(now.st_size, 8192);
+  EXPECT_LE(old.st_size, 8192);
+  EXPECT_GE((*eve)->rotations(), 10u);
+  EXPECT_EQ((*eve)->dropped(), 0u);
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line)) last = line;
+  EXPECT_EQ(nlohmann::json::parse(last)["dlp"]["flow_id"], "flow199");
+  // A file system that refuses the writes (here: RLIMIT_FSIZE, in a child).
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlimit small{4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &small);
+    auto full = EveLog::Open(t.path + ".full.json", 0);
+    if (!full.ok()) _exit(2);
+    int failed = 0;
+    for (int i = 0; i < 20; ++i) failed += !(*full)->Write({Make("f", "pan", kT0)}).ok();
+    _exit(failed > 0 && (*full)->dropped() == static_cast<uint64_t>(failed) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
 TEST(SyslogSink, SendsRfc5424OverUdp) {
   // A collector on an ephemeral loopback port.
   const int rx = socket(AF_INET, SOCK_DGRAM, 0);
@@ -663,9 +752,14 @@ TEST(TimeSpec, DurationsAndUtcTimes) {
   EXPECT_EQ(ParseTimeSpec("2023-11-14T22:13:20.25Z", now).value(), 1700000000250000LL);
   EXPECT_EQ(ParseIsoTime(IsoTimeUtc(1700000000123456LL)).value(), 1700000000123456LL);
   for (const char* bad : {"", "yesterday", "24x", "h", "2023-13-01", "2023-11-14T25:00",
-                          "2023-11-14T22:13:20Q", "2023-11-1", "-5h", "@"}) {
+                          "2023-11-14T22:13:20Q", "2023-11-1", "-5h", "@",
+                          // an overflow, offsets no place has
+                          "9999999999w", "99999999d", "2023-11-14T22:13+99:99",
+                          "2023-11-14T22:13+15:00", "2023-11-14T22:13-12:60"}) {
     EXPECT_FALSE(ParseTimeSpec(bad, now).ok()) << bad;
   }
+  EXPECT_EQ(ParseTimeSpec("5200w", now).value(), now - 5200 * 7 * 86400LL * 1000000);
+  EXPECT_EQ(ParseTimeSpec("2023-11-15T12:13:20+14:00", now).value(), 1700000000LL * 1000000);
 }
 
 TEST(Cidr, ParsesAndMatchesBothFamilies) {

@@ -23,6 +23,14 @@ TEST(TextOutput, CsvQuotesAndDefusesFormulas) {
   EXPECT_EQ(Csv("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
   EXPECT_EQ(Csv("@SUM(1)"), "'@SUM(1)");
   EXPECT_EQ(Csv("line\nbreak"), "\"line\nbreak\"");
+  // A formula after a ';' (a cell of its own where ';' is the delimiter),
+  // a tab or a line break, or behind a leading tab or CR: each defused, and
+  // the cell quoted whole.
+  EXPECT_EQ(Csv("/a;=cmd|' /C calc'!A0"), "\"/a;'=cmd|' /C calc'!A0\"");
+  EXPECT_EQ(Csv("x\t+1"), "\"x\t'+1\"");
+  EXPECT_EQ(Csv("\t=1"), "\"'\t'=1\"");
+  EXPECT_EQ(Csv("a\n-2+3"), "\"a\n'-2+3\"");
+  EXPECT_EQ(Csv("2026-12-05"), "2026-12-05");  // a dash inside a cell is text
 }
 
 TEST(TextOutput, TableAlignsColumnsAndRightAlignsNumbers) {
