@@ -153,12 +153,22 @@ Status EveLog::WriteAnomalies(const std::vector<AnomalyEvent>& batch) {
 }
 
 Status EveLog::Append(const std::string& lines, size_t count) {
+  // A file that could not be opened (after a rotation) is tried again.
+  if (file_ == nullptr) {
+    if (Status st = OpenFile(); !st) {
+      dropped_.fetch_add(count, std::memory_order_relaxed);
+      return st;
+    }
+  }
   if (max_bytes_ > 0 && size_ > 0 && size_ + lines.size() > max_bytes_) {
     // PATH.1 goes, PATH becomes PATH.1 (a reader holding it open reads on).
     const std::string old = path_ + ".1";
     if (::rename(path_.c_str(), old.c_str()) == 0) {
       rotations_.fetch_add(1, std::memory_order_relaxed);
       if (Status st = OpenFile(); !st) {
+        // Never on into PATH.1 past the bound: nothing until PATH opens.
+        fclose(file_);
+        file_ = nullptr;
         dropped_.fetch_add(count, std::memory_order_relaxed);
         return st;
       }

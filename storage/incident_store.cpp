@@ -234,6 +234,17 @@ void IncidentStore::Open(const std::string& path, const std::string& group) {
     Fail(db_, path, db_ ? sqlite3_errmsg(db_) : "out of memory");
   }
   sqlite3_busy_handler(db_, &IncidentStore::OnBusy, this);
+  // A long statement (a prune's DELETE on a large file) ends at the wait
+  // deadline too: a shutdown's bound holds.
+  sqlite3_progress_handler(
+      db_, 10000,
+      [](void* self) -> int {
+        return SteadyMicros() >= static_cast<IncidentStore*>(self)->wait_deadline_us_.load(
+                                     std::memory_order_relaxed)
+                   ? 1
+                   : 0;
+      },
+      this);
   char* err = nullptr;
   if (sqlite3_exec(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr,
                    &err) != SQLITE_OK) {

@@ -61,9 +61,9 @@ class IncidentStore {
   // How long a write waits for a lock another connection holds (5 s from
   // the start). Any thread.
   void SetBusyTimeout(int ms) { busy_timeout_ms_.store(ms, std::memory_order_relaxed); }
-  // No wait for a lock goes on past `steady_us` (std::chrono::steady_clock,
-  // microseconds), the one under way included: for a shutdown with a
-  // bound. Any thread.
+  // No wait for a lock, and no statement, goes on past `steady_us`
+  // (std::chrono::steady_clock, microseconds), those under way included:
+  // for a shutdown with a bound. Any thread.
   void SetWaitDeadline(int64_t steady_us) {
     wait_deadline_us_.store(steady_us, std::memory_order_relaxed);
   }

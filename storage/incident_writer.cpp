@@ -1,10 +1,14 @@
 #include "storage/incident_writer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <random>
 #include <string_view>
 #include <vector>
 
@@ -49,10 +53,9 @@ IncidentWriter::~IncidentWriter() {
   Stop();
 }
 
-std::string IncidentWriter::AggregateFlowId(const std::string& src_ip, const std::string& rule_id,
-                                            int64_t minute) {
-  // FNV-1a 64 over the three: stable across runs and writers, unlike
-  // std::hash, so a restart within the minute adds to the same row.
+std::string IncidentWriter::AggregateFlowId(const std::string& scope, int64_t minute) {
+  // FNV-1a 64 over the scope and minute: stable across runs and writers,
+  // so a restart within the minute adds to the same row.
   uint64_t h = 0xcbf29ce484222325ULL;
   auto mix = [&h](std::string_view s) {
     for (const char c : s) {
@@ -62,33 +65,62 @@ std::string IncidentWriter::AggregateFlowId(const std::string& src_ip, const std
     h ^= 0xff;  // a separator no text holds
     h *= 0x100000001b3ULL;
   };
-  mix(src_ip);
-  mix(rule_id);
+  mix(scope);
   mix(std::to_string(minute));
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
 }
 
+std::string IncidentWriter::FloodSource(const Incident& in) {
+  // An IPv6 host holds a whole /64 (the new-flow limiter counts it so too):
+  // rotating addresses in it must not give it a new allowance each.
+  if (in.ip_version != 6) return in.src_ip;
+  in6_addr a{};
+  if (inet_pton(AF_INET6, in.src_ip.c_str(), &a) != 1) return in.src_ip;
+  std::memset(a.s6_addr + 8, 0, 8);
+  char buf[INET6_ADDRSTRLEN];
+  return inet_ntop(AF_INET6, &a, buf, sizeof buf) != nullptr ? std::string(buf) + "/64" : in.src_ip;
+}
+
+uint32_t* IncidentWriter::FloodCount(const std::string& key) {
+  // Salted: the table's hash is public, its collisions must not be.
+  std::string salted = flood_salt_ + key;
+  auto it = flows_this_minute_.find(salted);
+  if (it != flows_this_minute_.end()) return &it->second;
+  if (flows_this_minute_.size() >= kMaxFloodKeys) return nullptr;
+  return &flows_this_minute_.emplace(std::move(salted), 0).first->second;
+}
+
 void IncidentWriter::Aggregate(Incident& in) {
   if (options_.aggregate_after == 0) return;
-  const int64_t minute = in.time_us / (60LL * 1000 * 1000);
-  if (minute != flood_minute_) {
+  // One minute for every worker: an incident of a minute already past (its
+  // worker was a little behind) counts in the current one.
+  const int64_t minute = std::max<int64_t>(in.time_us / (60LL * 1000 * 1000), flood_minute_);
+  if (minute > flood_minute_) {
     flows_this_minute_.clear();
     flood_minute_ = minute;
   }
-  std::string key = in.src_ip + '\0' + in.rule_id;
-  auto it = flows_this_minute_.find(key);
-  if (it == flows_this_minute_.end()) {
-    if (flows_this_minute_.size() < kMaxFloodKeys) {
-      it = flows_this_minute_.emplace(std::move(key), 0).first;
-    }
+  const std::string source = FloodSource(in) + '\0' + in.rule_id;
+  // Per destination: a flood to one place folds, and a flow to another
+  // place is not hidden in its row (the row keeps its first destination).
+  const std::string to = source + '\0' + in.dst_ip + '\0' + std::to_string(in.dst_port);
+  uint32_t* to_dest = FloodCount(to);
+  uint32_t* rows_of_source = FloodCount(source);  // flows it stored one row each
+  // A table full of sources (a /64 cannot do it): one row each, bounded by
+  // the retention floor and the disk, rather than folded blind.
+  if (to_dest == nullptr || rows_of_source == nullptr) return;
+  *to_dest += in.flows;
+  std::string scope;
+  if (*to_dest > options_.aggregate_after) {
+    scope = to;  // the flood to this place: its row
+  } else if (*rows_of_source >= uint64_t{options_.aggregate_after} * kDestinationsPerSource) {
+    scope = source;  // rows to too many places already: one row for the source
+  } else {
+    *rows_of_source += in.flows;
+    return;
   }
-  if (it != flows_this_minute_.end()) {
-    it->second += in.flows;
-    if (it->second <= options_.aggregate_after) return;
-  }
-  in.flow_id = AggregateFlowId(in.src_ip, in.rule_id, minute);
+  in.flow_id = AggregateFlowId(scope, minute);
   in.src_port = 0;
   aggregated_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -251,6 +283,7 @@ int64_t IncidentWriter::StopDeadline() {
 void IncidentWriter::Sleep(int64_t until_us) {
   std::unique_lock<std::mutex> lock(mu_);
   const bool stopping = stopping_;
+  until_us = std::min(until_us, stop_deadline_us_);  // a stop that came before the call
   const int64_t now = SteadyUs();
   if (until_us <= now) return;
   cv_.wait_for(lock, std::chrono::microseconds(until_us - now),

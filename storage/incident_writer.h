@@ -12,11 +12,16 @@
 // counting what it could not write).
 //
 // A flood is aggregated as it is submitted: beyond `aggregate_after` flows
-// in one minute from one source for one rule, that source's further
-// incidents of the rule that minute are folded into one row per source,
-// rule and minute (src_port 0, `flows` counting them, a flow id derived
-// from the three), so the store grows with the sources, not the packets,
-// and a flood cannot push older evidence out. The writer also applies
+// in one minute from one source (an IPv6 /64) to one destination address
+// and port for one rule, further incidents there that minute fold into one
+// row (src_port 0, `flows` counting them, a flow id derived from source,
+// rule, destination and minute); once a source has stored
+// kDestinationsPerSource times that in rows of one flow each (to as many
+// destinations), its further flows fold into one row per source, rule and
+// minute.
+// So the store grows with sources and destinations, not connections, a
+// flood cannot push older evidence out, and decoy flows to one place
+// cannot hide a flow to another below that second level. The writer also applies
 // the retention policy (at start, then every prune interval) and hands each
 // committed batch to the sinks (EVE log, syslog). Anomalies take a queue of
 // their own (SubmitAnomaly: bounded, never waits, even offline) and go to
@@ -32,6 +37,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -93,10 +99,16 @@ class IncidentWriter {
   // Incidents folded into a flood's row for their source, rule and minute.
   uint64_t aggregated() const { return aggregated_.load(std::memory_order_relaxed); }
 
-  // The flow id of the row that aggregates a flood (16 hex digits, as a
-  // flow's; the same for every writer and run).
-  static std::string AggregateFlowId(const std::string& src_ip, const std::string& rule_id,
-                                     int64_t minute);
+  // The flow id of the row that aggregates a flood's `scope` (source and
+  // rule, and destination) in `minute` (16 hex digits, as a flow's; the
+  // same for every writer and run).
+  static std::string AggregateFlowId(const std::string& scope, int64_t minute);
+  // The source a flood is counted by: the address, an IPv6 one's /64.
+  static std::string FloodSource(const Incident& in);
+  // Past this many times aggregate_after rows of one flow each a minute
+  // from one source (to as many destinations), its further flows fold into
+  // one row per source.
+  static constexpr uint32_t kDestinationsPerSource = 10;
   uint64_t pruned() const { return pruned_.load(std::memory_order_relaxed); }
   size_t backlog();
 
@@ -105,6 +117,9 @@ class IncidentWriter {
   // Folds `in` into its flood's row when its source is over the threshold.
   // REQUIRES: mu_ held.
   void Aggregate(Incident& in);
+  // The count of `key` this minute; null when the table is full.
+  // REQUIRES: mu_ held.
+  uint32_t* FloodCount(const std::string& key);
   void MaybePrune(bool force);
   // Writes `batch` to the store, then the sinks, retrying a failed write
   // until it gives up (the store has failed for give_up_after_us, or the
@@ -141,6 +156,11 @@ class IncidentWriter {
   static constexpr size_t kMaxFloodKeys = 1 << 16;
   int64_t flood_minute_ = -1;
   std::unordered_map<std::string, uint32_t> flows_this_minute_;
+  const std::string flood_salt_ = [] {
+    std::random_device r;
+    const uint64_t v = (uint64_t{r()} << 32) ^ r();
+    return std::string(reinterpret_cast<const char*>(&v), sizeof v);
+  }();
   int64_t stop_deadline_us_ = INT64_MAX;  // guarded by mu_
   int64_t last_prune_us_ = 0;
   // The writer thread's view of a failing store: since when it fails (0:

@@ -120,7 +120,10 @@ Status SyslogSink::Write(const std::vector<Incident>& batch) {
   int last_errno = 0;
   for (const Incident& in : batch) {
     const std::string m = SyslogMessage(in, hostname_, pid);
-    if (send(fd_, m.data(), m.size(), 0) < 0) {
+    // Never waits: a unix socket whose reader (rsyslog, journald) stalls
+    // would otherwise stop the writer thread, and with it every store and
+    // the shutdown.
+    if (send(fd_, m.data(), m.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
       ++failed;
       last_errno = errno;
     }
@@ -128,6 +131,7 @@ Status SyslogSink::Write(const std::vector<Incident>& batch) {
   // UDP is lossy by nature: the collector being down costs messages, not
   // incidents (the database has them). Reported, not retried.
   if (failed > 0) {
+    dropped_.fetch_add(failed, std::memory_order_relaxed);
     return Error{"syslog " + target_ + ": " + std::to_string(failed) + " of " +
                  std::to_string(batch.size()) + " messages not sent: " + std::strerror(last_errno)};
   }

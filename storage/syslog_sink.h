@@ -11,6 +11,7 @@
 // examples and documentation: replace it if you have your own.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -27,7 +28,9 @@ class SyslogSink : public IncidentSink {
   // unix:/dev/log for the local daemon, if it takes RFC 5424).
   static Result<std::unique_ptr<SyslogSink>> Open(const std::string& target);
   ~SyslogSink() override;
+  // Never waits: a message the socket does not take at once is dropped.
   Status Write(const std::vector<Incident>& batch) override;
+  uint64_t dropped() const override { return dropped_.load(std::memory_order_relaxed); }
 
  private:
   SyslogSink(int fd, std::string target, std::string hostname)
@@ -35,6 +38,7 @@ class SyslogSink : public IncidentSink {
   int fd_;
   std::string target_;
   std::string hostname_;
+  std::atomic<uint64_t> dropped_{0};
 };
 
 }  // namespace dlp

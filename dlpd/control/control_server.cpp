@@ -65,6 +65,21 @@ bool SendAll(int fd, const std::string& s, int64_t deadline_ms) {
   return true;
 }
 
+// The uid of the process at the other end of unix socket `fd`; -1 when
+// the system does not say.
+long PeerUid(int fd) {
+#ifdef __linux__
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) return static_cast<long>(cred.uid);
+#else
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (getpeereid(fd, &uid, &gid) == 0) return static_cast<long>(uid);
+#endif
+  return -1;
+}
+
 bool WriteAll(int fd, const std::string& s) {
   size_t done = 0;
   while (done < s.size()) {
@@ -135,7 +150,10 @@ void ControlServer::Serve() {
     if (poll(&p, 1, 200) <= 0) continue;
     const int client = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (client < 0) continue;
-    if (clients_.size() >= kMaxClients) {
+    const long uid = PeerUid(client);
+    const auto from_user = static_cast<size_t>(std::count_if(
+        clients_.begin(), clients_.end(), [uid](const Client& c) { return c.uid == uid; }));
+    if (clients_.size() >= kMaxClients || from_user >= kMaxClientsPerUser) {
       // Told at once and never waited on: the socket's buffer takes the line.
       static constexpr char kBusy[] = "{\"ok\":false,\"error\":\"busy: too many clients\"}\n";
       send(client, kBusy, sizeof kBusy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -152,7 +170,7 @@ void ControlServer::Serve() {
                             close(client);
                             done->store(true);
                           }),
-                          done});
+                          done, uid});
     });
     if (!started) close(client);
   }

@@ -21,8 +21,10 @@ namespace dlp {
 
 class ControlServer {
  public:
-  // Clients served at once.
+  // Clients served at once, and of them from one user (the peer's uid):
+  // one operator's stuck or hostile clients leave room for another's.
   static constexpr size_t kMaxClients = 8;
+  static constexpr size_t kMaxClientsPerUser = 4;
   // A client has this long to send its command line, and to read the answer.
   static constexpr int kClientDeadlineMs = 2000;
 
@@ -46,6 +48,7 @@ class ControlServer {
   struct Client {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> done;
+    long uid;  // the peer's, -1 when unknown
   };
   std::string path_;
   int fd_;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -31,6 +32,9 @@
 
 namespace dlp {
 namespace {
+
+// The longest a shutdown may take, whatever hangs.
+constexpr int kStopWatchdogSeconds = 30;
 
 sigset_t ControlSignals() {
   sigset_t set;
@@ -179,6 +183,19 @@ Daemon::Daemon(const DaemonOptions& o)
       throw std::runtime_error(server.error().message);
     }
   }
+  // The control socket answers from here on: a failure below must stop it
+  // (a client waiting on a reload would otherwise hold its destructor).
+  try {
+    LockDown(socket_path);
+  } catch (...) {
+    stop_.store(true);
+    control_.reset();
+    throw;
+  }
+}
+
+void Daemon::LockDown(const std::string& socket_path) {
+  const DaemonOptions& o = options_;
   // OpenBSD: from here on, only these paths exist for dlpd.
   std::vector<std::string> write_dirs;
   for (const std::string& f : {o.db_path, o.eve_log, socket_path}) {
@@ -448,7 +465,16 @@ int Daemon::Run() {
     const int sig = TakeSignal(signals, std::chrono::milliseconds(100));
     if (sig == SIGTERM || sig == SIGINT) {
       spdlog::info("{}: finishing in-flight packets, flushing incidents", strsignal(sig));
-      stop_.store(true);
+      if (!stop_.exchange(true)) {
+        // Each part stops within its own bound (the writer 5 s, a reload
+        // 2 s); whatever else might hang, the process ends by this one.
+        std::thread([] {
+          std::this_thread::sleep_for(std::chrono::seconds(kStopWatchdogSeconds));
+          spdlog::critical("shutdown took over {} s: exiting now", kStopWatchdogSeconds);
+          spdlog::default_logger()->flush();
+          std::_Exit(1);
+        }).detach();
+      }
     } else if (sig == SIGHUP) {
       RunGuarded("SIGHUP", [&] {
         // The reload runs on its own thread (and logs its outcome): this

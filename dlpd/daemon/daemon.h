@@ -70,6 +70,8 @@ class Daemon {
   // under way did not end within 2 s.
   bool StopReloads();
   void OpenWorkers();
+  // The end of start-up: RestrictFilesystem, then the sandbox.
+  void LockDown(const std::string& socket_path);
   void LogTotals() const;
 
   DaemonOptions options_;
@@ -87,7 +89,6 @@ class Daemon {
   std::unique_ptr<IncidentWriter> writer_;
   PipelineConfig pipeline_config_;
   std::vector<Worker> workers_;
-  std::unique_ptr<ControlServer> control_;
   std::atomic<bool> stop_{false};
   // The reload thread, and the reload asked for that it has not begun.
   std::mutex requests_mu_;
@@ -98,6 +99,9 @@ class Daemon {
   std::atomic<bool> reloading_{false};
   bool abandoned_reload_ = false;
   std::thread reload_thread_;
+  // Last: destroyed first, while what its clients' handler reads (stop_,
+  // the reload requests) still exists.
+  std::unique_ptr<ControlServer> control_;
 };
 
 }  // namespace dlp

@@ -70,10 +70,12 @@ Status KeepNetAdminOnly() {
     // And for good: no capability is ever raised into the ambient set (for
     // a program this process would run), nor regained by a root exec.
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    prctl(PR_SET_SECUREBITS,
-          SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED | SECBIT_NOROOT |
-              SECBIT_NOROOT_LOCKED,
-          0, 0, 0);
+    if (prctl(PR_SET_SECUREBITS,
+              SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED | SECBIT_NOROOT |
+                  SECBIT_NOROOT_LOCKED,
+              0, 0, 0) != 0) {
+      return Error{std::string("cannot lock the securebits: ") + std::strerror(errno)};
+    }
   }
   Status st = SetCaps({CAP_NET_ADMIN});
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

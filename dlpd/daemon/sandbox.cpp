@@ -55,6 +55,11 @@ Status EnterSandbox() {
   // legacy tables a raw socket's setsockopt) or to send data out.
   DLP_DENY(socket);
   DLP_DENY(socketpair);
+  // io_uring can open sockets and files without these calls (and outside
+  // any filter): dlpd uses none.
+  DLP_DENY(io_uring_setup);
+  DLP_DENY(io_uring_enter);
+  DLP_DENY(io_uring_register);
   // Namespaces, mounts, the kernel's own state.
   DLP_DENY(mount);
   DLP_DENY(umount2);
@@ -107,6 +112,11 @@ Status EnterSandbox() {
   // Every thread, those already running (writer, control socket) included.
   if (failed.empty() && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0) {
     failed = "TSYNC not supported";
+  }
+  // A call of another ABI (i386, x32) fails too, rather than killing the
+  // process: nothing is killed.
+  if (failed.empty() && seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, eperm) != 0) {
+    failed = "bad-architecture action";
   }
   if (failed.empty()) {
     if (const int rc = seccomp_load(ctx); rc != 0)

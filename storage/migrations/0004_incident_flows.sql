@@ -1,7 +1,8 @@
 -- Migration 4: the flows an incident row counts. 1 for the incident of one
--- flow (a flow's later batches add 0); a row that aggregates a flood (more
--- than --aggregate-after flows a minute from one source for one rule: one
--- row per source, rule and minute, src_port 0) sums the flows folded in.
+-- flow (a flow's later batches add 0, and a later row of a flow whose first
+-- incident was folded holds 0); a row that aggregates a flood (more than
+-- --aggregate-after flows a minute from one source to one destination for
+-- one rule, src_port 0) sums the flows folded in.
 ALTER TABLE incidents ADD COLUMN flows INTEGER NOT NULL DEFAULT 1;
 
 -- The views sum the flows too: an aggregate row is one row of many flows.

@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -88,6 +90,31 @@ TEST(ControlServer, AClientThatSendsNothingIsCutAtItsDeadline) {
   EXPECT_GE(ms, ControlServer::kClientDeadlineMs - 200);
   EXPECT_LT(ms, ControlServer::kClientDeadlineMs + 1000);
   close(fd);
+}
+
+TEST(ControlServer, OneUserCannotTakeEverySlot) {
+  Server s;
+  std::vector<int> idle;
+  for (size_t i = 0; i < ControlServer::kMaxClientsPerUser; ++i) idle.push_back(Connect(s.path));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all accepted
+  const int mine = Connect(s.path);
+  EXPECT_EQ(ReadAll(mine), "{\"ok\":false,\"error\":\"busy: too many clients\"}\n");
+  close(mine);
+  if (geteuid() == 0) {  // another user's client (CI runs as root): still served
+    chmod(s.path.c_str(), 0666);
+    std::fflush(nullptr);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+      auto a = ControlRequest(s.path, "status", 5000);
+      _exit(a && a.value() == "{\"ok\":true}\n" ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+  for (int fd : idle) close(fd);
 }
 
 TEST(ControlServer, MoreClientsThanItServesAreToldItIsBusy) {

@@ -50,6 +50,7 @@ int ChildChecks() {
   if (!Eperm(socket(AF_INET, SOCK_DGRAM, 0)) || !Eperm(socket(AF_NETLINK, SOCK_RAW, 0))) {
     failed |= kNoSocket;
   }
+  if (!Eperm(syscall(SYS_io_uring_setup, 4, nullptr))) failed |= kNoSocket;
   int again[2];
   if (!Eperm(socketpair(AF_UNIX, SOCK_STREAM, 0, again))) failed |= kNoSocket;
   if (SandboxRefusesFork()) {
