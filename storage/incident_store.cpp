@@ -15,6 +15,7 @@
 #include <string_view>
 #include <thread>
 
+#include "dlpd/common/clock.h"
 #include "dlpd/common/regular_file.h"
 #include "storage/action_rank.h"
 #include "storage/incident_columns.h"
@@ -128,12 +129,6 @@ std::string MoveAside(const std::string& path) {
   return to;
 }
 
-int64_t SteadyMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 int64_t QueryInt(sqlite3* db, const char* sql) {
   sqlite3_stmt* st = nullptr;
   int64_t v = -1;
@@ -239,8 +234,9 @@ void IncidentStore::Open(const std::string& path, const std::string& group) {
   sqlite3_progress_handler(
       db_, 10000,
       [](void* self) -> int {
-        return SteadyMicros() >= static_cast<IncidentStore*>(self)->wait_deadline_us_.load(
-                                     std::memory_order_relaxed)
+        return SystemClock::Instance().NowMicros() >=
+                       static_cast<IncidentStore*>(self)->wait_deadline_us_.load(
+                           std::memory_order_relaxed)
                    ? 1
                    : 0;
       },
@@ -316,7 +312,7 @@ void IncidentStore::Migrate(const std::string& path) {
 
 int IncidentStore::OnBusy(void* self, int count) {
   auto* s = static_cast<IncidentStore*>(self);
-  const int64_t now = SteadyMicros();
+  const int64_t now = SystemClock::Instance().NowMicros();
   if (count == 0) s->busy_since_us_ = now;
   if (now >= s->wait_deadline_us_.load(std::memory_order_relaxed) ||
       now - s->busy_since_us_ >=

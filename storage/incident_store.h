@@ -62,7 +62,7 @@ class IncidentStore {
   // the start). Any thread.
   void SetBusyTimeout(int ms) { busy_timeout_ms_.store(ms, std::memory_order_relaxed); }
   // No wait for a lock, and no statement, goes on past `steady_us`
-  // (std::chrono::steady_clock, microseconds), those under way included:
+  // (SystemClock::NowMicros, dlpd/common/clock.h), those under way included:
   // for a shutdown with a bound. Any thread.
   void SetWaitDeadline(int64_t steady_us) {
     wait_deadline_us_.store(steady_us, std::memory_order_relaxed);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dlpd/common/clock.h"
 #include "dlpd/common/last_catch.h"
 
 namespace dlp {
@@ -36,10 +37,9 @@ int64_t NowUs() {  // wall time: what retention compares with stored times
       .count();
 }
 
-int64_t SteadyUs() {  // for waits and deadlines, which a clock step must not move
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+// Waits and deadlines run on the clock a step of the wall clock cannot move.
+int64_t SteadyUs() {
+  return SystemClock::Instance().NowMicros();
 }
 }  // namespace
 

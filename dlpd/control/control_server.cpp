@@ -8,10 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 
+#include "dlpd/common/clock.h"
 #include "dlpd/common/last_catch.h"
 
 namespace dlp {
@@ -27,9 +27,7 @@ bool FillAddress(const std::string& path, sockaddr_un* sa) {
 }
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return SystemClock::Instance().NowMicros() / 1000;
 }
 
 // Waits until `fd` has `events` (in 100 ms steps, so that a stop is seen);
