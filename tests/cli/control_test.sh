@@ -27,12 +27,24 @@ SOCK=$WORK/ctl.sock
 status() { "$BUILD/dlpctl" status --socket "$SOCK" --json; }
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+start_dlpd() {  # start_dlpd LOG: dlpd on the emulated divert socket, in the background
+  "$BUILD/dlpd" --divert $((20000 + $$ % 20000)) --divert-emulated --rules "$WORK/rules" \
+    --control-socket "$SOCK" 2> "$1" &
+  DLPD=$!
+}
+term_dlpd() {  # SIGTERM to dlpd; sets rc (its exit code) and ms (how long it took)
+  local t0
+  t0=$(date +%s%N)
+  kill -TERM "$DLPD"
+  rc=0
+  wait "$DLPD" || rc=$?
+  ms=$(ms_since "$t0")
+  DLPD=
+}
 
 mkdir "$WORK/rules"
 cp "$2"/rules/default/*.yaml "$WORK/rules/"
-"$BUILD/dlpd" --divert $((20000 + $$ % 20000)) --divert-emulated --rules "$WORK/rules" --control-socket "$SOCK" \
-  2> "$WORK/dlpd.log" &
-DLPD=$!
+start_dlpd "$WORK/dlpd.log"
 for _ in $(seq 100); do grep -q started "$WORK/dlpd.log" && break; sleep 0.1; done
 grep -q started "$WORK/dlpd.log" && ok || { bad "dlpd did not start: $(cat "$WORK/dlpd.log")"; exit 1; }
 
@@ -74,12 +86,7 @@ grep -q 'reload: reloaded' "$WORK/dlpd.log" && ok || bad "the reload was not log
 "$BUILD/dlpctl" reload --socket "$SOCK" > "$WORK/reload2.out" 2>&1 &
 reload=$!
 sleep 0.5
-t0=$(date +%s%N)
-kill -TERM "$DLPD"
-rc=0
-wait "$DLPD" || rc=$?
-ms=$(ms_since "$t0")
-DLPD=
+term_dlpd
 [ "$rc" = 0 ] && ok || bad "dlpd exited $rc on SIGTERM during a reload"
 [ "$ms" -lt 5000 ] && ok || bad "SIGTERM during a reload took $ms ms"
 echo "SIGTERM during a reload: exited in $ms ms"
@@ -93,16 +100,9 @@ else
 fi
 
 # SIGTERM while start-up compiles the rules: dlpd stops at once.
-"$BUILD/dlpd" --divert $((20000 + $$ % 20000)) --divert-emulated --rules "$WORK/rules" \
-  --control-socket "$SOCK" 2> "$WORK/start.log" &
-DLPD=$!
+start_dlpd "$WORK/start.log"
 sleep 0.5
-t0=$(date +%s%N)
-kill -TERM "$DLPD"
-rc=0
-wait "$DLPD" || rc=$?
-ms=$(ms_since "$t0")
-DLPD=
+term_dlpd
 [ "$rc" = 0 ] && [ "$ms" -lt 1000 ] && ok || bad "SIGTERM during start-up: exit $rc after $ms ms"
 grep -q 'stopped during start-up' "$WORK/start.log" && ok || bad "start-up stop: $(cat "$WORK/start.log")"
 echo "SIGTERM during start-up: exited in $ms ms"
