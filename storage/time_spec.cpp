@@ -29,6 +29,12 @@ Result<int64_t> ParseIsoTime(const std::string& t) {
       !AllDigits(t, 8, 10)) {
     return bad;
   }
+  // No incident is older than the epoch; and the database compares times as
+  // text, which holds only for four-digit years (strftime writes 522, not
+  // 0522).
+  if (Num(t, 0, 4) < 1970) {
+    return Error{"'" + t + "': a time before 1970 (no incident is older than the epoch)"};
+  }
   struct tm tm {};
   tm.tm_year = Num(t, 0, 4) - 1900;
   tm.tm_mon = Num(t, 5, 2) - 1;

@@ -105,7 +105,7 @@ Status PcapCapture::Run(const std::atomic<bool>& stop) {
   std::vector<uint8_t> buf;
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
-  int rc;
+  int rc = 0;
   while (!stop.load(std::memory_order_relaxed) && (rc = pcap_next_ex(in.get(), &hdr, &data)) == 1) {
     const uint64_t handle = read_++;
     // The capture's own clock drives hold timeouts, so a replay behaves the

@@ -8,6 +8,12 @@ namespace dlp {
 
 Result<Cidr> Cidr::Parse(const std::string& text) {
   Cidr c;
+  // inet_pton reads up to a NUL: "10.0.0.0\0junk/16" would be read as
+  // 10.0.0.0/16 here and as something else by whoever reads the text next
+  // (SQLite stops at the NUL).
+  if (text.find('\0') != std::string::npos) {
+    return Error{"an address or CIDR range cannot hold a NUL byte"};
+  }
   const size_t slash = text.find('/');
   const std::string addr = text.substr(0, slash);
   if (inet_pton(AF_INET, addr.c_str(), c.addr.data()) == 1) {

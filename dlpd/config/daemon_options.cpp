@@ -71,7 +71,7 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
       ->check(CLI::IsMember({"closed", "open"}));
   app.add_option("--hold-ms", o->hold_ms,
                  "longest hold of a segment that may end inside a value (default 20)")
-      ->check(kFinite & CLI::Range(0.0, 10000.0));
+      ->check(kFinite & CLI::Range(1.0, 10000.0));
   app.add_option("--gap-ms", o->gap_ms,
                  "how long segments after a lost one wait for it (default 10000: past "
                  "the sender's retransmission timer)")

@@ -47,10 +47,24 @@ std::string Csv(const std::string& s) {
 }
 
 namespace {
+bool Printable(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b >= 0x20 && b < 0x7f;
+  });
+}
+
 bool IsNumber(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 }  // namespace
+
+void TextTable::Add(std::vector<std::string> row) {
+  for (std::string& cell : row) {
+    if (!Printable(cell)) cell = Terminal(cell);
+  }
+  rows_.push_back(std::move(row));
+}
 
 void TextTable::Print(std::ostream& out) const {
   std::vector<size_t> width(header_.size(), 0);

@@ -21,8 +21,10 @@ std::string Csv(const std::string& s);
 class TextTable {
  public:
   explicit TextTable(std::vector<std::string> header) : header_(std::move(header)) {}
-  // Cells are printed as given: pass them through Terminal() first.
-  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  // A cell that still holds a control byte or non-ASCII is passed through
+  // Terminal() here, so a column a caller forgot cannot reach the terminal
+  // raw (Terminal's own output is left as it is: cut cells stay cut).
+  void Add(std::vector<std::string> row);
   bool empty() const { return rows_.empty(); }
   // Columns padded to their widest cell, two spaces apart; numbers (cells of
   // digits) right-aligned.

@@ -38,6 +38,9 @@ expect bad-value 1 'fail-mode: sometimes not in {closed,open}' -- -c "$WORK/d.co
 # Durations are finite (CLI11's ranges alone let NaN through).
 printf 'hold_ms: nan\n' > "$WORK/nan.conf"
 expect hold-nan 1 'hold-ms: not a finite number: nan' -- -c "$WORK/nan.conf" --check
+# No hold at all would cut every segment that may end inside a value.
+printf 'hold_ms: 0\n' > "$WORK/zero.conf"
+expect hold-zero 1 'hold-ms: Value 0 not in range 1' -- -c "$WORK/zero.conf" --check
 printf 'db_retry_s: inf\n' > "$WORK/inf.conf"
 expect retry-inf 1 'db-retry-s: (not a finite number: inf)' -- -c "$WORK/inf.conf" --check
 expect missing 1 'was not readable' -- -c "$WORK/none.conf" --check

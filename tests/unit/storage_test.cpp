@@ -786,7 +786,10 @@ TEST(TimeSpec, DurationsAndUtcTimes) {
                           "2023-11-14T22:13:20Q", "2023-11-1", "-5h", "@",
                           // an overflow, offsets no place has
                           "9999999999w", "99999999d", "2023-11-14T22:13+99:99",
-                          "2023-11-14T22:13+15:00", "2023-11-14T22:13-12:60"}) {
+                          "2023-11-14T22:13+15:00", "2023-11-14T22:13-12:60",
+                          // before the epoch (found by fuzz_incident_filter: year 522
+                          // was written "522-..." and compared as text after 2025)
+                          "0522-12-04T12:00Z", "1969-12-31"}) {
     EXPECT_FALSE(ParseTimeSpec(bad, now).ok()) << bad;
   }
   EXPECT_EQ(ParseTimeSpec("5200w", now).value(), now - 5200 * 7 * 86400LL * 1000000);
@@ -813,6 +816,10 @@ TEST(Cidr, ParsesAndMatchesBothFamilies) {
        {"", "10.0.0.0/33", "10.0.0/8", "2001:db8::/129", "10.0.0.0/", "x/8", "10.0.0.0/8a"}) {
     EXPECT_FALSE(Cidr::Parse(bad).ok()) << bad;
   }
+  // Found by fuzz_incident_filter: the address stopped at a NUL for
+  // inet_pton but not for the SQL filter that got the same text.
+  EXPECT_FALSE(Cidr::Parse(std::string("10.0.0.0\0\0/16", 13)).ok());
+  EXPECT_FALSE(Cidr::Parse(std::string("10.0.0.0/1\0", 12)).ok());
 }
 
 }  // namespace

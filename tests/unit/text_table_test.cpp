@@ -42,5 +42,20 @@ TEST(TextOutput, TableAlignsColumnsAndRightAlignsNumbers) {
   EXPECT_EQ(out.str(), "RULE    COUNT\npan         7\nus-ssn     12\n");
 }
 
+// A column its caller did not pass through Terminal() (a severity or an
+// address read back from a database an insider wrote) is escaped by the
+// table itself; an escaped or cut cell is printed as it is.
+TEST(TextOutput, TableEscapesEveryCellItself) {
+  TextTable t({"SEVERITY", "SOURCE", "REQUEST"});
+  t.Add({"high\x1b]0;pwned\x07", "10.0.0.1\r\n", Terminal("/p\xc3\xa9", 5)});
+  std::ostringstream out;
+  t.Print(out);
+  EXPECT_EQ(out.str().find('\x1b'), std::string::npos);
+  EXPECT_EQ(out.str().find('\r'), std::string::npos);
+  EXPECT_NE(out.str().find("high\\x1b]0;pwned\\x07"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("10.0.0.1\\x0d\\x0a"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("/p..."), std::string::npos) << out.str();
+}
+
 }  // namespace
 }  // namespace dlp
