@@ -4,7 +4,8 @@
 //     p50/p99, against a null forwarder (decode + emit) on the same packets;
 //   - the fraction of packets held on ordinary traffic, and hold timeouts;
 //   - memory per tracked flow (RSS growth) with 100k and 1M flows.
-// Usage: flow_bench [--flows-memory N,N,...] [--traffic-flows N] [--bytes-per-flow N]
+// Usage: flow_bench [--flows-memory N,N,...] [--coalesced BYTES] [--traffic-flows N]
+//                   [--bytes-per-flow N] [--only KIND]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -147,6 +148,7 @@ std::unique_ptr<dlp::PacketPipeline> MakePipeline(
   // Memory() opens 60,000 flows per source at one instant, to measure what
   // a tracked flow costs, not the per-source limit on new flows.
   c.max_new_flows_per_source = 0;
+  c.SetMemoryBudget(size_t{1} << 30);  // dlpd's default --max-memory-mb
   return std::make_unique<dlp::PacketPipeline>(std::move(dlp::ScanContext::Create(rules)).value(),
                                                c, nullptr, nullptr);
 }
@@ -246,10 +248,19 @@ void Traffic(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t fl
       static_cast<unsigned long long>(c.findings.load()));
 }
 
-void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flows) {
+// `coalesced`: 0, each flow sends one small GET; else one packet of that
+// many bytes (what NFQUEUE hands over with GRO: up to 64 KiB), the head of
+// a larger upload, so every flow stays open mid-body.
+void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flows,
+            size_t coalesced) {
   auto pipeline = MakePipeline(rules, flows);
   NullSink sink;
-  const std::string payload = "GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n";
+  std::string payload = "GET /index.html HTTP/1.1\r\nHost: example\r\n\r\n";
+  if (coalesced > 0) {
+    std::mt19937 rng(7);
+    payload = "POST /upload HTTP/1.1\r\nHost: example\r\nContent-Length: 10000000\r\n\r\n";
+    payload += Body(rng, coalesced - std::min(coalesced, payload.size()));
+  }
   std::vector<uint8_t> p = Tcp4(0, 40000, 1000, payload);
   long before = RssKiB();
   for (size_t f = 0; f < flows; ++f) {
@@ -267,12 +278,16 @@ void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flo
   long after = RssKiB();
   const auto& c = pipeline->counters();
   std::printf(
-      "memory: %8zu flows tracked: RSS +%ld MiB, %.0f bytes per flow "
-      "(Hyperscan stream state %zu B, history %u B); evicted %llu\n",
-      static_cast<size_t>(c.flows.load()), (after - before) / 1024,
+      "memory: %8zu flows tracked, %zu-byte packets: RSS +%ld MiB, %.0f bytes per flow "
+      "(counted: flow state %.0f B, first-copy window %.0f B; Hyperscan stream state %zu B, "
+      "history %u B); evicted %llu, %llu of them for the memory budget\n",
+      static_cast<size_t>(c.flows.load()), p.size(), (after - before) / 1024,
       1024.0 * static_cast<double>(after - before) / static_cast<double>(flows),
+      static_cast<double>(c.flow_state_bytes.load()) / static_cast<double>(flows),
+      static_cast<double>(c.window_bytes.load()) / static_cast<double>(flows),
       rules->stream_state_size(), rules->max_width() + 1,
-      static_cast<unsigned long long>(c.flows_evicted.load()));
+      static_cast<unsigned long long>(c.flows_evicted.load()),
+      static_cast<unsigned long long>(c.memory_evictions.load()));
 }
 
 }  // namespace
@@ -280,12 +295,14 @@ void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flo
 int main(int argc, char** argv) {
   size_t traffic_flows = 200, bytes_per_flow = 256 * 1024;
   std::vector<size_t> memory_flows = {100000, 1000000};
-  std::string only;  // --only plain|chunked|escapes|base64: one traffic kind (to profile)
+  std::string only;      // --only plain|chunked|escapes|base64: one traffic kind (to profile)
+  size_t coalesced = 0;  // --coalesced BYTES: Memory's flows each send one packet this large
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--traffic-flows") traffic_flows = std::stoul(argv[i + 1]);
     if (a == "--bytes-per-flow") bytes_per_flow = std::stoul(argv[i + 1]);
     if (a == "--only") only = argv[i + 1];
+    if (a == "--coalesced") coalesced = std::min<size_t>(std::stoul(argv[i + 1]), 65495);
     if (a == "--flows-memory") {
       memory_flows.clear();
       std::string list = argv[i + 1];
@@ -307,6 +324,6 @@ int main(int argc, char** argv) {
   if (only.empty() || only == "base64") {
     Traffic(rules, traffic_flows, bytes_per_flow, Kind::kBase64);
   }
-  for (size_t n : memory_flows) Memory(rules, n);
+  for (size_t n : memory_flows) Memory(rules, n, coalesced);
   return 0;
 }

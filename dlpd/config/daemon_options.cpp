@@ -82,9 +82,24 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
                  "new flows a second per source address and worker, burst twice that; "
                  "more are dropped (default 1000: room for a NAT'd office; 0: no limit)")
       ->check(CLI::Range(uint32_t{0}, uint32_t{1000000}));
+  app.add_option("--max-memory-mb", o->max_memory_mb,
+                 "memory per worker, MiB (default 1024): a quarter for first-copy windows, "
+                 "--max-held-mb for held segments, the rest for the flows' inspection state; "
+                 "past that, flows are ended, those that lose least first")
+      ->check(CLI::Range(size_t{64}, size_t{1} << 22));
   app.add_option("--max-held-mb", o->max_held_mb,
-                 "memory for held and reordered segments per worker, MiB (default 64)")
+                 "memory for held and reordered segments per worker, MiB (default 64; at most "
+                 "a quarter of --max-memory-mb)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  // Checked once every setting is read (from the file or the command line).
+  app.final_callback([o] {
+    if (o->max_held_mb > o->max_memory_mb / 4) {
+      throw CLI::ValidationError("--max-held-mb",
+                                 std::to_string(o->max_held_mb) +
+                                     " is more than a quarter of --max-memory-mb (" +
+                                     std::to_string(o->max_memory_mb) + ")");
+    }
+  });
   app.add_option("--window-kb", o->window_kb,
                  "bytes per flow direction kept to normalize retransmitted and overlapping "
                  "copies to the first copy, KiB (default 64; 0: none, later copies are then "

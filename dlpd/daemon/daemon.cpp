@@ -118,6 +118,7 @@ Daemon::Daemon(const DaemonOptions& o)
   pipeline_config_.max_new_flows_per_source = o.max_new_flows_per_source;
   pipeline_config_.max_held_bytes = o.max_held_mb << 20;
   pipeline_config_.window_bytes = o.window_kb << 10;
+  pipeline_config_.SetMemoryBudget(o.max_memory_mb << 20);
   pipeline_config_.max_ahead_bytes = static_cast<uint64_t>(o.max_ahead_kb) << 10;
   pipeline_config_.verify_checksums = !o.trust_checksums;
   if (!o.nfqueue.empty()) {

@@ -5,16 +5,52 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace dlp {
 namespace {
+
+// The decoders' memory, counted: allocated through these, with its size
+// kept in front of it (zlib's window is 32 KiB; brotli's is what the
+// sender's stream asks for, up to 16 MiB), so that a flow's footprint
+// includes it (the pipeline's memory budget).
+constexpr size_t kHeader = alignof(std::max_align_t);
+
+void* CountedAlloc(void* opaque, size_t size) {
+  auto* p = static_cast<uint8_t*>(std::malloc(size + kHeader));
+  if (p == nullptr) return nullptr;
+  std::memcpy(p, &size, sizeof size);
+  *static_cast<size_t*>(opaque) += size;
+  return p + kHeader;
+}
+
+void CountedFree(void* opaque, void* address) {
+  if (address == nullptr) return;
+  auto* p = static_cast<uint8_t*>(address) - kHeader;
+  size_t size = 0;
+  std::memcpy(&size, p, sizeof size);
+  *static_cast<size_t*>(opaque) -= size;
+  std::free(p);
+}
+
+voidpf ZlibAlloc(voidpf opaque, uInt items, uInt size) {
+  return CountedAlloc(opaque, static_cast<size_t>(items) * size);
+}
+void ZlibFree(voidpf opaque, voidpf address) {
+  CountedFree(opaque, address);
+}
 
 class ZlibInflater : public BodyInflater {
  public:
   ZlibInflater() {
     // 15 + 32: a gzip or a zlib header, told apart by zlib ("deflate" is
     // zlib's format, RFC 9110 8.4.1.2).
+    z_.zalloc = ZlibAlloc;
+    z_.zfree = ZlibFree;
+    z_.opaque = &allocated_;
     ok_ = inflateInit2(&z_, 15 + 32) == Z_OK;
   }
   ~ZlibInflater() override { inflateEnd(&z_); }
@@ -40,7 +76,7 @@ class ZlibInflater : public BodyInflater {
 
 class BrotliInflater : public BodyInflater {
  public:
-  BrotliInflater() : s_(BrotliDecoderCreateInstance(nullptr, nullptr, nullptr)) {}
+  BrotliInflater() : s_(BrotliDecoderCreateInstance(CountedAlloc, CountedFree, &allocated_)) {}
   ~BrotliInflater() override { BrotliDecoderDestroyInstance(s_); }
 
  private:

@@ -38,9 +38,13 @@ class BodyInflater {
   const char* why() const { return why_; }
   uint64_t bytes_in() const { return in_; }
   uint64_t bytes_out() const { return out_; }
+  // Bytes this inflater holds: its decoder's allocations (counted as they
+  // are made) and the object.
+  size_t memory_bytes() const { return allocated_ + 256; }
 
  protected:
   BodyInflater() = default;
+  size_t allocated_ = 0;  // the decoder's live allocations
   // Inflates into buf (cap bytes); sets *used and *made. False on bad input.
   virtual bool Step(const uint8_t* data, size_t len, size_t* used, uint8_t* buf, size_t cap,
                     size_t* made, bool* done) = 0;

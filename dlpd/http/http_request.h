@@ -19,6 +19,12 @@ struct HttpRequestInfo {
   // Unset for chunked bodies (they end in "0\r\n\r\n", never in a value
   // byte) and for missing, conflicting or malformed lengths.
   std::optional<uint64_t> body_length;
+
+  // Heap bytes of the strings (a short string's are in the object).
+  size_t heap_bytes() const {
+    auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
+    return heap(method) + heap(host) + heap(path);
+  }
 };
 
 }  // namespace dlp

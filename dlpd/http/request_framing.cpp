@@ -445,4 +445,13 @@ bool RequestFraming::BodyGoesOnAfter(uint64_t w) const {
   return body_end_ != UINT64_MAX && body_end_ > w;
 }
 
+size_t RequestFraming::memory_bytes() const {
+  size_t n = sizeof(*this) + field_.capacity() + value_.capacity() +
+             records_.capacity() * sizeof(RequestRecord) + edits_.capacity() * sizeof(WireEdit) +
+             value_pieces_.capacity() * sizeof(value_pieces_[0]);
+  for (const RequestRecord& r : records_) n += r.info.heap_bytes();
+  if (websocket_ != nullptr) n += sizeof(WebSocketFraming);
+  return n;
+}
+
 }  // namespace dlp

@@ -79,6 +79,8 @@ class RequestFraming {
   bool uninspectable() const { return uninspectable_; }
   bool has_edits() const { return !edits_.empty(); }
   // Moves the head bytes to rewrite (WireEdit) into *out.
+  // Bytes this framing holds (the pipeline's memory budget).
+  size_t memory_bytes() const;
   void TakeEdits(std::vector<WireEdit>* out) {
     out->insert(out->end(), edits_.begin(), edits_.end());
     edits_.clear();

@@ -318,4 +318,11 @@ void StreamNormalizer::Boundary(uint64_t off, std::vector<uint8_t>* out) {
   ++norm_;
 }
 
+size_t StreamNormalizer::memory_bytes() const {
+  return sizeof(*this) + map_.memory_bytes() +
+         (framing_ != nullptr ? framing_->memory_bytes() : 0) +
+         (inflater_ != nullptr ? inflater_->memory_bytes() : 0) +
+         (coded_text_ != nullptr ? coded_text_->memory_bytes() : 0);
+}
+
 }  // namespace dlp

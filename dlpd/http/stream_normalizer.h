@@ -45,6 +45,9 @@ class StreamNormalizer {
     return pending_len_ > 0 ? pending_base_ + pending_delta_[0] : wire_end_;
   }
 
+  // Bytes this normalizer holds: its map, the request framing, a body's
+  // decoder (the pipeline's memory budget).
+  size_t memory_bytes() const;
   const WireMap& map() const { return map_; }
   WireMap& map() { return map_; }
   // Null without framing.

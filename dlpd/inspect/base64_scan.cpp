@@ -77,19 +77,21 @@ uint64_t Base64Scan::LiveFrom() const {
 Status Base64Scan::Feed(ScanContext& ctx, const uint8_t* text, size_t len, uint64_t norm,
                         Findings* out) {
   text_.PruneBefore(scanner_.offset() - scanner_.history().size());
-  decoded_.clear();
-  text_.Feed(text, len, norm, &decoded_);
+  std::vector<uint8_t>& decoded = ctx.decoded();
+  decoded.clear();
+  text_.Feed(text, len, norm, &decoded);
   const size_t first = out->size();
-  Status st = scanner_.Feed(ctx, decoded_.data(), decoded_.size(), out);
+  Status st = scanner_.Feed(ctx, decoded.data(), decoded.size(), out);
   InOneRegion(out, first);
   return st;
 }
 
 Status Base64Scan::Finish(ScanContext& ctx, Findings* out) {
-  decoded_.clear();
-  text_.Finish(&decoded_);
+  std::vector<uint8_t>& decoded = ctx.decoded();
+  decoded.clear();
+  text_.Finish(&decoded);
   const size_t first = out->size();
-  Status st = scanner_.Feed(ctx, decoded_.data(), decoded_.size(), out);
+  Status st = scanner_.Feed(ctx, decoded.data(), decoded.size(), out);
   if (st) st = scanner_.Finish(ctx, out);
   InOneRegion(out, first);
   return st;

@@ -90,7 +90,6 @@ class Base64Scan {
   // name may be out of what the stream's scanner still holds.
   Base64Text text_{/*mid_line=*/true};
   StreamScanner scanner_;
-  std::vector<uint8_t> decoded_;  // reused
 };
 
 }  // namespace dlp

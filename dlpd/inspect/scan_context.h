@@ -3,8 +3,6 @@
 // across scans so that the scan path does not allocate in the steady state.
 #pragma once
 
-#include "rules/match_engine.h"
-
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -13,6 +11,7 @@
 #include "dlpd/inspect/digit_gate.h"
 #include "dlpd/inspect/finding.h"
 #include "rules/compiled_ruleset.h"
+#include "rules/match_engine.h"
 #include "rules/validators.h"
 
 namespace dlp {
@@ -85,6 +84,12 @@ class ScanContext {
   // Reused by the gated scan: the digit gate, and bytes for copies.
   DigitGate& gate() { return gate_; }
   std::vector<uint8_t>& spare() { return spare_; }
+  // A stream scanner's history and piece as one text, for the length of
+  // one Feed: one buffer per worker rather than one per flow (a flow kept
+  // its own, 64 KiB with coalesced packets, for its whole life).
+  std::vector<uint8_t>& joined() { return joined_; }
+  // A base64 scan's decoded text, for the length of one Feed (the same).
+  std::vector<uint8_t>& decoded() { return decoded_; }
   // The spans of a gated scan (the gate's regions clipped to the text).
   std::vector<Region>& spans() { return spans_; }
   // For the rules' ValuePrefixes.
@@ -101,6 +106,8 @@ class ScanContext {
   CandidateSink sink_{&candidates_, nullptr};
   DigitGate gate_{1, 1};
   std::vector<uint8_t> spare_;
+  std::vector<uint8_t> joined_;
+  std::vector<uint8_t> decoded_;
   std::vector<Region> spans_;
   ValuePrefixes::Scratch prefix_scratch_;
   const Fingerprinter* fingerprinter_ = nullptr;

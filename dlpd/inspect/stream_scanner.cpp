@@ -31,7 +31,6 @@ StreamScanner::StreamScanner(StreamScanner&& o) noexcept
       history_(std::move(o.history_)),
       pending_(std::move(o.pending_)),
       columns_(std::move(o.columns_)),
-      window_(std::move(o.window_)),
       offset_(o.offset_),
       state_size_(o.state_size_) {
   o.stream_ = nullptr;
@@ -49,7 +48,6 @@ StreamScanner& StreamScanner::operator=(StreamScanner&& o) noexcept {
     o.stream_ = nullptr;
     o.finished_ = true;
     history_ = std::move(o.history_);
-    window_ = std::move(o.window_);
     offset_ = o.offset_;
     state_size_ = o.state_size_;
   }
@@ -61,7 +59,7 @@ StreamScanner::~StreamScanner() {
 }
 
 size_t StreamScanner::memory_bytes() const {
-  return sizeof(*this) + state_size_ + history_.capacity() + window_.capacity() +
+  return sizeof(*this) + state_size_ + history_.capacity() +
          pending_.capacity() * sizeof(Candidate) + columns_.memory_bytes();
 }
 
@@ -129,10 +127,11 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
   // History and piece as one text, copied only when some candidate or
   // region reaches back into the history.
   bool joined = false;
+  std::vector<uint8_t>& window = ctx.joined();
   auto join = [&] {
     if (!joined) {
-      window_.assign(history_.begin(), history_.end());
-      window_.insert(window_.end(), data, data + len);
+      window.assign(history_.begin(), history_.end());
+      window.insert(window.end(), data, data + len);
       joined = true;
     }
   };
@@ -160,8 +159,7 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     Status st;
     if (reaches_back) {
       join();
-      st =
-          CollectGatedCandidates(ctx, gate, window_.data(), window_.size(), history_base, prev_end);
+      st = CollectGatedCandidates(ctx, gate, window.data(), window.size(), history_base, prev_end);
     } else {
       st = CollectGatedCandidates(ctx, gate, data, len, offset_, prev_end);
     }
@@ -207,7 +205,7 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
                         Around(false), &undecided);
     } else {
       join();
-      ConfirmCandidates(ctx.rules(), now, window_.data(), window_.size(), history_base, &found,
+      ConfirmCandidates(ctx.rules(), now, window.data(), window.size(), history_base, &found,
                         ctx.fingerprinter(), Around(false), &undecided);
     }
     if (!waited.empty()) {
@@ -226,7 +224,7 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
       decided = DecidedAtEnd(ctx, at_end, data, len, offset_, &columns_, &undecided);
     } else {
       join();
-      decided = DecidedAtEnd(ctx, at_end, window_.data(), window_.size(), history_base, &columns_,
+      decided = DecidedAtEnd(ctx, at_end, window.data(), window.size(), history_base, &columns_,
                              &undecided);
     }
     found.insert(found.end(), decided.begin(), decided.end());

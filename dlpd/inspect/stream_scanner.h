@@ -20,8 +20,6 @@
 // headers are tracked (dlpd/inspect/column_tracker.h).
 #pragma once
 
-#include "rules/match_engine.h"
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,6 +29,7 @@
 #include "dlpd/inspect/column_tracker.h"
 #include "dlpd/inspect/finding.h"
 #include "dlpd/inspect/scan_context.h"
+#include "rules/match_engine.h"
 
 namespace dlp {
 
@@ -95,7 +94,6 @@ class StreamScanner {
   std::vector<uint8_t> history_;    // the last history_width() bytes before offset_
   std::vector<Candidate> pending_;  // exact matches left undecided, by start
   ColumnTracker columns_;
-  std::vector<uint8_t> window_;  // scratch for history + piece, reused
   uint64_t offset_ = 0;
   size_t state_size_ = 0;
 };

@@ -21,6 +21,25 @@
 
 namespace dlp {
 Flow::~Flow() = default;
+
+size_t Flow::memory_bytes() const {
+  // What its parts do not show: the table's hash node, bucket and LRU
+  // node, the allocator's headers and rounding, timers. Measured with
+  // bench/flow_bench (RSS against the parts counted, 100,000 flows): about
+  // 770 bytes a flow.
+  constexpr size_t kTableBytes = 800;
+  size_t n = sizeof(Flow) + kTableBytes + recent.capacity() * sizeof(Finding) +
+             recorded_rules.capacity() * sizeof(uint32_t) + units.capacity() * sizeof(WireUnit) +
+             xors.capacity() * sizeof(WireXor) + edits.capacity() * sizeof(WireEdit) +
+             http.request.heap_bytes();
+  if (scanner != nullptr) n += scanner->memory_bytes();
+  if (normalizer != nullptr) n += normalizer->memory_bytes();
+  if (base64 != nullptr) {
+    n += sizeof(Base64State) + base64->edits.capacity() * sizeof(WireEdit);
+    if (base64->scan != nullptr) n += base64->scan->memory_bytes();
+  }
+  return n;
+}
 Base64State::~Base64State() = default;
 
 namespace {
@@ -34,7 +53,7 @@ constexpr size_t kRememberedFindings = 256;
 size_t ApplyEdits(const std::vector<WireEdit>& edits, uint8_t* payload, size_t len, uint64_t off) {
   size_t changed = 0;
   for (auto e = std::lower_bound(edits.begin(), edits.end(), off,
-                                 [](const WireEdit& y, uint64_t o) { return y.off < o; });
+                                 [](const WireEdit&y, uint64_t o) { return y.off < o; });
        e != edits.end() && e->off < off + len; ++e) {
     changed += payload[e->off - off] != e->byte ? 1 : 0;
     payload[e->off - off] = e->byte;

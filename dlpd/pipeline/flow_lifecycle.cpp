@@ -144,7 +144,7 @@ Flow* PacketPipeline::Create(const FlowKey& key, const SegmentRef& s, int64_t no
     sink.Emit(s.handle, Verdict::kDrop, s.data, s.len, false);
     return nullptr;
   }
-  if (flows_.full()) Evict(now_us, sink);
+  if (flows_.full()) Evict(flows_.Victim(), now_us, sink);
   std::unique_ptr<Flow> f = inspection_.Open(config_.window_bytes);
   Flow* raw = f == nullptr ? nullptr : flows_.Insert(key, now_us, std::move(f));
   counters_.flows.store(flows_.size(), std::memory_order_relaxed);
@@ -152,8 +152,7 @@ Flow* PacketPipeline::Create(const FlowKey& key, const SegmentRef& s, int64_t no
   return raw;
 }
 
-void PacketPipeline::Evict(int64_t now_us, VerdictSink& sink) {
-  Flow* f = flows_.Victim();
+void PacketPipeline::Evict(Flow* f, int64_t now_us, VerdictSink& sink) {
   recorder_.Anomaly(AnomalyKind::flows_evicted, *f);
   if (f->eviction_class() != FlowClass::kBusy) return End(f, sink);
   // Every flow in the table holds packets or is mid-value (the table gives
@@ -205,8 +204,28 @@ void PacketPipeline::Retire(Flow& f, VerdictSink& sink) {
   Forget(&f);
 }
 
+void PacketPipeline::Account(const FlowKey& key, int64_t now_us, VerdictSink& sink) {
+  if (Flow* f = flows_.Find(key)) {
+    const size_t bytes = f->memory_bytes();
+    state_bytes_ = state_bytes_ - f->accounted + bytes;
+    f->accounted = bytes;
+  }
+  // The cheapest flows go first, the one just served among them if it is
+  // the least valuable (its packet has had its verdict or is held, and
+  // Evict lets held packets go as on any eviction).
+  while (state_bytes_ > config_.max_state_bytes && !flows_.empty()) {
+    counters_.memory_evictions.fetch_add(1, std::memory_order_relaxed);
+    Evict(flows_.Victim(), now_us, sink);
+  }
+  counters_.flow_state_bytes.store(state_bytes_, std::memory_order_relaxed);
+  counters_.window_bytes.store(windows_.total(), std::memory_order_relaxed);
+}
+
 void PacketPipeline::Forget(Flow* f) {
+  state_bytes_ -= f->accounted;
   windows_.Release(f->window);
+  counters_.flow_state_bytes.store(state_bytes_, std::memory_order_relaxed);
+  counters_.window_bytes.store(windows_.total(), std::memory_order_relaxed);
   flows_.Remove(f);
   counters_.flows.store(flows_.size(), std::memory_order_relaxed);
 }

@@ -110,6 +110,14 @@ struct Flow {
     return pos.next_off > 0 ? FlowClass::kQuiet : FlowClass::kNoData;
   }
 
+  // Bytes of this flow's inspection state (scanner, normalizer, what it
+  // remembers, the table's share), as the worker's memory budget counts
+  // them; held and buffered packets and the first-copy window are under
+  // budgets of their own (HoldBudget, WindowPool). O(1) but for a few short
+  // lists.
+  size_t memory_bytes() const;
+  size_t accounted = 0;  // memory_bytes() when the pipeline last counted it
+
   ~Flow();  // out of line: StreamScanner is only declared here
 };
 

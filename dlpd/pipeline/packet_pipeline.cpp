@@ -79,7 +79,10 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
   }
   const FlowKey key = FlowKey::Of(v);
   Flow* f = flows_.Find(key);
-  if ((v.tcp_flags & TcpFlags::kSyn) != 0) return Syn(f, key, s, now_us, sink);
+  if ((v.tcp_flags & TcpFlags::kSyn) != 0) {
+    Syn(f, key, s, now_us, sink);
+    return Account(key, now_us, sink);
+  }
   const bool control = (v.tcp_flags & (TcpFlags::kFin | TcpFlags::kRst)) != 0;
   if (v.payload_len == 0 && !control) return Forward(s, false, sink);  // a bare ACK
   if (f == nullptr) {
@@ -100,6 +103,7 @@ void PacketPipeline::Process(uint64_t handle, uint8_t* data, size_t len, int64_t
     return Act(*f, s, Decision::Drop(), sink);
   }
   Segment(*f, s, now_us, sink);
+  Account(key, now_us, sink);
 }
 
 void PacketPipeline::Act(Flow& f, const SegmentRef& s, Decision d, VerdictSink& sink) {

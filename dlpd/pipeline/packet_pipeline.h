@@ -150,6 +150,20 @@ struct PipelineConfig {
   // that sent least recently are freed (counted: windows_freed).
   size_t window_bytes = 64U << 10;
   size_t max_window_total = 256U << 20;
+  // Bytes of flow inspection state per worker (Flow::memory_bytes summed):
+  // past it, flows are ended in the table's eviction order (no data, then
+  // quiet, then busy; least recently used first) until it is met again.
+  // With max_window_total and max_held_bytes it makes the worker's budget
+  // (--max-memory-mb).
+  size_t max_state_bytes = 512U << 20;
+  // Splits a worker's memory budget (--max-memory-mb) as dlpd does: a
+  // quarter for first-copy windows, max_held_bytes for held and buffered
+  // segments, the rest for the flows' state. REQUIRES: max_held_bytes is at
+  // most a quarter of `bytes`.
+  void SetMemoryBudget(size_t bytes) {
+    max_window_total = bytes / 4;
+    max_state_bytes = bytes - bytes / 4 - max_held_bytes;
+  }
   // EVE anomaly lines per kind (IncidentRecorder::Anomaly).
   AnomalyRate anomaly_rate;
 };
@@ -219,9 +233,12 @@ class PacketPipeline final : public PacketHandler {
   // over its new-flow limit: dropped) or uninspectable (no scanner). Makes
   // room first when the table is full (Evict).
   Flow* Create(const FlowKey& key, const SegmentRef& s, int64_t now_us, VerdictSink& sink);
-  // Gives up the table's Victim(): ended as on a FIN if it is not busy, or
-  // closed (Close) if it is.
-  void Evict(int64_t now_us, VerdictSink& sink);
+  // Gives up `f` (the table's Victim()): ended as on a FIN if it is not
+  // busy, or closed (Close) if it is.
+  void Evict(Flow* f, int64_t now_us, VerdictSink& sink);
+  // After a packet of the flow on `key`: counts what the flow holds now,
+  // and ends flows while the flows' state is over max_state_bytes.
+  void Account(const FlowKey& key, int64_t now_us, VerdictSink& sink);
   // Ends a busy flow that must go: what is beyond a gap is dropped, what is
   // held is judged as at a hold's end and goes cut before what may still
   // begin a value (the connection will not carry the rest), both ends are
@@ -323,6 +340,7 @@ class PacketPipeline final : public PacketHandler {
   NewFlowLimiter new_flows_;
   ClosedFlows closed_;
   WindowPool windows_;
+  size_t state_bytes_ = 0;  // Flow::accounted summed over the table
   // One queue per timeout length, so that each is in deadline order.
   DeadlineQueue hold_timers_;  // flows that started or extended a hold
   DeadlineQueue copy_timers_;  // flows holding a withheld tail's copy

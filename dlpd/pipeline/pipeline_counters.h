@@ -35,7 +35,10 @@ namespace dlp {
   X(tails_released, "copies of a withheld tail sent as they are, the sender having sent on (digits no more than a truncated display shows)") \
   X(tails_stopped, "flows stopped with resets at a withheld tail the sender sent on from, showing more digits than a display (fail closed)") \
   X(flows, "flows in the table now")                                                             \
-  X(flows_evicted, "flows ended to make room in the table")                                      \
+  X(flows_evicted, "flows ended to make room in the table or in the memory budget")              \
+  X(memory_evictions, "of those, flows ended because the flows' state reached its memory budget") \
+  X(flow_state_bytes, "bytes of flow inspection state now (scanners, normalizers, what flows remember)") \
+  X(window_bytes, "bytes of first-copy windows kept now")                                        \
   X(busy_evictions, "evicted flows that held packets or were mid-value, closed with resets")     \
   X(closed_flow_drops, "packets dropped on the tuple of a flow closed by eviction")              \
   X(new_flows_limited, "new flows refused: their source was over --max-new-flows-per-source")    \

@@ -4,6 +4,7 @@
 // flood, a busy flow that must go (closed with resets, its tuple closed),
 // and the per-source limit on new flows.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <memory>
 #include <string>
@@ -340,6 +341,60 @@ TEST(FlowAdmission, ZeroMeansNoLimitOnNewFlows) {
   }
   EXPECT_EQ(gw.out.size(), 3000u);
   EXPECT_EQ(gw.pipeline().counters().new_flows_limited.load(), 0u);
+}
+
+// The flows' state under a budget (--max-memory-mb's share): over it,
+// flows go in the table's order, quiet ones first; a flow mid-value stays
+// and its value is still masked whole.
+TEST(FlowMemory, OverTheBudgetQuietFlowsGoFirstAndAFlowMidValueStays) {
+  PipelineConfig config = Config(65536);
+  config.max_new_flows_per_source = 0;
+  config.max_state_bytes = 64 << 10;
+  Gateway gw(config);
+  gw.Send(From(kClient, 50000, 1000, "ssn=536-22-"), 0);  // busy
+  const auto& c = gw.pipeline().counters();
+  const uint64_t one = c.flow_state_bytes.load();
+  EXPECT_GT(one, 1000u);  // a flow's scanner, normalizer and table slot
+  for (int i = 0; i < 200; ++i) {
+    gw.Send(From(kClient, static_cast<uint16_t>(1024 + i), 1000, "a=1&b=2;"), 1 + i);
+    ASSERT_LE(c.flow_state_bytes.load(), config.max_state_bytes) << i;
+  }
+  EXPECT_GT(c.memory_evictions.load(), 100u);
+  EXPECT_EQ(c.busy_evictions.load(), 0u);
+  EXPECT_LT(c.flows.load(), 200u);
+  gw.Send(From(kClient, 50000, 1011, "1457;"), 10000);
+  EXPECT_NE(gw.Delivered().find("ssn=XXX-XX-XXXX;"), std::string::npos) << gw.Delivered();
+  gw.pipeline().Flush(gw);
+  EXPECT_EQ(c.flow_state_bytes.load(), 0u);
+}
+
+// A body's decoder is part of its flow's state: a gzip body's flow counts
+// zlib's window (32 KiB), freed with the request.
+TEST(FlowMemory, ACompressedBodysDecoderIsCounted) {
+  Gateway gw;
+  const auto& c = gw.pipeline().counters();
+  gw.Send(From(kClient, 50000, 1000, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\n"), 0);
+  const uint64_t plain = c.flow_state_bytes.load();
+  // The first half of a gzip body: inflated, it keeps zlib's window.
+  std::string body(1 << 16, '\0');
+  {
+    z_stream z{};
+    ASSERT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string text;
+    for (int i = 0; i < 2000; ++i) text += "a=" + std::to_string(i) + "&";
+    z.next_in = reinterpret_cast<Bytef*>(text.data());
+    z.avail_in = static_cast<uInt>(text.size());
+    z.next_out = reinterpret_cast<Bytef*>(body.data());
+    z.avail_out = static_cast<uInt>(body.size());
+    ASSERT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    body.resize(z.total_out);
+    deflateEnd(&z);
+  }
+  gw.Send(From(kClient, 50001, 1000,
+               "POST / HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, body.size() / 2)),
+          1);
+  EXPECT_GT(c.flow_state_bytes.load() - plain, plain + (32u << 10));
 }
 
 }  // namespace
