@@ -10,12 +10,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "dlpd/common/version.h"
 #include "dlpd/config/daemon_options.h"
 #include "dlpd/config/engine.h"
 #include "dlpd/daemon/daemon.h"
+#include "dlpd/daemon/privileges.h"
 #include "policy/policy_error.h"
 #include "rules/match_engine.h"
 #include "rules/rule_error.h"
@@ -88,6 +91,24 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(o.log_level));
 
   if (o.check) return Check(o);
+  // Reloads compile first in a helper process under limits. It is forked
+  // now, while this is the only thread (fork copies only its caller), and
+  // before any privilege is dropped or the sandbox refuses fork.
+  std::unique_ptr<dlp::CompileGuard> guard;
+  {
+    std::optional<dlp::UserIds> user;
+    if (!o.user.empty()) {
+      if (auto u = dlp::LookUpUser(o.user)) user = u.value();  // else the daemon says why
+    }
+    auto g = dlp::CompileGuard::Start(
+        {static_cast<int64_t>(o.reload_max_s * 1000), o.reload_max_mb << 20},
+        user ? &*user : nullptr);
+    if (!g) {
+      std::cerr << "dlpd: " << g.error().message << '\n';
+      return 1;
+    }
+    guard = std::move(g).value();
+  }
   // Start-up (compiling the rules, checking the database) may take long,
   // and the daemon's loop takes signals only once it runs: until then a
   // stop ends the process here (nothing is written yet that could be cut).
@@ -106,7 +127,7 @@ int main(int argc, char** argv) {
   });
   std::unique_ptr<dlp::Daemon> daemon;
   try {
-    daemon = std::make_unique<dlp::Daemon>(o);
+    daemon = std::make_unique<dlp::Daemon>(o, std::move(guard));
   } catch (const std::exception& e) {
     started.store(true);
     startup_stop.join();

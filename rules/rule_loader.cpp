@@ -421,6 +421,11 @@ RuleSet BuildRuleSet(const std::vector<RuleSource>& sources) {
 }
 
 RuleSet LoadRuleSet(const std::string& path) {
+  return BuildRuleSet(ReadRuleSources(path));
+}
+
+std::vector<RuleSource> ReadRuleSources(const std::string& path) {
+  if (path.empty()) return DefaultRuleSources();
   namespace fs = std::filesystem;
   std::error_code ec;
   std::vector<RuleSource> sources;
@@ -447,7 +452,7 @@ RuleSet LoadRuleSet(const std::string& path) {
   } else {
     throw RuleError(path, 0, "", "no such rule file or directory");
   }
-  return BuildRuleSet(sources);
+  return sources;
 }
 
 const std::vector<RuleSource>& DefaultRuleSources() {

@@ -26,6 +26,9 @@ RuleSet BuildRuleSet(const std::vector<RuleSource>& sources);
 // `path` is a rule file or a directory whose *.yaml / *.yml files are read in
 // name order.
 RuleSet LoadRuleSet(const std::string& path);
+// The files LoadRuleSet reads, as they are (the embedded set's for an empty
+// path): to build the set elsewhere (a trial compile).
+std::vector<RuleSource> ReadRuleSources(const std::string& path);
 
 // The rules shipped in rules/default/, compiled into the binary so that a
 // fresh build works with no files installed.

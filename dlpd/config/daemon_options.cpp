@@ -82,6 +82,13 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
                  "new flows a second per source address and worker, burst twice that; "
                  "more are dropped (default 1000: room for a NAT'd office; 0: no limit)")
       ->check(CLI::Range(uint32_t{0}, uint32_t{1000000}));
+  app.add_option("--reload-max-s", o->reload_max_s,
+                 "a reloaded rule set is compiled first in a child process: refused past this "
+                 "many seconds (default 300)")
+      ->check(kFinite & CLI::Range(1.0, 86400.0));
+  app.add_option("--reload-max-mb", o->reload_max_mb,
+                 "and past this much memory, MiB (default 2048)")
+      ->check(CLI::Range(size_t{64}, size_t{1} << 22));
   app.add_option("--max-memory-mb", o->max_memory_mb,
                  "memory per worker, MiB (default 1024): a quarter for first-copy windows, "
                  "--max-held-mb for held segments, the rest for the flows' inspection state; "

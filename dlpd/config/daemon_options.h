@@ -34,6 +34,8 @@ struct DaemonOptions {
   double gap_ms = 10000;
   size_t max_flows = 65536;
   uint32_t max_new_flows_per_source = 1000;  // per worker; 0: no limit
+  double reload_max_s = 300;                 // a reload's trial compile: time limit
+  size_t reload_max_mb = 2048;               // and memory limit
   size_t max_memory_mb = 1024;  // per worker: flows' state, first-copy windows, held packets
   size_t max_held_mb = 64;
   size_t window_kb = 64;

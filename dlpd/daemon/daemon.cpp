@@ -105,10 +105,11 @@ void ForEachCounter(const Worker& w, Fn&& fn) {
 
 }  // namespace
 
-Daemon::Daemon(const DaemonOptions& o)
+Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard)
     : options_(o),
       clock_(o.pcap_in.empty() ? static_cast<const Clock&>(SystemClock::Instance())
-                               : replay_clock_) {
+                               : replay_clock_),
+      guard_(std::move(guard)) {
   engine_ = LoadEngine(o.rules_path, o.policy_path);  // throws RuleError/PolicyError
   for (const std::string& w : PolicyWarnings(*engine_.policy)) spdlog::warn("{}", w);
   pipeline_config_.fail_mode = o.fail_mode == "open" ? FailMode::kOpen : FailMode::kClosed;
@@ -273,6 +274,22 @@ Result<std::string> Daemon::Reload() {
   };
   Engine next;
   try {
+    if (guard_ != nullptr) {
+      // First in the helper's trial process, under the limits: a rule set
+      // that would not compile within them is refused before dlpd spends
+      // the time and memory on it.
+      const CompileGuard::Outcome tried = guard_->Trial(ReadRuleSources(options_.rules_path));
+      if (tried.kind == CompileGuard::Outcome::Kind::kRuleError) {
+        return rejected(tried.message, tried.message);
+      }
+      if (tried.kind == CompileGuard::Outcome::Kind::kLimit) {
+        const std::string why =
+            "the rules do not compile within the reload limits "
+            "(--reload-max-s, --reload-max-mb): " +
+            tried.message;
+        return rejected(why, why);
+      }
+    }
     next = LoadEngine(options_.rules_path, options_.policy_path);
   } catch (const RuleError& e) {
     return rejected(e.what(), e.what());

@@ -24,6 +24,7 @@
 #include "dlpd/config/daemon_options.h"
 #include "dlpd/config/engine.h"
 #include "dlpd/control/control_server.h"
+#include "dlpd/daemon/compile_guard.h"
 #include "dlpd/inspect/fingerprint.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "storage/incident_writer.h"
@@ -34,7 +35,9 @@ class Daemon {
  public:
   // Loads the engine and opens everything (as root: capture sockets, the
   // database). Throws on a configuration error; the message says what.
-  explicit Daemon(const DaemonOptions& options);
+  // `guard`: where reloads are compiled first, under limits (null: no
+  // trial; compiled here at once).
+  explicit Daemon(const DaemonOptions& options, std::unique_ptr<CompileGuard> guard = nullptr);
   ~Daemon();
 
   // Runs until every worker has ended (capture file done) or a stop signal;
@@ -80,8 +83,9 @@ class Daemon {
   ReplayClock replay_clock_;
   const Clock& clock_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  std::mutex reload_mu_;          // one reload at a time; engine_ changes under it
-  mutable std::mutex engine_mu_;  // engine_, reloads_, last_reload_
+  std::unique_ptr<CompileGuard> guard_;  // reloads' trial compiles, or null
+  std::mutex reload_mu_;                 // one reload at a time; engine_ changes under it
+  mutable std::mutex engine_mu_;         // engine_, reloads_, last_reload_
   Engine engine_;
   uint64_t reloads_ = 0, reload_failures_ = 0;
   std::string last_reload_;

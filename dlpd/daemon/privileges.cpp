@@ -52,8 +52,10 @@ Status SetCaps(std::initializer_list<cap_value_t> keep) {
   const std::vector<cap_value_t> list(keep);
   const int n = static_cast<int>(list.size());
   Status st;
-  if (cap_set_flag(caps, CAP_PERMITTED, n, list.data(), CAP_SET) != 0 ||
-      cap_set_flag(caps, CAP_EFFECTIVE, n, list.data(), CAP_SET) != 0 || cap_set_proc(caps) != 0) {
+  // (cap_set_flag refuses an empty list: none kept is cap_init's state.)
+  if ((n > 0 && (cap_set_flag(caps, CAP_PERMITTED, n, list.data(), CAP_SET) != 0 ||
+                 cap_set_flag(caps, CAP_EFFECTIVE, n, list.data(), CAP_SET) != 0)) ||
+      cap_set_proc(caps) != 0) {
     st = Error{std::string("cannot set capabilities: ") + std::strerror(errno)};
   }
   cap_free(caps);
@@ -102,6 +104,23 @@ Status DropPrivileges(const UserIds& ids) {
 #else
   return {};
 #endif
+}
+
+Status DropAllPrivileges(const UserIds* ids) {
+  if (ids != nullptr && geteuid() == 0) {
+    if (initgroups(ids->name.c_str(), ids->gid) != 0 || setgid(ids->gid) != 0 ||
+        setuid(ids->uid) != 0) {
+      return Error{"cannot become " + ids->name + ": " + std::strerror(errno)};
+    }
+    if (setuid(0) == 0) return Error{"privileges could be regained after the drop"};
+  }
+#ifdef __linux__
+  // Root without a user to become, or started with capabilities: none kept.
+  if (Status st = SetCaps({}); !st) return st;
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+#endif
+  return {};
 }
 
 Status TrimCapabilities() {

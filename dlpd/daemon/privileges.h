@@ -33,6 +33,9 @@ Status PrepareDirectory(const std::string& dir, const UserIds& ids, unsigned mod
 
 // Becomes `ids` (when root), keeping only what the packet path needs.
 Status DropPrivileges(const UserIds& ids);
+// For a helper that needs no privilege (the compile helper): becomes `ids`
+// when root and given, keeps no capability at all, no new privileges.
+Status DropAllPrivileges(const UserIds* ids);
 // Without a user to become: trims capabilities to what the packet path needs.
 Status TrimCapabilities();
 

@@ -6,6 +6,9 @@
 #    send nothing, and dlpctl reload waits and reports the true outcome;
 #  - SIGTERM while a reload compiles: dlpd exits within its bound, 0, and
 #    the waiting dlpctl reload says dlpd is stopping;
+#  - reload limits: a set that passes --reload-max-s or --reload-max-mb in
+#    the compile helper's trial is refused and the running rules stay; the
+#    helper holds no privilege and ends with dlpd;
 #  - SIGTERM while start-up compiles those rules: dlpd stops at once.
 # Usage: control_test.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
@@ -98,6 +101,53 @@ if wait "$reload"; then
 else
   grep -q 'dlpd is stopping' "$WORK/reload2.out" && ok || bad "reload said: $(cat "$WORK/reload2.out")"
 fi
+
+# Reload limits: the rule set is compiled first in the compile helper's
+# trial process; past --reload-max-s or --reload-max-mb it is refused, and
+# the running rules stay. dlpd starts on the two default rules.
+mv "$WORK/rules/big.yaml" "$WORK/big.yaml"
+start_limited() {  # start_limited LOG ARGS...: dlpd with reload limits, started
+  local log=$1
+  shift
+  "$BUILD/dlpd" --divert $((20000 + $$ % 20000)) --divert-emulated --rules "$WORK/rules" \
+    --control-socket "$SOCK" "$@" 2> "$log" &
+  DLPD=$!
+  for _ in $(seq 100); do grep -q started "$log" && break; sleep 0.1; done
+}
+start_limited "$WORK/limit.log" --reload-max-s 1
+helper=$(ps -o pid= --ppid "$DLPD" | tr -d ' ')
+[ -n "$helper" ] && grep -q 'NoNewPrivs:[[:space:]]*1' "/proc/$helper/status" \
+  && grep -q 'CapEff:[[:space:]]*0000000000000000' "/proc/$helper/status" && ok \
+  || bad "the compile helper ($helper) keeps privileges: $(grep -E 'Cap|NoNew' "/proc/$helper/status")"
+mv "$WORK/big.yaml" "$WORK/rules/big.yaml"
+t0=$(date +%s%N)
+"$BUILD/dlpctl" reload --socket "$SOCK" > "$WORK/limit.out" 2>&1 && bad "a reload past its time limit succeeded"
+ms=$(ms_since "$t0")
+grep -q 'reload rejected: the rules do not compile within the reload limits .*over the time limit of 1 s' \
+  "$WORK/limit.out" && ok || bad "time limit: $(cat "$WORK/limit.out")"
+[ "$ms" -lt 4000 ] && ok || bad "a reload past a 1 s limit took $ms ms"
+st=$(status)
+[ "$(field rules <<< "$st")" = 2 ] && [ "$(field reload_failures <<< "$st")" = 1 ] && ok \
+  || bad "after a reload over its time limit: $st"
+echo "reload past --reload-max-s 1: refused in $ms ms"
+term_dlpd
+mv "$WORK/rules/big.yaml" "$WORK/big.yaml"
+start_limited "$WORK/limit2.log" --reload-max-mb 64
+mv "$WORK/big.yaml" "$WORK/rules/big.yaml"
+"$BUILD/dlpctl" reload --socket "$SOCK" > "$WORK/limit2.out" 2>&1 && bad "a reload past its memory limit succeeded"
+grep -q 'over the memory limit of 64 MiB' "$WORK/limit2.out" && ok || bad "memory limit: $(cat "$WORK/limit2.out")"
+[ "$(field rules <<< "$(status)")" = 2 ] && ok || bad "the rules changed after a refused reload"
+# A rule error found by the trial is the rule's error, as without limits.
+mv "$WORK/rules/big.yaml" "$WORK/big.yaml"
+printf 'rules:\n  - id: broken\n    name: x\n    severity: low\n    patterns: ["(unclosed"]\n' \
+  > "$WORK/rules/zz-broken.yaml"
+"$BUILD/dlpctl" reload --socket "$SOCK" > "$WORK/limit3.out" 2>&1
+grep -q "zz-broken.yaml.*rule 'broken'" "$WORK/limit3.out" && ! grep -q 'reload limits' "$WORK/limit3.out" \
+  && ok || bad "a rule error through the trial: $(cat "$WORK/limit3.out")"
+rm "$WORK/rules/zz-broken.yaml"
+term_dlpd
+kill -0 "$helper" 2> /dev/null && bad "the compile helper outlived dlpd" || ok
+mv "$WORK/big.yaml" "$WORK/rules/big.yaml"
 
 # SIGTERM while start-up compiles the rules: dlpd stops at once.
 start_dlpd "$WORK/start.log"
