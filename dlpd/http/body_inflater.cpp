@@ -20,10 +20,17 @@ namespace {
 constexpr size_t kHeader = alignof(std::max_align_t);
 
 void* CountedAlloc(void* opaque, size_t size) {
+  auto* counted = static_cast<size_t*>(opaque);
+  // One decoder may hold at most kMaxDecoderBytes: past it the allocation
+  // fails and the body does not decode (a sender cannot make one flow take
+  // a share of the worker's budget that other flows' state needs).
+  if (size > BodyInflater::kMaxDecoderBytes - std::min(*counted, BodyInflater::kMaxDecoderBytes)) {
+    return nullptr;
+  }
   auto* p = static_cast<uint8_t*>(std::malloc(size + kHeader));
   if (p == nullptr) return nullptr;
   std::memcpy(p, &size, sizeof size);
-  *static_cast<size_t*>(opaque) += size;
+  *counted += size;
   return p + kHeader;
 }
 

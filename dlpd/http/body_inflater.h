@@ -26,6 +26,10 @@ ContentCoding ParseContentCoding(const char* value, size_t len);
 class BodyInflater {
  public:
   static constexpr uint64_t kMaxOutput = 16u << 20;
+  // The most one decoder may allocate: zlib takes about 44 KiB; brotli its
+  // window (4 MiB at the encoders' usual 22 bits) and 2 MiB of tables. A brotli
+  // stream that asks for a larger window (up to 16 MiB) does not decode.
+  static constexpr size_t kMaxDecoderBytes = size_t{8} << 20;
   static constexpr uint64_t kMaxRatio = 200;
 
   // REQUIRES: coding is kGzip, kDeflate or kBrotli.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dlpd/http/char_decoder.h"
+#include "dlpd/http/body_inflater.h"
 #include "dlpd/http/stream_normalizer.h"
 
 namespace dlp {
@@ -445,6 +446,45 @@ std::string Brotli(const std::string& text) {
 std::string CodedPost(const std::string& coding, const std::string& body) {
   return "POST /up HTTP/1.1\r\nHost: a\r\nContent-Encoding: " + coding +
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// One decoder holds at most kMaxDecoderBytes (its allocations counted as
+// made): a brotli stream whose 16 MiB window a sender chose does not decode;
+// the usual 4 MiB window does, and zlib keeps its 44 KiB or so.
+TEST(BodyInflaterMemory, ADecodersAllocationsAreCountedAndCapped) {
+  std::string text;
+  for (int i = 0; text.size() < (size_t{6} << 20); ++i) text += "row " + std::to_string(i * 7919) + ";";
+  auto brotli = [&](int lgwin) {
+    size_t n = BrotliEncoderMaxCompressedSize(text.size());
+    std::string out(n, '\0');
+    EXPECT_TRUE(BrotliEncoderCompress(1, lgwin, BROTLI_MODE_TEXT, text.size(),
+                                      reinterpret_cast<const uint8_t*>(text.data()), &n,
+                                      reinterpret_cast<uint8_t*>(out.data())));
+    out.resize(n);
+    return out;
+  };
+  for (const int lgwin : {22, 24}) {
+    const std::string coded = brotli(lgwin);
+    auto inflater = BodyInflater::Make(ContentCoding::kBrotli);
+    std::vector<uint8_t> out;
+    size_t peak = 0;
+    bool ok = true;
+    for (size_t at = 0; ok && at < coded.size(); at += 4096) {
+      ok = inflater->Feed(reinterpret_cast<const uint8_t*>(coded.data()) + at,
+                          std::min<size_t>(4096, coded.size() - at), &out);
+      peak = std::max(peak, inflater->memory_bytes());
+      out.clear();
+    }
+    EXPECT_LE(peak, BodyInflater::kMaxDecoderBytes + 256) << lgwin;
+    EXPECT_EQ(ok, lgwin == 22) << lgwin << ": " << inflater->why();
+    if (lgwin == 22) EXPECT_GT(peak, size_t{4} << 20);  // the window is counted
+  }
+  auto zlib = BodyInflater::Make(ContentCoding::kGzip);
+  std::vector<uint8_t> out;
+  const std::string gz = Gzip(text.substr(0, 100000));
+  ASSERT_TRUE(zlib->Feed(reinterpret_cast<const uint8_t*>(gz.data()), gz.size(), &out));
+  EXPECT_GT(zlib->memory_bytes(), size_t{32} << 10);
+  EXPECT_LT(zlib->memory_bytes(), size_t{64} << 10);
 }
 
 TEST(HttpOnThePath, AValueInACompressedBodyIsBlockedAndRecorded) {
