@@ -277,14 +277,16 @@ void Memory(const std::shared_ptr<const dlp::CompiledRuleset>& rules, size_t flo
   }
   long after = RssKiB();
   const auto& c = pipeline->counters();
+  // Per flow tracked at the end (the memory budget may have ended some).
+  const double tracked = static_cast<double>(std::max<uint64_t>(1, c.flows.load()));
   std::printf(
       "memory: %8zu flows tracked, %zu-byte packets: RSS +%ld MiB, %.0f bytes per flow "
       "(counted: flow state %.0f B, first-copy window %.0f B; Hyperscan stream state %zu B, "
       "history %u B); evicted %llu, %llu of them for the memory budget\n",
       static_cast<size_t>(c.flows.load()), p.size(), (after - before) / 1024,
-      1024.0 * static_cast<double>(after - before) / static_cast<double>(flows),
-      static_cast<double>(c.flow_state_bytes.load()) / static_cast<double>(flows),
-      static_cast<double>(c.window_bytes.load()) / static_cast<double>(flows),
+      1024.0 * static_cast<double>(after - before) / tracked,
+      static_cast<double>(c.flow_state_bytes.load()) / tracked,
+      static_cast<double>(c.window_bytes.load()) / tracked,
       rules->stream_state_size(), rules->max_width() + 1,
       static_cast<unsigned long long>(c.flows_evicted.load()),
       static_cast<unsigned long long>(c.memory_evictions.load()));
