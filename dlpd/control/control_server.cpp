@@ -194,8 +194,16 @@ void ControlServer::Answer(int client) {
   }
   line.resize(nl);
   if (!line.empty() && line.back() == '\r') line.pop_back();
+  // The command line is all a client sends: end of file from it now means
+  // it has hung up (dlpctl killed, or a client that only wanted to hold a
+  // slot while a reload runs).
+  const ClientGone gone = [client] {
+    char c = 0;
+    const ssize_t n = recv(client, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  };
   // The answer has its own deadline: a reload may take long to answer.
-  SendAll(client, handler_(line) + "\n", NowMs() + kClientDeadlineMs);
+  SendAll(client, handler_(line, gone) + "\n", NowMs() + kClientDeadlineMs);
 }
 
 Result<std::string> ControlRequest(const std::string& path, const std::string& command,

@@ -28,9 +28,14 @@ class ControlServer {
   // A client has this long to send its command line, and to read the answer.
   static constexpr int kClientDeadlineMs = 2000;
 
+  // Whether the client has hung up (closed its socket): a handler that
+  // waits (for a reload) returns then, and frees its slot for another
+  // client. Cheap: one non-blocking peek.
+  using ClientGone = std::function<bool()>;
   // Called from several client threads at once. REQUIRES: a handler that
-  // waits (for a reload) returns promptly once its daemon stops.
-  using Handler = std::function<std::string(const std::string& command)>;
+  // waits (for a reload) returns promptly once its daemon stops or its
+  // client is gone.
+  using Handler = std::function<std::string(const std::string& command, const ClientGone& gone)>;
   static Result<std::unique_ptr<ControlServer>> Start(const std::string& path, Handler handler);
   // Closes the listening socket and removes its file first (no client gets
   // in after), then waits for the clients being served (each within its

@@ -174,8 +174,10 @@ Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard)
   for (auto& w : workers_) w.pipeline->SetIncidentOutput(writer_.get(), fingerprinter_.get());
   // The control socket, for live captures: replaying a file needs none.
   if (o.pcap_in.empty()) {
-    auto server = ControlServer::Start(socket_path,
-                                       [this](const std::string& c) { return HandleControl(c); });
+    auto server = ControlServer::Start(
+        socket_path, [this](const std::string& c, const ControlServer::ClientGone& gone) {
+          return HandleControl(c, gone);
+        });
     if (server) {
       control_ = std::move(server).value();
     } else if (o.control_socket.empty()) {
@@ -380,7 +382,8 @@ bool Daemon::StopReloads() {
   return true;
 }
 
-std::string Daemon::HandleControl(const std::string& command) {
+std::string Daemon::HandleControl(const std::string& command,
+                                  const ControlServer::ClientGone& gone) {
   if (command == "status") return StatusJson();
   if (command == "reload") {
     // The reload runs on its own thread; this client waits for its outcome
@@ -392,6 +395,9 @@ std::string Daemon::HandleControl(const std::string& command) {
                    {{"ok", false}, {"error", "dlpd is stopping; the reload's outcome is unknown"}})
             .dump();
       }
+      // Hung up: nobody reads the outcome (status and the log have it), and
+      // the slot goes back to other clients while the reload goes on.
+      if (gone()) return "{}";
     }
     const Result<std::string>& r = outcome.get();
     nlohmann::json j = {{"ok", r.ok()},

@@ -66,7 +66,7 @@ class Daemon {
     std::unique_ptr<PacketPipeline> pipeline;
     std::unique_ptr<CaptureBackend> capture;
   };
-  std::string HandleControl(const std::string& command);
+  std::string HandleControl(const std::string& command, const ControlServer::ClientGone& gone);
   // The reload thread's loop.
   void RunReloads();
   // Ends the reload thread: false (and the thread detached) when a compile

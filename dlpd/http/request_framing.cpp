@@ -136,6 +136,7 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
         in_trailers_ = false;
         out->push_back({FramedRun::Kind::kEnd, msg_end, 0});
         in_body_ = false;
+        in_message_ = false;
         body_end_ = UINT64_MAX;
         next_begin_ = msg_end;
         if (parser_.upgrade && h2c_asked_ && !websocket_asked_ && parser_.method != HTTP_CONNECT) {
@@ -229,6 +230,7 @@ void RequestFraming::Feed(const uint8_t* data, size_t len, uint64_t off,
 int RequestFraming::OnMessageBegin(http_parser* p) {
   RequestFraming* self = Self(p);
   self->mode_ = Mode::kHttp;
+  self->in_message_ = true;
   self->records_.push_back({});
   self->records_.back().begin = self->next_begin_;
   self->field_.clear();

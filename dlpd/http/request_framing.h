@@ -109,6 +109,12 @@ class RequestFraming {
   bool InChunkedBody() const {
     return mode_ == Mode::kWebSocket || (in_body_ && !records_.empty() && records_.back().chunked);
   }
+  // Whether the stream is HTTP between two requests: the last one read
+  // whole and no byte of the next yet. Only there does a fresh reader,
+  // picked up where this one is, read what follows as this one would (in a
+  // head or body, in WebSocket frames, another protocol or plain text, what
+  // comes means what came before made it).
+  bool BetweenRequests() const { return mode_ == Mode::kHttp && !in_message_ && !uninspectable_; }
   uint64_t requests() const { return requests_; }
   uint64_t chunked_bodies() const { return chunked_bodies_; }
   uint64_t websocket_frames() const { return websocket_ != nullptr ? websocket_->frames() : 0; }
@@ -146,6 +152,7 @@ class RequestFraming {
   // The head being read.
   std::string field_, value_;
   bool in_value_ = false;
+  bool in_message_ = false;             // a request begun and not read whole
   std::vector<RequestRecord> records_;  // few: pruned as the scanner moves on
   uint64_t next_begin_ = 0;
   uint64_t body_end_ = UINT64_MAX;

@@ -32,6 +32,7 @@ namespace dlp {
   X(hold_overflows)          \
   X(flows_evicted)           \
   X(busy_evictions)          \
+  X(idle_closed)             \
   X(http_framing_lost)       \
   X(uninspectable_protocol)
 // clang-format on

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <string>
 
+#include "dlpd/http/request_framing.h"
 #include "dlpd/http/stream_normalizer.h"
 #include "dlpd/inspect/base64_scan.h"
 #include "dlpd/inspect/block_scanner.h"
@@ -21,6 +22,12 @@
 
 namespace dlp {
 Flow::~Flow() = default;
+
+bool Flow::resumable() const {
+  if (pos.next_off == 0 || tcp.finished || block.blocked) return true;
+  const RequestFraming* framing = normalizer != nullptr ? normalizer->framing() : nullptr;
+  return framing != nullptr && framing->BetweenRequests();
+}
 
 size_t Flow::memory_bytes() const {
   // What its parts do not show: the table's hash node, bucket and LRU

@@ -209,6 +209,16 @@ void PacketPipeline::Account(const FlowKey& key, int64_t now_us, VerdictSink& si
     const size_t bytes = f->memory_bytes();
     state_bytes_ = state_bytes_ - f->accounted + bytes;
     f->accounted = bytes;
+    // A flow many times the others' average (a decoder's window, a flood of
+    // values remembered) goes first when the state is over its share: it
+    // is what put it there, ending it frees the most, and the flows it
+    // would push out (the least recently used, busy ones too once no quiet
+    // one is left) did nothing.
+    if (state_bytes_ > config_.max_state_bytes && flows_.size() > 1 &&
+        bytes / 8 >= state_bytes_ / flows_.size()) {
+      counters_.memory_evictions.fetch_add(1, std::memory_order_relaxed);
+      Evict(f, now_us, sink);
+    }
   }
   // The cheapest flows go first, the one just served among them if it is
   // the least valuable (its packet has had its verdict or is held, and

@@ -102,13 +102,21 @@ struct Flow {
   // not judged as the end of the request's body, so what follows may
   // complete a value begun here; a hold that timed out has withheld that
   // run and released its packets, and the flow is still mid-value.
+  // Resumable: a flow picked up where this one is (a fresh one, after this
+  // one is ended) would read what follows as this one does. Not so inside
+  // a request, WebSocket frames or another protocol: a keyword read before,
+  // a chunk's framing, a body's decoder, base64 named before, a frame's
+  // mask all give the bytes to come their meaning, and a fresh flow, which
+  // reads them as plain text, would let a value through. Such a flow is
+  // busy: given up last, and then closed with resets.
   FlowClass eviction_class() const {
     // After its FIN a stream takes no more bytes: nothing is mid-value.
     const bool mid_value =
         !tcp.finished && hold.RunOpenAt(pos.next_off) && pos.next_off != http.body_end;
-    if (busy() || mid_value) return FlowClass::kBusy;
+    if (busy() || mid_value || !resumable()) return FlowClass::kBusy;
     return pos.next_off > 0 ? FlowClass::kQuiet : FlowClass::kNoData;
   }
+  bool resumable() const;
 
   // Bytes of this flow's inspection state (scanner, normalizer, what it
   // remembers, the table's share), as the worker's memory budget counts

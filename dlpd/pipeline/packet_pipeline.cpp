@@ -550,9 +550,19 @@ void PacketPipeline::Tick(int64_t now_us, VerdictSink& sink) {
     EmitHeldBefore(*f, inspection_.ProbeAndCut(*f), sink, /*hold_ended=*/true);
     SendDeferredProbes(*f, sink);
   }
-  // Idle flows, from the least recently used end.
+  // Idle flows, from the least recently used end. One that a fresh flow
+  // could not pick up where it stands (mid-request, WebSocket, mid-value)
+  // is closed with resets, as a busy eviction is: ended quietly, the bytes
+  // it would take after its silence would be read as a new stream's.
   if (!flows_.IdleScanDue(now_us)) return;
-  while (Flow* idle = flows_.Idle(now_us)) End(idle, sink);
+  while (Flow* idle = flows_.Idle(now_us)) {
+    if (idle->eviction_class() != FlowClass::kBusy) {
+      End(idle, sink);
+      continue;
+    }
+    recorder_.Anomaly(AnomalyKind::idle_closed, *idle);
+    Close(*idle, now_us, sink);
+  }
 }
 
 void PacketPipeline::Flush(VerdictSink& sink) {

@@ -39,7 +39,8 @@ namespace dlp {
   X(memory_evictions, "of those, flows ended because the flows' state reached its memory budget") \
   X(flow_state_bytes, "bytes of flow inspection state now (scanners, normalizers, what flows remember)") \
   X(window_bytes, "bytes of first-copy windows kept now")                                        \
-  X(busy_evictions, "evicted flows that held packets or were mid-value, closed with resets")     \
+  X(busy_evictions, "evicted flows that held packets, were mid-value or mid-request, closed with resets") \
+  X(idle_closed, "flows idle past the idle timeout mid-request, in WebSocket or mid-value, closed with resets") \
   X(closed_flow_drops, "packets dropped on the tuple of a flow closed by eviction")              \
   X(new_flows_limited, "new flows refused: their source was over --max-new-flows-per-source")    \
   X(http_requests, "HTTP/1 request heads read in client streams")                                  \

@@ -1,14 +1,14 @@
 // A worker's memory stays within its budget (--max-memory-mb) under 65,536
 // flows that each send one coalesced 64 KB packet (as NFQUEUE hands them
-// over with GRO), the head of an upload that stays open: a quarter of them
-// end inside a possible card number (busy: dlpd must not lose them), the
-// rest between values (quiet). Checked after every packet: the flows'
+// over with GRO): a quarter are the head of an upload that stays open and
+// ends inside a possible card number (busy: dlpd must not lose them), the
+// rest a whole form post (quiet: between requests). Checked after every packet: the flows'
 // state, the first-copy windows and the held bytes each within their
 // share; at the end: the process's peak RSS grew by less than the budget
 // (not under sanitizers, whose allocator keeps freed memory on purpose),
 // flows were ended for the budget, and the busy ones never while quiet
 // ones were left.
-// Usage: memory_budget_test SANITIZED(0|1) [FLOWS]
+// Usage: memory_budget_test SANITIZED(0|1) [FLOWS]  (budget: 4 KiB a flow)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,7 +26,6 @@
 
 namespace {
 
-constexpr size_t kBudget = size_t{256} << 20;
 constexpr size_t kPacket = 64000;
 
 struct NullSink : dlp::VerdictSink {
@@ -75,17 +74,25 @@ std::string Body(std::mt19937& rng, size_t size, bool busy) {
 int main(int argc, char** argv) {
   const bool sanitized = argc > 1 && std::string(argv[1]) == "1";
   const size_t flows = argc > 2 ? std::stoul(argv[2]) : 65536;
+  // 4 KiB a flow (256 MiB for 65,536): less than the flows take, so the
+  // budget has to end some.
+  const size_t budget = flows * 4096;
   auto rules = dlp::LoadCompiledRules("");
   dlp::PipelineConfig config;
   config.max_flows = 65536;
   config.max_new_flows_per_source = 0;  // one source opens them all at once
-  config.SetMemoryBudget(kBudget);
+  config.max_held_bytes = budget / 4;
+  config.SetMemoryBudget(budget);
   NullSink sink;
   std::mt19937 rng(11);
+  // Busy: the head of a large upload, ending inside a card number. Quiet: a
+  // whole request (a fresh flow picked up after it reads on as it would).
   const std::string head =
       "POST /upload HTTP/1.1\r\nHost: example\r\nContent-Length: 10000000\r\n\r\n";
-  const std::string quiet = head + Body(rng, kPacket - head.size(), false);
   const std::string busy = head + Body(rng, kPacket - head.size(), true);
+  const std::string quiet_head = "POST /form HTTP/1.1\r\nHost: example\r\nContent-Length: " +
+                                 std::to_string(kPacket - head.size()) + "\r\n\r\n";
+  const std::string quiet = quiet_head + Body(rng, kPacket - head.size(), false);
   const long rss_before = StatusKiB("VmRSS:");
   {
     dlp::PacketPipeline pipeline(std::move(dlp::ScanContext::Create(rules)).value(), config,
@@ -121,7 +128,7 @@ int main(int argc, char** argv) {
         "%zu flows of one %zu-byte packet, budget %zu MiB: flow state %llu B (of %zu), windows "
         "%llu B (of %zu), held %llu B (of %zu); %llu flows ended for the budget, %llu of them "
         "busy; peak RSS %+ld MiB\n",
-        flows, kPacket, kBudget >> 20, static_cast<unsigned long long>(c.flow_state_bytes.load()),
+        flows, kPacket, budget >> 20, static_cast<unsigned long long>(c.flow_state_bytes.load()),
         config.max_state_bytes, static_cast<unsigned long long>(c.window_bytes.load()),
         config.max_window_total, static_cast<unsigned long long>(c.held_bytes.load()),
         config.max_held_bytes, static_cast<unsigned long long>(c.memory_evictions.load()),
@@ -135,7 +142,7 @@ int main(int argc, char** argv) {
       // Beyond the flows' budget: the worker's own scratch (one packet's
       // text, the scanner's buffers), the rules, the test's packets.
       constexpr long kFixedKiB = 24 << 10;
-      Expect(peak - rss_before < static_cast<long>(kBudget >> 10) + kFixedKiB,
+      Expect(peak - rss_before < static_cast<long>(budget >> 10) + kFixedKiB,
              "peak RSS grew by " + std::to_string((peak - rss_before) / 1024) +
                  " MiB, more than the budget and 24 MiB");
     }

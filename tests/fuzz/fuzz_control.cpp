@@ -42,10 +42,13 @@ dlp::ControlServer& Server() {
   static std::unique_ptr<dlp::ControlServer> server = [] {
     char dir[] = "/tmp/fuzz_control.XXXXXX";
     if (mkdtemp(dir) == nullptr) Fail("mkdtemp", dir);
-    auto s = dlp::ControlServer::Start(std::string(dir) + "/dlpd.sock", [](const std::string& c) {
-      if (c == "status") return std::string(R"({"ok":true,"version":"fuzz"})");
-      return std::string(R"({"ok":false,"error":"unknown command"})");
-    });
+    auto s =
+        dlp::ControlServer::Start(std::string(dir) + "/dlpd.sock",
+                                  [](const std::string& c, const dlp::ControlServer::ClientGone&) {
+                                    if (c == "status")
+                                      return std::string(R"({"ok":true,"version":"fuzz"})");
+                                    return std::string(R"({"ok":false,"error":"unknown command"})");
+                                  });
     if (!s) Fail("cannot start the control socket", s.error().message);
     return std::move(s.value());
   }();

@@ -117,6 +117,8 @@ std::vector<Case> Cases() {
   small_hold.max_held_bytes = 90;
   PipelineConfig two_flows;
   two_flows.max_flows = 2;
+  PipelineConfig idle;
+  idle.flow_idle_timeout_us = 1000000;
   PipelineConfig reuse;
   reuse.max_ahead_bytes = 1 << 20;
   return {
@@ -184,11 +186,20 @@ std::vector<Case> Cases() {
        }},
       {"flows_evicted", two_flows,
        [](EveGateway& g) {
-         g.Send(Tcp4(1, "ssn=536-22-1457", kPshAck, 1));   // held: busy
-         g.Send(Tcp4(1, "ssn=536-22-1457;", kPshAck, 2));  // quiet
-         g.Send(Tcp4(1, "y;", kPshAck, 3));                // evicts flow 2, the quiet one
+         g.Send(Tcp4(1, "ssn=536-22-1457", kPshAck, 1));  // held: busy
+         // A whole request: quiet between requests.
+         g.Send(
+             Tcp4(1, "POST / HTTP/1.1\r\nContent-Length: 16\r\n\r\nssn=536-22-1457;", kPshAck, 2));
+         g.Send(Tcp4(1, "y;", kPshAck, 3));  // evicts flow 2, the quiet one
        },
        2},
+      {"idle_closed", idle,
+       [](EveGateway& g) {
+         // Mid-body when it falls silent: what it sends after could not be
+         // read by a fresh flow, so it is closed, not forgotten.
+         g.Send(Tcp4(1, "POST / HTTP/1.1\r\nContent-Length: 99\r\n\r\nssn=536-22-1457;"));
+         g.Tick(3000000);
+       }},
       {"busy_evictions",
        two_flows,
        [](EveGateway& g) {

@@ -54,15 +54,24 @@ struct Server {
                        ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sock"))
                          .string();
   std::atomic<bool> release{false};
+  std::atomic<int> gave_up{0};  // slow commands whose client hung up
   std::unique_ptr<ControlServer> server;
   Server() {
-    auto s = ControlServer::Start(path, [this](const std::string& command) -> std::string {
-      if (command == "slow") {  // a reload: waits until released
-        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        return "{\"ok\":true,\"message\":\"slow done\"}";
-      }
-      return "{\"ok\":true}";
-    });
+    auto s = ControlServer::Start(
+        path,
+        [this](const std::string& command, const ControlServer::ClientGone& gone) -> std::string {
+          if (command == "slow") {  // a reload: waits until released, or its client hangs up
+            while (!release.load()) {
+              if (gone()) {
+                ++gave_up;
+                return "{}";
+              }
+              std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            return "{\"ok\":true,\"message\":\"slow done\"}";
+          }
+          return "{\"ok\":true}";
+        });
     EXPECT_TRUE(s) << s.error().message;
     server = std::move(s).value();
   }
@@ -152,6 +161,30 @@ TEST(ControlServer, AHandlerThatWaitsHoldsOnlyItsClient) {
   s.release.store(true);
   slow.join();
   EXPECT_EQ(slow_answer, "{\"ok\":true,\"message\":\"slow done\"}\n");
+}
+
+// A client that asks for a reload and hangs up does not keep its slot for
+// the reload's length: one user's four would otherwise hold the control
+// socket for minutes (a reload of many rules).
+TEST(ControlServer, AClientThatHangsUpWhileItsHandlerWaitsFreesItsSlot) {
+  Server s;
+  // Released however the test ends: a handler still waiting would hold the
+  // server's destructor.
+  struct Release {
+    Server& s;
+    ~Release() { s.release.store(true); }
+  } release{s};
+  for (int i = 0; i < static_cast<int>(ControlServer::kMaxClientsPerUser); ++i) {
+    const int fd = Connect(s.path);
+    ASSERT_EQ(send(fd, "slow\n", 5, MSG_NOSIGNAL), 5);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    close(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(s.gave_up.load(), static_cast<int>(ControlServer::kMaxClientsPerUser));
+  auto answer = ControlRequest(s.path, "status", 5000);
+  ASSERT_TRUE(answer) << answer.error().message;
+  EXPECT_EQ(answer.value(), "{\"ok\":true}\n");
 }
 
 TEST(ControlServer, StopsPromptlyWithClientsConnected) {

@@ -159,6 +159,12 @@ std::vector<uint8_t> From(uint32_t src, uint16_t sport, uint32_t seq, const std:
 
 constexpr uint32_t kClient = 0xc000020a;  // 192.0.2.10
 
+// A whole request with `body`: its flow is between requests after it
+// (quiet: a fresh flow would read what follows as it would).
+std::string Req(const std::string& body) {
+  return "POST / HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 // `n` SYNs from as many sources, at 1 us apart from `t`.
 void SynFlood(Gateway& gw, int n, int64_t t) {
   for (int i = 0; i < n; ++i) {
@@ -200,31 +206,32 @@ TEST(FlowAdmission, AFlowMidValueIsKeptAfterItsHoldTimedOut) {
   ASSERT_EQ(gw.pipeline().held_packets(), 0u);  // it holds nothing, yet is mid-value
   // A packet of it (a copy of bytes delivered) files it by what it is now.
   gw.Send(From(kClient, 50000, 1000, "ssn="), 30001);
-  gw.Send(From(kClient, 50001, 1000, "x=1;"), 30002);
-  gw.Send(From(kClient, 50002, 1000, "y=1;"), 30003);
+  gw.Send(From(kClient, 50001, 1000, Req("x=1;")), 30002);
+  gw.Send(From(kClient, 50002, 1000, Req("y=1;")), 30003);
   // The flow mid-value is the least recently used, yet a quiet flow goes.
-  gw.Send(From(kClient, 50003, 1000, "z=1;"), 30004);
+  gw.Send(From(kClient, 50003, 1000, Req("z=1;")), 30004);
   SynFlood(gw, 1000, 30010);
   const auto& c = gw.pipeline().counters();
   EXPECT_EQ(c.flows_evicted.load(), 1001u);
   EXPECT_EQ(c.busy_evictions.load(), 0u);
   gw.Send(From(kClient, 50000, 1011, "1457;"), 40000);
   gw.Send(From(kClient, 50000, 1004, "536-22-"), 240000);  // the sender sends it again
-  EXPECT_EQ(gw.Delivered(), "ssn=ssn=x=1;y=1;z=1;XXXX;XXX-XX-");
+  EXPECT_EQ(gw.Delivered(), "ssn=ssn=" + Req("x=1;") + Req("y=1;") + Req("z=1;") + "XXXX;XXX-XX-");
 }
 
 TEST(FlowAdmission, AQuietFlowGoesBeforeABusyOneTheLeastRecentFirst) {
   Gateway gw(Config(3));
+  const uint32_t next = 1000 + static_cast<uint32_t>(Req("a=1;").size());
   gw.Send(From(kClient, 50000, 1000, "ssn=536-22-"), 0);  // busy
-  gw.Send(From(kClient, 50001, 1000, "a=1;"), 1);         // quiet
-  gw.Send(From(kClient, 50002, 1000, "b=1;"), 2);         // quiet
-  gw.Send(From(kClient, 50001, 1004, "a=2;"), 3);         // 50001 used again
-  gw.Send(From(kClient, 50003, 1000, "c=1;"), 4);         // evicts 50002
-  gw.Send(From(kClient, 50002, 1004, "b=2;"), 5);         // a new flow: evicts 50001
+  gw.Send(From(kClient, 50001, 1000, Req("a=1;")), 1);    // quiet
+  gw.Send(From(kClient, 50002, 1000, Req("b=1;")), 2);    // quiet
+  gw.Send(From(kClient, 50001, next, Req("a=2;")), 3);    // 50001 used again
+  gw.Send(From(kClient, 50003, 1000, Req("c=1;")), 4);    // evicts 50002
+  gw.Send(From(kClient, 50002, next, Req("b=2;")), 5);    // a new flow: evicts 50001
   const auto& c = gw.pipeline().counters();
   EXPECT_EQ(c.flows_evicted.load(), 2u);
   EXPECT_EQ(c.busy_evictions.load(), 0u);
-  gw.Send(From(kClient, 50003, 1004, "c=2;"), 6);  // still tracked
+  gw.Send(From(kClient, 50003, next, Req("c=2;")), 6);  // still tracked
   EXPECT_EQ(c.flows_evicted.load(), 2u);
   gw.Send(From(kClient, 50000, 1011, "1457;"), 7);
   EXPECT_NE(gw.Delivered().find("ssn=XXX-XX-XXXX;"), std::string::npos);
@@ -356,7 +363,7 @@ TEST(FlowMemory, OverTheBudgetQuietFlowsGoFirstAndAFlowMidValueStays) {
   const uint64_t one = c.flow_state_bytes.load();
   EXPECT_GT(one, 1000u);  // a flow's scanner, normalizer and table slot
   for (int i = 0; i < 200; ++i) {
-    gw.Send(From(kClient, static_cast<uint16_t>(1024 + i), 1000, "a=1&b=2;"), 1 + i);
+    gw.Send(From(kClient, static_cast<uint16_t>(1024 + i), 1000, Req("a=1&b=2;")), 1 + i);
     ASSERT_LE(c.flow_state_bytes.load(), config.max_state_bytes) << i;
   }
   EXPECT_GT(c.memory_evictions.load(), 100u);

@@ -1104,7 +1104,8 @@ TEST(FlowInspection, FullTableEvictsAQuietFlowBeforeOneThatHoldsAValue) {
   // More in flow_admission_test.cpp.
   Gateway gw(20000, /*max_flows=*/2);
   gw.Send(Tcp4(1, "ssn=536-22-1457", 0x18, 1));  // held
-  gw.Send(Tcp4(1, "x;", 0x18, 2));
+  // A whole request: between requests, a fresh flow would read on as this.
+  gw.Send(Tcp4(1, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", 0x18, 2));
   gw.Send(Tcp4(1, "y;", 0x18, 3));  // evicts flow 2, which holds nothing
   ASSERT_EQ(gw.out.size(), 2u);
   gw.Send(Tcp4(16, ";", 0x18, 1));

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "dlpd/http/char_decoder.h"
 #include "dlpd/http/body_inflater.h"
+#include "dlpd/http/char_decoder.h"
 #include "dlpd/http/stream_normalizer.h"
 
 namespace dlp {
@@ -453,7 +453,8 @@ std::string CodedPost(const std::string& coding, const std::string& body) {
 // the usual 4 MiB window does, and zlib keeps its 44 KiB or so.
 TEST(BodyInflaterMemory, ADecodersAllocationsAreCountedAndCapped) {
   std::string text;
-  for (int i = 0; text.size() < (size_t{6} << 20); ++i) text += "row " + std::to_string(i * 7919) + ";";
+  for (int i = 0; text.size() < (size_t{6} << 20); ++i)
+    text += "row " + std::to_string(i * 7919) + ";";
   auto brotli = [&](int lgwin) {
     size_t n = BrotliEncoderMaxCompressedSize(text.size());
     std::string out(n, '\0');
@@ -477,7 +478,9 @@ TEST(BodyInflaterMemory, ADecodersAllocationsAreCountedAndCapped) {
     }
     EXPECT_LE(peak, BodyInflater::kMaxDecoderBytes + 256) << lgwin;
     EXPECT_EQ(ok, lgwin == 22) << lgwin << ": " << inflater->why();
-    if (lgwin == 22) EXPECT_GT(peak, size_t{4} << 20);  // the window is counted
+    if (lgwin == 22) {
+      EXPECT_GT(peak, size_t{4} << 20);  // the window is counted
+    }
   }
   auto zlib = BodyInflater::Make(ContentCoding::kGzip);
   std::vector<uint8_t> out;

@@ -38,10 +38,11 @@ TEST(LastCatch, AnEscapingExceptionIsCountedAndReported) {
 
 TEST(LastCatch, TheControlSocketAnswersAfterAHandlerThrew) {
   const std::string path = TempPath("dlpd-ctl") + ".sock";
-  auto server = ControlServer::Start(path, [](const std::string& command) -> std::string {
-    if (command == "boom") throw std::runtime_error("handler failed");
-    return "{\"ok\":true}";
-  });
+  auto server = ControlServer::Start(
+      path, [](const std::string& command, const ControlServer::ClientGone&) -> std::string {
+        if (command == "boom") throw std::runtime_error("handler failed");
+        return "{\"ok\":true}";
+      });
   ASSERT_TRUE(server) << server.error().message;
   const uint64_t before = UnexpectedErrors().load();
   auto lost = ControlRequest(path, "boom", 5000);
