@@ -144,18 +144,7 @@ TEST(NewFlowLimiter, AHeavySourceKeepsItsBucketWhileManyOthersComeAndGo) {
   EXPECT_FALSE(limit.Admit(heavy, 1000));
 }
 
-// A packet of the test's own, from `src` (an IPv4 address) to 198.51.100.20:80.
-std::vector<uint8_t> From(uint32_t src, uint16_t sport, uint32_t seq, const std::string& payload,
-                          uint8_t flags = 0x18, uint32_t ack = 7000) {
-  test::Tcp4Spec spec;
-  spec.src = src;
-  spec.sport = sport;
-  spec.dst = 0xc6336414;
-  spec.seq = seq;
-  spec.ack = ack;
-  spec.flags = flags;
-  return test::BuildTcp4(spec, payload.data(), payload.size());
-}
+using test::From;
 
 constexpr uint32_t kClient = 0xc000020a;  // 192.0.2.10
 

@@ -26,6 +26,21 @@ inline std::vector<uint8_t> Tcp4(uint32_t seq, const std::string& payload, uint8
   return BuildTcp4(spec, payload.data(), payload.size());
 }
 
+// A packet from `src` (an IPv4 address) to 198.51.100.20:80, from port
+// `sport`: flows of many clients.
+inline std::vector<uint8_t> From(uint32_t src, uint16_t sport, uint32_t seq,
+                                 const std::string& payload, uint8_t flags = 0x18,
+                                 uint32_t ack = 7000) {
+  Tcp4Spec spec;
+  spec.src = src;
+  spec.sport = sport;
+  spec.dst = 0xc6336414;
+  spec.seq = seq;
+  spec.ack = ack;
+  spec.flags = flags;
+  return BuildTcp4(spec, payload.data(), payload.size());
+}
+
 // The SYN of Tcp4's flow with an MSS option of `mss` (no timestamps: the
 // sender's segment size is `mss`), checksum set.
 inline std::vector<uint8_t> SynWithMss(uint16_t mss) {
