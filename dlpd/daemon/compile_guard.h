@@ -12,7 +12,8 @@
 // on a socket pair. For each it forks a trial process that sets its limits
 // (RLIMIT_AS, or RLIMIT_DATA where there is none, for memory; RLIMIT_CPU),
 // enters the sandbox, compiles, and answers; the helper kills a trial that
-// outlives the time limit by the wall clock. The helper ends when dlpd
+// outlives the time limit by the wall clock. Sanitizer builds (tests) set
+// no memory limit: the sanitizer's own mappings would pass any. The helper ends when dlpd
 // closes its end (or dies: PR_SET_PDEATHSIG on Linux, end of file
 // elsewhere).
 //

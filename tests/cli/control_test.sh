@@ -10,7 +10,9 @@
 #    the compile helper's trial is refused and the running rules stay; the
 #    helper holds no privilege and ends with dlpd;
 #  - SIGTERM while start-up compiles those rules: dlpd stops at once.
-# Usage: control_test.sh BUILD_DIR SOURCE_DIR
+# Usage: control_test.sh BUILD_DIR SOURCE_DIR [SANITIZED(0|1)]
+# (A sanitizer build sets no memory limit on the trial compile: its shadow
+# memory would pass any. That check is left out there, and says so.)
 set -uo pipefail
 BUILD=$(cd "$1" && pwd)
 WORK=$(mktemp -d)
@@ -134,9 +136,13 @@ term_dlpd
 mv "$WORK/rules/big.yaml" "$WORK/big.yaml"
 start_limited "$WORK/limit2.log" --reload-max-mb 64
 mv "$WORK/big.yaml" "$WORK/rules/big.yaml"
-"$BUILD/dlpctl" reload --socket "$SOCK" > "$WORK/limit2.out" 2>&1 && bad "a reload past its memory limit succeeded"
-grep -q 'over the memory limit of 64 MiB' "$WORK/limit2.out" && ok || bad "memory limit: $(cat "$WORK/limit2.out")"
-[ "$(field rules <<< "$(status)")" = 2 ] && ok || bad "the rules changed after a refused reload"
+if [ "${3:-0}" = 1 ]; then
+  echo "reload memory limit: not checked in a sanitizer build (it sets none)"
+else
+  "$BUILD/dlpctl" reload --socket "$SOCK" > "$WORK/limit2.out" 2>&1 && bad "a reload past its memory limit succeeded"
+  grep -q 'over the memory limit of 64 MiB' "$WORK/limit2.out" && ok || bad "memory limit: $(cat "$WORK/limit2.out")"
+  [ "$(field rules <<< "$(status)")" = 2 ] && ok || bad "the rules changed after a refused reload"
+fi
 # A rule error found by the trial is the rule's error, as without limits.
 mv "$WORK/rules/big.yaml" "$WORK/big.yaml"
 printf 'rules:\n  - id: broken\n    name: x\n    severity: low\n    patterns: ["(unclosed"]\n' \
