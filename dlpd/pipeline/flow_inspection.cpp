@@ -60,7 +60,7 @@ constexpr size_t kRememberedFindings = 256;
 size_t ApplyEdits(const std::vector<WireEdit>& edits, uint8_t* payload, size_t len, uint64_t off) {
   size_t changed = 0;
   for (auto e = std::lower_bound(edits.begin(), edits.end(), off,
-                                 [](const WireEdit&y, uint64_t o) { return y.off < o; });
+                                 [](const WireEdit& y, uint64_t o) { return y.off < o; });
        e != edits.end() && e->off < off + len; ++e) {
     changed += payload[e->off - off] != e->byte ? 1 : 0;
     payload[e->off - off] = e->byte;
