@@ -453,8 +453,9 @@ std::string CodedPost(const std::string& coding, const std::string& body) {
 // the usual 4 MiB window does, and zlib keeps its 44 KiB or so.
 TEST(BodyInflaterMemory, ADecodersAllocationsAreCountedAndCapped) {
   std::string text;
-  for (int i = 0; text.size() < (size_t{6} << 20); ++i)
+  for (uint64_t i = 0; text.size() < (size_t{6} << 20); ++i) {
     text += "row " + std::to_string(i * 7919) + ";";
+  }
   auto brotli = [&](int lgwin) {
     size_t n = BrotliEncoderMaxCompressedSize(text.size());
     std::string out(n, '\0');
