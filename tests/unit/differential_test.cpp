@@ -48,6 +48,10 @@ TEST(Differential, HandPickedEdges) {
                         "3782 822463 10005 0"}) {
     ExpectAgree(s);
   }
+  // An empty first line, then a CSV head and a row: the stream's start is a
+  // line's start for the digit gate's blank lines too (fuzz_differential).
+  ExpectAgree("\nx\",\"ssn\":\"078 id,name,ssn,dob\r\n536221457,Jane");
+  ExpectAgree("\r\nid,ssn\r\n1,536221457\r\n");
 }
 
 }  // namespace

@@ -401,8 +401,9 @@ namespace dlp {
 namespace {
 
 // The blank lines the gate notes for CSV headers (ColumnTracker): every
-// '\n' that ends a line "" or "\r", but those followed by markup or a
-// bracket; the same for each kernel, however the text is cut into feeds.
+// '\n' that ends a line "" or "\r" (the text's start is a line's start),
+// but those followed by markup or a bracket; the same for each kernel,
+// however the text is cut into feeds.
 TEST(DigitGate, NotesTheBlankLinesAHeaderMayFollow) {
   std::mt19937 rng(20);
   const char alphabet[] = "\n\n\r\r<a b,1{";
@@ -410,10 +411,10 @@ TEST(DigitGate, NotesTheBlankLinesAHeaderMayFollow) {
     std::string text(1 + rng() % 700, 'x');
     for (char& c : text) c = alphabet[rng() % (sizeof alphabet - 1)];
     std::vector<uint64_t> want;
-    for (size_t j = 1; j < text.size(); ++j) {
+    for (size_t j = 0; j < text.size(); ++j) {
       if (text[j] != '\n') continue;
-      const bool blank =
-          text[j - 1] == '\n' || (j >= 2 && text[j - 1] == '\r' && text[j - 2] == '\n');
+      const bool blank = j == 0 || text[j - 1] == '\n' || (j == 1 && text[0] == '\r') ||
+                         (j >= 2 && text[j - 1] == '\r' && text[j - 2] == '\n');
       if (!blank) continue;
       const char next = j + 1 < text.size() ? text[j + 1] : 'x';
       if (next == '<' || next == ' ' || next == '\t' || next == '{' || next == '[' || next == '}' ||
