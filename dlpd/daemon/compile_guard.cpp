@@ -12,6 +12,7 @@
 #include <cstring>
 #include <new>
 
+#include "dlpd/common/sanitized.h"
 #include "dlpd/daemon/privileges.h"
 #include "dlpd/daemon/sandbox.h"
 #include "rules/compiled_ruleset.h"
@@ -23,21 +24,6 @@
 
 namespace dlp {
 namespace {
-
-// A sanitizer reserves terabytes of shadow memory at start and maps more
-// as it goes: no data limit can hold under it, so those builds (tests)
-// apply the time limit only.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
 
 // An answer that begins so is the rule set's own error, not a limit's.
 constexpr char kRuleErrorMark = '\x01';
@@ -97,7 +83,9 @@ bool ReadString(int fd, uint64_t max, std::string* s) {
   // allocations go. Time: CPU seconds (SIGXCPU), and the helper's clock.
   const rlim_t bytes = static_cast<rlim_t>(limits.memory_bytes);
   const rlimit mem{bytes, bytes};
-  if (!kSanitized) setrlimit(RLIMIT_DATA, &mem);
+  // Not under a sanitizer: its shadow memory, reserved at start and mapped
+  // as it goes, would pass any data limit (those builds apply time only).
+  if (!kSanitizedBuild) setrlimit(RLIMIT_DATA, &mem);
   const auto secs = static_cast<rlim_t>((limits.time_ms + 999) / 1000);
   const rlimit cpu{secs, secs + 1};
   setrlimit(RLIMIT_CPU, &cpu);

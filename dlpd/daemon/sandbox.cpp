@@ -10,25 +10,12 @@
 #include <sys/prctl.h>
 #endif
 
+#include "dlpd/common/sanitized.h"
+
 namespace dlp {
-namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
-}  // namespace
 
 bool SandboxRefusesFork() {
-  return !kSanitized;
+  return !kSanitizedBuild;
 }
 
 Status EnterSandbox() {
@@ -98,7 +85,7 @@ Status EnterSandbox() {
     deny("clone", SCMP_SYS(clone), eperm, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
   }
   deny("clone3", SCMP_SYS(clone3), SCMP_ACT_ERRNO(ENOSYS));
-  if (!kSanitized) {
+  if (!kSanitizedBuild) {
     // A sanitizer's leak check forks a tracer that ptraces the threads, and
     // its reports exec a symbolizer: those builds keep these.
     DLP_DENY(execve);
