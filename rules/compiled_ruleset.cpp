@@ -206,6 +206,14 @@ std::shared_ptr<const CompiledRuleset> CompiledRuleset::Compile(RuleSet rules,
     }
     out->shaped_.push_back(static_cast<unsigned>(i));
   }
+  for (int b = 0; b < 256; ++b) {
+    if (out->shaped_separators_.Has(static_cast<uint8_t>(b))) {
+      out->shaped_separator_bytes_.push_back(static_cast<uint8_t>(b));
+    }
+  }
+  for (unsigned w = 255; w > 0; --w) {
+    if (out->shaped_alone_by_width_[w] != 0) out->shaped_alone_min_width_ = w;
+  }
 
   // Compiles the patterns that are (or are not) gated, keeping their indexes
   // as Hyperscan ids; leaves *db null when there are none. Shaped patterns

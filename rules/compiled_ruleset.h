@@ -146,8 +146,14 @@ class CompiledRuleset {
   uint64_t shaped_alone(uint8_t width, unsigned two) const { return shaped_alone_[width][two]; }
   // Bit k: shaped()[k]'s walk_begins[two] (two < 100, as there).
   uint64_t shaped_by_begin(unsigned two) const { return shaped_by_begin_[two]; }
-  // The bytes that may separate two groups of some shaped pattern.
+  // The bytes that may separate two groups of some shaped pattern, as a
+  // set and in order.
   const ByteSet& shaped_separators() const { return shaped_separators_; }
+  const std::vector<uint8_t>& shaped_separator_bytes() const { return shaped_separator_bytes_; }
+  // The narrowest group that may be a match alone (shaped_alone_by_width
+  // not 0), 256 when none may: a narrower group that no separator joins
+  // to another is part of no match.
+  unsigned shaped_alone_min_width() const { return shaped_alone_min_width_; }
   // The most groups a match of a shaped pattern takes (1 when none).
   size_t shaped_max_groups() const { return shaped_max_groups_; }
   // Some pattern is gated: the digit gate runs.
@@ -190,6 +196,8 @@ class CompiledRuleset {
   std::array<std::array<uint64_t, 100>, kMaxAloneWidth + 1> shaped_alone_{};
   std::array<uint64_t, 100> shaped_by_begin_{};
   ByteSet shaped_separators_;
+  std::vector<uint8_t> shaped_separator_bytes_;
+  unsigned shaped_alone_min_width_ = 256;
   size_t shaped_max_groups_ = 1;
   hs_database_t* block_db_ = nullptr;
   hs_database_t* stream_db_ = nullptr;

@@ -31,7 +31,7 @@ Status ScanBlock(ScanContext& ctx, const uint8_t* data, size_t len, Findings* ou
     columns.Feed(text, 0);
   }
   ConfirmCandidates(ctx.rules(), cands, data, len, 0, out, ctx.fingerprinter(),
-                    Surroundings{&columns, true});
+                    Surroundings{&columns, true, UINT64_MAX, ctx.keyword_memo()});
   return {};
 }
 

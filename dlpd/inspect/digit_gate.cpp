@@ -77,6 +77,81 @@ __attribute__((target("avx2"))) void ChunksAvx2(const uint8_t* data, size_t chun
     newlines[c] = lines;
   }
 }
+
+// The same with up to four marked bytes (MarkBytes) in place of the line
+// breaks. `mark` holds four bytes: the caller repeats one to fill it.
+using MarkKernel = void (*)(const uint8_t*, size_t, const uint8_t*, uint64_t*, uint64_t*);
+
+void MarksPortable(const uint8_t* data, size_t chunks, const uint8_t* mark, uint64_t* digits,
+                   uint64_t* marks) {
+  for (size_t c = 0; c < chunks; ++c) {
+    uint64_t d = 0;
+    uint64_t m = 0;
+    for (unsigned i = 0; i < 64; ++i) {
+      const uint8_t b = data[64 * c + i];
+      d |= uint64_t{static_cast<unsigned>(b - '0') < 10U} << i;
+      m |= uint64_t{b == mark[0] || b == mark[1] || b == mark[2] || b == mark[3]} << i;
+    }
+    digits[c] = d;
+    marks[c] = m;
+  }
+}
+
+#if defined(DLP_GATE_X86)
+__attribute__((target("avx2"))) void MarksAvx2(const uint8_t* data, size_t chunks,
+                                               const uint8_t* mark, uint64_t* digits,
+                                               uint64_t* marks) {
+  const __m256i below = _mm256_set1_epi8('0' - 1);
+  const __m256i above = _mm256_set1_epi8('9' + 1);
+  const __m256i m0 = _mm256_set1_epi8(static_cast<char>(mark[0]));
+  const __m256i m1 = _mm256_set1_epi8(static_cast<char>(mark[1]));
+  const __m256i m2 = _mm256_set1_epi8(static_cast<char>(mark[2]));
+  const __m256i m3 = _mm256_set1_epi8(static_cast<char>(mark[3]));
+  for (size_t c = 0; c < chunks; ++c) {
+    uint64_t d = 0;
+    uint64_t m = 0;
+    for (int i = 0; i < 2; ++i) {
+      const __m256i v =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 64 * c + 32 * i));
+      const __m256i digit =
+          _mm256_and_si256(_mm256_cmpgt_epi8(v, below), _mm256_cmpgt_epi8(above, v));
+      const __m256i marked =
+          _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, m0), _mm256_cmpeq_epi8(v, m1)),
+                          _mm256_or_si256(_mm256_cmpeq_epi8(v, m2), _mm256_cmpeq_epi8(v, m3)));
+      d |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(digit))} << (32 * i);
+      m |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(marked))} << (32 * i);
+    }
+    digits[c] = d;
+    marks[c] = m;
+  }
+}
+
+__attribute__((target("sse2"))) void MarksSse2(const uint8_t* data, size_t chunks,
+                                               const uint8_t* mark, uint64_t* digits,
+                                               uint64_t* marks) {
+  const __m128i below = _mm_set1_epi8('0' - 1);
+  const __m128i above = _mm_set1_epi8('9' + 1);
+  const __m128i m0 = _mm_set1_epi8(static_cast<char>(mark[0]));
+  const __m128i m1 = _mm_set1_epi8(static_cast<char>(mark[1]));
+  const __m128i m2 = _mm_set1_epi8(static_cast<char>(mark[2]));
+  const __m128i m3 = _mm_set1_epi8(static_cast<char>(mark[3]));
+  for (size_t c = 0; c < chunks; ++c) {
+    uint64_t d = 0;
+    uint64_t m = 0;
+    for (int i = 0; i < 4; ++i) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 64 * c + 16 * i));
+      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
+      const __m128i marked =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, m0), _mm_cmpeq_epi8(v, m1)),
+                       _mm_or_si128(_mm_cmpeq_epi8(v, m2), _mm_cmpeq_epi8(v, m3)));
+      d |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(digit))} << (16 * i);
+      m |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(marked))} << (16 * i);
+    }
+    digits[c] = d;
+    marks[c] = m;
+  }
+}
+#endif
 #endif
 
 bool Supported(DigitGate::Kernel k) {
@@ -219,6 +294,33 @@ void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits) {
   static_assert(sizeof(ChunkMasks) == sizeof(uint64_t), "a mask is its digits");
   uint64_t newlines[16];
   kernel(data, std::min<size_t>(chunks, 16), reinterpret_cast<ChunkMasks*>(digits), newlines);
+}
+
+void ReadDigitAndMarkMasks(const uint8_t* data, size_t chunks, const MarkBytes& mark,
+                           uint64_t* digits, uint64_t* marks, DigitGate::Kernel k) {
+  MarkKernel kernel = MarksPortable;
+#if defined(DLP_GATE_X86)
+  if (k == DigitGate::Kernel::kAvx2) kernel = MarksAvx2;
+  if (k == DigitGate::Kernel::kSse2) kernel = MarksSse2;
+#endif
+  chunks = std::min<size_t>(chunks, 16);
+  if (mark.n == 0) {
+    ReadDigitMasks(data, chunks, digits);
+    std::fill(marks, marks + chunks, uint64_t{0});
+    return;
+  }
+  // Four bytes: the last repeated (a byte compared twice marks the same).
+  uint8_t four[MarkBytes::kMax];
+  for (size_t i = 0; i < MarkBytes::kMax; ++i) {
+    four[i] = mark.bytes[std::min(i, std::min(mark.n, MarkBytes::kMax) - 1)];
+  }
+  kernel(data, chunks, four, digits, marks);
+}
+
+void ReadDigitAndMarkMasks(const uint8_t* data, size_t chunks, const MarkBytes& mark,
+                           uint64_t* digits, uint64_t* marks) {
+  static const DigitGate::Kernel best = Best();
+  ReadDigitAndMarkMasks(data, chunks, mark, digits, marks, best);
 }
 
 DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned max_gap)

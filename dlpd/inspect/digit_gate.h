@@ -42,6 +42,18 @@ namespace dlp {
 // `chunks` <= 16 whole chunks; read by the best kernel this CPU has.
 void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits);
 
+// Up to four bytes to find beside the digits (a shaped walk's separators).
+struct MarkBytes {
+  static constexpr size_t kMax = 4;
+  uint8_t bytes[kMax] = {};
+  size_t n = 0;  // 0: none
+};
+
+// As ReadDigitMasks, and bit i of marks[c]: byte 64 * c + i is one of
+// `mark`'s bytes.
+void ReadDigitAndMarkMasks(const uint8_t* data, size_t chunks, const MarkBytes& mark,
+                           uint64_t* digits, uint64_t* marks);
+
 // [from, to) in stream offsets.
 struct Region {
   uint64_t from = 0;
@@ -186,5 +198,10 @@ class DigitGate {
   bool cr_before_ = false;
   std::vector<uint64_t> blank_line_ends_;
 };
+
+// ReadDigitAndMarkMasks with kernel `k` (which must be supported, as
+// DigitGate::UseKernel says), for tests that hold the kernels to one answer.
+void ReadDigitAndMarkMasks(const uint8_t* data, size_t chunks, const MarkBytes& mark,
+                           uint64_t* digits, uint64_t* marks, DigitGate::Kernel k);
 
 }  // namespace dlp

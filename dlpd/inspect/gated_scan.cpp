@@ -71,7 +71,7 @@ Findings DecidedAtEnd(ScanContext& ctx, const std::vector<Candidate>& candidates
     // A verdict that waits for more than the next byte is not decided.
     ConfirmCandidates(ctx.rules(), candidates, copy.data(), copy.size(), copy_base,
                       sentinel == 'A' ? &with_word : &with_space, ctx.fingerprinter(),
-                      Surroundings{columns, false, base + size}, undecided);
+                      Surroundings{columns, false, base + size, ctx.keyword_memo()}, undecided);
   }
   std::set_intersection(with_word.begin(), with_word.end(), with_space.begin(), with_space.end(),
                         std::back_inserter(decided));

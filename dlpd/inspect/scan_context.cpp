@@ -311,7 +311,8 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
   if (value.data() == nullptr || value.empty()) return ValueVerdict::kNo;
   if (FractionOfDecimal(p.boundary, text.data(), value.data())) return ValueVerdict::kNo;
   const size_t at = static_cast<size_t>(value.data() - text.data());
-  ValueSurroundings surroundings(rules, p.rule_index, text, at, text_base, around.columns);
+  ValueSurroundings surroundings(rules, p.rule_index, text, at, text_base, around.columns,
+                                 around.keyword_memo);
   // A pattern that counts only with a keyword: the bytes before the value
   // decide that, first (a bare nine-digit number is an SSN only so, and an
   // API body has thousands of them under other labels).

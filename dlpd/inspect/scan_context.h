@@ -10,6 +10,7 @@
 #include "dlpd/common/result.h"
 #include "dlpd/inspect/digit_gate.h"
 #include "dlpd/inspect/finding.h"
+#include "dlpd/inspect/keyword_memo.h"
 #include "rules/compiled_ruleset.h"
 #include "rules/match_engine.h"
 #include "rules/validators.h"
@@ -52,6 +53,9 @@ struct Surroundings {
   // sentinel that stands for "any next byte"): a look past a value's end
   // stops there, undecided.
   uint64_t real_until = UINT64_MAX;
+  // The worker's keyword answers (ScanContext::keyword_memo); null: each
+  // question is judged in full.
+  KeywordMemo* keyword_memo = nullptr;
 };
 
 enum class ValueVerdict { kNo, kYes, kUndecided };
@@ -94,6 +98,8 @@ class ScanContext {
   std::vector<Region>& spans() { return spans_; }
   // For the rules' ValuePrefixes.
   ValuePrefixes::Scratch& prefix_scratch() { return prefix_scratch_; }
+  // Keyword answers for this context's rules (Surroundings::keyword_memo).
+  KeywordMemo* keyword_memo() { return &keyword_memo_; }
   // With a key, every finding carries its value's fingerprint (incidents).
   void set_fingerprinter(const Fingerprinter* f) { fingerprinter_ = f; }
   const Fingerprinter* fingerprinter() const { return fingerprinter_; }
@@ -110,6 +116,7 @@ class ScanContext {
   std::vector<uint8_t> decoded_;
   std::vector<Region> spans_;
   ValuePrefixes::Scratch prefix_scratch_;
+  KeywordMemo keyword_memo_;
   const Fingerprinter* fingerprinter_ = nullptr;
 };
 

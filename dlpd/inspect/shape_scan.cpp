@@ -1,6 +1,7 @@
 #include "dlpd/inspect/shape_scan.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -22,18 +23,68 @@ bool TrailOk(Boundary b, uint8_t c) {
   return LeadOk(b, c);
 }
 
-// The groups of digits of a text, in order, read 64 bytes at a time from
-// masks of their digits (vector compares), a block of up to 16 chunks per
-// Read: where each begins and ends (text offsets). Number-dense text (web
-// API bodies) has a group every few bytes; a group costs a few
-// instructions here and no branch of its own but the one that finds it.
-// Groups whose end is not read yet are open: starts() may exceed ends().
+// Which groups of digits a walk needs. A match is one group at least
+// `alone_min_width` digits wide, or groups one separator byte apart: a
+// narrower group that no separator joins to the group before or after it
+// is part of no match, and is not listed. In web-API bodies most groups
+// are such (prices, quantities, the parts of dates and times), and each
+// listed group costs a walk its marking and its test.
+struct GroupFilter {
+  // The separators, found by vector compares; when there are more than
+  // MarkBytes::kMax, every byte that is no digit counts as one.
+  MarkBytes separators;
+  bool any_separator = false;
+  unsigned alone_min_width = 256;
+
+  GroupFilter(const std::vector<uint8_t>& separator_bytes, unsigned alone_min) {
+    any_separator = separator_bytes.size() > MarkBytes::kMax;
+    if (!any_separator) {
+      separators.n = separator_bytes.size();
+      std::copy(separator_bytes.begin(), separator_bytes.end(), separators.bytes);
+    }
+    alone_min_width = std::clamp(alone_min, 1U, 256U);
+    // Doubling: after a step of `got`, a bit says `2 * got` bits up to it
+    // are set; the last step tops up to exactly the width.
+    size_t k = 0;
+    for (unsigned got = 1; got < std::min(alone_min_width, 65U);) {
+      const unsigned step = std::min(got, alone_min_width - got);
+      steps[k++] = step;
+      got += step;
+    }
+  }
+  // WideEnough's shifts, 0 after the last (at most 7: 1, 2, 4, ... 32, 1).
+  std::array<unsigned, 8> steps{};
+};
+
+// Bit b: bits b - width + 1 to b of `d` are all set, the bits below bit 0
+// taken as set when `ones_before` (a group that began in an earlier
+// chunk: counted as wide, which only lists it). By doubling, in the
+// filter's steps (0 after the last).
+uint64_t WideEnough(uint64_t d, const GroupFilter& f, bool ones_before) {
+  const uint64_t below = ones_before ? ~uint64_t{0} : 0;
+  uint64_t x = f.alone_min_width > 64 ? d & below : d;
+  for (const unsigned step : f.steps) {
+    if (step == 0) break;
+    x &= (x << step) | (below >> (64 - step));
+  }
+  return x;
+}
+
+// The groups of digits a walk needs (GroupFilter), in order, read 64 bytes
+// at a time from masks of their digits and separators (vector compares),
+// a block of up to 16 chunks per Read: where each begins and ends (text
+// offsets). The groups are chosen on the masks, a few instructions a chunk
+// whatever it holds; only those listed cost more. A group is listed once
+// its end is read.
 class GroupReader {
  public:
   static constexpr size_t kBlock = 16 * 64;
   // Room for a block's groups (at most one per two bytes) and those kept
   // from the blocks before (Drop forgets the others).
-  static constexpr size_t kCap = kBlock / 2 + 2 * ValueShape::kMaxGroups + 2;
+  static constexpr size_t kListAtOnce = 4;
+  static constexpr size_t kCap = kBlock / 2 + 2 * ValueShape::kMaxGroups + 2 + kListAtOnce;
+
+  explicit GroupReader(const GroupFilter& filter) : filter_(filter) {}
 
   // Reads text[at, at + len), len <= kBlock, of a text of `size` bytes;
   // `to` is where the walk's text ends (at + len <= to <= size; text[to],
@@ -41,56 +92,98 @@ class GroupReader {
   // first Read of a text starts at 0 or after a byte that is no digit.
   void Read(const uint8_t* text, size_t at, size_t len, size_t to, size_t size) {
     uint64_t masks[16];
+    uint64_t marks[16];
     const size_t whole = len / 64;
     const auto tail = static_cast<unsigned>(len % 64);
     if (tail != 0 && at + 64 * (whole + 1) <= size) {
       // The text goes on past the tail (a short span): its chunk is read.
-      ReadDigitMasks(text + at, whole + 1, masks);
+      ReadDigitAndMarkMasks(text + at, whole + 1, filter_.separators, masks, marks);
       masks[whole] &= (uint64_t{1} << tail) - 1;
+      marks[whole] &= (uint64_t{1} << tail) - 1;
     } else {
-      if (whole > 0) ReadDigitMasks(text + at, whole, masks);
+      if (whole > 0) ReadDigitAndMarkMasks(text + at, whole, filter_.separators, masks, marks);
       if (tail != 0) {
-        // Padded with NULs, which are no digits.
+        // Padded with NULs, which are no digits (nor separators: a NUL
+        // separator, were there one, would mark only the padding).
         uint8_t padded[64] = {};
         std::memcpy(padded, text + at + 64 * whole, tail);
-        ReadDigitMasks(padded, 1, masks + whole);
+        ReadDigitAndMarkMasks(padded, 1, filter_.separators, masks + whole, marks + whole);
         masks[whole] &= (uint64_t{1} << tail) - 1;
+        marks[whole] &= (uint64_t{1} << tail) - 1;
       }
     }
     const size_t chunks = whole + (tail != 0 ? 1 : 0);
     for (size_t c = 0; c < chunks; ++c) {
       const uint64_t d = masks[c];
       const unsigned n = c == whole ? tail : 64;
+      const uint64_t valid = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
       const size_t o = at + 64 * c;
-      // Whether the byte after the chunk is a digit, at the chunk's last bit.
+      // Whether the byte after the chunk is a digit; and whether it is a
+      // separator with a digit after it (taken as so at the block's end:
+      // listing a group more is safe).
       uint64_t next = 0;
+      uint64_t joint_after = 1;
       if (c + 1 < chunks) {
         next = masks[c + 1] & 1;
+        const uint64_t sep = filter_.any_separator ? ~masks[c + 1] : marks[c + 1];
+        joint_after = sep & ~masks[c + 1] & (masks[c + 1] >> 1) & 1;
       } else if (o + n < to) {
         next = IsAsciiDigit(text[o + n]) ? 1 : 0;
       }
-      uint64_t starts = d & ~((d << 1) | digit_before_);
-      uint64_t ends = d & ~((d >> 1) | (next << (n - 1)));
+      const uint64_t top = uint64_t{1} << (n - 1);
+      const uint64_t after = (d >> 1) | (next != 0 ? top : 0);
+      const uint64_t before = (d << 1) | digit_before_;
+      // Separators with a digit on each side.
+      const uint64_t sep = (filter_.any_separator ? ~d : marks[c]) & valid;
+      const uint64_t joints = sep & ~d & before & after;
+      const uint64_t starts = d & ~before;
+      const uint64_t lasts = d & ~after;  // each group's last digit
+      // The seeds: a digit of each group to list.
+      uint64_t seeds = (starts & ((joints << 1) | joint_before_)) |
+                       (lasts & ((joints >> 1) | (joint_after != 0 ? top : 0))) |
+                       WideEnough(d, filter_, digit_before_ != 0);
+      // Adding a group's seeds to its digits carries out of its last
+      // digit into the byte after it, and only so: that byte is set in
+      // the sum for exactly the groups with a seed.
+      uint64_t sum = 0;
+      const bool carry = __builtin_add_overflow(d, seeds, &sum);
+      uint64_t listed_ends = sum & ~d & valid;  // bit e: a listed group ends before e
+      const bool top_listed = n == 64 ? carry : ((sum >> n) & 1) != 0;
+      // Four listed at once whether there are so many or not (the rest
+      // when there are more): a loop that ends where the groups do
+      // mispredicts its end about once a chunk.
+      size_t count = 0;
+      for (size_t k = 0; k < kListAtOnce; ++k) {
+        List(d, o, static_cast<unsigned>(__builtin_ctzll(listed_ends | (uint64_t{1} << 63))), k);
+        count += listed_ends != 0 ? 1 : 0;
+        listed_ends &= listed_ends - 1;
+      }
+      for (; listed_ends != 0; listed_ends &= listed_ends - 1) {
+        List(d, o, static_cast<unsigned>(__builtin_ctzll(listed_ends)), count++);
+      }
+      n_ += count;
+      // The last group, when it ends with the chunk and is listed; else
+      // (it goes on in the next chunk, where it is listed: WideEnough
+      // counts it wide) where it began. Without branches: whether a chunk
+      // ends inside a group is as likely as not.
+      const uint32_t top_start = StartOf(d, o, n);
+      start_[n_] = top_start;
+      end_[n_] = static_cast<uint32_t>(o + n);
+      n_ += top_listed && next == 0 ? 1 : 0;
+      open_start_ = top_start;
       digit_before_ = (d >> (n - 1)) & 1;
-      for (; starts != 0; starts &= starts - 1) {
-        start_[starts_++] = static_cast<uint32_t>(o + static_cast<size_t>(__builtin_ctzll(starts)));
-      }
-      for (; ends != 0; ends &= ends - 1) {
-        end_[ends_++] = static_cast<uint32_t>(o + static_cast<size_t>(__builtin_ctzll(ends)) + 1);
-      }
+      joint_before_ = (joints >> (n - 1)) & 1;
     }
   }
 
   // Forgets the first `k` groups (k <= ends()).
   void Drop(size_t k) {
-    std::memmove(start_, start_ + k, (starts_ - k) * sizeof start_[0]);
-    std::memmove(end_, end_ + k, (ends_ - k) * sizeof end_[0]);
-    starts_ -= k;
-    ends_ -= k;
+    std::memmove(start_, start_ + k, (n_ - k) * sizeof start_[0]);
+    std::memmove(end_, end_ + k, (n_ - k) * sizeof end_[0]);
+    n_ -= k;
   }
 
-  size_t starts() const { return starts_; }
-  size_t ends() const { return ends_; }
+  size_t ends() const { return n_; }
   // Group i (i < ends()): [start(i), end(i)).
   uint32_t start(size_t i) const { return start_[i]; }
   uint32_t end(size_t i) const { return end_[i]; }
@@ -105,15 +198,36 @@ class GroupReader {
     return (text[s] - '0') * 10U + (end_[i] - s >= 2 ? text[s + 1] - '0' : 0U);
   }
   // Whether it follows the group before after one byte (a separator): only
-  // such groups may share a value.
+  // such groups may share a value. (A group between them that is not
+  // listed is joined to neither, so listed neighbours in the list that
+  // are one byte apart are neighbours in the text.)
   bool joined(size_t i) const { return i > 0 && start_[i] == end_[i - 1] + 1; }
 
  private:
+  // Where the group whose last digit is bit e - 1 of the chunk at text
+  // offset o (digit mask d) begins.
+  uint32_t StartOf(uint64_t d, size_t o, unsigned e) const {
+    const uint64_t gaps = ~d & ((uint64_t{1} << (e - 1)) - 1);
+    // The last gap's bit (bit 0 or'ed in: clz needs a bit set).
+    const unsigned s = 63 - static_cast<unsigned>(__builtin_clzll(gaps | 1));
+    const uint32_t here = static_cast<uint32_t>(o + (gaps == 0 ? 0 : s + 1));
+    return gaps == 0 && digit_before_ != 0 ? open_start_ : here;  // begun in a chunk before
+  }
+  // Writes the group that ends before bit e of the chunk as the k-th
+  // after the listed ones (counted by the caller).
+  void List(uint64_t d, size_t o, unsigned e, size_t k) {
+    start_[n_ + k] = StartOf(d, o, e);
+    end_[n_ + k] = static_cast<uint32_t>(o + e);
+  }
+
+  const GroupFilter& filter_;
   uint32_t start_[kCap];
   uint32_t end_[kCap];
-  size_t starts_ = 0;
-  size_t ends_ = 0;
+  size_t n_ = 0;
   uint64_t digit_before_ = 0;
+  uint64_t joint_before_ = 0;
+  // Where the group open at the last chunk's end began.
+  uint32_t open_start_ = 0;
 };
 
 // Every match of pattern `p` (index `index`) whose first group is g's
@@ -205,8 +319,8 @@ std::string_view GroupDigits(const GroupReader& g, size_t first, size_t last, co
 // from it may take are read. `reach`: the most groups a match takes.
 template <typename May, typename Walk>
 void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t to, size_t reach,
-                      May&& may, Walk&& walk) {
-  GroupReader g;
+                      const GroupFilter& filter, May&& may, Walk&& walk) {
+  GroupReader g(filter);
   // The groups that may begin a match, waiting for the groups after them.
   // Marked as the groups are read, without a branch per group: in
   // number-dense text which group may is unpredictable, and mispredicted
@@ -299,6 +413,7 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
       });
     }
   };
+  const GroupFilter filter(rules.shaped_separator_bytes(), rules.shaped_alone_min_width());
   const uint64_t end = base + size;
   // Where spans cover much of the text (number-dense bodies), one walk over
   // all of it costs less than one per span: it reads the groups between
@@ -322,7 +437,7 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
     // digit, where one ends.
     while (from > 0 && IsAsciiDigit(text[from - 1])) --from;
     while (to < size && IsAsciiDigit(text[to])) ++to;
-    ForEachBeginning(text, size, from, to, rules.shaped_max_groups(), may, walk);
+    ForEachBeginning(text, size, from, to, rules.shaped_max_groups(), filter, may, walk);
   }
 }
 
@@ -335,7 +450,14 @@ void ForEachShapedMatch(const CompiledPattern& p, unsigned pattern_index, std::s
     return width >= shape.first_min_width() && width <= shape.first_max_width() &&
            p.walk_begins[two];
   };
-  ForEachBeginning(bytes, text.size(), 0, text.size(), shape.max_groups(), may,
+  std::vector<uint8_t> separators;
+  for (int b = 0; b < 256; ++b) {
+    const auto byte = static_cast<uint8_t>(b);
+    if (shape.separators().Has(byte)) separators.push_back(byte);
+  }
+  // A group alone is a match only if at least walk_min_digits wide.
+  const GroupFilter filter(separators, shape.min_groups() == 1 ? p.walk_min_digits : 256U);
+  ForEachBeginning(bytes, text.size(), 0, text.size(), shape.max_groups(), filter, may,
                    [&](const GroupReader& g, size_t i, uint64_t) {
                      WalkFrom(p, pattern_index, g, i, bytes, text.size(), at_stream_start,
                               [&](const Candidate& c, size_t) { f(c); });

@@ -202,11 +202,11 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     });
     if (inside_piece) {
       ConfirmCandidates(ctx.rules(), now, data, len, offset_, &found, ctx.fingerprinter(),
-                        Around(false), &undecided);
+                        Around(ctx, false), &undecided);
     } else {
       join();
       ConfirmCandidates(ctx.rules(), now, window.data(), window.size(), history_base, &found,
-                        ctx.fingerprinter(), Around(false), &undecided);
+                        ctx.fingerprinter(), Around(ctx, false), &undecided);
     }
     if (!waited.empty()) {
       // Those that held whatever came next were reported last time.
@@ -271,7 +271,7 @@ Status StreamScanner::GatedAtEnd(ScanContext& ctx, Findings* found) const {
   if (cands.empty()) return {};
   Findings at_end;
   ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(), history_base, &at_end,
-                    ctx.fingerprinter(), Around(true));
+                    ctx.fingerprinter(), Around(ctx, true));
   // Those that held whatever came next were reported by the last Feed.
   at_end = Without(
       at_end, DecidedAtEnd(ctx, cands, history_.data(), history_.size(), history_base, &columns_));
@@ -287,13 +287,13 @@ Status StreamScanner::JudgeEnd(ScanContext& ctx, hs_stream_t* closing, Findings*
     hs_error_t rc = hs_close_stream(closing, ctx.scratch(), CollectCandidate, ctx.candidate_sink());
     if (rc != HS_SUCCESS) return Error{"hs_close_stream failed: " + std::to_string(rc)};
     ConfirmCandidates(ctx.rules(), cands, history_.data(), history_.size(),
-                      offset_ - history_.size(), &found, ctx.fingerprinter(), Around(true));
+                      offset_ - history_.size(), &found, ctx.fingerprinter(), Around(ctx, true));
   }
   if (Status st = GatedAtEnd(ctx, &found); !st) return st;
   // What waited for more bytes is judged by what came.
   if (!pending_.empty()) {
     ConfirmCandidates(ctx.rules(), pending_, history_.data(), history_.size(),
-                      offset_ - history_.size(), &found, ctx.fingerprinter(), Around(true));
+                      offset_ - history_.size(), &found, ctx.fingerprinter(), Around(ctx, true));
   }
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());

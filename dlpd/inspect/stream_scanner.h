@@ -79,7 +79,9 @@ class StreamScanner {
   // it ran on the piece; null: found here).
   void FeedColumns(ScanContext& ctx, const uint8_t* data, size_t len,
                    const std::vector<uint64_t>* blank_line_ends);
-  Surroundings Around(bool ends_stream) const { return {&columns_, ends_stream}; }
+  Surroundings Around(ScanContext& ctx, bool ends_stream) const {
+    return {&columns_, ends_stream, UINT64_MAX, ctx.keyword_memo()};
+  }
   // The gated candidates ending at the last byte so far, judged as the
   // end of the stream, less those already reported as decided.
   Status GatedAtEnd(ScanContext& ctx, Findings* found) const;

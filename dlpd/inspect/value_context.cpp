@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "dlpd/inspect/column_tracker.h"
+#include "dlpd/inspect/keyword_memo.h"
 #include "rules/compiled_ruleset.h"
 #include "rules/value_text.h"
 
@@ -273,19 +274,23 @@ int ValueSurroundings::Column() {
   return column_;
 }
 
+bool ValueSurroundings::Found(const KeywordSet& keywords, std::string_view text) {
+  return memo_ != nullptr ? memo_->FoundIn(keywords, text) : keywords.FoundIn(text);
+}
+
 bool ValueSurroundings::HasContext() {
   const ContextSpec& spec = rules_.rule(rule_).context;
   const KeywordSet& keywords = rules_.keywords(rule_);
   if (keywords.empty() || at_ > text_.size()) return false;
   if (spec.labels) {
     const ValueLabel& label = Label();
-    if (label.kind != ValueLabel::Kind::kNone) return keywords.FoundIn(label.text);
+    if (label.kind != ValueLabel::Kind::kNone) return Found(keywords, label.text);
   }
   if (spec.columns) {
     const auto a = static_cast<ColumnTracker::Answer>(Column());
     if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kKeyword;
   }
-  return spec.before != 0 && keywords.FoundIn(LineBefore(text_, at_, spec.before));
+  return spec.before != 0 && Found(keywords, LineBefore(text_, at_, spec.before));
 }
 
 bool ValueSurroundings::LabelExcludes() {
@@ -294,7 +299,7 @@ bool ValueSurroundings::LabelExcludes() {
   const KeywordSet& keywords = rules_.keywords(rule_);
   const ValueLabel& label = Label();
   if (label.kind != ValueLabel::Kind::kNone) {
-    return excluded.FoundIn(label.text) && !keywords.FoundIn(label.text);
+    return Found(excluded, label.text) && !Found(keywords, label.text);
   }
   const auto a = static_cast<ColumnTracker::Answer>(Column());
   if (a != ColumnTracker::Answer::kNoTable) return a == ColumnTracker::Answer::kExcluded;
@@ -311,7 +316,7 @@ bool ValueSurroundings::LabelExcludes() {
   size_t from = end;
   while (from > 0 && end - from < 32 && IsAsciiAlnum(static_cast<uint8_t>(text[from - 1]))) --from;
   const std::string_view before = LineBefore(text, at, rules_.rule(rule_).context.before);
-  return from < end && excluded.FoundIn(text.substr(from, end - from)) && !keywords.FoundIn(before);
+  return from < end && Found(excluded, text.substr(from, end - from)) && !Found(keywords, before);
 }
 
 }  // namespace dlp

@@ -26,6 +26,8 @@ namespace dlp {
 
 class ColumnTracker;
 class CompiledRuleset;
+class KeywordMemo;
+class KeywordSet;
 
 struct ValueLabel {
   enum class Kind {
@@ -54,17 +56,19 @@ std::string_view LineBefore(std::string_view text, size_t at, size_t n);
 // (text's first byte at stream offset `text_base`), each read once when
 // first asked: its label and its CSV column. A value's verdict asks for
 // its context and then for its exclusions; both read the same label.
-// `columns` may be null (no CSV header seen). Holds views of `text`.
+// `columns` may be null (no CSV header seen); `memo` too (each keyword
+// question judged in full). Holds views of `text`.
 class ValueSurroundings {
  public:
   ValueSurroundings(const CompiledRuleset& rules, uint32_t rule, std::string_view text, size_t at,
-                    uint64_t text_base, const ColumnTracker* columns)
+                    uint64_t text_base, const ColumnTracker* columns, KeywordMemo* memo = nullptr)
       : rules_(rules),
         rule_(rule),
         text_(text),
         at_(at),
         text_base_(text_base),
-        columns_(columns) {}
+        columns_(columns),
+        memo_(memo) {}
 
   // Whether the value has its context.
   bool HasContext();
@@ -76,6 +80,8 @@ class ValueSurroundings {
   const ValueLabel& Label();
   // The value's CSV column's answer; kNoTable without a tracker.
   int Column();
+  // keywords.FoundIn(text), through the memo when there is one.
+  bool Found(const KeywordSet& keywords, std::string_view text);
 
   const CompiledRuleset& rules_;
   uint32_t rule_;
@@ -83,6 +89,7 @@ class ValueSurroundings {
   size_t at_;
   uint64_t text_base_;
   const ColumnTracker* columns_;
+  KeywordMemo* memo_;
   ValueLabel label_;
   bool have_label_ = false;
   int column_ = -1;  // a ColumnTracker::Answer once read

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dlpd/inspect/block_scanner.h"
+#include "dlpd/inspect/keyword_memo.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/inspect/value_context.h"
 #include "rules/compiled_ruleset.h"
@@ -459,6 +460,71 @@ TEST(LineBefore, AsTheByteLoopForEveryPlaceAndReach) {
       }
     }
   }
+}
+
+// A worker's memo of keyword answers gives the answer the set gives, for
+// two sets asked about the same labels, labels that differ only in their
+// middle or their case, more labels than it has entries (each one evicts
+// another), and texts too long to keep; and it does recall.
+TEST(KeywordMemo, AnswersAsTheSetDoes) {
+  const KeywordSet card(V{"card", "cc", "PAN", "card number"});
+  const KeywordSet ssn(V{"ssn", "social security"});
+  std::vector<std::string> labels = {"client_id",
+                                     "user_id",
+                                     "card_no",
+                                     "cardNo",
+                                     "pan",
+                                     "PAN",
+                                     "Pan",
+                                     "ssn",
+                                     "has_ssn",
+                                     "ssn_hash",
+                                     "xssnx",
+                                     "social_security",
+                                     "socialX",
+                                     "",
+                                     "c",
+                                     "cc",
+                                     "card number of holder",
+                                     "credit_card_number_field_x"};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 600; ++i) {
+    std::string l = "f" + std::to_string(rng() % 1000) + (rng() % 2 == 0 ? "_card" : "_id");
+    labels.push_back(l);
+  }
+  labels.push_back(std::string(KeywordMemo::kMaxText + 5, 'a') + " ssn");
+  KeywordMemo memo;
+  for (int round = 0; round < 20000; ++round) {
+    const std::string& l = labels[rng() % (round < 10000 ? 18 : labels.size())];
+    const KeywordSet& set = rng() % 2 == 0 ? card : ssn;
+    ASSERT_EQ(memo.FoundIn(set, l), set.FoundIn(l)) << "'" << l << "' round " << round;
+  }
+  EXPECT_GT(memo.hits(), 9000u);
+  EXPECT_GT(memo.misses(), 300u);
+  // A text and a longer one that begins with it, kept in one entry: each
+  // its own answer ("x ssn" holds the keyword, "x ssnx" does not).
+  std::string shorter;
+  std::string longer;
+  for (int k = 0; k < 100000 && longer.empty(); ++k) {
+    const std::string a = std::to_string(k) + " ssn";
+    for (const char* more : {"x", "q", "_x", "z1"}) {
+      if (KeywordMemo::SlotOf(&ssn, a) == KeywordMemo::SlotOf(&ssn, a + more)) {
+        shorter = a;
+        longer = a + more;
+      }
+    }
+  }
+  ASSERT_FALSE(longer.empty());
+  ASSERT_NE(ssn.FoundIn(shorter), ssn.FoundIn(longer));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(memo.FoundIn(ssn, shorter), ssn.FoundIn(shorter)) << shorter;
+    EXPECT_EQ(memo.FoundIn(ssn, longer), ssn.FoundIn(longer)) << longer;
+  }
+  // Too long to keep: judged every time.
+  const uint64_t hits = memo.hits();
+  EXPECT_TRUE(memo.FoundIn(ssn, labels.back()));
+  EXPECT_TRUE(memo.FoundIn(ssn, labels.back()));
+  EXPECT_EQ(memo.hits(), hits);
 }
 
 }  // namespace

@@ -226,6 +226,41 @@ TEST(DigitGate, KernelsAgree) {
   }
 }
 
+// The masks of digits and marked bytes (the shaped walk's separators) are
+// the bytes' own, by every kernel, for one to four marked bytes.
+TEST(DigitGate, MarkKernelsFindTheBytesThemselves) {
+  std::mt19937 rng(31);
+  const std::vector<DigitGate::Kernel> kernels = KernelsOfThisCpu();
+  for (int round = 0; round < 200; ++round) {
+    std::string text(64 * 16, ' ');
+    for (char& c : text) {
+      c = static_cast<char>(rng() % 3 == 0 ? " -+./0123456789"[rng() % 15] : rng());
+    }
+    MarkBytes mark;
+    mark.n = round % 5;  // none to four
+    for (size_t i = 0; i < mark.n; ++i) {
+      mark.bytes[i] = static_cast<uint8_t>(" -+.\x80\xff"[(round + i) % 6]);
+    }
+    const size_t chunks = 1 + rng() % 16;
+    for (const DigitGate::Kernel k : kernels) {
+      uint64_t digits[16];
+      uint64_t marks[16];
+      ReadDigitAndMarkMasks(reinterpret_cast<const uint8_t*>(text.data()), chunks, mark, digits,
+                            marks, k);
+      for (size_t b = 0; b < 64 * chunks; ++b) {
+        const auto c = static_cast<uint8_t>(text[b]);
+        const bool digit = c >= '0' && c <= '9';
+        bool marked = false;
+        for (size_t i = 0; i < mark.n; ++i) marked = marked || c == mark.bytes[i];
+        ASSERT_EQ((digits[b / 64] >> (b % 64)) & 1, digit ? 1u : 0u)
+            << "kernel " << static_cast<int>(k) << " byte " << b;
+        ASSERT_EQ((marks[b / 64] >> (b % 64)) & 1, marked ? 1u : 0u)
+            << "kernel " << static_cast<int>(k) << " byte " << b << " marks " << mark.n;
+      }
+    }
+  }
+}
+
 TEST(DigitGate, TextWithoutDigitClustersHasNoRegion) {
   // Digits, but never 9 within reach of each other (the gate counts per 64
   // bytes, so "reach" is the width plus up to two chunks).

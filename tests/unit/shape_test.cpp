@@ -233,5 +233,82 @@ TEST(ValueShape, AValueRunningIntoADenseKiBIsWalkedFromItsStart) {
   }
 }
 
+// The walk lists only the groups a match may take (a separator joins them
+// to another, or they are wide enough to be one alone), choosing them on
+// 64-byte masks: each value at every offset across two chunk edges, among
+// groups that are (a date, a price) and are not (a separator that joins
+// them to another group) listed, is found as the reference finds it.
+TEST(ValueShape, ValuesAtEveryChunkOffsetAmongOtherGroups) {
+  const std::vector<std::string> values = {
+      "536-22-1457",      "4111 1111 1111 1111", "4111+1111+1111+1111", "ssn 536221457",
+      "5555555555554444", "3782-822463-10005",   "ssn: 078 05 1120",    "card 4111111111111111"};
+  const std::vector<std::string> fillers = {" ",    "x",      "12.5,",     "2026-11-22T10:22:33 ",
+                                            "7 8 ", "1-2-3-", "\"id\":7,", "123456789012 "};
+  size_t checked = 0;
+  for (const std::string& v : values) {
+    for (const std::string& filler : fillers) {
+      for (size_t at = 0; at < 140; ++at) {
+        std::string text;
+        while (text.size() < at) text += filler;
+        text.resize(at);
+        text += (at > 0 ? ";" : "") + v + ";";
+        while (text.size() < 260) text += filler;
+        const Findings found = test::Scan(text);
+        ASSERT_EQ(found, ReferenceScan(*test::DefaultRules(), text))
+            << "'" << v << "' at " << at << " among '" << filler << "'";
+        checked += found.size();
+      }
+    }
+  }
+  EXPECT_GT(checked, 3000u);  // the values are found, not only agreed on
+}
+
+// The same for a rule set whose patterns have more separators than the
+// masks mark (every byte that is no digit then counts as one), one whose
+// group alone must be wider than a chunk, and one whose single digit is a
+// value: random digits, separators and other bytes, block against the
+// reference.
+TEST(ValueShape, GroupFilterHoldsForEveryKindOfRuleSet) {
+  const std::vector<std::vector<std::string>> sets = {
+      {R"(\d{4}(?:[ .,;:/_+-]\d{4}){3})", R"(\d{9})"},
+      {R"(\d{70,80})", R"(\d{3}-\d{2})"},
+      {R"(\d{1,2})"},
+      {R"(\d{2}(?:/\d{2}){1,2})"}};
+  // A value of each set, planted now and then.
+  const std::vector<std::string> planted = {" 1234;5678;9012;3456 ", " 123-45 ", " 7 ",
+                                            " 12/34/56 "};
+  std::mt19937 rng(41);
+  for (size_t s = 0; s < sets.size(); ++s) {
+    auto rules = Rules(AnyValue("number", sets[s], 1));
+    ASSERT_EQ(rules->shaped().size(), sets[s].size()) << s;
+    auto ctx = std::move(ScanContext::Create(rules)).value();
+    size_t total = 0;
+    for (int round = 0; round < 30; ++round) {
+      std::string text;
+      const size_t size = 200 + rng() % 3000;
+      while (text.size() < size) {
+        const unsigned pick = rng() % 10;
+        if (pick < 5) {
+          text += static_cast<char>('0' + rng() % 10);
+        } else if (pick < 7) {
+          text += " .,;:/_+-"[rng() % 9];
+        } else if (pick == 9 && rng() % 4 == 0) {
+          text += planted[s];
+        } else if (pick == 7 && s == 1) {
+          text += std::string(60 + rng() % 30, static_cast<char>('1' + rng() % 9));
+        } else {
+          text += "ab\n\"="[rng() % 5];
+        }
+      }
+      Findings found;
+      ASSERT_TRUE(
+          ScanBlock(*ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size(), &found));
+      ASSERT_EQ(found, ReferenceScan(*rules, text)) << "set " << s << " round " << round;
+      total += found.size();
+    }
+    EXPECT_GT(total, 20u) << s;
+  }
+}
+
 }  // namespace
 }  // namespace dlp
