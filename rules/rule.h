@@ -90,7 +90,8 @@ struct Rule {
   // a table, not a value.
   std::vector<std::vector<uint8_t>> layouts;
   // Values known to be published examples, not anyone's (078-05-1120):
-  // still found and masked, but reported with the detail "example". Digits only.
+  // still found and masked, but reported with the detail "example". Digits
+  // only, sorted, each once (a finding looks its value up).
   std::vector<std::string> known_examples;
   MaskStyle mask = MaskStyle::kDigits;
   std::vector<PatternSpec> patterns;

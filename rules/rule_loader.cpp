@@ -102,6 +102,9 @@ class RuleParser {
         if (digits.empty()) in_.Fail(n, r.id, "a known example is a value with digits");
         r.known_examples.push_back(std::move(digits));
       }
+      std::sort(r.known_examples.begin(), r.known_examples.end());
+      r.known_examples.erase(std::unique(r.known_examples.begin(), r.known_examples.end()),
+                             r.known_examples.end());
     }
     if (node["mask"]) {
       auto m = ParseMaskStyle(in_.Scalar(node, "mask", r.id, true));

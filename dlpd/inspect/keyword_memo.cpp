@@ -29,19 +29,25 @@ size_t KeywordMemo::SlotOf(const KeywordSet* set, std::string_view text) {
   }
   h ^= h >> 29;
   h *= 0xBF58476D1CE4E5B9ULL;
-  return static_cast<size_t>(h >> 56);  // kEntries = 256
+  return static_cast<size_t>(h >> 55);  // kSets = 512
 }
-static_assert(KeywordMemo::kEntries == 256, "SlotOf takes the hash's top eight bits");
+static_assert(KeywordMemo::kSets == 512, "SlotOf takes the hash's top nine bits");
 
 bool KeywordMemo::FoundIn(const KeywordSet& keywords, std::string_view text) {
   if (text.empty() || text.size() > kMaxText) return keywords.FoundIn(text);
-  Entry& e = entries_[SlotOf(&keywords, text)];
-  if (e.set == &keywords && e.size == text.size() &&
-      std::memcmp(e.text, text.data(), text.size()) == 0) {
-    ++hits_;
-    return e.found;
+  const size_t set = SlotOf(&keywords, text);
+  for (size_t way = 0; way < kWays; ++way) {
+    const Entry& e = entries_[set][way];
+    if (e.set == &keywords && e.size == text.size() &&
+        std::memcmp(e.text, text.data(), text.size()) == 0) {
+      ++hits_;
+      victim_[set] = static_cast<uint8_t>(1 - way);
+      return e.found;
+    }
   }
   ++misses_;
+  Entry& e = entries_[set][victim_[set]];
+  victim_[set] = static_cast<uint8_t>(1 - victim_[set]);
   e.found = keywords.FoundIn(text);
   e.set = &keywords;
   e.size = static_cast<uint8_t>(text.size());

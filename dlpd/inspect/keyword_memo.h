@@ -10,7 +10,7 @@
 // One per ScanContext (per worker thread, never shared); not thread-safe.
 // The KeywordSets it is asked about must outlive it or be asked about no
 // more once freed (a ScanContext holds its ruleset, which holds them).
-// Bounded: a fixed table of short texts, whatever the traffic; a text no
+// Bounded: a fixed table of short texts (48 KiB), whatever the traffic; a text no
 // entry holds is judged in full, as without a memo, so a client that sends
 // a new label with every value costs what it did before and no more.
 #pragma once
@@ -28,13 +28,15 @@ class KeywordMemo {
  public:
   // Texts longer than this are judged each time (labels are mostly shorter).
   static constexpr size_t kMaxText = 38;
-  static constexpr size_t kEntries = 256;
+  // Two ways to a set: labels that meet in one set both stay.
+  static constexpr size_t kSets = 512;
+  static constexpr size_t kWays = 2;
 
   // keywords.FoundIn(text), recalled when this memo holds it.
   bool FoundIn(const KeywordSet& keywords, std::string_view text);
 
-  // Which entry a text of a set is kept in (for tests that make two
-  // texts meet in one).
+  // Which set of entries a text of a keyword set is kept in (for tests
+  // that make texts meet in one).
   static size_t SlotOf(const KeywordSet* keywords, std::string_view text);
 
   // For tests: answers recalled and answers judged since construction.
@@ -48,7 +50,9 @@ class KeywordMemo {
     bool found = false;
     char text[kMaxText];
   };
-  std::array<Entry, kEntries> entries_{};
+  std::array<std::array<Entry, kWays>, kSets> entries_{};
+  // Per set, the way to replace next: the one not used last.
+  std::array<uint8_t, kSets> victim_{};
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
 };

@@ -62,26 +62,62 @@ struct Groups {
   std::string_view sep;
 };
 
+// A value without escapes of at most 64 bytes (nearly every value): the
+// mask of its digit bytes, read without a branch per byte (digits and
+// separators alternate as a branch predictor cannot guess). False for the
+// others, which are read token by token.
+bool PlainDigitMask(std::string_view v, uint64_t* digits) {
+  if (v.size() > 64) return false;
+  uint64_t d = 0;
+  bool escaped = false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const auto c = static_cast<uint8_t>(v[i]);
+    d |= uint64_t{IsAsciiDigit(c)} << i;
+    escaped = escaped || c == '%';
+  }
+  *digits = d;
+  return !escaped;
+}
+
 // False when the value has more groups than a layout can name.
 bool GroupsOf(std::string_view value, Groups* g) {
+  uint64_t d = 0;
+  if (PlainDigitMask(value, &d)) {
+    const uint64_t all = value.size() == 64 ? ~uint64_t{0} : (uint64_t{1} << value.size()) - 1;
+    const uint64_t others = ~d & all;
+    if (others != 0) g->sep = value.substr(static_cast<size_t>(__builtin_ctzll(others)), 1);
+    while (d != 0) {
+      const auto from = static_cast<unsigned>(__builtin_ctzll(d));
+      const uint64_t after = ~(d >> from);  // its lowest bit: the group's end
+      const unsigned width = after == 0 ? 64 - from : static_cast<unsigned>(__builtin_ctzll(after));
+      if (g->n == g->widths.size()) return false;
+      g->widths[g->n++] = static_cast<uint8_t>(std::min(width, 255U));
+      d = from + width >= 64 ? 0 : d & (~uint64_t{0} << (from + width));
+    }
+    return true;
+  }
+  // The group being read is counted in a register: counted in place, each
+  // digit waited for the store of the one before.
+  unsigned run = 0;
   bool ok = true;
-  bool in_group = false;
+  auto close = [&] {
+    if (run == 0) return;
+    if (g->n == g->widths.size()) {
+      ok = false;
+    } else {
+      g->widths[g->n++] = static_cast<uint8_t>(std::min(run, 255U));
+    }
+    run = 0;
+  };
   ForEachValueToken(value, [&](std::string_view t, bool digit) {
-    if (!digit) {
-      if (g->sep.empty()) g->sep = t;
-      in_group = false;
+    if (digit) {
+      ++run;
       return;
     }
-    if (!in_group) {
-      if (g->n == g->widths.size()) {
-        ok = false;
-        return;
-      }
-      ++g->n;
-      in_group = true;
-    }
-    if (g->widths[g->n - 1] < 255) ++g->widths[g->n - 1];
+    close();
+    if (g->sep.empty()) g->sep = t;
   });
+  close();
   return ok;
 }
 
@@ -295,12 +331,20 @@ bool KnownExample(const Rule& rule, std::string_view value) {
   if (rule.known_examples.empty()) return false;
   std::array<char, 64> d{};
   size_t n = 0;
-  ForEachValueToken(value, [&](std::string_view t, bool digit) {
-    if (digit && n < d.size()) d[n++] = TokenDigit(t);
-  });
+  uint64_t mask = 0;
+  if (PlainDigitMask(value, &mask)) {
+    // Each byte written, the digits kept: no branch per byte.
+    for (const char c : value) {
+      d[n] = c;
+      n += IsAsciiDigit(c) ? 1 : 0;
+    }
+  } else {
+    ForEachValueToken(value, [&](std::string_view t, bool digit) {
+      if (digit && n < d.size()) d[n++] = TokenDigit(t);
+    });
+  }
   const std::string_view digits(d.data(), n);
-  return std::find(rule.known_examples.begin(), rule.known_examples.end(), digits) !=
-         rule.known_examples.end();
+  return std::binary_search(rule.known_examples.begin(), rule.known_examples.end(), digits);
 }
 
 }  // namespace

@@ -230,15 +230,27 @@ class GroupReader {
   uint32_t open_start_ = 0;
 };
 
-// Every match of pattern `p` (index `index`) whose first group is g's
-// group `i`, in `text` (`size` bytes): f(candidate, last group) with
-// offsets in `text`. Precondition: the group's width fits the first group
-// of one of its layouts, its first digits are ones the pattern's values
-// may begin with (walk_begins), and g holds the groups after it that a
-// match may take (shape.max_groups() - 1 of them, or to the text's end).
+// A match the walk found: [from, to) in the text walked, with its lead
+// and trailing context bytes, and the last of its groups. Handed over as
+// scalars: most are turned down by their validator, and building a
+// Candidate for each cost more than the test.
+struct WalkMatch {
+  uint32_t from;
+  uint32_t to;
+  uint8_t lead;
+  uint8_t trail;
+  bool ends_text;
+  size_t last;
+};
+
+// Every match of pattern `p` whose first group is g's
+// group `i`, in `text` (`size` bytes): f(match). Precondition: the group's width fits the first
+// group of one of its layouts, its first digits are ones the pattern's values may begin with
+// (walk_begins), and g holds the groups after it that a match may take (shape.max_groups() - 1 of
+// them, or to the text's end).
 template <typename F>
-void WalkFrom(const CompiledPattern& p, unsigned index, const GroupReader& g, size_t i,
-              const uint8_t* text, size_t size, bool at_stream_start, F&& f) {
+void WalkFrom(const CompiledPattern& p, const GroupReader& g, size_t i, const uint8_t* text,
+              size_t size, bool at_stream_start, F&& f) {
   const ValueShape& shape = *p.shape;
   const uint32_t at = g.start(i);
   uint8_t lead = 1;
@@ -279,17 +291,22 @@ void WalkFrom(const CompiledPattern& p, unsigned index, const GroupReader& g, si
       trail = 1;
     }
     if (!shape.Fits(widths, between + 1, k + 1)) continue;
-    Candidate c;
-    c.pattern = index;
-    c.from = at - lead;
-    c.to = end + trail;
-    c.exact = true;
-    c.known = true;
-    c.lead = lead;
-    c.trail = trail;
-    c.ends_text = ends_text;
-    f(c, j);
+    f(WalkMatch{at - lead, end + trail, lead, trail, ends_text, j});
   }
+}
+
+// A candidate of the walk (offsets in the text walked).
+Candidate CandidateOf(unsigned pattern, const WalkMatch& m) {
+  Candidate c;
+  c.pattern = pattern;
+  c.from = m.from;
+  c.to = m.to;
+  c.exact = true;
+  c.known = true;
+  c.lead = m.lead;
+  c.trail = m.trail;
+  c.ends_text = m.ends_text;
+  return c;
 }
 
 // The digits of g's groups first..last, into `buf` (room for `max`), when
@@ -392,24 +409,26 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
       const unsigned index = rules.shaped()[static_cast<size_t>(__builtin_ctzll(m))];
       const CompiledPattern& p = rules.patterns()[index];
       const Validator& valid = rules.validator(p.rule_index);
-      WalkFrom(p, index, g, i, text, size, base == 0, [&](Candidate c, size_t last) {
+      WalkFrom(p, g, i, text, size, base == 0, [&](const WalkMatch& m) {
         // From the groups' digits where it can: reading them back out of
         // the value costs a branch per byte.
         char buf[32];
         const std::string_view digits = valid.takes_digits()
-                                            ? GroupDigits(g, i, last, text, buf, sizeof buf)
+                                            ? GroupDigits(g, i, m.last, text, buf, sizeof buf)
                                             : std::string_view();
+        Validation v;
         if (!digits.empty()) {
-          c.validation = valid.OfDigits(digits);
+          v = valid.OfDigits(digits);
         } else {
-          const std::string_view value(reinterpret_cast<const char*>(text) + c.from + c.lead,
-                                       c.to - c.trail - c.from - c.lead);
-          c.validation = valid(value);
+          const std::string_view value(reinterpret_cast<const char*>(text) + m.from + m.lead,
+                                       m.to - m.trail - m.from - m.lead);
+          v = valid(value);
         }
-        if (!c.validation.valid) return;
+        if (!v.valid) return;
+        Candidate& c = out.emplace_back(CandidateOf(index, m));
+        c.validation = v;
         c.from += base;
         c.to += base;
-        out.push_back(c);
       });
     }
   };
@@ -459,8 +478,8 @@ void ForEachShapedMatch(const CompiledPattern& p, unsigned pattern_index, std::s
   const GroupFilter filter(separators, shape.min_groups() == 1 ? p.walk_min_digits : 256U);
   ForEachBeginning(bytes, text.size(), 0, text.size(), shape.max_groups(), filter, may,
                    [&](const GroupReader& g, size_t i, uint64_t) {
-                     WalkFrom(p, pattern_index, g, i, bytes, text.size(), at_stream_start,
-                              [&](const Candidate& c, size_t) { f(c); });
+                     WalkFrom(p, g, i, bytes, text.size(), at_stream_start,
+                              [&](const WalkMatch& m) { f(CandidateOf(pattern_index, m)); });
                    });
 }
 
