@@ -152,16 +152,16 @@ Validation ValidateLuhnOnly(std::string_view value) {
   std::array<char, kMaxPanDigits> d{};
   size_t n = CollectDigits(value, d);
   if (n == SIZE_MAX || n < 2) return {};
-  return {LuhnValid(std::string_view(d.data(), n)), ""};
+  return {LuhnValid(std::string_view(d.data(), n)), false, ""};
 }
 
 Validation LuhnOfDigits(std::string_view digits) {
   if (digits.size() < 2 || digits.size() > kMaxPanDigits) return {};
-  return {LuhnValid(digits), ""};
+  return {LuhnValid(digits), false, ""};
 }
 
 Validation ValidateNone(std::string_view) {
-  return {true, ""};
+  return {true, false, ""};
 }
 
 bool AnyBeginning(std::string_view) {
@@ -338,7 +338,7 @@ Validation PanOfDigits(std::string_view digits) {
   // 19-digit Visa): rare as cards, common as 64-bit ids and trace ids, so
   // they need a card keyword nearby, unless printed in an issuer's groups.
   const bool rare = n != 15 && n != 16;
-  return {true, brand->detail, brand->needs_context || rare};
+  return {true, brand->needs_context || rare, brand->detail};
 }
 
 Validation ValidateUsSsn(std::string_view value) {
@@ -355,7 +355,7 @@ Validation UsSsnOfDigits(std::string_view digits) {
   uint32_t serial = PrefixValue(digits.substr(5), 4);
   if (area == 0 || area == 666 || area >= 900) return {};
   if (group == 0 || serial == 0) return {};
-  return {true, ""};
+  return {true, false, ""};
 }
 
 bool PanMayBegin(std::string_view value) {
@@ -466,7 +466,7 @@ Validation Validator::Checksum(std::string_view value) const {
           chars[3] > '9' || chars[2] < '0' || chars[3] < '0') {
         return {};
       }
-      return {Mod97Valid(chars), ""};
+      return {Mod97Valid(chars), false, ""};
     case ChecksumSpec::Kind::kLuhn:
     case ChecksumSpec::Kind::kWeights: {
       const PrefixRange* range = nullptr;
@@ -485,8 +485,8 @@ Validation Validator::Checksum(std::string_view value) const {
         ok = spec_.modulus != 0 && sum % spec_.modulus == 0;
       }
       if (!ok) return {};
-      return {true, range != nullptr ? range->detail : "",
-              range != nullptr && range->needs_context};
+      return {true, range != nullptr && range->needs_context,
+              range != nullptr ? range->detail : ""};
     }
   }
   return {};

@@ -98,6 +98,16 @@ class ScanContext {
   std::vector<Region>& spans() { return spans_; }
   // For the rules' ValuePrefixes.
   ValuePrefixes::Scratch& prefix_scratch() { return prefix_scratch_; }
+  // A stream scanner's lists for the length of one Feed (StreamScanner::
+  // Feed), one set per worker.
+  struct FeedLists {
+    std::vector<Candidate> now;
+    std::vector<Candidate> at_end;
+    std::vector<Candidate> waited;
+    std::vector<Candidate> undecided;
+    Findings found;
+  };
+  FeedLists& feed_lists() { return feed_lists_; }
   // Keyword answers for this context's rules (Surroundings::keyword_memo).
   KeywordMemo* keyword_memo() { return &keyword_memo_; }
   // With a key, every finding carries its value's fingerprint (incidents).
@@ -117,6 +127,7 @@ class ScanContext {
   std::vector<Region> spans_;
   ValuePrefixes::Scratch prefix_scratch_;
   KeywordMemo keyword_memo_;
+  FeedLists feed_lists_;
   const Fingerprinter* fingerprinter_ = nullptr;
 };
 

@@ -173,9 +173,14 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
   // last byte waits for the next byte unless no next byte can change it;
   // one that ended at the previous piece's last byte and waited is judged
   // now.
-  std::vector<Candidate> now(cands.begin(), cands.begin() + static_cast<long>(ungated));
-  std::vector<Candidate> at_end;
-  std::vector<Candidate> waited;
+  // The worker's lists, reused: a Feed allocated five before.
+  ScanContext::FeedLists& lists = ctx.feed_lists();
+  std::vector<Candidate>& now = lists.now;
+  std::vector<Candidate>& at_end = lists.at_end;
+  std::vector<Candidate>& waited = lists.waited;
+  now.assign(cands.begin(), cands.begin() + static_cast<long>(ungated));
+  at_end.clear();
+  waited.clear();
   for (size_t i = ungated; i < cands.size(); ++i) {
     const Candidate& c = cands[i];
     if (c.to < prev_end) continue;  // judged by an earlier Feed
@@ -187,9 +192,11 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
       now.push_back(c);
     }
   }
-  Findings found;
+  Findings& found = lists.found;
+  found.clear();
   // Values left undecided by the last piece are judged again with this one.
-  std::vector<Candidate> undecided;
+  std::vector<Candidate>& undecided = lists.undecided;
+  undecided.clear();
   if (!now.empty() || !waited.empty() || !pending_.empty()) {
     now.insert(now.end(), waited.begin(), waited.end());
     now.insert(now.end(), pending_.begin(), pending_.end());
@@ -240,7 +247,7 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
   };
   std::sort(undecided.begin(), undecided.end(), by_start);
   undecided.erase(std::unique(undecided.begin(), undecided.end(), same), undecided.end());
-  pending_ = std::move(undecided);
+  pending_.swap(undecided);  // pending_ was cleared: the list goes back empty
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
   out->insert(out->end(), found.begin(), found.end());
