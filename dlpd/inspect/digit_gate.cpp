@@ -711,6 +711,16 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
   }
 }
 
+void DigitGate::FeedLines(const uint8_t* data, size_t len, uint64_t base) {
+  const bool regions = keep_regions_;
+  const bool spans = keep_spans_;
+  keep_regions_ = false;
+  keep_spans_ = false;
+  Feed(data, len, base);
+  keep_regions_ = regions;
+  keep_spans_ = spans;
+}
+
 void DigitGate::NoteBlankLines(const uint8_t* data, const uint64_t* newlines, size_t n,
                                uint64_t base, unsigned last_len, size_t avail) {
   for (size_t c = 0; c < n; ++c) {

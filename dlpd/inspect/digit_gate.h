@@ -79,6 +79,9 @@ class DigitGate {
   // in order, without gaps). Regions found are appended to regions(), in
   // order and merged; a region may reach past the bytes fed so far.
   void Feed(const uint8_t* data, size_t len, uint64_t base);
+  // The same, noting only blank lines (no regions, no spans): for a text
+  // walked whole, whose CSV headers are still looked for.
+  void FeedLines(const uint8_t* data, size_t len, uint64_t base);
   const std::vector<Region>& regions() const { return regions_; }
   // Whether regions() are kept (on by default); a scan whose gated
   // patterns are all shaped needs none.

@@ -16,9 +16,10 @@ constexpr uint64_t kMaxScanPart = 1ULL << 30;
 }  // namespace
 
 Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
-                              size_t size, uint64_t base, uint64_t skip_before) {
+                              size_t size, uint64_t base, uint64_t skip_before, ShapedWalk* walk) {
   const CompiledRuleset& rules = ctx.rules();
-  CollectShapedCandidates(ctx, gate, text, size, base, skip_before);
+  const ShapedWalk seen = CollectShapedCandidates(ctx, &gate, text, size, base, skip_before);
+  if (walk != nullptr) *walk = seen;
   if (rules.gated_db() == nullptr) return {};
   const uint64_t end = base + size;
   std::vector<Region>& spans = ctx.spans();

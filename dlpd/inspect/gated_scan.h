@@ -12,6 +12,7 @@
 #include "dlpd/inspect/digit_gate.h"
 #include "dlpd/inspect/finding.h"
 #include "dlpd/inspect/scan_context.h"
+#include "dlpd/inspect/shape_scan.h"
 
 namespace dlp {
 
@@ -21,8 +22,10 @@ namespace dlp {
 // that end before `skip_before` may be left out (judged by an earlier
 // call), regions that end at or before it are. The gate must have been fed
 // at least `text`.
+// `walk`, when not null: what the shaped walk saw (shape_scan.h).
 Status CollectGatedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
-                              size_t size, uint64_t base, uint64_t skip_before = 0);
+                              size_t size, uint64_t base, uint64_t skip_before = 0,
+                              ShapedWalk* walk = nullptr);
 
 // Of `candidates`, which all end where `text` ends, the findings that hold
 // whatever follows, or nothing: a trailing context byte is there, and no

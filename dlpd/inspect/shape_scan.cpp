@@ -334,10 +334,12 @@ std::string_view GroupDigits(const GroupReader& g, size_t first, size_t last, co
 // digits) returns a mask of the patterns whose match it may begin (0
 // mostly); walk(groups, i, mask) is called for it once the groups a match
 // from it may take are read. `reach`: the most groups a match takes.
+// Returns the groups listed.
 template <typename May, typename Walk>
-void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t to, size_t reach,
-                      const GroupFilter& filter, May&& may, Walk&& walk) {
+size_t ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t to, size_t reach,
+                        const GroupFilter& filter, May&& may, Walk&& walk) {
   GroupReader g(filter);
+  size_t listed = 0;
   // The groups that may begin a match, waiting for the groups after them.
   // Marked as the groups are read, without a branch per group: in
   // number-dense text which group may is unpredictable, and mispredicted
@@ -362,7 +364,7 @@ void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t to, 
     const size_t ready = last ? g.ends() : (g.ends() > keep ? g.ends() - keep : 0);
     size_t k = 0;
     for (; k < n_waiting && waiting[k] < ready; ++k) walk(g, waiting[k], begins[waiting[k]]);
-    if (last) return;
+    if (last) return listed + g.ends();
     // Keep the groups from the first that may still be walked or be walked
     // over.
     const size_t drop = ready;
@@ -372,17 +374,19 @@ void ForEachBeginning(const uint8_t* text, size_t size, size_t from, size_t to, 
       waiting[w - k] = static_cast<uint16_t>(was - drop);
     }
     n_waiting -= k;
+    listed += drop;
     g.Drop(drop);
     marked -= drop;
   }
+  return listed + g.ends();
 }
 
 }  // namespace
 
-void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
-                             size_t size, uint64_t base, uint64_t skip_before) {
+ShapedWalk CollectShapedCandidates(ScanContext& ctx, const DigitGate* gate, const uint8_t* text,
+                                   size_t size, uint64_t base, uint64_t skip_before) {
   const CompiledRuleset& rules = ctx.rules();
-  if (rules.shaped().empty()) return;
+  if (rules.shaped().empty()) return {};
   // A match that ends before skip_before is not wanted; one that begins
   // before `first` does (no match is wider than max_width, trailing context
   // included).
@@ -437,14 +441,18 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
   // Where spans cover much of the text (number-dense bodies), one walk over
   // all of it costs less than one per span: it reads the groups between
   // them too, but without a span's setup, and on no second pass.
-  uint64_t covered = 0;
-  for (const Region& r : gate.spans()) {
-    if (r.to > base && r.from < end) covered += std::min(r.to, end) - std::max(r.from, base);
+  uint64_t covered = size;
+  if (gate != nullptr) {
+    covered = 0;
+    for (const Region& r : gate->spans()) {
+      if (r.to > base && r.from < end) covered += std::min(r.to, end) - std::max(r.from, base);
+    }
   }
   const Region whole{base, end};
   const bool dense = covered * 4 >= size;
-  const Region* spans = dense ? &whole : gate.spans().data();
-  const size_t n_spans = dense ? 1 : gate.spans().size();
+  const Region* spans = dense ? &whole : gate->spans().data();
+  const size_t n_spans = dense ? 1 : gate->spans().size();
+  ShapedWalk seen;
   for (size_t k = 0; k < n_spans; ++k) {
     const Region& r = spans[k];
     if (r.to <= base || r.from >= end) continue;
@@ -456,8 +464,11 @@ void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint
     // digit, where one ends.
     while (from > 0 && IsAsciiDigit(text[from - 1])) --from;
     while (to < size && IsAsciiDigit(text[to])) ++to;
-    ForEachBeginning(text, size, from, to, rules.shaped_max_groups(), filter, may, walk);
+    seen.listed +=
+        ForEachBeginning(text, size, from, to, rules.shaped_max_groups(), filter, may, walk);
   }
+  seen.dense = gate != nullptr ? dense : seen.listed * ShapedWalk::kDenseBytesPerGroup >= size;
+  return seen;
 }
 
 void ForEachShapedMatch(const CompiledPattern& p, unsigned pattern_index, std::string_view text,

@@ -26,14 +26,23 @@
 
 namespace dlp {
 
+// What a walk saw: the groups it listed, and whether the text was dense
+// with digits (most of it walked: the gate's spans cover a quarter of it,
+// or, walked whole, it listed a group every kDenseBytesPerGroup bytes).
+struct ShapedWalk {
+  static constexpr size_t kDenseBytesPerGroup = 128;
+  size_t listed = 0;
+  bool dense = false;
+};
+
 // Appends to ctx.candidates() the matches of the shaped patterns in the
-// gate's spans (DigitGate::spans; the gate fed at least `text`) clipped to
-// `text` (the bytes at stream offsets [base, base + size)) whose value
-// passes its rule's validator; matches that end before `skip_before` may
-// be left out. A match needs the byte before it in `text` unless it
-// begins the stream (base 0).
-void CollectShapedCandidates(ScanContext& ctx, const DigitGate& gate, const uint8_t* text,
-                             size_t size, uint64_t base, uint64_t skip_before = 0);
+// gate's spans (DigitGate::spans; the gate fed at least `text`), or in all
+// of it when `gate` is null, clipped to `text` (the bytes at stream
+// offsets [base, base + size)) whose value passes its rule's validator;
+// matches that end before `skip_before` may be left out. A match needs the
+// byte before it in `text` unless it begins the stream (base 0).
+ShapedWalk CollectShapedCandidates(ScanContext& ctx, const DigitGate* gate, const uint8_t* text,
+                                   size_t size, uint64_t base, uint64_t skip_before = 0);
 
 // Every match of pattern `p` (which has a shape) in `text` (the stream
 // starts at text[0] when `at_stream_start`), before any validator:

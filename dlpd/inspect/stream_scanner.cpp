@@ -5,6 +5,7 @@
 #include <string>
 
 #include "dlpd/inspect/gated_scan.h"
+#include "dlpd/inspect/shape_scan.h"
 #include "dlpd/inspect/value_context.h"
 #include "rules/boundary.h"
 
@@ -136,7 +137,30 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
     }
   };
 
-  if (ctx.rules().gated()) {
+  if (ctx.rules().gated() && walk_whole_ && ctx.rules().gated_db() == nullptr) {
+    // Dense like the piece before: every byte is in a span, and the gate
+    // would cost a fifth of the scan to say so. It notes the columns'
+    // blank lines still (from the history's last two bytes: a blank line
+    // may end the piece's first); a match may begin in the history.
+    if (ctx.rules().columns()) {
+      DigitGate& gate = ctx.gate();
+      gate.Reset();
+      const size_t keep = std::min<size_t>(history_.size(), 2);
+      gate.FeedLines(history_.data() + (history_.size() - keep), keep, offset_ - keep);
+      gate.FeedLines(data, len, offset_);
+      FeedColumns(ctx, data, len, &gate.blank_line_ends());
+    }
+    const uint8_t* text = data;
+    size_t size = len;
+    uint64_t base = offset_;
+    if (!history_.empty()) {
+      join();
+      text = window.data();
+      size = window.size();
+      base = history_base;
+    }
+    walk_whole_ = CollectShapedCandidates(ctx, nullptr, text, size, base, prev_end).dense;
+  } else if (ctx.rules().gated()) {
     DigitGate& gate = ctx.gate();
     gate.Reset();
     // The gate needs the last widest-match bytes of the history (a cluster
@@ -157,16 +181,19 @@ Status StreamScanner::Feed(ScanContext& ctx, const uint8_t* data, size_t len, Fi
         (std::any_of(gate.regions().begin(), gate.regions().end(), regions_join) ||
          std::any_of(gate.spans().begin(), gate.spans().end(), spans_join));
     Status st;
+    ShapedWalk walk;
     if (reaches_back) {
       join();
-      st = CollectGatedCandidates(ctx, gate, window.data(), window.size(), history_base, prev_end);
+      st = CollectGatedCandidates(ctx, gate, window.data(), window.size(), history_base, prev_end,
+                                  &walk);
     } else {
-      st = CollectGatedCandidates(ctx, gate, data, len, offset_, prev_end);
+      st = CollectGatedCandidates(ctx, gate, data, len, offset_, prev_end, &walk);
     }
     if (!st) return st;
+    walk_whole_ = walk.dense;
+  } else {
+    FeedColumns(ctx, data, len, nullptr);
   }
-
-  if (!ctx.rules().gated()) FeedColumns(ctx, data, len, nullptr);
 
   // Ungated candidates, and gated ones that end inside the piece, are
   // judged on the bytes at hand. A gated candidate that ends at the piece's

@@ -98,6 +98,10 @@ class StreamScanner {
   ColumnTracker columns_;
   uint64_t offset_ = 0;
   size_t state_size_ = 0;
+  // The last piece was dense with digits (a web-API body): this one is
+  // walked whole, without the digit gate, whose spans would cover it all.
+  // The walk says whether it still is.
+  bool walk_whole_ = false;
 };
 
 }  // namespace dlp

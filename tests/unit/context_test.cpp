@@ -16,6 +16,7 @@
 #include "rules/keywords.h"
 #include "rules/rule_error.h"
 #include "rules/rule_loader.h"
+#include "tests/unit/corpus.h"
 #include "tests/unit/gateway.h"
 #include "tests/unit/test_support.h"
 
@@ -190,6 +191,36 @@ TEST(CsvColumns, RowsCutAcrossSegmentsOnThePath) {
     const std::string got = gw.Delivered();
     ASSERT_EQ(got.size(), req.size()) << cut;
     EXPECT_EQ(got.substr(head.size()), "name,ssn\nJane,XXXXXXXXX\nJoe,XXXXXXXXX\n") << cut;
+  }
+}
+
+// A stream dense with digits is walked whole, piece after piece, without
+// the digit gate's spans (StreamScanner); the blank line before a CSV
+// header is still noted, wherever a piece ends around it, and the column
+// read as the block scan reads it.
+TEST(CsvColumns, ATableAfterDenseApiPiecesIsRead) {
+  test::CorpusGenerator gen(9);
+  for (const char* blank : {"\n\n", "\r\n\r\n", "\n\r\n"}) {
+    const std::string dense = gen.Api(5000);
+    const std::string text =
+        dense + blank + "name,ssn,dob\nJane,536221458,1990-01-01\nJoe,536221460,1985-02-03\n";
+    const Findings block = test::Scan(text);
+    ASSERT_GE(block.size(), 2u) << blank;
+    const size_t at = dense.size();
+    for (size_t end = at - 3; end <= at + 5; ++end) {
+      // Pieces of 1448 bytes (dense ones first: the scanner walks the
+      // next whole), the last ending at `end`, then the rest.
+      std::vector<size_t> cuts;
+      size_t used = 0;
+      while (end - used > 1448) {
+        cuts.push_back(1448);
+        used += 1448;
+      }
+      cuts.push_back(end - used);
+      cuts.push_back(text.size() - end);
+      EXPECT_EQ(test::StreamScan(test::DefaultContext(), text, cuts), block)
+          << "cut at " << end << " of the blank line at " << at;
+    }
   }
 }
 
