@@ -32,9 +32,11 @@ void MaskDigits(uint8_t* p, size_t len, size_t keep_last) {
     const size_t masked = keep_last == 0 ? len : total > keep_last ? total - keep_last : 0;
     size_t seen = 0;
     for (size_t i = 0; i < len; ++i) {
-      const bool digit = IsAsciiDigit(p[i]);
-      p[i] = digit && seen < masked ? kMaskChar : p[i];
-      seen += digit ? 1 : 0;
+      const unsigned digit = IsAsciiDigit(p[i]) ? 1U : 0U;
+      // All ones when this byte is masked: a select, not a branch.
+      const auto mask = static_cast<uint8_t>(0U - (digit & (seen < masked ? 1U : 0U)));
+      p[i] = static_cast<uint8_t>(p[i] ^ ((p[i] ^ static_cast<uint8_t>(kMaskChar)) & mask));
+      seen += digit;
     }
     return;
   }
