@@ -45,9 +45,11 @@ struct GroupFilter {
     alone_min_width = std::clamp(alone_min, 1U, 256U);
     // Doubling: after a step of `got`, a bit says `2 * got` bits up to it
     // are set; the last step tops up to exactly the width.
+    // Past 65 the answer is the same: no chunk holds a wider group.
+    const unsigned width = std::min(alone_min_width, 65U);
     size_t k = 0;
-    for (unsigned got = 1; got < std::min(alone_min_width, 65U);) {
-      const unsigned step = std::min(got, alone_min_width - got);
+    for (unsigned got = 1; got < width;) {
+      const unsigned step = std::min(got, width - got);
       steps[k++] = step;
       got += step;
     }
