@@ -296,6 +296,18 @@ void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits) {
   kernel(data, std::min<size_t>(chunks, 16), reinterpret_cast<ChunkMasks*>(digits), newlines);
 }
 
+std::array<unsigned, 7> DoublingSteps(unsigned length) {
+  std::array<unsigned, 7> steps{};
+  const unsigned need = std::min(length, 65U);
+  size_t k = 0;
+  for (unsigned got = 1; got < need;) {
+    const unsigned step = std::min(got, need - got);
+    steps[k++] = step;
+    got += step;
+  }
+  return steps;
+}
+
 void ReadDigitAndMarkMasks(const uint8_t* data, size_t chunks, const MarkBytes& mark,
                            uint64_t* digits, uint64_t* marks, DigitGate::Kernel k) {
   MarkKernel kernel = MarksPortable;
@@ -328,16 +340,7 @@ DigitGate::DigitGate(unsigned min_digits, unsigned width, unsigned max_gap)
       width_(std::clamp(width, 1U, kMaxWidth)),
       max_gap_(max_gap == kAnyGap ? kAnyGap : std::min(max_gap, kMaxGap)),
       kernel_(Best()) {
-  // Doubling: after a step of `got`, a bit says `2 * got` bytes from it are
-  // set; the last step tops up to exactly min_digits. Past 64 no run
-  // inside a chunk is long enough, and 65 says so with shifts below 64.
-  const unsigned need = std::min(min_digits_, 65U);
-  unsigned steps = 0;
-  for (unsigned got = 1; got < need;) {
-    const unsigned step = std::min(got, need - got);
-    run_step_[steps++] = step;
-    got += step;
-  }
+  run_step_ = DoublingSteps(min_digits_);
   quiet_ok_ = max_gap_ != kAnyGap && min_digits_ <= kMaxQuietDigits;
 }
 
@@ -429,7 +432,7 @@ __attribute__((always_inline)) inline void DigitGate::RunsIn(uint64_t base, unsi
   // of the chunk: nothing to do.
   const bool continuing = run_open_ && (run_bits & 1) != 0;
   const bool open = ((run_bits >> (len - 1)) & 1) != 0;
-  const uint64_t long_starts = RunStarts(run_bits, run_step_);
+  const uint64_t long_starts = RunStarts(run_bits, run_step_.data());
   const bool any = long_starts != 0 || continuing || open;
   if (keep_regions_) {
     run_open_ = false;
@@ -557,12 +560,12 @@ bool DigitGate::QuietBatch(ChunkMasks* masks, size_t n, uint64_t base) {
 #if defined(DLP_GATE_X86)
   if (kernel_ == Kernel::kAvx2) {
     for (size_t c = n; c % 4 != 0; ++c) masks[c] = {0};
-    b = BatchStartsAvx2(masks, n, recent_, run_step_, max_gap_);
+    b = BatchStartsAvx2(masks, n, recent_, run_step_.data(), max_gap_);
   } else {
-    b = BatchStarts(masks, n, recent_, run_step_, max_gap_);
+    b = BatchStarts(masks, n, recent_, run_step_.data(), max_gap_);
   }
 #else
-  b = BatchStarts(masks, n, recent_, run_step_, max_gap_);
+  b = BatchStarts(masks, n, recent_, run_step_.data(), max_gap_);
 #endif
   if (b.starts != 0 || (run_open_ && (b.first_run & 1) != 0)) return false;
   recent_ = masks[n - 1].digits;

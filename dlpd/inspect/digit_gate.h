@@ -31,6 +31,7 @@
 // regex engine is exactly what the gate is there to spare.
 #pragma once
 
+#include <array>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +42,13 @@ namespace dlp {
 // Bit i of digits[c]: byte 64 * c + i of `data` is an ASCII digit, for
 // `chunks` <= 16 whole chunks; read by the best kernel this CPU has.
 void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits);
+
+// The shifts that find `length` set bits in a row by doubling: after a
+// step of `got`, a bit says `2 * got` bits from it are set; the last step
+// tops up to exactly `length`. Past 64 no run inside a 64-bit word is long
+// enough, and 65 says so with shifts below 64: at most seven, 0 after the
+// last.
+std::array<unsigned, 7> DoublingSteps(unsigned length);
 
 // Up to four bytes to find beside the digits (a shaped walk's separators).
 struct MarkBytes {
@@ -168,7 +176,7 @@ class DigitGate {
   Kernel kernel_;
   // Shifts that mark where runs of min_digits bytes begin, padded with 0
   // (RunStarts in digit_gate.cpp).
-  unsigned run_step_[7] = {};
+  std::array<unsigned, 7> run_step_{};
   // Runs: the digit mask of the last 64 bytes fed (bit 63 the last byte),
   // and the run still open at the last byte fed, if any: its start and its
   // digits, a count plus those of a mask not counted yet.

@@ -43,19 +43,10 @@ struct GroupFilter {
       std::copy(separator_bytes.begin(), separator_bytes.end(), separators.bytes);
     }
     alone_min_width = std::clamp(alone_min, 1U, 256U);
-    // Doubling: after a step of `got`, a bit says `2 * got` bits up to it
-    // are set; the last step tops up to exactly the width.
-    // Past 65 the answer is the same: no chunk holds a wider group.
-    const unsigned width = std::min(alone_min_width, 65U);
-    size_t k = 0;
-    for (unsigned got = 1; got < width;) {
-      const unsigned step = std::min(got, width - got);
-      steps[k++] = step;
-      got += step;
-    }
+    steps = DoublingSteps(alone_min_width);
   }
-  // WideEnough's shifts, 0 after the last (at most 7: 1, 2, 4, ... 32, 1).
-  std::array<unsigned, 8> steps{};
+  // WideEnough's shifts (DoublingSteps).
+  std::array<unsigned, 7> steps{};
 };
 
 // Bit b: bits b - width + 1 to b of `d` are all set, the bits below bit 0
