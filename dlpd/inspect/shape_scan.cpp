@@ -236,11 +236,12 @@ struct WalkMatch {
   size_t last;
 };
 
-// Every match of pattern `p` whose first group is g's
-// group `i`, in `text` (`size` bytes): f(match). Precondition: the group's width fits the first
-// group of one of its layouts, its first digits are ones the pattern's values may begin with
-// (walk_begins), and g holds the groups after it that a match may take (shape.max_groups() - 1 of
-// them, or to the text's end).
+// Every match of pattern `p` whose first group is g's group `i`, in
+// `text` (`size` bytes): f(match). Precondition: the group's width fits
+// the first group of one of its layouts, its first digits are ones the
+// pattern's values may begin with (walk_begins), and g holds the groups
+// after it that a match may take (shape.max_groups() - 1 of them, or to
+// the text's end).
 template <typename F>
 void WalkFrom(const CompiledPattern& p, const GroupReader& g, size_t i, const uint8_t* text,
               size_t size, bool at_stream_start, F&& f) {
