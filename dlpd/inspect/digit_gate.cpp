@@ -18,79 +18,22 @@ constexpr unsigned kMaxWidth = 1024;
 
 using ChunkMasks = DigitGate::ChunkMasks;
 
-// Each kernel fills a digit mask per 64-byte chunk, and a mask of its
-// line breaks (for DigitGate::NoteBlankLines; the bytes are in registers).
-void ChunksPortable(const uint8_t* data, size_t chunks, ChunkMasks* out, uint64_t* newlines) {
-  for (size_t c = 0; c < chunks; ++c) {
-    ChunkMasks m{0};
-    uint64_t nl = 0;
-    for (unsigned i = 0; i < 64; ++i) {
-      const uint8_t b = data[64 * c + i];
-      m.digits |= uint64_t{static_cast<unsigned>(b - '0') < 10U} << i;
-      nl |= uint64_t{b == '\n'} << i;
-    }
-    out[c] = m;
-    newlines[c] = nl;
-  }
-}
-
-#if defined(DLP_GATE_X86)
-// Signed compares: bytes >= 0x80 are negative, hence never digits.
-__attribute__((target("sse2"))) void ChunksSse2(const uint8_t* data, size_t chunks, ChunkMasks* out,
-                                                uint64_t* newlines) {
-  const __m128i below = _mm_set1_epi8('0' - 1);
-  const __m128i above = _mm_set1_epi8('9' + 1);
-  const __m128i nl = _mm_set1_epi8('\n');
-  for (size_t c = 0; c < chunks; ++c) {
-    ChunkMasks m{0};
-    uint64_t lines = 0;
-    for (int i = 0; i < 4; ++i) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 64 * c + 16 * i));
-      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
-      m.digits |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(digit))} << (16 * i);
-      lines |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)))}
-               << (16 * i);
-    }
-    out[c] = m;
-    newlines[c] = lines;
-  }
-}
-
-__attribute__((target("avx2"))) void ChunksAvx2(const uint8_t* data, size_t chunks, ChunkMasks* out,
-                                                uint64_t* newlines) {
-  const __m256i below = _mm256_set1_epi8('0' - 1);
-  const __m256i above = _mm256_set1_epi8('9' + 1);
-  const __m256i nl = _mm256_set1_epi8('\n');
-  for (size_t c = 0; c < chunks; ++c) {
-    ChunkMasks m{0};
-    uint64_t lines = 0;
-    for (int i = 0; i < 2; ++i) {
-      const __m256i v =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 64 * c + 32 * i));
-      const __m256i digit =
-          _mm256_and_si256(_mm256_cmpgt_epi8(v, below), _mm256_cmpgt_epi8(above, v));
-      m.digits |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(digit))} << (32 * i);
-      lines |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl)))}
-               << (32 * i);
-    }
-    out[c] = m;
-    newlines[c] = lines;
-  }
-}
-
-// The same with up to four marked bytes (MarkBytes) in place of the line
-// breaks. `mark` holds four bytes: the caller repeats one to fill it.
-using MarkKernel = void (*)(const uint8_t*, size_t, const uint8_t*, uint64_t*, uint64_t*);
-
-void MarksPortable(const uint8_t* data, size_t chunks, const uint8_t* mark, uint64_t* digits,
-                   uint64_t* marks) {
+// Each kernel fills a digit mask per 64-byte chunk, and a mask of the
+// bytes equal to one of the kMarks bytes of `mark`: the gate's line breaks
+// (for DigitGate::NoteBlankLines; the bytes are in registers), or a shaped
+// walk's separators (ReadDigitAndMarkMasks).
+template <size_t kMarks>
+void ChunksPortable(const uint8_t* data, size_t chunks, const uint8_t* mark, uint64_t* digits,
+                    uint64_t* marks) {
   for (size_t c = 0; c < chunks; ++c) {
     uint64_t d = 0;
     uint64_t m = 0;
     for (unsigned i = 0; i < 64; ++i) {
       const uint8_t b = data[64 * c + i];
       d |= uint64_t{static_cast<unsigned>(b - '0') < 10U} << i;
-      m |= uint64_t{b == mark[0] || b == mark[1] || b == mark[2] || b == mark[3]} << i;
+      bool marked = false;
+      for (size_t k = 0; k < kMarks; ++k) marked = marked || b == mark[k];
+      m |= uint64_t{marked} << i;
     }
     digits[c] = d;
     marks[c] = m;
@@ -98,52 +41,26 @@ void MarksPortable(const uint8_t* data, size_t chunks, const uint8_t* mark, uint
 }
 
 #if defined(DLP_GATE_X86)
-__attribute__((target("avx2"))) void MarksAvx2(const uint8_t* data, size_t chunks,
-                                               const uint8_t* mark, uint64_t* digits,
-                                               uint64_t* marks) {
-  const __m256i below = _mm256_set1_epi8('0' - 1);
-  const __m256i above = _mm256_set1_epi8('9' + 1);
-  const __m256i m0 = _mm256_set1_epi8(static_cast<char>(mark[0]));
-  const __m256i m1 = _mm256_set1_epi8(static_cast<char>(mark[1]));
-  const __m256i m2 = _mm256_set1_epi8(static_cast<char>(mark[2]));
-  const __m256i m3 = _mm256_set1_epi8(static_cast<char>(mark[3]));
-  for (size_t c = 0; c < chunks; ++c) {
-    uint64_t d = 0;
-    uint64_t m = 0;
-    for (int i = 0; i < 2; ++i) {
-      const __m256i v =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 64 * c + 32 * i));
-      const __m256i digit =
-          _mm256_and_si256(_mm256_cmpgt_epi8(v, below), _mm256_cmpgt_epi8(above, v));
-      const __m256i marked =
-          _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, m0), _mm256_cmpeq_epi8(v, m1)),
-                          _mm256_or_si256(_mm256_cmpeq_epi8(v, m2), _mm256_cmpeq_epi8(v, m3)));
-      d |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(digit))} << (32 * i);
-      m |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(marked))} << (32 * i);
-    }
-    digits[c] = d;
-    marks[c] = m;
-  }
-}
-
-__attribute__((target("sse2"))) void MarksSse2(const uint8_t* data, size_t chunks,
-                                               const uint8_t* mark, uint64_t* digits,
-                                               uint64_t* marks) {
+// Signed compares: bytes >= 0x80 are negative, hence never digits.
+template <size_t kMarks>
+__attribute__((target("sse2"))) void ChunksSse2(const uint8_t* data, size_t chunks,
+                                                const uint8_t* mark, uint64_t* digits,
+                                                uint64_t* marks) {
   const __m128i below = _mm_set1_epi8('0' - 1);
   const __m128i above = _mm_set1_epi8('9' + 1);
-  const __m128i m0 = _mm_set1_epi8(static_cast<char>(mark[0]));
-  const __m128i m1 = _mm_set1_epi8(static_cast<char>(mark[1]));
-  const __m128i m2 = _mm_set1_epi8(static_cast<char>(mark[2]));
-  const __m128i m3 = _mm_set1_epi8(static_cast<char>(mark[3]));
+  __m128i wanted[kMarks];
+#pragma GCC unroll 4
+  for (size_t k = 0; k < kMarks; ++k) wanted[k] = _mm_set1_epi8(static_cast<char>(mark[k]));
   for (size_t c = 0; c < chunks; ++c) {
     uint64_t d = 0;
     uint64_t m = 0;
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 64 * c + 16 * i));
       const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
-      const __m128i marked =
-          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, m0), _mm_cmpeq_epi8(v, m1)),
-                       _mm_or_si128(_mm_cmpeq_epi8(v, m2), _mm_cmpeq_epi8(v, m3)));
+      __m128i marked = _mm_cmpeq_epi8(v, wanted[0]);
+      for (size_t k = 1; k < kMarks; ++k)
+        marked = _mm_or_si128(marked, _mm_cmpeq_epi8(v, wanted[k]));
       d |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(digit))} << (16 * i);
       m |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(marked))} << (16 * i);
     }
@@ -151,7 +68,36 @@ __attribute__((target("sse2"))) void MarksSse2(const uint8_t* data, size_t chunk
     marks[c] = m;
   }
 }
-#endif
+
+template <size_t kMarks>
+__attribute__((target("avx2"))) void ChunksAvx2(const uint8_t* data, size_t chunks,
+                                                const uint8_t* mark, uint64_t* digits,
+                                                uint64_t* marks) {
+  const __m256i below = _mm256_set1_epi8('0' - 1);
+  const __m256i above = _mm256_set1_epi8('9' + 1);
+  __m256i wanted[kMarks];
+#pragma GCC unroll 4
+  for (size_t k = 0; k < kMarks; ++k) wanted[k] = _mm256_set1_epi8(static_cast<char>(mark[k]));
+  for (size_t c = 0; c < chunks; ++c) {
+    uint64_t d = 0;
+    uint64_t m = 0;
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; ++i) {
+      const __m256i v =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 64 * c + 32 * i));
+      const __m256i digit =
+          _mm256_and_si256(_mm256_cmpgt_epi8(v, below), _mm256_cmpgt_epi8(above, v));
+      __m256i marked = _mm256_cmpeq_epi8(v, wanted[0]);
+      for (size_t k = 1; k < kMarks; ++k) {
+        marked = _mm256_or_si256(marked, _mm256_cmpeq_epi8(v, wanted[k]));
+      }
+      d |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(digit))} << (32 * i);
+      m |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(marked))} << (32 * i);
+    }
+    digits[c] = d;
+    marks[c] = m;
+  }
+}
 #endif
 
 bool Supported(DigitGate::Kernel k) {
@@ -179,20 +125,24 @@ DigitGate::Kernel Best() {
   return best;
 }
 
-using ChunkKernel = void (*)(const uint8_t*, size_t, ChunkMasks*, uint64_t*);
+using ChunkKernel = void (*)(const uint8_t*, size_t, const uint8_t*, uint64_t*, uint64_t*);
 
+template <size_t kMarks>
 ChunkKernel KernelOf(DigitGate::Kernel k) {
   switch (k) {
 #if defined(DLP_GATE_X86)
     case DigitGate::Kernel::kAvx2:
-      return ChunksAvx2;
+      return ChunksAvx2<kMarks>;
     case DigitGate::Kernel::kSse2:
-      return ChunksSse2;
+      return ChunksSse2<kMarks>;
 #endif
     default:
-      return ChunksPortable;
+      return ChunksPortable<kMarks>;
   }
 }
+
+// The gate's one marked byte.
+constexpr uint8_t kNewline[1] = {'\n'};
 
 #if defined(__x86_64__) && !defined(__POPCNT__)
 // Baseline x86-64 has no popcnt instruction, and the builtin becomes a
@@ -290,10 +240,9 @@ __attribute__((always_inline)) inline RunSpan RunAt(uint64_t run_bits, unsigned 
 }  // namespace
 
 void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits) {
-  static const ChunkKernel kernel = KernelOf(Best());
-  static_assert(sizeof(ChunkMasks) == sizeof(uint64_t), "a mask is its digits");
+  static const ChunkKernel kernel = KernelOf<1>(Best());
   uint64_t newlines[16];
-  kernel(data, std::min<size_t>(chunks, 16), reinterpret_cast<ChunkMasks*>(digits), newlines);
+  kernel(data, std::min<size_t>(chunks, 16), kNewline, digits, newlines);
 }
 
 std::array<unsigned, 7> DoublingSteps(unsigned length) {
@@ -310,14 +259,9 @@ std::array<unsigned, 7> DoublingSteps(unsigned length) {
 
 void ReadDigitAndMarkMasks(const uint8_t* data, size_t chunks, const MarkBytes& mark,
                            uint64_t* digits, uint64_t* marks, DigitGate::Kernel k) {
-  MarkKernel kernel = MarksPortable;
-#if defined(DLP_GATE_X86)
-  if (k == DigitGate::Kernel::kAvx2) kernel = MarksAvx2;
-  if (k == DigitGate::Kernel::kSse2) kernel = MarksSse2;
-#endif
   chunks = std::min<size_t>(chunks, 16);
   if (mark.n == 0) {
-    ReadDigitMasks(data, chunks, digits);
+    KernelOf<1>(k)(data, chunks, kNewline, digits, marks);
     std::fill(marks, marks + chunks, uint64_t{0});
     return;
   }
@@ -326,7 +270,7 @@ void ReadDigitAndMarkMasks(const uint8_t* data, size_t chunks, const MarkBytes& 
   for (size_t i = 0; i < MarkBytes::kMax; ++i) {
     four[i] = mark.bytes[std::min(i, std::min(mark.n, MarkBytes::kMax) - 1)];
   }
-  kernel(data, chunks, four, digits, marks);
+  KernelOf<MarkBytes::kMax>(k)(data, chunks, four, digits, marks);
 }
 
 void ReadDigitAndMarkMasks(const uint8_t* data, size_t chunks, const MarkBytes& mark,
@@ -662,8 +606,12 @@ void DigitGate::Feed(const uint8_t* data, size_t len, uint64_t base) {
   constexpr size_t kBatch = 16;
   ChunkMasks masks[kBatch];
   uint64_t newlines[kBatch];
-  const ChunkKernel kernel = KernelOf(kernel_);
-  auto read = [&](const uint8_t* from, size_t n) { kernel(from, n, masks, newlines); };
+  const ChunkKernel kernel = KernelOf<1>(kernel_);
+  // A chunk's masks are its digits (as ReadDigitMasks hands them out).
+  static_assert(sizeof(ChunkMasks) == sizeof(uint64_t), "a mask is its digits");
+  auto read = [&](const uint8_t* from, size_t n) {
+    kernel(from, n, kNewline, reinterpret_cast<uint64_t*>(masks), newlines);
+  };
   size_t i = 0;
   while (len - i >= 64) {
     const size_t n = std::min(kBatch, (len - i) / 64);
