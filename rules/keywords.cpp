@@ -1,6 +1,7 @@
 #include "rules/keywords.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 
 namespace dlp {
@@ -8,13 +9,25 @@ namespace {
 
 enum class Kind { kNone, kLower, kUpper, kDigit, kOther, kHash };
 
-Kind KindOf(uint8_t c) {
+constexpr Kind KindOfByte(uint8_t c) {
   if (c >= 'a' && c <= 'z') return Kind::kLower;
   if (c >= 'A' && c <= 'Z') return Kind::kUpper;
   if (c >= '0' && c <= '9') return Kind::kDigit;
   if (c >= 0x80) return Kind::kOther;  // UTF-8 letters: "número"
   if (c == '#') return Kind::kHash;
   return Kind::kNone;
+}
+
+// By table: words are split a byte at a time, and a chain of compares per
+// byte was most of that.
+constexpr std::array<Kind, 256> kKinds = [] {
+  std::array<Kind, 256> kinds{};
+  for (size_t c = 0; c < kinds.size(); ++c) kinds[c] = KindOfByte(static_cast<uint8_t>(c));
+  return kinds;
+}();
+
+Kind KindOf(uint8_t c) {
+  return kKinds[c];
 }
 
 // Whether a word ends between text[i - 1] and text[i] (both word bytes).
@@ -35,22 +48,32 @@ bool Splits(std::string_view text, size_t i) {
   return false;
 }
 
+// The next word at or after text[*at]: false when there is none; else
+// `word` is it and *at the byte after it.
+bool NextWord(std::string_view text, size_t* at, std::string_view* word) {
+  size_t i = *at;
+  while (i < text.size() && KindOf(static_cast<uint8_t>(text[i])) == Kind::kNone) ++i;
+  if (i == text.size()) {
+    *at = i;
+    return false;
+  }
+  size_t j = i + 1;
+  while (j < text.size() && KindOf(static_cast<uint8_t>(text[j])) != Kind::kNone &&
+         !Splits(text, j)) {
+    ++j;
+  }
+  *word = text.substr(i, j - i);
+  *at = j;
+  return true;
+}
+
 // Calls f(word) for each word; stops when f returns false.
 template <typename F>
 void Words(std::string_view text, F&& f) {
-  size_t i = 0;
-  while (i < text.size()) {
-    if (KindOf(static_cast<uint8_t>(text[i])) == Kind::kNone) {
-      ++i;
-      continue;
-    }
-    size_t j = i + 1;
-    while (j < text.size() && KindOf(static_cast<uint8_t>(text[j])) != Kind::kNone &&
-           !Splits(text, j)) {
-      ++j;
-    }
-    if (!f(text.substr(i, j - i))) return;
-    i = j;
+  size_t at = 0;
+  std::string_view w;
+  while (NextWord(text, &at, &w)) {
+    if (!f(w)) return;
   }
 }
 
@@ -122,20 +145,32 @@ size_t SplitWords(std::string_view text, std::string_view* out, size_t max) {
 bool KeywordSet::FoundIn(std::string_view text) const {
   if (keywords_.empty()) return false;
   // Not split whole: only where a word begins with a byte that some
-  // keyword's first word begins with are the next few words split (a label
-  // or a line before a value is tens of bytes, and most of them begin no
-  // keyword; splitting every word cost more than the rest of a verdict).
+  // keyword's first word begins with is that word split, and the words
+  // after it only once a keyword's first word is it (a label or a line
+  // before a value is tens of bytes, and most of them begin no keyword;
+  // splitting every word cost more than the rest of a verdict).
   std::array<std::string_view, kMaxKeywordWords> words;
   for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (!first_[Lower(c)]) continue;
+    const uint8_t b = Lower(static_cast<uint8_t>(text[i]));
+    if (!first_[b]) continue;
     if (i > 0 && KindOf(static_cast<uint8_t>(text[i - 1])) != Kind::kNone && !Splits(text, i)) {
       continue;  // inside a word
     }
     // Splits at j >= 1 reads bytes j - 1 to j + 1: the words from i are
-    // those of the whole text.
-    const size_t n = SplitWords(text.substr(i), words.data(), max_words_);
-    if (FoundIn(words.data(), n, true)) return true;
+    // those of the whole text. text[i] begins a keyword's word, so a word
+    // begins there.
+    size_t next = i;
+    size_t n = NextWord(text, &next, &words[0]) ? 1 : 0;
+    for (uint32_t j = by_first_[b]; j < by_first_[b + 1] && n > 0; ++j) {
+      const Keyword& k = keywords_[j];
+      const size_t size = k.words.size();
+      if (!SameWord(k.words[0], words[0], size == 1, k.exact)) continue;
+      while (n < size && NextWord(text, &next, &words[n])) ++n;
+      if (n < size) continue;
+      size_t m = 1;
+      while (m < size && SameWord(k.words[m], words[m], m + 1 == size, k.exact)) ++m;
+      if (m == size) return true;
+    }
   }
   return false;
 }

@@ -245,6 +245,11 @@ void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits) {
   kernel(data, std::min<size_t>(chunks, 16), kNewline, digits, newlines);
 }
 
+void ReadDigitAndByteMask(const uint8_t* data, uint8_t byte, uint64_t* digits, uint64_t* marks) {
+  static const ChunkKernel kernel = KernelOf<1>(Best());
+  kernel(data, 1, &byte, digits, marks);
+}
+
 std::array<unsigned, 7> DoublingSteps(unsigned length) {
   std::array<unsigned, 7> steps{};
   const unsigned need = std::min(length, 65U);

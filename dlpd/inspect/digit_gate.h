@@ -43,6 +43,11 @@ namespace dlp {
 // `chunks` <= 16 whole chunks; read by the best kernel this CPU has.
 void ReadDigitMasks(const uint8_t* data, size_t chunks, uint64_t* digits);
 
+// The same for one chunk and one byte, without the setup of the general
+// call (a verdict reads one value's 64 bytes): bit i of *digits, of
+// *marks: data[i] is a digit, is `byte`. REQUIRES: 64 bytes readable.
+void ReadDigitAndByteMask(const uint8_t* data, uint8_t byte, uint64_t* digits, uint64_t* marks);
+
 // The shifts that find `length` set bits in a row by doubling: after a
 // step of `got`, a bit says `2 * got` bits from it are set; the last step
 // tops up to exactly `length`. Past 64 no run inside a 64-bit word is long

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 
 #include "rules/value_text.h"
 
@@ -82,6 +83,36 @@ void SetDisplayForm(std::string_view value, Finding* f) {
   }
   for (char c : d) f->display[n++] = c;
   f->display_len = static_cast<uint8_t>(n);
+}
+
+void SetPlainDisplayForm(const uint8_t* padded, size_t size, uint64_t digits, Finding* f) {
+  constexpr size_t kField = std::tuple_size_v<decltype(f->display)>;
+  static_assert(kField % 8 == 0 && kField < 64, "whole words, and a mask bit per byte");
+  f->display = {};
+  f->display_len = static_cast<uint8_t>(size);
+  const uint64_t value = (uint64_t{1} << size) - 1;
+  // The last four digits stay: their bits go, highest first (a select,
+  // not a branch, when there are fewer).
+  uint64_t hidden = digits;
+  for (int k = 0; k < 4; ++k) {
+    const uint64_t highest = uint64_t{1} << (63 - __builtin_clzll(hidden | 1));
+    hidden ^= hidden != 0 ? highest : 0;
+  }
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  // Bit k of `bits` to all of byte k: each byte of the product keeps its
+  // own bit; adding 0x7F sets a byte's high bit when it is not zero.
+  auto bytes_of = [](uint64_t bits) {
+    const uint64_t spread = ((bits & 0xFF) * kOnes) & 0x8040201008040201ULL;
+    return (((spread + 0x7F * kOnes) >> 7) & kOnes) * 0xFF;
+  };
+  for (size_t w = 0; w < size; w += 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, padded + w, 8);
+    const uint64_t masked = bytes_of(hidden >> w);
+    word = (word & ~masked) | (static_cast<uint64_t>(kMaskChar) * kOnes & masked);
+    word &= bytes_of(value >> w);  // the field stays zero past the value
+    std::memcpy(f->display.data() + w, &word, 8);
+  }
 }
 
 }  // namespace dlp

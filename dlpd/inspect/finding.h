@@ -10,31 +10,34 @@
 
 namespace dlp {
 
+// Laid out in 128 bytes (the small fields together): a finding is written
+// where its vector grows, and on a dense body those lines are cold.
 struct Finding {
   uint32_t rule_index = 0;
-  uint64_t start = 0;  // value span [start, end), offsets from the start of the scanned stream
-  uint64_t end = 0;
-  const char* detail = "";  // validator's detail (card brand), static storage
-  // The value as it may be shown or stored: digits masked but the last four
-  // ("XXX-XX-1457"); the only trace of the value a Finding keeps.
-  std::array<char, 48> display{};
   uint8_t display_len = 0;
-  // Keyed HMAC-SHA256 of the value's digits (hex, 128 bits), taken when the
-  // value was confirmed, while its bytes were at hand; empty without a key.
-  std::array<char, 32> fingerprint{};
   bool has_fingerprint = false;
-  // What the policy decided for it; only kMask findings are masked.
-  PolicyAction action = PolicyAction::kMask;
   // It cannot be masked in place: found in a compressed body (inflated to
   // scan: it has no bytes of its own on the wire), or in base64 whose
   // characters cannot be written back at their length. A mask becomes the
   // policy's `compressed` action; `reason` (static storage) says why.
   bool compressed = false;
-  const char* reason = "";
   // Found in base64 the application decodes (dlpd/inspect/base64_scan.h):
   // [start, end) spans the groups of characters that hold it, and it is
   // masked by re-encoding them (edits), not digit by digit.
   bool base64 = false;
+  uint64_t start = 0;  // value span [start, end), offsets from the start of the scanned stream
+  uint64_t end = 0;
+  const char* detail = "";  // validator's detail (card brand), static storage
+  const char* reason = "";
+  // What the policy decided for it; only kMask findings are masked.
+  PolicyAction action = PolicyAction::kMask;
+  // The value as it may be shown or stored (display_len bytes): digits
+  // masked but the last four ("XXX-XX-1457"); the only trace of the value
+  // a Finding keeps.
+  std::array<char, 48> display{};
+  // Keyed HMAC-SHA256 of the value's digits (hex, 128 bits), taken when the
+  // value was confirmed, while its bytes were at hand; empty without a key.
+  std::array<char, 32> fingerprint{};
 
   std::string_view display_form() const { return {display.data(), display_len}; }
   std::string_view fingerprint_hex() const {
@@ -51,6 +54,8 @@ struct Finding {
     return rule_index < o.rule_index;
   }
 };
+
+static_assert(sizeof(Finding) <= 128, "two cache lines");
 
 using Findings = std::vector<Finding>;
 

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <functional>
 
+#include "dlpd/inspect/digit_gate.h"
 #include "dlpd/inspect/display_form.h"
 #include "dlpd/inspect/finding.h"
 #include "dlpd/inspect/fingerprint.h"
@@ -62,27 +62,36 @@ struct Groups {
   std::string_view sep;
 };
 
-// A value without escapes of at most 64 bytes (nearly every value): the
-// mask of its digit bytes, read without a branch per byte (digits and
-// separators alternate as a branch predictor cannot guess). False for the
-// others, which are read token by token.
-bool PlainDigitMask(std::string_view v, uint64_t* digits) {
-  if (v.size() > 64) return false;
-  uint64_t d = 0;
-  bool escaped = false;
-  for (size_t i = 0; i < v.size(); ++i) {
-    const auto c = static_cast<uint8_t>(v[i]);
-    d |= uint64_t{IsAsciiDigit(c)} << i;
-    escaped = escaped || c == '%';
-  }
-  *digits = d;
-  return !escaped;
+// A value's bytes with 64 readable from its first: in the text, when the
+// text goes on that far past it (to `readable_end`); else in `copy`, with
+// zeros after it (near the end of the text: rare).
+// REQUIRES: v.size() <= 64.
+const uint8_t* Padded(std::string_view v, const char* readable_end, std::array<uint8_t, 64>* copy) {
+  if (readable_end - v.data() >= 64) return reinterpret_cast<const uint8_t*>(v.data());
+  copy->fill(0);
+  std::copy(v.begin(), v.end(), copy->begin());
+  return copy->data();
 }
 
-// False when the value has more groups than a layout can name.
-bool GroupsOf(std::string_view value, Groups* g) {
+// A value without escapes (nearly every value): the mask of its digit
+// bytes, read 64 bytes at once (a loop over its bytes ended at a length
+// that changes from value to value, and mispredicted there). False for
+// one with escapes, read token by token. `padded`: its `size` bytes, and
+// 64 readable from there.
+bool PlainDigitMask(const uint8_t* padded, size_t size, uint64_t* digits) {
   uint64_t d = 0;
-  if (PlainDigitMask(value, &d)) {
+  uint64_t percent = 0;
+  ReadDigitAndByteMask(padded, '%', &d, &percent);
+  const uint64_t all = size >= 64 ? ~uint64_t{0} : (uint64_t{1} << size) - 1;
+  *digits = d & all;
+  return (percent & all) == 0;
+}
+
+// False when the value has more groups than a layout can name. `plain`:
+// the value's digit mask when PlainDigitMask gave one.
+bool GroupsOf(std::string_view value, const uint64_t* plain, Groups* g) {
+  if (plain != nullptr) {
+    uint64_t d = *plain;
     const uint64_t all = value.size() == 64 ? ~uint64_t{0} : (uint64_t{1} << value.size()) - 1;
     const uint64_t others = ~d & all;
     if (others != 0) g->sep = value.substr(static_cast<size_t>(__builtin_ctzll(others)), 1);
@@ -207,9 +216,18 @@ ValueVerdict InList(const Validator& valid, std::string_view text, size_t at, si
 // of the same shape that is no value itself (a list of cards is a list of
 // values; a table of 4-digit numbers is not). Undecided when the text ends
 // before the bytes that tell, and more may follow (`open`).
+// `keyword()`: whether the value has its context (asked only when an
+// expiry follows it).
+template <typename Keyword>
 ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, size_t end,
-                     const Groups& g, bool open, const std::function<bool()>& keyword) {
+                     const Groups& g, bool open, Keyword&& keyword) {
   const size_t sep = g.sep.size();
+  // Whether the separator stands at text[i], i + sep <= text.size(): one
+  // byte compared as a byte (a call to memcmp per look cost more than the
+  // look).
+  auto sep_at = [&](size_t i) {
+    return sep == 1 ? text[i] == g.sep[0] : text.compare(i, sep, g.sep) == 0;
+  };
   // Punctuation other than the value's separator: the group it touches
   // belongs to another token (a date, 2026-11-22; a phone number), not to
   // a run of groups.
@@ -238,14 +256,13 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
     }
     return w == width && digit;
   };
-  if (at > sep && text.substr(at - sep, sep) == g.sep && group_of(at - sep, false, g.widths[0])) {
+  if (at > sep && sep_at(at - sep) && group_of(at - sep, false, g.widths[0])) {
     return ValueVerdict::kYes;
   }
   // Two groups of digits or more before it, or after it, whatever their
   // widths: a card stands alone, or next to one number (a quantity, a CVV).
   size_t p = at;
-  for (int before = 0;
-       p > sep && text.substr(p - sep, sep) == g.sep && IsAsciiDigit(text[p - sep - 1]);) {
+  for (int before = 0; p > sep && sep_at(p - sep) && IsAsciiDigit(text[p - sep - 1]);) {
     size_t q = p - sep;
     while (q > 0 && IsAsciiDigit(text[q - 1]) && p - sep - q < 20) --q;
     if (q > 0 && (IsAlnum(text[q - 1]) || other_token(q - 1))) break;
@@ -256,7 +273,7 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
   // 01-12), perhaps a CVV of three or four digits after that, and the run
   // ends: a card's line, not a table's row. Without one, a table's row:
   // one 4-digit group in eight reads as a month.
-  if (text.size() - end >= sep + 4 && text.substr(end, sep) == g.sep) {
+  if (text.size() - end >= sep + 4 && sep_at(end)) {
     const std::string_view mmyy = text.substr(end + sep, 4);
     const bool digits = IsAsciiDigit(mmyy[0]) && IsAsciiDigit(mmyy[1]) && IsAsciiDigit(mmyy[2]) &&
                         IsAsciiDigit(mmyy[3]);
@@ -270,8 +287,7 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
                    ? ValueVerdict::kUndecided
                    : ValueVerdict::kYes;
       }
-      return text.substr(q, sep) == g.sep && IsAsciiDigit(text[q + sep]) ? ValueVerdict::kNo
-                                                                         : ValueVerdict::kYes;
+      return sep_at(q) && IsAsciiDigit(text[q + sep]) ? ValueVerdict::kNo : ValueVerdict::kYes;
     };
     if (digits && month >= 1 && month <= 12 && keyword()) {
       const size_t q = end + sep + 4;
@@ -293,8 +309,7 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
     }
   }
   p = end;
-  for (int after = 0;
-       p + sep < text.size() && text.substr(p, sep) == g.sep && IsAsciiDigit(text[p + sep]);) {
+  for (int after = 0; p + sep < text.size() && sep_at(p) && IsAsciiDigit(text[p + sep]);) {
     size_t q = p + sep;
     while (q < text.size() && IsAsciiDigit(text[q]) && q - p < 21) ++q;
     if (q == text.size()) {
@@ -318,7 +333,7 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
     return open && g.sep.substr(0, after.size()) == after ? ValueVerdict::kUndecided
                                                           : ValueVerdict::kNo;
   }
-  if (after.substr(0, sep) != g.sep) return ValueVerdict::kNo;
+  if (!sep_at(end)) return ValueVerdict::kNo;
   const unsigned last = g.widths[g.n - 1];
   size_t w = 0;
   while (sep + w < after.size() && IsAlnum(after[sep + w]) && w <= last) ++w;
@@ -327,12 +342,11 @@ ValueVerdict InTable(const Validator& valid, std::string_view text, size_t at, s
   return w == last && group_of(end + sep, true, last) ? ValueVerdict::kYes : ValueVerdict::kNo;
 }
 
-bool KnownExample(const Rule& rule, std::string_view value) {
+bool KnownExample(const Rule& rule, std::string_view value, const uint64_t* plain) {
   if (rule.known_examples.empty()) return false;
   std::array<char, 64> d{};
   size_t n = 0;
-  uint64_t mask = 0;
-  if (PlainDigitMask(value, &mask)) {
+  if (plain != nullptr) {
     // Each byte written, the digits kept: no branch per byte.
     for (const char c : value) {
       d[n] = c;
@@ -366,11 +380,20 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
   const Validation v = validated != nullptr ? *validated : rules.validator(p.rule_index)(value);
   if (!v.valid) return ValueVerdict::kNo;
   const Rule& rule = rules.rule(p.rule_index);
+  // Its digit bytes, read once for its groups, the examples and the
+  // display form (null: escaped, or longer than a mask holds).
+  std::array<uint8_t, 64> copy;
+  const uint8_t* padded =
+      value.size() <= 64 ? Padded(value, text.data() + text.size(), &copy) : nullptr;
+  uint64_t digit_mask = 0;
+  const uint64_t* plain = padded != nullptr && PlainDigitMask(padded, value.size(), &digit_mask)
+                              ? &digit_mask
+                              : nullptr;
   // Whether a keyword must still be found (the pattern's own need is met).
   bool needs_context = !p.needs_context && v.needs_context;
   if (!rule.layouts.empty()) {
     Groups g;
-    if (!GroupsOf(value, &g)) return ValueVerdict::kNo;
+    if (!GroupsOf(value, plain, &g)) return ValueVerdict::kNo;
     // The text a look past the value may read (a sentinel is none of it),
     // and whether more may follow it.
     const std::string_view real =
@@ -400,8 +423,12 @@ ValueVerdict JudgeValue(const CompiledRuleset& rules, const CompiledPattern& p,
   f->rule_index = p.rule_index;
   f->start = text_base + at;
   f->end = f->start + value.size();
-  f->detail = KnownExample(rule, value) ? kDetailExample : v.detail;
-  SetDisplayForm(value, f);
+  f->detail = KnownExample(rule, value, plain) ? kDetailExample : v.detail;
+  if (plain != nullptr && value.size() <= f->display.size()) {
+    SetPlainDisplayForm(padded, value.size(), digit_mask, f);
+  } else {
+    SetDisplayForm(value, f);
+  }
   return ValueVerdict::kYes;
 }
 

@@ -115,6 +115,35 @@ TEST(DisplayForm, ValuesWithAndWithoutEscapesMaskTheSameDigits) {
   EXPECT_EQ(f.display_form(), "1457");
 }
 
+// The verdict's display form, from the digit mask it read, is the byte
+// loop's: at every length up to the field's, every count of digits, with
+// digits after the value in the bytes it may read (none reaches the
+// field) and bytes left in the field by a longer value before.
+TEST(DisplayForm, FromTheDigitMaskAsByteByByte) {
+  std::mt19937 rng(5);
+  const std::string bytes = "0123456789 -+.x/";
+  Finding reused;
+  for (int round = 0; round < 20000; ++round) {
+    std::string v;
+    const size_t len = rng() % 49;
+    for (size_t i = 0; i < len; ++i) v += bytes[rng() % bytes.size()];
+    uint64_t digits = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      digits |= uint64_t{v[i] >= '0' && v[i] <= '9'} << i;
+    }
+    std::string padded = v + std::string(64, '7');
+    Finding expected;
+    SetDisplayForm(v, &expected);
+    SetPlainDisplayForm(reinterpret_cast<const uint8_t*>(padded.data()), v.size(), digits, &reused);
+    ASSERT_EQ(reused.display_form(), expected.display_form()) << v;
+    for (size_t i = v.size(); i < reused.display.size(); ++i) ASSERT_EQ(reused.display[i], 0);
+  }
+  Finding f;
+  const std::string card = "4111 1111 1111 1111" + std::string(48, '9');
+  SetPlainDisplayForm(reinterpret_cast<const uint8_t*>(card.data()), 19, 0x7BDEF, &f);
+  EXPECT_EQ(f.display_form(), "XXXX XXXX XXXX 1111");
+}
+
 // Form and URL encodings of a space: "+" and "%20" are separators, and the
 // escape's hex digits are not the value's.
 TEST(EncodedSeparators, ValidatorsReadTheValuesDigits) {
