@@ -1,6 +1,7 @@
 #include "dlpd/inspect/value_context.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "dlpd/inspect/column_tracker.h"
@@ -15,10 +16,21 @@ bool IsBlank(char c) {
   return c == ' ' || c == '\t';
 }
 
-bool IsNameByte(char c) {
+constexpr bool IsNameByteSlow(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-' || c == '.' || c == '[' || c == ']' || c == ':' ||
-         static_cast<unsigned char>(c) >= 0x80;
+         c == '-' || c == '.' || c == '[' || c == ']' || c == ':' || c >= 0x80;
+}
+
+// By table: a label is read back a byte at a time.
+constexpr std::array<bool, 256> kNameBytes = [] {
+  std::array<bool, 256> bytes{};
+  for (size_t c = 0; c < bytes.size(); ++c)
+    bytes[c] = IsNameByteSlow(static_cast<unsigned char>(c));
+  return bytes;
+}();
+
+bool IsNameByte(char c) {
+  return kNameBytes[static_cast<unsigned char>(c)];
 }
 
 bool EqualsLower(std::string_view s, const char* lower) {
