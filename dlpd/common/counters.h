@@ -8,6 +8,10 @@
 //   #define MY_COUNTERS(X) X(packets, "packets seen") X(drops, "packets dropped")
 //   DLP_DECLARE_COUNTERS(MyCounters, MY_COUNTERS)
 //
+// A counter that holds a level (what is there now: held packets, flows,
+// bytes of state) rather than a count of events says "now" in its help:
+// `dlpctl status --format prometheus` exports it as a gauge.
+//
 // Thread-safety: each member is an atomic; the owner writes with relaxed
 // order, any thread may read (values of different members may be from
 // slightly different moments).

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "dlpd/common/paths.h"
 #include "dlpd/control/control_server.h"
@@ -131,6 +135,129 @@ int PrintStatus(const nlohmann::json& j, bool json, std::ostream& out, std::ostr
   return 0;
 }
 
+namespace {
+
+// A metric name's part from a counter's name: [a-zA-Z0-9_] kept, any other
+// byte '_' (names come from the socket's answer).
+std::string MetricPart(std::string_view name) {
+  std::string m(name);
+  for (char& c : m) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!ok) c = '_';
+  }
+  return m;
+}
+
+// The text exposition format's escapes: a backslash, and in a label value
+// a double quote. Terminal() has made the bytes printable first (no line
+// break is left).
+std::string Escaped(const std::string& s, bool label) {
+  std::string e;
+  for (const char c : s) {
+    if (c == '\\' || (label && c == '"')) e += '\\';
+    e += c;
+  }
+  return e;
+}
+
+// name="value", the value escaped.
+std::string Label(const char* name, const nlohmann::json& v) {
+  return std::string(name) + "=\"" +
+         Escaped(v.is_string() ? Terminal(v.get<std::string>()) : Text(v), true) + '"';
+}
+
+// A counter whose help says "now" counts what is there (held packets,
+// flows, bytes of state): it goes down as well as up, a gauge.
+bool IsLevel(std::string_view help) {
+  for (size_t at = help.find("now"); at != std::string_view::npos; at = help.find("now", at + 1)) {
+    const bool starts = at == 0 || help[at - 1] == ' ';
+    const bool ends = at + 3 == help.size() || help[at + 3] == ' ';
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+// Writes one family at a time; a name written before is skipped.
+class Exposition {
+ public:
+  explicit Exposition(std::ostream& out) : out_(out) {}
+  void Family(const std::string& name, const std::string& type, const std::string& help) {
+    out_ << "# HELP " << name << ' ' << Escaped(help, false) << '\n'
+         << "# TYPE " << name << ' ' << type << '\n';
+  }
+  void One(const std::string& name, const std::string& type, const std::string& help,
+           uint64_t value) {
+    if (!seen_.insert(name).second) return;
+    Family(name, type, help);
+    out_ << name << ' ' << value << '\n';
+  }
+  // One family of labelled samples: (labels, value) pairs, the labels as
+  // written between the braces (name="escaped value",...).
+  void Labelled(const std::string& name, const std::string& type, const std::string& help,
+                const std::vector<std::pair<std::string, uint64_t>>& samples) {
+    if (samples.empty() || !seen_.insert(name).second) return;
+    Family(name, type, help);
+    for (const auto& [labels, v] : samples) out_ << name << '{' << labels << "} " << v << '\n';
+  }
+
+ private:
+  std::ostream& out_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace
+
+int PrintStatusPrometheus(const nlohmann::json& j, std::ostream& out, std::ostream& err) {
+  if (!j.is_object()) {
+    err << "dlpctl: the status answer is not a JSON object\n";
+    return 2;
+  }
+  Exposition e(out);
+  e.One("dlpd_up", "gauge", "whether dlpd answered on its control socket", 1);
+  e.Labelled(
+      "dlpd_info", "gauge", "dlpd's version, match engine, rule set and policy",
+      {{Label("version", Field(j, "version")) + ',' + Label("engine", Field(j, "engine")) + ',' +
+            Label("ruleset", Field(j, "ruleset")) + ',' + Label("policy", Field(j, "policy")),
+        1}});
+  e.One("dlpd_uptime_seconds", "gauge", "seconds since dlpd started", Count(Field(j, "uptime_s")));
+  e.One("dlpd_rules", "gauge", "rules in the running rule set", Count(Field(j, "rules")));
+  e.One("dlpd_reloads_total", "counter", "rule and policy reloads done",
+        Count(Field(j, "reloads")));
+  e.One("dlpd_reload_failures_total", "counter", "reloads refused (the old set kept running)",
+        Count(Field(j, "reload_failures")));
+  const nlohmann::json& help = Field(j, "counter_help");
+  if (const nlohmann::json& counters = Field(j, "counters"); counters.is_object()) {
+    for (const auto& [k, v] : counters.items()) {
+      const nlohmann::json& h = Field(help, k.c_str());
+      const std::string what = Terminal(h.is_string() ? h.get<std::string>() : k);
+      const bool level = IsLevel(what);
+      e.One("dlpd_" + MetricPart(k) + (level ? "" : "_total"), level ? "gauge" : "counter", what,
+            Count(v));
+    }
+  }
+  if (const nlohmann::json& incidents = Field(j, "incidents"); incidents.is_object()) {
+    for (const auto& [k, v] : incidents.items()) {
+      // The writer's backlog is what waits now; the rest count events.
+      const bool level = k == "backlog";
+      e.One("dlpd_incidents_" + MetricPart(k) + (level ? "" : "_total"),
+            level ? "gauge" : "counter", "incident writer: " + Terminal(k), Count(v));
+    }
+  }
+  std::vector<std::pair<std::string, uint64_t>> by_rule;
+  if (const nlohmann::json& rules = Field(j, "findings_by_rule"); rules.is_object()) {
+    for (const auto& [k, v] : rules.items()) by_rule.emplace_back(Label("rule", k), Count(v));
+  }
+  e.Labelled("dlpd_findings_total", "counter", "values confirmed, by rule", by_rule);
+  std::vector<std::pair<std::string, uint64_t>> packets;
+  if (const nlohmann::json& workers = Field(j, "workers"); workers.is_array()) {
+    for (const auto& w : workers) {
+      packets.emplace_back(Label("worker", Field(w, "name")), Count(Field(w, "packets")));
+    }
+  }
+  e.Labelled("dlpd_worker_packets_total", "counter", "packets seen, by worker", packets);
+  return 0;
+}
+
 int PrintReload(const nlohmann::json& j, std::ostream& out, std::ostream& err) {
   if (Field(j, "ok").is_boolean() && Field(j, "ok").get<bool>()) {
     out << Text(Field(j, "message"), "reloaded") << '\n';
@@ -140,13 +267,20 @@ int PrintReload(const nlohmann::json& j, std::ostream& out, std::ostream& err) {
   return 1;
 }
 
-int RunStatusCommand(const std::string& socket, bool json) {
+int RunStatusCommand(const std::string& socket, StatusFormat format) {
   auto r = Ask(socket, "status");
   if (!r) {
     std::cerr << "dlpctl: " << r.error().message << '\n';
+    if (format == StatusFormat::kPrometheus) {
+      std::cout << "# HELP dlpd_up whether dlpd answered on its control socket\n"
+                   "# TYPE dlpd_up gauge\ndlpd_up 0\n";
+    }
     return 2;
   }
-  return PrintStatus(r.value(), json, std::cout, std::cerr);
+  if (format == StatusFormat::kPrometheus) {
+    return PrintStatusPrometheus(r.value(), std::cout, std::cerr);
+  }
+  return PrintStatus(r.value(), format == StatusFormat::kJson, std::cout, std::cerr);
 }
 
 int RunReloadCommand(const std::string& socket) {

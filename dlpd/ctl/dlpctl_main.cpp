@@ -38,11 +38,18 @@ int main(int argc, char** argv) {
 
   std::string socket;
   bool status_json = false;
+  std::string status_format = "text";
   auto* status_cmd =
       app.add_subcommand("status", "ask the running dlpd for its state and counters");
   status_cmd->add_option("--socket", socket,
                          "control socket (default: $DLPD_SOCKET or /run/dlpd/dlpd.sock)");
-  status_cmd->add_flag("--json", status_json, "print the raw JSON answer");
+  auto* json_flag = status_cmd->add_flag("--json", status_json, "print the raw JSON answer");
+  status_cmd
+      ->add_option("--format", status_format,
+                   "text (default), json, or prometheus (text exposition format, for "
+                   "node_exporter's textfile collector)")
+      ->check(CLI::IsMember({"text", "json", "prometheus"}))
+      ->excludes(json_flag);
   auto* reload_cmd =
       app.add_subcommand("reload", "make the running dlpd reload its rules and policy");
   reload_cmd->add_option("--socket", socket,
@@ -55,7 +62,13 @@ int main(int argc, char** argv) {
   }
   if (*scan_cmd) return dlp::RunScanCommand(scan);
   if (*check_cmd) return dlp::RunRulesCheck(rules_path, policy_path);
-  if (*status_cmd) return dlp::RunStatusCommand(socket, status_json);
+  if (*status_cmd) {
+    const dlp::StatusFormat format =
+        status_json || status_format == "json" ? dlp::StatusFormat::kJson
+        : status_format == "prometheus"        ? dlp::StatusFormat::kPrometheus
+                                               : dlp::StatusFormat::kText;
+    return dlp::RunStatusCommand(socket, format);
+  }
   if (*reload_cmd) return dlp::RunReloadCommand(socket);
   for (CLI::App* c :
        {incidents_cmds.list, incidents_cmds.show, incidents_cmds.stats, incidents_cmds.exporter}) {

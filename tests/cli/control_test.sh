@@ -53,6 +53,17 @@ start_dlpd "$WORK/dlpd.log"
 for _ in $(seq 100); do grep -q started "$WORK/dlpd.log" && break; sleep 0.1; done
 grep -q started "$WORK/dlpd.log" && ok || { bad "dlpd did not start: $(cat "$WORK/dlpd.log")"; exit 1; }
 
+# The status for Prometheus (node_exporter's textfile collector), and
+# "dlpd_up 0" with exit 2 when nothing answers.
+prom=$("$BUILD/dlpctl" status --socket "$SOCK" --format prometheus)
+grep -qx 'dlpd_up 1' <<< "$prom" && grep -qx 'dlpd_packets_total [0-9]*' <<< "$prom" \
+  && grep -qx '# TYPE dlpd_flows gauge' <<< "$prom" \
+  && grep -q '^dlpd_worker_packets_total{worker="' <<< "$prom" && ok \
+  || bad "status --format prometheus: $prom"
+rc=0
+down=$("$BUILD/dlpctl" status --socket "$WORK/none.sock" --format prometheus 2> /dev/null) || rc=$?
+[ "$rc" = 2 ] && grep -qx 'dlpd_up 0' <<< "$down" && ok || bad "no daemon: exit $rc, $down"
+
 # 6,000 rules more: seconds of compiling.
 python3 - "$WORK/rules/big.yaml" <<'PY'
 import sys

@@ -82,10 +82,11 @@ void AsClient(const uint8_t* data, size_t size) {
 void AsDlpctl(const uint8_t* data, size_t size) {
   auto j = dlp::ParseControlAnswer(std::string(reinterpret_cast<const char*>(data), size));
   if (!j) return;  // refused with a message
-  for (int mode = 0; mode < 3; ++mode) {
+  for (int mode = 0; mode < 4; ++mode) {
     std::ostringstream out, err;
-    const int rc = mode == 2 ? dlp::PrintReload(j.value(), out, err)
-                             : dlp::PrintStatus(j.value(), mode == 1, out, err);
+    const int rc = mode == 2   ? dlp::PrintReload(j.value(), out, err)
+                   : mode == 3 ? dlp::PrintStatusPrometheus(j.value(), out, err)
+                               : dlp::PrintStatus(j.value(), mode == 1, out, err);
     if (rc < 0 || rc > 2) Fail("exit code", std::to_string(rc));
     CheckPrintable(out.str(), mode == 1);
     CheckPrintable(err.str(), false);
