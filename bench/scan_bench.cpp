@@ -180,18 +180,23 @@ std::string Corpus(const std::string& kind, size_t size, size_t value_every, uin
   return s;
 }
 
+// Seconds per call of `run` over one round of calls lasting `round`.
+template <typename F>
+double SecondsPerRun(F&& run, std::chrono::milliseconds round) {
+  const auto t0 = Clock::now();
+  int reps = 0;
+  do {
+    run();
+    ++reps;
+  } while (Clock::now() - t0 < round);
+  return std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+}
+
 template <typename F>
 double MBps(size_t bytes, F&& run) {
   double best = 1e30;
   for (int round = 0; round < 5; ++round) {
-    const auto t0 = Clock::now();
-    int reps = 0;
-    do {
-      run();
-      ++reps;
-    } while (Clock::now() - t0 < std::chrono::milliseconds(150));
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count() / reps;
-    best = std::min(best, secs);
+    best = std::min(best, SecondsPerRun(run, std::chrono::milliseconds(150)));
   }
   return static_cast<double>(bytes) / best / 1e6;
 }
@@ -203,19 +208,9 @@ double MBps(size_t bytes, F&& run) {
 template <typename A, typename B>
 std::pair<double, double> PairedSeconds(A&& a, B&& b) {
   double best[2] = {1e30, 1e30};
-  for (int round = 0; round < 24; ++round) {
-    const auto t0 = Clock::now();
-    int reps = 0;
-    do {
-      if (round % 2 == 0) {
-        a();
-      } else {
-        b();
-      }
-      ++reps;
-    } while (Clock::now() - t0 < std::chrono::milliseconds(100));
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count() / reps;
-    best[round % 2] = std::min(best[round % 2], secs);
+  for (int round = 0; round < 12; ++round) {
+    best[0] = std::min(best[0], SecondsPerRun(a, std::chrono::milliseconds(100)));
+    best[1] = std::min(best[1], SecondsPerRun(b, std::chrono::milliseconds(100)));
   }
   return {best[0], best[1]};
 }

@@ -116,7 +116,6 @@ KeywordSet::KeywordSet(const std::vector<std::string>& keywords) {
     });
     if (kw.words.empty()) continue;
     if (kw.words.size() > kMaxKeywordWords) kw.words.resize(kMaxKeywordWords);
-    max_words_ = std::max(max_words_, kw.words.size());
     first_[Lower(static_cast<uint8_t>(kw.words[0][0]))] = true;
     keywords_.push_back(std::move(kw));
   }
@@ -176,11 +175,7 @@ bool KeywordSet::FoundIn(std::string_view text) const {
 }
 
 bool KeywordSet::FoundIn(const std::string_view* words, size_t n) const {
-  return FoundIn(words, n, false);
-}
-
-bool KeywordSet::FoundIn(const std::string_view* words, size_t n, bool first_only) const {
-  for (size_t i = 0; i < (first_only ? std::min<size_t>(n, 1) : n); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     const uint8_t b = Lower(static_cast<uint8_t>(words[i][0]));
     for (uint32_t j = by_first_[b]; j < by_first_[b + 1]; ++j) {
       const Keyword& k = keywords_[j];

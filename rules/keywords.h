@@ -40,12 +40,8 @@ class KeywordSet {
   // The words of a keyword compared at most: a longer one is cut to its
   // first 16 (no label is written so; the array of words stays small).
   static constexpr size_t kMaxKeywordWords = 16;
-  // Whether some keyword's words stand in a row from words[0] on (with
-  // `first_only`), or from any of them.
-  bool FoundIn(const std::string_view* words, size_t n, bool first_only) const;
 
   std::vector<Keyword> keywords_;
-  size_t max_words_ = 0;  // the most words of a keyword
   // The first bytes (lowercase) a keyword's first word can begin with: a
   // word that begins with no such byte begins no keyword.
   std::array<bool, 256> first_{};

@@ -181,10 +181,6 @@ bool IsLevel(std::string_view help) {
 class Exposition {
  public:
   explicit Exposition(std::ostream& out) : out_(out) {}
-  void Family(const std::string& name, const std::string& type, const std::string& help) {
-    out_ << "# HELP " << name << ' ' << Escaped(help, false) << '\n'
-         << "# TYPE " << name << ' ' << type << '\n';
-  }
   void One(const std::string& name, const std::string& type, const std::string& help,
            uint64_t value) {
     if (!seen_.insert(name).second) return;
@@ -201,9 +197,16 @@ class Exposition {
   }
 
  private:
+  void Family(const std::string& name, const std::string& type, const std::string& help) {
+    out_ << "# HELP " << name << ' ' << Escaped(help, false) << '\n'
+         << "# TYPE " << name << ' ' << type << '\n';
+  }
+
   std::ostream& out_;
   std::set<std::string> seen_;
 };
+
+constexpr const char* kUpHelp = "whether dlpd answered on its control socket";
 
 }  // namespace
 
@@ -213,7 +216,7 @@ int PrintStatusPrometheus(const nlohmann::json& j, std::ostream& out, std::ostre
     return 2;
   }
   Exposition e(out);
-  e.One("dlpd_up", "gauge", "whether dlpd answered on its control socket", 1);
+  e.One("dlpd_up", "gauge", kUpHelp, 1);
   e.Labelled(
       "dlpd_info", "gauge", "dlpd's version, match engine, rule set and policy",
       {{Label("version", Field(j, "version")) + ',' + Label("engine", Field(j, "engine")) + ',' +
@@ -271,10 +274,8 @@ int RunStatusCommand(const std::string& socket, StatusFormat format) {
   auto r = Ask(socket, "status");
   if (!r) {
     std::cerr << "dlpctl: " << r.error().message << '\n';
-    if (format == StatusFormat::kPrometheus) {
-      std::cout << "# HELP dlpd_up whether dlpd answered on its control socket\n"
-                   "# TYPE dlpd_up gauge\ndlpd_up 0\n";
-    }
+    if (format == StatusFormat::kPrometheus)
+      Exposition(std::cout).One("dlpd_up", "gauge", kUpHelp, 0);
     return 2;
   }
   if (format == StatusFormat::kPrometheus) {

@@ -62,6 +62,11 @@ struct Groups {
   std::string_view sep;
 };
 
+// The mask of a value's `size` bytes (bit i: byte i), size <= 64.
+uint64_t BytesMask(size_t size) {
+  return size >= 64 ? ~uint64_t{0} : (uint64_t{1} << size) - 1;
+}
+
 // A value's bytes with 64 readable from its first: in the text, when the
 // text goes on that far past it (to `readable_end`); else in `copy`, with
 // zeros after it (near the end of the text: rare).
@@ -82,7 +87,7 @@ bool PlainDigitMask(const uint8_t* padded, size_t size, uint64_t* digits) {
   uint64_t d = 0;
   uint64_t percent = 0;
   ReadDigitAndByteMask(padded, '%', &d, &percent);
-  const uint64_t all = size >= 64 ? ~uint64_t{0} : (uint64_t{1} << size) - 1;
+  const uint64_t all = BytesMask(size);
   *digits = d & all;
   return (percent & all) == 0;
 }
@@ -92,8 +97,7 @@ bool PlainDigitMask(const uint8_t* padded, size_t size, uint64_t* digits) {
 bool GroupsOf(std::string_view value, const uint64_t* plain, Groups* g) {
   if (plain != nullptr) {
     uint64_t d = *plain;
-    const uint64_t all = value.size() == 64 ? ~uint64_t{0} : (uint64_t{1} << value.size()) - 1;
-    const uint64_t others = ~d & all;
+    const uint64_t others = ~d & BytesMask(value.size());
     if (others != 0) g->sep = value.substr(static_cast<size_t>(__builtin_ctzll(others)), 1);
     while (d != 0) {
       const auto from = static_cast<unsigned>(__builtin_ctzll(d));
