@@ -19,14 +19,16 @@
 #include "dlpd/config/engine.h"
 #include "dlpd/daemon/daemon.h"
 #include "dlpd/daemon/privileges.h"
+#include "dlpd/daemon/start_check.h"
 #include "policy/policy_error.h"
 #include "rules/match_engine.h"
 #include "rules/rule_error.h"
 
 namespace {
 
-// --check: config (already parsed), rules and policy compiled, examples run.
-int Check(const dlp::DaemonOptions& o) {
+// --check: the settings (already parsed), rules and policy compiled and
+// their examples run, then every file, user and group the start would use.
+int Check(const dlp::DaemonOptions& o, const std::string& settings) {
   dlp::Engine engine;
   try {
     engine = dlp::LoadEngine(o.rules_path, o.policy_path);
@@ -42,7 +44,11 @@ int Check(const dlp::DaemonOptions& o) {
   const dlp::EngineCheck check = dlp::CheckEngine(engine);
   for (const auto& w : check.warnings) std::cerr << w << '\n';
   for (const auto& f : check.failures) std::cerr << f << '\n';
-  if (!check.failures.empty()) return 1;
+  const dlp::StartCheck start = dlp::CheckStart(o);
+  for (const auto& w : start.warnings) std::cerr << "dlpd: warning: " << w << '\n';
+  for (const auto& p : start.problems) std::cerr << "dlpd: " << p << '\n';
+  if (!check.failures.empty() || !start.problems.empty()) return 1;
+  if (o.verbose) std::cout << "# effective settings\n" << settings;
   std::cout << "dlpd: configuration ok" << (o.config_path.empty() ? "" : " (" + o.config_path + ")")
             << ": " << dlp::DescribeEngine(engine, check) << '\n';
   return 0;
@@ -72,8 +78,8 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
       checking |= std::string(argv[i]) == "-t" || std::string(argv[i]) == "--check";
     }
-    if (const auto* cfg = app.get_config_ptr(); cfg != nullptr && cfg->count() > 0) {
-      o.config_path = cfg->as<std::string>();
+    if (const auto* cfg = app.get_config_ptr(); cfg != nullptr) {
+      o.config_path = cfg->count() > 0 ? cfg->as<std::string>() : cfg->get_default_str();
     }
     if (dynamic_cast<const CLI::ConfigError*>(&e) != nullptr ||
         dynamic_cast<const CLI::FileError*>(&e) != nullptr) {
@@ -83,14 +89,12 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : (checking ? 1 : 2);
   }
-  if (const auto* cfg = app.get_config_ptr(); cfg != nullptr && cfg->count() > 0) {
-    o.config_path = cfg->as<std::string>();
-  }
+  o.config_path = dlp::ConfigFileRead(app);
   auto logger = spdlog::stderr_color_mt("dlpd");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(o.log_level));
 
-  if (o.check) return Check(o);
+  if (o.check) return Check(o, o.verbose ? dlp::EffectiveSettings(app) : "");
   // Reloads compile first in a helper process under limits. It is forked
   // now, while this is the only thread (fork copies only its caller), and
   // before any privilege is dropped or the sandbox refuses fork.

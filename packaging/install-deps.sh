@@ -18,6 +18,7 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libssl-dev libsodium-dev
   libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libpcap-dev libbenchmark-dev libcap-dev
   libseccomp-dev  # the packet path's sandbox (dlpd/daemon/sandbox.h)
+  libsystemd-dev  # sd_notify: systemd learns when dlpd is ready (Type=notify)
   # test, demo and end-to-end tooling
   sqlite3 iproute2 iptables curl python3 python3-scapy python3-websockets tcpdump kmod procps systemd dpkg-dev adduser
   # benchmarks

@@ -1,7 +1,10 @@
 #include "storage/incident_query.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <functional>
 
 #include "dlpd/common/cidr.h"
@@ -122,9 +125,20 @@ Status Run(sqlite3* db, const std::string& sql, const std::vector<std::string>& 
 
 Result<std::unique_ptr<IncidentReader>> IncidentReader::Open(const std::string& path) {
   struct stat sb {};
-  if (::stat(path.c_str(), &sb) != 0) {
+  if (::stat(path.c_str(), &sb) != 0 && errno == ENOENT) {
     return Error{"no incident database at " + path + " (dlpd --db " + path +
                  " creates it; --db or DLPD_DB chooses another)"};
+  }
+  // (SQLite would say only "unable to open database file"; and a -wal
+  // file it may not read, it would pass over, answering from the older
+  // rows alone.)
+  for (const char* suffix : {"", "-wal"}) {
+    const std::string file = path + suffix;
+    if (*suffix != '\0' && ::stat(file.c_str(), &sb) != 0) continue;
+    if (::access(file.c_str(), R_OK) != 0) {
+      return Error{"incident database " + file + ": " + std::strerror(errno) +
+                   (errno == EACCES ? " (reading it takes membership of dlpd's db_group)" : "")};
+    }
   }
   // Read-only. A WAL database needs its -shm file; a reader that may read
   // the database but not create files beside it (the security team's

@@ -101,6 +101,53 @@ bool EmptyOrSqlite(int fd) {
          (n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0);
 }
 
+Result<gid_t> GroupId(const std::string& group) {
+  struct group gr {};
+  struct group* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return Error{"no group '" + group + "' (create it: addgroup --system " + group + ")"};
+  }
+  return gr.gr_gid;
+}
+
+// Whether this process may give its files to `gid`: root, or a member.
+bool InGroup(gid_t gid) {
+  if (geteuid() == 0 || getegid() == gid) return true;
+  std::vector<gid_t> groups(static_cast<size_t>(std::max(getgroups(0, nullptr), 0)));
+  const int n = getgroups(static_cast<int>(groups.size()), groups.data());
+  return std::find(groups.begin(), groups.begin() + std::max(n, 0), gid) != groups.end();
+}
+
+std::string NotAMember(const std::string& group) {
+  return "cannot give it to group '" + group + "': dlpd's user is not a member (adduser USER " +
+         group + ", then restart dlpd)";
+}
+
+Status GiveToGroup(int fd, gid_t gid, const std::string& group) {
+  if (!InGroup(gid)) return Error{NotAMember(group)};
+  if (fchown(fd, static_cast<uid_t>(-1), gid) != 0 || fchmod(fd, 0640) != 0) {
+    return Error{"cannot give it to group '" + group + "': " + std::strerror(errno)};
+  }
+  return {};
+}
+
+// The -wal and -shm files beside `path`, when they exist, given to `group`
+// as the database is. A failure is logged: the database itself is shared.
+void ShareWalFiles(const std::string& path, const std::string& group) {
+  auto gid = GroupId(group);
+  if (!gid) return;
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string file = path + suffix;
+    auto opened = OpenRegularFile("incident database", file, O_RDWR);
+    if (!opened) continue;  // not there (yet): SQLite creates them lazily
+    if (Status st = GiveToGroup(opened.value(), gid.value(), group); !st) {
+      spdlog::warn("{}: {}", file, st.error().message);
+    }
+    ::close(opened.value());
+  }
+}
+
 // Renames `path` and its -wal and -shm files to PATH.corrupt-<UTC time>[-N];
 // returns the new name of the database.
 std::string MoveAside(const std::string& path) {
@@ -208,17 +255,14 @@ void IncidentStore::Open(const std::string& path, const std::string& group) {
                              ": not a database (not SQLite's first bytes); left as it is");
   }
   if (!group.empty()) {
-    struct group gr {};
-    struct group* found = nullptr;
-    std::vector<char> buf(16384);
-    if (getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    auto gid = GroupId(group);
+    if (!gid) {
       ::close(fd);
-      throw std::runtime_error("incident database " + path + ": no group '" + group + "'");
+      throw std::runtime_error("incident database " + path + ": " + gid.error().message);
     }
-    if (fchown(fd, static_cast<uid_t>(-1), gr.gr_gid) != 0 || fchmod(fd, 0640) != 0) {
+    if (Status st = GiveToGroup(fd, gid.value(), group); !st) {
       ::close(fd);
-      throw std::runtime_error("incident database " + path + ": cannot give it to group '" + group +
-                               "'");
+      throw std::runtime_error("incident database " + path + ": " + st.error().message);
     }
   }
   ::close(fd);
@@ -276,6 +320,10 @@ void IncidentStore::Open(const std::string& path, const std::string& group) {
   // (Set once the file is open: SQLite opens it lazily.)
   int persist = 1;
   sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  // SQLite creates them with the database's mode but this process's group
+  // (it copies the owner only when root): they are the group's too, or a
+  // reader could open the database and not read what it holds.
+  if (!group.empty()) ShareWalFiles(path, group);
   // Before the migrations, so that a future one may rank actions in its
   // statements (never in the schema: see action_rank.h). The shipped ones
   // (0001, 0002) rank nothing and stay as they are: a database that has
@@ -285,6 +333,51 @@ void IncidentStore::Open(const std::string& path, const std::string& group) {
   if (sqlite3_prepare_v2(db_, UpsertSql().c_str(), -1, &upsert_, nullptr) != SQLITE_OK) {
     Fail(db_, path, sqlite3_errmsg(db_));
   }
+}
+
+Status IncidentStore::Probe(const std::string& path, const std::string& group) {
+  const std::string what = "incident database " + path;
+  if (!group.empty()) {
+    auto gid = GroupId(group);
+    if (!gid) return Error{what + ": " + gid.error().message};
+    if (!InGroup(gid.value())) return Error{what + ": " + NotAMember(group)};
+  }
+  struct stat sb {};
+  if (::lstat(path.c_str(), &sb) != 0) {
+    if (errno == ENOENT) return {};  // created at start
+    return Error{what + ": " + std::strerror(errno)};
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string file = path + suffix;
+    if (*suffix != '\0' && ::lstat(file.c_str(), &sb) != 0) continue;  // SQLite makes them
+    auto opened = OpenRegularFile("incident database", file, O_RDWR);
+    if (!opened) return opened.error();
+    const bool ours = *suffix != '\0' || EmptyOrSqlite(opened.value());
+    const bool empty = ::fstat(opened.value(), &sb) == 0 && sb.st_size == 0;
+    ::close(opened.value());
+    if (!ours) return Error{what + ": not a database (not SQLite's first bytes)"};
+    if (*suffix == '\0' && empty) return {};
+  }
+  // Immutable: no lock taken, no -shm made, nothing written.
+  sqlite3* db = nullptr;
+  const std::string uri = "file:" + path + "?mode=ro&immutable=1";
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) !=
+      SQLITE_OK) {
+    const std::string why = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Error{what + ": " + why};
+  }
+  const int64_t version = QueryInt(db, "PRAGMA user_version");
+  const std::string why = sqlite3_errmsg(db);
+  const bool corrupt = IsCorruptCode(db);
+  sqlite3_close(db);
+  if (version < 0 && corrupt) return {};  // the start moves it aside (and says so)
+  if (version < 0) return Error{what + ": " + why};
+  if (version > CurrentSchemaVersion()) {
+    return Error{what + ": schema version " + std::to_string(version) +
+                 " is newer than this dlpd's (" + std::to_string(CurrentSchemaVersion()) + ")"};
+  }
+  return {};
 }
 
 void IncidentStore::Migrate(const std::string& path) {

@@ -45,8 +45,9 @@ struct PruneReport {
 
 class IncidentStore {
  public:
-  // `group`: when set, the file is created group-readable (0640) for that
-  // group, e.g. the security team's; otherwise owner-only (0600).
+  // `group`: when set, the file and its -wal and -shm files are made
+  // group-readable (0640) for that group, e.g. the security team's (dlpd's
+  // user must be a member of it); otherwise owner-only (0600).
   explicit IncidentStore(const std::string& path, const std::string& group = "");
   ~IncidentStore();
   IncidentStore(const IncidentStore&) = delete;
@@ -67,6 +68,12 @@ class IncidentStore {
   void SetWaitDeadline(int64_t steady_us) {
     wait_deadline_us_.store(steady_us, std::memory_order_relaxed);
   }
+
+  // What opening `path` for `group` would meet, found without changing
+  // anything (for dlpd --check, as the user dlpd runs as): a file that is
+  // no database or has a newer schema, files it may not write, a group it
+  // cannot give the file to. An absent file is fine (created at start).
+  static Status Probe(const std::string& path, const std::string& group);
 
   sqlite3* handle() { return db_; }
   // Where a corrupt database found at open was moved; empty if none was.

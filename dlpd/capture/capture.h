@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "dlpd/capture/packet_handler.h"
 #include "dlpd/common/counters.h"
@@ -46,6 +47,18 @@ class CaptureBackend {
   // What the kernel counts for this capture (NFQUEUE: packets it dropped
   // because the queue was full, or could not hand over); any thread.
   virtual std::map<std::string, uint64_t> KernelCounters() const { return {}; }
+  // The help line of a counter KernelCounters reports ("now" marks a
+  // level, not a count: dlpd/common/counters.h).
+  static std::string_view KernelCounterHelp(std::string_view name) {
+    if (name == "kernel_queue_total") return "packets waiting in the kernel's queue now";
+    if (name == "kernel_queue_dropped") {
+      return "packets the kernel dropped, the queue full (fail closed; fail open lets them by)";
+    }
+    if (name == "kernel_user_dropped") {
+      return "packets the kernel could not hand over, dlpd's socket buffer full";
+    }
+    return {};
+  }
 
  protected:
   CaptureCounters counters_;

@@ -1,6 +1,7 @@
 #include "dlpd/capture/nfqueue_capture.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
@@ -15,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -47,6 +49,8 @@ void NfqueueCapture::Close() {
   if (h_ != nullptr) nfq_close(h_);
   qh_ = nullptr;
   h_ = nullptr;
+  if (proc_fd_ >= 0) ::close(proc_fd_);
+  proc_fd_ = -1;
 }
 
 Status NfqueueCapture::Open() {
@@ -77,6 +81,16 @@ Status NfqueueCapture::Open() {
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   }
+  // The kernel's counts of this queue, readable by root (or with
+  // CAP_DAC_READ_SEARCH) only: opened now, before privileges go, and read
+  // again through this descriptor whenever asked.
+  proc_fd_ = ::open("/proc/net/netfilter/nfnetlink_queue", O_RDONLY | O_CLOEXEC);
+  if (proc_fd_ < 0) {
+    spdlog::warn(
+        "nfqueue {}: /proc/net/netfilter/nfnetlink_queue: {}: the kernel's queue drops "
+        "will not be shown (start dlpd as root, or with CAP_DAC_READ_SEARCH)",
+        queue_num_, std::strerror(errno));
+  }
   // Raw sockets for the resets of `block` (CAP_NET_RAW, kept after the
   // privilege drop). Without them a block still drops the flow; the ends
   // then time out instead of seeing a reset (counted: reset_errors).
@@ -94,18 +108,32 @@ std::map<std::string, uint64_t> NfqueueCapture::KernelCounters() const {
     std::lock_guard<std::mutex> lock(closed_mu_);
     if (closed_counters_) return *closed_counters_;
   }
-  FILE* f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
-  if (f == nullptr) return out;
-  unsigned q = 0, total = 0, mode = 0, range = 0, qdrop = 0, udrop = 0, seq = 0, one = 0;
-  unsigned long portid = 0;
-  while (fscanf(f, "%u %lu %u %u %u %u %u %u %u", &q, &portid, &total, &mode, &range, &qdrop,
-                &udrop, &seq, &one) == 9) {
-    if (q != queue_num_) continue;
-    out["kernel_queue_total"] = total;
-    out["kernel_queue_dropped"] = qdrop;
-    out["kernel_user_dropped"] = udrop;
+  if (proc_fd_ < 0) return out;
+  // Read again from the start through the descriptor opened by Open: the
+  // file is root's (mode 0440), and the permission is checked at open only.
+  std::string text;
+  char buf[4096];
+  for (off_t at = 0;;) {
+    const ssize_t n = ::pread(proc_fd_, buf, sizeof buf, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    at += n;
   }
-  fclose(f);
+  for (size_t line = 0; line < text.size();) {
+    const size_t end = std::min(text.find('\n', line), text.size());
+    unsigned q = 0, total = 0, mode = 0, range = 0, qdrop = 0, udrop = 0, seq = 0, one = 0;
+    unsigned long portid = 0;
+    const std::string row = text.substr(line, end - line);
+    if (std::sscanf(row.c_str(), "%u %lu %u %u %u %u %u %u %u", &q, &portid, &total, &mode, &range,
+                    &qdrop, &udrop, &seq, &one) == 9 &&
+        q == queue_num_) {
+      out["kernel_queue_total"] = total;
+      out["kernel_queue_dropped"] = qdrop;
+      out["kernel_user_dropped"] = udrop;
+    }
+    line = end + 1;
+  }
   return out;
 }
 

@@ -53,7 +53,8 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   Status Run(const std::atomic<bool>& stop) override;
   void Close() override;
   // queue_dropped (queue full, fail closed) and user_dropped (the netlink
-  // socket overran) from /proc/net/netfilter/nfnetlink_queue.
+  // socket overran) from /proc/net/netfilter/nfnetlink_queue, through the
+  // descriptor Open kept (any thread).
   std::map<std::string, uint64_t> KernelCounters() const override;
 
  private:
@@ -78,6 +79,7 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   const Clock& clock_;
   nfq_handle* h_ = nullptr;
   nfq_q_handle* qh_ = nullptr;
+  int proc_fd_ = -1;                // /proc/net/netfilter/nfnetlink_queue, opened by Open
   uint32_t pending_accept_id_ = 0;  // highest id of unmodified accepts not yet answered
   bool have_pending_ = false;
   // Verdict messages (32 bytes each) waiting to go out in one send.

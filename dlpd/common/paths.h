@@ -1,10 +1,14 @@
 // Where things live by default, by platform convention (set by CMake for
-// the install layout: /var/lib/dlpd on Linux, /var/db/dlpd on the BSDs).
+// the install layout: /etc/dlpd and /var/lib/dlpd on Linux,
+// PREFIX/etc/dlpd and /var/db/dlpd on the BSDs).
 #pragma once
 
 #include <cstdlib>
 #include <string>
 
+#ifndef DLP_CONF_DIR
+#define DLP_CONF_DIR "/etc/dlpd"
+#endif
 #ifndef DLP_STATE_DIR
 #define DLP_STATE_DIR "/var/lib/dlpd"
 #endif
@@ -14,8 +18,18 @@
 
 namespace dlp {
 
+inline constexpr const char* kConfDir = DLP_CONF_DIR;
 inline constexpr const char* kStateDir = DLP_STATE_DIR;
 inline constexpr const char* kRunDir = DLP_RUN_DIR;
+
+// The settings file read when no -c is given (and only if it exists):
+// $DLPD_CONFIG if set (empty: none, as the test suites run dlpd), else the
+// configuration directory's dlpd.conf.
+inline std::string DefaultConfigPath() {
+  const char* env = std::getenv("DLPD_CONFIG");
+  if (env != nullptr) return env;
+  return std::string(kConfDir) + "/dlpd.conf";
+}
 
 // $DLPD_SOCKET, or the run directory's dlpd.sock.
 inline std::string DefaultControlSocket() {

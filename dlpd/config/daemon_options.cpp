@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "dlpd/common/paths.h"
@@ -22,7 +23,10 @@ const CLI::Validator kFinite(
 
 void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_flag("-t,--check", o->check,
-               "load config, rules and policy, run their examples, exit 0 or 1");
+               "check what a start would use: the settings, rules and policy (their "
+               "examples run), and every file, user and group it would open or look up "
+               "(nothing is changed); exit 0 or 1");
+  app.add_flag("-v,--verbose", o->verbose, "with --check: also print the effective settings");
   auto* nfq = app.add_option("--nfqueue", o->nfqueue, "NFQUEUE number N, or N-M (one worker each)");
   auto* div = app.add_option("--divert", o->divert_port, "divert socket port (FreeBSD/OpenBSD)");
   app.add_flag("--divert-emulated", o->divert_emulated,
@@ -139,12 +143,58 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   std::vector<std::string> settable;
   for (const CLI::Option* opt : app.get_options()) {
     const std::string name = opt->get_single_name();
-    if (name.empty() || name == "help" || name == "version" || name == "check") continue;
+    if (name.empty() || name == "help" || name == "version" || name == "check" ||
+        name == "verbose") {
+      continue;
+    }
     settable.push_back(name);
   }
   app.config_formatter(std::make_shared<YamlConfig>(settable));
-  app.set_config("-c,--config", "", "settings file (YAML: fail_mode: open, ...)");
+  // Without -c, the default file is read when it exists (nginx, suricata
+  // and pfctl read theirs likewise); a file named by $DLPD_CONFIG must exist.
+  const std::string default_config = DefaultConfigPath();
+  const char* named = std::getenv("DLPD_CONFIG");
+  std::error_code ec;
+  const bool read_default =
+      !default_config.empty() &&
+      ((named != nullptr && *named != '\0') || std::filesystem::exists(default_config, ec));
+  app.set_config("-c,--config", read_default ? default_config : "",
+                 "settings file (YAML: fail_mode: open, ...); default " + std::string(kConfDir) +
+                     "/dlpd.conf when it exists ($DLPD_CONFIG names another; empty: none)",
+                 read_default);
   app.allow_config_extras(CLI::config_extras_mode::error);
+}
+
+std::string ConfigFileRead(const CLI::App& app) {
+  const CLI::Option* cfg = app.get_config_ptr();
+  return cfg != nullptr && cfg->count() > 0 ? cfg->as<std::string>() : "";
+}
+
+std::string EffectiveSettings(CLI::App& app) {
+  // Each option's value as parsed (from the command line, the file, or its
+  // default): captured now, so that to_config prints it for every option.
+  for (CLI::Option* opt : app.get_options()) {
+    if (opt != app.get_config_ptr()) opt->capture_default_str();
+  }
+  return app.config_to_str(true, false);
+}
+
+Result<DaemonOptions> ReadDaemonSettings(const std::string& config_path, std::string* read) {
+  DaemonOptions o;
+  CLI::App app;
+  AddDaemonOptions(app, &o);
+  std::vector<std::string> args;  // CLI11 takes them last first
+  if (!config_path.empty()) args = {config_path, "--config"};
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    const CLI::Option* cfg = app.get_config_ptr();
+    const std::string file =
+        config_path.empty() && cfg != nullptr ? cfg->get_default_str() : config_path;
+    return Error{"config " + file + ": " + e.what()};
+  }
+  *read = ConfigFileRead(app);
+  return o;
 }
 
 bool ParseQueueRange(const std::string& s, uint16_t* lo, uint16_t* hi) {

@@ -1,17 +1,20 @@
-// dlpd's settings: the command line (README.md) and, with -c FILE, the same
-// settings from a YAML file (dlpd/config/yaml_config.h). The command line
-// wins over the file.
+// dlpd's settings: the command line (README.md) and the same settings from
+// a YAML file (dlpd/config/yaml_config.h): -c FILE, else the default file
+// when it exists (dlpd/common/paths.h). The command line wins over the file.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <cstddef>
 #include <string>
 
+#include "dlpd/common/result.h"
+
 namespace dlp {
 
 struct DaemonOptions {
   std::string config_path;
   bool check = false;
+  bool verbose = false;  // with check: print the effective settings
   // capture
   std::string nfqueue;  // "N" or "N-M"
   uint16_t divert_port = 0;
@@ -51,6 +54,16 @@ struct DaemonOptions {
 
 // Adds every option (and -c/--config) to `app`, bound to `o`.
 void AddDaemonOptions(CLI::App& app, DaemonOptions* o);
+// After app.parse: the settings file that was read (-c's or the default
+// one), or empty if none was.
+std::string ConfigFileRead(const CLI::App& app);
+// After app.parse: every setting's effective value, as a settings file.
+std::string EffectiveSettings(CLI::App& app);
+
+// dlpd's settings as a start would read them from `config_path`, or from
+// the default file when empty (none: the defaults); `*read` is the file
+// read. For dlpctl, which checks what dlpd would use.
+Result<DaemonOptions> ReadDaemonSettings(const std::string& config_path, std::string* read);
 
 // "N" or "N-M" (0-65535, N <= M).
 bool ParseQueueRange(const std::string& s, uint16_t* lo, uint16_t* hi);

@@ -8,17 +8,28 @@
 namespace dlp {
 
 std::string YamlConfig::to_config(const CLI::App* app, bool default_also, bool, std::string) const {
-  // What `dlpd --show-config` could print: every setting as YAML.
+  // What `dlpd --check -v` prints: every setting as YAML.
   std::string out;
   for (const CLI::Option* opt : app->get_options()) {
     const std::string name = opt->get_single_name();
     if (std::find(known_.begin(), known_.end(), name) == known_.end()) continue;
-    std::string value = opt->as<std::string>();
-    if (value.empty() && default_also) value = opt->get_default_str();
-    if (value.empty()) continue;
+    const bool given = opt->count() > 0;
+    std::string value = given ? opt->as<std::string>() : opt->get_default_str();
+    if (!given && !default_also) continue;
+    const bool flag = opt->get_expected_max() == 0;
+    if (value.empty() && flag) value = "false";
     std::string key = name;
     std::replace(key.begin(), key.end(), '-', '_');
-    out += key + ": " + value + "\n";
+    // The emitter quotes what YAML would read otherwise ("0-1", "a: b").
+    YAML::Emitter line;
+    line << YAML::BeginMap << YAML::Key << key << YAML::Value << value << YAML::EndMap;
+    // Defaults as comments: the output reads back as the same settings
+    // (some defaults, such as no capture, cannot be written as values).
+    out += (given ? "" : "# ") + std::string(line.c_str()) +
+           (given           ? ""
+            : value.empty() ? "  # (default: none or built in)"
+                            : "  # (default)") +
+           "\n";
   }
   return out;
 }

@@ -1,7 +1,9 @@
 // dlpctl: the operator's and security team's command (see README.md).
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "dlpd/common/version.h"
+#include "dlpd/config/daemon_options.h"
 #include "dlpd/ctl/control_command.h"
 #include "dlpd/ctl/incidents_command.h"
 #include "dlpd/ctl/rules_command.h"
@@ -27,11 +29,22 @@ int main(int argc, char** argv) {
   std::string rules_path;
   auto* rules_cmd = app.add_subcommand("rules", "work with rule files");
   rules_cmd->require_subcommand(1);
-  auto* check_cmd = rules_cmd->add_subcommand("check", "compile rules and run their examples");
-  check_cmd->add_option("path", rules_path, "rule file or directory (default: built in)");
+  auto* check_cmd = rules_cmd->add_subcommand(
+      "check",
+      "compile rules and run their examples; without PATH, the rules and policy dlpd's settings "
+      "file names (the installed one when present)");
+  auto* path_opt = check_cmd->add_option(
+      "path", rules_path, "rule file or directory (default: the settings' rules, else built in)");
   std::string policy_path;
-  check_cmd->add_option("--policy", policy_path,
-                        "policy file to check with them (default: built in)");
+  auto* policy_opt = check_cmd->add_option(
+      "--policy", policy_path,
+      "policy file to check with them (default: the settings', else built in)");
+  std::string config_path;
+  check_cmd
+      ->add_option("-c,--config", config_path,
+                   "dlpd settings file whose rules and policy to check (default: dlpd's own)")
+      ->excludes(path_opt)
+      ->excludes(policy_opt);
 
   dlp::IncidentsOptions incidents;
   const dlp::IncidentsCommands incidents_cmds = dlp::AddIncidentsCommands(app, &incidents);
@@ -61,7 +74,22 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (*scan_cmd) return dlp::RunScanCommand(scan);
-  if (*check_cmd) return dlp::RunRulesCheck(rules_path, policy_path);
+  if (*check_cmd) {
+    if (path_opt->count() == 0 && policy_opt->count() == 0) {
+      // What dlpd would load: its settings file's rules and policy.
+      std::string read;
+      auto settings = dlp::ReadDaemonSettings(config_path, &read);
+      if (!settings) {
+        std::cerr << "dlpctl: " << settings.error().message << '\n';
+        return 1;
+      }
+      if (!read.empty()) {
+        std::cout << "dlpctl: checking the rules and policy of " << read << '\n';
+        return dlp::RunRulesCheck(settings->rules_path, settings->policy_path);
+      }
+    }
+    return dlp::RunRulesCheck(rules_path, policy_path);
+  }
   if (*status_cmd) {
     const dlp::StatusFormat format =
         status_json || status_format == "json" ? dlp::StatusFormat::kJson

@@ -22,6 +22,7 @@
 #include "dlpd/common/version.h"
 #include "dlpd/daemon/privileges.h"
 #include "dlpd/daemon/sandbox.h"
+#include "dlpd/daemon/service_manager.h"
 #include "dlpd/inspect/scan_context.h"
 #include "policy/policy.h"
 #include "policy/policy_error.h"
@@ -100,7 +101,9 @@ void ForEachCounter(const Worker& w, Fn&& fn) {
   for (size_t i = 0; i < CaptureCounters::kCount; ++i) {
     fn(CaptureCounters::kInfo[i].name, CaptureCounters::kInfo[i].help, capture[i]);
   }
-  for (const auto& [k, v] : w.capture->KernelCounters()) fn(k, std::string_view(), v);
+  for (const auto& [k, v] : w.capture->KernelCounters()) {
+    fn(k, CaptureBackend::KernelCounterHelp(k), v);
+  }
 }
 
 }  // namespace
@@ -208,6 +211,9 @@ void Daemon::LockDown(const std::string& socket_path) {
   if (Status st = RestrictFilesystem({o.rules_path, o.policy_path}, write_dirs); !st) {
     throw std::runtime_error(st.error().message);
   }
+  // Ready: systemd's start returns now (its notification needs a socket,
+  // so before the sandbox).
+  NotifyReady(fmt::format("{} worker(s), {}", workers_.size(), EngineLine(engine_)));
   // Everything is open: what runs in this process from here on cannot
   // exec, open sockets, fork or leave a core (dlpd/daemon/sandbox.h).
   if (Status st = EnterSandbox(); !st) throw std::runtime_error(st.error().message);
@@ -457,10 +463,11 @@ std::string Daemon::StatusJson() const {
 }
 
 int Daemon::Run() {
-  spdlog::info("dlpd {} ({}) started: {} worker(s), {}, fail mode {}, db {}{}", kVersion,
-               MatchEngineName(), workers_.size(), EngineLine(engine_), options_.fail_mode,
-               options_.db_path.empty() ? "none" : options_.db_path,
-               control_ ? ", control " + control_->path() : "");
+  spdlog::info("dlpd {} ({}) started: {} worker(s), {}, fail mode {}, db {}{}, settings {}",
+               kVersion, MatchEngineName(), workers_.size(), EngineLine(engine_),
+               options_.fail_mode, options_.db_path.empty() ? "none" : options_.db_path,
+               control_ ? ", control " + control_->path() : "",
+               options_.config_path.empty() ? "none (defaults)" : options_.config_path);
   std::atomic<int> failed{0};
   std::atomic<size_t> running{workers_.size()};
   reload_thread_ = std::thread([this] { RunReloads(); });

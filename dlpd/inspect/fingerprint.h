@@ -20,6 +20,9 @@ class Fingerprinter {
   // std::runtime_error when the file cannot be read or created, or is not a
   // key this program wrote.
   static Fingerprinter FromKeyFile(const std::string& path);
+  // What FromKeyFile would meet at `path`, without creating anything: the
+  // message it would throw, or empty (a missing file is created at start).
+  static std::string Probe(const std::string& path);
   explicit Fingerprinter(std::vector<unsigned char> key) : key_(std::move(key)) {}
 
   // Lowercase hex HMAC-SHA256 of the digits of `value`, truncated to 32 hex

@@ -25,6 +25,7 @@ expect() {
 
 # The settings file the packages install, pointed at this tree's rules and policy.
 sed -e "s|^rules: .*|rules: $SRC/rules/default|" -e "s|^policy: .*|policy: $SRC/policy/default/policy.yaml|" \
+  -e "s|^db: .*|db: $WORK/installed.db|" \
   "$BUILD/dlpd.conf" > "$WORK/dlpd.conf"
 expect installed-conf 0 'configuration ok (.*dlpd.conf): 2 rules' -- -c "$WORK/dlpd.conf" --check
 printf 'fail_mode: open\nmax_flow: 10\n' > "$WORK/a.conf"
@@ -67,6 +68,66 @@ expect policy-vs-rules 1 "no rule 'pan' in the rule set (rules: emp)" -- --check
 # Not checking: a capture is required, and a bad config is a usage error (2).
 expect no-capture 1 'choose a capture' --
 expect usage 2 'unknown setting' -- -c "$WORK/a.conf"
+
+# Without -c: the default settings file when it exists ($DLPD_CONFIG
+# names it here; ctest sets it empty, for none).
+printf 'fail_mode: open\nmax_flow: 10\n' > "$WORK/default.conf"
+DLPD_CONFIG=$WORK/default.conf expect default-read 1 "config line 2: unknown setting 'max_flow'" -- --check
+DLPD_CONFIG=$WORK/none.conf expect default-named-missing 1 'none.conf was not readable' -- --check
+DLPD_CONFIG= expect default-none 0 'configuration ok: 2 rules' -- --check
+printf 'rules: %s\n' "$WORK/r.yaml" > "$WORK/badrules.conf"
+DLPD_CONFIG=$WORK/badrules.conf expect default-rules 1 "r.yaml:3: rule 'r'" -- --check
+# -v: the effective settings, which read back as the same settings.
+expect verbose 0 '^hold_ms: 7$' -- --check -v --hold-ms 7 --db "$WORK/v.db"
+grep -v '^dlpd:' "$WORK/out" > "$WORK/effective.conf"
+expect verbose-reads-back 0 '^# fail_mode: closed  # (default)$' -- -c "$WORK/effective.conf" --check -v
+grep -q "^db: $WORK/v.db$" "$WORK/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: effective settings: $(cat "$WORK/out")" >&2; }
+
+# --check opens (without changing) what a start would: each problem with
+# its path and reason.
+expect db-dir 1 "incident database /nonexistent/x.db: directory /nonexistent: No such file or directory" -- --check --db /nonexistent/x.db
+echo 'not sqlite' > "$WORK/text.db"
+expect db-not-sqlite 1 "incident database $WORK/text.db: not a database" -- --check --db "$WORK/text.db"
+sqlite3 "$WORK/new.db" 'PRAGMA user_version=99'
+expect db-newer 1 "new.db: schema version 99 is newer than this dlpd's" -- --check --db "$WORK/new.db"
+ln -sf /etc/passwd "$WORK/link.db"
+expect db-link 1 'link.db.*symbolic link' -- --check --db "$WORK/link.db"
+expect db-group 1 "no group 'nosuchgroupx'" -- --check --db "$WORK/g.db" --db-group nosuchgroupx
+head -c 16 /dev/urandom > "$WORK/short.key"
+expect key-short 1 'short.key: not a 32-byte key' -- --check --db "$WORK/k.db" --key-file "$WORK/short.key"
+head -c 32 /dev/urandom > "$WORK/open.key"
+chmod 0644 "$WORK/open.key"
+expect key-mode 1 'open.key: readable by group or others' -- --check --db "$WORK/k.db" --key-file "$WORK/open.key"
+mkdir -p "$WORK/evedir"
+expect eve-dir 1 "EVE log $WORK/evedir: Is a directory" -- --check --db "$WORK/e.db" --eve-log "$WORK/evedir"
+expect eve-missing-dir 1 "EVE log /nonexistent/eve.json: directory /nonexistent" -- --check --db "$WORK/e.db" --eve-log /nonexistent/eve.json
+expect syslog-host 1 "syslog target 'no-such-host.invalid:514'" -- --check --db "$WORK/s.db" --syslog no-such-host.invalid:514
+expect control-dir 1 "control socket /nonexistent/d.sock: directory /nonexistent" -- --check --nfqueue 0 --control-socket /nonexistent/d.sock
+expect user-unknown 1 "no user 'nosuchuserx'" -- --check --user nosuchuserx
+if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
+  # As root with --user, the files are tried as that user: a directory
+  # only root may write is refused, as the start after the drop would be.
+  chmod 0711 "$WORK"
+  install -d -m 0755 "$WORK/rootonly"
+  expect user-dir 1 "incident database $WORK/rootonly/x.db: cannot create files in $WORK/rootonly: Permission denied" \
+    -- --check --user nobody --db "$WORK/rootonly/x.db"
+  install -d -o nobody -m 0700 "$WORK/nobodys"
+  expect user-dir-ok 0 'configuration ok' -- --check --user nobody --db "$WORK/nobodys/x.db"
+  install -m 0600 /dev/null "$WORK/rules-root.yaml"
+  cp "$SRC/rules/default/pan.yaml" "$WORK/rules-root.yaml"
+  expect user-rules 1 "rules-root.yaml: Permission denied (reloads read it as dlpd's user)" \
+    -- --check --user nobody --rules "$WORK/rules-root.yaml"
+fi
+[ ! -e "$WORK/k.db" ] && [ ! -e "$WORK/g.db" ] && [ ! -e "$WORK/nobodys/x.db" ] && pass=$((pass + 1)) \
+  || { fail=$((fail + 1)); echo "FAIL: --check created files" >&2; }
+
+# dlpctl rules check without a path: the rules of dlpd's settings file.
+"$BUILD/dlpctl" rules check -c "$WORK/badrules.conf" > "$WORK/out" 2>&1 && rc=0 || rc=$?
+[ "$rc" = 1 ] && grep -q "r.yaml:3: rule 'r'" "$WORK/out" && pass=$((pass + 1)) \
+  || { fail=$((fail + 1)); echo "FAIL: dlpctl rules check -c: exit $rc: $(cat "$WORK/out")" >&2; }
+DLPD_CONFIG=$WORK/badrules.conf "$BUILD/dlpctl" rules check > "$WORK/out" 2>&1 && rc=0 || rc=$?
+[ "$rc" = 1 ] && grep -q "checking the rules and policy of $WORK/badrules.conf" "$WORK/out" && pass=$((pass + 1)) \
+  || { fail=$((fail + 1)); echo "FAIL: dlpctl rules check (default settings): exit $rc: $(cat "$WORK/out")" >&2; }
 
 echo "dlpd config: $pass passed, $fail failed"
 [ "$fail" = 0 ]
