@@ -1,7 +1,7 @@
-// dlpd: the inline DLP daemon (see README.md). Runs in the foreground and
-// logs to stderr; rc.d/systemd supervise it.
+// dlpd: the inline DLP daemon (doc/operator.md, dlpd(8)). Runs in the
+// foreground, logging to stderr, syslog or a file (dlpd/daemon/logging.h);
+// rc.d/systemd supervise it.
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +18,7 @@
 #include "dlpd/config/daemon_options.h"
 #include "dlpd/config/engine.h"
 #include "dlpd/daemon/daemon.h"
+#include "dlpd/daemon/logging.h"
 #include "dlpd/daemon/privileges.h"
 #include "dlpd/daemon/start_check.h"
 #include "policy/policy_error.h"
@@ -44,7 +45,12 @@ int Check(const dlp::DaemonOptions& o, const std::string& settings) {
   const dlp::EngineCheck check = dlp::CheckEngine(engine);
   for (const auto& w : check.warnings) std::cerr << w << '\n';
   for (const auto& f : check.failures) std::cerr << f << '\n';
-  const dlp::StartCheck start = dlp::CheckStart(o);
+  dlp::StartCheck start = dlp::CheckStart(o);
+  if (o.nfqueue.empty() && o.divert_port == 0 && o.pcap_in.empty()) {
+    // A start would stop at once (dlpctl rules check checks rules alone).
+    start.problems.push_back(
+        "choose a capture: --nfqueue N, --divert PORT or --pcap-in/--pcap-out");
+  }
   for (const auto& w : start.warnings) std::cerr << "dlpd: warning: " << w << '\n';
   for (const auto& p : start.problems) std::cerr << "dlpd: " << p << '\n';
   if (!check.failures.empty() || !start.problems.empty()) return 1;
@@ -61,7 +67,7 @@ int main(int argc, char** argv) {
   // the daemon's main loop alone takes these signals (sigtimedwait).
   sigset_t control_signals;
   sigemptyset(&control_signals);
-  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&control_signals, s);
+  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) sigaddset(&control_signals, s);
   pthread_sigmask(SIG_BLOCK, &control_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -90,11 +96,21 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : (checking ? 1 : 2);
   }
   o.config_path = dlp::ConfigFileRead(app);
-  auto logger = spdlog::stderr_color_mt("dlpd");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(o.log_level));
-
-  if (o.check) return Check(o, o.verbose ? dlp::EffectiveSettings(app) : "");
+  if (o.check) {
+    // What --check finds goes to the terminal (or the unit's journal)
+    // whatever the log setting.
+    if (dlp::Status st = dlp::SetUpLogging({"stderr", o.log_facility, o.log_level}); !st) {
+      std::cerr << "dlpd: " << st.error().message << '\n';
+      return 1;
+    }
+    return Check(o, o.verbose ? dlp::EffectiveSettings(app) : "");
+  }
+  if (dlp::Status st = dlp::SetUpLogging({o.log, o.log_facility, o.log_level}); !st) {
+    std::cerr << "dlpd: " << st.error().message << '\n';
+    return 1;
+  }
+  spdlog::debug("settings ({}): {}", o.config_path.empty() ? "no file" : o.config_path,
+                dlp::GivenSettings(app));
   // Reloads compile first in a helper process under limits. It is forked
   // now, while this is the only thread (fork copies only its caller), and
   // before any privilege is dropped or the sandbox refuses fork.

@@ -21,6 +21,9 @@ PACKAGES=(
   libsystemd-dev  # sd_notify: systemd learns when dlpd is ready (Type=notify)
   # test, demo and end-to-end tooling
   sqlite3 iproute2 iptables curl python3 python3-scapy python3-websockets tcpdump kmod procps systemd dpkg-dev adduser
+  logrotate  # the package's logrotate file, run in the package test
+  nftables  # the nftables sample, loaded by an end-to-end test
+  mandoc lintian  # the manual pages' lint, and Debian's checks on the package
   # benchmarks
   iperf3
 )

@@ -1,5 +1,5 @@
 // The rule model: what a policy author writes in a rule file (see
-// rules/default/*.yaml and the README's rule authoring guide).
+// rules/default/*.yaml and doc/policy-author.md, dlpd-rules(5)).
 #pragma once
 
 #include <cstdint>

@@ -216,7 +216,7 @@ const std::vector<PrefixRange>& CardBrands() {
       Range(9792, 9792, 4, 16, 16, "troy"),
       // RuPay's published ranges, not all of 60, 65, 81 or 82: every range a
       // random number may begin is a number held at a segment's end, and on
-      // a lossy link one a stalled sender may see masked (README, Limits).
+      // a lossy link one a stalled sender may see masked (doc/security.md, Limits).
       Range(606985, 607984, 6, 16, 16, "rupay"),
       Range(608001, 608500, 6, 16, 16, "rupay"),
       Range(652150, 653149, 6, 16, 16, "rupay"),

@@ -201,6 +201,8 @@ void IncidentWriter::MaybePrune(bool force) {
     spdlog::warn("incident store: {}", report.error().message);
     return;
   }
+  spdlog::debug("incident store: pruned ({} expired, {} over the size bound)", report->expired,
+                report->trimmed);
   if (report->expired > 0) {
     spdlog::info("incident store: {} incidents older than {} days deleted", report->expired,
                  options_.retention.retain_days);
@@ -328,10 +330,12 @@ void IncidentWriter::WriteBatch(std::vector<Incident>& batch) {
   int64_t backoff_us = kFirstBackoffUs;
   while (!batch.empty()) {
     const int64_t deadline = StopDeadline();
+    const int64_t began = SteadyUs();
     Status st = store_->InsertBatch(batch);
     const int64_t now = SteadyUs();
     if (st) {
       written_.fetch_add(batch.size(), std::memory_order_relaxed);
+      spdlog::debug("incident store: {} incident(s) written in {} us", batch.size(), now - began);
       // After the commit: a line in the EVE log is an incident on disk.
       for (auto& sink : sinks_) {
         RunGuarded("incident sink", [&] {

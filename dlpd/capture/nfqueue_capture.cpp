@@ -270,7 +270,10 @@ Status NfqueueCapture::Run(const std::atomic<bool>& stop) {
         // ENOBUFS: the kernel dropped messages because we were slow. Counted;
         // with fail-open it accepted them, with fail-closed they were dropped.
         counters_.recv_errors.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("nfqueue {}: recv: {}", queue_num_, std::strerror(errno));
+        if (uint64_t skipped = 0; recv_warnings_.Due(&skipped)) {
+          spdlog::warn("nfqueue {}: recv: {} (counted: recv_errors; {} more since the last line)",
+                       queue_num_, std::strerror(errno), skipped);
+        }
         break;
       }
       nfq_handle_packet(h_, buf.data(), static_cast<int>(n));

@@ -32,6 +32,7 @@
 #include "dlpd/capture/raw_sender.h"
 #include "dlpd/capture/verdict_sink.h"
 #include "dlpd/common/clock.h"
+#include "dlpd/common/log_every.h"
 
 struct nfq_handle;
 struct nfq_q_handle;
@@ -80,6 +81,7 @@ class NfqueueCapture : public CaptureBackend, private VerdictSink {
   nfq_handle* h_ = nullptr;
   nfq_q_handle* qh_ = nullptr;
   int proc_fd_ = -1;                // /proc/net/netfilter/nfnetlink_queue, opened by Open
+  LogEvery recv_warnings_{60'000'000};  // one recv warning a minute
   uint32_t pending_accept_id_ = 0;  // highest id of unmodified accepts not yet answered
   bool have_pending_ = false;
   // Verdict messages (32 bytes each) waiting to go out in one send.

@@ -14,6 +14,8 @@
 #include <exception>
 #include <string_view>
 
+#include "dlpd/common/log_every.h"
+
 namespace dlp {
 
 // Exceptions caught by a last catch since start (all threads).
@@ -22,19 +24,34 @@ inline std::atomic<uint64_t>& UnexpectedErrors() {
   return count;
 }
 
+// Counts an exception a last catch took, and logs it unless `every` says
+// one like it was logged moments ago.
+inline void ReportUnexpected(std::string_view where, const char* what, LogEvery& every) noexcept {
+  UnexpectedErrors().fetch_add(1, std::memory_order_relaxed);
+  try {
+    if (uint64_t skipped = 0; every.Due(&skipped)) {
+      spdlog::error("{}: unexpected error: {}{}", where, what,
+                    skipped == 0 ? "" : fmt::format(" ({} more not logged)", skipped));
+    }
+  } catch (...) {  // nothing may leave a last catch
+  }
+}
+
 // Runs fn(). Returns true if it returned; false if an exception escaped it,
 // which is then logged as "<where>: unexpected error: <what>" and counted.
+// A thread that fails the same way again at once (its loop restarts every
+// 100 ms) logs one line each 10 s per call site, saying how many it did
+// not log.
 template <class Fn>
 bool RunGuarded(std::string_view where, Fn&& fn) noexcept {
+  static LogEvery every(10'000'000);  // one per Fn: per call site
   try {
     fn();
     return true;
   } catch (const std::exception& e) {
-    UnexpectedErrors().fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("{}: unexpected error: {}", where, e.what());
+    ReportUnexpected(where, e.what(), every);
   } catch (...) {
-    UnexpectedErrors().fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("{}: unexpected error", where);
+    ReportUnexpected(where, "unknown", every);
   }
   return false;
 }

@@ -1,6 +1,7 @@
 // Where things live by default, by platform convention (set by CMake for
 // the install layout: /etc/dlpd and /var/lib/dlpd on Linux,
-// PREFIX/etc/dlpd and /var/db/dlpd on the BSDs).
+// PREFIX/etc/dlpd (FreeBSD) or /etc/dlpd (OpenBSD) and /var/db/dlpd on
+// the BSDs).
 #pragma once
 
 #include <cstdlib>

@@ -40,8 +40,8 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   div->excludes(pin);
   app.add_option("--rules", o->rules_path, "rule file or directory (default: built in)");
   app.add_option("--policy", o->policy_path, "policy file (default: built in, mask everything)");
-  auto* db = app.add_option("--db", o->db_path,
-                            "incident database (SQLite); none: incidents only counted");
+  auto* db = app.add_option(
+      "--db", o->db_path, "incident database (SQLite); when not given, incidents are only counted");
   app.add_option("--key-file", o->key_path, "fingerprint key (default: DB path + .key)");
   app.add_option("--retain-days", o->retain_days,
                  "delete incidents last seen longer ago than this (default 90; 0: keep)")
@@ -136,8 +136,16 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_option("--db-group", o->db_group,
                  "create the incident database readable by this group (mode 0640)")
       ->needs(db);
-  app.add_option("--log-level", o->log_level, "trace, debug, info, warn, error")
+  app.add_option("--log-level", o->log_level,
+                 "trace, debug, info (default), warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--log", o->log,
+                 "dlpd's own log: stderr (default; with priorities for journald under "
+                 "systemd), syslog, or a file (UTC times; SIGUSR1 reopens it)");
+  app.add_option("--log-facility", o->log_facility,
+                 "with --log syslog: daemon (default), user, local0 ... local7")
+      ->check(CLI::IsMember({"daemon", "user", "local0", "local1", "local2", "local3", "local4",
+                             "local5", "local6", "local7"}));
 
   // Every option but the ones that only make sense on a command line.
   std::vector<std::string> settable;
@@ -177,6 +185,17 @@ std::string EffectiveSettings(CLI::App& app) {
     if (opt != app.get_config_ptr()) opt->capture_default_str();
   }
   return app.config_to_str(true, false);
+}
+
+std::string GivenSettings(const CLI::App& app) {
+  std::string out;
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->count() == 0 || opt == app.get_config_ptr()) continue;
+    const std::string name = opt->get_single_name();
+    if (name.empty() || name == "help" || name == "version") continue;
+    out += (out.empty() ? "" : ", ") + name + "=" + opt->as<std::string>();
+  }
+  return out.empty() ? "none" : out;
 }
 
 Result<DaemonOptions> ReadDaemonSettings(const std::string& config_path, std::string* read) {

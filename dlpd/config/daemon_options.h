@@ -1,4 +1,4 @@
-// dlpd's settings: the command line (README.md) and the same settings from
+// dlpd's settings: the command line (dlpd(8), doc/operator.md) and the same settings from
 // a YAML file (dlpd/config/yaml_config.h): -c FILE, else the default file
 // when it exists (dlpd/common/paths.h). The command line wins over the file.
 #pragma once
@@ -50,6 +50,8 @@ struct DaemonOptions {
   std::string user;            // become this user after opening the capture
   std::string db_group;        // the database readable by this group
   std::string log_level = "info";
+  std::string log = "stderr";           // stderr, syslog, or a file (dlpd/daemon/logging.h)
+  std::string log_facility = "daemon";  // with log: syslog
 };
 
 // Adds every option (and -c/--config) to `app`, bound to `o`.
@@ -59,6 +61,9 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o);
 std::string ConfigFileRead(const CLI::App& app);
 // After app.parse: every setting's effective value, as a settings file.
 std::string EffectiveSettings(CLI::App& app);
+// After app.parse: the settings given (file or command line), on one line
+// ("key=value, ..."), for the debug log.
+std::string GivenSettings(const CLI::App& app);
 
 // dlpd's settings as a start would read them from `config_path`, or from
 // the default file when empty (none: the defaults); `*read` is the file

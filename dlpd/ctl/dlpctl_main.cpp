@@ -1,4 +1,4 @@
-// dlpctl: the operator's and security team's command (see README.md).
+// dlpctl: the operator's and security team's command (dlpctl(8), doc/security-team.md).
 #include <CLI/CLI.hpp>
 #include <iostream>
 

@@ -20,6 +20,7 @@
 #include "dlpd/common/last_catch.h"
 #include "dlpd/common/paths.h"
 #include "dlpd/common/version.h"
+#include "dlpd/daemon/logging.h"
 #include "dlpd/daemon/privileges.h"
 #include "dlpd/daemon/sandbox.h"
 #include "dlpd/daemon/service_manager.h"
@@ -41,6 +42,7 @@ sigset_t ControlSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   return set;
@@ -55,7 +57,7 @@ int TakeSignal(const sigset_t& set, std::chrono::milliseconds tick) {
   sigset_t pending;
   sigemptyset(&pending);
   if (sigpending(&pending) == 0) {
-    for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
       if (sigismember(&pending, sig) == 1 && sigismember(&set, sig) == 1) {
         int got = 0;
         if (sigwait(&set, &got) == 0) return got;
@@ -144,6 +146,11 @@ Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard)
         throw std::runtime_error(st.error().message);
       }
     }
+    // The log file was opened as root: the user reopens it (SIGUSR1).
+    if (o.log != "stderr" && o.log != "syslog" &&
+        ::lchown(o.log.c_str(), ids->uid, ids->gid) != 0) {
+      spdlog::warn("log file {}: cannot hand it to {}: {}", o.log, ids->name, std::strerror(errno));
+    }
     if (Status st = DropPrivileges(ids.value()); !st) throw std::runtime_error(st.error().message);
     spdlog::info("running as {} (uid {}), keeping CAP_NET_ADMIN only", ids->name, ids->uid);
   } else if (geteuid() != 0 && o.pcap_in.empty()) {
@@ -205,7 +212,8 @@ void Daemon::LockDown(const std::string& socket_path) {
   const DaemonOptions& o = options_;
   // OpenBSD: from here on, only these paths exist for dlpd.
   std::vector<std::string> write_dirs;
-  for (const std::string& f : {o.db_path, o.eve_log, socket_path}) {
+  const std::string log_file = o.log == "stderr" || o.log == "syslog" ? "" : o.log;
+  for (const std::string& f : {o.db_path, o.eve_log, socket_path, log_file}) {
     if (!f.empty()) write_dirs.push_back(std::filesystem::path(f).parent_path().string());
   }
   if (Status st = RestrictFilesystem({o.rules_path, o.policy_path}, write_dirs); !st) {
@@ -358,7 +366,14 @@ void Daemon::RunReloads() {
       reloading_.store(true);
     }
     Result<std::string> r = Error{"reload failed"};
+    const auto began = std::chrono::steady_clock::now();
+    spdlog::debug("reload: compiling {} and {}",
+                  options_.rules_path.empty() ? "the built-in rules" : options_.rules_path,
+                  options_.policy_path.empty() ? "the built-in policy" : options_.policy_path);
     RunGuarded("reload", [&] { r = Reload(); });
+    spdlog::debug("reload: done in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - began)
+                                               .count());
     if (r) spdlog::info("reload: {}", r.value());
     if (!r) spdlog::error("reload rejected: {}", r.error().message);
     reloading_.store(false);
@@ -390,6 +405,7 @@ bool Daemon::StopReloads() {
 
 std::string Daemon::HandleControl(const std::string& command,
                                   const ControlServer::ClientGone& gone) {
+  spdlog::debug("control: {}", command);
   if (command == "status") return StatusJson();
   if (command == "reload") {
     // The reload runs on its own thread; this client waits for its outcome
@@ -507,14 +523,21 @@ int Daemon::Run() {
         }).detach();
       }
     } else if (sig == SIGHUP) {
-      RunGuarded("SIGHUP", [&] {
-        // The reload runs on its own thread (and logs its outcome): this
-        // thread goes on taking signals while it compiles.
-        RequestReload();
+      // The reload runs on its own thread (and logs its outcome): this
+      // thread goes on taking signals while it compiles.
+      RunGuarded("SIGHUP", [&] { RequestReload(); });
+    } else if (sig == SIGUSR1) {
+      // Log rotation (logrotate's postrotate, newsyslog): the files are
+      // opened again by their paths. Apart from SIGHUP, so that rotating
+      // logs never reloads the rules (as Suricata and nginx separate them).
+      RunGuarded("SIGUSR1", [&] {
+        if (Status st = ReopenLogFile(); !st) spdlog::error("SIGUSR1: {}", st.error().message);
         if (writer_) {
-          if (Status st = writer_->ReopenSinks(); !st)
-            spdlog::error("SIGHUP: {}", st.error().message);
+          if (Status st = writer_->ReopenSinks(); !st) {
+            spdlog::error("SIGUSR1: {}", st.error().message);
+          }
         }
+        spdlog::info("SIGUSR1: log files reopened");
       });
     }
   }

@@ -102,6 +102,20 @@ void CheckFiles(const DaemonOptions& o, bool root_prepares, StartCheck* c) {
     // Rotation renames it beside itself: the directory, too.
     if (NeedWritableDir("EVE log", o.eve_log, false, c)) NeedAppendable("EVE log", o.eve_log, c);
   }
+  if (o.log == "syslog") {
+    // syslog(3) reports nothing: without a local syslog daemon the lines
+    // go nowhere. (OpenBSD's sendsyslog(2) needs no socket.)
+#ifndef __OpenBSD__
+    struct stat sb {};
+    if (::stat("/dev/log", &sb) != 0 || !S_ISSOCK(sb.st_mode)) {
+      c->warnings.push_back("log syslog: /dev/log is no socket: no syslog daemon takes the lines");
+    }
+#endif
+  } else if (o.log != "stderr") {
+    // The first line is written before the drop (as root when started as
+    // root), the rest after it, and SIGUSR1 opens the path again as the user.
+    if (NeedWritableDir("log file", o.log, false, c)) NeedAppendable("log file", o.log, c);
+  }
   if (!o.syslog.empty()) {
     // Resolves and connects a datagram socket: nothing is sent.
     if (auto sink = SyslogSink::Open(o.syslog); !sink) c->problems.push_back(sink.error().message);

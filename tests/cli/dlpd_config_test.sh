@@ -49,22 +49,24 @@ printf 'nfqueue: "5-2"\n' > "$WORK/e.conf"
 expect bad-queue 1 "takes N or N-M" -- -c "$WORK/e.conf" --check
 
 printf 'statements:\n  - {name: x, when: {rule: pan, dst: 10.0.0.0/8}, action: pass}\n' > "$WORK/ok.yaml"
-expect policy-ok 0 '1 policy statements' -- --check --policy "$WORK/ok.yaml"
+expect policy-ok 0 '1 policy statements' -- --check --nfqueue 0 --policy "$WORK/ok.yaml"
 printf 'statements:\n  - {name: x, when: {rule: card}, action: pass}\n' > "$WORK/p1.yaml"
-expect policy-rule 1 "p1.yaml:2: statement 'x': no rule 'card' in the rule set" -- --check --policy "$WORK/p1.yaml"
+expect policy-rule 1 "p1.yaml:2: statement 'x': no rule 'card' in the rule set" -- --check --nfqueue 0 --policy "$WORK/p1.yaml"
 printf 'statements:\n  - {name: x, when: {rule: pan}, action: alert}\nexamples:\n  - {rule: pan, expect: mask}\n' > "$WORK/p2.yaml"
-expect policy-example 1 "p2.yaml:4: example: rule pan gave alert, expected mask" -- --check --policy "$WORK/p2.yaml"
+expect policy-example 1 "p2.yaml:4: example: rule pan gave alert, expected mask" -- --check --nfqueue 0 --policy "$WORK/p2.yaml"
 # A pass by Host alone is warned about, and the check still passes.
 printf 'statements:\n  - {name: x, when: {rule: pan, host: pay.example}, action: pass}\n' > "$WORK/host.yaml"
-expect policy-host-warning 0 "host.yaml:2: statement 'x': warning: lets values through (pass) on the Host alone" -- --check --policy "$WORK/host.yaml"
-expect policy-host-warning-count 0 'examples ok (.*), 1 policy warning$' -- --check --policy "$WORK/host.yaml"
+expect policy-host-warning 0 "host.yaml:2: statement 'x': warning: lets values through (pass) on the Host alone" -- --check --nfqueue 0 --policy "$WORK/host.yaml"
+expect policy-host-warning-count 0 'examples ok (.*), 1 policy warning$' -- --check --nfqueue 0 --policy "$WORK/host.yaml"
 printf 'statements:\n  - {name: x, when: {rule: pan, host: "^pay\\\\.example$"}, action: pass}\n' > "$WORK/oldhost.yaml"
-expect policy-old-host 1 "oldhost.yaml:2: statement 'x': host '^pay\\\\.example\\$' looks like a regular expression; .*: write pay.example$" -- --check --policy "$WORK/oldhost.yaml"
+expect policy-old-host 1 "oldhost.yaml:2: statement 'x': host '^pay\\\\.example\\$' looks like a regular expression; .*: write pay.example$" -- --check --nfqueue 0 --policy "$WORK/oldhost.yaml"
 printf 'rules:\n  - id: r\n    patterns: ["(x"]\n' > "$WORK/r.yaml"
-expect rules-bad 1 "r.yaml:3: rule 'r'" -- --check --rules "$WORK/r.yaml"
+expect rules-bad 1 "r.yaml:3: rule 'r'" -- --check --nfqueue 0 --rules "$WORK/r.yaml"
 # The policy is checked against the rules it runs with.
 printf 'rules:\n  - id: emp\n    patterns: ["EMP[0-9]{6}"]\n' > "$WORK/emp.yaml"
-expect policy-vs-rules 1 "no rule 'pan' in the rule set (rules: emp)" -- --check --rules "$WORK/emp.yaml" --policy "$WORK/ok.yaml"
+expect policy-vs-rules 1 "no rule 'pan' in the rule set (rules: emp)" -- --check --nfqueue 0 --rules "$WORK/emp.yaml" --policy "$WORK/ok.yaml"
+# A start without a capture stops at once: so does the check.
+expect check-no-capture 1 'choose a capture' -- --check
 # Not checking: a capture is required, and a bad config is a usage error (2).
 expect no-capture 1 'choose a capture' --
 expect usage 2 'unknown setting' -- -c "$WORK/a.conf"
@@ -74,49 +76,49 @@ expect usage 2 'unknown setting' -- -c "$WORK/a.conf"
 printf 'fail_mode: open\nmax_flow: 10\n' > "$WORK/default.conf"
 DLPD_CONFIG=$WORK/default.conf expect default-read 1 "config line 2: unknown setting 'max_flow'" -- --check
 DLPD_CONFIG=$WORK/none.conf expect default-named-missing 1 'none.conf was not readable' -- --check
-DLPD_CONFIG= expect default-none 0 'configuration ok: 2 rules' -- --check
+DLPD_CONFIG= expect default-none 0 "configuration ok: 2 rules" -- --check --nfqueue 0
 printf 'rules: %s\n' "$WORK/r.yaml" > "$WORK/badrules.conf"
 DLPD_CONFIG=$WORK/badrules.conf expect default-rules 1 "r.yaml:3: rule 'r'" -- --check
 # -v: the effective settings, which read back as the same settings.
-expect verbose 0 '^hold_ms: 7$' -- --check -v --hold-ms 7 --db "$WORK/v.db"
+expect verbose 0 '^hold_ms: 7$' -- --check --nfqueue 0 -v --hold-ms 7 --db "$WORK/v.db"
 grep -v '^dlpd:' "$WORK/out" > "$WORK/effective.conf"
 expect verbose-reads-back 0 '^# fail_mode: closed  # (default)$' -- -c "$WORK/effective.conf" --check -v
 grep -q "^db: $WORK/v.db$" "$WORK/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: effective settings: $(cat "$WORK/out")" >&2; }
 
 # --check opens (without changing) what a start would: each problem with
 # its path and reason.
-expect db-dir 1 "incident database /nonexistent/x.db: directory /nonexistent: No such file or directory" -- --check --db /nonexistent/x.db
+expect db-dir 1 "incident database /nonexistent/x.db: directory /nonexistent: No such file or directory" -- --check --nfqueue 0 --db /nonexistent/x.db
 echo 'not sqlite' > "$WORK/text.db"
-expect db-not-sqlite 1 "incident database $WORK/text.db: not a database" -- --check --db "$WORK/text.db"
+expect db-not-sqlite 1 "incident database $WORK/text.db: not a database" -- --check --nfqueue 0 --db "$WORK/text.db"
 sqlite3 "$WORK/new.db" 'PRAGMA user_version=99'
-expect db-newer 1 "new.db: schema version 99 is newer than this dlpd's" -- --check --db "$WORK/new.db"
+expect db-newer 1 "new.db: schema version 99 is newer than this dlpd's" -- --check --nfqueue 0 --db "$WORK/new.db"
 ln -sf /etc/passwd "$WORK/link.db"
-expect db-link 1 'link.db.*symbolic link' -- --check --db "$WORK/link.db"
-expect db-group 1 "no group 'nosuchgroupx'" -- --check --db "$WORK/g.db" --db-group nosuchgroupx
+expect db-link 1 'link.db.*symbolic link' -- --check --nfqueue 0 --db "$WORK/link.db"
+expect db-group 1 "no group 'nosuchgroupx'" -- --check --nfqueue 0 --db "$WORK/g.db" --db-group nosuchgroupx
 head -c 16 /dev/urandom > "$WORK/short.key"
-expect key-short 1 'short.key: not a 32-byte key' -- --check --db "$WORK/k.db" --key-file "$WORK/short.key"
+expect key-short 1 'short.key: not a 32-byte key' -- --check --nfqueue 0 --db "$WORK/k.db" --key-file "$WORK/short.key"
 head -c 32 /dev/urandom > "$WORK/open.key"
 chmod 0644 "$WORK/open.key"
-expect key-mode 1 'open.key: readable by group or others' -- --check --db "$WORK/k.db" --key-file "$WORK/open.key"
+expect key-mode 1 'open.key: readable by group or others' -- --check --nfqueue 0 --db "$WORK/k.db" --key-file "$WORK/open.key"
 mkdir -p "$WORK/evedir"
-expect eve-dir 1 "EVE log $WORK/evedir: Is a directory" -- --check --db "$WORK/e.db" --eve-log "$WORK/evedir"
-expect eve-missing-dir 1 "EVE log /nonexistent/eve.json: directory /nonexistent" -- --check --db "$WORK/e.db" --eve-log /nonexistent/eve.json
-expect syslog-host 1 "syslog target 'no-such-host.invalid:514'" -- --check --db "$WORK/s.db" --syslog no-such-host.invalid:514
+expect eve-dir 1 "EVE log $WORK/evedir: Is a directory" -- --check --nfqueue 0 --db "$WORK/e.db" --eve-log "$WORK/evedir"
+expect eve-missing-dir 1 "EVE log /nonexistent/eve.json: directory /nonexistent" -- --check --nfqueue 0 --db "$WORK/e.db" --eve-log /nonexistent/eve.json
+expect syslog-host 1 "syslog target 'no-such-host.invalid:514'" -- --check --nfqueue 0 --db "$WORK/s.db" --syslog no-such-host.invalid:514
 expect control-dir 1 "control socket /nonexistent/d.sock: directory /nonexistent" -- --check --nfqueue 0 --control-socket /nonexistent/d.sock
-expect user-unknown 1 "no user 'nosuchuserx'" -- --check --user nosuchuserx
+expect user-unknown 1 "no user 'nosuchuserx'" -- --check --nfqueue 0 --user nosuchuserx
 if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
   # As root with --user, the files are tried as that user: a directory
   # only root may write is refused, as the start after the drop would be.
   chmod 0711 "$WORK"
   install -d -m 0755 "$WORK/rootonly"
   expect user-dir 1 "incident database $WORK/rootonly/x.db: cannot create files in $WORK/rootonly: Permission denied" \
-    -- --check --user nobody --db "$WORK/rootonly/x.db"
+    -- --check --nfqueue 0 --user nobody --db "$WORK/rootonly/x.db"
   install -d -o nobody -m 0700 "$WORK/nobodys"
-  expect user-dir-ok 0 'configuration ok' -- --check --user nobody --db "$WORK/nobodys/x.db"
+  expect user-dir-ok 0 'configuration ok' -- --check --nfqueue 0 --user nobody --db "$WORK/nobodys/x.db"
   install -m 0600 /dev/null "$WORK/rules-root.yaml"
   cp "$SRC/rules/default/pan.yaml" "$WORK/rules-root.yaml"
   expect user-rules 1 "rules-root.yaml: Permission denied (reloads read it as dlpd's user)" \
-    -- --check --user nobody --rules "$WORK/rules-root.yaml"
+    -- --check --nfqueue 0 --user nobody --rules "$WORK/rules-root.yaml"
 fi
 [ ! -e "$WORK/k.db" ] && [ ! -e "$WORK/g.db" ] && [ ! -e "$WORK/nobodys/x.db" ] && pass=$((pass + 1)) \
   || { fail=$((fail + 1)); echo "FAIL: --check created files" >&2; }

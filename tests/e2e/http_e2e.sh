@@ -148,7 +148,7 @@ for addr in 10.99.2.2 fd99:2::2; do
         b64_decoded "$WORK/recv/$id.body" "$kind" > "$WORK/$id.decoded" 2>/dev/null
         # Masked as the plain body is, but where a value began in a group
         # of characters cut by a segment's edge: those that left keep at
-        # most its first two digits (README), and nothing outside a value
+        # most its first two digits (doc/policy-author.md), and nothing outside a value
         # changed.
         python3 - "$WORK/$id.decoded" "$WORK/values.masked.txt" "$WORK/values.txt" <<'PY' && ok \
           || bad "$id: the server did not decode the masked values"

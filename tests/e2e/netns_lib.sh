@@ -104,11 +104,22 @@ netns_setup() {
   # Non-first fragments carry no ports: queue them too, or they would pass
   # by the --dport rule uninspected (dlpd refuses fragments: dropped when
   # fail closed, passed and counted when open).
-  ip netns exec "$NS_G" bash -c "$(declare -f ipt ip6t); \
-    ipt -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
-    ipt -A FORWARD -p tcp -f -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
-    ip6t -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
-    ip6t -A FORWARD -m frag -j NFQUEUE ${NFQ_TARGET:---queue-num 0}"
+  # DLP_FIREWALL=nftables or iptables: the gateway loads the shipped sample
+  # instead (packaging/nftables.conf.sample, iptables.rules.sample).
+  local samples
+  samples="$(dirname "${BASH_SOURCE[0]}")/../../packaging"
+  case "${DLP_FIREWALL:-}" in
+    nftables) ip netns exec "$NS_G" nft -f "$samples/nftables.conf.sample" ;;
+    iptables) ip netns exec "$NS_G" env DLPD_QUEUE="${NFQ_TARGET:---queue-num 0}" sh "$samples/iptables.rules.sample" ;;
+    none) ;;  # the caller loads its own
+    *)
+      ip netns exec "$NS_G" bash -c "$(declare -f ipt ip6t); \
+        ipt -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
+        ipt -A FORWARD -p tcp -f -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
+        ip6t -A FORWARD -p tcp --dport 80 -j NFQUEUE ${NFQ_TARGET:---queue-num 0} && \
+        ip6t -A FORWARD -m frag -j NFQUEUE ${NFQ_TARGET:---queue-num 0}"
+      ;;
+  esac
 }
 
 # netns_start DIR DLPD_BINARY DLPD_ARGS...: starts the HTTP sink on the

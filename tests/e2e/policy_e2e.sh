@@ -41,7 +41,7 @@ examples:
   - {rule: us-ssn, host: bulk.example, count: 3, expect: block}
 YAML
 SOCK="$WORK/dlpd.sock"
-"$BUILD/dlpd" --check --rules "$WORK/rules" --policy "$WORK/policy.yaml" > /dev/null && ok || bad "dlpd --check"
+"$BUILD/dlpd" --check --nfqueue 0 --rules "$WORK/rules" --policy "$WORK/policy.yaml" > /dev/null && ok || bad "dlpd --check"
 netns_start "$WORK" "$BUILD/dlpd" --nfqueue 0 --rules "$WORK/rules" --policy "$WORK/policy.yaml" \
   --db "$WORK/incidents.db" --control-socket "$SOCK"
 

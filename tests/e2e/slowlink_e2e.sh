@@ -11,7 +11,7 @@
 #     gap that no value reaches (once the segments before it have left), so
 #     the sender learns of the loss at once, and a withheld number it still
 #     stalls on leaves as it is when it shows no more digits than a
-#     truncated display would, or the flow stops (README, Limits);
+#     truncated display would, or the flow stops (doc/security.md, Limits);
 #   - a form typed one byte per 30 ms (below);
 #   - the CSV as a base64 MIME part (decoded and scanned: a group of
 #     characters not complete at a segment's end is held), slow and lossy;
@@ -73,7 +73,7 @@ ip netns exec "$NS_C" tc qdisc del dev "c$NS_ID" root
 # A lossy upload arrives byte-identical, or is stopped with a reset (a
 # withheld tail that shows more digits than a display, which the sender,
 # back to one segment per retransmission timer after losing what followed
-# it, resends alone: README, `tails_stopped`) and then arrives whole when
+# it, resends alone: doc/security.md, `tails_stopped`) and then arrives whole when
 # sent again. Never changed; stopped at most once in the 14.
 stopped=0
 lossy() {  # lossy NAME HOST FILE WHAT

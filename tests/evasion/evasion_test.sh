@@ -4,7 +4,7 @@
 # must be exactly the expected payloads; no full value may leave unless the
 # case says so (fragments in fail-open mode, counted). A reset is listed as
 # "RST" (toward the server) or "RST-to-client" (dlpd's own). Prints the results
-# table the README's security section shows.
+# table doc/security.md shows.
 # Usage: evasion_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)

@@ -28,6 +28,8 @@ WORK=$(mktemp -d)
 NS=dlppkg$$
 pid=""
 cleanup() {
+  local rc=$?
+  set +e  # each step, whatever the one before did
   [ -n "$pid" ] && kill "$pid" 2>/dev/null
   ip netns del "$NS" 2>/dev/null || true
   pkill -TERM -f '^/usr/sbin/dlpd' 2> /dev/null
@@ -35,6 +37,7 @@ cleanup() {
   dpkg --purge dlpd > /dev/null 2>&1 || true
   userdel dlpaudit 2> /dev/null; userdel dlpother 2> /dev/null
   rm -rf "$WORK" /run/dlpd /var/lib/dlpd /var/log/dlpd /srv/dlpd-eve
+  exit "$rc"
 }
 trap cleanup EXIT
 pass=0
@@ -53,10 +56,19 @@ id dlpd > /dev/null 2>&1 && ok || bad "no dlpd user"
 [ "$(stat -c '%U %G %a' /var/log/dlpd)" = "dlpd dlpd 750" ] && ok || bad "log dir: $(stat -c '%U %G %a' /var/log/dlpd)"
 id -nG dlpd | grep -qw dlpd-audit && ok || bad "dlpd is not in dlpd-audit: $(id -nG dlpd)"
 conffiles=$(dpkg-query -W -f='${Conffiles}' dlpd)
-for f in /etc/dlpd/dlpd.conf /etc/dlpd/policy.yaml /etc/dlpd/rules/pan.yaml; do
+for f in /etc/dlpd/dlpd.conf /etc/dlpd/policy.yaml /etc/dlpd/rules/pan.yaml /etc/logrotate.d/dlpd; do
   grep -q " $f " <<< "$conffiles" && ok || bad "$f is not a conffile"
 done
 [ -x /usr/sbin/dlpd ] && [ -x /usr/bin/dlpctl ] && ok || bad "binaries"
+for page in man8/dlpd.8 man8/dlpctl.8 man5/dlpd.conf.5 man5/dlpd-rules.5 man5/dlpd-policy.5; do
+  zcat "/usr/share/man/$page.gz" 2> /dev/null | grep -q '^\.Sh NAME' && ok || bad "no manual page $page"
+done
+[ -f /usr/share/doc/dlpd/copyright ] && [ -f /usr/share/doc/dlpd/changelog.gz ] && ok || bad "no copyright or changelog"
+# Debian's own checks on the package: no error, no warning (lintian warns
+# that it runs as root here, on stderr, and that is all it may say).
+lintian --fail-on error,warning --tag-display-limit 0 "$deb" > "$WORK/lintian.out" 2> "$WORK/lintian.err" && ok \
+  || bad "lintian: $(cat "$WORK/lintian.out" "$WORK/lintian.err")"
+! grep -q '^[EW]: ' "$WORK/lintian.out" && ok || bad "lintian: $(cat "$WORK/lintian.out")"
 
 # Without -c, the installed settings (ctest sets DLPD_CONFIG empty: unset here).
 env -u DLPD_CONFIG /usr/sbin/dlpd --check > "$WORK/check.out" 2>&1 && ok || bad "installed --check: $(cat "$WORK/check.out")"
@@ -180,8 +192,8 @@ grep -q "no group 'nosuchgroup'" "$WORK/variant-db_group.log.check" && ok \
   || bad "unknown db_group: $(cat "$WORK/variant-db_group.log.check")"
 
 # 3. The security team's group reads the live database; others are told why not.
-{ grep -v -E '^#? ?(db_group|eve_log):' "$WORK/shipped.conf"
-  echo "db_group: dlpd-audit"; echo "eve_log: /var/log/dlpd/eve.json"; } > /etc/dlpd/dlpd.conf
+{ grep -v -E '^#? ?(db_group|eve_log|log):' "$WORK/shipped.conf"
+  echo "db_group: dlpd-audit"; echo "eve_log: /var/log/dlpd/eve.json"; echo "log: /var/log/dlpd/dlpd.log"; } > /etc/dlpd/dlpd.conf
 id dlpaudit > /dev/null 2>&1 || adduser --quiet --system --no-create-home --ingroup dlpd-audit dlpaudit
 id dlpother > /dev/null 2>&1 || adduser --quiet --system --no-create-home dlpother
 start_unit "$WORK/audit.log" && ok || bad "dlpd with db_group did not start: $(cat "$WORK/audit.log.check" "$WORK/audit.log")"
@@ -212,6 +224,13 @@ grep -q "^dlpd_kernel_queue_dropped_total 0$" "$WORK/prom.out" && ok \
   || bad "no kernel drops in the exposition: $(grep kernel "$WORK/prom.out")"
 grep -q "^# TYPE dlpd_kernel_queue_total gauge$" "$WORK/prom.out" && ok \
   || bad "the kernel's queue length is no gauge: $(grep kernel "$WORK/prom.out")"
+# logrotate with the package's file: dlpd writes to the new file (SIGUSR1).
+grep -q 'started' /var/log/dlpd/dlpd.log && ok || bad "log file: $(cat /var/log/dlpd/dlpd.log 2>&1)"
+logrotate -f /etc/logrotate.d/dlpd > "$WORK/logrotate.out" 2>&1 && ok || bad "logrotate: $(cat "$WORK/logrotate.out")"
+for _ in $(seq 50); do grep -q 'log files reopened' /var/log/dlpd/dlpd.log 2> /dev/null && break; sleep 0.1; done
+grep -q 'SIGUSR1: log files reopened' /var/log/dlpd/dlpd.log && grep -q started /var/log/dlpd/dlpd.log.1 && ok \
+  || bad "after logrotate: $(ls -l /var/log/dlpd; cat /var/log/dlpd/dlpd.log 2>&1)"
+[ "$(stat -c '%U %a' /var/log/dlpd/dlpd.log)" = "dlpd 640" ] && ok || bad "rotated log: $(stat -c '%U %a' /var/log/dlpd/dlpd.log)"
 stop_unit && ok || bad "dlpd (db_group) exit status"
 cp "$WORK/shipped.conf" /etc/dlpd/dlpd.conf
 kill "$sink" 2> /dev/null

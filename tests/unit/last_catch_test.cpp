@@ -4,14 +4,19 @@
 #include "dlpd/common/last_catch.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
+#include "dlpd/common/clock.h"
+#include "dlpd/common/log_every.h"
 #include "dlpd/control/control_server.h"
 #include "storage/incident_store.h"
 #include "storage/incident_writer.h"
@@ -34,6 +39,47 @@ TEST(LastCatch, AnEscapingExceptionIsCountedAndReported) {
   EXPECT_FALSE(RunGuarded("test", [] { throw std::runtime_error("boom"); }));
   EXPECT_FALSE(RunGuarded("test", [] { throw 42; }));
   EXPECT_EQ(UnexpectedErrors().load(), before + 2);
+}
+
+TEST(LogEvery, OneLineAPeriodCountingTheRest) {
+  ManualClock clock(1'000'000);
+  LogEvery every(10'000'000);
+  uint64_t skipped = 99;
+  EXPECT_TRUE(every.Due(&skipped, clock));  // the first at once
+  EXPECT_EQ(skipped, 0u);
+  for (int i = 0; i < 5; ++i) {
+    clock.Advance(1'000'000);
+    EXPECT_FALSE(every.Due(&skipped, clock));
+  }
+  clock.Advance(4'999'999);  // 9.999999 s after the first
+  EXPECT_FALSE(every.Due(&skipped, clock));
+  clock.Advance(1);
+  EXPECT_TRUE(every.Due(&skipped, clock));
+  EXPECT_EQ(skipped, 6u);  // the ones not logged, said in this line
+  clock.Advance(10'000'000);
+  EXPECT_TRUE(every.Due(&skipped, clock));
+  EXPECT_EQ(skipped, 0u);
+}
+
+TEST(LastCatch, ARepeatedFailureIsCountedEveryTimeAndLoggedOnce) {
+  // Each is counted; the log takes one line for a burst (a thread whose
+  // loop restarts every 100 ms would otherwise fill it).
+  std::ostringstream captured;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  auto logger = std::make_shared<spdlog::logger>("capture", sink);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  const uint64_t before = UnexpectedErrors().load();
+  for (int i = 0; i < 50; ++i) RunGuarded("burst", [] { throw std::runtime_error("again"); });
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(UnexpectedErrors().load(), before + 50);
+  const std::string log = captured.str();
+  size_t lines = 0;
+  for (size_t at = log.find("unexpected error"); at != std::string::npos;
+       at = log.find("unexpected error", at + 1)) {
+    ++lines;
+  }
+  EXPECT_LE(lines, 1u) << log;
 }
 
 TEST(LastCatch, TheControlSocketAnswersAfterAHandlerThrew) {
