@@ -1,6 +1,6 @@
 #include "dlpd/daemon/logging.h"
 
-#include <spdlog/details/file_helper.h>
+#include <fcntl.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -10,12 +10,16 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <utility>
+
+#include "dlpd/common/regular_file.h"
 
 namespace dlp {
 namespace {
@@ -42,30 +46,86 @@ class PriorityPrefix : public spdlog::custom_flag_formatter {
   }
 };
 
-// A file sink whose Reopen opens the path again: spdlog's basic file sink
-// keeps writing to the file it first opened, wherever logrotate moved it.
+// %~ : the message, with control characters escaped (newline as \n, the
+// rest as \xNN): one event is one line in every log. Messages carry names
+// from files (a policy statement's, a path) that must not start a line of
+// their own, such as a forged "<2>" journald priority.
+class EscapedMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (const char ch : msg.payload) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c >= 0x20 && c != 0x7f) {
+        dest.push_back(ch);
+      } else if (c == '\n') {
+        dest.append(std::string_view("\\n"));
+      } else {
+        const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+        dest.append(esc, esc + 4);
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<EscapedMessage>();
+  }
+};
+
+// A formatter for `pattern`, which may use %* and %~.
+std::unique_ptr<spdlog::formatter> Formatter(const std::string& pattern,
+                                             spdlog::pattern_time_type time) {
+  auto f = std::make_unique<spdlog::pattern_formatter>(time);
+  f->add_flag<PriorityPrefix>('*').add_flag<EscapedMessage>('~').set_pattern(pattern);
+  return f;
+}
+
+// A file sink whose Reopen opens the path again (spdlog's basic file sink
+// keeps writing to the file it first opened, wherever logrotate moved it),
+// and opens it as dlpd opens its other files: never through a symbolic
+// link, only a regular file (dlpd/common/regular_file.h). Started as root,
+// dlpd opens its log before the drop, in a directory its user may write: a
+// link planted there must not get root's appends.
 class ReopenableFileSink : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  explicit ReopenableFileSink(const std::string& path) { file_.open(path, false); }
-  void Reopen() {
+  static Result<std::shared_ptr<ReopenableFileSink>> Open(const std::string& path) {
+    auto fd = OpenLog(path);
+    if (!fd) return fd.error();
+    return std::shared_ptr<ReopenableFileSink>(new ReopenableFileSink(path, fd.value()));
+  }
+  ~ReopenableFileSink() override { ::close(fd_); }
+  Status Reopen() {
+    auto fd = OpenLog(path_);
+    if (!fd) return fd.error();
     std::lock_guard<std::mutex> lock(mutex_);
-    file_.reopen(false);
+    ::close(fd_);
+    fd_ = fd.value();
+    return {};
   }
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t line;
     formatter_->format(msg, line);
-    file_.write(line);
-    // Each line at once, as on stderr: dlpd logs little (no line per
-    // packet; repeated warnings are rate-limited), and a line still in a
-    // buffer is lost to whoever reads the file now, or at a crash.
-    file_.flush();
+    // Each line at once (O_APPEND: whole lines, wherever others write), as
+    // on stderr: dlpd logs little (no line per packet; repeated warnings
+    // are rate-limited), and a buffered line is lost at a crash.
+    for (size_t done = 0; done < line.size();) {
+      const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // a full disk: the line is lost, nothing else is
+      done += static_cast<size_t>(n);
+    }
   }
-  void flush_() override { file_.flush(); }
+  void flush_() override {}
 
  private:
-  spdlog::details::file_helper file_;
+  ReopenableFileSink(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  static Result<int> OpenLog(const std::string& path) {
+    return OpenRegularFile("log file", path, O_WRONLY | O_APPEND | O_CREAT, 0640);
+  }
+  const std::string path_;
+  int fd_;
 };
 
 std::shared_ptr<ReopenableFileSink>& FileSink() {
@@ -86,7 +146,7 @@ bool StderrIsJournal() {
          static_cast<unsigned long long>(sb.st_ino) == ino;
 }
 
-constexpr const char* kUtcPattern = "%Y-%m-%dT%H:%M:%S.%eZ [%l] %v";
+constexpr const char* kUtcPattern = "%Y-%m-%dT%H:%M:%S.%eZ [%l] %~";
 
 }  // namespace
 
@@ -95,14 +155,9 @@ Status SetUpLogging(const LogSettings& s) {
   try {
     if (s.target == "stderr") {
       auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-      if (StderrIsJournal()) {
-        auto f = std::make_unique<spdlog::pattern_formatter>();
-        f->add_flag<PriorityPrefix>('*').set_pattern("%*%v");
-        sink->set_formatter(std::move(f));
-      } else {
-        sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-            kUtcPattern, spdlog::pattern_time_type::utc));
-      }
+      sink->set_formatter(StderrIsJournal()
+                              ? Formatter("%*%~", spdlog::pattern_time_type::local)
+                              : Formatter(kUtcPattern, spdlog::pattern_time_type::utc));
       logger = std::make_shared<spdlog::logger>("dlpd", std::move(sink));
     } else if (s.target == "syslog") {
       int facility = -1;
@@ -113,12 +168,13 @@ Status SetUpLogging(const LogSettings& s) {
       // LOG_NDELAY: connected now, before the sandbox refuses new sockets.
       auto sink = std::make_shared<spdlog::sinks::syslog_sink_mt>("dlpd", LOG_PID | LOG_NDELAY,
                                                                   facility, false);
-      sink->set_pattern("%v");
+      sink->set_formatter(Formatter("%~", spdlog::pattern_time_type::utc));
       logger = std::make_shared<spdlog::logger>("dlpd", std::move(sink));
     } else {
-      auto sink = std::make_shared<ReopenableFileSink>(s.target);
-      sink->set_formatter(
-          std::make_unique<spdlog::pattern_formatter>(kUtcPattern, spdlog::pattern_time_type::utc));
+      auto opened = ReopenableFileSink::Open(s.target);
+      if (!opened) return opened.error();
+      auto sink = std::move(opened).value();
+      sink->set_formatter(Formatter(kUtcPattern, spdlog::pattern_time_type::utc));
       FileSink() = sink;
       logger = std::make_shared<spdlog::logger>("dlpd", std::move(sink));
     }
@@ -133,13 +189,7 @@ Status SetUpLogging(const LogSettings& s) {
 
 Status ReopenLogFile() {
   const auto& sink = FileSink();
-  if (sink == nullptr) return {};
-  try {
-    sink->Reopen();
-  } catch (const spdlog::spdlog_ex& e) {
-    return Error{std::string("log file: ") + e.what()};
-  }
-  return {};
+  return sink == nullptr ? Status{} : sink->Reopen();
 }
 
 }  // namespace dlp

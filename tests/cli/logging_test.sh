@@ -46,6 +46,14 @@ JOURNAL_STREAM=$(stat -c '%d:%i' "$WORK/journal.log") replay 2>> "$WORK/journal.
 grep -q '^<6>dlpd .* started' "$WORK/journal.log" && ok || bad "journald info: $(head -3 "$WORK/journal.log")"
 grep -q '^<4>.*lets values through' "$WORK/journal.log" && ok || bad "journald warning: $(cat "$WORK/journal.log")"
 ! grep -Eq '^[^<]' "$WORK/journal.log" && ok || bad "a journald line without priority: $(grep -E '^[^<]' "$WORK/journal.log" | head -2)"
+# A name from a file (here a policy statement's) cannot start a line of its
+# own: a newline in it would otherwise forge a journald priority.
+printf 'statements:\n  - {name: "x\\n<0>forged", when: {rule: pan, host: pay.example}, action: pass}\n' > "$WORK/forge.yaml"
+: > "$WORK/forge.log"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$WORK/forge.log") "$BUILD/dlpd" --pcap-in "$WORK/empty.pcap" \
+  --pcap-out "$WORK/out.pcap" --policy "$WORK/forge.yaml" 2>> "$WORK/forge.log"
+grep -qF "statement 'x\\n<0>forged'" "$WORK/forge.log" && ok || bad "the name, escaped: $(cat "$WORK/forge.log")"
+! grep -q '^<0>' "$WORK/forge.log" && ok || bad "a forged line: $(grep '^<0>' "$WORK/forge.log")"
 # Another stream (stderr redirected by whoever started dlpd): plain lines.
 JOURNAL_STREAM=1:1 replay 2> "$WORK/notjournal.log"
 grep -q 'Z \[info\] dlpd' "$WORK/notjournal.log" && ok || bad "JOURNAL_STREAM of another file: $(head -2 "$WORK/notjournal.log")"
@@ -73,6 +81,16 @@ kill -TERM "$pid"
 wait "$pid"
 pid=""
 grep -q 'unexpected_errors=0' "$WORK/dlpd.log" && ok || bad "the exit lines went elsewhere: $(tail -2 "$WORK/dlpd.log")"
+
+# The log file is opened as dlpd's other files are: never through a link
+# (started as root, dlpd opens it in a directory its user may write).
+ln -s "$WORK/elsewhere" "$WORK/link.log"
+"$BUILD/dlpd" --pcap-in "$WORK/empty.pcap" --pcap-out "$WORK/out.pcap" --log "$WORK/link.log" 2> "$WORK/link.err" \
+  && bad "a log file through a link was opened" || ok
+grep -q 'log file .*link.log: a symbolic link' "$WORK/link.err" && [ ! -e "$WORK/elsewhere" ] && ok \
+  || bad "link: $(cat "$WORK/link.err")"
+"$BUILD/dlpd" --check --pcap-in "$WORK/empty.pcap" --pcap-out "$WORK/out.pcap" --log "$WORK/link.log" > "$WORK/link.chk" 2>&1 \
+  && bad "--check passed a log file through a link" || ok
 
 # 4. syslog(3): /dev/log is a socket of ours, in a mount namespace.
 if [ "$(id -u)" != 0 ]; then
