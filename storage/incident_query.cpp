@@ -1,10 +1,12 @@
 #include "storage/incident_query.h"
 
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 
 #include "dlpd/common/cidr.h"
@@ -132,12 +134,24 @@ Result<std::unique_ptr<IncidentReader>> IncidentReader::Open(const std::string& 
   // (SQLite would say only "unable to open database file"; and a -wal
   // file it may not read, it would pass over, answering from the older
   // rows alone.)
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  if (!dir.empty() && ::access(dir.c_str(), X_OK) != 0) {
+    return Error{"incident database " + path + ": cannot enter " + dir + ": " +
+                 std::strerror(errno)};
+  }
   for (const char* suffix : {"", "-wal"}) {
     const std::string file = path + suffix;
     if (*suffix != '\0' && ::stat(file.c_str(), &sb) != 0) continue;
     if (::access(file.c_str(), R_OK) != 0) {
-      return Error{"incident database " + file + ": " + std::strerror(errno) +
-                   (errno == EACCES ? " (reading it takes membership of dlpd's db_group)" : "")};
+      const int err = errno;
+      std::string why;
+      if (err == EACCES && ::stat(file.c_str(), &sb) == 0) {
+        // Whom it is shared with, if anyone: the reason in words.
+        const struct group* g = (sb.st_mode & S_IRGRP) != 0 ? ::getgrgid(sb.st_gid) : nullptr;
+        why = g != nullptr ? " (readable by group " + std::string(g->gr_name) + " only)"
+                           : " (owner-only: dlpd shares it with a group when db_group is set)";
+      }
+      return Error{"incident database " + file + ": " + std::strerror(err) + why};
     }
   }
   // Read-only. A WAL database needs its -shm file; a reader that may read

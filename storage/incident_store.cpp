@@ -352,6 +352,13 @@ Status IncidentStore::Probe(const std::string& path, const std::string& group) {
     if (*suffix != '\0' && ::lstat(file.c_str(), &sb) != 0) continue;  // SQLite makes them
     auto opened = OpenRegularFile("incident database", file, O_RDWR);
     if (!opened) return opened.error();
+    // Sharing a file with a group takes owning it (fchown, fchmod).
+    if (!group.empty() && ::fstat(opened.value(), &sb) == 0 && sb.st_uid != ::geteuid() &&
+        ::geteuid() != 0) {
+      ::close(opened.value());
+      return Error{"incident database " + file + ": owned by uid " + std::to_string(sb.st_uid) +
+                   ", so dlpd's user cannot give it to group '" + group + "' (chown it)"};
+    }
     const bool ours = *suffix != '\0' || EmptyOrSqlite(opened.value());
     const bool empty = ::fstat(opened.value(), &sb) == 0 && sb.st_size == 0;
     ::close(opened.value());

@@ -30,6 +30,13 @@ Result<int> OpenRegularFile(const std::string& what, const std::string& path, in
     ::close(fd);
     return Error{what + " " + path + ": " + kind + ", not a regular file"};
   }
+  // A second name for a file elsewhere (a hard link planted in a directory
+  // dlpd's user may write, to a file of root's) is refused as a link is:
+  // dlpd writes, chowns and renames only files that are its own.
+  if (st.st_nlink > 1) {
+    ::close(fd);
+    return Error{what + " " + path + ": has other hard links; dlpd uses only a file of its own"};
+  }
   const int fl = ::fcntl(fd, F_GETFL);
   if (fl >= 0) ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
   return fd;

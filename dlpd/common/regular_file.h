@@ -3,7 +3,9 @@
 // may write to their directory: never through a symbolic link (a link to
 // /etc/shadow must not get dlpd's chown to --db-group or its writes), and
 // only a regular file (a FIFO would block start-up forever, a device would
-// take writes). A refusal says which and why.
+// take writes), and not a file with other hard links either (one planted to
+// a file of root's would get root's writes and chown). A refusal says which
+// and why.
 #pragma once
 
 #include <string>

@@ -1,8 +1,10 @@
 #include "dlpd/config/daemon_options.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 
 #include "dlpd/common/paths.h"
@@ -141,7 +143,10 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   app.add_option("--log", o->log,
                  "dlpd's own log: stderr (default; with priorities for journald under "
-                 "systemd), syslog, or a file (UTC times; SIGUSR1 reopens it)");
+                 "systemd), syslog, or a file (UTC times; SIGUSR1 reopens it)")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string { return s.empty() ? "stderr, syslog or a file" : ""; },
+          "TARGET"));
   app.add_option("--log-facility", o->log_facility,
                  "with --log syslog: daemon (default), user, local0 ... local7")
       ->check(CLI::IsMember({"daemon", "user", "local0", "local1", "local2", "local3", "local4",
@@ -162,10 +167,13 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   // and pfctl read theirs likewise); a file named by $DLPD_CONFIG must exist.
   const std::string default_config = DefaultConfigPath();
   const char* named = std::getenv("DLPD_CONFIG");
-  std::error_code ec;
+  // Present unless it is certainly absent: a file that cannot be looked at
+  // (a directory only root may enter, a dangling link) is read, and its
+  // error reported, rather than silently passed over for the defaults.
+  struct stat sb {};
   const bool read_default =
-      !default_config.empty() &&
-      ((named != nullptr && *named != '\0') || std::filesystem::exists(default_config, ec));
+      !default_config.empty() && ((named != nullptr && *named != '\0') ||
+                                  ::lstat(default_config.c_str(), &sb) == 0 || errno != ENOENT);
   app.set_config("-c,--config", read_default ? default_config : "",
                  "settings file (YAML: fail_mode: open, ...); default " + std::string(kConfDir) +
                      "/dlpd.conf when it exists ($DLPD_CONFIG names another; empty: none)",

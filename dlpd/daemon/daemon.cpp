@@ -142,14 +142,15 @@ Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard)
     for (const std::string& file : {o.db_path, o.pcap_in.empty() ? socket_path : std::string()}) {
       if (file.empty()) continue;
       const std::string dir = std::filesystem::path(file).parent_path().string();
-      if (Status st = PrepareDirectory(dir, ids.value(), 0750); !st) {
+      // 0751 for a shared database: its group reaches it, nobody lists the rest.
+      const unsigned mode = file == o.db_path && !o.db_group.empty() ? 0751 : 0750;
+      if (Status st = PrepareDirectory(dir, ids.value(), mode); !st) {
         throw std::runtime_error(st.error().message);
       }
     }
     // The log file was opened as root: the user reopens it (SIGUSR1).
-    if (o.log != "stderr" && o.log != "syslog" &&
-        ::lchown(o.log.c_str(), ids->uid, ids->gid) != 0) {
-      spdlog::warn("log file {}: cannot hand it to {}: {}", o.log, ids->name, std::strerror(errno));
+    if (Status st = HandLogFileTo(ids->uid, ids->gid); !st) {
+      spdlog::warn("{}: cannot hand it to {}", st.error().message, ids->name);
     }
     if (Status st = DropPrivileges(ids.value()); !st) throw std::runtime_error(st.error().message);
     spdlog::info("running as {} (uid {}), keeping CAP_NET_ADMIN only", ids->name, ids->uid);
@@ -531,13 +532,18 @@ int Daemon::Run() {
       // opened again by their paths. Apart from SIGHUP, so that rotating
       // logs never reloads the rules (as Suricata and nginx separate them).
       RunGuarded("SIGUSR1", [&] {
-        if (Status st = ReopenLogFile(); !st) spdlog::error("SIGUSR1: {}", st.error().message);
+        bool all = true;
+        if (Status st = ReopenLogFile(); !st) {
+          all = false;
+          spdlog::error("SIGUSR1: {}", st.error().message);
+        }
         if (writer_) {
           if (Status st = writer_->ReopenSinks(); !st) {
+            all = false;
             spdlog::error("SIGUSR1: {}", st.error().message);
           }
         }
-        spdlog::info("SIGUSR1: log files reopened");
+        if (all) spdlog::info("SIGUSR1: log files reopened");
       });
     }
   }

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -94,6 +95,13 @@ class ReopenableFileSink : public spdlog::sinks::base_sink<std::mutex> {
     return std::shared_ptr<ReopenableFileSink>(new ReopenableFileSink(path, fd.value()));
   }
   ~ReopenableFileSink() override { ::close(fd_); }
+  // The open file, not its path: the path may be another file by now.
+  Status HandTo(unsigned uid, unsigned gid) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (::fchown(fd_, uid, gid) != 0)
+      return Error{"log file " + path_ + ": " + std::strerror(errno)};
+    return {};
+  }
   Status Reopen() {
     auto fd = OpenLog(path_);
     if (!fd) return fd.error();
@@ -166,8 +174,9 @@ Status SetUpLogging(const LogSettings& s) {
       }
       if (facility < 0) return Error{"log facility '" + s.facility + "': not a syslog facility"};
       // LOG_NDELAY: connected now, before the sandbox refuses new sockets.
+      // (Formatting on: off, the sink sends the raw message, not %~'s.)
       auto sink = std::make_shared<spdlog::sinks::syslog_sink_mt>("dlpd", LOG_PID | LOG_NDELAY,
-                                                                  facility, false);
+                                                                  facility, true);
       sink->set_formatter(Formatter("%~", spdlog::pattern_time_type::utc));
       logger = std::make_shared<spdlog::logger>("dlpd", std::move(sink));
     } else {
@@ -185,6 +194,11 @@ Status SetUpLogging(const LogSettings& s) {
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
   return {};
+}
+
+Status HandLogFileTo(unsigned uid, unsigned gid) {
+  const auto& sink = FileSink();
+  return sink == nullptr ? Status{} : sink->HandTo(uid, gid);
 }
 
 Status ReopenLogFile() {

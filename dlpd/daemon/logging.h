@@ -31,4 +31,8 @@ Status SetUpLogging(const LogSettings& s);
 // syslog). Any thread.
 Status ReopenLogFile();
 
+// Started as root with --user: the log file root opened is given to the
+// user (through its descriptor), who reopens it after a rotation.
+Status HandLogFileTo(unsigned uid, unsigned gid);
+
 }  // namespace dlp

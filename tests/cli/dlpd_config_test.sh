@@ -106,6 +106,10 @@ expect eve-missing-dir 1 "EVE log /nonexistent/eve.json: directory /nonexistent"
 expect syslog-host 1 "syslog target 'no-such-host.invalid:514'" -- --check --nfqueue 0 --db "$WORK/s.db" --syslog no-such-host.invalid:514
 expect control-dir 1 "control socket /nonexistent/d.sock: directory /nonexistent" -- --check --nfqueue 0 --control-socket /nonexistent/d.sock
 expect user-unknown 1 "no user 'nosuchuserx'" -- --check --nfqueue 0 --user nosuchuserx
+expect log-empty 1 '--log: stderr, syslog or a file' -- --check --nfqueue 0 --log ''
+sqlite3 "$WORK/orig.db" 'PRAGMA user_version=1'
+ln "$WORK/orig.db" "$WORK/hard.db"
+expect db-hard-link 1 "hard.db: has other hard links" -- --check --nfqueue 0 --db "$WORK/hard.db"
 if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
   # As root with --user, the files are tried as that user: a directory
   # only root may write is refused, as the start after the drop would be.
@@ -115,6 +119,13 @@ if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
     -- --check --nfqueue 0 --user nobody --db "$WORK/rootonly/x.db"
   install -d -o nobody -m 0700 "$WORK/nobodys"
   expect user-dir-ok 0 'configuration ok' -- --check --nfqueue 0 --user nobody --db "$WORK/nobodys/x.db"
+  # Sharing the database with a group takes owning it: a file of root's
+  # in nobody's directory is refused, as the start (fchown) would be.
+  install -d -o nobody -m 0700 "$WORK/nbdb"
+  sqlite3 "$WORK/nbdb/x.db" 'PRAGMA user_version=1'
+  chmod 0666 "$WORK/nbdb/x.db"
+  expect user-db-owner 1 "x.db: owned by uid 0, so dlpd's user cannot give it to group 'nogroup'" \
+    -- --check --nfqueue 0 --user nobody --db "$WORK/nbdb/x.db" --db-group nogroup
   install -m 0600 /dev/null "$WORK/rules-root.yaml"
   cp "$SRC/rules/default/pan.yaml" "$WORK/rules-root.yaml"
   expect user-rules 1 "rules-root.yaml: Permission denied (reloads read it as dlpd's user)" \

@@ -91,6 +91,13 @@ grep -q 'log file .*link.log: a symbolic link' "$WORK/link.err" && [ ! -e "$WORK
   || bad "link: $(cat "$WORK/link.err")"
 "$BUILD/dlpd" --check --pcap-in "$WORK/empty.pcap" --pcap-out "$WORK/out.pcap" --log "$WORK/link.log" > "$WORK/link.chk" 2>&1 \
   && bad "--check passed a log file through a link" || ok
+# Nor a second name of another file (a hard link to a file of root's).
+echo "root's" > "$WORK/victim"
+ln "$WORK/victim" "$WORK/hard.log"
+"$BUILD/dlpd" --pcap-in "$WORK/empty.pcap" --pcap-out "$WORK/out.pcap" --log "$WORK/hard.log" 2> "$WORK/hard.err" \
+  && bad "a hard-linked log file was opened" || ok
+grep -q 'hard.log: has other hard links' "$WORK/hard.err" && [ "$(cat "$WORK/victim")" = "root's" ] && ok \
+  || bad "hard link: $(cat "$WORK/hard.err")"
 
 # 4. syslog(3): /dev/log is a socket of ours, in a mount namespace.
 if [ "$(id -u)" != 0 ]; then
@@ -121,6 +128,13 @@ sleep 0.3
 grep -Eq '^<30>.*dlpd\[[0-9]+\]: dlpd .* started' "$WORK/syslog.txt" && ok || bad "syslog daemon.info: $(head -3 "$WORK/syslog.txt")"
 grep -Eq '^<28>.*dlpd\[[0-9]+\]: .*lets values through' "$WORK/syslog.txt" && ok || bad "syslog daemon.warning: $(cat "$WORK/syslog.txt")"
 grep -Eq '^<158>.*dlpd\[[0-9]+\]: dlpd .* started' "$WORK/syslog.txt" && ok || bad "syslog local3.info: $(cat "$WORK/syslog.txt")"
+# The forged name through syslog too: escaped, one datagram, one line.
+unshare -m --propagation private sh -c 'mount --bind "$1/dev" /dev && shift && exec "$@"' sh "$WORK" \
+  "$BUILD/dlpd" --pcap-in "$WORK/empty.pcap" --pcap-out "$WORK/out.pcap" --policy "$WORK/forge.yaml" \
+  --log syslog 2> /dev/null
+sleep 0.3
+grep -qF "statement 'x\\n<0>forged'" "$WORK/syslog.txt" && ok || bad "syslog, the name escaped: $(grep -A1 forge "$WORK/syslog.txt")"
+! grep -q '^<0>forged' "$WORK/syslog.txt" && ok || bad "syslog: a forged line"
 [ ! -s "$WORK/syslog-stderr.log" ] && ok || bad "stderr with --log syslog: $(cat "$WORK/syslog-stderr.log")"
 
 echo "logging: $pass passed, $fail failed"

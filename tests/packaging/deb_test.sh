@@ -214,7 +214,7 @@ chmod 0600 /var/lib/dlpd/incidents.db-wal
   && grep -q 'incidents.db-wal: Permission denied' "$WORK/wal.out" && ok || bad "unreadable -wal: $(cat "$WORK/wal.out")"
 chmod 0640 /var/lib/dlpd/incidents.db-wal
 ! runuser -u dlpother -- /usr/bin/dlpctl incidents list --db /var/lib/dlpd/incidents.db > "$WORK/other.out" 2>&1 \
-  && grep -q 'incident database /var/lib/dlpd/incidents.db: Permission denied' "$WORK/other.out" && ok \
+  && grep -qF 'incident database /var/lib/dlpd/incidents.db: Permission denied (readable by group dlpd-audit only)' "$WORK/other.out" && ok \
   || bad "user outside the group: $(cat "$WORK/other.out")"
 # The kernel's counts of the queue, although dlpd runs as dlpd.
 /usr/bin/dlpctl status > "$WORK/status.out" 2>&1 || true
