@@ -16,6 +16,7 @@
 # Usage: nfqueue_bench.sh BUILD_DIR [SECONDS] [--http FILE]
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
+export DLPD_CONFIG=  # the settings given here, not an installed /etc/dlpd/dlpd.conf
 SECS=${2:-4}
 HTTP_FILE=
 if [ "${3:-}" = --http ]; then HTTP_FILE=$(cd "$(dirname "$4")" && pwd)/$(basename "$4"); fi

@@ -8,6 +8,8 @@
 # file instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The embedded defaults, not an installed /etc/dlpd/dlpd.conf.
+export DLPD_CONFIG=
 SRC=$(pwd)
 
 bash packaging/install-deps.sh

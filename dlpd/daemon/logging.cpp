@@ -84,9 +84,10 @@ std::unique_ptr<spdlog::formatter> Formatter(const std::string& pattern,
 // A file sink whose Reopen opens the path again (spdlog's basic file sink
 // keeps writing to the file it first opened, wherever logrotate moved it),
 // and opens it as dlpd opens its other files: never through a symbolic
-// link, only a regular file (dlpd/common/regular_file.h). Started as root,
-// dlpd opens its log before the drop, in a directory its user may write: a
-// link planted there must not get root's appends.
+// link, only a regular file with no other hard link
+// (dlpd/common/regular_file.h). Started as root, dlpd opens its log before
+// the drop, in a directory its user may write: a link planted there must
+// not get root's appends.
 class ReopenableFileSink : public spdlog::sinks::base_sink<std::mutex> {
  public:
   static Result<std::shared_ptr<ReopenableFileSink>> Open(const std::string& path) {

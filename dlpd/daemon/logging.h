@@ -8,8 +8,11 @@
 //           default), each line at its priority. The BSDs' rc.d use it.
 //   FILE    appended to FILE, times in UTC; SIGUSR1 reopens it (after
 //           logrotate moved it), as it reopens the EVE log.
-// Hand-written only where spdlog has no sink: the journald prefix (a
-// pattern flag) and a file sink that reopens its path.
+// Every form escapes control characters in the message (a newline as \n):
+// one event is one line, and names taken from files cannot forge lines.
+// Hand-written only where spdlog has nothing: the journald prefix and the
+// escaping (pattern flags), and a file sink that reopens its path and
+// opens it as dlpd's other files (no links).
 #pragma once
 
 #include <string>
