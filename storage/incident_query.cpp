@@ -199,6 +199,17 @@ IncidentReader::~IncidentReader() {
   sqlite3_close(db_);
 }
 
+Result<std::vector<std::string>> IncidentReader::Rules() {
+  std::vector<std::string> rules;
+  Status st =
+      Run(db_, "SELECT DISTINCT rule_id FROM incidents ORDER BY rule_id", {}, [&](sqlite3_stmt* s) {
+        const unsigned char* t = sqlite3_column_text(s, 0);
+        if (t != nullptr) rules.emplace_back(reinterpret_cast<const char*>(t));
+      });
+  if (!st) return st.error();
+  return rules;
+}
+
 Result<std::vector<StoredIncident>> IncidentReader::Select(const IncidentFilter& filter,
                                                            const char* order) {
   Where w = WhereOf(filter);

@@ -58,6 +58,8 @@ class IncidentReader {
   Result<std::optional<StoredIncident>> Get(int64_t id);
   // `top`: rows per breakdown (by_hour is never cut).
   Result<IncidentStats> Stats(const IncidentFilter& filter, size_t top = 10);
+  // The rule ids its incidents carry, sorted: what a rule filter may name.
+  Result<std::vector<std::string>> Rules();
 
  private:
   explicit IncidentReader(sqlite3* db) : db_(db) {}

@@ -1,13 +1,18 @@
 #include "dlpd/ctl/incidents_command.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "dlpd/common/cidr.h"
 #include "dlpd/common/paths.h"
+#include "dlpd/config/daemon_options.h"
 #include "dlpd/ctl/text_table.h"
+#include "rules/rule_loader.h"
+#include "storage/action_rank.h"
 #include "storage/eve_json.h"
 #include "storage/incident_columns.h"
 #include "storage/incident_query.h"
@@ -16,6 +21,23 @@
 
 namespace dlp {
 namespace {
+
+// The rule ids of the rule set dlpd's settings name (its default file's),
+// or of the built-in set; none when the files do not load (the database's
+// own ids still count).
+std::vector<std::string> RuleIdsInUse() {
+  std::vector<std::string> ids;
+  try {
+    std::string read;
+    auto settings = ReadDaemonSettings("", &read);
+    const RuleSet set = settings && !settings->rules_path.empty()
+                            ? LoadRuleSet(settings->rules_path)
+                            : LoadDefaultRuleSet();
+    for (const Rule& r : set.rules) ids.push_back(r.id);
+  } catch (const std::exception&) {
+  }
+  return ids;
+}
 
 constexpr int64_t kDefaultListLimit = 50;
 
@@ -263,6 +285,19 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
   filter.actions = SplitCommas(o.actions);
   filter.limit = o.limit >= 0 ? o.limit : (*cmds.list ? kDefaultListLimit : 0);
 
+  // A name the filter cannot match is a mistake, not an all-clear: an
+  // unknown action, or a rule neither in the rule set nor in the database.
+  for (const std::string& a : filter.actions) {
+    if (std::none_of(kActionRanks.begin(), kActionRanks.end(),
+                     [&](const ActionRankEntry& e) { return a == e.action; })) {
+      std::string names;
+      for (const ActionRankEntry& e : kActionRanks) {
+        names += (names.empty() ? "" : ", ") + std::string(e.action);
+      }
+      std::cerr << "dlpctl: unknown action '" << a << "' (actions: " << names << ")\n";
+      return 2;
+    }
+  }
   const std::string path = o.db.empty() ? DefaultDbPath() : o.db;
   auto reader = IncidentReader::Open(path);
   if (!reader) {
@@ -270,6 +305,23 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
     return 2;
   }
   IncidentReader& db = *reader.value();
+  if (!filter.rules.empty()) {
+    auto known = db.Rules();
+    if (!known) {
+      std::cerr << "dlpctl: " << known.error().message << '\n';
+      return 2;
+    }
+    std::set<std::string> names(known->begin(), known->end());
+    for (const std::string& id : RuleIdsInUse()) names.insert(id);
+    for (const std::string& r : filter.rules) {
+      if (names.count(r) > 0) continue;
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      std::cerr << "dlpctl: no rule '" << r << "' in the rule set or in " << path
+                << " (rules: " << list << ")\n";
+      return 2;
+    }
+  }
   if (*cmds.show) {
     auto r = db.Get(o.id);
     if (!r) {

@@ -93,6 +93,19 @@ check f_action 0 -- list --action mask --format json
 [ "$(rows_json f_action)" = 6 ] && ok || bad "--action mask"
 check f_alert 0 -- list --action alert
 grep -q '^no incidents$' "$WORK/f_alert.out" && ok || bad "no rows message"
+# A name the filter can never match is an error, not an all-clear.
+check f_typo_action 2 -- list --action masked
+grep -q "unknown action 'masked' (actions: pass, alert, mask, mask-partial, block)" "$WORK/f_typo_action.err" && ok \
+  || bad "--action masked: $(cat "$WORK/f_typo_action.err")"
+check f_typo_rule 2 -- stats --rule pann
+grep -q "no rule 'pann' in the rule set or in .* (rules: pan, us-ssn)" "$WORK/f_typo_rule.err" && ok \
+  || bad "--rule pann: $(cat "$WORK/f_typo_rule.err")"
+# A rule of the rule set dlpd's settings name, with no incident yet: none.
+mkdir -p "$WORK/rules"
+printf 'rules:\n  - id: emp\n    patterns: ["EMP[0-9]{6}"]\n' > "$WORK/rules/emp.yaml"
+printf 'rules: %s\n' "$WORK/rules" > "$WORK/dlpd.conf"
+DLPD_CONFIG=$WORK/dlpd.conf check f_rule_unfired 0 -- list --rule emp
+grep -q '^no incidents$' "$WORK/f_rule_unfired.out" && ok || bad "--rule emp: $(cat "$WORK/f_rule_unfired.out" "$WORK/f_rule_unfired.err")"
 check f_limit 0 -- list --limit 2 --format json
 [ "$(rows_json f_limit)" = 2 ] && ok || bad "--limit"
 check f_since 0 -- list --since 1h --format json
