@@ -101,6 +101,13 @@ bool EmptyOrSqlite(int fd) {
          (n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0);
 }
 
+// Opening a database a newer dlpd wrote: refused, as its rows may mean
+// what this one cannot know.
+std::string NewerSchema(int64_t version) {
+  return "schema version " + std::to_string(version) + " is newer than this dlpd's (" +
+         std::to_string(CurrentSchemaVersion()) + ")";
+}
+
 Result<gid_t> GroupId(const std::string& group) {
   struct group gr {};
   struct group* found = nullptr;
@@ -352,18 +359,16 @@ Status IncidentStore::Probe(const std::string& path, const std::string& group) {
     if (*suffix != '\0' && ::lstat(file.c_str(), &sb) != 0) continue;  // SQLite makes them
     auto opened = OpenRegularFile("incident database", file, O_RDWR);
     if (!opened) return opened.error();
+    const bool stated = ::fstat(opened.value(), &sb) == 0;
+    const bool ours = *suffix != '\0' || EmptyOrSqlite(opened.value());
+    ::close(opened.value());
     // Sharing a file with a group takes owning it (fchown, fchmod).
-    if (!group.empty() && ::fstat(opened.value(), &sb) == 0 && sb.st_uid != ::geteuid() &&
-        ::geteuid() != 0) {
-      ::close(opened.value());
+    if (!group.empty() && stated && sb.st_uid != ::geteuid() && ::geteuid() != 0) {
       return Error{"incident database " + file + ": owned by uid " + std::to_string(sb.st_uid) +
                    ", so dlpd's user cannot give it to group '" + group + "' (chown it)"};
     }
-    const bool ours = *suffix != '\0' || EmptyOrSqlite(opened.value());
-    const bool empty = ::fstat(opened.value(), &sb) == 0 && sb.st_size == 0;
-    ::close(opened.value());
     if (!ours) return Error{what + ": not a database (not SQLite's first bytes)"};
-    if (*suffix == '\0' && empty) return {};
+    if (*suffix == '\0' && stated && sb.st_size == 0) return {};
   }
   // Immutable: no lock taken, no -shm made, nothing written.
   sqlite3* db = nullptr;
@@ -380,10 +385,7 @@ Status IncidentStore::Probe(const std::string& path, const std::string& group) {
   sqlite3_close(db);
   if (version < 0 && corrupt) return {};  // the start moves it aside (and says so)
   if (version < 0) return Error{what + ": " + why};
-  if (version > CurrentSchemaVersion()) {
-    return Error{what + ": schema version " + std::to_string(version) +
-                 " is newer than this dlpd's (" + std::to_string(CurrentSchemaVersion()) + ")"};
-  }
+  if (version > CurrentSchemaVersion()) return Error{what + ": " + NewerSchema(version)};
   return {};
 }
 
@@ -392,9 +394,7 @@ void IncidentStore::Migrate(const std::string& path) {
   if (version < 0) Fail(db_, path, std::string("not a database: ") + sqlite3_errmsg(db_));
   const std::vector<Migration> migrations = SchemaMigrations();
   if (version > static_cast<int64_t>(migrations.size())) {
-    Fail(db_, path,
-         "schema version " + std::to_string(version) + " is newer than this dlpd's (" +
-             std::to_string(migrations.size()) + ")");
+    Fail(db_, path, NewerSchema(version));
   }
   for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
     // Each migration and its version bump commit together or not at all.

@@ -1,5 +1,8 @@
 #include "dlpd/ctl/incidents_command.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -290,11 +293,10 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
   for (const std::string& a : filter.actions) {
     if (std::none_of(kActionRanks.begin(), kActionRanks.end(),
                      [&](const ActionRankEntry& e) { return a == e.action; })) {
-      std::string names;
-      for (const ActionRankEntry& e : kActionRanks) {
-        names += (names.empty() ? "" : ", ") + std::string(e.action);
-      }
-      std::cerr << "dlpctl: unknown action '" << a << "' (actions: " << names << ")\n";
+      std::vector<std::string_view> names;
+      for (const ActionRankEntry& e : kActionRanks) names.push_back(e.action);
+      std::cerr << fmt::format("dlpctl: unknown action '{}' (actions: {})\n", a,
+                               fmt::join(names, ", "));
       return 2;
     }
   }
@@ -315,10 +317,8 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
     for (const std::string& id : RuleIdsInUse()) names.insert(id);
     for (const std::string& r : filter.rules) {
       if (names.count(r) > 0) continue;
-      std::string list;
-      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-      std::cerr << "dlpctl: no rule '" << r << "' in the rule set or in " << path
-                << " (rules: " << list << ")\n";
+      std::cerr << fmt::format("dlpctl: no rule '{}' in the rule set or in {} (rules: {})\n", r,
+                               path, fmt::join(names, ", "));
       return 2;
     }
   }
