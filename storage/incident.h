@@ -4,8 +4,34 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace dlp {
+
+// What became of a value, as bits: a value sent more than once in a flow
+// may have had more than one fate (masked once, let through the next time).
+enum ValueOutcome : uint8_t {
+  kValueMasked = 1,        // masked in place
+  kValuePartlyMasked = 2,  // masked after part of it had left (mask-partial)
+  kValueInClear = 4,       // let through as it was (alert)
+  kValueBlocked = 8,       // the flow was torn down before it (block)
+};
+
+// One distinct value of an incident: its fingerprint and its fates.
+struct ValueSeen {
+  std::string fingerprint;  // hex HMAC of the value's digits (never the value)
+  uint8_t outcomes = 0;     // ValueOutcome bits
+};
+
+// The distinct values an incident row lists, at most: a flow of a million
+// different cards costs a bounded row, the rest are counted
+// (Incident::values_unlisted) without being told apart.
+inline constexpr size_t kMaxValuesPerIncident = 256;
+
+// The words of `outcomes`' bits, in ValueOutcome's order: "masked",
+// "partly_masked", "in_clear", "blocked".
+std::vector<std::string_view> OutcomeNames(uint8_t outcomes);
 
 struct Incident {
   int64_t time_us = 0;       // first match: UTC, microseconds since the epoch
@@ -19,6 +45,12 @@ struct Incident {
   std::string flow_id;
   std::string http_method, http_host, http_path;  // masked; empty when not parsable
   uint32_t match_count = 0;
+  // match_count by what became of the values (they add up to it).
+  uint32_t masked = 0, partly_masked = 0, in_clear = 0, blocked = 0;
+  // The distinct values, first seen first; at most kMaxValuesPerIncident.
+  std::vector<ValueSeen> values;
+  // Values past that bound: counted, not told apart (some may repeat).
+  uint32_t values_unlisted = 0;
   std::string masked_sample;
   std::string fingerprint;  // hex HMAC-SHA256 of the value's digits
   std::string ruleset_version;
@@ -33,7 +65,12 @@ struct Incident {
 
 // Folds `later` (same flow and rule) into `into`: counts add up, the time
 // span widens, the strongest action stays (ActionRank, storage/action_rank.h),
-// the first sample stays.
+// the first sample stays, the values join (a value in both keeps both
+// fates; past kMaxValuesPerIncident, counted in values_unlisted).
 void MergeIncident(Incident& into, const Incident& later);
+
+// Adds `fingerprint` with `outcomes` to `in.values` (joining the fates of
+// one already there), or counts it in values_unlisted when the list is full.
+void AddValue(Incident& in, std::string_view fingerprint, uint8_t outcomes);
 
 }  // namespace dlp

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
 
 #include "dlpd/common/cidr.h"
 #include "storage/incident_columns.h"
@@ -100,6 +101,20 @@ Where WhereOf(const IncidentFilter& f) {
   if (!f.dst_cidr.empty()) {
     terms.push_back("cidr_match(dst_ip, ?)");
     w.args.push_back(f.dst_cidr);
+  }
+  in_list("severity", f.severities);
+  if (!f.host_glob.empty()) {
+    terms.push_back("lower(http_host) GLOB lower(?)");
+    w.args.push_back(f.host_glob);
+  }
+  if (!f.fingerprint.empty()) {
+    // A prefix GLOB (hex has no wildcard) uses the fingerprint index.
+    terms.push_back("id IN (SELECT incident_id FROM incident_values WHERE fingerprint GLOB ?)");
+    w.args.push_back(f.fingerprint + "*");
+  }
+  if (f.after_id) {
+    terms.push_back("id > ?");
+    w.args.push_back(std::to_string(*f.after_id));
   }
   for (size_t i = 0; i < terms.size(); ++i) w.sql += (i == 0 ? " WHERE " : " AND ") + terms[i];
   return w;
@@ -226,7 +241,9 @@ Result<std::vector<StoredIncident>> IncidentReader::List(const IncidentFilter& f
 }
 
 Result<std::vector<StoredIncident>> IncidentReader::ListOldestFirst(const IncidentFilter& filter) {
-  return Select(filter, "time_utc, id");
+  // After an id: by id, so that the last row's id is the next export's
+  // start (an incident's first match may be older than a stored one's).
+  return Select(filter, filter.after_id ? "id" : "time_utc, id");
 }
 
 Result<std::optional<StoredIncident>> IncidentReader::Get(int64_t id) {
@@ -237,35 +254,94 @@ Result<std::optional<StoredIncident>> IncidentReader::Get(int64_t id) {
   return found;
 }
 
-Result<IncidentStats> IncidentReader::Stats(const IncidentFilter& filter, size_t top) {
-  IncidentStats stats;
-  IncidentFilter unlimited = filter;
-  unlimited.limit = 0;
-  const Where w = WhereOf(unlimited);
-  Status st = Run(db_, "SELECT count(*), coalesce(sum(match_count), 0) FROM incidents" + w.sql,
-                  w.args, [&](sqlite3_stmt* s) {
-                    stats.incidents = sqlite3_column_int64(s, 0);
-                    stats.matches = sqlite3_column_int64(s, 1);
+Result<std::vector<ValueSeen>> IncidentReader::Values(int64_t id) {
+  std::vector<ValueSeen> values;
+  Status st = Run(db_,
+                  "SELECT fingerprint, outcomes FROM incident_values WHERE incident_id = ? "
+                  "ORDER BY fingerprint",
+                  {std::to_string(id)}, [&](sqlite3_stmt* s) {
+                    values.push_back({Text(s, 0), static_cast<uint8_t>(sqlite3_column_int(s, 1))});
                   });
   if (!st) return st.error();
-  auto breakdown = [&](const std::string& key, const char* order, size_t rows,
+  return values;
+}
+
+Result<int64_t> IncidentReader::Count(const IncidentFilter& filter) {
+  const Where w = WhereOf(filter);
+  int64_t n = 0;
+  Status st = Run(db_, "SELECT count(*) FROM incidents" + w.sql, w.args,
+                  [&](sqlite3_stmt* s) { n = sqlite3_column_int64(s, 0); });
+  if (!st) return st.error();
+  return n;
+}
+
+Result<IncidentStats> IncidentReader::Stats(const IncidentFilter& filter, size_t top) {
+  IncidentStats stats;
+  const Where w = WhereOf(filter);
+  // Each breakdown: the rows' counts by KEY (busiest first, at most `rows`;
+  // 0: all, by key), then the distinct values of each key's rows. A value
+  // is its fingerprint: the same card in two incidents is one card.
+  auto breakdown = [&](const std::string& key, bool by_key, size_t rows,
                        std::vector<CountRow>* out) -> Status {
-    std::string sql = "SELECT " + key + " AS k, count(*), sum(match_count) FROM incidents" + w.sql +
-                      " GROUP BY k ORDER BY " + order;
+    std::string sql = "SELECT " + key +
+                      " AS k, count(*), coalesce(sum(match_count), 0), coalesce(sum(in_clear), 0) "
+                      "FROM incidents" +
+                      w.sql + " GROUP BY k ORDER BY " + (by_key ? "k" : "count(*) DESC, k");
     if (rows > 0) sql += " LIMIT " + std::to_string(rows);
-    return Run(db_, sql, w.args, [&](sqlite3_stmt* s) {
-      out->push_back({Text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)});
+    std::map<std::string, size_t> index;
+    Status st = Run(db_, sql, w.args, [&](sqlite3_stmt* s) {
+      index[Text(s, 0)] = out->size();
+      out->push_back({Text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+                      sqlite3_column_int64(s, 3)});
     });
+    if (!st) return st;
+    return Run(db_,
+               "SELECT " + key +
+                   " AS k, count(DISTINCT v.fingerprint), count(DISTINCT CASE WHEN v.outcomes & " +
+                   std::to_string(kValueInClear) +
+                   " THEN v.fingerprint END) FROM (SELECT * FROM incidents" + w.sql +
+                   ") AS i JOIN incident_values AS v ON v.incident_id = i.id GROUP BY k",
+               w.args, [&](sqlite3_stmt* s) {
+                 auto it = index.find(Text(s, 0));
+                 if (it == index.end()) return;  // a row the limit cut
+                 (*out)[it->second].distinct_values = sqlite3_column_int64(s, 1);
+                 (*out)[it->second].distinct_in_clear = sqlite3_column_int64(s, 2);
+               });
   };
-  const char* busiest = "count(*) DESC, k";
-  if (st = breakdown("rule_id", busiest, top, &stats.by_rule); !st) return st.error();
-  if (st = breakdown("action", busiest, top, &stats.by_action); !st) return st.error();
-  // A destination is its address and port, and the HTTP Host when known.
+  std::vector<CountRow> total;
+  if (Status st = breakdown("'all'", true, 0, &total); !st) return st.error();
+  if (!total.empty()) stats.total = total.front();
+  stats.total.key.clear();
+  Status st = Run(db_,
+                  "SELECT coalesce(sum(masked), 0), coalesce(sum(partly_masked), 0), "
+                  "coalesce(sum(blocked), 0), coalesce(sum(match_count - masked - partly_masked - "
+                  "in_clear - blocked), 0), coalesce(sum(values_unlisted), 0) FROM incidents" +
+                      w.sql,
+                  w.args, [&](sqlite3_stmt* s) {
+                    stats.masked = sqlite3_column_int64(s, 0);
+                    stats.partly_masked = sqlite3_column_int64(s, 1);
+                    stats.blocked = sqlite3_column_int64(s, 2);
+                    stats.unknown_outcome = sqlite3_column_int64(s, 3);
+                    stats.values_unlisted = sqlite3_column_int64(s, 4);
+                  });
+  if (!st) return st.error();
+  // An endpoint is its address (and port), and for a destination the HTTP
+  // Host when known.
+  const std::string source = "CASE WHEN ip_version = 6 THEN '[' || src_ip || ']' ELSE src_ip END";
   const std::string dest =
       "CASE WHEN ip_version = 6 THEN '[' || dst_ip || ']' ELSE dst_ip END || ':' || dst_port || "
       "coalesce(' (' || http_host || ')', '')";
-  if (st = breakdown(dest, busiest, top, &stats.by_destination); !st) return st.error();
-  if (st = breakdown("substr(time_utc, 1, 13) || ':00Z'", "k", 0, &stats.by_hour); !st) {
+  const std::pair<std::string, std::vector<CountRow>*> busiest[] = {
+      {"rule_id", &stats.by_rule},
+      {"severity", &stats.by_severity},
+      {"action", &stats.by_action},
+      {source, &stats.by_source},
+      {dest, &stats.by_destination}};
+  for (const auto& [key, out] : busiest) {
+    if (st = breakdown(key, false, top, out); !st) return st.error();
+  }
+  if (st = breakdown("substr(time_utc, 1, 10)", true, 0, &stats.by_day); !st) return st.error();
+  if (st = breakdown("substr(time_utc, 1, 13) || ':00Z'", true, 0, &stats.by_hour); !st) {
     return st.error();
   }
   return stats;

@@ -22,6 +22,14 @@ struct IncidentFilter {
   std::vector<std::string> rules;   // any of these rule ids
   std::vector<std::string> actions;
   std::string src_cidr, dst_cidr;  // validated with Cidr::Parse by the caller
+  std::vector<std::string> severities;
+  // The HTTP Host, a glob (`*.example`, `shop.example`), without regard to
+  // case; an incident without a Host never matches.
+  std::string host_glob;
+  // Incidents that list a value with this fingerprint, or one that begins
+  // with it (REQUIRES: lower-case hex, checked by the caller).
+  std::string fingerprint;
+  std::optional<int64_t> after_id;  // incidents with a greater id (an incremental export)
   int64_t limit = 0;               // 0: no limit
 };
 
@@ -31,15 +39,23 @@ struct StoredIncident {
 };
 
 struct CountRow {
-  std::string key;  // rule id, destination, or hour
+  std::string key;  // rule id, severity, action, source, destination, day or hour
   int64_t incidents = 0;
   int64_t matches = 0;
+  int64_t in_clear = 0;           // of the matches, the values let through in clear
+  int64_t distinct_values = 0;    // distinct fingerprints listed
+  int64_t distinct_in_clear = 0;  // of those, the ones that left in clear at least once
 };
 
 struct IncidentStats {
-  int64_t incidents = 0;
-  int64_t matches = 0;
-  std::vector<CountRow> by_rule, by_action, by_destination, by_hour;
+  CountRow total;
+  // The matches by outcome (IncidentStats::total.in_clear is the third);
+  // `unknown_outcome`: those of rows recorded before outcomes were kept.
+  int64_t masked = 0, partly_masked = 0, blocked = 0, unknown_outcome = 0;
+  // Values the rows could not list (past 256 a row): distinct counts are
+  // at least what they say when this is not 0.
+  int64_t values_unlisted = 0;
+  std::vector<CountRow> by_rule, by_severity, by_action, by_source, by_destination, by_day, by_hour;
 };
 
 class IncidentReader {
@@ -53,10 +69,15 @@ class IncidentReader {
 
   // Newest first (by first match).
   Result<std::vector<StoredIncident>> List(const IncidentFilter& filter);
-  // Oldest first, for exports that a SIEM reads in order.
+  // Oldest first, for exports that a SIEM reads in order (by id when the
+  // filter has after_id).
   Result<std::vector<StoredIncident>> ListOldestFirst(const IncidentFilter& filter);
   Result<std::optional<StoredIncident>> Get(int64_t id);
-  // `top`: rows per breakdown (by_hour is never cut).
+  // The distinct values incident `id` lists, by fingerprint.
+  Result<std::vector<ValueSeen>> Values(int64_t id);
+  // How many incidents `filter` matches, its limit aside.
+  Result<int64_t> Count(const IncidentFilter& filter);
+  // `top`: rows per breakdown (by_day and by_hour are never cut).
   Result<IncidentStats> Stats(const IncidentFilter& filter, size_t top = 10);
   // The rule ids its incidents carry, sorted: what a rule filter may name.
   Result<std::vector<std::string>> Rules();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -57,8 +58,22 @@ std::string UpsertSql() {
     updates += (updates.empty() ? "\n  " : ",\n  ") + col + " = " + update;
   }
   return "INSERT INTO incidents (" + names + ")\nVALUES (" + params +
-         ")\nON CONFLICT (flow_id, rule_id) DO UPDATE SET" + updates;
+         ")\nON CONFLICT (flow_id, rule_id) DO UPDATE SET" + updates + "\nRETURNING id";
 }
+
+// A value of row ?1: its fates join those of the same value listed, or it
+// is listed when the row lists fewer than ?4 (else nothing changes, and
+// the caller counts it unlisted). The WHERE also tells SQLite's parser that
+// ON CONFLICT belongs to the INSERT.
+constexpr const char* kAddValueSql =
+    "INSERT INTO incident_values (incident_id, fingerprint, outcomes)\n"
+    "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM incident_values\n"
+    "                                WHERE incident_id = ?1 AND fingerprint = ?2)\n"
+    "  OR (SELECT count(*) FROM incident_values WHERE incident_id = ?1) < ?4\n"
+    "ON CONFLICT (incident_id, fingerprint) DO UPDATE SET outcomes = outcomes | excluded.outcomes";
+
+constexpr const char* kUnlistedSql =
+    "UPDATE incidents SET values_unlisted = values_unlisted + ?2 WHERE id = ?1";
 
 void RankAction(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
   const unsigned char* text = sqlite3_value_text(argv[0]);  // NULL: ranks as pass
@@ -204,8 +219,40 @@ Status RegisterActionRankFunction(sqlite3* db) {
   return {};
 }
 
+std::vector<std::string_view> OutcomeNames(uint8_t outcomes) {
+  static constexpr std::array<std::string_view, 4> kNames = {"masked", "partly_masked", "in_clear",
+                                                             "blocked"};
+  std::vector<std::string_view> names;
+  for (size_t bit = 0; bit < kNames.size(); ++bit) {
+    if ((outcomes & (1u << bit)) != 0) names.push_back(kNames[bit]);
+  }
+  return names;
+}
+
+void AddValue(Incident& in, std::string_view fingerprint, uint8_t outcomes) {
+  // A linear look: a row lists at most kMaxValuesPerIncident, and nearly
+  // every one lists one or two.
+  for (ValueSeen& v : in.values) {
+    if (v.fingerprint == fingerprint) {
+      v.outcomes |= outcomes;
+      return;
+    }
+  }
+  if (in.values.size() >= kMaxValuesPerIncident) {
+    ++in.values_unlisted;
+    return;
+  }
+  in.values.push_back({std::string(fingerprint), outcomes});
+}
+
 void MergeIncident(Incident& into, const Incident& later) {
   into.match_count += later.match_count;
+  into.masked += later.masked;
+  into.partly_masked += later.partly_masked;
+  into.in_clear += later.in_clear;
+  into.blocked += later.blocked;
+  for (const ValueSeen& v : later.values) AddValue(into, v.fingerprint, v.outcomes);
+  into.values_unlisted += later.values_unlisted;
   into.flows += later.flows;
   into.time_us = std::min(into.time_us, later.time_us);
   into.last_time_us = std::max({into.last_time_us, later.last_time_us, later.time_us});
@@ -337,7 +384,9 @@ void IncidentStore::Open(const std::string& path, const std::string& group) {
   // applied a migration must find the same file meaning the same thing.
   if (Status st = RegisterActionRankFunction(db_); !st) Fail(db_, path, st.error().message);
   Migrate(path);
-  if (sqlite3_prepare_v2(db_, UpsertSql().c_str(), -1, &upsert_, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, UpsertSql().c_str(), -1, &upsert_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db_, kAddValueSql, -1, &add_value_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db_, kUnlistedSql, -1, &unlisted_, nullptr) != SQLITE_OK) {
     Fail(db_, path, sqlite3_errmsg(db_));
   }
 }
@@ -425,6 +474,8 @@ int IncidentStore::OnBusy(void* self, int count) {
 
 IncidentStore::~IncidentStore() {
   sqlite3_finalize(upsert_);
+  sqlite3_finalize(add_value_);
+  sqlite3_finalize(unlisted_);
   sqlite3_close(db_);
 }
 
@@ -432,8 +483,8 @@ Status IncidentStore::InsertBatch(const std::vector<Incident>& batch) {
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return Error{std::string("begin: ") + sqlite3_errmsg(db_)};
   }
-  auto text = [&](int i, std::string_view s) {
-    sqlite3_bind_text(upsert_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  auto text = [](sqlite3_stmt* st, int i, std::string_view s) {
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
   };
   for (const Incident& in : batch) {
     sqlite3_reset(upsert_);
@@ -449,25 +500,46 @@ Status IncidentStore::InsertBatch(const std::vector<Incident>& batch) {
           sqlite3_bind_int64(upsert_, i, v.number);
           break;
         case ColumnType::kText:
-          text(i, v.text);
+          text(upsert_, i, v.text);
           break;
         case ColumnType::kOptionalText:
           if (v.text.empty()) {
             sqlite3_bind_null(upsert_, i);
           } else {
-            text(i, v.text);
+            text(upsert_, i, v.text);
           }
           break;
         case ColumnType::kTime:
-          text(i, IsoTimeUtc(v.number));
+          text(upsert_, i, IsoTimeUtc(v.number));
           break;
       }
     }
-    if (sqlite3_step(upsert_) != SQLITE_DONE) {
+    auto fail = [&](sqlite3_stmt* st) -> Status {
       std::string msg = sqlite3_errmsg(db_);
-      sqlite3_reset(upsert_);
+      sqlite3_reset(st);
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       return Error{"insert: " + msg};
+    };
+    if (sqlite3_step(upsert_) != SQLITE_ROW) return fail(upsert_);
+    const int64_t id = sqlite3_column_int64(upsert_, 0);
+    if (sqlite3_step(upsert_) != SQLITE_DONE) return fail(upsert_);
+    int64_t unlisted = 0;  // beyond what `in` could not list itself (the upsert adds that)
+    for (const ValueSeen& v : in.values) {
+      sqlite3_reset(add_value_);
+      sqlite3_bind_int64(add_value_, 1, id);
+      text(add_value_, 2, v.fingerprint);
+      sqlite3_bind_int(add_value_, 3, v.outcomes);
+      sqlite3_bind_int64(add_value_, 4, static_cast<int64_t>(kMaxValuesPerIncident));
+      if (sqlite3_step(add_value_) != SQLITE_DONE) return fail(add_value_);
+      if (sqlite3_changes(db_) == 0) ++unlisted;
+    }
+    sqlite3_reset(add_value_);
+    if (unlisted > 0) {
+      sqlite3_reset(unlisted_);
+      sqlite3_bind_int64(unlisted_, 1, id);
+      sqlite3_bind_int64(unlisted_, 2, unlisted);
+      if (sqlite3_step(unlisted_) != SQLITE_DONE) return fail(unlisted_);
+      sqlite3_reset(unlisted_);
     }
   }
   sqlite3_reset(upsert_);

@@ -90,7 +90,10 @@ class IncidentStore {
   std::atomic<int64_t> wait_deadline_us_{INT64_MAX};
   int64_t busy_since_us_ = 0;  // the connection's thread only
   sqlite3* db_ = nullptr;
-  sqlite3_stmt* upsert_ = nullptr;
+  sqlite3_stmt* upsert_ = nullptr;  // the row; returns its id
+  sqlite3_stmt* add_value_ =
+      nullptr;                        // one of its values, while the row lists fewer than the bound
+  sqlite3_stmt* unlisted_ = nullptr;  // values the row could not list
 };
 
 // ISO 8601 UTC with microseconds, as stored: 2026-11-22T21:30:00.123456Z.

@@ -137,9 +137,18 @@ bool IncidentWriter::Submit(Incident incident) {
       return false;
     }
     Aggregate(incident);
+    // Memory stays bounded however many distinct values the queue's
+    // incidents list: past kMaxValuesQueued they are counted, not listed.
+    const size_t room = kMaxValuesQueued - std::min(values_queued_, kMaxValuesQueued);
+    if (incident.values.size() > room) {
+      incident.values_unlisted += static_cast<uint32_t>(incident.values.size() - room);
+      incident.values.resize(room);
+    }
     auto it = waiting_.find(KeyOf(incident));
     if (it != waiting_.end()) {
+      const size_t listed = it->second->values.size();
       MergeIncident(*it->second, incident);
+      values_queued_ += it->second->values.size() - listed;
       coalesced_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
@@ -147,6 +156,7 @@ bool IncidentWriter::Submit(Incident incident) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
+    values_queued_ += incident.values.size();
     queue_.push_back(std::move(incident));
     waiting_.emplace(KeyOf(queue_.back()), &queue_.back());
   }
@@ -233,6 +243,7 @@ void IncidentWriter::Run() {
                    [&] { return stopping_ || !queue_.empty() || !anomalies_.empty(); });
       while (!queue_.empty() && batch.size() < kMaxBatch) {
         waiting_.erase(KeyOf(queue_.front()));
+        values_queued_ -= queue_.front().values.size();
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -301,6 +312,7 @@ void IncidentWriter::Lose(std::vector<Incident>& batch, bool and_queue) {
     n += queue_.size();
     queue_.clear();
     waiting_.clear();
+    values_queued_ = 0;
   }
   room_.notify_all();
   lost_.fetch_add(n, std::memory_order_relaxed);

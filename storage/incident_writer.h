@@ -150,6 +150,10 @@ class IncidentWriter {
   // flow id + rule id -> its incident in queue_ (deque elements do not move
   // on push_back/pop_front).
   std::unordered_map<std::string, Incident*> waiting_;
+  // Distinct values the queue's incidents list (guarded by mu_), at most
+  // kMaxValuesQueued (about 20 MiB of fingerprints).
+  static constexpr size_t kMaxValuesQueued = size_t{1} << 18;
+  size_t values_queued_ = 0;
   bool stopping_ = false;
   // Flows counted this minute per source and rule (guarded by mu_; at most
   // kMaxFloodKeys: beyond, every new source is folded at once).

@@ -84,7 +84,9 @@ void PrintList(const std::vector<StoredIncident>& rows, const std::string& forma
       request += (request.empty() ? "" : " ") + in.http_host + in.http_path;
     }
     t.Add({std::to_string(r.id), ShortTime(in.time_us), Terminal(in.rule_id), in.severity,
-           in.action, std::to_string(in.match_count),
+           in.action,
+           in.in_clear > 0 ? fmt::format("{} ({} clear)", in.match_count, in.in_clear)
+                           : std::to_string(in.match_count),
            Endpoint(in.ip_version, in.src_ip, in.src_port),
            Endpoint(in.ip_version, in.dst_ip, in.dst_port), Terminal(request, 48),
            Terminal(in.masked_sample)});
@@ -92,15 +94,30 @@ void PrintList(const std::vector<StoredIncident>& rows, const std::string& forma
   t.Print(std::cout);
 }
 
-void PrintShow(const StoredIncident& r, const std::string& format) {
+// "masked, in_clear": a value's fates; "unknown" for a row recorded before
+// they were kept.
+std::string OutcomeText(uint8_t outcomes) {
+  const std::vector<std::string_view> names = OutcomeNames(outcomes);
+  return names.empty() ? "unknown" : fmt::format("{}", fmt::join(names, ", "));
+}
+
+void PrintShow(const StoredIncident& r, const std::vector<ValueSeen>& values,
+               const std::string& format) {
   if (format == "json") {
-    std::cout << IncidentJson(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-              << '\n';
+    nlohmann::json j = IncidentJson(r);
+    nlohmann::json list = nlohmann::json::array();
+    for (const ValueSeen& v : values) {
+      nlohmann::json outcomes = nlohmann::json::array();
+      for (std::string_view name : OutcomeNames(v.outcomes)) outcomes.push_back(name);
+      list.push_back({{"fingerprint", v.fingerprint}, {"outcomes", std::move(outcomes)}});
+    }
+    j["values"] = std::move(list);
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     return;
   }
   const std::vector<std::string> names = IncidentCsvHeader();
   const std::vector<std::string> cells = IncidentCsvRow(r);
-  if (format == "csv") {
+  if (format == "csv") {  // the row alone: one CSV table has one shape
     PrintCsvLine(names);
     PrintCsvLine(cells);
     return;
@@ -111,46 +128,96 @@ void PrintShow(const StoredIncident& r, const std::string& format) {
     std::cout << names[i] << ':' << std::string(w + 1 - names[i].size(), ' ')
               << Terminal(cells[i].empty() ? "-" : cells[i]) << '\n';
   }
+  std::cout << "values:" << std::string(w + 1 - 6, ' ') << values.size() << " distinct";
+  if (r.incident.values_unlisted > 0) {
+    std::cout << ", and " << r.incident.values_unlisted << " more not listed (past "
+              << kMaxValuesPerIncident << ")";
+  }
+  std::cout << '\n';
+  for (const ValueSeen& v : values) {
+    std::cout << "  " << Terminal(v.fingerprint) << "  " << OutcomeText(v.outcomes) << '\n';
+  }
 }
 
 void PrintStats(const IncidentStats& s, const std::string& format) {
   const std::vector<std::pair<const char*, const std::vector<CountRow>*>> parts = {
-      {"rule", &s.by_rule},
-      {"action", &s.by_action},
-      {"destination", &s.by_destination},
+      {"rule", &s.by_rule},     {"severity", &s.by_severity},       {"action", &s.by_action},
+      {"source", &s.by_source}, {"destination", &s.by_destination}, {"day", &s.by_day},
       {"hour", &s.by_hour}};
+  auto counts = [](const CountRow& r) {
+    return nlohmann::json{{"incidents", r.incidents},
+                          {"values", r.matches},
+                          {"values_in_clear", r.in_clear},
+                          {"distinct_values", r.distinct_values},
+                          {"distinct_values_in_clear", r.distinct_in_clear}};
+  };
   if (format == "json") {
-    nlohmann::json j = {{"incidents", s.incidents}, {"matches", s.matches}};
+    nlohmann::json j = counts(s.total);
+    j["values_masked"] = s.masked;
+    j["values_partly_masked"] = s.partly_masked;
+    j["values_blocked"] = s.blocked;
+    j["values_unknown_outcome"] = s.unknown_outcome;
+    j["values_unlisted"] = s.values_unlisted;
     for (const auto& [name, rows] : parts) {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& r : *rows) {
-        arr.push_back({{name, r.key}, {"incidents", r.incidents}, {"matches", r.matches}});
+        nlohmann::json row = counts(r);
+        row[name] = r.key;
+        arr.push_back(std::move(row));
       }
       j[std::string("by_") + name] = std::move(arr);
     }
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     return;
   }
+  const std::vector<std::string> columns = {"incidents", "values", "values_in_clear",
+                                            "distinct_values", "distinct_values_in_clear"};
+  auto cells = [](const CountRow& r) {
+    return std::vector<std::string>{std::to_string(r.incidents), std::to_string(r.matches),
+                                    std::to_string(r.in_clear), std::to_string(r.distinct_values),
+                                    std::to_string(r.distinct_in_clear)};
+  };
   if (format == "csv") {
-    PrintCsvLine({"breakdown", "key", "incidents", "matches"});
-    PrintCsvLine({"total", "", std::to_string(s.incidents), std::to_string(s.matches)});
+    std::vector<std::string> header = {"breakdown", "key"};
+    header.insert(header.end(), columns.begin(), columns.end());
+    PrintCsvLine(header);
+    std::vector<std::string> total = {"total", ""};
+    for (std::string& c : cells(s.total)) total.push_back(std::move(c));
+    PrintCsvLine(total);
     for (const auto& [name, rows] : parts) {
       for (const auto& r : *rows) {
-        PrintCsvLine({name, r.key, std::to_string(r.incidents), std::to_string(r.matches)});
+        std::vector<std::string> line = {name, r.key};
+        for (std::string& c : cells(r)) line.push_back(std::move(c));
+        PrintCsvLine(line);
       }
     }
     return;
   }
-  std::cout << s.incidents << " incidents, " << s.matches << " values\n";
-  const char* titles[] = {"RULE", "ACTION", "DESTINATION", "HOUR (UTC)"};
+  const CountRow& t = s.total;
+  std::cout << t.incidents << " incidents, " << t.matches << " values: " << s.masked << " masked, "
+            << s.partly_masked << " partly masked, " << t.in_clear << " in clear, " << s.blocked
+            << " blocked";
+  if (s.unknown_outcome > 0) std::cout << ", " << s.unknown_outcome << " of unknown outcome";
+  std::cout << '\n';
+  const char* at_least = s.values_unlisted > 0 ? "at least " : "";
+  std::cout << "distinct values: " << at_least << t.distinct_values << ", " << at_least
+            << t.distinct_in_clear << " of them in clear at least once\n";
+  if (s.values_unlisted > 0) {
+    std::cout << "(" << s.values_unlisted << " values past the " << kMaxValuesPerIncident
+              << " an incident lists were counted, not told apart)\n";
+  }
+  const char* titles[] = {"RULE",        "SEVERITY",  "ACTION",    "SOURCE",
+                          "DESTINATION", "DAY (UTC)", "HOUR (UTC)"};
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].second->empty()) continue;
     std::cout << '\n';
-    TextTable t({titles[i], "INCIDENTS", "VALUES"});
+    TextTable table({titles[i], "INCIDENTS", "VALUES", "IN CLEAR", "DISTINCT", "DISTINCT CLEAR"});
     for (const auto& r : *parts[i].second) {
-      t.Add({Terminal(r.key, 64), std::to_string(r.incidents), std::to_string(r.matches)});
+      std::vector<std::string> row = {Terminal(r.key, 48)};
+      for (std::string& c : cells(r)) row.push_back(std::move(c));
+      table.Add(row);
     }
-    t.Print(std::cout);
+    table.Print(std::cout);
   }
 }
 
@@ -231,7 +298,8 @@ IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
   IncidentsCommands c;
   c.list = inc->add_subcommand("list", "incidents, newest first");
   c.show = inc->add_subcommand("show", "one incident, every field");
-  c.stats = inc->add_subcommand("stats", "counts by rule, action, destination and hour");
+  c.stats = inc->add_subcommand(
+      "stats", "values and distinct values in clear, by rule, severity, source, destination, day");
   c.exporter = inc->add_subcommand("export", "EVE JSON lines (Suricata alerts) for a SIEM");
   c.show->add_option("id", o->id, "incident id")->required();
   c.exporter->add_option("-o,--output", o->output, "append to this file instead of stdout");
@@ -248,9 +316,19 @@ IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
     sub->add_option("--until", o->until, "to: a duration back or a UTC time");
     sub->add_option("--rule", o->rules, "only these rule ids (repeat, or comma-separated)");
     sub->add_option("--action", o->actions, "only these actions (mask, mask-partial, alert, ...)");
+    sub->add_option("--severity", o->severities,
+                    "only these severities (low, medium, high, critical)");
     sub->add_option("--src", o->src, "only sources in this CIDR range");
     sub->add_option("--dst", o->dst, "only destinations in this CIDR range");
-    sub->add_option("--limit", o->limit, "at most N incidents (list default 50; 0: all)")
+    sub->add_option("--host", o->host, "only this HTTP Host, a glob (*.example), any case");
+    sub->add_option("--fingerprint", o->fingerprint,
+                    "only incidents with this value (its fingerprint, or 8+ of its first hex "
+                    "digits)");
+    sub->add_option("--after-id", o->after_id, "only incidents with a greater id")
+        ->check(CLI::Range(int64_t{0}, INT64_MAX));
+    sub->add_option("--limit", o->limit,
+                    sub == c.stats ? "rows per breakdown (default 10; 0: all)"
+                                   : "at most N incidents (list default 50; 0: all)")
         ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
     if (sub != c.exporter) {
       sub->add_option("--format", o->format, "table (default), json or csv")
@@ -286,7 +364,33 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
   }
   filter.rules = SplitCommas(o.rules);
   filter.actions = SplitCommas(o.actions);
+  filter.severities = SplitCommas(o.severities);
+  filter.host_glob = o.host;
+  if (o.after_id >= 0) filter.after_id = o.after_id;
   filter.limit = o.limit >= 0 ? o.limit : (*cmds.list ? kDefaultListLimit : 0);
+  if (!o.fingerprint.empty()) {
+    // Hex only (so no glob character reaches the query), as dlpd writes it.
+    std::string fp = o.fingerprint;
+    std::transform(fp.begin(), fp.end(), fp.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (fp.size() < 8 || fp.size() > 64 ||
+        fp.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      std::cerr << "dlpctl: --fingerprint '" << Terminal(o.fingerprint)
+                << "': a value's fingerprint (hex, as `show` prints it), or at least its first 8 "
+                   "digits\n";
+      return 2;
+    }
+    filter.fingerprint = fp;
+  }
+  for (const std::string& sev : filter.severities) {
+    if (!ParseSeverity(sev)) {
+      std::cerr << fmt::format(
+          "dlpctl: unknown severity '{}' (severities: low, medium, high, "
+          "critical)\n",
+          Terminal(sev));
+      return 2;
+    }
+  }
 
   // A name the filter cannot match is a mistake, not an all-clear: an
   // unknown action, or a rule neither in the rule set nor in the database.
@@ -332,11 +436,16 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
       std::cerr << "dlpctl: no incident " << o.id << " in " << path << '\n';
       return 1;
     }
-    PrintShow(**r, o.format);
+    auto values = db.Values(o.id);
+    if (!values) {
+      std::cerr << "dlpctl: " << values.error().message << '\n';
+      return 2;
+    }
+    PrintShow(**r, *values, o.format);
     return 0;
   }
   if (*cmds.stats) {
-    auto s = db.Stats(filter);
+    auto s = db.Stats(filter, static_cast<size_t>(o.limit >= 0 ? o.limit : 10));
     if (!s) {
       std::cerr << "dlpctl: " << s.error().message << '\n';
       return 2;
@@ -348,6 +457,14 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
   if (!rows) {
     std::cerr << "dlpctl: " << rows.error().message << '\n';
     return 2;
+  }
+  if (filter.limit > 0 && static_cast<int64_t>(rows->size()) == filter.limit) {
+    // Said on stderr, so that JSON, CSV and EVE output stay whole.
+    auto total = db.Count(filter);
+    if (total && *total > filter.limit) {
+      std::cerr << fmt::format("dlpctl: {} of {} incidents shown (--limit N, 0 for all)\n",
+                               filter.limit, *total);
+    }
   }
   if (*cmds.exporter) {
     std::ofstream file;

@@ -1,10 +1,17 @@
 // `dlpctl incidents list|show ID|stats|export`: the security team's view of
 // the incident database (read-only; the daemon keeps writing meanwhile).
 //   --since/--until  24h, 7d, 2026-11-22, 2026-11-22T10:00Z, ...
-//   --rule, --action (repeatable or comma-separated), --src/--dst CIDR,
-//   --limit N (list: 50 by default; 0: all), --format table|json|csv.
+//   --rule, --action, --severity (repeatable or comma-separated; a name
+//   that can never match is an error naming the valid ones), --src/--dst
+//   CIDR, --host GLOB, --fingerprint HEX (a value seen elsewhere), --after-id N,
+//   --limit N (list: 50 by default, and a notice on stderr when it cuts;
+//   stats: rows per breakdown, 10 by default; 0: all), --format table|json|csv.
+// stats counts incidents, values and the distinct values (by fingerprint)
+// that left in clear, overall and by rule, severity, action, source,
+// destination, day and hour.
 // export writes EVE JSON lines (Suricata's alert form) for a SIEM, oldest
-// first, to stdout or --output FILE.
+// first (by id with --after-id, so that the last line's id is where the
+// next export starts), to stdout or --output FILE.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,8 +26,9 @@ struct StoredIncident;  // storage/incident_query.h
 struct IncidentsOptions {
   std::string db;  // empty: $DLPD_DB or the state directory's incidents.db
   std::string since, until;
-  std::vector<std::string> rules, actions;
-  std::string src, dst;
+  std::vector<std::string> rules, actions, severities;
+  std::string src, dst, host, fingerprint;
+  int64_t after_id = -1;  // -1: none
   std::string format = "table";
   int64_t limit = -1;  // -1: the command's default
   int64_t id = 0;      // show

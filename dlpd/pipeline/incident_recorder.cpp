@@ -58,7 +58,8 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
   }
   const int64_t now_us = clock_.WallMicros();
   for (const auto& [key, list] : by_rule) {
-    const auto [rule_index, action] = key;
+    const uint32_t rule_index = key.first;
+    const PolicyAction action = key.second;  // (not a binding: the lambda below takes it)
     const Finding& first = *list.front();
     if (action == PolicyAction::kPass) {  // an exemption: counted, not recorded
       counters_.findings_passed.fetch_add(list.size(), std::memory_order_relaxed);
@@ -69,10 +70,11 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
     }
     // Part of the value left in clear before it was found: it began before
     // what was released, and not where a withheld tail went out masked.
-    const bool partial = action == PolicyAction::kMask && in_stream &&
-                         std::any_of(list.begin(), list.end(), [&](const Finding* x) {
-                           return x->start < f.hold.released() && !f.hold.LeftMasked(x->start);
-                         });
+    auto left_partly = [&](const Finding* x) {
+      return action == PolicyAction::kMask && in_stream && x->start < f.hold.released() &&
+             !f.hold.LeftMasked(x->start);
+    };
+    const bool partial = std::any_of(list.begin(), list.end(), left_partly);
     if (partial) counters_.partial.fetch_add(1, std::memory_order_relaxed);
     if (writer_ == nullptr) continue;
     // The flow's first incident of this rule counts the flow (the writer
@@ -100,6 +102,22 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
       in.http_path = f.http.request.path;
     }
     in.match_count = static_cast<uint32_t>(list.size());
+    for (const Finding* x : list) {
+      uint8_t outcome = kValueMasked;
+      if (action == PolicyAction::kAlert) {
+        outcome = kValueInClear;
+        ++in.in_clear;
+      } else if (action == PolicyAction::kBlock) {
+        outcome = kValueBlocked;
+        ++in.blocked;
+      } else if (left_partly(x)) {
+        outcome = kValuePartlyMasked;
+        ++in.partly_masked;
+      } else {
+        ++in.masked;
+      }
+      if (x->has_fingerprint) AddValue(in, x->fingerprint_hex(), outcome);
+    }
     in.flows = first_of_flow ? 1 : 0;
     in.masked_sample = std::string(first.display_form());
     in.fingerprint = std::string(first.fingerprint_hex());

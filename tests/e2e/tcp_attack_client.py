@@ -14,7 +14,8 @@ X-Test-Id is TAG.ATTACK.rN: TAG from env TCP_ATTACK_TAG (MODE.FAMILY, e.g.
 A stalled exchange (no reply in time) is aborted with an RST at exactly the
 server's next expected byte, so that the sink writes what it got (.partial).
 With env TCP_ATTACK_PORTS=FILE, "NAME PORT" (the client's port) is appended
-to FILE per exchange, to tell dlpd's EVE anomaly lines apart.
+to FILE per exchange, to tell dlpd's EVE anomaly lines apart: each exchange binds a port of its
+own (from 20000 up), so that no two of a run share one.
 
 Attacks (SEQ = the stream's next sequence number after the first piece):
   control                no attack packet
@@ -195,9 +196,31 @@ def abort(conn):
     conn.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
+NEXT_PORT = [20000]
+
+
+def bind_fresh_port(s):
+    """Binds `s` to a port no earlier exchange of this run used. The kernel's
+    choice repeats now and then (its ephemeral ports turn random once it has
+    handed out a few in a row), and a repeated port would make the sniffer's
+    numbers for it the old connection's (its junk lands out of the window)
+    and the EVE lines of two exchanges indistinguishable. Below the
+    ephemeral range, so that nothing else takes them."""
+    while True:
+        port = NEXT_PORT[0]
+        NEXT_PORT[0] += 1
+        try:
+            s.bind(("", port))
+            return
+        except OSError:
+            if NEXT_PORT[0] >= 32768:
+                raise
+
+
 def exchange(attack, name):
     s = socket.socket(FAMILY, socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    bind_fresh_port(s)
     stall = 3.0 if attack.startswith("old-copies") else 8.0
     s.settimeout(stall)
     s.connect((HOST, 80))

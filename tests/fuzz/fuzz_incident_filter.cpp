@@ -1,9 +1,12 @@
 // libFuzzer: `dlpctl incidents` filters as a user types them, run against a
 // real incident database. The input is lines: --since, --until, --src,
-// --dst, --rule list, --action list, --limit. Time specs and CIDR ranges
+// --dst, --rule list, --action list, --limit, --severity list, --host glob
+// (without '[': fnmatch and SQLite's GLOB read classes differently),
+// --fingerprint prefix (hex, as dlpctl takes it), --after-id. Time specs and CIDR ranges
 // must parse or be refused with a message; a filter that parses must
 // select exactly what it says (each row checked against the filter in C++,
 // the SQL's answer against that) and every output format must print it.
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,6 +63,12 @@ std::vector<dlp::Incident> Seeded() {
     in.match_count = static_cast<uint32_t>(1 + i % 3);
     in.masked_sample = "XXXX XXXX XXXX 1111";
     in.fingerprint = std::string(64, 'a');
+    // Values: a fingerprint of five shared by many rows, and one of the row's own.
+    char fp[33];
+    snprintf(fp, sizeof fp, "%032x", 0xabc00 + i % 5);
+    dlp::AddValue(in, fp, dlp::kValueMasked);
+    snprintf(fp, sizeof fp, "%032x", 0xdef00 + i);
+    dlp::AddValue(in, fp, i % 2 ? dlp::kValueInClear : dlp::kValueMasked);
     in.ruleset_version = "fuzz";
     v.push_back(in);
   }
@@ -79,7 +88,7 @@ const std::string& DbPath() {
 }
 
 std::vector<std::string> Lines(const uint8_t* data, size_t size) {
-  std::vector<std::string> out(7);
+  std::vector<std::string> out(11);
   size_t k = 0;
   for (size_t i = 0; i < size && k < out.size(); ++i) {
     if (data[i] == '\n') {
@@ -128,6 +137,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   filter.rules = Commas(f[4]);
   filter.actions = Commas(f[5]);
   filter.limit = f[6].empty() ? 0 : static_cast<int64_t>(static_cast<uint8_t>(f[6][0]) % 30);
+  filter.severities = Commas(f[7]);
+  for (char c : f[8]) {
+    if (c != '[' && c != '\0') filter.host_glob += c;
+  }
+  if (!f[9].empty()) {
+    if (f[9].size() < 8 || f[9].size() > 64 ||
+        f[9].find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return 0;  // dlpctl refuses it
+    }
+    filter.fingerprint = f[9];
+  }
+  if (!f[10].empty()) filter.after_id = static_cast<uint8_t>(f[10][0]) % 30;
 
   auto reader = dlp::IncidentReader::Open(DbPath());
   if (!reader) Fail("open: " + reader.error().message);
@@ -150,12 +171,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t expected = 0;
   for (const auto& r : all.value()) {
     const dlp::Incident& in = r.incident;
+    auto values = reader.value()->Values(r.id);
+    if (!values) Fail("values: " + values.error().message);
+    const bool has_value =
+        filter.fingerprint.empty() ||
+        std::any_of(values->begin(), values->end(), [&](const dlp::ValueSeen& v) {
+          return v.fingerprint.compare(0, filter.fingerprint.size(), filter.fingerprint) == 0;
+        });
+    std::string host = in.http_host;  // SQLite's lower() folds ASCII only, as does this
+    for (char& c : host) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    std::string glob = filter.host_glob;
+    for (char& c : glob) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    const bool host_ok =
+        filter.host_glob.empty() ||
+        (!in.http_host.empty() && fnmatch(glob.c_str(), host.c_str(), FNM_NOESCAPE) == 0);
     const int64_t last = in.last_time_us != 0 ? in.last_time_us : in.time_us;
-    const bool in_filter = (!filter.since_us || last >= *filter.since_us) &&
-                           (!filter.until_us || in.time_us < *filter.until_us) &&
-                           (!src || src->Contains(in.src_ip)) &&
-                           (!dst || dst->Contains(in.dst_ip)) && any_of(filter.rules, in.rule_id) &&
-                           any_of(filter.actions, in.action);
+    const bool in_filter =
+        (!filter.since_us || last >= *filter.since_us) &&
+        (!filter.until_us || in.time_us < *filter.until_us) && (!src || src->Contains(in.src_ip)) &&
+        (!dst || dst->Contains(in.dst_ip)) && any_of(filter.rules, in.rule_id) &&
+        any_of(filter.actions, in.action) && any_of(filter.severities, in.severity) && host_ok &&
+        has_value && (!filter.after_id || r.id > *filter.after_id);
     expected += in_filter ? 1 : 0;
   }
   const size_t limit = static_cast<size_t>(f[6].empty() ? 0 : static_cast<uint8_t>(f[6][0]) % 30);
@@ -166,7 +202,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto stats = reader.value()->Stats(filter);
   if (!stats) Fail("stats: " + stats.error().message);
-  if (stats.value().incidents != static_cast<int64_t>(expected)) Fail("stats count");
+  if (stats.value().total.incidents != static_cast<int64_t>(expected)) Fail("stats count");
+  auto count = reader.value()->Count(filter);
+  if (!count || count.value() != static_cast<int64_t>(expected)) Fail("count");
   // Every format prints them (JSON and CSV cells are built for each row).
   for (const auto& r : rows.value()) {
     (void)dlp::IncidentJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -126,19 +126,126 @@ check show_missing 1 -- show 99999
 
 # stats
 check stats 0 -- stats
-grep -q '^6 incidents, 8 values$' "$WORK/stats.out" && ok || bad "stats total: $(head -1 "$WORK/stats.out")"
+grep -q '^6 incidents, 8 values: 8 masked, 0 partly masked, 0 in clear, 0 blocked$' "$WORK/stats.out" \
+  && ok || bad "stats total: $(head -1 "$WORK/stats.out")"
+# One SSN in flows A and E, one card twice in A (URI and body): 6 distinct of 8.
+grep -q '^distinct values: 6, 0 of them in clear at least once$' "$WORK/stats.out" && ok \
+  || bad "stats distinct: $(sed -n 2p "$WORK/stats.out")"
 grep -q '^198.51.100.20:80 (shop.example) ' "$WORK/stats.out" && ok || bad "stats destination"
 check stats_json 0 -- stats --format json
 /usr/bin/python3 - "$WORK/stats_json.out" <<'PY' && ok || bad "stats json"
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["incidents"] == 6 and s["matches"] == 8, s
-by_rule = {r["rule"]: (r["incidents"], r["matches"]) for r in s["by_rule"]}
-assert by_rule == {"pan": (2, 4), "us-ssn": (4, 4)}, by_rule
+assert s["incidents"] == 6 and s["values"] == 8 and s["values_masked"] == 8, s
+assert s["distinct_values"] == 6 and s["distinct_values_in_clear"] == 0, s
+by_rule = {r["rule"]: (r["incidents"], r["values"], r["distinct_values"]) for r in s["by_rule"]}
+assert by_rule == {"pan": (2, 4, 3), "us-ssn": (4, 4, 3)}, by_rule
 assert sum(h["incidents"] for h in s["by_hour"]) == 6
+assert sum(d["incidents"] for d in s["by_day"]) == 6
+src = {r["source"]: r["incidents"] for r in s["by_source"]}
+assert src == {"192.0.2.10": 2, "[2001:db8::10]": 2, "192.0.2.11": 1, "192.0.2.13": 1}, src
+assert {r["severity"] for r in s["by_severity"]} == {"critical", "high"}, s["by_severity"]
 PY
 check stats_csv 0 -- stats --format csv --rule pan
-grep -q '^total,,2,4' "$WORK/stats_csv.out" && ok || bad "stats csv: $(head -2 "$WORK/stats_csv.out")"
+grep -q '^total,,2,4,0,3,0' "$WORK/stats_csv.out" && ok || bad "stats csv: $(head -2 "$WORK/stats_csv.out")"
+# --limit cuts each breakdown (day and hour stay whole).
+check stats_top 0 -- stats --format json --limit 1
+/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert len(s["by_source"]) == 1 and len(s["by_rule"]) == 1 and s["incidents"] == 6, s' \
+  "$WORK/stats_top.out" && ok || bad "stats --limit"
+
+# Filters by severity, Host (a glob, any case), value fingerprint, id.
+check f_sev 0 -- list --severity high --format json
+[ "$(rows_json f_sev)" = 4 ] && ok || bad "--severity high: $(rows_json f_sev)"
+check f_sev_typo 2 -- list --severity hihg
+grep -q "unknown severity 'hihg' (severities: low, medium, high, critical)" "$WORK/f_sev_typo.err" && ok \
+  || bad "--severity hihg: $(cat "$WORK/f_sev_typo.err")"
+check f_host 0 -- list --host 'SHOP.*' --format json
+[ "$(rows_json f_host)" = 2 ] && ok || bad "--host SHOP.*: $(rows_json f_host)"
+check f_host_none 0 -- list --host '*.nowhere'
+grep -q '^no incidents$' "$WORK/f_host_none.out" && ok || bad "--host no match"
+ssn_fp=$(/usr/bin/python3 -c 'import json,sys; print([r for r in json.load(open(sys.argv[1])) if r["src_ip"] == "192.0.2.13"][0]["fingerprint"])' "$WORK/json.out")
+check f_fp 0 -- list --fingerprint "${ssn_fp^^}" --format json
+/usr/bin/python3 -c 'import json,sys; assert sorted(r["src_ip"] for r in json.load(open(sys.argv[1]))) == ["192.0.2.10", "192.0.2.13"]' \
+  "$WORK/f_fp.out" && ok || bad "--fingerprint (the SSN of A and E): $(cat "$WORK/f_fp.out")"
+check f_fp_prefix 0 -- list --fingerprint "${ssn_fp:0:8}" --format json
+[ "$(rows_json f_fp_prefix)" = 2 ] && ok || bad "--fingerprint prefix"
+check f_fp_bad 2 -- list --fingerprint '1234*'
+grep -q "fingerprint '1234\*': a value's fingerprint" "$WORK/f_fp_bad.err" && ok || bad "--fingerprint glob refused"
+# The limit's notice goes to stderr; JSON stays whole.
+check f_notice 0 -- list --limit 2 --format json
+grep -q '^dlpctl: 2 of 6 incidents shown' "$WORK/f_notice.err" && ok || bad "limit notice: $(cat "$WORK/f_notice.err")"
+check f_no_notice 0 -- list --limit 6
+[ ! -s "$WORK/f_no_notice.err" ] && ok || bad "a notice when nothing was cut"
+# An incremental export: after the last id seen, nothing twice, nothing lost.
+check inc1 0 -- export --limit 4
+last=$(tail -1 "$WORK/inc1.out" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["dlp"]["incident_id"])')
+check inc2 0 -- export --after-id "$last"
+/usr/bin/python3 - "$WORK/inc1.out" "$WORK/inc2.out" <<'PY' && ok || bad "incremental export"
+import json, sys
+ids = [json.loads(l)["dlp"]["incident_id"] for f in sys.argv[1:] for l in open(f)]
+assert sorted(ids) == list(range(1, 7)) and len(set(ids)) == 6, ids
+PY
+
+# What became of each value, and how many distinct ones, under a threshold
+# policy: one card 25 times in flow F (the first 9 alerted, in clear, the
+# rest masked), three cards in flow G, one of them F's (all in clear: below
+# the threshold in their flow), and two SSNs in flow H, blocked.
+TDB="$WORK/threshold.db"
+/usr/bin/python3 "$SRC/tests/storage/make_incident_pcap.py" "$WORK/repeats.pcap" --repeats 2>/dev/null
+cat > "$WORK/threshold.yaml" <<'YAML'
+default: mask
+statements:
+  - name: cards-alert-first
+    when: {rule: pan}
+    action: alert
+    thresholds:
+      - {from: 10, action: mask}
+  - name: ssn-block
+    when: {rule: us-ssn}
+    action: block
+YAML
+"$BUILD/dlpd" --pcap-in "$WORK/repeats.pcap" --pcap-out "$WORK/repeats.out.pcap" --db "$TDB" \
+  --policy "$WORK/threshold.yaml" --eve-log "$WORK/threshold.eve.json" 2> "$WORK/threshold.log" \
+  && ok || bad "dlpd (threshold): $(tail -1 "$WORK/threshold.log")"
+"$BUILD/dlpctl" incidents list --db "$TDB" --format json > "$WORK/t_list.out" && ok || bad "threshold list"
+/usr/bin/python3 - "$WORK/t_list.out" <<'PY' && ok || bad "outcomes per incident: $(cat "$WORK/t_list.out")"
+import json, sys
+rows = {r["src_ip"]: r for r in json.load(open(sys.argv[1]))}
+f, g, h = rows["192.0.2.20"], rows["192.0.2.21"], rows["192.0.2.22"]
+# The action alone (mask) hid that 9 of the 25 left in clear.
+assert (f["action"], f["count"], f["masked"], f["in_clear"]) == ("mask", 25, 16, 9), f
+assert (g["action"], g["count"], g["masked"], g["in_clear"]) == ("alert", 3, 0, 3), g
+assert (h["action"], h["count"], h["blocked"], h["in_clear"]) == ("block", 2, 2, 0), h
+PY
+"$BUILD/dlpctl" incidents stats --db "$TDB" > "$WORK/t_stats.out" && ok || bad "threshold stats"
+grep -q '^3 incidents, 30 values: 16 masked, 0 partly masked, 12 in clear, 2 blocked$' "$WORK/t_stats.out" \
+  && ok || bad "threshold totals: $(head -1 "$WORK/t_stats.out")"
+grep -q '^distinct values: 5, 3 of them in clear at least once$' "$WORK/t_stats.out" && ok \
+  || bad "threshold distinct: $(sed -n 2p "$WORK/t_stats.out")"
+f_id=$(/usr/bin/python3 -c 'import json,sys; print([r for r in json.load(open(sys.argv[1])) if r["src_ip"] == "192.0.2.20"][0]["id"])' "$WORK/t_list.out")
+"$BUILD/dlpctl" incidents show "$f_id" --db "$TDB" --format json > "$WORK/t_show.out" && ok || bad "threshold show"
+/usr/bin/python3 - "$WORK/t_show.out" <<'PY' && ok || bad "show's values: $(cat "$WORK/t_show.out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert len(r["values"]) == 1, r["values"]  # one card, 25 times
+v = r["values"][0]
+assert v["fingerprint"] == r["fingerprint"] and v["outcomes"] == ["masked", "in_clear"], v
+PY
+# F's card is in both incidents; G's other two only in G's.
+f_fp=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fingerprint"])' "$WORK/t_show.out")
+"$BUILD/dlpctl" incidents list --db "$TDB" --fingerprint "$f_fp" --format json > "$WORK/t_fp.out"
+[ "$(rows_json t_fp)" = 2 ] && ok || bad "the card seen elsewhere: $(cat "$WORK/t_fp.out")"
+# EVE carries the outcomes; the live lines add up to the database's.
+/usr/bin/python3 - "$WORK/threshold.eve.json" <<'PY' && ok || bad "EVE outcomes"
+import collections, json, sys
+sums = collections.Counter()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event_type"] == "alert":
+        for k, v in e["dlp"]["outcomes"].items():
+            sums[k] += v
+assert sums == {"masked": 16, "in_clear": 12, "partly_masked": 0, "blocked": 2}, sums
+PY
 
 # export: EVE JSON lines, oldest first, to stdout or a file.
 check export 0 -- export
@@ -187,7 +294,7 @@ DLPD_DB="$DB" "$BUILD/dlpctl" incidents stats > /dev/null || rc=$?
 /usr/bin/python3 - "$WORK" <<'PY' && ok || bad "a full value was written"
 import os, re, sys
 values = ["4111111111111111", "5555555555554444", "378282246310005", "536221457", "078051120",
-          "219099999"]
+          "219099999", "4012888888881881", "6011111111111117", "5105105105105100"]
 hits = []
 for root, _, files in os.walk(sys.argv[1]):
     for f in files:
@@ -199,7 +306,8 @@ for root, _, files in os.walk(sys.argv[1]):
             # Formatted or not: compare on the digits alone, and the raw text.
             if v.encode() in data or (len(v) > 9 and v.encode() in digits):
                 hits.append((f, v))
-        for formatted in (b"536-22-1457", b"4111 1111 1111 1111", b"078-05-1120", b"219-09-9999"):
+        for formatted in (b"536-22-1457", b"4111 1111 1111 1111", b"078-05-1120", b"219-09-9999",
+                          b"4012 8888 8888 1881"):
             if formatted in data:
                 hits.append((f, formatted))
 assert not hits, hits

@@ -6,7 +6,12 @@
   C  192.0.2.11:40002 -> 203.0.113.7:80   an SSN cut across two segments
   D  192.0.2.12:40003 -> 198.51.100.20:80   clean
   E  192.0.2.13:40004 -> 198.51.100.20:80   a Host with a terminal escape, one SSN
-Usage: make_incident_pcap.py OUT.pcap"""
+With --repeats, a capture for the outcome and distinct-value counts instead:
+  F  192.0.2.20:41000 -> 198.51.100.20:80   one card 25 times, one per segment
+  G  192.0.2.21:41001 -> 203.0.113.7:80     three different cards, one of
+     them F's
+  H  192.0.2.22:41002 -> 203.0.113.7:80     two SSNs in one segment
+Usage: make_incident_pcap.py OUT.pcap [--repeats]"""
 import sys
 
 from scapy.all import IP, TCP, Ether, IPv6, Raw, wrpcap
@@ -23,6 +28,22 @@ def flow(ip, sport, segments):
         seq += len(data)
     pkts.append(E / ip / TCP(sport=sport, dport=80, seq=seq, flags="FA"))
 
+
+if sys.argv[2:] == ["--repeats"]:
+    piece = b"card=4012 8888 8888 1881;"
+    flow(IP(src="192.0.2.20", dst="198.51.100.20"), 41000,
+         [b"POST /upload HTTP/1.1\r\nHost: files.example\r\nContent-Length: %d\r\n\r\n"
+          % (25 * len(piece))] + [piece] * 25)
+    cards = b"a=6011111111111117&b=5105105105105100&c=4012888888881881;"
+    flow(IP(src="192.0.2.21", dst="203.0.113.7"), 41001,
+         [b"POST /u HTTP/1.1\r\nHost: cdn.example\r\nContent-Length: %d\r\n\r\n" % len(cards)
+          + cards])
+    ssns = b"ssn=536-22-1457&ssn2=078-05-1120;"
+    flow(IP(src="192.0.2.22", dst="203.0.113.7"), 41002,
+         [b"POST /h HTTP/1.1\r\nHost: hr.example\r\nContent-Length: %d\r\n\r\n" % len(ssns)
+          + ssns])
+    wrpcap(sys.argv[1], pkts)
+    sys.exit(0)
 
 body = b"card=4111 1111 1111 1111&card2=5555555555554444&ssn=536-22-1457&x=1"
 flow(IP(src="192.0.2.10", dst="198.51.100.20"), 40000,

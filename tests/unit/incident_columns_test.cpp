@@ -44,6 +44,10 @@ Incident Full() {
   in.http_host = "shop.example";
   in.http_path = "/pay?card=XXXX";
   in.match_count = 7;
+  in.masked = 3;
+  in.partly_masked = 2;
+  in.in_clear = 1;
+  in.blocked = 1;
   in.masked_sample = "XXXX XXXX XXXX 1111";
   in.fingerprint = "00112233445566778899aabbccddeeff";
   in.ruleset_version = "r42";
@@ -85,11 +89,30 @@ TEST(IncidentColumns, EveryColumnOfTheDatabaseIsDeclaredOnce) {
 
 TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
   const std::vector<std::string> header = IncidentCsvHeader();
-  EXPECT_EQ(header, (std::vector<std::string>{
-                        "id",       "time",        "last_seen",       "rule",      "severity",
-                        "action",   "count",       "src_ip",          "src_port",  "dst_ip",
-                        "dst_port", "flow_id",     "http_method",     "http_host", "http_path",
-                        "sample",   "fingerprint", "ruleset_version", "reason",    "flows"}));
+  EXPECT_EQ(header, (std::vector<std::string>{"id",
+                                              "time",
+                                              "last_seen",
+                                              "rule",
+                                              "severity",
+                                              "action",
+                                              "count",
+                                              "masked",
+                                              "partly_masked",
+                                              "in_clear",
+                                              "blocked",
+                                              "src_ip",
+                                              "src_port",
+                                              "dst_ip",
+                                              "dst_port",
+                                              "flow_id",
+                                              "http_method",
+                                              "http_host",
+                                              "http_path",
+                                              "sample",
+                                              "fingerprint",
+                                              "ruleset_version",
+                                              "reason",
+                                              "flows"}));
   for (const IncidentColumn& c : kIncidentColumns) {
     const bool listed = std::find(header.begin(), header.end(), c.key) != header.end();
     EXPECT_EQ(listed, c.listed == Listed::kJsonAndCsv) << c.key;
@@ -102,6 +125,10 @@ TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
                                                          "critical",
                                                          "mask-partial",
                                                          "7",
+                                                         "3",
+                                                         "2",
+                                                         "1",
+                                                         "1",
                                                          "2001:db8::10",
                                                          "40000",
                                                          "2001:db8:1::20",
@@ -126,13 +153,14 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
   EXPECT_EQ(Keys(j), declared);
   EXPECT_EQ(
       j.dump(),
-      R"({"action":"mask-partial","count":7,"dst_ip":"2001:db8:1::20","dst_port":443,)"
+      R"({"action":"mask-partial","blocked":1,"count":7,"dst_ip":"2001:db8:1::20","dst_port":443,)"
       R"("fingerprint":"00112233445566778899aabbccddeeff","flow_id":"0123456789abcdef","flows":1,)"
       R"("http_host":"shop.example","http_method":"POST","http_path":"/pay?card=XXXX",)"
-      R"("id":12,"ip_version":6,"last_seen":"2026-11-18T11:07:40.000001Z","proto":"TCP",)"
+      R"("id":12,"in_clear":1,"ip_version":6,"last_seen":"2026-11-18T11:07:40.000001Z",)"
+      R"("masked":3,"partly_masked":2,"proto":"TCP",)"
       R"("reason":"compressed body","rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
       R"("severity":"critical","src_ip":"2001:db8::10","src_port":40000,)"
-      R"("time":"2026-11-18T11:06:40.123456Z"})");
+      R"("time":"2026-11-18T11:06:40.123456Z","values_unlisted":0})");
   r.incident.http_method.clear();
   r.incident.http_host.clear();
   r.incident.http_path.clear();
@@ -153,9 +181,10 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
     EXPECT_TRUE(j.contains(nlohmann::json::json_pointer(std::string(c.eve)))) << c.eve;
   }
   EXPECT_EQ(j["dlp"]["flows"], 3);
-  // Byte for byte as dlpd 0.1 wrote them: with and without a row id; an
-  // http object only for a request with a method or a Host; no reason
-  // unless there is one, no flows for a row of one flow.
+  // Byte for byte as dlpd 0.1 wrote them, with the outcomes migration 5
+  // added: with and without a row id; an http object only for a request
+  // with a method or a Host; no reason unless there is one, no flows for a
+  // row of one flow.
   auto Plain = [] {
     Incident in = Full();
     in.reason.clear();
@@ -169,29 +198,33 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
       R"("first_seen":"2026-11-18T11:06:40.123456+0000","flow_id":"0123456789abcdef",)";
   const char* dlp_end = R"("rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
                         R"("severity":"critical"},"event_type":"alert",)";
+  // What became of the values (migration 5): after incident_id, by key.
+  const std::string outcomes =
+      R"("outcomes":{"blocked":1,"in_clear":1,"masked":3,"partly_masked":2},)";
   const char* tuple = R"("proto":"TCP","src_ip":"2001:db8::10","src_port":40000,"timestamp":)";
   const std::string dest = R"("dest_ip":"2001:db8:1::20","dest_port":443,)";
   const std::string http =
       R"("http":{"hostname":"shop.example","http_method":"POST","url":"/pay?card=XXXX"},)";
   EXPECT_EQ(EveLine(Plain(), 12), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
-                                      R"("incident_id":12,)" + dlp_end + http + tuple +
+                                      R"("incident_id":12,)" + outcomes + dlp_end + http + tuple +
                                       R"("2026-11-18T11:07:40.000001+0000"})");
-  EXPECT_EQ(EveLine(Plain()), alert + std::string(R"("app_proto":"http",)") + dest + dlp + dlp_end +
-                                  http + tuple + R"("2026-11-18T11:07:40.000001+0000"})");
+  EXPECT_EQ(EveLine(Plain()), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
+                                  outcomes + dlp_end + http + tuple +
+                                  R"("2026-11-18T11:07:40.000001+0000"})");
   Incident path_only = Plain();
   path_only.http_method.clear();
   path_only.http_host.clear();
-  EXPECT_EQ(EveLine(path_only, 3), alert + dest + dlp + R"("incident_id":3,)" + dlp_end + tuple +
-                                       R"("2026-11-18T11:07:40.000001+0000"})");
+  EXPECT_EQ(EveLine(path_only, 3), alert + dest + dlp + R"("incident_id":3,)" + outcomes + dlp_end +
+                                       tuple + R"("2026-11-18T11:07:40.000001+0000"})");
   Incident host_only = Plain();
   host_only.http_method.clear();
   host_only.http_path.clear();
   host_only.last_time_us = 0;
   EXPECT_EQ(EveLine(host_only, 3), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
-                                       R"("incident_id":3,)" + dlp_end +
+                                       R"("incident_id":3,)" + outcomes + dlp_end +
                                        R"("http":{"hostname":"shop.example"},)" + tuple +
                                        R"("2026-11-18T11:06:40.123456+0000"})");
-  EXPECT_EQ(EveLine(Full()), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
+  EXPECT_EQ(EveLine(Full()), alert + std::string(R"("app_proto":"http",)") + dest + dlp + outcomes +
                                  R"("reason":"compressed body",)" + dlp_end + http + tuple +
                                  R"("2026-11-18T11:07:40.000001+0000"})");
 }

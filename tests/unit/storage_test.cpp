@@ -136,6 +136,16 @@ TEST(IncidentStore, MigrationFromVersion1KeepsRows) {
   EXPECT_EQ(first.match_count, 5u);
   EXPECT_EQ(IsoTimeUtc(first.time_us), "2026-11-01T10:00:00.000000Z");
   EXPECT_EQ(IsoTimeUtc(first.last_time_us), "2026-11-01T10:05:00.000000Z");
+  // Each row lists the one value it kept, of unknown outcome (migration 5).
+  EXPECT_EQ(Count(store.handle(),
+                  "SELECT count(*) FROM incident_values WHERE fingerprint = 'ff' "
+                  "AND outcomes = 0"),
+            3);
+  auto stats = Reader(t.path)->Stats({});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->unknown_outcome, 10);
+  EXPECT_EQ(stats->total.distinct_values, 1);
+  EXPECT_EQ(stats->total.distinct_in_clear, 0);
   // The migrated table takes the new upsert.
   ASSERT_TRUE(store.InsertBatch({Make("f2", "us-ssn", kT0, 6)}).ok());
   EXPECT_EQ(Count(store.handle(), "SELECT match_count FROM incidents WHERE flow_id='f2'"), 10);
@@ -754,8 +764,9 @@ TEST(IncidentQuery, FiltersLimitAndStats) {
 
   auto s = db->Stats({});
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->incidents, 5);
-  EXPECT_EQ(s->matches, 10);
+  EXPECT_EQ(s->total.incidents, 5);
+  EXPECT_EQ(s->total.matches, 10);
+  EXPECT_EQ(s->unknown_outcome, 10);  // Make() gives no outcomes
   ASSERT_EQ(s->by_rule.size(), 2u);
   EXPECT_EQ(s->by_rule[0].key, "pan");
   EXPECT_EQ(s->by_rule[0].incidents, 3);
@@ -765,6 +776,185 @@ TEST(IncidentQuery, FiltersLimitAndStats) {
   auto none = db->Get(999);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
+}
+
+// `in` with `n` values of fingerprint "fp<first>".."fp<first+n-1>" (padded
+// to 32 hex-like characters), each with `outcome`, counted as such.
+Incident WithValues(Incident in, int first, int n, uint8_t outcome) {
+  in.match_count = static_cast<uint32_t>(n);
+  for (int i = first; i < first + n; ++i) {
+    char fp[33];
+    snprintf(fp, sizeof fp, "%032x", i);
+    AddValue(in, fp, outcome);
+  }
+  uint32_t& count = outcome == kValueInClear   ? in.in_clear
+                    : outcome == kValueBlocked ? in.blocked
+                    : outcome == kValueMasked  ? in.masked
+                                               : in.partly_masked;
+  count += static_cast<uint32_t>(n);
+  return in;
+}
+
+TEST(IncidentStore, ValuesByOutcomeAndDistinctAcrossIncidents) {
+  TempDb t;
+  {
+    IncidentStore store(t.path);
+    // One card (fingerprint 1) 25 times: in clear 9 times below a threshold
+    // in flow f1, then masked; and again in f2 masked. Two other cards
+    // masked in f2; an SSN in clear in f3.
+    std::vector<Incident> batch;
+    for (int i = 0; i < 9; ++i)
+      batch.push_back(WithValues(Make("f1", "pan", kT0 + i, 1, "alert"), 1, 1, kValueInClear));
+    for (int i = 0; i < 3; ++i)
+      batch.push_back(WithValues(Make("f1", "pan", kT0 + 20 + i, 1, "mask"), 1, 1, kValueMasked));
+    ASSERT_TRUE(store.InsertBatch(batch).ok());
+    batch.clear();
+    for (int i = 0; i < 13; ++i)
+      batch.push_back(WithValues(Make("f2", "pan", kT0 + 100 + i, 1, "mask"), 1, 1, kValueMasked));
+    batch.push_back(WithValues(Make("f2", "pan", kT0 + 200, 2, "mask"), 2, 2, kValueMasked));
+    batch.push_back(WithValues(Make("f3", "us-ssn", kT0 + 300, 1, "alert"), 100, 1, kValueInClear));
+    ASSERT_TRUE(store.InsertBatch(batch).ok());
+  }
+  auto db = Reader(t.path);
+  auto rows = db->ListOldestFirst({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+  const StoredIncident& f1 = rows->at(0);
+  EXPECT_EQ(f1.incident.action, "mask");  // the strongest action, as before
+  EXPECT_EQ(f1.incident.match_count, 12u);
+  EXPECT_EQ(f1.incident.in_clear, 9u);  // what the action alone hid
+  EXPECT_EQ(f1.incident.masked, 3u);
+  auto values = db->Values(f1.id);
+  ASSERT_TRUE(values.ok());
+  ASSERT_EQ(values->size(), 1u);  // one card, twelve times
+  EXPECT_EQ(values->at(0).outcomes, kValueInClear | kValueMasked);
+  EXPECT_EQ(OutcomeNames(values->at(0).outcomes),
+            (std::vector<std::string_view>{"masked", "in_clear"}));
+
+  auto s = db->Stats({});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->total.matches, 28);
+  EXPECT_EQ(s->total.in_clear, 10);
+  EXPECT_EQ(s->masked, 18);
+  EXPECT_EQ(s->unknown_outcome, 0);
+  EXPECT_EQ(s->total.distinct_values, 4);    // cards 1, 2, 3 and the SSN
+  EXPECT_EQ(s->total.distinct_in_clear, 2);  // card 1 and the SSN
+  ASSERT_EQ(s->by_rule.size(), 2u);
+  EXPECT_EQ(s->by_rule[0].key, "pan");
+  EXPECT_EQ(s->by_rule[0].matches, 27);
+  EXPECT_EQ(s->by_rule[0].distinct_values, 3);  // the card 25 times is one
+  EXPECT_EQ(s->by_rule[0].distinct_in_clear, 1);
+  EXPECT_EQ(s->by_rule[1].distinct_values, 1);
+
+  // "Was this card seen elsewhere?": by its fingerprint, or a prefix of it.
+  IncidentFilter f;
+  f.fingerprint = "00000000000000000000000000000001";
+  auto seen = db->List(f);
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen->size(), 2u);                        // f1 and f2
+  f.fingerprint = "0000000000000000000000000000006";  // 0x64 = 100: the SSN
+  seen = db->List(f);
+  ASSERT_TRUE(seen.ok());
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ(seen->at(0).incident.flow_id, "f3");
+  f.fingerprint = "ffffffff";
+  EXPECT_EQ(db->List(f)->size(), 0u);
+}
+
+TEST(IncidentStore, ARowListsAtMostItsBoundAndCountsTheRest) {
+  TempDb t;
+  {
+    IncidentStore store(t.path);
+    // 200 distinct values, then 200 more of which the first 50 repeat.
+    ASSERT_TRUE(store.InsertBatch({WithValues(Make("f1", "pan", kT0), 0, 200, kValueMasked)}).ok());
+    ASSERT_TRUE(
+        store.InsertBatch({WithValues(Make("f1", "pan", kT0 + 1), 150, 200, kValueInClear)}).ok());
+    // In memory too: 300 in one incident lists 256.
+    Incident big = WithValues(Make("f2", "pan", kT0), 1000, 300, kValueMasked);
+    EXPECT_EQ(big.values.size(), kMaxValuesPerIncident);
+    EXPECT_EQ(big.values_unlisted, 300 - kMaxValuesPerIncident);
+    ASSERT_TRUE(store.InsertBatch({big}).ok());
+  }
+  auto db = Reader(t.path);
+  auto rows = db->ListOldestFirst({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  // 350 distinct: 256 listed; 94 more counted (the 50 repeats joined theirs).
+  auto listed = db->Values(rows->at(0).id);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), kMaxValuesPerIncident);
+  EXPECT_EQ(rows->at(0).incident.values_unlisted, 350 - kMaxValuesPerIncident);
+  size_t both = 0;
+  for (const ValueSeen& v : *listed) both += v.outcomes == (kValueMasked | kValueInClear);
+  EXPECT_EQ(both, 50u);
+  EXPECT_EQ(rows->at(1).incident.values_unlisted, 300 - kMaxValuesPerIncident);
+  auto s = db->Stats({});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->values_unlisted, static_cast<int64_t>(350 + 300 - 2 * kMaxValuesPerIncident));
+}
+
+TEST(IncidentStore, PrunedIncidentsTakeTheirValues) {
+  TempDb t;
+  IncidentStore store(t.path);
+  const int64_t day = 86400LL * 1000000;
+  ASSERT_TRUE(store
+                  .InsertBatch({WithValues(Make("old", "pan", kT0 - 40 * day), 0, 5, kValueMasked),
+                                WithValues(Make("new", "pan", kT0), 10, 3, kValueMasked)})
+                  .ok());
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incident_values"), 8);
+  RetentionPolicy keep30;
+  keep30.retain_days = 30;
+  keep30.max_bytes = 0;
+  ASSERT_TRUE(store.Prune(keep30, kT0).ok());
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incident_values"), 3);
+}
+
+TEST(IncidentQuery, SeverityHostAfterIdAndBreakdowns) {
+  TempDb t;
+  const int64_t day = 86400LL * 1000000;
+  {
+    IncidentStore store(t.path);
+    Incident a = Make("f1", "pan", kT0);              // critical, shop.example, 192.0.2.10
+    Incident b = Make("f2", "us-ssn", kT0 + day, 2);  // high
+    b.http_host = "API.Payments.Example";
+    b.src_ip = "192.0.2.99";
+    Incident c = Make("f3", "us-ssn", kT0 + 2 * day, 3, "mask", "2001:db8:1::20");
+    c.http_host.clear();
+    ASSERT_TRUE(store.InsertBatch({a, b, c}).ok());
+  }
+  auto db = Reader(t.path);
+  auto flows = [&](const IncidentFilter& f) {
+    std::vector<std::string> out;
+    auto rows = db->ListOldestFirst(f);
+    EXPECT_TRUE(rows.ok());
+    for (const auto& r : *rows) out.push_back(r.incident.flow_id);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  IncidentFilter f;
+  f.severities = {"high"};
+  EXPECT_EQ(flows(f), (V{"f2", "f3"}));
+  f = {};
+  f.host_glob = "*.payments.example";  // any case; no Host never matches
+  EXPECT_EQ(flows(f), (V{"f2"}));
+  f.host_glob = "*";
+  EXPECT_EQ(flows(f), (V{"f1", "f2"}));
+  f = {};
+  f.after_id = 1;
+  EXPECT_EQ(flows(f), (V{"f2", "f3"}));
+  f.limit = 1;
+  EXPECT_EQ(flows(f), (V{"f2"}));
+  EXPECT_EQ(db->Count(f).value(), 2);  // the limit aside
+
+  auto s = db->Stats({}, 1);  // one row per breakdown; days and hours whole
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->by_source.size(), 1u);
+  EXPECT_EQ(s->by_source[0].key, "192.0.2.10");  // one incident each: ties go by key
+  ASSERT_EQ(s->by_severity.size(), 1u);
+  EXPECT_EQ(s->by_severity[0].key, "high");
+  ASSERT_EQ(s->by_day.size(), 3u);
+  EXPECT_EQ(s->by_day[0].key, IsoTimeUtc(kT0).substr(0, 10));
+  EXPECT_EQ(s->by_day[2].matches, 3);
 }
 
 TEST(TimeSpec, DurationsAndUtcTimes) {

@@ -1,0 +1,37 @@
+-- Migration 5: what became of each incident's values, and which values they
+-- were, so that the values that left in clear, and how many distinct ones,
+-- can be counted (a card sent 25 times is one card exposed).
+--
+-- A row's values by outcome; they add up to match_count: masked in place;
+-- masked after part of the value had left (mask-partial); let through in
+-- clear (alert); blocked (the flow torn down before it). A row from before
+-- this migration kept only its strongest action, not what each value
+-- became: its four counts stay 0, and `dlpctl incidents stats` reports its
+-- values as of unknown outcome rather than guess.
+ALTER TABLE incidents ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN partly_masked INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN in_clear INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+-- Distinct values past the list's bound (256 a row): counted, not told apart.
+ALTER TABLE incidents ADD COLUMN values_unlisted INTEGER NOT NULL DEFAULT 0;
+
+-- The distinct values of each row: the keyed fingerprint (never the value)
+-- and the outcomes it had, as bits: 1 masked, 2 partly masked, 4 in clear,
+-- 8 blocked (0: recorded before outcomes were kept).
+CREATE TABLE incident_values (
+  incident_id INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  outcomes INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, fingerprint)
+) WITHOUT ROWID;
+-- "Was this card seen elsewhere?": by fingerprint (or its prefix).
+CREATE INDEX incident_values_by_fingerprint ON incident_values (fingerprint);
+-- A pruned incident takes its values with it (a trigger, not a foreign
+-- key: those need a pragma on every connection).
+CREATE TRIGGER incident_values_follow AFTER DELETE ON incidents
+BEGIN
+  DELETE FROM incident_values WHERE incident_id = old.id;
+END;
+-- Older rows list the one value they kept, its outcome unknown.
+INSERT INTO incident_values (incident_id, fingerprint, outcomes)
+  SELECT id, fingerprint, 0 FROM incidents WHERE fingerprint <> '';
