@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dlpd/common/regular_file.h"
+#include "storage/community_id.h"
 #include "storage/incident_columns.h"
 #include "storage/incident_store.h"
 
@@ -41,9 +42,36 @@ std::string EveTimestamp(int64_t us) {
   return t + "+0000";
 }
 
-std::string EveLine(const Incident& in, int64_t id) {
+std::optional<int64_t> EveFlowId(std::string_view hex) {
+  if (hex.size() != 16) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : hex) {
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  return static_cast<int64_t>(v & 0x7ffffffffffffULL);
+}
+
+namespace {
+
+// What every line of a flow carries: the sensor, Suricata's flow_id, the
+// Community ID.
+void AddFlowFields(nlohmann::json& j, std::string_view host, std::string_view flow_id,
+                   std::string_view src, uint16_t sport, std::string_view dst, uint16_t dport) {
+  if (!host.empty()) j["host"] = std::string(host);
+  if (auto id = EveFlowId(flow_id)) j["flow_id"] = *id;
+  if (std::string cid = CommunityId(src, sport, dst, dport); !cid.empty()) {
+    j["community_id"] = std::move(cid);
+  }
+}
+
+}  // namespace
+
+std::string EveLine(const Incident& in, int64_t id, std::string_view host) {
   nlohmann::json j;
   j["event_type"] = "alert";
+  AddFlowFields(j, host, in.flow_id, in.src_ip, in.src_port, in.dst_ip, in.dst_port);
   for (const IncidentColumn& c : kIncidentColumns) {
     if (c.eve.empty()) continue;
     const ColumnValue v = c.access.get(in, id);
@@ -78,7 +106,7 @@ std::string EveLine(const Incident& in, int64_t id) {
                 {"gid", 1},
                 {"signature_id", SignatureId(in.rule_id)},
                 {"rev", 1},
-                {"signature", "DLP " + in.rule_id + " " + in.action},
+                {"signature", "DLP " + in.rule_id},  // the action is alert.action and dlp.action
                 {"category", "Data Leakage"},
                 {"severity", EveSeverity(in.severity)}};
   // An http object, and app_proto, when the request's method or Host is known.
@@ -91,8 +119,9 @@ std::string EveLine(const Incident& in, int64_t id) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string EveAnomalyLine(const AnomalyEvent& a) {
+std::string EveAnomalyLine(const AnomalyEvent& a, std::string_view host) {
   nlohmann::json j;
+  AddFlowFields(j, host, a.flow_id, a.src_ip, a.src_port, a.dst_ip, a.dst_port);
   j["timestamp"] = EveTimestamp(a.time_us);
   j["event_type"] = "anomaly";
   j["src_ip"] = a.src_ip;
@@ -107,8 +136,9 @@ std::string EveAnomalyLine(const AnomalyEvent& a) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-Result<std::unique_ptr<EveLog>> EveLog::Open(const std::string& path, uint64_t max_bytes) {
-  std::unique_ptr<EveLog> log(new EveLog(path, max_bytes));
+Result<std::unique_ptr<EveLog>> EveLog::Open(const std::string& path, uint64_t max_bytes,
+                                             std::string host) {
+  std::unique_ptr<EveLog> log(new EveLog(path, max_bytes, std::move(host)));
   if (Status st = log->Reopen(); !st) return st.error();
   return log;
 }
@@ -138,16 +168,16 @@ Status EveLog::OpenFile() {
   return {};
 }
 
-Status EveLog::Write(const std::vector<Incident>& batch) {
+Status EveLog::Write(const std::vector<StoredIncident>& batch) {
   std::string lines;
-  for (const Incident& in : batch) lines += EveLine(in) + "\n";
+  for (const StoredIncident& r : batch) lines += EveLine(r.incident, r.id, host_) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
   return Append(lines, batch.size());
 }
 
 Status EveLog::WriteAnomalies(const std::vector<AnomalyEvent>& batch) {
   std::string lines;
-  for (const AnomalyEvent& a : batch) lines += EveAnomalyLine(a) + "\n";
+  for (const AnomalyEvent& a : batch) lines += EveAnomalyLine(a, host_) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
   return Append(lines, batch.size());
 }

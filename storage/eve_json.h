@@ -1,8 +1,14 @@
 // Incidents as EVE JSON lines, the format Suricata writes and Filebeat,
 // Vector, Logstash and Splunk already ingest: top-level timestamp,
-// event_type "alert", the 5-tuple, an `alert` object (signature, severity
-// 1-3, action allowed/blocked) and a `dlp` object with what dlpd knows
-// (rule, action, count, masked sample, fingerprint). Never a full value.
+// event_type "alert", the 5-tuple, Suricata's numeric flow_id, the flow's
+// community_id (Community ID v1, storage/community_id.h), the sensor's
+// name as `host`, an `alert` object (signature: the rule, one per rule
+// whatever the action; severity 1-3, action allowed/blocked) and a `dlp`
+// object with what dlpd knows (incident id, rule, action, the count and
+// outcomes so far, masked sample, fingerprint). The live log and
+// `dlpctl incidents export` write one form: a line is the incident's state
+// after an update, its totals, so the last line of an incident id is the
+// whole incident (never add lines up). Never a full value.
 // Anomalies in Suricata's anomaly form: event_type "anomaly", the tuple, an
 // `anomaly` object (type "stream", event "stream.<kind>"; Suricata adds
 // "layer" only to its "applayer" type) and the `dlp` object with the flow
@@ -15,7 +21,9 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dlpd/common/result.h"
@@ -25,11 +33,17 @@
 
 namespace dlp {
 
-// One line, no newline. `id`: the database row, 0 when not known yet.
-std::string EveLine(const Incident& incident, int64_t id = 0);
+// One line, no newline. `id`: the database row, 0 when not known yet;
+// `host`: the sensor's name (none when empty).
+std::string EveLine(const Incident& incident, int64_t id = 0, std::string_view host = {});
 
 // One anomaly line, no newline.
-std::string EveAnomalyLine(const AnomalyEvent& anomaly);
+std::string EveAnomalyLine(const AnomalyEvent& anomaly, std::string_view host = {});
+
+// Suricata's flow_id for dlpd's 16-hex-digit flow id: its low 51 bits, as
+// Suricata keeps its own (JSON readers round integers past 2^53); nullopt
+// when `hex` is not one.
+std::optional<int64_t> EveFlowId(std::string_view hex);
 
 // Suricata's timestamp form: 2026-11-22T21:30:00.123456+0000.
 std::string EveTimestamp(int64_t us);
@@ -44,17 +58,20 @@ std::string EveTimestamp(int64_t us);
 class EveLog : public IncidentSink {
  public:
   static constexpr uint64_t kDefaultMaxBytes = 256ULL << 20;
+  // `host`: the sensor name each line carries.
   static Result<std::unique_ptr<EveLog>> Open(const std::string& path,
-                                              uint64_t max_bytes = kDefaultMaxBytes);
+                                              uint64_t max_bytes = kDefaultMaxBytes,
+                                              std::string host = {});
   ~EveLog() override;
-  Status Write(const std::vector<Incident>& batch) override;
+  Status Write(const std::vector<StoredIncident>& batch) override;
   Status WriteAnomalies(const std::vector<AnomalyEvent>& batch) override;
   Status Reopen() override;
   uint64_t dropped() const override { return dropped_.load(std::memory_order_relaxed); }
   uint64_t rotations() const { return rotations_.load(std::memory_order_relaxed); }
 
  private:
-  EveLog(std::string path, uint64_t max_bytes) : path_(std::move(path)), max_bytes_(max_bytes) {}
+  EveLog(std::string path, uint64_t max_bytes, std::string host)
+      : path_(std::move(path)), max_bytes_(max_bytes), host_(std::move(host)) {}
   // Appends `lines` (`count` of them, each with its newline) and flushes,
   // rotating first when they would pass the bound. REQUIRES: mu_ held.
   Status Append(const std::string& lines, size_t count);
@@ -62,6 +79,7 @@ class EveLog : public IncidentSink {
   Status OpenFile();
   std::string path_;
   const uint64_t max_bytes_;
+  const std::string host_;
   std::mutex mu_;
   FILE* file_ = nullptr;  // guarded by mu_
   uint64_t size_ = 0;     // guarded by mu_

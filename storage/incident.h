@@ -63,6 +63,13 @@ struct Incident {
   uint32_t flows = 1;
 };
 
+// An incident as the database holds it: its row id (0 before it is stored)
+// and its totals.
+struct StoredIncident {
+  int64_t id = 0;
+  Incident incident;
+};
+
 // Folds `later` (same flow and rule) into `into`: counts add up, the time
 // span widens, the strongest action stays (ActionRank, storage/action_rank.h),
 // the first sample stays, the values join (a value in both keeps both

@@ -18,54 +18,6 @@
 namespace dlp {
 namespace {
 
-// Every column of the table, in its order: "id, time_utc, ...".
-std::string SelectList() {
-  std::string list;
-  for (const IncidentColumn& c : kIncidentColumns) {
-    list += (list.empty() ? "" : ", ") + std::string(c.sql);
-  }
-  return list;
-}
-
-std::string Text(sqlite3_stmt* st, int col) {
-  const unsigned char* p = sqlite3_column_text(st, col);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
-}
-
-// A row selected with SelectList().
-StoredIncident RowOf(sqlite3_stmt* st) {
-  StoredIncident r;
-  for (size_t i = 0; i < kIncidentColumns.size(); ++i) {
-    const IncidentColumn& c = kIncidentColumns[i];
-    if (c.access.set == nullptr) continue;
-    const int col = static_cast<int>(i);
-    ColumnValue v;
-    std::string text;
-    switch (c.type) {
-      case ColumnType::kRowId:
-      case ColumnType::kInteger:
-      case ColumnType::kFlows:
-        v.number = sqlite3_column_int64(st, col);
-        break;
-      case ColumnType::kText:
-      case ColumnType::kOptionalText:
-        v.null = sqlite3_column_type(st, col) == SQLITE_NULL;
-        text = Text(st, col);
-        v.text = text;
-        break;
-      case ColumnType::kTime:
-        if (auto t = ParseIsoTime(Text(st, col))) {
-          v.number = t.value();
-        } else {
-          v.null = true;
-        }
-        break;
-    }
-    c.access.set(r.incident, r.id, v);
-  }
-  return r;
-}
-
 // WHERE clause and its bound values, in order.
 struct Where {
   std::string sql;
@@ -228,10 +180,11 @@ Result<std::vector<std::string>> IncidentReader::Rules() {
 Result<std::vector<StoredIncident>> IncidentReader::Select(const IncidentFilter& filter,
                                                            const char* order) {
   Where w = WhereOf(filter);
-  std::string sql = "SELECT " + SelectList() + " FROM incidents" + w.sql + " ORDER BY " + order;
+  std::string sql =
+      "SELECT " + IncidentSelectList() + " FROM incidents" + w.sql + " ORDER BY " + order;
   if (filter.limit > 0) sql += " LIMIT " + std::to_string(filter.limit);
   std::vector<StoredIncident> rows;
-  Status st = Run(db_, sql, w.args, [&](sqlite3_stmt* s) { rows.push_back(RowOf(s)); });
+  Status st = Run(db_, sql, w.args, [&](sqlite3_stmt* s) { rows.push_back(IncidentFromRow(s)); });
   if (!st) return st.error();
   return rows;
 }
@@ -248,20 +201,21 @@ Result<std::vector<StoredIncident>> IncidentReader::ListOldestFirst(const Incide
 
 Result<std::optional<StoredIncident>> IncidentReader::Get(int64_t id) {
   std::optional<StoredIncident> found;
-  Status st = Run(db_, "SELECT " + SelectList() + " FROM incidents WHERE id = ?",
-                  {std::to_string(id)}, [&](sqlite3_stmt* s) { found = RowOf(s); });
+  Status st = Run(db_, "SELECT " + IncidentSelectList() + " FROM incidents WHERE id = ?",
+                  {std::to_string(id)}, [&](sqlite3_stmt* s) { found = IncidentFromRow(s); });
   if (!st) return st.error();
   return found;
 }
 
 Result<std::vector<ValueSeen>> IncidentReader::Values(int64_t id) {
   std::vector<ValueSeen> values;
-  Status st = Run(db_,
-                  "SELECT fingerprint, outcomes FROM incident_values WHERE incident_id = ? "
-                  "ORDER BY fingerprint",
-                  {std::to_string(id)}, [&](sqlite3_stmt* s) {
-                    values.push_back({Text(s, 0), static_cast<uint8_t>(sqlite3_column_int(s, 1))});
-                  });
+  Status st =
+      Run(db_,
+          "SELECT fingerprint, outcomes FROM incident_values WHERE incident_id = ? "
+          "ORDER BY fingerprint",
+          {std::to_string(id)}, [&](sqlite3_stmt* s) {
+            values.push_back({ColumnText(s, 0), static_cast<uint8_t>(sqlite3_column_int(s, 1))});
+          });
   if (!st) return st.error();
   return values;
 }
@@ -290,8 +244,8 @@ Result<IncidentStats> IncidentReader::Stats(const IncidentFilter& filter, size_t
     if (rows > 0) sql += " LIMIT " + std::to_string(rows);
     std::map<std::string, size_t> index;
     Status st = Run(db_, sql, w.args, [&](sqlite3_stmt* s) {
-      index[Text(s, 0)] = out->size();
-      out->push_back({Text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+      index[ColumnText(s, 0)] = out->size();
+      out->push_back({ColumnText(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
                       sqlite3_column_int64(s, 3)});
     });
     if (!st) return st;
@@ -302,7 +256,7 @@ Result<IncidentStats> IncidentReader::Stats(const IncidentFilter& filter, size_t
                    " THEN v.fingerprint END) FROM (SELECT * FROM incidents" + w.sql +
                    ") AS i JOIN incident_values AS v ON v.incident_id = i.id GROUP BY k",
                w.args, [&](sqlite3_stmt* s) {
-                 auto it = index.find(Text(s, 0));
+                 auto it = index.find(ColumnText(s, 0));
                  if (it == index.end()) return;  // a row the limit cut
                  (*out)[it->second].distinct_values = sqlite3_column_int64(s, 1);
                  (*out)[it->second].distinct_in_clear = sqlite3_column_int64(s, 2);

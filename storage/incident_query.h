@@ -33,11 +33,6 @@ struct IncidentFilter {
   int64_t limit = 0;               // 0: no limit
 };
 
-struct StoredIncident {
-  int64_t id = 0;
-  Incident incident;
-};
-
 struct CountRow {
   std::string key;  // rule id, severity, action, source, destination, day or hour
   int64_t incidents = 0;

@@ -16,7 +16,9 @@ namespace dlp {
 class IncidentSink {
  public:
   virtual ~IncidentSink() = default;
-  virtual Status Write(const std::vector<Incident>& batch) = 0;
+  // Each incident as the database holds it after the batch: its id and
+  // totals (a line per update, each the incident's whole state so far).
+  virtual Status Write(const std::vector<StoredIncident>& batch) = 0;
   // Anomalies (not stored: storage/anomaly_event.h); ignored by default.
   virtual Status WriteAnomalies(const std::vector<AnomalyEvent>&) { return {}; }
   // After log rotation (SIGHUP); a no-op where nothing is to reopen.

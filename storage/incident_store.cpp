@@ -21,6 +21,7 @@
 #include "storage/action_rank.h"
 #include "storage/incident_columns.h"
 #include "storage/migrations.h"
+#include "storage/time_spec.h"
 
 namespace dlp {
 namespace {
@@ -58,7 +59,8 @@ std::string UpsertSql() {
     updates += (updates.empty() ? "\n  " : ",\n  ") + col + " = " + update;
   }
   return "INSERT INTO incidents (" + names + ")\nVALUES (" + params +
-         ")\nON CONFLICT (flow_id, rule_id) DO UPDATE SET" + updates + "\nRETURNING id";
+         ")\nON CONFLICT (flow_id, rule_id) DO UPDATE SET" + updates + "\nRETURNING " +
+         IncidentSelectList();
 }
 
 // A value of row ?1: its fates join those of the same value listed, or it
@@ -210,6 +212,52 @@ int64_t QueryInt(sqlite3* db, const char* sql) {
 }
 
 }  // namespace
+
+std::string IncidentSelectList() {
+  std::string list;
+  for (const IncidentColumn& c : kIncidentColumns) {
+    list += (list.empty() ? "" : ", ") + std::string(c.sql);
+  }
+  return list;
+}
+
+std::string ColumnText(sqlite3_stmt* st, int col) {
+  const unsigned char* p = sqlite3_column_text(st, col);
+  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
+}
+
+StoredIncident IncidentFromRow(sqlite3_stmt* st) {
+  StoredIncident r;
+  for (size_t i = 0; i < kIncidentColumns.size(); ++i) {
+    const IncidentColumn& c = kIncidentColumns[i];
+    if (c.access.set == nullptr) continue;
+    const int col = static_cast<int>(i);
+    ColumnValue v;
+    std::string text;
+    switch (c.type) {
+      case ColumnType::kRowId:
+      case ColumnType::kInteger:
+      case ColumnType::kFlows:
+        v.number = sqlite3_column_int64(st, col);
+        break;
+      case ColumnType::kText:
+      case ColumnType::kOptionalText:
+        v.null = sqlite3_column_type(st, col) == SQLITE_NULL;
+        text = ColumnText(st, col);
+        v.text = text;
+        break;
+      case ColumnType::kTime:
+        if (auto t = ParseIsoTime(ColumnText(st, col))) {
+          v.number = t.value();
+        } else {
+          v.null = true;
+        }
+        break;
+    }
+    c.access.set(r.incident, r.id, v);
+  }
+  return r;
+}
 
 Status RegisterActionRankFunction(sqlite3* db) {
   if (sqlite3_create_function(db, "dlp_action_rank", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
@@ -479,7 +527,9 @@ IncidentStore::~IncidentStore() {
   sqlite3_close(db_);
 }
 
-Status IncidentStore::InsertBatch(const std::vector<Incident>& batch) {
+Status IncidentStore::InsertBatch(const std::vector<Incident>& batch,
+                                  std::vector<StoredIncident>* stored) {
+  if (stored != nullptr) stored->clear();
   if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return Error{std::string("begin: ") + sqlite3_errmsg(db_)};
   }
@@ -521,7 +571,8 @@ Status IncidentStore::InsertBatch(const std::vector<Incident>& batch) {
       return Error{"insert: " + msg};
     };
     if (sqlite3_step(upsert_) != SQLITE_ROW) return fail(upsert_);
-    const int64_t id = sqlite3_column_int64(upsert_, 0);
+    StoredIncident row = IncidentFromRow(upsert_);  // the totals, after this batch
+    const int64_t id = row.id;
     if (sqlite3_step(upsert_) != SQLITE_DONE) return fail(upsert_);
     int64_t unlisted = 0;  // beyond what `in` could not list itself (the upsert adds that)
     for (const ValueSeen& v : in.values) {
@@ -540,7 +591,9 @@ Status IncidentStore::InsertBatch(const std::vector<Incident>& batch) {
       sqlite3_bind_int64(unlisted_, 2, unlisted);
       if (sqlite3_step(unlisted_) != SQLITE_DONE) return fail(unlisted_);
       sqlite3_reset(unlisted_);
+      row.incident.values_unlisted += static_cast<uint32_t>(unlisted);
     }
+    if (stored != nullptr) stored->push_back(std::move(row));
   }
   sqlite3_reset(upsert_);
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {

@@ -54,7 +54,10 @@ class IncidentStore {
   IncidentStore& operator=(const IncidentStore&) = delete;
 
   // One transaction. Rows of flows and rules already stored are updated.
-  Status InsertBatch(const std::vector<Incident>& batch);
+  // `stored` (when given) gets each incident's row as it stands after the
+  // batch, in the batch's order: its id and totals.
+  Status InsertBatch(const std::vector<Incident>& batch,
+                     std::vector<StoredIncident>* stored = nullptr);
   // Applies the retention policy as of `now_us`.
   Result<PruneReport> Prune(const RetentionPolicy& policy, int64_t now_us);
   // Bytes of the file in use by data (pages not on the free list).
@@ -98,5 +101,13 @@ class IncidentStore {
 
 // ISO 8601 UTC with microseconds, as stored: 2026-11-22T21:30:00.123456Z.
 std::string IsoTimeUtc(int64_t us);
+
+// Reading rows of the incidents table (the store's upsert returns them, the
+// reader selects them): every column of storage/incident_columns.h in its
+// order ("id, time_utc, ..."), and a row selected so.
+std::string IncidentSelectList();
+StoredIncident IncidentFromRow(sqlite3_stmt* st);
+// Column `col` of the current row as text ("" for NULL).
+std::string ColumnText(sqlite3_stmt* st, int col);
 
 }  // namespace dlp

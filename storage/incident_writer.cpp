@@ -340,10 +340,11 @@ void IncidentWriter::WriteAnomalies(std::vector<AnomalyEvent>& anomalies) {
 
 void IncidentWriter::WriteBatch(std::vector<Incident>& batch) {
   int64_t backoff_us = kFirstBackoffUs;
+  std::vector<StoredIncident> stored;  // the rows as committed, for the sinks
   while (!batch.empty()) {
     const int64_t deadline = StopDeadline();
     const int64_t began = SteadyUs();
-    Status st = store_->InsertBatch(batch);
+    Status st = store_->InsertBatch(batch, &stored);
     const int64_t now = SteadyUs();
     if (st) {
       written_.fetch_add(batch.size(), std::memory_order_relaxed);
@@ -351,7 +352,7 @@ void IncidentWriter::WriteBatch(std::vector<Incident>& batch) {
       // After the commit: a line in the EVE log is an incident on disk.
       for (auto& sink : sinks_) {
         RunGuarded("incident sink", [&] {
-          if (Status e = sink->Write(batch); !e) WarnSink(e.error().message);
+          if (Status e = sink->Write(stored); !e) WarnSink(e.error().message);
         });
       }
       batch.clear();

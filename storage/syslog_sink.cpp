@@ -67,9 +67,8 @@ std::string SyslogMessage(const Incident& in, const std::string& hostname, int p
   return m;
 }
 
-Result<std::unique_ptr<SyslogSink>> SyslogSink::Open(const std::string& target) {
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
+Result<std::unique_ptr<SyslogSink>> SyslogSink::Open(const std::string& target,
+                                                     const std::string& host) {
   int fd = -1;
   if (target.rfind("unix:", 0) == 0) {
     const std::string path = target.substr(5);
@@ -114,12 +113,12 @@ SyslogSink::~SyslogSink() {
   close(fd_);
 }
 
-Status SyslogSink::Write(const std::vector<Incident>& batch) {
+Status SyslogSink::Write(const std::vector<StoredIncident>& batch) {
   const int pid = static_cast<int>(getpid());
   size_t failed = 0;
   int last_errno = 0;
-  for (const Incident& in : batch) {
-    const std::string m = SyslogMessage(in, hostname_, pid);
+  for (const StoredIncident& r : batch) {
+    const std::string m = SyslogMessage(r.incident, hostname_, pid);
     // Never waits: a unix socket whose reader (rsyslog, journald) stalls
     // would otherwise stop the writer thread, and with it every store and
     // the shutdown.

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "dlpd/common/machine_name.h"
 #include "storage/incident_sink.h"
 
 namespace dlp {
@@ -26,10 +27,12 @@ class SyslogSink : public IncidentSink {
  public:
   // `target`: HOST:PORT (UDP; [v6]:PORT for IPv6) or unix:PATH (e.g.
   // unix:/dev/log for the local daemon, if it takes RFC 5424).
-  static Result<std::unique_ptr<SyslogSink>> Open(const std::string& target);
+  // `host`: the HOSTNAME field (the sensor's name).
+  static Result<std::unique_ptr<SyslogSink>> Open(const std::string& target,
+                                                  const std::string& host = MachineName());
   ~SyslogSink() override;
   // Never waits: a message the socket does not take at once is dropped.
-  Status Write(const std::vector<Incident>& batch) override;
+  Status Write(const std::vector<StoredIncident>& batch) override;
   uint64_t dropped() const override { return dropped_.load(std::memory_order_relaxed); }
 
  private:

@@ -70,6 +70,9 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
                  "past this the EVE log moves to FILE.1 (replacing it) and starts again "
                  "(default 256; 0: no bound)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 20));
+  app.add_option("--sensor-name", o->sensor_name,
+                 "the name EVE lines (host) and syslog messages give this sensor (default: "
+                 "the host name)");
   app.add_option("--syslog", o->syslog,
                  "also send each stored incident as RFC 5424 syslog: HOST:PORT (UDP) or unix:PATH")
       ->needs(db);

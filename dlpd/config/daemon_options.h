@@ -30,6 +30,7 @@ struct DaemonOptions {
   int min_retain_days = 7;
   uint32_t aggregate_after = 60;
   size_t eve_max_mb = 256;
+  std::string sensor_name;  // empty: the host name
   size_t incident_queue = 65536;
   // packet path
   std::string fail_mode = "closed";

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "dlpd/common/cidr.h"
+#include "dlpd/common/machine_name.h"
 #include "dlpd/common/paths.h"
 #include "dlpd/config/daemon_options.h"
 #include "dlpd/ctl/text_table.h"
@@ -303,6 +304,9 @@ IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
   c.exporter = inc->add_subcommand("export", "EVE JSON lines (Suricata alerts) for a SIEM");
   c.show->add_option("id", o->id, "incident id")->required();
   c.exporter->add_option("-o,--output", o->output, "append to this file instead of stdout");
+  c.exporter->add_option("--sensor-name", o->sensor_name,
+                         "the sensor name the lines carry as host (default: the host name, as "
+                         "dlpd's own EVE log)");
   for (CLI::App* sub : {c.list, c.show, c.stats, c.exporter}) {
     sub->add_option(
         "--db", o->db,
@@ -476,7 +480,8 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
       }
     }
     std::ostream& out = o.output.empty() ? std::cout : file;
-    for (const auto& r : *rows) out << EveLine(r.incident, r.id) << '\n';
+    const std::string sensor = o.sensor_name.empty() ? MachineName() : o.sensor_name;
+    for (const auto& r : *rows) out << EveLine(r.incident, r.id, sensor) << '\n';
     out.flush();
     if (!out) {
       std::cerr << "dlpctl: write failed\n";

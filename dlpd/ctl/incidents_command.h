@@ -33,6 +33,7 @@ struct IncidentsOptions {
   int64_t limit = -1;  // -1: the command's default
   int64_t id = 0;      // show
   std::string output;  // export
+  std::string sensor_name;  // export: empty, the host name
 };
 
 struct IncidentsCommands {

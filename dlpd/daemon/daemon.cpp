@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "dlpd/capture/divert_capture.h"
+#include "dlpd/common/machine_name.h"
 #include "rules/match_engine.h"
 #ifdef __linux__
 #include "dlpd/capture/nfqueue_capture.h"
@@ -167,13 +168,14 @@ Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard)
     wo.retention.min_retain_days = o.min_retain_days;
     wo.aggregate_after = o.aggregate_after;
     std::vector<std::unique_ptr<IncidentSink>> sinks;
+    const std::string sensor = o.sensor_name.empty() ? MachineName() : o.sensor_name;
     if (!o.eve_log.empty()) {
-      auto opened = EveLog::Open(o.eve_log, static_cast<uint64_t>(o.eve_max_mb) << 20);
+      auto opened = EveLog::Open(o.eve_log, static_cast<uint64_t>(o.eve_max_mb) << 20, sensor);
       if (!opened) throw std::runtime_error(opened.error().message);
       sinks.push_back(std::move(opened).value());
     }
     if (!o.syslog.empty()) {
-      auto opened = SyslogSink::Open(o.syslog);
+      auto opened = SyslogSink::Open(o.syslog, sensor);
       if (!opened) throw std::runtime_error(opened.error().message);
       sinks.push_back(std::move(opened).value());
     }

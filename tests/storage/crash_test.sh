@@ -54,7 +54,8 @@ complete = data[: data.rfind(b"\n") + 1].decode().splitlines()  # a torn last li
 want = collections.Counter()
 for line in complete:
     e = json.loads(line)
-    want[(e["dlp"]["flow_id"], e["dlp"]["rule"])] += e["dlp"]["count"]
+    key = (e["dlp"]["flow_id"], e["dlp"]["rule"])  # a line holds the incident's total so far
+    want[key] = max(want[key], e["dlp"]["count"])
 db = sqlite3.connect(sys.argv[2])
 have = dict(((f, r), c) for f, r, c in db.execute("SELECT flow_id, rule_id, match_count FROM incidents"))
 missing = [k for k in want if k not in have]

@@ -181,8 +181,9 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
     EXPECT_TRUE(j.contains(nlohmann::json::json_pointer(std::string(c.eve)))) << c.eve;
   }
   EXPECT_EQ(j["dlp"]["flows"], 3);
-  // Byte for byte as dlpd 0.1 wrote them, with the outcomes migration 5
-  // added: with and without a row id; an http object only for a request
+  // Byte for byte: dlpd 0.1's form, with what came later (the outcomes,
+  // the Community ID, Suricata's numeric flow_id, a signature per rule
+  // without the action): with and without a row id; an http object only for a request
   // with a method or a Host; no reason unless there is one, no flows for a
   // row of one flow.
   auto Plain = [] {
@@ -192,17 +193,20 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
   };
   const char* alert =
       R"({"alert":{"action":"blocked","category":"Data Leakage","gid":1,"rev":1,"severity":1,)"
-      R"("signature":"DLP pan mask-partial","signature_id":9031788},)";
+      R"("signature":"DLP pan","signature_id":9031788},)";
   const char* dlp =
       R"("dlp":{"action":"mask-partial","count":7,"fingerprint":"00112233445566778899aabbccddeeff",)"
       R"("first_seen":"2026-11-18T11:06:40.123456+0000","flow_id":"0123456789abcdef",)";
   const char* dlp_end = R"("rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
-                        R"("severity":"critical"},"event_type":"alert",)";
+                        R"("severity":"critical"},"event_type":"alert","flow_id":920735923817967,)";
   // What became of the values (migration 5): after incident_id, by key.
   const std::string outcomes =
       R"("outcomes":{"blocked":1,"in_clear":1,"masked":3,"partly_masked":2},)";
   const char* tuple = R"("proto":"TCP","src_ip":"2001:db8::10","src_port":40000,"timestamp":)";
-  const std::string dest = R"("dest_ip":"2001:db8:1::20","dest_port":443,)";
+  // The flow's Community ID (the spec's hash of the tuple) sorts before
+  // dest_ip, Suricata's numeric flow_id (its low 51 bits) after event_type.
+  const std::string dest = R"("community_id":"1:q/YvuwdlcxJRAFVbSO0w+mADedI=",)"
+                           R"("dest_ip":"2001:db8:1::20","dest_port":443,)";
   const std::string http =
       R"("http":{"hostname":"shop.example","http_method":"POST","url":"/pay?card=XXXX"},)";
   EXPECT_EQ(EveLine(Plain(), 12), alert + std::string(R"("app_proto":"http",)") + dest + dlp +

@@ -103,7 +103,7 @@ TEST(LastCatch, TheControlSocketAnswersAfterAHandlerThrew) {
 class ThrowingSink : public IncidentSink {
  public:
   explicit ThrowingSink(int* writes) : writes_(writes) {}
-  Status Write(const std::vector<Incident>&) override {
+  Status Write(const std::vector<StoredIncident>&) override {
     if ((*writes_)++ == 0) throw std::runtime_error("sink failed");
     return {};
   }

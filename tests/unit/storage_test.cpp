@@ -17,6 +17,7 @@
 
 #include "dlpd/common/cidr.h"
 #include "dlpd/inspect/fingerprint.h"
+#include "storage/community_id.h"
 #include "storage/eve_json.h"
 #include "storage/incident_query.h"
 #include "storage/incident_store.h"
@@ -53,6 +54,23 @@ Incident Make(const std::string& flow, const std::string& rule, int64_t t, uint3
   in.masked_sample = rule == "pan" ? "XXXX XXXX XXXX 1111" : "XXX-XX-1457";
   in.fingerprint = "00112233445566778899aabbccddeeff";
   in.ruleset_version = "test";
+  return in;
+}
+
+// `in` with `n` values of fingerprint "fp<first>".."fp<first+n-1>" (padded
+// to 32 hex-like characters), each with `outcome`, counted as such.
+Incident WithValues(Incident in, int first, int n, uint8_t outcome) {
+  in.match_count = static_cast<uint32_t>(n);
+  for (int i = first; i < first + n; ++i) {
+    char fp[33];
+    snprintf(fp, sizeof fp, "%032x", i);
+    AddValue(in, fp, outcome);
+  }
+  uint32_t& count = outcome == kValueInClear   ? in.in_clear
+                    : outcome == kValueBlocked ? in.blocked
+                    : outcome == kValueMasked  ? in.masked
+                                               : in.partly_masked;
+  count += static_cast<uint32_t>(n);
   return in;
 }
 
@@ -637,6 +655,80 @@ TEST(IncidentWriter, EveLinesFollowCommits) {
   EXPECT_EQ(a["alert"]["signature_id"],
             nlohmann::json::parse(EveLine(Make("x", "pan", 0)))["alert"]["signature_id"]);
   EXPECT_GE(a["alert"]["signature_id"].get<int64_t>(), 9000000);
+  EXPECT_EQ(a["alert"]["signature"], "DLP pan");  // one per rule, whatever the action
+  EXPECT_EQ(a["dlp"]["incident_id"], 1);
+}
+
+// The live log and the export write one form: each live line is its
+// incident's state after an update (id, totals, first and last seen), so
+// the last live line of an incident is the line `export` writes for it.
+TEST(IncidentWriter, LiveEveLinesCarryTheIncidentIdAndTotalsAsExportDoes) {
+  TempDb t;
+  const std::string eve_path = t.path + ".eve.json";
+  {
+    std::vector<std::unique_ptr<IncidentSink>> sinks;
+    sinks.push_back(std::move(EveLog::Open(eve_path, EveLog::kDefaultMaxBytes, "gw1")).value());
+    IncidentWriter w(std::make_unique<IncidentStore>(t.path), WriterOptions{}, std::move(sinks));
+    w.Submit(WithValues(Make("f1", "pan", kT0, 0, "alert"), 1, 3, kValueInClear));
+    for (int i = 0; i < 500 && w.written() < 1; ++i) usleep(10000);
+    ASSERT_EQ(w.written(), 1u);
+    w.Submit(WithValues(Make("f1", "pan", kT0 + 5000000, 0, "mask"), 1, 2, kValueMasked));
+  }
+  std::ifstream in(eve_path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2u);
+  const nlohmann::json first = nlohmann::json::parse(lines[0]);
+  const nlohmann::json last = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(first["dlp"]["incident_id"], last["dlp"]["incident_id"]);
+  EXPECT_EQ(first["dlp"]["count"], 3);
+  EXPECT_EQ(last["dlp"]["count"], 5);  // the total, not the update's 2
+  EXPECT_EQ(last["dlp"]["outcomes"]["in_clear"], 3);
+  EXPECT_EQ(last["dlp"]["outcomes"]["masked"], 2);
+  EXPECT_EQ(last["dlp"]["first_seen"], EveTimestamp(kT0));  // the incident's, not the update's
+  EXPECT_EQ(last["timestamp"], EveTimestamp(kT0 + 5000000));
+  EXPECT_EQ(last["dlp"]["action"], "mask");
+  EXPECT_EQ(last["host"], "gw1");
+  auto rows = Reader(t.path)->List({});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(lines[1], EveLine(rows->at(0).incident, rows->at(0).id, "gw1"));
+}
+
+// Community ID v1: the spec's published vectors (corelight/community-id-spec),
+// the same both ways round.
+TEST(CommunityId, MatchesTheSpecsVectors) {
+  EXPECT_EQ(CommunityId("128.232.110.120", 34855, "66.35.250.204", 80),
+            "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+  EXPECT_EQ(CommunityId("66.35.250.204", 80, "128.232.110.120", 34855),
+            "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+  EXPECT_EQ(CommunityId("192.168.1.52", 54585, "8.8.8.8", 53, 17),
+            "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
+  EXPECT_EQ(CommunityId("192.168.170.8", 7, "192.168.170.56", 7, 132),
+            "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=");
+  EXPECT_EQ(
+      CommunityId("2001:470:e5bf:dead:4957:2174:e82c:4887", 63943, "2607:f8b0:400c:c03::1a", 25),
+      "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=");
+  EXPECT_EQ(
+      CommunityId("2607:f8b0:400c:c03::1a", 25, "2001:470:e5bf:dead:4957:2174:e82c:4887", 63943),
+      "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=");
+  EXPECT_EQ(CommunityId("192.0.2.1", 1, "2001:db8::1", 2), "");  // two families
+  EXPECT_EQ(CommunityId("not an address", 1, "192.0.2.1", 2), "");
+}
+
+TEST(EveLine, SuricatasNumericFlowIdAndTheCommunityId) {
+  Incident in = Make("0123456789abcdef", "pan", kT0);
+  in.src_ip = "128.232.110.120";
+  in.src_port = 34855;
+  in.dst_ip = "66.35.250.204";
+  const nlohmann::json j = nlohmann::json::parse(EveLine(in, 7, "sensor-a"));
+  EXPECT_EQ(j["flow_id"], 0x0123456789abcdefLL & 0x7ffffffffffffLL);  // 51 bits, as Suricata's
+  EXPECT_EQ(j["dlp"]["flow_id"], "0123456789abcdef");
+  EXPECT_EQ(j["community_id"], "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+  EXPECT_EQ(j["host"], "sensor-a");
+  EXPECT_FALSE(nlohmann::json::parse(EveLine(in))["host"].is_string());
+  EXPECT_EQ(EveFlowId("xyz"), std::nullopt);
+  EXPECT_EQ(EveFlowId("ffffffffffffffff"), 0x7ffffffffffffLL);
 }
 
 // The EVE log never holds more than twice its bound (the file and FILE.1),
@@ -648,7 +740,7 @@ TEST(EveLog, BoundedByRotationAndDropsCounted) {
   auto eve = EveLog::Open(path, 8192);
   ASSERT_TRUE(eve.ok());
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE((*eve)->Write({Make("flow" + std::to_string(i), "pan", kT0)}).ok());
+    ASSERT_TRUE((*eve)->Write({{0, Make("flow" + std::to_string(i), "pan", kT0)}}).ok());
   }
   struct stat now {
   }, old{};
@@ -673,7 +765,7 @@ TEST(EveLog, BoundedByRotationAndDropsCounted) {
     auto full = EveLog::Open(t.path + ".full.json", 0);
     if (!full.ok()) _exit(2);
     int failed = 0;
-    for (int i = 0; i < 20; ++i) failed += !(*full)->Write({Make("f", "pan", kT0)}).ok();
+    for (int i = 0; i < 20; ++i) failed += !(*full)->Write({{0, Make("f", "pan", kT0)}}).ok();
     _exit(failed > 0 && (*full)->dropped() == static_cast<uint64_t>(failed) ? 0 : 1);
   }
   int status = 0;
@@ -698,7 +790,7 @@ TEST(SyslogSink, SendsRfc5424OverUdp) {
   ASSERT_TRUE(sink.ok()) << sink.error().message;
   Incident in = Make("f1", "pan", 1700000000123456LL, 3);
   in.http_host = "evil\"]host";
-  ASSERT_TRUE(sink.value()->Write({in}).ok());
+  ASSERT_TRUE(sink.value()->Write({{0, in}}).ok());
   char buf[2048];
   const ssize_t n = recv(rx, buf, sizeof buf, 0);
   close(rx);
@@ -776,23 +868,6 @@ TEST(IncidentQuery, FiltersLimitAndStats) {
   auto none = db->Get(999);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-}
-
-// `in` with `n` values of fingerprint "fp<first>".."fp<first+n-1>" (padded
-// to 32 hex-like characters), each with `outcome`, counted as such.
-Incident WithValues(Incident in, int first, int n, uint8_t outcome) {
-  in.match_count = static_cast<uint32_t>(n);
-  for (int i = first; i < first + n; ++i) {
-    char fp[33];
-    snprintf(fp, sizeof fp, "%032x", i);
-    AddValue(in, fp, outcome);
-  }
-  uint32_t& count = outcome == kValueInClear   ? in.in_clear
-                    : outcome == kValueBlocked ? in.blocked
-                    : outcome == kValueMasked  ? in.masked
-                                               : in.partly_masked;
-  count += static_cast<uint32_t>(n);
-  return in;
 }
 
 TEST(IncidentStore, ValuesByOutcomeAndDistinctAcrossIncidents) {
