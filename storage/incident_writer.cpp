@@ -203,7 +203,8 @@ void IncidentWriter::Stop() {
 }
 
 void IncidentWriter::MaybePrune(bool force) {
-  const int64_t now = NowUs();
+  const int64_t now =
+      options_.retention_clock != nullptr ? options_.retention_clock->WallMicros() : NowUs();
   if (!force && now - last_prune_us_ < options_.prune_interval_us) return;
   last_prune_us_ = now;
   auto report = store_->Prune(options_.retention, now);

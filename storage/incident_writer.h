@@ -43,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dlpd/common/clock.h"
 #include "storage/anomaly_event.h"
 #include "storage/incident_sink.h"
 #include "storage/incident_store.h"
@@ -68,6 +69,10 @@ struct WriterOptions {
   // Flows a minute from one source for one rule that are stored one row
   // each; beyond, one row per source, rule and minute. 0: never aggregate.
   uint32_t aggregate_after = 60;
+  // The time retention compares stored times with (its WallMicros), and
+  // prunes by: null, the system's; a capture's replay clock in pcap mode,
+  // whose incidents carry the packets' times. REQUIRES: outlives the writer.
+  const Clock* retention_clock = nullptr;
 };
 
 class IncidentWriter {

@@ -56,13 +56,10 @@ class ManualClock : public Clock {
 };
 
 // A capture file's replay: timers follow the packets' timestamps (set per
-// packet), while incidents are stamped when they are recorded, as live.
-// Stamping them with the capture's time instead is one override away, but
-// the store's retention prunes by incident time, so a replay of an old
-// capture would be pruned as it is written: that needs its own decision.
-class ReplayClock final : public ManualClock {
- public:
-  int64_t WallMicros() const override { return SystemClock::Instance().WallMicros(); }
-};
+// packet), and incidents and anomalies are stamped with them too, the time
+// the traffic went out, not the time of the replay. The writer's retention
+// measures ages on this clock as well (WriterOptions::retention_clock), so
+// a replay of an old capture is not pruned as it is written.
+class ReplayClock final : public ManualClock {};
 
 }  // namespace dlp

@@ -167,6 +167,7 @@ Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard)
     wo.give_up_after_us = static_cast<int64_t>(o.db_retry_s * 1e6);
     wo.retention.min_retain_days = o.min_retain_days;
     wo.aggregate_after = o.aggregate_after;
+    if (!o.pcap_in.empty()) wo.retention_clock = &replay_clock_;  // the capture's time
     std::vector<std::unique_ptr<IncidentSink>> sinks;
     const std::string sensor = o.sensor_name.empty() ? MachineName() : o.sensor_name;
     if (!o.eve_log.empty()) {

@@ -212,6 +212,9 @@ YAML
 import json, sys
 rows = {r["src_ip"]: r for r in json.load(open(sys.argv[1]))}
 f, g, h = rows["192.0.2.20"], rows["192.0.2.21"], rows["192.0.2.22"]
+# The capture's time, not the replay's; and not pruned as older than 90 days.
+assert f["time"].startswith("2026-03-01T10:00:00.0") and g["time"].startswith("2026-03-02T10:00"), f
+assert h["last_seen"].startswith("2026-03-03T10:00:00.0"), h
 # The action alone (mask) hid that 9 of the 25 left in clear.
 assert (f["action"], f["count"], f["masked"], f["in_clear"]) == ("mask", 25, 16, 9), f
 assert (g["action"], g["count"], g["masked"], g["in_clear"]) == ("alert", 3, 0, 3), g
@@ -222,6 +225,25 @@ grep -q '^3 incidents, 30 values: 16 masked, 0 partly masked, 12 in clear, 2 blo
   && ok || bad "threshold totals: $(head -1 "$WORK/t_stats.out")"
 grep -q '^distinct values: 5, 3 of them in clear at least once$' "$WORK/t_stats.out" && ok \
   || bad "threshold distinct: $(sed -n 2p "$WORK/t_stats.out")"
+# By day: the capture's three days.
+"$BUILD/dlpctl" incidents stats --db "$TDB" --format csv > "$WORK/t_days.out"
+[ "$(grep -c '^day,2026-03-0[123],1,' "$WORK/t_days.out")" = 3 ] && ok || bad "by day: $(grep '^day' "$WORK/t_days.out")"
+"$BUILD/dlpctl" incidents list --db "$TDB" --since 2026-03-02 --until 2026-03-03 --format json > "$WORK/t_day2.out"
+[ "$(rows_json t_day2)" = 1 ] && ok || bad "one day of the capture: $(cat "$WORK/t_day2.out")"
+# Another replay into the same database, of a capture from the same week:
+# its retention measures ages on the capture's clock too, so the March
+# incidents (older than retain_days by the wall clock) are not pruned.
+/usr/bin/python3 - "$WORK/march4.pcap" <<'PY'
+import sys
+from scapy.all import IP, TCP, Ether, Raw, wrpcap
+p = Ether() / IP(src="192.0.2.30", dst="198.51.100.20") / TCP(sport=42000, dport=80, flags="PA") / Raw(b"GET / HTTP/1.1\r\n\r\n")
+p.time = 1772618400  # 2026-03-04T10:00:00Z
+wrpcap(sys.argv[1], [p])
+PY
+"$BUILD/dlpd" --pcap-in "$WORK/march4.pcap" --pcap-out /dev/null --db "$TDB" 2>> "$WORK/threshold.log" \
+  && ok || bad "second replay"
+[ "$("$BUILD/dlpctl" incidents list --db "$TDB" --until 2026-04-01 --format json | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3 ] \
+  && ok || bad "the capture's incidents were pruned by the wall clock"
 f_id=$(/usr/bin/python3 -c 'import json,sys; print([r for r in json.load(open(sys.argv[1])) if r["src_ip"] == "192.0.2.20"][0]["id"])' "$WORK/t_list.out")
 "$BUILD/dlpctl" incidents show "$f_id" --db "$TDB" --format json > "$WORK/t_show.out" && ok || bad "threshold show"
 /usr/bin/python3 - "$WORK/t_show.out" <<'PY' && ok || bad "show's values: $(cat "$WORK/t_show.out")"
