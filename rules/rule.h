@@ -79,6 +79,14 @@ struct Rule {
   std::string id;
   std::string name;
   std::string description;
+  // How a SIEM sees the rule's alerts (EVE's alert object, as Suricata's
+  // rules set it). sid 0: dlpd's own id for the rule (9,000,000-9,999,999,
+  // from its id); classtype empty: "Data Leakage"; metadata: key -> values,
+  // sorted by key.
+  uint32_t sid = 0;
+  uint32_t rev = 1;
+  std::string classtype;
+  std::vector<std::pair<std::string, std::vector<std::string>>> metadata;
   Severity severity = Severity::kHigh;
   std::string validator = "none";
   // Set when the rule file describes a checksum instead of naming one.

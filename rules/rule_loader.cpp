@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "dlpd/common/hex.h"
@@ -43,6 +44,55 @@ class RuleParser {
     return out;
   }
 
+  // sid, rev, classtype and metadata: what SIEMs key alerts on, so each is
+  // checked for what Suricata's own fields allow.
+  void ParseSignature(const YAML::Node& node, Rule& r) {
+    auto number = [&](const char* key, uint32_t* out) {
+      if (!node[key]) return;
+      const std::string v = in_.Scalar(node, key, r.id, true);
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || v.size() > 10 || v.find_first_not_of("0123456789") != std::string::npos ||
+          n < 1 || n > 4294967295ULL) {
+        in_.Fail(node[key], r.id,
+                 std::string(key) + " must be a whole number from 1 to 4294967295");
+      }
+      *out = static_cast<uint32_t>(n);
+    };
+    number("sid", &r.sid);
+    number("rev", &r.rev);
+    // A word, as Suricata's classification names are ("policy-violation").
+    auto word = [&](const YAML::Node& at, const std::string& v, const std::string& what) {
+      if (v.empty() || v.size() > 64 ||
+          v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+        in_.Fail(at, r.id, what + " must be 1-64 lowercase letters, digits, '-' or '_'");
+      }
+    };
+    if (node["classtype"]) {
+      r.classtype = in_.Scalar(node, "classtype", r.id, true);
+      word(node["classtype"], r.classtype, "classtype");
+    }
+    if (const YAML::Node m = node["metadata"]) {
+      if (!m.IsMap()) in_.Fail(m, r.id, "metadata must be a map: {key: value or [values]}");
+      for (const auto& kv : m) {
+        const std::string key = in_.Text(kv.first, r.id, "a metadata key");
+        word(kv.first, key, "a metadata key");
+        std::vector<std::string> values;
+        for (const auto& v : in_.Items(kv.second, r.id, "metadata value")) {
+          std::string text = in_.Text(v, r.id, "a metadata value");
+          if (text.empty() || text.size() > 256 ||
+              std::any_of(text.begin(), text.end(),
+                          [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+            in_.Fail(v, r.id, "a metadata value is 1-256 printable characters");
+          }
+          values.push_back(std::move(text));
+        }
+        r.metadata.emplace_back(key, std::move(values));
+      }
+      std::sort(r.metadata.begin(), r.metadata.end());
+    }
+  }
+
   Rule ParseRule(const YAML::Node& node) {
     if (!node.IsMap()) in_.Fail(node, "", "each rule is a map (id, name, patterns, ...)");
     Rule r;
@@ -53,14 +103,15 @@ class RuleParser {
         r.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos) {
       in_.Fail(node["id"], r.id, "id must be non-empty lowercase letters, digits, '-', '_' or '.'");
     }
-    in_.CheckKeys(
-        node,
-        {"id", "name", "description", "severity", "validator", "mask", "boundary", "value_chars",
-         "min_digits", "digit_gap", "context", "layouts", "known_examples", "patterns", "examples"},
-        r.id);
+    in_.CheckKeys(node,
+                  {"id", "name", "description", "severity", "sid", "rev", "classtype", "metadata",
+                   "validator", "mask", "boundary", "value_chars", "min_digits", "digit_gap",
+                   "context", "layouts", "known_examples", "patterns", "examples"},
+                  r.id);
     r.name = in_.Scalar(node, "name", r.id, false);
     if (r.name.empty()) r.name = r.id;
     r.description = in_.Scalar(node, "description", r.id, false);
+    ParseSignature(node, r);
 
     if (node["severity"]) {
       auto s = ParseSeverity(in_.Scalar(node, "severity", r.id, true));
@@ -410,10 +461,19 @@ std::vector<Rule> ParseRuleFile(const RuleSource& source) {
 RuleSet BuildRuleSet(const std::vector<RuleSource>& sources) {
   RuleSet set;
   std::set<std::string> ids;
+  std::map<uint32_t, std::string> sids;  // a SIEM would take two rules with one sid as one
   for (const auto& src : sources) {
     for (auto& rule : ParseRuleFile(src)) {
       if (!ids.insert(rule.id).second) {
         throw RuleError(rule.file, rule.line, rule.id, "duplicate rule id");
+      }
+      if (rule.sid != 0) {
+        auto [it, fresh] = sids.emplace(rule.sid, rule.id);
+        if (!fresh) {
+          throw RuleError(
+              rule.file, rule.line, rule.id,
+              "sid " + std::to_string(rule.sid) + " is rule '" + it->second + "''s too");
+        }
       }
       set.rules.push_back(std::move(rule));
     }

@@ -25,15 +25,18 @@ int EveSeverity(const std::string& severity) {
   return 3;
 }
 
-// A stable signature id per rule id (FNV-1a), in a range of its own so that
-// it cannot be taken for one of Suricata's rules (which use below 9,000,000).
-uint32_t SignatureId(const std::string& rule_id) {
+}  // namespace
+
+uint32_t DefaultSignatureId(std::string_view rule_id) {
   uint32_t h = 2166136261u;
   for (unsigned char c : rule_id) h = (h ^ c) * 16777619u;
   return 9000000 + h % 1000000;
 }
 
-}  // namespace
+nlohmann::json JsonTextValue(std::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? nlohmann::json(std::string(text)) : j;
+}
 
 std::string EveTimestamp(int64_t us) {
   // The store's form with Suricata's zone suffix instead of 'Z'.
@@ -95,20 +98,29 @@ std::string EveLine(const Incident& in, int64_t id, std::string_view host) {
         if (v.text.empty()) continue;
         value = std::string(v.text);
         break;
+      case ColumnType::kJsonText:
+        if (v.text.empty()) continue;
+        value = JsonTextValue(v.text);
+        break;
       case ColumnType::kTime:
         value = EveTimestamp(v.number);
         break;
     }
     j[nlohmann::json::json_pointer(std::string(c.eve))] = std::move(value);
   }
+  // The rule's signature fields are columns (the rule file's sid, rev,
+  // classtype, metadata; its name); rows stored before they were have
+  // none, and get what dlpd wrote then. The action is alert.action and
+  // dlp.action, never part of the signature.
   const bool stopped = in.action == "mask" || in.action == "mask-partial" || in.action == "block";
-  j["alert"] = {{"action", stopped ? "blocked" : "allowed"},
-                {"gid", 1},
-                {"signature_id", SignatureId(in.rule_id)},
-                {"rev", 1},
-                {"signature", "DLP " + in.rule_id},  // the action is alert.action and dlp.action
-                {"category", "Data Leakage"},
-                {"severity", EveSeverity(in.severity)}};
+  nlohmann::json& alert = j["alert"];
+  alert["action"] = stopped ? "blocked" : "allowed";
+  alert["gid"] = 1;
+  alert["severity"] = EveSeverity(in.severity);
+  if (in.signature_id <= 0) alert["signature_id"] = DefaultSignatureId(in.rule_id);
+  if (in.signature_rev == 0) alert["rev"] = 1;
+  if (in.rule_name.empty()) alert["signature"] = in.rule_id;
+  if (in.category.empty()) alert["category"] = "Data Leakage";
   // An http object, and app_proto, when the request's method or Host is known.
   if (in.http_method.empty() && in.http_host.empty()) {
     j.erase("http");

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,15 @@ std::string EveLine(const Incident& incident, int64_t id = 0, std::string_view h
 
 // One anomaly line, no newline.
 std::string EveAnomalyLine(const AnomalyEvent& anomaly, std::string_view host = {});
+
+// A rule's signature id when its file sets none: stable per rule id
+// (FNV-1a), in a range of its own so that it cannot be taken for one of
+// Suricata's rules (which use below 9,000,000).
+uint32_t DefaultSignatureId(std::string_view rule_id);
+
+// A column of JSON text (ColumnType::kJsonText) as a JSON value: the object
+// it holds, or the text itself when it does not parse.
+nlohmann::json JsonTextValue(std::string_view text);
 
 // Suricata's flow_id for dlpd's 16-hex-digit flow id: its low 51 bits, as
 // Suricata keeps its own (JSON readers round integers past 2^53); nullopt

@@ -37,6 +37,14 @@ struct Incident {
   int64_t time_us = 0;       // first match: UTC, microseconds since the epoch
   int64_t last_time_us = 0;  // last match (0: same as time_us)
   std::string rule_id;
+  // The rule as a SIEM sees it (EVE's alert object): its name, sid, rev,
+  // category (its classtype) and metadata (a JSON object's text; "" none).
+  // signature_id 0: dlpd's own id from rule_id (DefaultSignatureId).
+  std::string rule_name;
+  int64_t signature_id = 0;
+  uint32_t signature_rev = 1;
+  std::string category;  // empty: "Data Leakage"
+  std::string metadata;
   std::string severity;
   std::string action;  // mask | mask-partial | alert | block | pass
   uint8_t ip_version = 4;

@@ -33,6 +33,8 @@ enum class ColumnType : uint8_t {
   kFlows,         // INTEGER, 1 for nearly every row: a JSON number; EVE leaves a 1 out
   kTime,          // microseconds since the epoch: ISO 8601 UTC text (IsoTimeUtc) in the
                   // database, JSON and CSV; Suricata's form (EveTimestamp) in EVE
+  kJsonText,      // a JSON object's text: TEXT, NULL when empty; an object in JSON and
+                  // EVE (left out of EVE when empty), the text in CSV
 };
 
 // Where dlpctl lists a column: always in JSON; in CSV and `show` as well
@@ -135,6 +137,11 @@ inline constexpr auto kTable = std::to_array<IncidentColumn>({
     {"time",            "time_utc",        kJsonAndCsv, "/dlp/first_seen",      kTime,         kFirst,      kFirstMatch},
     {"last_seen",       "last_seen_utc",   kJsonAndCsv, "/timestamp",           kTime,         kLatest,     kLastMatch},
     {"rule",            "rule_id",         kJsonAndCsv, "/dlp/rule",            kText,         kFirst,      Member<&Incident::rule_id>()},
+    {"rule_name",       "rule_name",       kJsonAndCsv, "/alert/signature",     kText,         kFirst,      Member<&Incident::rule_name>()},
+    {"signature_id",    "signature_id",    kJsonOnly,   "/alert/signature_id",  kInteger,      kFirst,      Member<&Incident::signature_id>()},
+    {"signature_rev",   "signature_rev",   kJsonOnly,   "/alert/rev",           kInteger,      kFirst,      Member<&Incident::signature_rev>()},
+    {"category",        "category",        kJsonOnly,   "/alert/category",      kText,         kFirst,      Member<&Incident::category>()},
+    {"metadata",        "metadata",        kJsonOnly,   "/alert/metadata",      kJsonText,     kFirst,      Member<&Incident::metadata>()},
     {"severity",        "severity",        kJsonAndCsv, "/dlp/severity",        kText,         kFirst,      Member<&Incident::severity>()},
     {"action",          "action",          kJsonAndCsv, "/dlp/action",          kText,         kStrongest,  Member<&Incident::action>()},
     {"count",           "match_count",     kJsonAndCsv, "/dlp/count",           kInteger,      kSum,        Member<&Incident::match_count>()},

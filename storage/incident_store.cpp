@@ -242,6 +242,7 @@ StoredIncident IncidentFromRow(sqlite3_stmt* st) {
         break;
       case ColumnType::kText:
       case ColumnType::kOptionalText:
+      case ColumnType::kJsonText:
         v.null = sqlite3_column_type(st, col) == SQLITE_NULL;
         text = ColumnText(st, col);
         v.text = text;
@@ -553,6 +554,7 @@ Status IncidentStore::InsertBatch(const std::vector<Incident>& batch,
           text(upsert_, i, v.text);
           break;
         case ColumnType::kOptionalText:
+        case ColumnType::kJsonText:
           if (v.text.empty()) {
             sqlite3_bind_null(upsert_, i);
           } else {

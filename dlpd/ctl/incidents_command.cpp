@@ -254,6 +254,9 @@ nlohmann::json IncidentJson(const StoredIncident& r) {
       case ColumnType::kOptionalText:
         if (!v.text.empty()) field = std::string(v.text);  // else null
         break;
+      case ColumnType::kJsonText:
+        if (!v.text.empty()) field = JsonTextValue(v.text);  // else null
+        break;
       case ColumnType::kTime:
         field = IsoTimeUtc(v.number);
         break;
@@ -283,6 +286,7 @@ std::vector<std::string> IncidentCsvRow(const StoredIncident& r) {
         break;
       case ColumnType::kText:
       case ColumnType::kOptionalText:
+      case ColumnType::kJsonText:
         cells.emplace_back(v.text);
         break;
       case ColumnType::kTime:

@@ -1,6 +1,7 @@
--- Migration 5: what became of each incident's values, and which values they
--- were, so that the values that left in clear, and how many distinct ones,
--- can be counted (a card sent 25 times is one card exposed).
+-- Migration 5: what became of each incident's values, which values they
+-- were (so that the values that left in clear, and how many distinct ones,
+-- can be counted: a card sent 25 times is one card exposed), and the rule's
+-- signature fields for SIEMs.
 --
 -- A row's values by outcome; they add up to match_count: masked in place;
 -- masked after part of the value had left (mask-partial); let through in
@@ -35,3 +36,15 @@ END;
 -- Older rows list the one value they kept, its outcome unknown.
 INSERT INTO incident_values (incident_id, fingerprint, outcomes)
   SELECT id, fingerprint, 0 FROM incidents WHERE fingerprint <> '';
+
+-- The rule as a SIEM sees it, as its file said when the incident began
+-- (EVE's alert object): its name (the signature), sid and rev, classtype
+-- (the category) and metadata (a JSON object). Older rows: the rule id as
+-- the name, sid 0 (dlpd's own id, derived from the rule id, as it wrote
+-- then), rev 1, "Data Leakage".
+ALTER TABLE incidents ADD COLUMN rule_name TEXT NOT NULL DEFAULT '';
+UPDATE incidents SET rule_name = rule_id;
+ALTER TABLE incidents ADD COLUMN signature_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN signature_rev INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE incidents ADD COLUMN category TEXT NOT NULL DEFAULT 'Data Leakage';
+ALTER TABLE incidents ADD COLUMN metadata TEXT;

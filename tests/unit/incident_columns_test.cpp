@@ -32,6 +32,11 @@ Incident Full() {
   in.time_us = 1795000000123456LL;
   in.last_time_us = 1795000060000001LL;
   in.rule_id = "pan";
+  in.rule_name = "Payment card number";
+  in.signature_id = 1000001;
+  in.signature_rev = 3;
+  in.category = "pci-data";
+  in.metadata = R"({"standard":["pci-dss"]})";
   in.severity = "critical";
   in.action = "mask-partial";
   in.ip_version = 6;
@@ -89,30 +94,12 @@ TEST(IncidentColumns, EveryColumnOfTheDatabaseIsDeclaredOnce) {
 
 TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
   const std::vector<std::string> header = IncidentCsvHeader();
-  EXPECT_EQ(header, (std::vector<std::string>{"id",
-                                              "time",
-                                              "last_seen",
-                                              "rule",
-                                              "severity",
-                                              "action",
-                                              "count",
-                                              "masked",
-                                              "partly_masked",
-                                              "in_clear",
-                                              "blocked",
-                                              "src_ip",
-                                              "src_port",
-                                              "dst_ip",
-                                              "dst_port",
-                                              "flow_id",
-                                              "http_method",
-                                              "http_host",
-                                              "http_path",
-                                              "sample",
-                                              "fingerprint",
-                                              "ruleset_version",
-                                              "reason",
-                                              "flows"}));
+  EXPECT_EQ(header, (std::vector<std::string>{
+                        "id",       "time",        "last_seen",       "rule",      "rule_name",
+                        "severity", "action",      "count",           "masked",    "partly_masked",
+                        "in_clear", "blocked",     "src_ip",          "src_port",  "dst_ip",
+                        "dst_port", "flow_id",     "http_method",     "http_host", "http_path",
+                        "sample",   "fingerprint", "ruleset_version", "reason",    "flows"}));
   for (const IncidentColumn& c : kIncidentColumns) {
     const bool listed = std::find(header.begin(), header.end(), c.key) != header.end();
     EXPECT_EQ(listed, c.listed == Listed::kJsonAndCsv) << c.key;
@@ -122,6 +109,7 @@ TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
                                                          "2026-11-18T11:06:40.123456Z",
                                                          "2026-11-18T11:07:40.000001Z",
                                                          "pan",
+                                                         "Payment card number",
                                                          "critical",
                                                          "mask-partial",
                                                          "7",
@@ -153,13 +141,15 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
   EXPECT_EQ(Keys(j), declared);
   EXPECT_EQ(
       j.dump(),
-      R"({"action":"mask-partial","blocked":1,"count":7,"dst_ip":"2001:db8:1::20","dst_port":443,)"
+      R"({"action":"mask-partial","blocked":1,"category":"pci-data","count":7,)"
+      R"("dst_ip":"2001:db8:1::20","dst_port":443,)"
       R"("fingerprint":"00112233445566778899aabbccddeeff","flow_id":"0123456789abcdef","flows":1,)"
       R"("http_host":"shop.example","http_method":"POST","http_path":"/pay?card=XXXX",)"
       R"("id":12,"in_clear":1,"ip_version":6,"last_seen":"2026-11-18T11:07:40.000001Z",)"
-      R"("masked":3,"partly_masked":2,"proto":"TCP",)"
-      R"("reason":"compressed body","rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
-      R"("severity":"critical","src_ip":"2001:db8::10","src_port":40000,)"
+      R"("masked":3,"metadata":{"standard":["pci-dss"]},"partly_masked":2,"proto":"TCP",)"
+      R"("reason":"compressed body","rule":"pan","rule_name":"Payment card number",)"
+      R"("ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111","severity":"critical",)"
+      R"("signature_id":1000001,"signature_rev":3,"src_ip":"2001:db8::10","src_port":40000,)"
       R"("time":"2026-11-18T11:06:40.123456Z","values_unlisted":0})");
   r.incident.http_method.clear();
   r.incident.http_host.clear();
@@ -191,9 +181,9 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
     in.reason.clear();
     return in;
   };
-  const char* alert =
-      R"({"alert":{"action":"blocked","category":"Data Leakage","gid":1,"rev":1,"severity":1,)"
-      R"("signature":"DLP pan","signature_id":9031788},)";
+  const char* alert = R"({"alert":{"action":"blocked","category":"pci-data","gid":1,)"
+                      R"("metadata":{"standard":["pci-dss"]},"rev":3,"severity":1,)"
+                      R"("signature":"Payment card number","signature_id":1000001},)";
   const char* dlp =
       R"("dlp":{"action":"mask-partial","count":7,"fingerprint":"00112233445566778899aabbccddeeff",)"
       R"("first_seen":"2026-11-18T11:06:40.123456+0000","flow_id":"0123456789abcdef",)";

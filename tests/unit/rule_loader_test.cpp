@@ -195,6 +195,50 @@ TEST(RuleLoader, MinDigitsMustBeASmallCount) {
   EXPECT_EQ(ok.rules[0].min_digits, 9u);
 }
 
+// sid, rev, classtype and metadata: what EVE's alert object carries, so a
+// SIEM's rules and dashboards can key on them as on Suricata's.
+TEST(RuleLoader, SignatureFieldsForSiems) {
+  RuleSet ok = BuildRuleSet({{"t.yaml", R"(rules:
+  - id: x
+    sid: 1000001
+    rev: 3
+    classtype: pci-data
+    metadata: {standard: [pci-dss, gdpr], owner: dlp-team}
+    patterns: ['\d{9}']
+  - id: y
+    patterns: ['\d{8}']
+)"}});
+  const Rule& x = ok.rules[0];
+  EXPECT_EQ(x.sid, 1000001u);
+  EXPECT_EQ(x.rev, 3u);
+  EXPECT_EQ(x.classtype, "pci-data");
+  using Meta = std::vector<std::pair<std::string, std::vector<std::string>>>;
+  EXPECT_EQ(x.metadata, (Meta{{"owner", {"dlp-team"}}, {"standard", {"pci-dss", "gdpr"}}}));
+  EXPECT_EQ(ok.rules[1].sid, 0u);  // dlpd's own, from the id
+  EXPECT_EQ(ok.rules[1].rev, 1u);
+  const std::pair<const char*, const char*> bad[] = {
+      {"    sid: 0\n", "sid must be a whole number from 1 to 4294967295"},
+      {"    sid: 4294967296\n", "sid must be a whole number"},
+      {"    sid: -1\n", "sid must be a whole number"},
+      {"    rev: two\n", "rev must be a whole number"},
+      {"    classtype: Policy Violation\n", "classtype must be 1-64 lowercase letters"},
+      {"    metadata: [a, b]\n", "metadata must be a map"},
+      {"    metadata: {Owner: x}\n", "a metadata key must be 1-64 lowercase letters"},
+      {"    metadata: {owner: \"a\\x01b\"}\n", "a metadata value is 1-256 printable characters"},
+  };
+  for (const auto& [line, phrase] : bad) {
+    RuleError e =
+        LoadError(std::string("rules:\n  - id: x\n") + line + "    patterns: ['\\d{9}']\n");
+    EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << line << ": " << e.what();
+  }
+  // Two rules with one sid would be one signature to a SIEM.
+  RuleError dup = LoadError(
+      "rules:\n  - id: a\n    sid: 7\n    patterns: ['\\d{9}']\n"
+      "  - id: b\n    sid: 7\n    patterns: ['\\d{8}']\n");
+  EXPECT_NE(std::string(dup.what()).find("sid 7 is rule 'a''s too"), std::string::npos)
+      << dup.what();
+}
+
 TEST(RuleCheck, MinDigitsAboveWhatThePatternHoldsIsCaught) {
   // '\d{8}' holds 8 digits: the gate, told 9, skips the example's match.
   auto rules = CompiledRuleset::Compile(BuildRuleSet({{"t.yaml", R"(rules:

@@ -655,7 +655,7 @@ TEST(IncidentWriter, EveLinesFollowCommits) {
   EXPECT_EQ(a["alert"]["signature_id"],
             nlohmann::json::parse(EveLine(Make("x", "pan", 0)))["alert"]["signature_id"]);
   EXPECT_GE(a["alert"]["signature_id"].get<int64_t>(), 9000000);
-  EXPECT_EQ(a["alert"]["signature"], "DLP pan");  // one per rule, whatever the action
+  EXPECT_EQ(a["alert"]["signature"], "pan");  // one per rule, whatever the action (no name: the id)
   EXPECT_EQ(a["dlp"]["incident_id"], 1);
 }
 
