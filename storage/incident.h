@@ -52,6 +52,7 @@ struct Incident {
   uint16_t src_port = 0, dst_port = 0;
   std::string flow_id;
   std::string http_method, http_host, http_path;  // masked; empty when not parsable
+  std::string http_user_agent;                    // masked; empty when none
   uint32_t match_count = 0;
   // match_count by what became of the values (they add up to it).
   uint32_t masked = 0, partly_masked = 0, in_clear = 0, blocked = 0;

@@ -160,6 +160,7 @@ inline constexpr auto kTable = std::to_array<IncidentColumn>({
     {"http_method",     "http_method",     kJsonAndCsv, "/http/http_method",    kOptionalText, kFirstKnown, Member<&Incident::http_method>()},
     {"http_host",       "http_host",       kJsonAndCsv, "/http/hostname",       kOptionalText, kFirstKnown, Member<&Incident::http_host>()},
     {"http_path",       "http_path",       kJsonAndCsv, "/http/url",            kOptionalText, kFirstKnown, Member<&Incident::http_path>()},
+    {"http_user_agent", "http_user_agent", kJsonOnly,   "/http/http_user_agent", kOptionalText, kFirstKnown, Member<&Incident::http_user_agent>()},
     {"sample",          "masked_sample",   kJsonAndCsv, "/dlp/sample",          kText,         kFirst,      Member<&Incident::masked_sample>()},
     {"fingerprint",     "fingerprint",     kJsonAndCsv, "/dlp/fingerprint",     kText,         kFirst,      Member<&Incident::fingerprint>()},
     {"ruleset_version", "ruleset_version", kJsonAndCsv, "/dlp/ruleset_version", kText,         kFirst,      Member<&Incident::ruleset_version>()},

@@ -312,6 +312,7 @@ void MergeIncident(Incident& into, const Incident& later) {
     into.http_host = later.http_host;
     into.http_path = later.http_path;
   }
+  if (into.http_user_agent.empty()) into.http_user_agent = later.http_user_agent;
 }
 
 std::string IsoTimeUtc(int64_t us) {

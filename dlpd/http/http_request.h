@@ -11,6 +11,7 @@ namespace dlp {
 
 struct HttpRequestInfo {
   std::string method, host, path;
+  std::string user_agent;  // the first User-Agent field, printable bytes only
   // Bytes of the head up to and including its blank line; 0 when the head
   // does not end within what was read.
   size_t head_len = 0;
@@ -23,7 +24,7 @@ struct HttpRequestInfo {
   // Heap bytes of the strings (a short string's are in the object).
   size_t heap_bytes() const {
     auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
-    return heap(method) + heap(host) + heap(path);
+    return heap(method) + heap(host) + heap(path) + heap(user_agent);
   }
 };
 

@@ -302,6 +302,9 @@ void RequestFraming::EditValueByte(size_t i) {
 void RequestFraming::EndHeader() {
   HttpRequestInfo& info = records_.back().info;
   if (info.host.empty() && IEquals(field_, "host")) info.host = Printable(value_);
+  if (info.user_agent.empty() && IEquals(field_, "user-agent")) {
+    info.user_agent = Printable(value_);
+  }
   if (IEquals(field_, "upgrade")) {
     std::string v = value_;
     std::transform(v.begin(), v.end(), v.begin(),

@@ -537,8 +537,8 @@ void FlowInspection::UseRequestAt(Flow& f, uint64_t wire_off) {
     return;
   }
   HttpRequestInfo http = r->info;
-  // A URI or Host that holds a value is stored masked.
-  for (std::string* s : {&http.path, &http.host}) {
+  // A URI, Host or User-Agent that holds a value is stored masked.
+  for (std::string* s : {&http.path, &http.host, &http.user_agent}) {
     Findings found;
     WireUnits units;
     if (ScanDecodedBlock(*f.ctx, reinterpret_cast<const uint8_t*>(s->data()), s->size(), &found,

@@ -48,3 +48,6 @@ ALTER TABLE incidents ADD COLUMN signature_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE incidents ADD COLUMN signature_rev INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE incidents ADD COLUMN category TEXT NOT NULL DEFAULT 'Data Leakage';
 ALTER TABLE incidents ADD COLUMN metadata TEXT;
+
+-- The request's User-Agent (the first one; masked where it held a value).
+ALTER TABLE incidents ADD COLUMN http_user_agent TEXT;

@@ -283,6 +283,8 @@ assert pan["metadata"] == {"owner": ["dlp-team"], "standard": ["pci-dss"]}, pan
 assert ssn["signature"] == "US Social Security number" and 9000000 <= ssn["signature_id"] < 10000000, ssn
 assert ssn["rev"] == 1 and ssn["category"] == "Data Leakage" and "metadata" not in ssn, ssn
 assert all(e["host"] == "gw-test" for e in lines), [e.get("host") for e in lines]
+g = [e for e in lines if e["event_type"] == "alert" and e["src_ip"] == "192.0.2.21"][0]
+assert g["http"]["http_user_agent"] == "uploader/2.1", g["http"]
 PY
 "$BUILD/dlpctl" incidents export --db "$TDB" --sensor-name gw-test > "$WORK/t_export.out"
 /usr/bin/python3 - "$WORK/threshold.eve.json" "$WORK/t_export.out" <<'PY' && ok || bad "live and export differ"

@@ -45,7 +45,8 @@ if sys.argv[2:] == ["--repeats"]:
           % (25 * len(piece))] + [piece] * 25, t0)
     cards = b"a=6011111111111117&b=5105105105105100&c=4012888888881881;"
     flow(IP(src="192.0.2.21", dst="203.0.113.7"), 41001,
-         [b"POST /u HTTP/1.1\r\nHost: cdn.example\r\nContent-Length: %d\r\n\r\n" % len(cards)
+         [b"POST /u HTTP/1.1\r\nHost: cdn.example\r\nUser-Agent: uploader/2.1\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(cards)
           + cards], t0 + day)
     ssns = b"ssn=536-22-1457&ssn2=078-05-1120;"
     flow(IP(src="192.0.2.22", dst="203.0.113.7"), 41002,
