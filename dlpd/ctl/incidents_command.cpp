@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -60,7 +62,16 @@ void PrintCsvLine(const std::vector<std::string>& cells) {
   std::cout << "\r\n";
 }
 
-void PrintList(const std::vector<StoredIncident>& rows, const std::string& format) {
+// The terminal's width when stdout is one, else 80.
+size_t OutputWidth() {
+  winsize ws{};
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) {
+    return ws.ws_col;
+  }
+  return 80;
+}
+
+void PrintList(const std::vector<StoredIncident>& rows, const std::string& format, bool wide) {
   if (format == "json") {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : rows) arr.push_back(IncidentJson(r));
@@ -76,6 +87,26 @@ void PrintList(const std::vector<StoredIncident>& rows, const std::string& forma
     std::cout << "no incidents\n";
     return;
   }
+  auto values = [](const Incident& in) {
+    return in.in_clear > 0 ? fmt::format("{} ({} clear)", in.match_count, in.in_clear)
+                           : std::to_string(in.match_count);
+  };
+  if (!wide) {
+    // What to look at first, in a terminal's width: the destination is its
+    // Host when known (where the data went), cut first when too long.
+    TextTable t({"ID", "TIME (UTC)", "RULE", "ACTION", "VALUES", "SOURCE", "DESTINATION"});
+    for (const auto& r : rows) {
+      const Incident& in = r.incident;
+      const std::string time = ShortTime(in.time_us);
+      t.Add({std::to_string(r.id), time.substr(5, 11), Terminal(in.rule_id), in.action, values(in),
+             Terminal(in.src_ip),
+             in.http_host.empty() ? Endpoint(in.ip_version, in.dst_ip, in.dst_port)
+                                  : Terminal(in.http_host)});
+    }
+    t.SetCuttable({6, 5, 2});
+    t.Print(std::cout, OutputWidth());
+    return;
+  }
   TextTable t({"ID", "FIRST SEEN (UTC)", "RULE", "SEVERITY", "ACTION", "COUNT", "SOURCE",
                "DESTINATION", "REQUEST", "SAMPLE"});
   for (const auto& r : rows) {
@@ -85,10 +116,7 @@ void PrintList(const std::vector<StoredIncident>& rows, const std::string& forma
       request += (request.empty() ? "" : " ") + in.http_host + in.http_path;
     }
     t.Add({std::to_string(r.id), ShortTime(in.time_us), Terminal(in.rule_id), in.severity,
-           in.action,
-           in.in_clear > 0 ? fmt::format("{} ({} clear)", in.match_count, in.in_clear)
-                           : std::to_string(in.match_count),
-           Endpoint(in.ip_version, in.src_ip, in.src_port),
+           in.action, values(in), Endpoint(in.ip_version, in.src_ip, in.src_port),
            Endpoint(in.ip_version, in.dst_ip, in.dst_port), Terminal(request, 48),
            Terminal(in.masked_sample)});
   }
@@ -342,6 +370,10 @@ IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
       sub->add_option("--format", o->format, "table (default), json or csv")
           ->check(CLI::IsMember({"table", "json", "csv"}));
     }
+    if (sub == c.list) {
+      sub->add_flag("--wide", o->wide,
+                    "the table with every column (severity, ports, request, sample), none cut");
+    }
   }
   return c;
 }
@@ -493,7 +525,7 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
     }
     return 0;
   }
-  PrintList(*rows, o.format);
+  PrintList(*rows, o.format, o.wide);
   return 0;
 }
 

@@ -6,6 +6,9 @@
 //   CIDR, --host GLOB, --fingerprint HEX (a value seen elsewhere), --after-id N,
 //   --limit N (list: 50 by default, and a notice on stderr when it cuts;
 //   stats: rows per breakdown, 10 by default; 0: all), --format table|json|csv.
+// list's table fits the terminal (80 columns when not on one): id, time,
+// rule, action, values, source and destination, the last cut to fit;
+// --wide adds severity, ports, the request and the sample, none cut.
 // stats counts incidents, values and the distinct values (by fingerprint)
 // that left in clear, overall and by rule, severity, action, source,
 // destination, day and hour.
@@ -30,6 +33,7 @@ struct IncidentsOptions {
   std::string src, dst, host, fingerprint;
   int64_t after_id = -1;  // -1: none
   std::string format = "table";
+  bool wide = false;   // list: every column, none cut
   int64_t limit = -1;  // -1: the command's default
   int64_t id = 0;      // show
   std::string output;  // export

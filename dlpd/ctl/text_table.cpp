@@ -66,7 +66,7 @@ void TextTable::Add(std::vector<std::string> row) {
   rows_.push_back(std::move(row));
 }
 
-void TextTable::Print(std::ostream& out) const {
+void TextTable::Print(std::ostream& out, size_t max_width) const {
   std::vector<size_t> width(header_.size(), 0);
   std::vector<bool> numeric(header_.size(), true);
   for (size_t c = 0; c < header_.size(); ++c) width[c] = header_[c].size();
@@ -76,10 +76,28 @@ void TextTable::Print(std::ostream& out) const {
       if (!IsNumber(row[c])) numeric[c] = false;
     }
   }
+  constexpr size_t kMinCut = 8;
+  auto total = [&] {
+    size_t sum = width.empty() ? 0 : 2 * (width.size() - 1);
+    for (size_t w : width) sum += w;
+    return sum;
+  };
+  while (max_width > 0 && total() > max_width) {
+    size_t widest = width.size();
+    for (size_t c : cuttable_) {
+      if (c < width.size() && width[c] > kMinCut &&
+          (widest == width.size() || width[c] > width[widest])) {
+        widest = c;
+      }
+    }
+    if (widest == width.size()) break;  // nothing left to cut
+    width[widest] = std::max(kMinCut, width[widest] - std::min(width[widest], total() - max_width));
+  }
   auto line = [&](const std::vector<std::string>& row) {
     std::string s;
     for (size_t c = 0; c < width.size(); ++c) {
-      const std::string cell = c < row.size() ? row[c] : "";
+      std::string cell = c < row.size() ? row[c] : "";
+      if (cell.size() > width[c]) cell = cell.substr(0, width[c] - 3) + "...";
       const std::string pad(width[c] - std::min(width[c], cell.size()), ' ');
       if (c > 0) s += "  ";
       s += numeric[c] && !rows_.empty() ? pad + cell : cell + pad;

@@ -26,12 +26,17 @@ class TextTable {
   // raw (Terminal's own output is left as it is: cut cells stay cut).
   void Add(std::vector<std::string> row);
   bool empty() const { return rows_.empty(); }
+  // Columns that may be cut to fit a width (Print's max_width), the widest
+  // of them first, to no less than 8 characters ("..." ends a cut cell).
+  void SetCuttable(std::vector<size_t> columns) { cuttable_ = std::move(columns); }
   // Columns padded to their widest cell, two spaces apart; numbers (cells of
-  // digits) right-aligned.
-  void Print(std::ostream& out) const;
+  // digits) right-aligned. `max_width` > 0: the cuttable columns are cut
+  // until a line fits it, when they can be.
+  void Print(std::ostream& out, size_t max_width = 0) const;
 
  private:
   std::vector<std::string> header_;
+  std::vector<size_t> cuttable_;
   std::vector<std::vector<std::string>> rows_;
 };
 

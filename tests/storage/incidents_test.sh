@@ -37,12 +37,19 @@ rows_json() { /usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys
 check list 0 -- list
 # 5 incidents: A pan, A us-ssn, B pan, B us-ssn, C us-ssn, E us-ssn = 6 rows.
 [ "$(($(wc -l < "$WORK/list.out") - 1))" = 6 ] && ok || bad "table rows: $(cat "$WORK/list.out")"
-head -1 "$WORK/list.out" | grep -q '^ID  FIRST SEEN (UTC)  *RULE' && ok || bad "table header"
-grep -q 'POST shop.example/pay?card=XXXXXXXXXXXXXXXX' "$WORK/list.out" && ok || bad "masked URI in table"
-grep -q '\[2001:db8::10\]:40001' "$WORK/list.out" && ok || bad "IPv6 endpoint in table"
+# The default table fits 80 columns (off a terminal; on one, its width).
+head -1 "$WORK/list.out" | grep -q '^ID  TIME (UTC)  *RULE  *ACTION  *VALUES  *SOURCE  *DESTINATION$' && ok \
+  || bad "table header: $(head -1 "$WORK/list.out")"
+[ "$(awk '{ if (length($0) > n) n = length($0) } END { print n }' "$WORK/list.out")" -le 80 ] && ok \
+  || bad "a line wider than 80: $(cat "$WORK/list.out")"
+grep -q ' 2001:db8::10  *api.example$' "$WORK/list.out" && ok || bad "IPv6 source, Host as destination"
+check wide 0 -- list --wide
+head -1 "$WORK/wide.out" | grep -q '^ID  FIRST SEEN (UTC)  *RULE  *SEVERITY' && ok || bad "wide table header"
+grep -q 'POST shop.example/pay?card=XXXXXXXXXXXXXXXX' "$WORK/wide.out" && ok || bad "masked URI in table"
+grep -q '\[2001:db8::10\]:40001' "$WORK/wide.out" && ok || bad "IPv6 endpoint in table"
 # The escape byte from the Host never reaches the terminal.
-grep -q 'evil.\{1,4\}\[31m.example' "$WORK/list.out" && ok || bad "Host with an escape byte"
-! grep -q $'\x1b' "$WORK/list.out" && ok || bad "raw ESC byte in table output"
+grep -q 'evil.\{1,4\}\[31m.example' "$WORK/wide.out" && ok || bad "Host with an escape byte"
+! grep -q $'\x1b' "$WORK/wide.out" "$WORK/list.out" && ok || bad "raw ESC byte in table output"
 
 check json 0 -- list --format json
 /usr/bin/python3 - "$WORK/json.out" <<'PY' && ok || { bad "json content"; cat "$WORK/json.out" >&2; }

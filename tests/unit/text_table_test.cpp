@@ -59,3 +59,32 @@ TEST(TextOutput, TableEscapesEveryCellItself) {
 
 }  // namespace
 }  // namespace dlp
+
+namespace dlp {
+namespace {
+
+// A table cut to a width: the cuttable columns, widest first, no narrower
+// than 8 and ending in "..."; the others whole.
+TEST(TextTable, CutsItsCuttableColumnsToFitAWidth) {
+  TextTable t({"ID", "WHO", "WHERE"});
+  t.Add({"1", "192.0.2.10", "a-very-long-host-name.payments.example.com"});
+  t.Add({"22", "2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", "b.example"});
+  t.SetCuttable({2, 1});
+  std::ostringstream out;
+  t.Print(out, 40);
+  std::istringstream lines(out.str());
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_LE(line.size(), 40u) << line;
+  }
+  EXPECT_NE(out.str().find("..."), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("22"), std::string::npos);  // not cuttable: whole
+  std::ostringstream wide;
+  t.Print(wide);  // no width: nothing cut
+  EXPECT_NE(wide.str().find("a-very-long-host-name.payments.example.com"), std::string::npos);
+  std::ostringstream tiny;
+  t.Print(tiny, 10);  // cannot fit: cut to 8 each, no further
+  EXPECT_NE(tiny.str().find("192.0..."), std::string::npos) << tiny.str();
+}
+
+}  // namespace
+}  // namespace dlp
