@@ -10,6 +10,7 @@
 #include <set>
 
 #include "dlpd/common/hex.h"
+#include "dlpd/common/signature_id.h"
 #include "dlpd/common/yaml_reader.h"
 #include "rules/rule_error.h"
 #include "rules/validators.h"
@@ -77,6 +78,9 @@ class RuleParser {
       for (const auto& kv : m) {
         const std::string key = in_.Text(kv.first, r.id, "a metadata key");
         word(kv.first, key, "a metadata key");
+        for (const auto& [seen, unused] : r.metadata) {
+          if (seen == key) in_.Fail(kv.first, r.id, "metadata key '" + key + "' given twice");
+        }
         std::vector<std::string> values;
         for (const auto& v : in_.Items(kv.second, r.id, "metadata value")) {
           std::string text = in_.Text(v, r.id, "a metadata value");
@@ -87,6 +91,7 @@ class RuleParser {
           }
           values.push_back(std::move(text));
         }
+        if (values.empty()) in_.Fail(kv.second, r.id, "metadata '" + key + "' has no value");
         r.metadata.emplace_back(key, std::move(values));
       }
       std::sort(r.metadata.begin(), r.metadata.end());
@@ -467,13 +472,13 @@ RuleSet BuildRuleSet(const std::vector<RuleSource>& sources) {
       if (!ids.insert(rule.id).second) {
         throw RuleError(rule.file, rule.line, rule.id, "duplicate rule id");
       }
-      if (rule.sid != 0) {
-        auto [it, fresh] = sids.emplace(rule.sid, rule.id);
-        if (!fresh) {
-          throw RuleError(
-              rule.file, rule.line, rule.id,
-              "sid " + std::to_string(rule.sid) + " is rule '" + it->second + "''s too");
-        }
+      // Its own sid, or the one dlpd derives from its id: either may be another's.
+      const uint32_t sid = rule.sid != 0 ? rule.sid : DefaultSignatureId(rule.id);
+      auto [it, fresh] = sids.emplace(sid, rule.id);
+      if (!fresh) {
+        throw RuleError(rule.file, rule.line, rule.id,
+                        "sid " + std::to_string(sid) + " is rule '" + it->second + "''s too" +
+                            (rule.sid == 0 ? " (derived from the id: set a sid)" : ""));
       }
       set.rules.push_back(std::move(rule));
     }

@@ -27,12 +27,6 @@ int EveSeverity(const std::string& severity) {
 
 }  // namespace
 
-uint32_t DefaultSignatureId(std::string_view rule_id) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : rule_id) h = (h ^ c) * 16777619u;
-  return 9000000 + h % 1000000;
-}
-
 nlohmann::json JsonTextValue(std::string_view text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   return j.is_discarded() ? nlohmann::json(std::string(text)) : j;
@@ -74,7 +68,13 @@ void AddFlowFields(nlohmann::json& j, std::string_view host, std::string_view fl
 std::string EveLine(const Incident& in, int64_t id, std::string_view host) {
   nlohmann::json j;
   j["event_type"] = "alert";
-  AddFlowFields(j, host, in.flow_id, in.src_ip, in.src_port, in.dst_ip, in.dst_port);
+  // A flood's row (source port 0) stands for many connections: no one flow
+  // id or Community ID is its, and a made-up one would join nothing.
+  if (in.src_port != 0) {
+    AddFlowFields(j, host, in.flow_id, in.src_ip, in.src_port, in.dst_ip, in.dst_port);
+  } else if (!host.empty()) {
+    j["host"] = std::string(host);
+  }
   for (const IncidentColumn& c : kIncidentColumns) {
     if (c.eve.empty()) continue;
     const ColumnValue v = c.access.get(in, id);
@@ -112,7 +112,12 @@ std::string EveLine(const Incident& in, int64_t id, std::string_view host) {
   // classtype, metadata; its name); rows stored before they were have
   // none, and get what dlpd wrote then. The action is alert.action and
   // dlp.action, never part of the signature.
-  const bool stopped = in.action == "mask" || in.action == "mask-partial" || in.action == "block";
+  // "blocked" when nothing of a value went out: by the outcomes when the row
+  // has them (a row reading mask may have let values through below a
+  // threshold), else (rows stored before they were) by the action.
+  const bool known = in.masked + in.partly_masked + in.in_clear + in.blocked > 0;
+  const bool stopped = known ? in.in_clear == 0 && in.partly_masked == 0
+                             : in.action == "mask" || in.action == "block";
   nlohmann::json& alert = j["alert"];
   alert["action"] = stopped ? "blocked" : "allowed";
   alert["gid"] = 1;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "dlpd/common/result.h"
+#include "dlpd/common/signature_id.h"
 #include "storage/anomaly_event.h"
 #include "storage/incident.h"
 #include "storage/incident_sink.h"
@@ -40,11 +41,6 @@ std::string EveLine(const Incident& incident, int64_t id = 0, std::string_view h
 
 // One anomaly line, no newline.
 std::string EveAnomalyLine(const AnomalyEvent& anomaly, std::string_view host = {});
-
-// A rule's signature id when its file sets none: stable per rule id
-// (FNV-1a), in a range of its own so that it cannot be taken for one of
-// Suricata's rules (which use below 9,000,000).
-uint32_t DefaultSignatureId(std::string_view rule_id);
 
 // A column of JSON text (ColumnType::kJsonText) as a JSON value: the object
 // it holds, or the text itself when it does not parse.

@@ -28,6 +28,11 @@ struct ValueSeen {
 // different cards costs a bounded row, the rest are counted
 // (Incident::values_unlisted) without being told apart.
 inline constexpr size_t kMaxValuesPerIncident = 256;
+// The values an Incident holds on its way to the store, at most: more than
+// a row lists, so that a value its row already lists, sent again after
+// others filled the list, still reaches the store, which joins its fates
+// (the store decides what is listed, and what is unlisted).
+inline constexpr size_t kMaxValuesHeld = 2 * kMaxValuesPerIncident;
 
 // The words of `outcomes`' bits, in ValueOutcome's order: "masked",
 // "partly_masked", "in_clear", "blocked".
@@ -56,7 +61,8 @@ struct Incident {
   uint32_t match_count = 0;
   // match_count by what became of the values (they add up to it).
   uint32_t masked = 0, partly_masked = 0, in_clear = 0, blocked = 0;
-  // The distinct values, first seen first; at most kMaxValuesPerIncident.
+  // The distinct values, first seen first; at most kMaxValuesHeld (the
+  // store lists kMaxValuesPerIncident of them a row).
   std::vector<ValueSeen> values;
   // Values past that bound: counted, not told apart (some may repeat).
   uint32_t values_unlisted = 0;
@@ -82,7 +88,7 @@ struct StoredIncident {
 // Folds `later` (same flow and rule) into `into`: counts add up, the time
 // span widens, the strongest action stays (ActionRank, storage/action_rank.h),
 // the first sample stays, the values join (a value in both keeps both
-// fates; past kMaxValuesPerIncident, counted in values_unlisted).
+// fates; past kMaxValuesHeld, counted in values_unlisted).
 void MergeIncident(Incident& into, const Incident& later);
 
 // Adds `fingerprint` with `outcomes` to `in.values` (joining the fates of

@@ -234,7 +234,7 @@ Result<IncidentStats> IncidentReader::Stats(const IncidentFilter& filter, size_t
   const Where w = WhereOf(filter);
   // Each breakdown: the rows' counts by KEY (busiest first, at most `rows`;
   // 0: all, by key), then the distinct values of each key's rows. A value
-  // is its fingerprint: the same card in two incidents is one card.
+  // is its rule and fingerprint: the same card in two incidents is one card.
   auto breakdown = [&](const std::string& key, bool by_key, size_t rows,
                        std::vector<CountRow>* out) -> Status {
     std::string sql = "SELECT " + key +
@@ -249,12 +249,15 @@ Result<IncidentStats> IncidentReader::Stats(const IncidentFilter& filter, size_t
                       sqlite3_column_int64(s, 3)});
     });
     if (!st) return st;
+    // A value is its rule's: the fingerprint is over the digits alone, and
+    // an employee id and a card can share digits without being one value.
     return Run(db_,
                "SELECT " + key +
-                   " AS k, count(DISTINCT v.fingerprint), count(DISTINCT CASE WHEN v.outcomes & " +
+                   " AS k, count(DISTINCT i.rule_id || ' ' || v.fingerprint), count(DISTINCT CASE "
+                   "WHEN v.outcomes & " +
                    std::to_string(kValueInClear) +
-                   " THEN v.fingerprint END) FROM (SELECT * FROM incidents" + w.sql +
-                   ") AS i JOIN incident_values AS v ON v.incident_id = i.id GROUP BY k",
+                   " THEN i.rule_id || ' ' || v.fingerprint END) FROM (SELECT * FROM incidents" +
+                   w.sql + ") AS i JOIN incident_values AS v ON v.incident_id = i.id GROUP BY k",
                w.args, [&](sqlite3_stmt* s) {
                  auto it = index.find(ColumnText(s, 0));
                  if (it == index.end()) return;  // a row the limit cut

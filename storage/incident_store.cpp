@@ -31,12 +31,19 @@ namespace {
 // strongest action stays (dlp_action_rank), and the first request's HTTP
 // fields stay. Conflicts on migration 2's UNIQUE (flow_id, rule_id).
 std::string UpsertSql() {
-  std::string names, params, updates;
+  // The id: past every row's, and past any deleted one's (migration 5's
+  // incident_id_floor), so that ids never repeat. (A conflict keeps the
+  // row's own.)
+  std::string names = "id",
+              params =
+                  "(SELECT max(coalesce((SELECT max(id) FROM incidents), 0), "
+                  "(SELECT id FROM incident_id_floor)) + 1)",
+              updates;
   for (const IncidentColumn& c : kIncidentColumns) {
     if (c.upsert == Upsert::kNone) continue;
     const std::string col(c.sql);
-    names += (names.empty() ? "" : ", ") + col;
-    params += params.empty() ? "?" : ",?";
+    names += ", " + col;
+    params += ",?";
     std::string update;
     switch (c.upsert) {
       case Upsert::kNone:
@@ -279,15 +286,15 @@ std::vector<std::string_view> OutcomeNames(uint8_t outcomes) {
 }
 
 void AddValue(Incident& in, std::string_view fingerprint, uint8_t outcomes) {
-  // A linear look: a row lists at most kMaxValuesPerIncident, and nearly
-  // every one lists one or two.
+  // A linear look: an incident holds at most kMaxValuesHeld, and nearly
+  // every one one or two.
   for (ValueSeen& v : in.values) {
     if (v.fingerprint == fingerprint) {
       v.outcomes |= outcomes;
       return;
     }
   }
-  if (in.values.size() >= kMaxValuesPerIncident) {
+  if (in.values.size() >= kMaxValuesHeld) {
     ++in.values_unlisted;
     return;
   }

@@ -413,11 +413,11 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
     std::string fp = o.fingerprint;
     std::transform(fp.begin(), fp.end(), fp.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    if (fp.size() < 8 || fp.size() > 64 ||
+    if (fp.size() < 8 || fp.size() > 32 ||
         fp.find_first_not_of("0123456789abcdef") != std::string::npos) {
       std::cerr << "dlpctl: --fingerprint '" << Terminal(o.fingerprint)
-                << "': a value's fingerprint (hex, as `show` prints it), or at least its first 8 "
-                   "digits\n";
+                << "': a value's fingerprint (32 hex digits, as `show` prints it), or at least "
+                   "its first 8\n";
       return 2;
     }
     filter.fingerprint = fp;
@@ -516,7 +516,14 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
       }
     }
     std::ostream& out = o.output.empty() ? std::cout : file;
-    const std::string sensor = o.sensor_name.empty() ? MachineName() : o.sensor_name;
+    // As dlpd's own EVE log names it: the option, the settings' sensor_name,
+    // or the host name.
+    std::string sensor = o.sensor_name;
+    if (sensor.empty()) {
+      std::string read;
+      if (auto settings = ReadDaemonSettings("", &read)) sensor = settings->sensor_name;
+    }
+    if (sensor.empty()) sensor = MachineName();
     for (const auto& r : *rows) out << EveLine(r.incident, r.id, sensor) << '\n';
     out.flush();
     if (!out) {

@@ -7,14 +7,16 @@
 -- masked after part of the value had left (mask-partial); let through in
 -- clear (alert); blocked (the flow torn down before it). A row from before
 -- this migration kept only its strongest action, not what each value
--- became: its four counts stay 0, and `dlpctl incidents stats` reports its
--- values as of unknown outcome rather than guess.
+-- became: an `alert` row's values all left in clear (no action of them was
+-- stronger); any other row's counts stay 0, and `dlpctl incidents stats`
+-- reports its values as of unknown outcome rather than guess.
 ALTER TABLE incidents ADD COLUMN masked INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE incidents ADD COLUMN partly_masked INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE incidents ADD COLUMN in_clear INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE incidents ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
 -- Distinct values past the list's bound (256 a row): counted, not told apart.
 ALTER TABLE incidents ADD COLUMN values_unlisted INTEGER NOT NULL DEFAULT 0;
+UPDATE incidents SET in_clear = match_count WHERE action = 'alert';
 
 -- The distinct values of each row: the keyed fingerprint (never the value)
 -- and the outcomes it had, as bits: 1 masked, 2 partly masked, 4 in clear,
@@ -33,9 +35,23 @@ CREATE TRIGGER incident_values_follow AFTER DELETE ON incidents
 BEGIN
   DELETE FROM incident_values WHERE incident_id = old.id;
 END;
--- Older rows list the one value they kept, its outcome unknown.
+-- Older rows list the one value they kept: in clear for an alert row, else
+-- of unknown outcome.
 INSERT INTO incident_values (incident_id, fingerprint, outcomes)
-  SELECT id, fingerprint, 0 FROM incidents WHERE fingerprint <> '';
+  SELECT id, fingerprint, CASE WHEN action = 'alert' THEN 4 ELSE 0 END
+  FROM incidents WHERE fingerprint <> '';
+
+-- Incident ids never repeat, even after retention deleted the newest rows
+-- (SQLite would hand out max(id) + 1 again): `dlpctl incidents export
+-- --after-id` and a SIEM keyed on dlp.incident_id rely on it. The highest id
+-- ever deleted is kept here, and the store's upsert gives a new row an id
+-- past it and past every row.
+CREATE TABLE incident_id_floor (id INTEGER NOT NULL);
+INSERT INTO incident_id_floor SELECT coalesce(max(id), 0) FROM incidents;
+CREATE TRIGGER incident_id_floor_rises AFTER DELETE ON incidents
+BEGIN
+  UPDATE incident_id_floor SET id = max(id, old.id);
+END;
 
 -- The rule as a SIEM sees it, as its file said when the incident began
 -- (EVE's alert object): its name (the signature), sid and rev, classtype

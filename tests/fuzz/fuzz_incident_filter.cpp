@@ -142,7 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (c != '[' && c != '\0') filter.host_glob += c;
   }
   if (!f[9].empty()) {
-    if (f[9].size() < 8 || f[9].size() > 64 ||
+    if (f[9].size() < 8 || f[9].size() > 32 ||
         f[9].find_first_not_of("0123456789abcdef") != std::string::npos) {
       return 0;  // dlpctl refuses it
     }

@@ -178,6 +178,8 @@ check f_fp_prefix 0 -- list --fingerprint "${ssn_fp:0:8}" --format json
 [ "$(rows_json f_fp_prefix)" = 2 ] && ok || bad "--fingerprint prefix"
 check f_fp_bad 2 -- list --fingerprint '1234*'
 grep -q "fingerprint '1234\*': a value's fingerprint" "$WORK/f_fp_bad.err" && ok || bad "--fingerprint glob refused"
+check f_fp_long 2 -- list --fingerprint "${ssn_fp}0"  # longer than any fingerprint: never a match
+grep -q "a value's fingerprint" "$WORK/f_fp_long.err" && ok || bad "--fingerprint of 33 digits accepted"
 # The limit's notice goes to stderr; JSON stays whole.
 check f_notice 0 -- list --limit 2 --format json
 grep -q '^dlpctl: 2 of 6 incidents shown' "$WORK/f_notice.err" && ok || bad "limit notice: $(cat "$WORK/f_notice.err")"

@@ -184,7 +184,7 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
     in.reason.clear();
     return in;
   };
-  const char* alert = R"({"alert":{"action":"blocked","category":"pci-data","gid":1,)"
+  const char* alert = R"({"alert":{"action":"allowed","category":"pci-data","gid":1,)"
                       R"("metadata":{"standard":["pci-dss"]},"rev":3,"severity":1,)"
                       R"("signature":"Payment card number","signature_id":1000001},)";
   const char* dlp =

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dlpd/common/signature_id.h"
 #include "dlpd/config/example_check.h"
 #include "rules/compiled_ruleset.h"
 #include "rules/rule_error.h"
@@ -225,6 +226,8 @@ TEST(RuleLoader, SignatureFieldsForSiems) {
       {"    metadata: [a, b]\n", "metadata must be a map"},
       {"    metadata: {Owner: x}\n", "a metadata key must be 1-64 lowercase letters"},
       {"    metadata: {owner: \"a\\x01b\"}\n", "a metadata value is 1-256 printable characters"},
+      {"    metadata: {owner: []}\n", "metadata 'owner' has no value"},
+      {"    metadata: {owner: a, owner: b}\n", "given twice"},
   };
   for (const auto& [line, phrase] : bad) {
     RuleError e =
@@ -237,6 +240,16 @@ TEST(RuleLoader, SignatureFieldsForSiems) {
       "  - id: b\n    sid: 7\n    patterns: ['\\d{8}']\n");
   EXPECT_NE(std::string(dup.what()).find("sid 7 is rule 'a''s too"), std::string::npos)
       << dup.what();
+  // A sid set to the one dlpd derives for another rule's id, and two ids
+  // whose derived sids meet, are the same collision.
+  RuleError taken =
+      LoadError("rules:\n  - id: a\n    patterns: ['\\d{9}']\n  - id: b\n    sid: " +
+                std::to_string(DefaultSignatureId("a")) + "\n    patterns: ['\\d{8}']\n");
+  EXPECT_NE(std::string(taken.what()).find("is rule 'a''s too"), std::string::npos) << taken.what();
+  RuleError derived = LoadError(
+      "rules:\n  - id: r801\n    patterns: ['\\d{9}']\n  - id: r11300\n    patterns: ['\\d{8}']\n");
+  EXPECT_NE(std::string(derived.what()).find("derived from the id: set a sid"), std::string::npos)
+      << derived.what();
 }
 
 TEST(RuleCheck, MinDigitsAboveWhatThePatternHoldsIsCaught) {

@@ -135,6 +135,12 @@ TEST(IncidentStore, MigrationFromVersion1KeepsRows) {
     Exec(db, sql);
     snprintf(sql, sizeof sql, row, "2026-11-02T09:00:00.000000Z", "us-ssn", "f2", 4);
     Exec(db, sql);
+    // An alert row: its values all left in clear, nothing stronger happened.
+    Exec(db,
+         "INSERT INTO incidents (time_utc, rule_id, severity, action, ip_version, src_ip, "
+         "src_port, dst_ip, dst_port, flow_id, match_count, masked_sample, fingerprint, "
+         "ruleset_version) VALUES ('2026-11-03T09:00:00.000000Z', 'pan', 'critical', 'alert', 4, "
+         "'192.0.2.10', 1, '198.51.100.20', 80, 'f3', 2, 'XXXX', 'ee', 'v1')");
     sqlite3_close(db);
   }
   // dlpctl refuses to read it until the daemon has migrated it.
@@ -144,11 +150,11 @@ TEST(IncidentStore, MigrationFromVersion1KeepsRows) {
 
   IncidentStore store(t.path);
   EXPECT_EQ(Count(store.handle(), "PRAGMA user_version"), CurrentSchemaVersion());
-  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents"), 3);
-  EXPECT_EQ(Count(store.handle(), "SELECT sum(match_count) FROM incidents"), 10);
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents"), 4);
+  EXPECT_EQ(Count(store.handle(), "SELECT sum(match_count) FROM incidents"), 12);
   auto rows = Reader(t.path)->ListOldestFirst({});
   ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 3u);
+  ASSERT_EQ(rows->size(), 4u);
   const Incident& first = rows->at(0).incident;
   EXPECT_EQ(first.rule_id, "us-ssn");
   EXPECT_EQ(first.match_count, 5u);
@@ -162,8 +168,11 @@ TEST(IncidentStore, MigrationFromVersion1KeepsRows) {
   auto stats = Reader(t.path)->Stats({});
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->unknown_outcome, 10);
-  EXPECT_EQ(stats->total.distinct_values, 1);
-  EXPECT_EQ(stats->total.distinct_in_clear, 0);
+  EXPECT_EQ(stats->total.in_clear, 2);
+  EXPECT_EQ(stats->total.distinct_values,
+            3);  // ff of us-ssn and of pan (a value is its rule's), ee
+  EXPECT_EQ(stats->total.distinct_in_clear, 1);  // the alert row's
+  EXPECT_EQ(rows->at(3).incident.in_clear, 2u);
   // The migrated table takes the new upsert.
   ASSERT_TRUE(store.InsertBatch({Make("f2", "us-ssn", kT0, 6)}).ok());
   EXPECT_EQ(Count(store.handle(), "SELECT match_count FROM incidents WHERE flow_id='f2'"), 10);
@@ -727,6 +736,23 @@ TEST(EveLine, SuricatasNumericFlowIdAndTheCommunityId) {
   EXPECT_EQ(j["community_id"], "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
   EXPECT_EQ(j["host"], "sensor-a");
   EXPECT_FALSE(nlohmann::json::parse(EveLine(in))["host"].is_string());
+  // A flood's row (source port 0) is many connections: none of their ids.
+  Incident flood = in;
+  flood.src_port = 0;
+  flood.flows = 40;
+  const nlohmann::json f = nlohmann::json::parse(EveLine(flood, 8, "sensor-a"));
+  EXPECT_FALSE(f.contains("community_id"));
+  EXPECT_FALSE(f.contains("flow_id"));
+  EXPECT_EQ(f["host"], "sensor-a");
+  // alert.action: "allowed" when a value went out in clear, whatever the
+  // row's strongest action; "blocked" when none did.
+  Incident mixed = in;
+  mixed.action = "mask";
+  mixed.masked = 3;
+  mixed.in_clear = 2;
+  EXPECT_EQ(nlohmann::json::parse(EveLine(mixed))["alert"]["action"], "allowed");
+  mixed.in_clear = 0;
+  EXPECT_EQ(nlohmann::json::parse(EveLine(mixed))["alert"]["action"], "blocked");
   EXPECT_EQ(EveFlowId("xyz"), std::nullopt);
   EXPECT_EQ(EveFlowId("ffffffffffffffff"), 0x7ffffffffffffLL);
 }
@@ -944,16 +970,24 @@ TEST(IncidentStore, ARowListsAtMostItsBoundAndCountsTheRest) {
     ASSERT_TRUE(store.InsertBatch({WithValues(Make("f1", "pan", kT0), 0, 200, kValueMasked)}).ok());
     ASSERT_TRUE(
         store.InsertBatch({WithValues(Make("f1", "pan", kT0 + 1), 150, 200, kValueInClear)}).ok());
-    // In memory too: 300 in one incident lists 256.
+    // In memory, an incident holds more than a row lists (so that a listed
+    // value sent again after others still joins its fates), and no more.
+    Incident huge = WithValues(Make("f9", "pan", kT0), 5000, 600, kValueMasked);
+    EXPECT_EQ(huge.values.size(), kMaxValuesHeld);
+    EXPECT_EQ(huge.values_unlisted, 600 - kMaxValuesHeld);
     Incident big = WithValues(Make("f2", "pan", kT0), 1000, 300, kValueMasked);
-    EXPECT_EQ(big.values.size(), kMaxValuesPerIncident);
-    EXPECT_EQ(big.values_unlisted, 300 - kMaxValuesPerIncident);
+    EXPECT_EQ(big.values.size(), 300u);
     ASSERT_TRUE(store.InsertBatch({big}).ok());
+    // 300 distinct values masked, then the first of them in clear, in one
+    // incident (the writer folds them so): the listed value gets both fates.
+    Incident later = WithValues(Make("f3", "pan", kT0), 0, 300, kValueMasked);
+    MergeIncident(later, WithValues(Make("f3", "pan", kT0 + 1, 1, "alert"), 0, 1, kValueInClear));
+    ASSERT_TRUE(store.InsertBatch({later}).ok());
   }
   auto db = Reader(t.path);
   auto rows = db->ListOldestFirst({});
   ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 2u);
+  ASSERT_EQ(rows->size(), 3u);
   // 350 distinct: 256 listed; 94 more counted (the 50 repeats joined theirs).
   auto listed = db->Values(rows->at(0).id);
   ASSERT_TRUE(listed.ok());
@@ -963,9 +997,16 @@ TEST(IncidentStore, ARowListsAtMostItsBoundAndCountsTheRest) {
   for (const ValueSeen& v : *listed) both += v.outcomes == (kValueMasked | kValueInClear);
   EXPECT_EQ(both, 50u);
   EXPECT_EQ(rows->at(1).incident.values_unlisted, 300 - kMaxValuesPerIncident);
+  EXPECT_EQ(rows->at(2).incident.values_unlisted, 300 - kMaxValuesPerIncident);
+  auto f3 = db->Values(rows->at(2).id);
+  ASSERT_TRUE(f3.ok());
+  EXPECT_EQ(f3->at(0).outcomes, kValueMasked | kValueInClear);  // "%032x" of 0 sorts first
   auto s = db->Stats({});
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->values_unlisted, static_cast<int64_t>(350 + 300 - 2 * kMaxValuesPerIncident));
+  EXPECT_EQ(s->values_unlisted, static_cast<int64_t>(350 + 2 * 300 - 3 * kMaxValuesPerIncident));
+  // In clear and listed: f1's 150-199 (joined) and 200-255 (listed as the
+  // row filled), and f3's value 0: 107 ("at least": 94 more went unlisted).
+  EXPECT_EQ(s->total.distinct_in_clear, 50 + 56 + 1);
 }
 
 TEST(IncidentStore, PrunedIncidentsTakeTheirValues) {
@@ -982,6 +1023,31 @@ TEST(IncidentStore, PrunedIncidentsTakeTheirValues) {
   keep30.max_bytes = 0;
   ASSERT_TRUE(store.Prune(keep30, kT0).ok());
   EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incident_values"), 3);
+}
+
+// Ids never repeat, even when retention has emptied the table: an export
+// that goes on after the last id it saw (--after-id) must not miss the
+// rows that come next, nor a SIEM keyed on the id overwrite older ones.
+TEST(IncidentStore, IdsNeverRepeatAfterRetentionEmptiedTheTable) {
+  TempDb t;
+  IncidentStore store(t.path);
+  const int64_t day = 86400LL * 1000000;
+  ASSERT_TRUE(
+      store.InsertBatch({Make("a", "pan", kT0 - 40 * day), Make("b", "pan", kT0 - 40 * day)}).ok());
+  RetentionPolicy keep30;
+  keep30.retain_days = 30;
+  keep30.max_bytes = 0;
+  ASSERT_TRUE(store.Prune(keep30, kT0).ok());
+  EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incidents"), 0);
+  std::vector<StoredIncident> stored;
+  ASSERT_TRUE(store.InsertBatch({Make("c", "pan", kT0), Make("a", "us-ssn", kT0)}, &stored).ok());
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].id, 3);
+  EXPECT_EQ(stored[1].id, 4);
+  // An update keeps its row's id.
+  ASSERT_TRUE(store.InsertBatch({Make("c", "pan", kT0 + 1)}, &stored).ok());
+  EXPECT_EQ(stored.at(0).id, 3);
+  EXPECT_EQ(stored.at(0).incident.match_count, 2u);
 }
 
 TEST(IncidentQuery, SeverityHostAfterIdAndBreakdowns) {
