@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <cstring>
