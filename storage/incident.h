@@ -33,6 +33,9 @@ inline constexpr size_t kMaxValuesPerIncident = 256;
 // others filled the list, still reaches the store, which joins its fates
 // (the store decides what is listed, and what is unlisted).
 inline constexpr size_t kMaxValuesHeld = 2 * kMaxValuesPerIncident;
+// The HTTP Hosts an incident row lists, at most: a connection kept alive
+// sends requests to one Host, or a few behind one proxy.
+inline constexpr size_t kMaxHostsPerIncident = 16;
 
 // The words of `outcomes`' bits, in ValueOutcome's order: "masked",
 // "partly_masked", "in_clear", "blocked".
@@ -58,6 +61,10 @@ struct Incident {
   std::string flow_id;
   std::string http_method, http_host, http_path;  // masked; empty when not parsable
   std::string http_user_agent;                    // masked; empty when none
+  // Every Host the row's requests named (a kept-alive connection's may
+  // differ), first seen first, at most kMaxHostsPerIncident; http_host is
+  // the first.
+  std::vector<std::string> hosts;
   uint32_t match_count = 0;
   // match_count by what became of the values (they add up to it).
   uint32_t masked = 0, partly_masked = 0, in_clear = 0, blocked = 0;
@@ -94,5 +101,8 @@ void MergeIncident(Incident& into, const Incident& later);
 // Adds `fingerprint` with `outcomes` to `in.values` (joining the fates of
 // one already there), or counts it in values_unlisted when the list is full.
 void AddValue(Incident& in, std::string_view fingerprint, uint8_t outcomes);
+
+// Adds `host` to `in.hosts` unless there, empty, or the list is full.
+void AddHost(Incident& in, std::string_view host);
 
 }  // namespace dlp

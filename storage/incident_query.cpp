@@ -56,7 +56,12 @@ Where WhereOf(const IncidentFilter& f) {
   }
   in_list("severity", f.severities);
   if (!f.host_glob.empty()) {
-    terms.push_back("lower(http_host) GLOB lower(?)");
+    // Any Host the row's requests named, not only its first: a connection
+    // kept alive may send its second request elsewhere.
+    terms.push_back(
+        "(lower(http_host) GLOB lower(?) OR id IN (SELECT incident_id FROM incident_hosts "
+        "WHERE lower(host) GLOB lower(?)))");
+    w.args.push_back(f.host_glob);
     w.args.push_back(f.host_glob);
   }
   if (!f.fingerprint.empty()) {
@@ -218,6 +223,15 @@ Result<std::vector<ValueSeen>> IncidentReader::Values(int64_t id) {
           });
   if (!st) return st.error();
   return values;
+}
+
+Result<std::vector<std::string>> IncidentReader::Hosts(int64_t id) {
+  std::vector<std::string> hosts;
+  Status st =
+      Run(db_, "SELECT host FROM incident_hosts WHERE incident_id = ? ORDER BY host",
+          {std::to_string(id)}, [&](sqlite3_stmt* s) { hosts.push_back(ColumnText(s, 0)); });
+  if (!st) return st.error();
+  return hosts;
 }
 
 Result<int64_t> IncidentReader::Count(const IncidentFilter& filter) {

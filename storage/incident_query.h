@@ -23,8 +23,9 @@ struct IncidentFilter {
   std::vector<std::string> actions;
   std::string src_cidr, dst_cidr;  // validated with Cidr::Parse by the caller
   std::vector<std::string> severities;
-  // The HTTP Host, a glob (`*.example`, `shop.example`), without regard to
-  // case; an incident without a Host never matches.
+  // An HTTP Host of the incident's requests, a glob (`*.example`,
+  // `shop.example`), without regard to case; an incident without a Host
+  // never matches.
   std::string host_glob;
   // Incidents that list a value with this fingerprint, or one that begins
   // with it (REQUIRES: lower-case hex, checked by the caller).
@@ -70,6 +71,8 @@ class IncidentReader {
   Result<std::optional<StoredIncident>> Get(int64_t id);
   // The distinct values incident `id` lists, by fingerprint.
   Result<std::vector<ValueSeen>> Values(int64_t id);
+  // The HTTP Hosts incident `id`'s requests named, sorted.
+  Result<std::vector<std::string>> Hosts(int64_t id);
   // How many incidents `filter` matches, its limit aside.
   Result<int64_t> Count(const IncidentFilter& filter);
   // `top`: rows per breakdown (by_day and by_hour are never cut).

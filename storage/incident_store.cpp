@@ -81,6 +81,12 @@ constexpr const char* kAddValueSql =
     "  OR (SELECT count(*) FROM incident_values WHERE incident_id = ?1) < ?4\n"
     "ON CONFLICT (incident_id, fingerprint) DO UPDATE SET outcomes = outcomes | excluded.outcomes";
 
+// A Host of row ?1, while it lists fewer than ?3.
+constexpr const char* kAddHostSql =
+    "INSERT INTO incident_hosts (incident_id, host)\n"
+    "SELECT ?1, ?2 WHERE (SELECT count(*) FROM incident_hosts WHERE incident_id = ?1) < ?3\n"
+    "ON CONFLICT (incident_id, host) DO NOTHING";
+
 constexpr const char* kUnlistedSql =
     "UPDATE incidents SET values_unlisted = values_unlisted + ?2 WHERE id = ?1";
 
@@ -301,6 +307,12 @@ void AddValue(Incident& in, std::string_view fingerprint, uint8_t outcomes) {
   in.values.push_back({std::string(fingerprint), outcomes});
 }
 
+void AddHost(Incident& in, std::string_view host) {
+  if (host.empty() || in.hosts.size() >= kMaxHostsPerIncident) return;
+  if (std::find(in.hosts.begin(), in.hosts.end(), host) != in.hosts.end()) return;
+  in.hosts.emplace_back(host);
+}
+
 void MergeIncident(Incident& into, const Incident& later) {
   into.match_count += later.match_count;
   into.masked += later.masked;
@@ -320,6 +332,7 @@ void MergeIncident(Incident& into, const Incident& later) {
     into.http_path = later.http_path;
   }
   if (into.http_user_agent.empty()) into.http_user_agent = later.http_user_agent;
+  for (const std::string& h : later.hosts) AddHost(into, h);
 }
 
 std::string IsoTimeUtc(int64_t us) {
@@ -443,7 +456,8 @@ void IncidentStore::Open(const std::string& path, const std::string& group) {
   Migrate(path);
   if (sqlite3_prepare_v2(db_, UpsertSql().c_str(), -1, &upsert_, nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db_, kAddValueSql, -1, &add_value_, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(db_, kUnlistedSql, -1, &unlisted_, nullptr) != SQLITE_OK) {
+      sqlite3_prepare_v2(db_, kUnlistedSql, -1, &unlisted_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db_, kAddHostSql, -1, &add_host_, nullptr) != SQLITE_OK) {
     Fail(db_, path, sqlite3_errmsg(db_));
   }
 }
@@ -533,6 +547,7 @@ IncidentStore::~IncidentStore() {
   sqlite3_finalize(upsert_);
   sqlite3_finalize(add_value_);
   sqlite3_finalize(unlisted_);
+  sqlite3_finalize(add_host_);
   sqlite3_close(db_);
 }
 
@@ -595,6 +610,14 @@ Status IncidentStore::InsertBatch(const std::vector<Incident>& batch,
       if (sqlite3_changes(db_) == 0) ++unlisted;
     }
     sqlite3_reset(add_value_);
+    for (const std::string& h : in.hosts) {
+      sqlite3_reset(add_host_);
+      sqlite3_bind_int64(add_host_, 1, id);
+      text(add_host_, 2, h);
+      sqlite3_bind_int64(add_host_, 3, static_cast<int64_t>(kMaxHostsPerIncident));
+      if (sqlite3_step(add_host_) != SQLITE_DONE) return fail(add_host_);
+    }
+    sqlite3_reset(add_host_);
     if (unlisted > 0) {
       sqlite3_reset(unlisted_);
       sqlite3_bind_int64(unlisted_, 1, id);

@@ -97,6 +97,7 @@ class IncidentStore {
   sqlite3_stmt* add_value_ =
       nullptr;                        // one of its values, while the row lists fewer than the bound
   sqlite3_stmt* unlisted_ = nullptr;  // values the row could not list
+  sqlite3_stmt* add_host_ = nullptr;  // one of its Hosts, while it lists fewer than the bound
 };
 
 // ISO 8601 UTC with microseconds, as stored: 2026-11-22T21:30:00.123456Z.

@@ -131,9 +131,10 @@ std::string OutcomeText(uint8_t outcomes) {
 }
 
 void PrintShow(const StoredIncident& r, const std::vector<ValueSeen>& values,
-               const std::string& format) {
+               const std::vector<std::string>& hosts, const std::string& format) {
   if (format == "json") {
     nlohmann::json j = IncidentJson(r);
+    j["hosts"] = hosts;
     nlohmann::json list = nlohmann::json::array();
     for (const ValueSeen& v : values) {
       nlohmann::json outcomes = nlohmann::json::array();
@@ -156,6 +157,11 @@ void PrintShow(const StoredIncident& r, const std::vector<ValueSeen>& values,
   for (size_t i = 0; i < cells.size(); ++i) {
     std::cout << names[i] << ':' << std::string(w + 1 - names[i].size(), ' ')
               << Terminal(cells[i].empty() ? "-" : cells[i]) << '\n';
+  }
+  if (hosts.size() > 1) {  // the first is http_host, above
+    std::cout << "hosts:" << std::string(w + 1 - 5, ' ');
+    for (size_t i = 0; i < hosts.size(); ++i) std::cout << (i ? ", " : "") << Terminal(hosts[i]);
+    std::cout << '\n';
   }
   std::cout << "values:" << std::string(w + 1 - 6, ' ') << values.size() << " distinct";
   if (r.incident.values_unlisted > 0) {
@@ -481,7 +487,12 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
       std::cerr << "dlpctl: " << values.error().message << '\n';
       return 2;
     }
-    PrintShow(**r, *values, o.format);
+    auto hosts = db.Hosts(o.id);
+    if (!hosts) {
+      std::cerr << "dlpctl: " << hosts.error().message << '\n';
+      return 2;
+    }
+    PrintShow(**r, *values, *hosts, o.format);
     return 0;
   }
   if (*cmds.stats) {

@@ -112,6 +112,7 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
       in.http_host = f.http.request.host;
       in.http_path = f.http.request.path;
       in.http_user_agent = f.http.request.user_agent;
+      AddHost(in, in.http_host);
     }
     in.match_count = static_cast<uint32_t>(list.size());
     for (const Finding* x : list) {

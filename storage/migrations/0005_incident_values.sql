@@ -67,3 +67,18 @@ ALTER TABLE incidents ADD COLUMN metadata TEXT;
 
 -- The request's User-Agent (the first one; masked where it held a value).
 ALTER TABLE incidents ADD COLUMN http_user_agent TEXT;
+
+-- Every Host a row's requests named: a connection kept alive may send its
+-- second request to another Host, and a search by Host must find the row
+-- (http_host holds the first). At most 16 a row. Older rows: their one.
+CREATE TABLE incident_hosts (
+  incident_id INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  PRIMARY KEY (incident_id, host)
+) WITHOUT ROWID;
+CREATE TRIGGER incident_hosts_follow AFTER DELETE ON incidents
+BEGIN
+  DELETE FROM incident_hosts WHERE incident_id = old.id;
+END;
+INSERT INTO incident_hosts (incident_id, host)
+  SELECT id, http_host FROM incidents WHERE http_host IS NOT NULL AND http_host <> '';

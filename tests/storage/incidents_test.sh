@@ -213,6 +213,30 @@ statements:
     when: {rule: us-ssn}
     action: block
 YAML
+# A connection kept alive: a card to a.example (masked), then one to
+# partner.example on the same connection, one row for the flow and rule.
+# A search by the second Host finds it; show lists both.
+/usr/bin/python3 - "$WORK/keepalive.pcap" <<'PY'
+import sys
+from scapy.all import IP, TCP, Ether, Raw, wrpcap
+ip = IP(src="192.0.2.40", dst="198.51.100.30")
+reqs = [b"POST /a HTTP/1.1\r\nHost: a.example\r\nContent-Length: 22\r\n\r\ncard=4111111111111111;",
+        b"POST /b HTTP/1.1\r\nHost: partner.example\r\nContent-Length: 22\r\n\r\ncard=5555555555554444;"]
+pkts, seq = [Ether() / ip / TCP(sport=43000, dport=80, seq=99, flags="S")], 100
+for r in reqs:
+    pkts.append(Ether() / ip / TCP(sport=43000, dport=80, seq=seq, flags="PA") / Raw(r))
+    seq += len(r)
+wrpcap(sys.argv[1], pkts)
+PY
+KDB="$WORK/keepalive.db"
+"$BUILD/dlpd" --pcap-in "$WORK/keepalive.pcap" --pcap-out /dev/null --db "$KDB" 2> "$WORK/keepalive.log" \
+  && ok || bad "dlpd (keep-alive): $(tail -1 "$WORK/keepalive.log")"
+"$BUILD/dlpctl" incidents list --db "$KDB" --host 'PARTNER.*' --format json > "$WORK/k_host.out"
+[ "$(rows_json k_host)" = 1 ] && ok || bad "the second request's Host not found: $(cat "$WORK/k_host.out")"
+"$BUILD/dlpctl" incidents show 1 --db "$KDB" --format json > "$WORK/k_show.out"
+/usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["hosts"] == ["a.example", "partner.example"] and r["count"] == 2, r' \
+  "$WORK/k_show.out" && ok || bad "show's hosts: $(cat "$WORK/k_show.out")"
+
 # The built-in rules, the card rule with the fields a SIEM keys on.
 mkdir -p "$WORK/siem-rules"
 cp "$SRC"/rules/default/*.yaml "$WORK/siem-rules/"

@@ -1025,6 +1025,38 @@ TEST(IncidentStore, PrunedIncidentsTakeTheirValues) {
   EXPECT_EQ(Count(store.handle(), "SELECT count(*) FROM incident_values"), 3);
 }
 
+// A row lists every Host its requests named (a kept-alive connection's
+// second request may go elsewhere): a search by Host finds the row by any
+// of them; retention takes them with the row.
+TEST(IncidentStore, ARowListsEveryHostItsRequestsNamed) {
+  TempDb t;
+  {
+    IncidentStore store(t.path);
+    Incident first = Make("f1", "pan", kT0);
+    AddHost(first, first.http_host);
+    Incident second = Make("f1", "pan", kT0 + 1);
+    second.http_host = "Partner.Example";
+    AddHost(second, second.http_host);
+    ASSERT_TRUE(store.InsertBatch({first}).ok());
+    ASSERT_TRUE(store.InsertBatch({second}).ok());
+    Incident many = Make("f2", "pan", kT0);
+    for (int i = 0; i < 40; ++i) AddHost(many, "h" + std::to_string(i) + ".example");
+    EXPECT_EQ(many.hosts.size(), kMaxHostsPerIncident);
+    ASSERT_TRUE(store.InsertBatch({many}).ok());
+  }
+  auto db = Reader(t.path);
+  auto hosts = db->Hosts(1);
+  ASSERT_TRUE(hosts.ok());
+  EXPECT_EQ(*hosts, (std::vector<std::string>{"Partner.Example", "shop.example"}));
+  IncidentFilter f;
+  f.host_glob = "partner.*";
+  auto rows = db->List(f);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->at(0).incident.http_host, "shop.example");  // the first request's
+  EXPECT_EQ(db->Hosts(2)->size(), kMaxHostsPerIncident);
+}
+
 // Ids never repeat, even when retention has emptied the table: an export
 // that goes on after the last id it saw (--after-id) must not miss the
 // rows that come next, nor a SIEM keyed on the id overwrite older ones.
