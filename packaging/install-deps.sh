@@ -24,6 +24,7 @@ PACKAGES=(
   logrotate  # the package's logrotate file, run in the package test
   nftables  # the nftables sample, loaded by an end-to-end test
   mandoc lintian  # the manual pages' lint, and Debian's checks on the package
+  chromium python3-pil  # the incident report rendered by a real browser, its pixels checked
   # benchmarks
   iperf3
 )

@@ -204,6 +204,12 @@ Result<std::vector<StoredIncident>> IncidentReader::ListOldestFirst(const Incide
   return Select(filter, filter.after_id ? "id" : "time_utc, id");
 }
 
+Result<std::vector<StoredIncident>> IncidentReader::Worst(const IncidentFilter& filter, size_t n) {
+  IncidentFilter f = filter;
+  f.limit = static_cast<int64_t>(n);
+  return Select(f, "in_clear DESC, match_count DESC, id DESC");
+}
+
 Result<std::optional<StoredIncident>> IncidentReader::Get(int64_t id) {
   std::optional<StoredIncident> found;
   Status st = Run(db_, "SELECT " + IncidentSelectList() + " FROM incidents WHERE id = ?",

@@ -69,6 +69,8 @@ class IncidentReader {
   // filter has after_id).
   Result<std::vector<StoredIncident>> ListOldestFirst(const IncidentFilter& filter);
   Result<std::optional<StoredIncident>> Get(int64_t id);
+  // The `n` that let the most values through in clear, then the most values.
+  Result<std::vector<StoredIncident>> Worst(const IncidentFilter& filter, size_t n);
   // The distinct values incident `id` lists, by fingerprint.
   Result<std::vector<ValueSeen>> Values(int64_t id);
   // The HTTP Hosts incident `id`'s requests named, sorted.

@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
     return dlp::RunStatusCommand(socket, format);
   }
   if (*reload_cmd) return dlp::RunReloadCommand(socket);
-  for (CLI::App* c :
-       {incidents_cmds.list, incidents_cmds.show, incidents_cmds.stats, incidents_cmds.exporter}) {
+  for (CLI::App* c : {incidents_cmds.list, incidents_cmds.show, incidents_cmds.stats,
+                      incidents_cmds.exporter, incidents_cmds.report}) {
     if (*c) return dlp::RunIncidentsCommand(incidents_cmds, incidents);
   }
   return 2;

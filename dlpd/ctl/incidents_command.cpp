@@ -16,6 +16,7 @@
 #include "dlpd/common/machine_name.h"
 #include "dlpd/common/paths.h"
 #include "dlpd/config/daemon_options.h"
+#include "dlpd/ctl/incident_report.h"
 #include "dlpd/ctl/text_table.h"
 #include "rules/rule_loader.h"
 #include "storage/action_rank.h"
@@ -340,12 +341,15 @@ IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
   c.stats = inc->add_subcommand(
       "stats", "values and distinct values in clear, by rule, severity, source, destination, day");
   c.exporter = inc->add_subcommand("export", "EVE JSON lines (Suricata alerts) for a SIEM");
+  c.report = inc->add_subcommand(
+      "report", "a report of the period: one HTML file with charts (default) or Markdown");
+  c.report->add_option("-o,--output", o->output, "write to this file instead of stdout");
   c.show->add_option("id", o->id, "incident id")->required();
   c.exporter->add_option("-o,--output", o->output, "append to this file instead of stdout");
   c.exporter->add_option("--sensor-name", o->sensor_name,
                          "the sensor name the lines carry as host (default: the host name, as "
                          "dlpd's own EVE log)");
-  for (CLI::App* sub : {c.list, c.show, c.stats, c.exporter}) {
+  for (CLI::App* sub : {c.list, c.show, c.stats, c.exporter, c.report}) {
     sub->add_option(
         "--db", o->db,
         "incident database (default: $DLPD_DB or " + std::string(kStateDir) + "/incidents.db)");
@@ -369,10 +373,14 @@ IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
     sub->add_option("--after-id", o->after_id, "only incidents with a greater id")
         ->check(CLI::Range(int64_t{0}, INT64_MAX));
     sub->add_option("--limit", o->limit,
-                    sub == c.stats ? "rows per breakdown (default 10; 0: all)"
-                                   : "at most N incidents (list default 50; 0: all)")
+                    sub == c.stats || sub == c.report
+                        ? "rows per breakdown (default 10; 0: all)"
+                        : "at most N incidents (list default 50; 0: all)")
         ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
-    if (sub != c.exporter) {
+    if (sub == c.report) {
+      sub->add_option("--format", o->format, "html (default) or md")
+          ->check(CLI::IsMember({"html", "md"}));
+    } else if (sub != c.exporter) {
       sub->add_option("--format", o->format, "table (default), json or csv")
           ->check(CLI::IsMember({"table", "json", "csv"}));
     }
@@ -502,6 +510,43 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
       return 2;
     }
     PrintStats(*s, o.format);
+    return 0;
+  }
+  if (*cmds.report) {
+    ReportInput r;
+    auto s = db.Stats(filter, static_cast<size_t>(o.limit >= 0 ? o.limit : 10));
+    auto worst = s ? db.Worst(filter, 10) : Result<std::vector<StoredIncident>>(s.error());
+    if (!s || !worst) {
+      std::cerr << "dlpctl: " << (s ? worst.error() : s.error()).message << '\n';
+      return 2;
+    }
+    r.stats = std::move(*s);
+    r.worst = std::move(*worst);
+    auto when = [](const std::optional<int64_t>& t, const char* none) {
+      return t ? IsoTimeUtc(*t).substr(0, 16) + "Z" : std::string(none);
+    };
+    r.period = filter.since_us || filter.until_us
+                   ? "incidents from " + when(filter.since_us, "the first") + " to " +
+                         when(filter.until_us, "now")
+                   : "all incidents";
+    r.generated = IsoTimeUtc(now).substr(0, 19) + "Z";
+    r.sensor = MachineName();
+    const std::string text = o.format == "md" ? MarkdownReport(r) : HtmlReport(r);
+    std::ofstream file;
+    if (!o.output.empty()) {
+      file.open(o.output, std::ios::trunc);
+      if (!file) {
+        std::cerr << "dlpctl: cannot write " << o.output << '\n';
+        return 2;
+      }
+    }
+    std::ostream& out = o.output.empty() ? std::cout : file;
+    out << text;
+    out.flush();
+    if (!out) {
+      std::cerr << "dlpctl: write failed\n";
+      return 2;
+    }
     return 0;
   }
   auto rows = *cmds.exporter ? db.ListOldestFirst(filter) : db.List(filter);

@@ -12,6 +12,9 @@
 // stats counts incidents, values and the distinct values (by fingerprint)
 // that left in clear, overall and by rule, severity, action, source,
 // destination, day and hour.
+// report writes a self-contained HTML file (charts as inline SVG) or
+// Markdown (--format md) of what the filter's incidents add up to
+// (dlpd/ctl/incident_report.h), to stdout or --output FILE.
 // export writes EVE JSON lines (Suricata's alert form) for a SIEM, oldest
 // first (by id with --after-id, so that the last line's id is where the
 // next export starts), to stdout or --output FILE.
@@ -45,6 +48,7 @@ struct IncidentsCommands {
   CLI::App* show = nullptr;
   CLI::App* stats = nullptr;
   CLI::App* exporter = nullptr;
+  CLI::App* report = nullptr;
 };
 
 IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* opts);

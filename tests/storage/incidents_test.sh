@@ -330,6 +330,58 @@ for l in open(sys.argv[1]):
 exported = {json.loads(l)["dlp"]["incident_id"]: json.loads(l) for l in open(sys.argv[2])}
 assert live == exported, (live, exported)
 PY
+# The report: one HTML file with every section, nothing it would fetch,
+# the figures of stats; Markdown for tickets; rendered by a real browser
+# (headless Chromium) to a PNG.
+"$BUILD/dlpctl" incidents report --db "$TDB" --since 2026-02-01 --until 2026-04-01 \
+  -o "$WORK/report.html" && ok || bad "report"
+/usr/bin/python3 - "$WORK/report.html" <<'PY' && ok || bad "report content: $(head -c 600 "$WORK/report.html")"
+import re, sys
+html = open(sys.argv[1]).read()
+for section in ("totals", "by-day", "rules", "sources", "destinations", "worst"):
+    assert 'id="%s"' % section in html, section
+assert html.count("<svg") == 4, html.count("<svg")  # by day, rules, sources, destinations
+# Self-contained: no script, and no URL it could fetch (the SVG namespace
+# is a name, not a fetch).
+assert "<script" not in html.lower()
+urls = [u for u in re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', html)]
+assert not urls, urls
+assert re.search(r"url\(", html) is None
+for figure in (">3</b>incidents", ">30</b>values found", ">12</b>values in clear",
+               ">5</b>distinct values", ">3</b>distinct values in clear"):
+    assert figure in html, figure
+assert "16 masked, 0 partly masked, 12 let through in clear, 2 blocked" in html
+assert "XXXX XXXX XXXX 1881" in html  # a masked sample among the worst
+assert html.index("192.0.2.20") < html.index("192.0.2.22")  # most in clear first
+PY
+"$BUILD/dlpctl" incidents report --db "$TDB" --format md > "$WORK/report.md" && ok || bad "report md"
+grep -q '^- 3 incidents, 30 values: 16 masked, 0 partly masked, \*\*12 in clear\*\*, 2 blocked$' "$WORK/report.md" \
+  && ok || bad "report md totals: $(sed -n 1,8p "$WORK/report.md")"
+grep -q '^| 2026-03-01 | 25 | 9 |$' "$WORK/report.md" && ok || bad "report md days: $(cat "$WORK/report.md")"
+# A Host from the wire cannot break out of the HTML or the Markdown.
+"$BUILD/dlpctl" incidents report --db "$DB" -o "$WORK/report-main.html" && ok || bad "report (main)"
+grep -q 'evil\\x1b\[31m.example\|evil?\[31m.example' "$WORK/report-main.html" && ! grep -q $'\x1b' "$WORK/report-main.html" \
+  && ok || bad "the escape byte in the report"
+chromium=$(command -v chromium || true)
+if [ -z "$chromium" ]; then
+  bad "chromium is not installed (packaging/install-deps.sh installs it)"
+else
+  timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    --window-size=1000,2200 --screenshot="$WORK/report.png" "file://$WORK/report.html" \
+    > "$WORK/chromium.log" 2>&1 || true
+  /usr/bin/python3 - "$WORK/report.png" <<'PY' && ok || bad "report not rendered: $(tail -3 "$WORK/chromium.log")"
+import sys
+from PIL import Image
+img = Image.open(sys.argv[1]).convert("RGB")
+assert img.size == (1000, 2200), img.size
+colours = img.getcolors(maxcolors=1 << 20)
+assert colours is not None and len(colours) > 8, "a blank page"
+# The in-clear bars' red (#c0392b) and the masked bars' blue (#2e86c1).
+present = {c for _, c in colours}
+assert (0xC0, 0x39, 0x2B) in present, "no in-clear bar drawn"
+assert (0x2E, 0x86, 0xC1) in present, "no masked bar drawn"
+PY
+fi
 # EVE carries the outcomes: the last line of each incident holds its totals.
 /usr/bin/python3 - "$WORK/threshold.eve.json" <<'PY' && ok || bad "EVE outcomes"
 import collections, json, sys

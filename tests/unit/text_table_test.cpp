@@ -6,6 +6,8 @@
 
 #include <sstream>
 
+#include "dlpd/ctl/incident_report.h"
+
 namespace dlp {
 namespace {
 
@@ -84,6 +86,40 @@ TEST(TextTable, CutsItsCuttableColumnsToFitAWidth) {
   std::ostringstream tiny;
   t.Print(tiny, 10);  // cannot fit: cut to 8 each, no further
   EXPECT_NE(tiny.str().find("192.0..."), std::string::npos) << tiny.str();
+}
+
+}  // namespace
+}  // namespace dlp
+
+namespace dlp {
+namespace {
+
+// The report's bytes from the wire (a Host, as a destination's key) cannot
+// become markup in HTML nor end a Markdown table cell.
+TEST(IncidentReport, WireBytesStayText) {
+  ReportInput in;
+  CountRow evil;
+  evil.key = "x<script>alert(1)</script>|y\x1b[31m\"'&\\|z";
+  evil.incidents = 1;
+  evil.matches = 2;
+  evil.in_clear = 1;
+  in.stats.total = evil;
+  in.stats.by_destination = {evil};
+  in.stats.by_day = {{"2026-03-01", 1, 2, 1, 1, 1}};
+  const std::string html = HtmlReport(in);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find('\x1b'), std::string::npos);
+  EXPECT_NE(html.find("x&lt;script&gt;alert(1)&lt;/script&gt;|y\\x1b[31m&quot;&#39;&amp;"),
+            std::string::npos)
+      << html;
+  const std::string md = MarkdownReport(in);
+  EXPECT_EQ(md.find("<script"), std::string::npos);
+  // Each '|' escaped, and so the backslash before the last one: the row
+  // keeps its six cells.
+  EXPECT_NE(md.find("x&lt;script&gt;alert(1)&lt;/script&gt;\\|y\\\\x1b\\[31m\"'&\\\\\\|z |"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(md.find('\x1b'), std::string::npos);
 }
 
 }  // namespace
