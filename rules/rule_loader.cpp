@@ -86,8 +86,9 @@ class RuleParser {
           std::string text = in_.Text(v, r.id, "a metadata value");
           if (text.empty() || text.size() > 256 ||
               std::any_of(text.begin(), text.end(),
-                          [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
-            in_.Fail(v, r.id, "a metadata value is 1-256 printable characters");
+                          [](unsigned char c) { return c < 0x20 || c >= 0x7f; })) {
+            // ASCII: SIEM fields, and always valid UTF-8 in EVE's JSON.
+            in_.Fail(v, r.id, "a metadata value is 1-256 printable ASCII characters");
           }
           values.push_back(std::move(text));
         }

@@ -97,7 +97,8 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
     if (!rule.metadata.empty()) {
       nlohmann::json m = nlohmann::json::object();
       for (const auto& [key, values] : rule.metadata) m[key] = values;
-      in.metadata = m.dump();
+      // (The loader admits printable ASCII only; replace, never throw.)
+      in.metadata = m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     in.severity = ToString(rule.severity);
     in.action = partial ? "mask-partial" : ToString(action);

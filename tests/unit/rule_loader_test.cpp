@@ -225,8 +225,10 @@ TEST(RuleLoader, SignatureFieldsForSiems) {
       {"    classtype: Policy Violation\n", "classtype must be 1-64 lowercase letters"},
       {"    metadata: [a, b]\n", "metadata must be a map"},
       {"    metadata: {Owner: x}\n", "a metadata key must be 1-64 lowercase letters"},
-      {"    metadata: {owner: \"a\\x01b\"}\n", "a metadata value is 1-256 printable characters"},
+      {"    metadata: {owner: \"a\\x01b\"}\n",
+       "a metadata value is 1-256 printable ASCII characters"},
       {"    metadata: {owner: []}\n", "metadata 'owner' has no value"},
+      {"    metadata: {owner: \"caf\xc3\xa9\"}\n", "printable ASCII"},
       {"    metadata: {owner: a, owner: b}\n", "given twice"},
   };
   for (const auto& [line, phrase] : bad) {
