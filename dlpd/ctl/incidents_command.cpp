@@ -257,6 +257,27 @@ void PrintStats(const IncidentStats& s, const std::string& format) {
   }
 }
 
+// Writes `text` to `path` (opened with `mode`: appended or replaced), or to
+// stdout when `path` is empty; the command's exit code.
+int WriteOutput(const std::string& path, std::ios::openmode mode, const std::string& text) {
+  std::ofstream file;
+  if (!path.empty()) {
+    file.open(path, mode);
+    if (!file) {
+      std::cerr << "dlpctl: cannot write " << path << '\n';
+      return 2;
+    }
+  }
+  std::ostream& out = path.empty() ? std::cout : file;
+  out << text;
+  out.flush();
+  if (!out) {
+    std::cerr << "dlpctl: write failed\n";
+    return 2;
+  }
+  return 0;
+}
+
 // Splits "a,b" entries so that --rule a,b and --rule a --rule b agree.
 std::vector<std::string> SplitCommas(const std::vector<std::string>& in) {
   std::vector<std::string> out;
@@ -531,23 +552,8 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
                    : "all incidents";
     r.generated = IsoTimeUtc(now).substr(0, 19) + "Z";
     r.sensor = MachineName();
-    const std::string text = o.format == "md" ? MarkdownReport(r) : HtmlReport(r);
-    std::ofstream file;
-    if (!o.output.empty()) {
-      file.open(o.output, std::ios::trunc);
-      if (!file) {
-        std::cerr << "dlpctl: cannot write " << o.output << '\n';
-        return 2;
-      }
-    }
-    std::ostream& out = o.output.empty() ? std::cout : file;
-    out << text;
-    out.flush();
-    if (!out) {
-      std::cerr << "dlpctl: write failed\n";
-      return 2;
-    }
-    return 0;
+    return WriteOutput(o.output, std::ios::trunc,
+                       o.format == "md" ? MarkdownReport(r) : HtmlReport(r));
   }
   auto rows = *cmds.exporter ? db.ListOldestFirst(filter) : db.List(filter);
   if (!rows) {
@@ -563,15 +569,6 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
     }
   }
   if (*cmds.exporter) {
-    std::ofstream file;
-    if (!o.output.empty()) {
-      file.open(o.output, std::ios::app);
-      if (!file) {
-        std::cerr << "dlpctl: cannot write " << o.output << '\n';
-        return 2;
-      }
-    }
-    std::ostream& out = o.output.empty() ? std::cout : file;
     // As dlpd's own EVE log names it: the option, the settings' sensor_name,
     // or the host name.
     std::string sensor = o.sensor_name;
@@ -580,13 +577,9 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
       if (auto settings = ReadDaemonSettings("", &read)) sensor = settings->sensor_name;
     }
     if (sensor.empty()) sensor = MachineName();
-    for (const auto& r : *rows) out << EveLine(r.incident, r.id, sensor) << '\n';
-    out.flush();
-    if (!out) {
-      std::cerr << "dlpctl: write failed\n";
-      return 2;
-    }
-    return 0;
+    std::string lines;
+    for (const auto& r : *rows) lines += EveLine(r.incident, r.id, sensor) + '\n';
+    return WriteOutput(o.output, std::ios::app, lines);
   }
   PrintList(*rows, o.format, o.wide);
   return 0;
