@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "dlpd/common/signature_id.h"
 #include "rules/validators.h"
 
 namespace dlp {
@@ -80,13 +82,17 @@ struct Rule {
   std::string name;
   std::string description;
   // How a SIEM sees the rule's alerts (EVE's alert object, as Suricata's
-  // rules set it). sid 0: dlpd's own id for the rule (9,000,000-9,999,999,
-  // from its id); classtype empty: "Data Leakage"; metadata: key -> values,
-  // sorted by key.
+  // rules set it). sid 0: dlpd's own id for the rule (signature_id());
+  // classtype empty: "Data Leakage" (category()); metadata: the JSON object
+  // of key -> [values] its alerts carry, built once by the loader ("" none).
   uint32_t sid = 0;
   uint32_t rev = 1;
   std::string classtype;
-  std::vector<std::pair<std::string, std::vector<std::string>>> metadata;
+  std::string metadata_json;
+  uint32_t signature_id() const { return sid != 0 ? sid : DefaultSignatureId(id); }
+  std::string_view category() const {
+    return classtype.empty() ? kDefaultAlertCategory : std::string_view(classtype);
+  }
   Severity severity = Severity::kHigh;
   std::string validator = "none";
   // Set when the rule file describes a checksum instead of naming one.

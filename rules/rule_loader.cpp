@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "dlpd/common/hex.h"
-#include "dlpd/common/signature_id.h"
 #include "dlpd/common/yaml_reader.h"
 #include "rules/rule_error.h"
 #include "rules/validators.h"
@@ -75,11 +75,12 @@ class RuleParser {
     }
     if (const YAML::Node m = node["metadata"]) {
       if (!m.IsMap()) in_.Fail(m, r.id, "metadata must be a map: {key: value or [values]}");
+      nlohmann::json object = nlohmann::json::object();  // its keys sorted
       for (const auto& kv : m) {
         const std::string key = in_.Text(kv.first, r.id, "a metadata key");
         word(kv.first, key, "a metadata key");
-        for (const auto& [seen, unused] : r.metadata) {
-          if (seen == key) in_.Fail(kv.first, r.id, "metadata key '" + key + "' given twice");
+        if (object.contains(key)) {
+          in_.Fail(kv.first, r.id, "metadata key '" + key + "' given twice");
         }
         std::vector<std::string> values;
         for (const auto& v : in_.Items(kv.second, r.id, "metadata value")) {
@@ -93,9 +94,11 @@ class RuleParser {
           values.push_back(std::move(text));
         }
         if (values.empty()) in_.Fail(kv.second, r.id, "metadata '" + key + "' has no value");
-        r.metadata.emplace_back(key, std::move(values));
+        object[key] = std::move(values);
       }
-      std::sort(r.metadata.begin(), r.metadata.end());
+      // Once here, not per incident on the packet path (printable ASCII:
+      // the dump cannot meet invalid UTF-8).
+      r.metadata_json = object.dump();
     }
   }
 
@@ -474,7 +477,7 @@ RuleSet BuildRuleSet(const std::vector<RuleSource>& sources) {
         throw RuleError(rule.file, rule.line, rule.id, "duplicate rule id");
       }
       // Its own sid, or the one dlpd derives from its id: either may be another's.
-      const uint32_t sid = rule.sid != 0 ? rule.sid : DefaultSignatureId(rule.id);
+      const uint32_t sid = rule.signature_id();
       auto [it, fresh] = sids.emplace(sid, rule.id);
       if (!fresh) {
         throw RuleError(rule.file, rule.line, rule.id,

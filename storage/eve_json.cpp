@@ -52,11 +52,13 @@ std::optional<int64_t> EveFlowId(std::string_view hex) {
 
 namespace {
 
-// What every line of a flow carries: the sensor, Suricata's flow_id, the
-// Community ID.
-void AddFlowFields(nlohmann::json& j, std::string_view host, std::string_view flow_id,
-                   std::string_view src, uint16_t sport, std::string_view dst, uint16_t dport) {
+// What every line carries: the sensor; and, when the line is one
+// connection's (`one_flow`), Suricata's flow_id and the Community ID.
+void AddFlowFields(nlohmann::json& j, std::string_view host, bool one_flow,
+                   std::string_view flow_id, std::string_view src, uint16_t sport,
+                   std::string_view dst, uint16_t dport) {
   if (!host.empty()) j["host"] = std::string(host);
+  if (!one_flow) return;
   if (auto id = EveFlowId(flow_id)) j["flow_id"] = *id;
   if (std::string cid = CommunityId(src, sport, dst, dport); !cid.empty()) {
     j["community_id"] = std::move(cid);
@@ -70,11 +72,8 @@ std::string EveLine(const Incident& in, int64_t id, std::string_view host) {
   j["event_type"] = "alert";
   // A flood's row (source port 0) stands for many connections: no one flow
   // id or Community ID is its, and a made-up one would join nothing.
-  if (in.src_port != 0) {
-    AddFlowFields(j, host, in.flow_id, in.src_ip, in.src_port, in.dst_ip, in.dst_port);
-  } else if (!host.empty()) {
-    j["host"] = std::string(host);
-  }
+  AddFlowFields(j, host, in.src_port != 0, in.flow_id, in.src_ip, in.src_port, in.dst_ip,
+                in.dst_port);
   for (const IncidentColumn& c : kIncidentColumns) {
     if (c.eve.empty()) continue;
     const ColumnValue v = c.access.get(in, id);
@@ -125,7 +124,7 @@ std::string EveLine(const Incident& in, int64_t id, std::string_view host) {
   if (in.signature_id <= 0) alert["signature_id"] = DefaultSignatureId(in.rule_id);
   if (in.signature_rev == 0) alert["rev"] = 1;
   if (in.rule_name.empty()) alert["signature"] = in.rule_id;
-  if (in.category.empty()) alert["category"] = "Data Leakage";
+  if (in.category.empty()) alert["category"] = kDefaultAlertCategory;
   // An http object, and app_proto, when the request's method or Host is known.
   if (in.http_method.empty() && in.http_host.empty()) {
     j.erase("http");
@@ -138,7 +137,7 @@ std::string EveLine(const Incident& in, int64_t id, std::string_view host) {
 
 std::string EveAnomalyLine(const AnomalyEvent& a, std::string_view host) {
   nlohmann::json j;
-  AddFlowFields(j, host, a.flow_id, a.src_ip, a.src_port, a.dst_ip, a.dst_port);
+  AddFlowFields(j, host, /*one_flow=*/true, a.flow_id, a.src_ip, a.src_port, a.dst_ip, a.dst_port);
   j["timestamp"] = EveTimestamp(a.time_us);
   j["event_type"] = "anomaly";
   j["src_ip"] = a.src_ip;

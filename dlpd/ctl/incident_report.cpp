@@ -119,12 +119,6 @@ std::vector<std::string> BreakdownCells(const CountRow& r, size_t key_max, bool 
 const std::vector<std::string> kBreakdownHeader = {
     "", "incidents", "values", "in clear", "distinct values", "distinct in clear"};
 
-std::string Destination(const Incident& in) {
-  if (!in.http_host.empty()) return in.http_host;
-  return (in.ip_version == 6 ? "[" + in.dst_ip + "]" : in.dst_ip) + ":" +
-         std::to_string(in.dst_port);
-}
-
 std::vector<std::string> WorstCells(const StoredIncident& r, bool html) {
   const Incident& in = r.incident;
   auto cell = [&](const std::string& s, size_t max) {
@@ -137,7 +131,7 @@ std::vector<std::string> WorstCells(const StoredIncident& r, bool html) {
           std::to_string(in.match_count),
           std::to_string(in.in_clear),
           cell(in.src_ip, 40),
-          cell(Destination(in), 48),
+          cell(IncidentDestination(in), 48),
           cell(in.masked_sample, 32)};
 }
 
@@ -184,7 +178,20 @@ std::string MdTable(const std::vector<std::string>& header,
   return t;
 }
 
+// The breakdowns both formats show, in their order.
+std::vector<std::pair<const char*, const std::vector<CountRow>*>> TopParts(const IncidentStats& s) {
+  return {{"rules", &s.by_rule}, {"sources", &s.by_source}, {"destinations", &s.by_destination}};
+}
+
 }  // namespace
+
+std::string EndpointText(uint8_t ip_version, const std::string& ip, uint16_t port) {
+  return (ip_version == 6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+}
+
+std::string IncidentDestination(const Incident& in) {
+  return in.http_host.empty() ? EndpointText(in.ip_version, in.dst_ip, in.dst_port) : in.http_host;
+}
 
 std::string HtmlText(const std::string& s) {
   std::string out;
@@ -258,9 +265,7 @@ std::string HtmlReport(const ReportInput& in) {
        "\"></span>in clear</p>\n";
   h += "<section id=\"by-day\">\n<h2>Values by day (UTC)</h2>\n" + DayChart(s.by_day) +
        "</section>\n";
-  const std::pair<const char*, const std::vector<CountRow>*> parts[] = {
-      {"rules", &s.by_rule}, {"sources", &s.by_source}, {"destinations", &s.by_destination}};
-  for (const auto& [name, rows] : parts) {
+  for (const auto& [name, rows] : TopParts(s)) {
     h += fmt::format("<section id=\"{}\">\n<h2>Top {}</h2>\n", name, name);
     h += BarChart(*rows, name);
     std::vector<std::vector<std::string>> cells;
@@ -300,9 +305,7 @@ std::string MarkdownReport(const ReportInput& in) {
     days.push_back({Terminal(d.key, 16), std::to_string(d.matches), std::to_string(d.in_clear)});
   }
   m += days.empty() ? "No incidents.\n\n" : MdTable({"day", "values", "in clear"}, days) + "\n";
-  const std::pair<const char*, const std::vector<CountRow>*> parts[] = {
-      {"rules", &s.by_rule}, {"sources", &s.by_source}, {"destinations", &s.by_destination}};
-  for (const auto& [name, rows] : parts) {
+  for (const auto& [name, rows] : TopParts(s)) {
     m += std::string("## Top ") + name + "\n\n";
     std::vector<std::vector<std::string>> cells;
     for (const CountRow& r : *rows) cells.push_back(BreakdownCells(r, 64, false));

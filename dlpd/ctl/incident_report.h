@@ -9,6 +9,7 @@
 // escaped for the format.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ struct ReportInput {
 
 std::string HtmlReport(const ReportInput& in);
 std::string MarkdownReport(const ReportInput& in);
+
+// "192.0.2.1:80", "[2001:db8::1]:80": an endpoint as every table names it.
+std::string EndpointText(uint8_t ip_version, const std::string& ip, uint16_t port);
+// Where an incident's data went, as the tables name it: its request's Host
+// when known, else its destination endpoint. Raw: escape it to print.
+std::string IncidentDestination(const Incident& in);
 
 // `s` safe inside HTML text or a quoted attribute: control bytes and
 // non-ASCII as \xNN (Terminal), then & < > " ' as entities.

@@ -54,10 +54,6 @@ std::string ShortTime(int64_t us) {
   return t.substr(0, 10) + " " + t.substr(11, 8);
 }
 
-std::string Endpoint(uint8_t ip_version, const std::string& ip, uint16_t port) {
-  return (ip_version == 6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
-}
-
 void PrintCsvLine(const std::vector<std::string>& cells) {
   for (size_t i = 0; i < cells.size(); ++i) std::cout << (i ? "," : "") << Csv(cells[i]);
   std::cout << "\r\n";
@@ -100,9 +96,7 @@ void PrintList(const std::vector<StoredIncident>& rows, const std::string& forma
       const Incident& in = r.incident;
       const std::string time = ShortTime(in.time_us);
       t.Add({std::to_string(r.id), time.substr(5, 11), Terminal(in.rule_id), in.action, values(in),
-             Terminal(in.src_ip),
-             in.http_host.empty() ? Endpoint(in.ip_version, in.dst_ip, in.dst_port)
-                                  : Terminal(in.http_host)});
+             Terminal(in.src_ip), Terminal(IncidentDestination(in))});
     }
     t.SetCuttable({6, 5, 2});
     t.Print(std::cout, OutputWidth());
@@ -117,8 +111,8 @@ void PrintList(const std::vector<StoredIncident>& rows, const std::string& forma
       request += (request.empty() ? "" : " ") + in.http_host + in.http_path;
     }
     t.Add({std::to_string(r.id), ShortTime(in.time_us), Terminal(in.rule_id), in.severity,
-           in.action, values(in), Endpoint(in.ip_version, in.src_ip, in.src_port),
-           Endpoint(in.ip_version, in.dst_ip, in.dst_port), Terminal(request, 48),
+           in.action, values(in), EndpointText(in.ip_version, in.src_ip, in.src_port),
+           EndpointText(in.ip_version, in.dst_ip, in.dst_port), Terminal(request, 48),
            Terminal(in.masked_sample)});
   }
   t.Print(std::cout);

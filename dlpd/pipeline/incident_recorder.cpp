@@ -1,14 +1,12 @@
 #include "dlpd/pipeline/incident_recorder.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
 
 #include "dlpd/common/clock.h"
 #include "dlpd/inspect/scan_context.h"
 #include "dlpd/pipeline/flow_state.h"
-#include "storage/eve_json.h"
 #include "storage/incident_writer.h"
 
 namespace dlp {
@@ -91,15 +89,10 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
     in.last_time_us = now_us;
     in.rule_id = rule.id;
     in.rule_name = rule.name;
-    in.signature_id = rule.sid != 0 ? rule.sid : DefaultSignatureId(rule.id);
+    in.signature_id = rule.signature_id();
     in.signature_rev = rule.rev;
-    in.category = rule.classtype.empty() ? "Data Leakage" : rule.classtype;
-    if (!rule.metadata.empty()) {
-      nlohmann::json m = nlohmann::json::object();
-      for (const auto& [key, values] : rule.metadata) m[key] = values;
-      // (The loader admits printable ASCII only; replace, never throw.)
-      in.metadata = m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    }
+    in.category = std::string(rule.category());
+    in.metadata = rule.metadata_json;
     in.severity = ToString(rule.severity);
     in.action = partial ? "mask-partial" : ToString(action);
     in.ip_version = k.ip_version;

@@ -213,9 +213,13 @@ TEST(RuleLoader, SignatureFieldsForSiems) {
   EXPECT_EQ(x.sid, 1000001u);
   EXPECT_EQ(x.rev, 3u);
   EXPECT_EQ(x.classtype, "pci-data");
-  using Meta = std::vector<std::pair<std::string, std::vector<std::string>>>;
-  EXPECT_EQ(x.metadata, (Meta{{"owner", {"dlp-team"}}, {"standard", {"pci-dss", "gdpr"}}}));
+  EXPECT_EQ(x.metadata_json, R"({"owner":["dlp-team"],"standard":["pci-dss","gdpr"]})");
+  EXPECT_EQ(x.signature_id(), 1000001u);
+  EXPECT_EQ(x.category(), "pci-data");
   EXPECT_EQ(ok.rules[1].sid, 0u);  // dlpd's own, from the id
+  EXPECT_EQ(ok.rules[1].signature_id(), DefaultSignatureId("y"));
+  EXPECT_EQ(ok.rules[1].category(), "Data Leakage");
+  EXPECT_EQ(ok.rules[1].metadata_json, "");
   EXPECT_EQ(ok.rules[1].rev, 1u);
   const std::pair<const char*, const char*> bad[] = {
       {"    sid: 0\n", "sid must be a whole number from 1 to 4294967295"},
