@@ -21,6 +21,7 @@
 #include "dlpd/daemon/logging.h"
 #include "dlpd/daemon/privileges.h"
 #include "dlpd/daemon/start_check.h"
+#include "dlpd/daemon/syslog_forwarder.h"
 #include "policy/policy_error.h"
 #include "rules/match_engine.h"
 #include "rules/rule_error.h"
@@ -111,15 +112,34 @@ int main(int argc, char** argv) {
   }
   spdlog::debug("settings ({}): {}", o.config_path.empty() ? "no file" : o.config_path,
                 dlp::GivenSettings(app));
-  // Reloads compile first in a helper process under limits. It is forked
-  // now, while this is the only thread (fork copies only its caller), and
-  // before any privilege is dropped or the sandbox refuses fork.
+  // The helper processes are forked now, while this is the only thread
+  // (fork copies only its caller), and before any privilege is dropped or
+  // the sandbox refuses fork: the syslog forwarder first, so that neither
+  // holds the other's socket.
+  std::optional<dlp::UserIds> user;
+  if (!o.user.empty()) {
+    if (auto u = dlp::LookUpUser(o.user)) user = u.value();  // else the daemon says why
+  }
+  std::unique_ptr<dlp::SyslogForwarder> syslog;
+  if (!o.syslog.empty()) {
+    auto target = dlp::ParseSyslogTarget(o.syslog);
+    if (!target) {
+      std::cerr << "dlpd: " << target.error().message << '\n';
+      return 1;
+    }
+    dlp::ForwarderOptions fo;
+    fo.lf_framing = o.syslog_framing == "lf";
+    fo.queue_bytes = o.syslog_queue_mb << 20;
+    auto f = dlp::SyslogForwarder::Start(target.value(), fo, user ? &*user : nullptr);
+    if (!f) {
+      std::cerr << "dlpd: " << f.error().message << '\n';
+      return 1;
+    }
+    syslog = std::move(f).value();
+  }
+  // Reloads compile first in a helper process under limits.
   std::unique_ptr<dlp::CompileGuard> guard;
   {
-    std::optional<dlp::UserIds> user;
-    if (!o.user.empty()) {
-      if (auto u = dlp::LookUpUser(o.user)) user = u.value();  // else the daemon says why
-    }
     auto g = dlp::CompileGuard::Start(
         {static_cast<int64_t>(o.reload_max_s * 1000), o.reload_max_mb << 20},
         user ? &*user : nullptr);
@@ -147,7 +167,7 @@ int main(int argc, char** argv) {
   });
   std::unique_ptr<dlp::Daemon> daemon;
   try {
-    daemon = std::make_unique<dlp::Daemon>(o, std::move(guard));
+    daemon = std::make_unique<dlp::Daemon>(o, std::move(guard), std::move(syslog));
   } catch (const std::exception& e) {
     started.store(true);
     startup_stop.join();

@@ -1,10 +1,10 @@
 #include "storage/syslog_sink.h"
 
-#include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -13,7 +13,8 @@
 namespace dlp {
 namespace {
 
-constexpr int kFacilityLocal0 = 16;
+// What waits for the socket before new messages are dropped.
+constexpr size_t kMaxPending = size_t{1} << 20;
 
 int SyslogSeverity(const std::string& severity) {
   if (severity == "critical") return 2;
@@ -50,16 +51,18 @@ std::string Endpoint(const Incident& in, bool src) {
 
 }  // namespace
 
-std::string SyslogMessage(const Incident& in, const std::string& hostname, int pid) {
-  const int pri = kFacilityLocal0 * 8 + SyslogSeverity(in.severity);
+std::string SyslogMessage(const StoredIncident& r, const SyslogFormat& f, int pid) {
+  const Incident& in = r.incident;
+  const int pri = f.facility * 8 + SyslogSeverity(in.severity);
   std::string m = "<" + std::to_string(pri) + ">1 " +
-                  IsoTimeUtc(std::max(in.time_us, in.last_time_us)) + " " + Header(hostname, 255) +
-                  " dlpd " + std::to_string(pid) + " incident ";
-  m += "[dlp@32473 rule=\"" + SdValue(in.rule_id) + "\" severity=\"" + SdValue(in.severity) +
-       "\" action=\"" + SdValue(in.action) + "\" count=\"" + std::to_string(in.match_count) +
-       "\" sample=\"" + SdValue(in.masked_sample) + "\" src=\"" + Endpoint(in, true) + "\" dst=\"" +
-       Endpoint(in, false) + "\" flow=\"" + SdValue(in.flow_id) + "\" fingerprint=\"" +
-       SdValue(in.fingerprint) + "\"";
+                  IsoTimeUtc(std::max(in.time_us, in.last_time_us)) + " " +
+                  Header(f.hostname, 255) + " dlpd " + std::to_string(pid) + " incident ";
+  m += "[dlp@" + std::to_string(f.enterprise) + " id=\"" + std::to_string(r.id) + "\" rule=\"" +
+       SdValue(in.rule_id) + "\" severity=\"" + SdValue(in.severity) + "\" action=\"" +
+       SdValue(in.action) + "\" count=\"" + std::to_string(in.match_count) + "\" in_clear=\"" +
+       std::to_string(in.in_clear) + "\" sample=\"" + SdValue(in.masked_sample) + "\" src=\"" +
+       Endpoint(in, true) + "\" dst=\"" + Endpoint(in, false) + "\" flow=\"" + SdValue(in.flow_id) +
+       "\" fingerprint=\"" + SdValue(in.fingerprint) + "\"";
   if (!in.http_host.empty()) m += " host=\"" + SdValue(in.http_host) + "\"";
   m += "] " + in.rule_id + " " + in.action + " " + Endpoint(in, true) + " -> " +
        Endpoint(in, false) + " count=" + std::to_string(in.match_count) +
@@ -67,72 +70,73 @@ std::string SyslogMessage(const Incident& in, const std::string& hostname, int p
   return m;
 }
 
-Result<std::unique_ptr<SyslogSink>> SyslogSink::Open(const std::string& target,
-                                                     const std::string& host) {
-  int fd = -1;
-  if (target.rfind("unix:", 0) == 0) {
-    const std::string path = target.substr(5);
-    sockaddr_un sa{};
-    if (path.empty() || path.size() >= sizeof sa.sun_path) {
-      return Error{"syslog target '" + target + "': bad socket path"};
-    }
-    sa.sun_family = AF_UNIX;
-    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      const std::string err = std::strerror(errno);
-      if (fd >= 0) close(fd);
-      return Error{"syslog target '" + target + "': " + err};
-    }
-  } else {
-    const size_t colon = target.rfind(':');
-    if (colon == std::string::npos || colon + 1 == target.size()) {
-      return Error{"syslog target '" + target + "': use HOST:PORT or unix:PATH"};
-    }
-    std::string h = target.substr(0, colon);
-    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_DGRAM;
-    addrinfo* res = nullptr;
-    const int rc = getaddrinfo(h.c_str(), target.substr(colon + 1).c_str(), &hints, &res);
-    if (rc != 0) return Error{"syslog target '" + target + "': " + gai_strerror(rc)};
-    for (addrinfo* a = res; a != nullptr && fd < 0; a = a->ai_next) {
-      fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-        close(fd);
-        fd = -1;
-      }
-    }
-    freeaddrinfo(res);
-    if (fd < 0) return Error{"syslog target '" + target + "': " + std::strerror(errno)};
-  }
-  return std::unique_ptr<SyslogSink>(new SyslogSink(fd, target, host));
-}
+SyslogSink::SyslogSink(int fd, SyslogFormat format, const SyslogStats* stats, bool wait)
+    : fd_(fd), format_(std::move(format)), stats_(stats), wait_(wait), pid_(getpid()) {}
 
 SyslogSink::~SyslogSink() {
+  Flush(wait_ ? 10000 : 100);  // what waits, if the forwarder takes it now
   close(fd_);
 }
 
-Status SyslogSink::Write(const std::vector<StoredIncident>& batch) {
-  const int pid = static_cast<int>(getpid());
-  size_t failed = 0;
-  int last_errno = 0;
-  for (const StoredIncident& r : batch) {
-    const std::string m = SyslogMessage(r.incident, hostname_, pid);
-    // Never waits: a unix socket whose reader (rsyslog, journald) stalls
-    // would otherwise stop the writer thread, and with it every store and
-    // the shutdown.
-    if (send(fd_, m.data(), m.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-      ++failed;
-      last_errno = errno;
+uint64_t SyslogSink::dropped() const {
+  const uint64_t there = stats_ == nullptr ? 0 : stats_->dropped.load(std::memory_order_relaxed);
+  return dropped_.load(std::memory_order_relaxed) + there;
+}
+
+bool SyslogSink::Flush(int wait_ms) {
+  bool waited = false;
+  while (!gone_ && !pending_.empty()) {
+    const std::string& f = pending_.front();
+    const ssize_t n =
+        send(fd_, f.data() + head_sent_, f.size() - head_sent_, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      head_sent_ += static_cast<size_t>(n);
+      if (head_sent_ == f.size()) {
+        pending_bytes_ -= f.size();
+        pending_.pop_front();
+        head_sent_ = 0;
+      }
+      continue;
     }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (waited || wait_ms <= 0) break;
+      pollfd p{fd_, POLLOUT, 0};
+      waited = true;
+      if (poll(&p, 1, wait_ms) <= 0) break;
+      waited = false;  // room came: go on, waiting again if it runs out
+      continue;
+    }
+    gone_ = true;  // EPIPE: the forwarder ended
   }
-  // UDP is lossy by nature: the collector being down costs messages, not
-  // incidents (the database has them). Reported, not retried.
-  if (failed > 0) {
-    dropped_.fetch_add(failed, std::memory_order_relaxed);
-    return Error{"syslog " + target_ + ": " + std::to_string(failed) + " of " +
-                 std::to_string(batch.size()) + " messages not sent: " + std::strerror(last_errno)};
+  return !gone_;
+}
+
+Status SyslogSink::Write(const std::vector<StoredIncident>& batch) {
+  size_t lost = 0;
+  for (const StoredIncident& r : batch) {
+    std::string frame = SyslogInputFrame(SyslogMessage(r, format_, pid_));
+    // A frame goes whole or not at all (the forwarder would read the rest
+    // as the next message): what does not fit in the buffer is dropped.
+    if (pending_bytes_ + frame.size() > kMaxPending && wait_) Flush(10000);
+    if (gone_ || pending_bytes_ + frame.size() > kMaxPending) {
+      ++lost;
+      continue;
+    }
+    pending_bytes_ += frame.size();
+    pending_.push_back(std::move(frame));
+  }
+  if (!Flush(wait_ ? 10000 : 0)) {
+    lost += pending_.size();  // nobody will read them
+    pending_.clear();
+    pending_bytes_ = 0;
+    head_sent_ = 0;
+  }
+  if (lost > 0) dropped_.fetch_add(lost, std::memory_order_relaxed);
+  if (gone_) return Error{"syslog: the forwarder process has ended; messages are lost"};
+  if (lost > 0) {
+    return Error{"syslog: " + std::to_string(lost) + " of " + std::to_string(batch.size()) +
+                 " messages dropped (the forwarder is not reading)"};
   }
   return {};
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dlpd/common/paths.h"
+#include "dlpd/common/syslog_facility.h"
 #include "dlpd/config/yaml_config.h"
 
 namespace dlp {
@@ -21,6 +22,11 @@ const CLI::Validator kFinite(
       return std::isfinite(v) ? "" : "not a finite number: " + s;
     },
     "FINITE");
+const CLI::Validator kFacility(
+    [](std::string& s) -> std::string {
+      return SyslogFacilityCode(s) >= 0 ? "" : "not one of " + SyslogFacilityNames();
+    },
+    "FACILITY");
 }  // namespace
 
 void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
@@ -73,9 +79,30 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   app.add_option("--sensor-name", o->sensor_name,
                  "the name EVE lines (host) and syslog messages give this sensor (default: "
                  "the host name)");
-  app.add_option("--syslog", o->syslog,
-                 "also send each stored incident as RFC 5424 syslog: HOST:PORT (UDP) or unix:PATH")
-      ->needs(db);
+  auto* syslog = app.add_option("--syslog", o->syslog,
+                                "also send each stored incident as RFC 5424 syslog: "
+                                "tcp://HOST:PORT (RFC 6587 framing), udp://HOST:PORT (or "
+                                "HOST:PORT), or unix:PATH (a local datagram socket)");
+  syslog->needs(db);
+  app.add_option("--syslog-facility", o->syslog_facility,
+                 "the facility of incident messages: local0 (default) ... local7, user, daemon")
+      ->check(kFacility)
+      ->needs(syslog);
+  app.add_option("--syslog-enterprise", o->syslog_enterprise,
+                 "the private enterprise number of the structured data's id dlp@N (default "
+                 "32473, RFC 5612's number for examples: use your own)")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{2147483647}))
+      ->needs(syslog);
+  app.add_option("--syslog-framing", o->syslog_framing,
+                 "over TCP: octet-counting (default, RFC 6587 3.4.1) or lf (a line each, "
+                 "for collectors that only split on newlines)")
+      ->check(CLI::IsMember({"octet-counting", "lf"}))
+      ->needs(syslog);
+  app.add_option("--syslog-queue-mb", o->syslog_queue_mb,
+                 "messages held while the collector is unreachable, in MiB; past it new "
+                 "ones are dropped, counted (default 8)")
+      ->check(CLI::Range(size_t{1}, size_t{1024}))
+      ->needs(syslog);
   app.add_option("--fail-mode", o->fail_mode, "closed (default) or open")
       ->check(CLI::IsMember({"closed", "open"}));
   app.add_option("--hold-ms", o->hold_ms,
@@ -152,8 +179,7 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
           "TARGET"));
   app.add_option("--log-facility", o->log_facility,
                  "with --log syslog: daemon (default), user, local0 ... local7")
-      ->check(CLI::IsMember({"daemon", "user", "local0", "local1", "local2", "local3", "local4",
-                             "local5", "local6", "local7"}));
+      ->check(kFacility);
 
   // Every option but the ones that only make sense on a command line.
   std::vector<std::string> settable;

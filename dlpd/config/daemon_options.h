@@ -31,6 +31,10 @@ struct DaemonOptions {
   uint32_t aggregate_after = 60;
   size_t eve_max_mb = 256;
   std::string sensor_name;  // empty: the host name
+  std::string syslog_facility = "local0";
+  uint32_t syslog_enterprise = 32473;
+  std::string syslog_framing = "octet-counting";
+  size_t syslog_queue_mb = 8;
   size_t incident_queue = 65536;
   // packet path
   std::string fail_mode = "closed";

@@ -124,6 +124,12 @@ int PrintStatus(const nlohmann::json& j, bool json, std::ostream& out, std::ostr
       t.Add({"incidents_" + Terminal(k), std::to_string(Count(v)), "incident writer"});
     }
   }
+  if (const nlohmann::json& syslog = Field(j, "syslog"); syslog.is_object()) {
+    const std::string where = "syslog forwarder to " + Text(Field(syslog, "target"));
+    for (const auto& [k, v] : syslog.items()) {
+      if (v.is_number()) t.Add({"syslog_" + Terminal(k), std::to_string(Count(v)), where});
+    }
+  }
   t.Print(out);
   if (const nlohmann::json& rules = Field(j, "findings_by_rule");
       rules.is_object() && !rules.empty()) {
@@ -244,6 +250,15 @@ int PrintStatusPrometheus(const nlohmann::json& j, std::ostream& out, std::ostre
       const bool level = k == "backlog";
       e.One("dlpd_incidents_" + MetricPart(k) + (level ? "" : "_total"),
             level ? "gauge" : "counter", "incident writer: " + Terminal(k), Count(v));
+    }
+  }
+  if (const nlohmann::json& syslog = Field(j, "syslog"); syslog.is_object()) {
+    for (const auto& [k, v] : syslog.items()) {
+      if (!v.is_number()) continue;  // the target's name
+      // What waits, and whether it is connected, are levels now.
+      const bool level = k == "queued" || k == "connected";
+      e.One("dlpd_syslog_" + MetricPart(k) + (level ? "" : "_total"), level ? "gauge" : "counter",
+            "syslog forwarder: " + Terminal(k), Count(v));
     }
   }
   std::vector<std::pair<std::string, uint64_t>> by_rule;

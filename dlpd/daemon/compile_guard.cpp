@@ -212,7 +212,16 @@ Result<std::unique_ptr<CompileGuard>> CompileGuard::Start(Limits limits, const U
       (void)WriteAll(2, line.data(), line.size());
       _exit(1);
     }
-    Serve(sv[1], limits);
+    // Its socket and the standard streams only: a descriptor of dlpd's
+    // held here (the syslog forwarder's socket) would outlive dlpd.
+    int fd = sv[1];
+    if (fd != 3) {
+      if (dup2(fd, 3) < 0) _exit(1);
+      close(fd);
+      fd = 3;
+    }
+    closefrom(4);
+    Serve(fd, limits);
   }
   close(sv[1]);
   return std::unique_ptr<CompileGuard>(new CompileGuard(sv[0], pid, limits));

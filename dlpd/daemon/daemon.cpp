@@ -20,6 +20,7 @@
 #include "dlpd/capture/pcap_capture.h"
 #include "dlpd/common/last_catch.h"
 #include "dlpd/common/paths.h"
+#include "dlpd/common/syslog_facility.h"
 #include "dlpd/common/version.h"
 #include "dlpd/daemon/logging.h"
 #include "dlpd/daemon/privileges.h"
@@ -111,11 +112,13 @@ void ForEachCounter(const Worker& w, Fn&& fn) {
 
 }  // namespace
 
-Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard)
+Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard,
+               std::unique_ptr<SyslogForwarder> syslog)
     : options_(o),
       clock_(o.pcap_in.empty() ? static_cast<const Clock&>(SystemClock::Instance())
                                : replay_clock_),
-      guard_(std::move(guard)) {
+      guard_(std::move(guard)),
+      syslog_(std::move(syslog)) {
   engine_ = LoadEngine(o.rules_path, o.policy_path);  // throws RuleError/PolicyError
   for (const std::string& w : PolicyWarnings(*engine_.policy)) spdlog::warn("{}", w);
   pipeline_config_.fail_mode = o.fail_mode == "open" ? FailMode::kOpen : FailMode::kClosed;
@@ -175,10 +178,15 @@ Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard)
       if (!opened) throw std::runtime_error(opened.error().message);
       sinks.push_back(std::move(opened).value());
     }
-    if (!o.syslog.empty()) {
-      auto opened = SyslogSink::Open(o.syslog, sensor);
-      if (!opened) throw std::runtime_error(opened.error().message);
-      sinks.push_back(std::move(opened).value());
+    if (syslog_) {
+      SyslogFormat format;
+      format.hostname = sensor;
+      format.facility = SyslogFacilityCode(o.syslog_facility);
+      format.enterprise = o.syslog_enterprise;
+      sinks.push_back(std::make_unique<SyslogSink>(syslog_->TakeInput(), std::move(format),
+                                                   &syslog_->stats(), !o.pcap_in.empty()));
+    } else if (!o.syslog.empty()) {
+      throw std::runtime_error("--syslog: no forwarder was started");
     }
     auto store = std::make_unique<IncidentStore>(o.db_path, o.db_group);
     fingerprinter_ = std::make_unique<Fingerprinter>(
@@ -478,6 +486,16 @@ std::string Daemon::StatusJson() const {
   if (writer_) {
     j["incidents"] = nlohmann::json::object();
     for (const WriterCounter& c : kWriterCounters) j["incidents"][c.name] = c.get(*writer_);
+  }
+  if (syslog_) {
+    const SyslogStats& s = syslog_->stats();
+    j["syslog"] = {{"target", syslog_->target().text},
+                   {"sent", s.sent.load()},
+                   {"dropped", s.dropped.load()},
+                   {"queued", s.queued.load()},
+                   {"connected", s.connected.load()},
+                   {"connects", s.connects.load()},
+                   {"connect_failures", s.connect_failures.load()}};
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -25,6 +25,7 @@
 #include "dlpd/config/engine.h"
 #include "dlpd/control/control_server.h"
 #include "dlpd/daemon/compile_guard.h"
+#include "dlpd/daemon/syslog_forwarder.h"
 #include "dlpd/inspect/fingerprint.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "storage/incident_writer.h"
@@ -36,8 +37,10 @@ class Daemon {
   // Loads the engine and opens everything (as root: capture sockets, the
   // database). Throws on a configuration error; the message says what.
   // `guard`: where reloads are compiled first, under limits (null: no
-  // trial; compiled here at once).
-  explicit Daemon(const DaemonOptions& options, std::unique_ptr<CompileGuard> guard = nullptr);
+  // trial; compiled here at once). `syslog`: the forwarder for --syslog
+  // (required when options.syslog is set).
+  explicit Daemon(const DaemonOptions& options, std::unique_ptr<CompileGuard> guard = nullptr,
+                  std::unique_ptr<SyslogForwarder> syslog = nullptr);
   ~Daemon();
 
   // Runs until every worker has ended (capture file done) or a stop signal;
@@ -90,6 +93,9 @@ class Daemon {
   uint64_t reloads_ = 0, reload_failures_ = 0;
   std::string last_reload_;
   std::unique_ptr<Fingerprinter> fingerprinter_;
+  // Before the writer: its sink reads the forwarder's counters, and the
+  // forwarder ends only once the sink has closed its input.
+  std::unique_ptr<SyslogForwarder> syslog_;
   std::unique_ptr<IncidentWriter> writer_;
   PipelineConfig pipeline_config_;
   std::vector<Worker> workers_;

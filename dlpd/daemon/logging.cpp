@@ -21,15 +21,10 @@
 #include <utility>
 
 #include "dlpd/common/regular_file.h"
+#include "dlpd/common/syslog_facility.h"
 
 namespace dlp {
 namespace {
-
-constexpr std::pair<const char*, int> kFacilities[] = {
-    {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-    {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-    {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
-};
 
 // %* : the line's syslog priority as journald reads it from a stream
 // (sd-daemon(3): "<3>" error ... "<7>" debug).
@@ -169,11 +164,11 @@ Status SetUpLogging(const LogSettings& s) {
                               : Formatter(kUtcPattern, spdlog::pattern_time_type::utc));
       logger = std::make_shared<spdlog::logger>("dlpd", std::move(sink));
     } else if (s.target == "syslog") {
-      int facility = -1;
-      for (const auto& [n, f] : kFacilities) {
-        if (s.facility == n) facility = f;
+      const int code = SyslogFacilityCode(s.facility);
+      if (code < 0) {
+        return Error{"log facility '" + s.facility + "': not one of " + SyslogFacilityNames()};
       }
-      if (facility < 0) return Error{"log facility '" + s.facility + "': not a syslog facility"};
+      const int facility = code << 3;  // syslog(3)'s LOG_DAEMON is 3 << 3
       // LOG_NDELAY: connected now, before the sandbox refuses new sockets.
       // (Formatting on: off, the sink sends the raw message, not %~'s.)
       auto sink = std::make_shared<spdlog::sinks::syslog_sink_mt>("dlpd", LOG_PID | LOG_NDELAY,

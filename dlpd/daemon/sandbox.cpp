@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #endif
 
 #include "dlpd/common/sanitized.h"
@@ -18,7 +19,7 @@ bool SandboxRefusesFork() {
   return !kSanitizedBuild;
 }
 
-Status EnterSandbox() {
+Status EnterSandbox(SandboxSockets sockets) {
 #ifdef __linux__
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return Error{std::string("sandbox: PR_SET_NO_NEW_PRIVS: ") + std::strerror(errno)};
@@ -40,7 +41,18 @@ Status EnterSandbox() {
   // New sockets: the ones dlpd needs are open. A compromised parser could
   // otherwise open one to rewrite the firewall (nftables is netlink, the
   // legacy tables a raw socket's setsockopt) or to send data out.
-  DLP_DENY(socket);
+  if (sockets == SandboxSockets::kNone) {
+    DLP_DENY(socket);
+  } else {
+    // The forwarder connects again after a failure: local, IPv4 and IPv6
+    // sockets only (AF_UNIX 1, AF_INET 2, AF_INET6 10).
+    deny("socket", SCMP_SYS(socket), eperm, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNSPEC));
+    for (int family = AF_INET + 1; family < AF_INET6; ++family) {
+      deny("socket", SCMP_SYS(socket), eperm, 1,
+           SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family)));
+    }
+    deny("socket", SCMP_SYS(socket), eperm, 1, SCMP_A0(SCMP_CMP_GT, AF_INET6));
+  }
   DLP_DENY(socketpair);
   // io_uring can open sockets and files without these calls (and outside
   // any filter): dlpd uses none.
@@ -111,6 +123,8 @@ Status EnterSandbox() {
   }
   seccomp_release(ctx);
   if (!failed.empty()) return Error{"sandbox: seccomp " + failed};
+#else
+  (void)sockets;
 #endif
   return {};
 }

@@ -20,8 +20,9 @@
 // also locks SECBIT_NO_CAP_AMBIENT_RAISE.
 // Sanitizer builds keep execve, fork and ptrace: LeakSanitizer stops the
 // threads through a forked tracer at exit, and reports run a symbolizer.
-// Elsewhere a no-op (OpenBSD pledges in RestrictFilesystem; FreeBSD's
-// divert capture enters its Capsicum rights itself).
+// Elsewhere a no-op (OpenBSD pledges in RestrictFilesystem, and the syslog
+// forwarder pledges itself; FreeBSD's divert capture enters its Capsicum
+// rights itself).
 #pragma once
 
 #include "dlpd/common/result.h"
@@ -31,7 +32,14 @@ namespace dlp {
 // Whether this build's filter refuses fork and ptrace (not under a sanitizer).
 bool SandboxRefusesFork();
 
+// Which new sockets the sandbox still lets a process open.
+enum class SandboxSockets {
+  kNone,      // the packet path: every socket it needs is open
+  kOutbound,  // the syslog forwarder: AF_UNIX, AF_INET and AF_INET6 ones
+              // (to connect again); no socketpair, netlink or packet socket
+};
+
 // Enters the sandbox for the whole process (every thread: TSYNC). Once.
-Status EnterSandbox();
+Status EnterSandbox(SandboxSockets sockets = SandboxSockets::kNone);
 
 }  // namespace dlp

@@ -14,7 +14,7 @@
 #include "dlpd/daemon/privileges.h"
 #include "dlpd/inspect/fingerprint.h"
 #include "storage/incident_store.h"
-#include "storage/syslog_sink.h"
+#include "storage/syslog_transport.h"
 
 namespace dlp {
 namespace {
@@ -124,8 +124,15 @@ void CheckFiles(const DaemonOptions& o, bool root_prepares, StartCheck* c) {
     if (NeedWritableDir("log file", o.log, false, c)) NeedAppendable("log file", o.log, c);
   }
   if (!o.syslog.empty()) {
-    // Resolves and connects a datagram socket: nothing is sent.
-    if (auto sink = SyslogSink::Open(o.syslog); !sink) c->problems.push_back(sink.error().message);
+    // Resolves the name, and tries a connection where there is one to
+    // make: nothing is sent.
+    if (auto target = ParseSyslogTarget(o.syslog); !target) {
+      c->problems.push_back(target.error().message);
+    } else {
+      const SyslogProbe p = ProbeSyslogTarget(target.value());
+      if (!p.problem.empty()) c->problems.push_back(p.problem);
+      if (!p.warning.empty()) c->warnings.push_back(p.warning);
+    }
   }
   if (o.pcap_in.empty() && (o.nfqueue.size() > 0 || o.divert_port != 0)) {
     const std::string socket = o.control_socket.empty() ? DefaultControlSocket() : o.control_socket;

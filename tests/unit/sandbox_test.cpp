@@ -84,14 +84,36 @@ int ChildChecks() {
   return failed;
 }
 
-TEST(Sandbox, WhatAParserMightTryFailsAndTheDaemonsWorkGoesOn) {
+// The syslog forwarder's sandbox: new local, IPv4 and IPv6 sockets (to
+// connect again), no other family, no socketpair; the rest as above.
+int ForwarderChecks() {
+  int failed = 0;
+  if (!EnterSandbox(SandboxSockets::kOutbound).ok()) return kEntered;
+  for (const int family : {AF_UNIX, AF_INET, AF_INET6}) {
+    const int fd = socket(family, SOCK_STREAM, 0);
+    if (fd < 0 && errno != EAFNOSUPPORT) failed |= kOpenSocketsWork;
+    if (fd >= 0) close(fd);
+  }
+  for (const int family : {AF_NETLINK, AF_PACKET, AF_UNSPEC, AF_APPLETALK, AF_BLUETOOTH}) {
+    if (!Eperm(socket(family, SOCK_RAW, 0))) failed |= kNoSocket;
+  }
+  int pair[2];
+  if (!Eperm(socketpair(AF_UNIX, SOCK_STREAM, 0, pair))) failed |= kNoSocket;
+  if (SandboxRefusesFork() && !Eperm(fork())) failed |= kNoFork;
+  if (!Eperm(unshare(CLONE_NEWNET))) failed |= kNoUnshare;
+  return failed;
+}
+
+// Runs `checks` in a child process; the bits of what did not hold.
+template <class F>
+void ExpectInChild(F checks) {
   int result[2];
   ASSERT_EQ(pipe(result), 0);
   std::fflush(nullptr);
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    const int failed = ChildChecks();
+    const int failed = checks();
     _exit(write(result[1], &failed, sizeof failed) == sizeof failed ? 0 : 1);
   }
   close(result[1]);
@@ -103,6 +125,14 @@ TEST(Sandbox, WhatAParserMightTryFailsAndTheDaemonsWorkGoesOn) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child: status " << status;
   ASSERT_EQ(n, static_cast<ssize_t>(sizeof failed));
   EXPECT_EQ(failed, 0) << "checks that did not hold (bits of Check): 0x" << std::hex << failed;
+}
+
+TEST(Sandbox, WhatAParserMightTryFailsAndTheDaemonsWorkGoesOn) {
+  ExpectInChild(ChildChecks);
+}
+
+TEST(Sandbox, TheSyslogForwarderOpensInternetAndLocalSocketsOnly) {
+  ExpectInChild(ForwarderChecks);
 }
 
 }  // namespace

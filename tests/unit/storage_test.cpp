@@ -23,7 +23,6 @@
 #include "storage/incident_store.h"
 #include "storage/incident_writer.h"
 #include "storage/migrations.h"
-#include "storage/syslog_sink.h"
 #include "storage/time_spec.h"
 #include "tests/unit/test_support.h"
 
@@ -797,43 +796,6 @@ TEST(EveLog, BoundedByRotationAndDropsCounted) {
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-}
-
-TEST(SyslogSink, SendsRfc5424OverUdp) {
-  // A collector on an ephemeral loopback port.
-  const int rx = socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(rx, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(rx, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  socklen_t len = sizeof sa;
-  getsockname(rx, reinterpret_cast<sockaddr*>(&sa), &len);
-  timeval tv{2, 0};
-  setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-
-  auto sink = SyslogSink::Open("127.0.0.1:" + std::to_string(ntohs(sa.sin_port)));
-  ASSERT_TRUE(sink.ok()) << sink.error().message;
-  Incident in = Make("f1", "pan", 1700000000123456LL, 3);
-  in.http_host = "evil\"]host";
-  ASSERT_TRUE(sink.value()->Write({{0, in}}).ok());
-  char buf[2048];
-  const ssize_t n = recv(rx, buf, sizeof buf, 0);
-  close(rx);
-  ASSERT_GT(n, 0);
-  const std::string m(buf, static_cast<size_t>(n));
-  // <local0 * 8 + crit(2)>1 TIMESTAMP HOST dlpd PID incident [SD] MSG
-  EXPECT_EQ(m.rfind("<130>1 2023-11-14T22:13:20.123456Z ", 0), 0u) << m;
-  EXPECT_NE(m.find(" dlpd " + std::to_string(getpid()) + " incident [dlp@32473 rule=\"pan\""),
-            std::string::npos)
-      << m;
-  EXPECT_NE(m.find("count=\"3\""), std::string::npos) << m;
-  EXPECT_NE(m.find("sample=\"XXXX XXXX XXXX 1111\""), std::string::npos) << m;
-  EXPECT_NE(m.find("host=\"evil\\\"\\]host\"]"), std::string::npos) << m;  // escaped
-  EXPECT_NE(m.find("] pan mask 192.0.2.10:40000 -> 198.51.100.20:80 count=3"), std::string::npos)
-      << m;
-  EXPECT_FALSE(SyslogSink::Open("nohost").ok());
-  EXPECT_FALSE(SyslogSink::Open("unix:/nonexistent/socket").ok());
 }
 
 TEST(IncidentQuery, FiltersLimitAndStats) {
