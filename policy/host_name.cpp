@@ -70,12 +70,6 @@ std::string NamesFor(std::string_view re) {
   return below ? "'*." + plain + "'" : plain;
 }
 
-// ":" and digits, or ":" alone (RFC 3986: port = *DIGIT).
-bool IsPort(std::string_view s) {
-  return !s.empty() && s.front() == ':' &&
-         s.find_first_not_of("0123456789", 1) == std::string_view::npos;
-}
-
 }  // namespace
 
 Result<HostName> HostName::Parse(std::string_view text) {
@@ -132,24 +126,6 @@ bool HostName::Matches(std::string_view host) const {
   // At least one character and a dot before the name.
   return host.size() > name_.size() + 1 && host[host.size() - name_.size() - 1] == '.' &&
          IEquals(host.substr(host.size() - name_.size()), name_);
-}
-
-std::string_view HostOf(std::string_view host_header) {
-  std::string_view h = host_header;
-  if (!h.empty() && h.front() == '[') {
-    const size_t close = h.find(']');
-    if (close == std::string_view::npos) return host_header;
-    const std::string_view after = h.substr(close + 1);
-    if (!after.empty() && !IsPort(after)) return host_header;
-    return h.substr(1, close - 1);
-  }
-  const size_t colon = h.find(':');
-  if (colon != std::string_view::npos && h.find(':', colon + 1) == std::string_view::npos) {
-    if (!IsPort(h.substr(colon))) return host_header;
-    h = h.substr(0, colon);
-  }
-  if (!h.empty() && h.back() == '.') h.remove_suffix(1);
-  return h;
 }
 
 }  // namespace dlp

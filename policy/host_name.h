@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "dlpd/common/host_of.h"  // HostOf: what a Host header names
 #include "dlpd/common/result.h"
 
 namespace dlp {
@@ -42,11 +43,5 @@ class HostName {
   std::string name_;         // without "*." and a trailing dot
   bool subdomains_ = false;  // written "*.name"
 };
-
-// The host name a Host header value gives: its port and one trailing dot
-// taken off, an IPv6 literal's brackets too ("API.example.:8080" ->
-// "API.example", "[2001:db8::1]:8080" -> "2001:db8::1"). A value that is no
-// name and port ("a.example:x") comes back whole, and matches no name.
-std::string_view HostOf(std::string_view host_header);
 
 }  // namespace dlp

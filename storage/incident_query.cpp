@@ -11,12 +11,26 @@
 #include <map>
 
 #include "dlpd/common/cidr.h"
+#include "dlpd/common/host_of.h"
 #include "storage/incident_columns.h"
 #include "storage/incident_store.h"
 #include "storage/time_spec.h"
 
 namespace dlp {
 namespace {
+
+// dlp_host(h): the host name a Host value gives, as the policy matches it
+// (dlpd/common/host_of.h), in lower case (ASCII, as Host names are).
+void HostKey(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const unsigned char* text = sqlite3_value_text(argv[0]);
+  if (text == nullptr) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  std::string h(HostOf(reinterpret_cast<const char*>(text)));
+  for (char& c : h) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  sqlite3_result_text(ctx, h.data(), static_cast<int>(h.size()), SQLITE_TRANSIENT);
+}
 
 // WHERE clause and its bound values, in order.
 struct Where {
@@ -57,10 +71,11 @@ Where WhereOf(const IncidentFilter& f) {
   in_list("severity", f.severities);
   if (!f.host_glob.empty()) {
     // Any Host the row's requests named, not only its first: a connection
-    // kept alive may send its second request elsewhere.
+    // kept alive may send its second request elsewhere. Compared as the
+    // policy compares them: without port or trailing dot, in any case.
     terms.push_back(
-        "(lower(http_host) GLOB lower(?) OR id IN (SELECT incident_id FROM incident_hosts "
-        "WHERE lower(host) GLOB lower(?)))");
+        "(dlp_host(http_host) GLOB dlp_host(?) OR id IN (SELECT incident_id FROM "
+        "incident_hosts WHERE dlp_host(host) GLOB dlp_host(?)))");
     w.args.push_back(f.host_glob);
     w.args.push_back(f.host_glob);
   }
@@ -164,6 +179,10 @@ Result<std::unique_ptr<IncidentReader>> IncidentReader::Open(const std::string& 
                                                    : " (use a newer dlpctl)")};
   }
   if (Status c = RegisterCidrFunction(db); !c) return c.error();
+  if (sqlite3_create_function(db, "dlp_host", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                              HostKey, nullptr, nullptr) != SQLITE_OK) {
+    return Error{std::string("dlp_host: ") + sqlite3_errmsg(db)};
+  }
   return reader;
 }
 

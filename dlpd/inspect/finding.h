@@ -31,6 +31,10 @@ struct Finding {
   const char* reason = "";
   // What the policy decided for it; only kMask findings are masked.
   PolicyAction action = PolicyAction::kMask;
+  // A compressed finding's offset in the decoded text (its low 32 bits):
+  // every value of one compressed run has that run's wire span, and this
+  // tells them apart (two cards in a gzip body are two values). 0 else.
+  uint32_t text_start = 0;
   // The value as it may be shown or stored (display_len bytes): digits
   // masked but the last four ("XXX-XX-1457"); the only trace of the value
   // a Finding keeps.
@@ -46,11 +50,13 @@ struct Finding {
   }
 
   bool operator==(const Finding& o) const {
-    return rule_index == o.rule_index && start == o.start && end == o.end;
+    return rule_index == o.rule_index && start == o.start && end == o.end &&
+           text_start == o.text_start;
   }
   bool operator<(const Finding& o) const {
     if (start != o.start) return start < o.start;
     if (end != o.end) return end < o.end;
+    if (text_start != o.text_start) return text_start < o.text_start;
     return rule_index < o.rule_index;
   }
 };

@@ -23,7 +23,10 @@ void PlaceOnWire(const WireMap& map, Findings* found, WireUnits* units, WireXors
   WireXors xor_span;
   for (Finding& x : *found) {
     x.compressed = map.CodedAt(x.start);
-    if (x.compressed) x.reason = kReasonCompressedBody;
+    if (x.compressed) {
+      x.reason = kReasonCompressedBody;
+      x.text_start = static_cast<uint32_t>(x.start);  // the run's span is every value's
+    }
     const uint64_t start = map.WireStart(x.start);
     const uint64_t end = x.end > x.start ? map.WireEnd(x.end - 1) : start;
     x.start = start;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "dlpd/common/cidr.h"
+#include "dlpd/common/host_of.h"
 #include "dlpd/ctl/incidents_command.h"
 #include "storage/incident_query.h"
 #include "storage/incident_store.h"
@@ -58,7 +59,12 @@ std::vector<dlp::Incident> Seeded() {
     in.dst_port = 80;
     in.flow_id = "flow" + std::to_string(i);
     in.http_method = "POST";
-    in.http_host = i == 7 ? "evil\x1b]0;x\x07.example" : "shop.example";
+    // Hosts as requests write them: a port, a trailing dot, capitals.
+    in.http_host = i == 7   ? "evil\x1b]0;x\x07.example"
+                   : i == 3 ? "Shop.Example:8080"
+                   : i == 4 ? "shop.example."
+                   : i == 5 ? "[2001:db8::5]:80"
+                            : "shop.example";
     in.http_path = "/pay";
     in.match_count = static_cast<uint32_t>(1 + i % 3);
     in.masked_sample = "XXXX XXXX XXXX 1111";
@@ -178,9 +184,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::any_of(values->begin(), values->end(), [&](const dlp::ValueSeen& v) {
           return v.fingerprint.compare(0, filter.fingerprint.size(), filter.fingerprint) == 0;
         });
-    std::string host = in.http_host;  // SQLite's lower() folds ASCII only, as does this
+    // As the policy reads a Host: no port, no trailing dot, any case (ASCII).
+    std::string host(dlp::HostOf(in.http_host));
     for (char& c : host) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    std::string glob = filter.host_glob;
+    std::string glob(dlp::HostOf(filter.host_glob));
     for (char& c : glob) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
     const bool host_ok =
         filter.host_glob.empty() ||

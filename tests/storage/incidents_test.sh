@@ -168,6 +168,9 @@ grep -q "unknown severity 'hihg' (severities: low, medium, high, critical)" "$WO
   || bad "--severity hihg: $(cat "$WORK/f_sev_typo.err")"
 check f_host 0 -- list --host 'SHOP.*' --format json
 [ "$(rows_json f_host)" = 2 ] && ok || bad "--host SHOP.*: $(rows_json f_host)"
+# As the policy reads a Host: its port and a trailing dot do not count.
+check f_host_port 0 -- list --host 'Shop.Example.:8080' --format json
+[ "$(rows_json f_host_port)" = 2 ] && ok || bad "--host Shop.Example.:8080: $(rows_json f_host_port)"
 check f_host_none 0 -- list --host '*.nowhere'
 grep -q '^no incidents$' "$WORK/f_host_none.out" && ok || bad "--host no match"
 ssn_fp=$(/usr/bin/python3 -c 'import json,sys; print([r for r in json.load(open(sys.argv[1])) if r["src_ip"] == "192.0.2.13"][0]["fingerprint"])' "$WORK/json.out")

@@ -414,6 +414,30 @@ TEST(PolicyOnThePath, CompressedSaysWhatAValueInACompressedBodyDoes) {
   }
 }
 
+// Every value of a compressed body has the body's wire span (inflated text
+// has no bytes of its own): each still counts, repeats included, as it does
+// in a plain body.
+TEST(PolicyOnThePath, EachValueOfACompressedBodyCounts) {
+  const std::string text =
+      "a=4111111111111111;b=5555555555554444;c=6011111111111117;d=4111111111111111;";
+  uLongf n = compressBound(text.size());
+  std::string body(n, '\0');
+  compress(reinterpret_cast<Bytef*>(body.data()), &n, reinterpret_cast<const Bytef*>(text.data()),
+           text.size());
+  body.resize(n);
+  const std::string req =
+      "POST /up HTTP/1.1\r\nHost: a\r\nContent-Encoding: deflate\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  PolicyGateway gw("compressed: alert\n");
+  gw.Send(Tcp4(1, req));
+  gw.pipeline().Flush(gw);
+  const auto& c = gw.pipeline().counters();
+  EXPECT_EQ(c.findings.load(), 4u);
+  EXPECT_EQ(c.findings_alerted.load(), 4u);
+  EXPECT_EQ(gw.Delivered(), req);
+}
+
 TEST(PolicyOnThePath, ExemptionIsPerDestinationAndValue) {
   // Cards may go to 10.0.0.2 (the test's destination); the SSN is still masked.
   PolicyGateway gw(
