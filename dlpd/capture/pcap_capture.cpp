@@ -10,6 +10,15 @@
 namespace dlp {
 namespace {
 
+// A packet's time in microseconds since the epoch. The pcap format's
+// seconds are unsigned 32 bits; libpcap reads them into a signed 32-bit
+// field, so from 2038-01-19 on they come back negative (1901 onwards).
+int64_t PacketMicros(const timeval& ts) {
+  int64_t sec = ts.tv_sec;
+  if (sec < 0) sec += int64_t{1} << 32;
+  return sec * 1000000 + ts.tv_usec;
+}
+
 // Bytes before the IP header for a link type, or -1 when the packet is not
 // IP (or the link type is not one we read).
 long IpOffset(int linktype, const uint8_t* p, size_t caplen) {
@@ -110,7 +119,7 @@ Status PcapCapture::Run(const std::atomic<bool>& stop) {
     const uint64_t handle = read_++;
     // The capture's own clock drives hold timeouts, so a replay behaves the
     // same however fast it runs.
-    clock_.Set(static_cast<int64_t>(hdr->ts.tv_sec) * 1000000 + hdr->ts.tv_usec);
+    clock_.AdvanceTo(PacketMicros(hdr->ts));
     const int64_t now_us = clock_.NowMicros();
     pipeline_->Tick(now_us, *this);
     buf.assign(data, data + hdr->caplen);

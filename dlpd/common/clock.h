@@ -51,6 +51,11 @@ class ManualClock : public Clock {
   void Set(int64_t now_us) { now_us_.store(now_us, std::memory_order_relaxed); }
   void Advance(int64_t us) { now_us_.fetch_add(us, std::memory_order_relaxed); }
 
+ protected:
+  bool CompareExchange(int64_t& expected, int64_t desired) {
+    return now_us_.compare_exchange_weak(expected, desired, std::memory_order_relaxed);
+  }
+
  private:
   std::atomic<int64_t> now_us_;
 };
@@ -60,6 +65,17 @@ class ManualClock : public Clock {
 // the traffic went out, not the time of the replay. The writer's retention
 // measures ages on this clock as well (WriterOptions::retention_clock), so
 // a replay of an old capture is not pruned as it is written.
-class ReplayClock final : public ManualClock {};
+// Captures are not always in time order (merged files, several capture
+// points): a packet stamped before one already read does not move the
+// clock back, which NowMicros promises never to do.
+class ReplayClock final : public ManualClock {
+ public:
+  // The packet's time, or the latest one read before it if that is later.
+  void AdvanceTo(int64_t packet_us) {
+    int64_t now = NowMicros();
+    while (packet_us > now && !CompareExchange(now, packet_us)) {
+    }
+  }
+};
 
 }  // namespace dlp

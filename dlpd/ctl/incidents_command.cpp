@@ -46,6 +46,17 @@ std::vector<std::string> RuleIdsInUse() {
   return ids;
 }
 
+// The sensor's name as dlpd's own EVE log gives it: `option`, the
+// settings' sensor_name, or the host name.
+std::string SensorName(const std::string& option) {
+  if (!option.empty()) return option;
+  std::string read;
+  if (auto settings = ReadDaemonSettings("", &read); settings && !settings->sensor_name.empty()) {
+    return settings->sensor_name;
+  }
+  return MachineName();
+}
+
 constexpr int64_t kDefaultListLimit = 50;
 
 // "2026-11-22T21:30:00.123456Z" -> "2026-11-22 21:30:00" for tables.
@@ -362,8 +373,11 @@ IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
   c.show->add_option("id", o->id, "incident id")->required();
   c.exporter->add_option("-o,--output", o->output, "append to this file instead of stdout");
   c.exporter->add_option("--sensor-name", o->sensor_name,
-                         "the sensor name the lines carry as host (default: the host name, as "
-                         "dlpd's own EVE log)");
+                         "the sensor name the lines carry as host (default: the settings' "
+                         "sensor_name, else the host name, as dlpd's own EVE log)");
+  c.report->add_option("--sensor-name", o->sensor_name,
+                       "the sensor the report names (default: the settings' sensor_name, else "
+                       "the host name)");
   for (CLI::App* sub : {c.list, c.show, c.stats, c.exporter, c.report}) {
     sub->add_option(
         "--db", o->db,
@@ -545,7 +559,7 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
                          when(filter.until_us, "now")
                    : "all incidents";
     r.generated = IsoTimeUtc(now).substr(0, 19) + "Z";
-    r.sensor = MachineName();
+    r.sensor = SensorName(o.sensor_name);
     return WriteOutput(o.output, std::ios::trunc,
                        o.format == "md" ? MarkdownReport(r) : HtmlReport(r));
   }
@@ -563,14 +577,7 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
     }
   }
   if (*cmds.exporter) {
-    // As dlpd's own EVE log names it: the option, the settings' sensor_name,
-    // or the host name.
-    std::string sensor = o.sensor_name;
-    if (sensor.empty()) {
-      std::string read;
-      if (auto settings = ReadDaemonSettings("", &read)) sensor = settings->sensor_name;
-    }
-    if (sensor.empty()) sensor = MachineName();
+    const std::string sensor = SensorName(o.sensor_name);
     std::string lines;
     for (const auto& r : *rows) lines += EveLine(r.incident, r.id, sensor) + '\n';
     return WriteOutput(o.output, std::ios::app, lines);

@@ -293,6 +293,30 @@ PY
   && ok || bad "second replay"
 [ "$("$BUILD/dlpctl" incidents list --db "$TDB" --until 2026-04-01 --format json | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3 ] \
   && ok || bad "the capture's incidents were pruned by the wall clock"
+# A capture from 2038 on (pcap's seconds are unsigned 32 bits; libpcap reads
+# them signed, 1901 then), its packets out of order: the data 100 s before
+# the SYN. Time never goes back: the incident is at the SYN's time.
+/usr/bin/python3 - "$WORK/y2038.pcap" <<'PY'
+import sys
+from scapy.all import IP, TCP, Ether, Raw, wrpcap
+ip = Ether() / IP(src="192.0.2.40", dst="198.51.100.20")
+body = b"ssn=536-22-1457;"
+syn = ip / TCP(sport=43000, dport=80, seq=999, flags="S")
+data = ip / TCP(sport=43000, dport=80, seq=1000, flags="PA") / Raw(
+    b"POST / HTTP/1.1\r\nHost: y.example\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+syn.time = 2**31 + 86400 * 3  # 2038-01-22T03:14:08Z
+data.time = syn.time - 100
+wrpcap(sys.argv[1], [syn, data])
+PY
+"$BUILD/dlpd" --pcap-in "$WORK/y2038.pcap" --pcap-out /dev/null --db "$WORK/y2038.db" \
+  2> "$WORK/y2038.log" && ok || bad "2038 replay: $(cat "$WORK/y2038.log")"
+"$BUILD/dlpctl" incidents list --db "$WORK/y2038.db" --format json > "$WORK/y2038.out"
+/usr/bin/python3 - "$WORK/y2038.out" <<'PY' && ok || bad "2038: $(cat "$WORK/y2038.out")"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert len(rows) == 1 and rows[0]["time"].startswith("2038-01-22T03:14:08"), rows
+assert rows[0]["last_seen"].startswith("2038-01-22T03:14:08"), rows
+PY
 f_id=$(/usr/bin/python3 -c 'import json,sys; print([r for r in json.load(open(sys.argv[1])) if r["src_ip"] == "192.0.2.20"][0]["id"])' "$WORK/t_list.out")
 "$BUILD/dlpctl" incidents show "$f_id" --db "$TDB" --format json > "$WORK/t_show.out" && ok || bad "threshold show"
 /usr/bin/python3 - "$WORK/t_show.out" <<'PY' && ok || bad "show's values: $(cat "$WORK/t_show.out")"
@@ -361,6 +385,14 @@ PY
 grep -q '^- 3 incidents, 30 values: 16 masked, 0 partly masked, \*\*12 in clear\*\*, 2 blocked$' "$WORK/report.md" \
   && ok || bad "report md totals: $(sed -n 1,8p "$WORK/report.md")"
 grep -q '^| 2026-03-01 | 25 | 9 |$' "$WORK/report.md" && ok || bad "report md days: $(cat "$WORK/report.md")"
+# The sensor as the EVE lines name it: the settings' sensor_name, or the option.
+printf 'sensor_name: gw-settings\n' > "$WORK/sensor.conf"
+DLPD_CONFIG="$WORK/sensor.conf" "$BUILD/dlpctl" incidents report --db "$TDB" --format md \
+  > "$WORK/report_sensor.md"
+grep -q ' on gw-settings\.$' "$WORK/report_sensor.md" && ok || bad "report sensor: $(sed -n 1,4p "$WORK/report_sensor.md")"
+DLPD_CONFIG="$WORK/sensor.conf" "$BUILD/dlpctl" incidents report --db "$TDB" --format md \
+  --sensor-name gw-option > "$WORK/report_sensor.md"
+grep -q ' on gw-option\.$' "$WORK/report_sensor.md" && ok || bad "report --sensor-name: $(sed -n 1,4p "$WORK/report_sensor.md")"
 # A Host from the wire cannot break out of the HTML or the Markdown.
 "$BUILD/dlpctl" incidents report --db "$DB" -o "$WORK/report-main.html" && ok || bad "report (main)"
 grep -q 'evil\\x1b\[31m.example\|evil?\[31m.example' "$WORK/report-main.html" && ! grep -q $'\x1b' "$WORK/report-main.html" \
