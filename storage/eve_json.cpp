@@ -97,6 +97,10 @@ std::string EveLine(const Incident& in, int64_t id, std::string_view host) {
         if (v.text.empty()) continue;
         value = std::string(v.text);
         break;
+      case ColumnType::kOptionalCount:
+        if (v.null) continue;
+        value = v.number;
+        break;
       case ColumnType::kJsonText:
         if (v.text.empty()) continue;
         value = JsonTextValue(v.text);

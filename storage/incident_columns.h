@@ -26,15 +26,17 @@
 namespace dlp {
 
 enum class ColumnType : uint8_t {
-  kRowId,         // the row's id: SQLite assigns it; 0 until stored, and EVE leaves a 0 out
-  kText,          // TEXT NOT NULL; a JSON string
-  kOptionalText,  // TEXT, NULL when empty; JSON null, CSV empty, left out of EVE
-  kInteger,       // INTEGER; a JSON number
-  kFlows,         // INTEGER, 1 for nearly every row: a JSON number; EVE leaves a 1 out
-  kTime,          // microseconds since the epoch: ISO 8601 UTC text (IsoTimeUtc) in the
-                  // database, JSON and CSV; Suricata's form (EveTimestamp) in EVE
-  kJsonText,      // a JSON object's text: TEXT, NULL when empty; an object in JSON and
-                  // EVE (left out of EVE when empty), the text in CSV
+  kRowId,          // the row's id: SQLite assigns it; 0 until stored, and EVE leaves a 0 out
+  kText,           // TEXT NOT NULL; a JSON string
+  kOptionalText,   // TEXT, NULL when empty; JSON null, CSV empty, left out of EVE
+  kInteger,        // INTEGER; a JSON number
+  kFlows,          // INTEGER, 1 for nearly every row: a JSON number; EVE leaves a 1 out
+  kTime,           // microseconds since the epoch: ISO 8601 UTC text (IsoTimeUtc) in the
+                   // database, JSON and CSV; Suricata's form (EveTimestamp) in EVE
+  kOptionalCount,  // INTEGER, NULL when unknown (ColumnValue::null); a JSON number or null,
+                   // CSV empty, left out of EVE when unknown
+  kJsonText,       // a JSON object's text: TEXT, NULL when empty; an object in JSON and
+                   // EVE (left out of EVE when empty), the text in CSV
 };
 
 // Where dlpctl lists a column: always in JSON; in CSV and `show` as well
@@ -119,6 +121,16 @@ inline constexpr ColumnAccess kLastMatch = {
       in.last_time_us = v.null ? in.time_us : v.number;
     }};
 
+// -1 (unknown) is NULL.
+inline constexpr ColumnAccess kBodyLength = {
+    [](const Incident& in, int64_t) {
+      return in.http_body_length < 0 ? ColumnValue{0, {}, true}
+                                     : ColumnValue::Number(in.http_body_length);
+    },
+    [](Incident& in, int64_t&, const ColumnValue& v) {
+      in.http_body_length = v.null ? -1 : v.number;
+    }};
+
 // dlpd inspects TCP only: the column keeps its default, and the reader
 // does not look at it.
 inline constexpr ColumnAccess kProto = {
@@ -161,6 +173,7 @@ inline constexpr auto kTable = std::to_array<IncidentColumn>({
     {"http_host",       "http_host",       kJsonAndCsv, "/http/hostname",       kOptionalText, kFirstKnown, Member<&Incident::http_host>()},
     {"http_path",       "http_path",       kJsonAndCsv, "/http/url",            kOptionalText, kFirstKnown, Member<&Incident::http_path>()},
     {"http_user_agent", "http_user_agent", kJsonOnly,   "/http/http_user_agent", kOptionalText, kFirstKnown, Member<&Incident::http_user_agent>()},
+    {"http_body_length", "http_body_length", kJsonOnly, "/http/request_body_length", kOptionalCount, kFirstKnown, kBodyLength},
     {"sample",          "masked_sample",   kJsonAndCsv, "/dlp/sample",          kText,         kFirst,      Member<&Incident::masked_sample>()},
     {"fingerprint",     "fingerprint",     kJsonAndCsv, "/dlp/fingerprint",     kText,         kFirst,      Member<&Incident::fingerprint>()},
     {"ruleset_version", "ruleset_version", kJsonAndCsv, "/dlp/ruleset_version", kText,         kFirst,      Member<&Incident::ruleset_version>()},

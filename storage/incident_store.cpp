@@ -253,6 +253,10 @@ StoredIncident IncidentFromRow(sqlite3_stmt* st) {
       case ColumnType::kFlows:
         v.number = sqlite3_column_int64(st, col);
         break;
+      case ColumnType::kOptionalCount:
+        v.null = sqlite3_column_type(st, col) == SQLITE_NULL;
+        v.number = sqlite3_column_int64(st, col);
+        break;
       case ColumnType::kText:
       case ColumnType::kOptionalText:
       case ColumnType::kJsonText:
@@ -332,6 +336,7 @@ void MergeIncident(Incident& into, const Incident& later) {
     into.http_path = later.http_path;
   }
   if (into.http_user_agent.empty()) into.http_user_agent = later.http_user_agent;
+  if (into.http_body_length < 0) into.http_body_length = later.http_body_length;
   for (const std::string& h : later.hosts) AddHost(into, h);
 }
 
@@ -572,6 +577,13 @@ Status IncidentStore::InsertBatch(const std::vector<Incident>& batch,
         case ColumnType::kInteger:
         case ColumnType::kFlows:
           sqlite3_bind_int64(upsert_, i, v.number);
+          break;
+        case ColumnType::kOptionalCount:
+          if (v.null) {
+            sqlite3_bind_null(upsert_, i);
+          } else {
+            sqlite3_bind_int64(upsert_, i, v.number);
+          }
           break;
         case ColumnType::kText:
           text(upsert_, i, v.text);

@@ -315,6 +315,9 @@ nlohmann::json IncidentJson(const StoredIncident& r) {
       case ColumnType::kOptionalText:
         if (!v.text.empty()) field = std::string(v.text);  // else null
         break;
+      case ColumnType::kOptionalCount:
+        if (!v.null) field = v.number;  // else null
+        break;
       case ColumnType::kJsonText:
         if (!v.text.empty()) field = JsonTextValue(v.text);  // else null
         break;
@@ -344,6 +347,9 @@ std::vector<std::string> IncidentCsvRow(const StoredIncident& r) {
       case ColumnType::kInteger:
       case ColumnType::kFlows:
         cells.push_back(std::to_string(v.number));
+        break;
+      case ColumnType::kOptionalCount:
+        cells.push_back(v.null ? "" : std::to_string(v.number));
         break;
       case ColumnType::kText:
       case ColumnType::kOptionalText:

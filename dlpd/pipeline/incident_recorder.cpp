@@ -106,6 +106,10 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
       in.http_host = f.http.request.host;
       in.http_path = f.http.request.path;
       in.http_user_agent = f.http.request.user_agent;
+      if (f.http.request.body_length) {
+        in.http_body_length =
+            static_cast<int64_t>(std::min<uint64_t>(*f.http.request.body_length, INT64_MAX));
+      }
       AddHost(in, in.http_host);
     }
     in.match_count = static_cast<uint32_t>(list.size());

@@ -345,6 +345,10 @@ assert ssn["rev"] == 1 and ssn["category"] == "Data Leakage" and "metadata" not 
 assert all(e["host"] == "gw-test" for e in lines), [e.get("host") for e in lines]
 g = [e for e in lines if e["event_type"] == "alert" and e["src_ip"] == "192.0.2.21"][0]
 assert g["http"]["http_user_agent"] == "uploader/2.1", g["http"]
+# How much the request carried: its Content-Length (Suricata's http.length
+# is the response's, which dlpd does not see).
+assert g["http"]["request_body_length"] == len(b"a=6011111111111117&b=5105105105105100&c=4012888888881881;"), g["http"]
+assert "length" not in g["http"], g["http"]
 PY
 "$BUILD/dlpctl" incidents export --db "$TDB" --sensor-name gw-test > "$WORK/t_export.out"
 /usr/bin/python3 - "$WORK/threshold.eve.json" "$WORK/t_export.out" <<'PY' && ok || bad "live and export differ"

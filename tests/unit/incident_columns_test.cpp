@@ -49,6 +49,7 @@ Incident Full() {
   in.http_host = "shop.example";
   in.http_path = "/pay?card=XXXX";
   in.http_user_agent = "curl/8.1";
+  in.http_body_length = 4096;
   in.match_count = 7;
   in.masked = 3;
   in.partly_masked = 2;
@@ -145,7 +146,7 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
       R"({"action":"mask-partial","blocked":1,"category":"pci-data","count":7,)"
       R"("dst_ip":"2001:db8:1::20","dst_port":443,)"
       R"("fingerprint":"00112233445566778899aabbccddeeff","flow_id":"0123456789abcdef","flows":1,)"
-      R"("http_host":"shop.example","http_method":"POST","http_path":"/pay?card=XXXX",)"
+      R"("http_body_length":4096,"http_host":"shop.example","http_method":"POST","http_path":"/pay?card=XXXX",)"
       R"("http_user_agent":"curl/8.1",)"
       R"("id":12,"in_clear":1,"ip_version":6,"last_seen":"2026-11-18T11:07:40.000001Z",)"
       R"("masked":3,"metadata":{"standard":["pci-dss"]},"partly_masked":2,"proto":"TCP",)"
@@ -157,8 +158,10 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
   r.incident.http_host.clear();
   r.incident.http_path.clear();
   r.incident.http_user_agent.clear();
+  r.incident.http_body_length = -1;
   const nlohmann::json no_request = IncidentJson(r);
-  for (const char* key : {"http_method", "http_host", "http_path", "http_user_agent"}) {
+  for (const char* key :
+       {"http_method", "http_host", "http_path", "http_user_agent", "http_body_length"}) {
     EXPECT_TRUE(no_request.at(key).is_null()) << key;
   }
   r.incident.reason.clear();
@@ -202,7 +205,7 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
                            R"("dest_ip":"2001:db8:1::20","dest_port":443,)";
   const std::string http =
       R"("http":{"hostname":"shop.example","http_method":"POST","http_user_agent":"curl/8.1",)"
-      R"("url":"/pay?card=XXXX"},)";
+      R"("request_body_length":4096,"url":"/pay?card=XXXX"},)";
   EXPECT_EQ(EveLine(Plain(), 12), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
                                       R"("incident_id":12,)" + outcomes + dlp_end + http + tuple +
                                       R"("2026-11-18T11:07:40.000001+0000"})");
@@ -219,6 +222,7 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
   host_only.http_method.clear();
   host_only.http_path.clear();
   host_only.http_user_agent.clear();
+  host_only.http_body_length = -1;  // unknown: left out
   host_only.last_time_us = 0;
   EXPECT_EQ(EveLine(host_only, 3), alert + std::string(R"("app_proto":"http",)") + dest + dlp +
                                        R"("incident_id":3,)" + outcomes + dlp_end +
