@@ -150,6 +150,7 @@ class Forwarder {
   std::string current_;  // the address being tried or connected to
   int64_t next_attempt_ = 0;
   int64_t backoff_ms_ = 0;
+  int64_t connected_at_ = 0;
   bool failing_logged_ = false;
   uint64_t failures_ = 0;  // since the last connection
 };
@@ -257,7 +258,7 @@ void Forwarder::FinishConnect(int64_t now) {
 }
 
 void Forwarder::Connected(int64_t now) {
-  (void)now;
+  connected_at_ = now;
   s_->connects.fetch_add(1, std::memory_order_relaxed);
   s_->connected.store(1, std::memory_order_relaxed);
   if (failing_logged_ || s_->connects.load(std::memory_order_relaxed) == 1) {
@@ -389,9 +390,22 @@ void Forwarder::SendDatagrams(int64_t now) {
 void Forwarder::Send(int64_t now) {
   if (stream()) {
     SendStream(now);
-  } else {
-    SendDatagrams(now);
+    return;
   }
+  if (t_.transport == SyslogTarget::Transport::kUdp &&
+      now - connected_at_ >= o_.datagram_refresh_ms) {
+    // The name may have moved: resolved and connected again, quietly.
+    const std::string was = current_;
+    close(out_);
+    out_ = -1;
+    addrs_.clear();
+    next_addr_ = 0;
+    s_->connected.store(0, std::memory_order_relaxed);
+    TryConnect(now);
+    if (out_ < 0 || connecting_) return;
+    if (current_ != was) spdlog::info("syslog {}: now sending to {}", t_.text, current_);
+  }
+  SendDatagrams(now);
 }
 
 void Forwarder::Run() {

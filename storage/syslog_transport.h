@@ -2,8 +2,9 @@
 // restarted: the forwarder's loop. dlpd's writer thread hands it messages
 // over a local stream socket (SyslogSink, syslog_sink.h); the loop keeps a
 // bounded queue, connects (and after a failure connects again, resolving the
-// name again, with backoff from 0.5 s to 30 s), frames each message for the
-// transport and sends it. It runs in a process of its own
+// name again, with backoff from 0.5 s to 30 s; over UDP also every 5
+// minutes, since a datagram to a moved collector fails unseen), frames each
+// message for the transport and sends it. It runs in a process of its own
 // (dlpd/daemon/syslog_forwarder.h): the packet path's sandbox refuses new
 // sockets, and a reconnect needs one.
 //
@@ -72,6 +73,9 @@ struct ForwarderOptions {
   int64_t backoff_min_ms = 500;
   int64_t backoff_max_ms = 30000;
   int64_t connect_timeout_ms = 5000;
+  // UDP and local datagrams report no failure when the name moves: the
+  // name is resolved (and the socket connected) again this often.
+  int64_t datagram_refresh_ms = 300000;
   // Once dlpd closes its end: how long what is queued may still take.
   int64_t drain_ms = 3000;
 };

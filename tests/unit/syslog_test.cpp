@@ -299,8 +299,12 @@ TEST(SyslogForwarder, UdpDatagramsWithoutFraming) {
   getsockname(rx, reinterpret_cast<sockaddr*>(&sa), &len);
   timeval tv{5, 0};
   setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  Forwarding fw("udp://127.0.0.1:" + std::to_string(ntohs(sa.sin_port)), Quick());
-  ASSERT_TRUE(fw.sink->Write({Stored(1), Stored(2)}).ok());
+  ForwarderOptions o = Quick();
+  o.datagram_refresh_ms = 0;  // resolved and connected again before every send
+  Forwarding fw("udp://127.0.0.1:" + std::to_string(ntohs(sa.sin_port)), o);
+  ASSERT_TRUE(fw.sink->Write({Stored(1)}).ok());
+  ASSERT_TRUE(Eventually([&] { return fw.stats.sent.load() == 1; }));
+  ASSERT_TRUE(fw.sink->Write({Stored(2)}).ok());
   for (const char* id : {"id=\"1\"", "id=\"2\""}) {
     char buf[9000];
     const ssize_t n = recv(rx, buf, sizeof buf, 0);
@@ -309,6 +313,8 @@ TEST(SyslogForwarder, UdpDatagramsWithoutFraming) {
     EXPECT_EQ(m.rfind("<130>1 ", 0), 0u) << m;  // the message alone, no length
     EXPECT_NE(m.find(id), std::string::npos) << m;
   }
+  EXPECT_GE(fw.stats.connects.load(), 2u);  // the name resolved again
+  EXPECT_EQ(fw.stats.dropped.load(), 0u);
   close(rx);
 }
 
