@@ -70,7 +70,7 @@ std::string SyslogMessage(const StoredIncident& r, const SyslogFormat& f, int pi
   return m;
 }
 
-SyslogSink::SyslogSink(int fd, SyslogFormat format, const SyslogStats* stats, bool wait)
+SyslogSink::SyslogSink(int fd, SyslogFormat format, SyslogStats* stats, bool wait)
     : fd_(fd), format_(std::move(format)), stats_(stats), wait_(wait), pid_(getpid()) {}
 
 SyslogSink::~SyslogSink() {
@@ -95,6 +95,7 @@ bool SyslogSink::Flush(int wait_ms) {
         pending_bytes_ -= f.size();
         pending_.pop_front();
         head_sent_ = 0;
+        if (stats_ != nullptr) stats_->handed.fetch_add(1, std::memory_order_relaxed);
       }
       continue;
     }

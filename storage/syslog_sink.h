@@ -44,7 +44,7 @@ class SyslogSink : public IncidentSink {
   // counters, which must outlive the sink (or null). `wait`: a full socket
   // is waited for (a capture replay, which must not lose lines) instead of
   // dropping the messages that do not fit.
-  SyslogSink(int fd, SyslogFormat format, const SyslogStats* stats, bool wait);
+  SyslogSink(int fd, SyslogFormat format, SyslogStats* stats, bool wait);
   ~SyslogSink() override;
   SyslogSink(const SyslogSink&) = delete;
   SyslogSink& operator=(const SyslogSink&) = delete;
@@ -64,7 +64,7 @@ class SyslogSink : public IncidentSink {
   bool Flush(int wait_ms);
   int fd_;
   SyslogFormat format_;
-  const SyslogStats* stats_;
+  SyslogStats* stats_;  // handed is the sink's to count
   bool wait_;
   int pid_;
   // Framed messages the socket has not taken yet; the first may have gone

@@ -120,12 +120,15 @@ class Forwarder {
   void FinishConnect(int64_t now);
   void Connected(int64_t now);
   void Failed(const std::string& why, int64_t now);
-  void Disconnect(const std::string& why, int64_t now);
+  // `orderly`: the collector closed its end (what was written was read).
+  void Disconnect(const std::string& why, bool orderly, int64_t now);
   void CheckPeer(int64_t now);
   void Send(int64_t now);
   void SendStream(int64_t now);
   void SendDatagrams(int64_t now);
   void Pop();
+  // In-flight messages older than o_.settle_ms (all with `all`) count as sent.
+  void Settle(int64_t now, bool all);
   std::string Framed(const std::string& m) const;
 
   const int input_;
@@ -142,6 +145,11 @@ class Forwarder {
   // connection (a lost connection sends it again whole on the next).
   std::string wire_;
   size_t wire_sent_ = 0;
+  // TCP: messages written on this connection in the last o_.settle_ms (with
+  // the time each went), in order. A reset in that time sends them again:
+  // a collector that closes with data unread resets, and the kernel had
+  // taken them. Their bytes count in queued_bytes_.
+  std::deque<std::pair<int64_t, std::string>> in_flight_;
   int out_ = -1;
   bool connecting_ = false;
   int64_t connect_deadline_ = 0;
@@ -151,7 +159,9 @@ class Forwarder {
   int64_t next_attempt_ = 0;
   int64_t backoff_ms_ = 0;
   int64_t connected_at_ = 0;
-  bool failing_logged_ = false;
+  bool failing_logged_ = false;  // warned; quiet until a connection lasts
+  bool back_logged_ = false;     // said "connected" since that warning
+  bool shut_ = false;            // our end of the connection closed (the stop)
   uint64_t failures_ = 0;  // since the last connection
 };
 
@@ -185,6 +195,18 @@ void Forwarder::Pop() {
   if (queue_.empty()) full_logged_ = false;
 }
 
+void Forwarder::Settle(int64_t now, bool all) {
+  while (!in_flight_.empty() && (all || now - in_flight_.front().first >= o_.settle_ms)) {
+    queued_bytes_ -= in_flight_.front().second.size();
+    in_flight_.pop_front();
+    s_->sent.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (out_ >= 0 && !connecting_ && now - connected_at_ >= o_.stable_ms) {
+    backoff_ms_ = 0;  // a connection that lasted: the next loss starts over
+    failing_logged_ = back_logged_ = false;
+  }
+}
+
 void Forwarder::ReadInput(int64_t now) {
   // A round reads at most 1 MiB, so that sending gets its turn.
   for (size_t round = 0; round < 16; ++round) {
@@ -211,6 +233,7 @@ void Forwarder::ReadInput(int64_t now) {
         return;
       }
       if (inbuf_.size() - at - 4 < len) break;
+      s_->received.fetch_add(1, std::memory_order_relaxed);
       Enqueue(inbuf_.substr(at + 4, len));
       at += 4 + len;
     }
@@ -261,15 +284,35 @@ void Forwarder::Connected(int64_t now) {
   connected_at_ = now;
   s_->connects.fetch_add(1, std::memory_order_relaxed);
   s_->connected.store(1, std::memory_order_relaxed);
-  if (failing_logged_ || s_->connects.load(std::memory_order_relaxed) == 1) {
+  // Once at the start, and once after each warning.
+  if (s_->connects.load(std::memory_order_relaxed) == 1 || (failing_logged_ && !back_logged_)) {
+    back_logged_ = failing_logged_;
     spdlog::info("syslog {}: connected to {}{}", t_.text, current_,
                  failures_ > 0 ? " after " + std::to_string(failures_) + " failed attempts" : "");
   }
-  failing_logged_ = false;
+  shut_ = false;
   failures_ = 0;
-  backoff_ms_ = 0;
+  // backoff_ms_ stays until the connection has lasted o_.stable_ms (Settle):
+  // a collector that accepts and then closes or resets at once is called
+  // less and less often, as one that refuses.
   wire_.clear();
   wire_sent_ = 0;
+  if (stream()) {
+    // A collector host that vanishes without a reset (powered off, its
+    // address moved) is noticed in about 90 s, not TCP's 15 minutes.
+    const int on = 1;
+    setsockopt(out_, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+#ifdef TCP_KEEPIDLE
+    const int idle = 60, interval = 10, count = 3;
+    setsockopt(out_, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(out_, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    setsockopt(out_, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+#endif
+#ifdef TCP_USER_TIMEOUT
+    const unsigned timeout_ms = 30000;  // data unacknowledged this long: the connection is lost
+    setsockopt(out_, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof timeout_ms);
+#endif
+  }
 }
 
 void Forwarder::Failed(const std::string& why, int64_t now) {
@@ -290,6 +333,7 @@ void Forwarder::Failed(const std::string& why, int64_t now) {
   next_attempt_ = now + backoff_ms_;
   if (!failing_logged_) {
     failing_logged_ = true;
+    back_logged_ = false;
     spdlog::warn(
         "syslog {}: cannot connect: {}{}; trying again, every {:.1f} s at most, while up to {} KiB "
         "of messages wait",
@@ -300,7 +344,7 @@ void Forwarder::Failed(const std::string& why, int64_t now) {
   }
 }
 
-void Forwarder::Disconnect(const std::string& why, int64_t now) {
+void Forwarder::Disconnect(const std::string& why, bool orderly, int64_t now) {
   s_->connected.store(0, std::memory_order_relaxed);
   close(out_);
   out_ = -1;
@@ -308,10 +352,46 @@ void Forwarder::Disconnect(const std::string& why, int64_t now) {
   wire_sent_ = 0;
   addrs_.clear();
   next_addr_ = 0;
-  spdlog::warn("syslog {}: connection to {} lost: {}; connecting again", t_.text, current_, why);
-  // Not at once: a collector that accepts and closes at once would
-  // otherwise be called in a loop.
-  next_attempt_ = now + o_.backoff_min_ms;
+  if (orderly) {
+    // The collector closed its end having read what came (unread data
+    // would have made its close a reset).
+    Settle(now, true);
+  } else if (!in_flight_.empty()) {
+    // What it may not have read goes again, first, in order.
+    s_->resent.fetch_add(in_flight_.size(), std::memory_order_relaxed);
+    for (auto it = in_flight_.rbegin(); it != in_flight_.rend(); ++it) {
+      queue_.push_front(std::move(it->second));
+    }
+    in_flight_.clear();
+  }
+  const double lived_s = static_cast<double>(now - connected_at_) / 1000;
+  if (shut_ && orderly) {  // the stop: the collector answered our close
+    spdlog::debug("syslog {}: connection to {} closed in order", t_.text, current_);
+    return;
+  }
+  if (now - connected_at_ >= o_.stable_ms) {
+    backoff_ms_ = 0;
+    failing_logged_ = back_logged_ = false;
+    next_attempt_ = now + o_.backoff_min_ms;  // a restart takes a moment
+  } else {
+    // Lost soon after it was made: as a failure to connect (the backoff
+    // grows), so a collector that ends each connection at once is not
+    // called in a loop, nor logged every time.
+    s_->connect_failures.fetch_add(1, std::memory_order_relaxed);
+    ++failures_;
+    backoff_ms_ =
+        backoff_ms_ == 0 ? o_.backoff_min_ms : std::min(2 * backoff_ms_, o_.backoff_max_ms);
+    next_attempt_ = now + backoff_ms_;
+    if (failing_logged_) {
+      spdlog::debug("syslog {}: connection to {} lost after {:.1f} s: {}; again in {} ms", t_.text,
+                    current_, lived_s, why, backoff_ms_);
+      return;
+    }
+    failing_logged_ = true;
+    back_logged_ = false;
+  }
+  spdlog::warn("syslog {}: connection to {} lost after {:.1f} s: {}; connecting again", t_.text,
+               current_, lived_s, why);
 }
 
 void Forwarder::CheckPeer(int64_t now) {
@@ -320,9 +400,9 @@ void Forwarder::CheckPeer(int64_t now) {
     const ssize_t n = recv(out_, buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) continue;  // collectors say nothing; whatever it is, read and ignored
     if (n == 0) {
-      Disconnect("closed by the collector", now);
+      Disconnect("closed by the collector", true, now);
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      Disconnect(Errno(errno), now);
+      Disconnect(Errno(errno), false, now);
     }
     return;
   }
@@ -338,13 +418,15 @@ void Forwarder::SendStream(int64_t now) {
         send(out_, wire_.data() + wire_sent_, wire_.size() - wire_sent_, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) Disconnect(Errno(errno), now);
+      if (errno != EAGAIN && errno != EWOULDBLOCK) Disconnect(Errno(errno), false, now);
       return;
     }
     wire_sent_ += static_cast<size_t>(n);
     if (wire_sent_ == wire_.size()) {
       wire_.clear();
-      Pop();
+      in_flight_.emplace_back(now, std::move(queue_.front()));  // its bytes stay counted
+      queue_.pop_front();
+      if (queue_.empty()) full_logged_ = false;
     }
   }
 }
@@ -375,14 +457,15 @@ void Forwarder::SendDatagrams(int64_t now) {
       s_->dropped.fetch_add(1, std::memory_order_relaxed);
       retried = false;
       if (t_.transport == SyslogTarget::Transport::kUdp && e != EMSGSIZE && e != ENOBUFS) {
-        Disconnect(Errno(e), now);  // resolved and connected again: the route may have changed
+        Disconnect(Errno(e), false,
+                   now);  // resolved and connected again: the route may have changed
         return;
       }
       continue;
     }
     // A local socket whose reader went away (a syslog daemon restarting
     // makes a new one at the same path): connect again, the message kept.
-    Disconnect(Errno(e), now);
+    Disconnect(Errno(e), false, now);
     return;
   }
 }
@@ -413,7 +496,13 @@ void Forwarder::Run() {
   if (flags >= 0) fcntl(input_, F_SETFL, flags | O_NONBLOCK);
   for (;;) {
     int64_t now = NowMs();
-    if (!input_open_ && (queue_.empty() || now >= drain_until_)) break;
+    if (!input_open_ && ((queue_.empty() && in_flight_.empty()) || now >= drain_until_)) break;
+    if (!input_open_ && queue_.empty() && out_ >= 0 && !connecting_ && stream() && !shut_) {
+      // The stop, all written: our end closes, and the collector's close
+      // in turn says it read what came (unread data would reset instead).
+      shutdown(out_, SHUT_WR);
+      shut_ = true;
+    }
     if (out_ < 0 && now >= next_attempt_) TryConnect(now);
     pollfd fds[2];
     nfds_t n = 0;
@@ -436,7 +525,8 @@ void Forwarder::Run() {
       }
     }
     int64_t wake = INT64_MAX;
-    if (out_ < 0) wake = next_attempt_;
+    if (!in_flight_.empty()) wake = in_flight_.front().first + o_.settle_ms;
+    if (out_ < 0) wake = std::min(wake, next_attempt_);
     if (connecting_) wake = std::min(wake, connect_deadline_);
     if (!input_open_) wake = std::min(wake, drain_until_);
     const int timeout =
@@ -446,6 +536,7 @@ void Forwarder::Run() {
       break;
     }
     now = NowMs();
+    if (o_.on_wake) o_.on_wake();
     if (in_at >= 0 && fds[in_at].revents != 0) ReadInput(now);
     if (out_at >= 0 && fds[out_at].revents != 0) {
       const short re = fds[out_at].revents;
@@ -458,8 +549,12 @@ void Forwarder::Run() {
     } else if (connecting_ && now >= connect_deadline_) {
       Failed("no answer in " + std::to_string(o_.connect_timeout_ms / 1000) + " s", now);
     }
-    s_->queued.store(queue_.size(), std::memory_order_relaxed);
+    Settle(now, false);
+    s_->queued.store(queue_.size() + in_flight_.size(), std::memory_order_relaxed);
   }
+  // Written, and the collector said neither yes (its close) nor no (a
+  // reset) by the end of the drain: counted as sent.
+  Settle(NowMs(), true);
   s_->connected.store(0, std::memory_order_relaxed);
   if (!queue_.empty()) {
     s_->dropped.fetch_add(queue_.size(), std::memory_order_relaxed);
@@ -521,10 +616,10 @@ SyslogProbe ProbeSyslogTarget(const SyslogTarget& target) {
   const Address& a = addrs.value().front();
   bool in_progress = false;
   const int fd = StartConnect(a, SocketType(target), &in_progress);
-  std::string why = fd < 0 ? Errno(errno) : "";
+  int err = fd < 0 ? errno : 0;
+  std::string why = fd < 0 ? Errno(err) : "";
   if (fd >= 0 && in_progress) {
     pollfd pfd{fd, POLLOUT, 0};
-    int err = 0;
     socklen_t len = sizeof err;
     if (poll(&pfd, 1, 2000) <= 0) {
       why = "no answer in 2 s";
@@ -533,9 +628,12 @@ SyslogProbe ProbeSyslogTarget(const SyslogTarget& target) {
     }
   }
   if (fd >= 0) close(fd);
-  if (!why.empty()) {
-    p.warning = "syslog target '" + target.text + "': " + a.text + ": " + why +
-                " (dlpd keeps the messages and connects when the collector is up)";
+  if (why.empty()) return p;
+  const std::string said = "syslog target '" + target.text + "': " + a.text + ": " + why;
+  if (err == EACCES || err == EPERM) {
+    p.problem = said;  // not a collector that is down: no retry will change it
+  } else {
+    p.warning = said + " (dlpd keeps the messages and connects when the collector is up)";
   }
   return p;
 }

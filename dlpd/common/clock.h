@@ -66,16 +66,21 @@ class ManualClock : public Clock {
 // measures ages on this clock as well (WriterOptions::retention_clock), so
 // a replay of an old capture is not pruned as it is written.
 // Captures are not always in time order (merged files, several capture
-// points): a packet stamped before one already read does not move the
-// clock back, which NowMicros promises never to do.
+// points): a packet stamped before one already read does not move timers
+// back (NowMicros: the latest time read), while what it is recorded with
+// (WallMicros) is its own time.
 class ReplayClock final : public ManualClock {
  public:
-  // The packet's time, or the latest one read before it if that is later.
   void AdvanceTo(int64_t packet_us) {
+    wall_us_.store(packet_us, std::memory_order_relaxed);
     int64_t now = NowMicros();
     while (packet_us > now && !CompareExchange(now, packet_us)) {
     }
   }
+  int64_t WallMicros() const override { return wall_us_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> wall_us_{0};
 };
 
 }  // namespace dlp

@@ -256,7 +256,7 @@ int PrintStatusPrometheus(const nlohmann::json& j, std::ostream& out, std::ostre
     for (const auto& [k, v] : syslog.items()) {
       if (!v.is_number()) continue;  // the target's name
       // What waits, and whether it is connected, are levels now.
-      const bool level = k == "queued" || k == "connected";
+      const bool level = k == "queued" || k == "connected" || k == "up";
       e.One("dlpd_syslog_" + MetricPart(k) + (level ? "" : "_total"), level ? "gauge" : "counter",
             "syslog forwarder: " + Terminal(k), Count(v));
     }

@@ -401,7 +401,8 @@ IncidentsCommands AddIncidentsCommands(CLI::App& app, IncidentsOptions* o) {
                     "only these severities (low, medium, high, critical)");
     sub->add_option("--src", o->src, "only sources in this CIDR range");
     sub->add_option("--dst", o->dst, "only destinations in this CIDR range");
-    sub->add_option("--host", o->host, "only this HTTP Host, a glob (*.example), any case");
+    sub->add_option("--host", o->host,
+                    "only this HTTP Host, a glob (*.example), any case, without the port");
     sub->add_option("--fingerprint", o->fingerprint,
                     "only incidents with this value (its fingerprint, or 8+ of its first hex "
                     "digits)");
@@ -454,6 +455,16 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
   filter.rules = SplitCommas(o.rules);
   filter.actions = SplitCommas(o.actions);
   filter.severities = SplitCommas(o.severities);
+  // Hosts are compared as the policy compares them, port aside: a pattern
+  // with a port would match every port (or none), so it is refused.
+  if (o.host.find("]:") != std::string::npos ||
+      (o.host.find('[') == std::string::npos &&
+       std::count(o.host.begin(), o.host.end(), ':') == 1)) {
+    std::cerr << "dlpctl: --host '" << Terminal(o.host)
+              << "': Hosts are matched without their port (as the policy matches them): leave "
+                 "the port out\n";
+    return 2;
+  }
   filter.host_glob = o.host;
   if (o.after_id >= 0) filter.after_id = o.after_id;
   filter.limit = o.limit >= 0 ? o.limit : (*cmds.list ? kDefaultListLimit : 0);

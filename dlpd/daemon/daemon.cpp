@@ -490,7 +490,9 @@ std::string Daemon::StatusJson() const {
   if (syslog_) {
     const SyslogStats& s = syslog_->stats();
     j["syslog"] = {{"target", syslog_->target().text},
+                   {"up", syslog_->ended() ? 0 : 1},
                    {"sent", s.sent.load()},
+                   {"resent", s.resent.load()},
                    {"dropped", s.dropped.load()},
                    {"queued", s.queued.load()},
                    {"connected", s.connected.load()},
@@ -532,6 +534,7 @@ int Daemon::Run() {
   const sigset_t signals = ControlSignals();
   while (running.load() > 0) {
     const int sig = TakeSignal(signals, std::chrono::milliseconds(100));
+    if (syslog_) syslog_->CheckEnded();  // logs it, once
     if (sig == SIGTERM || sig == SIGINT) {
       spdlog::info("{}: finishing in-flight packets, flushing incidents", strsignal(sig));
       if (!stop_.exchange(true)) {
@@ -564,6 +567,7 @@ int Daemon::Run() {
             spdlog::error("SIGUSR1: {}", st.error().message);
           }
         }
+        if (syslog_) syslog_->ReopenLog();  // its log lines, too
         if (all) spdlog::info("SIGUSR1: log files reopened");
       });
     }

@@ -1,6 +1,7 @@
 #include "dlpd/daemon/syslog_forwarder.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <new>
 #include <string>
 
+#include "dlpd/daemon/logging.h"
 #include "dlpd/daemon/privileges.h"
 #include "dlpd/daemon/sandbox.h"
 
@@ -20,6 +22,8 @@
 
 namespace dlp {
 namespace {
+
+volatile sig_atomic_t g_reopen_log = 0;  // the forwarder's SIGUSR1
 
 [[noreturn]] void Fail(const std::string& what) {
   const std::string line = "dlpd: syslog forwarder: " + what + "\n";
@@ -64,7 +68,16 @@ Result<std::unique_ptr<SyslogForwarder>> SyslogForwarder::Start(const SyslogTarg
     // dlpd's signals are dlpd's: a stop (which systemd sends to every
     // process of the unit) must not cut what the forwarder still holds;
     // it ends when dlpd closes the socket.
-    for (const int sig : {SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE}) signal(sig, SIG_IGN);
+    for (const int sig : {SIGHUP, SIGINT, SIGTERM, SIGUSR2, SIGPIPE}) signal(sig, SIG_IGN);
+    // SIGUSR1 is dlpd's, passed on after a log rotation: the log file is
+    // opened again (the loop's poll wakes with EINTR).
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { g_reopen_log = 1; };
+    sigaction(SIGUSR1, &sa, nullptr);
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &usr1, nullptr);
     if (Status st = DropAllPrivileges(user); !st) Fail(st.error().message);
     if (Status st = EnterSandbox(SandboxSockets::kOutbound); !st) Fail(st.error().message);
 #ifdef __OpenBSD__
@@ -72,7 +85,15 @@ Result<std::unique_ptr<SyslogForwarder>> SyslogForwarder::Start(const SyslogTarg
     if (pledge("stdio inet unix dns", nullptr) != 0)
       Fail(std::string("pledge: ") + std::strerror(errno));
 #endif
-    RunSyslogForwarder(sv[1], target, options, stats);
+    ForwarderOptions with_log = options;
+    with_log.on_wake = [] {
+      if (g_reopen_log == 0) return;
+      g_reopen_log = 0;
+      if (Status st = ReopenLogFile(); !st)
+        spdlog::error("syslog forwarder: {}", st.error().message);
+    };
+    RunSyslogForwarder(sv[1], target, with_log, stats);
+    spdlog::default_logger()->flush();
     _exit(0);
   }
   close(sv[1]);
@@ -86,10 +107,39 @@ int SyslogForwarder::TakeInput() {
   return fd;
 }
 
+void SyslogForwarder::CountLoss(const std::string& how) {
+  // Nothing writes the page now: what it held, and what dlpd had written
+  // into the socket that it never read.
+  const uint64_t held = stats_->queued.load();
+  const uint64_t handed = stats_->handed.load(), received = stats_->received.load();
+  const uint64_t unread = handed > received ? handed - received : 0;
+  stats_->dropped.fetch_add(held + unread);
+  stats_->queued.store(0);
+  stats_->connected.store(0);
+  spdlog::error(
+      "syslog forwarder {}: incidents are no longer sent to {} until dlpd restarts ({} messages "
+      "it held lost)",
+      how, target_.text, held + unread);
+}
+
+bool SyslogForwarder::CheckEnded() {
+  if (ended_.load()) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  ended_.store(true);
+  CountLoss(WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                : "ended (exit " + std::to_string(WEXITSTATUS(status)) + ")");
+  return true;
+}
+
+void SyslogForwarder::ReopenLog() {
+  if (!ended_.load()) kill(pid_, SIGUSR1);
+}
+
 SyslogForwarder::~SyslogForwarder() {
   if (fd_ >= 0) close(fd_);  // never handed to a sink
+  bool ended = ended_.load();
   const int64_t steps = (drain_ms_ + 1000) / 10;
-  bool ended = false;
   for (int64_t i = 0; i < steps && !ended; ++i) {
     const pid_t r = waitpid(pid_, nullptr, WNOHANG);
     ended = r == pid_ || (r < 0 && errno != EINTR);
@@ -98,7 +148,13 @@ SyslogForwarder::~SyslogForwarder() {
   if (!ended) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
+    CountLoss("did not end within its drain");
   }
+  // The last word on syslog: the forwarder has sent what it could.
+  const uint64_t dropped = stats_->dropped.load();
+  spdlog::log(dropped > 0 ? spdlog::level::warn : spdlog::level::info,
+              "syslog {}: sent={} dropped={} resent={}", target_.text, stats_->sent.load(), dropped,
+              stats_->resent.load());
   stats_->~SyslogStats();
   munmap(stats_, sizeof(SyslogStats));
 }

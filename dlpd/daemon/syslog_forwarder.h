@@ -12,12 +12,16 @@
 // It becomes dlpd's user with no capability, ignores the signals systemd
 // and operators send dlpd (a stop sends them to the whole unit), and ends
 // when dlpd closes its end: it then sends what it holds, for up to
-// drain_ms. Its counters live in a page both processes map.
+// drain_ms. It logs through dlpd's log settings, and opens a log file
+// again when dlpd passes SIGUSR1 on. Its counters live in a page both
+// processes map.
 #pragma once
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <memory>
+#include <string>
 
 #include "dlpd/common/result.h"
 #include "storage/syslog_transport.h"
@@ -42,17 +46,31 @@ class SyslogForwarder {
   // and whose closing ends the forwarder). Once; -1 after.
   int TakeInput();
   // Outlives every sink given the input.
-  const SyslogStats& stats() const { return *stats_; }
+  SyslogStats& stats() const { return *stats_; }
   const SyslogTarget& target() const { return target_; }
+
+  // Whether the forwarder has ended while dlpd runs (killed, or a fault):
+  // it cannot be started again (the sandbox refuses fork), so syslog output
+  // stops until dlpd restarts. The first call that finds it ended logs an
+  // error and counts what it held, and what it had not yet read, as
+  // dropped. dlpd's main loop calls it every tick; any one thread.
+  bool CheckEnded();
+  bool ended() const { return ended_.load(std::memory_order_relaxed); }
+  // After a log rotation (SIGUSR1 to dlpd): the forwarder opens dlpd's log
+  // file again too.
+  void ReopenLog();
 
  private:
   SyslogForwarder(int fd, pid_t pid, SyslogStats* stats, SyslogTarget target, int64_t drain_ms)
       : fd_(fd), pid_(pid), stats_(stats), target_(std::move(target)), drain_ms_(drain_ms) {}
+  // Counts what the ended forwarder held as dropped, and logs `how`.
+  void CountLoss(const std::string& how);
   int fd_;
   pid_t pid_;
   SyslogStats* stats_;
   SyslogTarget target_;
   int64_t drain_ms_;
+  std::atomic<bool> ended_{false};
 };
 
 }  // namespace dlp

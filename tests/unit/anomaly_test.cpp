@@ -461,3 +461,22 @@ TEST(IncidentOutcomes, AValuePartlySentBeforeItWasFoundIsCountedAsSuch) {
 
 }  // namespace
 }  // namespace dlp
+
+namespace dlp {
+namespace {
+
+// A capture out of time order: timers never go back, records keep each
+// packet's own time.
+TEST(ReplayClock, TimersNeverGoBackRecordsKeepThePacketsTime) {
+  ReplayClock clock;
+  clock.AdvanceTo(2000);
+  clock.AdvanceTo(1000);  // a packet stamped earlier than the last
+  EXPECT_EQ(clock.NowMicros(), 2000);
+  EXPECT_EQ(clock.WallMicros(), 1000);
+  clock.AdvanceTo(3000);
+  EXPECT_EQ(clock.NowMicros(), 3000);
+  EXPECT_EQ(clock.WallMicros(), 3000);
+}
+
+}  // namespace
+}  // namespace dlp

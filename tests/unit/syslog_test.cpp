@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -137,6 +138,8 @@ ForwarderOptions Quick() {
   o.backoff_min_ms = 50;
   o.backoff_max_ms = 200;
   o.drain_ms = 1000;
+  o.settle_ms = 100;
+  o.stable_ms = 300;
   return o;
 }
 
@@ -235,6 +238,46 @@ TEST(SyslogForwarder, TcpOctetCountingAndReconnectAfterTheCollectorRestarts) {
   got = ReadFrames(conn, 1, &rest);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_NE(got[0].find("id=\"6\""), std::string::npos) << got[0];
+  close(conn);
+  close(listener);
+}
+
+// A collector that closes with data unread resets the connection: what the
+// kernel had taken was never read. Those messages go again on the next
+// connection (resent), and a connection that ends at once counts as a
+// failure to connect (the backoff grows), not as a working one.
+TEST(SyslogForwarder, WhatAResetConnectionHadTakenGoesAgain) {
+  uint16_t port = 0;
+  const int listener = Listen(&port);
+  ASSERT_GE(listener, 0);
+  ForwarderOptions o = Quick();
+  o.settle_ms = 3000;  // room for the test's own steps under a slow build
+  o.stable_ms = 6000;
+  Forwarding fw("tcp://127.0.0.1:" + std::to_string(port), o);
+  ASSERT_TRUE(fw.sink->Write({Stored(1), Stored(2), Stored(3)}).ok());
+  int conn = Accept(listener);
+  ASSERT_GE(conn, 0);
+  ASSERT_TRUE(Eventually([&] {
+    int unread = 0;
+    return ioctl(conn, FIONREAD, &unread) == 0 && unread > 0;
+  }));
+  const linger reset{1, 0};
+  setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  close(conn);  // unread data: a reset
+  EXPECT_TRUE(Eventually([&] { return fw.stats.resent.load() == 3; })) << fw.stats.resent.load();
+  EXPECT_EQ(fw.stats.sent.load(), 0u);  // none counted as delivered
+  conn = Accept(listener);
+  ASSERT_GE(conn, 0);
+  std::string rest;
+  const auto got = ReadFrames(conn, 3, &rest);
+  ASSERT_EQ(got.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_NE(got[i].find("id=\"" + std::to_string(i + 1) + "\""), std::string::npos) << got[i];
+  }
+  EXPECT_TRUE(Eventually([&] { return fw.stats.sent.load() == 3; }));
+  EXPECT_GE(fw.stats.connect_failures.load(), 1u);  // the connection that ended at once
+  EXPECT_EQ(fw.stats.dropped.load(), 0u);
+  fw.End();
   close(conn);
   close(listener);
 }
