@@ -357,6 +357,10 @@ assert g["http"]["request_body_length"] == len(b"a=6011111111111117&b=5105105105
 assert "length" not in g["http"], g["http"]
 PY
 "$BUILD/dlpctl" incidents export --db "$TDB" --sensor-name gw-test > "$WORK/t_export.out"
+# As Filebeat's Suricata module reads them (its field types and processors):
+# the live log, with anomalies and IPv6, and the export.
+/usr/bin/python3 "$SRC/tests/storage/eve_filebeat_check.py" "$WORK/eve.json" "$WORK/threshold.eve.json" \
+  "$WORK/t_export.out" 2> "$WORK/filebeat.err" && ok || bad "EVE as Filebeat reads it: $(head -5 "$WORK/filebeat.err")"
 /usr/bin/python3 - "$WORK/threshold.eve.json" "$WORK/t_export.out" <<'PY' && ok || bad "live and export differ"
 import json, sys
 live = {}
