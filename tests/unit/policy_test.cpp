@@ -383,6 +383,17 @@ TEST(PolicyOnThePath, AlertAndPassLeaveTheBytesAlone) {
 
 // A value the policy would mask, in a compressed body: `compressed` decides
 // (block by default; alert lets the body go as sent, recorded).
+// A POST whose body is `text` in zlib's format (Content-Encoding: deflate).
+std::string DeflatePost(const std::string& text) {
+  uLongf n = compressBound(text.size());
+  std::string body(n, '\0');
+  compress(reinterpret_cast<Bytef*>(body.data()), &n, reinterpret_cast<const Bytef*>(text.data()),
+           text.size());
+  body.resize(n);
+  return "POST /up HTTP/1.1\r\nHost: a\r\nContent-Encoding: deflate\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 TEST(PolicyOnThePath, CompressedSaysWhatAValueInACompressedBodyDoes) {
   EXPECT_EQ(Parse("").compressed_action, PolicyAction::kBlock);
   EXPECT_EQ(Parse("compressed: alert\n").compressed_action, PolicyAction::kAlert);
@@ -391,16 +402,7 @@ TEST(PolicyOnThePath, CompressedSaysWhatAValueInACompressedBodyDoes) {
               "p.yaml:1: 'compressed' is block or alert: a value in a compressed body cannot be "
               "masked in place, and pass would leave it unrecorded");
   }
-  const std::string text = "pan=4111111111111111;";
-  uLongf n = compressBound(text.size());
-  std::string body(n, '\0');
-  compress(reinterpret_cast<Bytef*>(body.data()), &n, reinterpret_cast<const Bytef*>(text.data()),
-           text.size());
-  body.resize(n);
-  const std::string req =
-      "POST /up HTTP/1.1\r\nHost: a\r\nContent-Encoding: deflate\r\n"
-      "Content-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string req = DeflatePost("pan=4111111111111111;");
   for (const char* action : {"block", "alert"}) {
     PolicyGateway gw(std::string("compressed: ") + action + "\n");
     gw.Send(Tcp4(1, req));
@@ -418,17 +420,8 @@ TEST(PolicyOnThePath, CompressedSaysWhatAValueInACompressedBodyDoes) {
 // has no bytes of its own): each still counts, repeats included, as it does
 // in a plain body.
 TEST(PolicyOnThePath, EachValueOfACompressedBodyCounts) {
-  const std::string text =
-      "a=4111111111111111;b=5555555555554444;c=6011111111111117;d=4111111111111111;";
-  uLongf n = compressBound(text.size());
-  std::string body(n, '\0');
-  compress(reinterpret_cast<Bytef*>(body.data()), &n, reinterpret_cast<const Bytef*>(text.data()),
-           text.size());
-  body.resize(n);
-  const std::string req =
-      "POST /up HTTP/1.1\r\nHost: a\r\nContent-Encoding: deflate\r\n"
-      "Content-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string req = DeflatePost(
+      "a=4111111111111111;b=5555555555554444;c=6011111111111117;d=4111111111111111;");
   PolicyGateway gw("compressed: alert\n");
   gw.Send(Tcp4(1, req));
   gw.pipeline().Flush(gw);
