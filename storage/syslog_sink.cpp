@@ -84,7 +84,6 @@ uint64_t SyslogSink::dropped() const {
 }
 
 bool SyslogSink::Flush(int wait_ms) {
-  bool waited = false;
   while (!gone_ && !pending_.empty()) {
     const std::string& f = pending_.front();
     const ssize_t n =
@@ -101,11 +100,9 @@ bool SyslogSink::Flush(int wait_ms) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (waited || wait_ms <= 0) break;
+      // Full: wait for room (up to wait_ms each time), or leave the rest.
       pollfd p{fd_, POLLOUT, 0};
-      waited = true;
-      if (poll(&p, 1, wait_ms) <= 0) break;
-      waited = false;  // room came: go on, waiting again if it runs out
+      if (wait_ms <= 0 || poll(&p, 1, wait_ms) <= 0) break;
       continue;
     }
     gone_ = true;  // EPIPE: the forwarder ended
