@@ -138,6 +138,8 @@ stop_unit() {
 
 # 1. The shipped settings.
 start_unit "$WORK/dlpd.log" && ok || bad "installed dlpd did not start: $(cat "$WORK/dlpd.log.check" "$WORK/dlpd.log")"
+# READY=1 goes out at the end of start-up, the "started" line just after it.
+for _ in $(seq 50); do grep -q 'started: ' "$WORK/dlpd.log" && break; sleep 0.1; done
 grep -q 'started: 1 worker.*settings /etc/dlpd/dlpd.conf' "$WORK/dlpd.log" && ok || bad "start log: $(cat "$WORK/dlpd.log")"
 grep -q 'STATUS=1 worker' "$WORK/notify.out" && ok || bad "notify: $(cat "$WORK/notify.out")"
 dpid=$(pgrep -o -f '^/usr/sbin/dlpd -c /etc/dlpd/dlpd.conf$')
