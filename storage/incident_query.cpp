@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 
+#include "dlpd/common/ascii.h"
 #include "dlpd/common/cidr.h"
 #include "dlpd/common/host_of.h"
 #include "storage/incident_columns.h"
@@ -27,8 +28,7 @@ void HostKey(sqlite3_context* ctx, int, sqlite3_value** argv) {
     sqlite3_result_null(ctx);
     return;
   }
-  std::string h(HostOf(reinterpret_cast<const char*>(text)));
-  for (char& c : h) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  const std::string h = AsciiLower(HostOf(reinterpret_cast<const char*>(text)));
   sqlite3_result_text(ctx, h.data(), static_cast<int>(h.size()), SQLITE_TRANSIENT);
 }
 

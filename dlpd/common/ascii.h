@@ -1,8 +1,10 @@
-// ASCII case-insensitive comparison: HTTP header names, Host names.
+// ASCII case: comparison and lower case, for HTTP header names and values,
+// Host names, hex. Bytes above 127 are left as they are (no locale).
 #pragma once
 
 #include <algorithm>
 #include <cctype>
+#include <string>
 #include <string_view>
 
 namespace dlp {
@@ -12,6 +14,13 @@ inline bool IEquals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
+}
+
+// `s` with A-Z as a-z.
+inline std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+  return out;
 }
 
 }  // namespace dlp

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "dlpd/common/ascii.h"
 #include "dlpd/common/cidr.h"
 #include "dlpd/common/machine_name.h"
 #include "dlpd/common/paths.h"
@@ -470,9 +471,7 @@ int RunIncidentsCommand(const IncidentsCommands& cmds, const IncidentsOptions& o
   filter.limit = o.limit >= 0 ? o.limit : (*cmds.list ? kDefaultListLimit : 0);
   if (!o.fingerprint.empty()) {
     // Hex only (so no glob character reaches the query), as dlpd writes it.
-    std::string fp = o.fingerprint;
-    std::transform(fp.begin(), fp.end(), fp.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const std::string fp = AsciiLower(o.fingerprint);
     if (fp.size() < 8 || fp.size() > 32 ||
         fp.find_first_not_of("0123456789abcdef") != std::string::npos) {
       std::cerr << "dlpctl: --fingerprint '" << Terminal(o.fingerprint)

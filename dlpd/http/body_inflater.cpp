@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "dlpd/common/ascii.h"
+
 namespace dlp {
 namespace {
 
@@ -108,9 +110,7 @@ class BrotliInflater : public BodyInflater {
 }  // namespace
 
 ContentCoding ParseContentCoding(const char* value, size_t len) {
-  std::string v(value, len);
-  std::transform(v.begin(), v.end(), v.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string v = AsciiLower(std::string_view(value, len));
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
   const size_t first = v.find_first_not_of(" \t");
   v = first == std::string::npos ? "" : v.substr(first);

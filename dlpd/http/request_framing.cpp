@@ -306,9 +306,7 @@ void RequestFraming::EndHeader() {
     info.user_agent = Printable(value_);
   }
   if (IEquals(field_, "upgrade")) {
-    std::string v = value_;
-    std::transform(v.begin(), v.end(), v.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string v = AsciiLower(value_);
     websocket_asked_ = v.find("websocket") != std::string::npos;
     h2c_asked_ = v.find("h2c") != std::string::npos;
     // h2c cannot be masked in place: its token is made one the server
@@ -325,9 +323,7 @@ void RequestFraming::EndHeader() {
   } else if (IEquals(field_, "transfer-encoding")) {
     // Only "chunked" is framing dlpd follows; "chunked," or ",chunked"
     // some servers de-chunk while http-parser reads to the end.
-    std::string v = value_;
-    std::transform(v.begin(), v.end(), v.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string v = AsciiLower(value_);
     const size_t a = v.find_first_not_of(" \t");
     const size_t b = v.find_last_not_of(" \t");
     if (a == std::string::npos || v.substr(a, b - a + 1) != "chunked") {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "dlpd/common/ascii.h"
 #include "dlpd/common/cidr.h"
 #include "dlpd/common/host_of.h"
 #include "dlpd/ctl/incidents_command.h"
@@ -185,10 +186,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           return v.fingerprint.compare(0, filter.fingerprint.size(), filter.fingerprint) == 0;
         });
     // As the policy reads a Host: no port, no trailing dot, any case (ASCII).
-    std::string host(dlp::HostOf(in.http_host));
-    for (char& c : host) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    std::string glob(dlp::HostOf(filter.host_glob));
-    for (char& c : glob) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    const std::string host = dlp::AsciiLower(dlp::HostOf(in.http_host));
+    const std::string glob = dlp::AsciiLower(dlp::HostOf(filter.host_glob));
     const bool host_ok =
         filter.host_glob.empty() ||
         (!in.http_host.empty() && fnmatch(glob.c_str(), host.c_str(), FNM_NOESCAPE) == 0);
