@@ -118,6 +118,13 @@ class Forwarder {
   void FinishConnect(int64_t now);
   void Connected(int64_t now);
   void Failed(const std::string& why, int64_t now);
+  // Closes the connection, made or under way.
+  void CloseOut();
+  // One failed attempt (a connection refused, or lost soon after it was
+  // made): counted, the backoff grows, the next attempt is set. True for
+  // the first since a connection last lasted: the caller warns once, and
+  // logs the rest at debug.
+  bool Backoff(int64_t now);
   // `orderly`: the collector closed its end (what was written was read).
   void Disconnect(const std::string& why, bool orderly, int64_t now);
   void CheckPeer(int64_t now);
@@ -313,25 +320,39 @@ void Forwarder::Connected(int64_t now) {
   }
 }
 
-void Forwarder::Failed(const std::string& why, int64_t now) {
-  s_->connect_failures.fetch_add(1, std::memory_order_relaxed);
-  ++failures_;
+void Forwarder::CloseOut() {
   if (out_ >= 0) close(out_);
   out_ = -1;
   connecting_ = false;
+  wire_.clear();
+  wire_sent_ = 0;
+  s_->connected.store(0, std::memory_order_relaxed);
+}
+
+bool Forwarder::Backoff(int64_t now) {
+  s_->connect_failures.fetch_add(1, std::memory_order_relaxed);
+  ++failures_;
+  backoff_ms_ = backoff_ms_ == 0 ? o_.backoff_min_ms : std::min(2 * backoff_ms_, o_.backoff_max_ms);
+  next_attempt_ = now + backoff_ms_;
+  if (failing_logged_) return false;
+  failing_logged_ = true;
+  back_logged_ = false;
+  return true;
+}
+
+void Forwarder::Failed(const std::string& why, int64_t now) {
+  CloseOut();
   const std::string where = current_.empty() ? "" : current_ + ": ";
   if (next_addr_ < addrs_.size()) {  // the name's next address, at once
+    s_->connect_failures.fetch_add(1, std::memory_order_relaxed);
+    ++failures_;
     spdlog::debug("syslog {}: {}{}; trying the next address", t_.text, where, why);
     next_attempt_ = now;
     return;
   }
   addrs_.clear();  // the next attempt resolves the name again
   next_addr_ = 0;
-  backoff_ms_ = backoff_ms_ == 0 ? o_.backoff_min_ms : std::min(2 * backoff_ms_, o_.backoff_max_ms);
-  next_attempt_ = now + backoff_ms_;
-  if (!failing_logged_) {
-    failing_logged_ = true;
-    back_logged_ = false;
+  if (Backoff(now)) {
     spdlog::warn(
         "syslog {}: cannot connect: {}{}; trying again, every {:.1f} s at most, while up to {} KiB "
         "of messages wait",
@@ -343,11 +364,7 @@ void Forwarder::Failed(const std::string& why, int64_t now) {
 }
 
 void Forwarder::Disconnect(const std::string& why, bool orderly, int64_t now) {
-  s_->connected.store(0, std::memory_order_relaxed);
-  close(out_);
-  out_ = -1;
-  wire_.clear();
-  wire_sent_ = 0;
+  CloseOut();
   addrs_.clear();
   next_addr_ = 0;
   if (orderly) {
@@ -372,21 +389,14 @@ void Forwarder::Disconnect(const std::string& why, bool orderly, int64_t now) {
     failing_logged_ = back_logged_ = false;
     next_attempt_ = now + o_.backoff_min_ms;  // a restart takes a moment
   } else {
-    // Lost soon after it was made: as a failure to connect (the backoff
-    // grows), so a collector that ends each connection at once is not
-    // called in a loop, nor logged every time.
-    s_->connect_failures.fetch_add(1, std::memory_order_relaxed);
-    ++failures_;
-    backoff_ms_ =
-        backoff_ms_ == 0 ? o_.backoff_min_ms : std::min(2 * backoff_ms_, o_.backoff_max_ms);
-    next_attempt_ = now + backoff_ms_;
-    if (failing_logged_) {
+    // Lost soon after it was made: as a failure to connect, so a
+    // collector that ends each connection at once is not called in a
+    // loop, nor logged every time.
+    if (!Backoff(now)) {
       spdlog::debug("syslog {}: connection to {} lost after {:.1f} s: {}; again in {} ms", t_.text,
                     current_, lived_s, why, backoff_ms_);
       return;
     }
-    failing_logged_ = true;
-    back_logged_ = false;
   }
   spdlog::warn("syslog {}: connection to {} lost after {:.1f} s: {}; connecting again", t_.text,
                current_, lived_s, why);
@@ -477,11 +487,9 @@ void Forwarder::Send(int64_t now) {
       now - connected_at_ >= o_.datagram_refresh_ms) {
     // The name may have moved: resolved and connected again, quietly.
     const std::string was = current_;
-    close(out_);
-    out_ = -1;
+    CloseOut();
     addrs_.clear();
     next_addr_ = 0;
-    s_->connected.store(0, std::memory_order_relaxed);
     TryConnect(now);
     if (out_ < 0 || connecting_) return;
     if (current_ != was) spdlog::info("syslog {}: now sending to {}", t_.text, current_);
