@@ -3,18 +3,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "dlpd/common/ascii.h"
+
 namespace dlp {
 namespace {
 
 constexpr size_t kMaxChunkLine = 1024;  // a size line with its extensions, or a trailer
 constexpr size_t kMaxTrailers = 16;
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
