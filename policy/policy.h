@@ -31,7 +31,20 @@ struct FindingScope {
   const uint8_t* dst = nullptr;  // 4 or 16 bytes, network order
   uint16_t dst_port = 0;         // 0: unknown
   std::string_view host;         // HTTP Host header of the flow's request; empty: unknown
+  // The client: the flow's source, or the proxy's X-Client-IP (ICAP).
+  int src_family = 0;            // AF_INET / AF_INET6; 0: unknown
+  const uint8_t* src = nullptr;  // 4 or 16 bytes, network order
+  // The request's target as sent (origin form "/a?b" or a proxy's absolute
+  // "https://host/a?b"); empty: unknown.
+  std::string_view path;
 };
+
+// A `path` scope's entry: a URL path prefix that matches whole segments
+// ("/upload" matches "/upload", "/upload/x" and "/upload?x", not
+// "/uploads"). A target with percent escapes, backslashes or "." / ".."
+// segments matches none: the server may read it as another path, and a
+// scope that does not match leaves the default (mask) in force.
+bool PathInScope(std::string_view prefix, std::string_view target);
 
 struct Threshold {
   uint32_t from = 0;  // from this many values (this one included)
@@ -47,6 +60,8 @@ struct PolicyStatement {
   std::vector<Cidr> dst;
   std::vector<uint16_t> ports;
   std::vector<HostName> hosts;  // the whole Host name, port aside (host_name.h)
+  std::vector<Cidr> src;        // the client's address
+  std::vector<std::string> paths;  // PathInScope prefixes
   PolicyAction action = PolicyAction::kMask;
   std::vector<Threshold> thresholds;  // ascending `from`
 
@@ -63,6 +78,8 @@ struct PolicyExample {
   std::string dst;  // address text, may be empty
   uint16_t port = 0;
   std::string host;
+  std::string src;   // address text, may be empty
+  std::string path;  // a request target, may be empty
   uint32_t count = 1;
   PolicyAction want = PolicyAction::kMask;
 };

@@ -113,8 +113,9 @@ class PolicyParser {
     st.action = Action(in_.Required(node, "action", st.name), st.name);
     if (const YAML::Node when = node["when"]) {
       if (!when.IsMap())
-        in_.Fail(when, st.name, "'when' must be a map (rule, severity, dst, port, host)");
-      in_.CheckKeys(when, {"rule", "severity", "dst", "port", "host"}, st.name);
+        in_.Fail(when, st.name,
+                 "'when' must be a map (rule, severity, dst, port, host, src, path)");
+      in_.CheckKeys(when, {"rule", "severity", "dst", "port", "host", "src", "path"}, st.name);
       if (when["rule"]) {
         for (const auto& n : in_.Items(when["rule"], st.name, "rule"))
           st.rules.push_back(RuleId(n, st.name));
@@ -129,6 +130,28 @@ class PolicyParser {
           auto c = Cidr::Parse(in_.Text(n, st.name, "dst"));
           if (!c) in_.Fail(n, st.name, c.error().message);
           st.dst.push_back(c.value());
+        }
+      }
+      if (when["src"]) {
+        for (const auto& n : in_.Items(when["src"], st.name, "src")) {
+          auto c = Cidr::Parse(in_.Text(n, st.name, "src"));
+          if (!c) in_.Fail(n, st.name, c.error().message);
+          st.src.push_back(c.value());
+        }
+      }
+      if (when["path"]) {
+        for (const auto& n : in_.Items(when["path"], st.name, "path")) {
+          std::string p = in_.Text(n, st.name, "path");
+          if (p.empty() || p.front() != '/' || p.find_first_of("?#%\\ ") != std::string::npos) {
+            in_.Fail(n, st.name,
+                     "a path is a URL path that begins with '/', without '?', '#', '%', '\\' "
+                     "or spaces, not '" +
+                         p + "'");
+          }
+          st.paths.push_back(std::move(p));
+        }
+        if (st.paths.empty()) {
+          in_.Fail(when["path"], st.name, "'path' lists no path; to match any, leave it out");
         }
       }
       if (when["port"]) {
@@ -168,8 +191,9 @@ class PolicyParser {
 
   PolicyExample ParseExample(const YAML::Node& node) {
     if (!node.IsMap())
-      in_.Fail(node, "", "an example is a map (rule, dst, port, host, count, expect)");
-    in_.CheckKeys(node, {"rule", "severity", "dst", "port", "host", "count", "expect"}, "");
+      in_.Fail(node, "", "an example is a map (rule, dst, port, host, src, path, count, expect)");
+    in_.CheckKeys(
+        node, {"rule", "severity", "dst", "port", "host", "src", "path", "count", "expect"}, "");
     PolicyExample ex;
     ex.line = LineOf(node);
     if (!node["rule"] || !node["expect"])
@@ -185,6 +209,14 @@ class PolicyParser {
     }
     if (node["port"]) ex.port = static_cast<uint16_t>(Count(node["port"], "", "a port", 1, 65535));
     if (node["host"]) ex.host = in_.Text(node["host"], "", "host");
+    if (node["src"]) {
+      ex.src = in_.Text(node["src"], "", "src");
+      auto c = Cidr::Parse(ex.src);
+      if (!c || ex.src.find('/') != std::string::npos) {
+        in_.Fail(node["src"], "", "example src must be one address, not '" + ex.src + "'");
+      }
+    }
+    if (node["path"]) ex.path = in_.Text(node["path"], "", "path");
     if (node["count"]) ex.count = Count(node["count"], "", "'count'", 1, 1000000000);
     ex.want = Action(node["expect"], "");
     return ex;
@@ -225,11 +257,20 @@ std::vector<std::string> RunPolicyExamples(const Policy& policy) {
     }
     s.dst_port = ex.port;
     s.host = ex.host;
+    std::array<uint8_t, 16> src{};
+    if (!ex.src.empty()) {
+      s.src_family = ex.src.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+      inet_pton(s.src_family, ex.src.c_str(), src.data());
+      s.src = src.data();
+    }
+    s.path = ex.path;
     const PolicyAction got = policy.Decide(policy.Match(s), ex.count);
     if (got != ex.want) {
       std::string what = "rule " + ex.rule_id;
       if (!ex.dst.empty()) what += " to " + ex.dst + (ex.port ? ":" + std::to_string(ex.port) : "");
       if (!ex.host.empty()) what += " (Host " + ex.host + ")";
+      if (!ex.src.empty()) what += " from " + ex.src;
+      if (!ex.path.empty()) what += " at " + ex.path;
       if (ex.count > 1) what += ", value " + std::to_string(ex.count) + " of the flow";
       failures.push_back(policy.source + ":" + std::to_string(ex.line) + ": example: " + what +
                          " gave " + ToString(got) + ", expected " + ToString(ex.want));

@@ -61,6 +61,9 @@ struct Incident {
   std::string flow_id;
   std::string http_method, http_host, http_path;  // masked; empty when not parsable
   std::string http_user_agent;                    // masked; empty when none
+  // The user a proxy authenticated (ICAP's X-Authenticated-User), masked;
+  // empty when none.
+  std::string http_user;
   // The request body's length as its head declared it (Content-Length, 0
   // without a body); -1 when not known (chunked, or no head parsed).
   int64_t http_body_length = -1;

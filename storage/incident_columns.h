@@ -173,6 +173,7 @@ inline constexpr auto kTable = std::to_array<IncidentColumn>({
     {"http_host",       "http_host",       kJsonAndCsv, "/http/hostname",       kOptionalText, kFirstKnown, Member<&Incident::http_host>()},
     {"http_path",       "http_path",       kJsonAndCsv, "/http/url",            kOptionalText, kFirstKnown, Member<&Incident::http_path>()},
     {"http_user_agent", "http_user_agent", kJsonOnly,   "/http/http_user_agent", kOptionalText, kFirstKnown, Member<&Incident::http_user_agent>()},
+    {"http_user",       "http_user",       kJsonAndCsv, "/dlp/user",            kOptionalText, kFirstKnown, Member<&Incident::http_user>()},
     {"http_body_length", "http_body_length", kJsonOnly, "/http/request_body_length", kOptionalCount, kFirstKnown, kBodyLength},
     {"sample",          "masked_sample",   kJsonAndCsv, "/dlp/sample",          kText,         kFirst,      Member<&Incident::masked_sample>()},
     {"fingerprint",     "fingerprint",     kJsonAndCsv, "/dlp/fingerprint",     kText,         kFirst,      Member<&Incident::fingerprint>()},

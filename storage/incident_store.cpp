@@ -336,6 +336,7 @@ void MergeIncident(Incident& into, const Incident& later) {
     into.http_path = later.http_path;
   }
   if (into.http_user_agent.empty()) into.http_user_agent = later.http_user_agent;
+  if (into.http_user.empty()) into.http_user = later.http_user;
   if (into.http_body_length < 0) into.http_body_length = later.http_body_length;
   for (const std::string& h : later.hosts) AddHost(into, h);
 }

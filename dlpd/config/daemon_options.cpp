@@ -46,6 +46,61 @@ void AddDaemonOptions(CLI::App& app, DaemonOptions* o) {
   pout->needs(pin);
   nfq->excludes(div)->excludes(pin);
   div->excludes(pin);
+  auto* icap = app.add_option(
+      "--icap", o->icap,
+      "also serve ICAP REQMOD here (ADDR:PORT, [ADDR6]:PORT; ICAP's port is 1344) for a "
+      "TLS-intercepting proxy such as Squid with ssl-bump: the same rules, policy and incidents "
+      "for the HTTPS requests it decrypts; alone or beside a packet capture");
+  icap->excludes(pin);
+  app.add_option("--icap-threads", o->icap_threads,
+                 "ICAP event loops, each a thread with its own scanner (default 2)")
+      ->check(CLI::Range(size_t{1}, size_t{64}))
+      ->needs(icap);
+  app.add_option("--icap-max-connections", o->icap_max_connections,
+                 "ICAP connections served at once; one more is answered 503 (default 256)")
+      ->check(CLI::Range(size_t{1}, size_t{65536}))
+      ->needs(icap);
+  app.add_option("--icap-max-body-mb", o->icap_max_body_mb,
+                 "the largest request body ICAP takes, MiB; a larger one is answered 400 and the "
+                 "proxy refuses the request (default 256)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->needs(icap);
+  app.add_option("--icap-max-head-kb", o->icap_max_head_kb,
+                 "the largest ICAP head, and encapsulated HTTP head, KiB (default 64)")
+      ->check(CLI::Range(size_t{1}, size_t{1024}))
+      ->needs(icap);
+  app.add_option("--icap-timeout-s", o->icap_timeout_s,
+                 "an ICAP client that sends or reads nothing for this long inside a request is "
+                 "answered 408 and closed (default 30)")
+      ->check(kFinite & CLI::Range(0.1, 3600.0))
+      ->needs(icap);
+  app.add_option("--icap-max-request-s", o->icap_max_request_s,
+                 "the longest one ICAP request may take (a body dripped in), seconds "
+                 "(default 600)")
+      ->check(kFinite & CLI::Range(1.0, 86400.0))
+      ->needs(icap);
+  app.add_option("--icap-idle-s", o->icap_idle_s,
+                 "a kept-alive ICAP connection idle this long between requests is closed "
+                 "(default 120)")
+      ->check(kFinite & CLI::Range(0.1, 86400.0))
+      ->needs(icap);
+  app.add_option("--icap-stream-kb", o->icap_stream_kb,
+                 "a request body's masked bytes held for its end (to answer 204), KiB; past it "
+                 "the answer starts while the body still comes (default 1024)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->needs(icap);
+  app.add_option("--icap-preview", o->icap_preview,
+                 "bytes of preview OPTIONS asks for (default -1: none; each body comes whole, "
+                 "with no 100 Continue round trip)")
+      ->check(CLI::Range(-1, 1 << 20))
+      ->needs(icap);
+  app.add_option("--icap-block-page", o->icap_block_page,
+                 "an HTML file: the page a blocked request gets (default: a short built-in one)")
+      ->needs(icap);
+  app.add_option("--icap-block-status", o->icap_block_status,
+                 "the HTTP status a blocked request gets (default 403)")
+      ->check(CLI::Range(400, 599))
+      ->needs(icap);
   app.add_option("--rules", o->rules_path, "rule file or directory (default: built in)");
   app.add_option("--policy", o->policy_path, "policy file (default: built in, mask everything)");
   auto* db = app.add_option(

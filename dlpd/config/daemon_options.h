@@ -20,6 +20,19 @@ struct DaemonOptions {
   uint16_t divert_port = 0;
   bool divert_emulated = false;  // tests: UDP 127.0.0.1:PORT fed by divert_emulator
   std::string pcap_in, pcap_out;
+  // ICAP REQMOD service for a TLS-intercepting proxy (dlpd/icap/icap_server.h)
+  std::string icap;  // ADDR:PORT; empty: none
+  size_t icap_threads = 2;
+  size_t icap_max_connections = 256;
+  size_t icap_max_body_mb = 256;
+  size_t icap_max_head_kb = 64;
+  double icap_timeout_s = 30;
+  double icap_max_request_s = 600;
+  double icap_idle_s = 120;
+  size_t icap_stream_kb = 1024;
+  int icap_preview = -1;
+  std::string icap_block_page;  // an HTML file; empty: built in
+  int icap_block_status = 403;
   // what decides
   std::string rules_path, policy_path;  // empty: built in
   // incidents

@@ -124,6 +124,15 @@ int PrintStatus(const nlohmann::json& j, bool json, std::ostream& out, std::ostr
       t.Add({"incidents_" + Terminal(k), std::to_string(Count(v)), "incident writer"});
     }
   }
+  if (const nlohmann::json& icap = Field(j, "icap"); icap.is_object()) {
+    const nlohmann::json& icap_help = Field(j, "icap_help");
+    for (const auto& [k, v] : icap.items()) {
+      if (v.is_number()) {
+        t.Add({"icap_" + Terminal(k), std::to_string(Count(v)),
+               Text(Field(icap_help, k.c_str()), "")});
+      }
+    }
+  }
   if (const nlohmann::json& syslog = Field(j, "syslog"); syslog.is_object()) {
     const std::string where = "syslog forwarder to " + Text(Field(syslog, "target"));
     for (const auto& [k, v] : syslog.items()) {
@@ -250,6 +259,17 @@ int PrintStatusPrometheus(const nlohmann::json& j, std::ostream& out, std::ostre
       const bool level = k == "backlog";
       e.One("dlpd_incidents_" + MetricPart(k) + (level ? "" : "_total"),
             level ? "gauge" : "counter", "incident writer: " + Terminal(k), Count(v));
+    }
+  }
+  if (const nlohmann::json& icap = Field(j, "icap"); icap.is_object()) {
+    const nlohmann::json& icap_help = Field(j, "icap_help");
+    for (const auto& [k, v] : icap.items()) {
+      if (!v.is_number()) continue;  // the address, the ISTag
+      const nlohmann::json& h = Field(icap_help, k.c_str());
+      const std::string what = Terminal(h.is_string() ? h.get<std::string>() : k);
+      const bool level = IsLevel(what);
+      e.One("dlpd_icap_" + MetricPart(k) + (level ? "" : "_total"), level ? "gauge" : "counter",
+            what, Count(v));
     }
   }
   if (const nlohmann::json& syslog = Field(j, "syslog"); syslog.is_object()) {

@@ -22,6 +22,7 @@
 #include "dlpd/common/paths.h"
 #include "dlpd/common/syslog_facility.h"
 #include "dlpd/common/version.h"
+#include "dlpd/common/yaml_reader.h"
 #include "dlpd/daemon/logging.h"
 #include "dlpd/daemon/privileges.h"
 #include "dlpd/daemon/sandbox.h"
@@ -68,6 +69,12 @@ int TakeSignal(const sigset_t& set, std::chrono::milliseconds tick) {
   }
   std::this_thread::sleep_for(tick);
   return 0;
+}
+
+// The ICAP service's tag: a proxy that sees it change drops what it cached
+// of the service (its OPTIONS answer).
+std::string IsTagOf(const Engine& e) {
+  return IcapIsTag(e.rules->rule_set().version, e.policy->version);
 }
 
 std::string EngineLine(const Engine& e) {
@@ -138,6 +145,7 @@ Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard,
   }
   // Root is needed for the capture sockets only: open them, then drop.
   OpenWorkers();
+  if (!o.icap.empty()) OpenIcap();
   const std::string socket_path =
       o.control_socket.empty() ? DefaultControlSocket() : o.control_socket;
   if (!o.user.empty()) {
@@ -194,6 +202,7 @@ Daemon::Daemon(const DaemonOptions& o, std::unique_ptr<CompileGuard> guard,
     writer_ = std::make_unique<IncidentWriter>(std::move(store), wo, std::move(sinks));
   }
   for (auto& w : workers_) w.pipeline->SetIncidentOutput(writer_.get(), fingerprinter_.get());
+  if (icap_) icap_->SetOutput(writer_.get(), fingerprinter_.get());
   // The control socket, for live captures: replaying a file needs none.
   if (o.pcap_in.empty()) {
     auto server = ControlServer::Start(
@@ -243,6 +252,37 @@ Daemon::~Daemon() {
   if (reload_thread_.joinable()) StopReloads();  // Run left by an exception
 }
 
+void Daemon::OpenIcap() {
+  const DaemonOptions& o = options_;
+  IcapConfig c;
+  c.listen = o.icap;
+  c.threads = o.icap_threads;
+  c.max_connections = o.icap_max_connections;
+  c.limits.max_body = o.icap_max_body_mb << 20;
+  c.limits.max_head = c.limits.max_http_head = o.icap_max_head_kb << 10;
+  c.request_timeout_ms = static_cast<int>(o.icap_timeout_s * 1000);
+  c.max_request_ms = static_cast<int64_t>(o.icap_max_request_s * 1000);
+  c.idle_timeout_ms = static_cast<int>(o.icap_idle_s * 1000);
+  c.stream_after = o.icap_stream_kb << 10;
+  c.preview = o.icap_preview;
+  c.block_status = o.icap_block_status;
+  if (!o.icap_block_page.empty()) {
+    std::optional<std::string> page = ReadTextFile(o.icap_block_page);
+    if (!page)
+      throw std::runtime_error("--icap-block-page " + o.icap_block_page + ": cannot read it");
+    c.block_page = std::move(*page);
+  }
+  std::vector<std::unique_ptr<ScanContext>> contexts;
+  for (size_t i = 0; i < c.threads; ++i) {
+    auto ctx = ScanContext::Create(engine_.rules);
+    if (!ctx) throw std::runtime_error(ctx.error().message);
+    contexts.push_back(std::move(ctx).value());
+  }
+  auto server = IcapServer::Open(c, std::move(contexts), engine_.policy, IsTagOf(engine_));
+  if (!server) throw std::runtime_error(server.error().message);
+  icap_ = std::move(server).value();
+}
+
 void Daemon::OpenWorkers() {
   auto make_pipeline = [&]() {
     auto ctx = ScanContext::Create(engine_.rules);
@@ -282,9 +322,10 @@ void Daemon::OpenWorkers() {
     w.capture = std::make_unique<PcapCapture>(options_.pcap_in, options_.pcap_out, w.pipeline.get(),
                                               replay_clock_);
     workers_.push_back(std::move(w));
-  } else {
+  } else if (options_.icap.empty()) {
     throw std::runtime_error(
-        "choose a capture: --nfqueue N, --divert PORT or --pcap-in/--pcap-out");
+        "choose a capture: --nfqueue N, --divert PORT or --pcap-in/--pcap-out (or serve "
+        "ICAP alone: --icap ADDR:PORT)");
   }
 }
 
@@ -344,11 +385,21 @@ Result<std::string> Daemon::Reload() {
     if (!ctx) return rejected(ctx.error().message, ctx.error().message);
     contexts.push_back(std::move(ctx).value());
   }
+  std::vector<std::unique_ptr<ScanContext>> icap_contexts;
+  for (size_t i = 0; icap_ && i < icap_->loops(); ++i) {
+    auto ctx = ScanContext::Create(next.rules);
+    if (!ctx) return rejected(ctx.error().message, ctx.error().message);
+    icap_contexts.push_back(std::move(ctx).value());
+  }
   // A compile that outlived the daemon's stop changes nothing.
   if (stop_.load()) return Error{"dlpd is stopping; still running " + running};
   std::lock_guard<std::mutex> lock(engine_mu_);
   for (size_t i = 0; i < workers_.size(); ++i) {
     workers_[i].pipeline->Reload(std::move(contexts[i]), next.policy);
+  }
+  if (icap_) {
+    icap_->Offer(std::move(icap_contexts), next.policy);
+    icap_->SetIsTag(IsTagOf(next));
   }
   engine_ = next;
   ++reloads_;
@@ -487,6 +538,22 @@ std::string Daemon::StatusJson() const {
     j["incidents"] = nlohmann::json::object();
     for (const WriterCounter& c : kWriterCounters) j["incidents"][c.name] = c.get(*writer_);
   }
+  if (icap_) {
+    nlohmann::json icap = {{"address", icap_->address()}};
+    nlohmann::json icap_help = nlohmann::json::object();
+    const auto values = icap_->counters().Values();
+    for (size_t i = 0; i < IcapCounters::kCount; ++i) {
+      const std::string key(IcapCounters::kInfo[i].name);
+      icap[key] = values[i];
+      icap_help[key] = std::string(IcapCounters::kInfo[i].help);
+    }
+    {
+      std::lock_guard<std::mutex> lock(engine_mu_);
+      icap["istag"] = IsTagOf(engine_);
+    }
+    j["icap"] = icap;
+    j["icap_help"] = icap_help;
+  }
   if (syslog_) {
     const SyslogStats& s = syslog_->stats();
     j["syslog"] = {{"target", syslog_->target().text},
@@ -511,6 +578,10 @@ int Daemon::Run() {
   std::atomic<int> failed{0};
   std::atomic<size_t> running{workers_.size()};
   reload_thread_ = std::thread([this] { RunReloads(); });
+  if (icap_) {
+    icap_->Start();
+    spdlog::info("icap: serving REQMOD on {} ({} event loop(s))", icap_->address(), icap_->loops());
+  }
   std::vector<std::thread> threads;
   for (auto& w : workers_) {
     threads.emplace_back([this, &w, &failed, &running] {
@@ -532,7 +603,8 @@ int Daemon::Run() {
   // The signals are blocked in every thread (main blocks them before any
   // thread starts) and taken here, so no handler runs in the packet path.
   const sigset_t signals = ControlSignals();
-  while (running.load() > 0) {
+  // An ICAP service alone runs until a stop signal.
+  while (running.load() > 0 || (icap_ && !stop_.load())) {
     const int sig = TakeSignal(signals, std::chrono::milliseconds(100));
     if (syslog_) syslog_->CheckEnded();  // logs it, once
     if (sig == SIGTERM || sig == SIGINT) {
@@ -575,6 +647,10 @@ int Daemon::Run() {
   for (auto& t : threads) t.join();
   // Unbound first: traffic never waits on what the daemon still finishes.
   for (auto& w : workers_) w.capture->Close();
+  if (icap_) {
+    LogIcapTotals();
+    icap_.reset();  // requests under way get a moment to end; their incidents reach the writer
+  }
   control_.reset();
   if (!StopReloads()) {
     abandoned_reload_ = true;
@@ -583,6 +659,15 @@ int Daemon::Run() {
   if (writer_) writer_->Stop();
   LogTotals();
   return failed.load() == 0 ? 0 : 1;
+}
+
+void Daemon::LogIcapTotals() const {
+  std::string line;
+  const auto values = icap_->counters().Values();
+  for (size_t i = 0; i < IcapCounters::kCount; ++i) {
+    line += fmt::format(" {}={}", IcapCounters::kInfo[i].name, values[i]);
+  }
+  spdlog::info("icap {}:{}", icap_->address(), line);
 }
 
 void Daemon::LogTotals() const {

@@ -26,6 +26,7 @@
 #include "dlpd/control/control_server.h"
 #include "dlpd/daemon/compile_guard.h"
 #include "dlpd/daemon/syslog_forwarder.h"
+#include "dlpd/icap/icap_server.h"
 #include "dlpd/inspect/fingerprint.h"
 #include "dlpd/pipeline/packet_pipeline.h"
 #include "storage/incident_writer.h"
@@ -76,6 +77,9 @@ class Daemon {
   // under way did not end within 2 s.
   bool StopReloads();
   void OpenWorkers();
+  // The ICAP service (--icap), its socket bound and its loops ready.
+  void OpenIcap();
+  void LogIcapTotals() const;
   // The end of start-up: RestrictFilesystem, then the sandbox.
   void LockDown(const std::string& socket_path);
   void LogTotals() const;
@@ -99,6 +103,9 @@ class Daemon {
   std::unique_ptr<IncidentWriter> writer_;
   PipelineConfig pipeline_config_;
   std::vector<Worker> workers_;
+  // After the writer: destroyed first (Run resets it before the writer
+  // stops), so the incidents of requests under way reach it.
+  std::unique_ptr<IcapServer> icap_;
   std::atomic<bool> stop_{false};
   // The reload thread, and the reload asked for that it has not begun.
   std::mutex requests_mu_;

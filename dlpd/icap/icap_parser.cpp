@@ -317,11 +317,11 @@ bool IcapParser::ChunkSizeLine() {
     if (ieof && in_preview_) req_.ieof = true;
     chunk_ = Chunk::kTrailer;
   } else {
-    if (chunk_left_ > limits_.max_body - req_.body.size()) {
+    if (chunk_left_ > limits_.max_body - req_.body_read) {
       Fail(400, "a body over " + std::to_string(limits_.max_body) + " bytes");
       return false;
     }
-    if (in_preview_ && req_.body.size() + chunk_left_ > *req_.preview) {
+    if (in_preview_ && req_.body_read + chunk_left_ > *req_.preview) {
       Fail(400, "the preview is longer than its Preview header says");
       return false;
     }
@@ -339,6 +339,7 @@ size_t IcapParser::FeedBody(std::string_view data) {
       case Chunk::kData: {
         const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk_left_, rest.size()));
         req_.body.append(rest.substr(0, n));
+        req_.body_read += n;
         chunk_left_ -= n;
         used += n;
         if (chunk_left_ == 0) chunk_ = Chunk::kDataEnd;

@@ -45,7 +45,10 @@ struct IcapRequest {
   // and whether a body follows (req-body) or none (null-body).
   std::string http_head;
   bool has_body = false;
-  std::string body;   // de-chunked so far
+  // De-chunked so far. A reader may take bytes out of it as they come
+  // (the limits count body_read, every byte the body had).
+  std::string body;
+  uint64_t body_read = 0;
   bool ieof = false;  // the preview's last chunk said the body ends there
 
   // The first field named `name` (any case), or nullptr.

@@ -21,8 +21,12 @@ const char* StatusText(int status) {
       return "Method Not Allowed For Service";
     case 408:
       return "Request Timeout";
+    case 413:
+      return "Request Entity Too Large";
     case 501:
       return "Method Not Implemented";
+    case 503:
+      return "Service Overloaded";
     case 505:
       return "ICAP Version Not Supported";
     default:
@@ -45,22 +49,29 @@ std::string StatusLine(int status) {
 
 }  // namespace
 
-std::string ChunkedBody(std::string_view body) {
+std::string Chunk(std::string_view piece) {
   std::string out;
-  if (!body.empty()) {
+  if (!piece.empty()) {
     char size[24];
-    std::snprintf(size, sizeof size, "%zx\r\n", body.size());
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    out.reserve(piece.size() + 24);
     out += size;
-    out += body;
+    out += piece;
     out += "\r\n";
   }
-  return out + "0\r\n\r\n";
+  return out;
+}
+
+std::string ChunkedBody(std::string_view body) {
+  return Chunk(body) + std::string(kLastChunk);
 }
 
 std::string IcapOptionsResponse(const IcapService& s) {
   return StatusLine(200) + "Methods: REQMOD\r\nService: " + s.name + "\r\n" + IsTag(s) +
-         "Allow: 204\r\nPreview: " + std::to_string(s.preview) +
-         "\r\nTransfer-Preview: *\r\nMax-Connections: " + std::to_string(s.max_connections) +
+         "Allow: 204\r\n" +
+         (s.preview >= 0 ? "Preview: " + std::to_string(s.preview) + "\r\nTransfer-Preview: *\r\n"
+                         : std::string()) +
+         "Max-Connections: " + std::to_string(s.max_connections) +
          "\r\nOptions-TTL: " + std::to_string(s.options_ttl_s) +
          "\r\nEncapsulated: null-body=0\r\n\r\n";
 }
@@ -73,12 +84,15 @@ std::string IcapNoChange(const IcapService& s) {
   return StatusLine(204) + IsTag(s) + "Encapsulated: null-body=0\r\n\r\n";
 }
 
+std::string IcapModifiedHead(const IcapService& s, std::string_view http_head, bool has_body) {
+  return StatusLine(200) + IsTag(s) + "Encapsulated: req-hdr=0, " +
+         (has_body ? "req-body=" : "null-body=") + std::to_string(http_head.size()) + "\r\n\r\n" +
+         std::string(http_head);
+}
+
 std::string IcapModifiedRequest(const IcapService& s, std::string_view http_head,
                                 std::string_view body, bool has_body) {
-  std::string out = StatusLine(200) + IsTag(s) + "Encapsulated: req-hdr=0, " +
-                    (has_body ? "req-body=" : "null-body=") + std::to_string(http_head.size()) +
-                    "\r\n\r\n";
-  out += http_head;
+  std::string out = IcapModifiedHead(s, http_head, has_body);
   if (has_body) out += ChunkedBody(body);
   return out;
 }

@@ -17,9 +17,11 @@ struct IcapService {
   std::string name = "dlpd";
   int max_connections = 256;
   int options_ttl_s = 3600;
-  // Preview bytes asked of the client: 0 sends the head and the body's
-  // first bytes only when the client chooses; dlpd reads the whole body.
-  int preview = 0;
+  // Preview bytes asked of the client, or -1: none asked (the client
+  // sends each body whole, with no round trip for 100 Continue; dlpd
+  // reads every body to its end anyway). A preview lets a value in the
+  // URL or head block the request before its body is sent.
+  int preview = -1;
 };
 
 // "ICAP/1.0 200 OK" to OPTIONS: Methods REQMOD, Allow 204, Preview,
@@ -33,14 +35,21 @@ std::string IcapNoChange(const IcapService& s);
 // (sent chunked; empty and `has_body` false for none).
 std::string IcapModifiedRequest(const IcapService& s, std::string_view http_head,
                                 std::string_view body, bool has_body);
+// The start of that response when its body follows in pieces (Chunk, then
+// kLastChunk): sent while the request's body still comes.
+std::string IcapModifiedHead(const IcapService& s, std::string_view http_head, bool has_body);
 // An HTTP response instead of the request (block): `status` and `reason`
 // ("403", "Forbidden") with an HTML `page`.
 std::string IcapHttpResponse(const IcapService& s, int status, std::string_view reason,
                              std::string_view page);
-// An ICAP error (400, 404, 405, 500, 501, 505), and Connection: close.
+// An ICAP error (400, 404, 405, 408, 413, 500, 501, 503, 505), and
+// Connection: close.
 std::string IcapErrorResponse(const IcapService& s, int status);
 
 // The body as chunked transfer coding (one chunk, then the last).
 std::string ChunkedBody(std::string_view body);
+// One chunk ("" for an empty piece: an empty chunk would end the body).
+std::string Chunk(std::string_view piece);
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 }  // namespace dlp

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "dlpd/http/char_decoder.h"
+#include "dlpd/inspect/scan_context.h"
+#include "dlpd/inspect/wire_findings.h"
 #include "rules/compiled_ruleset.h"
 
 namespace dlp {
@@ -117,6 +119,16 @@ size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_
   const size_t touched = MaskFindings(rules, findings, count, units, buf, len, base);
   if (unmasked) ApplyXors(xors, buf, len, base);  // masked again, with the same keys
   return touched;
+}
+
+void MaskValuesIn(ScanContext& ctx, std::string* s) {
+  Findings found;
+  WireUnits units;
+  if (ScanDecodedBlock(ctx, reinterpret_cast<const uint8_t*>(s->data()), s->size(), &found,
+                       &units)) {
+    MaskFindings(ctx.rules(), found.data(), found.size(), units,
+                 reinterpret_cast<uint8_t*>(s->data()), s->size(), 0);
+  }
 }
 
 }  // namespace dlp

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "dlpd/http/wire_map.h"
 #include "dlpd/inspect/display_form.h"
@@ -45,5 +46,11 @@ size_t MaskFindings(const CompiledRuleset& rules, const Finding* findings, size_
 // (REQUIRES: the whole value is in the buffer when keep_last > 0).
 void MaskWire(const WireUnits& units, uint64_t start, uint64_t end, bool all_bytes,
               size_t keep_last, uint8_t* buf, size_t len, uint64_t base);
+
+// Masks, in place, every value in `s` read as decoded text on its own (a
+// URI, Host or user name kept for an incident): the form they are stored
+// in. The scanner's failure leaves `s` as it is.
+class ScanContext;
+void MaskValuesIn(ScanContext& ctx, std::string* s);
 
 }  // namespace dlp

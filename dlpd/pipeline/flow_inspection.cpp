@@ -538,15 +538,7 @@ void FlowInspection::UseRequestAt(Flow& f, uint64_t wire_off) {
   }
   HttpRequestInfo http = r->info;
   // A URI, Host or User-Agent that holds a value is stored masked.
-  for (std::string* s : {&http.path, &http.host, &http.user_agent}) {
-    Findings found;
-    WireUnits units;
-    if (ScanDecodedBlock(*f.ctx, reinterpret_cast<const uint8_t*>(s->data()), s->size(), &found,
-                         &units)) {
-      MaskFindings(f.ctx->rules(), found.data(), found.size(), units,
-                   reinterpret_cast<uint8_t*>(s->data()), s->size(), 0);
-    }
-  }
+  for (std::string* s : {&http.path, &http.host, &http.user_agent}) MaskValuesIn(*f.ctx, s);
   f.http.request = std::move(http);
   f.http.request_begin = r->begin;
   f.http.request_head_done = r->head_done;
@@ -626,7 +618,12 @@ void FlowInspection::Decide(Flow& f, Finding& x, bool stream_offsets) {
     scope.family = k.ip_version == 6 ? AF_INET6 : AF_INET;
     scope.dst = k.dst.data();
     scope.dst_port = k.dst_port;
-    if (f.http.seen) scope.host = f.http.request.host;
+    scope.src_family = scope.family;
+    scope.src = k.src.data();
+    if (f.http.seen) {
+      scope.host = f.http.request.host;
+      scope.path = f.http.request.path;
+    }
     x.action = f.thresholds.Decide(*policy_, scope, policy_generation_);
   }
   // A value in a compressed body cannot be masked in place: the policy's

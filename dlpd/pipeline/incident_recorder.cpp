@@ -11,6 +11,18 @@
 
 namespace dlp {
 
+void SetRule(Incident& in, const CompiledRuleset& rules, uint32_t rule_index) {
+  const Rule& rule = rules.rule(rule_index);
+  in.rule_id = rule.id;
+  in.rule_name = rule.name;
+  in.signature_id = rule.signature_id();
+  in.signature_rev = rule.rev;
+  in.category = std::string(rule.category());
+  in.metadata = rule.metadata_json;
+  in.severity = ToString(rule.severity);
+  in.ruleset_version = rules.rule_set().version;
+}
+
 IncidentRecorder::IncidentRecorder(PipelineCounters& counters, const Clock& clock, AnomalyRate rate)
     : counters_(counters),
       clock_(clock),
@@ -82,18 +94,11 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
     const bool first_of_flow = std::find(f.recorded_rules.begin(), f.recorded_rules.end(),
                                          rule_index) == f.recorded_rules.end();
     if (first_of_flow) f.recorded_rules.push_back(rule_index);
-    const Rule& rule = f.ctx->rules().rule(rule_index);
     const FlowKey& k = f.slot.key;
     Incident in;
     in.time_us = now_us;
     in.last_time_us = now_us;
-    in.rule_id = rule.id;
-    in.rule_name = rule.name;
-    in.signature_id = rule.signature_id();
-    in.signature_rev = rule.rev;
-    in.category = std::string(rule.category());
-    in.metadata = rule.metadata_json;
-    in.severity = ToString(rule.severity);
+    SetRule(in, f.ctx->rules(), rule_index);
     in.action = partial ? "mask-partial" : ToString(action);
     in.ip_version = k.ip_version;
     in.src_ip = AddressToString(k.ip_version, k.src);
@@ -132,7 +137,6 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
     in.flows = first_of_flow ? 1 : 0;
     in.masked_sample = std::string(first.display_form());
     in.fingerprint = std::string(first.fingerprint_hex());
-    in.ruleset_version = f.ctx->rules().rule_set().version;
     for (const Finding* x : list) {
       if (x->reason[0] != '\0') {
         in.reason = x->reason;

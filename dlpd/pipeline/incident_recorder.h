@@ -28,7 +28,9 @@
 namespace dlp {
 
 class Clock;
+class CompiledRuleset;
 class IncidentWriter;
+struct Incident;
 struct Flow;
 struct FlowKey;
 
@@ -37,6 +39,11 @@ struct AnomalyRate {
   uint32_t per_second = 10;  // REQUIRES: 1 to 1,000,000
   uint32_t burst = 20;       // REQUIRES: at least 1
 };
+
+// The rule's part of an incident: id, name, sid, rev, category, metadata,
+// severity and the rule set's version (for every incident, whatever found
+// its values: a flow or an ICAP request).
+void SetRule(Incident& in, const CompiledRuleset& rules, uint32_t rule_index);
 
 class IncidentRecorder {
  public:

@@ -31,11 +31,17 @@ TEST(IcapResponse, OptionsSaysWhatTheServiceDoes) {
   EXPECT_EQ(r.rfind("ICAP/1.0 200 OK\r\n", 0), 0u) << r;
   for (const char* field :
        {"\r\nMethods: REQMOD\r\n", "\r\nISTag: \"3d3547668843-94501099d22d\"\r\n",
-        "\r\nAllow: 204\r\n", "\r\nPreview: 0\r\n", "\r\nTransfer-Preview: *\r\n",
-        "\r\nEncapsulated: null-body=0\r\n\r\n"}) {
+        "\r\nAllow: 204\r\n", "\r\nEncapsulated: null-body=0\r\n\r\n"}) {
     EXPECT_NE(r.find(field), std::string::npos) << field << " in " << r;
   }
   EXPECT_EQ(r.find("\r\n\r\n"), r.size() - 4);  // nothing after the head
+  // No preview asked by default (each body comes whole, no 100 Continue
+  // round trip); one when configured.
+  EXPECT_EQ(r.find("Preview"), std::string::npos) << r;
+  IcapService s = Service();
+  s.preview = 0;
+  const std::string p = IcapOptionsResponse(s);
+  EXPECT_NE(p.find("\r\nPreview: 0\r\nTransfer-Preview: *\r\n"), std::string::npos) << p;
 }
 
 TEST(IcapResponse, AnISTagIsQuotedAndBounded) {

@@ -49,6 +49,7 @@ Incident Full() {
   in.http_host = "shop.example";
   in.http_path = "/pay?card=XXXX";
   in.http_user_agent = "curl/8.1";
+  in.http_user = "jdoe";
   in.http_body_length = 4096;
   in.match_count = 7;
   in.masked = 3;
@@ -96,12 +97,14 @@ TEST(IncidentColumns, EveryColumnOfTheDatabaseIsDeclaredOnce) {
 
 TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
   const std::vector<std::string> header = IncidentCsvHeader();
-  EXPECT_EQ(header, (std::vector<std::string>{
-                        "id",       "time",        "last_seen",       "rule",      "rule_name",
-                        "severity", "action",      "count",           "masked",    "partly_masked",
-                        "in_clear", "blocked",     "src_ip",          "src_port",  "dst_ip",
-                        "dst_port", "flow_id",     "http_method",     "http_host", "http_path",
-                        "sample",   "fingerprint", "ruleset_version", "reason",    "flows"}));
+  EXPECT_EQ(
+      header,
+      (std::vector<std::string>{
+          "id",        "time",      "last_seen", "rule",          "rule_name",   "severity",
+          "action",    "count",     "masked",    "partly_masked", "in_clear",    "blocked",
+          "src_ip",    "src_port",  "dst_ip",    "dst_port",      "flow_id",     "http_method",
+          "http_host", "http_path", "http_user", "sample",        "fingerprint", "ruleset_version",
+          "reason",    "flows"}));
   for (const IncidentColumn& c : kIncidentColumns) {
     const bool listed = std::find(header.begin(), header.end(), c.key) != header.end();
     EXPECT_EQ(listed, c.listed == Listed::kJsonAndCsv) << c.key;
@@ -127,6 +130,7 @@ TEST(IncidentColumns, CsvHeaderIsTheShippedOneAndEachRowFillsIt) {
                                                          "POST",
                                                          "shop.example",
                                                          "/pay?card=XXXX",
+                                                         "jdoe",
                                                          "XXXX XXXX XXXX 1111",
                                                          "00112233445566778899aabbccddeeff",
                                                          "r42",
@@ -147,7 +151,7 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
       R"("dst_ip":"2001:db8:1::20","dst_port":443,)"
       R"("fingerprint":"00112233445566778899aabbccddeeff","flow_id":"0123456789abcdef","flows":1,)"
       R"("http_body_length":4096,"http_host":"shop.example","http_method":"POST","http_path":"/pay?card=XXXX",)"
-      R"("http_user_agent":"curl/8.1",)"
+      R"("http_user":"jdoe","http_user_agent":"curl/8.1",)"
       R"("id":12,"in_clear":1,"ip_version":6,"last_seen":"2026-11-18T11:07:40.000001Z",)"
       R"("masked":3,"metadata":{"standard":["pci-dss"]},"partly_masked":2,"proto":"TCP",)"
       R"("reason":"compressed body","rule":"pan","rule_name":"Payment card number",)"
@@ -158,10 +162,11 @@ TEST(IncidentColumns, JsonHasEveryColumnAsShipped) {
   r.incident.http_host.clear();
   r.incident.http_path.clear();
   r.incident.http_user_agent.clear();
+  r.incident.http_user.clear();
   r.incident.http_body_length = -1;
   const nlohmann::json no_request = IncidentJson(r);
-  for (const char* key :
-       {"http_method", "http_host", "http_path", "http_user_agent", "http_body_length"}) {
+  for (const char* key : {"http_method", "http_host", "http_path", "http_user_agent", "http_user",
+                          "http_body_length"}) {
     EXPECT_TRUE(no_request.at(key).is_null()) << key;
   }
   r.incident.reason.clear();
@@ -194,7 +199,8 @@ TEST(IncidentColumns, EveHasEveryColumnThatHasAPlaceThere) {
       R"("dlp":{"action":"mask-partial","count":7,"fingerprint":"00112233445566778899aabbccddeeff",)"
       R"("first_seen":"2026-11-18T11:06:40.123456+0000","flow_id":"0123456789abcdef",)";
   const char* dlp_end = R"("rule":"pan","ruleset_version":"r42","sample":"XXXX XXXX XXXX 1111",)"
-                        R"("severity":"critical"},"event_type":"alert","flow_id":920735923817967,)";
+                        R"("severity":"critical","user":"jdoe"},"event_type":"alert",)"
+                        R"("flow_id":920735923817967,)";
   // What became of the values (migration 5): after incident_id, by key.
   const std::string outcomes =
       R"("outcomes":{"blocked":1,"in_clear":1,"masked":3,"partly_masked":2},)";

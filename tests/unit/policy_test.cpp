@@ -599,3 +599,61 @@ TEST(PolicyOnThePath, AHeadSplitAcrossSegmentsStillHasItsHost) {
 
 }  // namespace
 }  // namespace dlp
+
+namespace dlp {
+namespace {
+
+TEST(PolicyScope, APathMatchesWholeSegmentsOfTheTargetsPath) {
+  EXPECT_TRUE(PathInScope("/upload", "/upload"));
+  EXPECT_TRUE(PathInScope("/upload", "/upload/a.csv?x=1"));
+  EXPECT_TRUE(PathInScope("/upload", "/upload?x"));
+  EXPECT_TRUE(PathInScope("/upload", "https://files.example/upload/a"));
+  EXPECT_TRUE(PathInScope("/upload/", "/upload/a"));
+  EXPECT_TRUE(PathInScope("/", "/anything"));
+  EXPECT_FALSE(PathInScope("/upload", "/uploads"));
+  EXPECT_FALSE(PathInScope("/upload", "/Upload"));
+  EXPECT_FALSE(PathInScope("/upload", "https://files.example/"));
+  EXPECT_FALSE(PathInScope("/upload", ""));
+  // Forms a server may read as another path match nothing.
+  EXPECT_FALSE(PathInScope("/upload", "/upload/../admin"));
+  EXPECT_FALSE(PathInScope("/upload", "/upload/./a"));
+  EXPECT_FALSE(PathInScope("/upload", "/%75pload"));
+  EXPECT_FALSE(PathInScope("/upload", "/upload\\..\\admin"));
+  EXPECT_FALSE(PathInScope("/", "*"));
+}
+
+TEST(PolicyScope, SrcAndPathLoadAndTheirErrorsSayTheForm) {
+  const Policy p = Parse(
+      "statements:\n  - {name: hr, when: {rule: us-ssn, src: [10.1.0.0/16, '2001:db8::/32'], "
+      "path: [/hr, /payroll/]}, action: pass}\n"
+      "examples:\n  - {rule: us-ssn, src: 10.1.9.9, path: /hr/x, expect: pass}\n"
+      "  - {rule: us-ssn, src: 10.2.9.9, path: /hr/x, expect: mask}\n"
+      "  - {rule: us-ssn, src: '2001:db8::5', path: /payroll/run, expect: pass}\n"
+      "  - {rule: us-ssn, path: /hr/x, expect: mask}\n");
+  EXPECT_TRUE(RunPolicyExamples(p).empty());
+  EXPECT_NE(ErrorOf("statements:\n  - {name: a, when: {path: upload}, action: pass}\n")
+                .find("a path is a URL path that begins with '/'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("statements:\n  - {name: a, when: {path: '/a?b'}, action: pass}\n")
+                .find("without '?'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("statements:\n  - {name: a, when: {src: 10.0.0.300}, action: pass}\n"), "");
+}
+
+TEST(PolicyOnThePath, TheClientAndThePathScopeAFlowsValues) {
+  // The test's client is 10.0.0.1: its posts to /hr are exempt, not others.
+  PolicyGateway gw(
+      "statements:\n  - {name: hr, when: {rule: us-ssn, src: 10.0.0.0/24, path: /hr}, "
+      "action: pass}\n");
+  gw.Send(
+      Tcp4(1, "POST /hr/forms HTTP/1.1\r\nHost: a\r\nContent-Length: 15\r\n\r\nssn=536-22-1457"));
+  gw.Send(Tcp4(1, "POST /shop HTTP/1.1\r\nHost: a\r\nContent-Length: 15\r\n\r\nssn=536-22-1457",
+               0x18, 40001));
+  gw.pipeline().Flush(gw);
+  ASSERT_EQ(gw.out.size(), 2u);
+  EXPECT_NE(gw.out[0].payload.find("ssn=536-22-1457"), std::string::npos);
+  EXPECT_NE(gw.out[1].payload.find("ssn=XXX-XX-XXXX"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dlp
