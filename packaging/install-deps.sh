@@ -25,6 +25,8 @@ PACKAGES=(
   nftables  # the nftables sample, loaded by an end-to-end test
   mandoc lintian  # the manual pages' lint, and Debian's checks on the package
   chromium python3-pil  # the incident report rendered by a real browser, its pixels checked
+  squid-openssl openssl  # ICAP end to end: Squid bumps HTTPS with a test CA and asks dlpd (REQMOD)
+  c-icap  # c-icap-client: ICAP protocol tests from another implementation
   # benchmarks
   iperf3
 )

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "dlpd/common/ascii.h"
 #include "dlpd/inspect/scan_context.h"
@@ -16,10 +17,15 @@ namespace {
 struct HeadFraming {
   bool chunked = false;         // a Transfer-Encoding that names chunked
   bool content_length = false;  // a Content-Length field
+  // Where a Content-Length field repeats the first one's value: read as
+  // one (RFC 9110 8.6 allows it, and Squid forwards it so), where
+  // http-parser would refuse the head.
+  std::vector<size_t> repeated_lengths;
 };
 
 HeadFraming ReadHeadFraming(std::string_view head) {
   HeadFraming h;
+  std::optional<std::string_view> length;
   size_t at = head.find('\n');  // past the request line
   while (at != std::string_view::npos && at + 1 < head.size()) {
     const size_t next = head.find('\n', at + 1);
@@ -35,6 +41,19 @@ HeadFraming ReadHeadFraming(std::string_view head) {
       }
     } else if (IEquals(name, "content-length")) {
       h.content_length = true;
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+      }
+      while (!value.empty() &&
+             (value.back() == ' ' || value.back() == '\t' || value.back() == '\r')) {
+        value.remove_suffix(1);
+      }
+      if (!length) {
+        length = value;
+      } else if (*length == value) {
+        h.repeated_lengths.push_back(static_cast<size_t>(line.data() - head.data()));
+      }
     }
   }
   return h;
@@ -81,6 +100,14 @@ Result<std::unique_ptr<IcapExchange>> IcapExchange::Open(ScanContext& ctx,
   const HeadFraming framing = ReadHeadFraming(http_head);
   x->chunked_ = has_body && (framing.chunked || !framing.content_length);
   x->head_len_ = http_head.size();
+  // A repeated Content-Length goes to the normalizer renamed (one letter),
+  // and comes back as it was.
+  std::string fed(http_head);
+  for (size_t at : framing.repeated_lengths) {
+    x->restore_.push_back({at, fed[at]});
+    fed[at] = 'X';
+  }
+  http_head = fed;
   // A body the head does not frame (no Content-Length, no chunking: the
   // proxy forwards it chunked) is read as the chunked body it becomes.
   const bool add_chunked = x->chunked_ && !framing.chunked;
@@ -170,6 +197,9 @@ void IcapExchange::Take(const std::string& ready) {
     if (r.part == Run::kHead) {
       head_.append(rest.substr(0, n));
       head_released_ += n;
+      for (const auto& [at, byte] : restore_) {
+        if (at < head_.size()) head_[at] = byte;
+      }
     } else if (r.part == Run::kBody) {
       body_.append(rest.substr(0, n));
     }

@@ -107,6 +107,8 @@ class IcapExchange {
   size_t head_len_ = 0, head_released_ = 0;
   Run::Part feeding_ = Run::kHead;
   std::deque<Run> runs_;  // fed, not yet released, in order
+  // Head bytes fed otherwise than they came, and what they were.
+  std::vector<std::pair<size_t, char>> restore_;
   std::string head_, body_;
   std::string ready_;  // reused
   Findings found_;

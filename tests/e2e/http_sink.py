@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """A real HTTP/1.1 server for the end-to-end tests: stores each request body
 as OUTDIR/<X-Test-Id>.body (a chunked body de-chunked, as an application
-reads it) and the client's address/port in <X-Test-Id>.peer,
+reads it), its request line and fields in <X-Test-Id>.head and the client's
+address/port in <X-Test-Id>.peer,
 answers 200 with the body length. Keep-alive is on (HTTP/1.1). A request
 whose body does not arrive whole leaves what did arrive in <X-Test-Id>.partial,
-and <X-Test-Id>.reset if the connection was reset."""
+and <X-Test-Id>.reset if the connection was reset.
+
+usage: http_sink.py OUTDIR [PORT [CERT KEY]]: with CERT and KEY, HTTPS."""
 import http.server
 import os
 import socket
+import ssl
 import sys
 
 
@@ -76,6 +80,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         with open(os.path.join(OUTDIR, name + ".body"), "wb") as f:
             f.write(body)
+        with open(os.path.join(OUTDIR, name + ".head"), "w") as f:
+            f.write(self.requestline + "\n" + str(self.headers))
         with open(os.path.join(OUTDIR, name + ".peer"), "w") as f:
             f.write("%s %d\n" % (self.client_address[0], self.client_address[1]))
         reply = ("received %d\n" % len(body)).encode()
@@ -98,4 +104,9 @@ class DualStackServer(http.server.ThreadingHTTPServer):
 
 if __name__ == "__main__":
     OUTDIR = sys.argv[1]
-    DualStackServer(("::", int(sys.argv[2]) if len(sys.argv) > 2 else 80), Handler).serve_forever()
+    server = DualStackServer(("::", int(sys.argv[2]) if len(sys.argv) > 2 else 80), Handler)
+    if len(sys.argv) > 4:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(sys.argv[3], sys.argv[4])
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()

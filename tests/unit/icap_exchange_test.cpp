@@ -204,6 +204,22 @@ TEST(IcapExchange, AValueInACompressedBodyBlocks) {
   }
 }
 
+TEST(IcapExchange, ARepeatedContentLengthIsReadAsOne) {
+  // As Squid forwards it (RFC 9110 8.6); http-parser alone refuses the
+  // head, and the request's Host and path would be unknown to the policy.
+  const std::string head =
+      "POST http://a.example/hr HTTP/1.0\r\nContent-Length: 15\r\nContent-length:  15\r\n\r\n";
+  const Out o = Inspect(head, "ssn=536-22-1457", 4);
+  EXPECT_EQ(o.head, head);
+  EXPECT_EQ(o.body, "ssn=XXX-XX-XXXX");
+  EXPECT_EQ(o.path, "http://a.example/hr");
+  // Two lengths that differ stay refused: the body is read as plain text.
+  const Out differ =
+      Inspect("POST /hr HTTP/1.1\r\nHost: a\r\nContent-Length: 15\r\nContent-Length: 16\r\n\r\n",
+              "ssn=536-22-1457", 4);
+  EXPECT_EQ(differ.body, "ssn=XXX-XX-XXXX");
+}
+
 TEST(IcapExchange, TheUrlsPortIsTheScopesPort) {
   HttpRequestInfo r;
   r.path = "https://a.example/x";
