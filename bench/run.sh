@@ -3,7 +3,7 @@
 # in the same run. Not part of CI's pass/fail: speed and memory are measured
 # here, not asserted in tests. The NFQUEUE part needs root (namespaces).
 #   bash bench/run.sh            all of them
-#   bash bench/run.sh scan|flow|nfqueue
+#   bash bench/run.sh scan|flow|nfqueue|icap
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/install-deps.sh > /dev/null
@@ -28,4 +28,9 @@ if [ "$what" = all ] || [ "$what" = nfqueue ]; then
   bash bench/nfqueue_bench.sh build 4
   echo "== the same, HTTP/1.1 POSTs of the web-API traffic (bench/http_load.cpp)"
   bash bench/nfqueue_bench.sh build 4 --http "$API"
+fi
+if [ "$what" = all ] || [ "$what" = icap ]; then
+  echo "== HTTPS through Squid ssl-bump, with and without dlpd's ICAP service (bench/icap_bench.sh)"
+  bash bench/icap_bench.sh build 3000 8 2
+  bash bench/icap_bench.sh build 100 4 1500
 fi

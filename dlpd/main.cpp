@@ -47,10 +47,11 @@ int Check(const dlp::DaemonOptions& o, const std::string& settings) {
   for (const auto& w : check.warnings) std::cerr << w << '\n';
   for (const auto& f : check.failures) std::cerr << f << '\n';
   dlp::StartCheck start = dlp::CheckStart(o);
-  if (o.nfqueue.empty() && o.divert_port == 0 && o.pcap_in.empty()) {
+  if (o.nfqueue.empty() && o.divert_port == 0 && o.pcap_in.empty() && o.icap.empty()) {
     // A start would stop at once (dlpctl rules check checks rules alone).
     start.problems.push_back(
-        "choose a capture: --nfqueue N, --divert PORT or --pcap-in/--pcap-out");
+        "choose a capture: --nfqueue N, --divert PORT or --pcap-in/--pcap-out (or serve ICAP "
+        "alone: --icap ADDR:PORT)");
   }
   for (const auto& w : start.warnings) std::cerr << "dlpd: warning: " << w << '\n';
   for (const auto& p : start.problems) std::cerr << "dlpd: " << p << '\n';

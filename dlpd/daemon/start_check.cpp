@@ -12,6 +12,7 @@
 #include "dlpd/common/paths.h"
 #include "dlpd/common/regular_file.h"
 #include "dlpd/daemon/privileges.h"
+#include "dlpd/icap/icap_server.h"
 #include "dlpd/inspect/fingerprint.h"
 #include "storage/incident_store.h"
 #include "storage/syslog_transport.h"
@@ -134,7 +135,7 @@ void CheckFiles(const DaemonOptions& o, bool root_prepares, StartCheck* c) {
       if (!p.warning.empty()) c->warnings.push_back(p.warning);
     }
   }
-  if (o.pcap_in.empty() && (o.nfqueue.size() > 0 || o.divert_port != 0)) {
+  if (o.pcap_in.empty() && (o.nfqueue.size() > 0 || o.divert_port != 0 || !o.icap.empty())) {
     const std::string socket = o.control_socket.empty() ? DefaultControlSocket() : o.control_socket;
     StartCheck s;
     NeedWritableDir("control socket", socket, root_prepares, &s);
@@ -214,8 +215,23 @@ StartCheck CheckFilesAs(const DaemonOptions& o, const UserIds& ids) {
 
 }  // namespace
 
+// The ICAP address binds (as the daemon does, before it drops its
+// privileges): a port in use is a warning (the running dlpd, checked before
+// a restart, holds it), anything else a problem; the block page reads.
+void CheckIcap(const DaemonOptions& o, StartCheck* c) {
+  if (o.icap.empty()) return;
+  if (Status st = ProbeIcapListen(o.icap); !st) {
+    const std::string& why = st.error().message;
+    (why.find("in use") != std::string::npos ? c->warnings : c->problems).push_back(why);
+  }
+  if (!o.icap_block_page.empty() && ::access(o.icap_block_page.c_str(), R_OK) != 0) {
+    c->problems.push_back("--icap-block-page " + o.icap_block_page + ": " + std::strerror(errno));
+  }
+}
+
 StartCheck CheckStart(const DaemonOptions& o) {
   StartCheck c;
+  CheckIcap(o, &c);
   if (!o.user.empty()) {
     auto ids = LookUpUser(o.user);
     if (!ids) {
@@ -226,7 +242,10 @@ StartCheck CheckStart(const DaemonOptions& o) {
       c.problems.push_back("--user " + o.user + " needs dlpd to start as root");
       return c;
     }
-    return CheckFilesAs(o, ids.value());
+    StartCheck as_user = CheckFilesAs(o, ids.value());
+    as_user.problems.insert(as_user.problems.begin(), c.problems.begin(), c.problems.end());
+    as_user.warnings.insert(as_user.warnings.begin(), c.warnings.begin(), c.warnings.end());
+    return as_user;
   }
   CheckFiles(o, false, &c);
   return c;

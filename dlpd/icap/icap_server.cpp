@@ -166,6 +166,13 @@ Result<std::pair<int, std::string>> Listen(const std::string& spec) {
 
 }  // namespace
 
+Status ProbeIcapListen(const std::string& spec) {
+  auto l = Listen(spec);
+  if (!l) return l.error();
+  close(l->first);
+  return {};
+}
+
 std::string IcapIsTag(std::string_view rules_version, std::string_view policy_version) {
   return std::string(rules_version.substr(0, 12)) + "-" + std::string(policy_version.substr(0, 12));
 }

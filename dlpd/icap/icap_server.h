@@ -123,6 +123,11 @@ class IcapServer {
   std::vector<std::thread> threads_;
 };
 
+// Whether `spec` (IcapConfig::listen) is an address dlpd can listen on:
+// binds it and lets it go (dlpd --check). The error says why not ("... in
+// use" when another socket holds it).
+Status ProbeIcapListen(const std::string& spec);
+
 // The ISTag for a rule set and policy versions: changes with either.
 std::string IcapIsTag(std::string_view rules_version, std::string_view policy_version);
 

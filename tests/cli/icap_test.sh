@@ -184,5 +184,18 @@ for spec in "1.2.3.4.5:1344" "127.0.0.1:99999" "127.0.0.1:$PORT"; do
   grep -qF "$want" <<<"$err" && ok || bad "--icap $spec: '$err' lacks '$want'"
 done
 
+# --check: the address binds (one in use is a warning: the running dlpd's),
+# the block page reads.
+out=$("$BUILD/dlpd" --check --icap "127.0.0.1:$PORT" 2>&1) && grep -q 'configuration ok' <<<"$out" && ok \
+  || bad "--check --icap: $out"
+python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',$PORT)); s.listen(); time.sleep(3)" &
+holder=$!
+sleep 0.3
+out=$("$BUILD/dlpd" --check --icap "127.0.0.1:$PORT" 2>&1) && grep -q 'warning: --icap .*in use' <<<"$out" && ok \
+  || bad "--check, port in use: $out"
+kill $holder
+out=$("$BUILD/dlpd" --check --icap "127.0.0.1:$PORT" --icap-block-page "$WORK/none.html" 2>&1) \
+  && bad "--check with no block page passed" || { grep -q 'icap-block-page .*No such file' <<<"$out" && ok || bad "$out"; }
+
 echo "cli_icap: $pass passed, $fail failed"
 [ "$fail" = 0 ]
