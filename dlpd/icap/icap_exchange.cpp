@@ -130,6 +130,10 @@ Result<std::unique_ptr<IcapExchange>> IcapExchange::Open(ScanContext& ctx,
   } else if (Status st = x->Feed(http_head, false); !st) {
     return st.error();
   }
+  // A head the normalizer could not read as HTTP/1 leaves it reading plain
+  // text: chunks of our making would be text inside the body, splitting
+  // its values. The body goes as it is.
+  if (x->red_.framing().mode() != RequestFraming::Mode::kHttp) x->chunked_ = false;
   x->feeding_ = Run::kBody;
   return x;
 }

@@ -9,7 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 status=0
-for t in packet flow rules policy http pcap differential control incident_filter icap; do
+for t in packet flow rules policy http pcap differential control incident_filter icap icap_exchange; do
   mkdir -p "$WORK/$t"
   cp "$HERE/corpus/$t/"* "$WORK/$t/" 2>/dev/null || true
   if "$BUILD/tests/fuzz/fuzz_$t" -max_total_time="$SECS" -rss_limit_mb=4096 -print_final_stats=1 \

@@ -129,6 +129,19 @@ TEST(IcapExchange, ABodyItsHeadDoesNotFrameIsStillReadAsABody) {
   EXPECT_EQ(o.body, "a=1&ssn=XXX%2DXX%2DXXXX");
 }
 
+TEST(IcapExchange, AHeadThatDoesNotParseGetsItsBodyReadAsItIs) {
+  // The normalizer reads such a stream as plain text: chunks of our making
+  // would sit inside it and split its values (found by fuzz_icap_exchange).
+  for (const std::string head : {std::string("POST /u HTTP/1.1\r\nHost: a\r\nA: b\rc\r\n\r\n"),
+                                 std::string("not a request line\r\n\r\n")}) {
+    for (size_t piece : {0, 1, 6, 17}) {
+      const Out o = Inspect(head, "ssn=536%2D22%2D1457&c=4111111111111111", piece);
+      EXPECT_EQ(o.body, "ssn=XXX%2DXX%2DXXXX&c=XXXXXXXXXXXXXXXX") << piece << " " << head;
+      EXPECT_EQ(o.head, head);
+    }
+  }
+}
+
 TEST(IcapExchange, AValueInTheUrlIsMaskedInTheHead) {
   const std::string head =
       "GET https://a.example/find?ssn=536-22-1457 HTTP/1.1\r\nHost: a.example\r\n\r\n";
