@@ -266,6 +266,7 @@ void Daemon::OpenIcap() {
   c.stream_after = o.icap_stream_kb << 10;
   c.preview = o.icap_preview;
   c.block_status = o.icap_block_status;
+  c.fail_closed = o.fail_mode != "open";
   if (!o.icap_block_page.empty()) {
     std::optional<std::string> page = ReadTextFile(o.icap_block_page);
     if (!page)

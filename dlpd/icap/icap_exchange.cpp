@@ -171,6 +171,9 @@ void IcapExchange::Decide(Finding& x) {
     static const Policy kBuiltIn;
     x.action = (policy_ != nullptr ? *policy_ : kBuiltIn).InCompressedBody(x.action);
   }
+  if (fail_open_ && red_.framing().uninspectable() && x.action == PolicyAction::kMask) {
+    x.action = PolicyAction::kAlert;
+  }
   if (x.action == PolicyAction::kMask) changed_ = true;
   if (x.action == PolicyAction::kBlock) blocked_ = true;
 }
@@ -190,7 +193,36 @@ Status IcapExchange::Feed(std::string_view bytes, bool synthetic) {
     return st;
   }
   Take(ready_);
+  Fold();
   return {};
+}
+
+void IcapExchange::Fold() {
+  for (const Finding& f : found_) {
+    ++values_;
+    auto t = std::find_if(tallies_.begin(), tallies_.end(), [&](const IcapTally& x) {
+      return x.rule_index == f.rule_index && x.action == f.action;
+    });
+    if (t == tallies_.end()) {
+      tallies_.push_back({});
+      t = tallies_.end() - 1;
+      t->rule_index = f.rule_index;
+      t->action = f.action;
+    }
+    ++t->count;
+    if (t->kept.size() < IcapTally::kKept) t->kept.push_back(f);
+  }
+  found_.clear();
+}
+
+const char* IcapExchange::uninspectable() const {
+  return red_.framing().uninspectable() ? red_.framing().error() : nullptr;
+}
+
+bool IcapExchange::beyond_length() const {
+  if (chunked_) return false;
+  const HttpRequestInfo* r = request();
+  return r != nullptr && r->body_length && body_bytes_ > *r->body_length;
 }
 
 void IcapExchange::Take(const std::string& ready) {
@@ -215,6 +247,7 @@ void IcapExchange::Take(const std::string& ready) {
 
 Status IcapExchange::Body(std::string_view piece) {
   if (piece.empty()) return {};
+  body_bytes_ += piece.size();
   if (!chunked_) return Feed(piece, false);
   char size[24];
   std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
@@ -230,6 +263,7 @@ Status IcapExchange::Finish() {
   ready_.clear();
   if (Status st = red_.Finish(ctx_, &ready_, &found_); !st) return st;
   Take(ready_);
+  Fold();
   return {};
 }
 

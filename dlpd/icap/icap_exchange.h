@@ -44,6 +44,17 @@ struct IcapOrigin {
   std::string user;         // X-Authenticated-User, printable, masked
 };
 
+// The values of one rule and action in a request: counted, and the first
+// kKept kept whole (their display forms and fingerprints, for the
+// incident), so that a body of nothing but values holds bounded memory.
+struct IcapTally {
+  static constexpr size_t kKept = 512;  // storage/incident.h's kMaxValuesHeld
+  uint32_t rule_index = 0;
+  PolicyAction action = PolicyAction::kMask;
+  uint64_t count = 0;
+  std::vector<Finding> kept;
+};
+
 // The port of the request's URL: absolute form ("https://host:port/...",
 // as a proxy sends it) or the Host's; 443 or 80 by the scheme, 0 unknown.
 uint16_t IcapPortOf(const HttpRequestInfo& r);
@@ -57,6 +68,13 @@ class IcapExchange {
                                                     std::shared_ptr<const Policy> policy,
                                                     std::string_view http_head, bool has_body,
                                                     IcapOrigin origin);
+
+  // Fail open: values found once the normalizer has said it cannot read
+  // the stream (uninspectable()) are left as they are (alert): it reads
+  // the rest as plain text, and masking bytes of a body it could not
+  // decode would corrupt what the server decodes. Fail closed (the
+  // default) the request is stopped anyway.
+  void set_fail_open(bool open) { fail_open_ = open; }
 
   // The next bytes of the de-chunked body.
   Status Body(std::string_view piece);
@@ -75,9 +93,16 @@ class IcapExchange {
   // "block" (the request must not go on).
   bool changed() const { return changed_; }
   bool blocked() const { return blocked_; }
-  // Every value found so far, decided (offsets on the stream the
-  // normalizer read, synthetic framing included).
-  const Findings& findings() const { return found_; }
+  // The values found so far, decided, by rule and action, and how many.
+  const std::vector<IcapTally>& tallies() const { return tallies_; }
+  uint64_t values() const { return values_; }
+  // What the normalizer could not read (a Content-Encoding it does not
+  // decode, a compressed body past its ratio or broken, a head it cannot
+  // read): its values are unseen. Why, when so; nullptr else.
+  const char* uninspectable() const;
+  // The body went on past its head's Content-Length (which a proxy never
+  // sends: what lies past it would be read here as another request).
+  bool beyond_length() const;
   // The request as its head says it (method, Host, path, User-Agent,
   // Content-Length); null when the head did not parse as HTTP/1.
   const HttpRequestInfo* request() const;
@@ -88,6 +113,8 @@ class IcapExchange {
   IcapExchange(ScanContext& ctx, std::shared_ptr<const Policy> policy, StreamRedactor red,
                IcapOrigin origin);
   void Decide(Finding& x);
+  // Moves what the redactor found into tallies_ (found_ is left empty).
+  void Fold();
   // Feeds bytes to the redactor; `synthetic`: framing of our making, taken
   // out again.
   Status Feed(std::string_view bytes, bool synthetic);
@@ -111,8 +138,12 @@ class IcapExchange {
   std::vector<std::pair<size_t, char>> restore_;
   std::string head_, body_;
   std::string ready_;  // reused
-  Findings found_;
+  Findings found_;     // the redactor's latest
+  std::vector<IcapTally> tallies_;
+  uint64_t values_ = 0;
+  uint64_t body_bytes_ = 0;
   bool changed_ = false, blocked_ = false;
+  bool fail_open_ = false;
 };
 
 }  // namespace dlp

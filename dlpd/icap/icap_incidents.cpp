@@ -19,8 +19,6 @@ namespace dlp {
 IcapRecorded RecordIcapIncidents(const IcapExchange& x, uint64_t id, int64_t now_us,
                                  IncidentWriter* writer) {
   IcapRecorded done;
-  std::map<std::pair<uint32_t, PolicyAction>, std::vector<const Finding*>> by_rule;
-  for (const Finding& f : x.findings()) by_rule[{f.rule_index, f.action}].push_back(&f);
   ScanContext& ctx = x.ctx();
   // The request's fields as stored: masked.
   HttpRequestInfo http;
@@ -28,17 +26,17 @@ IcapRecorded RecordIcapIncidents(const IcapExchange& x, uint64_t id, int64_t now
   std::string user = x.origin().user;
   for (std::string* s : {&http.path, &http.host, &http.user_agent, &user}) MaskValuesIn(ctx, s);
   bool first_of_request = true;
-  for (const auto& [key, list] : by_rule) {
-    const PolicyAction action = key.second;
+  for (const IcapTally& t : x.tallies()) {
+    const PolicyAction action = t.action;
     if (action == PolicyAction::kPass) {
-      done.passed += list.size();
+      done.passed += t.count;
       continue;
     }
     if (writer == nullptr) continue;
     Incident in;
     in.time_us = now_us;
     in.last_time_us = now_us;
-    SetRule(in, ctx.rules(), key.first);
+    SetRule(in, ctx.rules(), t.rule_index);
     in.action = ToString(action);
     // Unknown addresses are the unspecified one (a SIEM types them as
     // addresses): the server's always, the client's without X-Client-IP.
@@ -57,26 +55,30 @@ IcapRecorded RecordIcapIncidents(const IcapExchange& x, uint64_t id, int64_t now
       in.http_body_length = static_cast<int64_t>(std::min<uint64_t>(*http.body_length, INT64_MAX));
     }
     AddHost(in, in.http_host);
-    in.match_count = static_cast<uint32_t>(list.size());
-    for (const Finding* f : list) {
-      uint8_t outcome = kValueMasked;
-      if (action == PolicyAction::kAlert) {
-        outcome = kValueInClear;
-        ++in.in_clear;
-      } else if (action == PolicyAction::kBlock) {
-        outcome = kValueBlocked;
-        ++in.blocked;
-      } else {
-        ++in.masked;
-      }
-      if (f->has_fingerprint) AddValue(in, f->fingerprint_hex(), outcome);
-      if (in.reason.empty() && f->reason[0] != '\0') in.reason = f->reason;
+    const uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(t.count, UINT32_MAX));
+    in.match_count = count;
+    uint8_t outcome = kValueMasked;
+    if (action == PolicyAction::kAlert) {
+      outcome = kValueInClear;
+      in.in_clear = count;
+    } else if (action == PolicyAction::kBlock) {
+      outcome = kValueBlocked;
+      in.blocked = count;
+    } else {
+      in.masked = count;
     }
+    for (const Finding& f : t.kept) {
+      if (f.has_fingerprint) AddValue(in, f.fingerprint_hex(), outcome);
+      if (in.reason.empty() && f.reason[0] != '\0') in.reason = f.reason;
+    }
+    // Past the kept ones: counted, not told apart.
+    in.values_unlisted += static_cast<uint32_t>(
+        std::min<uint64_t>(t.count - t.kept.size(), UINT32_MAX - in.values_unlisted));
     // One request is one flow: its first row counts it.
     in.flows = first_of_request ? 1 : 0;
     first_of_request = false;
-    in.masked_sample = std::string(list.front()->display_form());
-    in.fingerprint = std::string(list.front()->fingerprint_hex());
+    in.masked_sample = std::string(t.kept.front().display_form());
+    in.fingerprint = std::string(t.kept.front().fingerprint_hex());
     if (writer->Submit(std::move(in))) {
       ++done.incidents;
     } else {

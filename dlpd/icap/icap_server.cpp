@@ -217,7 +217,6 @@ class IcapServer::Loop {
     std::string held;          // masked body waiting for the request's end
     bool streaming = false;    // the answer has begun
     bool close_after = false;  // close once `out` is sent
-    bool preview_hit = false;
     int64_t last_in_ms = 0;  // the last byte read or sent
     int64_t request_began_ms = 0;
     bool in_request = false;
@@ -246,6 +245,19 @@ class IcapServer::Loop {
     return s;
   }
   void CloseConn(std::list<Conn>::iterator it);
+  // The request must not go on: a value decided "block", or (fail closed)
+  // its body cannot be read.
+  bool Stopped(const Conn& c) const {
+    return c.exchange != nullptr &&
+           (c.exchange->blocked() ||
+            (server_.config_.fail_closed && c.exchange->uninspectable() != nullptr));
+  }
+  // Lets go of c.held (its capacity too: the next request may be small),
+  // counted off held_bytes.
+  void Release(Conn& c) {
+    server_.counters_.held_bytes.fetch_sub(c.held.size(), std::memory_order_relaxed);
+    std::string().swap(c.held);
+  }
   void TakeReload();
 
   IcapServer& server_;
@@ -288,7 +300,10 @@ void IcapServer::Loop::Accept() {
     n.connections.fetch_add(1, std::memory_order_relaxed);
     n.connections_open.fetch_add(1, std::memory_order_relaxed);
     Conn& c = conns_.emplace_back(fd, server_.config_.limits);
-    c.last_in_ms = NowMs();
+    // A new connection is inside its first request at once: one that
+    // sends nothing is closed after the request timeout, not the idle one.
+    c.last_in_ms = c.request_began_ms = NowMs();
+    c.in_request = true;
   }
 }
 
@@ -301,7 +316,13 @@ void IcapServer::Loop::CloseConn(std::list<Conn>::iterator it) {
 bool IcapServer::Loop::Read(Conn& c) {
   char buf[kReadSize];
   const ssize_t n = recv(c.fd, buf, sizeof buf, 0);
-  if (n == 0) return false;  // the proxy closed: nothing more to answer
+  if (n == 0) {
+    // The client is done sending: what is answered already still goes
+    // (it may read after closing its side); a request cut short is not
+    // answered.
+    c.close_after = true;
+    return !c.out.empty();
+  }
   if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
   c.in.append(buf, static_cast<size_t>(n));
   c.last_in_ms = NowMs();
@@ -375,6 +396,7 @@ void IcapServer::Loop::OnHead(Conn& c) {
     return;
   }
   c.exchange = std::move(x).value();
+  c.exchange->set_fail_open(!server_.config_.fail_closed);
 }
 
 void IcapServer::Loop::OnBody(Conn& c) {
@@ -388,8 +410,12 @@ void IcapServer::Loop::OnBody(Conn& c) {
     }
     r.body.clear();
   }
+  if (c.exchange->beyond_length()) {
+    Fail(c, 400, "a request body longer than its Content-Length");
+    return;
+  }
   if (c.streaming) {
-    if (c.exchange->blocked()) {
+    if (Stopped(c)) {
       // Too late for the block page: cut the answer, so the request
       // never completes.
       server_.counters_.blocked.fetch_add(1, std::memory_order_relaxed);
@@ -402,21 +428,28 @@ void IcapServer::Loop::OnBody(Conn& c) {
     c.out += Chunk(c.exchange->TakeBody());
     return;
   }
-  c.held += c.exchange->TakeBody();
+  if (Stopped(c)) {
+    // The block page will answer: nothing of the body is held for it.
+    c.exchange->TakeBody();
+    Release(c);
+    return;
+  }
+  const std::string more = c.exchange->TakeBody();
+  server_.counters_.held_bytes.fetch_add(more.size(), std::memory_order_relaxed);
+  c.held += more;
   if (c.held.size() > server_.config_.stream_after && c.exchange->head_ready() &&
-      !c.exchange->blocked() && c.parser.state() == IcapParser::State::kBody) {
+      c.parser.state() == IcapParser::State::kBody) {
     // Past the bound, the answer starts now; the head is final.
     server_.counters_.streamed.fetch_add(1, std::memory_order_relaxed);
     c.streaming = true;
     c.out += IcapModifiedHead(Service(), c.exchange->head(), /*has_body=*/true);
     c.out += Chunk(c.held);
-    c.held.clear();
-    c.held.shrink_to_fit();
+    Release(c);
   }
 }
 
 void IcapServer::Loop::OnPreviewEnd(Conn& c) {
-  if (c.exchange != nullptr && c.exchange->blocked()) {
+  if (Stopped(c)) {
     // Decided on the preview: the rest of the body is not needed.
     c.parser.request().ieof = true;
     OnDone(c);
@@ -447,10 +480,19 @@ void IcapServer::Loop::OnDone(Conn& c) {
   n.reqmod.fetch_add(1, std::memory_order_relaxed);
   IcapExchange& x = *c.exchange;
   const IcapService s = Service();
+  if (const char* why = x.uninspectable(); why != nullptr) {
+    n.uninspectable.fetch_add(1, std::memory_order_relaxed);
+    if (uint64_t skipped = 0; log_every_.Due(&skipped)) {
+      spdlog::warn("icap: a request to {} could not be inspected ({}): {}{}",
+                   x.request() != nullptr ? x.request()->host : std::string("?"), why,
+                   server_.config_.fail_closed ? "blocked (fail closed)" : "passed (fail open)",
+                   skipped == 0 ? "" : fmt::format(" ({} more not logged)", skipped));
+    }
+  }
   if (c.streaming) {
     c.out += kLastChunk;
-    n.modified.fetch_add(1, std::memory_order_relaxed);
-  } else if (x.blocked()) {
+    (x.changed() ? n.modified : n.unchanged).fetch_add(1, std::memory_order_relaxed);
+  } else if (Stopped(c)) {
     n.blocked.fetch_add(1, std::memory_order_relaxed);
     const int status = server_.config_.block_status;
     c.out += IcapHttpResponse(s, status, ReasonOf(status),
@@ -471,14 +513,14 @@ void IcapServer::Loop::OnDone(Conn& c) {
 
 void IcapServer::Loop::EndRequest(Conn& c) {
   if (c.exchange != nullptr) {
-    server_.counters_.findings.fetch_add(c.exchange->findings().size(), std::memory_order_relaxed);
+    server_.counters_.findings.fetch_add(c.exchange->values(), std::memory_order_relaxed);
     const uint64_t id = salt_ ^ (++next_id_ * 0x9e3779b97f4a7c15ULL);
     const IcapRecorded rec = RecordIcapIncidents(*c.exchange, id, WallMicros(), writer_);
     server_.counters_.incidents_dropped.fetch_add(rec.dropped, std::memory_order_relaxed);
   }
   c.exchange.reset();
   c.ctx.reset();
-  c.held.clear();
+  Release(c);
   c.streaming = false;
   c.in_request = false;
   c.parser.Reset();

@@ -13,6 +13,10 @@
 // only up to `stream_after`; past it the answer starts while the body
 // still comes, so memory stays bounded however long the upload.
 //
+// A body that cannot be read (a Content-Encoding dlpd does not decode, a
+// compressed body past its ratio or broken) is stopped as a block when
+// fail closed, and passed when fail open; counted either way.
+//
 // A value that decides "block" once the answer has begun (a streamed body)
 // cannot get the block page: the connection is cut, the proxy sees the
 // ICAP exchange fail, and the request does not complete (as a flow the
@@ -49,14 +53,17 @@ struct Policy;
   X(options, "OPTIONS requests answered")                                                        \
   X(reqmod, "REQMOD requests answered")                                                          \
   X(no_change, "REQMOD answered 204: nothing to change")                                          \
-  X(unchanged, "REQMOD answered with the request as it came (no Allow: 204)")                    \
+  X(unchanged, "REQMOD answered with the request as it came (no Allow: 204, or streamed)")        \
   X(modified, "REQMOD answered with values masked")                                               \
   X(blocked, "REQMOD answered with the block page, or cut once its answer had begun")            \
   X(streamed, "REQMOD answers begun while the body still came (over stream_after)")              \
   X(preview_hits, "REQMOD whose whole body came in the preview (ieof)")                          \
+  X(uninspectable, "REQMOD whose body dlpd could not read (a coding it does not decode, a broken or "\
+                   "over-ratio compressed body): blocked fail closed, passed fail open")          \
   X(errors, "ICAP errors answered (4xx, 5xx)")                                                   \
   X(timeouts, "ICAP connections closed for a client too slow")                                   \
   X(body_bytes, "request body bytes inspected through ICAP")                                     \
+  X(held_bytes, "masked body bytes held for answers now")                                        \
   X(findings, "values confirmed in ICAP requests")                                               \
   X(incidents_dropped, "ICAP incidents the writer's queue refused")
 // clang-format on
@@ -78,6 +85,9 @@ struct IcapConfig {
   // Masked body bytes a request holds while its answer waits for its end.
   size_t stream_after = 1 << 20;
   int preview = -1;  // IcapService::preview
+  // What a request whose body cannot be read gets: the block page (closed)
+  // or "no change" (open), counted either way (--fail-mode).
+  bool fail_closed = true;
   // The HTTP response a blocked request gets.
   int block_status = 403;
   std::string block_page;  // empty: a short built-in page

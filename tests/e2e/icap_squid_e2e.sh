@@ -11,7 +11,8 @@
 #    server byte-identical;
 #  - a value in the URL's query is masked in the head;
 #  - a policy `block` (cards to /pay) answers the block page, and the server
-#    never sees the request;
+#    never sees the request; so do bodies dlpd cannot read (gzip twice, a
+#    gzip past its ratio), fail closed;
 #  - incidents name the client (Squid's X-Client-IP), the Host, the path and
 #    the user Squid authenticated (X-Authenticated-User), never a value;
 #  - dlpctl status shows the ICAP counters.
@@ -179,6 +180,18 @@ grep -q 'Request blocked' "$WORK/blocked.reply" && ok || bad "block: no block pa
 [ ! -e "$WORK/recv/blocked.body" ] && [ ! -e "$WORK/recv/blocked.partial" ] && ok \
   || bad "block: the server received the request"
 
+# Bodies dlpd cannot read (codings stacked, a compressed body past its
+# ratio): stopped (fail closed), never passed on unread.
+python3 -c "
+import gzip
+p = b'ssn=536-22-1457&card=4111111111111111'
+open('$WORK/gzgz', 'wb').write(gzip.compress(gzip.compress(p)))
+open('$WORK/bomb', 'wb').write(gzip.compress(b' ' * 200000 + p))"
+code=$(post gzgz /upload -H 'Content-Encoding: gzip, gzip' --data-binary "@$WORK/gzgz") || true
+[ "$code" = 403 ] && [ ! -e "$WORK/recv/gzgz.body" ] && ok || bad "gzip, gzip: $code"
+code=$(post bomb /upload -H 'Content-Encoding: gzip' --data-binary "@$WORK/bomb") || true
+[ "$code" = 403 ] && [ ! -e "$WORK/recv/bomb.body" ] && ok || bad "gzip past its ratio: $code"
+
 # Incidents: the client's address, the Host, the path, the user.
 sleep 1.5
 db() { "$BUILD/dlpctl" incidents "$@" --db "$WORK/incidents.db"; }
@@ -207,7 +220,8 @@ status=$("$BUILD/dlpctl" status --json --socket "$WORK/dlpd.sock")
 python3 - "$status" <<'PY' && ok || bad "status: $status"
 import json, sys
 s = json.loads(sys.argv[1])["icap"]
-assert s["reqmod"] >= 10 and s["modified"] >= 6 and s["blocked"] == 1, s
+assert s["reqmod"] >= 10 and s["modified"] >= 6 and s["blocked"] == 3, s
+assert s["uninspectable"] == 2 and s["held_bytes"] == 0, s
 assert s["streamed"] >= 1 and s["errors"] == 0, s
 assert s["no_change"] >= 2, s
 PY

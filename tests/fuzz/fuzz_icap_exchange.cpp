@@ -45,7 +45,7 @@ Outcome Run(std::string_view head, std::string_view body, std::string_view cuts)
   o.body += (*x)->TakeBody();
   if (!(*x)->head_ready()) std::abort();
   o.head = (*x)->head();
-  o.findings = (*x)->findings().size();
+  o.findings = (*x)->values();
   o.changed = (*x)->changed();
   o.blocked = (*x)->blocked();
   return o;

@@ -62,7 +62,7 @@ Out Inspect(const std::string& head, const std::string& body, size_t piece = 0,
   out.head = (*x)->head();
   out.changed = (*x)->changed();
   out.blocked = (*x)->blocked();
-  out.findings = (*x)->findings().size();
+  out.findings = (*x)->values();
   if (const HttpRequestInfo* r = (*x)->request()) {
     out.host = r->host;
     out.path = r->path;
@@ -231,6 +231,73 @@ TEST(IcapExchange, ARepeatedContentLengthIsReadAsOne) {
       Inspect("POST /hr HTTP/1.1\r\nHost: a\r\nContent-Length: 15\r\nContent-Length: 16\r\n\r\n",
               "ssn=536-22-1457", 4);
   EXPECT_EQ(differ.body, "ssn=XXX-XX-XXXX");
+}
+
+// What the normalizer cannot read is said so (the server stops it fail
+// closed): codings stacked, a compressed body past its ratio, raw deflate
+// (no zlib header). A helper's attack found them answered 204.
+TEST(IcapExchange, ABodyItCannotReadIsSaidSo) {
+  const std::string plain = "ssn=536-22-1457&card=4111111111111111";
+  auto pack = [](const std::string& in, int window_bits) {
+    z_stream z{};
+    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+    std::string out(compressBound(in.size()) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+  };
+  const std::string gz = pack(plain, 31);
+  const std::string gzgz = pack(gz, 31);
+  const std::string bomb = pack(std::string(200000, ' ') + plain, 31);
+  const std::string raw = pack(plain, -15);
+  for (const auto& [coding, body] : std::vector<std::pair<std::string, std::string>>{
+           {"gzip, gzip", gzgz}, {"gzip", bomb}, {"deflate", raw}, {"zstd", plain}}) {
+    auto ctx = ScanContext::Create(Rules());
+    auto x = IcapExchange::Open(**ctx, nullptr,
+                                Head("Content-Encoding: " + coding +
+                                     "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"),
+                                true, {});
+    ASSERT_TRUE(x.ok());
+    ASSERT_TRUE((*x)->Body(body).ok());
+    ASSERT_TRUE((*x)->Finish().ok());
+    EXPECT_NE((*x)->uninspectable(), nullptr) << coding;
+  }
+  // One that it reads is not.
+  const Out o = Inspect(
+      Head("Content-Encoding: gzip\r\nContent-Length: " + std::to_string(gz.size()) + "\r\n"), gz);
+  EXPECT_TRUE(o.blocked);
+}
+
+TEST(IcapExchange, ABodyOfValuesHoldsBoundedMemory) {
+  std::string body;
+  for (int i = 0; i < 5000; ++i) body += "4111111111111111,536-22-1457;";
+  auto ctx = ScanContext::Create(Rules());
+  auto x = IcapExchange::Open(
+      **ctx, nullptr, Head("Content-Length: " + std::to_string(body.size()) + "\r\n"), true, {});
+  ASSERT_TRUE(x.ok());
+  ASSERT_TRUE((*x)->Body(body).ok());
+  ASSERT_TRUE((*x)->Finish().ok());
+  EXPECT_EQ((*x)->values(), 10000u);
+  ASSERT_EQ((*x)->tallies().size(), 2u);
+  for (const IcapTally& t : (*x)->tallies()) {
+    EXPECT_EQ(t.count, 5000u);
+    EXPECT_EQ(t.kept.size(), IcapTally::kKept);
+  }
+}
+
+TEST(IcapExchange, ABodyPastItsContentLengthIsSaidSo) {
+  auto ctx = ScanContext::Create(Rules());
+  auto x = IcapExchange::Open(**ctx, nullptr, Head("Content-Length: 9\r\n"), true, {});
+  ASSERT_TRUE(x.ok());
+  ASSERT_TRUE((*x)->Body("a=1&ssn=5").ok());
+  EXPECT_FALSE((*x)->beyond_length());
+  ASSERT_TRUE((*x)->Body("36-22-1457").ok());
+  EXPECT_TRUE((*x)->beyond_length());
 }
 
 TEST(IcapExchange, TheUrlsPortIsTheScopesPort) {

@@ -333,5 +333,71 @@ TEST(IcapServer, ABlockAnswersTheBlockPageAndAReloadChangesTheTag) {
   EXPECT_NE(after.find("ISTag: \"tag-two\""), std::string::npos);
 }
 
+TEST(IcapServer, ABodyItCannotReadIsBlockedFailClosedAndPassedFailOpen) {
+  const std::string body = "card=4111111111111111";
+  const std::string head =
+      "POST https://a.example/x HTTP/1.1\r\nHost: a.example\r\n"
+      "Content-Encoding: zstd\r\nContent-Length: 21\r\n\r\n";
+  for (bool closed : {true, false}) {
+    IcapConfig cfg;
+    cfg.fail_closed = closed;
+    Server s(cfg);
+    Client c(s.port);
+    c.Send(Reqmod(head, body));
+    const std::string r = c.Response();
+    if (closed) {
+      EXPECT_NE(r.find("HTTP/1.1 403 Forbidden"), std::string::npos) << r;
+    } else {
+      // Unchanged: masking bytes of a body read as plain text would
+      // corrupt what the server decodes.
+      EXPECT_EQ(r.rfind("ICAP/1.0 204", 0), 0u) << r;
+    }
+    EXPECT_EQ(s.server->counters().uninspectable.load(), 1u);
+  }
+}
+
+TEST(IcapServer, ABodyPastItsContentLengthIsRefused) {
+  Server s;
+  Client c(s.port);
+  c.Send(Reqmod(HttpHead(9), "a=1&ssn=536-22-1457"));
+  const std::string r = c.Response();
+  EXPECT_EQ(r.rfind("ICAP/1.0 400", 0), 0u) << r;
+}
+
+TEST(IcapServer, ABlockedUploadHoldsNothingOfItsBody) {
+  IcapConfig cfg;
+  cfg.stream_after = 1 << 20;
+  Server s(cfg, PolicyOf("statements:\n  - {name: b, when: {rule: pan}, action: block}\n"));
+  Client c(s.port);
+  const std::string tail(256 << 10, 'a');
+  const std::string head = HttpHead(22 + 4 * tail.size());
+  c.Send(
+      "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\nAllow: 204\r\n"
+      "Encapsulated: req-hdr=0, req-body=" +
+      std::to_string(head.size()) + "\r\n\r\n" + head + Chunk("card=4111111111111111&"));
+  uint64_t most = 0;
+  for (int i = 0; i < 4; ++i) {
+    c.Send(Chunk(tail));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    most = std::max<uint64_t>(most, s.server->counters().held_bytes.load());
+  }
+  EXPECT_LT(most, 4096u);  // not the megabyte sent after the card
+  c.Send(std::string(kLastChunk));
+  EXPECT_NE(c.Response().find("HTTP/1.1 403 Forbidden"), std::string::npos);
+  EXPECT_EQ(s.server->counters().held_bytes.load(), 0u);
+}
+
+TEST(IcapServer, AConnectionThatSendsNothingIsClosedAfterTheRequestTimeout) {
+  IcapConfig cfg;
+  cfg.request_timeout_ms = 300;
+  cfg.idle_timeout_ms = 60000;
+  Server s(cfg);
+  Client c(s.port);
+  const auto t0 = Clock::now();
+  const std::string r = c.Response(3000);
+  EXPECT_EQ(r.rfind("ICAP/1.0 408", 0), 0u) << r;
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(2000));
+}
+
 }  // namespace
 }  // namespace dlp
