@@ -23,16 +23,8 @@ source "$SRC/tests/e2e/netns_lib.sh"
 netns_prologue "$1" "$SRC"
 
 CERTGEN=/usr/lib/squid/security_file_certgen
-chmod 755 "$WORK"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dlpd bench CA" \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-  -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=files.test" -keyout "$WORK/server.key" \
-  -out "$WORK/server.csr" 2>/dev/null
-printf 'subjectAltName=DNS:files.test\n' > "$WORK/server.ext"
-openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
-  -CAcreateserial -days 2 -extfile "$WORK/server.ext" -out "$WORK/server.pem" 2>/dev/null
-chmod 644 "$WORK"/*.pem "$WORK"/*.key
+source "$SRC/tests/e2e/test_ca.sh"
+make_test_ca "$WORK"
 
 # An HTTPS server that reads each body and answers 200, nothing stored.
 cat > "$WORK/sink.py" <<'PY'

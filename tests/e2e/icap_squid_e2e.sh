@@ -34,16 +34,8 @@ FAKE_AUTH=/usr/lib/squid/basic_fake_auth
 [ -x $CERTGEN ] || { echo "FAIL: $CERTGEN missing: squid-openssl is needed" >&2; exit 1; }
 
 # The test CA, and the server's certificate from it.
-chmod 755 "$WORK"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dlpd test CA" \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-  -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=files.test" -keyout "$WORK/server.key" \
-  -out "$WORK/server.csr" 2>/dev/null
-printf 'subjectAltName=DNS:files.test\nextendedKeyUsage=serverAuth\n' > "$WORK/server.ext"
-openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
-  -CAcreateserial -days 2 -extfile "$WORK/server.ext" -out "$WORK/server.pem" 2>/dev/null
-chmod 644 "$WORK"/*.pem "$WORK"/*.key
+source "$(dirname "$0")/test_ca.sh"
+make_test_ca "$WORK"
 
 mkdir -p "$WORK/recv" "$WORK/squid"
 ip netns exec "$NS_S" python3 "$SRC/tests/e2e/http_sink.py" "$WORK/recv" 443 \
