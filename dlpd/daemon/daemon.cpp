@@ -649,8 +649,9 @@ int Daemon::Run() {
   // Unbound first: traffic never waits on what the daemon still finishes.
   for (auto& w : workers_) w.capture->Close();
   if (icap_) {
+    icap_->Stop();  // requests under way get a moment to end; their incidents reach the writer
     LogIcapTotals();
-    icap_.reset();  // requests under way get a moment to end; their incidents reach the writer
+    icap_.reset();
   }
   control_.reset();
   if (!StopReloads()) {

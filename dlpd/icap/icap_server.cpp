@@ -623,9 +623,14 @@ Result<std::unique_ptr<IcapServer>> IcapServer::Open(
 IcapServer::IcapServer(const IcapConfig& config, int fd, std::string address)
     : config_(config), fd_(fd), address_(std::move(address)) {}
 
-IcapServer::~IcapServer() {
+void IcapServer::Stop() {
   stop_.store(true);
   for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+IcapServer::~IcapServer() {
+  Stop();
   loops_.clear();
   close(fd_);
 }

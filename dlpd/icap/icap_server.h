@@ -100,7 +100,10 @@ class IcapServer {
   static Result<std::unique_ptr<IcapServer>> Open(
       const IcapConfig& config, std::vector<std::unique_ptr<ScanContext>> contexts,
       std::shared_ptr<const Policy> policy, std::string istag);
-  // Stops accepting, gives requests under way a moment to end, closes.
+  // Stops accepting, gives requests under way a moment to end (their
+  // incidents go to the writer), closes their connections and ends the
+  // loops. The counters stay readable. Idempotent.
+  void Stop();
   ~IcapServer();
 
   // Where incidents go and the key for fingerprints (either may be null);
