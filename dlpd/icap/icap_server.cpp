@@ -451,7 +451,6 @@ void IcapServer::Loop::OnBody(Conn& c) {
 void IcapServer::Loop::OnPreviewEnd(Conn& c) {
   if (Stopped(c)) {
     // Decided on the preview: the rest of the body is not needed.
-    c.parser.request().ieof = true;
     OnDone(c);
     c.close_after = true;  // the client may still send the rest: do not read it as a request
     return;

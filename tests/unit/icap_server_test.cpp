@@ -359,6 +359,22 @@ TEST(IcapServer, ABodyItCannotReadIsBlockedFailClosedAndPassedFailOpen) {
   }
 }
 
+TEST(IcapServer, ABlockDecidedInThePreviewAnswersAtOnce) {
+  Server s({}, PolicyOf("statements:\n  - {name: b, when: {rule: pan}, action: block}\n"));
+  Client c(s.port);
+  const std::string body = "card=4111111111111111&rest=" + std::string(100, 'a');
+  const std::string head = HttpHead(body.size());
+  c.Send(
+      "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\nAllow: 204\r\nPreview: 30\r\n"
+      "Encapsulated: req-hdr=0, req-body=" +
+      std::to_string(head.size()) + "\r\n\r\n" + head + Chunk(body.substr(0, 30)) +
+      std::string(kLastChunk));
+  const std::string r = c.Response();
+  EXPECT_NE(r.find("HTTP/1.1 403 Forbidden"), std::string::npos) << r;  // no 100 Continue first
+  EXPECT_EQ(s.server->counters().blocked.load(), 1u);
+  EXPECT_EQ(s.server->counters().preview_hits.load(), 0u);
+}
+
 TEST(IcapServer, ABodyPastItsContentLengthIsRefused) {
   Server s;
   Client c(s.port);
