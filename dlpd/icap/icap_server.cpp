@@ -23,6 +23,7 @@
 #include "dlpd/icap/icap_incidents.h"
 #include "dlpd/icap/icap_response.h"
 #include "dlpd/inspect/scan_context.h"
+#include "dlpd/mask/mask.h"
 #include "dlpd/pipeline/engine_handoff.h"
 
 namespace dlp {
@@ -270,8 +271,10 @@ class IcapServer::Loop {
   std::string istag_;  // guarded by istag_mu_
   uint64_t salt_;
   uint64_t next_id_ = 0;
+  uint64_t unsent_ = 0;  // this loop's part of counters_.unsent_bytes
   std::list<Conn> conns_;
-  LogEvery log_every_{10'000'000};
+  LogEvery log_every_{10'000'000};          // errors answered
+  LogEvery uninspectable_log_{10'000'000};  // requests not inspected
 };
 
 void IcapServer::Loop::TakeReload() {
@@ -352,7 +355,9 @@ void IcapServer::Loop::Fail(Conn& c, int status, const std::string& why) {
 }
 
 void IcapServer::Loop::Serve(Conn& c) {
-  while (!c.close_after && !c.in.empty()) {
+  // Answers wait to be read past kMaxUnsent: pipelined requests wait in
+  // c.in (Run serves them again as the answers drain).
+  while (!c.close_after && !c.in.empty() && c.out.size() < kMaxUnsent) {
     if (!c.in_request) {
       c.in_request = true;
       c.request_began_ms = NowMs();
@@ -481,9 +486,10 @@ void IcapServer::Loop::OnDone(Conn& c) {
   const IcapService s = Service();
   if (const char* why = x.uninspectable(); why != nullptr) {
     n.uninspectable.fetch_add(1, std::memory_order_relaxed);
-    if (uint64_t skipped = 0; log_every_.Due(&skipped)) {
-      spdlog::warn("icap: a request to {} could not be inspected ({}): {}{}",
-                   x.request() != nullptr ? x.request()->host : std::string("?"), why,
+    if (uint64_t skipped = 0; uninspectable_log_.Due(&skipped)) {
+      std::string host = x.request() != nullptr ? x.request()->host : std::string("?");
+      MaskValuesIn(x.ctx(), &host);  // a Host may hold a value too
+      spdlog::warn("icap: a request to {} could not be inspected ({}): {}{}", host, why,
                    server_.config_.fail_closed ? "blocked (fail closed)" : "passed (fail open)",
                    skipped == 0 ? "" : fmt::format(" ({} more not logged)", skipped));
     }
@@ -565,6 +571,11 @@ void IcapServer::Loop::Run() {
         ++it;
       }
     }
+    // What waits to be sent, this loop's share of the gauge.
+    uint64_t unsent = 0;
+    for (const Conn& c : conns_) unsent += c.out.size();
+    server_.counters_.unsent_bytes.fetch_add(unsent - unsent_, std::memory_order_relaxed);
+    unsent_ = unsent;
     if (stopping && conns_.empty()) return;
     fds.clear();
     fds.push_back({stopping ? -1 : server_.fd_, POLLIN, 0});
@@ -590,6 +601,11 @@ void IcapServer::Loop::Run() {
       bool keep = true;
       if (got & (POLLIN | POLLHUP | POLLERR)) keep = Read(c);
       if (keep && !c.out.empty()) keep = Write(c);
+      // Pipelined requests that waited for answers to drain.
+      if (keep && !c.in.empty() && c.out.size() < kMaxUnsent) {
+        Serve(c);
+        if (!c.out.empty()) keep = Write(c);
+      }
       if (keep && c.close_after && c.out.empty()) keep = false;
       if (!keep) {
         if (c.exchange != nullptr) EndRequest(c);

@@ -64,6 +64,7 @@ struct Policy;
   X(timeouts, "ICAP connections closed for a client too slow")                                   \
   X(body_bytes, "request body bytes inspected through ICAP")                                     \
   X(held_bytes, "masked body bytes held for answers now")                                        \
+  X(unsent_bytes, "answer bytes waiting for their clients to read them now")                    \
   X(findings, "values confirmed in ICAP requests")                                               \
   X(incidents_dropped, "ICAP incidents the writer's queue refused")
 // clang-format on

@@ -135,6 +135,24 @@ assert late.startswith(b"ICAP/1.0 408"), late
 PY
 kill -0 "$DLPD_PID" && ok || bad "dlpd died"
 
+# A body it cannot read (a coding it does not decode), to a Host that holds
+# a value: blocked (fail closed), and the log's warning names the Host masked.
+python3 - "$PORT" <<'PY' && ok || bad "uninspectable"
+import socket, sys
+head = b"POST /h HTTP/1.1\r\nHost: 4111-1111-1111-1111.example\r\nContent-Encoding: zstd\r\nContent-Length: 1\r\n\r\n"
+req = (b"REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\nAllow: 204\r\nEncapsulated: req-hdr=0, req-body=%d\r\n\r\n"
+       % len(head)) + head + b"1\r\nx\r\n0\r\n\r\n"
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(req)
+s.settimeout(3)
+got = b""
+while b"\r\n0\r\n\r\n" not in got:
+    got += s.recv(65536)
+assert b"HTTP/1.1 403 Forbidden" in got, got
+PY
+grep -q 'a request to XXXX-XXXX-XXXX-XXXX.example could not be inspected' "$WORK/dlpd.log" && ok \
+  || bad "no masked warning: $(grep 'could not be inspected' "$WORK/dlpd.log")"
+
 # The incident: client and user from the proxy's fields, no value.
 sleep 1.2
 "$BUILD/dlpctl" incidents list --db "$WORK/i.db" --format json --limit 1000 > "$WORK/inc.json"
@@ -153,6 +171,7 @@ python3 - "$status" <<'PY' && ok || bad "status: $status"
 import json, sys
 s = json.loads(sys.argv[1])["icap"]
 assert s["modified"] >= 43 and s["no_change"] >= 1 and s["errors"] >= 8 and s["timeouts"] == 1, s
+assert s["uninspectable"] == 1, s
 assert s["connections_open"] == 0, s
 PY
 
@@ -173,6 +192,8 @@ wait "$DLPD_PID" || rc=$?
 DLPD_PID=
 [ "$rc" = 0 ] && grep -q "icap 127.0.0.1:$PORT: connections=" "$WORK/dlpd.log" && ok \
   || bad "stop: rc $rc, $(tail -3 "$WORK/dlpd.log")"
+# No full value anywhere in dlpd's log.
+! grep -E '536-22-1457|4111[ -]?1111[ -]?1111[ -]?1111' "$WORK/dlpd.log" && ok || bad "a value in the log"
 
 # Start errors, each with its reason.
 for spec in "1.2.3.4.5:1344" "127.0.0.1:99999" "127.0.0.1:$PORT"; do

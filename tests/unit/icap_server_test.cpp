@@ -375,6 +375,31 @@ TEST(IcapServer, ABlockDecidedInThePreviewAnswersAtOnce) {
   EXPECT_EQ(s.server->counters().preview_hits.load(), 0u);
 }
 
+TEST(IcapServer, PipelinedRequestsWaitWhileTheirAnswersAreUnread) {
+  // Each blocked request answers a 100 KB page; a client that sends 200 in
+  // one go and reads nothing must not make dlpd hold 20 MB.
+  IcapConfig cfg;
+  cfg.threads = 1;
+  cfg.block_page = std::string(100 << 10, 'p');
+  Server s(cfg, PolicyOf("statements:\n  - {name: b, when: {rule: us-ssn}, action: block}\n"));
+  Client c(s.port);
+  std::string burst;
+  const std::string one =
+      Reqmod("GET http://x.example/?s=536-22-1457 HTTP/1.1\r\nHost: x\r\n\r\n", "");
+  for (int i = 0; i < 200; ++i) burst += one;
+  std::thread sender([&] { c.Send(burst); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const uint64_t unsent = s.server->counters().unsent_bytes.load();
+  EXPECT_LT(unsent, 6u << 20);  // bounded (4 MiB and a page), not 20 MB
+  int pages = 0;
+  for (; pages < 200; ++pages) {
+    if (c.Response().find("HTTP/1.1 403 Forbidden") == std::string::npos) break;
+  }
+  sender.join();
+  EXPECT_EQ(pages, 200);
+  EXPECT_EQ(s.server->counters().blocked.load(), 200u);
+}
+
 TEST(IcapServer, ABodyPastItsContentLengthIsRefused) {
   Server s;
   Client c(s.port);
