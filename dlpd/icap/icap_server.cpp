@@ -601,10 +601,14 @@ void IcapServer::Loop::Run() {
       bool keep = true;
       if (got & (POLLIN | POLLHUP | POLLERR)) keep = Read(c);
       if (keep && !c.out.empty()) keep = Write(c);
-      // Pipelined requests that waited for answers to drain.
-      if (keep && !c.in.empty() && c.out.size() < kMaxUnsent) {
+      // Pipelined requests that waited for answers to drain: served until
+      // their answers wait again, or what is left waits for more bytes
+      // (a write that drains all would leave them with no event to wake).
+      while (keep && !c.close_after && !c.in.empty() && c.out.size() < kMaxUnsent) {
+        const size_t before = c.in.size();
         Serve(c);
         if (!c.out.empty()) keep = Write(c);
+        if (c.in.size() == before) break;
       }
       if (keep && c.close_after && c.out.empty()) keep = false;
       if (!keep) {
