@@ -23,4 +23,12 @@ inline std::string AsciiLower(std::string_view s) {
   return out;
 }
 
+// `s` without the spaces and tabs around it (HTTP's optional whitespace,
+// OWS, around a field value).
+inline std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace dlp

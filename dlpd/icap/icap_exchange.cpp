@@ -32,6 +32,7 @@ HeadFraming ReadHeadFraming(std::string_view head) {
     std::string_view line = head.substr(
         at + 1, next == std::string_view::npos ? std::string_view::npos : next - at - 1);
     at = next;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     const std::string_view name = line.substr(0, colon);
@@ -41,14 +42,7 @@ HeadFraming ReadHeadFraming(std::string_view head) {
       }
     } else if (IEquals(name, "content-length")) {
       h.content_length = true;
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-        value.remove_prefix(1);
-      }
-      while (!value.empty() &&
-             (value.back() == ' ' || value.back() == '\t' || value.back() == '\r')) {
-        value.remove_suffix(1);
-      }
+      const std::string_view value = TrimOws(line.substr(colon + 1));
       if (!length) {
         length = value;
       } else if (*length == value) {

@@ -3,9 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <map>
 #include <utility>
-#include <vector>
 
 #include "dlpd/flow/flow_table.h"
 #include "dlpd/icap/icap_exchange.h"
@@ -57,16 +55,8 @@ IcapRecorded RecordIcapIncidents(const IcapExchange& x, uint64_t id, int64_t now
     AddHost(in, in.http_host);
     const uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(t.count, UINT32_MAX));
     in.match_count = count;
-    uint8_t outcome = kValueMasked;
-    if (action == PolicyAction::kAlert) {
-      outcome = kValueInClear;
-      in.in_clear = count;
-    } else if (action == PolicyAction::kBlock) {
-      outcome = kValueBlocked;
-      in.blocked = count;
-    } else {
-      in.masked = count;
-    }
+    const uint8_t outcome = OutcomeOf(action);
+    CountOutcome(in, outcome, count);
     for (const Finding& f : t.kept) {
       if (f.has_fingerprint) AddValue(in, f.fingerprint_hex(), outcome);
       if (in.reason.empty() && f.reason[0] != '\0') in.reason = f.reason;

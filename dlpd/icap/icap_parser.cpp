@@ -11,12 +11,6 @@ namespace {
 constexpr size_t kMaxChunkLine = 1024;  // a size line with its extensions, or a trailer
 constexpr size_t kMaxTrailers = 16;
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // RFC 9110 tchar: a field name's characters.
 bool IsTokenChar(unsigned char c) {
   return std::isalnum(c) != 0 ||
@@ -201,7 +195,7 @@ bool IcapParser::ParseHead() {
       return false;
     }
     req_.fields.emplace_back(std::string(line.substr(0, colon)),
-                             std::string(Trim(line.substr(colon + 1))));
+                             std::string(TrimOws(line.substr(colon + 1))));
   }
   for (const auto& [name, value] : req_.fields) {
     if (IEquals(name, "Encapsulated")) {
@@ -221,7 +215,7 @@ bool IcapParser::ParseHead() {
       std::string_view v = value;
       while (!v.empty()) {
         const size_t comma = v.find(',');
-        if (Trim(v.substr(0, comma)) == "204") req_.allow_204 = true;
+        if (TrimOws(v.substr(0, comma)) == "204") req_.allow_204 = true;
         v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
       }
     }
@@ -229,7 +223,7 @@ bool IcapParser::ParseHead() {
   if (req_.method == IcapMethod::kOptions) {
     // A body in OPTIONS (opt-body) is allowed by RFC 3507 but nobody sends
     // one; it is refused rather than read.
-    if (encapsulated != nullptr && Trim(*encapsulated) != "null-body=0") {
+    if (encapsulated != nullptr && TrimOws(*encapsulated) != "null-body=0") {
       Fail(400, "OPTIONS takes no body (Encapsulated: null-body=0)");
       return false;
     }
@@ -251,7 +245,7 @@ bool IcapParser::ParseEncapsulated(const std::string& value) {
   std::string_view v = value;
   while (!v.empty()) {
     const size_t comma = v.find(',');
-    const std::string_view entry = Trim(v.substr(0, comma));
+    const std::string_view entry = TrimOws(v.substr(0, comma));
     const size_t eq = entry.find('=');
     const auto off = eq == std::string_view::npos ? std::nullopt : Decimal(entry.substr(eq + 1));
     if (!off || entries.size() >= 4) {
@@ -296,7 +290,7 @@ size_t IcapParser::FeedHttpHead(std::string_view data) {
 bool IcapParser::ChunkSizeLine() {
   std::string_view line = line_;
   const size_t semi = line.find(';');
-  const std::string_view size = Trim(line.substr(0, semi));
+  const std::string_view size = TrimOws(line.substr(0, semi));
   if (size.empty() || size.size() > 15 || !std::all_of(size.begin(), size.end(), [](char c) {
         return std::isxdigit(static_cast<unsigned char>(c)) != 0;
       })) {
@@ -309,7 +303,7 @@ bool IcapParser::ChunkSizeLine() {
     const size_t at = line.find(';');
     if (at == std::string_view::npos) break;
     line.remove_prefix(at + 1);
-    const std::string_view ext = Trim(line.substr(0, line.find(';')));
+    const std::string_view ext = TrimOws(line.substr(0, line.find(';')));
     if (ext == "ieof") ieof = true;
   }
   if (chunk_left_ == 0) {

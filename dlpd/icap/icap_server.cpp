@@ -17,6 +17,7 @@
 #include <random>
 
 #include "dlpd/common/ascii.h"
+#include "dlpd/common/clock.h"
 #include "dlpd/common/last_catch.h"
 #include "dlpd/common/log_every.h"
 #include "dlpd/icap/icap_exchange.h"
@@ -39,15 +40,7 @@ constexpr int kPollMs = 100;
 constexpr int64_t kStopGraceMs = 2000;
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return SystemClock::Instance().NowMicros() / 1000;
 }
 
 const char* kBuiltInPage =
@@ -520,7 +513,8 @@ void IcapServer::Loop::EndRequest(Conn& c) {
   if (c.exchange != nullptr) {
     server_.counters_.findings.fetch_add(c.exchange->values(), std::memory_order_relaxed);
     const uint64_t id = salt_ ^ (++next_id_ * 0x9e3779b97f4a7c15ULL);
-    const IcapRecorded rec = RecordIcapIncidents(*c.exchange, id, WallMicros(), writer_);
+    const IcapRecorded rec =
+        RecordIcapIncidents(*c.exchange, id, SystemClock::Instance().WallMicros(), writer_);
     server_.counters_.incidents_dropped.fetch_add(rec.dropped, std::memory_order_relaxed);
   }
   c.exchange.reset();

@@ -23,6 +23,28 @@ void SetRule(Incident& in, const CompiledRuleset& rules, uint32_t rule_index) {
   in.ruleset_version = rules.rule_set().version;
 }
 
+uint8_t OutcomeOf(PolicyAction action) {
+  if (action == PolicyAction::kAlert) return kValueInClear;
+  if (action == PolicyAction::kBlock) return kValueBlocked;
+  return kValueMasked;
+}
+
+void CountOutcome(Incident& in, uint8_t outcome, uint32_t n) {
+  switch (outcome) {
+    case kValueInClear:
+      in.in_clear += n;
+      break;
+    case kValueBlocked:
+      in.blocked += n;
+      break;
+    case kValuePartlyMasked:
+      in.partly_masked += n;
+      break;
+    default:
+      in.masked += n;
+  }
+}
+
 IncidentRecorder::IncidentRecorder(PipelineCounters& counters, const Clock& clock, AnomalyRate rate)
     : counters_(counters),
       clock_(clock),
@@ -119,19 +141,9 @@ void IncidentRecorder::Record(Flow& f, const Findings& fresh, bool in_stream) {
     }
     in.match_count = static_cast<uint32_t>(list.size());
     for (const Finding* x : list) {
-      uint8_t outcome = kValueMasked;
-      if (action == PolicyAction::kAlert) {
-        outcome = kValueInClear;
-        ++in.in_clear;
-      } else if (action == PolicyAction::kBlock) {
-        outcome = kValueBlocked;
-        ++in.blocked;
-      } else if (left_partly(x)) {
-        outcome = kValuePartlyMasked;
-        ++in.partly_masked;
-      } else {
-        ++in.masked;
-      }
+      const uint8_t outcome =
+          left_partly(x) ? static_cast<uint8_t>(kValuePartlyMasked) : OutcomeOf(action);
+      CountOutcome(in, outcome, 1);
       if (x->has_fingerprint) AddValue(in, x->fingerprint_hex(), outcome);
     }
     in.flows = first_of_flow ? 1 : 0;

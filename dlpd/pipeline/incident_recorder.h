@@ -45,6 +45,13 @@ struct AnomalyRate {
 // its values: a flow or an ICAP request).
 void SetRule(Incident& in, const CompiledRuleset& rules, uint32_t rule_index);
 
+// What became of values the policy decided `action` for (storage/incident.h:
+// kValueMasked, kValueInClear, kValueBlocked); a mask that left part of a
+// value is the caller's to tell (kValuePartlyMasked).
+uint8_t OutcomeOf(PolicyAction action);
+// Adds `n` values of that outcome to the incident's counts.
+void CountOutcome(Incident& in, uint8_t outcome, uint32_t n);
+
 class IncidentRecorder {
  public:
   // REQUIRES: `counters` and `clock` outlive the recorder.

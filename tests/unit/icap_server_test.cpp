@@ -134,12 +134,19 @@ struct Client {
   bool closed = false;
 };
 
-std::string Reqmod(const std::string& http_head, const std::string& body, bool allow_204 = true,
-                   const std::string& extra = "") {
-  std::string r = "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\n" +
-                  std::string(allow_204 ? "Allow: 204\r\n" : "") + extra +
-                  "Encapsulated: req-hdr=0, " + (body.empty() ? "null-body=" : "req-body=") +
-                  std::to_string(http_head.size()) + "\r\n\r\n" + http_head;
+// A REQMOD's head and its encapsulated HTTP head, a body to follow or not;
+// `extra`: more ICAP fields ("Preview: 10\r\n").
+std::string ReqmodHead(const std::string& http_head, bool has_body, bool allow_204 = true,
+                       const std::string& extra = "") {
+  return "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: 127.0.0.1\r\n" +
+         std::string(allow_204 ? "Allow: 204\r\n" : "") + extra + "Encapsulated: req-hdr=0, " +
+         (has_body ? "req-body=" : "null-body=") + std::to_string(http_head.size()) + "\r\n\r\n" +
+         http_head;
+}
+
+// A whole REQMOD, the body in one chunk (none when empty).
+std::string Reqmod(const std::string& http_head, const std::string& body, bool allow_204 = true) {
+  std::string r = ReqmodHead(http_head, !body.empty(), allow_204);
   if (!body.empty()) r += ChunkedBody(body);
   return r;
 }
@@ -200,20 +207,15 @@ TEST(IcapServer, APreviewGetsContinueThenTheRestAndAnIeofIsAHit) {
   const std::string body = "ssn is 536-22-1457, the end";
   const std::string head = HttpHead(body.size());
   // A 10-byte preview that ends mid-value: 100 Continue, then the rest.
-  std::string r =
-      "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\nAllow: 204\r\nPreview: 10\r\n"
-      "Encapsulated: req-hdr=0, req-body=" +
-      std::to_string(head.size()) + "\r\n\r\n" + head + "a\r\n" + body.substr(0, 10) +
-      "\r\n0\r\n\r\n";
+  std::string r = ReqmodHead(head, true, true, "Preview: 10\r\n") + Chunk(body.substr(0, 10)) +
+                  std::string(kLastChunk);
   c.Send(r);
   EXPECT_EQ(c.Response().rfind("ICAP/1.0 100 Continue\r\n", 0), 0u);
   c.Send(Chunk(body.substr(10)) + std::string(kLastChunk));
   const std::string masked = c.Response();
   EXPECT_EQ(BodyOf(masked), "ssn is XXX-XX-XXXX, the end") << masked;
   // The whole body in the preview, with ieof: answered at once.
-  r = "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\nAllow: 204\r\nPreview: 100\r\n"
-      "Encapsulated: req-hdr=0, req-body=" +
-      std::to_string(head.size()) + "\r\n\r\n" + head + Chunk(body) + "0; ieof\r\n\r\n";
+  r = ReqmodHead(head, true, true, "Preview: 100\r\n") + Chunk(body) + "0; ieof\r\n\r\n";
   c.Send(r);
   EXPECT_EQ(BodyOf(c.Response()), "ssn is XXX-XX-XXXX, the end");
   EXPECT_EQ(s.server->counters().preview_hits.load(), 1u);
@@ -300,10 +302,7 @@ TEST(IcapServer, ALargeBodyIsAnsweredWhileItStillComes) {
     want += "row " + std::to_string(i) + " ssn XXX-XX-XXXX ok\n";
   }
   const std::string head = HttpHead(body.size());
-  c.Send(
-      "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\nAllow: 204\r\n"
-      "Encapsulated: req-hdr=0, req-body=" +
-      std::to_string(head.size()) + "\r\n\r\n" + head);
+  c.Send(ReqmodHead(head, true));
   const size_t half = body.size() / 2;
   c.Send(Chunk(body.substr(0, half)));
   // The answer has begun before the body's end was sent.
@@ -364,11 +363,8 @@ TEST(IcapServer, ABlockDecidedInThePreviewAnswersAtOnce) {
   Client c(s.port);
   const std::string body = "card=4111111111111111&rest=" + std::string(100, 'a');
   const std::string head = HttpHead(body.size());
-  c.Send(
-      "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\nAllow: 204\r\nPreview: 30\r\n"
-      "Encapsulated: req-hdr=0, req-body=" +
-      std::to_string(head.size()) + "\r\n\r\n" + head + Chunk(body.substr(0, 30)) +
-      std::string(kLastChunk));
+  c.Send(ReqmodHead(head, true, true, "Preview: 30\r\n") + Chunk(body.substr(0, 30)) +
+         std::string(kLastChunk));
   const std::string r = c.Response();
   EXPECT_NE(r.find("HTTP/1.1 403 Forbidden"), std::string::npos) << r;  // no 100 Continue first
   EXPECT_EQ(s.server->counters().blocked.load(), 1u);
@@ -415,10 +411,7 @@ TEST(IcapServer, ABlockedUploadHoldsNothingOfItsBody) {
   Client c(s.port);
   const std::string tail(256 << 10, 'a');
   const std::string head = HttpHead(22 + 4 * tail.size());
-  c.Send(
-      "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\nAllow: 204\r\n"
-      "Encapsulated: req-hdr=0, req-body=" +
-      std::to_string(head.size()) + "\r\n\r\n" + head + Chunk("card=4111111111111111&"));
+  c.Send(ReqmodHead(head, true) + Chunk("card=4111111111111111&"));
   uint64_t most = 0;
   for (int i = 0; i < 4; ++i) {
     c.Send(Chunk(tail));
